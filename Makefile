@@ -1,0 +1,35 @@
+# Two entry points: `make demo` (the main job) and `make test` (all tests).
+# Both install missing Debian packages first (scripts/install-deps.sh).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+RELEASE_DIR := build/release
+TEST_DIR := build/test
+DEMO_DIR ?= demo
+DEMO_CUSTOMERS ?= 5000
+DEMO_SEED ?= 42
+
+.PHONY: all deps build build-test test demo clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDP_BUILD_TESTS=OFF
+	cmake --build $(RELEASE_DIR) -j $(JOBS)
+
+build-test: deps
+	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DCDP_SANITIZE=ON -DCDP_BUILD_TESTS=ON -DCDP_BUILD_BENCH=OFF
+	cmake --build $(TEST_DIR) -j $(JOBS)
+
+test: build-test
+	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest -j $(JOBS) --output-on-failure --timeout 900
+
+demo: build
+	bash scripts/demo.sh $(RELEASE_DIR)/cdp $(DEMO_DIR) $(DEMO_CUSTOMERS) $(DEMO_SEED)
+
+clean:
+	rm -rf build

@@ -1,0 +1,73 @@
+#include "common/datetime.h"
+
+#include <cstdio>
+
+namespace cdp {
+
+// Howard Hinnant's days_from_civil algorithm (public domain description).
+int32_t DaysFromCivil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<int32_t>(era * 146097 + static_cast<int>(doe) - 719468);
+}
+
+void CivilFromDays(int32_t z_in, int* year, unsigned* month, unsigned* day) {
+  int z = z_in + 719468;
+  const int era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int y = static_cast<int>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  *year = y + (m <= 2);
+  *month = m;
+  *day = d;
+}
+
+unsigned DaysInMonth(int y, unsigned m) {
+  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2) {
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return leap ? 29 : 28;
+  }
+  return (m >= 1 && m <= 12) ? kDays[m - 1] : 0;
+}
+
+bool IsValidCivilDate(int y, unsigned m, unsigned d) {
+  return y >= -9999 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= DaysInMonth(y, m);
+}
+
+std::string FormatDate(int32_t days) {
+  int y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", y, m, d);
+  return buf;
+}
+
+std::string FormatTimestamp(int64_t micros) {
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rem = micros % kMicrosPerDay;
+  if (rem < 0) {
+    rem += kMicrosPerDay;
+    --days;
+  }
+  int64_t secs = rem / kMicrosPerSecond;
+  int64_t frac = rem % kMicrosPerSecond;
+  char buf[64];
+  int n = std::snprintf(buf, sizeof(buf), "%sT%02d:%02d:%02d", FormatDate(static_cast<int32_t>(days)).c_str(),
+                        static_cast<int>(secs / 3600), static_cast<int>((secs / 60) % 60),
+                        static_cast<int>(secs % 60));
+  if (frac != 0) std::snprintf(buf + n, sizeof(buf) - n, ".%06d", static_cast<int>(frac));
+  std::string out(buf);
+  out += 'Z';
+  return out;
+}
+
+}  // namespace cdp
