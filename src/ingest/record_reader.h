@@ -1,0 +1,60 @@
+// RecordReader: the common interface of every source connector (CSV, JSON
+// Lines, PostgreSQL). A reader yields raw records (fields as text plus a null
+// flag) with their position in the input; typing, validation and quarantine
+// happen downstream in BatchConverter. Readers are not thread-safe; a batch
+// may be handed to another thread once Next() has returned.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cdp {
+
+// A batch of raw records. Record r has fields
+// [field_begin[r], field_begin[r + 1]) in `fields` / `is_null`. Field views
+// point into `arena` (owned by the batch), so a batch is self-contained.
+struct RawRecordBatch {
+  std::string arena;
+  std::vector<std::string_view> fields;
+  std::vector<uint8_t> is_null;        // 1 = SQL NULL / JSON null / absent key
+  std::vector<uint32_t> field_begin;   // num_records() + 1 entries, starts at 0
+  std::vector<int64_t> line;           // 1-based line (files) or row number (databases)
+  // Records the reader could not split into fields (e.g. invalid UTF-8, an
+  // unterminated quote): their index and a reason naming line and column.
+  // Such a record has zero fields; the converter quarantines it.
+  std::vector<std::pair<uint32_t, std::string>> record_errors;
+  std::string location;                // file path or "table public.contacts"
+
+  size_t num_records() const { return field_begin.empty() ? 0 : field_begin.size() - 1; }
+  size_t num_fields(size_t r) const { return field_begin[r + 1] - field_begin[r]; }
+  std::string_view field(size_t r, size_t f) const { return fields[field_begin[r] + f]; }
+  bool field_is_null(size_t r, size_t f) const { return is_null[field_begin[r] + f] != 0; }
+  void Clear() {
+    arena.clear();
+    fields.clear();
+    is_null.clear();
+    field_begin.assign(1, 0);
+    line.clear();
+    record_errors.clear();
+  }
+};
+
+class RecordReader {
+ public:
+  virtual ~RecordReader() = default;
+  // Names of the fields, in record order (header row, JSON keys, query columns).
+  virtual const std::vector<std::string>& field_names() const = 0;
+  // Replaces `batch` with up to `max_records` records. Returns false when the
+  // input is exhausted and the batch is empty. A non-OK status means the input
+  // cannot be read further (I/O error, lost connection), not a bad record.
+  virtual StatusOr<bool> Next(RawRecordBatch* batch, size_t max_records) = 0;
+  // Progress: bytes consumed so far and in total (0 when unknown).
+  virtual uint64_t bytes_read() const = 0;
+  virtual uint64_t total_bytes() const = 0;
+};
+
+}  // namespace cdp
