@@ -1,0 +1,432 @@
+#include "config/project_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace cdp {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Walks a YAML mapping, remembering which keys were read, so unknown keys
+// (typos) are reported instead of silently ignored.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, const std::string& origin)
+      : node_(node), path_(std::move(path)), origin_(origin) {}
+
+  Status CheckIsMap() const {
+    if (!node_.IsMap()) return Error(node_, "expected a mapping");
+    return Status::Ok();
+  }
+
+  Status Error(const YAML::Node& at, const std::string& what) const {
+    std::string loc = origin_;
+    if (at.Mark().line >= 0) loc += ":" + std::to_string(at.Mark().line + 1);
+    return InvalidArgumentError(loc + ": " + (path_.empty() ? "" : path_ + ": ") + what);
+  }
+  Status KeyError(const std::string& key, const YAML::Node& at, const std::string& what) const {
+    std::string loc = origin_;
+    if (at.Mark().line >= 0) loc += ":" + std::to_string(at.Mark().line + 1);
+    std::string p = path_.empty() ? key : path_ + "." + key;
+    return InvalidArgumentError(loc + ": " + p + ": " + what);
+  }
+
+  YAML::Node Get(const std::string& key) {
+    seen_.insert(key);
+    return node_[key];
+  }
+
+  Status String(const std::string& key, std::string* out, bool required = false) {
+    YAML::Node n = Get(key);
+    if (!n) {
+      if (required) return Error(node_, "missing required key '" + key + "'");
+      return Status::Ok();
+    }
+    if (!n.IsScalar()) return KeyError(key, n, "expected a text value");
+    *out = n.Scalar();
+    return Status::Ok();
+  }
+
+  Status Bool(const std::string& key, bool* out) {
+    YAML::Node n = Get(key);
+    if (!n) return Status::Ok();
+    bool v;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return KeyError(key, n, "expected true or false");
+    *out = v;
+    return Status::Ok();
+  }
+
+  Status CheckNoUnknownKeys(const std::vector<std::string>& allowed) const {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      std::string k = it->first.Scalar();
+      if (!seen_.count(k)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return KeyError(k, it->first, "unknown key (allowed: " + list + ")");
+      }
+    }
+    return Status::Ok();
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string& origin_;
+  std::set<std::string> seen_;
+};
+
+StatusOr<BadRowLimit> ParseBadRowLimit(const std::string& text) {
+  BadRowLimit limit;
+  std::string t = text;
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  if (t.empty() || t == "unlimited") return limit;
+  try {
+    size_t used = 0;
+    if (t.back() == '%') {
+      double p = std::stod(t.substr(0, t.size() - 1), &used);
+      if (used != t.size() - 1 || p < 0 || p > 100) throw std::invalid_argument("range");
+      limit.percent = p;
+    } else {
+      long long c = std::stoll(t, &used);
+      if (used != t.size() || c < 0) throw std::invalid_argument("range");
+      limit.count = c;
+    }
+  } catch (const std::exception&) {
+    return InvalidArgumentError("'" + text + "' is not a row count (e.g. 100), a percentage (e.g. 5%) or 'unlimited'");
+  }
+  return limit;
+}
+
+const std::vector<std::string> kFilterOps = {"equals", "not_equals", "less", "less_equal", "greater",
+                                             "greater_equal", "in", "not_in", "is_empty", "is_not_empty",
+                                             "contains", "starts_with"};
+
+StatusOr<SourceFieldConfig> ParseField(const YAML::Node& node, const std::string& path,
+                                       const std::string& origin) {
+  MapReader r(node, path, origin);
+  CDP_RETURN_IF_ERROR(r.CheckIsMap());
+  SourceFieldConfig f;
+  CDP_RETURN_IF_ERROR(r.String("name", &f.name, true));
+  CDP_RETURN_IF_ERROR(r.String("source_field", &f.source_field));
+  std::string type;
+  CDP_RETURN_IF_ERROR(r.String("type", &type));
+  if (!type.empty()) {
+    f.type = ParseDataType(type);
+    if (!f.type) {
+      return r.KeyError("type", node["type"],
+                        "unknown type '" + type + "' (use string, int64, double, bool, date or timestamp)");
+    }
+  }
+  CDP_RETURN_IF_ERROR(r.String("format", &f.format));
+  if (!f.format.empty() && f.type && *f.type != DataType::kDate && *f.type != DataType::kTimestamp) {
+    return r.KeyError("format", node["format"], "a format applies only to date and timestamp fields");
+  }
+  CDP_RETURN_IF_ERROR(r.String("semantic", &f.semantic));
+  if (!f.semantic.empty() && !IsValidSemanticTypeName(f.semantic)) {
+    return r.KeyError("semantic", node["semantic"],
+                      "'" + f.semantic + "' is not a semantic type (e.g. Email, Person.FirstName, Custom.Tier)");
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"name", "source_field", "type", "format", "semantic"}));
+  return f;
+}
+
+StatusOr<RowFilterConfig> ParseFilter(const YAML::Node& node, const std::string& path, const std::string& origin) {
+  MapReader r(node, path, origin);
+  CDP_RETURN_IF_ERROR(r.CheckIsMap());
+  RowFilterConfig f;
+  CDP_RETURN_IF_ERROR(r.String("field", &f.field, true));
+  CDP_RETURN_IF_ERROR(r.String("op", &f.op, true));
+  if (std::find(kFilterOps.begin(), kFilterOps.end(), f.op) == kFilterOps.end()) {
+    std::string list;
+    for (const auto& o : kFilterOps) list += (list.empty() ? "" : ", ") + o;
+    return r.KeyError("op", node["op"], "unknown operator '" + f.op + "' (one of: " + list + ")");
+  }
+  YAML::Node v = r.Get("value");
+  YAML::Node vs = r.Get("values");
+  if (v && vs) return r.Error(node, "give either 'value' or 'values', not both");
+  if (v) {
+    if (!v.IsScalar()) return r.KeyError("value", v, "expected a single value (use 'values' for a list)");
+    f.values.push_back(v.Scalar());
+  } else if (vs) {
+    if (!vs.IsSequence()) return r.KeyError("values", vs, "expected a list");
+    for (const auto& e : vs) {
+      if (!e.IsScalar()) return r.KeyError("values", e, "expected plain values");
+      f.values.push_back(e.Scalar());
+    }
+  }
+  bool no_value = f.op == "is_empty" || f.op == "is_not_empty";
+  bool multi = f.op == "in" || f.op == "not_in";
+  if (no_value && !f.values.empty()) return r.Error(node, "operator '" + f.op + "' takes no value");
+  if (!no_value && f.values.empty()) return r.Error(node, "operator '" + f.op + "' needs a value");
+  if (!no_value && !multi && f.values.size() != 1) return r.Error(node, "operator '" + f.op + "' takes one value");
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"field", "op", "value", "values"}));
+  return f;
+}
+
+StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& path, const std::string& origin) {
+  MapReader r(node, path, origin);
+  CDP_RETURN_IF_ERROR(r.CheckIsMap());
+  SourceConfig s;
+  CDP_RETURN_IF_ERROR(r.String("name", &s.name, true));
+  if (s.name.empty()) return r.Error(node, "name must not be empty");
+  for (char c : s.name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '/' || c == '\\') {
+      return r.KeyError("name", node["name"], "name must not contain control characters or slashes");
+    }
+  }
+  std::string kind;
+  CDP_RETURN_IF_ERROR(r.String("kind", &kind, true));
+  if (kind == "csv") {
+    s.kind = SourceKind::kCsv;
+  } else if (kind == "jsonl" || kind == "json_lines") {
+    s.kind = SourceKind::kJsonLines;
+  } else if (kind == "postgres" || kind == "postgresql") {
+    s.kind = SourceKind::kPostgres;
+  } else {
+    return r.KeyError("kind", node["kind"], "unknown source kind '" + kind + "' (use csv, jsonl or postgres)");
+  }
+  CDP_RETURN_IF_ERROR(r.String("path", &s.path));
+  if (s.kind != SourceKind::kPostgres && s.path.empty()) return r.Error(node, "a " + kind + " source needs 'path'");
+  if (YAML::Node csv = r.Get("csv")) {
+    if (s.kind != SourceKind::kCsv) return r.KeyError("csv", csv, "only csv sources take csv options");
+    MapReader c(csv, path + ".csv", origin);
+    CDP_RETURN_IF_ERROR(c.CheckIsMap());
+    CDP_RETURN_IF_ERROR(c.String("delimiter", &s.csv.delimiter));
+    if (s.csv.delimiter == "\\t" || s.csv.delimiter == "tab") s.csv.delimiter = "\t";
+    if (s.csv.delimiter.size() != 1 || s.csv.delimiter == "\"" || s.csv.delimiter == "\n" ||
+        s.csv.delimiter == "\r") {
+      return c.KeyError("delimiter", csv["delimiter"], "the delimiter must be one character other than a quote or newline");
+    }
+    CDP_RETURN_IF_ERROR(c.Bool("skip_space_after_delimiter", &s.csv.skip_space_after_delimiter));
+    CDP_RETURN_IF_ERROR(c.Bool("header", &s.csv.header));
+    CDP_RETURN_IF_ERROR(c.CheckNoUnknownKeys({"delimiter", "skip_space_after_delimiter", "header"}));
+  }
+  if (YAML::Node pg = r.Get("postgres")) {
+    if (s.kind != SourceKind::kPostgres) return r.KeyError("postgres", pg, "only postgres sources take postgres options");
+    MapReader p(pg, path + ".postgres", origin);
+    CDP_RETURN_IF_ERROR(p.CheckIsMap());
+    CDP_RETURN_IF_ERROR(p.String("conninfo", &s.postgres.conninfo));
+    CDP_RETURN_IF_ERROR(p.String("conninfo_env", &s.postgres.conninfo_env));
+    CDP_RETURN_IF_ERROR(p.String("table", &s.postgres.table));
+    CDP_RETURN_IF_ERROR(p.String("query", &s.postgres.query));
+    CDP_RETURN_IF_ERROR(p.CheckNoUnknownKeys({"conninfo", "conninfo_env", "table", "query"}));
+    if (s.postgres.conninfo.empty() == s.postgres.conninfo_env.empty()) {
+      return p.Error(pg, "give exactly one of 'conninfo' and 'conninfo_env'");
+    }
+    if (s.postgres.table.empty() == s.postgres.query.empty()) {
+      return p.Error(pg, "give exactly one of 'table' and 'query'");
+    }
+  } else if (s.kind == SourceKind::kPostgres) {
+    return r.Error(node, "a postgres source needs a 'postgres' section with conninfo and table or query");
+  }
+  CDP_RETURN_IF_ERROR(r.String("primary_key", &s.primary_key));
+  CDP_RETURN_IF_ERROR(r.Bool("decimal_comma", &s.decimal_comma));
+  CDP_RETURN_IF_ERROR(r.Bool("infer_types", &s.infer_types));
+  if (YAML::Node fields = r.Get("fields")) {
+    if (!fields.IsSequence()) return r.KeyError("fields", fields, "expected a list of fields");
+    std::set<std::string> names;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      CDP_ASSIGN_OR_RETURN(SourceFieldConfig f,
+                           ParseField(fields[i], path + ".fields[" + std::to_string(i) + "]", origin));
+      if (!names.insert(f.name).second) {
+        return r.KeyError("fields", fields[i], "field '" + f.name + "' is declared twice");
+      }
+      s.fields.push_back(std::move(f));
+    }
+  }
+  if (YAML::Node filters = r.Get("filters")) {
+    if (!filters.IsSequence()) return r.KeyError("filters", filters, "expected a list of filters");
+    for (size_t i = 0; i < filters.size(); ++i) {
+      CDP_ASSIGN_OR_RETURN(RowFilterConfig f,
+                           ParseFilter(filters[i], path + ".filters[" + std::to_string(i) + "]", origin));
+      s.filters.push_back(std::move(f));
+    }
+  }
+  if (YAML::Node m = r.Get("max_bad_rows")) {
+    if (!m.IsScalar()) return r.KeyError("max_bad_rows", m, "expected a count or a percentage");
+    auto limit = ParseBadRowLimit(m.Scalar());
+    if (!limit.ok()) return r.KeyError("max_bad_rows", m, limit.status().message());
+    s.max_bad_rows = *limit;
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"name", "kind", "path", "csv", "postgres", "primary_key",
+                                            "decimal_comma", "infer_types", "fields", "filters",
+                                            "max_bad_rows"}));
+  return s;
+}
+
+Json SourceToJson(const SourceConfig& s) {
+  Json j;
+  j["name"] = s.name;
+  j["kind"] = std::string(SourceKindName(s.kind));
+  if (!s.path.empty()) j["path"] = s.path;
+  if (s.kind == SourceKind::kCsv && !(s.csv == CsvConfig())) {
+    Json c;
+    c["delimiter"] = s.csv.delimiter == "\t" ? "\\t" : s.csv.delimiter;
+    c["skip_space_after_delimiter"] = s.csv.skip_space_after_delimiter;
+    c["header"] = s.csv.header;
+    j["csv"] = c;
+  }
+  if (s.kind == SourceKind::kPostgres) {
+    Json p;
+    if (!s.postgres.conninfo.empty()) p["conninfo"] = s.postgres.conninfo;
+    if (!s.postgres.conninfo_env.empty()) p["conninfo_env"] = s.postgres.conninfo_env;
+    if (!s.postgres.table.empty()) p["table"] = s.postgres.table;
+    if (!s.postgres.query.empty()) p["query"] = s.postgres.query;
+    j["postgres"] = p;
+  }
+  if (!s.primary_key.empty()) j["primary_key"] = s.primary_key;
+  if (s.decimal_comma) j["decimal_comma"] = true;
+  if (!s.infer_types) j["infer_types"] = false;
+  if (!s.fields.empty()) {
+    Json fs = Json::array();
+    for (const auto& f : s.fields) {
+      Json o;
+      o["name"] = f.name;
+      if (!f.source_field.empty()) o["source_field"] = f.source_field;
+      if (f.type) o["type"] = std::string(DataTypeName(*f.type));
+      if (!f.format.empty()) o["format"] = f.format;
+      if (!f.semantic.empty()) o["semantic"] = f.semantic;
+      fs.push_back(o);
+    }
+    j["fields"] = fs;
+  }
+  if (!s.filters.empty()) {
+    Json fs = Json::array();
+    for (const auto& f : s.filters) {
+      Json o;
+      o["field"] = f.field;
+      o["op"] = f.op;
+      if (f.op == "in" || f.op == "not_in") {
+        o["values"] = f.values;
+      } else if (!f.values.empty()) {
+        o["value"] = f.values[0];
+      }
+      fs.push_back(o);
+    }
+    j["filters"] = fs;
+  }
+  if (!s.max_bad_rows.unlimited()) j["max_bad_rows"] = s.max_bad_rows.ToString();
+  return j;
+}
+
+YAML::Node JsonToYaml(const Json& j) {
+  YAML::Node n;
+  if (j.is_object()) {
+    n = YAML::Node(YAML::NodeType::Map);
+    for (auto it = j.begin(); it != j.end(); ++it) n[it.key()] = JsonToYaml(it.value());
+  } else if (j.is_array()) {
+    n = YAML::Node(YAML::NodeType::Sequence);
+    for (const auto& e : j) n.push_back(JsonToYaml(e));
+  } else if (j.is_string()) {
+    n = j.get<std::string>();
+  } else if (j.is_boolean()) {
+    n = j.get<bool>();
+  } else if (j.is_number_integer()) {
+    n = j.get<int64_t>();
+  } else if (j.is_number()) {
+    n = j.get<double>();
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string_view SourceKindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kCsv: return "csv";
+    case SourceKind::kJsonLines: return "jsonl";
+    case SourceKind::kPostgres: return "postgres";
+  }
+  return "unknown";
+}
+
+std::string BadRowLimit::ToString() const {
+  if (count >= 0) return std::to_string(count);
+  if (percent >= 0) {
+    std::ostringstream o;
+    o << percent << "%";
+    return o.str();
+  }
+  return "unlimited";
+}
+
+const SourceConfig* ProjectConfig::FindSource(std::string_view n) const {
+  for (const auto& s : sources) {
+    if (s.name == n) return &s;
+  }
+  return nullptr;
+}
+
+std::string ProjectConfig::ResolvePath(const std::string& path) const {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std::string& origin,
+                                         const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+  ProjectConfig config;
+  config.base_dir = base_dir;
+  if (!root || root.IsNull()) return InvalidArgumentError(origin + ": the project file is empty");
+  MapReader r(root, "", origin);
+  CDP_RETURN_IF_ERROR(r.CheckIsMap());
+  CDP_RETURN_IF_ERROR(r.String("project", &config.name));
+  if (YAML::Node sources = r.Get("sources")) {
+    if (!sources.IsSequence()) return r.KeyError("sources", sources, "expected a list of sources");
+    std::set<std::string> names;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      CDP_ASSIGN_OR_RETURN(SourceConfig s, ParseSource(sources[i], "sources[" + std::to_string(i) + "]", origin));
+      if (!names.insert(s.name).second) {
+        return r.KeyError("sources", sources[i], "source '" + s.name + "' is declared twice");
+      }
+      config.sources.push_back(std::move(s));
+    }
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources"}));
+  return config;
+}
+
+StatusOr<ProjectConfig> LoadProjectFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read project file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string base = std::filesystem::absolute(path).parent_path().string();
+  return ParseProjectYaml(ss.str(), path, base);
+}
+
+std::string EmitProjectYaml(const ProjectConfig& config) {
+  Json j;
+  if (!config.name.empty()) j["project"] = config.name;
+  Json sources = Json::array();
+  for (const auto& s : config.sources) sources.push_back(SourceToJson(s));
+  j["sources"] = sources;
+  YAML::Emitter out;
+  out << JsonToYaml(j);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string SourceConfigToJson(const SourceConfig& source) { return SourceToJson(source).dump(); }
+
+StatusOr<SourceConfig> SourceConfigFromJson(const std::string& json) {
+  Json j = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return DataLossError("stored source definition is not valid JSON");
+  return ParseSource(JsonToYaml(j), "source", "catalog");
+}
+
+}  // namespace cdp

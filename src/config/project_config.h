@@ -1,0 +1,102 @@
+// ProjectConfig: the typed form of a project YAML file (sources today; later
+// unification, relationships, measures, segments). Parsing validates and
+// reports errors with file, line and key. Value types; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "table/types.h"
+
+namespace cdp {
+
+enum class SourceKind { kCsv, kJsonLines, kPostgres };
+std::string_view SourceKindName(SourceKind kind);
+
+// A per-field declaration: a type override, a date/time format, a semantic type.
+struct SourceFieldConfig {
+  std::string name;                   // name in the entity
+  std::string source_field;           // name in the input; empty = same as name
+  std::optional<DataType> type;       // empty = inferred
+  std::string format;                 // date/timestamp pattern, e.g. "%d.%m.%Y"; empty = auto
+  std::string semantic;               // semantic type, e.g. "Email"; empty = none
+  bool operator==(const SourceFieldConfig&) const = default;
+};
+
+struct RowFilterConfig {
+  std::string field;
+  std::string op;                     // equals, not_equals, less, ..., in, not_in, is_empty, ...
+  std::vector<std::string> values;    // one value, a list for in/not_in, none for is_empty
+  bool operator==(const RowFilterConfig&) const = default;
+};
+
+// The limit of bad rows before an ingest fails: a count or a percentage of
+// rows read. Default: unlimited (-1).
+struct BadRowLimit {
+  int64_t count = -1;                 // -1 = no count limit
+  double percent = -1;                // -1 = no percent limit
+  bool operator==(const BadRowLimit&) const = default;
+  bool unlimited() const { return count < 0 && percent < 0; }
+  // "100", "5%", or "unlimited".
+  std::string ToString() const;
+};
+
+struct CsvConfig {
+  std::string delimiter = ",";
+  bool skip_space_after_delimiter = false;
+  bool header = true;
+  bool operator==(const CsvConfig&) const = default;
+};
+
+struct PostgresConfig {
+  std::string conninfo;               // libpq connection string
+  std::string conninfo_env;           // or: name of an environment variable holding it
+  std::string table;
+  std::string query;
+  bool operator==(const PostgresConfig&) const = default;
+};
+
+struct SourceConfig {
+  std::string name;                   // the entity name, e.g. "eCommerce Contacts"
+  SourceKind kind = SourceKind::kCsv;
+  std::string path;                   // csv / jsonl: file, relative to the project file
+  CsvConfig csv;
+  PostgresConfig postgres;
+  std::string primary_key;            // optional here; required by unification
+  bool decimal_comma = false;
+  bool infer_types = true;            // false: undeclared fields are strings
+  std::vector<SourceFieldConfig> fields;
+  std::vector<RowFilterConfig> filters;
+  BadRowLimit max_bad_rows;
+  bool operator==(const SourceConfig&) const = default;
+};
+
+struct ProjectConfig {
+  std::string name;
+  std::string base_dir;               // directory that relative paths resolve against
+  std::vector<SourceConfig> sources;
+  bool operator==(const ProjectConfig&) const = default;
+
+  const SourceConfig* FindSource(std::string_view name) const;
+  // Absolute path of a source file.
+  std::string ResolvePath(const std::string& path) const;
+};
+
+// Parses YAML text. `origin` names the file in error messages
+// ("project.yaml:12: sources[1].max_bad_rows: ..."). Relative paths resolve
+// against `base_dir`. Returns InvalidArgument for unknown keys, wrong types,
+// duplicate names, or invalid values.
+StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std::string& origin,
+                                         const std::string& base_dir);
+StatusOr<ProjectConfig> LoadProjectFile(const std::string& path);
+// Writes the YAML form; ParseProjectYaml(EmitProjectYaml(c)) == c.
+std::string EmitProjectYaml(const ProjectConfig& config);
+
+// JSON form used by the catalog and the API.
+std::string SourceConfigToJson(const SourceConfig& source);
+StatusOr<SourceConfig> SourceConfigFromJson(const std::string& json);
+
+}  // namespace cdp
