@@ -1,0 +1,300 @@
+#include "catalog/catalog.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+namespace cdp {
+namespace {
+
+// Each entry is one schema version; never edit an applied entry, append a new one.
+const std::vector<const char*> kMigrations = {
+    // 1: project definitions and run history.
+    R"sql(
+CREATE TABLE project (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+  position INTEGER NOT NULL,
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  stats TEXT NOT NULL DEFAULT '{}',
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE source_ingests (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  source TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rows_read INTEGER NOT NULL,
+  rows_stored INTEGER NOT NULL,
+  rows_quarantined INTEGER NOT NULL,
+  rows_filtered INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  message TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL
+);
+CREATE INDEX source_ingests_by_source ON source_ingests(source, status, finished_at);
+)sql",
+};
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  void Bind(int i, const std::string& v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  int Step() { return sqlite3_step(stmt_); }
+  std::string Text(int i) {
+    const unsigned char* t = sqlite3_column_text(stmt_, i);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt_, i))) : "";
+  }
+  int64_t Int(int i) { return sqlite3_column_int64(stmt_, i); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Status SqlError(sqlite3* db, const std::string& what) {
+  return InternalError("catalog: " + what + ": " + sqlite3_errmsg(db));
+}
+
+}  // namespace
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return UnavailableError("cannot open catalog '" + path + "': " + msg);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  std::unique_ptr<Catalog> catalog(new Catalog(db));
+  {
+    std::lock_guard<std::mutex> l(catalog->mu_);
+    Status s = catalog->ExecLocked("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    if (!s.ok()) return s.WithContext(path);
+  }
+  Status s = catalog->Migrate();
+  if (!s.ok()) return s.WithContext(path);
+  return catalog;
+}
+
+Catalog::~Catalog() { sqlite3_close(db_); }
+
+int Catalog::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+int Catalog::schema_version() const { return version_; }
+
+Status Catalog::ExecLocked(const std::string& sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return InternalError("catalog: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status Catalog::Migrate() {
+  std::lock_guard<std::mutex> l(mu_);
+  CDP_RETURN_IF_ERROR(ExecLocked(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+  {
+    Statement st(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!st.ok() || st.Step() != SQLITE_ROW) return SqlError(db_, "reading schema version");
+    version_ = static_cast<int>(st.Int(0));
+  }
+  if (version_ > LatestSchemaVersion()) {
+    return FailedPreconditionError("catalog schema version " + std::to_string(version_) +
+                                   " is newer than this cdp supports (" + std::to_string(LatestSchemaVersion()) +
+                                   "); upgrade cdp");
+  }
+  while (version_ < LatestSchemaVersion()) {
+    int next = version_ + 1;
+    CDP_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
+    Status s = ExecLocked(kMigrations[static_cast<size_t>(next - 1)]);
+    if (s.ok()) {
+      s = ExecLocked("INSERT INTO schema_migrations VALUES (" + std::to_string(next) + ", " +
+                     std::to_string(NowMicros()) + ")");
+    }
+    if (!s.ok()) {
+      (void)ExecLocked("ROLLBACK");
+      return s.WithContext("migration " + std::to_string(next));
+    }
+    CDP_RETURN_IF_ERROR(ExecLocked("COMMIT"));
+    version_ = next;
+  }
+  return Status::Ok();
+}
+
+Status Catalog::ReplaceProject(const ProjectConfig& config) {
+  std::lock_guard<std::mutex> l(mu_);
+  CDP_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
+  auto fail = [&](Status s) {
+    (void)ExecLocked("ROLLBACK");
+    return s;
+  };
+  Status s = ExecLocked("DELETE FROM sources; DELETE FROM project;");
+  if (!s.ok()) return fail(s);
+  {
+    for (const auto& [k, v] : {std::pair<std::string, std::string>{"name", config.name},
+                               {"base_dir", config.base_dir}}) {
+      Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
+      ins.Bind(1, k);
+      ins.Bind(2, v);
+      if (ins.Step() != SQLITE_DONE) return fail(SqlError(db_, "saving project"));
+    }
+  }
+  int64_t now = NowMicros();
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const SourceConfig& src = config.sources[i];
+    Statement ins(db_, "INSERT INTO sources(position, name, kind, definition, updated_at) VALUES (?, ?, ?, ?, ?)");
+    ins.Bind(1, static_cast<int64_t>(i));
+    ins.Bind(2, src.name);
+    ins.Bind(3, std::string(SourceKindName(src.kind)));
+    ins.Bind(4, SourceConfigToJson(src));
+    ins.Bind(5, now);
+    if (ins.Step() != SQLITE_DONE) return fail(SqlError(db_, "saving source '" + src.name + "'"));
+  }
+  return ExecLocked("COMMIT");
+}
+
+StatusOr<ProjectConfig> Catalog::LoadProject() const {
+  std::lock_guard<std::mutex> l(mu_);
+  ProjectConfig config;
+  {
+    Statement st(db_, "SELECT key, value FROM project");
+    while (st.Step() == SQLITE_ROW) {
+      std::string k = st.Text(0);
+      if (k == "name") config.name = st.Text(1);
+      if (k == "base_dir") config.base_dir = st.Text(1);
+    }
+  }
+  Statement st(db_, "SELECT name, definition FROM sources ORDER BY position");
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    auto src = SourceConfigFromJson(st.Text(1));
+    if (!src.ok()) return src.status().WithContext("catalog source '" + st.Text(0) + "'");
+    config.sources.push_back(std::move(*src));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading sources");
+  return config;
+}
+
+StatusOr<int64_t> Catalog::BeginRun(const std::string& kind) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "INSERT INTO runs(kind, status, started_at) VALUES (?, 'running', ?)");
+  st.Bind(1, kind);
+  st.Bind(2, NowMicros());
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "starting run");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::string& error,
+                          const std::string& stats_json) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "UPDATE runs SET status = ?, error = ?, stats = ?, finished_at = ? WHERE id = ?");
+  st.Bind(1, status);
+  st.Bind(2, error);
+  st.Bind(3, stats_json);
+  st.Bind(4, NowMicros());
+  st.Bind(5, run_id);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "finishing run");
+  return Status::Ok();
+}
+
+StatusOr<std::vector<RunRecord>> Catalog::ListRuns(int limit) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT id, kind, status, error, stats, started_at, finished_at FROM runs ORDER BY id DESC LIMIT ?");
+  st.Bind(1, static_cast<int64_t>(limit));
+  std::vector<RunRecord> out;
+  while (st.Step() == SQLITE_ROW) {
+    out.push_back({st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)});
+  }
+  return out;
+}
+
+namespace {
+constexpr const char* kIngestColumns =
+    "run_id, source, status, rows_read, rows_stored, rows_quarantined, rows_filtered, generation, fingerprint, "
+    "message, started_at, finished_at";
+
+SourceIngestRecord ReadIngest(Statement& st) {
+  SourceIngestRecord r;
+  r.run_id = st.Int(0);
+  r.source = st.Text(1);
+  r.status = st.Text(2);
+  r.rows_read = st.Int(3);
+  r.rows_stored = st.Int(4);
+  r.rows_quarantined = st.Int(5);
+  r.rows_filtered = st.Int(6);
+  r.generation = static_cast<uint64_t>(st.Int(7));
+  r.fingerprint = st.Text(8);
+  r.message = st.Text(9);
+  r.started_at = st.Int(10);
+  r.finished_at = st.Int(11);
+  return r;
+}
+}  // namespace
+
+Status Catalog::RecordSourceIngest(const SourceIngestRecord& r) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string sql = std::string("INSERT INTO source_ingests(") + kIngestColumns +
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  Statement st(db_, sql.c_str());
+  st.Bind(1, r.run_id);
+  st.Bind(2, r.source);
+  st.Bind(3, r.status);
+  st.Bind(4, r.rows_read);
+  st.Bind(5, r.rows_stored);
+  st.Bind(6, r.rows_quarantined);
+  st.Bind(7, r.rows_filtered);
+  st.Bind(8, static_cast<int64_t>(r.generation));
+  st.Bind(9, r.fingerprint);
+  st.Bind(10, r.message);
+  st.Bind(11, r.started_at);
+  st.Bind(12, r.finished_at);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "recording ingest of '" + r.source + "'");
+  return Status::Ok();
+}
+
+StatusOr<std::optional<SourceIngestRecord>> Catalog::LastSucceededIngest(const std::string& source) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string sql = std::string("SELECT ") + kIngestColumns +
+                    " FROM source_ingests WHERE source = ? AND status = 'succeeded' ORDER BY rowid DESC LIMIT 1";
+  Statement st(db_, sql.c_str());
+  st.Bind(1, source);
+  if (st.Step() == SQLITE_ROW) return std::optional<SourceIngestRecord>(ReadIngest(st));
+  return std::optional<SourceIngestRecord>();
+}
+
+StatusOr<std::vector<SourceIngestRecord>> Catalog::ListSourceIngests(int64_t run_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string sql = std::string("SELECT ") + kIngestColumns + " FROM source_ingests WHERE run_id = ? ORDER BY rowid";
+  Statement st(db_, sql.c_str());
+  st.Bind(1, run_id);
+  std::vector<SourceIngestRecord> out;
+  while (st.Step() == SQLITE_ROW) out.push_back(ReadIngest(st));
+  return out;
+}
+
+}  // namespace cdp

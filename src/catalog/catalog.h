@@ -1,0 +1,86 @@
+// Catalog: a workspace's SQLite database of definitions (the applied project)
+// and run history. Schema changes are versioned migrations applied on open.
+// Thread-safe: one connection guarded by a mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "config/project_config.h"
+
+struct sqlite3;
+
+namespace cdp {
+
+// What one ingest of one source did. rows_read = rows_stored +
+// rows_quarantined + rows_filtered for a succeeded ingest.
+struct SourceIngestRecord {
+  int64_t run_id = 0;
+  std::string source;
+  std::string status;        // "succeeded", "failed" or "skipped"
+  int64_t rows_read = 0;
+  int64_t rows_stored = 0;
+  int64_t rows_quarantined = 0;
+  int64_t rows_filtered = 0;
+  uint64_t generation = 0;   // data generation that holds the result
+  std::string fingerprint;   // of the input, for skipping unchanged sources
+  std::string message;
+  int64_t started_at = 0;    // microseconds since the epoch
+  int64_t finished_at = 0;
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string kind;          // "ingest", "run", ...
+  std::string status;        // "running", "succeeded", "failed"
+  std::string error;
+  std::string stats_json;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+};
+
+class Catalog {
+ public:
+  // Opens (creating if needed) the catalog at `path` and applies pending
+  // migrations. FailedPrecondition if the file was written by a newer version.
+  static StatusOr<std::unique_ptr<Catalog>> Open(const std::string& path);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  static int LatestSchemaVersion();
+  int schema_version() const;
+
+  // Replaces every definition with `config`, atomically.
+  Status ReplaceProject(const ProjectConfig& config);
+  // The applied project (empty, with no sources, before the first apply).
+  StatusOr<ProjectConfig> LoadProject() const;
+
+  StatusOr<int64_t> BeginRun(const std::string& kind);
+  Status FinishRun(int64_t run_id, const std::string& status, const std::string& error,
+                   const std::string& stats_json);
+  StatusOr<std::vector<RunRecord>> ListRuns(int limit) const;
+
+  Status RecordSourceIngest(const SourceIngestRecord& record);
+  // The newest succeeded ingest of `source`, if any.
+  StatusOr<std::optional<SourceIngestRecord>> LastSucceededIngest(const std::string& source) const;
+  StatusOr<std::vector<SourceIngestRecord>> ListSourceIngests(int64_t run_id) const;
+
+ private:
+  explicit Catalog(sqlite3* db) : db_(db) {}
+  Status Migrate();
+  Status ExecLocked(const std::string& sql) const;
+
+  mutable std::mutex mu_;
+  sqlite3* db_;  // guarded by mu_
+  int version_ = 0;
+};
+
+int64_t NowMicros();
+
+}  // namespace cdp
