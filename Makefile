@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: all deps build build-test test demo clean
+.PHONY: all deps build build-test test demo clean bench-ingest
 
 all: build
 
@@ -33,3 +33,8 @@ demo: build
 
 clean:
 	rm -rf build
+
+# Benchmarks (Release build): see bench/.
+bench-ingest: build
+	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_ingest
+	$(RELEASE_DIR)/bench/bench_ingest
