@@ -1,0 +1,505 @@
+#include "connectors/postgres/postgres_reader.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cdp {
+namespace {
+
+constexpr Oid kBoolOid = 16;  // pg_type.oid of boolean (fixed in every release)
+constexpr char kCursorName[] = "cdp_source_cursor";
+constexpr size_t kQueryExcerptChars = 80;
+
+struct PgConnCloser {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct PgResultClearer {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgConnPtr = std::unique_ptr<PGconn, PgConnCloser>;
+using PgResultPtr = std::unique_ptr<PGresult, PgResultClearer>;
+
+// Replaces runs of whitespace (including libpq's "\n\t") by one space and trims.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string Excerpt(std::string_view text) {
+  std::string line = OneLine(text);
+  if (line.size() <= kQueryExcerptChars) return line;
+  size_t cut = kQueryExcerptChars;
+  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+  return line.substr(0, cut) + "...";
+}
+
+void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
+  for (size_t pos = text->find(from); pos != std::string::npos; pos = text->find(from, pos + to.size())) {
+    text->replace(pos, from.size(), to);
+  }
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (size_t k = 1; k <= n; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Canonical code for a server error, from its SQLSTATE.
+StatusCode CodeForSqlState(std::string_view state) {
+  if (state.size() != 5) return StatusCode::kInternal;
+  const std::string_view cls = state.substr(0, 2);
+  if (state == "42P01" || state == "3F000" || state == "42703" || state == "42883" || state == "42704" ||
+      state == "3D000") {
+    return StatusCode::kNotFound;  // undefined table/schema/column/function/object, unknown database
+  }
+  if (state == "42501" || cls == "28") return StatusCode::kFailedPrecondition;  // privilege, authorization
+  if (cls == "08" || state == "57P01" || state == "57P02" || state == "57P03" || state == "40001" ||
+      state == "40P01") {
+    return StatusCode::kUnavailable;  // connection, shutdown, retryable conflicts
+  }
+  if (state == "57014") return StatusCode::kCancelled;
+  if (cls == "53" || cls == "54") return StatusCode::kResourceExhausted;
+  if (cls == "42" || cls == "0A" || cls == "22" || cls == "25" || cls == "21" || cls == "34" || cls == "2B" ||
+      cls == "2F" || cls == "38" || cls == "39" || cls == "P0") {
+    return StatusCode::kInvalidArgument;  // the statement or its data is at fault
+  }
+  return StatusCode::kInternal;
+}
+
+// What an error message says about where it happened. Passwords in `secrets`
+// are masked out of every message, whatever produced it.
+struct ErrorContext {
+  std::string source;  // table "crm.contacts" / query "SELECT ..."
+  std::string server;  // host=... port=... dbname=... user=...
+  std::vector<std::string> secrets;
+
+  Status Make(StatusCode code, std::string_view what) const {
+    std::string message = "PostgreSQL " + source + " (" + server + "): " + std::string(what);
+    for (const std::string& secret : secrets) ReplaceAll(&message, secret, "***");
+    return Status(code, std::move(message));
+  }
+
+  // A failed command. `query_offset` is where the user's query starts within the
+  // statement sent (for error positions), or -1 when the statement is ours.
+  Status FromServer(PGconn* conn, const PGresult* result, std::string_view action,
+                    long query_offset = -1) const {
+    const bool lost = PQstatus(conn) == CONNECTION_BAD;
+    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    std::string what(action);
+    what += ": ";
+    if (primary != nullptr) {
+      what += primary;
+      if (const char* pos = PQresultErrorField(result, PG_DIAG_STATEMENT_POSITION);
+          pos != nullptr && query_offset >= 0) {
+        const long at = std::atol(pos) - query_offset;
+        if (at > 0) what += " at character " + std::to_string(at) + " of the query";
+      }
+      if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+        what += "; detail: " + OneLine(detail);
+      }
+      if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) {
+        what += "; hint: " + OneLine(hint);
+      }
+      if (state != nullptr) what += std::string(" [SQLSTATE ") + state + "]";
+    } else {
+      what += OneLine(PQerrorMessage(conn));
+    }
+    if (lost) {
+      if (primary != nullptr) what += "; " + OneLine(PQerrorMessage(conn));
+      return Make(StatusCode::kUnavailable, "connection lost while " + what);
+    }
+    return Make(state != nullptr ? CodeForSqlState(state) : StatusCode::kInternal, what);
+  }
+};
+
+// Splits "schema.table" into its parts; a part may be "double ""quoted""".
+StatusOr<std::vector<std::string>> SplitTableName(std::string_view name) {
+  auto invalid = [&](std::string_view why) {
+    return InvalidArgumentError("invalid PostgreSQL table name \"" + std::string(name) + "\": " +
+                                std::string(why) + " (expected table or schema.table)");
+  };
+  if (name.empty()) return invalid("empty");
+  if (name.find('\0') != std::string_view::npos) return invalid("contains a NUL byte");
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (true) {
+    std::string part;
+    if (name[i] == '"') {
+      ++i;
+      bool closed = false;
+      while (i < name.size()) {
+        if (name[i] == '"') {
+          if (i + 1 < name.size() && name[i + 1] == '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          closed = true;
+          ++i;
+          break;
+        }
+        part += name[i++];
+      }
+      if (!closed) return invalid("unterminated double quote");
+      if (i < name.size() && name[i] != '.') return invalid("text after a closing double quote");
+    } else {
+      const size_t dot = std::min(name.find('.', i), name.size());
+      part = std::string(name.substr(i, dot - i));
+      i = dot;
+    }
+    if (part.empty()) return invalid("empty name part");
+    parts.push_back(std::move(part));
+    if (i >= name.size()) break;
+    ++i;  // the dot
+    if (i >= name.size()) return invalid("ends with a dot");
+  }
+  if (parts.size() > 2) return invalid("too many dots");
+  return parts;
+}
+
+// "host=... port=... dbname=... user=..." from what libpq actually used.
+std::string DescribeServer(PGconn* conn) {
+  std::string host, hostaddr, port, dbname, user;
+  if (PQconninfoOption* options = PQconninfo(conn)) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (o->val == nullptr) continue;
+      const std::string_view key = o->keyword;
+      if (key == "host") host = o->val;
+      if (key == "hostaddr") hostaddr = o->val;
+      if (key == "port") port = o->val;
+      if (key == "dbname") dbname = o->val;
+      if (key == "user") user = o->val;
+    }
+    PQconninfoFree(options);
+  }
+  auto fallback = [](std::string* value, const char* from_conn) {
+    if (value->empty() && from_conn != nullptr) *value = from_conn;
+  };
+  fallback(&host, PQhost(conn));
+  fallback(&port, PQport(conn));
+  fallback(&dbname, PQdb(conn));
+  fallback(&user, PQuser(conn));
+  if (host.empty()) host = hostaddr;
+  std::string out = "host=" + (host.empty() ? std::string("(default socket)") : host);
+  if (!hostaddr.empty() && hostaddr != host) out += " hostaddr=" + hostaddr;
+  out += " port=" + (port.empty() ? std::string("(default)") : port);
+  out += " dbname=" + dbname + " user=" + user;
+  return out;
+}
+
+bool MayContainPassword(std::string_view conninfo) {
+  std::string lower(conninfo);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("password") != std::string::npos) return true;
+  if (lower.rfind("postgres://", 0) == 0 || lower.rfind("postgresql://", 0) == 0) {
+    const size_t start = lower.find("//") + 2;
+    const size_t at = lower.find('@', start);
+    return at != std::string::npos && lower.substr(start, at - start).find(':') != std::string::npos;
+  }
+  return false;
+}
+
+// Checks the conninfo syntax and returns the passwords to keep out of messages.
+StatusOr<std::vector<std::string>> ParseConnInfoSecrets(const std::string& conninfo) {
+  std::vector<std::string> secrets;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string why = error != nullptr ? OneLine(error) : "out of memory";
+    if (error != nullptr) PQfreemem(error);
+    if (MayContainPassword(conninfo)) why = "syntax error (details withheld: the string contains a password)";
+    return InvalidArgumentError("invalid PostgreSQL connection string: " + why +
+                                "; expected \"key=value ...\" or a postgresql:// URI");
+  }
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
+      secrets.emplace_back(o->val);
+    }
+  }
+  PQconninfoFree(options);
+  if (const char* env = std::getenv("PGPASSWORD"); env != nullptr && *env != '\0') secrets.emplace_back(env);
+  // Masking a very short password would garble the message more than it protects.
+  std::erase_if(secrets, [](const std::string& s) { return s.size() < 4; });
+  return secrets;
+}
+
+class PostgresRecordReader final : public RecordReader {
+ public:
+  PostgresRecordReader(PgConnPtr conn, ErrorContext context, std::string location, int fetch_size,
+                       bool validate_utf8)
+      : conn_(std::move(conn)),
+        context_(std::move(context)),
+        location_(std::move(location)),
+        fetch_sql_("FETCH FORWARD " + std::to_string(fetch_size) + " FROM " + kCursorName),
+        fetch_size_(fetch_size),
+        validate_utf8_(validate_utf8) {}
+
+  PostgresRecordReader(const PostgresRecordReader&) = delete;
+  PostgresRecordReader& operator=(const PostgresRecordReader&) = delete;
+
+  // Fetches the first rows and learns the columns from them.
+  Status Start() {
+    CDP_RETURN_IF_ERROR(Fetch());
+    const int columns = PQnfields(current_.get());
+    field_names_.reserve(columns);
+    is_bool_.reserve(columns);
+    for (int c = 0; c < columns; ++c) {
+      field_names_.emplace_back(PQfname(current_.get(), c));
+      is_bool_.push_back(PQftype(current_.get(), c) == kBoolOid);
+    }
+    return Status::Ok();
+  }
+
+  const std::vector<std::string>& field_names() const override { return field_names_; }
+  uint64_t bytes_read() const override { return bytes_read_; }
+  uint64_t total_bytes() const override { return 0; }
+
+  StatusOr<bool> Next(RawRecordBatch* batch, size_t max_records) override {
+    batch->Clear();
+    batch->location = location_;
+    if (!failed_.ok()) return failed_;
+    max_records = std::max<size_t>(max_records, 1);
+    spans_.clear();
+    size_t rows = 0;
+    while (rows < max_records) {
+      if (current_ == nullptr || row_in_result_ >= PQntuples(current_.get())) {
+        if (cursor_exhausted_) break;
+        if (Status fetched = Fetch(); !fetched.ok()) {
+          failed_ = fetched;
+          if (rows == 0) {
+            batch->Clear();
+            batch->location = location_;
+            return failed_;
+          }
+          break;  // hand out the rows already received; the next call reports the error
+        }
+        continue;
+      }
+      const int end = static_cast<int>(
+          std::min<size_t>(PQntuples(current_.get()), row_in_result_ + (max_records - rows)));
+      for (int r = row_in_result_; r < end; ++r) AppendRow(r, batch);
+      rows += end - row_in_result_;
+      row_in_result_ = end;
+    }
+    if (cursor_exhausted_ && current_ != nullptr && row_in_result_ >= PQntuples(current_.get())) {
+      current_.reset();  // the last rows are copied out; free them now
+    }
+    batch->fields.reserve(spans_.size());
+    for (const auto& [offset, length] : spans_) batch->fields.emplace_back(batch->arena.data() + offset, length);
+    return rows > 0;
+  }
+
+ private:
+  void AppendRow(int r, RawRecordBatch* batch) {
+    const PGresult* result = current_.get();
+    const uint32_t record = static_cast<uint32_t>(batch->line.size());
+    const size_t arena_mark = batch->arena.size();
+    const size_t field_mark = spans_.size();
+    const int64_t row_number = next_row_number_++;
+    for (int c = 0; c < static_cast<int>(field_names_.size()); ++c) {
+      if (PQgetisnull(result, r, c)) {
+        spans_.emplace_back(batch->arena.size(), 0);
+        batch->is_null.push_back(1);
+        continue;
+      }
+      std::string_view value(PQgetvalue(result, r, c), PQgetlength(result, r, c));
+      bytes_read_ += value.size();
+      if (is_bool_[c]) {
+        if (value == "t") value = "true";
+        if (value == "f") value = "false";
+      }
+      if (validate_utf8_ && !IsValidUtf8(value)) {
+        batch->arena.resize(arena_mark);
+        spans_.resize(field_mark);
+        batch->is_null.resize(field_mark);
+        batch->record_errors.emplace_back(
+            record, "row " + std::to_string(row_number) + " column \"" + field_names_[c] +
+                        "\": invalid UTF-8 in a SQL_ASCII database");
+        break;
+      }
+      spans_.emplace_back(batch->arena.size(), value.size());
+      batch->arena.append(value);
+      batch->is_null.push_back(0);
+    }
+    batch->field_begin.push_back(static_cast<uint32_t>(spans_.size()));
+    batch->line.push_back(row_number);
+  }
+
+  // Replaces current_ by the next fetch; closes the transaction after the last.
+  Status Fetch() {
+    current_.reset();
+    row_in_result_ = 0;
+    PgResultPtr result(PQexec(conn_.get(), fetch_sql_.c_str()));
+    if (result == nullptr || PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      return context_.FromServer(conn_.get(), result.get(),
+                                 "fetching rows after row " + std::to_string(next_row_number_ - 1));
+    }
+    if (PQntuples(result.get()) < fetch_size_) {
+      cursor_exhausted_ = true;
+      PQclear(PQexec(conn_.get(), "COMMIT"));  // read-only: nothing to lose if this fails
+      conn_.reset();
+    }
+    current_ = std::move(result);
+    return Status::Ok();
+  }
+
+  PgConnPtr conn_;  // null once the cursor is exhausted
+  const ErrorContext context_;
+  const std::string location_;
+  const std::string fetch_sql_;
+  const int fetch_size_;
+  const bool validate_utf8_;
+  std::vector<std::string> field_names_;
+  std::vector<bool> is_bool_;
+  PgResultPtr current_;  // the latest fetch; rows before row_in_result_ are consumed
+  int row_in_result_ = 0;
+  bool cursor_exhausted_ = false;
+  int64_t next_row_number_ = 1;
+  uint64_t bytes_read_ = 0;
+  Status failed_;
+  std::vector<std::pair<size_t, size_t>> spans_;  // (arena offset, length) per field of the batch
+};
+
+std::string StripTrailingSemicolons(std::string_view query) {
+  size_t end = query.size();
+  while (end > 0 && (query[end - 1] == ';' || std::isspace(static_cast<unsigned char>(query[end - 1])))) --end;
+  return std::string(query.substr(0, end));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceOptions& options) {
+  if (options.table.empty() == options.query.empty()) {
+    return InvalidArgumentError(
+        "a PostgreSQL source needs exactly one of `table` and `query` (got " +
+        std::string(options.table.empty() ? "neither" : "both") + ")");
+  }
+  if (options.fetch_size == 0) return InvalidArgumentError("PostgreSQL source fetch_size must be > 0");
+  const int fetch_size = static_cast<int>(std::min<size_t>(options.fetch_size, INT_MAX));
+
+  std::vector<std::string> table_parts;
+  std::string query;
+  if (!options.table.empty()) {
+    CDP_ASSIGN_OR_RETURN(table_parts, SplitTableName(options.table));
+  } else {
+    query = StripTrailingSemicolons(options.query);
+    if (query.empty()) return InvalidArgumentError("PostgreSQL source query is empty");
+  }
+
+  ErrorContext context;
+  CDP_ASSIGN_OR_RETURN(context.secrets, ParseConnInfoSecrets(options.conninfo));
+  context.source = options.table.empty() ? "query \"" + Excerpt(options.query) + "\""
+                                         : "table \"" + options.table + "\"";
+
+  // Defaults first: settings in the user's conninfo override them.
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"30", "cdp", options.conninfo.c_str(), nullptr};
+  PgConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (conn == nullptr) return ResourceExhaustedError("cannot allocate a PostgreSQL connection");
+  context.server = DescribeServer(conn.get());
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    const bool auth = PQconnectionNeedsPassword(conn.get()) || PQconnectionUsedPassword(conn.get());
+    std::string why = OneLine(PQerrorMessage(conn.get()));
+    if (PQconnectionNeedsPassword(conn.get())) {
+      why += " (give the password in the connection string or PGPASSWORD)";
+    }
+    return context.Make(auth ? StatusCode::kFailedPrecondition : StatusCode::kUnavailable,
+                        "cannot connect: " + why);
+  }
+
+  // Session settings that fix the text format of values, then the snapshot.
+  // A SQL_ASCII database holds unchecked bytes: the server would fail the whole
+  // fetch on converting them, so take them raw and check each value instead.
+  const char* server_encoding = PQparameterStatus(conn.get(), "server_encoding");
+  const bool validate_utf8 = server_encoding != nullptr && std::string_view(server_encoding) == "SQL_ASCII";
+  const std::string session_setup =
+      std::string("SET client_encoding TO '") + (validate_utf8 ? "SQL_ASCII" : "UTF8") +
+      "'; SET DateStyle TO 'ISO, MDY'; SET TimeZone TO 'UTC'; SET IntervalStyle TO 'postgres'; "
+      "SET extra_float_digits TO 3; SET bytea_output TO 'hex'; "
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  PgResultPtr setup(PQexec(conn.get(), session_setup.c_str()));
+  if (PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
+    return context.FromServer(conn.get(), setup.get(), "setting up the session");
+  }
+
+  std::string select;
+  if (!table_parts.empty()) {
+    select = "SELECT * FROM ";
+    for (size_t i = 0; i < table_parts.size(); ++i) {
+      char* quoted = PQescapeIdentifier(conn.get(), table_parts[i].data(), table_parts[i].size());
+      if (quoted == nullptr) {
+        return context.Make(StatusCode::kInvalidArgument,
+                            "cannot quote the table name: " + OneLine(PQerrorMessage(conn.get())));
+      }
+      if (i > 0) select += '.';
+      select += quoted;
+      PQfreemem(quoted);
+    }
+  }
+  const std::string declare_prefix = std::string("DECLARE ") + kCursorName + " NO SCROLL CURSOR FOR\n";
+  const std::string declare = declare_prefix + (table_parts.empty() ? query : select);
+  // The extended protocol (PQexecParams) accepts exactly one statement, so a
+  // query cannot smuggle in a second one after a semicolon.
+  PgResultPtr declared(PQexecParams(conn.get(), declare.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+  if (PQresultStatus(declared.get()) != PGRES_COMMAND_OK) {
+    return context.FromServer(conn.get(), declared.get(),
+                              table_parts.empty() ? "cannot run the query" : "cannot read the table",
+                              table_parts.empty() ? static_cast<long>(declare_prefix.size()) : -1);
+  }
+
+  std::string location = table_parts.empty() ? "query " + Excerpt(options.query) : "table " + options.table;
+  auto reader = std::make_unique<PostgresRecordReader>(std::move(conn), std::move(context), std::move(location),
+                                                       fetch_size, validate_utf8);
+  CDP_RETURN_IF_ERROR(reader->Start());
+  return std::unique_ptr<RecordReader>(std::move(reader));
+}
+
+}  // namespace cdp
