@@ -28,6 +28,11 @@ struct RawRecordBatch {
   // Such a record has zero fields; the converter quarantines it.
   std::vector<std::pair<uint32_t, std::string>> record_errors;
   std::string location;                // file path or "table public.contacts"
+  // False (the default): every record has exactly the reader's field count.
+  // True for readers whose field set grows while reading (JSON Lines): a
+  // record may have fewer fields than field_names() has later, and fields it
+  // lacks at the end are absent values (BatchConverter reads them as null).
+  bool trailing_fields_optional = false;
 
   size_t num_records() const { return field_begin.empty() ? 0 : field_begin.size() - 1; }
   size_t num_fields(size_t r) const { return field_begin[r + 1] - field_begin[r]; }
@@ -40,6 +45,7 @@ struct RawRecordBatch {
     field_begin.assign(1, 0);
     line.clear();
     record_errors.clear();
+    trailing_fields_optional = false;
   }
 };
 

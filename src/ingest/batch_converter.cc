@@ -1,0 +1,436 @@
+#include "ingest/batch_converter.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cdp {
+namespace {
+
+constexpr size_t kMaxRawRecordBytes = 1024;
+constexpr size_t kMaxValueBytes = 256;
+
+constexpr std::string_view kOpNames[] = {"equals",        "not_equals", "less",     "less_equal",
+                                         "greater",       "greater_equal", "in",     "not_in",
+                                         "is_empty",      "is_not_empty", "contains", "starts_with"};
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string Truncate(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(s.substr(0, cut));
+  out += "...";
+  return out;
+}
+
+std::string JoinRecord(const RawRecordBatch& in, size_t r) {
+  std::string out;
+  const size_t nf = in.num_fields(r);
+  for (size_t f = 0; f < nf && out.size() <= kMaxRawRecordBytes; ++f) {
+    if (f > 0) out += ',';
+    if (in.field_is_null(r, f)) continue;
+    std::string_view v = in.field(r, f);
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+      out.append(v);
+    } else {
+      out += '"';
+      for (char c : v) {
+        if (c == '"') out += '"';
+        out += c;
+      }
+      out += '"';
+    }
+  }
+  return Truncate(out, kMaxRawRecordBytes);
+}
+
+// Scratch for one parsed column of one batch.
+struct ParsedColumn {
+  std::vector<int64_t> i64;  // int64, timestamp
+  std::vector<double> f64;
+  std::vector<int32_t> i32;  // date
+  std::vector<uint8_t> u8;   // bool
+  std::vector<uint8_t> null;
+};
+
+enum RowState : uint8_t { kRowOk = 0, kRowQuarantined = 1, kRowFiltered = 2 };
+constexpr int32_t kFailRecordError = -1;
+constexpr int32_t kFailFieldCount = -2;
+
+template <typename T>
+bool CompareValues(FilterOp op, const T& v, const T& x) {
+  switch (op) {
+    case FilterOp::kEquals: return v == x;
+    case FilterOp::kNotEquals: return !(v == x);
+    case FilterOp::kLess: return v < x;
+    case FilterOp::kLessEqual: return v <= x;
+    case FilterOp::kGreater: return v > x;
+    case FilterOp::kGreaterEqual: return v >= x;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::string_view FilterOpName(FilterOp op) { return kOpNames[static_cast<size_t>(op)]; }
+
+std::optional<FilterOp> ParseFilterOp(std::string_view name) {
+  for (size_t i = 0; i < std::size(kOpNames); ++i) {
+    if (kOpNames[i] == name) return static_cast<FilterOp>(i);
+  }
+  return std::nullopt;
+}
+
+StatusOr<BatchConverter> BatchConverter::Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
+                                                const std::vector<std::string>& input_field_names,
+                                                std::string location) {
+  BatchConverter c;
+  c.location_ = std::move(location);
+  c.input_fields_ = input_field_names.size();
+  c.input_names_ = input_field_names;
+  std::unordered_map<std::string_view, size_t> input_index;
+  for (size_t i = 0; i < input_field_names.size(); ++i) input_index.emplace(input_field_names[i], i);
+
+  std::unordered_map<std::string, size_t> output_index;
+  std::vector<Field> schema_fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    FieldSpec& f = fields[i];
+    if (f.name.empty()) return InvalidArgumentError("field " + std::to_string(i + 1) + " has an empty name");
+    if (!output_index.emplace(f.name, i).second) {
+      return InvalidArgumentError("field '" + f.name + "' is declared twice");
+    }
+    if (f.source_field.empty()) f.source_field = f.name;
+    if (!f.semantic.empty() && !IsValidSemanticTypeName(f.semantic.name())) {
+      return InvalidArgumentError("field '" + f.name + "': '" + f.semantic.name() + "' is not a valid semantic type");
+    }
+    auto it = input_index.find(f.source_field);
+    if (it == input_index.end()) {
+      std::string list;
+      for (size_t k = 0; k < input_field_names.size() && k < 50; ++k) {
+        if (k > 0) list += ", ";
+        list += input_field_names[k];
+      }
+      if (input_field_names.size() > 50) list += ", ...";
+      if (input_field_names.empty()) list = "(none)";
+      return NotFoundError("field '" + f.source_field + "' not found in " + c.location_ + "; fields are: " + list);
+    }
+    c.source_index_.push_back(it->second);
+    auto parser = ValueParser::Create(f.type, f.format);
+    if (!parser.ok()) return parser.status().WithContext("field '" + f.name + "'");
+    c.parsers_.push_back(std::move(parser).value());
+    schema_fields.push_back(Field{f.name, f.type, f.semantic});
+  }
+  c.schema_ = Schema(std::move(schema_fields));
+
+  std::vector<bool> is_filter_field(fields.size(), false);
+  for (const RowFilter& rf : filters) {
+    auto it = output_index.find(rf.field);
+    if (it == output_index.end()) {
+      return NotFoundError("filter field '" + rf.field + "' is not a field of " + c.location_);
+    }
+    const size_t fi = it->second;
+    const DataType type = fields[fi].type;
+    const std::string what = "filter on field '" + rf.field + "' (" + std::string(FilterOpName(rf.op)) + ")";
+    const size_t nv = rf.values.size();
+    switch (rf.op) {
+      case FilterOp::kIsEmpty:
+      case FilterOp::kIsNotEmpty:
+        if (nv != 0) return InvalidArgumentError(what + " takes no value");
+        break;
+      case FilterOp::kIn:
+      case FilterOp::kNotIn:
+        if (nv == 0) return InvalidArgumentError(what + " needs at least one value");
+        break;
+      default:
+        if (nv != 1) return InvalidArgumentError(what + " needs exactly one value, got " + std::to_string(nv));
+    }
+    if ((rf.op == FilterOp::kContains || rf.op == FilterOp::kStartsWith) && type != DataType::kString) {
+      return InvalidArgumentError(what + " needs a string field; the field is " + std::string(DataTypeName(type)));
+    }
+    CompiledFilter cf{fi, rf.op, {}};
+    const ValueParser& parser = c.parsers_[fi];
+    for (const std::string& text : rf.values) {
+      FilterValue v;
+      bool ok = true;
+      switch (type) {
+        case DataType::kString: v.s = text; break;
+        case DataType::kInt64: ok = parser.ParseInt64(text, &v.i); break;
+        case DataType::kDouble: ok = parser.ParseDouble(text, &v.d); break;
+        case DataType::kBool: {
+          bool b = false;
+          ok = parser.ParseBool(text, &b);
+          v.i = b;
+          break;
+        }
+        case DataType::kDate: {
+          int32_t days = 0;
+          ok = parser.ParseDate(text, &days) || ParseDate(text, DateStyle::kIso, &days);
+          v.i = days;
+          break;
+        }
+        case DataType::kTimestamp:
+          ok = parser.ParseTimestamp(text, &v.i) || ParseTimestamp(text, DateStyle::kIso, &v.i);
+          break;
+      }
+      if (!ok) return InvalidArgumentError(what + ": " + parser.FailureReason(text));
+      cf.values.push_back(std::move(v));
+    }
+    is_filter_field[fi] = true;
+    c.filters_.push_back(std::move(cf));
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (is_filter_field[i]) c.parse_order_.push_back(i);
+  }
+  c.num_filter_fields_ = c.parse_order_.size();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (!is_filter_field[i]) c.parse_order_.push_back(i);
+  }
+  c.fields_ = std::move(fields);
+  return c;
+}
+
+Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector<QuarantinedRecord>* quarantine,
+                               ConvertStats* stats) const {
+  if (out->num_columns() == 0 && schema_.num_fields() > 0) {
+    *out = Table(schema_);
+  } else if (!(out->schema() == schema_)) {
+    return InvalidArgumentError("output table schema differs from the converter's schema");
+  }
+  const size_t n = in.num_records();
+  const size_t nfields = fields_.size();
+  std::vector<uint8_t> state(n, kRowOk);
+  std::vector<int32_t> fail(n, 0);
+
+  // 1. Record errors and 2. field counts.
+  std::vector<int32_t> error_of_row;
+  if (!in.record_errors.empty()) {
+    error_of_row.assign(n, -1);
+    for (size_t e = 0; e < in.record_errors.size(); ++e) {
+      const uint32_t r = in.record_errors[e].first;
+      if (r < n) {
+        error_of_row[r] = static_cast<int32_t>(e);
+        state[r] = kRowQuarantined;
+        fail[r] = kFailRecordError;
+      }
+    }
+  }
+  if (!in.trailing_fields_optional) {
+    for (size_t r = 0; r < n; ++r) {
+      if (state[r] == kRowOk && in.field_begin[r + 1] - in.field_begin[r] != input_fields_) {
+        state[r] = kRowQuarantined;
+        fail[r] = kFailFieldCount;
+      }
+    }
+  }
+
+  const uint32_t* fb = in.field_begin.data();
+  const std::string_view* values = in.fields.data();
+  const uint8_t* nulls = in.is_null.data();
+  // Text of field `src` of row r; false for a null or a missing field.
+  auto get = [&](size_t r, size_t src, std::string_view* text) -> bool {
+    const size_t b = fb[r];
+    if (src >= fb[r + 1] - b || nulls[b + src]) return false;
+    *text = values[b + src];
+    return true;
+  };
+
+  // 3./4. Parse the columns (filter fields first) into scratch buffers.
+  std::vector<ParsedColumn> parsed(nfields);
+  auto parse_column = [&](size_t c) {
+    ParsedColumn& pc = parsed[c];
+    const size_t src = source_index_[c];
+    const ValueParser& parser = parsers_[c];
+    pc.null.assign(n, 1);
+    auto is_blank = [](std::string_view t) { return TrimAsciiWhitespace(t).empty(); };
+    switch (fields_[c].type) {
+      case DataType::kString:
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view t;
+          if (state[r] == kRowOk && get(r, src, &t) && !t.empty()) pc.null[r] = 0;
+        }
+        break;
+      case DataType::kInt64:
+        pc.i64.assign(n, 0);
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view t;
+          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
+          if (parser.ParseInt64(t, &pc.i64[r])) {
+            pc.null[r] = 0;
+          } else if (!is_blank(t)) {
+            state[r] = kRowQuarantined;
+            fail[r] = static_cast<int32_t>(c);
+          }
+        }
+        break;
+      case DataType::kDouble:
+        pc.f64.assign(n, 0);
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view t;
+          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
+          if (parser.ParseDouble(t, &pc.f64[r])) {
+            pc.null[r] = 0;
+          } else if (!is_blank(t)) {
+            state[r] = kRowQuarantined;
+            fail[r] = static_cast<int32_t>(c);
+          }
+        }
+        break;
+      case DataType::kBool:
+        pc.u8.assign(n, 0);
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view t;
+          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
+          bool b;
+          if (parser.ParseBool(t, &b)) {
+            pc.u8[r] = b;
+            pc.null[r] = 0;
+          } else if (!is_blank(t)) {
+            state[r] = kRowQuarantined;
+            fail[r] = static_cast<int32_t>(c);
+          }
+        }
+        break;
+      case DataType::kDate:
+        pc.i32.assign(n, 0);
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view t;
+          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
+          if (parser.ParseDate(t, &pc.i32[r])) {
+            pc.null[r] = 0;
+          } else if (!is_blank(t)) {
+            state[r] = kRowQuarantined;
+            fail[r] = static_cast<int32_t>(c);
+          }
+        }
+        break;
+      case DataType::kTimestamp:
+        pc.i64.assign(n, 0);
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view t;
+          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
+          if (parser.ParseTimestamp(t, &pc.i64[r])) {
+            pc.null[r] = 0;
+          } else if (!is_blank(t)) {
+            state[r] = kRowQuarantined;
+            fail[r] = static_cast<int32_t>(c);
+          }
+        }
+        break;
+    }
+  };
+
+  for (size_t k = 0; k < num_filter_fields_; ++k) parse_column(parse_order_[k]);
+  for (const CompiledFilter& f : filters_) {
+    const ParsedColumn& pc = parsed[f.field];
+    const DataType type = fields_[f.field].type;
+    const size_t src = source_index_[f.field];
+    for (size_t r = 0; r < n; ++r) {
+      if (state[r] != kRowOk) continue;
+      const bool null = pc.null[r] != 0;
+      bool pass;
+      if (f.op == FilterOp::kIsEmpty) {
+        pass = null;
+      } else if (f.op == FilterOp::kIsNotEmpty) {
+        pass = !null;
+      } else if (null) {
+        pass = false;
+      } else {
+        const bool negate = f.op == FilterOp::kNotIn;
+        const FilterOp op = (f.op == FilterOp::kIn || f.op == FilterOp::kNotIn) ? FilterOp::kEquals : f.op;
+        bool any = false;
+        std::string_view text;
+        if (type == DataType::kString) get(r, src, &text);
+        for (const FilterValue& v : f.values) {
+          bool m = false;
+          switch (type) {
+            case DataType::kString:
+              if (op == FilterOp::kContains) {
+                m = text.find(v.s) != std::string_view::npos;
+              } else if (op == FilterOp::kStartsWith) {
+                m = text.substr(0, v.s.size()) == v.s;
+              } else {
+                m = CompareValues<std::string_view>(op, text, v.s);
+              }
+              break;
+            case DataType::kInt64:
+            case DataType::kTimestamp: m = CompareValues<int64_t>(op, pc.i64[r], v.i); break;
+            case DataType::kDouble: m = CompareValues<double>(op, pc.f64[r], v.d); break;
+            case DataType::kBool: m = CompareValues<int64_t>(op, pc.u8[r], v.i); break;
+            case DataType::kDate: m = CompareValues<int64_t>(op, pc.i32[r], v.i); break;
+          }
+          if (m) {
+            any = true;
+            break;
+          }
+        }
+        pass = negate ? !any : any;
+      }
+      if (!pass) state[r] = kRowFiltered;
+    }
+  }
+  for (size_t k = num_filter_fields_; k < parse_order_.size(); ++k) parse_column(parse_order_[k]);
+
+  // Append the surviving rows.
+  size_t converted = 0;
+  for (size_t r = 0; r < n; ++r) converted += state[r] == kRowOk;
+  for (size_t c = 0; c < nfields; ++c) {
+    Column& col = out->mutable_column(c);
+    const ParsedColumn& pc = parsed[c];
+    const size_t src = source_index_[c];
+    for (size_t r = 0; r < n; ++r) {
+      if (state[r] != kRowOk) continue;
+      if (pc.null[r]) {
+        col.AppendNull();
+        continue;
+      }
+      switch (fields_[c].type) {
+        case DataType::kString: {
+          std::string_view t;
+          get(r, src, &t);
+          col.AppendString(t);
+          break;
+        }
+        case DataType::kInt64: col.AppendInt64(pc.i64[r]); break;
+        case DataType::kTimestamp: col.AppendTimestamp(pc.i64[r]); break;
+        case DataType::kDouble: col.AppendDouble(pc.f64[r]); break;
+        case DataType::kBool: col.AppendBool(pc.u8[r] != 0); break;
+        case DataType::kDate: col.AppendDate(pc.i32[r]); break;
+      }
+    }
+  }
+  for (size_t r = 0; r < converted; ++r) out->FinishRow();
+
+  // Quarantine entries, in input order.
+  size_t quarantined = 0;
+  size_t filtered = 0;
+  for (size_t r = 0; r < n; ++r) {
+    if (state[r] == kRowFiltered) ++filtered;
+    if (state[r] != kRowQuarantined) continue;
+    ++quarantined;
+    QuarantinedRecord q;
+    q.line = r < in.line.size() ? in.line[r] : 0;
+    if (fail[r] == kFailRecordError) {
+      q.reason = in.record_errors[static_cast<size_t>(error_of_row[r])].second;
+    } else if (fail[r] == kFailFieldCount) {
+      q.reason = "expected " + std::to_string(input_fields_) + " fields, found " + std::to_string(in.num_fields(r));
+      q.raw_record = JoinRecord(in, r);
+    } else {
+      const size_t c = static_cast<size_t>(fail[r]);
+      std::string_view t;
+      get(r, source_index_[c], &t);
+      q.field = fields_[c].source_field;
+      q.value = Truncate(t, kMaxValueBytes);
+      q.reason = parsers_[c].FailureReason(t);
+      q.raw_record = JoinRecord(in, r);
+    }
+    quarantine->push_back(std::move(q));
+  }
+  stats->rows_read += static_cast<int64_t>(n);
+  stats->rows_converted += static_cast<int64_t>(converted);
+  stats->rows_quarantined += static_cast<int64_t>(quarantined);
+  stats->rows_filtered += static_cast<int64_t>(filtered);
+  return Status::Ok();
+}
+
+}  // namespace cdp

@@ -1,0 +1,616 @@
+#include "ingest/csv_reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "ingest/internal/input_file.h"
+#include "ingest/internal/utf8.h"
+
+namespace cdp {
+namespace {
+
+using ingest_internal::InputFile;
+
+// Bytes readable past the end of the data in a buffer, so a 64-byte chunk can
+// always be loaded.
+constexpr size_t kPadding = 64;
+constexpr size_t kMinBlock = 64;
+
+inline uint64_t ValidBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
+
+// Bit i of `special` is set when p[i] is one of the four bytes; bit i of
+// `high` when p[i] >= 0x80.
+struct ByteClassifier {
+#if defined(__SSE2__)
+  __m128i a, b, c, d;
+  ByteClassifier(char c1, char c2, char c3, char c4)
+      : a(_mm_set1_epi8(c1)), b(_mm_set1_epi8(c2)), c(_mm_set1_epi8(c3)), d(_mm_set1_epi8(c4)) {}
+  inline void Classify(const char* p, uint64_t* special, uint64_t* high) const {
+    uint64_t s = 0;
+    uint64_t h = 0;
+    for (int i = 0; i < 4; ++i) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+      __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, b)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, c), _mm_cmpeq_epi8(v, d)));
+      s |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(m))} << (16 * i);
+      h |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(v))} << (16 * i);
+    }
+    *special = s;
+    *high = h;
+  }
+#else
+  char a, b, c, d;
+  ByteClassifier(char c1, char c2, char c3, char c4) : a(c1), b(c2), c(c3), d(c4) {}
+  inline void Classify(const char* p, uint64_t* special, uint64_t* high) const {
+    uint64_t s = 0;
+    uint64_t h = 0;
+    for (int i = 0; i < 64; ++i) {
+      char x = p[i];
+      s |= uint64_t{x == a || x == b || x == c || x == d} << i;
+      h |= uint64_t{(static_cast<unsigned char>(x) & 0x80) != 0} << i;
+    }
+    *special = s;
+    *high = h;
+  }
+#endif
+};
+
+// Bit i set when byte i is inside quotes after processing byte i, given the
+// quote bits of a chunk (prefix XOR).
+inline uint64_t PrefixXor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+Status ValidateOptions(const std::string& path, const CsvOptions& o) {
+  auto bad = [](char c) { return c == '\n' || c == '\r' || c == '\0'; };
+  if (bad(o.delimiter) || bad(o.quote)) {
+    return InvalidArgumentError(path + ": the CSV delimiter and quote may not be a line break or NUL");
+  }
+  if (o.delimiter == o.quote) return InvalidArgumentError(path + ": the CSV delimiter and quote must differ");
+  if (o.skip_space_after_delimiter && o.quote == ' ') {
+    return InvalidArgumentError(path + ": the quote cannot be a space with skip_space_after_delimiter");
+  }
+  return Status::Ok();
+}
+
+class CsvReader final : public RecordReader {
+ public:
+  CsvReader(std::unique_ptr<InputFile> file, const CsvOptions& options)
+      : file_(std::move(file)),
+        opt_(options),
+        classifier_(options.delimiter, options.quote, '\n', '\r') {
+    opt_.block_size = std::max(opt_.block_size, kMinBlock);
+    opt_.max_record_bytes = std::max(opt_.max_record_bytes, opt_.block_size);
+    // A small file needs no full block.
+    cap_ = static_cast<size_t>(std::min<uint64_t>(opt_.block_size, std::max<uint64_t>(file_->size() + 1, kMinBlock)));
+    buf_ = std::make_unique<char[]>(cap_ + kPadding);
+    Reposition(0, file_->size(), 1);
+  }
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  // Reads the header (or peeks at the first record to name the fields) and
+  // leaves the reader at the first data record.
+  Status ReadHeader();
+  // Restricts the reader to file bytes [begin, end), which start at line `line`.
+  void Reposition(uint64_t begin, uint64_t end, int64_t line) {
+    begin_ = end_ = 0;
+    file_off_ = begin;
+    start_off_ = begin;
+    limit_ = end;
+    eof_ = file_off_ >= limit_;
+    line_ = line;
+    check_bom_ = begin == 0;
+    discarding_ = false;
+  }
+  uint64_t file_size() const { return file_->size(); }
+  uint64_t data_start() const { return data_start_; }
+  int64_t data_start_line() const { return data_start_line_; }
+
+  const std::vector<std::string>& field_names() const override { return names_; }
+  StatusOr<bool> Next(RawRecordBatch* batch, size_t max_records) override;
+  uint64_t bytes_read() const override { return file_off_ - (end_ - begin_) - start_off_; }
+  uint64_t total_bytes() const override { return limit_ - start_off_; }
+
+ private:
+  struct RegionResult {
+    size_t records;
+    bool need_more;
+  };
+  RegionResult ParseRegion(RawRecordBatch* batch, size_t max_records, uint64_t arena_base);
+  // Moves unparsed bytes to the front and reads more; grows the buffer for a
+  // long record, or switches to discarding it when it exceeds max_record_bytes.
+  Status Fill();
+  // Skips the over-long record at begin_; true once its end was found (a
+  // record error is then added to the batch).
+  bool DiscardStep(RawRecordBatch* batch);
+  void AddRecordError(RawRecordBatch* batch, int64_t line, std::string reason) {
+    uint32_t index = static_cast<uint32_t>(batch->line.size());
+    batch->line.push_back(line);
+    batch->field_begin.push_back(static_cast<uint32_t>(fpos_.size()));
+    batch->record_errors.emplace_back(index, std::move(reason));
+  }
+  std::string Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const;
+
+  std::unique_ptr<InputFile> file_;
+  CsvOptions opt_;
+  ByteClassifier classifier_;
+  std::vector<std::string> names_;
+  uint64_t data_start_ = 0;
+  int64_t data_start_line_ = 1;
+
+  // Unparsed input is buf_[begin_, end_); buf_[end_] is file byte file_off_.
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  uint64_t file_off_ = 0;
+  uint64_t start_off_ = 0;
+  uint64_t limit_ = 0;
+  bool eof_ = false;  // no bytes left to read below limit_
+  bool check_bom_ = false;
+  int64_t line_ = 1;  // physical line at begin_
+
+  // Skipping an over-long record.
+  bool discarding_ = false;
+  bool discard_in_quotes_ = false;
+  bool discard_prev_cr_ = false;
+  int64_t discard_line_ = 0;
+
+  // Per Next(): fields as arena offsets, and fields that need unquoting.
+  std::vector<uint64_t> fpos_;
+  std::vector<uint32_t> flen_;
+  std::vector<uint32_t> unquote_;
+};
+
+Status CsvReader::Fill() {
+  if (begin_ > 0) {
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (end_ == cap_) {
+    if (cap_ >= opt_.max_record_bytes) {
+      // The record at begin_ fills the largest buffer allowed: skip it.
+      discarding_ = true;
+      discard_in_quotes_ = false;
+      discard_prev_cr_ = false;
+      discard_line_ = line_;
+      return Status::Ok();
+    }
+    size_t new_cap = std::min(cap_ * 2, opt_.max_record_bytes);
+    auto bigger = std::make_unique<char[]>(new_cap + kPadding);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    cap_ = new_cap;
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(cap_ - end_, limit_ - file_off_));
+  CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(file_off_, buf_.get() + end_, want));
+  bool at_file_start = file_off_ == 0;
+  file_off_ += got;
+  end_ += got;
+  if (got < want) limit_ = file_off_;  // the file shrank while being read
+  eof_ = file_off_ >= limit_;
+  if (check_bom_ && at_file_start && (end_ >= 3 || eof_)) {
+    check_bom_ = false;
+    if (end_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;
+  }
+  return Status::Ok();
+}
+
+bool CsvReader::DiscardStep(RawRecordBatch* batch) {
+  const char* buf = buf_.get();
+  const char quote = opt_.quote;
+  size_t i = begin_;
+  while (i < end_) {
+    char c = buf[i];
+    if (c == quote) {
+      discard_in_quotes_ = !discard_in_quotes_;
+    } else if (c == '\r' || c == '\n') {
+      if (discard_in_quotes_) {
+        if (c == '\r' || !discard_prev_cr_) ++line_;
+      } else {
+        if (c == '\r' && i + 1 == end_ && !eof_) break;  // is it CRLF? read on
+        size_t term = i + 1;
+        if (c == '\r' && term < end_ && buf[term] == '\n') ++term;
+        ++line_;
+        begin_ = term;
+        discarding_ = false;
+        AddRecordError(batch, discard_line_,
+                       file_->path() + ": record starting at line " + std::to_string(discard_line_) +
+                           " is longer than " + std::to_string(opt_.max_record_bytes) + " bytes; skipped");
+        return true;
+      }
+    }
+    discard_prev_cr_ = c == '\r';
+    ++i;
+  }
+  begin_ = i;
+  if (eof_ && begin_ == end_) {
+    discarding_ = false;
+    std::string reason = discard_in_quotes_
+                             ? file_->path() + ": unterminated quoted field in the record starting at line " +
+                                   std::to_string(discard_line_)
+                             : file_->path() + ": record starting at line " + std::to_string(discard_line_) +
+                                   " is longer than " + std::to_string(opt_.max_record_bytes) + " bytes; skipped";
+    AddRecordError(batch, discard_line_, std::move(reason));
+    return true;
+  }
+  return false;
+}
+
+std::string CsvReader::Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const {
+  const char* buf = buf_.get();
+  size_t bad = rec_start + ingest_internal::FirstInvalidUtf8(buf + rec_start, rec_end - rec_start);
+  int64_t line = rec_line;
+  size_t line_start = rec_start;
+  for (size_t i = rec_start; i < bad; ++i) {
+    if (buf[i] == '\n' || (buf[i] == '\r' && buf[i + 1] != '\n')) {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  char hex[8];
+  std::snprintf(hex, sizeof(hex), "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(buf[bad])));
+  return file_->path() + ": invalid UTF-8 at line " + std::to_string(line) + ", column " +
+         std::to_string(bad - line_start + 1) + " (byte " + hex + ")";
+}
+
+CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max_records, uint64_t arena_base) {
+  const char* const buf = buf_.get();
+  const size_t end = end_;
+  const bool eof = eof_;
+  const char delim = opt_.delimiter;
+  const char quote = opt_.quote;
+  const bool skip_space = opt_.skip_space_after_delimiter;
+  const uint64_t delta = arena_base - begin_;  // arena offset of buf[i] is i + delta (mod 2^64)
+  size_t records = 0;
+
+  size_t rec_start = begin_;
+  size_t field_start = rec_start;
+  size_t rec_fields = fpos_.size();
+  size_t rec_unquote = unquote_.size();
+  int64_t line = line_;
+  int64_t rec_line = line;
+  bool in_quotes = false;
+  bool field_quoted = false;
+
+  auto push_field = [&](size_t from, size_t to) {
+    fpos_.push_back(from + delta);
+    flen_.push_back(static_cast<uint32_t>(to - from));
+    if (field_quoted) unquote_.push_back(static_cast<uint32_t>(fpos_.size() - 1));
+    field_quoted = false;
+  };
+  auto finish_record = [&](size_t rec_end, bool has_high) {
+    if (has_high && !ingest_internal::IsValidUtf8(buf + rec_start, rec_end - rec_start)) {
+      fpos_.resize(rec_fields);
+      flen_.resize(rec_fields);
+      unquote_.resize(rec_unquote);
+      AddRecordError(batch, rec_line, Utf8Error(rec_start, rec_end, rec_line));
+      return;
+    }
+    batch->line.push_back(rec_line);
+    batch->field_begin.push_back(static_cast<uint32_t>(fpos_.size()));
+  };
+
+  size_t chunk = rec_start;
+  uint64_t mask = 0;
+  uint64_t high = 0;
+  bool rec_high = false;
+  if (chunk < end) {
+    classifier_.Classify(buf + chunk, &mask, &high);
+    mask &= ValidBits(end - chunk);
+    high &= ValidBits(end - chunk);
+    rec_high = high != 0;
+  }
+  while (chunk < end) {
+    while (mask == 0) {
+      chunk += 64;
+      if (chunk >= end) goto out_of_data;
+      classifier_.Classify(buf + chunk, &mask, &high);
+      mask &= ValidBits(end - chunk);
+      high &= ValidBits(end - chunk);
+      rec_high |= high != 0;
+    }
+    {
+      const size_t idx = chunk + static_cast<size_t>(__builtin_ctzll(mask));
+      mask &= mask - 1;
+      if (idx < field_start) continue;  // the LF of a CRLF already consumed
+      const char c = buf[idx];
+      if (in_quotes) {
+        if (c == quote) {
+          in_quotes = false;
+        } else if (c == '\r') {
+          ++line;
+        } else if (c == '\n') {
+          if (buf[idx - 1] != '\r') ++line;
+        }
+        continue;
+      }
+      if (c == delim) {
+        push_field(field_start, idx);
+        field_start = idx + 1;
+        if (skip_space) {
+          while (field_start < end && buf[field_start] == ' ') ++field_start;
+        }
+        continue;
+      }
+      if (c == quote) {
+        in_quotes = true;
+        field_quoted = true;
+        continue;
+      }
+      // A line break outside quotes ends the record.
+      size_t term = idx + 1;
+      if (c == '\r') {
+        if (term == end && !eof) goto out_of_data;  // CRLF split by the buffer end
+        if (term < end && buf[term] == '\n') ++term;
+      }
+      if (idx != rec_start) {  // not an empty line
+        push_field(field_start, idx);
+        finish_record(idx, rec_high);
+        ++records;
+      }
+      ++line;
+      rec_start = field_start = term;
+      rec_line = line;
+      rec_fields = fpos_.size();
+      rec_unquote = unquote_.size();
+      const size_t rel = term - chunk;
+      rec_high = rel < 64 && (high >> rel) != 0;
+      if (records == max_records) {
+        begin_ = rec_start;
+        line_ = line;
+        return {records, false};
+      }
+    }
+  }
+out_of_data:
+  if (!eof) {
+    // The record at rec_start is incomplete: parse it again after a refill.
+    fpos_.resize(rec_fields);
+    flen_.resize(rec_fields);
+    unquote_.resize(rec_unquote);
+    begin_ = rec_start;
+    line_ = rec_line;
+    return {records, true};
+  }
+  if (rec_start < end) {  // the last record has no line break
+    if (in_quotes) {
+      fpos_.resize(rec_fields);
+      flen_.resize(rec_fields);
+      unquote_.resize(rec_unquote);
+      AddRecordError(batch, rec_line,
+                     file_->path() + ": unterminated quoted field in the record starting at line " +
+                         std::to_string(rec_line));
+    } else {
+      push_field(field_start, end);
+      finish_record(end, rec_high);
+    }
+    ++records;
+  }
+  begin_ = end;
+  line_ = line;
+  return {records, false};
+}
+
+StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
+  batch->Clear();
+  batch->location = file_->path();
+  if (max_records == 0) max_records = 1;
+  fpos_.clear();
+  flen_.clear();
+  unquote_.clear();
+  size_t count = 0;
+  while (count < max_records) {
+    if (discarding_) {
+      if (DiscardStep(batch)) {
+        ++count;
+      } else {
+        CDP_RETURN_IF_ERROR(Fill());
+      }
+      continue;
+    }
+    if (begin_ == end_ && eof_) break;
+    const size_t region_start = begin_;
+    const uint64_t arena_base = batch->arena.size();
+    RegionResult r = ParseRegion(batch, max_records - count, arena_base);
+    count += r.records;
+    if (begin_ > region_start) batch->arena.append(buf_.get() + region_start, begin_ - region_start);
+    if (r.need_more) CDP_RETURN_IF_ERROR(Fill());
+  }
+  // Unquote in place (the result is never longer), then make the views.
+  char* arena = batch->arena.data();
+  const char quote = opt_.quote;
+  for (uint32_t fi : unquote_) {
+    char* s = arena + fpos_[fi];
+    const size_t len = flen_[fi];
+    size_t o = 0;
+    bool in_quotes = false;
+    for (size_t i = 0; i < len; ++i) {
+      const char c = s[i];
+      if (c == quote) {
+        if (in_quotes && i + 1 < len && s[i + 1] == quote) {
+          s[o++] = quote;
+          ++i;
+        } else {
+          in_quotes = !in_quotes;
+        }
+      } else {
+        s[o++] = c;
+      }
+    }
+    flen_[fi] = static_cast<uint32_t>(o);
+  }
+  const size_t n = fpos_.size();
+  batch->fields.resize(n);
+  for (size_t i = 0; i < n; ++i) batch->fields[i] = std::string_view(arena + fpos_[i], flen_[i]);
+  batch->is_null.assign(n, 0);
+  return count > 0;
+}
+
+Status CsvReader::ReadHeader() {
+  RawRecordBatch first;
+  CDP_ASSIGN_OR_RETURN(bool any, Next(&first, 1));
+  const std::string& path = file_->path();
+  if (!any) {
+    if (opt_.has_header) return InvalidArgumentError(path + ": the file is empty; expected a header row");
+    data_start_ = start_off_;
+    data_start_line_ = 1;
+    return Status::Ok();
+  }
+  if (!first.record_errors.empty()) {
+    return InvalidArgumentError(path + ": cannot read the " +
+                                std::string(opt_.has_header ? "header row" : "first record") + ": " +
+                                first.record_errors[0].second);
+  }
+  const size_t n = first.num_fields(0);
+  if (!opt_.has_header) {
+    for (size_t i = 0; i < n; ++i) names_.push_back("column" + std::to_string(i + 1));
+    Reposition(0, file_->size(), 1);
+    data_start_ = 0;
+    data_start_line_ = 1;
+    return Status::Ok();
+  }
+  std::unordered_map<std::string_view, size_t> seen;
+  names_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view name = first.field(0, i);
+    if (opt_.skip_space_after_delimiter) {
+      while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    }
+    if (name.empty()) {
+      return InvalidArgumentError(path + ": header field " + std::to_string(i + 1) + " (line " +
+                                  std::to_string(first.line[0]) + ") is empty; every field needs a name");
+    }
+    auto [it, inserted] = seen.emplace(name, i);
+    if (!inserted) {
+      return InvalidArgumentError(path + ": duplicate field name '" + std::string(name) + "' in the header (fields " +
+                                  std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+    }
+    names_.emplace_back(name);
+  }
+  data_start_ = file_off_ - (end_ - begin_);
+  data_start_line_ = line_;
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<CsvReader>> OpenReader(const std::string& path, const CsvOptions& options) {
+  CDP_RETURN_IF_ERROR(ValidateOptions(path, options));
+  CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
+  auto reader = std::make_unique<CsvReader>(std::move(file), options);
+  CDP_RETURN_IF_ERROR(reader->ReadHeader());
+  return reader;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RecordReader>> OpenCsvFile(const std::string& path, const CsvOptions& options) {
+  CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options));
+  return std::unique_ptr<RecordReader>(std::move(reader));
+}
+
+StatusOr<std::unique_ptr<RecordReader>> OpenCsvRange(const std::string& path, const CsvOptions& options,
+                                                     const CsvRange& range) {
+  CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options));
+  const uint64_t size = reader->file_size();
+  if (range.begin > range.end || range.end > size || range.begin < reader->data_start() || range.first_line < 1) {
+    return InvalidArgumentError(path + ": byte range [" + std::to_string(range.begin) + ", " +
+                                std::to_string(range.end) + ") is not a range of the file's records (" +
+                                std::to_string(size) + " bytes)");
+  }
+  reader->Reposition(range.begin, range.end, range.first_line);
+  return std::unique_ptr<RecordReader>(std::move(reader));
+}
+
+StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvOptions& options,
+                                             uint64_t target_range_bytes) {
+  if (target_range_bytes == 0) return InvalidArgumentError(path + ": target range size must be positive");
+  CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options));
+  CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
+  const uint64_t size = file->size();
+  std::vector<CsvRange> ranges;
+  uint64_t range_begin = reader->data_start();
+  int64_t range_line = reader->data_start_line();
+  if (range_begin >= size) return ranges;
+  reader.reset();
+
+  const size_t block = std::max(options.block_size, kMinBlock) & ~size_t{63};
+  auto buf = std::make_unique<char[]>(block + kPadding);
+  ByteClassifier quotes(options.quote, options.quote, options.quote, options.quote);
+  ByteClassifier breaks('\n', '\n', '\n', '\n');
+  ByteClassifier crs('\r', '\r', '\r', '\r');
+  uint64_t next_target = range_begin + target_range_bytes;
+  uint64_t in_quotes = 0;  // all ones inside quotes
+  uint64_t prev_cr = 0;    // 1 if the byte before the chunk is CR
+  int64_t line = range_line;  // line at the current chunk
+  uint64_t off = range_begin;
+  bool done = false;
+  while (off < size && !done) {
+    CDP_ASSIGN_OR_RETURN(size_t n, file->ReadAt(off, buf.get(), static_cast<size_t>(std::min<uint64_t>(block, size - off))));
+    if (n == 0) break;
+    for (size_t k = 0; k < n && !done; k += 64) {
+      const size_t len = std::min<size_t>(64, n - k);
+      const char* p = buf.get() + k;
+      uint64_t q, lf, cr, unused;
+      quotes.Classify(p, &q, &unused);
+      breaks.Classify(p, &lf, &unused);
+      crs.Classify(p, &cr, &unused);
+      const uint64_t valid = ValidBits(len);
+      q &= valid;
+      lf &= valid;
+      cr &= valid;
+      const uint64_t inside = PrefixXor(q) ^ in_quotes;
+      const uint64_t brk = cr | (lf & ~((cr << 1) | prev_cr));
+      const uint64_t chunk_off = off + k;
+      while (next_target - 1 < chunk_off + len) {
+        const uint64_t from = std::max(next_target - 1, range_begin);
+        const unsigned shift = from > chunk_off ? static_cast<unsigned>(from - chunk_off) : 0;
+        const uint64_t cand = (lf | cr) & ~inside & (~uint64_t{0} << shift);
+        if (cand == 0) break;
+        const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
+        uint64_t b = chunk_off + bit + 1;
+        if (p[bit] == '\r' && b < size) {
+          char next;
+          if (k + bit + 1 < n) {
+            next = p[bit + 1];
+          } else {
+            CDP_ASSIGN_OR_RETURN(size_t got, file->ReadAt(b, &next, 1));
+            if (got != 1) next = 0;
+          }
+          if (next == '\n') ++b;
+        }
+        if (b >= size) {
+          done = true;
+          break;
+        }
+        const uint64_t rel = b - chunk_off;
+        const int64_t b_line = line + __builtin_popcountll(brk & ValidBits(static_cast<size_t>(std::min<uint64_t>(rel, 64))));
+        ranges.push_back({range_begin, b, range_line});
+        range_begin = b;
+        range_line = b_line;
+        next_target = b + target_range_bytes;
+      }
+      line += __builtin_popcountll(brk);
+      in_quotes = ((inside >> (len - 1)) & 1) ? ~uint64_t{0} : 0;
+      prev_cr = (cr >> (len - 1)) & 1;
+    }
+    off += n;
+  }
+  ranges.push_back({range_begin, size, range_line});
+  return ranges;
+}
+
+}  // namespace cdp

@@ -1,0 +1,80 @@
+// CSV source connector: streams an RFC 4180 file (or a byte range of it) as
+// raw records with bounded memory, and splits a file into record-aligned byte
+// ranges for parallel parsing. A reader is not thread-safe; separate readers are independent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "ingest/record_reader.h"
+
+namespace cdp {
+
+struct CsvOptions {
+  char delimiter = ',';
+  char quote = '"';
+  // Ignore spaces (' ') that directly follow a delimiter, outside quotes
+  // ("a, b" reads as "a" and "b"); header names are then also trimmed.
+  bool skip_space_after_delimiter = false;
+  // The first record names the fields; otherwise they are column1, column2, ...
+  // (as many as the first record has).
+  bool has_header = true;
+  // Bytes read from the file at a time. Memory is about block_size plus the
+  // longest record (records longer than a block grow the buffer).
+  size_t block_size = size_t{8} << 20;
+  // A record longer than this becomes a record error and is skipped; this
+  // bounds memory when a quote is never closed.
+  size_t max_record_bytes = size_t{64} << 20;
+};
+
+// Parsing rules (RFC 4180 plus what real files need):
+// - Records end at LF, CRLF or a lone CR outside quotes; the last record may
+//   lack a final line break. Empty lines are skipped. A UTF-8 byte-order mark
+//   at the start of the file is skipped.
+// - The quote character toggles quoting wherever it appears outside a quoted
+//   section too (as PostgreSQL's COPY does): inside quotes, delimiters and line
+//   breaks are data and a doubled quote is one quote. `"a""b",c` is `a"b` and
+//   `c`; `x"y,z"` is `xy,z`. This is what makes SplitCsvFile exact.
+// - Fields are UTF-8: a record with an invalid byte becomes a record error
+//   whose reason names the file, line and byte column; reading goes on with
+//   the next record. A quote still open at the end of the input makes the
+//   record a record error naming the line where the record starts.
+// - Every field is text (is_null = 0); empty fields are empty strings.
+// - RawRecordBatch::line is the 1-based physical line where the record
+//   starts; line breaks inside quoted fields are counted.
+// - bytes_read()/total_bytes() count file bytes (of the range, for a range reader).
+//
+// Errors from Open*: NotFound (no such file), FailedPrecondition (not readable,
+// a directory), InvalidArgument (no header row in an empty file, an empty or
+// duplicate header name, a header with a record error, options where
+// delimiter or quote is a line break or they are equal), all naming the file.
+// Next() fails only on an I/O error (DataLoss).
+StatusOr<std::unique_ptr<RecordReader>> OpenCsvFile(const std::string& path, const CsvOptions& options);
+
+// A byte range [begin, end) of a CSV file starting at a record boundary.
+struct CsvRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  int64_t first_line = 1;  // physical line number at `begin`
+};
+
+// Splits the records of `path` (after the header) into contiguous ranges of
+// about target_range_bytes each (at least one record each; the last one ends
+// at the end of the file). Boundaries are found by one pass that tracks quote
+// parity from the start of the file, so a line break inside quotes is never a
+// boundary. Reading every range with OpenCsvRange yields exactly the records
+// (and lines) of one OpenCsvFile pass. A file without data records yields no
+// range. Errors as OpenCsvFile; InvalidArgument if target_range_bytes is 0.
+StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvOptions& options,
+                                             uint64_t target_range_bytes);
+
+// A reader over the records of `range` (from SplitCsvFile with the same
+// options). field_names() come from the file's header (or first record).
+// Errors as OpenCsvFile; InvalidArgument if the range lies outside the file.
+StatusOr<std::unique_ptr<RecordReader>> OpenCsvRange(const std::string& path, const CsvOptions& options,
+                                                     const CsvRange& range);
+
+}  // namespace cdp

@@ -1,0 +1,426 @@
+#include "ingest/csv_reader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ingest/internal/test_util.h"
+
+namespace cdp {
+namespace {
+
+using ingest_internal::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// One record as read: its line and either its fields or its error.
+struct Rec {
+  int64_t line = 0;
+  std::vector<std::string> fields;
+  std::string error;
+  bool operator==(const Rec& o) const { return line == o.line && fields == o.fields && error == o.error; }
+};
+
+std::ostream& operator<<(std::ostream& os, const Rec& r) {
+  os << "{line " << r.line << ": ";
+  for (const auto& f : r.fields) os << "[" << f << "]";
+  if (!r.error.empty()) os << " error: " << r.error;
+  return os << "}";
+}
+
+std::vector<Rec> Drain(RecordReader& reader, size_t batch_size = 1000) {
+  std::vector<Rec> out;
+  RawRecordBatch batch;
+  while (true) {
+    auto more = reader.Next(&batch, batch_size);
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    if (!more.ok() || !*more) break;
+    EXPECT_LE(batch.num_records(), batch_size);
+    EXPECT_EQ(batch.fields.size(), batch.is_null.size());
+    size_t e = 0;
+    for (size_t r = 0; r < batch.num_records(); ++r) {
+      Rec rec;
+      rec.line = batch.line[r];
+      if (e < batch.record_errors.size() && batch.record_errors[e].first == r) {
+        rec.error = batch.record_errors[e].second;
+        EXPECT_EQ(batch.num_fields(r), 0u);
+        ++e;
+      }
+      for (size_t f = 0; f < batch.num_fields(r); ++f) {
+        EXPECT_FALSE(batch.field_is_null(r, f));
+        rec.fields.emplace_back(batch.field(r, f));
+      }
+      out.push_back(std::move(rec));
+    }
+    EXPECT_EQ(e, batch.record_errors.size());
+  }
+  return out;
+}
+
+std::vector<Rec> ReadFile(const std::string& path, const CsvOptions& options = {},
+                          std::vector<std::string>* names = nullptr, size_t batch_size = 1000) {
+  auto reader = OpenCsvFile(path, options);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  if (!reader.ok()) return {};
+  if (names) *names = (*reader)->field_names();
+  auto recs = Drain(**reader, batch_size);
+  EXPECT_EQ((*reader)->bytes_read(), (*reader)->total_bytes());
+  return recs;
+}
+
+Rec R(int64_t line, std::vector<std::string> fields) { return Rec{line, std::move(fields), ""}; }
+
+class CsvReaderTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+};
+
+TEST_F(CsvReaderTest, ReadsHeaderAndSimpleRecords) {
+  std::vector<std::string> names;
+  auto recs = ReadFile(dir_.Write("a.csv", "id,name,age\n1,Ann,30\n2,Bob,41\n"), {}, &names);
+  EXPECT_THAT(names, ElementsAre("id", "name", "age"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"1", "Ann", "30"}), R(3, {"2", "Bob", "41"})));
+}
+
+TEST_F(CsvReaderTest, QuotedFieldsKeepDelimitersAndDoubledQuotes) {
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b,c\n\"x,y\",\"say \"\"hi\"\"\",\"\"\n\"\"\"\",plain,\"a\"\"\"\n"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"x,y", "say \"hi\"", ""}), R(3, {"\"", "plain", "a\""})));
+}
+
+TEST_F(CsvReaderTest, EmbeddedLineBreaksInQuotesAreDataAndCountLines) {
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b\n\"l1\nl2\",x\n\"c1\r\nc2\",y\n\"r1\rr2\",z\nlast,w\n"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"l1\nl2", "x"}), R(4, {"c1\r\nc2", "y"}), R(6, {"r1\rr2", "z"}),
+                                R(8, {"last", "w"})));
+}
+
+TEST_F(CsvReaderTest, CrlfLineEndings) {
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b\r\n1,2\r\n3,4\r\n"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"1", "2"}), R(3, {"3", "4"})));
+}
+
+TEST_F(CsvReaderTest, LoneCrEndsRecords) {
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b\r1,2\r3,4"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"1", "2"}), R(3, {"3", "4"})));
+}
+
+TEST_F(CsvReaderTest, MissingFinalNewlineStillReadsLastRecord) {
+  EXPECT_THAT(ReadFile(dir_.Write("lf.csv", "a,b\n1,2\n3,4")), ElementsAre(R(2, {"1", "2"}), R(3, {"3", "4"})));
+  EXPECT_THAT(ReadFile(dir_.Write("crlf.csv", "a,b\r\n1,2\r\n3,\"4\"")),
+              ElementsAre(R(2, {"1", "2"}), R(3, {"3", "4"})));
+}
+
+TEST_F(CsvReaderTest, ByteOrderMarkIsSkipped) {
+  std::vector<std::string> names;
+  auto recs = ReadFile(dir_.Write("a.csv", "\xEF\xBB\xBFid,name\n1,x\n"), {}, &names);
+  EXPECT_THAT(names, ElementsAre("id", "name"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"1", "x"})));
+}
+
+TEST_F(CsvReaderTest, BlankLinesAreSkippedButCounted) {
+  auto recs = ReadFile(dir_.Write("a.csv", "\n\na,b\n\n1,2\r\n\r\n\n3,4\n\n"));
+  EXPECT_THAT(recs, ElementsAre(R(5, {"1", "2"}), R(8, {"3", "4"})));
+}
+
+TEST_F(CsvReaderTest, TrailingDelimiterGivesEmptyLastField) {
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b,c\n1,,\n,,\n"));
+  EXPECT_THAT(recs, ElementsAre(R(2, {"1", "", ""}), R(3, {"", "", ""})));
+}
+
+TEST_F(CsvReaderTest, CustomDelimiters) {
+  CsvOptions semi;
+  semi.delimiter = ';';
+  EXPECT_THAT(ReadFile(dir_.Write("s.csv", "a;b\n1,5;\"x;y\"\n"), semi), ElementsAre(R(2, {"1,5", "x;y"})));
+  CsvOptions tab;
+  tab.delimiter = '\t';
+  EXPECT_THAT(ReadFile(dir_.Write("t.tsv", "a\tb\n1 2\t\"x\ty\"\n"), tab), ElementsAre(R(2, {"1 2", "x\ty"})));
+}
+
+TEST_F(CsvReaderTest, CustomQuoteCharacter) {
+  CsvOptions o;
+  o.quote = '\'';
+  EXPECT_THAT(ReadFile(dir_.Write("q.csv", "a,b\n'x,y','it''s'\n\"q\",z\n"), o),
+              ElementsAre(R(2, {"x,y", "it's"}), R(3, {"\"q\"", "z"})));
+}
+
+TEST_F(CsvReaderTest, SpaceAfterDelimiterIsSkippedWhenAsked) {
+  const std::string content = "id, name , city\n1, Ann, \"Paris, FR\"\n2,  Bob ,x\n";
+  CsvOptions skip;
+  skip.skip_space_after_delimiter = true;
+  std::vector<std::string> names;
+  EXPECT_THAT(ReadFile(dir_.Write("s.csv", content), skip, &names),
+              ElementsAre(R(2, {"1", "Ann", "Paris, FR"}), R(3, {"2", "Bob ", "x"})));
+  EXPECT_THAT(names, ElementsAre("id", "name", "city"));
+  // Without the option the spaces are data, and a space before a quote makes it part of the field.
+  EXPECT_THAT(ReadFile(dir_.Write("k.csv", "a,b\n1, \"x, y\"\n")), ElementsAre(R(2, {"1", " x, y"})));
+}
+
+TEST_F(CsvReaderTest, QuoteInsideUnquotedFieldTogglesQuoting) {
+  EXPECT_THAT(ReadFile(dir_.Write("a.csv", "a,b\nx\"y,z\",w\n")), ElementsAre(R(2, {"xy,z", "w"})));
+}
+
+TEST_F(CsvReaderTest, FebrlDataset4aWithCrlfAndNoFinalNewline) {
+  CsvOptions o;
+  o.skip_space_after_delimiter = true;
+  std::vector<std::string> names;
+  auto recs = ReadFile("/work/shared/data/febrl/dataset4a.csv", o, &names);
+  EXPECT_THAT(names, ElementsAre("rec_id", "given_name", "surname", "street_number", "address_1", "address_2",
+                                 "suburb", "postcode", "state", "date_of_birth", "soc_sec_id"));
+  ASSERT_EQ(recs.size(), 5000u);
+  for (const Rec& r : recs) ASSERT_EQ(r.fields.size(), 11u) << r;
+  EXPECT_THAT(recs[0].fields, ElementsAre("rec-1070-org", "michaela", "neumann", "8", "stanley street", "miami",
+                                          "winston hills", "4223", "nsw", "19151111", "5304218"));
+  EXPECT_EQ(recs[0].line, 2);
+  EXPECT_EQ(recs.back().line, 5001);
+  EXPECT_EQ(recs.back().fields.back(), "6375537");
+}
+
+TEST_F(CsvReaderTest, FebrlDataset4bWithLf) {
+  CsvOptions o;
+  o.skip_space_after_delimiter = true;
+  auto recs = ReadFile("/work/shared/data/febrl/dataset4b.csv", o);
+  ASSERT_EQ(recs.size(), 5000u);
+  for (const Rec& r : recs) ASSERT_EQ(r.fields.size(), 11u) << r;
+  EXPECT_THAT(recs[0].fields, ElementsAre("rec-561-dup-0", "elton", "", "3", "light setreet", "pinehill",
+                                          "windermere", "3212", "vic", "19651013", "1551941"));
+}
+
+TEST_F(CsvReaderTest, RecordsSpanningBlockBoundariesMatchOneBlockRead) {
+  std::mt19937 rng(7);
+  std::string content = "a,b,c\r\n";
+  for (int i = 0; i < 400; ++i) {
+    content += std::to_string(i) + ",\"q" + std::string(rng() % 90, 'x') + "\r\n" + std::string(rng() % 5, 'y') +
+               "\",z" + std::string(rng() % 70, 'w') + (i % 3 == 0 ? "\r\n" : "\n");
+  }
+  const std::string path = dir_.Write("a.csv", content);
+  CsvOptions big;
+  CsvOptions small;
+  small.block_size = 64;
+  auto expected = ReadFile(path, big);
+  ASSERT_EQ(expected.size(), 400u);
+  EXPECT_EQ(ReadFile(path, small, nullptr, 7), expected);
+  EXPECT_EQ(ReadFile(path, small, nullptr, 1000), expected);
+}
+
+TEST_F(CsvReaderTest, RecordLongerThanABlockGrowsTheBuffer) {
+  const std::string long_field(5000, 'L');
+  CsvOptions o;
+  o.block_size = 64;
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b\n1," + long_field + "\n2,\"" + long_field + "\"\n"), o);
+  EXPECT_THAT(recs, ElementsAre(R(2, {"1", long_field}), R(3, {"2", long_field})));
+}
+
+TEST_F(CsvReaderTest, InvalidUtf8IsARecordErrorWithLineAndColumn) {
+  const std::string path = dir_.Write("bad.csv", "a,b\nok,\xC3\xA9t\xC3\xA9\nab,c\xFF\n\"x\ny\xC3\x28\",z\nlast,1\n");
+  auto recs = ReadFile(path);
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0], R(2, {"ok", "\xC3\xA9t\xC3\xA9"}));
+  EXPECT_EQ(recs[1].line, 3);
+  EXPECT_THAT(recs[1].error, HasSubstr(path));
+  EXPECT_THAT(recs[1].error, HasSubstr("line 3, column 5"));
+  EXPECT_THAT(recs[1].error, HasSubstr("0xFF"));
+  EXPECT_EQ(recs[2].line, 4);
+  EXPECT_THAT(recs[2].error, HasSubstr("line 5, column 2"));
+  EXPECT_EQ(recs[3], R(6, {"last", "1"}));
+}
+
+TEST_F(CsvReaderTest, UnterminatedQuoteAtEndIsARecordErrorNamingItsStartLine) {
+  const std::string path = dir_.Write("a.csv", "a,b\n1,2\n3,\"open\nmore\nstuff\n");
+  auto recs = ReadFile(path);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0], R(2, {"1", "2"}));
+  EXPECT_EQ(recs[1].line, 3);
+  EXPECT_THAT(recs[1].error, HasSubstr("unterminated quoted field"));
+  EXPECT_THAT(recs[1].error, HasSubstr("line 3"));
+  EXPECT_THAT(recs[1].error, HasSubstr(path));
+}
+
+TEST_F(CsvReaderTest, RecordLongerThanTheLimitIsSkippedAndReadingGoesOn) {
+  CsvOptions o;
+  o.block_size = 64;
+  o.max_record_bytes = 256;
+  const std::string huge = "\"" + std::string(300, 'h') + "\r\n" + std::string(300, 'i') + "\"";
+  auto recs = ReadFile(dir_.Write("a.csv", "a,b\n1,2\n3," + huge + "\r\n4,5\n"), o);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0], R(2, {"1", "2"}));
+  EXPECT_EQ(recs[1].line, 3);
+  EXPECT_THAT(recs[1].error, HasSubstr("longer than 256 bytes"));
+  EXPECT_EQ(recs[2], R(5, {"4", "5"}));
+}
+
+TEST_F(CsvReaderTest, UnterminatedQuoteLongerThanTheLimitIsOneError) {
+  CsvOptions o;
+  o.block_size = 64;
+  o.max_record_bytes = 128;
+  auto recs = ReadFile(dir_.Write("a.csv", "a\n1\n\"" + std::string(1000, 'x') + "\n2\n3\n"), o);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0], R(2, {"1"}));
+  EXPECT_THAT(recs[1].error, HasSubstr("unterminated quoted field in the record starting at line 3"));
+}
+
+TEST_F(CsvReaderTest, WithoutHeaderFieldsAreNumbered) {
+  CsvOptions o;
+  o.has_header = false;
+  std::vector<std::string> names;
+  auto recs = ReadFile(dir_.Write("a.csv", "\xEF\xBB\xBF" "1,2,3\n4,5,6\n"), o, &names);
+  EXPECT_THAT(names, ElementsAre("column1", "column2", "column3"));
+  EXPECT_THAT(recs, ElementsAre(R(1, {"1", "2", "3"}), R(2, {"4", "5", "6"})));
+}
+
+TEST_F(CsvReaderTest, HeaderWithEmptyOrDuplicateNameIsRejected) {
+  auto empty = OpenCsvFile(dir_.Write("e.csv", "a,,c\n1,2,3\n"), {});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(empty.status().message(), HasSubstr("e.csv"));
+  EXPECT_THAT(empty.status().message(), HasSubstr("header field 2"));
+
+  auto dup = OpenCsvFile(dir_.Write("d.csv", "a,b,a\n"), {});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(dup.status().message(), HasSubstr("duplicate field name 'a'"));
+  EXPECT_THAT(dup.status().message(), HasSubstr("fields 1 and 3"));
+
+  CsvOptions skip;
+  skip.skip_space_after_delimiter = true;
+  auto trimmed_dup = OpenCsvFile(dir_.Write("t.csv", "a, a\n"), skip);
+  EXPECT_FALSE(trimmed_dup.ok());
+}
+
+TEST_F(CsvReaderTest, OpenErrors) {
+  auto missing = OpenCsvFile(dir_.path() + "/nope.csv", {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr("nope.csv"));
+
+  auto directory = OpenCsvFile(dir_.path(), {});
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), StatusCode::kFailedPrecondition);
+
+  auto empty = OpenCsvFile(dir_.Write("empty.csv", ""), {});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(empty.status().message(), HasSubstr("header"));
+
+  CsvOptions same;
+  same.quote = ',';
+  EXPECT_EQ(OpenCsvFile(dir_.Write("x.csv", "a\n"), same).status().code(), StatusCode::kInvalidArgument);
+  CsvOptions newline;
+  newline.delimiter = '\n';
+  EXPECT_EQ(OpenCsvFile(dir_.Write("y.csv", "a\n"), newline).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CsvReaderTest, HeaderOnlyFileHasNoRecords) {
+  auto reader = OpenCsvFile(dir_.Write("h.csv", "a,b\n"), {});
+  ASSERT_TRUE(reader.ok());
+  RawRecordBatch batch;
+  auto more = (*reader)->Next(&batch, 10);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+  EXPECT_EQ(batch.num_records(), 0u);
+}
+
+TEST_F(CsvReaderTest, BatchesRespectMaxRecordsAndReportProgress) {
+  std::string content = "n\n";
+  for (int i = 0; i < 25; ++i) content += std::to_string(i) + "\n";
+  const std::string path = dir_.Write("a.csv", content);
+  auto reader = OpenCsvFile(path, {});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->total_bytes(), content.size());
+  RawRecordBatch batch;
+  std::vector<size_t> sizes;
+  while (true) {
+    auto more = (*reader)->Next(&batch, 10);
+    ASSERT_TRUE(more.ok());
+    if (!*more) break;
+    sizes.push_back(batch.num_records());
+    EXPECT_EQ(batch.location, path);
+  }
+  EXPECT_THAT(sizes, ElementsAre(10u, 10u, 5u));
+  EXPECT_EQ((*reader)->bytes_read(), content.size());
+}
+
+// A random CSV with quotes, embedded line breaks, CRLF, blank lines, an
+// invalid UTF-8 byte now and then, and sometimes no final newline.
+std::string RandomCsv(std::mt19937& rng, int records) {
+  std::string s = "h1,h2,h3\n";
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  for (int r = 0; r < records; ++r) {
+    if (pick(10) == 0) s += pick(2) ? "\n" : "\r\n";  // blank line
+    int fields = 1 + pick(4);
+    for (int f = 0; f < fields; ++f) {
+      if (f > 0) s += ',';
+      switch (pick(6)) {
+        case 0: s += std::to_string(rng() % 100000); break;
+        case 1: s += "\"a,b\"\"c\nd\r\ne\""; break;
+        case 2: s += "\"\""; break;
+        case 3: s += std::string(static_cast<size_t>(pick(40)), 'x'); break;
+        case 4: s += pick(20) == 0 ? "bad\xFE" : "caf\xC3\xA9"; break;
+        default: s += "\"q\rr\""; break;
+      }
+    }
+    s += pick(3) == 0 ? "\r\n" : (pick(20) == 0 ? "\r" : "\n");
+  }
+  if (pick(2) == 0 && !s.empty()) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  }
+  return s;
+}
+
+TEST_F(CsvReaderTest, SplitRangesReadExactlyTheRecordsOfOneSequentialRead) {
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 30; ++round) {
+    const std::string content = RandomCsv(rng, 50 + static_cast<int>(rng() % 300));
+    const std::string path = dir_.Write("r" + std::to_string(round) + ".csv", content);
+    CsvOptions o;
+    o.block_size = 64 + rng() % 512;
+    const auto expected = ReadFile(path, o);
+    ASSERT_GE(expected.size(), 50u);
+    for (uint64_t target : {uint64_t{1}, uint64_t{17}, uint64_t{100}, uint64_t{1000}, uint64_t{1} << 30}) {
+      auto ranges = SplitCsvFile(path, o, target);
+      ASSERT_TRUE(ranges.ok()) << ranges.status().ToString();
+      ASSERT_FALSE(ranges->empty());
+      if (target == 1) EXPECT_GE(ranges->size(), expected.size() / 2);
+      EXPECT_EQ(ranges->back().end, content.size());
+      std::vector<Rec> got;
+      for (size_t i = 0; i < ranges->size(); ++i) {
+        const CsvRange& range = (*ranges)[i];
+        if (i > 0) EXPECT_EQ(range.begin, (*ranges)[i - 1].end);
+        EXPECT_LT(range.begin, range.end);
+        auto reader = OpenCsvRange(path, o, range);
+        ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+        EXPECT_THAT((*reader)->field_names(), ElementsAre("h1", "h2", "h3"));
+        auto part = Drain(**reader, 1 + rng() % 50);
+        EXPECT_EQ((*reader)->bytes_read(), range.end - range.begin);
+        got.insert(got.end(), part.begin(), part.end());
+      }
+      ASSERT_EQ(got, expected) << "round " << round << " target " << target;
+    }
+  }
+}
+
+TEST_F(CsvReaderTest, SplitOfTinyTargetPutsOneRecordPerRange) {
+  const std::string path = dir_.Write("a.csv", "a\n1\n\"2\n2\"\n3\r\n4");
+  auto ranges = SplitCsvFile(path, {}, 1);
+  ASSERT_TRUE(ranges.ok());
+  ASSERT_EQ(ranges->size(), 4u);
+  EXPECT_EQ((*ranges)[0].begin, 2u);
+  EXPECT_EQ((*ranges)[0].first_line, 2);
+  EXPECT_EQ((*ranges)[1].first_line, 3);
+  EXPECT_EQ((*ranges)[2].first_line, 5);
+  EXPECT_EQ((*ranges)[3].first_line, 6);
+}
+
+TEST_F(CsvReaderTest, SplitOfHeaderOnlyFileIsEmptyAndBadArgumentsFail) {
+  auto ranges = SplitCsvFile(dir_.Write("h.csv", "a,b\n"), {}, 10);
+  ASSERT_TRUE(ranges.ok());
+  EXPECT_TRUE(ranges->empty());
+  EXPECT_EQ(SplitCsvFile(dir_.Write("x.csv", "a\n1\n"), {}, 0).status().code(), StatusCode::kInvalidArgument);
+  const std::string path = dir_.Write("y.csv", "a\n1\n");
+  EXPECT_EQ(OpenCsvRange(path, {}, CsvRange{2, 99, 2}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenCsvRange(path, {}, CsvRange{0, 4, 1}).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cdp

@@ -1,0 +1,102 @@
+// Type inference for raw records: picks, per field, the narrowest DataType
+// (with its date format / decimal comma) that parses every non-empty sampled
+// value. A TypeInferrer is not thread-safe; separate instances are independent.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "ingest/record_reader.h"
+#include "ingest/value_parser.h"
+#include "table/types.h"
+
+namespace cdp {
+
+// A user's declaration for one field; whatever it sets wins over inference.
+struct FieldOverride {
+  std::optional<DataType> type;
+  std::optional<ValueFormat> format;
+};
+
+struct InferenceOptions {
+  // Records sampled (record errors included in the count).
+  size_t max_records = 10000;
+  // The source writes doubles with a decimal comma ("12,50"); then "12.50" is
+  // not a double. Without it, a field whose values only parse with a decimal
+  // comma is inferred as a double with decimal comma.
+  bool decimal_comma = false;
+  // Per input field name.
+  std::map<std::string, FieldOverride, std::less<>> overrides;
+};
+
+struct InferredField {
+  std::string name;
+  DataType type = DataType::kString;
+  ValueFormat format;
+  size_t non_empty_values = 0;  // sampled values that were not empty or null
+  // Every sampled value was an 8-digit YYYYMMDD date with a year in 1850..2150
+  // (e.g. Febrl's date_of_birth). Such a field is still inferred as int64; a
+  // caller may offer it as a date (an override type=date picks YYYYMMDD).
+  bool yyyymmdd_candidate = false;
+  bool overridden = false;  // type or format came from an override
+};
+
+// Inference rules:
+// - Empty values (after trimming whitespace) and nulls are ignored; a field
+//   without any other value is a string.
+// - Candidates, narrowest first: bool (true/false, yes/no, y/n, t/f, 1/0),
+//   int64, double (decimal point; else decimal comma), date (YYYY-MM-DD,
+//   M/D/YYYY, D/M/YYYY, D.M.YYYY, in this order of preference, so dates that
+//   fit both slash orders are read as M/D/YYYY), timestamp (the same date
+//   styles plus a time of day and an optional zone), string.
+// - Integers written with a leading zero ("02138", "007") make the field a
+//   string: they are codes (postcodes, phone numbers) whose zeros matter. So do
+//   all-digit values too large for int64 (long identifiers), which a double
+//   would round.
+// - YYYYMMDD is never inferred on its own: 8-digit values are int64 (see
+//   InferredField::yyyymmdd_candidate). An override with type date or
+//   timestamp and no format picks, among the styles every value parses in,
+//   the first of ISO, M/D/YYYY, D/M/YYYY, D.M.YYYY, YYYYMMDD (auto if none).
+// - Overrides: a type and a format are used as given. A type alone takes the
+//   inferred format for that type. A format alone (no type) means: a pattern
+//   with an hour token is a timestamp and other patterns a date; a built-in
+//   date style gives a date if every value is a date in it, else a timestamp;
+//   a decimal comma alone gives a double.
+class TypeInferrer {
+ public:
+  explicit TypeInferrer(InferenceOptions options);
+
+  // Samples the records of `batch` until max_records have been seen; record
+  // errors are counted but not sampled. Fields are matched by position, so a
+  // record may have fewer or more fields than others (JSON Lines).
+  void Add(const RawRecordBatch& batch);
+  bool done() const { return records_seen_ >= options_.max_records; }
+  size_t records_seen() const { return records_seen_; }
+
+  // One result per name, in order; names[i] is the field at position i.
+  std::vector<InferredField> Finish(const std::vector<std::string>& names) const;
+
+ private:
+  struct FieldState {
+    uint32_t alive = ~uint32_t{0};  // bit per candidate still possible
+    size_t non_empty = 0;
+  };
+  void AddValue(FieldState* state, std::string_view text) const;
+
+  InferenceOptions options_;
+  size_t records_seen_ = 0;
+  std::vector<FieldState> fields_;
+};
+
+// Reads up to options.max_records records from `reader` (they are consumed:
+// reopen the input to convert it) and infers the types of reader.field_names().
+// Returns the reader's error if reading fails.
+StatusOr<std::vector<InferredField>> InferFieldTypes(RecordReader& reader, const InferenceOptions& options);
+
+}  // namespace cdp
