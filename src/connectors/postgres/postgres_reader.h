@@ -51,8 +51,11 @@ struct PostgresSourceOptions {
 //   NotFound           the table, its schema, or an object the query names.
 //   FailedPrecondition authentication failed (or a password is needed but
 //                      none was given); permission denied.
-//   Unavailable        the server cannot be reached, or the connection was lost
-//                      (also from Next(), after which the reader stays failed).
+//   Unavailable        the server cannot be reached or refused the connection
+//                      (libpq gives no error code there, so an unknown database
+//                      or role under trust auth lands here too), or the
+//                      connection was lost. From Next(): rows already received
+//                      are returned first; once Next() fails it keeps failing.
 //   Cancelled / ResourceExhausted / Internal  as reported by the server.
 StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceOptions& options);
 

@@ -19,7 +19,8 @@ namespace {
 using Value = std::optional<std::string>;  // nullopt = SQL NULL
 using Row = std::vector<Value>;
 
-constexpr char kDatabase[] = "reader_test";
+// The server is private to this process; its default database will do.
+constexpr char kDatabase[] = "postgres";
 constexpr int kRows = 3000;
 constexpr char kSecureRole[] = "secure_reader";
 constexpr char kSecurePassword[] = "Correct-Horse-9";
@@ -269,8 +270,7 @@ class PostgresReaderTest : public ::testing::Test {
         "CREATE SEQUENCE counter; "
         "CREATE ROLE " + kSecureRole + " LOGIN PASSWORD '" + kSecurePassword + "'; "
         "GRANT SELECT ON contacts TO " + kSecureRole;
-    Status created = server_->Exec(std::string("CREATE DATABASE ") + kDatabase);
-    if (created.ok()) created = server_->Exec(setup, kDatabase);
+    Status created = server_->Exec(setup, kDatabase);
     if (!created.ok()) setup_error_ = new std::string(created.ToString());
   }
 
@@ -444,7 +444,7 @@ TEST_F(PostgresReaderTest, MissingTableIsNotFoundAndNamed) {
   EXPECT_NE(message.find("table \"crm.no_such_table\""), std::string::npos) << message;
   EXPECT_NE(message.find("relation \"crm.no_such_table\" does not exist"), std::string::npos) << message;
   EXPECT_NE(message.find("host=127.0.0.1 port=" + std::to_string(server_->port()) +
-                         " dbname=reader_test user=postgres"),
+                         " dbname=postgres user=postgres"),
             std::string::npos)
       << message;
 
@@ -522,7 +522,7 @@ TEST_F(PostgresReaderTest, MissingDatabaseOrRoleIsReported) {
   EXPECT_NE(reader.status().message().find("database \"no_such_db\" does not exist"), std::string::npos)
       << reader.status().message();
 
-  options.conninfo = "host=127.0.0.1 port=" + std::to_string(server_->port()) + " user=nobody dbname=reader_test";
+  options.conninfo = "host=127.0.0.1 port=" + std::to_string(server_->port()) + " user=nobody dbname=postgres";
   reader = OpenPostgresSource(options);
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find("role \"nobody\" does not exist"), std::string::npos)
