@@ -1,0 +1,814 @@
+// Column file format (.cdpc), all integers little-endian:
+//
+//   File     := Magic Chunk* Footer Tail
+//   Magic    := "CDPCOLF1"
+//   Chunk    := one zstd frame per (row group, column), row groups in order
+//               and columns in schema order. For a column of n rows the frame
+//               decompresses to:
+//                 validity  ceil(n/64) u64 words, bit set = value present
+//                 values    int64/timestamp/double: n x 8 bytes, date: n x 4,
+//                           bool: n x 1 (null slots hold zero); string: n
+//                           u64 lengths (0 for null), then the characters
+//   Footer   := u32 version (1)
+//               u32 num_fields, per field: Str name, u8 DataType, Str semantic
+//               u64 num_rows
+//               u32 num_row_groups, per group: u64 rows, then per column:
+//                 u64 offset, u64 stored_size, u64 chars_size (0 unless
+//                 string), u64 checksum = XXH3_64bits(stored bytes)
+//   Str      := u32 length, bytes
+//   Tail     := u64 XXH3_64bits(Footer), u64 Footer length, Magic
+//
+// Every byte of the file is covered by a magic number or a checksum, so a
+// reader reports corruption (DataLoss) instead of returning wrong data.
+#include "storage/column_file.h"
+
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <set>
+
+namespace cdp {
+
+static_assert(std::endian::native == std::endian::little, "the column file format assumes a little-endian host");
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'D', 'P', 'C', 'O', 'L', 'F', '1'};
+constexpr size_t kMagicSize = sizeof(kMagic);
+constexpr size_t kTailSize = 8 + 8 + kMagicSize;
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kChunkMetaSize = 4 * 8;
+// zstd cannot expand data by more than this per stored byte (an RLE block of
+// 4 bytes holds at most 128 KiB), so larger claims are corruption.
+constexpr uint64_t kMaxZstdRatio = 32 * 1024;
+constexpr uint64_t kMaxRowsPerGroup = uint64_t{1} << 40;
+
+// Width in bytes of one value of a fixed-width type (0 for strings).
+size_t ValueWidth(DataType type) {
+  switch (type) {
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+    case DataType::kDouble: return 8;
+    case DataType::kDate: return 4;
+    case DataType::kBool: return 1;
+    case DataType::kString: return 0;
+  }
+  return 0;
+}
+
+bool ValidDataType(uint8_t t) { return t <= static_cast<uint8_t>(DataType::kTimestamp); }
+
+uint64_t LoadU64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+template <typename T>
+const char* Bytes(const std::vector<T>& v) {
+  return reinterpret_cast<const char*>(v.data());
+}
+
+struct ZstdCCtxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct ZstdDCtxDeleter {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+
+// A growable uninitialized byte buffer.
+class ScratchBuffer {
+ public:
+  char* Reserve(size_t n) {
+    if (n > cap_) {
+      data_ = std::make_unique_for_overwrite<char[]>(n);
+      cap_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t cap_ = 0;
+};
+
+// Appends bits [src_bit, src_bit + count) of the bitmap `src` (little-endian
+// u64 words, possibly unaligned in memory) at bit `dst_bits` of `dst`.
+void AppendBits(std::vector<uint64_t>& dst, size_t dst_bits, const char* src, size_t src_bit, size_t count) {
+  if (count == 0) return;
+  dst.resize((dst_bits + count + 63) / 64, 0);
+  if ((dst_bits & 63) == 0 && (src_bit & 63) == 0) {
+    size_t words = (count + 63) / 64;
+    std::memcpy(dst.data() + dst_bits / 64, src + (src_bit / 64) * 8, words * 8);
+    if (count & 63) dst.back() &= (uint64_t{1} << (count & 63)) - 1;
+    return;
+  }
+  size_t done = 0;
+  while (done < count) {
+    size_t d = dst_bits + done;
+    size_t take = std::min<size_t>(64 - (d & 63), count - done);
+    size_t s = src_bit + done;
+    size_t shift = s & 63;
+    uint64_t bits = LoadU64(src + (s / 64) * 8) >> shift;
+    if (shift != 0 && shift + take > 64) bits |= LoadU64(src + (s / 64 + 1) * 8) << (64 - shift);
+    if (take < 64) bits &= (uint64_t{1} << take) - 1;
+    dst[d / 64] |= bits << (d & 63);
+    done += take;
+  }
+}
+
+// Accumulates rows of one column as raw buffers (shared by the writer's
+// pending row group and the reader's concatenation of row groups).
+class ColumnBuilder {
+ public:
+  explicit ColumnBuilder(DataType type) : type_(type), width_(ValueWidth(type)) { offsets_.push_back(0); }
+
+  DataType type() const { return type_; }
+  size_t rows() const { return rows_; }
+
+  void Reserve(size_t rows, size_t chars) {
+    validity_.reserve((rows + 63) / 64);
+    switch (type_) {
+      case DataType::kInt64:
+      case DataType::kTimestamp: i64_.reserve(rows); break;
+      case DataType::kDouble: f64_.reserve(rows); break;
+      case DataType::kBool: u8_.reserve(rows); break;
+      case DataType::kDate: i32_.reserve(rows); break;
+      case DataType::kString:
+        offsets_.reserve(rows + 1);
+        chars_.reserve(chars);
+        break;
+    }
+  }
+
+  // Appends `count` rows: validity bits from `validity` starting at
+  // `bit_begin`; `values` holds count values of the column's width; for
+  // strings `offsets` holds count+1 monotonic u64 offsets into `chars`.
+  void Append(const char* validity, size_t bit_begin, size_t count, const char* values, const char* offsets,
+              const char* chars) {
+    if (count == 0) return;
+    AppendBits(validity_, rows_, validity, bit_begin, count);
+    if (type_ == DataType::kString) {
+      uint64_t first = LoadU64(offsets);
+      uint64_t base = offsets_.back();
+      size_t old = offsets_.size();
+      offsets_.resize(old + count);
+      uint64_t* out = offsets_.data() + old;
+      for (size_t i = 0; i < count; ++i) out[i] = base + (LoadU64(offsets + (i + 1) * 8) - first);
+      chars_.append(chars + first, LoadU64(offsets + count * 8) - first);
+    } else {
+      char* dst = GrowValues(count);
+      std::memcpy(dst, values, count * width_);
+    }
+    rows_ += count;
+  }
+
+  // Appends `count` strings whose lengths (u64 each) are in `lengths` and
+  // whose characters follow each other in `chars`. The caller has checked
+  // that the lengths add up to the characters available.
+  void AppendLengths(const char* validity, size_t count, const char* lengths, const char* chars) {
+    if (count == 0) return;
+    AppendBits(validity_, rows_, validity, 0, count);
+    uint64_t base = offsets_.back();
+    size_t old = offsets_.size();
+    offsets_.resize(old + count);
+    uint64_t* out = offsets_.data() + old;
+    uint64_t end = base;
+    for (size_t i = 0; i < count; ++i) {
+      end += LoadU64(lengths + i * 8);
+      out[i] = end;
+    }
+    chars_.append(chars, end - base);
+    rows_ += count;
+  }
+
+  // Appends rows [begin, begin + count) of `c` (same type).
+  void AppendFrom(const Column& c, size_t begin, size_t count) {
+    const char* values = nullptr;
+    switch (type_) {
+      case DataType::kInt64:
+      case DataType::kTimestamp: values = Bytes(c.int64_data()) + begin * 8; break;
+      case DataType::kDouble: values = Bytes(c.double_data()) + begin * 8; break;
+      case DataType::kBool: values = Bytes(c.bool_data()) + begin; break;
+      case DataType::kDate: values = Bytes(c.date_data()) + begin * 4; break;
+      case DataType::kString: break;
+    }
+    if (type_ == DataType::kString) {
+      Append(Bytes(c.validity()), begin, count, nullptr, Bytes(c.string_offsets()) + begin * 8,
+             c.string_chars().data());
+    } else {
+      Append(Bytes(c.validity()), begin, count, values, nullptr, nullptr);
+    }
+  }
+
+  std::string_view validity_bytes() const { return {Bytes(validity_), validity_.size() * 8}; }
+  // Fixed-width values, or for strings the n+1 offsets.
+  std::string_view value_bytes() const {
+    switch (type_) {
+      case DataType::kInt64:
+      case DataType::kTimestamp: return {Bytes(i64_), i64_.size() * 8};
+      case DataType::kDouble: return {Bytes(f64_), f64_.size() * 8};
+      case DataType::kBool: return {Bytes(u8_), u8_.size()};
+      case DataType::kDate: return {Bytes(i32_), i32_.size() * 4};
+      case DataType::kString: return {Bytes(offsets_), offsets_.size() * 8};
+    }
+    return {};
+  }
+  std::string_view chars_bytes() const { return chars_; }
+  const std::vector<uint64_t>& offsets() const { return offsets_; }
+
+  void Clear() {
+    rows_ = 0;
+    validity_.clear();
+    i64_.clear();
+    f64_.clear();
+    u8_.clear();
+    i32_.clear();
+    offsets_.assign(1, 0);
+    chars_.clear();
+  }
+
+  StatusOr<Column> Release() {
+    auto col = Column::FromBuffers(type_, rows_, std::move(validity_), std::move(i64_), std::move(f64_),
+                                   std::move(u8_), std::move(i32_), std::move(offsets_), std::move(chars_));
+    Clear();
+    return col;
+  }
+
+ private:
+  char* GrowValues(size_t count) {
+    switch (type_) {
+      case DataType::kInt64:
+      case DataType::kTimestamp: i64_.resize(i64_.size() + count); return reinterpret_cast<char*>(i64_.data() + i64_.size() - count);
+      case DataType::kDouble: f64_.resize(f64_.size() + count); return reinterpret_cast<char*>(f64_.data() + f64_.size() - count);
+      case DataType::kBool: u8_.resize(u8_.size() + count); return reinterpret_cast<char*>(u8_.data() + u8_.size() - count);
+      case DataType::kDate: i32_.resize(i32_.size() + count); return reinterpret_cast<char*>(i32_.data() + i32_.size() - count);
+      case DataType::kString: break;
+    }
+    return nullptr;
+  }
+
+  DataType type_;
+  size_t width_;
+  size_t rows_ = 0;
+  std::vector<uint64_t> validity_;
+  std::vector<int64_t> i64_;
+  std::vector<double> f64_;
+  std::vector<uint8_t> u8_;
+  std::vector<int32_t> i32_;
+  std::vector<uint64_t> offsets_;
+  std::string chars_;
+};
+
+class Encoder {
+ public:
+  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void U32(uint32_t v) { out_.append(reinterpret_cast<const char*>(&v), 4); }
+  void U64(uint64_t v) { out_.append(reinterpret_cast<const char*>(&v), 8); }
+  void Str(std::string_view s) {
+    U32(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// Bounds-checked reads; after an overrun every read returns zero and ok() is false.
+class Decoder {
+ public:
+  explicit Decoder(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  size_t remaining() const { return in_.size(); }
+  uint8_t U8() {
+    if (!Need(1)) return 0;
+    uint8_t v = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return v;
+  }
+  uint32_t U32() {
+    if (!Need(4)) return 0;
+    uint32_t v;
+    std::memcpy(&v, in_.data(), 4);
+    in_.remove_prefix(4);
+    return v;
+  }
+  uint64_t U64() {
+    if (!Need(8)) return 0;
+    uint64_t v = LoadU64(in_.data());
+    in_.remove_prefix(8);
+    return v;
+  }
+  std::string Str() {
+    uint32_t n = U32();
+    if (!Need(n)) return {};
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+
+ private:
+  bool Need(size_t n) {
+    if (ok_ && in_.size() >= n) return true;
+    ok_ = false;
+    return false;
+  }
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+Status CheckUniqueNames(const Schema& schema) {
+  std::set<std::string_view> names;
+  for (const auto& f : schema.fields()) {
+    if (!names.insert(f.name).second) return InvalidArgumentError("duplicate field name '" + f.name + "'");
+  }
+  return Status::Ok();
+}
+
+struct ChunkMeta {
+  uint64_t offset = 0;
+  uint64_t stored_size = 0;
+  uint64_t chars_size = 0;
+  uint64_t checksum = 0;
+};
+
+struct RowGroupMeta {
+  uint64_t rows = 0;
+  std::vector<ChunkMeta> chunks;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Writer
+
+struct ColumnFileWriter::Impl {
+  ColumnFileWriter* owner = nullptr;
+  std::unique_ptr<WritableFile> file;
+  ColumnFileOptions options;
+  std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx;
+  std::vector<ColumnBuilder> pending;
+  size_t pending_bytes = 0;
+  size_t fixed_row_bytes = 0;  // uncompressed bytes per row, without string characters
+  std::vector<size_t> string_columns;
+  std::vector<RowGroupMeta> groups;
+  ScratchBuffer compressed;
+  std::vector<uint64_t> lengths;  // scratch for string chunks
+  Status error;
+  bool finished = false;
+
+  Status Write(std::string_view data) {
+    Status s = file->Append(data);
+    if (!s.ok()) return s;
+    owner->bytes_written_ += data.size();
+    return Status::Ok();
+  }
+
+  size_t pending_rows() const { return pending.empty() ? pending_row_count : pending[0].rows(); }
+  size_t pending_row_count = 0;  // for files without columns
+
+  // Uncompressed bytes of rows [begin, begin + k) of `batch`.
+  size_t SliceBytes(const Table& batch, size_t begin, size_t k) const {
+    size_t bytes = k * fixed_row_bytes;
+    for (size_t c : string_columns) {
+      const auto& off = batch.column(c).string_offsets();
+      bytes += off[begin + k] - off[begin];
+    }
+    return bytes;
+  }
+
+  // Largest k <= max_rows with SliceBytes(begin, k) <= max_bytes.
+  size_t RowsThatFit(const Table& batch, size_t begin, size_t max_rows, size_t max_bytes) const {
+    if (string_columns.empty()) {
+      return fixed_row_bytes == 0 ? max_rows : std::min(max_rows, max_bytes / fixed_row_bytes);
+    }
+    if (SliceBytes(batch, begin, max_rows) <= max_bytes) return max_rows;
+    size_t lo = 0, hi = max_rows;  // SliceBytes(lo) fits, SliceBytes(hi) does not
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (SliceBytes(batch, begin, mid) <= max_bytes) lo = mid; else hi = mid;
+    }
+    return lo;
+  }
+
+  Status CompressChunk(const ColumnBuilder& b, ChunkMeta* meta) {
+    std::string_view parts[3] = {b.validity_bytes(), b.value_bytes(), b.chars_bytes()};
+    if (b.type() == DataType::kString) {
+      // Lengths compress far better than ever-growing offsets.
+      const auto& off = b.offsets();
+      lengths.resize(off.size() - 1);
+      for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = off[i + 1] - off[i];
+      parts[1] = std::string_view(Bytes(lengths), lengths.size() * 8);
+    }
+    size_t total = parts[0].size() + parts[1].size() + parts[2].size();
+    size_t bound = ZSTD_compressBound(total);
+    char* out_buf = compressed.Reserve(bound);
+    ZSTD_CCtx* c = cctx.get();
+    ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
+    size_t r = ZSTD_CCtx_setPledgedSrcSize(c, total);
+    if (ZSTD_isError(r)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(r));
+    ZSTD_outBuffer out{out_buf, bound, 0};
+    for (std::string_view part : parts) {
+      ZSTD_inBuffer in{part.data(), part.size(), 0};
+      while (in.pos < in.size) {
+        r = ZSTD_compressStream2(c, &out, &in, ZSTD_e_continue);
+        if (ZSTD_isError(r)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(r));
+      }
+    }
+    ZSTD_inBuffer none{nullptr, 0, 0};
+    do {
+      r = ZSTD_compressStream2(c, &out, &none, ZSTD_e_end);
+      if (ZSTD_isError(r)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(r));
+      if (r != 0 && out.pos == out.size) return InternalError("zstd: output larger than its bound");
+    } while (r != 0);
+    meta->offset = owner->bytes_written_;
+    meta->stored_size = out.pos;
+    meta->chars_size = parts[2].size();
+    meta->checksum = XXH3_64bits(out_buf, out.pos);
+    return Write(std::string_view(out_buf, out.pos));
+  }
+
+  Status FlushRowGroup() {
+    size_t rows = pending_rows();
+    if (rows == 0) return Status::Ok();
+    RowGroupMeta group;
+    group.rows = rows;
+    group.chunks.resize(pending.size());
+    for (size_t c = 0; c < pending.size(); ++c) {
+      CDP_RETURN_IF_ERROR(CompressChunk(pending[c], &group.chunks[c]));
+      pending[c].Clear();
+    }
+    pending_row_count = 0;
+    pending_bytes = 0;
+    groups.push_back(std::move(group));
+    return Status::Ok();
+  }
+
+  Status AppendBatch(const Table& batch) {
+    const size_t n = batch.num_rows();
+    size_t pos = 0;
+    while (pos < n) {
+      size_t have = pending_rows();
+      size_t max_rows = std::min(n - pos, options.row_group_rows - have);
+      size_t max_bytes = options.row_group_bytes > pending_bytes ? options.row_group_bytes - pending_bytes : 0;
+      size_t take = RowsThatFit(batch, pos, max_rows, max_bytes);
+      if (take == 0) {
+        if (have > 0) {
+          CDP_RETURN_IF_ERROR(FlushRowGroup());
+          continue;
+        }
+        take = 1;  // a single row larger than a row group forms its own group
+      }
+      for (size_t c = 0; c < pending.size(); ++c) pending[c].AppendFrom(batch.column(c), pos, take);
+      pending_row_count += take;
+      pending_bytes += SliceBytes(batch, pos, take);
+      pos += take;
+      // Stopping short of the batch's end means the group is full.
+      if (pending_rows() >= options.row_group_rows || pos < n) CDP_RETURN_IF_ERROR(FlushRowGroup());
+    }
+    return Status::Ok();
+  }
+
+  std::string EncodeFooter(const Schema& schema, uint64_t num_rows) const {
+    Encoder e;
+    e.U32(kFormatVersion);
+    e.U32(static_cast<uint32_t>(schema.num_fields()));
+    for (const auto& f : schema.fields()) {
+      e.Str(f.name);
+      e.U8(static_cast<uint8_t>(f.type));
+      e.Str(f.semantic.name());
+    }
+    e.U64(num_rows);
+    e.U32(static_cast<uint32_t>(groups.size()));
+    for (const auto& g : groups) {
+      e.U64(g.rows);
+      for (const auto& c : g.chunks) {
+        e.U64(c.offset);
+        e.U64(c.stored_size);
+        e.U64(c.chars_size);
+        e.U64(c.checksum);
+      }
+    }
+    return std::move(e.out());
+  }
+};
+
+ColumnFileWriter::ColumnFileWriter(std::string path, Schema schema, std::unique_ptr<Impl> impl)
+    : path_(std::move(path)), schema_(std::move(schema)), impl_(std::move(impl)) {
+  impl_->owner = this;
+}
+
+ColumnFileWriter::~ColumnFileWriter() {
+  if (impl_->file) (void)impl_->file->Close();
+}
+
+StatusOr<std::unique_ptr<ColumnFileWriter>> ColumnFileWriter::Create(Env* env, const std::string& path,
+                                                                     const Schema& schema,
+                                                                     const ColumnFileOptions& options) {
+  CDP_RETURN_IF_ERROR(CheckUniqueNames(schema).WithContext("column file " + path));
+  if (options.zstd_level < ZSTD_minCLevel() || options.zstd_level > ZSTD_maxCLevel()) {
+    return InvalidArgumentError("zstd level " + std::to_string(options.zstd_level) + " out of range");
+  }
+  if (options.row_group_rows == 0 || options.row_group_bytes == 0) {
+    return InvalidArgumentError("row group size must be positive");
+  }
+  if (options.row_group_rows > kMaxRowsPerGroup) return InvalidArgumentError("row group rows too large");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->cctx.reset(ZSTD_createCCtx());
+  if (!impl->cctx) return ResourceExhaustedError("cannot allocate a zstd context");
+  size_t r = ZSTD_CCtx_setParameter(impl->cctx.get(), ZSTD_c_compressionLevel, options.zstd_level);
+  if (ZSTD_isError(r)) return InvalidArgumentError(std::string("zstd level: ") + ZSTD_getErrorName(r));
+  for (size_t i = 0; i < schema.num_fields(); ++i) {
+    DataType t = schema.field(i).type;
+    impl->pending.emplace_back(t);
+    impl->fixed_row_bytes += t == DataType::kString ? 8 : ValueWidth(t);
+    if (t == DataType::kString) impl->string_columns.push_back(i);
+  }
+  CDP_ASSIGN_OR_RETURN(impl->file, env->NewWritableFile(path));
+  std::unique_ptr<ColumnFileWriter> w(new ColumnFileWriter(path, schema, std::move(impl)));
+  Status s = w->impl_->Write(std::string_view(kMagic, kMagicSize));
+  if (!s.ok()) return s;
+  return w;
+}
+
+Status ColumnFileWriter::Append(const Table& batch) {
+  if (impl_->finished) return FailedPreconditionError("column file " + path_ + " is already finished");
+  if (!impl_->error.ok()) return impl_->error;
+  if (batch.num_columns() != schema_.num_fields() || batch.schema().num_fields() != schema_.num_fields()) {
+    return InvalidArgumentError("column file " + path_ + ": batch has " + std::to_string(batch.num_columns()) +
+                                " columns, the file has " + std::to_string(schema_.num_fields()));
+  }
+  for (size_t c = 0; c < schema_.num_fields(); ++c) {
+    const Field& want = schema_.field(c);
+    const Field& got = batch.schema().field(c);
+    if (got.name != want.name || got.type != want.type || batch.column(c).type() != want.type) {
+      return InvalidArgumentError("column file " + path_ + ": batch column " + std::to_string(c) + " is '" +
+                                  got.name + "' " + std::string(DataTypeName(batch.column(c).type())) +
+                                  ", expected '" + want.name + "' " + std::string(DataTypeName(want.type)));
+    }
+    if (batch.column(c).size() != batch.num_rows()) {
+      return InvalidArgumentError("column file " + path_ + ": batch column '" + want.name + "' has " +
+                                  std::to_string(batch.column(c).size()) + " rows, the batch " +
+                                  std::to_string(batch.num_rows()));
+    }
+  }
+  Status s = impl_->AppendBatch(batch);
+  if (!s.ok()) {
+    impl_->error = s;
+    return s;
+  }
+  rows_written_ += batch.num_rows();
+  return Status::Ok();
+}
+
+Status ColumnFileWriter::Finish() {
+  if (impl_->finished) return impl_->error;
+  impl_->finished = true;
+  if (!impl_->error.ok()) return impl_->error;
+  auto finish = [&]() -> Status {
+    CDP_RETURN_IF_ERROR(impl_->FlushRowGroup());
+    std::string footer = impl_->EncodeFooter(schema_, rows_written_);
+    Encoder tail;
+    tail.U64(XXH3_64bits(footer.data(), footer.size()));
+    tail.U64(footer.size());
+    tail.out().append(kMagic, kMagicSize);
+    CDP_RETURN_IF_ERROR(impl_->Write(footer));
+    CDP_RETURN_IF_ERROR(impl_->Write(tail.out()));
+    CDP_RETURN_IF_ERROR(impl_->file->Sync());
+    Status s = impl_->file->Close();
+    impl_->file.reset();
+    return s;
+  };
+  impl_->error = finish();
+  // Release the buffers; the writer only answers questions from now on.
+  impl_->pending.clear();
+  impl_->groups.clear();
+  impl_->cctx.reset();
+  return impl_->error;
+}
+
+// ---------------------------------------------------------------------------
+// Reader
+
+struct ColumnFileReader::Footer {
+  uint64_t num_rows = 0;
+  std::vector<RowGroupMeta> groups;
+};
+
+ColumnFileReader::ColumnFileReader(std::string path, std::unique_ptr<RandomAccessFile> file,
+                                   std::unique_ptr<Footer> footer)
+    : path_(std::move(path)), file_(std::move(file)), footer_(std::move(footer)) {}
+
+ColumnFileReader::~ColumnFileReader() = default;
+
+size_t ColumnFileReader::num_row_groups() const { return footer_->groups.size(); }
+
+uint64_t ColumnFileReader::row_group_num_rows(size_t i) const { return footer_->groups.at(i).rows; }
+
+StatusOr<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(Env* env, const std::string& path) {
+  auto corrupt = [&path](const std::string& what) {
+    return DataLossError("column file " + path + " is corrupt: " + what);
+  };
+  CDP_ASSIGN_OR_RETURN(auto file, env->NewRandomAccessFile(path));
+  const uint64_t size = file->Size();
+  if (size < kMagicSize + kTailSize) return corrupt("too short (" + std::to_string(size) + " bytes)");
+  char head[kMagicSize];
+  char tail[kTailSize];
+  CDP_ASSIGN_OR_RETURN(size_t n, file->Read(0, kMagicSize, head));
+  if (n != kMagicSize) return corrupt("truncated while reading");
+  CDP_ASSIGN_OR_RETURN(n, file->Read(size - kTailSize, kTailSize, tail));
+  if (n != kTailSize) return corrupt("truncated while reading");
+  if (std::memcmp(head, kMagic, kMagicSize) != 0) return corrupt("bad magic number at the start");
+  if (std::memcmp(tail + 16, kMagic, kMagicSize) != 0) {
+    return corrupt("bad magic number at the end (truncated or not a column file)");
+  }
+  const uint64_t footer_checksum = LoadU64(tail);
+  const uint64_t footer_len = LoadU64(tail + 8);
+  const uint64_t data_end = size - kTailSize;
+  if (footer_len > data_end - kMagicSize) return corrupt("footer length out of range");
+  const uint64_t footer_start = data_end - footer_len;
+  std::string footer_bytes(footer_len, '\0');
+  CDP_ASSIGN_OR_RETURN(n, file->Read(footer_start, footer_len, footer_bytes.data()));
+  if (n != footer_len) return corrupt("truncated while reading");
+  if (XXH3_64bits(footer_bytes.data(), footer_bytes.size()) != footer_checksum) {
+    return corrupt("footer checksum mismatch");
+  }
+
+  Decoder d(footer_bytes);
+  if (d.U32() != kFormatVersion) return corrupt("unsupported format version");
+  uint32_t num_fields = d.U32();
+  if (num_fields > d.remaining() / 9) return corrupt("field count out of range");
+  Schema schema;
+  for (uint32_t i = 0; i < num_fields && d.ok(); ++i) {
+    Field f;
+    f.name = d.Str();
+    uint8_t t = d.U8();
+    if (!ValidDataType(t)) return corrupt("unknown data type " + std::to_string(t));
+    f.type = static_cast<DataType>(t);
+    f.semantic = SemanticType(d.Str());
+    schema.AddField(std::move(f));
+  }
+  if (!d.ok()) return corrupt("footer truncated");
+  if (!CheckUniqueNames(schema).ok()) return corrupt("duplicate field names");
+  auto footer = std::make_unique<Footer>();
+  footer->num_rows = d.U64();
+  uint32_t num_groups = d.U32();
+  const uint64_t group_size = 8 + uint64_t{num_fields} * kChunkMetaSize;
+  if (num_groups > d.remaining() / group_size) return corrupt("row group count out of range");
+  footer->groups.resize(num_groups);
+  uint64_t rows = 0;
+  for (uint32_t g = 0; g < num_groups; ++g) {
+    RowGroupMeta& group = footer->groups[g];
+    group.rows = d.U64();
+    if (group.rows == 0 || group.rows > kMaxRowsPerGroup) return corrupt("row group " + std::to_string(g) + " size out of range");
+    rows += group.rows;
+    group.chunks.resize(num_fields);
+    for (uint32_t c = 0; c < num_fields; ++c) {
+      ChunkMeta& m = group.chunks[c];
+      m.offset = d.U64();
+      m.stored_size = d.U64();
+      m.chars_size = d.U64();
+      m.checksum = d.U64();
+      if (m.offset < kMagicSize || m.offset > footer_start || m.stored_size > footer_start - m.offset ||
+          m.stored_size == 0) {
+        return corrupt("row group " + std::to_string(g) + " column '" + schema.field(c).name +
+                       "': chunk outside the data area");
+      }
+      if (schema.field(c).type != DataType::kString && m.chars_size != 0) {
+        return corrupt("row group " + std::to_string(g) + " column '" + schema.field(c).name +
+                       "': character size on a non-string column");
+      }
+      // Characters cannot exceed what the stored bytes can decompress to.
+      if (m.chars_size / kMaxZstdRatio > m.stored_size) {
+        return corrupt("row group " + std::to_string(g) + " column '" + schema.field(c).name +
+                       "': character size out of range");
+      }
+    }
+  }
+  if (!d.ok() || d.remaining() != 0) return corrupt("footer has the wrong length");
+  if (rows != footer->num_rows) return corrupt("row groups hold " + std::to_string(rows) + " rows, the footer says " + std::to_string(footer->num_rows));
+
+  std::unique_ptr<ColumnFileReader> r(new ColumnFileReader(path, std::move(file), std::move(footer)));
+  r->schema_ = std::move(schema);
+  r->num_rows_ = rows;
+  return r;
+}
+
+namespace {
+
+// Reads, verifies and decodes one chunk into `out`.
+Status ReadChunk(const RandomAccessFile& file, const std::string& path, size_t group_index,
+                 const std::string& column_name, uint64_t rows, const ChunkMeta& m, ZSTD_DCtx* dctx,
+                 ScratchBuffer* stored_buf, ScratchBuffer* raw_buf, ColumnBuilder* out) {
+  auto corrupt = [&](const std::string& what) {
+    return DataLossError("column file " + path + " is corrupt: row group " + std::to_string(group_index) +
+                         " column '" + column_name + "': " + what);
+  };
+  const DataType type = out->type();
+  const uint64_t validity_bytes = (rows + 63) / 64 * 8;
+  // rows <= 2^40 and chars_size <= stored_size * 2^15, so nothing overflows.
+  const uint64_t value_bytes = type == DataType::kString ? rows * 8 + m.chars_size : rows * ValueWidth(type);
+  const uint64_t raw_size = validity_bytes + value_bytes;
+  if (raw_size / kMaxZstdRatio > m.stored_size) return corrupt("sizes in the footer are inconsistent");
+
+  char* stored = stored_buf->Reserve(m.stored_size);
+  CDP_ASSIGN_OR_RETURN(size_t n, file.Read(m.offset, m.stored_size, stored));
+  if (n != m.stored_size) return corrupt("file truncated");
+  if (XXH3_64bits(stored, m.stored_size) != m.checksum) return corrupt("checksum mismatch");
+  unsigned long long content = ZSTD_getFrameContentSize(stored, m.stored_size);
+  if (content != raw_size) return corrupt("decompressed size differs from the footer");
+  char* raw = raw_buf->Reserve(raw_size);
+  size_t got = ZSTD_decompressDCtx(dctx, raw, raw_size, stored, m.stored_size);
+  if (ZSTD_isError(got)) return corrupt(std::string("zstd: ") + ZSTD_getErrorName(got));
+  if (got != raw_size) return corrupt("decompressed size differs from the footer");
+
+  const char* values = raw + validity_bytes;
+  if (type == DataType::kString) {
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < rows; ++i) {
+      uint64_t len = LoadU64(values + i * 8);
+      if (len > m.chars_size - total) return corrupt("string lengths exceed the character data");
+      total += len;
+    }
+    if (total != m.chars_size) return corrupt("string lengths disagree with the character size");
+    out->AppendLengths(raw, rows, values, values + rows * 8);
+  } else {
+    out->Append(raw, 0, rows, values, nullptr, nullptr);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end, const std::vector<int>* columns) const {
+  std::vector<int> all;
+  if (columns == nullptr) {
+    for (size_t i = 0; i < schema_.num_fields(); ++i) all.push_back(static_cast<int>(i));
+    columns = &all;
+  }
+  uint64_t rows = 0;
+  for (size_t g = first; g < end; ++g) rows += footer_->groups[g].rows;
+  std::vector<bool> seen(schema_.num_fields(), false);
+  Schema projected;
+  std::vector<ColumnBuilder> builders;
+  builders.reserve(columns->size());
+  for (int c : *columns) {
+    if (c < 0 || static_cast<size_t>(c) >= schema_.num_fields()) {
+      return InvalidArgumentError("column file " + path_ + ": column index " + std::to_string(c) +
+                                  " out of range (" + std::to_string(schema_.num_fields()) + " columns)");
+    }
+    if (seen[c]) {
+      return InvalidArgumentError("column file " + path_ + ": column index " + std::to_string(c) + " repeated");
+    }
+    seen[c] = true;
+    projected.AddField(schema_.field(c));
+    uint64_t chars = 0;
+    for (size_t g = first; g < end; ++g) chars += footer_->groups[g].chunks[c].chars_size;
+    builders.emplace_back(schema_.field(c).type);
+    builders.back().Reserve(rows, chars);
+  }
+
+  std::unique_ptr<ZSTD_DCtx, ZstdDCtxDeleter> dctx(ZSTD_createDCtx());
+  if (!dctx) return ResourceExhaustedError("cannot allocate a zstd context");
+  ScratchBuffer stored, raw;
+  for (size_t g = first; g < end; ++g) {
+    const RowGroupMeta& group = footer_->groups[g];
+    for (size_t k = 0; k < columns->size(); ++k) {
+      size_t c = static_cast<size_t>((*columns)[k]);
+      CDP_RETURN_IF_ERROR(ReadChunk(*file_, path_, g, schema_.field(c).name, group.rows, group.chunks[c],
+                                    dctx.get(), &stored, &raw, &builders[k]));
+    }
+  }
+
+  Table table(projected);
+  for (size_t k = 0; k < builders.size(); ++k) {
+    auto col = builders[k].Release();
+    if (!col.ok()) return DataLossError("column file " + path_ + " is corrupt: " + col.status().message());
+    table.mutable_column(k) = std::move(col).value();
+  }
+  if (builders.empty()) {
+    for (uint64_t r = 0; r < rows; ++r) table.FinishRow();
+  }
+  CDP_RETURN_IF_ERROR(table.Validate().WithContext("column file " + path_));
+  return table;
+}
+
+StatusOr<Table> ColumnFileReader::ReadRowGroup(size_t i, const std::vector<int>* columns) const {
+  if (i >= footer_->groups.size()) {
+    return InvalidArgumentError("column file " + path_ + ": row group " + std::to_string(i) + " out of range (" +
+                                std::to_string(footer_->groups.size()) + " row groups)");
+  }
+  return ReadGroups(i, i + 1, columns);
+}
+
+StatusOr<Table> ColumnFileReader::ReadAll(const std::vector<int>* columns) const {
+  return ReadGroups(0, footer_->groups.size(), columns);
+}
+
+}  // namespace cdp

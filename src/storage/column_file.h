@@ -1,0 +1,107 @@
+// The project's columnar file format (.cdpc): row groups of zstd-compressed,
+// checksummed column chunks and a checksummed footer with the schema. The
+// layout is documented at the top of column_file.cc.
+// ColumnFileWriter is thread-compatible; ColumnFileReader's const methods may
+// be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/env.h"
+#include "table/column.h"
+
+namespace cdp {
+
+struct ColumnFileOptions {
+  int zstd_level = 1;
+  // A row group is closed when it holds this many rows or when the next row
+  // would take its uncompressed size past `row_group_bytes` (a single larger
+  // row still forms a group). The writer buffers at most one row group.
+  size_t row_group_rows = 128 * 1024;
+  size_t row_group_bytes = 64 << 20;
+};
+
+class ColumnFileWriter {
+ public:
+  // Creates (truncating) `path` for a file of `schema`. InvalidArgument if
+  // field names are not unique or an option is out of range; I/O errors from
+  // `env`.
+  static StatusOr<std::unique_ptr<ColumnFileWriter>> Create(Env* env, const std::string& path,
+                                                            const Schema& schema,
+                                                            const ColumnFileOptions& options = {});
+  // Closes the file without a footer if Finish() was not called (the file is
+  // then unreadable; its owner deletes it).
+  ~ColumnFileWriter();
+  ColumnFileWriter(const ColumnFileWriter&) = delete;
+  ColumnFileWriter& operator=(const ColumnFileWriter&) = delete;
+
+  // Appends all rows of `batch`. InvalidArgument if its schema differs from
+  // the file's (names and types) or its columns are not all num_rows() long.
+  // After an I/O error every later call returns that error.
+  Status Append(const Table& batch);
+  // Writes the buffered rows and the footer, fsyncs and closes the file.
+  // Calling it again returns the first call's result; Append afterwards is
+  // FailedPrecondition.
+  Status Finish();
+
+  const std::string& path() const { return path_; }
+  const Schema& schema() const { return schema_; }
+  // Rows accepted by Append so far (including rows still buffered).
+  uint64_t rows_written() const { return rows_written_; }
+  // Bytes written to the file so far.
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  struct Impl;
+  ColumnFileWriter(std::string path, Schema schema, std::unique_ptr<Impl> impl);
+
+  std::string path_;
+  Schema schema_;
+  uint64_t rows_written_ = 0;
+  uint64_t bytes_written_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+class ColumnFileReader {
+ public:
+  // Opens `path` and validates its magic numbers and footer checksum.
+  // NotFound if the file is missing; DataLoss naming the path if it is
+  // truncated or corrupt.
+  static StatusOr<std::unique_ptr<ColumnFileReader>> Open(Env* env, const std::string& path);
+  ~ColumnFileReader();
+  ColumnFileReader(const ColumnFileReader&) = delete;
+  ColumnFileReader& operator=(const ColumnFileReader&) = delete;
+
+  const std::string& path() const { return path_; }
+  const Schema& schema() const { return schema_; }
+  uint64_t num_rows() const { return num_rows_; }
+  size_t num_row_groups() const;
+  uint64_t row_group_num_rows(size_t i) const;
+
+  // Row group `i`, with all columns or only `columns` (field indexes, in the
+  // order given; the result's schema is the projected one). InvalidArgument
+  // for an index out of range or a repeated column; DataLoss naming the path,
+  // row group and column if a chunk fails its checksum or decodes to sizes
+  // that disagree with the footer.
+  StatusOr<Table> ReadRowGroup(size_t i, const std::vector<int>* columns = nullptr) const;
+  // All rows as one table; same projection and errors as ReadRowGroup.
+  StatusOr<Table> ReadAll(const std::vector<int>* columns = nullptr) const;
+
+ private:
+  struct Footer;
+  ColumnFileReader(std::string path, std::unique_ptr<RandomAccessFile> file, std::unique_ptr<Footer> footer);
+  // Row groups [first, end) concatenated, projected to `columns`.
+  StatusOr<Table> ReadGroups(size_t first, size_t end, const std::vector<int>* columns) const;
+
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  std::unique_ptr<Footer> footer_;
+  Schema schema_;
+  uint64_t num_rows_ = 0;
+};
+
+}  // namespace cdp
