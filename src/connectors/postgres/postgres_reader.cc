@@ -163,8 +163,8 @@ struct ErrorContext {
 // Splits "schema.table" into its parts; a part may be "double ""quoted""".
 StatusOr<std::vector<std::string>> SplitTableName(std::string_view name) {
   auto invalid = [&](std::string_view why) {
-    return InvalidArgumentError("invalid PostgreSQL table name \"" + std::string(name) + "\": " +
-                                std::string(why) + " (expected table or schema.table)");
+    return InvalidArgumentError("invalid PostgreSQL table name \"" + std::string(name) +
+                                "\": " + std::string(why) + " (expected table or schema.table)");
   };
   if (name.empty()) return invalid("empty");
   if (name.find('\0') != std::string_view::npos) return invalid("contains a NUL byte");
@@ -333,7 +333,8 @@ class PostgresRecordReader final : public RecordReader {
       current_.reset();  // the last rows are copied out; free them now
     }
     batch->fields.reserve(spans_.size());
-    for (const auto& [offset, length] : spans_) batch->fields.emplace_back(batch->arena.data() + offset, length);
+    for (const auto& [offset, length] : spans_)
+      batch->fields.emplace_back(batch->arena.data() + offset, length);
     return rows > 0;
   }
 
@@ -360,9 +361,9 @@ class PostgresRecordReader final : public RecordReader {
         batch->arena.resize(arena_mark);
         spans_.resize(field_mark);
         batch->is_null.resize(field_mark);
-        batch->record_errors.emplace_back(
-            record, "row " + std::to_string(row_number) + " column \"" + field_names_[c] +
-                        "\": invalid UTF-8 in a SQL_ASCII database");
+        batch->record_errors.emplace_back(record, "row " + std::to_string(row_number) + " column \"" +
+                                                      field_names_[c] +
+                                                      "\": invalid UTF-8 in a SQL_ASCII database");
         break;
       }
       spans_.emplace_back(batch->arena.size(), value.size());
@@ -410,7 +411,8 @@ class PostgresRecordReader final : public RecordReader {
 
 std::string StripTrailingSemicolons(std::string_view query) {
   size_t end = query.size();
-  while (end > 0 && (query[end - 1] == ';' || std::isspace(static_cast<unsigned char>(query[end - 1])))) --end;
+  while (end > 0 && (query[end - 1] == ';' || std::isspace(static_cast<unsigned char>(query[end - 1]))))
+    --end;
   return std::string(query.substr(0, end));
 }
 
@@ -418,9 +420,8 @@ std::string StripTrailingSemicolons(std::string_view query) {
 
 StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceOptions& options) {
   if (options.table.empty() == options.query.empty()) {
-    return InvalidArgumentError(
-        "a PostgreSQL source needs exactly one of `table` and `query` (got " +
-        std::string(options.table.empty() ? "neither" : "both") + ")");
+    return InvalidArgumentError("a PostgreSQL source needs exactly one of `table` and `query` (got " +
+                                std::string(options.table.empty() ? "neither" : "both") + ")");
   }
   if (options.fetch_size == 0) return InvalidArgumentError("PostgreSQL source fetch_size must be > 0");
   const int fetch_size = static_cast<int>(std::min<size_t>(options.fetch_size, INT_MAX));
@@ -436,8 +437,8 @@ StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceO
 
   ErrorContext context;
   CDP_ASSIGN_OR_RETURN(context.secrets, ParseConnInfoSecrets(options.conninfo));
-  context.source = options.table.empty() ? "query \"" + Excerpt(options.query) + "\""
-                                         : "table \"" + options.table + "\"";
+  context.source =
+      options.table.empty() ? "query \"" + Excerpt(options.query) + "\"" : "table \"" + options.table + "\"";
 
   // Defaults first: settings in the user's conninfo override them.
   const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
@@ -496,8 +497,8 @@ StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceO
   }
 
   std::string location = table_parts.empty() ? "query " + Excerpt(options.query) : "table " + options.table;
-  auto reader = std::make_unique<PostgresRecordReader>(std::move(conn), std::move(context), std::move(location),
-                                                       fetch_size, validate_utf8);
+  auto reader = std::make_unique<PostgresRecordReader>(std::move(conn), std::move(context),
+                                                       std::move(location), fetch_size, validate_utf8);
   CDP_RETURN_IF_ERROR(reader->Start());
   return std::unique_ptr<RecordReader>(std::move(reader));
 }

@@ -69,7 +69,7 @@ struct TypedRow {
   Row expected;
 };
 
-const std::vector<std::string> kEveryTypeColumns = {"id",   "big",  "amount", "ratio", "note",
+const std::vector<std::string> kEveryTypeColumns = {"id",   "big",  "amount", "ratio",  "note",
                                                     "flag", "born", "seen",   "seen_tz"};
 
 TypedRow MakeTypedRow(int i) {
@@ -92,7 +92,8 @@ TypedRow MakeTypedRow(int i) {
     same(std::to_string(int64_t{i} * 3037000493LL * (i % 2 ? 1 : -1)));
   }
   // numeric keeps the scale it was given.
-  static const char* kNumerics[] = {"0", "-1.5", "12345678901234567890.123456789", "0.000001", "1.500", "NaN"};
+  static const char* kNumerics[] = {"0",        "-1.5",  "12345678901234567890.123456789",
+                                    "0.000001", "1.500", "NaN"};
   if (i % 7 == 0) {
     same(std::nullopt);
   } else if (i % 5 == 0) {
@@ -102,10 +103,17 @@ TypedRow MakeTypedRow(int i) {
   }
   // double precision: the database default extra_float_digits = 0 would print
   // 3.14159265358979; the reader asks for shortest exact output.
-  static const std::pair<const char*, const char*> kDoubles[] = {
-      {"0", "0"},          {"0.1", "0.1"},           {"-2.5", "-2.5"}, {"3.141592653589793", "3.141592653589793"},
-      {"1e300", "1e+300"}, {"-1.5e-10", "-1.5e-10"}, {"1e-5", "1e-05"}, {"Infinity", "Infinity"},
-      {"-Infinity", "-Infinity"}, {"NaN", "NaN"},    {"123456.789", "123456.789"}};
+  static const std::pair<const char*, const char*> kDoubles[] = {{"0", "0"},
+                                                                 {"0.1", "0.1"},
+                                                                 {"-2.5", "-2.5"},
+                                                                 {"3.141592653589793", "3.141592653589793"},
+                                                                 {"1e300", "1e+300"},
+                                                                 {"-1.5e-10", "-1.5e-10"},
+                                                                 {"1e-5", "1e-05"},
+                                                                 {"Infinity", "Infinity"},
+                                                                 {"-Infinity", "-Infinity"},
+                                                                 {"NaN", "NaN"},
+                                                                 {"123456.789", "123456.789"}};
   if (i % 9 == 0) {
     same(std::nullopt);
   } else {
@@ -113,10 +121,9 @@ TypedRow MakeTypedRow(int i) {
     both(in, out);
   }
   // text with the characters CSV-like formats trip over.
-  static const char* kTexts[] = {"plain",           "comma, separated", "double \"quoted\" word",
-                                 "it's",            "two\nlines",       "tab\there",
-                                 "back\\slash",     "crlf\r\nend",      "unicode é 日本 🎉",
-                                 "  padded  ",      "\"\"",              ",,,"};
+  static const char* kTexts[] = {
+      "plain",       "comma, separated", "double \"quoted\" word", "it's",       "two\nlines", "tab\there",
+      "back\\slash", "crlf\r\nend",      "unicode é 日本 🎉",       "  padded  ", "\"\"",       ",,,"};
   if (i % 13 == 0) {
     same(std::nullopt);
   } else if (i % 17 == 0) {
@@ -253,9 +260,14 @@ class PostgresReaderTest : public ::testing::Test {
         // Session defaults the reader must override.
         std::string("ALTER DATABASE ") + kDatabase +
         " SET DateStyle = 'SQL, DMY'; "
-        "ALTER DATABASE " + kDatabase + " SET TimeZone = '<-03>+3'; "
-        "ALTER DATABASE " + kDatabase + " SET extra_float_digits = 0; "
-        "CREATE TABLE every_type (id integer PRIMARY KEY, big bigint, amount numeric, ratio double precision, "
+        "ALTER DATABASE " +
+        kDatabase +
+        " SET TimeZone = '<-03>+3'; "
+        "ALTER DATABASE " +
+        kDatabase +
+        " SET extra_float_digits = 0; "
+        "CREATE TABLE every_type (id integer PRIMARY KEY, big bigint, amount numeric, ratio double "
+        "precision, "
         "  note text, flag boolean, born date, seen timestamp, seen_tz timestamptz); " +
         InsertStatement("every_type", inserted) +
         "; CREATE TABLE contacts (id int, name text); INSERT INTO contacts VALUES (1, 'public one'); "
@@ -268,8 +280,11 @@ class PostgresReaderTest : public ::testing::Test {
         "CREATE TABLE \"odd\"\"name\" (v text); INSERT INTO \"odd\"\"name\" VALUES ('odd'); "
         "CREATE TABLE \"dotted.name\" (v text); INSERT INTO \"dotted.name\" VALUES ('dotted'); "
         "CREATE SEQUENCE counter; "
-        "CREATE ROLE " + kSecureRole + " LOGIN PASSWORD '" + kSecurePassword + "'; "
-        "GRANT SELECT ON contacts TO " + kSecureRole;
+        "CREATE ROLE " +
+        kSecureRole + " LOGIN PASSWORD '" + kSecurePassword +
+        "'; "
+        "GRANT SELECT ON contacts TO " +
+        kSecureRole;
     Status created = server_->Exec(setup, kDatabase);
     if (!created.ok()) setup_error_ = new std::string(created.ToString());
   }
@@ -350,7 +365,8 @@ TEST_F(PostgresReaderTest, ReadsAQueryInItsOrder) {
     ASSERT_EQ(read->rows[r], (Row{want[0], want[4], want[5], std::to_string(id * 2)})) << "row " << r + 1;
     EXPECT_EQ(read->lines[r], static_cast<int64_t>(r) + 1);
   }
-  EXPECT_EQ(read->locations.front(), "query SELECT id, note AS \"Note Text\", flag, id * 2 AS doubled FROM every_type WHERE id...");
+  EXPECT_EQ(read->locations.front(),
+            "query SELECT id, note AS \"Note Text\", flag, id * 2 AS doubled FROM every_type WHERE id...");
 }
 
 TEST_F(PostgresReaderTest, BatchOfOneAndFetchOfOne) {
@@ -406,8 +422,8 @@ TEST_F(PostgresReaderTest, TableNamesAreQuotedExactly) {
 }
 
 TEST_F(PostgresReaderTest, TableNameCannotInjectSql) {
-  for (const char* name : {"contacts; DROP TABLE contacts", "contacts\"; DROP TABLE contacts; --",
-                           "contacts WHERE false"}) {
+  for (const char* name :
+       {"contacts; DROP TABLE contacts", "contacts\"; DROP TABLE contacts; --", "contacts WHERE false"}) {
     auto reader = OpenPostgresSource(Table(name));
     EXPECT_EQ(reader.status().code(), StatusCode::kNotFound) << name << ": " << reader.status().ToString();
   }
@@ -419,7 +435,8 @@ TEST_F(PostgresReaderTest, RejectsMalformedTableNamesBeforeConnecting) {
     PostgresSourceOptions options = Table(name);
     options.conninfo = "host=127.0.0.1 port=1";  // never reached
     auto reader = OpenPostgresSource(options);
-    EXPECT_EQ(reader.status().code(), StatusCode::kInvalidArgument) << name << ": " << reader.status().ToString();
+    EXPECT_EQ(reader.status().code(), StatusCode::kInvalidArgument)
+        << name << ": " << reader.status().ToString();
     EXPECT_NE(reader.status().message().find(name), std::string::npos) << reader.status().message();
   }
 }
@@ -458,7 +475,8 @@ TEST_F(PostgresReaderTest, BadQueryIsInvalidArgumentWithTheServerMessage) {
   EXPECT_NE(syntax.status().message().find("syntax error at or near \"id\" at character 32 of the query"),
             std::string::npos)
       << syntax.status().message();
-  EXPECT_NE(syntax.status().message().find("query \"SELECT id FROM every_type WHER id = 1\""), std::string::npos);
+  EXPECT_NE(syntax.status().message().find("query \"SELECT id FROM every_type WHER id = 1\""),
+            std::string::npos);
 
   auto column = OpenPostgresSource(Query("SELECT nope FROM every_type"));
   EXPECT_EQ(column.status().code(), StatusCode::kNotFound) << column.status().ToString();
@@ -471,10 +489,12 @@ TEST_F(PostgresReaderTest, BadQueryIsInvalidArgumentWithTheServerMessage) {
 }
 
 TEST_F(PostgresReaderTest, QueryCannotWriteNorRunASecondStatement) {
-  for (const char* query : {"SELECT 1; DELETE FROM contacts", "WITH d AS (DELETE FROM contacts RETURNING *) SELECT * FROM d",
-                            "SELECT nextval('counter')", "DELETE FROM contacts RETURNING *"}) {
+  for (const char* query :
+       {"SELECT 1; DELETE FROM contacts", "WITH d AS (DELETE FROM contacts RETURNING *) SELECT * FROM d",
+        "SELECT nextval('counter')", "DELETE FROM contacts RETURNING *"}) {
     auto reader = OpenPostgresSource(Query(query));
-    EXPECT_EQ(reader.status().code(), StatusCode::kInvalidArgument) << query << ": " << reader.status().ToString();
+    EXPECT_EQ(reader.status().code(), StatusCode::kInvalidArgument)
+        << query << ": " << reader.status().ToString();
   }
   EXPECT_EQ(CountContacts(), 1);
 }
@@ -516,13 +536,15 @@ TEST_F(PostgresReaderTest, MalformedConnInfoIsInvalidArgumentWithoutThePassword)
 
 TEST_F(PostgresReaderTest, MissingDatabaseOrRoleIsReported) {
   PostgresSourceOptions options = Table("contacts");
-  options.conninfo = "host=127.0.0.1 port=" + std::to_string(server_->port()) + " user=postgres dbname=no_such_db";
+  options.conninfo =
+      "host=127.0.0.1 port=" + std::to_string(server_->port()) + " user=postgres dbname=no_such_db";
   auto reader = OpenPostgresSource(options);
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find("database \"no_such_db\" does not exist"), std::string::npos)
       << reader.status().message();
 
-  options.conninfo = "host=127.0.0.1 port=" + std::to_string(server_->port()) + " user=nobody dbname=postgres";
+  options.conninfo =
+      "host=127.0.0.1 port=" + std::to_string(server_->port()) + " user=nobody dbname=postgres";
   reader = OpenPostgresSource(options);
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find("role \"nobody\" does not exist"), std::string::npos)
@@ -564,7 +586,8 @@ TEST_F(PostgresReaderTest, PasswordFromConnInfoOrEnvironmentAndAuthFailures) {
   options.table = "every_type";
   auto denied = OpenPostgresSource(options);
   EXPECT_EQ(denied.status().code(), StatusCode::kFailedPrecondition) << denied.status().ToString();
-  EXPECT_NE(denied.status().message().find("permission denied"), std::string::npos) << denied.status().message();
+  EXPECT_NE(denied.status().message().find("permission denied"), std::string::npos)
+      << denied.status().message();
 }
 
 TEST_F(PostgresReaderTest, ConnectionLostMidStreamIsUnavailable) {
@@ -598,13 +621,16 @@ TEST_F(PostgresReaderTest, ConnectionLostMidStreamIsUnavailable) {
 }
 
 TEST_F(PostgresReaderTest, InvalidUtf8InASqlAsciiDatabaseIsARecordError) {
-  ASSERT_TRUE(server_->Exec("CREATE DATABASE ascii_db ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' "
-                            "TEMPLATE template0")
+  ASSERT_TRUE(server_
+                  ->Exec("CREATE DATABASE ascii_db ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' "
+                         "TEMPLATE template0")
                   .ok());
-  ASSERT_TRUE(server_->Exec("CREATE TABLE t (id int, v text); "
-                            "INSERT INTO t VALUES (1, 'caf' || chr(195) || chr(169)), (2, E'bad\\xff'), (3, 'ok')",
-                            "ascii_db")
-                  .ok());
+  ASSERT_TRUE(
+      server_
+          ->Exec("CREATE TABLE t (id int, v text); "
+                 "INSERT INTO t VALUES (1, 'caf' || chr(195) || chr(169)), (2, E'bad\\xff'), (3, 'ok')",
+                 "ascii_db")
+          .ok());
   PostgresSourceOptions options;
   options.conninfo = server_->ConnInfoFor("ascii_db");
   options.query = "SELECT id, v FROM t ORDER BY id";

@@ -62,7 +62,8 @@ bool IsExecutableFile(const fs::path& path) {
 }
 
 bool HasServerBinaries(const fs::path& dir) {
-  return IsExecutableFile(dir / "initdb") && IsExecutableFile(dir / "pg_ctl") && IsExecutableFile(dir / "postgres");
+  return IsExecutableFile(dir / "initdb") && IsExecutableFile(dir / "pg_ctl") &&
+         IsExecutableFile(dir / "postgres");
 }
 
 void CloseFromThree(int max_fd) {
@@ -187,7 +188,8 @@ StatusOr<std::string> FindOrInstallBinaries() {
   const char* kAptGet = "/usr/bin/apt-get";
   if (::geteuid() != 0 || !IsExecutableFile(kAptGet)) {
     return FailedPreconditionError(
-        "PostgreSQL server binaries not found (looked in $CDP_POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin and "
+        "PostgreSQL server binaries not found (looked in $CDP_POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin "
+        "and "
         "PATH); install the Debian package `postgresql` (scripts/install-deps.sh does)");
   }
   char log_template[] = "/tmp/cdp-pg-install-XXXXXX";
@@ -198,8 +200,8 @@ StatusOr<std::string> FindOrInstallBinaries() {
   std::vector<std::string> env = CleanEnvironment("/usr/bin", "/root");
   env.push_back("DEBIAN_FRONTEND=noninteractive");
   const Identity root{0, 0, false};
-  const std::vector<std::string> install = {kAptGet, "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
-                                            "postgresql"};
+  const std::vector<std::string> install = {
+      kAptGet, "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "postgresql"};
   CDP_ASSIGN_OR_RETURN(int exit_code, RunCommand(install, env, root, "/", log_path));
   if (exit_code != 0) {  // the package lists may be missing or stale
     CDP_ASSIGN_OR_RETURN(exit_code, RunCommand({kAptGet, "update", "-q"}, env, root, "/", log_path));
@@ -207,8 +209,8 @@ StatusOr<std::string> FindOrInstallBinaries() {
   }
   CDP_ASSIGN_OR_RETURN(bin_dir, FindBinDir());
   if (exit_code != 0 || bin_dir.empty()) {
-    return InternalError("installing the Debian package `postgresql` failed (log " + log_path +
-                         "):\n" + FileTail(log_path, 3000));
+    return InternalError("installing the Debian package `postgresql` failed (log " + log_path + "):\n" +
+                         FileTail(log_path, 3000));
   }
   ::unlink(log_path.c_str());
   return bin_dir;
@@ -222,7 +224,8 @@ StatusOr<Identity> ServerIdentity() {
   ::getpwnam_r("postgres", &entry, buffer.data(), buffer.size(), &found);
   if (found == nullptr || found->pw_uid == 0) {
     return FailedPreconditionError(
-        "running as root, and PostgreSQL refuses to run as root, but there is no `postgres` system user to run "
+        "running as root, and PostgreSQL refuses to run as root, but there is no `postgres` system user to "
+        "run "
         "it as (the Debian package `postgresql` creates one)");
   }
   return Identity{found->pw_uid, found->pw_gid, true};
@@ -290,13 +293,15 @@ StatusOr<std::string> TemplateDataDir(const std::string& bin_dir, const Identity
   if (fs::exists(cached + "/" + kTemplateMarker, ec)) return cached + "/data";
 
   CDP_ASSIGN_OR_RETURN(std::string build, MakeTempDirectory(cache_root + "/build-XXXXXX", who));
-  const std::vector<std::string> initdb = {bin_dir + "/initdb", "-D", build + "/data", "-U", kSuperuser,
-                                           "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"};
+  const std::vector<std::string> initdb = {
+      bin_dir + "/initdb", "-D",       build + "/data", "-U", kSuperuser, "-A", "trust", "-E", "UTF8",
+      "--locale=C",        "--no-sync"};
   auto ran = RunCommand(initdb, CleanEnvironment(bin_dir, build), who, build, commands_log);
   if (!ran.ok() || *ran != 0) {
     fs::remove_all(build, ec);
     if (!ran.ok()) return ran.status();
-    return InternalError("initdb failed (exit " + std::to_string(*ran) + "):\n" + FileTail(commands_log, 3000));
+    return InternalError("initdb failed (exit " + std::to_string(*ran) + "):\n" +
+                         FileTail(commands_log, 3000));
   }
   { std::ofstream(build + "/" + kTemplateMarker) << "initdb finished\n"; }
   if (fs::exists(cached, ec)) {  // an incomplete leftover: move it aside first
@@ -347,7 +352,8 @@ StatusOr<std::pair<pid_t, int>> StartWatchdog(const std::string& directory, cons
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return InternalError("pipe failed: " + ErrnoText(errno));
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  const std::vector<std::string> argv = {"/bin/sh", "-c", kWatchdogScript, "cdp-pg-watchdog", directory, data_dir};
+  const std::vector<std::string> argv = {"/bin/sh",         "-c",      kWatchdogScript,
+                                         "cdp-pg-watchdog", directory, data_dir};
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -395,7 +401,8 @@ struct PgResultClearer {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start(const PostgresTestServerOptions& options) {
+StatusOr<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start(
+    const PostgresTestServerOptions& options) {
   CDP_ASSIGN_OR_RETURN(std::string bin_dir, FindOrInstallBinaries());
   CDP_ASSIGN_OR_RETURN(Identity who, ServerIdentity());
   std::unique_ptr<PostgresTestServer> server(new PostgresTestServer());
@@ -420,7 +427,8 @@ Status PostgresTestServer::StartCluster(const PostgresTestServerOptions& options
   const std::vector<std::string> env = CleanEnvironment(bin_dir_, directory_);
   auto failure = [&](const std::string& what) {
     return InternalError(what + "\n--- commands (" + commands_log_path_ + "):\n" +
-                         FileTail(commands_log_path_, 2000) + "\n--- server log:\n" + FileTail(log_path_, 3000));
+                         FileTail(commands_log_path_, 2000) + "\n--- server log:\n" +
+                         FileTail(log_path_, 3000));
   };
 
   CDP_ASSIGN_OR_RETURN(std::string template_data, TemplateDataDir(bin_dir_, who, commands_log_path_));
@@ -460,10 +468,9 @@ Status PostgresTestServer::StartCluster(const PostgresTestServerOptions& options
       if (!conf) return failure("cannot write " + data_dir_ + "/postgresql.conf");
     }
     const size_t log_mark = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;
-    CDP_ASSIGN_OR_RETURN(int exit_code,
-                         RunCommand({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-l", log_path_, "-w", "-t", "60",
-                                     "start"},
-                                    env, who, directory_, commands_log_path_));
+    CDP_ASSIGN_OR_RETURN(int exit_code, RunCommand({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-l", log_path_,
+                                                    "-w", "-t", "60", "start"},
+                                                   env, who, directory_, commands_log_path_));
     if (exit_code == 0) break;
     std::string new_log = FileTail(log_path_, 1 << 20);
     new_log = new_log.substr(std::min(log_mark, new_log.size()));
@@ -497,7 +504,8 @@ Status PostgresTestServer::Stop() {
                               CleanEnvironment(bin_dir_, directory_), who, directory_, commands_log_path_);
     if (!stopped.ok() || *stopped != 0) {
       result = InternalError("pg_ctl stop failed for " + data_dir_ + "; killing the postmaster\n" +
-                             FileTail(commands_log_path_, 1500) + "\n--- server log:\n" + FileTail(log_path_, 2000));
+                             FileTail(commands_log_path_, 1500) + "\n--- server log:\n" +
+                             FileTail(log_path_, 2000));
       std::ifstream pid_file(data_dir_ + "/postmaster.pid");
       long pid = 0;
       if (pid_file >> pid && pid > 1) {
@@ -536,7 +544,7 @@ Status PostgresTestServer::Exec(std::string_view sql, std::string_view database)
 }
 
 StatusOr<PostgresTestServer::Rows> PostgresTestServer::Query(std::string_view sql,
-                                                              std::string_view database) const {
+                                                             std::string_view database) const {
   std::unique_ptr<PGconn, PgConnCloser> conn(PQconnectdb(ConnInfoFor(database).c_str()));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
     return FailedPreconditionError("cannot connect to the test server (" + ConnInfoFor(database) +

@@ -75,8 +75,8 @@ TEST(PostgresTestServerTest, ExecAndQueryReportServerErrors) {
   auto server = PostgresTestServer::Start();
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   ASSERT_TRUE((*server)->Exec("CREATE DATABASE \"My DB\"").ok());
-  ASSERT_TRUE((*server)->Exec("CREATE TABLE t (a int, b text); INSERT INTO t VALUES (1, NULL), (2, 'x')",
-                              "My DB")
+  ASSERT_TRUE((*server)
+                  ->Exec("CREATE TABLE t (a int, b text); INSERT INTO t VALUES (1, NULL), (2, 'x')", "My DB")
                   .ok());
   auto rows = (*server)->Query("SELECT a, b FROM t ORDER BY a", "My DB");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
@@ -145,7 +145,8 @@ TEST(PostgresTestServerTest, WatchdogCleansUpAfterACrashedProcess) {
   ASSERT_GT(postmaster_pid, 1);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while ((fs::exists(directory) || IsRunning(postmaster_pid)) && std::chrono::steady_clock::now() < deadline) {
+  while ((fs::exists(directory) || IsRunning(postmaster_pid)) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_FALSE(fs::exists(directory)) << directory;
