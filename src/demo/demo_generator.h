@@ -1,0 +1,140 @@
+// Synthetic "Contoso Coffee" source data (the Customer Insights lab's data model) with a hidden
+// ground truth, for the demo and the unification benchmarks. Functions here are thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cdp {
+
+// 2026-11-01 as days since 1970-01-01: the default "today" of the data, so output is reproducible.
+inline constexpr int32_t kDefaultDemoToday = 20758;
+// Default noise multiplier: realistic dirt that a good matcher still resolves (F1 >= 0.97).
+inline constexpr double kDefaultDemoNoise = 1.0;
+
+struct DemoProgress {
+  std::string_view stage;  // "population", or the file being written ("ecommerce_contacts.csv")
+  int64_t done = 0;
+  int64_t total = 0;  // units of `stage`: people for profile files and activities
+};
+
+struct DemoOptions {
+  // Number of real people in the population (each appears in at least one profile source).
+  int64_t customers = 5000;
+  uint64_t seed = 1;
+  // Created if missing; existing files of the same names are replaced.
+  std::string out_dir;
+  // Multiplies every record-level dirt probability (typos, nicknames, missing fields, variant
+  // formats, placeholders, duplicates within a source, people who moved). 0 gives clean records
+  // (still with each source's own formats); 1 is the default realistic level; at most 3.
+  double noise = kDefaultDemoNoise;
+  // Days since 1970-01-01 of the data's "today": purchases cover the 730 days before it.
+  int32_t today = kDefaultDemoToday;
+  // Also list activity rows (purchases, reviews) in truth.csv.
+  bool activity_truth = true;
+  // Called at the start and end of each stage and about every 64k units; may be empty.
+  std::function<void(const DemoProgress&)> progress;
+};
+
+struct DemoFile {
+  std::string name;  // file name inside out_dir, e.g. "ecommerce_contacts.csv"
+  std::string path;
+  int64_t rows = 0;  // data rows (CSV header excluded) or JSON lines
+};
+
+struct DemoSummary {
+  int64_t people = 0;
+  std::vector<DemoFile> files;  // in the order listed below
+};
+
+// Writes the demo sources into options.out_dir. The same options give byte-identical files.
+//
+// Common rules: UTF-8 without BOM, LF line endings, one header row per CSV; a CSV field is quoted
+// (RFC 4180, "" escapes a quote) when it holds a comma, quote or line break or has leading or
+// trailing blanks; an empty field is a missing value. Timestamps are UTC. Values are dirty on
+// purpose (see DemoOptions::noise): names with typos, nicknames (Bob/Robert), accents folded
+// (José/Jose), changed case or blanks; email variants (case, gmail dots, +tags, domain typos,
+// alternative or work addresses); six phone layouts ((206) 555-0142, 206-555-0142,
+// +1 206 555 0142, 2065550142, 206.555.0142, 1-206-555-0142), a second (mobile) number for some;
+// street abbreviations (North/N/N., Street/St/St.), units (Apt 4B, Apt. 4B, #4B, Unit 12,
+// Suite 210); ZIP or ZIP+4; missing fields; placeholders meant to tempt over-merging
+// ("test@test.com", "noemail@example.com", "n/a", "000-000-0000", "555-555-5555", "1234567890",
+// birth date 1900-01-01); people of one household share address, often last name and sometimes
+// phone; ~3% of members appear twice in a source (an eCommerce duplicate always has another email).
+//
+// 1. ecommerce_contacts.csv (eCommerce Contacts), key ContactId:
+//    ContactId      integer, 10001.. in CreatedOn order
+//    FirstName, LastName, FullName ("First Last", sometimes with a middle initial)
+//    DateOfBirth    YYYY-MM-DD (1940..2005)
+//    Gender         Female | Male | Non-binary | empty
+//    Email, Telephone
+//    PostCode       5-digit ZIP with leading zeros kept (02108) or ZIP+4 (02108-1234)
+//    StreetAddress  "1234 N Oak St Apt 4B" style
+//    City           e.g. Los Angeles; sometimes an alias (LA, Saint Louis, Washington, D.C.)
+//    State          full US state name (California); ~13% of people live in California
+//    Country        United States | USA | US | United States of America
+//    CreatedOn      YYYY-MM-DDTHH:MM:SSZ
+// 2. loyalty_scheme.csv (Loyalty Scheme), key LoyaltyId:
+//    LoyaltyId      "LY" + 8 digits, in CreatedOn order
+//    ContactId      the person's eCommerce ContactId when the membership is linked to an online
+//                   account (most holders of one), else empty
+//    FirstName, LastName, FullName ("First Last", or "Last, First")
+//    DateOfBirth    M/D/YYYY
+//    Gender         F | M | X | empty
+//    EMail, Telephone (mostly +1 206 555 0142 layout)
+//    RewardsPoints  integer: points earned in pos_purchases.csv on this card, minus redemptions
+//    CreditCard     ****-****-****-1234, or empty
+//    CreatedOn      M/D/YYYY h:MM:SS AM|PM
+// 3. online_purchases.csv (Online Purchases), key PurchaseId:
+//    PurchaseId     "WEB-" + 9 digits
+//    ContactId      FK to ecommerce_contacts.ContactId
+//    ProductId      integer 1001..1040
+//    PurchasedOn    YYYY-MM-DDTHH:MM:SSZ, within the 730 days before today, after account creation
+//    TotalPrice     decimal with 2 places
+//    ActivityTypeDisplay  "Online Purchase"
+//    Subject        "Bought <product name>" (some names hold commas)
+// 4. pos_purchases.csv (PoS Purchases), key PurchaseId:
+//    PurchaseId     integer 1..
+//    LoyaltyId      FK to loyalty_scheme.LoyaltyId
+//    ProductId, PurchasedOn (YYYY-MM-DD HH:MM:SS, UTC), TotalPrice as above
+//    RewardsPointsAdded  integer: whole dollars x tier factor (1, 1.25, 1.5, 2)
+//    ActivityTypeDisplay  "In-Store Purchase"
+//    Subject        "Bought <product name>"
+//    Spend is log-normal per person and purchase, with summer and December peaks; per person the
+//    average online purchase > 138 and the average store purchase >= 113 (the lab's segments)
+//    each hold a minority of buyers.
+// 5. website_reviews.csv (Website Reviews), key ReviewId:
+//    ReviewId       "RV" + 8 digits
+//    UserId         FK to ecommerce_contacts.ContactId of the reviewer
+//    ReviewText     free text with commas, quotes, sometimes line breaks and non-ASCII
+//    ActivityTypeDisplay  "Website Review"
+//    ReviewRating   integer 1..5 (follows the person's satisfaction)
+//    ReviewDate     D.M.YYYY
+// 6. crm_survey.jsonl (CRM survey), one JSON object per line, key SurveyId:
+//    {"SurveyId":123,"SubmittedOn":"2025-06-04",
+//     "Name":{"First":"Bob","Last":"Smith"},"Email":"bob.smith@gmail.com"|null,
+//     "Phone":"206-555-0142"|null,
+//     "Address":{"Street":"1234 North Oak Street"|null,"City":"Seattle","State":"WA",
+//                "PostCode":"98101"|null},
+//     "Income":85000|null,"Occupation":"Teacher"|null,
+//     "LoyaltyTier":"Bronze"|"Silver"|"Gold"|"Platinum","EmailSubscriber":true|false,
+//     "CustomerSatisfaction":"low"|"medium"|"high"}
+//    State is the 2-letter code here. Income, tier, subscription and occupation drive spend
+//    (LifetimeSpend); California, lower tiers, non-teachers, non-Floridians are less satisfied.
+// 7. truth.csv: source,source_key,person_id — never a pipeline input. One row per record of the
+//    profile sources (source = ecommerce_contacts | loyalty_scheme | crm_survey, source_key =
+//    ContactId | LoyaltyId | SurveyId) and, if activity_truth, per activity row (online_purchases
+//    | pos_purchases | website_reviews with PurchaseId | ReviewId). person_id is 1..customers.
+//
+// Errors: InvalidArgument for customers outside 1..20,000,000, noise outside [0, 3], an empty
+// out_dir or a today before 1990; Unavailable if out_dir or a file cannot be created;
+// DataLoss / ResourceExhausted on write errors. Files are written as "<name>.tmp" and renamed
+// when complete.
+Status GenerateContosoDemo(const DemoOptions& options, DemoSummary* summary);
+
+}  // namespace cdp
