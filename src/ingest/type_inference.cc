@@ -48,7 +48,6 @@ void TypeInferrer::AddValue(FieldState* state, std::string_view text) const {
   if (t.empty()) return;
   ++state->non_empty;
   uint32_t alive = state->alive;
-  if (alive == 0) return;
 
   // All digits (with an optional sign)?
   size_t d0 = (t[0] == '+' || t[0] == '-') ? 1 : 0;
@@ -75,20 +74,22 @@ void TypeInferrer::AddValue(FieldState* state, std::string_view text) const {
     double v;
     if (!ParseDouble(t, &v, true)) alive &= ~kDoubleComma;
   }
-  if (alive & (kAllDates | kAllTimestamps)) {
+  // Dates are tried in every style even after a failure (counts for overrides).
+  // A value that does not start with a digit is no date in any style.
+  if (t[0] >= '0' && t[0] <= '9') {
     for (int i = 0; i < 5; ++i) {
-      if (alive & DateBit(i)) {
-        int32_t days;
-        bool ok = i == kCompactIndex ? IsPlausibleCompactDate(t) : ParseDate(t, kDateStyles[i], &days);
-        if (!ok) alive &= ~DateBit(i);
-      }
-      if (alive & TimestampBit(i)) {
-        int64_t micros;
-        bool ok = ParseTimestamp(t, kDateStyles[i], &micros);
-        if (ok && i == kCompactIndex) ok = IsPlausibleCompactDate(t.substr(0, 8));
-        if (!ok) alive &= ~TimestampBit(i);
-      }
+      int32_t days;
+      bool ok = i == kCompactIndex ? IsPlausibleCompactDate(t) : ParseDate(t, kDateStyles[i], &days);
+      if (ok) ++state->date_ok[i];
+      int64_t micros;
+      ok = ParseTimestamp(t, kDateStyles[i], &micros);
+      if (ok && i == kCompactIndex) ok = IsPlausibleCompactDate(t.substr(0, 8));
+      if (ok) ++state->timestamp_ok[i];
     }
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (state->date_ok[i] != state->non_empty) alive &= ~DateBit(i);
+    if (state->timestamp_ok[i] != state->non_empty) alive &= ~TimestampBit(i);
   }
   state->alive = alive;
 }
@@ -129,6 +130,12 @@ std::vector<InferredField> TypeInferrer::Finish(const std::vector<std::string>& 
       ValueFormat vf;
       int first = timestamp ? FirstAlive(alive, kTimestampFirst, 5) : -1;
       if (first < 0) first = FirstAlive(alive, kDateFirst, 5);
+      if (first < 0) {  // no style fits every value: take the one that fits most
+        const uint32_t* ok = timestamp ? state.timestamp_ok : state.date_ok;
+        for (int k = 0; k < 5; ++k) {
+          if (ok[k] > 0 && (first < 0 || ok[k] > ok[first])) first = k;
+        }
+      }
       if (first >= 0) vf.date_style = kDateStyles[first];
       return vf;
     };

@@ -62,7 +62,9 @@ struct InferredField {
 // - YYYYMMDD is never inferred on its own: 8-digit values are int64 (see
 //   InferredField::yyyymmdd_candidate). An override with type date or
 //   timestamp and no format picks, among the styles every value parses in,
-//   the first of ISO, M/D/YYYY, D/M/YYYY, D.M.YYYY, YYYYMMDD (auto if none).
+//   the first of ISO, M/D/YYYY, D/M/YYYY, D.M.YYYY, YYYYMMDD; if none fits
+//   every value (dirty data such as Febrl's "19450493"), the style that fits
+//   the most values (auto if none fits any); the misfits get quarantined.
 // - Overrides: a type and a format are used as given. A type alone takes the
 //   inferred format for that type. A format alone (no type) means: a pattern
 //   with an hour token is a timestamp and other patterns a date; a built-in
@@ -86,6 +88,10 @@ class TypeInferrer {
   struct FieldState {
     uint32_t alive = ~uint32_t{0};  // bit per candidate still possible
     size_t non_empty = 0;
+    // Values that parsed as a date / timestamp per built-in style (even after
+    // a failure), so an override can pick the best style for dirty data.
+    uint32_t date_ok[5] = {0, 0, 0, 0, 0};
+    uint32_t timestamp_ok[5] = {0, 0, 0, 0, 0};
   };
   void AddValue(FieldState* state, std::string_view text) const;
 
