@@ -54,6 +54,15 @@ struct ParsedColumn {
   std::vector<uint8_t> null;
 };
 
+// Per-thread buffers reused across Convert calls, so a batch allocates (and
+// page-faults) nothing once the buffers have grown.
+struct ConvertScratch {
+  std::vector<uint8_t> state;
+  std::vector<int32_t> fail;
+  std::vector<ParsedColumn> parsed;
+};
+thread_local ConvertScratch tls_scratch;
+
 enum RowState : uint8_t { kRowOk = 0, kRowQuarantined = 1, kRowFiltered = 2 };
 constexpr int32_t kFailRecordError = -1;
 constexpr int32_t kFailFieldCount = -2;
@@ -199,8 +208,11 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
   }
   const size_t n = in.num_records();
   const size_t nfields = fields_.size();
-  std::vector<uint8_t> state(n, kRowOk);
-  std::vector<int32_t> fail(n, 0);
+  ConvertScratch& scratch = tls_scratch;
+  std::vector<uint8_t>& state = scratch.state;
+  std::vector<int32_t>& fail = scratch.fail;
+  state.assign(n, kRowOk);
+  fail.resize(n);
 
   // 1. Record errors and 2. field counts.
   std::vector<int32_t> error_of_row;
@@ -236,7 +248,8 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
   };
 
   // 3./4. Parse the columns (filter fields first) into scratch buffers.
-  std::vector<ParsedColumn> parsed(nfields);
+  std::vector<ParsedColumn>& parsed = scratch.parsed;
+  if (parsed.size() < nfields) parsed.resize(nfields);
   auto parse_column = [&](size_t c) {
     ParsedColumn& pc = parsed[c];
     const size_t src = source_index_[c];
@@ -251,7 +264,7 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         }
         break;
       case DataType::kInt64:
-        pc.i64.assign(n, 0);
+        pc.i64.resize(n);
         for (size_t r = 0; r < n; ++r) {
           std::string_view t;
           if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
@@ -264,7 +277,7 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         }
         break;
       case DataType::kDouble:
-        pc.f64.assign(n, 0);
+        pc.f64.resize(n);
         for (size_t r = 0; r < n; ++r) {
           std::string_view t;
           if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
@@ -277,7 +290,7 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         }
         break;
       case DataType::kBool:
-        pc.u8.assign(n, 0);
+        pc.u8.resize(n);
         for (size_t r = 0; r < n; ++r) {
           std::string_view t;
           if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
@@ -292,7 +305,7 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         }
         break;
       case DataType::kDate:
-        pc.i32.assign(n, 0);
+        pc.i32.resize(n);
         for (size_t r = 0; r < n; ++r) {
           std::string_view t;
           if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
@@ -305,7 +318,7 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         }
         break;
       case DataType::kTimestamp:
-        pc.i64.assign(n, 0);
+        pc.i64.resize(n);
         for (size_t r = 0; r < n; ++r) {
           std::string_view t;
           if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;

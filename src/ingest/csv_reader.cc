@@ -106,6 +106,7 @@ class CsvReader final : public RecordReader {
   // Restricts the reader to file bytes [begin, end), which start at line `line`.
   void Reposition(uint64_t begin, uint64_t end, int64_t line) {
     begin_ = end_ = 0;
+    utf8_ok_until_ = utf8_checked_until_ = 0;
     file_off_ = begin;
     start_off_ = begin;
     limit_ = end;
@@ -138,7 +139,7 @@ class CsvReader final : public RecordReader {
   void AddRecordError(RawRecordBatch* batch, int64_t line, std::string reason) {
     uint32_t index = static_cast<uint32_t>(batch->line.size());
     batch->line.push_back(line);
-    batch->field_begin.push_back(static_cast<uint32_t>(fpos_.size()));
+    batch->field_begin.push_back(static_cast<uint32_t>(nfields_));
     batch->record_errors.emplace_back(index, std::move(reason));
   }
   std::string Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const;
@@ -168,7 +169,13 @@ class CsvReader final : public RecordReader {
   bool discard_prev_cr_ = false;
   int64_t discard_line_ = 0;
 
-  // Per Next(): fields as arena offsets, and fields that need unquoting.
+  // Bytes of buf_ known to be valid UTF-8 up to utf8_ok_until_, and checked
+  // (valid or not) up to utf8_checked_until_; both at line ends.
+  size_t utf8_ok_until_ = 0;
+  size_t utf8_checked_until_ = 0;
+
+  // Per Next(): nfields_ fields as arena offsets, and fields that need unquoting.
+  size_t nfields_ = 0;
   std::vector<uint64_t> fpos_;
   std::vector<uint32_t> flen_;
   std::vector<uint32_t> unquote_;
@@ -178,6 +185,8 @@ Status CsvReader::Fill() {
   if (begin_ > 0) {
     std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
     end_ -= begin_;
+    utf8_ok_until_ = utf8_ok_until_ > begin_ ? utf8_ok_until_ - begin_ : 0;
+    utf8_checked_until_ = utf8_checked_until_ > begin_ ? utf8_checked_until_ - begin_ : 0;
     begin_ = 0;
   }
   if (end_ == cap_) {
@@ -277,31 +286,68 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   const uint64_t delta = arena_base - begin_;  // arena offset of buf[i] is i + delta (mod 2^64)
   size_t records = 0;
 
+  // Validate UTF-8 in one call up to the last LF not yet checked: records that
+  // end before utf8_ok_until_ need no check of their own.
+  if (utf8_checked_until_ < begin_) utf8_checked_until_ = utf8_ok_until_ = begin_;
+  if (utf8_checked_until_ < end) {
+    const void* last_lf = memrchr(buf + utf8_checked_until_, '\n', end - utf8_checked_until_);
+    if (last_lf != nullptr) {
+      const size_t upto = static_cast<size_t>(static_cast<const char*>(last_lf) - buf);
+      if (utf8_ok_until_ == utf8_checked_until_ &&
+          ingest_internal::IsValidUtf8(buf + utf8_checked_until_, upto - utf8_checked_until_)) {
+        utf8_ok_until_ = upto;
+      }
+      utf8_checked_until_ = upto;
+    }
+  }
+  const size_t utf8_ok_until = utf8_ok_until_;
+
+  // Field output: fpos_/flen_ are used as arrays with nfields_ entries and
+  // always keep room for the at most 64 fields one chunk can end.
+  size_t nf = nfields_;
+  uint64_t* fpos = fpos_.data();
+  uint32_t* flen = flen_.data();
+  auto ensure_room = [&]() {
+    if (nf + 66 > fpos_.size()) {
+      const size_t cap = std::max<size_t>(fpos_.size() * 2, 1024);
+      fpos_.resize(cap);
+      flen_.resize(cap);
+      fpos = fpos_.data();
+      flen = flen_.data();
+    }
+  };
+  ensure_room();
+
   size_t rec_start = begin_;
   size_t field_start = rec_start;
-  size_t rec_fields = fpos_.size();
+  size_t rec_fields = nf;
   size_t rec_unquote = unquote_.size();
   int64_t line = line_;
   int64_t rec_line = line;
   bool in_quotes = false;
   bool field_quoted = false;
 
-  auto push_field = [&](size_t from, size_t to) {
-    fpos_.push_back(from + delta);
-    flen_.push_back(static_cast<uint32_t>(to - from));
-    if (field_quoted) unquote_.push_back(static_cast<uint32_t>(fpos_.size() - 1));
-    field_quoted = false;
-  };
+#define CDP_PUSH_FIELD(from, to)                                                  \
+  do {                                                                            \
+    fpos[nf] = (from) + delta;                                                    \
+    flen[nf] = static_cast<uint32_t>((to) - (from));                              \
+    if (__builtin_expect(field_quoted, 0)) unquote_.push_back(static_cast<uint32_t>(nf)); \
+    ++nf;                                                                         \
+    field_quoted = false;                                                         \
+  } while (0)
+
+  // Ends the record [rec_start, rec_end) whose fields are pushed.
   auto finish_record = [&](size_t rec_end, bool has_high) {
-    if (has_high && !ingest_internal::IsValidUtf8(buf + rec_start, rec_end - rec_start)) {
-      fpos_.resize(rec_fields);
-      flen_.resize(rec_fields);
+    if (__builtin_expect(has_high && rec_end > utf8_ok_until, 0) &&
+        !ingest_internal::IsValidUtf8(buf + rec_start, rec_end - rec_start)) {
+      nf = rec_fields;
       unquote_.resize(rec_unquote);
+      nfields_ = nf;
       AddRecordError(batch, rec_line, Utf8Error(rec_start, rec_end, rec_line));
       return;
     }
     batch->line.push_back(rec_line);
-    batch->field_begin.push_back(static_cast<uint32_t>(fpos_.size()));
+    batch->field_begin.push_back(static_cast<uint32_t>(nf));
   };
 
   size_t chunk = rec_start;
@@ -322,13 +368,14 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
       mask &= ValidBits(end - chunk);
       high &= ValidBits(end - chunk);
       rec_high |= high != 0;
+      ensure_room();
     }
     {
       const size_t idx = chunk + static_cast<size_t>(__builtin_ctzll(mask));
       mask &= mask - 1;
-      if (idx < field_start) continue;  // the LF of a CRLF already consumed
+      if (__builtin_expect(idx < field_start, 0)) continue;  // the LF of a CRLF already consumed
       const char c = buf[idx];
-      if (in_quotes) {
+      if (__builtin_expect(in_quotes, 0)) {
         if (c == quote) {
           in_quotes = false;
         } else if (c == '\r') {
@@ -338,8 +385,8 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         }
         continue;
       }
-      if (c == delim) {
-        push_field(field_start, idx);
+      if (__builtin_expect(c == delim, 1)) {
+        CDP_PUSH_FIELD(field_start, idx);
         field_start = idx + 1;
         if (skip_space) {
           while (field_start < end && buf[field_start] == ' ') ++field_start;
@@ -358,20 +405,21 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         if (term < end && buf[term] == '\n') ++term;
       }
       if (idx != rec_start) {  // not an empty line
-        push_field(field_start, idx);
+        CDP_PUSH_FIELD(field_start, idx);
         finish_record(idx, rec_high);
         ++records;
       }
       ++line;
       rec_start = field_start = term;
       rec_line = line;
-      rec_fields = fpos_.size();
+      rec_fields = nf;
       rec_unquote = unquote_.size();
       const size_t rel = term - chunk;
       rec_high = rel < 64 && (high >> rel) != 0;
       if (records == max_records) {
         begin_ = rec_start;
         line_ = line;
+        nfields_ = nf;
         return {records, false};
       }
     }
@@ -379,8 +427,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
 out_of_data:
   if (!eof) {
     // The record at rec_start is incomplete: parse it again after a refill.
-    fpos_.resize(rec_fields);
-    flen_.resize(rec_fields);
+    nfields_ = rec_fields;
     unquote_.resize(rec_unquote);
     begin_ = rec_start;
     line_ = rec_line;
@@ -388,18 +435,20 @@ out_of_data:
   }
   if (rec_start < end) {  // the last record has no line break
     if (in_quotes) {
-      fpos_.resize(rec_fields);
-      flen_.resize(rec_fields);
+      nf = rec_fields;
       unquote_.resize(rec_unquote);
+      nfields_ = nf;
       AddRecordError(batch, rec_line,
                      file_->path() + ": unterminated quoted field in the record starting at line " +
                          std::to_string(rec_line));
     } else {
-      push_field(field_start, end);
+      CDP_PUSH_FIELD(field_start, end);
       finish_record(end, rec_high);
     }
     ++records;
   }
+#undef CDP_PUSH_FIELD
+  nfields_ = nf;
   begin_ = end;
   line_ = line;
   return {records, false};
@@ -409,8 +458,7 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
   batch->Clear();
   batch->location = file_->path();
   if (max_records == 0) max_records = 1;
-  fpos_.clear();
-  flen_.clear();
+  nfields_ = 0;
   unquote_.clear();
   size_t count = 0;
   while (count < max_records) {
@@ -453,9 +501,12 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
     }
     flen_[fi] = static_cast<uint32_t>(o);
   }
-  const size_t n = fpos_.size();
+  const size_t n = nfields_;
   batch->fields.resize(n);
-  for (size_t i = 0; i < n; ++i) batch->fields[i] = std::string_view(arena + fpos_[i], flen_[i]);
+  std::string_view* views = batch->fields.data();
+  const uint64_t* fpos = fpos_.data();
+  const uint32_t* flen = flen_.data();
+  for (size_t i = 0; i < n; ++i) views[i] = std::string_view(arena + fpos[i], flen[i]);
   batch->is_null.assign(n, 0);
   return count > 0;
 }

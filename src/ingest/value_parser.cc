@@ -9,7 +9,6 @@ namespace cdp {
 namespace {
 
 inline bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
-inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 // Reads min_digits..max_digits digits (greedy) at p.
@@ -223,14 +222,6 @@ std::string CalendarDetail(const CivilParts& c) {
 
 }  // namespace
 
-std::string_view TrimAsciiWhitespace(std::string_view s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && IsSpace(s[b])) ++b;
-  while (e > b && IsSpace(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
 std::string_view DateStyleName(DateStyle style) {
   switch (style) {
     case DateStyle::kAuto: return "auto";
@@ -287,11 +278,17 @@ bool ParseInt64(std::string_view text, int64_t* out, char thousands_separator) {
   }
   if (p == end || !IsDigit(*p)) return false;
   if (thousands_separator == '\0') {
-    if (!negative) {
-      auto r = std::from_chars(p, end, *out);
-      return r.ec == std::errc() && r.ptr == end;
+    if (end - p <= 18) {  // cannot overflow
+      int64_t v = 0;
+      for (; p < end; ++p) {
+        const unsigned d = static_cast<unsigned char>(*p) - '0';
+        if (d > 9) return false;
+        v = v * 10 + d;
+      }
+      *out = negative ? -v : v;
+      return true;
     }
-    auto r = std::from_chars(p - 1, end, *out);
+    auto r = std::from_chars(negative ? p - 1 : p, end, *out);
     return r.ec == std::errc() && r.ptr == end;
   }
   // Groups of three digits after a first group of one to three.
@@ -396,6 +393,24 @@ bool ParseBool(std::string_view text, bool* out) {
 // ---------------------------------------------------------------- dates
 
 bool ParseDate(std::string_view text, DateStyle style, int32_t* days) {
+  // Fast path: exactly "YYYY-MM-DD".
+  if ((style == DateStyle::kIso || style == DateStyle::kAuto) && text.size() == 10 && text[4] == '-' &&
+      text[7] == '-') {
+    const char* t = text.data();
+    unsigned dig[8] = {static_cast<unsigned>(t[0] - '0'), static_cast<unsigned>(t[1] - '0'),
+                       static_cast<unsigned>(t[2] - '0'), static_cast<unsigned>(t[3] - '0'),
+                       static_cast<unsigned>(t[5] - '0'), static_cast<unsigned>(t[6] - '0'),
+                       static_cast<unsigned>(t[8] - '0'), static_cast<unsigned>(t[9] - '0')};
+    if (dig[0] <= 9 && dig[1] <= 9 && dig[2] <= 9 && dig[3] <= 9 && dig[4] <= 9 && dig[5] <= 9 && dig[6] <= 9 &&
+        dig[7] <= 9) {
+      const int y = static_cast<int>(dig[0] * 1000 + dig[1] * 100 + dig[2] * 10 + dig[3]);
+      const unsigned m = dig[4] * 10 + dig[5];
+      const unsigned d = dig[6] * 10 + dig[7];
+      if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) return false;
+      *days = DaysFromCivil(y, m, d);
+      return true;
+    }
+  }
   CivilParts c;
   if (ParseStyled(text, style, /*with_time=*/false, &c) != Outcome::kOk) return false;
   *days = DaysFromCivil(c.year, static_cast<unsigned>(c.month), static_cast<unsigned>(c.day));

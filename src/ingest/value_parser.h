@@ -140,6 +140,13 @@ class ValueParser {
 };
 
 // Trims ASCII whitespace (space, tab, CR, LF, VT, FF) from both ends.
-std::string_view TrimAsciiWhitespace(std::string_view text);
+inline std::string_view TrimAsciiWhitespace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t b = 0;
+  size_t e = s.size();
+  while (b < e && space(s[b])) ++b;
+  while (e > b && space(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
 
 }  // namespace cdp
