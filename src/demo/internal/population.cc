@@ -306,7 +306,7 @@ Traits Population::TraitsOf(const Person& person) const {
 
   const std::string_view state = Cities()[person.address.city].state_code;
   const bool high_tier = t.tier == Tier::kGold || t.tier == Tier::kPlatinum;
-  double p_low = 0.2;
+  double p_low = 0.24;
   if (state == "CA") p_low += 0.32;
   if (state == "FL") p_low -= 0.1;
   if (occ.name == "Teacher") p_low -= 0.1;
@@ -319,10 +319,10 @@ Traits Population::TraitsOf(const Person& person) const {
   const int birth_year = BirthYearOf(person.birth_days);
   const double millennial = (birth_year >= 1981 && birth_year <= 1996) ? 0.08 : 0.0;
   t.online_basket = 100.0 * DetExp(0.38 * value);
-  t.store_basket = 86.0 * DetExp(0.36 * value + millennial);
+  t.store_basket = 83.0 * DetExp(0.36 * value + millennial);
   static constexpr double kTierVisits[] = {1.0, 1.1, 1.25, 1.4};
-  t.online_rate = 3.2 * DetExp(0.3 * value);
-  t.store_rate = 4.5 * DetExp(0.3 * value) * kTierVisits[static_cast<int>(t.tier)];
+  t.online_rate = 5.0 * DetExp(0.3 * value);
+  t.store_rate = 7.5 * DetExp(0.3 * value) * kTierVisits[static_cast<int>(t.tier)];
   t.online_buyer = rng.Chance(0.85);
   t.store_buyer = rng.Chance(0.9);
   t.reviewer = rng.Chance(t.satisfaction == Satisfaction::kLow ? 0.3 : 0.2);
@@ -396,6 +396,12 @@ void Population::ResolveEmailCollisions(const std::function<void(int64_t)>& tick
       while (true) {
         email.clear();
         AppendEmailWithBump(person, kind, bump, email);
+        // Gmail ignores dots in the local part: john.smith@ and johnsmith@ are one mailbox.
+        if (email.ends_with("@gmail.com")) {
+          const size_t at = email.find('@');
+          email.erase(std::remove(email.begin(), email.begin() + static_cast<std::ptrdiff_t>(at), '.'),
+                      email.begin() + static_cast<std::ptrdiff_t>(at));
+        }
         if (seen.Insert(HashString(email)) || bump == 255) break;
         ++bump;
       }
