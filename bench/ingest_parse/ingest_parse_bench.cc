@@ -20,6 +20,7 @@
 
 #include "ingest/batch_converter.h"
 #include "ingest/csv_reader.h"
+#include "ingest/jsonl_reader.h"
 
 namespace {
 
@@ -216,6 +217,48 @@ int main(int argc, char** argv) {
     double s = Seconds(t0, Clock::now());
     std::printf("split+read+convert %d thr: %5.0f MiB/s  (%lld rows, %.3f s)\n", threads, size_mb / s,
                 static_cast<long long>(rows.load()), s);
+  }
+  // 5. JSON Lines reading, on the first records of the CSV turned into objects.
+  {
+    const std::string jsonl = file + ".jsonl";
+    {
+      auto csv = cdp::OpenCsvFile(file, options);
+      Check(csv.status());
+      const auto names = (*csv)->field_names();
+      std::ofstream out(jsonl, std::ios::binary);
+      cdp::RawRecordBatch batch;
+      uint64_t written = 0;
+      std::string line;
+      while (written < (mb << 20) / 4 && *(*csv)->Next(&batch, 16384)) {
+        for (size_t r = 0; r < batch.num_records(); ++r) {
+          line = "{";
+          for (size_t f = 0; f < batch.num_fields(r); ++f) {
+            if (f > 0) line += ", ";
+            const bool number = f < 5;
+            line += "\"" + names[f] + "\": ";
+            if (f == 7) line += "{\"first\": ";
+            if (!number) line += '"';
+            line += batch.field(r, f);
+            if (!number) line += '"';
+            if (f == 7) line += '}';
+          }
+          line += "}\n";
+          out << line;
+          written += line.size();
+        }
+      }
+    }
+    const double jsonl_mb = static_cast<double>(std::filesystem::file_size(jsonl)) / (1 << 20);
+    auto j = cdp::OpenJsonLinesFile(jsonl);
+    Check(j.status());
+    t0 = Clock::now();
+    c0 = ThreadCpuSeconds();
+    RunResult r = Run(**j, nullptr);
+    double s = Seconds(t0, Clock::now());
+    std::printf("JSON Lines read:     %7.0f MiB/s wall, %7.0f MiB/s per CPU-s  (%.0f MiB, %llu records)\n",
+                jsonl_mb / s, jsonl_mb / (ThreadCpuSeconds() - c0), jsonl_mb,
+                static_cast<unsigned long long>(r.records));
+    std::filesystem::remove(jsonl);
   }
   if (generated && !keep) std::filesystem::remove(file);
   return 0;

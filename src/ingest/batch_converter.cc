@@ -208,6 +208,11 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
   }
   const size_t n = in.num_records();
   const size_t nfields = fields_.size();
+  if (in.field_begin.empty() || in.field_begin.back() != in.fields.size() || in.is_null.size() != in.fields.size() ||
+      in.line.size() != n) {
+    return InvalidArgumentError("malformed record batch from " + in.location +
+                                ": field_begin, fields, is_null and line disagree");
+  }
   ConvertScratch& scratch = tls_scratch;
   std::vector<uint8_t>& state = scratch.state;
   std::vector<int32_t>& fail = scratch.fail;
@@ -391,25 +396,30 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
     Column& col = out->mutable_column(c);
     const ParsedColumn& pc = parsed[c];
     const size_t src = source_index_[c];
-    for (size_t r = 0; r < n; ++r) {
-      if (state[r] != kRowOk) continue;
-      if (pc.null[r]) {
-        col.AppendNull();
-        continue;
+    // One typed loop per column.
+    auto append_rows = [&](auto&& append_value) {
+      for (size_t r = 0; r < n; ++r) {
+        if (state[r] != kRowOk) continue;
+        if (pc.null[r]) {
+          col.AppendNull();
+        } else {
+          append_value(r);
+        }
       }
-      switch (fields_[c].type) {
-        case DataType::kString: {
+    };
+    switch (fields_[c].type) {
+      case DataType::kString:
+        append_rows([&](size_t r) {
           std::string_view t;
           get(r, src, &t);
           col.AppendString(t);
-          break;
-        }
-        case DataType::kInt64: col.AppendInt64(pc.i64[r]); break;
-        case DataType::kTimestamp: col.AppendTimestamp(pc.i64[r]); break;
-        case DataType::kDouble: col.AppendDouble(pc.f64[r]); break;
-        case DataType::kBool: col.AppendBool(pc.u8[r] != 0); break;
-        case DataType::kDate: col.AppendDate(pc.i32[r]); break;
-      }
+        });
+        break;
+      case DataType::kInt64: append_rows([&](size_t r) { col.AppendInt64(pc.i64[r]); }); break;
+      case DataType::kTimestamp: append_rows([&](size_t r) { col.AppendTimestamp(pc.i64[r]); }); break;
+      case DataType::kDouble: append_rows([&](size_t r) { col.AppendDouble(pc.f64[r]); }); break;
+      case DataType::kBool: append_rows([&](size_t r) { col.AppendBool(pc.u8[r] != 0); }); break;
+      case DataType::kDate: append_rows([&](size_t r) { col.AppendDate(pc.i32[r]); }); break;
     }
   }
   for (size_t r = 0; r < converted; ++r) out->FinishRow();

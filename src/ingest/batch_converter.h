@@ -113,7 +113,9 @@ class BatchConverter {
   // Appends the converted rows of `in` to *out, appends a QuarantinedRecord
   // per quarantined row to *quarantine and adds the counts to *stats. An
   // empty *out (no columns) is given the converter's schema first; otherwise
-  // InvalidArgument if its schema differs. Thread-safe.
+  // InvalidArgument if its schema differs, or if the batch is malformed
+  // (field_begin, fields, is_null and line sizes disagree). Thread-safe; each
+  // thread keeps reusable scratch buffers of a few bytes per row and field.
   Status Convert(const RawRecordBatch& in, Table* out, std::vector<QuarantinedRecord>* quarantine,
                  ConvertStats* stats) const;
 

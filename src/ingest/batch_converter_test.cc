@@ -320,6 +320,18 @@ TEST(BatchConverterTest, AppendsToTheOutputTableAndChecksItsSchema) {
   EXPECT_EQ(c->Convert(MakeBatch({{"1"}}), &other, &q, &stats).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(BatchConverterTest, MalformedBatchIsRejected) {
+  auto c = BatchConverter::Create({Spec("a", DataType::kInt64)}, {}, {"a"}, "x.csv");
+  ASSERT_TRUE(c.ok());
+  RawRecordBatch b = MakeBatch({{"1"}, {"2"}});
+  b.is_null.clear();
+  Table table;
+  std::vector<QuarantinedRecord> q;
+  ConvertStats stats;
+  EXPECT_EQ(c->Convert(b, &table, &q, &stats).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stats.rows_read, 0);
+}
+
 TEST(BatchConverterTest, LongValuesAndRecordsAreShortenedInTheQuarantine) {
   auto c = BatchConverter::Create({Spec("a", DataType::kInt64), Spec("b", DataType::kString)}, {}, {"a", "b"}, "x");
   ASSERT_TRUE(c.ok());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <unordered_map>
 
 #if defined(__SSE2__)
@@ -71,6 +72,32 @@ inline uint64_t PrefixXor(uint64_t x) {
   x ^= x << 32;
   return x;
 }
+
+// Yields the string_view of field i (arena offset and length), so the batch's
+// views can be built with vector::assign without zero-filling them first.
+struct FieldViewIterator {
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = std::string_view;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = std::string_view;
+  const char* arena;
+  const uint64_t* pos;
+  const uint32_t* len;
+  size_t i;
+  std::string_view operator*() const { return std::string_view(arena + pos[i], len[i]); }
+  FieldViewIterator& operator++() {
+    ++i;
+    return *this;
+  }
+  FieldViewIterator operator++(int) {
+    FieldViewIterator old = *this;
+    ++i;
+    return old;
+  }
+  bool operator==(const FieldViewIterator& o) const { return i == o.i; }
+  bool operator!=(const FieldViewIterator& o) const { return i != o.i; }
+};
 
 Status ValidateOptions(const std::string& path, const CsvOptions& o) {
   auto bad = [](char c) { return c == '\n' || c == '\r' || c == '\0'; };
@@ -307,7 +334,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   size_t nf = nfields_;
   uint64_t* fpos = fpos_.data();
   uint32_t* flen = flen_.data();
-  auto ensure_room = [&]() {
+  auto ensure_room = [&]() __attribute__((always_inline)) {
     if (nf + 66 > fpos_.size()) {
       const size_t cap = std::max<size_t>(fpos_.size() * 2, 1024);
       fpos_.resize(cap);
@@ -337,7 +364,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   } while (0)
 
   // Ends the record [rec_start, rec_end) whose fields are pushed.
-  auto finish_record = [&](size_t rec_end, bool has_high) {
+  auto finish_record = [&](size_t rec_end, bool has_high) __attribute__((always_inline)) {
     if (__builtin_expect(has_high && rec_end > utf8_ok_until, 0) &&
         !ingest_internal::IsValidUtf8(buf + rec_start, rec_end - rec_start)) {
       nf = rec_fields;
@@ -502,11 +529,8 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
     flen_[fi] = static_cast<uint32_t>(o);
   }
   const size_t n = nfields_;
-  batch->fields.resize(n);
-  std::string_view* views = batch->fields.data();
-  const uint64_t* fpos = fpos_.data();
-  const uint32_t* flen = flen_.data();
-  for (size_t i = 0; i < n; ++i) views[i] = std::string_view(arena + fpos[i], flen[i]);
+  batch->fields.assign(FieldViewIterator{arena, fpos_.data(), flen_.data(), 0},
+                       FieldViewIterator{arena, fpos_.data(), flen_.data(), n});
   batch->is_null.assign(n, 0);
   return count > 0;
 }

@@ -580,7 +580,9 @@ std::string ValueParser::Describe() const {
 }
 
 std::string ValueParser::FailureReason(std::string_view text) const {
-  std::string shown = "'" + Shorten(text) + "'";
+  std::string shown(1, '\'');
+  shown += Shorten(text);
+  shown += '\'';
   std::string_view t = TrimAsciiWhitespace(text);
   switch (type_) {
     case DataType::kInt64: {
