@@ -46,6 +46,13 @@ constexpr size_t kChunkMetaSize = 4 * 8;
 // 4 bytes holds at most 128 KiB), so larger claims are corruption.
 constexpr uint64_t kMaxZstdRatio = 32 * 1024;
 constexpr uint64_t kMaxRowsPerGroup = uint64_t{1} << 40;
+// A file without columns stores only a row count; reading it materializes
+// the rows one by one, so the count is bounded.
+constexpr uint64_t kMaxRowsWithoutColumns = uint64_t{1} << 24;
+// Readers reserve memory assuming at most this compression ratio; beyond it
+// buffers grow as verified data arrives.
+constexpr uint64_t kReserveRatio = 64;
+
 
 // Width in bytes of one value of a fixed-width type (0 for strings).
 size_t ValueWidth(DataType type) {
@@ -58,6 +65,13 @@ size_t ValueWidth(DataType type) {
     case DataType::kString: return 0;
   }
   return 0;
+}
+
+// Uncompressed size of a chunk of `rows` rows (strings: plus `chars`).
+// Cannot overflow for rows <= 2^40 and chars < 2^63.
+uint64_t ChunkRawSize(DataType type, uint64_t rows, uint64_t chars) {
+  const uint64_t validity = (rows + 63) / 64 * 8;
+  return validity + (type == DataType::kString ? rows * 8 + chars : rows * ValueWidth(type));
 }
 
 bool ValidDataType(uint8_t t) { return t <= static_cast<uint8_t>(DataType::kTimestamp); }
@@ -558,6 +572,10 @@ Status ColumnFileWriter::Append(const Table& batch) {
                                   std::to_string(batch.num_rows()));
     }
   }
+  if (schema_.num_fields() == 0 && rows_written_ + batch.num_rows() > kMaxRowsWithoutColumns) {
+    return InvalidArgumentError("column file " + path_ + ": a file without columns holds at most " +
+                                std::to_string(kMaxRowsWithoutColumns) + " rows");
+  }
   Status s = impl_->AppendBatch(batch);
   if (!s.ok()) {
     impl_->error = s;
@@ -609,7 +627,9 @@ ColumnFileReader::~ColumnFileReader() = default;
 
 size_t ColumnFileReader::num_row_groups() const { return footer_->groups.size(); }
 
-uint64_t ColumnFileReader::row_group_num_rows(size_t i) const { return footer_->groups.at(i).rows; }
+uint64_t ColumnFileReader::row_group_num_rows(size_t i) const {
+  return i < footer_->groups.size() ? footer_->groups[i].rows : 0;
+}
 
 StatusOr<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(Env* env, const std::string& path) {
   auto corrupt = [&path](const std::string& what) {
@@ -684,14 +704,16 @@ StatusOr<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(Env* env, con
         return corrupt("row group " + std::to_string(g) + " column '" + schema.field(c).name +
                        "': character size on a non-string column");
       }
-      // Characters cannot exceed what the stored bytes can decompress to.
-      if (m.chars_size / kMaxZstdRatio > m.stored_size) {
+      // The chunk cannot hold more than its stored bytes decompress to.
+      if (m.chars_size >= (uint64_t{1} << 62) ||
+          ChunkRawSize(schema.field(c).type, group.rows, m.chars_size) / kMaxZstdRatio > m.stored_size) {
         return corrupt("row group " + std::to_string(g) + " column '" + schema.field(c).name +
-                       "': character size out of range");
+                       "': sizes out of range");
       }
     }
   }
   if (!d.ok() || d.remaining() != 0) return corrupt("footer has the wrong length");
+  if (num_fields == 0 && rows > kMaxRowsWithoutColumns) return corrupt("too many rows for a file without columns");
   if (rows != footer->num_rows) return corrupt("row groups hold " + std::to_string(rows) + " rows, the footer says " + std::to_string(footer->num_rows));
 
   std::unique_ptr<ColumnFileReader> r(new ColumnFileReader(path, std::move(file), std::move(footer)));
@@ -712,10 +734,7 @@ Status ReadChunk(const RandomAccessFile& file, const std::string& path, size_t g
   };
   const DataType type = out->type();
   const uint64_t validity_bytes = (rows + 63) / 64 * 8;
-  // rows <= 2^40 and chars_size <= stored_size * 2^15, so nothing overflows.
-  const uint64_t value_bytes = type == DataType::kString ? rows * 8 + m.chars_size : rows * ValueWidth(type);
-  const uint64_t raw_size = validity_bytes + value_bytes;
-  if (raw_size / kMaxZstdRatio > m.stored_size) return corrupt("sizes in the footer are inconsistent");
+  const uint64_t raw_size = ChunkRawSize(type, rows, m.chars_size);  // checked against stored_size by Open
 
   char* stored = stored_buf->Reserve(m.stored_size);
   CDP_ASSIGN_OR_RETURN(size_t n, file.Read(m.offset, m.stored_size, stored));
@@ -768,10 +787,18 @@ StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end, const std
     }
     seen[c] = true;
     projected.AddField(schema_.field(c));
-    uint64_t chars = 0;
-    for (size_t g = first; g < end; ++g) chars += footer_->groups[g].chunks[c].chars_size;
-    builders.emplace_back(schema_.field(c).type);
-    builders.back().Reserve(rows, chars);
+    // Reserve what the footer announces, within a ratio of the stored bytes
+    // (a footer that lies cannot make us allocate much more than the file).
+    uint64_t chars = 0, stored = 0;
+    for (size_t g = first; g < end; ++g) {
+      chars += footer_->groups[g].chunks[c].chars_size;
+      stored += footer_->groups[g].chunks[c].stored_size;
+    }
+    const uint64_t cap = stored * kReserveRatio;
+    const DataType type = schema_.field(c).type;
+    builders.emplace_back(type);
+    builders.back().Reserve(std::min<uint64_t>(rows, cap / (type == DataType::kString ? 8 : ValueWidth(type))),
+                            std::min(chars, cap));
   }
 
   std::unique_ptr<ZSTD_DCtx, ZstdDCtxDeleter> dctx(ZSTD_createDCtx());

@@ -40,7 +40,8 @@ class ColumnFileWriter {
   ColumnFileWriter& operator=(const ColumnFileWriter&) = delete;
 
   // Appends all rows of `batch`. InvalidArgument if its schema differs from
-  // the file's (names and types) or its columns are not all num_rows() long.
+  // the file's (names and types), its columns are not all num_rows() long,
+  // or (for a schema without fields) the file would exceed 2^24 rows.
   // After an I/O error every later call returns that error.
   Status Append(const Table& batch);
   // Writes the buffered rows and the footer, fsyncs and closes the file.
@@ -80,6 +81,7 @@ class ColumnFileReader {
   const Schema& schema() const { return schema_; }
   uint64_t num_rows() const { return num_rows_; }
   size_t num_row_groups() const;
+  // Rows of row group `i` (0 if there is no such group).
   uint64_t row_group_num_rows(size_t i) const;
 
   // Row group `i`, with all columns or only `columns` (field indexes, in the

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <thread>
 
 #include "storage/env.h"
 #include "storage/test_util.h"
@@ -436,6 +437,72 @@ TEST(ColumnFileTest, FooterWithValidChecksumButBadSizesIsRejectedSafely) {
   // Most rewrites break a checked invariant; only names, semantic types and
   // same-width type changes can pass.
   EXPECT_LT(ok_count, footer_len * std::size(patterns) / 4);
+}
+
+// Rewrites the footer of a one-row-group file so that the group and the file
+// claim `rows` rows, with a valid footer checksum.
+std::string WithClaimedRows(const std::string& file, size_t num_fields_offset_to_rows, uint64_t rows) {
+  std::string bad = file;
+  uint64_t footer_len;
+  std::memcpy(&footer_len, bad.data() + bad.size() - 16, 8);
+  const size_t footer_start = bad.size() - 24 - footer_len;
+  const size_t num_rows_at = footer_start + num_fields_offset_to_rows;
+  std::memcpy(bad.data() + num_rows_at, &rows, 8);       // u64 num_rows
+  std::memcpy(bad.data() + num_rows_at + 12, &rows, 8);  // after u32 num_row_groups: u64 rows of group 0
+  uint64_t sum = XXH3_64bits(bad.data() + footer_start, footer_len);
+  std::memcpy(bad.data() + bad.size() - 24, &sum, 8);
+  return bad;
+}
+
+TEST(ColumnFileTest, FooterClaimingHugeRowCountsIsRejectedBeforeAllocating) {
+  ScratchDir dir;
+  // One int64 column "n" without semantic type: the footer is
+  // u32 version, u32 num_fields, (u32 1, "n", u8 type, u32 0), u64 num_rows, ...
+  Table t(Schema({{"n", DataType::kInt64, {}}}));
+  for (int i = 0; i < 10; ++i) {
+    t.mutable_column(0).AppendInt64(i);
+    t.FinishRow();
+  }
+  WriteFile(dir.Join("one.cdpc"), t);
+  const std::string path = dir.Join("huge.cdpc");
+  for (uint64_t rows : {uint64_t{1} << 30, uint64_t{1} << 40}) {
+    Spit(path, WithClaimedRows(Slurp(dir.Join("one.cdpc")), 4 + 4 + 4 + 1 + 1 + 4, rows));
+    ExpectDataLoss(path, "a claim of " + std::to_string(rows) + " rows");
+  }
+  // Without columns nothing backs the row count.
+  Table empty{Schema()};
+  for (int i = 0; i < 3; ++i) empty.FinishRow();
+  WriteFile(dir.Join("none.cdpc"), empty);
+  Spit(path, WithClaimedRows(Slurp(dir.Join("none.cdpc")), 4 + 4, uint64_t{1} << 40));
+  ExpectDataLoss(path, "a claim of 2^40 rows without columns");
+  auto w = ColumnFileWriter::Create(env(), dir.Join("many.cdpc"), Schema());
+  ASSERT_TRUE(w.ok());
+  Table lots{Schema()};
+  for (int i = 0; i < (1 << 24) + 1; ++i) lots.FinishRow();
+  EXPECT_EQ((*w)->Append(lots).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ColumnFileTest, ConcurrentReadsOfOneReaderAgree) {
+  ScratchDir dir;
+  Table t = MakeAllTypesTable(2000, 11);
+  ColumnFileOptions options;
+  options.row_group_rows = 100;
+  WriteFile(dir.Join("c.cdpc"), t, options);
+  auto r = ColumnFileReader::Open(env(), dir.Join("c.cdpc"));
+  ASSERT_TRUE(r.ok());
+  const ColumnFileReader& reader = **r;
+  std::vector<int> ok(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (size_t g = static_cast<size_t>(k); g < reader.num_row_groups(); g += 2) {
+        auto group = reader.ReadRowGroup(g);
+        if (group.ok() && TablesEqual(*group, SliceRows(t, g * 100, g * 100 + 100))) ++ok[k];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok, (std::vector<int>{10, 10, 9, 9}));
 }
 
 }  // namespace
