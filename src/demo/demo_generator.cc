@@ -15,12 +15,12 @@ namespace cdp {
 namespace {
 
 using demo_internal::ActivityModel;
+using demo_internal::AppendCents;
 using demo_internal::AppendCsvField;
 using demo_internal::AppendDotDate;
 using demo_internal::AppendInt;
 using demo_internal::AppendIsoTimestamp;
 using demo_internal::AppendPadded;
-using demo_internal::AppendCents;
 using demo_internal::AppendSqlTimestamp;
 using demo_internal::kMaxActivitiesPerAccount;
 using demo_internal::Membership;
@@ -199,8 +199,8 @@ class DemoWriter {
     for (size_t rank = 0; rank < keys.size(); ++rank) {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
-      renderer_.AppendEcommerce(person_, static_cast<int>(k.copy), kFirstContactId + static_cast<int64_t>(rank),
-                                k.created_seconds, file.row());
+      renderer_.AppendEcommerce(person_, static_cast<int>(k.copy),
+                                kFirstContactId + static_cast<int64_t>(rank), k.created_seconds, file.row());
       CDP_RETURN_IF_ERROR(file.EndRow());
       CDP_RETURN_IF_ERROR(AddTruth("ecommerce_contacts", ContactKey(static_cast<int64_t>(rank)), k.person));
       if ((rank + 1) % kProgressEvery == 0) Report(kEcommerceFile, static_cast<int64_t>(rank + 1), total);
@@ -222,8 +222,9 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count = activities_.StorePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kLoyalty),
-                                                   static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      const int count =
+          activities_.StorePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kLoyalty),
+                                     static_cast<int>(k.copy), k.created_seconds, purchases_.data());
       int64_t earned = 0;
       for (int i = 0; i < count; ++i) earned += purchases_[static_cast<size_t>(i)].points;
       Rng rng(options_.seed, Stream::kLoyaltyRecord, k.person, 100 + k.copy);
@@ -233,8 +234,8 @@ class DemoWriter {
       int64_t contact = -1;
       const int32_t first_contact = first_contact_[k.person];
       if (first_contact >= 0 && !rng.Chance(Rate(0.12))) contact = kFirstContactId + first_contact;
-      renderer_.AppendLoyalty(person_, static_cast<int>(k.copy), static_cast<int64_t>(rank) + 1, contact, points,
-                              k.created_seconds, file.row());
+      renderer_.AppendLoyalty(person_, static_cast<int>(k.copy), static_cast<int64_t>(rank) + 1, contact,
+                              points, k.created_seconds, file.row());
       CDP_RETURN_IF_ERROR(file.EndRow());
       CDP_RETURN_IF_ERROR(AddTruth("loyalty_scheme", LoyaltyKey(static_cast<int64_t>(rank)), k.person));
       if ((rank + 1) % kProgressEvery == 0) Report(kLoyaltyFile, static_cast<int64_t>(rank + 1), total);
@@ -251,9 +252,9 @@ class DemoWriter {
 
   Status WriteOnlinePurchases(DemoSummary* summary) {
     OutputFile file;
-    CDP_RETURN_IF_ERROR(OpenFile(kOnlineFile,
-                                 "PurchaseId,ContactId,ProductId,PurchasedOn,TotalPrice,ActivityTypeDisplay,Subject",
-                                 &file));
+    CDP_RETURN_IF_ERROR(
+        OpenFile(kOnlineFile,
+                 "PurchaseId,ContactId,ProductId,PurchasedOn,TotalPrice,ActivityTypeDisplay,Subject", &file));
     const auto& keys = Keys(ProfileSource::kEcommerce);
     const auto total = static_cast<int64_t>(keys.size());
     Report(kOnlineFile, 0, total);
@@ -262,8 +263,9 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count = activities_.OnlinePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kEcommerce),
-                                                    static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      const int count =
+          activities_.OnlinePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kEcommerce),
+                                      static_cast<int>(k.copy), k.created_seconds, purchases_.data());
       for (int i = 0; i < count; ++i) {
         const Purchase& p = purchases_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -304,8 +306,9 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count = activities_.StorePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kLoyalty),
-                                                   static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      const int count =
+          activities_.StorePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kLoyalty),
+                                     static_cast<int>(k.copy), k.created_seconds, purchases_.data());
       for (int i = 0; i < count; ++i) {
         const Purchase& p = purchases_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -335,8 +338,8 @@ class DemoWriter {
 
   Status WriteReviews(DemoSummary* summary) {
     OutputFile file;
-    CDP_RETURN_IF_ERROR(
-        OpenFile(kReviewsFile, "ReviewId,UserId,ReviewText,ActivityTypeDisplay,ReviewRating,ReviewDate", &file));
+    CDP_RETURN_IF_ERROR(OpenFile(
+        kReviewsFile, "ReviewId,UserId,ReviewText,ActivityTypeDisplay,ReviewRating,ReviewDate", &file));
     const auto& keys = Keys(ProfileSource::kEcommerce);
     const auto total = static_cast<int64_t>(keys.size());
     Report(kReviewsFile, 0, total);
@@ -414,14 +417,16 @@ class DemoWriter {
 
 Status GenerateContosoDemo(const DemoOptions& options, DemoSummary* summary) {
   if (options.customers < 1 || options.customers > kMaxCustomers) {
-    return InvalidArgumentError("customers must be between 1 and " + std::to_string(kMaxCustomers) + ", got " +
-                                std::to_string(options.customers));
+    return InvalidArgumentError("customers must be between 1 and " + std::to_string(kMaxCustomers) +
+                                ", got " + std::to_string(options.customers));
   }
   if (!(options.noise >= 0.0 && options.noise <= 3.0)) {
     return InvalidArgumentError("noise must be between 0 and 3, got " + std::to_string(options.noise));
   }
   if (options.out_dir.empty()) return InvalidArgumentError("an output directory is required");
-  if (options.today < 7305) return InvalidArgumentError("today must be 1990-01-01 or later");
+  if (options.today < 7305 || options.today >= 84006) {
+    return InvalidArgumentError("today must be between 1990-01-01 and 2199-12-31");
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir, ec);
   if (ec) return UnavailableError("cannot create directory " + options.out_dir + ": " + ec.message());

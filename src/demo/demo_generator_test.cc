@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -135,7 +137,8 @@ fs::path FreshDir(const std::string& name) {
   return dir;
 }
 
-DemoSummary Generate(const fs::path& dir, int64_t customers, uint64_t seed, double noise = kDefaultDemoNoise) {
+DemoSummary Generate(const fs::path& dir, int64_t customers, uint64_t seed,
+                     double noise = kDefaultDemoNoise) {
   DemoOptions options;
   options.customers = customers;
   options.seed = seed;
@@ -147,8 +150,12 @@ DemoSummary Generate(const fs::path& dir, int64_t customers, uint64_t seed, doub
   return summary;
 }
 
-const std::vector<std::string> kAllFiles = {"ecommerce_contacts.csv", "loyalty_scheme.csv", "online_purchases.csv",
-                                            "pos_purchases.csv",      "website_reviews.csv", "crm_survey.jsonl",
+const std::vector<std::string> kAllFiles = {"ecommerce_contacts.csv",
+                                            "loyalty_scheme.csv",
+                                            "online_purchases.csv",
+                                            "pos_purchases.csv",
+                                            "website_reviews.csv",
+                                            "crm_survey.jsonl",
                                             "truth.csv"};
 
 // One generated data set (N = 2000) shared by the read-only tests.
@@ -251,6 +258,10 @@ TEST(DemoGeneratorTest, InvalidOptionsAreRejected) {
   options.noise = -1;
   EXPECT_EQ(GenerateContosoDemo(options, &summary).code(), StatusCode::kInvalidArgument);
   options.noise = 1;
+  options.today = DaysFromCivil(1980, 1, 1);
+  EXPECT_EQ(GenerateContosoDemo(options, &summary).code(), StatusCode::kInvalidArgument);
+  options.today = kDefaultDemoToday;
+  EXPECT_EQ(GenerateContosoDemo(options, nullptr).code(), StatusCode::kInvalidArgument);
   options.out_dir.clear();
   EXPECT_EQ(GenerateContosoDemo(options, &summary).code(), StatusCode::kInvalidArgument);
 }
@@ -273,7 +284,8 @@ TEST(DemoGeneratorTest, NoiseZeroGivesCleanRecords) {
   const std::vector<Row> truth = LoadCsv(dir / "truth.csv");
   std::map<std::pair<std::string, std::string>, int> per_person_source;
   for (size_t i = 1; i < truth.size(); ++i) {
-    if (truth[i][0] == "ecommerce_contacts" || truth[i][0] == "loyalty_scheme" || truth[i][0] == "crm_survey") {
+    if (truth[i][0] == "ecommerce_contacts" || truth[i][0] == "loyalty_scheme" ||
+        truth[i][0] == "crm_survey") {
       const int seen = ++per_person_source[{truth[i][0], truth[i][2]}];
       EXPECT_EQ(seen, 1) << "duplicate at noise 0";
     }
@@ -310,13 +322,14 @@ TEST_F(DemoDataTest, SummaryListsEveryFileWithItsRowCount) {
 TEST_F(DemoDataTest, EveryCsvHasItsHeaderAndColumnCountOnEveryRow) {
   const std::map<std::string, Row> headers = {
       {"ecommerce_contacts.csv",
-       {"ContactId", "FirstName", "LastName", "FullName", "DateOfBirth", "Gender", "Email", "Telephone", "PostCode",
-        "StreetAddress", "City", "State", "Country", "CreatedOn"}},
+       {"ContactId", "FirstName", "LastName", "FullName", "DateOfBirth", "Gender", "Email", "Telephone",
+        "PostCode", "StreetAddress", "City", "State", "Country", "CreatedOn"}},
       {"loyalty_scheme.csv",
-       {"LoyaltyId", "ContactId", "FirstName", "LastName", "FullName", "DateOfBirth", "Gender", "EMail", "Telephone",
-        "RewardsPoints", "CreditCard", "CreatedOn"}},
+       {"LoyaltyId", "ContactId", "FirstName", "LastName", "FullName", "DateOfBirth", "Gender", "EMail",
+        "Telephone", "RewardsPoints", "CreditCard", "CreatedOn"}},
       {"online_purchases.csv",
-       {"PurchaseId", "ContactId", "ProductId", "PurchasedOn", "TotalPrice", "ActivityTypeDisplay", "Subject"}},
+       {"PurchaseId", "ContactId", "ProductId", "PurchasedOn", "TotalPrice", "ActivityTypeDisplay",
+        "Subject"}},
       {"pos_purchases.csv",
        {"PurchaseId", "LoyaltyId", "ProductId", "PurchasedOn", "TotalPrice", "RewardsPointsAdded",
         "ActivityTypeDisplay", "Subject"}},
@@ -383,12 +396,15 @@ TEST_F(DemoDataTest, SurveyLinesHaveTheDocumentedShape) {
 
 TEST_F(DemoDataTest, TruthCoversEveryRecordExactlyOnceWithUniqueKeys) {
   std::map<std::string, std::vector<std::string>> keys_by_source;
-  for (size_t i = 1; i < ecommerce_->size(); ++i) keys_by_source["ecommerce_contacts"].push_back((*ecommerce_)[i][0]);
+  for (size_t i = 1; i < ecommerce_->size(); ++i)
+    keys_by_source["ecommerce_contacts"].push_back((*ecommerce_)[i][0]);
   for (size_t i = 1; i < loyalty_->size(); ++i) keys_by_source["loyalty_scheme"].push_back((*loyalty_)[i][0]);
-  for (const auto& j : *survey_) keys_by_source["crm_survey"].push_back(std::to_string(j["SurveyId"].get<int64_t>()));
+  for (const auto& j : *survey_)
+    keys_by_source["crm_survey"].push_back(std::to_string(j["SurveyId"].get<int64_t>()));
   for (size_t i = 1; i < online_->size(); ++i) keys_by_source["online_purchases"].push_back((*online_)[i][0]);
   for (size_t i = 1; i < store_->size(); ++i) keys_by_source["pos_purchases"].push_back((*store_)[i][0]);
-  for (size_t i = 1; i < reviews_->size(); ++i) keys_by_source["website_reviews"].push_back((*reviews_)[i][0]);
+  for (size_t i = 1; i < reviews_->size(); ++i)
+    keys_by_source["website_reviews"].push_back((*reviews_)[i][0]);
 
   std::map<std::string, std::multiset<std::string>> truth_keys;
   std::set<int64_t> people_with_profile;
@@ -472,7 +488,8 @@ TEST_F(DemoDataTest, ManyPeopleAppearInSeveralSources) {
 
 // The lab's segments: AverageWebPurchase > 138, AverageStorePurchase >= 113 (per person).
 TEST_F(DemoDataTest, LabSpendThresholdsSelectAMinorityOfBuyers) {
-  auto share_above = [](const std::vector<Row>& rows, const std::string& source, double threshold, bool inclusive) {
+  auto share_above = [](const std::vector<Row>& rows, const std::string& source, double threshold,
+                        bool inclusive) {
     std::map<int64_t, std::pair<double, int>> per_person;
     for (size_t i = 1; i < rows.size(); ++i) {
       auto& [sum, n] = per_person[PersonOf(source, rows[i][0])];
@@ -554,9 +571,10 @@ TEST_F(DemoDataTest, DirtyValuesArePresent) {
     for (size_t i = 1; i < rows->size(); ++i) {
       const Row& r = (*rows)[i];
       non_ascii += demo_internal::HasNonAscii(r[web ? 1 : 2]) || demo_internal::HasNonAscii(r[web ? 2 : 3]);
-      placeholder_email += r[email] == "test@test.com" || r[email] == "noemail@example.com" || r[email] == "n/a" ||
-                           r[email] == "none@none.com";
-      placeholder_phone += r[phone] == "000-000-0000" || r[phone] == "555-555-5555" || r[phone] == "1234567890";
+      placeholder_email += r[email] == "test@test.com" || r[email] == "noemail@example.com" ||
+                           r[email] == "n/a" || r[email] == "none@none.com";
+      placeholder_phone +=
+          r[phone] == "000-000-0000" || r[phone] == "555-555-5555" || r[phone] == "1234567890";
       phone_layouts.insert(layout_of(r[phone]));
     }
   }
@@ -619,7 +637,7 @@ TEST_F(DemoDataTest, RewardsPointsAddUpFromStorePurchases) {
   for (size_t i = 1; i < store_->size(); ++i) earned[(*store_)[i][1]] += std::stoll((*store_)[i][5]);
   for (size_t i = 1; i < loyalty_->size(); ++i) {
     const int64_t points = std::stoll((*loyalty_)[i][9]);
-    EXPECT_GE(points, 100);                                // welcome bonus
+    EXPECT_GE(points, 100);                              // welcome bonus
     EXPECT_LE(points, 100 + earned[(*loyalty_)[i][0]]);  // minus redemptions
   }
 }
@@ -658,7 +676,8 @@ class BaselineMatcher {
   static std::string Email(std::string raw) {
     while (!raw.empty() && raw.back() == ' ') raw.pop_back();
     for (char& c : raw) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (raw == "test@test.com" || raw == "noemail@example.com" || raw == "none@none.com" || raw == "n/a") return "";
+    if (raw == "test@test.com" || raw == "noemail@example.com" || raw == "none@none.com" || raw == "n/a")
+      return "";
     const size_t at = raw.find('@');
     if (at == std::string::npos) return "";
     std::string local = raw.substr(0, at), domain = raw.substr(at + 1);
@@ -673,7 +692,8 @@ class BaselineMatcher {
       if (c >= '0' && c <= '9') digits.push_back(c);
     }
     if (digits.size() == 11 && digits[0] == '1') digits.erase(0, 1);
-    if (digits.size() != 10 || digits == "0000000000" || digits == "5555555555" || digits == "1234567890") return "";
+    if (digits.size() != 10 || digits == "0000000000" || digits == "5555555555" || digits == "1234567890")
+      return "";
     return digits;
   }
   static int EditDistanceAtMostOne(const std::string& a, const std::string& b) {
@@ -782,7 +802,8 @@ int32_t ParseUsDay(const std::string& s) {
 // Runs the baseline matcher over the profile sources in `dir`; returns pairwise metrics.
 void EvaluateBaseline(const fs::path& dir, double* precision, double* recall, double* f1) {
   std::map<std::pair<std::string, std::string>, int64_t> person_of;
-  for (const Row& r : LoadCsv(dir / "truth.csv")) person_of[{r[0], r[1]}] = r[2] == "person_id" ? 0 : std::stoll(r[2]);
+  for (const Row& r : LoadCsv(dir / "truth.csv"))
+    person_of[{r[0], r[1]}] = r[2] == "person_id" ? 0 : std::stoll(r[2]);
   BaselineMatcher matcher;
   const int32_t placeholder_birth = DaysFromCivil(1900, 1, 1);
   auto house_of = [](const std::string& street) { return street.substr(0, street.find(' ')); };
@@ -821,7 +842,8 @@ void EvaluateBaseline(const fs::path& dir, double* precision, double* recall, do
     rec.last = BaselineMatcher::Name(j["Name"]["Last"].get<std::string>());
     if (j["Email"].is_string()) rec.email = BaselineMatcher::Email(j["Email"].get<std::string>());
     if (j["Phone"].is_string()) rec.phone = BaselineMatcher::Phone(j["Phone"].get<std::string>());
-    if (j["Address"]["PostCode"].is_string()) rec.zip = j["Address"]["PostCode"].get<std::string>().substr(0, 5);
+    if (j["Address"]["PostCode"].is_string())
+      rec.zip = j["Address"]["PostCode"].get<std::string>().substr(0, 5);
     if (j["Address"]["Street"].is_string()) rec.house = house_of(j["Address"]["Street"].get<std::string>());
     matcher.Add(std::move(rec));
   }
@@ -831,7 +853,8 @@ void EvaluateBaseline(const fs::path& dir, double* precision, double* recall, do
 TEST_F(DemoDataTest, DefaultNoiseKeepsRecordsLinkableByASimpleMatcher) {
   double precision, recall, f1;
   EvaluateBaseline(*dir_, &precision, &recall, &f1);
-  std::printf("baseline matcher at default noise: precision %.4f recall %.4f F1 %.4f\n", precision, recall, f1);
+  std::printf("baseline matcher at default noise: precision %.4f recall %.4f F1 %.4f\n", precision, recall,
+              f1);
   EXPECT_GT(precision, 0.95);
   EXPECT_GT(recall, 0.95);
   EXPECT_GT(f1, 0.97);

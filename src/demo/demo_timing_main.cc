@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const auto& f : summary.files) std::printf("%-24s %lld rows\n", f.name.c_str(), static_cast<long long>(f.rows));
+  for (const auto& f : summary.files)
+    std::printf("%-24s %lld rows\n", f.name.c_str(), static_cast<long long>(f.rows));
   std::printf("total %.2f s\n", s);
   return 0;
 }

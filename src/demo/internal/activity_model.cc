@@ -9,7 +9,7 @@ namespace cdp::demo_internal {
 namespace {
 
 // Relative purchase frequency per hour of day (UTC), online and in store.
-constexpr uint32_t kOnlineHours[24] = {10, 6, 4, 3, 3, 5, 12, 20, 25, 26, 26, 27,
+constexpr uint32_t kOnlineHours[24] = {10, 6,  4,  3,  3,  5,  12, 20, 25, 26, 26, 27,
                                        30, 28, 26, 26, 27, 30, 35, 42, 46, 42, 30, 18};
 constexpr uint32_t kStoreHours[24] = {0,  0,  0,  0,  0,  0,  15, 45, 50, 40, 30, 30,
                                       35, 30, 25, 25, 25, 25, 20, 15, 8,  0,  0,  0};
@@ -42,8 +42,8 @@ double PriceFactor(unsigned month, unsigned day) {
 
 constexpr std::string_view kReviewOpeners[5][5] = {
     {"Terrible. The {p} broke after 2 weeks!", "Never again: late order, wrong item, and no refund.",
-     "Worst coffee I've had, tasted burnt. Returned the {p}.", "One star, and that's generous. The {p} leaks.",
-     "Ordered the {p} twice, both \"lost\" in shipping."},
+     "Worst coffee I've had, tasted burnt. Returned the {p}.",
+     "One star, and that's generous. The {p} leaks.", "Ordered the {p} twice, both \"lost\" in shipping."},
     {"Disappointed with the {p}, it arrived \"slightly\" damaged.",
      "Not worth the price, sadly. Customer service was slow to reply.",
      "The {p} stopped working after a month, replacement pending.",
@@ -144,7 +144,8 @@ int ActivityModel::Purchases(Stream stream, const Person& person, double basket,
     const int32_t day = PickDay(rng, first_day);
     const uint32_t hour = PickHour(rng, in_store ? kStoreHours : kOnlineHours);
     p.seconds = static_cast<int64_t>(day) * 86400 + hour * 3600 + rng.Below(3600);
-    const double dollars = basket * DetExp(0.30 * rng.Normal()) * price_factor_[static_cast<size_t>(day - window_start_)];
+    const double dollars =
+        basket * DetExp(0.30 * rng.Normal()) * price_factor_[static_cast<size_t>(day - window_start_)];
     p.cents = std::clamp<int64_t>(std::llround(dollars * 100.0), 299, 250000);
     p.product = PickProduct(rng, p.cents, day);
     p.points = 0;
@@ -155,8 +156,8 @@ int ActivityModel::Purchases(Stream stream, const Person& person, double basket,
 
 int ActivityModel::OnlinePurchases(const Person& person, const Traits& traits, bool has_duplicate, int copy,
                                    int64_t created_seconds, Purchase* out) const {
-  return Purchases(Stream::kOnlinePurchases, person, traits.online_basket, traits.online_rate, traits.online_buyer,
-                   has_duplicate, copy, created_seconds, false, out);
+  return Purchases(Stream::kOnlinePurchases, person, traits.online_basket, traits.online_rate,
+                   traits.online_buyer, has_duplicate, copy, created_seconds, false, out);
 }
 
 int ActivityModel::StorePurchases(const Person& person, const Traits& traits, bool has_duplicate, int copy,

@@ -38,13 +38,14 @@ class ActivityModel {
                       int64_t created_seconds, Purchase* out) const;
   int StorePurchases(const Person& person, const Traits& traits, bool has_duplicate, int copy,
                      int64_t created_seconds, Purchase* out) const;
-  int Reviews(const Person& person, const Traits& traits, int copy, int64_t created_seconds, Review* out) const;
+  int Reviews(const Person& person, const Traits& traits, int copy, int64_t created_seconds,
+              Review* out) const;
   // Appends the review's text (may hold commas, quotes, line breaks and non-ASCII characters).
   void AppendReviewText(const Review& review, std::string& out) const;
 
  private:
-  int Purchases(Stream stream, const Person& person, double basket, double rate, bool buyer, bool has_duplicate,
-                int copy, int64_t created_seconds, bool in_store, Purchase* out) const;
+  int Purchases(Stream stream, const Person& person, double basket, double rate, bool buyer,
+                bool has_duplicate, int copy, int64_t created_seconds, bool in_store, Purchase* out) const;
   int32_t PickDay(Rng& rng, int32_t first_day) const;
   int32_t PickProduct(Rng& rng, int64_t cents, int32_t day) const;
 

@@ -107,7 +107,18 @@ class HashSet {
   size_t mask_;
 };
 
-constexpr uint32_t kPhoneSpace = 8000000;  // exchanges 200..999 x 10000 lines
+// The email token of `text` (see AppendEmailToken) in `buffer`, using the tail of `scratch` as work
+// space; names longer than the buffer are cut.
+std::string_view EmailToken(std::string_view text, std::string& scratch, char (&buffer)[48]) {
+  const size_t start = scratch.size();
+  AppendEmailToken(scratch, text);
+  const size_t n = std::min(scratch.size() - start, sizeof(buffer));
+  scratch.copy(buffer, n, start);
+  scratch.resize(start);
+  return {buffer, n};
+}
+
+constexpr uint32_t kPhoneSpace = 8000000;       // exchanges 200..999 x 10000 lines
 constexpr uint64_t kPhoneMultiplier = 5237111;  // coprime with kPhoneSpace
 
 }  // namespace
@@ -129,7 +140,7 @@ void Population::OwnAddress(int64_t index, uint64_t sub, Address* a) const {
   a->city = static_cast<uint16_t>(CityPicker().Pick(rng));
   const City& city = cities[a->city];
   const uint32_t size_class = rng.Below(100);
-  a->number = static_cast<uint16_t>(size_class < 50 ? rng.Between(1, 999)
+  a->number = static_cast<uint16_t>(size_class < 50   ? rng.Between(1, 999)
                                     : size_class < 90 ? rng.Between(1000, 9999)
                                                       : rng.Between(10000, 29999));
   a->direction = rng.Chance(0.22) ? static_cast<int8_t>(rng.Below(static_cast<uint32_t>(Directions().size())))
@@ -204,7 +215,8 @@ void Population::Get(int64_t index, Person* p) const {
   Rng rng(seed_, Stream::kPersonCore, static_cast<uint64_t>(index), kIdentity);
   const uint32_t g = rng.Below(1000);
   p->gender = g < 505 ? Gender::kFemale : g < 995 ? Gender::kMale : Gender::kNonBinary;
-  const bool female_name = p->gender == Gender::kFemale || (p->gender == Gender::kNonBinary && rng.Chance(0.5));
+  const bool female_name =
+      p->gender == Gender::kFemale || (p->gender == Gender::kNonBinary && rng.Chance(0.5));
   if (female_name) {
     p->first = &FemaleFirstNames()[FemaleFirstNamePicker().Pick(rng)];
   } else {
@@ -248,9 +260,11 @@ void Population::Get(int64_t index, Person* p) const {
   primary.domain = static_cast<uint8_t>(EmailDomainPicker().Pick(er));
   primary.number = PatternNumber(primary.pattern, year, er);
   EmailSpec& alternate = p->email[static_cast<int>(EmailKind::kAlternate)];
-  alternate.pattern = static_cast<uint8_t>((primary.pattern + 1 + er.Below(kPatternCount - 1)) % kPatternCount);
+  alternate.pattern =
+      static_cast<uint8_t>((primary.pattern + 1 + er.Below(kPatternCount - 1)) % kPatternCount);
   alternate.domain = static_cast<uint8_t>(EmailDomainPicker().Pick(er));
-  if (alternate.domain == primary.domain) alternate.domain = static_cast<uint8_t>((alternate.domain + 1) % domain_count);
+  if (alternate.domain == primary.domain)
+    alternate.domain = static_cast<uint8_t>((alternate.domain + 1) % domain_count);
   alternate.number = PatternNumber(alternate.pattern, year, er);
   EmailSpec& work = p->email[static_cast<int>(EmailKind::kWork)];
   const int age = (today_ - p->birth_days) / 365;
@@ -300,9 +314,13 @@ Traits Population::TraitsOf(const Person& person) const {
   const Occupation& occ = occupations[t.occupation];
   t.income = static_cast<int32_t>(std::llround(occ.median_income * DetExp(0.33 * z_income) / 500.0) * 500);
   t.email_subscriber = rng.Chance(0.55);
-  const double value = 0.62 * z_value + 0.45 * z_income + occ.spend_bias + (t.email_subscriber ? 0.12 : -0.12);
+  const double value =
+      0.62 * z_value + 0.45 * z_income + occ.spend_bias + (t.email_subscriber ? 0.12 : -0.12);
   const double score = value + 0.5 * z_tier;
-  t.tier = score > 1.65 ? Tier::kPlatinum : score > 0.9 ? Tier::kGold : score > 0.05 ? Tier::kSilver : Tier::kBronze;
+  t.tier = score > 1.65   ? Tier::kPlatinum
+           : score > 0.9  ? Tier::kGold
+           : score > 0.05 ? Tier::kSilver
+                          : Tier::kBronze;
 
   const std::string_view state = Cities()[person.address.city].state_code;
   const bool high_tier = t.tier == Tier::kGold || t.tier == Tier::kPlatinum;
@@ -314,7 +332,9 @@ Traits Population::TraitsOf(const Person& person) const {
   p_low = std::clamp(p_low, 0.03, 0.9);
   const double p_high = (1 - p_low) * (high_tier ? 0.55 : 0.4);
   const double u = rng.Uniform();
-  t.satisfaction = u < p_low ? Satisfaction::kLow : u < p_low + p_high ? Satisfaction::kHigh : Satisfaction::kMedium;
+  t.satisfaction = u < p_low            ? Satisfaction::kLow
+                   : u < p_low + p_high ? Satisfaction::kHigh
+                                        : Satisfaction::kMedium;
 
   const int birth_year = BirthYearOf(person.birth_days);
   const double millennial = (birth_year >= 1981 && birth_year <= 1996) ? 0.08 : 0.0;
@@ -339,41 +359,49 @@ void Population::AppendEmail(const Person& person, EmailKind kind, std::string& 
   AppendEmailWithBump(person, kind, person.email[static_cast<int>(kind)].bump, out);
 }
 
-void Population::AppendEmailWithBump(const Person& person, EmailKind kind, uint8_t bump, std::string& out) const {
+void Population::AppendEmailWithBump(const Person& person, EmailKind kind, uint8_t bump,
+                                     std::string& out) const {
   const EmailSpec& spec = person.email[static_cast<int>(kind)];
   // A work address uses the formal name; personal ones the name the person goes by.
   const std::string_view first = kind == EmailKind::kWork ? person.first->formal : UsualFirstName(person);
-  const size_t start = out.size();
-  std::string_view first_token, last_token;
-  AppendEmailToken(out, first);
-  const size_t first_end = out.size();
-  AppendEmailToken(out, person.last);
-  const size_t last_end = out.size();
-  // Reorder the two tokens in place according to the pattern; keep a copy of the tokens.
-  char tokens[96];
-  const size_t first_len = std::min<size_t>(first_end - start, 47);
-  const size_t last_len = std::min<size_t>(last_end - first_end, 47);
-  out.copy(tokens, first_len, start);
-  out.copy(tokens + 48, last_len, first_end);
-  first_token = std::string_view(tokens, first_len);
-  last_token = std::string_view(tokens + 48, last_len);
+  char first_buffer[48], last_buffer[48];
+  std::string_view first_token = EmailToken(first, out, first_buffer);
+  std::string_view last_token = EmailToken(person.last, out, last_buffer);
   if (first_token.empty()) first_token = "user";
   if (last_token.empty()) last_token = "x";
-  out.resize(start);
   switch (spec.pattern) {
-    case 0: out.append(first_token).append(".").append(last_token); break;
-    case 1: out.append(first_token).append(last_token); break;
-    case 2: out.append(first_token).append("_").append(last_token); break;
-    case 3: out.append(first_token.substr(0, 1)).append(last_token); break;
-    case 4: out.append(first_token).append(".").append(last_token); break;
-    case 5: out.append(first_token); break;
-    case 6: out.append(last_token).append(".").append(first_token); break;
-    case 7: out.append(first_token).append(last_token.substr(0, 1)); break;
-    default: out.append(first_token).append(last_token); break;
+    case 0:
+      out.append(first_token).append(".").append(last_token);
+      break;
+    case 1:
+      out.append(first_token).append(last_token);
+      break;
+    case 2:
+      out.append(first_token).append("_").append(last_token);
+      break;
+    case 3:
+      out.append(first_token.substr(0, 1)).append(last_token);
+      break;
+    case 4:
+      out.append(first_token).append(".").append(last_token);
+      break;
+    case 5:
+      out.append(first_token);
+      break;
+    case 6:
+      out.append(last_token).append(".").append(first_token);
+      break;
+    case 7:
+      out.append(first_token).append(last_token.substr(0, 1));
+      break;
+    default:
+      out.append(first_token).append(last_token);
+      break;
   }
   if (spec.number != 0) AppendPadded(out, spec.number, spec.pattern == 5 ? 1 : 2);
   if (bump != 0) {
-    const uint64_t mix = Mix64(static_cast<uint64_t>(person.index) * 3 + static_cast<uint64_t>(kind) + bump * kGolden);
+    const uint64_t mix =
+        Mix64(static_cast<uint64_t>(person.index) * 3 + static_cast<uint64_t>(kind) + bump * kGolden);
     AppendPadded(out, static_cast<int64_t>(mix % 9000 + 100 * bump), 1);
   }
   out.push_back('@');

@@ -20,9 +20,9 @@ struct DomainTypo {
   std::string_view typo;
 };
 constexpr DomainTypo kDomainTypos[] = {
-    {"gmail.com", "gmial.com"},     {"gmail.com", "gmail.co"},       {"gmail.com", "gmal.com"},
-    {"yahoo.com", "yahooo.com"},    {"yahoo.com", "yaho.com"},       {"hotmail.com", "hotmial.com"},
-    {"outlook.com", "outlok.com"},  {"icloud.com", "iclod.com"},     {"aol.com", "aol.co"},
+    {"gmail.com", "gmial.com"},    {"gmail.com", "gmail.co"},   {"gmail.com", "gmal.com"},
+    {"yahoo.com", "yahooo.com"},   {"yahoo.com", "yaho.com"},   {"hotmail.com", "hotmial.com"},
+    {"outlook.com", "outlok.com"}, {"icloud.com", "iclod.com"}, {"aol.com", "aol.co"},
 };
 
 void AppendDigits(std::string& out, uint32_t value, int width) { AppendPadded(out, value, width); }
@@ -282,7 +282,9 @@ void ProfileRenderer::RenderAddress(const Person& person, AddressStyle usual, Rn
       } else if (a.unit_kind == 2) {
         street_.append("Unit ");
       } else {
-        street_.append(style == AddressStyle::kFull ? "Suite " : style == AddressStyle::kDotted ? "Ste. " : "Ste ");
+        street_.append(style == AddressStyle::kFull     ? "Suite "
+                       : style == AddressStyle::kDotted ? "Ste. "
+                                                        : "Ste ");
       }
       AppendInt(street_, a.unit_number);
       if (a.unit_letter != 0) street_.push_back(a.unit_letter);
@@ -300,8 +302,8 @@ void ProfileRenderer::RenderAddress(const Person& person, AddressStyle usual, Rn
   }
 }
 
-void ProfileRenderer::AppendEcommerce(const Person& person, int copy, int64_t contact_id, int64_t created_seconds,
-                                      std::string& row) {
+void ProfileRenderer::AppendEcommerce(const Person& person, int copy, int64_t contact_id,
+                                      int64_t created_seconds, std::string& row) {
   Rng rng(seed_, Stream::kEcommerceRecord, static_cast<uint64_t>(person.index), static_cast<uint64_t>(copy));
   RenderNames(person, rng, false);
   int32_t birth = 0;
@@ -323,7 +325,9 @@ void ProfileRenderer::AppendEcommerce(const Person& person, int copy, int64_t co
   if (has_birth) AppendIsoDate(row, birth);
   row.push_back(',');
   if (!missing_gender) {
-    row.append(person.gender == Gender::kFemale ? "Female" : person.gender == Gender::kMale ? "Male" : "Non-binary");
+    row.append(person.gender == Gender::kFemale ? "Female"
+               : person.gender == Gender::kMale ? "Male"
+                                                : "Non-binary");
   }
   row.push_back(',');
   AppendCsvField(row, email_);
@@ -339,16 +343,17 @@ void ProfileRenderer::AppendEcommerce(const Person& person, int copy, int64_t co
   row.append(Cities()[address_used_->city].state);
   row.push_back(',');
   const double variant = Rate(0.15) * 1000;
-  row.append(country >= variant                ? "United States"
-             : country < variant * 0.45        ? "USA"
-             : country < variant * 0.8         ? "US"
-                                               : "United States of America");
+  row.append(country >= variant         ? "United States"
+             : country < variant * 0.45 ? "USA"
+             : country < variant * 0.8  ? "US"
+                                        : "United States of America");
   row.push_back(',');
   AppendIsoTimestamp(row, created_seconds);
 }
 
-void ProfileRenderer::AppendLoyalty(const Person& person, int copy, int64_t loyalty_number, int64_t contact_id,
-                                    int64_t rewards_points, int64_t created_seconds, std::string& row) {
+void ProfileRenderer::AppendLoyalty(const Person& person, int copy, int64_t loyalty_number,
+                                    int64_t contact_id, int64_t rewards_points, int64_t created_seconds,
+                                    std::string& row) {
   Rng rng(seed_, Stream::kLoyaltyRecord, static_cast<uint64_t>(person.index), static_cast<uint64_t>(copy));
   RenderNames(person, rng, true);
   int32_t birth = 0;
@@ -372,7 +377,8 @@ void ProfileRenderer::AppendLoyalty(const Person& person, int copy, int64_t loya
   row.push_back(',');
   if (has_birth) AppendUsDate(row, birth);
   row.push_back(',');
-  if (!missing_gender) row.append(person.gender == Gender::kFemale ? "F" : person.gender == Gender::kMale ? "M" : "X");
+  if (!missing_gender)
+    row.append(person.gender == Gender::kFemale ? "F" : person.gender == Gender::kMale ? "M" : "X");
   row.push_back(',');
   AppendCsvField(row, email_);
   row.push_back(',');

@@ -12,9 +12,9 @@ constexpr char kLatin1Base[65] =
 
 // QWERTY neighbours of each lower-case letter, for realistic substitutions.
 constexpr std::string_view kNeighbours[26] = {
-    "qwsz", "vghn", "xdfv", "serfcx", "wsdr", "drtgvc", "ftyhbv", "gyujnb", "ujko", "huikmn",
-    "jiolm", "kop",  "njk",  "bhjm",   "iklp", "ol",     "wa",     "edft",   "awedxz", "rfgy",
-    "yhji", "cfgb", "qase", "zsdc",   "tghu", "asx",
+    "qwsz",   "vghn",  "xdfv", "serfcx", "wsdr", "drtgvc", "ftyhbv", "gyujnb", "ujko",
+    "huikmn", "jiolm", "kop",  "njk",    "bhjm", "iklp",   "ol",     "wa",     "edft",
+    "awedxz", "rfgy",  "yhji", "cfgb",   "qase", "zsdc",   "tghu",   "asx",
 };
 
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -116,7 +116,8 @@ void ApplyTypo(std::string& text, Rng& rng) {
     text.erase(pos, 1);
   } else if (op < 75) {
     text.insert(pos, 1, replacement);
-  } else if (pos + 1 < text.size() && IsAsciiLetter(text[pos + 1]) && Lower(text[pos + 1]) != Lower(original)) {
+  } else if (pos + 1 < text.size() && IsAsciiLetter(text[pos + 1]) &&
+             Lower(text[pos + 1]) != Lower(original)) {
     std::swap(text[pos], text[pos + 1]);
   } else if (pos > 1 && IsAsciiLetter(text[pos - 1]) && Lower(text[pos - 1]) != Lower(original)) {
     std::swap(text[pos - 1], text[pos]);
