@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -104,10 +105,14 @@ class BatchConverter {
   //     type, a date pattern that does not compile, a filter value that does
   //     not parse as its field's type, contains/starts_with on a non-string
   //     field, or a wrong number of filter values; each naming the field.
-  static StatusOr<BatchConverter> Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
-                                         const std::vector<std::string>& input_field_names, std::string location);
+  static StatusOr<std::unique_ptr<BatchConverter>> Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
+                                                          const std::vector<std::string>& input_field_names,
+                                                          std::string location);
+  BatchConverter(const BatchConverter&) = delete;
+  BatchConverter& operator=(const BatchConverter&) = delete;
 
-  const Schema& schema() const { return schema_; }
+  // The schema of the rows Convert appends: one field per FieldSpec, in order.
+  const Schema& output_schema() const { return schema_; }
   const std::vector<FieldSpec>& fields() const { return fields_; }
 
   // Appends the converted rows of `in` to *out, appends a QuarantinedRecord

@@ -1,6 +1,7 @@
 #include "ingest/type_inference.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "common/datetime.h"
 
@@ -117,81 +118,82 @@ void TypeInferrer::Add(const RawRecordBatch& batch) {
 std::vector<InferredField> TypeInferrer::Finish(const std::vector<std::string>& names) const {
   std::vector<InferredField> out;
   out.reserve(names.size());
-  for (size_t i = 0; i < names.size(); ++i) {
-    InferredField f;
-    f.name = names[i];
-    FieldState state = i < fields_.size() ? fields_[i] : FieldState{};
-    f.non_empty_values = state.non_empty;
-    const uint32_t alive = state.non_empty == 0 ? 0u : state.alive;
-    f.yyyymmdd_candidate = (alive & DateBit(kCompactIndex)) != 0;
-    const bool comma = options_.decimal_comma || (!(alive & kDoubleDot) && (alive & kDoubleComma));
-
-    auto date_format = [&](bool timestamp) {
-      ValueFormat vf;
-      int first = timestamp ? FirstAlive(alive, kTimestampFirst, 5) : -1;
-      if (first < 0) first = FirstAlive(alive, kDateFirst, 5);
-      if (first < 0) {  // no style fits every value: take the one that fits most
-        const uint32_t* ok = timestamp ? state.timestamp_ok : state.date_ok;
-        for (int k = 0; k < 5; ++k) {
-          if (ok[k] > 0 && (first < 0 || ok[k] > ok[first])) first = k;
-        }
-      }
-      if (first >= 0) vf.date_style = kDateStyles[first];
-      return vf;
-    };
-
-    // Inference without overrides. Compact dates are not chosen here.
-    const uint32_t plain_dates = kAllDates & ~DateBit(kCompactIndex);
-    const uint32_t plain_timestamps = kAllTimestamps & ~TimestampBit(kCompactIndex);
-    if (alive & kBool) {
-      f.type = DataType::kBool;
-    } else if (alive & kInt) {
-      f.type = DataType::kInt64;
-    } else if (alive & (kDoubleDot | kDoubleComma)) {
-      f.type = DataType::kDouble;
-      f.format.decimal_comma = comma;
-    } else if (alive & plain_dates) {
-      f.type = DataType::kDate;
-      f.format.date_style = kDateStyles[FirstAlive(alive & plain_dates, kDateFirst, 5)];
-    } else if (alive & plain_timestamps) {
-      f.type = DataType::kTimestamp;
-      f.format.date_style = kDateStyles[FirstAlive(alive & plain_timestamps, kTimestampFirst, 5)];
-    } else {
-      f.type = DataType::kString;
-    }
-
-    auto ov = options_.overrides.find(f.name);
-    if (ov != options_.overrides.end() && (ov->second.type || ov->second.format)) {
-      const FieldOverride& o = ov->second;
-      f.overridden = true;
-      if (o.type) {
-        f.type = *o.type;
-        f.format = ValueFormat{};
-        if (f.type == DataType::kDate) f.format = date_format(false);
-        if (f.type == DataType::kTimestamp) f.format = date_format(true);
-        if (f.type == DataType::kDouble) f.format.decimal_comma = comma;
-        if (o.format) f.format = *o.format;
-      } else {
-        const ValueFormat& vf = *o.format;
-        f.format = vf;
-        if (vf.date_style == DateStyle::kPattern) {
-          bool has_hour = vf.pattern.find("%H") != std::string::npos || vf.pattern.find("%I") != std::string::npos;
-          f.type = has_hour ? DataType::kTimestamp : DataType::kDate;
-        } else if (vf.date_style != DateStyle::kAuto) {
-          const int idx = static_cast<int>(std::find(std::begin(kDateStyles), std::end(kDateStyles), vf.date_style) -
-                                           std::begin(kDateStyles));
-          const bool all_dates = state.non_empty == 0 || (idx < 5 && (alive & DateBit(idx)));
-          f.type = all_dates ? DataType::kDate : DataType::kTimestamp;
-        } else if (vf.decimal_comma) {
-          f.type = DataType::kDouble;
-        }
-      }
-    } else if (options_.decimal_comma && f.type == DataType::kDouble) {
-      f.format.decimal_comma = true;
-    }
-    out.push_back(std::move(f));
-  }
+  for (size_t i = 0; i < names.size(); ++i) out.push_back(Resolve(i, names[i], std::nullopt, std::nullopt));
   return out;
+}
+
+InferredField TypeInferrer::Resolve(size_t index, const std::string& name, std::optional<DataType> type,
+                                    std::optional<ValueFormat> format) const {
+  InferredField f;
+  f.name = name;
+  const FieldState state = index < fields_.size() ? fields_[index] : FieldState{};
+  f.non_empty_values = state.non_empty;
+  const uint32_t alive = state.non_empty == 0 ? 0u : state.alive;
+  f.yyyymmdd_candidate = (alive & DateBit(kCompactIndex)) != 0;
+  const bool comma = options_.decimal_comma || (!(alive & kDoubleDot) && (alive & kDoubleComma));
+
+  auto date_format = [&](bool timestamp) {
+    ValueFormat vf;
+    int first = timestamp ? FirstAlive(alive, kTimestampFirst, 5) : -1;
+    if (first < 0) first = FirstAlive(alive, kDateFirst, 5);
+    if (first < 0) {  // no style fits every value: take the one that fits most
+      const uint32_t* ok = timestamp ? state.timestamp_ok : state.date_ok;
+      for (int k = 0; k < 5; ++k) {
+        if (ok[k] > 0 && (first < 0 || ok[k] > ok[first])) first = k;
+      }
+    }
+    if (first >= 0) vf.date_style = kDateStyles[first];
+    return vf;
+  };
+
+  if (type) {
+    f.type = *type;
+    if (f.type == DataType::kDate) f.format = date_format(false);
+    if (f.type == DataType::kTimestamp) f.format = date_format(true);
+    if (f.type == DataType::kDouble) f.format.decimal_comma = comma;
+    if (format) {
+      const bool keep_comma = f.format.decimal_comma;
+      f.format = *format;
+      f.format.decimal_comma = f.format.decimal_comma || keep_comma;
+    }
+    return f;
+  }
+  if (format && (format->date_style != DateStyle::kAuto || format->decimal_comma)) {
+    f.format = *format;
+    if (format->date_style == DateStyle::kPattern) {
+      const bool has_hour =
+          format->pattern.find("%H") != std::string::npos || format->pattern.find("%I") != std::string::npos;
+      f.type = has_hour ? DataType::kTimestamp : DataType::kDate;
+    } else if (format->date_style != DateStyle::kAuto) {
+      const int idx = static_cast<int>(std::find(std::begin(kDateStyles), std::end(kDateStyles), format->date_style) -
+                                       std::begin(kDateStyles));
+      const bool all_dates = state.non_empty == 0 || (idx < 5 && (alive & DateBit(idx)));
+      f.type = all_dates ? DataType::kDate : DataType::kTimestamp;
+    } else {
+      f.type = DataType::kDouble;
+    }
+    return f;
+  }
+  if (!options_.infer_types) return f;  // string
+
+  // Inference proper. Compact dates are not chosen here.
+  const uint32_t plain_dates = kAllDates & ~DateBit(kCompactIndex);
+  const uint32_t plain_timestamps = kAllTimestamps & ~TimestampBit(kCompactIndex);
+  if (alive & kBool) {
+    f.type = DataType::kBool;
+  } else if (alive & kInt) {
+    f.type = DataType::kInt64;
+  } else if (alive & (kDoubleDot | kDoubleComma)) {
+    f.type = DataType::kDouble;
+    f.format.decimal_comma = comma;
+  } else if (alive & plain_dates) {
+    f.type = DataType::kDate;
+    f.format.date_style = kDateStyles[FirstAlive(alive & plain_dates, kDateFirst, 5)];
+  } else if (alive & plain_timestamps) {
+    f.type = DataType::kTimestamp;
+    f.format.date_style = kDateStyles[FirstAlive(alive & plain_timestamps, kTimestampFirst, 5)];
+  }
+  return f;
 }
 
 StatusOr<std::vector<InferredField>> InferFieldTypes(RecordReader& reader, const InferenceOptions& options) {
@@ -204,6 +206,85 @@ StatusOr<std::vector<InferredField>> InferFieldTypes(RecordReader& reader, const
     inferrer.Add(batch);
   }
   return inferrer.Finish(reader.field_names());
+}
+
+}  // namespace cdp
+
+namespace cdp {
+
+StatusOr<std::vector<FieldSpec>> InferFieldSpecs(const std::vector<std::string>& input_names,
+                                                 const std::vector<RawRecordBatch>& sample,
+                                                 const std::vector<FieldOverride>& declared,
+                                                 const InferenceOptions& options) {
+  std::unordered_map<std::string_view, size_t> input_index;
+  for (size_t i = 0; i < input_names.size(); ++i) input_index.emplace(input_names[i], i);
+
+  // Validate the declarations and group them by input field.
+  std::vector<std::vector<size_t>> declared_for(input_names.size());
+  std::vector<std::optional<ValueFormat>> formats(declared.size());
+  std::unordered_map<std::string_view, size_t> declared_names;
+  for (size_t d = 0; d < declared.size(); ++d) {
+    const FieldOverride& o = declared[d];
+    if (o.name.empty()) return InvalidArgumentError("declared field " + std::to_string(d + 1) + " has no name");
+    const std::string& source = o.source_field.empty() ? o.name : o.source_field;
+    auto it = input_index.find(source);
+    if (it == input_index.end()) {
+      std::string list;
+      for (size_t k = 0; k < input_names.size() && k < 50; ++k) list += (k ? ", " : "") + input_names[k];
+      if (input_names.size() > 50) list += ", ...";
+      if (input_names.empty()) list = "(none)";
+      return NotFoundError("declared field '" + source + "' not found in the input; fields are: " + list);
+    }
+    if (!o.format.empty()) {
+      auto f = ParseDateFormat(o.format);
+      if (!f.ok()) return f.status().WithContext("field '" + o.name + "'");
+      if (f->date_style != DateStyle::kAuto) formats[d] = *f;
+    }
+    if (!o.semantic.empty() && !IsValidSemanticTypeName(o.semantic)) {
+      return InvalidArgumentError("field '" + o.name + "': '" + o.semantic + "' is not a valid semantic type");
+    }
+    declared_names.emplace(o.name, d);
+    declared_for[it->second].push_back(d);
+  }
+
+  TypeInferrer inferrer(options);
+  for (const RawRecordBatch& batch : sample) {
+    if (inferrer.done()) break;
+    inferrer.Add(batch);
+  }
+
+  std::vector<FieldSpec> specs;
+  for (size_t i = 0; i < input_names.size(); ++i) {
+    if (declared_for[i].empty()) {
+      auto clash = declared_names.find(input_names[i]);
+      if (clash != declared_names.end()) {
+        const FieldOverride& o = declared[clash->second];
+        return InvalidArgumentError("input field '" + input_names[i] + "' has the name of declared field '" + o.name +
+                                    "' (source field '" + o.source_field +
+                                    "'); declare the input field under another name");
+      }
+      InferredField f = inferrer.Resolve(i, input_names[i], std::nullopt, std::nullopt);
+      FieldSpec spec;
+      spec.name = input_names[i];
+      spec.source_field = input_names[i];
+      spec.type = f.type;
+      spec.format = f.format;
+      specs.push_back(std::move(spec));
+      continue;
+    }
+    for (size_t d : declared_for[i]) {
+      const FieldOverride& o = declared[d];
+      InferredField f = inferrer.Resolve(i, input_names[i], o.type, formats[d]);
+      FieldSpec spec;
+      spec.name = o.name;
+      spec.source_field = input_names[i];
+      spec.type = f.type;
+      spec.format = f.format;
+      spec.semantic = SemanticType(o.semantic);
+      specs.push_back(std::move(spec));
+    }
+  }
+  return specs;
 }
 
 }  // namespace cdp

@@ -1,8 +1,11 @@
 #include "ingest/type_inference.h"
 
 #include <gmock/gmock.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,13 +41,20 @@ RawRecordBatch MakeBatch(const std::vector<std::vector<std::string>>& rows) {
   return b;
 }
 
-// Infers one column of values.
-InferredField InferColumn(const std::vector<std::string>& values, InferenceOptions options = {}) {
+// Infers one column of values, optionally with a declared type and/or format.
+InferredField InferColumn(const std::vector<std::string>& values, InferenceOptions options = {},
+                          std::optional<DataType> type = std::nullopt, std::string format = "") {
   std::vector<std::vector<std::string>> rows;
   for (const auto& v : values) rows.push_back({v});
   TypeInferrer inferrer(std::move(options));
   inferrer.Add(MakeBatch(rows));
-  return inferrer.Finish({"f"})[0];
+  std::optional<ValueFormat> vf;
+  if (!format.empty()) vf = *ParseDateFormat(format);
+  return inferrer.Resolve(0, "f", type, vf);
+}
+InferredField Declared(const std::vector<std::string>& values, std::optional<DataType> type,
+                       std::string format = "") {
+  return InferColumn(values, {}, type, std::move(format));
 }
 
 TEST(TypeInferenceTest, PicksTheNarrowestType) {
@@ -104,18 +114,15 @@ TEST(TypeInferenceTest, EightDigitDatesStayIntegersUnlessOverridden) {
   EXPECT_FALSE(InferColumn({"30001231"}).yyyymmdd_candidate);             // implausible year
   EXPECT_FALSE(InferColumn({"19151111", "1"}).yyyymmdd_candidate);
 
-  InferenceOptions o;
-  o.overrides["f"].type = DataType::kDate;
-  auto dob = InferColumn({"19151111", "19650203"}, o);
+  auto dob = Declared({"19151111", "19650203"}, DataType::kDate);
   EXPECT_EQ(dob.type, DataType::kDate);
   EXPECT_EQ(dob.format.date_style, DateStyle::kCompact);
-  EXPECT_TRUE(dob.overridden);
 
   // Dirty data: the style that fits most values wins.
-  auto dirty = InferColumn({"19151111", "19450493", "19650203", "3/4/2001"}, o);
+  auto dirty = Declared({"19151111", "19450493", "19650203", "3/4/2001"}, DataType::kDate);
   EXPECT_EQ(dirty.type, DataType::kDate);
   EXPECT_EQ(dirty.format.date_style, DateStyle::kCompact);
-  auto none = InferColumn({"abc"}, o);
+  auto none = Declared({"abc"}, DataType::kDate);
   EXPECT_EQ(none.format.date_style, DateStyle::kAuto);
 }
 
@@ -134,31 +141,29 @@ TEST(TypeInferenceTest, DecimalCommaIsDetectedWhenOnlyItParses) {
   EXPECT_TRUE(c.format.decimal_comma);
 }
 
-TEST(TypeInferenceTest, OverridesWin) {
-  InferenceOptions o;
-  o.overrides["f"].type = DataType::kString;
-  EXPECT_EQ(InferColumn({"1", "2"}, o).type, DataType::kString);
+TEST(TypeInferenceTest, DeclarationsWin) {
+  EXPECT_EQ(Declared({"1", "2"}, DataType::kString).type, DataType::kString);
 
-  InferenceOptions with_format;
-  with_format.overrides["f"].type = DataType::kDate;
-  with_format.overrides["f"].format = *ParseDateFormat("%d/%m/%Y");
-  auto f = InferColumn({"15/03/2020"}, with_format);
+  auto f = Declared({"15/03/2020"}, DataType::kDate, "%d/%m/%Y");
   EXPECT_EQ(f.type, DataType::kDate);
   EXPECT_EQ(f.format.date_style, DateStyle::kPattern);
   EXPECT_EQ(f.format.pattern, "%d/%m/%Y");
 
-  InferenceOptions format_only;
-  format_only.overrides["f"].format = *ParseDateFormat("%d/%m/%Y %H:%M");
-  EXPECT_EQ(InferColumn({"15/03/2020 10:00"}, format_only).type, DataType::kTimestamp);
-  format_only.overrides["f"].format = *ParseDateFormat("%d/%m/%Y");
-  EXPECT_EQ(InferColumn({"15/03/2020"}, format_only).type, DataType::kDate);
-  format_only.overrides["f"].format = *ParseDateFormat("D/M/YYYY");
-  EXPECT_EQ(InferColumn({"15/03/2020"}, format_only).type, DataType::kDate);
-  EXPECT_EQ(InferColumn({"15/03/2020 10:00"}, format_only).type, DataType::kTimestamp);
+  // A format alone decides the type.
+  EXPECT_EQ(Declared({"15/03/2020 10:00"}, std::nullopt, "%d/%m/%Y %H:%M").type, DataType::kTimestamp);
+  EXPECT_EQ(Declared({"15/03/2020"}, std::nullopt, "%d/%m/%Y").type, DataType::kDate);
+  EXPECT_EQ(Declared({"15/03/2020"}, std::nullopt, "D/M/YYYY").type, DataType::kDate);
+  EXPECT_EQ(Declared({"15/03/2020 10:00"}, std::nullopt, "D/M/YYYY").type, DataType::kTimestamp);
 
-  InferenceOptions other_field;
-  other_field.overrides["g"].type = DataType::kString;
-  EXPECT_EQ(InferColumn({"1", "2", "3"}, other_field).type, DataType::kInt64);
+  // A declared double keeps the inferred decimal comma.
+  auto d = Declared({"1,5"}, DataType::kDouble);
+  EXPECT_TRUE(d.format.decimal_comma);
+
+  // No inference: strings unless declared.
+  InferenceOptions off;
+  off.infer_types = false;
+  EXPECT_EQ(InferColumn({"1", "2"}, off).type, DataType::kString);
+  EXPECT_EQ(InferColumn({"1", "2"}, off, DataType::kInt64).type, DataType::kInt64);
 }
 
 TEST(TypeInferenceTest, RaggedRecordsAndRecordErrorsAreHandled) {
@@ -191,9 +196,7 @@ TEST(TypeInferenceTest, InfersFebrlFromAReader) {
   csv.skip_space_after_delimiter = true;
   auto reader = OpenCsvFile("/work/shared/data/febrl/dataset4b.csv", csv);
   ASSERT_TRUE(reader.ok());
-  InferenceOptions o;
-  o.overrides["date_of_birth"].type = DataType::kDate;
-  auto fields = InferFieldTypes(**reader, o);
+  auto fields = InferFieldTypes(**reader, {});
   ASSERT_TRUE(fields.ok());
   ASSERT_EQ(fields->size(), 11u);
   std::map<std::string, InferredField> by_name;
@@ -202,8 +205,8 @@ TEST(TypeInferenceTest, InfersFebrlFromAReader) {
   EXPECT_EQ(by_name["given_name"].type, DataType::kString);
   EXPECT_EQ(by_name["postcode"].type, DataType::kString);  // Australian postcodes such as 0800
   EXPECT_EQ(by_name["soc_sec_id"].type, DataType::kInt64);
-  EXPECT_EQ(by_name["date_of_birth"].type, DataType::kDate);
-  EXPECT_EQ(by_name["date_of_birth"].format.date_style, DateStyle::kCompact);
+  EXPECT_EQ(by_name["date_of_birth"].type, DataType::kInt64);
+  EXPECT_FALSE(by_name["date_of_birth"].yyyymmdd_candidate);  // some Febrl dates are corrupt (19450493)
 }
 
 TEST(TypeInferenceTest, InferFieldTypesReadsOnlyTheSample) {
@@ -224,6 +227,83 @@ TEST(TypeInferenceTest, InferFieldTypesReadsOnlyTheSample) {
   ASSERT_TRUE(*(*reader)->Next(&batch, 100));
   EXPECT_EQ(batch.num_records(), 1u);
   EXPECT_EQ(batch.field(0, 0), "oops");
+}
+
+std::vector<std::vector<std::string>> ContactRows() {
+  return {{"1", "ann@x.org", "3/15/1980", "02138", "12,5"},
+          {"2", "bob@y.org", "12/1/1975", "10001", "7"},
+          {"3", "", "", "", "1,25"}};
+}
+const std::vector<std::string> kContactNames = {"Id", "E-Mail", "Born", "Zip", "Spend"};
+
+TEST(InferFieldSpecsTest, DeclaredAndUndeclaredFieldsInInputOrder) {
+  std::vector<FieldOverride> declared(2);
+  declared[0].name = "Email";
+  declared[0].source_field = "E-Mail";
+  declared[0].semantic = "Email";
+  declared[1].name = "Id";
+  declared[1].type = DataType::kString;
+  auto specs = InferFieldSpecs(kContactNames, {MakeBatch(ContactRows())}, declared, {});
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  ASSERT_EQ(specs->size(), 5u);
+  const auto& s = *specs;
+  EXPECT_EQ(s[0].name, "Id");
+  EXPECT_EQ(s[0].type, DataType::kString);
+  EXPECT_EQ(s[1].name, "Email");
+  EXPECT_EQ(s[1].source_field, "E-Mail");
+  EXPECT_EQ(s[1].semantic.name(), "Email");
+  EXPECT_EQ(s[2].name, "Born");
+  EXPECT_EQ(s[2].type, DataType::kDate);
+  EXPECT_EQ(s[2].format.date_style, DateStyle::kMonthDayYear);
+  EXPECT_EQ(s[3].type, DataType::kString);
+  EXPECT_EQ(s[4].type, DataType::kDouble);
+  EXPECT_TRUE(s[4].format.decimal_comma);
+  // The plan feeds a converter directly.
+  auto converter = BatchConverter::Create(s, {}, kContactNames, "contacts.csv");
+  ASSERT_TRUE(converter.ok()) << converter.status().ToString();
+}
+
+TEST(InferFieldSpecsTest, OneInputFieldMayFeedSeveralDeclaredFields) {
+  std::vector<FieldOverride> declared(2);
+  declared[0].name = "BornText";
+  declared[0].source_field = "Born";
+  declared[0].type = DataType::kString;
+  declared[1].name = "Born";
+  declared[1].format = "M/D/YYYY";
+  auto specs = InferFieldSpecs(kContactNames, {MakeBatch(ContactRows())}, declared, {});
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  ASSERT_EQ(specs->size(), 6u);
+  EXPECT_EQ((*specs)[2].name, "BornText");
+  EXPECT_EQ((*specs)[3].name, "Born");
+  EXPECT_EQ((*specs)[3].type, DataType::kDate);
+}
+
+TEST(InferFieldSpecsTest, ErrorsNameTheField) {
+  std::vector<FieldOverride> missing(1);
+  missing[0].name = "Phone";
+  auto m = InferFieldSpecs(kContactNames, {}, missing, {});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(m.status().message(), "declared field 'Phone' not found in the input; fields are: Id, E-Mail, Born, Zip, Spend");
+
+  std::vector<FieldOverride> bad_format(1);
+  bad_format[0].name = "Born";
+  bad_format[0].format = "%d/%q";
+  auto f = InferFieldSpecs(kContactNames, {}, bad_format, {});
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(f.status().message(), ::testing::HasSubstr("field 'Born'"));
+
+  std::vector<FieldOverride> bad_semantic(1);
+  bad_semantic[0].name = "Zip";
+  bad_semantic[0].semantic = "not a type!";
+  EXPECT_EQ(InferFieldSpecs(kContactNames, {}, bad_semantic, {}).status().code(), StatusCode::kInvalidArgument);
+
+  std::vector<FieldOverride> clash(1);
+  clash[0].name = "Zip";
+  clash[0].source_field = "Id";
+  auto c = InferFieldSpecs(kContactNames, {}, clash, {});
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr("input field 'Zip'"));
 }
 
 }  // namespace
