@@ -1,6 +1,7 @@
 #include "demo/demo_generator.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -132,7 +133,9 @@ uint64_t Fnv1a(const std::string& data) {
 }
 
 fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(testing::TempDir()) / ("cdp_demo_test_" + name);
+  // One directory per process: ctest runs each test case in its own process, possibly in parallel.
+  const fs::path dir =
+      fs::path(testing::TempDir()) / ("cdp_demo_test_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   return dir;
 }
