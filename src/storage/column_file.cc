@@ -33,7 +33,8 @@
 
 namespace cdp {
 
-static_assert(std::endian::native == std::endian::little, "the column file format assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "the column file format assumes a little-endian host");
 
 namespace {
 
@@ -53,16 +54,19 @@ constexpr uint64_t kMaxRowsWithoutColumns = uint64_t{1} << 24;
 // buffers grow as verified data arrives.
 constexpr uint64_t kReserveRatio = 64;
 
-
 // Width in bytes of one value of a fixed-width type (0 for strings).
 size_t ValueWidth(DataType type) {
   switch (type) {
     case DataType::kInt64:
     case DataType::kTimestamp:
-    case DataType::kDouble: return 8;
-    case DataType::kDate: return 4;
-    case DataType::kBool: return 1;
-    case DataType::kString: return 0;
+    case DataType::kDouble:
+      return 8;
+    case DataType::kDate:
+      return 4;
+    case DataType::kBool:
+      return 1;
+    case DataType::kString:
+      return 0;
   }
   return 0;
 }
@@ -148,10 +152,18 @@ class ColumnBuilder {
     validity_.reserve((rows + 63) / 64);
     switch (type_) {
       case DataType::kInt64:
-      case DataType::kTimestamp: i64_.reserve(rows); break;
-      case DataType::kDouble: f64_.reserve(rows); break;
-      case DataType::kBool: u8_.reserve(rows); break;
-      case DataType::kDate: i32_.reserve(rows); break;
+      case DataType::kTimestamp:
+        i64_.reserve(rows);
+        break;
+      case DataType::kDouble:
+        f64_.reserve(rows);
+        break;
+      case DataType::kBool:
+        u8_.reserve(rows);
+        break;
+      case DataType::kDate:
+        i32_.reserve(rows);
+        break;
       case DataType::kString:
         offsets_.reserve(rows + 1);
         chars_.reserve(chars);
@@ -205,11 +217,20 @@ class ColumnBuilder {
     const char* values = nullptr;
     switch (type_) {
       case DataType::kInt64:
-      case DataType::kTimestamp: values = Bytes(c.int64_data()) + begin * 8; break;
-      case DataType::kDouble: values = Bytes(c.double_data()) + begin * 8; break;
-      case DataType::kBool: values = Bytes(c.bool_data()) + begin; break;
-      case DataType::kDate: values = Bytes(c.date_data()) + begin * 4; break;
-      case DataType::kString: break;
+      case DataType::kTimestamp:
+        values = Bytes(c.int64_data()) + begin * 8;
+        break;
+      case DataType::kDouble:
+        values = Bytes(c.double_data()) + begin * 8;
+        break;
+      case DataType::kBool:
+        values = Bytes(c.bool_data()) + begin;
+        break;
+      case DataType::kDate:
+        values = Bytes(c.date_data()) + begin * 4;
+        break;
+      case DataType::kString:
+        break;
     }
     if (type_ == DataType::kString) {
       Append(Bytes(c.validity()), begin, count, nullptr, Bytes(c.string_offsets()) + begin * 8,
@@ -224,11 +245,16 @@ class ColumnBuilder {
   std::string_view value_bytes() const {
     switch (type_) {
       case DataType::kInt64:
-      case DataType::kTimestamp: return {Bytes(i64_), i64_.size() * 8};
-      case DataType::kDouble: return {Bytes(f64_), f64_.size() * 8};
-      case DataType::kBool: return {Bytes(u8_), u8_.size()};
-      case DataType::kDate: return {Bytes(i32_), i32_.size() * 4};
-      case DataType::kString: return {Bytes(offsets_), offsets_.size() * 8};
+      case DataType::kTimestamp:
+        return {Bytes(i64_), i64_.size() * 8};
+      case DataType::kDouble:
+        return {Bytes(f64_), f64_.size() * 8};
+      case DataType::kBool:
+        return {Bytes(u8_), u8_.size()};
+      case DataType::kDate:
+        return {Bytes(i32_), i32_.size() * 4};
+      case DataType::kString:
+        return {Bytes(offsets_), offsets_.size() * 8};
     }
     return {};
   }
@@ -257,11 +283,20 @@ class ColumnBuilder {
   char* GrowValues(size_t count) {
     switch (type_) {
       case DataType::kInt64:
-      case DataType::kTimestamp: i64_.resize(i64_.size() + count); return reinterpret_cast<char*>(i64_.data() + i64_.size() - count);
-      case DataType::kDouble: f64_.resize(f64_.size() + count); return reinterpret_cast<char*>(f64_.data() + f64_.size() - count);
-      case DataType::kBool: u8_.resize(u8_.size() + count); return reinterpret_cast<char*>(u8_.data() + u8_.size() - count);
-      case DataType::kDate: i32_.resize(i32_.size() + count); return reinterpret_cast<char*>(i32_.data() + i32_.size() - count);
-      case DataType::kString: break;
+      case DataType::kTimestamp:
+        i64_.resize(i64_.size() + count);
+        return reinterpret_cast<char*>(i64_.data() + i64_.size() - count);
+      case DataType::kDouble:
+        f64_.resize(f64_.size() + count);
+        return reinterpret_cast<char*>(f64_.data() + f64_.size() - count);
+      case DataType::kBool:
+        u8_.resize(u8_.size() + count);
+        return reinterpret_cast<char*>(u8_.data() + u8_.size() - count);
+      case DataType::kDate:
+        i32_.resize(i32_.size() + count);
+        return reinterpret_cast<char*>(i32_.data() + i32_.size() - count);
+      case DataType::kString:
+        break;
     }
     return nullptr;
   }
@@ -405,7 +440,10 @@ struct ColumnFileWriter::Impl {
     size_t lo = 0, hi = max_rows;  // SliceBytes(lo) fits, SliceBytes(hi) does not
     while (hi - lo > 1) {
       size_t mid = lo + (hi - lo) / 2;
-      if (SliceBytes(batch, begin, mid) <= max_bytes) lo = mid; else hi = mid;
+      if (SliceBytes(batch, begin, mid) <= max_bytes)
+        lo = mid;
+      else
+        hi = mid;
     }
     return lo;
   }
@@ -469,7 +507,8 @@ struct ColumnFileWriter::Impl {
     while (pos < n) {
       size_t have = pending_rows();
       size_t max_rows = std::min(n - pos, options.row_group_rows - have);
-      size_t max_bytes = options.row_group_bytes > pending_bytes ? options.row_group_bytes - pending_bytes : 0;
+      size_t max_bytes =
+          options.row_group_bytes > pending_bytes ? options.row_group_bytes - pending_bytes : 0;
       size_t take = RowsThatFit(batch, pos, max_rows, max_bytes);
       if (take == 0) {
         if (have > 0) {
@@ -555,8 +594,9 @@ Status ColumnFileWriter::Append(const Table& batch) {
   if (impl_->finished) return FailedPreconditionError("column file " + path_ + " is already finished");
   if (!impl_->error.ok()) return impl_->error;
   if (batch.num_columns() != schema_.num_fields() || batch.schema().num_fields() != schema_.num_fields()) {
-    return InvalidArgumentError("column file " + path_ + ": batch has " + std::to_string(batch.num_columns()) +
-                                " columns, the file has " + std::to_string(schema_.num_fields()));
+    return InvalidArgumentError("column file " + path_ + ": batch has " +
+                                std::to_string(batch.num_columns()) + " columns, the file has " +
+                                std::to_string(schema_.num_fields()));
   }
   for (size_t c = 0; c < schema_.num_fields(); ++c) {
     const Field& want = schema_.field(c);
@@ -686,7 +726,8 @@ StatusOr<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(Env* env, con
   for (uint32_t g = 0; g < num_groups; ++g) {
     RowGroupMeta& group = footer->groups[g];
     group.rows = d.U64();
-    if (group.rows == 0 || group.rows > kMaxRowsPerGroup) return corrupt("row group " + std::to_string(g) + " size out of range");
+    if (group.rows == 0 || group.rows > kMaxRowsPerGroup)
+      return corrupt("row group " + std::to_string(g) + " size out of range");
     rows += group.rows;
     group.chunks.resize(num_fields);
     for (uint32_t c = 0; c < num_fields; ++c) {
@@ -713,8 +754,11 @@ StatusOr<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(Env* env, con
     }
   }
   if (!d.ok() || d.remaining() != 0) return corrupt("footer has the wrong length");
-  if (num_fields == 0 && rows > kMaxRowsWithoutColumns) return corrupt("too many rows for a file without columns");
-  if (rows != footer->num_rows) return corrupt("row groups hold " + std::to_string(rows) + " rows, the footer says " + std::to_string(footer->num_rows));
+  if (num_fields == 0 && rows > kMaxRowsWithoutColumns)
+    return corrupt("too many rows for a file without columns");
+  if (rows != footer->num_rows)
+    return corrupt("row groups hold " + std::to_string(rows) + " rows, the footer says " +
+                   std::to_string(footer->num_rows));
 
   std::unique_ptr<ColumnFileReader> r(new ColumnFileReader(path, std::move(file), std::move(footer)));
   r->schema_ = std::move(schema);
@@ -765,7 +809,8 @@ Status ReadChunk(const RandomAccessFile& file, const std::string& path, size_t g
 
 }  // namespace
 
-StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end, const std::vector<int>* columns) const {
+StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end,
+                                             const std::vector<int>* columns) const {
   std::vector<int> all;
   if (columns == nullptr) {
     for (size_t i = 0; i < schema_.num_fields(); ++i) all.push_back(static_cast<int>(i));
@@ -783,7 +828,8 @@ StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end, const std
                                   " out of range (" + std::to_string(schema_.num_fields()) + " columns)");
     }
     if (seen[c]) {
-      return InvalidArgumentError("column file " + path_ + ": column index " + std::to_string(c) + " repeated");
+      return InvalidArgumentError("column file " + path_ + ": column index " + std::to_string(c) +
+                                  " repeated");
     }
     seen[c] = true;
     projected.AddField(schema_.field(c));
@@ -797,8 +843,9 @@ StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end, const std
     const uint64_t cap = stored * kReserveRatio;
     const DataType type = schema_.field(c).type;
     builders.emplace_back(type);
-    builders.back().Reserve(std::min<uint64_t>(rows, cap / (type == DataType::kString ? 8 : ValueWidth(type))),
-                            std::min(chars, cap));
+    builders.back().Reserve(
+        std::min<uint64_t>(rows, cap / (type == DataType::kString ? 8 : ValueWidth(type))),
+        std::min(chars, cap));
   }
 
   std::unique_ptr<ZSTD_DCtx, ZstdDCtxDeleter> dctx(ZSTD_createDCtx());
@@ -828,8 +875,8 @@ StatusOr<Table> ColumnFileReader::ReadGroups(size_t first, size_t end, const std
 
 StatusOr<Table> ColumnFileReader::ReadRowGroup(size_t i, const std::vector<int>* columns) const {
   if (i >= footer_->groups.size()) {
-    return InvalidArgumentError("column file " + path_ + ": row group " + std::to_string(i) + " out of range (" +
-                                std::to_string(footer_->groups.size()) + " row groups)");
+    return InvalidArgumentError("column file " + path_ + ": row group " + std::to_string(i) +
+                                " out of range (" + std::to_string(footer_->groups.size()) + " row groups)");
   }
   return ReadGroups(i, i + 1, columns);
 }

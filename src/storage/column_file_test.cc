@@ -394,7 +394,8 @@ TEST(ColumnFileTest, CorruptChunkErrorNamesRowGroupAndColumn) {
   ASSERT_TRUE(r.ok()) << "the footer is intact";
   auto g = (*r)->ReadRowGroup(0);
   ASSERT_EQ(g.status().code(), StatusCode::kDataLoss);
-  EXPECT_NE(g.status().message().find("row group 0 column 'Contact Id'"), std::string::npos) << g.status().ToString();
+  EXPECT_NE(g.status().message().find("row group 0 column 'Contact Id'"), std::string::npos)
+      << g.status().ToString();
   // Other row groups and columns stay readable.
   std::vector<int> email = {1};
   EXPECT_TRUE((*r)->ReadRowGroup(0, &email).ok());
@@ -415,7 +416,8 @@ TEST(ColumnFileTest, FooterWithValidChecksumButBadSizesIsRejectedSafely) {
   std::memcpy(&footer_len, good.data() + good.size() - tail + 8, 8);
   const size_t footer_start = good.size() - tail - footer_len;
   const std::string path = dir.Join("crafted.cdpc");
-  const uint64_t patterns[] = {0, 1, 0xFF, 0x7FFFFFFF, 0xFFFFFFFF, uint64_t{1} << 40, ~uint64_t{0}, good.size()};
+  const uint64_t patterns[] = {0,          1, 0xFF, 0x7FFFFFFF, 0xFFFFFFFF, uint64_t{1} << 40, ~uint64_t{0},
+                               good.size()};
   size_t ok_count = 0;
   for (size_t pos = footer_start; pos + 1 <= footer_start + footer_len; ++pos) {
     for (uint64_t pattern : patterns) {
@@ -430,7 +432,8 @@ TEST(ColumnFileTest, FooterWithValidChecksumButBadSizesIsRejectedSafely) {
         ++ok_count;
         EXPECT_TRUE(back->Validate().ok());
       } else {
-        EXPECT_EQ(back.status().code(), StatusCode::kDataLoss) << "at " << pos << ": " << back.status().ToString();
+        EXPECT_EQ(back.status().code(), StatusCode::kDataLoss)
+            << "at " << pos << ": " << back.status().ToString();
       }
     }
   }

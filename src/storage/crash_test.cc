@@ -39,11 +39,16 @@ struct Step {
 };
 Step Script(uint64_t g) {
   switch (g) {
-    case 1: return {{"eCommerce Contacts", "Loyalty Members"}, {}};
-    case 2: return {{"eCommerce Contacts", "POS Transactions"}, {}};
-    case 3: return {{"eCommerce Contacts"}, {}};
-    case 4: return {{"eCommerce Contacts"}, {"POS Transactions"}};
-    case 5: return {{"eCommerce Contacts", "Web Reviews"}, {"Loyalty Members"}};
+    case 1:
+      return {{"eCommerce Contacts", "Loyalty Members"}, {}};
+    case 2:
+      return {{"eCommerce Contacts", "POS Transactions"}, {}};
+    case 3:
+      return {{"eCommerce Contacts"}, {}};
+    case 4:
+      return {{"eCommerce Contacts"}, {"POS Transactions"}};
+    case 5:
+      return {{"eCommerce Contacts", "Web Reviews"}, {"Loyalty Members"}};
     default:
       // Later generations (the kill test): rewrite one entity each time and
       // another every third generation.
@@ -69,7 +74,8 @@ Status CommitScripted(DataStore& store, const ColumnFileOptions& file_options = 
   Step s = Script(g);
   for (const auto& name : s.write) {
     Table t = EntityContent(name, g);
-    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * f, w->WriteEntity(name, t.schema(), "{\"g\":" + std::to_string(g) + "}"));
+    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * f,
+                         w->WriteEntity(name, t.schema(), "{\"g\":" + std::to_string(g) + "}"));
     CDP_RETURN_IF_ERROR(f->Append(t));
   }
   for (const auto& name : s.remove) CDP_RETURN_IF_ERROR(w->RemoveEntity(name));
@@ -117,7 +123,8 @@ std::set<std::string> Garbage(const std::string& dir, uint64_t current) {
     for (const auto& [entity, written_in] : ExpectedEntities(g)) {
       const auto& order = Script(written_in).write;
       size_t seq = std::find(order.begin(), order.end(), entity) - order.begin() + 1;
-      std::snprintf(name, sizeof(name), "%06llu-%04zu.cdpc", static_cast<unsigned long long>(written_in), seq);
+      std::snprintf(name, sizeof(name), "%06llu-%04zu.cdpc", static_cast<unsigned long long>(written_in),
+                    seq);
       files.erase(name);
     }
   }
@@ -210,12 +217,14 @@ TEST(CrashTest, PowerLossAtEveryOperationOfACommitKeepsAGoodGeneration) {
 TEST(CrashTest, PowerLossThatKeepsDirectoryChangesKeepsAGoodGeneration) {
   // A file system that persisted every rename and creation but no unsynced
   // data: CURRENT must never point to a manifest whose bytes were lost.
-  RunCommitFaultSweep({FaultInjectionEnv::FaultMode::kFailFromThenOn, /*crash=*/true, /*undo_dir_ops=*/false});
+  RunCommitFaultSweep(
+      {FaultInjectionEnv::FaultMode::kFailFromThenOn, /*crash=*/true, /*undo_dir_ops=*/false});
 }
 
 TEST(CrashTest, ProcessDeathAtEveryOperationOfACommitKeepsAGoodGeneration) {
   // The process dies (no more operations) but the OS keeps its page cache.
-  RunCommitFaultSweep({FaultInjectionEnv::FaultMode::kFailFromThenOn, /*crash=*/false, /*undo_dir_ops=*/false});
+  RunCommitFaultSweep(
+      {FaultInjectionEnv::FaultMode::kFailFromThenOn, /*crash=*/false, /*undo_dir_ops=*/false});
 }
 
 TEST(CrashTest, TransientErrorAtEveryOperationOfACommitKeepsAGoodGeneration) {
@@ -290,8 +299,9 @@ TEST(CrashTest, KillDashNineDuringCommitsLeavesACommittedGeneration) {
   auto garbage = Garbage(dir.path(), last_reported + 1);
   EXPECT_TRUE(garbage.empty()) << "leftover: " << *garbage.begin();
   EXPECT_GT(last_reported, 10u) << "the children committed too little to test anything";
-  std::printf("[          ] %d kills, %d after a commit's rename but before it reported, reached generation %llu\n",
-              iterations, killed_mid_commit, static_cast<unsigned long long>(last_reported + 1));
+  std::printf(
+      "[          ] %d kills, %d after a commit's rename but before it reported, reached generation %llu\n",
+      iterations, killed_mid_commit, static_cast<unsigned long long>(last_reported + 1));
 }
 
 }  // namespace

@@ -126,7 +126,8 @@ std::string EncodeCurrent(const std::string& manifest_name) {
 json SchemaToJson(const Schema& schema) {
   json fields = json::array();
   for (const auto& f : schema.fields()) {
-    fields.push_back({{"name", f.name}, {"type", std::string(DataTypeName(f.type))}, {"semantic", f.semantic.name()}});
+    fields.push_back(
+        {{"name", f.name}, {"type", std::string(DataTypeName(f.type))}, {"semantic", f.semantic.name()}});
   }
   return fields;
 }
@@ -256,7 +257,8 @@ StatusOr<std::unique_ptr<DataStore>> DataStore::Open(Env* env, const std::string
   return std::unique_ptr<DataStore>(new DataStore(env, std::move(dir), options));
 }
 
-StatusOr<Snapshot> DataStore::ReadManifest(const std::string& manifest_name, uint64_t expected_generation) const {
+StatusOr<Snapshot> DataStore::ReadManifest(const std::string& manifest_name,
+                                           uint64_t expected_generation) const {
   const std::string path = PathOf(manifest_name);
   CDP_ASSIGN_OR_RETURN(std::string content, env_->ReadFile(path));
   Snapshot snap;
@@ -309,8 +311,8 @@ StatusOr<std::unique_ptr<ColumnFileReader>> DataStore::OpenEntity(const Snapshot
                                                                   const std::string& name) const {
   auto it = snapshot.entities.find(name);
   if (it == snapshot.entities.end()) {
-    return NotFoundError("entity '" + name + "' not found in generation " + std::to_string(snapshot.generation) +
-                         " of " + dir_);
+    return NotFoundError("entity '" + name + "' not found in generation " +
+                         std::to_string(snapshot.generation) + " of " + dir_);
   }
   const EntityInfo& info = it->second;
   const std::string path = PathOf(info.file);
@@ -346,7 +348,8 @@ StatusOr<std::unique_ptr<GenerationWriter>> DataStore::BeginGeneration() {
   }
   CDP_ASSIGN_OR_RETURN(Snapshot base, Current());
   CollectGarbage(base.generation);
-  return std::unique_ptr<GenerationWriter>(new GenerationWriter(this, std::move(lock).value(), std::move(base)));
+  return std::unique_ptr<GenerationWriter>(
+      new GenerationWriter(this, std::move(lock).value(), std::move(base)));
 }
 
 void DataStore::CollectGarbage(uint64_t current) const {
@@ -412,7 +415,8 @@ void GenerationWriter::DiscardFiles() {
 
 StatusOr<ColumnFileWriter*> GenerationWriter::WriteEntity(const std::string& name, const Schema& schema,
                                                           const std::string& properties_json) {
-  if (done_) return FailedPreconditionError("generation " + std::to_string(generation_) + " is already committed");
+  if (done_)
+    return FailedPreconditionError("generation " + std::to_string(generation_) + " is already committed");
   if (name.empty()) return InvalidArgumentError("entity name is empty");
   if (!IsValidUtf8(name)) return InvalidArgumentError("entity name is not valid UTF-8");
   for (const auto& f : schema.fields()) {
@@ -438,7 +442,8 @@ StatusOr<ColumnFileWriter*> GenerationWriter::WriteEntity(const std::string& nam
 }
 
 Status GenerationWriter::RemoveEntity(const std::string& name) {
-  if (done_) return FailedPreconditionError("generation " + std::to_string(generation_) + " is already committed");
+  if (done_)
+    return FailedPreconditionError("generation " + std::to_string(generation_) + " is already committed");
   auto w = written_.find(name);
   if (w != written_.end()) {
     w->second.writer.reset();
@@ -453,7 +458,8 @@ Status GenerationWriter::RemoveEntity(const std::string& name) {
 }
 
 Status GenerationWriter::Commit() {
-  if (done_) return FailedPreconditionError("generation " + std::to_string(generation_) + " was already committed");
+  if (done_)
+    return FailedPreconditionError("generation " + std::to_string(generation_) + " was already committed");
   done_ = true;
   Status s = DoCommit();
   if (!switched_) DiscardFiles();

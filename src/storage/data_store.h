@@ -22,8 +22,8 @@
 namespace cdp {
 
 struct EntityInfo {
-  std::string name;             // user text, e.g. "eCommerce Contacts"
-  std::string file;             // file name inside the data directory
+  std::string name;  // user text, e.g. "eCommerce Contacts"
+  std::string file;  // file name inside the data directory
   Schema schema;
   uint64_t num_rows = 0;
   int64_t written_at_micros = 0;
@@ -66,7 +66,8 @@ class DataStore {
   // if the snapshot has none of that name; FailedPrecondition if the snapshot
   // is older than the retained generations and its file was collected;
   // DataLoss if a retained file is missing or corrupt.
-  StatusOr<std::unique_ptr<ColumnFileReader>> OpenEntity(const Snapshot& snapshot, const std::string& name) const;
+  StatusOr<std::unique_ptr<ColumnFileReader>> OpenEntity(const Snapshot& snapshot,
+                                                         const std::string& name) const;
 
   // Starts the next generation as a copy of the current entity set. Takes the
   // writer lock: FailedPrecondition "another process is writing workspace
@@ -141,8 +142,8 @@ class GenerationWriter {
   std::map<std::string, EntityInfo> entities_;  // carried over, without the ones being written
   std::map<std::string, PendingFile> written_;  // by entity name
   uint32_t next_sequence_ = 1;
-  bool done_ = false;         // Commit was called
-  bool switched_ = false;     // CURRENT was renamed to the new manifest
+  bool done_ = false;      // Commit was called
+  bool switched_ = false;  // CURRENT was renamed to the new manifest
   bool committed_ = false;
 };
 

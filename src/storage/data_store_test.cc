@@ -291,8 +291,10 @@ TEST(DataStoreTest, GarbageCollectionKeepsTheLastGenerationsFiles) {
   for (int g = 2; g <= 6; ++g) CommitTables(*store, {{"A", t}});
   auto snap = store->Current();
   ASSERT_TRUE(snap.ok());
-  std::set<std::string> expected = {"CURRENT", "LOCK", "MANIFEST-000004", "MANIFEST-000005", "MANIFEST-000006",
-                                    "000001-0002.cdpc", "000004-0001.cdpc", "000005-0001.cdpc",
+  std::set<std::string> expected = {"CURRENT",          "LOCK",
+                                    "MANIFEST-000004",  "MANIFEST-000005",
+                                    "MANIFEST-000006",  "000001-0002.cdpc",
+                                    "000004-0001.cdpc", "000005-0001.cdpc",
                                     "000006-0001.cdpc"};
   EXPECT_EQ(snap->entities.at("B").file, "000001-0002.cdpc");
   EXPECT_EQ(Files(dir.path()), expected);
@@ -371,7 +373,8 @@ TEST(DataStoreTest, CorruptOrMissingManifestIsDataLossNamingTheFile) {
   auto snap = store->Current();
   EXPECT_EQ(snap.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(snap.status().message().find(path), std::string::npos) << snap.status().ToString();
-  EXPECT_EQ(store->BeginGeneration().status().code(), StatusCode::kDataLoss) << "no writing on a broken store";
+  EXPECT_EQ(store->BeginGeneration().status().code(), StatusCode::kDataLoss)
+      << "no writing on a broken store";
 }
 
 TEST(DataStoreTest, MissingOrCorruptEntityFileIsDataLoss) {

@@ -23,10 +23,13 @@ Status PosixError(std::string_view op, const std::string& path, int err) {
   msg += std::strerror(err);
   switch (err) {
     case ENOENT:
-    case ENOTDIR: return NotFoundError(std::move(msg));
+    case ENOTDIR:
+      return NotFoundError(std::move(msg));
     case ENOSPC:
-    case EDQUOT: return ResourceExhaustedError(std::move(msg));
-    default: return InternalError(std::move(msg));
+    case EDQUOT:
+      return ResourceExhaustedError(std::move(msg));
+    default:
+      return InternalError(std::move(msg));
   }
 }
 
@@ -96,7 +99,8 @@ class PosixWritableFile final : public WritableFile {
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
-  PosixRandomAccessFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
   ~PosixRandomAccessFile() override { ::close(fd_); }
   PosixRandomAccessFile(const PosixRandomAccessFile&) = delete;
   PosixRandomAccessFile& operator=(const PosixRandomAccessFile&) = delete;

@@ -168,7 +168,7 @@ class FaultInjectionEnv : public Env {
   Status MaybeFail(std::string_view op, const std::string& path);  // requires mu_
   // What a crash would leave of `path` now (nullopt if it does not exist).
   std::optional<std::string> DurableContent(const std::string& path);  // requires mu_
-  void ForgetPath(const std::string& path);                              // requires mu_
+  void ForgetPath(const std::string& path);                            // requires mu_
   Status FileAppend(File* f, std::string_view data);
   Status FileSync(File* f);
   Status FileClose(File* f);

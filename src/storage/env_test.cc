@@ -128,8 +128,8 @@ TEST(FaultInjectionEnvTest, FailOnceFailsExactlyTheChosenOperation) {
   env.InjectFault(2, FaultInjectionEnv::FaultMode::kFailOnce);
   auto f = env.NewWritableFile(dir.Join("f"));  // op 0
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE((*f)->Append("a").ok());           // op 1
-  Status s = (*f)->Append("b");                  // op 2
+  EXPECT_TRUE((*f)->Append("a").ok());  // op 1
+  Status s = (*f)->Append("b");         // op 2
   EXPECT_EQ(s.code(), StatusCode::kInternal);
   EXPECT_NE(s.message().find("injected fault in append " + dir.Join("f")), std::string::npos) << s.ToString();
   EXPECT_TRUE((*f)->Append("c").ok());  // op 3

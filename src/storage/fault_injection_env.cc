@@ -215,7 +215,9 @@ StatusOr<std::vector<std::string>> FaultInjectionEnv::GetChildren(const std::str
 
 bool FaultInjectionEnv::FileExists(const std::string& path) { return target_->FileExists(path); }
 
-StatusOr<uint64_t> FaultInjectionEnv::GetFileSize(const std::string& path) { return target_->GetFileSize(path); }
+StatusOr<uint64_t> FaultInjectionEnv::GetFileSize(const std::string& path) {
+  return target_->GetFileSize(path);
+}
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   std::lock_guard<std::mutex> l(mu_);
@@ -223,8 +225,9 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   CDP_RETURN_IF_ERROR(target_->SyncDir(dir));
   std::string d = NormalizePath(dir);
   for (auto& op : dir_ops_) op.dirs.erase(d);
-  dir_ops_.erase(std::remove_if(dir_ops_.begin(), dir_ops_.end(), [](const DirOp& op) { return op.dirs.empty(); }),
-                 dir_ops_.end());
+  dir_ops_.erase(
+      std::remove_if(dir_ops_.begin(), dir_ops_.end(), [](const DirOp& op) { return op.dirs.empty(); }),
+      dir_ops_.end());
   return Status::Ok();
 }
 
@@ -278,8 +281,12 @@ Status FaultInjectionEnv::SimulateCrash(bool undo_unsynced_dir_ops) {
         case DirOp::Kind::kDelete:
           if (op.old_content) note(WriteWholeFile(target_, op.path, *op.old_content));
           break;
-        case DirOp::Kind::kCreateDir: (void)target_->RemoveDir(op.path); break;
-        case DirOp::Kind::kRemoveDir: note(target_->CreateDir(op.path)); break;
+        case DirOp::Kind::kCreateDir:
+          (void)target_->RemoveDir(op.path);
+          break;
+        case DirOp::Kind::kRemoveDir:
+          note(target_->CreateDir(op.path));
+          break;
       }
     }
   }
