@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
     Check(r0.status());
     t0 = Clock::now();
     c0 = ThreadCpuSeconds();
-    RunResult r = Run(**r0, converter->get());
+    RunResult r = Run(**r0, &*converter);
     double s = Seconds(t0, Clock::now());
     double cpu = ThreadCpuSeconds() - c0;
     std::printf("read+convert 1 thr:  %7.0f MiB/s wall, %7.0f MiB/s per CPU-s  (convert alone %.0f MiB/s per CPU-s, %lld rows)\n",
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
         for (size_t i; (i = next.fetch_add(1)) < parallel_ranges->size();) {
           auto rr = cdp::OpenCsvRange(file, options, (*parallel_ranges)[i]);
           Check(rr.status());
-          rows += Run(**rr, converter->get()).converted;
+          rows += Run(**rr, &*converter).converted;
         }
       });
     }

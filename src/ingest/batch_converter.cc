@@ -91,12 +91,10 @@ std::optional<FilterOp> ParseFilterOp(std::string_view name) {
   return std::nullopt;
 }
 
-StatusOr<std::unique_ptr<BatchConverter>> BatchConverter::Create(std::vector<FieldSpec> fields,
-                                                                 std::vector<RowFilter> filters,
-                                                                 const std::vector<std::string>& input_field_names,
-                                                                 std::string location) {
-  std::unique_ptr<BatchConverter> converter(new BatchConverter());
-  BatchConverter& c = *converter;
+StatusOr<BatchConverter> BatchConverter::Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
+                                                const std::vector<std::string>& input_field_names,
+                                                std::string location) {
+  BatchConverter c;
   c.location_ = std::move(location);
   c.input_fields_ = input_field_names.size();
   c.input_names_ = input_field_names;
@@ -198,7 +196,7 @@ StatusOr<std::unique_ptr<BatchConverter>> BatchConverter::Create(std::vector<Fie
     if (!is_filter_field[i]) c.parse_order_.push_back(i);
   }
   c.fields_ = std::move(fields);
-  return converter;
+  return c;
 }
 
 Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector<QuarantinedRecord>* quarantine,

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,14 +104,15 @@ class BatchConverter {
   //     type, a date pattern that does not compile, a filter value that does
   //     not parse as its field's type, contains/starts_with on a non-string
   //     field, or a wrong number of filter values; each naming the field.
-  static StatusOr<std::unique_ptr<BatchConverter>> Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
-                                                          const std::vector<std::string>& input_field_names,
-                                                          std::string location);
+  static StatusOr<BatchConverter> Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
+                                         const std::vector<std::string>& input_field_names, std::string location);
+  BatchConverter(BatchConverter&&) = default;
+  BatchConverter& operator=(BatchConverter&&) = default;
   BatchConverter(const BatchConverter&) = delete;
   BatchConverter& operator=(const BatchConverter&) = delete;
 
   // The schema of the rows Convert appends: one field per FieldSpec, in order.
-  const Schema& output_schema() const { return schema_; }
+  const Schema& schema() const { return schema_; }
   const std::vector<FieldSpec>& fields() const { return fields_; }
 
   // Appends the converted rows of `in` to *out, appends a QuarantinedRecord

@@ -81,7 +81,7 @@ Converted Convert(const BatchConverter& c, const RawRecordBatch& b) {
 TEST(BatchConverterTest, ConvertsEveryType) {
   auto c = BatchConverter::Create(TypedSpecs(), {}, kInput, "people.csv");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  auto out = Convert(**c, MakeBatch({{"1", "Ann", "2.5", "yes", "2000-02-29", "2020-01-02T03:04:05Z"},
+  auto out = Convert(*c, MakeBatch({{"1", "Ann", "2.5", "yes", "2000-02-29", "2020-01-02T03:04:05Z"},
                                     {" -7 ", " Bob ", "1e2", "F", "1970-01-01", "2020-01-02"}}));
   ASSERT_EQ(out.table.num_rows(), 2u);
   const Table& t = out.table;
@@ -104,7 +104,7 @@ TEST(BatchConverterTest, ConvertsEveryType) {
 TEST(BatchConverterTest, EmptyTextAndNullAreNullForEveryType) {
   auto c = BatchConverter::Create(TypedSpecs(), {}, kInput, "people.csv");
   ASSERT_TRUE(c.ok());
-  auto out = Convert(**c, MakeBatch({{"", "", "", "", "", ""},
+  auto out = Convert(*c, MakeBatch({{"", "", "", "", "", ""},
                                     {kNull, kNull, kNull, kNull, kNull, kNull},
                                     {"  ", " ", "\t", " ", "  ", " "}}));
   ASSERT_EQ(out.table.num_rows(), 3u);
@@ -122,7 +122,7 @@ TEST(BatchConverterTest, BadValueQuarantinesTheWholeRecord) {
   specs[4].format = *ParseDateFormat("%d/%m/%Y");
   auto c = BatchConverter::Create(specs, {}, kInput, "people.csv");
   ASSERT_TRUE(c.ok());
-  auto out = Convert(**c, MakeBatch({{"1", "Ann", "2.5", "y", "29/02/2020", ""},
+  auto out = Convert(*c, MakeBatch({{"1", "Ann", "2.5", "y", "29/02/2020", ""},
                                     {"2", "Bob", "2.5", "y", "31/02/2020", ""},
                                     {"3", "Cy, Jr.", "lots", "y", "01/01/2020", ""},
                                     {"4", "Di", "1", "maybe", "01/01/2020", ""}}));
@@ -148,7 +148,7 @@ TEST(BatchConverterTest, WrongFieldCountAndRecordErrorsAreQuarantined) {
   ASSERT_TRUE(c.ok());
   RawRecordBatch b = MakeBatch({{"1", "x"}, {"2"}, {}, {"3", "y", "z"}, {"4", "w"}});
   b.record_errors.emplace_back(2, "x.csv: invalid UTF-8 at line 4, column 3 (byte 0xFF)");
-  auto out = Convert(**c, b);
+  auto out = Convert(*c, b);
   ASSERT_EQ(out.table.num_rows(), 2u);
   EXPECT_EQ(out.table.column(0).Int64At(1), 4);
   ASSERT_EQ(out.quarantine.size(), 3u);
@@ -166,7 +166,7 @@ TEST(BatchConverterTest, TrailingFieldsOptionalReadsMissingFieldsAsNull) {
   ASSERT_TRUE(c.ok());
   RawRecordBatch b = MakeBatch({{"1"}, {"2", "x", "y", "later"}});
   b.trailing_fields_optional = true;
-  auto out = Convert(**c, b);
+  auto out = Convert(*c, b);
   ASSERT_EQ(out.table.num_rows(), 2u);
   EXPECT_TRUE(out.table.column(1).IsNull(0));
   EXPECT_EQ(out.table.column(1).StringAt(1), "y");
@@ -177,9 +177,9 @@ TEST(BatchConverterTest, SourceFieldRenamesAndSubsets) {
   email.semantic = SemanticType(std::string(SemanticType::kEmail));
   auto c = BatchConverter::Create({email}, {}, {"id", "E-Mail Address"}, "x.csv");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*c)->output_schema().field(0).name, "Email");
-  EXPECT_EQ((*c)->output_schema().field(0).semantic.name(), "Email");
-  auto out = Convert(**c, MakeBatch({{"1", "a@b.c"}}));
+  EXPECT_EQ(c->schema().field(0).name, "Email");
+  EXPECT_EQ(c->schema().field(0).semantic.name(), "Email");
+  auto out = Convert(*c, MakeBatch({{"1", "a@b.c"}}));
   EXPECT_EQ(out.table.column(0).StringAt(0), "a@b.c");
 }
 
@@ -248,7 +248,7 @@ std::vector<int64_t> Passing(const RowFilter& filter) {
   auto c = BatchConverter::Create(specs, {filter}, {"id", "country", "born", "score", "vip"}, "f.csv");
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   if (!c.ok()) return {};
-  auto out = Convert(**c, MakeBatch({{"1", "US", "1980-05-01", "1.5", "true"},
+  auto out = Convert(*c, MakeBatch({{"1", "US", "1980-05-01", "1.5", "true"},
                                     {"2", "USA", "1990-01-01", "2.5", "false"},
                                     {"3", "", "", "", ""},
                                     {"4", "DE", "2001-12-31", "-1", "yes"}}));
@@ -284,7 +284,7 @@ TEST(BatchConverterTest, FiltersCombineWithAndAndBadFilterValuesQuarantine) {
                                   {{"country", FilterOp::kEquals, {"US"}}, {"id", FilterOp::kLess, {"10"}}},
                                   {"id", "country"}, "f.csv");
   ASSERT_TRUE(c.ok());
-  auto out = Convert(**c, MakeBatch({{"1", "US"}, {"20", "US"}, {"2", "DE"}, {"x", "US"}, {"x", "DE"}}));
+  auto out = Convert(*c, MakeBatch({{"1", "US"}, {"20", "US"}, {"2", "DE"}, {"x", "US"}, {"x", "DE"}}));
   EXPECT_EQ(out.stats.rows_read, 5);
   EXPECT_EQ(out.stats.rows_converted, 1);
   EXPECT_EQ(out.stats.rows_filtered, 2);
@@ -297,7 +297,7 @@ TEST(BatchConverterTest, RowsFilteredOutAreNotQuarantinedForOtherFields) {
   std::vector<FieldSpec> specs = {Spec("kind", DataType::kString), Spec("amount", DataType::kDouble)};
   auto c = BatchConverter::Create(specs, {{"kind", FilterOp::kEquals, {"order"}}}, {"kind", "amount"}, "f.csv");
   ASSERT_TRUE(c.ok());
-  auto out = Convert(**c, MakeBatch({{"order", "1.5"}, {"comment", "n/a"}, {"order", "bad"}}));
+  auto out = Convert(*c, MakeBatch({{"order", "1.5"}, {"comment", "n/a"}, {"order", "bad"}}));
   EXPECT_EQ(out.stats.rows_converted, 1);
   EXPECT_EQ(out.stats.rows_filtered, 1);
   EXPECT_EQ(out.stats.rows_quarantined, 1);
@@ -310,14 +310,14 @@ TEST(BatchConverterTest, AppendsToTheOutputTableAndChecksItsSchema) {
   Table table;
   std::vector<QuarantinedRecord> q;
   ConvertStats stats;
-  ASSERT_TRUE((*c)->Convert(MakeBatch({{"1"}, {"2"}}), &table, &q, &stats).ok());
-  ASSERT_TRUE((*c)->Convert(MakeBatch({{"3"}}), &table, &q, &stats).ok());
+  ASSERT_TRUE(c->Convert(MakeBatch({{"1"}, {"2"}}), &table, &q, &stats).ok());
+  ASSERT_TRUE(c->Convert(MakeBatch({{"3"}}), &table, &q, &stats).ok());
   EXPECT_EQ(table.num_rows(), 3u);
   EXPECT_EQ(table.column(0).Int64At(2), 3);
   EXPECT_EQ(stats.rows_read, 3);
 
   Table other(Schema({Field{"b", DataType::kString, {}}}));
-  EXPECT_EQ((*c)->Convert(MakeBatch({{"1"}}), &other, &q, &stats).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c->Convert(MakeBatch({{"1"}}), &other, &q, &stats).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(BatchConverterTest, MalformedBatchIsRejected) {
@@ -328,7 +328,7 @@ TEST(BatchConverterTest, MalformedBatchIsRejected) {
   Table table;
   std::vector<QuarantinedRecord> q;
   ConvertStats stats;
-  EXPECT_EQ((*c)->Convert(b, &table, &q, &stats).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c->Convert(b, &table, &q, &stats).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(stats.rows_read, 0);
 }
 
@@ -336,7 +336,7 @@ TEST(BatchConverterTest, LongValuesAndRecordsAreShortenedInTheQuarantine) {
   auto c = BatchConverter::Create({Spec("a", DataType::kInt64), Spec("b", DataType::kString)}, {}, {"a", "b"}, "x");
   ASSERT_TRUE(c.ok());
   const std::string huge(5000, '9');
-  auto out = Convert(**c, MakeBatch({{huge + "x", std::string(5000, 'b')}}));
+  auto out = Convert(*c, MakeBatch({{huge + "x", std::string(5000, 'b')}}));
   ASSERT_EQ(out.quarantine.size(), 1u);
   EXPECT_LE(out.quarantine[0].value.size(), 300u);
   EXPECT_LE(out.quarantine[0].raw_record.size(), 1100u);
@@ -353,14 +353,14 @@ TEST(BatchConverterTest, ConcurrentConvertsWithOneConverterAgree) {
                     "2021-06-01 12:00"});
   }
   const RawRecordBatch batch = MakeBatch(rows);
-  Converted reference = Convert(**c, batch);
+  Converted reference = Convert(*c, batch);
   std::vector<Converted> results(4);
   std::vector<std::thread> threads;
   for (auto& r : results) {
     threads.emplace_back([&] {
       for (int k = 0; k < 5; ++k) {
         r = Converted{};
-        EXPECT_TRUE((*c)->Convert(batch, &r.table, &r.quarantine, &r.stats).ok());
+        EXPECT_TRUE(c->Convert(batch, &r.table, &r.quarantine, &r.stats).ok());
       }
     });
   }
@@ -393,7 +393,7 @@ TEST(BatchConverterTest, EndToEndFromFebrlCsv) {
   std::vector<QuarantinedRecord> q;
   ConvertStats stats;
   RawRecordBatch batch;
-  while (*(*reader)->Next(&batch, 777)) ASSERT_TRUE((*c)->Convert(batch, &table, &q, &stats).ok());
+  while (*(*reader)->Next(&batch, 777)) ASSERT_TRUE(c->Convert(batch, &table, &q, &stats).ok());
   EXPECT_EQ(stats.rows_read, 5000);
   EXPECT_EQ(stats.rows_converted + stats.rows_quarantined, 5000);
   EXPECT_EQ(stats.rows_quarantined, 64);  // Febrl corrupts some dates, e.g. 19450493
