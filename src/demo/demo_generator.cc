@@ -416,6 +416,7 @@ class DemoWriter {
 }  // namespace
 
 Status GenerateContosoDemo(const DemoOptions& options, DemoSummary* summary) {
+  if (summary == nullptr) return InvalidArgumentError("summary must not be null");
   if (options.customers < 1 || options.customers > kMaxCustomers) {
     return InvalidArgumentError("customers must be between 1 and " + std::to_string(kMaxCustomers) +
                                 ", got " + std::to_string(options.customers));
@@ -433,7 +434,6 @@ Status GenerateContosoDemo(const DemoOptions& options, DemoSummary* summary) {
   if (!std::filesystem::is_directory(options.out_dir, ec)) {
     return UnavailableError(options.out_dir + " is not a directory");
   }
-  if (summary == nullptr) return InvalidArgumentError("summary must not be null");
   DemoSummary local;
   auto writer = std::make_unique<DemoWriter>(options);
   CDP_RETURN_IF_ERROR(writer->Run(&local));

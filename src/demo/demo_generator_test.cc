@@ -251,6 +251,24 @@ TEST(DemoGeneratorTest, SameOptionsGiveIdenticalBytesAndAnotherSeedDiffers) {
   for (const auto& dir : {a, b, c}) fs::remove_all(dir);
 }
 
+TEST(DemoGeneratorTest, ProgressReportsTheEndOfEveryStage) {
+  const fs::path dir = FreshDir("progress");
+  DemoOptions options;
+  options.customers = 300;
+  options.out_dir = dir.string();
+  std::vector<std::string> finished;
+  options.progress = [&finished](const DemoProgress& p) {
+    EXPECT_LE(p.done, p.total);
+    if (p.done == p.total && p.total > 0) finished.emplace_back(p.stage);
+  };
+  DemoSummary summary;
+  ASSERT_TRUE(GenerateContosoDemo(options, &summary).ok());
+  std::vector<std::string> expected = {"population"};
+  expected.insert(expected.end(), kAllFiles.begin(), kAllFiles.end());
+  EXPECT_EQ(finished, expected);
+  fs::remove_all(dir);
+}
+
 TEST(DemoGeneratorTest, InvalidOptionsAreRejected) {
   DemoSummary summary;
   DemoOptions options;
@@ -265,8 +283,10 @@ TEST(DemoGeneratorTest, InvalidOptionsAreRejected) {
   EXPECT_EQ(GenerateContosoDemo(options, &summary).code(), StatusCode::kInvalidArgument);
   options.today = kDefaultDemoToday;
   EXPECT_EQ(GenerateContosoDemo(options, nullptr).code(), StatusCode::kInvalidArgument);
+  const std::string dir = options.out_dir;
   options.out_dir.clear();
   EXPECT_EQ(GenerateContosoDemo(options, &summary).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir)) << "nothing is written for invalid options";
 }
 
 TEST(DemoGeneratorTest, UnwritableDirectoryIsUnavailable) {
