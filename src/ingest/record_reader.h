@@ -34,6 +34,34 @@ struct RawRecordBatch {
   // lacks at the end are absent values (BatchConverter reads them as null).
   bool trailing_fields_optional = false;
 
+  RawRecordBatch() = default;
+  // Copies and moves keep the field views valid: views into the source's
+  // arena are re-pointed into this batch's arena (a moved short string is
+  // copied, so its views would otherwise dangle).
+  RawRecordBatch(const RawRecordBatch& o) { *this = o; }
+  RawRecordBatch(RawRecordBatch&& o) noexcept { *this = std::move(o); }
+  RawRecordBatch& operator=(const RawRecordBatch& o) {
+    if (this == &o) return *this;
+    CopyMembers(o, o.arena);
+    return *this;
+  }
+  RawRecordBatch& operator=(RawRecordBatch&& o) noexcept {
+    if (this == &o) return *this;
+    const char* old_begin = o.arena.data();
+    size_t old_size = o.arena.size();
+    arena = std::move(o.arena);
+    fields = std::move(o.fields);
+    Rebase(old_begin, old_size);
+    is_null = std::move(o.is_null);
+    field_begin = std::move(o.field_begin);
+    line = std::move(o.line);
+    record_errors = std::move(o.record_errors);
+    location = std::move(o.location);
+    trailing_fields_optional = o.trailing_fields_optional;
+    o.Clear();
+    return *this;
+  }
+
   size_t num_records() const { return field_begin.empty() ? 0 : field_begin.size() - 1; }
   size_t num_fields(size_t r) const { return field_begin[r + 1] - field_begin[r]; }
   std::string_view field(size_t r, size_t f) const { return fields[field_begin[r] + f]; }
@@ -46,6 +74,28 @@ struct RawRecordBatch {
     line.clear();
     record_errors.clear();
     trailing_fields_optional = false;
+  }
+
+ private:
+  void CopyMembers(const RawRecordBatch& o, const std::string& old_arena) {
+    arena = old_arena;
+    fields = o.fields;
+    Rebase(old_arena.data(), old_arena.size());
+    is_null = o.is_null;
+    field_begin = o.field_begin;
+    line = o.line;
+    record_errors = o.record_errors;
+    location = o.location;
+    trailing_fields_optional = o.trailing_fields_optional;
+  }
+  void Rebase(const char* old_begin, size_t old_size) {
+    if (old_begin == arena.data()) return;
+    const char* old_end = old_begin + old_size;
+    for (auto& f : fields) {
+      if (f.data() >= old_begin && f.data() + f.size() <= old_end && !f.empty()) {
+        f = std::string_view(arena.data() + (f.data() - old_begin), f.size());
+      }
+    }
   }
 };
 

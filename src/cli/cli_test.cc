@@ -1,0 +1,258 @@
+// End-to-end tests of the `cdp` binary: what a user types and what they see.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;
+};
+
+std::string CdpBin() {
+  const char* env = std::getenv("CDP_BIN");
+  return env ? env : std::string(CDP_BINARY_DIR) + "/cdp";
+}
+
+Result RunCdp(const std::string& args) {
+  std::string cmd = CdpBin() + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  Result r{-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Json RunJson(const std::string& args) {
+  std::string cmd = CdpBin() + " " + args + " --json";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  pclose(p);
+  Json j = Json::parse(out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << args << " printed: " << out;
+  return j;
+}
+
+void WriteFile(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cdp_cli_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    ws_ = (dir_ / "ws").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void ApplyProject(const std::string& yaml) {
+    WriteFile(dir_ / "project.yaml", yaml);
+    Result r = RunCdp("apply -w " + ws_ + " " + (dir_ / "project.yaml").string());
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+
+  fs::path dir_;
+  std::string ws_;
+};
+
+const char* kContacts =
+    "ContactId,FirstName,DateOfBirth,Spend,Subscriber\n"
+    "1,Abbie,1990-04-01,12.5,yes\n"
+    "2,\"Moss, Jr.\",1985-12-31,7,no\n"
+    "3,Bob,not a date,3,yes\n"
+    "4,\"Multi\nLine\",2001-02-03,1,true\n";
+
+const char* kProject =
+    "project: t\n"
+    "sources:\n"
+    "  - name: Contacts\n"
+    "    kind: csv\n"
+    "    path: contacts.csv\n"
+    "    primary_key: ContactId\n"
+    "    fields:\n"
+    "      - {name: DateOfBirth, type: date, semantic: Person.DateOfBirth}\n"
+    "      - {name: FirstName, semantic: Person.FirstName}\n"
+    "  - name: Survey\n"
+    "    kind: jsonl\n"
+    "    path: survey.jsonl\n";
+
+TEST_F(CliTest, IngestsTypesQuarantinesAndShows) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  WriteFile(dir_ / "contacts.csv", kContacts);
+  WriteFile(dir_ / "survey.jsonl",
+            "{\"Id\": 1, \"Name\": {\"First\": \"Ann\"}, \"Tier\": \"Gold\"}\n{\"Id\": 2, \"Tier\": null}\n");
+  ApplyProject(kProject);
+
+  Json ingest = RunJson("ingest -w " + ws_);
+  ASSERT_TRUE(ingest["ok"].get<bool>()) << ingest.dump();
+  const Json& c = ingest["sources"][0];
+  EXPECT_EQ(c["source"], "Contacts");
+  EXPECT_EQ(c["rows_read"], 4);
+  EXPECT_EQ(c["rows_stored"], 3);
+  EXPECT_EQ(c["rows_quarantined"], 1);
+  EXPECT_EQ(ingest["sources"][1]["rows_stored"], 2);
+
+  Json show = RunJson("show -w " + ws_ + " Contacts --limit 10");
+  ASSERT_EQ(show["rows"].size(), 3u);
+  EXPECT_EQ(show["rows"][1]["FirstName"], "Moss, Jr.");
+  EXPECT_EQ(show["rows"][2]["FirstName"], "Multi\nLine");
+  EXPECT_EQ(show["rows"][0]["DateOfBirth"], "1990-04-01");
+  EXPECT_EQ(show["rows"][0]["Spend"], 12.5);
+  EXPECT_EQ(show["rows"][0]["Subscriber"], true);
+  bool found_semantic = false;
+  for (const auto& f : show["fields"]) {
+    if (f["name"] == "DateOfBirth") {
+      EXPECT_EQ(f["type"], "date");
+      EXPECT_EQ(f["semantic"], "Person.DateOfBirth");
+      found_semantic = true;
+    }
+  }
+  EXPECT_TRUE(found_semantic);
+
+  Json q = RunJson("quarantine -w " + ws_ + " Contacts");
+  ASSERT_EQ(q["rows"].size(), 1u);
+  EXPECT_EQ(q["rows"][0]["Line"], 4);
+  EXPECT_EQ(q["rows"][0]["Field"], "DateOfBirth");
+  EXPECT_EQ(q["rows"][0]["Value"], "not a date");
+
+  Json survey = RunJson("show -w " + ws_ + " Survey");
+  EXPECT_EQ(survey["rows"][0]["Name.First"], "Ann");
+
+  Json entities = RunJson("entities -w " + ws_);
+  ASSERT_EQ(entities["entities"].size(), 2u);  // quarantine entities are internal
+  EXPECT_EQ(entities["entities"][0]["name"], "Contacts");
+  EXPECT_EQ(entities["entities"][0]["quarantined"], 1);
+
+  Result text = RunCdp("quarantine -w " + ws_ + " Contacts");
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("not a date"), std::string::npos) << text.out;
+}
+
+TEST_F(CliTest, SkipsUnchangedSourcesAndReingestsChangedOnes) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  WriteFile(dir_ / "contacts.csv", kContacts);
+  WriteFile(dir_ / "survey.jsonl", "{\"Id\": 1}\n");
+  ApplyProject(kProject);
+  ASSERT_TRUE(RunJson("ingest -w " + ws_)["ok"].get<bool>());
+  Json again = RunJson("ingest -w " + ws_);
+  EXPECT_EQ(again["sources"][0]["status"], "skipped");
+  EXPECT_NE(again["sources"][0]["message"].get<std::string>().find("unchanged"), std::string::npos);
+  EXPECT_EQ(again["sources"][0]["rows_stored"], 3);
+
+  WriteFile(dir_ / "contacts.csv", std::string(kContacts) + "5,New,2000-01-01,1,no\n");
+  Json changed = RunJson("ingest -w " + ws_ + " Contacts");
+  ASSERT_EQ(changed["sources"].size(), 1u);
+  EXPECT_EQ(changed["sources"][0]["status"], "succeeded");
+  EXPECT_EQ(changed["sources"][0]["rows_stored"], 4);
+  EXPECT_EQ(RunJson("ingest -w " + ws_ + " Contacts --force")["sources"][0]["status"], "succeeded");
+}
+
+TEST_F(CliTest, TooManyBadRowsFailsAndKeepsPreviousData) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  WriteFile(dir_ / "contacts.csv", kContacts);
+  WriteFile(dir_ / "survey.jsonl", "{\"Id\": 1}\n");
+  std::string project = kProject;
+  project.replace(project.find("    primary_key"), 0, "    max_bad_rows: 1\n");
+  ApplyProject(project);
+  ASSERT_TRUE(RunJson("ingest -w " + ws_)["ok"].get<bool>());
+
+  WriteFile(dir_ / "contacts.csv", std::string(kContacts) + "9,X,31/31/2020,1,no\n10,Y,2020-01-01,abc,no\n");
+  Result r = RunCdp("ingest -w " + ws_ + " Contacts");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("max_bad_rows"), std::string::npos) << r.out;
+  Json show = RunJson("show -w " + ws_ + " Contacts");
+  EXPECT_EQ(show["total_rows"], 3) << "previous good data must stay current";
+  EXPECT_EQ(RunJson("quarantine -w " + ws_ + " Contacts")["rows"].size(), 1u);
+}
+
+TEST_F(CliTest, UsageErrorsExitWithTwoAndFailuresWithOne) {
+  EXPECT_EQ(RunCdp("").exit_code, 2);
+  EXPECT_EQ(RunCdp("frobnicate").exit_code, 2);
+  EXPECT_EQ(RunCdp("show").exit_code, 2);
+  Result r = RunCdp("entities -w " + (dir_ / "nope").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("cdp init"), std::string::npos) << r.out;
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  EXPECT_EQ(RunCdp("init " + ws_).exit_code, 1);
+  WriteFile(dir_ / "bad.yaml", "sources:\n  - {name: A, kind: csv, path: a.csv, delimeter: x}\n");
+  Result bad = RunCdp("apply -w " + ws_ + " " + (dir_ / "bad.yaml").string());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("bad.yaml:2"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("delimeter"), std::string::npos) << bad.out;
+  Result missing = RunCdp("ingest -w " + ws_ + " Nope");
+  EXPECT_EQ(missing.exit_code, 1);
+}
+
+TEST_F(CliTest, ExportConfigRoundTrips) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ApplyProject(kProject);
+  Result out = RunCdp("export-config -w " + ws_ + " -o " + (dir_ / "exported.yaml").string());
+  ASSERT_EQ(out.exit_code, 0) << out.out;
+  ASSERT_EQ(RunCdp("apply -w " + ws_ + " " + (dir_ / "exported.yaml").string()).exit_code, 0);
+  Result again = RunCdp("export-config -w " + ws_);
+  std::ifstream f(dir_ / "exported.yaml");
+  std::string first((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(again.out, first);
+  EXPECT_NE(first.find("Person.DateOfBirth"), std::string::npos);
+}
+
+// A real `kill -9` of `cdp ingest` at many points: the previous generation
+// stays readable with its data, and the next ingest succeeds.
+TEST_F(CliTest, KillNineDuringIngestKeepsPreviousGeneration) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  {
+    std::ofstream f(dir_ / "contacts.csv");
+    f << "ContactId,FirstName,DateOfBirth,Spend,Subscriber\n";
+    for (int i = 0; i < 300000; ++i) f << i << ",Name" << i << ",1990-01-01," << i % 100 << ".5,yes\n";
+  }
+  WriteFile(dir_ / "survey.jsonl", "{\"Id\": 1}\n");
+  ApplyProject(kProject);
+  ASSERT_TRUE(RunJson("ingest -w " + ws_)["ok"].get<bool>());
+  std::mt19937 rng(7);
+  int killed = 0;
+  for (int round = 0; round < 8; ++round) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      execl(CdpBin().c_str(), "cdp", "ingest", "-w", ws_.c_str(), "Contacts", "--force", nullptr);
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 600));
+    if (kill(pid, SIGKILL) == 0) ++killed;
+    int status;
+    waitpid(pid, &status, 0);
+    Json show = RunJson("show -w " + ws_ + " Contacts --limit 2");
+    ASSERT_EQ(show["total_rows"], 300000) << "round " << round;
+    EXPECT_EQ(show["rows"][1]["FirstName"], "Name1");
+  }
+  EXPECT_GT(killed, 0);
+  Json after = RunJson("ingest -w " + ws_ + " Contacts --force");
+  EXPECT_TRUE(after["ok"].get<bool>()) << after.dump();
+}
+
+}  // namespace

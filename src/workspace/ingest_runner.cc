@@ -1,0 +1,496 @@
+#include "workspace/ingest_runner.h"
+
+#include <xxhash.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "common/thread_pool.h"
+#include "connectors/postgres/postgres_reader.h"
+#include "ingest/batch_converter.h"
+#include "ingest/csv_reader.h"
+#include "ingest/jsonl_reader.h"
+#include "ingest/type_inference.h"
+
+namespace cdp {
+namespace {
+
+constexpr size_t kInferenceSampleRecords = 10000;
+constexpr uint64_t kCsvRangeBytes = 16ull << 20;
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Fingerprint of a file source: its definition, size and content hash. Two
+// equal fingerprints mean re-ingesting would produce the same entity.
+StatusOr<std::string> FileFingerprint(const SourceConfig& source, const std::string& path, uint64_t* size) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return NotFoundError("cannot open '" + path + "' for source '" + source.name + "'");
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  std::vector<char> buf(1 << 20);
+  uint64_t total = 0;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    XXH3_64bits_update(state, buf.data(), n);
+    total += n;
+  }
+  bool error = std::ferror(f);
+  std::fclose(f);
+  uint64_t content = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  if (error) return UnavailableError("error reading '" + path + "'");
+  std::string def = SourceConfigToJson(source);
+  uint64_t def_hash = XXH3_64bits(def.data(), def.size());
+  *size = total;
+  char out[80];
+  std::snprintf(out, sizeof(out), "def:%016llx size:%llu xxh3:%016llx", static_cast<unsigned long long>(def_hash),
+                static_cast<unsigned long long>(total), static_cast<unsigned long long>(content));
+  return std::string(out);
+}
+
+Schema QuarantineSchema() {
+  return Schema({{"Line", DataType::kInt64, {}},
+                 {"Field", DataType::kString, {}},
+                 {"Value", DataType::kString, {}},
+                 {"Reason", DataType::kString, {}},
+                 {"Record", DataType::kString, {}},
+                 {"Location", DataType::kString, {}}});
+}
+
+// Output of converting one batch of raw records.
+struct ConvertedBatch {
+  Table table;
+  std::vector<QuarantinedRecord> quarantine;
+  ConvertStats stats;
+};
+
+// Everything an ingest of one source needs once its input is known.
+struct SourcePlan {
+  std::optional<BatchConverter> converter;
+  Schema schema;
+  std::string location;
+  uint64_t total_bytes = 0;
+  // Produces raw record readers: either one sequential reader, or (CSV) one
+  // per byte range so that ranges are parsed in parallel.
+  std::unique_ptr<RecordReader> sequential;
+  std::vector<CsvRange> csv_ranges;
+  std::string csv_path;
+  CsvOptions csv_options;
+  std::vector<RawRecordBatch> replay;  // sampled batches, re-used before reading on
+};
+
+StatusOr<std::vector<FieldSpec>> PlanFields(const SourceConfig& source, const std::vector<std::string>& input_names,
+                                            const std::vector<RawRecordBatch>& sample) {
+  std::vector<FieldOverride> overrides;
+  for (const auto& f : source.fields) {
+    FieldOverride o;
+    o.name = f.name;
+    o.source_field = f.source_field;
+    o.type = f.type;
+    o.format = f.format;
+    o.semantic = f.semantic;
+    overrides.push_back(std::move(o));
+  }
+  InferenceOptions inference;
+  inference.infer_types = source.infer_types;
+  inference.decimal_comma = source.decimal_comma;
+  return InferFieldSpecs(input_names, sample, overrides, inference);
+}
+
+StatusOr<std::vector<RowFilter>> ToRowFilters(const SourceConfig& source) {
+  std::vector<RowFilter> out;
+  for (const auto& f : source.filters) {
+    auto op = ParseFilterOp(f.op);
+    if (!op) return InvalidArgumentError("source '" + source.name + "': unknown filter operator '" + f.op + "'");
+    out.push_back(RowFilter{f.field, *op, f.values});
+  }
+  return out;
+}
+
+// Opens the source's input, samples it to infer types, and builds the converter.
+StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& source, const IngestOptions& options) {
+  SourcePlan plan;
+  std::vector<std::string> names;
+  std::vector<RawRecordBatch> sample;
+  auto read_sample = [&](RecordReader& reader, bool keep_for_replay) -> Status {
+    size_t records = 0;
+    while (records < kInferenceSampleRecords) {
+      RawRecordBatch batch;
+      CDP_ASSIGN_OR_RETURN(bool more, reader.Next(&batch, options.batch_rows));
+      if (!more) break;
+      records += batch.num_records();
+      sample.push_back(std::move(batch));
+    }
+    names = reader.field_names();
+    if (keep_for_replay) plan.replay = sample;
+    return Status::Ok();
+  };
+  switch (source.kind) {
+    case SourceKind::kCsv: {
+      plan.csv_path = project.ResolvePath(source.path);
+      plan.location = plan.csv_path;
+      plan.csv_options.delimiter = source.csv.delimiter[0];
+      plan.csv_options.skip_space_after_delimiter = source.csv.skip_space_after_delimiter;
+      plan.csv_options.has_header = source.csv.header;
+      {
+        CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvFile(plan.csv_path, plan.csv_options));
+        CDP_RETURN_IF_ERROR(read_sample(*reader, false));
+        plan.total_bytes = reader->total_bytes();
+      }
+      if (options.threads == 1) {
+        CDP_ASSIGN_OR_RETURN(plan.sequential, OpenCsvFile(plan.csv_path, plan.csv_options));
+      } else {
+        CDP_ASSIGN_OR_RETURN(plan.csv_ranges, SplitCsvFile(plan.csv_path, plan.csv_options, kCsvRangeBytes));
+      }
+      break;
+    }
+    case SourceKind::kJsonLines: {
+      std::string path = project.ResolvePath(source.path);
+      plan.location = path;
+      CDP_ASSIGN_OR_RETURN(plan.sequential, OpenJsonLinesFile(path));
+      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential, true));
+      plan.total_bytes = plan.sequential->total_bytes();
+      break;
+    }
+    case SourceKind::kPostgres: {
+      PostgresSourceOptions pg;
+      pg.conninfo = source.postgres.conninfo;
+      if (!source.postgres.conninfo_env.empty()) {
+        const char* v = std::getenv(source.postgres.conninfo_env.c_str());
+        if (!v) {
+          return FailedPreconditionError("environment variable '" + source.postgres.conninfo_env +
+                                         "' (conninfo_env of source '" + source.name + "') is not set");
+        }
+        pg.conninfo = v;
+      }
+      pg.table = source.postgres.table;
+      pg.query = source.postgres.query;
+      plan.location = pg.table.empty() ? "query of source '" + source.name + "'" : "table " + pg.table;
+      CDP_ASSIGN_OR_RETURN(plan.sequential, OpenPostgresSource(pg));
+      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential, true));
+      break;
+    }
+  }
+  CDP_ASSIGN_OR_RETURN(std::vector<FieldSpec> specs, PlanFields(source, names, sample));
+  CDP_ASSIGN_OR_RETURN(std::vector<RowFilter> filters, ToRowFilters(source));
+  CDP_ASSIGN_OR_RETURN(BatchConverter converter, BatchConverter::Create(specs, filters, names, plan.location));
+  plan.converter.emplace(std::move(converter));
+  plan.schema = plan.converter->schema();
+  return plan;
+}
+
+void AppendQuarantine(const std::vector<QuarantinedRecord>& records, const std::string& location, Table* out) {
+  for (const auto& q : records) {
+    out->mutable_column(0).AppendInt64(q.line);
+    out->mutable_column(1).AppendString(q.field);
+    out->mutable_column(2).AppendString(q.value);
+    out->mutable_column(3).AppendString(q.reason);
+    out->mutable_column(4).AppendString(q.raw_record);
+    out->mutable_column(5).AppendString(location);
+    out->FinishRow();
+  }
+}
+
+// Runs conversion tasks on a pool and hands their results to `sink` in
+// submission order, with at most `max_inflight` tasks outstanding.
+class OrderedConversion {
+ public:
+  using Task = std::function<StatusOr<std::vector<ConvertedBatch>>()>;
+  using Sink = std::function<Status(std::vector<ConvertedBatch>&)>;
+
+  OrderedConversion(int threads, Sink sink) : sink_(std::move(sink)) {
+    if (threads != 1) pool_ = std::make_unique<ThreadPool>(threads);
+    max_inflight_ = pool_ ? static_cast<size_t>(pool_->size()) * 2 : 1;
+  }
+  ~OrderedConversion() { Drain(); }
+
+  // Submits `task`; may first hand finished results to the sink to keep the
+  // number of outstanding tasks bounded.
+  Status Submit(Task task) {
+    if (!pool_) {
+      CDP_ASSIGN_OR_RETURN(auto out, task());
+      return sink_(out);
+    }
+    while (submitted_ - written_ >= max_inflight_) CDP_RETURN_IF_ERROR(WriteHead());
+    size_t id = submitted_++;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      slots_[id];
+    }
+    pool_->Submit([this, id, task = std::move(task)] {
+      auto result = task();
+      std::lock_guard<std::mutex> l(mu_);
+      Slot& s = slots_[id];
+      s.done = true;
+      if (result.ok()) {
+        s.out = std::move(*result);
+      } else {
+        s.status = result.status();
+      }
+      cv_.notify_all();
+    });
+    return Status::Ok();
+  }
+
+  // Writes every outstanding result.
+  Status Finish() {
+    while (written_ < submitted_) CDP_RETURN_IF_ERROR(WriteHead());
+    return Status::Ok();
+  }
+
+ private:
+  struct Slot {
+    bool done = false;
+    Status status;
+    std::vector<ConvertedBatch> out;
+  };
+
+  Status WriteHead() {
+    Slot s;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return slots_[written_].done; });
+      s = std::move(slots_[written_]);
+      slots_.erase(written_);
+    }
+    ++written_;
+    CDP_RETURN_IF_ERROR(s.status);
+    return sink_(s.out);
+  }
+
+  // Waits for tasks still running (after an error) so none outlives us.
+  void Drain() {
+    if (!pool_) return;
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] {
+      for (auto& [id, s] : slots_) {
+        if (!s.done) return false;
+      }
+      return true;
+    });
+  }
+
+  Sink sink_;
+  std::unique_ptr<ThreadPool> pool_;
+  size_t max_inflight_;
+  size_t submitted_ = 0;
+  size_t written_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<size_t, Slot> slots_;  // guarded by mu_
+};
+
+bool OverLimit(const BadRowLimit& limit, int64_t bad, int64_t read, bool final_count) {
+  if (limit.count >= 0 && bad > limit.count) return true;
+  if (final_count && limit.percent >= 0 && read > 0 && 100.0 * bad / read > limit.percent) return true;
+  return false;
+}
+
+// Reads, converts and writes the whole source into `gen`. Fills the counts
+// of `result`.
+Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter& gen, const IngestOptions& options,
+                  SourceIngestResult* result) {
+  auto& rec = result->record;
+  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * entity_out, gen.WriteEntity(source.name, plan.schema, "{}"));
+  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * quarantine_out,
+                       gen.WriteEntity(Workspace::QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
+  Table quarantine_table(QuarantineSchema());
+  uint64_t bytes_done = 0;
+  auto sink = [&](std::vector<ConvertedBatch>& batches) -> Status {
+    for (auto& b : batches) {
+      if (b.table.num_rows() > 0) CDP_RETURN_IF_ERROR(entity_out->Append(b.table));
+      AppendQuarantine(b.quarantine, plan.location, &quarantine_table);
+      rec.rows_read += b.stats.rows_read;
+      rec.rows_stored += b.stats.rows_converted;
+      rec.rows_quarantined += b.stats.rows_quarantined;
+      rec.rows_filtered += b.stats.rows_filtered;
+      if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, false)) {
+        std::string first = quarantine_table.num_rows() > 0
+                                ? " (first: line " + quarantine_table.column(0).ValueToString(0) + ": " +
+                                      std::string(quarantine_table.column(3).StringAt(0)) + ")"
+                                : "";
+        return FailedPreconditionError(std::to_string(rec.rows_quarantined) + " bad rows exceed max_bad_rows " +
+                                       source.max_bad_rows.ToString() + first);
+      }
+      if (quarantine_table.num_rows() >= 4096) {
+        CDP_RETURN_IF_ERROR(quarantine_out->Append(quarantine_table));
+        quarantine_table.Clear();
+      }
+    }
+    return Status::Ok();
+  };
+  auto report = [&](uint64_t done) {
+    if (options.on_progress) options.on_progress({source.name, done, plan.total_bytes, rec.rows_read});
+  };
+  OrderedConversion conversion(options.threads, sink);
+  const BatchConverter& converter = *plan.converter;
+  auto convert = [&converter](RawRecordBatch& raw, std::vector<ConvertedBatch>* out) -> Status {
+    ConvertedBatch b;
+    b.table = Table(converter.schema());
+    CDP_RETURN_IF_ERROR(converter.Convert(raw, &b.table, &b.quarantine, &b.stats));
+    out->push_back(std::move(b));
+    return Status::Ok();
+  };
+  if (!plan.csv_ranges.empty()) {
+    for (const CsvRange& range : plan.csv_ranges) {
+      std::string path = plan.csv_path;
+      CsvOptions csv = plan.csv_options;
+      size_t batch_rows = options.batch_rows;
+      CDP_RETURN_IF_ERROR(conversion.Submit([=, &convert]() -> StatusOr<std::vector<ConvertedBatch>> {
+        CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvRange(path, csv, range));
+        std::vector<ConvertedBatch> out;
+        RawRecordBatch raw;
+        for (;;) {
+          CDP_ASSIGN_OR_RETURN(bool more, reader->Next(&raw, batch_rows));
+          if (!more) break;
+          CDP_RETURN_IF_ERROR(convert(raw, &out));
+        }
+        return out;
+      }));
+      bytes_done += range.end - range.begin;
+      report(bytes_done);
+    }
+  } else {
+    auto submit_raw = [&](RawRecordBatch raw) -> Status {
+      auto shared = std::make_shared<RawRecordBatch>(std::move(raw));
+      return conversion.Submit([shared, &convert]() -> StatusOr<std::vector<ConvertedBatch>> {
+        std::vector<ConvertedBatch> out;
+        CDP_RETURN_IF_ERROR(convert(*shared, &out));
+        return out;
+      });
+    };
+    for (auto& raw : plan.replay) CDP_RETURN_IF_ERROR(submit_raw(std::move(raw)));
+    plan.replay.clear();
+    for (;;) {
+      RawRecordBatch raw;
+      CDP_ASSIGN_OR_RETURN(bool more, plan.sequential->Next(&raw, options.batch_rows));
+      if (!more) break;
+      CDP_RETURN_IF_ERROR(submit_raw(std::move(raw)));
+      report(plan.sequential->bytes_read());
+    }
+  }
+  CDP_RETURN_IF_ERROR(conversion.Finish());
+  report(plan.total_bytes);
+  if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, true)) {
+    return FailedPreconditionError(std::to_string(rec.rows_quarantined) + " of " + std::to_string(rec.rows_read) +
+                                   " rows are bad, over max_bad_rows " + source.max_bad_rows.ToString() +
+                                   "; see the reasons with a lower limit or fix the input");
+  }
+  if (rec.rows_read != rec.rows_stored + rec.rows_quarantined + rec.rows_filtered) {
+    return InternalError("row accounting mismatch: read " + std::to_string(rec.rows_read) + " != stored " +
+                         std::to_string(rec.rows_stored) + " + quarantined " + std::to_string(rec.rows_quarantined) +
+                         " + filtered " + std::to_string(rec.rows_filtered));
+  }
+  if (quarantine_table.num_rows() > 0) CDP_RETURN_IF_ERROR(quarantine_out->Append(quarantine_table));
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IngestRunResult::ok() const {
+  for (const auto& s : sources) {
+    if (s.record.status == "failed") return false;
+  }
+  return true;
+}
+
+StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectConfig& project,
+                                          const SourceConfig& source, int64_t run_id, const IngestOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  SourceIngestResult result;
+  auto& rec = result.record;
+  rec.run_id = run_id;
+  rec.source = source.name;
+  rec.started_at = NowMicros();
+  auto finish = [&](const std::string& status, const std::string& message) -> StatusOr<SourceIngestResult> {
+    rec.status = status;
+    rec.message = message;
+    rec.finished_at = NowMicros();
+    result.seconds = SecondsSince(t0);
+    CDP_RETURN_IF_ERROR(workspace.catalog().RecordSourceIngest(rec));
+    return result;
+  };
+
+  CDP_ASSIGN_OR_RETURN(Snapshot current, workspace.data().Current());
+  if (source.kind != SourceKind::kPostgres) {
+    auto fp = FileFingerprint(source, project.ResolvePath(source.path), &result.bytes);
+    if (!fp.ok()) return finish("failed", fp.status().ToString());
+    rec.fingerprint = *fp;
+    CDP_ASSIGN_OR_RETURN(auto last, workspace.catalog().LastSucceededIngest(source.name));
+    auto entity = current.entities.find(source.name);
+    if (!options.force && last && last->fingerprint == rec.fingerprint && entity != current.entities.end()) {
+      rec.rows_read = last->rows_read;
+      rec.rows_stored = last->rows_stored;
+      rec.rows_quarantined = last->rows_quarantined;
+      rec.rows_filtered = last->rows_filtered;
+      rec.generation = entity->second.generation;
+      return finish("skipped", "unchanged since run " + std::to_string(last->run_id) + " (same definition, size and content hash)");
+    }
+  }
+
+  auto plan = MakePlan(project, source, options);
+  if (!plan.ok()) return finish("failed", plan.status().ToString());
+  auto gen = workspace.data().BeginGeneration();
+  if (!gen.ok()) return gen.status();
+  Status s = IngestInto(source, *plan, **gen, options, &result);
+  if (s.ok()) s = (*gen)->Commit();
+  if (!s.ok()) {
+    // The generation writer is discarded: the entity keeps its previous data.
+    gen->reset();
+    return finish("failed", s.ToString());
+  }
+  CDP_ASSIGN_OR_RETURN(Snapshot after, workspace.data().Current());
+  rec.generation = after.generation;
+  if (result.bytes == 0) result.bytes = plan->total_bytes;
+  return finish("succeeded", "");
+}
+
+StatusOr<IngestRunResult> IngestSources(Workspace& workspace, const std::vector<std::string>& names,
+                                        const IngestOptions& options, const std::string& run_kind) {
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  std::vector<const SourceConfig*> todo;
+  if (names.empty()) {
+    for (const auto& s : project.sources) todo.push_back(&s);
+  } else {
+    for (const auto& n : names) {
+      const SourceConfig* s = project.FindSource(n);
+      if (!s) {
+        std::string known;
+        for (const auto& k : project.sources) known += (known.empty() ? "" : ", ") + k.name;
+        return NotFoundError("no source named '" + n + "' in the applied project (sources: " +
+                             (known.empty() ? "none; run `cdp apply` first" : known) + ")");
+      }
+      todo.push_back(s);
+    }
+  }
+  IngestRunResult run;
+  CDP_ASSIGN_OR_RETURN(run.run_id, workspace.catalog().BeginRun(run_kind));
+  nlohmann::json stats = nlohmann::json::array();
+  for (const SourceConfig* s : todo) {
+    auto r = IngestSource(workspace, project, *s, run.run_id, options);
+    if (!r.ok()) {
+      (void)workspace.catalog().FinishRun(run.run_id, "failed", r.status().ToString(), stats.dump());
+      return r.status();
+    }
+    stats.push_back({{"source", s->name}, {"status", r->record.status}, {"rows_read", r->record.rows_read},
+                     {"seconds", r->seconds}});
+    run.sources.push_back(std::move(*r));
+  }
+  std::string error;
+  for (const auto& r : run.sources) {
+    if (r.record.status == "failed") error += (error.empty() ? "" : "; ") + r.record.source + ": " + r.record.message;
+  }
+  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(run.run_id, run.ok() ? "succeeded" : "failed", error, stats.dump()));
+  return run;
+}
+
+}  // namespace cdp

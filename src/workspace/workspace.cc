@@ -1,0 +1,41 @@
+#include "workspace/workspace.h"
+
+#include <filesystem>
+
+namespace cdp {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kCatalogFile = "catalog.db";
+constexpr const char* kDataDir = "data";
+}  // namespace
+
+StatusOr<std::unique_ptr<Workspace>> Workspace::Init(const std::string& dir, Env* env) {
+  std::error_code ec;
+  fs::path root = fs::absolute(dir, ec);
+  if (fs::exists(root / kCatalogFile)) {
+    return AlreadyExistsError("'" + dir + "' is already a workspace (found " + kCatalogFile + ")");
+  }
+  if (fs::exists(root) && !fs::is_directory(root)) {
+    return InvalidArgumentError("'" + dir + "' exists and is not a directory");
+  }
+  fs::create_directories(root, ec);
+  if (ec) return UnavailableError("cannot create workspace directory '" + dir + "': " + ec.message());
+  CDP_ASSIGN_OR_RETURN(auto catalog, Catalog::Open((root / kCatalogFile).string()));
+  CDP_ASSIGN_OR_RETURN(auto data, DataStore::Open(env, (root / kDataDir).string()));
+  return std::unique_ptr<Workspace>(new Workspace(root.string(), env, std::move(catalog), std::move(data)));
+}
+
+StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir, Env* env) {
+  std::error_code ec;
+  fs::path root = fs::absolute(dir, ec);
+  if (!fs::exists(root / kCatalogFile)) {
+    return NotFoundError("'" + dir + "' is not a workspace (no " + kCatalogFile + "); create one with `cdp init " +
+                         dir + "`");
+  }
+  CDP_ASSIGN_OR_RETURN(auto catalog, Catalog::Open((root / kCatalogFile).string()));
+  CDP_ASSIGN_OR_RETURN(auto data, DataStore::Open(env, (root / kDataDir).string()));
+  return std::unique_ptr<Workspace>(new Workspace(root.string(), env, std::move(catalog), std::move(data)));
+}
+
+}  // namespace cdp
