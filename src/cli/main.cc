@@ -262,7 +262,7 @@ int CmdDemoGenerate(const Globals& g, int64_t customers, uint64_t seed, const st
     PrintJson({{"out", out}, {"customers", customers}, {"seed", seed}, {"files", files}});
   } else {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& f : summary.files) rows.push_back({f.path, std::to_string(f.rows)});
+    for (const auto& f : summary.files) rows.push_back({f.name, std::to_string(f.rows)});
     PrintTable({"file", "rows"}, rows);
   }
   return 0;

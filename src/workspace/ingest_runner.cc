@@ -23,7 +23,6 @@ namespace cdp {
 namespace {
 
 constexpr size_t kInferenceSampleRecords = 10000;
-constexpr uint64_t kCsvRangeBytes = 16ull << 20;
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -149,7 +148,7 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       if (options.threads == 1) {
         CDP_ASSIGN_OR_RETURN(plan.sequential, OpenCsvFile(plan.csv_path, plan.csv_options));
       } else {
-        CDP_ASSIGN_OR_RETURN(plan.csv_ranges, SplitCsvFile(plan.csv_path, plan.csv_options, kCsvRangeBytes));
+        CDP_ASSIGN_OR_RETURN(plan.csv_ranges, SplitCsvFile(plan.csv_path, plan.csv_options, options.csv_range_bytes));
       }
       break;
     }

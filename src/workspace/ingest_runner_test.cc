@@ -1,0 +1,201 @@
+#include "workspace/ingest_runner.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "connectors/postgres/postgres_test_server.h"
+#include "demo/demo_generator.h"
+
+namespace cdp {
+namespace {
+
+namespace fs = std::filesystem;
+
+class IngestRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cdp_ingest_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto ws = Workspace::Init((dir_ / "ws").string());
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    ws_ = std::move(*ws);
+  }
+  void TearDown() override {
+    ws_.reset();
+    fs::remove_all(dir_);
+  }
+  void Apply(const std::string& yaml) {
+    auto p = ParseProjectYaml(yaml, "test.yaml", dir_.string());
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ASSERT_TRUE(ws_->catalog().ReplaceProject(*p).ok());
+  }
+  StatusOr<Table> ReadEntity(const std::string& name) {
+    CDP_ASSIGN_OR_RETURN(Snapshot snap, ws_->data().Current());
+    CDP_ASSIGN_OR_RETURN(auto reader, ws_->data().OpenEntity(snap, name));
+    return reader->ReadAll();
+  }
+  fs::path dir_;
+  std::unique_ptr<Workspace> ws_;
+};
+
+// The acceptance case: the demo generator's sources ingest through the demo
+// project with every row typed and nothing quarantined.
+TEST_F(IngestRunnerTest, DemoProjectIngestsEveryGeneratedRow) {
+  DemoOptions demo;
+  demo.customers = 800;
+  demo.seed = 3;
+  demo.out_dir = (dir_ / "sources").string();
+  DemoSummary summary;
+  ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
+  std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
+  std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Apply(yaml);
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->sources.size(), 6u);
+  std::map<std::string, int64_t> expected;
+  for (const auto& f : summary.files) expected[f.name] = f.rows;
+  const std::map<std::string, std::string> files = {
+      {"eCommerce Contacts", "ecommerce_contacts.csv"}, {"Loyalty Scheme", "loyalty_scheme.csv"},
+      {"Online Purchases", "online_purchases.csv"},     {"PoS Purchases", "pos_purchases.csv"},
+      {"Website Reviews", "website_reviews.csv"},       {"CRM Survey", "crm_survey.jsonl"}};
+  for (const auto& s : run->sources) {
+    EXPECT_EQ(s.record.status, "succeeded") << s.record.source << ": " << s.record.message;
+    EXPECT_EQ(s.record.rows_quarantined, 0) << s.record.source;
+    EXPECT_EQ(s.record.rows_stored, expected[files.at(s.record.source)]) << s.record.source;
+  }
+  auto loyalty = ReadEntity("Loyalty Scheme");
+  ASSERT_TRUE(loyalty.ok());
+  const Schema& schema = loyalty->schema();
+  EXPECT_EQ(schema.field(schema.FieldIndex("DateOfBirth")).type, DataType::kDate);
+  EXPECT_EQ(schema.field(schema.FieldIndex("CreatedOn")).type, DataType::kTimestamp);
+  EXPECT_EQ(schema.field(schema.FieldIndex("EMail")).semantic.name(), "Email");
+}
+
+// Parsing a CSV in many ranges on several threads stores exactly what a
+// single-threaded pass stores, in the same order, with the same quarantine.
+TEST_F(IngestRunnerTest, ParallelRangesEqualSequentialPass) {
+  std::mt19937 rng(11);
+  {
+    std::ofstream f(dir_ / "orders.csv");
+    f << "Id,Note,Amount,Day\n";
+    for (int i = 0; i < 20000; ++i) {
+      f << i << ",";
+      switch (rng() % 4) {
+        case 0: f << "\"multi\nline, " << i << "\""; break;
+        case 1: f << "\"say \"\"hi\"\"\""; break;
+        default: f << "plain" << i;
+      }
+      f << "," << (rng() % 50 == 0 ? "oops" : std::to_string(rng() % 1000) + ".25") << ",2024-01-"
+        << (1 + i % 28) << "\n";
+    }
+  }
+  Apply("sources:\n  - {name: Orders, kind: csv, path: orders.csv, fields: [{name: Amount, type: double}]}\n");
+  std::vector<Table> results;
+  std::vector<int64_t> quarantined;
+  for (int threads : {1, 2}) {
+    IngestOptions o;
+    o.threads = threads;
+    o.force = true;
+    o.batch_rows = 1000;
+    o.csv_range_bytes = 32 * 1024;
+    auto run = IngestSources(*ws_, {}, o);
+    ASSERT_TRUE(run.ok() && run->ok());
+    quarantined.push_back(run->sources[0].record.rows_quarantined);
+    auto t = ReadEntity("Orders");
+    ASSERT_TRUE(t.ok());
+    results.push_back(std::move(*t));
+  }
+  EXPECT_GT(quarantined[0], 0);
+  EXPECT_EQ(quarantined[0], quarantined[1]);
+  ASSERT_EQ(results[0].num_rows(), results[1].num_rows());
+  ASSERT_EQ(results[0].num_rows() + quarantined[0], 20000u);
+  for (size_t c = 0; c < results[0].num_columns(); ++c) {
+    for (size_t r = 0; r < results[0].num_rows(); ++r) {
+      ASSERT_EQ(results[0].column(c).ValueToString(r), results[1].column(c).ValueToString(r)) << c << "," << r;
+    }
+  }
+  auto q = ReadEntity(Workspace::QuarantineEntityName("Orders"));
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(static_cast<int64_t>(q->num_rows()), quarantined[1]);
+  EXPECT_EQ(q->column(1).StringAt(0), "Amount");
+}
+
+TEST_F(IngestRunnerTest, PercentLimitFailsAndKeepsPreviousGeneration) {
+  {
+    std::ofstream f(dir_ / "a.csv");
+    f << "Id,N\n";
+    for (int i = 0; i < 100; ++i) f << i << "," << i << "\n";
+  }
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, max_bad_rows: 5%, fields: [{name: N, type: int64}]}\n");
+  ASSERT_TRUE(IngestSources(*ws_, {}, IngestOptions())->ok());
+  {
+    std::ofstream f(dir_ / "a.csv");
+    f << "Id,N\n";
+    for (int i = 0; i < 100; ++i) f << i << "," << (i % 10 == 0 ? "x" : std::to_string(i)) << "\n";
+  }
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  EXPECT_FALSE(run->ok());
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("10 of 100"), std::string::npos) << run->sources[0].record.message;
+  auto t = ReadEntity("A");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->num_rows(), 100u);
+  EXPECT_EQ(t->column(1).Int64At(10), 10);
+  auto runs = ws_->catalog().ListRuns(10);
+  EXPECT_EQ((*runs)[0].status, "failed");
+}
+
+TEST_F(IngestRunnerTest, MissingFileFailsTheSourceNotTheRun) {
+  Apply("sources:\n  - {name: A, kind: csv, path: nope.csv}\n");
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("nope.csv"), std::string::npos);
+}
+
+// A PostgreSQL source against a real server started for the test.
+TEST_F(IngestRunnerTest, IngestsPostgresTableThroughTheProject) {
+  auto server = PostgresTestServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_TRUE((*server)
+                  ->Exec("CREATE TABLE crm (id int PRIMARY KEY, name text, born date, spend numeric(10,2), vip boolean);"
+                         "INSERT INTO crm SELECT g, 'Name ' || g, DATE '1980-01-01' + g, g * 1.5, g % 2 = 0 "
+                         "FROM generate_series(1, 2500) g;"
+                         "INSERT INTO crm VALUES (9999, NULL, NULL, NULL, NULL);")
+                  .ok());
+  setenv("CDP_TEST_CRM", (*server)->conninfo().c_str(), 1);
+  Apply("sources:\n  - name: CRM\n    kind: postgres\n    postgres: {conninfo_env: CDP_TEST_CRM, table: public.crm}\n"
+        "    filters: [{field: id, op: less_equal, value: 2000}]\n");
+  IngestOptions o;
+  o.batch_rows = 700;
+  auto run = IngestSources(*ws_, {}, o);
+  ASSERT_TRUE(run.ok());
+  const auto& rec = run->sources[0].record;
+  ASSERT_EQ(rec.status, "succeeded") << rec.message;
+  EXPECT_EQ(rec.rows_read, 2501);
+  EXPECT_EQ(rec.rows_stored, 2000);
+  EXPECT_EQ(rec.rows_filtered, 501);
+  auto t = ReadEntity("CRM");
+  ASSERT_TRUE(t.ok());
+  const Schema& s = t->schema();
+  EXPECT_EQ(s.field(s.FieldIndex("id")).type, DataType::kInt64);
+  EXPECT_EQ(s.field(s.FieldIndex("born")).type, DataType::kDate);
+  EXPECT_EQ(s.field(s.FieldIndex("spend")).type, DataType::kDouble);
+  EXPECT_EQ(s.field(s.FieldIndex("vip")).type, DataType::kBool);
+  EXPECT_EQ(t->ColumnByName("name")->StringAt(41), "Name 42");
+  EXPECT_DOUBLE_EQ(t->ColumnByName("spend")->DoubleAt(1), 3.0);
+  EXPECT_EQ(t->ColumnByName("born")->ValueToString(0), "1980-01-02");
+  // A database source is never skipped: it is re-read every time.
+  auto again = IngestSources(*ws_, {}, o);
+  EXPECT_EQ(again->sources[0].record.status, "succeeded");
+  unsetenv("CDP_TEST_CRM");
+}
+
+}  // namespace
+}  // namespace cdp
