@@ -99,6 +99,13 @@ struct FieldViewIterator {
   bool operator!=(const FieldViewIterator& o) const { return i != o.i; }
 };
 
+// A buffer of n bytes plus padding. Not zero-filled (pages are touched only
+// when data is read into them); bytes past the data are masked off when read.
+std::unique_ptr<char[]> AllocateBuffer(size_t n) { return std::unique_ptr<char[]>(new char[n + kPadding]); }
+
+// The first read of a reader is small: a range reader only needs the header.
+constexpr size_t kFirstReadBytes = 64 << 10;
+
 Status ValidateOptions(const std::string& path, const CsvOptions& o) {
   auto bad = [](char c) { return c == '\n' || c == '\r' || c == '\0'; };
   if (bad(o.delimiter) || bad(o.quote)) {
@@ -121,7 +128,7 @@ class CsvReader final : public RecordReader {
     opt_.max_record_bytes = std::max(opt_.max_record_bytes, opt_.block_size);
     // A small file needs no full block.
     cap_ = static_cast<size_t>(std::min<uint64_t>(opt_.block_size, std::max<uint64_t>(file_->size() + 1, kMinBlock)));
-    buf_ = std::make_unique<char[]>(cap_ + kPadding);
+    buf_ = AllocateBuffer(cap_);
     Reposition(0, file_->size(), 1);
   }
   CsvReader(const CsvReader&) = delete;
@@ -188,6 +195,7 @@ class CsvReader final : public RecordReader {
   uint64_t limit_ = 0;
   bool eof_ = false;  // no bytes left to read below limit_
   bool check_bom_ = false;
+  bool small_reads_ = false;  // while reading the header
   int64_t line_ = 1;  // physical line at begin_
 
   // Skipping an over-long record.
@@ -226,12 +234,13 @@ Status CsvReader::Fill() {
       return Status::Ok();
     }
     size_t new_cap = std::min(cap_ * 2, opt_.max_record_bytes);
-    auto bigger = std::make_unique<char[]>(new_cap + kPadding);
+    auto bigger = AllocateBuffer(new_cap);
     std::memcpy(bigger.get(), buf_.get(), end_);
     buf_ = std::move(bigger);
     cap_ = new_cap;
   }
   size_t want = static_cast<size_t>(std::min<uint64_t>(cap_ - end_, limit_ - file_off_));
+  if (small_reads_) want = std::min(want, kFirstReadBytes);
   CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(file_off_, buf_.get() + end_, want));
   bool at_file_start = file_off_ == 0;
   file_off_ += got;
@@ -537,7 +546,10 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
 
 Status CsvReader::ReadHeader() {
   RawRecordBatch first;
-  CDP_ASSIGN_OR_RETURN(bool any, Next(&first, 1));
+  small_reads_ = true;
+  auto next = Next(&first, 1);
+  small_reads_ = false;
+  CDP_ASSIGN_OR_RETURN(bool any, std::move(next));
   const std::string& path = file_->path();
   if (!any) {
     if (opt_.has_header) return InvalidArgumentError(path + ": the file is empty; expected a header row");
@@ -623,7 +635,7 @@ StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvO
   reader.reset();
 
   const size_t block = std::max(options.block_size, kMinBlock) & ~size_t{63};
-  auto buf = std::make_unique<char[]>(block + kPadding);
+  auto buf = AllocateBuffer(block);
   ByteClassifier quotes(options.quote, options.quote, options.quote, options.quote);
   ByteClassifier breaks('\n', '\n', '\n', '\n');
   ByteClassifier crs('\r', '\r', '\r', '\r');
