@@ -382,7 +382,7 @@ TEST(BatchConverterTest, ConcurrentConvertsWithOneConverterAgree) {
 TEST(BatchConverterTest, EndToEndFromFebrlCsv) {
   CsvOptions csv;
   csv.skip_space_after_delimiter = true;
-  auto reader = OpenCsvFile("/work/shared/data/febrl/dataset4b.csv", csv);
+  auto reader = OpenCsvFile(std::string(CDP_SOURCE_DIR "/../shared/data/febrl/dataset4b.csv"), csv);
   ASSERT_TRUE(reader.ok());
   FieldSpec dob = Spec("dob", DataType::kDate, "date_of_birth");
   dob.format.date_style = DateStyle::kCompact;

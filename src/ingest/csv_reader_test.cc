@@ -165,7 +165,7 @@ TEST_F(CsvReaderTest, FebrlDataset4aWithCrlfAndNoFinalNewline) {
   CsvOptions o;
   o.skip_space_after_delimiter = true;
   std::vector<std::string> names;
-  auto recs = ReadFile("/work/shared/data/febrl/dataset4a.csv", o, &names);
+  auto recs = ReadFile(std::string(CDP_SOURCE_DIR "/../shared/data/febrl/dataset4a.csv"), o, &names);
   EXPECT_THAT(names, ElementsAre("rec_id", "given_name", "surname", "street_number", "address_1", "address_2",
                                  "suburb", "postcode", "state", "date_of_birth", "soc_sec_id"));
   ASSERT_EQ(recs.size(), 5000u);
@@ -180,7 +180,7 @@ TEST_F(CsvReaderTest, FebrlDataset4aWithCrlfAndNoFinalNewline) {
 TEST_F(CsvReaderTest, FebrlDataset4bWithLf) {
   CsvOptions o;
   o.skip_space_after_delimiter = true;
-  auto recs = ReadFile("/work/shared/data/febrl/dataset4b.csv", o);
+  auto recs = ReadFile(std::string(CDP_SOURCE_DIR "/../shared/data/febrl/dataset4b.csv"), o);
   ASSERT_EQ(recs.size(), 5000u);
   for (const Rec& r : recs) ASSERT_EQ(r.fields.size(), 11u) << r;
   EXPECT_THAT(recs[0].fields, ElementsAre("rec-561-dup-0", "elton", "", "3", "light setreet", "pinehill",

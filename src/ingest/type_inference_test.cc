@@ -194,7 +194,7 @@ TEST(TypeInferenceTest, SamplesAtMostMaxRecords) {
 TEST(TypeInferenceTest, InfersFebrlFromAReader) {
   CsvOptions csv;
   csv.skip_space_after_delimiter = true;
-  auto reader = OpenCsvFile("/work/shared/data/febrl/dataset4b.csv", csv);
+  auto reader = OpenCsvFile(std::string(CDP_SOURCE_DIR "/../shared/data/febrl/dataset4b.csv"), csv);
   ASSERT_TRUE(reader.ok());
   auto fields = InferFieldTypes(**reader, {});
   ASSERT_TRUE(fields.ok());
