@@ -15,35 +15,10 @@ namespace cdp {
 namespace {
 
 using ingest_internal::TempDir;
+using ingest_internal::kNull;
+using ingest_internal::MakeBatch;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-constexpr const char* kNull = "\x01";
-
-// Builds a batch from rows of text; kNull marks a null field.
-RawRecordBatch MakeBatch(const std::vector<std::vector<std::string>>& rows, int64_t first_line = 2) {
-  RawRecordBatch b;
-  b.Clear();
-  b.location = "test.csv";
-  size_t total = 0;
-  for (const auto& row : rows) {
-    for (const auto& v : row) total += v.size();
-  }
-  b.arena.reserve(total);
-  int64_t line = first_line;
-  for (const auto& row : rows) {
-    for (const auto& v : row) {
-      const bool null = v == kNull;
-      const size_t off = b.arena.size();
-      if (!null) b.arena += v;
-      b.fields.emplace_back(b.arena.data() + off, null ? 0 : v.size());
-      b.is_null.push_back(null ? 1 : 0);
-    }
-    b.field_begin.push_back(static_cast<uint32_t>(b.fields.size()));
-    b.line.push_back(line++);
-  }
-  return b;
-}
 
 FieldSpec Spec(std::string name, DataType type, std::string source = "") {
   FieldSpec f;

@@ -16,30 +16,7 @@ namespace cdp {
 namespace {
 
 using ingest_internal::TempDir;
-
-// Builds a batch from rows of text; "\x01" marks a null field.
-RawRecordBatch MakeBatch(const std::vector<std::vector<std::string>>& rows) {
-  RawRecordBatch b;
-  b.Clear();
-  size_t total = 0;
-  for (const auto& row : rows) {
-    for (const auto& v : row) total += v.size();
-  }
-  b.arena.reserve(total);
-  int64_t line = 2;
-  for (const auto& row : rows) {
-    for (const auto& v : row) {
-      const bool null = v == "\x01";
-      const size_t off = b.arena.size();
-      if (!null) b.arena += v;
-      b.fields.emplace_back(b.arena.data() + off, null ? 0 : v.size());
-      b.is_null.push_back(null ? 1 : 0);
-    }
-    b.field_begin.push_back(static_cast<uint32_t>(b.fields.size()));
-    b.line.push_back(line++);
-  }
-  return b;
-}
+using ingest_internal::MakeBatch;
 
 // Infers one column of values, optionally with a declared type and/or format.
 InferredField InferColumn(const std::vector<std::string>& values, InferenceOptions options = {},
