@@ -177,13 +177,15 @@ int CmdEntities(const Globals& g) {
   return 0;
 }
 
-// Prints the first `limit` rows of an entity (all with limit < 0).
-int PrintEntityRows(const Globals& g, Workspace& ws, const std::string& entity, int64_t limit,
+std::string NoSuchEntity(const std::string& entity) {
+  return "no entity '" + entity + "' in this workspace; `cdp entities` lists them";
+}
+
+// Prints the first `limit` rows (all with limit < 0) of `entity` in `snap`.
+int PrintEntityRows(const Globals& g, Workspace& ws, const Snapshot& snap, const std::string& entity, int64_t limit,
                     const std::string& missing_hint) {
-  auto snap = ws.data().Current();
-  if (!snap.ok()) return Fail(snap.status());
-  if (!snap->entities.count(entity)) return Fail(NotFoundError(missing_hint));
-  auto reader = ws.data().OpenEntity(*snap, entity);
+  if (!snap.entities.count(entity)) return Fail(NotFoundError(missing_hint));
+  auto reader = ws.data().OpenEntity(snap, entity);
   if (!reader.ok()) return Fail(reader.status());
   const Schema& schema = (*reader)->schema();
   Json arr = Json::array();
@@ -222,8 +224,9 @@ int PrintEntityRows(const Globals& g, Workspace& ws, const std::string& entity, 
 int CmdShow(const Globals& g, const std::string& entity, int64_t limit) {
   auto ws = OpenWorkspace(g);
   if (!ws.ok()) return Fail(ws.status());
-  return PrintEntityRows(g, **ws, entity, limit,
-                         "no entity '" + entity + "' in this workspace; `cdp entities` lists them");
+  auto snap = (*ws)->data().Current();
+  if (!snap.ok()) return Fail(snap.status());
+  return PrintEntityRows(g, **ws, *snap, entity, limit, NoSuchEntity(entity));
 }
 
 int CmdQuarantine(const Globals& g, const std::string& entity, int64_t limit) {
@@ -232,9 +235,9 @@ int CmdQuarantine(const Globals& g, const std::string& entity, int64_t limit) {
   auto snap = (*ws)->data().Current();
   if (!snap.ok()) return Fail(snap.status());
   if (!snap->entities.count(entity)) {
-    return Fail(NotFoundError("no entity '" + entity + "' in this workspace; `cdp entities` lists them"));
+    return Fail(NotFoundError(NoSuchEntity(entity)));
   }
-  return PrintEntityRows(g, **ws, Workspace::QuarantineEntityName(entity), limit,
+  return PrintEntityRows(g, **ws, *snap, Workspace::QuarantineEntityName(entity), limit,
                          "entity '" + entity + "' has no quarantine");
 }
 

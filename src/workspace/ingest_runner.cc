@@ -74,8 +74,7 @@ struct ConvertedBatch {
 
 // Everything an ingest of one source needs once its input is known.
 struct SourcePlan {
-  std::optional<BatchConverter> converter;
-  Schema schema;
+  std::optional<BatchConverter> converter;  // its schema() is the entity's schema
   std::string location;
   uint64_t total_bytes = 0;
   // Produces raw record readers: either one sequential reader, or (CSV) one
@@ -120,7 +119,8 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
   SourcePlan plan;
   std::vector<std::string> names;
   std::vector<RawRecordBatch> sample;
-  auto read_sample = [&](RecordReader& reader, bool keep_for_replay) -> Status {
+  bool replay_sample = false;  // the sample came from the reader that continues
+  auto read_sample = [&](RecordReader& reader) -> Status {
     size_t records = 0;
     while (records < kInferenceSampleRecords) {
       RawRecordBatch batch;
@@ -130,7 +130,6 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       sample.push_back(std::move(batch));
     }
     names = reader.field_names();
-    if (keep_for_replay) plan.replay = sample;
     return Status::Ok();
   };
   switch (source.kind) {
@@ -142,7 +141,7 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       plan.csv_options.has_header = source.csv.header;
       {
         CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvFile(plan.csv_path, plan.csv_options));
-        CDP_RETURN_IF_ERROR(read_sample(*reader, false));
+        CDP_RETURN_IF_ERROR(read_sample(*reader));
         plan.total_bytes = reader->total_bytes();
       }
       if (options.threads == 1) {
@@ -156,7 +155,8 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       std::string path = project.ResolvePath(source.path);
       plan.location = path;
       CDP_ASSIGN_OR_RETURN(plan.sequential, OpenJsonLinesFile(path));
-      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential, true));
+      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential));
+      replay_sample = true;
       plan.total_bytes = plan.sequential->total_bytes();
       break;
     }
@@ -175,7 +175,8 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       pg.query = source.postgres.query;
       plan.location = pg.table.empty() ? "query of source '" + source.name + "'" : "table " + pg.table;
       CDP_ASSIGN_OR_RETURN(plan.sequential, OpenPostgresSource(pg));
-      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential, true));
+      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential));
+      replay_sample = true;
       break;
     }
   }
@@ -183,7 +184,7 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
   CDP_ASSIGN_OR_RETURN(std::vector<RowFilter> filters, ToRowFilters(source));
   CDP_ASSIGN_OR_RETURN(BatchConverter converter, BatchConverter::Create(specs, filters, names, plan.location));
   plan.converter.emplace(std::move(converter));
-  plan.schema = plan.converter->schema();
+  if (replay_sample) plan.replay = std::move(sample);
   return plan;
 }
 
@@ -299,26 +300,26 @@ bool OverLimit(const BadRowLimit& limit, int64_t bad, int64_t read, bool final_c
 Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter& gen, const IngestOptions& options,
                   SourceIngestResult* result) {
   auto& rec = result->record;
-  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * entity_out, gen.WriteEntity(source.name, plan.schema, "{}"));
+  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * entity_out, gen.WriteEntity(source.name, plan.converter->schema(), "{}"));
   CDP_ASSIGN_OR_RETURN(ColumnFileWriter * quarantine_out,
                        gen.WriteEntity(Workspace::QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
   Table quarantine_table(QuarantineSchema());
+  std::string first_bad;  // "line N: reason" of the first quarantined row, for error messages
   uint64_t bytes_done = 0;
   auto sink = [&](std::vector<ConvertedBatch>& batches) -> Status {
     for (auto& b : batches) {
       if (b.table.num_rows() > 0) CDP_RETURN_IF_ERROR(entity_out->Append(b.table));
+      if (first_bad.empty() && !b.quarantine.empty()) {
+        first_bad = "line " + std::to_string(b.quarantine[0].line) + ": " + b.quarantine[0].reason;
+      }
       AppendQuarantine(b.quarantine, plan.location, &quarantine_table);
       rec.rows_read += b.stats.rows_read;
       rec.rows_stored += b.stats.rows_converted;
       rec.rows_quarantined += b.stats.rows_quarantined;
       rec.rows_filtered += b.stats.rows_filtered;
       if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, false)) {
-        std::string first = quarantine_table.num_rows() > 0
-                                ? " (first: line " + quarantine_table.column(0).ValueToString(0) + ": " +
-                                      std::string(quarantine_table.column(3).StringAt(0)) + ")"
-                                : "";
         return FailedPreconditionError(std::to_string(rec.rows_quarantined) + " bad rows exceed max_bad_rows " +
-                                       source.max_bad_rows.ToString() + first);
+                                       source.max_bad_rows.ToString() + " (first: " + first_bad + ")");
       }
       if (quarantine_table.num_rows() >= 4096) {
         CDP_RETURN_IF_ERROR(quarantine_out->Append(quarantine_table));
@@ -447,8 +448,7 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
     gen->reset();
     return finish("failed", s.ToString());
   }
-  CDP_ASSIGN_OR_RETURN(Snapshot after, workspace.data().Current());
-  rec.generation = after.generation;
+  rec.generation = (*gen)->generation();
   if (result.bytes == 0) result.bytes = plan->total_bytes;
   return finish("succeeded", "");
 }
