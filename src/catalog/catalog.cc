@@ -156,8 +156,10 @@ Status Catalog::ReplaceProject(const ProjectConfig& config) {
   Status s = ExecLocked("DELETE FROM sources; DELETE FROM project;");
   if (!s.ok()) return fail(s);
   {
+    std::string unification = config.unification.empty() ? "" : UnifyConfigToJson(config.unification);
     for (const auto& [k, v] : {std::pair<std::string, std::string>{"name", config.name},
-                               {"base_dir", config.base_dir}}) {
+                               {"base_dir", config.base_dir},
+                               {"unification", unification}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -187,6 +189,11 @@ StatusOr<ProjectConfig> Catalog::LoadProject() const {
       std::string k = st.Text(0);
       if (k == "name") config.name = st.Text(1);
       if (k == "base_dir") config.base_dir = st.Text(1);
+      if (k == "unification" && !st.Text(1).empty()) {
+        auto u = UnifyConfigFromJson(st.Text(1));
+        if (!u.ok()) return u.status().WithContext("catalog unification definition");
+        config.unification = std::move(*u);
+      }
     }
   }
   Statement st(db_, "SELECT name, definition FROM sources ORDER BY position");

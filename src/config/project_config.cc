@@ -8,80 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "config/internal/yaml_reader.h"
+
 namespace cdp {
 namespace {
 
+using config_internal::JsonToYaml;
+using config_internal::MapReader;
+
 using Json = nlohmann::ordered_json;
-
-// Walks a YAML mapping, remembering which keys were read, so unknown keys
-// (typos) are reported instead of silently ignored.
-class MapReader {
- public:
-  MapReader(const YAML::Node& node, std::string path, const std::string& origin)
-      : node_(node), path_(std::move(path)), origin_(origin) {}
-
-  Status CheckIsMap() const {
-    if (!node_.IsMap()) return Error(node_, "expected a mapping");
-    return Status::Ok();
-  }
-
-  Status Error(const YAML::Node& at, const std::string& what) const {
-    std::string loc = origin_;
-    if (at.Mark().line >= 0) loc += ":" + std::to_string(at.Mark().line + 1);
-    return InvalidArgumentError(loc + ": " + (path_.empty() ? "" : path_ + ": ") + what);
-  }
-  Status KeyError(const std::string& key, const YAML::Node& at, const std::string& what) const {
-    std::string loc = origin_;
-    if (at.Mark().line >= 0) loc += ":" + std::to_string(at.Mark().line + 1);
-    std::string p = path_.empty() ? key : path_ + "." + key;
-    return InvalidArgumentError(loc + ": " + p + ": " + what);
-  }
-
-  YAML::Node Get(const std::string& key) {
-    seen_.insert(key);
-    return node_[key];
-  }
-
-  Status String(const std::string& key, std::string* out, bool required = false) {
-    YAML::Node n = Get(key);
-    if (!n) {
-      if (required) return Error(node_, "missing required key '" + key + "'");
-      return Status::Ok();
-    }
-    if (!n.IsScalar()) return KeyError(key, n, "expected a text value");
-    *out = n.Scalar();
-    return Status::Ok();
-  }
-
-  Status Bool(const std::string& key, bool* out) {
-    YAML::Node n = Get(key);
-    if (!n) return Status::Ok();
-    bool v;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return KeyError(key, n, "expected true or false");
-    *out = v;
-    return Status::Ok();
-  }
-
-  Status CheckNoUnknownKeys(const std::vector<std::string>& allowed) const {
-    for (auto it = node_.begin(); it != node_.end(); ++it) {
-      std::string k = it->first.Scalar();
-      if (!seen_.count(k)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return KeyError(k, it->first, "unknown key (allowed: " + list + ")");
-      }
-    }
-    return Status::Ok();
-  }
-
-  const std::string& path() const { return path_; }
-
- private:
-  YAML::Node node_;
-  std::string path_;
-  const std::string& origin_;
-  std::set<std::string> seen_;
-};
 
 StatusOr<BadRowLimit> ParseBadRowLimit(const std::string& text) {
   BadRowLimit limit;
@@ -317,26 +252,6 @@ Json SourceToJson(const SourceConfig& s) {
   return j;
 }
 
-YAML::Node JsonToYaml(const Json& j) {
-  YAML::Node n;
-  if (j.is_object()) {
-    n = YAML::Node(YAML::NodeType::Map);
-    for (auto it = j.begin(); it != j.end(); ++it) n[it.key()] = JsonToYaml(it.value());
-  } else if (j.is_array()) {
-    n = YAML::Node(YAML::NodeType::Sequence);
-    for (const auto& e : j) n.push_back(JsonToYaml(e));
-  } else if (j.is_string()) {
-    n = j.get<std::string>();
-  } else if (j.is_boolean()) {
-    n = j.get<bool>();
-  } else if (j.is_number_integer()) {
-    n = j.get<int64_t>();
-  } else if (j.is_number()) {
-    n = j.get<double>();
-  }
-  return n;
-}
-
 }  // namespace
 
 std::string_view SourceKindName(SourceKind kind) {
@@ -397,7 +312,25 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
       config.sources.push_back(std::move(s));
     }
   }
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources"}));
+  if (YAML::Node u = r.Get("unification")) {
+    CDP_ASSIGN_OR_RETURN(config.unification, ParseUnifyConfig(u, origin));
+    for (size_t i = 0; i < config.unification.sources.size(); ++i) {
+      UnifySourceConfig& us = config.unification.sources[i];
+      const SourceConfig* src = config.FindSource(us.source);
+      std::string where = "unification.sources[" + std::to_string(i) + "]";
+      if (!src) {
+        return r.KeyError("unification", u["sources"][i],
+                          where + ": '" + us.source + "' is not a declared source");
+      }
+      if (us.key.empty()) us.key = src->primary_key;
+      if (us.key.empty()) {
+        return r.KeyError("unification", u["sources"][i],
+                          where + ": source '" + us.source +
+                              "' needs a key: give 'key' here or 'primary_key' on the source");
+      }
+    }
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification"}));
   return config;
 }
 
@@ -416,6 +349,7 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   Json sources = Json::array();
   for (const auto& s : config.sources) sources.push_back(SourceToJson(s));
   j["sources"] = sources;
+  if (!config.unification.empty()) j["unification"] = Json::parse(UnifyConfigToJson(config.unification));
   YAML::Emitter out;
   out << JsonToYaml(j);
   return std::string(out.c_str()) + "\n";

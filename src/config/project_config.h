@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/unify_config.h"
 #include "table/types.h"
 
 namespace cdp {
@@ -78,6 +79,7 @@ struct ProjectConfig {
   std::string name;
   std::string base_dir;               // directory that relative paths resolve against
   std::vector<SourceConfig> sources;
+  UnifyConfig unification;            // empty() when the project has no unification section
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;

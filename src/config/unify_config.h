@@ -1,0 +1,175 @@
+// UnifyConfig: the typed `unification:` section of a project YAML file (map,
+// deduplicate, match, merge). Value types; thread-compatible. The full YAML
+// reference with examples is docs/project-yaml.md#unification.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace cdp {
+
+// How a condition compares the two sides' values (after normalization).
+enum class CompareKind {
+  kExact,         // normalized values equal
+  kFuzzy,         // D365 edit similarity (len - edit distance) / len >= threshold
+  kJaroWinkler,   // Jaro-Winkler similarity >= threshold
+  kDateWithin,    // dates (or timestamps, by day) at most `tolerance` days apart
+  kNumberWithin,  // numbers at most `tolerance` apart
+};
+std::string_view CompareKindName(CompareKind kind);
+
+// One condition of a rule: the attribute `field` of each record (see
+// UnifySourceConfig::fields for how an attribute resolves in a source).
+struct MatchConditionConfig {
+  std::string field;
+  std::vector<std::string> normalize;  // normalizer names, applied in order
+  CompareKind compare = CompareKind::kExact;
+  double threshold = 1.0;              // kFuzzy / kJaroWinkler: minimum similarity in [0, 1]
+  double tolerance = 0;                // kDateWithin (days) / kNumberWithin
+  bool operator==(const MatchConditionConfig&) const = default;
+};
+
+// A rule does not apply to a pair when either record's normalized `field` is one of `values`.
+struct MatchExceptionConfig {
+  std::string field;
+  std::vector<std::string> normalize;
+  std::vector<std::string> values;
+  bool operator==(const MatchExceptionConfig&) const = default;
+};
+
+// How candidate pairs are found for a rule whose conditions are not all
+// exact: records sharing a key (exact, prefix, soundex, metaphone) or within
+// a window of neighbours when sorted by the key (sorted_neighbourhood).
+enum class BlockingMethod { kExact, kPrefix, kSoundex, kMetaphone, kSortedNeighbourhood };
+std::string_view BlockingMethodName(BlockingMethod method);
+
+struct BlockingKeyConfig {
+  std::vector<std::string> fields;     // key = these attributes, joined
+  std::vector<std::string> normalize;  // applied to every field of the key
+  BlockingMethod method = BlockingMethod::kExact;
+  int64_t length = 0;                  // kPrefix: characters kept per field
+  int64_t window = 0;                  // kSortedNeighbourhood: neighbours compared
+  bool operator==(const BlockingKeyConfig&) const = default;
+};
+
+// Conditions are ANDed; rules are ORed and tried in order.
+struct MatchRuleConfig {
+  std::string name;
+  std::vector<MatchConditionConfig> conditions;
+  std::vector<MatchExceptionConfig> exceptions;
+  // Extra blocking keys. A rule with no exact condition needs at least one.
+  std::vector<BlockingKeyConfig> blocking;
+  // Match rules only: restrict the rule to pairs whose two sources are both listed.
+  std::vector<std::string> sources;
+  bool operator==(const MatchRuleConfig&) const = default;
+};
+
+enum class WinnerPolicy { kMostFilled, kMostRecent, kLeastRecent };
+std::string_view WinnerPolicyName(WinnerPolicy policy);
+
+struct DedupConfig {
+  std::vector<MatchRuleConfig> rules;  // empty: no deduplication
+  WinnerPolicy winner = WinnerPolicy::kMostFilled;
+  std::string winner_field;            // kMostRecent / kLeastRecent: a date, timestamp or number field
+  bool operator==(const DedupConfig&) const = default;
+};
+
+// A profile source taking part in unification.
+struct UnifySourceConfig {
+  std::string source;  // a source (entity) name
+  std::string key;     // its primary key field; default: the source's primary_key
+  // Attribute -> field of this source, for attributes whose field has another
+  // name here. An attribute otherwise resolves to the field of the same name,
+  // then to the field whose semantic type's last part is the attribute
+  // (Person.FirstName -> FirstName, Location.PostalCode -> PostalCode, Email).
+  std::vector<std::pair<std::string, std::string>> fields;
+  DedupConfig dedup;
+  bool operator==(const UnifySourceConfig&) const = default;
+};
+
+// Probabilistic (Fellegi-Sunter) mode.
+struct ComparisonLevelConfig {
+  CompareKind compare = CompareKind::kExact;
+  double threshold = 1.0;
+  double tolerance = 0;
+  bool operator==(const ComparisonLevelConfig&) const = default;
+};
+struct ComparisonConfig {
+  std::string field;
+  std::vector<std::string> normalize;
+  std::vector<ComparisonLevelConfig> levels;  // strongest first; "else" is implicit
+  bool term_frequency = false;                // tf adjustment of the first (exact) level
+  bool operator==(const ComparisonConfig&) const = default;
+};
+struct ProbabilisticConfig {
+  std::vector<ComparisonConfig> comparisons;
+  std::vector<BlockingKeyConfig> blocking;  // candidate pairs
+  // Strict deterministic rules fixing the prior match rate (names of `match.rules`; empty = all).
+  std::vector<std::string> prior_rules;
+  double prior_recall = 0.8;       // assumed recall of those rules
+  double threshold = 0.9;          // minimum match probability to accept a pair
+  int64_t random_pairs = 1000000;  // sampled for u-probabilities
+  int64_t seed = 1;
+  bool operator==(const ProbabilisticConfig&) const = default;
+};
+
+enum class MergePolicy { kSourcePriority, kMostRecent, kLeastRecent, kMostFilled, kConcatenate };
+std::string_view MergePolicyName(MergePolicy policy);
+
+struct MergeFieldConfig {
+  std::string name;                  // output field (an attribute or an unmapped field name)
+  MergePolicy policy = MergePolicy::kSourcePriority;
+  std::string by;                    // kMostRecent / kLeastRecent: field ordering the records
+  std::vector<std::string> sources;  // kSourcePriority: order (default: unification order)
+  std::string separator = "; ";      // kConcatenate
+  bool operator==(const MergeFieldConfig&) const = default;
+};
+struct MergeConfig {
+  MergePolicy default_policy = MergePolicy::kSourcePriority;
+  std::string default_by;            // for a most/least recent default policy
+  std::vector<MergeFieldConfig> fields;
+  // Fields taken together from the one record that wins the group's first field.
+  std::vector<std::vector<std::string>> groups;
+  std::vector<std::pair<std::string, std::string>> rename;  // field -> output name
+  std::vector<std::string> exclude;
+  bool operator==(const MergeConfig&) const = default;
+};
+
+enum class UnifyMode { kRules, kProbabilistic };
+
+struct UnifyConfig {
+  // Profile sources in match order; the first is the primary.
+  std::vector<UnifySourceConfig> sources;
+  UnifyMode mode = UnifyMode::kRules;
+  std::vector<MatchRuleConfig> rules;
+  ProbabilisticConfig probabilistic;
+  bool include_all = true;           // unmatched records become single-record profiles
+  int64_t max_block_size = 1000;     // larger blocks are skipped with a warning
+  int64_t max_cluster_size = 50;     // larger clusters are split by raising the acceptance bar
+  std::string default_region = "US"; // phone numbers without a country code
+  bool default_placeholders = true;
+  std::vector<std::string> placeholders;  // values that never match, besides the defaults
+  MergeConfig merge;
+  bool operator==(const UnifyConfig&) const = default;
+
+  bool empty() const { return sources.empty(); }
+  const UnifySourceConfig* FindSource(std::string_view name) const;
+};
+
+// Parses the `unification:` node; `path` prefixes error locations
+// ("project.yaml:40: unification.rules[0].conditions[1].compare: ...").
+StatusOr<UnifyConfig> ParseUnifyConfig(const YAML::Node& node, const std::string& origin);
+// JSON form (catalog, API). UnifyConfigFromJson(UnifyConfigToJson(c)) == c.
+std::string UnifyConfigToJson(const UnifyConfig& config);
+StatusOr<UnifyConfig> UnifyConfigFromJson(const std::string& json);
+
+}  // namespace cdp

@@ -1,0 +1,118 @@
+#include "config/unify_config.h"
+
+#include <gtest/gtest.h>
+
+#include "config/project_config.h"
+
+namespace cdp {
+namespace {
+
+const char* kProject = R"yaml(
+project: t
+sources:
+  - {name: A, kind: csv, path: a.csv, primary_key: Id}
+  - {name: B, kind: csv, path: b.csv}
+unification:
+  sources:
+    - source: A
+      dedup:
+        winner: most_recent
+        winner_field: CreatedOn
+        rules:
+          - name: SameEmail
+            conditions: [{field: Email, normalize: [Email], compare: exact}]
+    - source: B
+      key: BId
+      fields: {Email: EMail, Phone: Tel}
+  rules:
+    - name: EmailAndName
+      conditions:
+        - {field: Email, normalize: [EmailProvider]}
+        - {field: FirstName, normalize: [Name], compare: fuzzy, precision: High}
+      exceptions: [{field: Email, values: [info@contoso.com]}]
+    - name: NameDob
+      conditions:
+        - {field: LastName, compare: jaro_winkler, threshold: 0.9}
+        - {field: DateOfBirth, compare: date_within, days: 2}
+      blocking: [{field: LastName, normalize: [Name], method: soundex}, {fields: [FirstName, LastName], method: sorted_neighbourhood, window: 5}]
+      sources: [A, B]
+  probabilistic:
+    comparisons:
+      - {field: FirstName, normalize: [Name], levels: [exact, jaro_winkler 0.92, "fuzzy: 0.7"], term_frequency: true}
+      - {field: DateOfBirth, levels: [exact, {compare: date_within, days: 31}]}
+    blocking: [{field: DateOfBirth}]
+    prior_rules: [EmailAndName]
+    threshold: 0.95
+  max_block_size: 500
+  placeholders: [unknown@x.com]
+  merge:
+    default: most_filled
+    fields: [{name: Email, policy: most_recent, by: CreatedOn}, {name: Tags, policy: concatenate, separator: "|"}]
+    groups: [[Street, City, PostCode]]
+    rename: {Telephone: Phone}
+    exclude: [CreditCard]
+)yaml";
+
+TEST(UnifyConfigTest, ParsesEveryPart) {
+  auto p = ParseProjectYaml(kProject, "p.yaml", "/tmp");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const UnifyConfig& u = p->unification;
+  ASSERT_EQ(u.sources.size(), 2u);
+  EXPECT_EQ(u.sources[0].key, "Id");  // from the source's primary_key
+  EXPECT_EQ(u.sources[0].dedup.winner, WinnerPolicy::kMostRecent);
+  EXPECT_EQ(u.sources[1].fields[1], (std::pair<std::string, std::string>{"Phone", "Tel"}));
+  ASSERT_EQ(u.rules.size(), 2u);
+  EXPECT_DOUBLE_EQ(u.rules[0].conditions[1].threshold, 0.8);
+  EXPECT_EQ(u.rules[1].conditions[1].compare, CompareKind::kDateWithin);
+  EXPECT_EQ(u.rules[1].conditions[1].tolerance, 2);
+  EXPECT_EQ(u.rules[1].blocking[1].method, BlockingMethod::kSortedNeighbourhood);
+  ASSERT_EQ(u.probabilistic.comparisons[0].levels.size(), 3u);
+  EXPECT_DOUBLE_EQ(u.probabilistic.comparisons[0].levels[1].threshold, 0.92);
+  EXPECT_DOUBLE_EQ(u.probabilistic.comparisons[0].levels[2].threshold, 0.7);
+  EXPECT_EQ(u.probabilistic.comparisons[1].levels[1].tolerance, 31);
+  EXPECT_EQ(u.max_block_size, 500);
+  EXPECT_EQ(u.merge.default_policy, MergePolicy::kMostFilled);
+  EXPECT_EQ(u.merge.fields[1].separator, "|");
+}
+
+TEST(UnifyConfigTest, JsonAndYamlRoundTripsAreExact) {
+  auto p = ParseProjectYaml(kProject, "p.yaml", "/tmp");
+  ASSERT_TRUE(p.ok());
+  auto back = UnifyConfigFromJson(UnifyConfigToJson(p->unification));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, p->unification);
+  auto again = ParseProjectYaml(EmitProjectYaml(*p), "emitted", "/tmp");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->unification, p->unification);
+}
+
+void ExpectError(const std::string& unification, const std::string& fragment) {
+  std::string yaml = "sources:\n  - {name: A, kind: csv, path: a.csv, primary_key: Id}\n"
+                     "  - {name: B, kind: csv, path: b.csv, primary_key: Id}\nunification:\n" +
+                     unification;
+  auto p = ParseProjectYaml(yaml, "p.yaml", "/tmp");
+  ASSERT_FALSE(p.ok()) << unification;
+  EXPECT_NE(p.status().message().find(fragment), std::string::npos) << p.status().message();
+}
+
+TEST(UnifyConfigTest, ErrorsNameTheSourceRuleAndField) {
+  ExpectError("  sources: [A, Nope]\n  rules: [{name: r, conditions: [{field: Email}]}]\n",
+              "unification.sources[1]: 'Nope' is not a declared source");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: Email, compare: fuzzy}]}]\n",
+              "needs a 'threshold'");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: Email, compare: soundslike}]}]\n",
+              "unification.rules[0].conditions[0].compare: unknown comparison 'soundslike'");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, compare: fuzzy, threshold: 0.8}]}]\n",
+              "rule 'r' has no exact condition");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, precision: High}]}]\n",
+              "only fuzzy and jaro_winkler");
+  ExpectError("  sources: [A, B]\n", "matching several sources needs 'rules'");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: E}]}, {name: r, conditions: [{field: F}]}]\n",
+              "rule 'r' is declared twice");
+  ExpectError("  sources: [A]\n  merge: {fields: [{name: E, policy: most_recent}]}\n", "needs 'by'");
+  ExpectError("  sources: [A]\n  colour: blue\n", "unknown key");
+  ExpectError("  sources: [A, B]\n  mode: probabilistic\n", "needs a 'probabilistic' section");
+}
+
+}  // namespace
+}  // namespace cdp
