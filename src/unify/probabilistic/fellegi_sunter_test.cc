@@ -1,0 +1,415 @@
+#include "unify/probabilistic/fellegi_sunter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cdp {
+namespace {
+
+// Deterministic, platform-independent RNG (splitmix64).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  // Draws an index from a discrete distribution.
+  uint8_t Draw(const std::vector<double>& p) {
+    double x = Uniform(), cumulative = 0;
+    for (size_t i = 0; i + 1 < p.size(); ++i) {
+      cumulative += p[i];
+      if (x < cumulative) return static_cast<uint8_t>(i);
+    }
+    return static_cast<uint8_t>(p.size() - 1);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// A comparison with known true parameters, for generating synthetic pairs.
+struct TrueComparison {
+  FsComparisonSpec spec;
+  std::vector<double> m, u;
+  double null_rate = 0;
+};
+
+std::vector<TrueComparison> SyntheticTruth() {
+  return {
+      {{"FirstName", {"exact", "jaro_winkler>=0.92", "jaro_winkler>=0.80", "else"}},
+       {0.85, 0.08, 0.04, 0.03},
+       {0.01, 0.03, 0.16, 0.80},
+       0.05},
+      {{"Email", {"exact", "levenshtein<=2", "else"}}, {0.80, 0.12, 0.08}, {0.002, 0.018, 0.98}, 0.30},
+      {{"City", {"exact", "else"}}, {0.92, 0.08}, {0.25, 0.75}, 0.10},
+      {{"DateOfBirth", {"exact", "year_month", "else"}}, {0.75, 0.15, 0.10}, {0.001, 0.03, 0.969}, 0.20},
+  };
+}
+
+std::vector<FsComparisonSpec> Specs(const std::vector<TrueComparison>& truth) {
+  std::vector<FsComparisonSpec> specs;
+  for (const TrueComparison& t : truth) specs.push_back(t.spec);
+  return specs;
+}
+
+// n pairs, each a match with probability match_rate.
+FsPairs Generate(const std::vector<TrueComparison>& truth, size_t n, double match_rate, Rng& rng) {
+  FsPairs pairs;
+  pairs.num_comparisons = truth.size();
+  pairs.levels.reserve(n * truth.size());
+  for (size_t i = 0; i < n; ++i) {
+    const bool match = rng.Uniform() < match_rate;
+    for (const TrueComparison& t : truth) {
+      pairs.levels.push_back(rng.Uniform() < t.null_rate ? kFsNull : rng.Draw(match ? t.m : t.u));
+    }
+  }
+  return pairs;
+}
+
+// A small hand-made model: prior 0.01, two comparisons.
+FsModel HandModel() {
+  FsModel model;
+  model.prior = 0.01;
+  model.comparisons = {
+      {"Name", {{"exact", 0.8, 0.02}, {"fuzzy", 0.15, 0.08}, {"else", 0.05, 0.90}}, /*tf_exact=*/true, 1e-6},
+      {"Zip", {{"exact", 0.9, 0.1}, {"else", 0.1, 0.9}}, /*tf_exact=*/false, 1e-6},
+  };
+  return model;
+}
+
+TEST(FellegiSunterTest, EmRecoversTrueMAndUWithTheTruePriorFixed) {
+  const std::vector<TrueComparison> truth = SyntheticTruth();
+  Rng rng(42);
+  const double match_rate = 0.15;
+  FsPairs random = Generate(truth, 400000, 0.0002, rng);  // random pairs: almost all non-matches
+  FsPairs candidates = Generate(truth, 300000, match_rate, rng);
+  FsTrainingOptions options;
+  options.max_iterations = 1000;
+  StatusOr<FsModel> model = TrainFsModel(Specs(truth), random, candidates, match_rate, options);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_TRUE(model->converged);
+  EXPECT_GT(model->em_iterations, 0);
+  EXPECT_EQ(model->prior, match_rate);  // the prior is fixed, never re-estimated
+  ASSERT_EQ(model->comparisons.size(), truth.size());
+  for (size_t c = 0; c < truth.size(); ++c) {
+    const FsComparisonParams& params = model->comparisons[c];
+    EXPECT_EQ(params.name, truth[c].spec.name);
+    ASSERT_EQ(params.levels.size(), truth[c].m.size());
+    double m_sum = 0, u_sum = 0;
+    for (size_t l = 0; l < params.levels.size(); ++l) {
+      EXPECT_EQ(params.levels[l].label, truth[c].spec.levels[l]);
+      EXPECT_NEAR(params.levels[l].m, truth[c].m[l], 0.02) << params.name << " level " << l;
+      EXPECT_NEAR(params.levels[l].u, truth[c].u[l], 0.01) << params.name << " level " << l;
+      m_sum += params.levels[l].m;
+      u_sum += params.levels[l].u;
+    }
+    EXPECT_NEAR(m_sum, 1, 1e-12);
+    EXPECT_NEAR(u_sum, 1, 1e-12);
+  }
+}
+
+TEST(FellegiSunterTest, TrainingIsIndependentOfPairOrder) {
+  const std::vector<TrueComparison> truth = SyntheticTruth();
+  Rng rng(7);
+  FsPairs random = Generate(truth, 20000, 0, rng);
+  FsPairs candidates = Generate(truth, 20000, 0.3, rng);
+  FsPairs reversed;
+  reversed.num_comparisons = candidates.num_comparisons;
+  for (size_t i = candidates.size(); i-- > 0;) reversed.Add(candidates.pair(i));
+  StatusOr<FsModel> a = TrainFsModel(Specs(truth), random, candidates, 0.3);
+  StatusOr<FsModel> b = TrainFsModel(Specs(truth), random, reversed, 0.3);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->ToJson(), b->ToJson());  // bit-identical
+}
+
+TEST(FellegiSunterTest, TrainingOnFiveMillionPairsGroupsIdenticalVectors) {
+  // Levels 4, 3 and 2 plus null: at most 5 * 4 * 3 = 60 distinct vectors, all
+  // of which occur among 5M near-uniform pairs.
+  std::vector<TrueComparison> truth = {
+      {{"A", {"exact", "close", "far", "else"}}, {0.7, 0.1, 0.1, 0.1}, {0.1, 0.2, 0.3, 0.4}, 0.2},
+      {{"B", {"exact", "close", "else"}}, {0.8, 0.1, 0.1}, {0.2, 0.3, 0.5}, 0.2},
+      {{"C", {"exact", "else"}}, {0.9, 0.1}, {0.4, 0.6}, 0.2},
+  };
+  Rng rng(5);
+  FsPairs random = Generate(truth, 100000, 0, rng);
+  FsPairs candidates = Generate(truth, 5000000, 0.3, rng);
+  StatusOr<FsModel> model = TrainFsModel(Specs(truth), random, candidates, 0.3);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model->candidate_pairs, 5000000);
+  EXPECT_EQ(model->distinct_vectors, 60);
+  EXPECT_TRUE(model->converged);
+}
+
+TEST(FellegiSunterTest, MatchWeightIsThePriorWeightPlusTheLevelWeights) {
+  const FsModel model = HandModel();
+  const double prior_weight = std::log2(0.01 / 0.99);
+  EXPECT_DOUBLE_EQ(model.PriorWeight(), prior_weight);
+  const uint8_t exact_exact[] = {0, 0};
+  EXPECT_NEAR(model.MatchWeight(exact_exact), prior_weight + std::log2(0.8 / 0.02) + std::log2(0.9 / 0.1), 1e-12);
+  const uint8_t fuzzy_else[] = {1, 1};
+  EXPECT_NEAR(model.MatchWeight(fuzzy_else), prior_weight + std::log2(0.15 / 0.08) + std::log2(0.1 / 0.9), 1e-12);
+  const uint8_t else_exact[] = {2, 0};
+  EXPECT_NEAR(model.MatchWeight(else_exact), prior_weight + std::log2(0.05 / 0.9) + std::log2(0.9 / 0.1), 1e-12);
+  EXPECT_NEAR(model.comparisons[0].levels[0].Weight(), std::log2(40.0), 1e-12);
+}
+
+TEST(FellegiSunterTest, NullComparisonContributesNothing) {
+  const FsModel model = HandModel();
+  const uint8_t all_null[] = {kFsNull, kFsNull};
+  EXPECT_DOUBLE_EQ(model.MatchWeight(all_null), model.PriorWeight());
+  const uint8_t name_null[] = {kFsNull, 0};
+  EXPECT_NEAR(model.MatchWeight(name_null), model.PriorWeight() + std::log2(0.9 / 0.1), 1e-12);
+  const std::vector<FsModel::Contribution> explained = model.Explain(name_null);
+  ASSERT_EQ(explained.size(), 2u);
+  EXPECT_EQ(explained[0].comparison, "Name");
+  EXPECT_EQ(explained[0].level, "null");
+  EXPECT_EQ(explained[0].weight, 0);
+  EXPECT_EQ(explained[1].level, "exact");
+}
+
+TEST(FellegiSunterTest, TermFrequencyRaisesRareAndLowersCommonExactValues) {
+  const FsModel model = HandModel();  // Name: tf_exact, u_exact = 0.02
+  const uint8_t exact[] = {0, 0};
+  const double plain = model.MatchWeight(exact);
+  const double rare_tf[] = {0.0001, std::numeric_limits<double>::quiet_NaN()};
+  const double common_tf[] = {0.2, 0.5};
+  EXPECT_GT(model.MatchWeight(exact, rare_tf), plain);
+  EXPECT_LT(model.MatchWeight(exact, common_tf), plain);
+  EXPECT_NEAR(model.MatchWeight(exact, rare_tf), plain + std::log2(0.02 / 0.0001), 1e-12);
+  // Zip has no tf adjustment, so its tf value is ignored.
+  EXPECT_NEAR(model.MatchWeight(exact, common_tf), plain + std::log2(0.02 / 0.2), 1e-12);
+  // Below tf_min_u the frequency is capped.
+  const double tiny_tf[] = {1e-15, 0};
+  EXPECT_NEAR(model.MatchWeight(exact, tiny_tf), plain + std::log2(0.02 / 1e-6), 1e-9);
+  // Unknown frequencies (NaN, 0, negative) leave the weight alone.
+  for (double unknown : {std::numeric_limits<double>::quiet_NaN(), 0.0, -1.0}) {
+    const double tf[] = {unknown, unknown};
+    EXPECT_DOUBLE_EQ(model.MatchWeight(exact, tf), plain);
+  }
+  // Only level 0 (exact) is adjusted.
+  const uint8_t fuzzy[] = {1, 0};
+  EXPECT_DOUBLE_EQ(model.MatchWeight(fuzzy, rare_tf), model.MatchWeight(fuzzy));
+  // Explain reports the adjusted weight and the frequency used.
+  const std::vector<FsModel::Contribution> explained = model.Explain(exact, rare_tf);
+  EXPECT_NEAR(explained[0].weight, std::log2(0.8 / 0.02) + std::log2(0.02 / 0.0001), 1e-12);
+  EXPECT_EQ(explained[0].term_frequency, 0.0001);
+  EXPECT_EQ(explained[1].term_frequency, 0);
+}
+
+TEST(FellegiSunterTest, ExplainSumsToTheMatchWeight) {
+  const FsModel model = HandModel();
+  const double tf[] = {0.003, 0.1};
+  for (std::vector<uint8_t> levels :
+       {std::vector<uint8_t>{0, 0}, {1, 1}, {2, kFsNull}, {kFsNull, 1}, {0, kFsNull}}) {
+    double sum = model.PriorWeight();
+    for (const FsModel::Contribution& c : model.Explain(levels.data(), tf)) sum += c.weight;
+    EXPECT_NEAR(sum, model.MatchWeight(levels.data(), tf), 1e-12);
+  }
+}
+
+TEST(FellegiSunterTest, ProbabilityIsFiniteAtExtremes) {
+  EXPECT_EQ(FsModel::Probability(2000), 1.0);
+  EXPECT_EQ(FsModel::Probability(-2000), 0.0);
+  EXPECT_TRUE(std::isfinite(FsModel::Probability(2000)));
+  EXPECT_TRUE(std::isfinite(FsModel::Probability(-2000)));
+  EXPECT_DOUBLE_EQ(FsModel::Probability(0), 0.5);
+  EXPECT_DOUBLE_EQ(FsModel::Probability(1), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(FsModel::Probability(-1), 1.0 / 3.0);
+  EXPECT_NEAR(FsModel::Probability(-60), std::exp2(-60), 1e-30);
+}
+
+TEST(FellegiSunterTest, JsonRoundTripIsExact) {
+  const std::vector<TrueComparison> truth = SyntheticTruth();
+  Rng rng(3);
+  FsPairs random = Generate(truth, 10000, 0, rng);
+  FsPairs candidates = Generate(truth, 10000, 0.2, rng);
+  std::vector<FsComparisonSpec> specs = Specs(truth);
+  specs[0].tf_exact = true;
+  StatusOr<FsModel> model = TrainFsModel(specs, random, candidates, 0.2);
+  ASSERT_TRUE(model.ok());
+  const nlohmann::json json = model->ToJson();
+  StatusOr<FsModel> back = FsModel::FromJson(nlohmann::json::parse(json.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->prior, model->prior);
+  EXPECT_EQ(back->em_iterations, model->em_iterations);
+  EXPECT_EQ(back->converged, model->converged);
+  EXPECT_EQ(back->candidate_pairs, model->candidate_pairs);
+  EXPECT_EQ(back->distinct_vectors, model->distinct_vectors);
+  ASSERT_EQ(back->comparisons.size(), model->comparisons.size());
+  for (size_t c = 0; c < model->comparisons.size(); ++c) {
+    const FsComparisonParams& a = model->comparisons[c];
+    const FsComparisonParams& b = back->comparisons[c];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.tf_exact, b.tf_exact);
+    EXPECT_EQ(a.tf_min_u, b.tf_min_u);
+    ASSERT_EQ(a.levels.size(), b.levels.size());
+    for (size_t l = 0; l < a.levels.size(); ++l) {
+      EXPECT_EQ(a.levels[l].label, b.levels[l].label);
+      EXPECT_EQ(a.levels[l].m, b.levels[l].m);  // bit-exact
+      EXPECT_EQ(a.levels[l].u, b.levels[l].u);
+    }
+  }
+  EXPECT_EQ(back->ToJson(), json);
+}
+
+TEST(FellegiSunterTest, FromJsonNamesTheBadField) {
+  const nlohmann::json good = HandModel().ToJson();
+  ASSERT_TRUE(FsModel::FromJson(good).ok());
+  struct Case {
+    std::function<void(nlohmann::json&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](nlohmann::json& j) { j["prior"] = 0; }, "prior:"},
+      {[](nlohmann::json& j) { j["prior"] = 1; }, "prior:"},
+      {[](nlohmann::json& j) { j["prior"] = "0.1"; }, "prior:"},
+      {[](nlohmann::json& j) { j.erase("prior"); }, "prior: missing"},
+      {[](nlohmann::json& j) { j.erase("comparisons"); }, "comparisons: missing"},
+      {[](nlohmann::json& j) { j["comparisons"] = nlohmann::json::array(); }, "comparisons:"},
+      {[](nlohmann::json& j) { j["comparisons"][1]["levels"][0]["m"] = 0; }, "comparisons[1].levels[0].m:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][2]["u"] = 1.5; }, "comparisons[0].levels[2].u:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][1].erase("u"); }, "comparisons[0].levels[1].u: missing"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][1]["label"] = 3; }, "comparisons[0].levels[1].label:"},
+      {[](nlohmann::json& j) { j["comparisons"][1]["levels"].erase(1); }, "comparisons[1].levels:"},
+      {[](nlohmann::json& j) { j["comparisons"][1].erase("name"); }, "comparisons[1].name: missing"},
+      {[](nlohmann::json& j) { j["comparisons"][1]["name"] = "Name"; }, "comparisons[1].name: duplicate"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["tf_exact"] = "yes"; }, "comparisons[0].tf_exact:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["tf_min_u"] = 0; }, "comparisons[0].tf_min_u:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["tf_exactt"] = true; }, "comparisons[0].tf_exactt: unknown"},
+      {[](nlohmann::json& j) { j["lambda"] = 0.1; }, "lambda: unknown"},
+      {[](nlohmann::json& j) { j["em_iterations"] = -1; }, "em_iterations:"},
+      {[](nlohmann::json& j) { j = nlohmann::json::array(); }, "model:"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    nlohmann::json json = good;
+    cases[i].mutate(json);
+    StatusOr<FsModel> model = FsModel::FromJson(json);
+    ASSERT_FALSE(model.ok()) << "case " << i;
+    EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(model.status().message().rfind(cases[i].field, 0), 0u)
+        << "case " << i << ": " << model.status().message();
+  }
+}
+
+TEST(FellegiSunterTest, UnseenLevelsAreFlooredSoWeightsStayFinite) {
+  std::vector<FsComparisonSpec> specs = {{"Email", {"exact", "else"}}};
+  FsPairs random;  // exact never occurs among random pairs
+  random.num_comparisons = 1;
+  for (int i = 0; i < 1000; ++i) random.Add({1});
+  FsPairs candidates;  // and else never among the candidates
+  candidates.num_comparisons = 1;
+  for (int i = 0; i < 1000; ++i) candidates.Add({0});
+  StatusOr<FsModel> model = TrainFsModel(specs, random, candidates, 0.5);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (const FsLevelParams& level : model->comparisons[0].levels) {
+    EXPECT_GT(level.m, 0);
+    EXPECT_GT(level.u, 0);
+    EXPECT_TRUE(std::isfinite(level.Weight()));
+  }
+  EXPECT_NEAR(model->comparisons[0].levels[0].u, 1e-6, 1e-9);
+}
+
+TEST(FellegiSunterTest, EmptyCandidatesKeepTheStartingM) {
+  std::vector<FsComparisonSpec> specs = {{"A", {"exact", "close", "far", "else"}}};
+  FsPairs random;
+  random.num_comparisons = 1;
+  for (uint8_t l : {0, 1, 2, 3, 3, 3}) random.Add({l});
+  FsPairs candidates;
+  candidates.num_comparisons = 1;
+  StatusOr<FsModel> model = TrainFsModel(specs, random, candidates, 0.1);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_FALSE(model->converged);
+  EXPECT_EQ(model->em_iterations, 0);
+  const std::vector<FsLevelParams>& levels = model->comparisons[0].levels;
+  EXPECT_NEAR(levels[0].m, 0.9, 1e-5);
+  EXPECT_GT(levels[1].m, levels[2].m);
+  EXPECT_GT(levels[2].m, levels[3].m);
+  EXPECT_NEAR(levels[1].m, 0.1 * 4 / 7, 1e-5);
+  EXPECT_NEAR(levels[0].u, 1.0 / 6, 1e-5);
+}
+
+TEST(FellegiSunterTest, TrainingRejectsBadArguments) {
+  std::vector<FsComparisonSpec> specs = {{"Name", {"exact", "else"}}, {"Zip", {"exact", "close", "else"}}};
+  FsPairs pairs;
+  pairs.num_comparisons = 2;
+  pairs.Add({0, 0});
+  pairs.Add({1, 2});
+  pairs.Add({kFsNull, 1});
+  auto error = [](const StatusOr<FsModel>& model) {
+    EXPECT_FALSE(model.ok());
+    if (model.ok()) return std::string();
+    EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
+    return model.status().message();
+  };
+  ASSERT_TRUE(TrainFsModel(specs, pairs, pairs, 0.1).ok());
+
+  EXPECT_NE(error(TrainFsModel({}, pairs, pairs, 0.1)).find("no comparison specs"), std::string::npos);
+  for (double prior : {0.0, 1.0, -0.5, std::numeric_limits<double>::quiet_NaN()}) {
+    EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, prior)).find("fixed_prior"), std::string::npos);
+  }
+  FsPairs none;
+  none.num_comparisons = 2;
+  EXPECT_NE(error(TrainFsModel(specs, none, pairs, 0.1)).find("no random pairs"), std::string::npos);
+
+  FsPairs bad = pairs;
+  bad.Add({0, 3});  // Zip has 3 levels
+  std::string message = error(TrainFsModel(specs, pairs, bad, 0.1));
+  EXPECT_NE(message.find("candidate_pairs: pair 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"Zip\""), std::string::npos) << message;
+  EXPECT_NE(message.find("level 3"), std::string::npos) << message;
+  EXPECT_NE(error(TrainFsModel(specs, bad, pairs, 0.1)).find("random_pairs"), std::string::npos);
+
+  FsPairs wrong_width;
+  wrong_width.num_comparisons = 3;
+  wrong_width.Add({0, 0, 0});
+  EXPECT_NE(error(TrainFsModel(specs, pairs, wrong_width, 0.1)).find("num_comparisons"), std::string::npos);
+
+  std::vector<FsComparisonSpec> one_level = {{"Name", {"else"}}, {"Zip", {"exact", "close", "else"}}};
+  EXPECT_NE(error(TrainFsModel(one_level, pairs, pairs, 0.1)).find("at least two levels"), std::string::npos);
+  std::vector<FsComparisonSpec> duplicate = {{"Zip", {"exact", "else"}}, {"Zip", {"exact", "close", "else"}}};
+  EXPECT_NE(error(TrainFsModel(duplicate, pairs, pairs, 0.1)).find("duplicate"), std::string::npos);
+
+  FsPairs name_null;
+  name_null.num_comparisons = 2;
+  name_null.Add({kFsNull, 0});
+  message = error(TrainFsModel(specs, name_null, pairs, 0.1));
+  EXPECT_NE(message.find("\"Name\" is null in all random pairs"), std::string::npos) << message;
+
+  FsTrainingOptions options;
+  options.min_probability = 0.5;
+  EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("min_probability"), std::string::npos);
+  options = {};
+  options.tolerance = 0;
+  EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("tolerance"), std::string::npos);
+}
+
+TEST(FellegiSunterTest, EstimatePriorFromDeterministicRules) {
+  EXPECT_DOUBLE_EQ(EstimatePrior(800, 100000, 0.8), 0.01);
+  EXPECT_DOUBLE_EQ(EstimatePrior(500, 1000, 1.0), 0.5);
+  EXPECT_DOUBLE_EQ(EstimatePrior(0, 1000, 0.8), 1e-9);
+  EXPECT_DOUBLE_EQ(EstimatePrior(1000, 10, 0.5), 1 - 1e-9);
+  EXPECT_DOUBLE_EQ(EstimatePrior(10, 0, 0.8), 1e-9);
+  EXPECT_DOUBLE_EQ(EstimatePrior(10, 100, std::numeric_limits<double>::quiet_NaN()), 0.1);
+  EXPECT_DOUBLE_EQ(EstimatePrior(10, 100, 2.0), 0.1);  // recall above 1 counts as 1
+}
+
+TEST(FellegiSunterTest, ExplainFsModelListsEveryLevel) {
+  const std::string text = ExplainFsModel(HandModel());
+  for (const char* needle : {"prior (lambda) 0.01", "-6.629", "Name", "Zip", "exact", "fuzzy", "else", "0.8",
+                             "0.02", "40", "+5.322", "term-frequency adjusted"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << " in\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace cdp
