@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 namespace cdp {
 namespace {
@@ -60,11 +59,10 @@ StatusOr<std::vector<DistinctVector>> GroupPairs(const std::vector<FsComparisonS
     const auto* levels = reinterpret_cast<const uint8_t*>(key.data());
     for (size_t c = 0; c < k; ++c) {
       if (levels[c] != kFsNull && levels[c] >= specs[c].levels.size()) {
-        return InvalidArgumentError(std::string(what) + ": pair " + std::to_string(group.first_pair) +
-                                    ", comparison \"" + specs[c].name + "\": level " +
-                                    std::to_string(levels[c]) + " is out of range (" +
-                                    std::to_string(specs[c].levels.size()) + " levels, or " +
-                                    std::to_string(kFsNull) + " for null)");
+        return InvalidArgumentError(
+            std::string(what) + ": pair " + std::to_string(group.first_pair) + ", comparison \"" +
+            specs[c].name + "\": level " + std::to_string(levels[c]) + " is out of range (" +
+            std::to_string(specs[c].levels.size()) + " levels, or " + std::to_string(kFsNull) + " for null)");
       }
     }
     distinct.push_back({levels, group.count, group.first_pair});
@@ -98,7 +96,8 @@ std::vector<double> StartingM(size_t levels) {
 }
 
 Status ValidateSpecs(const std::vector<FsComparisonSpec>& specs) {
-  if (specs.empty()) return InvalidArgumentError("no comparison specs: the model needs at least one comparison");
+  if (specs.empty())
+    return InvalidArgumentError("no comparison specs: the model needs at least one comparison");
   std::set<std::string_view> names;
   for (size_t c = 0; c < specs.size(); ++c) {
     const FsComparisonSpec& spec = specs[c];
@@ -107,12 +106,13 @@ Status ValidateSpecs(const std::vector<FsComparisonSpec>& specs) {
     where += " (\"" + spec.name + "\")";
     if (!names.insert(spec.name).second) return InvalidArgumentError(where + ": duplicate name");
     if (spec.levels.size() < 2) {
-      return InvalidArgumentError(where + ": needs at least two levels (one plus the catch-all \"else\"), has " +
+      return InvalidArgumentError(where +
+                                  ": needs at least two levels (one plus the catch-all \"else\"), has " +
                                   std::to_string(spec.levels.size()));
     }
     if (spec.levels.size() > kFsMaxLevels) {
-      return InvalidArgumentError(where + ": has " + std::to_string(spec.levels.size()) + " levels, at most " +
-                                  std::to_string(kFsMaxLevels) + " are supported");
+      return InvalidArgumentError(where + ": has " + std::to_string(spec.levels.size()) +
+                                  " levels, at most " + std::to_string(kFsMaxLevels) + " are supported");
     }
   }
   return Status::Ok();
@@ -224,7 +224,8 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
     auto it = object.find(key);
     if (it == object.end()) return error(field, "missing");
     const char* range = allow_one ? "(0, 1]" : "(0, 1)";
-    if (!it->is_number()) return error(field, std::string("must be a number in ") + range + ", got " + it->dump());
+    if (!it->is_number())
+      return error(field, std::string("must be a number in ") + range + ", got " + it->dump());
     double p = it->get<double>();
     if (!IsProbability(p) || (!allow_one && p >= 1)) {
       return error(field, std::string("must be a number in ") + range + ", got " + it->dump());
@@ -234,7 +235,8 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
 
   if (!json.is_object()) return error("model", "must be a JSON object, got " + std::string(json.type_name()));
   CDP_RETURN_IF_ERROR(check_keys(
-      json, "", {"prior", "comparisons", "em_iterations", "converged", "candidate_pairs", "distinct_vectors"}));
+      json, "",
+      {"prior", "comparisons", "em_iterations", "converged", "candidate_pairs", "distinct_vectors"}));
   FsModel model;
   CDP_ASSIGN_OR_RETURN(model.prior, probability(json, "", "prior", /*allow_one=*/false));
   if (auto it = json.find("em_iterations"); it != json.end()) {
@@ -322,7 +324,8 @@ StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const
                                 std::to_string(options.max_iterations));
   }
   if (!(options.tolerance > 0)) {
-    return InvalidArgumentError("options.tolerance must be > 0, got " + FormatDouble("%g", options.tolerance));
+    return InvalidArgumentError("options.tolerance must be > 0, got " +
+                                FormatDouble("%g", options.tolerance));
   }
   size_t max_levels = 0;
   for (const FsComparisonSpec& spec : specs) max_levels = std::max(max_levels, spec.levels.size());
@@ -332,7 +335,8 @@ StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const
                                 FormatDouble("%g", options.min_probability));
   }
   if (random_pairs.size() == 0) {
-    return InvalidArgumentError("no random pairs: the u-probabilities are estimated from random record pairs");
+    return InvalidArgumentError(
+        "no random pairs: the u-probabilities are estimated from random record pairs");
   }
   const size_t k = specs.size();
   CDP_ASSIGN_OR_RETURN(std::vector<DistinctVector> random, GroupPairs(specs, random_pairs, "random_pairs"));
@@ -428,7 +432,8 @@ std::string ExplainFsModel(const FsModel& model) {
   size_t name_width = std::string_view("comparison").size(), label_width = std::string_view("level").size();
   for (const FsComparisonParams& comparison : model.comparisons) {
     name_width = std::max(name_width, comparison.name.size());
-    for (const FsLevelParams& level : comparison.levels) label_width = std::max(label_width, level.label.size());
+    for (const FsLevelParams& level : comparison.levels)
+      label_width = std::max(label_width, level.label.size());
   }
   std::string out = "Fellegi-Sunter model";
   if (model.candidate_pairs > 0 || model.em_iterations > 0) {

@@ -9,10 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/status.h"
 
@@ -47,7 +46,9 @@ struct FsPairs {
     assert(pair_levels.size() == num_comparisons);
     levels.insert(levels.end(), pair_levels);
   }
-  void Add(const uint8_t* pair_levels) { levels.insert(levels.end(), pair_levels, pair_levels + num_comparisons); }
+  void Add(const uint8_t* pair_levels) {
+    levels.insert(levels.end(), pair_levels, pair_levels + num_comparisons);
+  }
 };
 
 struct FsLevelParams {
@@ -94,9 +95,9 @@ struct FsModel {
   // One comparison's share of a pair's match weight.
   struct Contribution {
     std::string comparison;
-    std::string level;  // the level's label, or "null"
-    double m = 0, u = 0;  // the level's parameters (0 for null)
-    double weight = 0;    // bits added, including the tf adjustment
+    std::string level;          // the level's label, or "null"
+    double m = 0, u = 0;        // the level's parameters (0 for null)
+    double weight = 0;          // bits added, including the tf adjustment
     double term_frequency = 0;  // > 0 when the tf adjustment applied
   };
   // One Contribution per comparison, in model order. PriorWeight() plus the sum

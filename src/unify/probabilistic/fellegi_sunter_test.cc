@@ -155,11 +155,14 @@ TEST(FellegiSunterTest, MatchWeightIsThePriorWeightPlusTheLevelWeights) {
   const double prior_weight = std::log2(0.01 / 0.99);
   EXPECT_DOUBLE_EQ(model.PriorWeight(), prior_weight);
   const uint8_t exact_exact[] = {0, 0};
-  EXPECT_NEAR(model.MatchWeight(exact_exact), prior_weight + std::log2(0.8 / 0.02) + std::log2(0.9 / 0.1), 1e-12);
+  EXPECT_NEAR(model.MatchWeight(exact_exact), prior_weight + std::log2(0.8 / 0.02) + std::log2(0.9 / 0.1),
+              1e-12);
   const uint8_t fuzzy_else[] = {1, 1};
-  EXPECT_NEAR(model.MatchWeight(fuzzy_else), prior_weight + std::log2(0.15 / 0.08) + std::log2(0.1 / 0.9), 1e-12);
+  EXPECT_NEAR(model.MatchWeight(fuzzy_else), prior_weight + std::log2(0.15 / 0.08) + std::log2(0.1 / 0.9),
+              1e-12);
   const uint8_t else_exact[] = {2, 0};
-  EXPECT_NEAR(model.MatchWeight(else_exact), prior_weight + std::log2(0.05 / 0.9) + std::log2(0.9 / 0.1), 1e-12);
+  EXPECT_NEAR(model.MatchWeight(else_exact), prior_weight + std::log2(0.05 / 0.9) + std::log2(0.9 / 0.1),
+              1e-12);
   EXPECT_NEAR(model.comparisons[0].levels[0].Weight(), std::log2(40.0), 1e-12);
 }
 
@@ -278,14 +281,17 @@ TEST(FellegiSunterTest, FromJsonNamesTheBadField) {
       {[](nlohmann::json& j) { j["comparisons"] = nlohmann::json::array(); }, "comparisons:"},
       {[](nlohmann::json& j) { j["comparisons"][1]["levels"][0]["m"] = 0; }, "comparisons[1].levels[0].m:"},
       {[](nlohmann::json& j) { j["comparisons"][0]["levels"][2]["u"] = 1.5; }, "comparisons[0].levels[2].u:"},
-      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][1].erase("u"); }, "comparisons[0].levels[1].u: missing"},
-      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][1]["label"] = 3; }, "comparisons[0].levels[1].label:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][1].erase("u"); },
+       "comparisons[0].levels[1].u: missing"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["levels"][1]["label"] = 3; },
+       "comparisons[0].levels[1].label:"},
       {[](nlohmann::json& j) { j["comparisons"][1]["levels"].erase(1); }, "comparisons[1].levels:"},
       {[](nlohmann::json& j) { j["comparisons"][1].erase("name"); }, "comparisons[1].name: missing"},
       {[](nlohmann::json& j) { j["comparisons"][1]["name"] = "Name"; }, "comparisons[1].name: duplicate"},
       {[](nlohmann::json& j) { j["comparisons"][0]["tf_exact"] = "yes"; }, "comparisons[0].tf_exact:"},
       {[](nlohmann::json& j) { j["comparisons"][0]["tf_min_u"] = 0; }, "comparisons[0].tf_min_u:"},
-      {[](nlohmann::json& j) { j["comparisons"][0]["tf_exactt"] = true; }, "comparisons[0].tf_exactt: unknown"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["tf_exactt"] = true; },
+       "comparisons[0].tf_exactt: unknown"},
       {[](nlohmann::json& j) { j["lambda"] = 0.1; }, "lambda: unknown"},
       {[](nlohmann::json& j) { j["em_iterations"] = -1; }, "em_iterations:"},
       {[](nlohmann::json& j) { j = nlohmann::json::array(); }, "model:"},
@@ -387,7 +393,8 @@ TEST(FellegiSunterTest, TrainingRejectsBadArguments) {
 
   FsTrainingOptions options;
   options.min_probability = 0.5;
-  EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("min_probability"), std::string::npos);
+  EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("min_probability"),
+            std::string::npos);
   options = {};
   options.tolerance = 0;
   EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("tolerance"), std::string::npos);
