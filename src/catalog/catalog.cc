@@ -1,5 +1,7 @@
 #include "catalog/catalog.h"
 
+#include <tuple>
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -43,6 +45,30 @@ CREATE TABLE source_ingests (
   finished_at INTEGER NOT NULL
 );
 CREATE INDEX source_ingests_by_source ON source_ingests(source, status, finished_at);
+)sql",
+    // 2: unification: match overrides, CustomerId merges and splits, trained models.
+    R"sql(
+CREATE TABLE match_overrides (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source_a TEXT NOT NULL, key_a TEXT NOT NULL,
+  source_b TEXT NOT NULL, key_b TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('always', 'never')),
+  note TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (source_a, key_a, source_b, key_b)
+);
+CREATE TABLE customer_id_changes (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  kind TEXT NOT NULL,
+  customer_id INTEGER NOT NULL,
+  other_ids TEXT NOT NULL
+);
+CREATE INDEX customer_id_changes_by_id ON customer_id_changes(customer_id);
+CREATE TABLE unify_models (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  model TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
 )sql",
 };
 
@@ -302,6 +328,134 @@ StatusOr<std::vector<SourceIngestRecord>> Catalog::ListSourceIngests(int64_t run
   std::vector<SourceIngestRecord> out;
   while (st.Step() == SQLITE_ROW) out.push_back(ReadIngest(st));
   return out;
+}
+
+StatusOr<int64_t> Catalog::AddMatchOverride(const MatchOverrideRecord& o) {
+  std::lock_guard<std::mutex> l(mu_);
+  // Pairs are stored in a canonical order so (a, b) and (b, a) are one override.
+  std::string sa = o.source_a, ka = o.key_a, sb = o.source_b, kb = o.key_b;
+  if (std::tie(sb, kb) < std::tie(sa, ka)) {
+    std::swap(sa, sb);
+    std::swap(ka, kb);
+  }
+  Statement st(db_,
+               "INSERT INTO match_overrides(source_a, key_a, source_b, key_b, kind, note, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_a, key_a, source_b, key_b) DO UPDATE SET "
+               "kind = excluded.kind, note = excluded.note, created_at = excluded.created_at");
+  st.Bind(1, sa);
+  st.Bind(2, ka);
+  st.Bind(3, sb);
+  st.Bind(4, kb);
+  st.Bind(5, std::string(o.always ? "always" : "never"));
+  st.Bind(6, o.note);
+  st.Bind(7, NowMicros());
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving match override");
+  Statement id(db_, "SELECT id FROM match_overrides WHERE source_a = ? AND key_a = ? AND source_b = ? AND key_b = ?");
+  id.Bind(1, sa);
+  id.Bind(2, ka);
+  id.Bind(3, sb);
+  id.Bind(4, kb);
+  if (id.Step() != SQLITE_ROW) return SqlError(db_, "reading match override");
+  return id.Int(0);
+}
+
+StatusOr<std::vector<MatchOverrideRecord>> Catalog::ListMatchOverrides() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT id, source_a, key_a, source_b, key_b, kind, note, created_at FROM match_overrides ORDER BY id");
+  std::vector<MatchOverrideRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    MatchOverrideRecord o;
+    o.id = st.Int(0);
+    o.source_a = st.Text(1);
+    o.key_a = st.Text(2);
+    o.source_b = st.Text(3);
+    o.key_b = st.Text(4);
+    o.always = st.Text(5) == "always";
+    o.note = st.Text(6);
+    o.created_at = st.Int(7);
+    out.push_back(std::move(o));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading match overrides");
+  return out;
+}
+
+Status Catalog::RemoveMatchOverride(int64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "DELETE FROM match_overrides WHERE id = ?");
+  st.Bind(1, id);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "removing match override");
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no match override with id " + std::to_string(id));
+  return Status::Ok();
+}
+
+Status Catalog::RecordIdChanges(int64_t run_id, const std::vector<CustomerIdChangeRecord>& changes) {
+  std::lock_guard<std::mutex> l(mu_);
+  CDP_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
+  for (const auto& c : changes) {
+    Statement st(db_, "INSERT INTO customer_id_changes(run_id, kind, customer_id, other_ids) VALUES (?, ?, ?, ?)");
+    st.Bind(1, run_id);
+    st.Bind(2, c.kind);
+    st.Bind(3, c.customer_id);
+    std::string ids;
+    for (int64_t x : c.other_ids) ids += (ids.empty() ? "" : ",") + std::to_string(x);
+    st.Bind(4, ids);
+    if (st.Step() != SQLITE_DONE) {
+      (void)ExecLocked("ROLLBACK");
+      return SqlError(db_, "saving CustomerId changes");
+    }
+  }
+  return ExecLocked("COMMIT");
+}
+
+StatusOr<std::vector<CustomerIdChangeRecord>> Catalog::ListIdChanges(std::optional<int64_t> customer_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string sql = "SELECT run_id, kind, customer_id, other_ids FROM customer_id_changes";
+  if (customer_id) sql += " WHERE customer_id = ? OR (',' || other_ids || ',') LIKE ?";
+  sql += " ORDER BY rowid";
+  Statement st(db_, sql.c_str());
+  if (customer_id) {
+    st.Bind(1, *customer_id);
+    st.Bind(2, "%," + std::to_string(*customer_id) + ",%");
+  }
+  std::vector<CustomerIdChangeRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    CustomerIdChangeRecord c;
+    c.run_id = st.Int(0);
+    c.kind = st.Text(1);
+    c.customer_id = st.Int(2);
+    std::string ids = st.Text(3);
+    size_t p = 0;
+    while (p < ids.size()) {
+      size_t q = ids.find(',', p);
+      if (q == std::string::npos) q = ids.size();
+      c.other_ids.push_back(std::stoll(ids.substr(p, q - p)));
+      p = q + 1;
+    }
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading CustomerId changes");
+  return out;
+}
+
+Status Catalog::SaveUnifyModel(int64_t run_id, const std::string& model_json) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "INSERT INTO unify_models(run_id, model, created_at) VALUES (?, ?, ?)");
+  st.Bind(1, run_id);
+  st.Bind(2, model_json);
+  st.Bind(3, NowMicros());
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving the unification model");
+  return Status::Ok();
+}
+
+StatusOr<std::optional<std::string>> Catalog::LatestUnifyModel() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT model FROM unify_models ORDER BY rowid DESC LIMIT 1");
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(st.Text(0));
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading the unification model");
+  return std::optional<std::string>();
 }
 
 }  // namespace cdp

@@ -44,6 +44,24 @@ struct RunRecord {
   int64_t finished_at = 0;
 };
 
+// A user's decision that two source records are (always) or are not (never) one person.
+struct MatchOverrideRecord {
+  int64_t id = 0;
+  std::string source_a, key_a, source_b, key_b;
+  bool always = false;
+  std::string note;
+  int64_t created_at = 0;
+};
+
+// A CustomerId merge (customer_id absorbed other_ids) or split (customer_id's
+// records went to other_ids) recorded by a unification run.
+struct CustomerIdChangeRecord {
+  int64_t run_id = 0;
+  std::string kind;  // "merge" or "split"
+  int64_t customer_id = 0;
+  std::vector<int64_t> other_ids;
+};
+
 class Catalog {
  public:
   // Opens (creating if needed) the catalog at `path` and applies pending
@@ -70,6 +88,20 @@ class Catalog {
   // The newest succeeded ingest of `source`, if any.
   StatusOr<std::optional<SourceIngestRecord>> LastSucceededIngest(const std::string& source) const;
   StatusOr<std::vector<SourceIngestRecord>> ListSourceIngests(int64_t run_id) const;
+
+  // Match overrides. Adding an override for a pair that has one replaces it
+  // (the pair is unordered); returns its id. Remove: NotFound for an unknown id.
+  StatusOr<int64_t> AddMatchOverride(const MatchOverrideRecord& override_record);
+  StatusOr<std::vector<MatchOverrideRecord>> ListMatchOverrides() const;
+  Status RemoveMatchOverride(int64_t id);
+
+  Status RecordIdChanges(int64_t run_id, const std::vector<CustomerIdChangeRecord>& changes);
+  // All changes, or those involving `customer_id` (as either side).
+  StatusOr<std::vector<CustomerIdChangeRecord>> ListIdChanges(std::optional<int64_t> customer_id) const;
+
+  // The trained probabilistic model of a unification run (JSON), newest last.
+  Status SaveUnifyModel(int64_t run_id, const std::string& model_json);
+  StatusOr<std::optional<std::string>> LatestUnifyModel() const;
 
  private:
   explicit Catalog(sqlite3* db) : db_(db) {}

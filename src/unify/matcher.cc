@@ -1,0 +1,786 @@
+#include "unify/matcher.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <unordered_map>
+
+#include "common/parallel.h"
+#include "unify/compare/phonetic.h"
+#include "unify/compare/similarity.h"
+
+namespace cdp {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string FormatThreshold(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string DescribeComparison(CompareKind kind, double threshold, double tolerance) {
+  switch (kind) {
+    case CompareKind::kExact: return "exact";
+    case CompareKind::kFuzzy: return "fuzzy >= " + FormatThreshold(threshold);
+    case CompareKind::kJaroWinkler: return "jaro_winkler >= " + FormatThreshold(threshold);
+    case CompareKind::kDateWithin: return "within " + FormatThreshold(tolerance) + " days";
+    case CompareKind::kNumberWithin: return "within " + FormatThreshold(tolerance);
+  }
+  return "exact";
+}
+
+bool IsNumericCompare(CompareKind k) { return k == CompareKind::kDateWithin || k == CompareKind::kNumberWithin; }
+
+// First `n` code points of UTF-8 text.
+std::string_view PrefixCodePoints(std::string_view s, int64_t n) {
+  size_t i = 0;
+  int64_t cps = 0;
+  while (i < s.size() && cps < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    i = std::min(s.size(), i + len);
+    ++cps;
+  }
+  return s.substr(0, i);
+}
+
+}  // namespace
+
+struct CompiledCondition {
+  std::string field;
+  int feature = -1;
+  CompareKind kind = CompareKind::kExact;
+  double threshold = 1, tolerance = 0;
+};
+
+struct CompiledException {
+  std::string field;
+  int feature = -1;
+  std::unordered_set<std::string> values;  // normalized
+};
+
+struct CompiledRule {
+  std::string name;
+  int source = -1;                 // dedup rule: its source; match rule: -1
+  std::vector<bool> allowed;       // match rule: sources it applies to
+  std::vector<CompiledCondition> conditions;
+  std::vector<CompiledException> exceptions;
+  int order = 0;                   // position among its list (match rules, or the source's dedup rules)
+  int list_size = 1;
+};
+
+// A blocking key definition over a set of records.
+struct Slot {
+  std::string owner;               // rule name (warnings)
+  BlockingMethod method = BlockingMethod::kExact;
+  std::vector<int> features;
+  int64_t length = 0, window = 0;
+  bool alternate = false;          // metaphone alternate code
+  int source = -1;                 // -1: all sources (filtered by `allowed`), else only this source
+  std::vector<bool> allowed;
+};
+
+struct CompiledComparison {
+  std::string field;
+  int feature = -1;
+  int numeric_feature = -1;
+  std::vector<ComparisonLevelConfig> levels;
+  bool tf = false;
+};
+
+struct Matcher::Impl {
+  const UnifyConfig* config = nullptr;
+  RecordSet* rs = nullptr;
+  std::vector<CompiledRule> rules;  // match rules, then each source's dedup rules
+  std::vector<Slot> slots;
+  std::vector<CompiledComparison> comparisons;  // probabilistic
+  std::vector<int> prior_rules;                 // probabilistic: rule indexes fixing the prior
+  std::vector<std::vector<int>> dedup_rules_of;  // per source
+  std::vector<int> match_rules;
+  bool probabilistic = false;
+  // Term frequencies of tf comparisons: value -> relative frequency.
+  std::vector<std::unordered_map<std::string_view, double>> tf;
+  const FsModel* model = nullptr;
+
+  // Registers a feature, naming the rule in errors.
+  StatusOr<int> Feature(const std::string& what, const std::string& attribute,
+                        const std::vector<std::string>& normalize, bool numeric) {
+    auto f = rs->AddFeature(FeatureSpec{attribute, numeric ? std::vector<std::string>{} : normalize, numeric});
+    if (!f.ok()) return f.status().WithContext(what);
+    return f;
+  }
+
+  StatusOr<CompiledRule> CompileRule(const MatchRuleConfig& r, const std::string& what, int source) {
+    CompiledRule c;
+    c.name = r.name;
+    c.source = source;
+    c.allowed.assign(rs->num_sources(), r.sources.empty());
+    for (const auto& s : r.sources) {
+      int i = rs->SourceIndex(s);
+      if (i >= 0) c.allowed[static_cast<size_t>(i)] = true;
+    }
+    for (size_t i = 0; i < r.conditions.size(); ++i) {
+      const auto& cond = r.conditions[i];
+      CompiledCondition cc;
+      cc.field = cond.field;
+      cc.kind = cond.compare;
+      cc.threshold = cond.threshold;
+      cc.tolerance = cond.tolerance;
+      CDP_ASSIGN_OR_RETURN(cc.feature, Feature(what + ".conditions[" + std::to_string(i) + "]", cond.field,
+                                               cond.normalize, IsNumericCompare(cond.compare)));
+      c.conditions.push_back(std::move(cc));
+    }
+    for (size_t i = 0; i < r.exceptions.size(); ++i) {
+      const auto& e = r.exceptions[i];
+      CompiledException ce;
+      ce.field = e.field;
+      std::string where = what + ".exceptions[" + std::to_string(i) + "]";
+      CDP_ASSIGN_OR_RETURN(ce.feature, Feature(where, e.field, e.normalize, false));
+      CDP_ASSIGN_OR_RETURN(const NormalizerChain* chain, rs->Chain(e.normalize));
+      for (const auto& v : e.values) {
+        // Placeholder values normalize to "" and never match anyway.
+        std::string n = chain->Normalize(v);
+        if (!n.empty()) ce.values.insert(n);
+      }
+      c.exceptions.push_back(std::move(ce));
+    }
+    return c;
+  }
+
+  Status AddSlots(const std::string& owner, const std::vector<BlockingKeyConfig>& keys, const std::string& what,
+                  int source, const std::vector<bool>& allowed) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const auto& k = keys[i];
+      Slot s;
+      s.owner = owner;
+      s.method = k.method;
+      s.length = k.length;
+      s.window = k.window;
+      s.source = source;
+      s.allowed = allowed;
+      for (const auto& f : k.fields) {
+        CDP_ASSIGN_OR_RETURN(int fi, Feature(what + "[" + std::to_string(i) + "]", f, k.normalize, false));
+        s.features.push_back(fi);
+      }
+      slots.push_back(s);
+      if (k.method == BlockingMethod::kMetaphone) {
+        s.alternate = true;
+        slots.push_back(s);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The slot of a rule's exact conditions, if any.
+  void AddExactSlot(const CompiledRule& rule) {
+    Slot s;
+    s.owner = rule.name;
+    s.source = rule.source;
+    s.allowed = rule.allowed;
+    for (const auto& c : rule.conditions) {
+      if (c.kind == CompareKind::kExact) s.features.push_back(c.feature);
+    }
+    if (!s.features.empty()) slots.push_back(std::move(s));
+  }
+
+  bool InSlot(const Slot& s, RecordId r) const {
+    uint16_t src = rs->source_of(r);
+    if (s.source >= 0) return src == s.source;
+    return s.allowed[src];
+  }
+
+  // The key text of a record in a slot; false when a field is empty.
+  bool KeyText(const Slot& s, RecordId r, std::string* out) const {
+    out->clear();
+    for (size_t i = 0; i < s.features.size(); ++i) {
+      std::string_view v = rs->feature(s.features[i]).value(r);
+      if (v.empty()) return false;
+      if (i) out->push_back('\x1f');
+      switch (s.method) {
+        case BlockingMethod::kExact:
+        case BlockingMethod::kSortedNeighbourhood: out->append(v); break;
+        case BlockingMethod::kPrefix: out->append(PrefixCodePoints(v, s.length)); break;
+        case BlockingMethod::kSoundex: {
+          std::string code = Soundex(v);
+          if (code.empty()) return false;
+          out->append(code);
+          break;
+        }
+        case BlockingMethod::kMetaphone: {
+          DoubleMetaphoneCodes codes = DoubleMetaphone(v);
+          const std::string& code = s.alternate ? codes.alternate : codes.primary;
+          if (code.empty() || (s.alternate && codes.alternate == codes.primary)) return false;
+          out->append(code);
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Rules that may judge a pair of these sources.
+  bool RuleApplies(const CompiledRule& rule, uint16_t sa, uint16_t sb) const {
+    if (rule.source >= 0) return sa == sb && sa == rule.source;
+    return sa != sb && rule.allowed[sa] && rule.allowed[sb];
+  }
+
+  bool Relevant(RecordId a, RecordId b) const {
+    uint16_t sa = rs->source_of(a), sb = rs->source_of(b);
+    if (sa == sb) return !dedup_rules_of[sa].empty() || probabilistic;
+    if (probabilistic) return true;
+    for (int r : match_rules) {
+      if (RuleApplies(rules[static_cast<size_t>(r)], sa, sb)) return true;
+    }
+    return false;
+  }
+
+  // Evaluates a condition; similarity out. Empty values never match.
+  bool Condition(const CompiledCondition& c, RecordId a, RecordId b, double* similarity) const {
+    const FeatureColumn& f = rs->feature(c.feature);
+    *similarity = 0;
+    if (IsNumericCompare(c.kind)) {
+      if (!f.has_number(a) || !f.has_number(b)) return false;
+      double d = std::fabs(f.number(a) - f.number(b));
+      if (d > c.tolerance + 1e-9) return false;
+      *similarity = c.tolerance > 0 ? 1.0 - d / (c.tolerance + 1) : 1.0;
+      return true;
+    }
+    std::string_view va = f.value(a), vb = f.value(b);
+    if (va.empty() || vb.empty()) return false;
+    switch (c.kind) {
+      case CompareKind::kExact:
+        if (va != vb) return false;
+        *similarity = 1;
+        return true;
+      case CompareKind::kFuzzy: return EditSimilarityAtLeast(va, vb, c.threshold, similarity);
+      case CompareKind::kJaroWinkler: {
+        double s = JaroWinkler(va, vb);
+        *similarity = s;
+        return s >= c.threshold;
+      }
+      default: return false;
+    }
+  }
+
+  // Index of the exception that blocks the rule, or -1.
+  int Exception(const CompiledRule& rule, RecordId a, RecordId b) const {
+    for (size_t i = 0; i < rule.exceptions.size(); ++i) {
+      const auto& e = rule.exceptions[i];
+      const FeatureColumn& f = rs->feature(e.feature);
+      for (RecordId r : {a, b}) {
+        std::string_view v = f.value(r);
+        if (!v.empty() && e.values.count(std::string(v))) return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  bool Rule(const CompiledRule& rule, RecordId a, RecordId b, double* score) const {
+    double sum = 0;
+    for (const auto& c : rule.conditions) {
+      double s;
+      if (!Condition(c, a, b, &s)) return false;
+      sum += s;
+    }
+    if (!rule.exceptions.empty() && Exception(rule, a, b) >= 0) return false;
+    *score = sum / static_cast<double>(rule.conditions.size());
+    return true;
+  }
+
+  // First applicable rule of `list` accepting the pair, or -1.
+  int JudgeWith(const std::vector<int>& list, RecordId a, RecordId b, double* score) const {
+    uint16_t sa = rs->source_of(a), sb = rs->source_of(b);
+    for (int r : list) {
+      const CompiledRule& rule = rules[static_cast<size_t>(r)];
+      if (!RuleApplies(rule, sa, sb)) continue;
+      if (Rule(rule, a, b, score)) return r;
+    }
+    return -1;
+  }
+
+  // Level of a comparison for a pair (kFsNull when a side is missing).
+  uint8_t Level(const CompiledComparison& c, RecordId a, RecordId b) const {
+    for (size_t l = 0; l < c.levels.size(); ++l) {
+      const ComparisonLevelConfig& lv = c.levels[l];
+      CompiledCondition cond;
+      cond.kind = lv.compare;
+      cond.threshold = lv.threshold;
+      cond.tolerance = lv.tolerance;
+      cond.feature = IsNumericCompare(lv.compare) ? c.numeric_feature : c.feature;
+      const FeatureColumn& f = rs->feature(cond.feature);
+      bool missing = IsNumericCompare(lv.compare) ? (!f.has_number(a) || !f.has_number(b))
+                                                  : (f.empty(a) || f.empty(b));
+      if (missing) return kFsNull;
+      double s;
+      if (Condition(cond, a, b, &s)) return static_cast<uint8_t>(l);
+    }
+    return static_cast<uint8_t>(c.levels.size());  // else
+  }
+
+  void Vector(RecordId a, RecordId b, uint8_t* levels, double* tfs) const {
+    for (size_t c = 0; c < comparisons.size(); ++c) {
+      levels[c] = Level(comparisons[c], a, b);
+      tfs[c] = std::numeric_limits<double>::quiet_NaN();
+      if (comparisons[c].tf && levels[c] == 0 && c < tf.size()) {
+        auto it = tf[c].find(rs->feature(comparisons[c].feature).value(a));
+        if (it != tf[c].end()) tfs[c] = it->second;
+      }
+    }
+  }
+};
+
+Matcher::Matcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Matcher::~Matcher() = default;
+
+StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, RecordSet* records) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = &config;
+  impl->rs = records;
+  impl->probabilistic = config.mode == UnifyMode::kProbabilistic;
+  impl->dedup_rules_of.resize(records->num_sources());
+  std::vector<std::string> names;
+  for (size_t i = 0; i < config.rules.size(); ++i) {
+    std::string what = "unification.rules[" + std::to_string(i) + "] '" + config.rules[i].name + "'";
+    CDP_ASSIGN_OR_RETURN(CompiledRule rule, impl->CompileRule(config.rules[i], what, -1));
+    rule.order = static_cast<int>(i);
+    rule.list_size = static_cast<int>(config.rules.size());
+    if (!impl->probabilistic) impl->match_rules.push_back(static_cast<int>(impl->rules.size()));
+    names.push_back(rule.name);
+    impl->rules.push_back(std::move(rule));
+  }
+  for (size_t s = 0; s < config.sources.size(); ++s) {
+    const auto& dedup = config.sources[s].dedup;
+    for (size_t i = 0; i < dedup.rules.size(); ++i) {
+      std::string what = "unification.sources[" + std::to_string(s) + "].dedup.rules[" + std::to_string(i) + "] '" +
+                         dedup.rules[i].name + "'";
+      CDP_ASSIGN_OR_RETURN(CompiledRule rule, impl->CompileRule(dedup.rules[i], what, static_cast<int>(s)));
+      rule.order = static_cast<int>(i);
+      rule.list_size = static_cast<int>(dedup.rules.size());
+      impl->dedup_rules_of[s].push_back(static_cast<int>(impl->rules.size()));
+      names.push_back(config.sources[s].source + "/" + rule.name);
+      impl->rules.push_back(std::move(rule));
+    }
+  }
+  std::vector<bool> all(records->num_sources(), true);
+  if (!impl->probabilistic) {
+    for (size_t i = 0; i < config.rules.size(); ++i) {
+      impl->AddExactSlot(impl->rules[i]);
+      CDP_RETURN_IF_ERROR(impl->AddSlots(config.rules[i].name, config.rules[i].blocking,
+                                         "unification.rules[" + std::to_string(i) + "].blocking", -1,
+                                         impl->rules[i].allowed));
+    }
+  } else {
+    const ProbabilisticConfig& p = config.probabilistic;
+    CDP_RETURN_IF_ERROR(impl->AddSlots("probabilistic", p.blocking, "unification.probabilistic.blocking", -1, all));
+    for (size_t i = 0; i < p.comparisons.size(); ++i) {
+      const auto& c = p.comparisons[i];
+      std::string what = "unification.probabilistic.comparisons[" + std::to_string(i) + "]";
+      CompiledComparison cc;
+      cc.field = c.field;
+      cc.levels = c.levels;
+      cc.tf = c.term_frequency;
+      bool numeric = false, text = false;
+      for (const auto& l : c.levels) (IsNumericCompare(l.compare) ? numeric : text) = true;
+      if (text || !numeric) {
+        CDP_ASSIGN_OR_RETURN(cc.feature, impl->Feature(what, c.field, c.normalize, false));
+      }
+      if (numeric) {
+        CDP_ASSIGN_OR_RETURN(cc.numeric_feature, impl->Feature(what, c.field, {}, true));
+      }
+      if (cc.feature < 0) cc.feature = cc.numeric_feature;
+      impl->comparisons.push_back(std::move(cc));
+    }
+    for (size_t i = 0; i < config.rules.size(); ++i) {
+      bool use = p.prior_rules.empty() ||
+                 std::find(p.prior_rules.begin(), p.prior_rules.end(), config.rules[i].name) != p.prior_rules.end();
+      if (use) impl->prior_rules.push_back(static_cast<int>(i));
+    }
+    names.push_back("probabilistic");
+  }
+  for (size_t s = 0; s < config.sources.size(); ++s) {
+    for (size_t i = 0; i < config.sources[s].dedup.rules.size(); ++i) {
+      int r = impl->dedup_rules_of[s][i];
+      impl->AddExactSlot(impl->rules[static_cast<size_t>(r)]);
+      CDP_RETURN_IF_ERROR(impl->AddSlots(config.sources[s].dedup.rules[i].name, config.sources[s].dedup.rules[i].blocking,
+                                         "unification.sources[" + std::to_string(s) + "].dedup.rules[" +
+                                             std::to_string(i) + "].blocking",
+                                         static_cast<int>(s), all));
+    }
+  }
+  names.push_back("override");
+  std::unique_ptr<Matcher> m(new Matcher(std::move(impl)));
+  m->rule_names_ = std::move(names);
+  return m;
+}
+
+StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<void(const MatcherProgress&)>& progress,
+                                              const FsModel* given_model) {
+  Impl& im = *impl_;
+  const RecordSet& rs = *im.rs;
+  const size_t n = rs.size();
+  const UnifyConfig& config = *im.config;
+  threads = ResolveThreads(threads);
+  stats_ = MatchStats();
+  stats_.records = static_cast<int64_t>(n);
+  stats_.pairs_per_rule.assign(rule_names_.size(), 0);
+  auto report = [&](std::string_view step, int64_t done, int64_t total) {
+    if (progress) progress(MatcherProgress{step, done, total});
+  };
+
+  // 1. Blocking keys: one hash per record and slot (0 = no key).
+  auto t0 = std::chrono::steady_clock::now();
+  const size_t num_slots = im.slots.size();
+  std::vector<std::vector<uint64_t>> keys(num_slots);
+  // Sorted (hash or order, record) lists per slot, and the runs to compare.
+  struct Run {
+    uint32_t slot;
+    uint64_t begin, end;  // into sorted[slot]
+  };
+  std::vector<std::vector<std::pair<uint64_t, RecordId>>> sorted(num_slots);
+  std::vector<std::unordered_set<uint64_t>> capped(num_slots);
+  std::vector<Run> runs;
+  report("blocking", 0, static_cast<int64_t>(num_slots));
+  for (size_t s = 0; s < num_slots; ++s) {
+    const Slot& slot = im.slots[s];
+    auto& k = keys[s];
+    k.assign(n, 0);
+    bool sn = slot.method == BlockingMethod::kSortedNeighbourhood;
+    std::vector<std::string> sn_text;
+    if (sn) sn_text.resize(n);
+    ParallelFor(threads, n, 16384, [&](size_t begin, size_t end, int) {
+      std::string text;
+      for (size_t r = begin; r < end; ++r) {
+        RecordId id = static_cast<RecordId>(r);
+        if (!im.InSlot(slot, id) || !im.KeyText(slot, id, &text)) continue;
+        uint64_t h = XXH3_64bits_withSeed(text.data(), text.size(), s + 1);
+        k[r] = h == 0 ? 1 : h;
+        if (sn) sn_text[r] = text;
+      }
+    });
+    auto& list = sorted[s];
+    for (size_t r = 0; r < n; ++r) {
+      if (k[r]) list.emplace_back(k[r], static_cast<RecordId>(r));
+    }
+    if (sn) {
+      std::sort(list.begin(), list.end(), [&](const auto& x, const auto& y) {
+        int c = sn_text[x.second].compare(sn_text[y.second]);
+        return c != 0 ? c < 0 : x.second < y.second;
+      });
+      // Windows: each record against the next window-1; split into morsels.
+      for (uint64_t i = 0; i < list.size(); i += 4096) runs.push_back(Run{static_cast<uint32_t>(s), i, std::min<uint64_t>(list.size(), i + 4096)});
+    } else {
+      std::sort(list.begin(), list.end());
+      std::string text;
+      for (uint64_t i = 0; i < list.size();) {
+        uint64_t j = i + 1;
+        while (j < list.size() && list[j].first == list[i].first) ++j;
+        uint64_t size = j - i;
+        if (size > static_cast<uint64_t>(config.max_block_size)) {
+          capped[s].insert(list[i].first);
+          im.KeyText(slot, list[i].second, &text);
+          for (char& c : text) {
+            if (c == '\x1f') c = '|';
+          }
+          stats_.skipped_blocks.push_back(SkippedBlock{slot.owner, text, static_cast<int64_t>(size)});
+        } else if (size > 1) {
+          runs.push_back(Run{static_cast<uint32_t>(s), i, j});
+        }
+        i = j;
+      }
+    }
+    report("blocking", static_cast<int64_t>(s + 1), static_cast<int64_t>(num_slots));
+  }
+  std::sort(stats_.skipped_blocks.begin(), stats_.skipped_blocks.end(),
+            [](const SkippedBlock& a, const SkippedBlock& b) { return a.records > b.records; });
+  stats_.seconds_blocking = SecondsSince(t0);
+
+  // A pair is compared in the first slot (in slot order) that joins it; later
+  // slots skip it. Sorted-neighbourhood slots cannot be looked up that way, so
+  // their duplicates are removed after judging.
+  auto seen_earlier = [&](uint32_t slot, RecordId a, RecordId b) {
+    for (uint32_t s = 0; s < slot; ++s) {
+      if (im.slots[s].method == BlockingMethod::kSortedNeighbourhood) continue;
+      uint64_t ka = keys[s][a];
+      if (ka != 0 && ka == keys[s][b] && !capped[s].count(ka)) return true;
+    }
+    return false;
+  };
+  // Visits the candidate pairs of one run.
+  auto for_pairs = [&](const Run& run, auto&& visit) {
+    const auto& list = sorted[run.slot];
+    const Slot& slot = im.slots[run.slot];
+    if (slot.method == BlockingMethod::kSortedNeighbourhood) {
+      for (uint64_t i = run.begin; i < run.end; ++i) {
+        for (uint64_t j = i + 1; j < list.size() && j < i + static_cast<uint64_t>(slot.window); ++j) {
+          RecordId a = std::min(list[i].second, list[j].second), b = std::max(list[i].second, list[j].second);
+          if (!im.Relevant(a, b) || seen_earlier(run.slot, a, b)) continue;
+          visit(a, b);
+        }
+      }
+      return;
+    }
+    for (uint64_t i = run.begin; i < run.end; ++i) {
+      for (uint64_t j = i + 1; j < run.end; ++j) {
+        RecordId a = std::min(list[i].second, list[j].second), b = std::max(list[i].second, list[j].second);
+        if (!im.Relevant(a, b) || seen_earlier(run.slot, a, b)) continue;
+        visit(a, b);
+      }
+    }
+  };
+  // Big runs first, so the morsels at the end are small.
+  std::sort(runs.begin(), runs.end(), [](const Run& x, const Run& y) {
+    uint64_t sx = x.end - x.begin, sy = y.end - y.begin;
+    return sx != sy ? sx > sy : (x.slot != y.slot ? x.slot < y.slot : x.begin < y.begin);
+  });
+
+  auto t1 = std::chrono::steady_clock::now();
+  std::vector<std::vector<MatchPair>> accepted(static_cast<size_t>(threads));
+  std::vector<int64_t> candidates(static_cast<size_t>(threads), 0);
+  const int override_rule = static_cast<int>(rule_names_.size()) - 1;
+  (void)override_rule;
+  std::atomic<int64_t> runs_done{0};
+  auto progress_tick = [&](size_t count) {
+    int64_t d = runs_done.fetch_add(static_cast<int64_t>(count)) + static_cast<int64_t>(count);
+    return d;
+  };
+
+  // Dedup rules judge same-source pairs in both modes.
+  auto judge_rules = [&](RecordId a, RecordId b, std::vector<MatchPair>* out) -> bool {
+    uint16_t sa = rs.source_of(a), sb = rs.source_of(b);
+    double score = 0;
+    int r = sa == sb ? im.JudgeWith(im.dedup_rules_of[sa], a, b, &score)
+                     : (im.probabilistic ? -1 : im.JudgeWith(im.match_rules, a, b, &score));
+    if (r < 0) return false;
+    const CompiledRule& rule = im.rules[static_cast<size_t>(r)];
+    out->push_back(MatchPair{a, b, r, static_cast<float>(score),
+                             static_cast<double>(rule.list_size - rule.order) + score});
+    return true;
+  };
+
+  if (!im.probabilistic) {
+    report("comparing", 0, static_cast<int64_t>(runs.size()));
+    ParallelFor(threads, runs.size(), 1, [&](size_t begin, size_t end, int worker) {
+      auto& out = accepted[static_cast<size_t>(worker)];
+      int64_t& cand = candidates[static_cast<size_t>(worker)];
+      for (size_t i = begin; i < end; ++i) {
+        for_pairs(runs[i], [&](RecordId a, RecordId b) {
+          ++cand;
+          judge_rules(a, b, &out);
+        });
+      }
+      int64_t d = progress_tick(end - begin);
+      if (worker == 0 && (d & 1023) == 0) report("comparing", d, static_cast<int64_t>(runs.size()));
+    });
+    report("comparing", static_cast<int64_t>(runs.size()), static_cast<int64_t>(runs.size()));
+  } else {
+    // Probabilistic: comparison vectors of every candidate pair, u from random
+    // pairs, m by EM with the prior fixed from the deterministic rules.
+    const size_t nc = im.comparisons.size();
+    im.tf.assign(nc, {});
+    for (size_t c = 0; c < nc; ++c) {
+      if (!im.comparisons[c].tf) continue;
+      const FeatureColumn& f = rs.feature(im.comparisons[c].feature);
+      std::unordered_map<std::string_view, double> counts;
+      double total = 0;
+      for (RecordId r = 0; r < n; ++r) {
+        if (f.empty(r)) continue;
+        counts[f.value(r)] += 1;
+        total += 1;
+      }
+      for (auto& [v, cnt] : counts) cnt /= std::max(total, 1.0);
+      im.tf[c] = std::move(counts);
+    }
+    struct Candidate {
+      RecordId a, b;
+    };
+    std::vector<std::vector<Candidate>> cand_pairs(static_cast<size_t>(threads));
+    std::vector<FsPairs> vectors(static_cast<size_t>(threads));
+    std::vector<std::vector<double>> tfs(static_cast<size_t>(threads));
+    std::vector<int64_t> prior_hits(static_cast<size_t>(threads), 0);
+    for (auto& v : vectors) v.num_comparisons = nc;
+    report("comparing", 0, static_cast<int64_t>(runs.size()));
+    ParallelFor(threads, runs.size(), 1, [&](size_t begin, size_t end, int worker) {
+      size_t w = static_cast<size_t>(worker);
+      std::vector<uint8_t> lv(nc);
+      std::vector<double> tv(nc);
+      for (size_t i = begin; i < end; ++i) {
+        for_pairs(runs[i], [&](RecordId a, RecordId b) {
+          ++candidates[w];
+          if (rs.source_of(a) == rs.source_of(b) && judge_rules(a, b, &accepted[w])) return;
+          im.Vector(a, b, lv.data(), tv.data());
+          cand_pairs[w].push_back(Candidate{a, b});
+          vectors[w].levels.insert(vectors[w].levels.end(), lv.begin(), lv.end());
+          tfs[w].insert(tfs[w].end(), tv.begin(), tv.end());
+          double score;
+          if (!im.prior_rules.empty() && im.JudgeWith(im.prior_rules, a, b, &score) >= 0) ++prior_hits[w];
+        });
+      }
+      int64_t d = progress_tick(end - begin);
+      if (worker == 0 && (d & 1023) == 0) report("comparing", d, static_cast<int64_t>(runs.size()));
+    });
+    auto t2 = std::chrono::steady_clock::now();
+    FsPairs all;
+    all.num_comparisons = nc;
+    int64_t total_candidates = 0, hits = 0;
+    for (size_t w = 0; w < vectors.size(); ++w) {
+      all.levels.insert(all.levels.end(), vectors[w].levels.begin(), vectors[w].levels.end());
+      total_candidates += static_cast<int64_t>(cand_pairs[w].size());
+      hits += prior_hits[w];
+    }
+    stats_.deterministic_prior_pairs = hits;
+    if (given_model) {
+      model_ = *given_model;
+    } else {
+      report("training", 0, 1);
+      if (total_candidates == 0) return FailedPreconditionError("probabilistic mode: blocking found no candidate pairs");
+      if (im.prior_rules.empty()) {
+        return InvalidArgumentError(
+            "probabilistic mode needs deterministic 'rules' (or probabilistic.prior_rules) to fix the prior match rate");
+      }
+      if (hits == 0) {
+        return FailedPreconditionError(
+            "probabilistic mode: the deterministic rules accepted no candidate pair, so the prior match rate "
+            "cannot be estimated; loosen the rules or the blocking");
+      }
+      // u-probabilities from random pairs.
+      FsPairs random;
+      random.num_comparisons = nc;
+      std::mt19937_64 rng(static_cast<uint64_t>(config.probabilistic.seed));
+      std::uniform_int_distribution<uint64_t> pick(0, n - 1);
+      std::vector<uint8_t> lv(nc);
+      std::vector<double> tv(nc);
+      int64_t want = std::min<int64_t>(config.probabilistic.random_pairs, static_cast<int64_t>(n) * (static_cast<int64_t>(n) - 1) / 2);
+      for (int64_t i = 0; i < want; ++i) {
+        RecordId a = static_cast<RecordId>(pick(rng)), b = static_cast<RecordId>(pick(rng));
+        if (a == b) continue;
+        im.Vector(a, b, lv.data(), tv.data());
+        random.levels.insert(random.levels.end(), lv.begin(), lv.end());
+      }
+      std::vector<FsComparisonSpec> specs;
+      for (const auto& c : im.comparisons) {
+        FsComparisonSpec spec;
+        spec.name = c.field;
+        for (const auto& l : c.levels) spec.levels.push_back(DescribeComparison(l.compare, l.threshold, l.tolerance));
+        spec.levels.push_back("else");
+        spec.tf_exact = c.tf;
+        specs.push_back(std::move(spec));
+      }
+      double prior = EstimatePrior(hits, total_candidates, config.probabilistic.prior_recall);
+      CDP_ASSIGN_OR_RETURN(FsModel trained, TrainFsModel(specs, random, all, prior));
+      model_ = std::move(trained);
+      report("training", 1, 1);
+    }
+    stats_.seconds_training = SecondsSince(t2);
+    im.model = &*model_;
+    // Score every candidate.
+    size_t base = 0;
+    int prob_rule = static_cast<int>(rule_names_.size()) - 2;
+    for (size_t w = 0; w < vectors.size(); ++w) {
+      for (size_t i = 0; i < cand_pairs[w].size(); ++i) {
+        double weight = model_->MatchWeight(all.pair(base + i), tfs[w].data() + i * nc);
+        double p = FsModel::Probability(weight);
+        if (p >= config.probabilistic.threshold) {
+          accepted[w].push_back(MatchPair{cand_pairs[w][i].a, cand_pairs[w][i].b, prob_rule, static_cast<float>(p), weight});
+        }
+      }
+      base += cand_pairs[w].size();
+    }
+  }
+  stats_.seconds_comparing = SecondsSince(t1) - stats_.seconds_training;
+
+  std::vector<MatchPair> out;
+  size_t total = 0;
+  for (const auto& a : accepted) total += a.size();
+  out.reserve(total);
+  for (auto& a : accepted) {
+    out.insert(out.end(), a.begin(), a.end());
+    std::vector<MatchPair>().swap(a);
+  }
+  std::sort(out.begin(), out.end(), [](const MatchPair& x, const MatchPair& y) {
+    return x.a != y.a ? x.a < y.a : (x.b != y.b ? x.b < y.b : x.strength > y.strength);
+  });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const MatchPair& x, const MatchPair& y) { return x.a == y.a && x.b == y.b; }),
+            out.end());
+  for (int64_t c : candidates) stats_.candidate_pairs += c;
+  double possible = static_cast<double>(n) * (static_cast<double>(n) - 1) / 2;
+  stats_.reduction_ratio = possible > 0 ? 1.0 - static_cast<double>(stats_.candidate_pairs) / possible : 0;
+  for (const auto& p : out) ++stats_.pairs_per_rule[static_cast<size_t>(p.rule)];
+  return out;
+}
+
+PairExplanation Matcher::Explain(RecordId a, RecordId b) const {
+  const Impl& im = *impl_;
+  const RecordSet& rs = *im.rs;
+  if (a > b) std::swap(a, b);
+  PairExplanation e;
+  e.record_a = rs.Describe(a);
+  e.record_b = rs.Describe(b);
+  uint16_t sa = rs.source_of(a), sb = rs.source_of(b);
+  for (size_t r = 0; r < im.rules.size(); ++r) {
+    const CompiledRule& rule = im.rules[r];
+    // Same-source pairs: that source's dedup rules; others: the match rules.
+    if ((sa == sb) != (rule.source >= 0)) continue;
+    if (rule.source >= 0 && rule.source != sa) continue;
+    RuleExplanation re;
+    re.rule = rule_names_[r];
+    re.applies = im.RuleApplies(rule, sa, sb);
+    bool all = true;
+    double sum = 0;
+    for (const auto& c : rule.conditions) {
+      ConditionExplanation ce;
+      ce.field = c.field;
+      ce.compare = DescribeComparison(c.kind, c.threshold, c.tolerance);
+      const FeatureColumn& f = rs.feature(c.feature);
+      if (IsNumericCompare(c.kind)) {
+        ce.value_a = rs.RawValue(a, c.field);
+        ce.value_b = rs.RawValue(b, c.field);
+      } else {
+        ce.value_a = std::string(f.value(a));
+        ce.value_b = std::string(f.value(b));
+      }
+      ce.passed = im.Condition(c, a, b, &ce.similarity);
+      if (!ce.passed && !IsNumericCompare(c.kind) && !ce.value_a.empty() && !ce.value_b.empty()) {
+        ce.similarity = c.kind == CompareKind::kJaroWinkler ? JaroWinkler(ce.value_a, ce.value_b)
+                                                            : EditSimilarity(ce.value_a, ce.value_b);
+      }
+      all &= ce.passed;
+      sum += ce.similarity;
+      re.conditions.push_back(std::move(ce));
+    }
+    int ex = im.Exception(rule, a, b);
+    if (ex >= 0) re.exception = rule.exceptions[static_cast<size_t>(ex)].field;
+    re.matched = re.applies && all && ex < 0;
+    re.score = rule.conditions.empty() ? 0 : sum / static_cast<double>(rule.conditions.size());
+    if (re.matched && !e.matched && !(im.probabilistic && rule.source < 0)) {
+      e.matched = true;
+      e.matched_by = re.rule;
+    }
+    e.rules.push_back(std::move(re));
+  }
+  if (im.probabilistic && model_) {
+    size_t nc = im.comparisons.size();
+    std::vector<uint8_t> lv(nc);
+    std::vector<double> tv(nc);
+    im.Vector(a, b, lv.data(), tv.data());
+    e.contributions = model_->Explain(lv.data(), tv.data());
+    e.match_weight = model_->MatchWeight(lv.data(), tv.data());
+    e.match_probability = FsModel::Probability(e.match_weight);
+    if (!e.matched && e.match_probability >= im.config->probabilistic.threshold) {
+      e.matched = true;
+      e.matched_by = "probabilistic";
+    }
+  }
+  return e;
+}
+
+}  // namespace cdp

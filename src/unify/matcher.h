@@ -1,0 +1,118 @@
+// Matcher: finds the pairs of records that are the same person. Candidate
+// pairs come from blocking keys (each rule's exact conditions, plus
+// configured prefix / phonetic / sorted-neighbourhood keys); a block larger
+// than max_block_size is skipped with a warning naming the key value. Pairs
+// are then judged by the match rules (tried in order, conditions ANDed) or by
+// a Fellegi-Sunter model, and same-source pairs by that source's dedup rules.
+// Not thread-safe while running; Explain is const and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "common/status.h"
+#include "config/unify_config.h"
+#include "unify/probabilistic/fellegi_sunter.h"
+#include "unify/record_set.h"
+
+namespace cdp {
+
+// An accepted pair. `rule` indexes Matcher::rule_names(); `score` is the mean
+// condition similarity (rules) or the match probability (probabilistic);
+// `strength` orders pairs when an oversized cluster is split: a pair from an
+// earlier rule is stronger than any from a later one, then by score.
+struct MatchPair {
+  RecordId a = 0;
+  RecordId b = 0;
+  int32_t rule = 0;
+  float score = 0;
+  double strength = 0;
+};
+
+struct SkippedBlock {
+  std::string rule;  // rule (or "probabilistic") whose blocking key it was
+  std::string key;   // the shared key value, e.g. "test@test.com"
+  int64_t records = 0;
+};
+
+struct MatchStats {
+  int64_t records = 0;
+  int64_t candidate_pairs = 0;     // distinct pairs compared
+  double reduction_ratio = 0;      // 1 - candidate_pairs / all possible pairs
+  std::vector<int64_t> pairs_per_rule;  // accepted pairs, by rule_names() index
+  std::vector<SkippedBlock> skipped_blocks;
+  int64_t deterministic_prior_pairs = 0;  // probabilistic: pairs the prior rules accepted
+  double seconds_blocking = 0;
+  double seconds_comparing = 0;
+  double seconds_training = 0;
+};
+
+// One condition's outcome for an explained pair.
+struct ConditionExplanation {
+  std::string field;
+  std::string compare;     // "exact", "fuzzy >= 0.80", ...
+  std::string value_a, value_b;  // normalized
+  double similarity = 0;
+  bool passed = false;
+};
+struct RuleExplanation {
+  std::string rule;
+  bool applies = true;         // false: the rule is not for this pair of sources
+  std::string exception;       // non-empty when an exception blocked the rule
+  bool matched = false;
+  double score = 0;
+  std::vector<ConditionExplanation> conditions;
+};
+struct PairExplanation {
+  std::string record_a, record_b;
+  std::vector<RuleExplanation> rules;                // rules mode and dedup rules
+  std::vector<FsModel::Contribution> contributions;  // probabilistic mode
+  double match_weight = 0, match_probability = 0;
+  bool matched = false;
+  std::string matched_by;
+};
+
+struct MatcherProgress {
+  std::string_view step;  // "blocking", "comparing", "training"
+  int64_t done = 0, total = 0;
+};
+
+class Matcher {
+ public:
+  // Compiles the rules against `records` and registers their features (call
+  // records->ComputeFeatures() before Run). InvalidArgument naming the rule
+  // and field for an unknown attribute, a bad normalizer or a type mismatch.
+  static StatusOr<std::unique_ptr<Matcher>> Create(const UnifyConfig& config, RecordSet* records);
+  ~Matcher();
+
+  // Finds and judges candidate pairs on `threads` workers; returns the
+  // accepted pairs sorted by (a, b). `model` (probabilistic mode): use this
+  // trained model instead of training a new one.
+  StatusOr<std::vector<MatchPair>> Run(int threads, const std::function<void(const MatcherProgress&)>& progress = {},
+                                       const FsModel* model = nullptr);
+
+  const std::vector<std::string>& rule_names() const { return rule_names_; }
+  const MatchStats& stats() const { return stats_; }
+  // The trained (or given) model, in probabilistic mode after Run.
+  const std::optional<FsModel>& model() const { return model_; }
+  // Uses `model` for Explain without running (explain-pair in probabilistic mode).
+  void SetModel(const FsModel& model) { model_ = model; }
+  // Every rule's (or the model's) verdict on a pair, matched or not.
+  PairExplanation Explain(RecordId a, RecordId b) const;
+
+  struct Impl;
+
+ private:
+  explicit Matcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::vector<std::string> rule_names_;
+  MatchStats stats_;
+  std::optional<FsModel> model_;
+};
+
+}  // namespace cdp

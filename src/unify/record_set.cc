@@ -1,0 +1,286 @@
+#include "unify/record_set.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/datetime.h"
+#include "common/parallel.h"
+
+namespace cdp {
+namespace {
+
+// Text of a cell for normalization: strings as they are, dates ISO, others as printed.
+void CellText(const Column& c, size_t row, std::string* out) {
+  out->clear();
+  if (c.IsNull(row)) return;
+  switch (c.type()) {
+    case DataType::kString: out->assign(c.StringAt(row)); return;
+    case DataType::kDate: *out = FormatDate(c.DateAt(row)); return;
+    default: *out = c.ValueToString(row); return;
+  }
+}
+
+bool NumericType(DataType t) {
+  return t == DataType::kInt64 || t == DataType::kDouble || t == DataType::kDate || t == DataType::kTimestamp;
+}
+
+double CellNumber(const Column& c, size_t row) {
+  switch (c.type()) {
+    case DataType::kInt64: return static_cast<double>(c.Int64At(row));
+    case DataType::kDouble: return c.DoubleAt(row);
+    case DataType::kDate: return c.DateAt(row);
+    case DataType::kTimestamp: return std::floor(static_cast<double>(c.TimestampAt(row)) / 86400e6);
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::string AttributeOfSemantic(std::string_view semantic) {
+  size_t dot = semantic.rfind('.');
+  return std::string(dot == std::string_view::npos ? semantic : semantic.substr(dot + 1));
+}
+
+int ProfileSource::ColumnOf(std::string_view attribute) const {
+  for (size_t i = 0; i < output_names.size(); ++i) {
+    if (output_names[i] == attribute) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+StatusOr<std::unique_ptr<RecordSet>> RecordSet::Build(const std::vector<UnifySourceConfig>& configs,
+                                                      std::vector<std::shared_ptr<const Table>> tables,
+                                                      const RecordSetOptions& options) {
+  if (configs.size() != tables.size()) return InternalError("RecordSet::Build: one table per source expected");
+  if (configs.size() > 65535) return InvalidArgumentError("too many unification sources");
+  std::unique_ptr<RecordSet> rs(new RecordSet());
+  rs->options_ = options;
+  rs->offsets_.push_back(0);
+  size_t total = 0;
+  for (const auto& t : tables) total += t->num_rows();
+  if (total >= (1ull << 32) - 1) return InvalidArgumentError("more than 4 billion source records");
+  for (size_t s = 0; s < configs.size(); ++s) {
+    const UnifySourceConfig& cfg = configs[s];
+    ProfileSource src;
+    src.name = cfg.source;
+    src.key_field = cfg.key;
+    src.table = tables[s];
+    const Schema& schema = src.table->schema();
+    std::string where = "unification source '" + cfg.source + "'";
+    src.key_column = schema.FieldIndex(cfg.key);
+    if (src.key_column < 0) return InvalidArgumentError(where + ": key field '" + cfg.key + "' does not exist");
+    // Output names: explicit map, then semantic type, then the field's own name.
+    src.output_names.resize(schema.num_fields());
+    std::vector<bool> named(schema.num_fields(), false);
+    for (const auto& [attribute, field] : cfg.fields) {
+      int i = schema.FieldIndex(field);
+      if (i < 0) {
+        return InvalidArgumentError(where + ": field '" + field + "' (mapped to attribute '" + attribute +
+                                    "') does not exist");
+      }
+      src.output_names[static_cast<size_t>(i)] = attribute;
+      named[static_cast<size_t>(i)] = true;
+    }
+    auto taken = [&](const std::string& name) {
+      for (size_t i = 0; i < named.size(); ++i) {
+        if (named[i] && src.output_names[i] == name) return true;
+      }
+      return false;
+    };
+    for (size_t i = 0; i < schema.num_fields(); ++i) {
+      const Field& f = schema.field(i);
+      if (named[i] || f.semantic.empty() || !f.semantic.is_known()) continue;
+      std::string a = AttributeOfSemantic(f.semantic.name());
+      if (taken(a)) continue;
+      src.output_names[i] = a;
+      named[i] = true;
+    }
+    for (size_t i = 0; i < schema.num_fields(); ++i) {
+      if (named[i]) continue;
+      std::string name = schema.field(i).name;
+      // A field whose name is already used by a mapped field keeps a source-qualified name.
+      if (taken(name)) name = cfg.source + "." + name;
+      src.output_names[i] = name;
+      named[i] = true;
+    }
+    rs->sources_.push_back(std::move(src));
+    rs->offsets_.push_back(rs->offsets_.back() + static_cast<RecordId>(tables[s]->num_rows()));
+  }
+  rs->source_of_.resize(total);
+  rs->key_offsets_.reserve(total + 1);
+  rs->key_offsets_.push_back(0);
+  std::string text;
+  for (size_t s = 0; s < rs->sources_.size(); ++s) {
+    const ProfileSource& src = rs->sources_[s];
+    const Column& kc = src.table->column(static_cast<size_t>(src.key_column));
+    for (size_t row = 0; row < src.table->num_rows(); ++row) {
+      rs->source_of_[rs->offsets_[s] + row] = static_cast<uint16_t>(s);
+      CellText(kc, row, &text);
+      if (text.empty()) {
+        return InvalidArgumentError("unification source '" + src.name + "': row " + std::to_string(row + 1) +
+                                    " has an empty key '" + src.key_field + "'");
+      }
+      rs->key_chars_ += text;
+      rs->key_offsets_.push_back(rs->key_chars_.size());
+    }
+  }
+  rs->key_index_.resize(rs->sources_.size());
+  for (size_t s = 0; s < rs->sources_.size(); ++s) {
+    auto& index = rs->key_index_[s];
+    index.reserve(rs->end(s) - rs->first(s));
+    for (RecordId r = rs->first(s); r < rs->end(s); ++r) {
+      auto [it, inserted] = index.emplace(rs->key(r), r);
+      if (!inserted) {
+        return InvalidArgumentError("unification source '" + rs->sources_[s].name + "': key '" +
+                                    std::string(rs->key(r)) + "' of field '" + rs->sources_[s].key_field +
+                                    "' appears more than once (rows " + std::to_string(it->second - rs->first(s) + 1) +
+                                    " and " + std::to_string(r - rs->first(s) + 1) + ")");
+      }
+    }
+  }
+  return rs;
+}
+
+int RecordSet::SourceIndex(std::string_view name) const {
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string_view RecordSet::key(RecordId r) const {
+  return std::string_view(key_chars_.data() + key_offsets_[r], key_offsets_[r + 1] - key_offsets_[r]);
+}
+
+int64_t RecordSet::Find(std::string_view source, std::string_view key) const {
+  int s = SourceIndex(source);
+  if (s < 0) return -1;
+  auto it = key_index_[static_cast<size_t>(s)].find(key);
+  return it == key_index_[static_cast<size_t>(s)].end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+std::string RecordSet::Describe(RecordId r) const {
+  return sources_[source_of(r)].name + ":" + std::string(key(r));
+}
+
+std::string RecordSet::RawValue(RecordId r, std::string_view attribute) const {
+  const ProfileSource& src = sources_[source_of(r)];
+  int c = src.ColumnOf(attribute);
+  std::string out;
+  if (c >= 0) CellText(src.table->column(static_cast<size_t>(c)), row_of(r), &out);
+  return out;
+}
+
+StatusOr<const NormalizerChain*> RecordSet::Chain(const std::vector<std::string>& names) {
+  for (const auto& [n, chain] : chains_) {
+    if (n == names) return chain.get();
+  }
+  CDP_ASSIGN_OR_RETURN(NormalizerChain chain, NormalizerChain::Create(names, options_.normalize));
+  chains_.emplace_back(names, std::make_unique<NormalizerChain>(std::move(chain)));
+  return chains_.back().second.get();
+}
+
+StatusOr<int> RecordSet::AddFeature(const FeatureSpec& spec) {
+  for (size_t i = 0; i < feature_specs_.size(); ++i) {
+    if (feature_specs_[i] == spec) return static_cast<int>(i);
+  }
+  bool found = false;
+  for (const auto& src : sources_) {
+    int c = src.ColumnOf(spec.attribute);
+    if (c < 0) continue;
+    found = true;
+    DataType t = src.table->schema().field(static_cast<size_t>(c)).type;
+    if (spec.numeric && !NumericType(t)) {
+      return InvalidArgumentError("field '" + src.table->schema().field(static_cast<size_t>(c)).name +
+                                  "' of source '" + src.name + "' (attribute '" + spec.attribute + "') is " +
+                                  std::string(DataTypeName(t)) +
+                                  ", but date_within/number_within need a number, date or timestamp");
+    }
+  }
+  if (!found) {
+    std::string list;
+    for (const auto& src : sources_) list += (list.empty() ? "" : ", ") + src.name;
+    return InvalidArgumentError("attribute '" + spec.attribute + "' is not a field of any unification source (" +
+                                list + "); map it with unification.sources[].fields or a semantic type");
+  }
+  if (!spec.numeric) CDP_RETURN_IF_ERROR(Chain(spec.normalize).status());
+  feature_specs_.push_back(spec);
+  features_.push_back(nullptr);
+  return static_cast<int>(feature_specs_.size() - 1);
+}
+
+Status RecordSet::ComputeFeatures() {
+  for (size_t i = 0; i < features_.size(); ++i) {
+    if (!features_[i]) CDP_RETURN_IF_ERROR(ComputeFeature(static_cast<int>(i)));
+  }
+  return Status::Ok();
+}
+
+Status RecordSet::ComputeFeature(int index) {
+  const FeatureSpec& spec = feature_specs_[static_cast<size_t>(index)];
+  auto f = std::make_unique<FeatureColumn>();
+  size_t n = size();
+  if (spec.numeric) {
+    f->numbers_.assign(n, 0);
+    f->valid_.assign(n, 0);
+  }
+  const NormalizerChain* chain = nullptr;
+  if (!spec.numeric) {
+    CDP_ASSIGN_OR_RETURN(chain, Chain(spec.normalize));
+  }
+  std::vector<int> cols;
+  for (const auto& src : sources_) cols.push_back(src.ColumnOf(spec.attribute));
+  // Morsels normalize into their own arenas; concatenated in order afterwards.
+  constexpr size_t kGrain = 16384;
+  size_t morsels = (n + kGrain - 1) / kGrain;
+  std::vector<std::string> arenas(morsels);
+  std::vector<std::vector<uint32_t>> lengths(morsels);
+  ParallelFor(options_.threads, n, kGrain, [&](size_t begin, size_t end, int) {
+    size_t m = begin / kGrain;
+    std::string text, norm;
+    auto& arena = arenas[m];
+    auto& lens = lengths[m];
+    lens.reserve(end - begin);
+    for (size_t r = begin; r < end; ++r) {
+      RecordId id = static_cast<RecordId>(r);
+      const ProfileSource& src = sources_[source_of_[r]];
+      int c = cols[source_of_[r]];
+      size_t row = row_of(id);
+      if (spec.numeric) {
+        lens.push_back(0);
+        if (c < 0) continue;
+        const Column& col = src.table->column(static_cast<size_t>(c));
+        if (col.IsNull(row)) continue;
+        f->numbers_[r] = CellNumber(col, row);
+        f->valid_[r] = 1;
+        continue;
+      }
+      if (c < 0) {
+        lens.push_back(0);
+        continue;
+      }
+      CellText(src.table->column(static_cast<size_t>(c)), row, &text);
+      if (text.empty()) {
+        lens.push_back(0);
+        continue;
+      }
+      chain->Normalize(text, &norm);
+      arena += norm;
+      lens.push_back(static_cast<uint32_t>(norm.size()));
+    }
+  });
+  size_t chars = 0;
+  for (const auto& a : arenas) chars += a.size();
+  f->chars_.reserve(chars);
+  f->offsets_.reserve(n + 1);
+  f->offsets_.push_back(0);
+  for (size_t m = 0; m < morsels; ++m) {
+    f->chars_ += arenas[m];
+    for (uint32_t len : lengths[m]) f->offsets_.push_back(f->offsets_.back() + len);
+    std::string().swap(arenas[m]);
+  }
+  features_[static_cast<size_t>(index)] = std::move(f);
+  return Status::Ok();
+}
+
+}  // namespace cdp

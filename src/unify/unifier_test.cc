@@ -1,0 +1,360 @@
+#include "unify/unifier.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <set>
+
+namespace cdp {
+namespace {
+
+struct Spec {
+  std::string name;
+  DataType type = DataType::kString;
+  std::string semantic;
+};
+
+// Values as text: "" is null; dates as days since 1970-01-01; int64 as digits.
+std::shared_ptr<const Table> MakeTable(const std::vector<Spec>& specs, const std::vector<std::vector<std::string>>& rows) {
+  Schema schema;
+  for (const auto& s : specs) schema.AddField(Field{s.name, s.type, SemanticType(s.semantic)});
+  auto t = std::make_shared<Table>(schema);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < specs.size(); ++c) {
+      Column& col = t->mutable_column(c);
+      const std::string& v = row[c];
+      if (v.empty()) {
+        col.AppendNull();
+      } else if (specs[c].type == DataType::kString) {
+        col.AppendString(v);
+      } else if (specs[c].type == DataType::kDate) {
+        col.AppendDate(std::stoi(v));
+      } else {
+        col.AppendInt64(std::stoll(v));
+      }
+    }
+    t->FinishRow();
+  }
+  return t;
+}
+
+UnifyConfig Config(const std::string& yaml) {
+  auto c = ParseUnifyConfig(YAML::Load(yaml), "test.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? *c : UnifyConfig();
+}
+
+// eCommerce-like and loyalty-like sources.
+std::shared_ptr<const Table> Contacts() {
+  return MakeTable({{"ContactId"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                    {"LastName", DataType::kString, "Person.LastName"}, {"Email", DataType::kString, "Email"},
+                    {"Telephone", DataType::kString, "Phone"}, {"City"}, {"Updated", DataType::kInt64}},
+                   {{"1", "Robert", "Smith", "bob.smith@gmail.com", "(206) 555-0142", "Seattle", "10"},
+                    {"2", "Maria", "Garcia", "maria@example.com", "", "Austin", "20"},
+                    {"3", "Test", "User", "test@test.com", "", "", "30"},
+                    {"4", "Other", "Person", "test@test.com", "", "", "40"},
+                    {"5", "Ann", "Lee", "ann@lee.org", "", "Boston", "50"}});
+}
+
+std::shared_ptr<const Table> Loyalty() {
+  return MakeTable({{"LoyaltyId"}, {"First"}, {"Last"}, {"EMail"}, {"Phone"}, {"Tier"}, {"Updated", DataType::kInt64}},
+                   {{"L1", "Bob", "Smith", "BobSmith@GMAIL.com", "+1 206 555 0142", "Gold", "99"},
+                    {"L2", "Maria", "Garcia", "MARIA@example.com ", "512-555-0100", "Silver", "5"},
+                    {"L3", "Zed", "Zulu", "zed@z.com", "", "Bronze", "7"}});
+}
+
+const char* kBasic = R"(
+sources:
+  - {source: Contacts, key: ContactId}
+  - {source: Loyalty, key: LoyaltyId, fields: {FirstName: First, LastName: Last, Email: EMail, Phone: Phone}}
+rules:
+  - name: SameEmail
+    conditions: [{field: Email, normalize: [EmailProvider]}]
+  - name: SamePhoneAndName
+    conditions:
+      - {field: Phone, normalize: [Phone]}
+      - {field: LastName, normalize: [Name]}
+)";
+
+std::map<std::string, int64_t> IdsByRecord(const UnifyResult& r) {
+  std::map<std::string, int64_t> out;
+  const Table& t = *r.source_keys;
+  for (size_t i = 0; i < t.num_rows(); ++i) {
+    out[std::string(t.column(1).StringAt(i)) + ":" + std::string(t.column(2).StringAt(i))] = t.column(0).Int64At(i);
+  }
+  return out;
+}
+
+TEST(UnifyTest, MatchesAcrossSourcesWithNormalizedValuesAndKeepsUnmatchedRecords) {
+  UnifyConfig config = Config(kBasic);
+  auto r = Unify(config, {Contacts(), Loyalty()}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  ASSERT_EQ(ids.size(), 8u);
+  EXPECT_EQ(ids["Contacts:1"], ids["Loyalty:L1"]);  // gmail dots and case
+  EXPECT_EQ(ids["Contacts:2"], ids["Loyalty:L2"]);  // case and blanks
+  EXPECT_NE(ids["Contacts:3"], ids["Contacts:4"]);  // placeholder email never matches (and same source)
+  EXPECT_EQ(r->stats.profiles_out, 6);
+  EXPECT_EQ(r->customers->num_rows(), 6u);
+  EXPECT_EQ(r->stats.records_in, 8);
+  // Mapped fields merge under the attribute name; unmapped ones flow through.
+  const Schema& s = r->customers->schema();
+  EXPECT_GE(s.FieldIndex("FirstName"), 0);
+  EXPECT_GE(s.FieldIndex("Phone"), 0);  // Telephone via its semantic type, Phone by map
+  EXPECT_GE(s.FieldIndex("Tier"), 0);
+  EXPECT_GE(s.FieldIndex("LoyaltyId"), 0);
+  EXPECT_EQ(s.FieldIndex("Telephone"), -1);
+  // Source priority: Contacts first.
+  const Column& first = *r->customers->ColumnByName("FirstName");
+  const Column& tier = *r->customers->ColumnByName("Tier");
+  bool found = false;
+  for (size_t i = 0; i < r->customers->num_rows(); ++i) {
+    if (r->customers->column(0).Int64At(i) == ids["Contacts:1"]) {
+      EXPECT_EQ(first.StringAt(i), "Robert");
+      EXPECT_EQ(tier.StringAt(i), "Gold");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+  // Pairs record their rule and score.
+  const Table& mp = *r->match_pairs;
+  ASSERT_EQ(mp.num_rows(), 2u);
+  EXPECT_EQ(mp.ColumnByName("Rule")->StringAt(0), "SameEmail");
+  EXPECT_DOUBLE_EQ(mp.ColumnByName("Score")->DoubleAt(0), 1.0);
+  EXPECT_EQ(mp.ColumnByName("Status")->StringAt(0), "merged");
+  ASSERT_EQ(r->stats.rules.size(), 3u);  // two rules and "override"
+  EXPECT_EQ(r->stats.rules[0].merges, 2);
+}
+
+TEST(UnifyTest, IncludeAllFalseDropsUnmatchedNonPrimaryRecords) {
+  UnifyConfig config = Config(std::string(kBasic) + "include_all: false\n");
+  auto r = Unify(config, {Contacts(), Loyalty()}, {}, {}, {});
+  ASSERT_TRUE(r.ok());
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids.count("Loyalty:L3"), 0u);
+  EXPECT_EQ(ids.count("Contacts:5"), 1u);
+  EXPECT_EQ(r->stats.dropped_unmatched, 1);
+}
+
+TEST(UnifyTest, StableIdsAcrossRerunsWithAddedAndRemovedRecords) {
+  UnifyConfig config = Config(kBasic);
+  auto first = Unify(config, {Contacts(), Loyalty()}, {}, {}, {});
+  ASSERT_TRUE(first.ok());
+  auto ids1 = IdsByRecord(*first);
+  PreviousLineage prev;
+  for (const auto& [rec, id] : ids1) {
+    size_t colon = rec.find(':');
+    prev.Add(rec.substr(0, colon), rec.substr(colon + 1), id);
+  }
+  // Remove Contacts:2 and add a new contact matching Loyalty:L3.
+  auto contacts = MakeTable({{"ContactId"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                             {"LastName", DataType::kString, "Person.LastName"}, {"Email", DataType::kString, "Email"},
+                             {"Telephone", DataType::kString, "Phone"}, {"City"}, {"Updated", DataType::kInt64}},
+                            {{"1", "Robert", "Smith", "bob.smith@gmail.com", "(206) 555-0142", "Seattle", "10"},
+                             {"3", "Test", "User", "test@test.com", "", "", "30"},
+                             {"4", "Other", "Person", "test@test.com", "", "", "40"},
+                             {"5", "Ann", "Lee", "ann@lee.org", "", "Boston", "50"},
+                             {"6", "Zed", "Zulu", "zed@z.com", "", "", "60"}});
+  auto second = Unify(config, {contacts, Loyalty()}, {}, prev, {});
+  ASSERT_TRUE(second.ok());
+  auto ids2 = IdsByRecord(*second);
+  for (const char* rec : {"Contacts:1", "Loyalty:L1", "Contacts:3", "Contacts:4", "Contacts:5", "Loyalty:L2", "Loyalty:L3"}) {
+    EXPECT_EQ(ids2[rec], ids1[rec]) << rec;
+  }
+  EXPECT_EQ(ids2["Contacts:6"], ids1["Loyalty:L3"]);  // joined an existing profile
+  EXPECT_EQ(second->stats.new_ids, 0);
+  int64_t max1 = 0;
+  for (const auto& [rec, id] : ids1) max1 = std::max(max1, id);
+  // A brand-new person gets an id above every previous one.
+  auto third = Unify(config, {MakeTable({{"ContactId"}, {"Email", DataType::kString, "Email"}}, {{"99", "new@x.com"}}),
+                              Loyalty()},
+                     {}, prev, {});
+  ASSERT_TRUE(third.ok());
+  EXPECT_GT(IdsByRecord(*third)["Contacts:99"], max1);
+}
+
+TEST(UnifyTest, NeverMatchOverrideSplitsAWrongMergeAndTheSplitIsRecorded) {
+  UnifyConfig config = Config(kBasic);
+  auto first = Unify(config, {Contacts(), Loyalty()}, {}, {}, {});
+  ASSERT_TRUE(first.ok());
+  auto ids1 = IdsByRecord(*first);
+  PreviousLineage prev;
+  for (const auto& [rec, id] : ids1) {
+    size_t colon = rec.find(':');
+    prev.Add(rec.substr(0, colon), rec.substr(colon + 1), id);
+  }
+  std::vector<MatchOverride> overrides = {{"Contacts", "1", "Loyalty", "L1", false},
+                                          {"Contacts", "5", "Loyalty", "L3", true}};
+  auto second = Unify(config, {Contacts(), Loyalty()}, overrides, prev, {});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto ids2 = IdsByRecord(*second);
+  EXPECT_NE(ids2["Contacts:1"], ids2["Loyalty:L1"]);
+  EXPECT_EQ(ids2["Contacts:5"], ids2["Loyalty:L3"]);
+  EXPECT_EQ(ids2["Contacts:1"], ids1["Contacts:1"]);  // one part keeps the id
+  bool split = false, merge = false;
+  for (const auto& c : second->id_changes) {
+    if (c.kind == "split" && c.customer_id == ids1["Contacts:1"]) split = c.other_ids.size() == 2;
+    if (c.kind == "merge") merge = true;
+  }
+  EXPECT_TRUE(split);
+  EXPECT_TRUE(merge);
+  EXPECT_EQ(second->stats.overrides_always, 1);
+  EXPECT_EQ(second->stats.overrides_never, 1);
+  EXPECT_EQ(second->stats.pairs_blocked_by_override, 1);
+}
+
+TEST(UnifyTest, GiantBlockIsSkippedWithAWarningNamingTheKey) {
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < 30; ++i) rows.push_back({std::to_string(i), "shared@family.com"});
+  rows.push_back({"100", "a@b.com"});
+  rows.push_back({"101", "a@b.com"});
+  auto t = MakeTable({{"Id"}, {"Email", DataType::kString, "Email"}}, rows);
+  UnifyConfig config = Config(R"(
+sources:
+  - source: S
+    key: Id
+    dedup: {rules: [{name: E, conditions: [{field: Email, normalize: [Email]}]}]}
+max_block_size: 10
+)");
+  auto r = Unify(config, {t}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->stats.matching.skipped_blocks.size(), 1u);
+  EXPECT_EQ(r->stats.matching.skipped_blocks[0].key, "shared@family.com");
+  EXPECT_EQ(r->stats.matching.skipped_blocks[0].records, 30);
+  EXPECT_NE(r->stats.warnings[0].find("shared@family.com"), std::string::npos);
+  EXPECT_EQ(r->stats.profiles_out, 31);
+}
+
+TEST(UnifyTest, DedupWinnerPolicies) {
+  auto t = MakeTable({{"Id"}, {"Email", DataType::kString, "Email"}, {"City"}, {"Seen", DataType::kInt64}},
+                     {{"a", "x@y.com", "", "5"}, {"b", "X@Y.com", "Oslo", "1"}, {"c", "x@y.com", "", "9"}});
+  auto run = [&](const std::string& winner) {
+    UnifyConfig config = Config("sources:\n  - source: S\n    key: Id\n    dedup:\n      " + winner +
+                                "\n      rules: [{name: E, conditions: [{field: Email, normalize: [Email]}]}]\n");
+    auto r = Unify(config, {t}, {}, {}, {});
+    EXPECT_TRUE(r.ok());
+    const Table& d = *r->dedup.at(0).second;
+    EXPECT_EQ(r->dedup[0].first, "Dedup_S");
+    std::string w;
+    for (size_t i = 0; i < d.num_rows(); ++i) {
+      EXPECT_EQ(d.column(1).StringAt(i), d.column(1).StringAt(0));  // one group
+      EXPECT_EQ(d.column(3).StringAt(i), "S/E");
+      if (d.column(2).BoolAt(i)) w += std::string(d.column(0).StringAt(i));
+    }
+    EXPECT_EQ(r->stats.profiles_out, 1);
+    return w;
+  };
+  EXPECT_EQ(run("winner: most_filled"), "b");
+  EXPECT_EQ(run("winner: most_recent\n      winner_field: Seen"), "c");
+  EXPECT_EQ(run("winner: least_recent\n      winner_field: Seen"), "b");
+}
+
+TEST(UnifyTest, MergePoliciesGroupsRenameAndExclude) {
+  UnifyConfig config = Config(std::string(kBasic) + R"(
+merge:
+  fields:
+    - {name: FirstName, policy: most_recent, by: Updated}
+    - {name: Email, policy: concatenate, separator: " | "}
+    - {name: Tier, policy: source_priority, sources: [Loyalty]}
+  groups: [[LastName, City]]
+  rename: {Tier: LoyaltyTier}
+  exclude: [ContactId]
+)");
+  auto bad = Unify(config, {Contacts(), Loyalty()}, {}, {}, {});
+  ASSERT_FALSE(bad.ok());  // Tier was renamed: merge.fields must use the output name
+  EXPECT_NE(bad.status().message().find("'Tier' is not a field"), std::string::npos) << bad.status().message();
+  config.merge.fields[2].name = "LoyaltyTier";
+  auto r = Unify(config, {Contacts(), Loyalty()}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Table& c = *r->customers;
+  EXPECT_EQ(c.schema().FieldIndex("ContactId"), -1);
+  ASSERT_GE(c.schema().FieldIndex("LoyaltyTier"), 0);
+  auto ids = IdsByRecord(*r);
+  for (size_t i = 0; i < c.num_rows(); ++i) {
+    if (c.column(0).Int64At(i) != ids["Contacts:1"]) continue;
+    EXPECT_EQ(c.ColumnByName("FirstName")->StringAt(i), "Bob");  // Updated 99 > 10
+    EXPECT_EQ(c.ColumnByName("Email")->StringAt(i), "bob.smith@gmail.com | BobSmith@GMAIL.com");
+    EXPECT_EQ(c.ColumnByName("City")->StringAt(i), "Seattle");  // with LastName from Contacts
+  }
+}
+
+TEST(UnifyTest, FuzzyRuleWithPhoneticBlockingAndExplainPair) {
+  auto a = MakeTable({{"Id"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                      {"LastName", DataType::kString, "Person.LastName"}, {"Dob", DataType::kDate, "Person.DateOfBirth"}},
+                     {{"1", "Jonathan", "Smith", "3000"}, {"2", "Maria", "Garcia", "4000"}});
+  auto b = MakeTable({{"Id"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                      {"LastName", DataType::kString, "Person.LastName"}, {"Dob", DataType::kDate, "Person.DateOfBirth"}},
+                     {{"x", "Jonathon", "Smyth", "3001"}, {"y", "Mario", "Garcia", "9000"}});
+  UnifyConfig config = Config(R"(
+sources: [{source: A, key: Id}, {source: B, key: Id}]
+rules:
+  - name: NameDob
+    conditions:
+      - {field: FirstName, normalize: [Name], compare: fuzzy, precision: High}
+      - {field: LastName, normalize: [Name], compare: jaro_winkler, threshold: 0.85}
+      - {field: DateOfBirth, compare: date_within, days: 2}
+    blocking: [{field: LastName, normalize: [Name], method: soundex}]
+)");
+  auto r = Unify(config, {a, b}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["A:1"], ids["B:x"]);
+  EXPECT_NE(ids["A:2"], ids["B:y"]);  // names close but birth dates far apart
+  auto e = ExplainRecordPair(config, {a, b}, "A", "2", "B", "y", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->rules.size(), 1u);
+  EXPECT_FALSE(e->matched);
+  ASSERT_EQ(e->rules[0].conditions.size(), 3u);
+  EXPECT_TRUE(e->rules[0].conditions[1].passed);  // garcia == garcia
+  EXPECT_FALSE(e->rules[0].conditions[2].passed);
+  EXPECT_EQ(e->rules[0].conditions[0].value_a, "maria");
+  EXPECT_NEAR(e->rules[0].conditions[0].similarity, 0.8, 1e-9);  // maria / mario: (5-1)/5
+  auto m = ExplainRecordPair(config, {a, b}, "A", "1", "B", "x", nullptr);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->matched);
+  EXPECT_EQ(m->matched_by, "NameDob");
+  EXPECT_FALSE(ExplainRecordPair(config, {a, b}, "A", "nope", "B", "x", nullptr).ok());
+}
+
+TEST(UnifyTest, RuleExceptionsBlockTheRule) {
+  UnifyConfig config = Config(R"(
+sources: [{source: A, key: Id}, {source: B, key: Id}]
+rules:
+  - name: E
+    conditions: [{field: Email, normalize: [Email]}]
+    exceptions: [{field: Email, normalize: [Email], values: [Info@Contoso.com]}]
+)");
+  auto a = MakeTable({{"Id"}, {"Email"}}, {{"1", "info@contoso.com"}, {"2", "me@x.com"}});
+  auto b = MakeTable({{"Id"}, {"Email"}}, {{"1", "INFO@contoso.com"}, {"2", "me@x.com"}});
+  auto r = Unify(config, {a, b}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_NE(ids["A:1"], ids["B:1"]);
+  EXPECT_EQ(ids["A:2"], ids["B:2"]);
+}
+
+TEST(UnifyTest, ErrorsNameTheRuleSourceAndField) {
+  UnifyConfig config = Config(R"(
+sources: [{source: A, key: Id}, {source: B, key: Id}]
+rules: [{name: R, conditions: [{field: Emial}]}]
+)");
+  auto a = MakeTable({{"Id"}, {"Email"}}, {{"1", "x"}});
+  auto r = Unify(config, {a, a}, {}, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unification.rules[0] 'R'"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("'Emial'"), std::string::npos);
+  config.rules[0].conditions[0].field = "Email";
+  config.sources[1].key = "Key";
+  r = Unify(config, {a, a}, {}, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unification source 'B': key field 'Key'"), std::string::npos);
+  config.sources[1].key = "Id";
+  auto dup = MakeTable({{"Id"}, {"Email"}}, {{"1", "x"}, {"1", "y"}});
+  r = Unify(config, {a, dup}, {}, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("appears more than once"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cdp
