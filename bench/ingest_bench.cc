@@ -3,7 +3,8 @@
 // single-threaded and with all cores, against `cat FILE > /dev/null` on the
 // same file as the ceiling. Prints MB/s, rows/s and peak RSS.
 //
-// Usage: bench_ingest [--size-mb N] [--dir DIR] [--keep]
+// Usage: bench_ingest [--size-mb N] [--dir DIR] [--keep] [--threads N]
+// (--threads N measures only N threads instead of 1 and all cores.)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/thread_pool.h"
 #include "config/project_config.h"
@@ -86,12 +88,14 @@ int main(int argc, char** argv) {
   uint64_t size_mb = 1100;
   std::string dir = "/tmp/cdp_bench_ingest";
   bool keep = false;
+  int only_threads = 0;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--size-mb") && i + 1 < argc) size_mb = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
     else if (!std::strcmp(argv[i], "--keep")) keep = true;
+    else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) only_threads = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_ingest [--size-mb N] [--dir DIR] [--keep]\n");
+      std::fprintf(stderr, "usage: bench_ingest [--size-mb N] [--dir DIR] [--keep] [--threads N]\n");
       return 2;
     }
   }
@@ -115,7 +119,9 @@ int main(int argc, char** argv) {
 
   int cores = ThreadPool::HardwareThreads();
   std::string yaml = "project: bench\nsources:\n  - name: Orders\n    kind: csv\n    path: " + csv + "\n";
-  for (int threads : {1, cores}) {
+  std::vector<int> thread_counts = {1, cores};
+  if (only_threads > 0) thread_counts = {only_threads};
+  for (int threads : thread_counts) {
     std::string ws_dir = dir + "/ws";
     fs::remove_all(ws_dir);
     auto ws = Workspace::Init(ws_dir);

@@ -6,10 +6,17 @@
 //               and columns in schema order. For a column of n rows the frame
 //               decompresses to:
 //                 validity  ceil(n/64) u64 words, bit set = value present
-//                 values    int64/timestamp/double: n x 8 bytes, date: n x 4,
-//                           bool: n x 1 (null slots hold zero); string: n
-//                           u64 lengths (0 for null), then the characters
-//   Footer   := u32 version (1)
+//                 values    int64/timestamp/date: IntBlock of the n values
+//                           double: n x 8 bytes, byte-planar (byte 0 of every
+//                             value, then byte 1, ...)
+//                           bool: n x 1 (0 or 1; null slots hold zero)
+//                           string: IntBlock of the n lengths (0 for null),
+//                             then the characters
+//   IntBlock := u8 width w (0..8), u64 base, n x w bytes: value i is
+//               base + (unsigned w-byte d_i), modulo 2^64 (frame of
+//               reference). Null slots store d = 0 and read as zero; base
+//               and w cover the present values only.
+//   Footer   := u32 version (2)
 //               u32 num_fields, per field: Str name, u8 DataType, Str semantic
 //               u64 num_rows
 //               u32 num_row_groups, per group: u64 rows, then per column:
@@ -20,16 +27,30 @@
 //
 // Every byte of the file is covered by a magic number or a checksum, so a
 // reader reports corruption (DataLoss) instead of returning wrong data.
+//
+// Why the encodings: zstd's time grows with its input, and typical columns
+// (ids, small counts, dates, timestamps, string lengths) use few of their 8
+// bytes. Frame-of-reference packing to whole bytes halves the input of a
+// typical table and makes writing about twice as fast at the same or better
+// ratio; byte-planar doubles let zstd find the repetitive exponent bytes.
+// Each chunk is compressed in one call from one contiguous buffer (no
+// streaming copy into zstd's window).
 #include "storage/column_file.h"
 
 #include <xxhash.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <limits>
+#include <mutex>
 #include <set>
+
+#include "common/thread_pool.h"
 
 namespace cdp {
 
@@ -41,7 +62,7 @@ namespace {
 constexpr char kMagic[8] = {'C', 'D', 'P', 'C', 'O', 'L', 'F', '1'};
 constexpr size_t kMagicSize = sizeof(kMagic);
 constexpr size_t kTailSize = 8 + 8 + kMagicSize;
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kChunkMetaSize = 4 * 8;
 // zstd cannot expand data by more than this per stored byte (an RLE block of
 // 4 bytes holds at most 128 KiB), so larger claims are corruption.
@@ -71,11 +92,35 @@ size_t ValueWidth(DataType type) {
   return 0;
 }
 
-// Uncompressed size of a chunk of `rows` rows (strings: plus `chars`).
-// Cannot overflow for rows <= 2^40 and chars < 2^63.
-uint64_t ChunkRawSize(DataType type, uint64_t rows, uint64_t chars) {
+// Bytes of an IntBlock header (u8 width, u64 base).
+constexpr size_t kIntHeaderSize = 9;
+// Packed integers are loaded and stored 8 bytes at a time, so buffers holding
+// them have this many bytes of slack.
+constexpr size_t kSlack = 8;
+
+bool IsIntBlockType(DataType type) {
+  return type == DataType::kInt64 || type == DataType::kTimestamp || type == DataType::kDate ||
+         type == DataType::kString;
+}
+
+// Smallest and largest uncompressed size of a chunk of `rows` rows (strings:
+// plus `chars`); they differ by the IntBlock width. Cannot overflow for
+// rows <= 2^40 and chars < 2^62.
+uint64_t MinChunkRawSize(DataType type, uint64_t rows, uint64_t chars) {
   const uint64_t validity = (rows + 63) / 64 * 8;
-  return validity + (type == DataType::kString ? rows * 8 + chars : rows * ValueWidth(type));
+  switch (type) {
+    case DataType::kDouble:
+      return validity + rows * 8;
+    case DataType::kBool:
+      return validity + rows;
+    case DataType::kString:
+      return validity + kIntHeaderSize + chars;
+    default:
+      return validity + kIntHeaderSize;
+  }
+}
+uint64_t MaxChunkRawSize(DataType type, uint64_t rows, uint64_t chars) {
+  return MinChunkRawSize(type, rows, chars) + (IsIntBlockType(type) ? rows * 8 : 0);
 }
 
 bool ValidDataType(uint8_t t) { return t <= static_cast<uint8_t>(DataType::kTimestamp); }
@@ -108,6 +153,7 @@ class ScratchBuffer {
     }
     return data_.get();
   }
+  const char* data() const { return data_.get(); }
 
  private:
   std::unique_ptr<char[]> data_;
@@ -136,6 +182,110 @@ void AppendBits(std::vector<uint64_t>& dst, size_t dst_bits, const char* src, si
     if (take < 64) bits &= (uint64_t{1} << take) - 1;
     dst[d / 64] |= bits << (d & 63);
     done += take;
+  }
+}
+
+// True if any of the first `rows` bits of `validity` is clear.
+bool HasNulls(const uint64_t* validity, size_t rows) {
+  const size_t full = rows / 64;
+  for (size_t i = 0; i < full; ++i) {
+    if (validity[i] != ~uint64_t{0}) return true;
+  }
+  if (rows & 63) {
+    const uint64_t mask = (uint64_t{1} << (rows & 63)) - 1;
+    if ((validity[full] & mask) != mask) return true;
+  }
+  return false;
+}
+
+// Whole bytes needed for values in [0, range].
+unsigned ByteWidth(uint64_t range) {
+  return range == 0 ? 0 : static_cast<unsigned>((64 - std::countl_zero(range) + 7) / 8);
+}
+
+// Writes an IntBlock of the n values get(i) at `dst`, which needs room for
+// kIntHeaderSize + 8 * n + kSlack bytes; returns the bytes written. With
+// `validity`, rows whose bit is clear are nulls (stored as 0, not counted for
+// base and width).
+template <typename Get>
+size_t PackInts(size_t n, const uint64_t* validity, Get get, char* dst) {
+  int64_t lo = std::numeric_limits<int64_t>::max();
+  int64_t hi = std::numeric_limits<int64_t>::min();
+  if (validity == nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t v = get(i);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      if ((validity[i >> 6] >> (i & 63)) & 1) {
+        const int64_t v = get(i);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  if (lo > hi) lo = hi = 0;  // no present value
+  const uint64_t base = static_cast<uint64_t>(lo);
+  const unsigned w = ByteWidth(static_cast<uint64_t>(hi) - base);
+  dst[0] = static_cast<char>(w);
+  std::memcpy(dst + 1, &base, 8);
+  char* p = dst + kIntHeaderSize;
+  if (w == 0) return kIntHeaderSize;
+  if (validity == nullptr) {
+    for (size_t i = 0; i < n; ++i, p += w) {
+      const uint64_t d = static_cast<uint64_t>(get(i)) - base;
+      std::memcpy(p, &d, 8);
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i, p += w) {
+      const uint64_t present = (validity[i >> 6] >> (i & 63)) & 1;
+      const uint64_t d = (static_cast<uint64_t>(get(i)) - base) & (0 - present);
+      std::memcpy(p, &d, 8);
+    }
+  }
+  return kIntHeaderSize + n * w;
+}
+
+// Reads the n values of the IntBlock payload `src` (width w, base) into
+// out[i]; `src` has kSlack readable bytes past its end.
+template <typename T>
+void UnpackInts(const char* src, size_t n, unsigned w, uint64_t base, T* out) {
+  if (w == 0) {
+    std::fill(out, out + n, static_cast<T>(base));
+    return;
+  }
+  const uint64_t mask = w == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * w)) - 1;
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(base + (LoadU64(src + i * w) & mask));
+}
+
+// Sets out[i] to zero for every row i < n whose validity bit is clear.
+template <typename T>
+void ZeroNullSlots(const char* validity, size_t n, T* out) {
+  for (size_t word = 0; word * 64 < n; ++word) {
+    uint64_t missing = ~LoadU64(validity + word * 8);
+    const size_t left = n - word * 64;
+    if (left < 64) missing &= (uint64_t{1} << left) - 1;
+    while (missing != 0) {
+      out[word * 64 + static_cast<size_t>(std::countr_zero(missing))] = 0;
+      missing &= missing - 1;
+    }
+  }
+}
+
+// Byte-planar layout of n 8-byte values: dst[b * n + i] = byte b of value i.
+void ShuffleBytes(const char* src, size_t n, char* dst) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t v = LoadU64(src + i * 8);
+    for (size_t b = 0; b < 8; ++b) dst[b * n + i] = static_cast<char>(v >> (8 * b));
+  }
+}
+void UnshuffleBytes(const char* src, size_t n, char* dst) {
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t v = 0;
+    for (size_t b = 0; b < 8; ++b) v |= uint64_t{static_cast<unsigned char>(src[b * n + i])} << (8 * b);
+    std::memcpy(dst + i * 8, &v, 8);
   }
 }
 
@@ -193,25 +343,6 @@ class ColumnBuilder {
     rows_ += count;
   }
 
-  // Appends `count` strings whose lengths (u64 each) are in `lengths` and
-  // whose characters follow each other in `chars`. The caller has checked
-  // that the lengths add up to the characters available.
-  void AppendLengths(const char* validity, size_t count, const char* lengths, const char* chars) {
-    if (count == 0) return;
-    AppendBits(validity_, rows_, validity, 0, count);
-    uint64_t base = offsets_.back();
-    size_t old = offsets_.size();
-    offsets_.resize(old + count);
-    uint64_t* out = offsets_.data() + old;
-    uint64_t end = base;
-    for (size_t i = 0; i < count; ++i) {
-      end += LoadU64(lengths + i * 8);
-      out[i] = end;
-    }
-    chars_.append(chars, end - base);
-    rows_ += count;
-  }
-
   // Appends rows [begin, begin + count) of `c` (same type).
   void AppendFrom(const Column& c, size_t begin, size_t count) {
     const char* values = nullptr;
@@ -240,6 +371,37 @@ class ColumnBuilder {
     }
   }
 
+  // Appends `count` rows whose validity bits are `validity` (from bit 0) and
+  // returns where their fixed-width values go (zero-filled; not for strings).
+  char* AppendUninitialized(const char* validity, size_t count) {
+    AppendBits(validity_, rows_, validity, 0, count);
+    rows_ += count;
+    return GrowValues(count);
+  }
+
+  // Appends `count` strings whose lengths are the IntBlock payload `packed`
+  // (width w, base; kSlack readable bytes past it) and whose characters
+  // follow each other in `chars`. The caller has checked that the lengths add
+  // up to the characters available.
+  void AppendPackedLengths(const char* validity, size_t count, const char* packed, unsigned w, uint64_t base,
+                           const char* chars) {
+    if (count == 0) return;
+    AppendBits(validity_, rows_, validity, 0, count);
+    const uint64_t start = offsets_.back();
+    size_t old = offsets_.size();
+    offsets_.resize(old + count);
+    uint64_t* out = offsets_.data() + old;
+    UnpackInts(packed, count, w, base, out);
+    uint64_t end = start;
+    for (size_t i = 0; i < count; ++i) {
+      end += out[i];
+      out[i] = end;
+    }
+    chars_.append(chars, end - start);
+    rows_ += count;
+  }
+
+  const uint64_t* validity_words() const { return validity_.data(); }
   std::string_view validity_bytes() const { return {Bytes(validity_), validity_.size() * 8}; }
   // Fixed-width values, or for strings the n+1 offsets.
   std::string_view value_bytes() const {
@@ -391,6 +553,132 @@ struct RowGroupMeta {
   std::vector<ChunkMeta> chunks;
 };
 
+// Encodes one column chunk (format above) into a contiguous buffer and
+// compresses it as one zstd frame. Not thread-safe: one per thread.
+class ChunkCompressor {
+ public:
+  // Compresses `b` at zstd `level` into `out`; fills all of `meta` but the
+  // offset.
+  Status Compress(const ColumnBuilder& b, int level, ScratchBuffer* out, ChunkMeta* meta) {
+    if (!cctx_) {
+      cctx_.reset(ZSTD_createCCtx());
+      if (!cctx_) return ResourceExhaustedError("cannot allocate a zstd context");
+      level_ = std::numeric_limits<int>::min();
+    }
+    if (level != level_) {
+      size_t r = ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level);
+      if (ZSTD_isError(r)) return InvalidArgumentError(std::string("zstd level: ") + ZSTD_getErrorName(r));
+      level_ = level;
+    }
+    const size_t rows = b.rows();
+    const DataType type = b.type();
+    const std::string_view validity = b.validity_bytes();
+    const std::string_view values = b.value_bytes();
+    const std::string_view chars = b.chars_bytes();
+    const size_t max_raw = MaxChunkRawSize(type, rows, chars.size());
+    char* raw = raw_.Reserve(max_raw + kSlack);
+    std::memcpy(raw, validity.data(), validity.size());
+    char* p = raw + validity.size();
+    const uint64_t* nulls = HasNulls(b.validity_words(), rows) ? b.validity_words() : nullptr;
+    const char* v = values.data();
+    switch (type) {
+      case DataType::kInt64:
+      case DataType::kTimestamp:
+        p += PackInts(rows, nulls, [v](size_t i) { return static_cast<int64_t>(LoadU64(v + i * 8)); }, p);
+        break;
+      case DataType::kDate:
+        p += PackInts(rows, nulls, [v](size_t i) {
+          int32_t d;
+          std::memcpy(&d, v + i * 4, 4);
+          return int64_t{d};
+        }, p);
+        break;
+      case DataType::kDouble:
+        ShuffleBytes(v, rows, p);
+        p += rows * 8;
+        break;
+      case DataType::kBool:
+        std::memcpy(p, v, rows);
+        p += rows;
+        break;
+      case DataType::kString:
+        // Lengths, not the ever-growing offsets (v holds rows + 1 of them).
+        p += PackInts(rows, nullptr, [v](size_t i) {
+          return static_cast<int64_t>(LoadU64(v + (i + 1) * 8) - LoadU64(v + i * 8));
+        }, p);
+        std::memcpy(p, chars.data(), chars.size());
+        p += chars.size();
+        break;
+    }
+    const size_t raw_size = static_cast<size_t>(p - raw);
+    const size_t bound = ZSTD_compressBound(raw_size);
+    char* dst = out->Reserve(bound);
+    const size_t n = ZSTD_compress2(cctx_.get(), dst, bound, raw, raw_size);
+    if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
+    meta->stored_size = n;
+    meta->chars_size = chars.size();
+    meta->checksum = XXH3_64bits(dst, n);
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx_;
+  int level_ = 0;
+  ScratchBuffer raw_;
+};
+
+// The calling thread's compressor, for pool tasks.
+ChunkCompressor& ThreadCompressor() {
+  thread_local ChunkCompressor compressor;
+  return compressor;
+}
+
+// A full row group whose chunks are compressed on a thread pool. Each column
+// is compressed once, by a pool task or by the writer (when it needs the
+// result before a task got to it). Shared (std::shared_ptr) between the
+// writer and its pool tasks, since a task may run after the writer has
+// written or dropped the group.
+struct GroupJob {
+  uint64_t rows = 0;
+  int level = 1;
+  std::vector<ColumnBuilder> columns;
+  std::vector<ScratchBuffer> stored;
+  std::vector<ChunkMeta> metas;
+  std::vector<Status> statuses;
+  std::unique_ptr<std::atomic<bool>[]> claimed;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t done = 0;  // guarded by mu
+
+  explicit GroupJob(const std::vector<ColumnBuilder>& like)
+      : stored(like.size()), metas(like.size()), statuses(like.size()),
+        claimed(new std::atomic<bool>[like.size()]) {
+    for (const auto& b : like) columns.emplace_back(b.type());
+  }
+
+  // Makes the job ready to be submitted again.
+  void Reset() {
+    for (auto& b : columns) b.Clear();
+    for (size_t c = 0; c < columns.size(); ++c) claimed[c].store(false, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> l(mu);
+    done = 0;
+  }
+
+  // Compresses column `c` unless someone else already started it.
+  void Run(size_t c, ChunkCompressor& compressor) {
+    if (claimed[c].exchange(true, std::memory_order_acq_rel)) return;
+    Status s = compressor.Compress(columns[c], level, &stored[c], &metas[c]);
+    std::lock_guard<std::mutex> l(mu);
+    statuses[c] = std::move(s);
+    if (++done == columns.size()) cv.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [this] { return done == columns.size(); });
+  }
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -400,14 +688,17 @@ struct ColumnFileWriter::Impl {
   ColumnFileWriter* owner = nullptr;
   std::unique_ptr<WritableFile> file;
   ColumnFileOptions options;
-  std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx;
+  ChunkCompressor compressor;
   std::vector<ColumnBuilder> pending;
   size_t pending_bytes = 0;
   size_t fixed_row_bytes = 0;  // uncompressed bytes per row, without string characters
   std::vector<size_t> string_columns;
   std::vector<RowGroupMeta> groups;
   ScratchBuffer compressed;
-  std::vector<uint64_t> lengths;  // scratch for string chunks
+  // With options.pool: full row groups being compressed, oldest first, and
+  // written ones kept for reuse.
+  std::deque<std::shared_ptr<GroupJob>> in_flight;
+  std::vector<std::shared_ptr<GroupJob>> spare;
   Status error;
   bool finished = false;
 
@@ -448,56 +739,88 @@ struct ColumnFileWriter::Impl {
     return lo;
   }
 
-  Status CompressChunk(const ColumnBuilder& b, ChunkMeta* meta) {
-    std::string_view parts[3] = {b.validity_bytes(), b.value_bytes(), b.chars_bytes()};
-    if (b.type() == DataType::kString) {
-      // Lengths compress far better than ever-growing offsets.
-      const auto& off = b.offsets();
-      lengths.resize(off.size() - 1);
-      for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = off[i + 1] - off[i];
-      parts[1] = std::string_view(Bytes(lengths), lengths.size() * 8);
+  // Appends a compressed chunk to the file and completes its meta.
+  Status WriteChunk(std::string_view stored, ChunkMeta* meta) {
+    meta->offset = owner->bytes_written_;
+    return Write(stored);
+  }
+
+  // Compresses and writes the pending row group on this thread.
+  Status FlushRowGroupInline(size_t rows) {
+    RowGroupMeta group;
+    group.rows = rows;
+    group.chunks.resize(pending.size());
+    for (size_t c = 0; c < pending.size(); ++c) {
+      ChunkMeta& m = group.chunks[c];
+      CDP_RETURN_IF_ERROR(compressor.Compress(pending[c], options.zstd_level, &compressed, &m));
+      CDP_RETURN_IF_ERROR(WriteChunk(std::string_view(compressed.data(), m.stored_size), &m));
+      pending[c].Clear();
     }
-    size_t total = parts[0].size() + parts[1].size() + parts[2].size();
-    size_t bound = ZSTD_compressBound(total);
-    char* out_buf = compressed.Reserve(bound);
-    ZSTD_CCtx* c = cctx.get();
-    ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
-    size_t r = ZSTD_CCtx_setPledgedSrcSize(c, total);
-    if (ZSTD_isError(r)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(r));
-    ZSTD_outBuffer out{out_buf, bound, 0};
-    for (std::string_view part : parts) {
-      ZSTD_inBuffer in{part.data(), part.size(), 0};
-      while (in.pos < in.size) {
-        r = ZSTD_compressStream2(c, &out, &in, ZSTD_e_continue);
-        if (ZSTD_isError(r)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(r));
+    groups.push_back(std::move(group));
+    return Status::Ok();
+  }
+
+  // Hands the pending row group to the pool; writes the oldest groups while
+  // more than the pool's size are in flight.
+  Status SubmitRowGroup(size_t rows) {
+    std::shared_ptr<GroupJob> job;
+    // A spare whose tasks have all run (no task holds it) can be reused.
+    for (size_t i = 0; i < spare.size(); ++i) {
+      if (spare[i].use_count() == 1) {
+        job = std::move(spare[i]);
+        spare.erase(spare.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
       }
     }
-    ZSTD_inBuffer none{nullptr, 0, 0};
-    do {
-      r = ZSTD_compressStream2(c, &out, &none, ZSTD_e_end);
-      if (ZSTD_isError(r)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(r));
-      if (r != 0 && out.pos == out.size) return InternalError("zstd: output larger than its bound");
-    } while (r != 0);
-    meta->offset = owner->bytes_written_;
-    meta->stored_size = out.pos;
-    meta->chars_size = parts[2].size();
-    meta->checksum = XXH3_64bits(out_buf, out.pos);
-    return Write(std::string_view(out_buf, out.pos));
+    if (!job) job = std::make_shared<GroupJob>(pending);
+    job->Reset();
+    job->rows = rows;
+    job->level = options.zstd_level;
+    std::swap(job->columns, pending);  // pending gets the job's empty builders
+    for (size_t c = 0; c < job->columns.size(); ++c) {
+      options.pool->Submit([job, c] { job->Run(c, ThreadCompressor()); });
+    }
+    in_flight.push_back(std::move(job));
+    while (in_flight.size() > static_cast<size_t>(options.pool->size())) CDP_RETURN_IF_ERROR(WriteOldestGroup());
+    return Status::Ok();
+  }
+
+  // Waits for the oldest submitted row group (compressing on this thread
+  // what no pool task has started) and writes it.
+  Status WriteOldestGroup() {
+    std::shared_ptr<GroupJob> job = std::move(in_flight.front());
+    in_flight.pop_front();
+    for (size_t c = 0; c < job->columns.size(); ++c) job->Run(c, compressor);
+    job->Wait();
+    RowGroupMeta group;
+    group.rows = job->rows;
+    group.chunks = job->metas;
+    for (size_t c = 0; c < job->columns.size(); ++c) {
+      CDP_RETURN_IF_ERROR(job->statuses[c]);
+      CDP_RETURN_IF_ERROR(WriteChunk(std::string_view(job->stored[c].data(), group.chunks[c].stored_size),
+                                     &group.chunks[c]));
+    }
+    groups.push_back(std::move(group));
+    if (spare.size() < 2) spare.push_back(std::move(job));
+    return Status::Ok();
   }
 
   Status FlushRowGroup() {
     size_t rows = pending_rows();
     if (rows == 0) return Status::Ok();
-    RowGroupMeta group;
-    group.rows = rows;
-    group.chunks.resize(pending.size());
-    for (size_t c = 0; c < pending.size(); ++c) {
-      CDP_RETURN_IF_ERROR(CompressChunk(pending[c], &group.chunks[c]));
-      pending[c].Clear();
-    }
     pending_row_count = 0;
     pending_bytes = 0;
-    groups.push_back(std::move(group));
+    if (options.pool != nullptr && !pending.empty()) return SubmitRowGroup(rows);
+    if (pending.empty()) {
+      groups.push_back(RowGroupMeta{rows, {}});
+      return Status::Ok();
+    }
+    return FlushRowGroupInline(rows);
+  }
+
+  // Writes every row group still in flight.
+  Status DrainRowGroups() {
+    while (!in_flight.empty()) CDP_RETURN_IF_ERROR(WriteOldestGroup());
     return Status::Ok();
   }
 
@@ -573,10 +896,6 @@ StatusOr<std::unique_ptr<ColumnFileWriter>> ColumnFileWriter::Create(Env* env, c
   if (options.row_group_rows > kMaxRowsPerGroup) return InvalidArgumentError("row group rows too large");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->cctx.reset(ZSTD_createCCtx());
-  if (!impl->cctx) return ResourceExhaustedError("cannot allocate a zstd context");
-  size_t r = ZSTD_CCtx_setParameter(impl->cctx.get(), ZSTD_c_compressionLevel, options.zstd_level);
-  if (ZSTD_isError(r)) return InvalidArgumentError(std::string("zstd level: ") + ZSTD_getErrorName(r));
   for (size_t i = 0; i < schema.num_fields(); ++i) {
     DataType t = schema.field(i).type;
     impl->pending.emplace_back(t);
@@ -631,6 +950,7 @@ Status ColumnFileWriter::Finish() {
   if (!impl_->error.ok()) return impl_->error;
   auto finish = [&]() -> Status {
     CDP_RETURN_IF_ERROR(impl_->FlushRowGroup());
+    CDP_RETURN_IF_ERROR(impl_->DrainRowGroups());
     std::string footer = impl_->EncodeFooter(schema_, rows_written_);
     Encoder tail;
     tail.U64(XXH3_64bits(footer.data(), footer.size()));
@@ -647,7 +967,8 @@ Status ColumnFileWriter::Finish() {
   // Release the buffers; the writer only answers questions from now on.
   impl_->pending.clear();
   impl_->groups.clear();
-  impl_->cctx.reset();
+  impl_->in_flight.clear();
+  impl_->spare.clear();
   return impl_->error;
 }
 
@@ -747,7 +1068,7 @@ StatusOr<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(Env* env, con
       }
       // The chunk cannot hold more than its stored bytes decompress to.
       if (m.chars_size >= (uint64_t{1} << 62) ||
-          ChunkRawSize(schema.field(c).type, group.rows, m.chars_size) / kMaxZstdRatio > m.stored_size) {
+          MinChunkRawSize(schema.field(c).type, group.rows, m.chars_size) / kMaxZstdRatio > m.stored_size) {
         return corrupt("row group " + std::to_string(g) + " column '" + schema.field(c).name +
                        "': sizes out of range");
       }
@@ -778,31 +1099,68 @@ Status ReadChunk(const RandomAccessFile& file, const std::string& path, size_t g
   };
   const DataType type = out->type();
   const uint64_t validity_bytes = (rows + 63) / 64 * 8;
-  const uint64_t raw_size = ChunkRawSize(type, rows, m.chars_size);  // checked against stored_size by Open
+  // Both checked against stored_size by Open, so they are allocatable.
+  const uint64_t min_raw = MinChunkRawSize(type, rows, m.chars_size);
+  const uint64_t max_raw = MaxChunkRawSize(type, rows, m.chars_size);
 
   char* stored = stored_buf->Reserve(m.stored_size);
   CDP_ASSIGN_OR_RETURN(size_t n, file.Read(m.offset, m.stored_size, stored));
   if (n != m.stored_size) return corrupt("file truncated");
   if (XXH3_64bits(stored, m.stored_size) != m.checksum) return corrupt("checksum mismatch");
   unsigned long long content = ZSTD_getFrameContentSize(stored, m.stored_size);
-  if (content != raw_size) return corrupt("decompressed size differs from the footer");
-  char* raw = raw_buf->Reserve(raw_size);
+  if (content < min_raw || content > max_raw) return corrupt("decompressed size out of range for the footer");
+  const uint64_t raw_size = content;
+  char* raw = raw_buf->Reserve(raw_size + kSlack);
   size_t got = ZSTD_decompressDCtx(dctx, raw, raw_size, stored, m.stored_size);
   if (ZSTD_isError(got)) return corrupt(std::string("zstd: ") + ZSTD_getErrorName(got));
-  if (got != raw_size) return corrupt("decompressed size differs from the footer");
+  if (got != raw_size) return corrupt("decompressed size differs from the frame header");
+  std::memset(raw + raw_size, 0, kSlack);
 
+  const char* validity = raw;
   const char* values = raw + validity_bytes;
-  if (type == DataType::kString) {
-    uint64_t total = 0;
-    for (uint64_t i = 0; i < rows; ++i) {
-      uint64_t len = LoadU64(values + i * 8);
-      if (len > m.chars_size - total) return corrupt("string lengths exceed the character data");
-      total += len;
+  unsigned width = 0;
+  uint64_t base = 0;
+  if (IsIntBlockType(type)) {
+    width = static_cast<unsigned char>(values[0]);
+    base = LoadU64(values + 1);
+    if (width > 8) return corrupt("integer width " + std::to_string(width) + " out of range");
+    if (raw_size != min_raw + rows * width) return corrupt("decompressed size differs from the footer");
+    values += kIntHeaderSize;
+  } else if (raw_size != min_raw) {
+    return corrupt("decompressed size differs from the footer");
+  }
+  switch (type) {
+    case DataType::kInt64:
+    case DataType::kTimestamp: {
+      auto* dst = reinterpret_cast<int64_t*>(out->AppendUninitialized(validity, rows));
+      UnpackInts(values, rows, width, base, dst);
+      ZeroNullSlots(validity, rows, dst);
+      break;
     }
-    if (total != m.chars_size) return corrupt("string lengths disagree with the character size");
-    out->AppendLengths(raw, rows, values, values + rows * 8);
-  } else {
-    out->Append(raw, 0, rows, values, nullptr, nullptr);
+    case DataType::kDate: {
+      auto* dst = reinterpret_cast<int32_t*>(out->AppendUninitialized(validity, rows));
+      UnpackInts(values, rows, width, base, dst);
+      ZeroNullSlots(validity, rows, dst);
+      break;
+    }
+    case DataType::kDouble:
+      UnshuffleBytes(values, rows, out->AppendUninitialized(validity, rows));
+      break;
+    case DataType::kBool:
+      std::memcpy(out->AppendUninitialized(validity, rows), values, rows);
+      break;
+    case DataType::kString: {
+      const uint64_t mask = width == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width)) - 1;
+      uint64_t total = 0;
+      for (uint64_t i = 0; i < rows; ++i) {
+        const uint64_t len = width == 0 ? base : base + (LoadU64(values + i * width) & mask);
+        if (len > m.chars_size - total) return corrupt("string lengths exceed the character data");
+        total += len;
+      }
+      if (total != m.chars_size) return corrupt("string lengths disagree with the character size");
+      out->AppendPackedLengths(validity, rows, values, width, base, values + rows * width);
+      break;
+    }
   }
   return Status::Ok();
 }

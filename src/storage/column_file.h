@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_pool.h"
 #include "storage/env.h"
 #include "table/column.h"
 
@@ -20,9 +21,14 @@ struct ColumnFileOptions {
   int zstd_level = 1;
   // A row group is closed when it holds this many rows or when the next row
   // would take its uncompressed size past `row_group_bytes` (a single larger
-  // row still forms a group). The writer buffers at most one row group.
+  // row still forms a group). The writer buffers at most one row group,
+  // plus pool->size() + 2 more with a pool.
   size_t row_group_rows = 128 * 1024;
   size_t row_group_bytes = 64 << 20;
+  // If set (not owned; must outlive the writer's Finish), full row groups are
+  // compressed on this pool, one task per column chunk, while the writer
+  // accepts more rows. The file's bytes are the same as without a pool.
+  ThreadPool* pool = nullptr;
 };
 
 class ColumnFileWriter {

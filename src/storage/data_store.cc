@@ -415,6 +415,12 @@ void GenerationWriter::DiscardFiles() {
 
 StatusOr<ColumnFileWriter*> GenerationWriter::WriteEntity(const std::string& name, const Schema& schema,
                                                           const std::string& properties_json) {
+  return WriteEntity(name, schema, properties_json, store_->options_.file_options);
+}
+
+StatusOr<ColumnFileWriter*> GenerationWriter::WriteEntity(const std::string& name, const Schema& schema,
+                                                          const std::string& properties_json,
+                                                          const ColumnFileOptions& options) {
   if (done_)
     return FailedPreconditionError("generation " + std::to_string(generation_) + " is already committed");
   if (name.empty()) return InvalidArgumentError("entity name is empty");
@@ -433,8 +439,7 @@ StatusOr<ColumnFileWriter*> GenerationWriter::WriteEntity(const std::string& nam
                               std::to_string(generation_));
   }
   std::string file = EntityFileName(generation_, next_sequence_++);
-  CDP_ASSIGN_OR_RETURN(auto writer, ColumnFileWriter::Create(store_->env_, store_->PathOf(file), schema,
-                                                             store_->options_.file_options));
+  CDP_ASSIGN_OR_RETURN(auto writer, ColumnFileWriter::Create(store_->env_, store_->PathOf(file), schema, options));
   ColumnFileWriter* raw = writer.get();
   entities_.erase(name);
   written_[name] = PendingFile{std::move(file), std::move(writer), std::move(properties)};

@@ -56,6 +56,7 @@ class DataStore {
   DataStore& operator=(const DataStore&) = delete;
 
   const std::string& dir() const { return dir_; }
+  const DataStoreOptions& options() const { return options_; }
 
   // The committed generation: CURRENT, then its manifest. A store without
   // CURRENT is at generation 0 with no entities. DataLoss naming the file if
@@ -113,6 +114,10 @@ class GenerationWriter {
   // written in this generation.
   StatusOr<ColumnFileWriter*> WriteEntity(const std::string& name, const Schema& schema,
                                           const std::string& properties_json = "{}");
+  // As above, with file options other than the store's (e.g. a thread pool
+  // to compress on, see ColumnFileOptions::pool).
+  StatusOr<ColumnFileWriter*> WriteEntity(const std::string& name, const Schema& schema,
+                                          const std::string& properties_json, const ColumnFileOptions& options);
   // Drops entity `name` from this generation (discarding a file written for
   // it here). NotFound if the generation has no such entity.
   Status RemoveEntity(const std::string& name);

@@ -207,8 +207,8 @@ class OrderedConversion {
   using Task = std::function<StatusOr<std::vector<ConvertedBatch>>()>;
   using Sink = std::function<Status(std::vector<ConvertedBatch>&)>;
 
-  OrderedConversion(int threads, Sink sink) : sink_(std::move(sink)) {
-    if (threads != 1) pool_ = std::make_unique<ThreadPool>(threads);
+  // Runs tasks on `pool`, or on the calling thread when it is null.
+  OrderedConversion(ThreadPool* pool, Sink sink) : sink_(std::move(sink)), pool_(pool) {
     max_inflight_ = pool_ ? static_cast<size_t>(pool_->size()) * 2 : 1;
   }
   ~OrderedConversion() { Drain(); }
@@ -280,7 +280,7 @@ class OrderedConversion {
   }
 
   Sink sink_;
-  std::unique_ptr<ThreadPool> pool_;
+  ThreadPool* pool_;
   size_t max_inflight_;
   size_t submitted_ = 0;
   size_t written_ = 0;
@@ -297,10 +297,14 @@ bool OverLimit(const BadRowLimit& limit, int64_t bad, int64_t read, bool final_c
 
 // Reads, converts and writes the whole source into `gen`. Fills the counts
 // of `result`.
-Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter& gen, const IngestOptions& options,
-                  SourceIngestResult* result) {
+// With a `pool`, conversion and the entity's compression run on it.
+Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter& gen, const ColumnFileOptions& file_options,
+                  ThreadPool* pool, const IngestOptions& options, SourceIngestResult* result) {
   auto& rec = result->record;
-  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * entity_out, gen.WriteEntity(source.name, plan.converter->schema(), "{}"));
+  ColumnFileOptions entity_options = file_options;
+  entity_options.pool = pool;
+  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * entity_out,
+                       gen.WriteEntity(source.name, plan.converter->schema(), "{}", entity_options));
   CDP_ASSIGN_OR_RETURN(ColumnFileWriter * quarantine_out,
                        gen.WriteEntity(Workspace::QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
   Table quarantine_table(QuarantineSchema());
@@ -331,7 +335,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   auto report = [&](uint64_t done) {
     if (options.on_progress) options.on_progress({source.name, done, plan.total_bytes, rec.rows_read});
   };
-  OrderedConversion conversion(options.threads, sink);
+  OrderedConversion conversion(pool, sink);
   const BatchConverter& converter = *plan.converter;
   auto convert = [&converter](RawRecordBatch& raw, std::vector<ConvertedBatch>* out) -> Status {
     ConvertedBatch b;
@@ -439,9 +443,13 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
 
   auto plan = MakePlan(project, source, options);
   if (!plan.ok()) return finish("failed", plan.status().ToString());
+  // Declared before the generation writer, whose files may still have
+  // compression tasks queued on it.
+  std::unique_ptr<ThreadPool> pool;
+  if (options.threads != 1) pool = std::make_unique<ThreadPool>(options.threads);
   auto gen = workspace.data().BeginGeneration();
   if (!gen.ok()) return gen.status();
-  Status s = IngestInto(source, *plan, **gen, options, &result);
+  Status s = IngestInto(source, *plan, **gen, workspace.data().options().file_options, pool.get(), options, &result);
   if (s.ok()) s = (*gen)->Commit();
   if (!s.ok()) {
     // The generation writer is discarded: the entity keeps its previous data.
