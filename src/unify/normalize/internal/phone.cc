@@ -1,0 +1,115 @@
+#include "unify/normalize/internal/phone.h"
+
+#include <atomic>
+#include <memory>
+#include <set>
+
+#include <phonenumbers/phonenumberutil.h>
+
+namespace cdp::normalize_internal {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// libphonenumber refuses longer inputs (kMaxInputStringLength); the fast path must too.
+constexpr size_t kMaxInputLength = 250;
+
+// Validity of NANP numbers depends on their first seven digits (NPA, NXX and the first line
+// digit: libphonenumber's metadata for all +1 regions splits ranges no finer; e.g. 246-521-x
+// is valid for some x only). The memo holds 0 = not computed, 1 = valid, 2 = invalid per
+// NPA [2-9]xx, NXX [2-9]xx and digit: 800 * 800 * 10 entries. It is filled lazily by asking
+// libphonenumber for the first number seen with each prefix; racing writers store the same
+// value, so relaxed atomics suffice.
+constexpr size_t kMemoSize = 800 * 800 * 10;
+
+std::atomic<uint8_t>* ValidityMemo() {
+  static const std::unique_ptr<std::atomic<uint8_t>[]> memo =
+      std::make_unique<std::atomic<uint8_t>[]>(kMemoSize);
+  return memo.get();
+}
+
+bool LibphonenumberValid(const char* national10) {
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util->Parse(std::string(national10, 10), "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return false;
+  }
+  return util->IsValidNumber(number);
+}
+
+}  // namespace
+
+StatusOr<PhoneNormalizer> PhoneNormalizer::Create(std::string_view region) {
+  std::string upper(region);
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  std::set<std::string> supported;
+  PhoneNumberUtil::GetInstance()->GetSupportedRegions(&supported);
+  if (supported.count(upper) == 0) {
+    return InvalidArgumentError("unknown phone region '" + std::string(region) +
+                                "' (expected an ISO 3166 code such as US, CA, GB, DE)");
+  }
+  const bool nanp = upper == "US" || upper == "CA";
+  return PhoneNormalizer(std::move(upper), nanp);
+}
+
+void PhoneNormalizer::Normalize(std::string_view in, std::string* out) const {
+  if (nanp_ && NormalizeFast(in, out)) return;
+  NormalizeWithLibphonenumber(in, out);
+}
+
+bool PhoneNormalizer::NormalizeFast(std::string_view in, std::string* out) const {
+  if (!nanp_ || in.size() > kMaxInputLength) return false;
+  char digits[11];
+  int n = 0;
+  bool plus = false;
+  for (char c : in) {
+    if (c >= '0' && c <= '9') {
+      if (n == 11) return false;
+      digits[n++] = c;
+    } else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') {
+      continue;
+    } else if (c == '+' && n == 0 && !plus) {
+      plus = true;
+    } else {
+      return false;  // letters (extensions), other punctuation, non-ASCII: libphonenumber decides
+    }
+  }
+  const char* national;
+  if (n == 11 && digits[0] == '1') {
+    national = digits + 1;
+  } else if (n == 10 && !plus) {
+    national = digits;
+  } else {
+    return false;
+  }
+  if (national[0] < '2' || national[3] < '2') return false;  // not NPA [2-9]xx NXX [2-9]xx
+  const size_t npa = static_cast<size_t>((national[0] - '0') * 100 + (national[1] - '0') * 10 + (national[2] - '0'));
+  const size_t nxx = static_cast<size_t>((national[3] - '0') * 100 + (national[4] - '0') * 10 + (national[5] - '0'));
+  const size_t index = ((npa - 200) * 800 + (nxx - 200)) * 10 + static_cast<size_t>(national[6] - '0');
+  std::atomic<uint8_t>& slot = ValidityMemo()[index];
+  uint8_t state = slot.load(std::memory_order_relaxed);
+  if (state == 0) {
+    state = LibphonenumberValid(national) ? 1 : 2;
+    slot.store(state, std::memory_order_relaxed);
+  }
+  out->clear();
+  if (state == 1) {
+    out->append("+1", 2);
+    out->append(national, 10);
+  }
+  return true;
+}
+
+void PhoneNormalizer::NormalizeWithLibphonenumber(std::string_view in, std::string* out) const {
+  out->clear();
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util->Parse(std::string(in), region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR) return;
+  if (!util->IsValidNumber(number)) return;
+  util->Format(number, PhoneNumberUtil::E164, out);
+}
+
+}  // namespace cdp::normalize_internal
