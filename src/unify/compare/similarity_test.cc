@@ -128,10 +128,9 @@ TEST(EditDistance, BoundedReturnsMaxPlusOneWhenExceeded) {
 
 TEST(EditDistance, LongStringsUseTheBandedPath) {
   std::string a(100, 'x');
-  std::string b = a;
-  b[10] = 'y';
-  b[90] = 'z';
-  b.insert(50, "q");
+  // a with two substitutions and one insertion.
+  const std::string b = std::string(10, 'x') + "y" + std::string(39, 'x') + "q" + std::string(40, 'x') + "z" +
+                        std::string(9, 'x');
   EXPECT_EQ(EditDistance(a, b), 3);
   EXPECT_EQ(EditDistance(a, b, 2), 3);
   EXPECT_EQ(EditDistance(a, b, 3), 3);
@@ -279,7 +278,8 @@ TEST(ParsePrecision, RejectsOtherValuesNamingThem) {
     const StatusOr<double> result = ParsePrecision(bad);
     ASSERT_FALSE(result.ok()) << bad;
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(result.status().message().find("\"" + std::string(bad) + "\""), std::string::npos);
+    const std::string quoted = std::string(1, '"').append(bad).append(1, '"');
+    EXPECT_NE(result.status().message().find(quoted), std::string::npos);
     EXPECT_NE(result.status().message().find("Medium"), std::string::npos);
   }
 }
