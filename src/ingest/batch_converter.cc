@@ -396,6 +396,29 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
     Column& col = out->mutable_column(c);
     const ParsedColumn& pc = parsed[c];
     const size_t src = source_index_[c];
+    // Sized once for a fresh table; a table that grows over several batches
+    // keeps the vectors' geometric growth.
+    const bool fresh = col.size() == 0;
+    if (fresh) col.Reserve(converted);
+    if (fields_[c].type == DataType::kString) {
+      if (fresh) {
+        size_t chars = 0;
+        for (size_t r = 0; r < n; ++r) {
+          if (state[r] == kRowOk && !pc.null[r]) chars += values[fb[r] + src].size();
+        }
+        col.ReserveChars(chars);
+      }
+    } else if (converted == n) {  // every row survives: one bulk append
+      switch (fields_[c].type) {
+        case DataType::kInt64:
+        case DataType::kTimestamp: col.AppendInt64s(pc.i64.data(), pc.null.data(), n); break;
+        case DataType::kDouble: col.AppendDoubles(pc.f64.data(), pc.null.data(), n); break;
+        case DataType::kBool: col.AppendBools(pc.u8.data(), pc.null.data(), n); break;
+        case DataType::kDate: col.AppendDates(pc.i32.data(), pc.null.data(), n); break;
+        case DataType::kString: break;
+      }
+      continue;
+    }
     // One typed loop per column.
     auto append_rows = [&](auto&& append_value) {
       for (size_t r = 0; r < n; ++r) {

@@ -337,8 +337,7 @@ class ColumnBuilder {
       for (size_t i = 0; i < count; ++i) out[i] = base + (LoadU64(offsets + (i + 1) * 8) - first);
       chars_.append(chars + first, LoadU64(offsets + count * 8) - first);
     } else {
-      char* dst = GrowValues(count);
-      std::memcpy(dst, values, count * width_);
+      AppendValues(values, count);
     }
     rows_ += count;
   }
@@ -461,6 +460,32 @@ class ColumnBuilder {
         break;
     }
     return nullptr;
+  }
+
+  // Copies `count` values (without zero-filling the room first).
+  void AppendValues(const char* values, size_t count) {
+    auto append = [&](auto& v) {
+      using T = typename std::remove_reference_t<decltype(v)>::value_type;
+      const T* p = reinterpret_cast<const T*>(values);
+      v.insert(v.end(), p, p + count);
+    };
+    switch (type_) {
+      case DataType::kInt64:
+      case DataType::kTimestamp:
+        append(i64_);
+        break;
+      case DataType::kDouble:
+        append(f64_);
+        break;
+      case DataType::kBool:
+        append(u8_);
+        break;
+      case DataType::kDate:
+        append(i32_);
+        break;
+      case DataType::kString:
+        break;
+    }
   }
 
   DataType type_;

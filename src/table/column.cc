@@ -1,5 +1,7 @@
 #include "table/column.h"
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 
 #include "common/datetime.h"
@@ -82,6 +84,55 @@ void Column::AppendFrom(const Column& other, size_t row) {
     case DataType::kString: AppendString(other.StringAt(row)); break;
   }
 }
+
+void Column::PushValidityBulk(const uint8_t* null, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const size_t bit = size_ & 63;
+    if (bit == 0) validity_.push_back(0);
+    const size_t take = std::min<size_t>(64 - bit, n - i);
+    uint64_t word = 0;
+    for (size_t k = 0; k < take; ++k) word |= uint64_t{null[i + k] == 0} << k;
+    validity_.back() |= word << bit;
+    null_count_ += take - static_cast<size_t>(std::popcount(word));
+    size_ += take;
+    i += take;
+  }
+}
+
+namespace {
+
+// Appends n values to `out`, zero where null[i] != 0.
+template <typename T, typename U>
+void AppendMasked(std::vector<T>& out, const U* values, const uint8_t* null, size_t n) {
+  const size_t old = out.size();
+  out.resize(old + n);
+  T* dst = out.data() + old;
+  for (size_t i = 0; i < n; ++i) dst[i] = null[i] ? T{} : static_cast<T>(values[i]);
+}
+
+}  // namespace
+
+void Column::AppendInt64s(const int64_t* values, const uint8_t* null, size_t n) {
+  AppendMasked(i64_, values, null, n);
+  PushValidityBulk(null, n);
+}
+void Column::AppendDoubles(const double* values, const uint8_t* null, size_t n) {
+  AppendMasked(f64_, values, null, n);
+  PushValidityBulk(null, n);
+}
+void Column::AppendBools(const uint8_t* values, const uint8_t* null, size_t n) {
+  const size_t old = u8_.size();
+  u8_.resize(old + n);
+  uint8_t* dst = u8_.data() + old;
+  for (size_t i = 0; i < n; ++i) dst[i] = null[i] ? 0 : (values[i] != 0);
+  PushValidityBulk(null, n);
+}
+void Column::AppendDates(const int32_t* values, const uint8_t* null, size_t n) {
+  AppendMasked(i32_, values, null, n);
+  PushValidityBulk(null, n);
+}
+void Column::ReserveChars(size_t bytes) { chars_.reserve(chars_.size() + bytes); }
 
 std::string Column::ValueToString(size_t i) const {
   if (IsNull(i)) return "";

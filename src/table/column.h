@@ -34,6 +34,15 @@ class Column {
   // Appends row `row` of `other` (same type).
   void AppendFrom(const Column& other, size_t row);
 
+  // Bulk appends of `n` rows, much faster than one call per row: row i is
+  // null when null[i] != 0 (values[i] is then ignored), else values[i].
+  void AppendInt64s(const int64_t* values, const uint8_t* null, size_t n);  // kInt64 / kTimestamp
+  void AppendDoubles(const double* values, const uint8_t* null, size_t n);  // kDouble
+  void AppendBools(const uint8_t* values, const uint8_t* null, size_t n);   // kBool (nonzero = true)
+  void AppendDates(const int32_t* values, const uint8_t* null, size_t n);   // kDate
+  // Reserves room for `bytes` more characters of strings (kString).
+  void ReserveChars(size_t bytes);
+
   bool IsNull(size_t i) const { return !((validity_[i >> 6] >> (i & 63)) & 1u); }
   bool IsValid(size_t i) const { return !IsNull(i); }
   int64_t Int64At(size_t i) const { return i64_[i]; }        // kInt64 / kTimestamp
@@ -72,6 +81,8 @@ class Column {
 
  private:
   void PushValidity(bool valid);
+  // Appends n validity bits, bit i set when null[i] == 0.
+  void PushValidityBulk(const uint8_t* null, size_t n);
 
   DataType type_;
   size_t size_ = 0;
