@@ -10,8 +10,9 @@ namespace cdp {
 namespace {
 
 struct Spec {
+  Spec(const char* n, DataType t = DataType::kString, const char* s = "") : name(n), type(t), semantic(s) {}
   std::string name;
-  DataType type = DataType::kString;
+  DataType type;
   std::string semantic;
 };
 

@@ -1,0 +1,125 @@
+#include "workspace/unify_runner.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace cdp {
+namespace {
+
+StatusOr<UnifyConfig> AppliedUnification(Workspace& workspace) {
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  if (project.unification.empty()) {
+    return FailedPreconditionError(
+        "the applied project has no 'unification' section; add one to the project YAML and run `cdp apply`");
+  }
+  return project.unification;
+}
+
+// Previous CustomerIds from the current generation's lineage, if any.
+StatusOr<PreviousLineage> LoadPreviousLineage(Workspace& workspace, const Snapshot& snap) {
+  PreviousLineage prev;
+  if (!snap.entities.count(std::string(kSourceKeysEntity))) return prev;
+  CDP_ASSIGN_OR_RETURN(auto reader, workspace.data().OpenEntity(snap, std::string(kSourceKeysEntity)));
+  CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
+  int id = t.schema().FieldIndex("CustomerId"), src = t.schema().FieldIndex("Source"),
+      key = t.schema().FieldIndex("SourceKey");
+  if (id < 0 || src < 0 || key < 0) return DataLossError("entity CustomerSourceKeys lacks CustomerId/Source/SourceKey");
+  for (size_t i = 0; i < t.num_rows(); ++i) {
+    prev.Add(t.column(static_cast<size_t>(src)).StringAt(i), t.column(static_cast<size_t>(key)).StringAt(i),
+             t.column(static_cast<size_t>(id)).Int64At(i));
+  }
+  return prev;
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace& workspace,
+                                                                        const UnifyConfig& config) {
+  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  std::vector<std::shared_ptr<const Table>> tables;
+  for (const auto& s : config.sources) {
+    if (!snap.entities.count(s.source)) {
+      return FailedPreconditionError("profile source '" + s.source + "' has not been ingested; run `cdp ingest` first");
+    }
+    CDP_ASSIGN_OR_RETURN(auto reader, workspace.data().OpenEntity(snap, s.source));
+    CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
+    tables.push_back(std::make_shared<const Table>(std::move(t)));
+  }
+  return tables;
+}
+
+StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& options, const std::string& run_kind) {
+  CDP_ASSIGN_OR_RETURN(UnifyConfig config, AppliedUnification(workspace));
+  UnifyRunResult out;
+  CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(options.preview ? run_kind + "-preview" : run_kind));
+  auto fail = [&](const Status& s) {
+    (void)workspace.catalog().FinishRun(out.run_id, "failed", s.ToString(), "{}");
+    return s;
+  };
+  auto run = [&]() -> Status {
+    CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+    if (options.on_progress) options.on_progress("loading", 0, static_cast<int64_t>(config.sources.size()));
+    CDP_ASSIGN_OR_RETURN(auto tables, LoadProfileSources(workspace, config));
+    CDP_ASSIGN_OR_RETURN(PreviousLineage prev, LoadPreviousLineage(workspace, snap));
+    CDP_ASSIGN_OR_RETURN(auto records, workspace.catalog().ListMatchOverrides());
+    std::vector<MatchOverride> overrides;
+    for (const auto& o : records) overrides.push_back(MatchOverride{o.source_a, o.key_a, o.source_b, o.key_b, o.always});
+    UnifyOptions uo;
+    uo.threads = options.threads;
+    uo.preview = options.preview;
+    uo.progress = options.on_progress;
+    CDP_ASSIGN_OR_RETURN(UnifyResult result, Unify(config, tables, overrides, prev, uo));
+    out.stats = result.stats;
+    out.id_changes = result.id_changes;
+    if (options.preview) return Status::Ok();
+    if (options.on_progress) options.on_progress("writing", 0, 1);
+    CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+    auto write = [&](const std::string& name, const Table& t) -> Status {
+      CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(name, t.schema(), "{\"stage\":\"unify\"}"));
+      return w->Append(t);
+    };
+    CDP_RETURN_IF_ERROR(write(std::string(kCustomerEntity), *result.customers));
+    CDP_RETURN_IF_ERROR(write(std::string(kSourceKeysEntity), *result.source_keys));
+    CDP_RETURN_IF_ERROR(write(std::string(kMatchPairsEntity), *result.match_pairs));
+    std::set<std::string> dedup_names;
+    for (const auto& [name, t] : result.dedup) {
+      CDP_RETURN_IF_ERROR(write(name, *t));
+      dedup_names.insert(name);
+    }
+    // Dedup outputs of sources that no longer deduplicate.
+    for (const auto& [name, info] : gen->base().entities) {
+      if (name.rfind("Dedup_", 0) == 0 && !dedup_names.count(name)) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
+    }
+    CDP_RETURN_IF_ERROR(gen->Commit());
+    out.generation = gen->generation();
+    if (options.on_progress) options.on_progress("writing", 1, 1);
+    std::vector<CustomerIdChangeRecord> changes;
+    for (const auto& c : result.id_changes) changes.push_back(CustomerIdChangeRecord{out.run_id, c.kind, c.customer_id, c.other_ids});
+    CDP_RETURN_IF_ERROR(workspace.catalog().RecordIdChanges(out.run_id, changes));
+    if (result.model) CDP_RETURN_IF_ERROR(workspace.catalog().SaveUnifyModel(out.run_id, result.model->ToJson().dump()));
+    return Status::Ok();
+  };
+  Status s = run();
+  if (!s.ok()) return fail(s);
+  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(out.run_id, "succeeded", "", out.stats.ToJson()));
+  return out;
+}
+
+StatusOr<PairExplanation> ExplainPairInWorkspace(Workspace& workspace, const std::string& source_a,
+                                                 const std::string& key_a, const std::string& source_b,
+                                                 const std::string& key_b) {
+  CDP_ASSIGN_OR_RETURN(UnifyConfig config, AppliedUnification(workspace));
+  CDP_ASSIGN_OR_RETURN(auto tables, LoadProfileSources(workspace, config));
+  std::optional<FsModel> model;
+  if (config.mode == UnifyMode::kProbabilistic) {
+    CDP_ASSIGN_OR_RETURN(auto json, workspace.catalog().LatestUnifyModel());
+    if (!json) return FailedPreconditionError("no trained model yet: run `cdp unify` first");
+    auto parsed = nlohmann::json::parse(*json, nullptr, false);
+    if (parsed.is_discarded()) return DataLossError("the stored unification model is not valid JSON");
+    CDP_ASSIGN_OR_RETURN(FsModel m, FsModel::FromJson(parsed));
+    model = std::move(m);
+  }
+  return ExplainRecordPair(config, tables, source_a, key_a, source_b, key_b, model ? &*model : nullptr);
+}
+
+}  // namespace cdp

@@ -1,0 +1,48 @@
+// The unification stage of a workspace: reads the profile sources from the
+// current generation, unifies them (unify/unifier.h) with the catalog's match
+// overrides and the previous run's CustomerIds, and commits Customer,
+// CustomerSourceKeys, ConflationMatchPairs and the Dedup_* entities in one new
+// generation. A failure leaves the previous outputs in place.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "unify/unifier.h"
+#include "workspace/workspace.h"
+
+namespace cdp {
+
+struct UnifyRunOptions {
+  int threads = 0;
+  bool preview = false;  // matching only: report stats, write nothing
+  std::function<void(std::string_view step, int64_t done, int64_t total)> on_progress;
+};
+
+struct UnifyRunResult {
+  int64_t run_id = 0;
+  uint64_t generation = 0;  // 0 in preview mode
+  UnifyStats stats;
+  std::vector<IdChange> id_changes;
+};
+
+// FailedPrecondition when the project has no unification section or a
+// profile source has not been ingested yet.
+StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& options,
+                                  const std::string& run_kind = "unify");
+
+// The profile sources' tables from the current generation, in unification order.
+StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace& workspace,
+                                                                        const UnifyConfig& config);
+
+// `cdp explain-pair`: both records' verdicts under the applied rules (and the
+// newest trained model in probabilistic mode).
+StatusOr<PairExplanation> ExplainPairInWorkspace(Workspace& workspace, const std::string& source_a,
+                                                 const std::string& key_a, const std::string& source_b,
+                                                 const std::string& key_b);
+
+}  // namespace cdp
