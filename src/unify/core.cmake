@@ -6,3 +6,9 @@ cdp_module(unify
 cdp_test(unify_test
   SOURCES unifier_test.cc clustering_test.cc
   DEPS cdp_unify)
+if(CDP_BUILD_BENCH)
+  # End-to-end unification speed on ~1M demo records (source in bench/unify_speed).
+  add_executable(bench_unify_speed ${PROJECT_SOURCE_DIR}/bench/unify_speed/unify_speed.cc)
+  target_link_libraries(bench_unify_speed PRIVATE cdp_workspace cdp_demo)
+  target_compile_definitions(bench_unify_speed PRIVATE CDP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()
