@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: all deps build build-test test demo clean bench-ingest
+.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy
 
 all: build
 
@@ -38,3 +38,8 @@ clean:
 bench-ingest: build
 	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_ingest
 	$(RELEASE_DIR)/bench/bench_ingest
+
+# Unification accuracy (pairwise P/R/F1) on the demo data and Febrl: see bench/unify_accuracy.
+bench-unify-accuracy: build
+	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_unify_accuracy
+	$(RELEASE_DIR)/bench/bench_unify_accuracy $(ARGS)
