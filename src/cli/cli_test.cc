@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -256,3 +257,121 @@ TEST_F(CliTest, KillNineDuringIngestKeepsPreviousGeneration) {
 }
 
 }  // namespace
+
+namespace cdp {
+namespace {
+
+const char* kUnifyProject = R"(project: u
+sources:
+  - name: Shop
+    kind: csv
+    path: shop.csv
+    primary_key: Id
+    fields:
+      - {name: Id, type: string}
+      - {name: First, semantic: Person.FirstName}
+      - {name: Last, semantic: Person.LastName}
+      - {name: Email, semantic: Email}
+  - name: Club
+    kind: csv
+    path: club.csv
+    primary_key: CardId
+    fields:
+      - {name: CardId, type: string}
+      - {name: Name, semantic: Person.FirstName}
+      - {name: Mail, semantic: Email}
+      - {name: Tier}
+unification:
+  sources: [Shop, Club]
+  rules:
+    - name: SameEmail
+      conditions:
+        - {field: Email, normalize: [EmailProvider]}
+)";
+
+TEST_F(CliTest, UnifyExplainOverrideAndStableIds) {
+  WriteFile(dir_ / "shop.csv",
+            "Id,First,Last,Email\n1,Robert,Smith,bob.smith@gmail.com\n2,Ann,Lee,ann@lee.org\n3,Tom,Ray,test@test.com\n");
+  WriteFile(dir_ / "club.csv",
+            "CardId,Name,Mail,Tier\nC1,Bob,BobSmith+coffee@gmail.com,Gold\nC2,Anne,ANN@lee.org,Silver\nC3,Tim,test@test.com,Bronze\n");
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ApplyProject(kUnifyProject);
+  // Before any ingest, unify explains what is missing.
+  Result early = RunCdp("unify -w " + ws_);
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.out.find("'Shop' has not been ingested"), std::string::npos) << early.out;
+
+  // `run` ingests and unifies.
+  Result run = RunCdp("run -w " + ws_);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("profiles out 4"), std::string::npos) << run.out;
+
+  Json keys = RunJson("show CustomerSourceKeys -w " + ws_ + " --limit -1");
+  std::map<std::string, int64_t> id;
+  for (const auto& row : keys["rows"]) id[row["Source"].get<std::string>() + ":" + row["SourceKey"].get<std::string>()] = row["CustomerId"];
+  ASSERT_EQ(id.size(), 6u) << keys.dump();
+  EXPECT_EQ(id["Shop:1"], id["Club:C1"]);
+  EXPECT_EQ(id["Shop:2"], id["Club:C2"]);
+  EXPECT_NE(id["Shop:3"], id["Club:C3"]);  // a placeholder email never matches
+
+  // explain: the profile, its records and each condition's comparison.
+  Result ex = RunCdp("explain " + std::to_string(id["Shop:1"]) + " -w " + ws_);
+  ASSERT_EQ(ex.exit_code, 0) << ex.out;
+  EXPECT_NE(ex.out.find("Club:C1"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("rule SameEmail"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("bobsmith@gmail.com"), std::string::npos) << ex.out;  // normalized value
+  Json exj = RunJson("explain " + std::to_string(id["Shop:1"]) + " -w " + ws_);
+  EXPECT_EQ(exj["records"].size(), 2u);
+  EXPECT_EQ(exj["pairs"][0]["explanation"]["rules"][0]["conditions"][0]["passed"], true);
+  EXPECT_EQ(RunCdp("explain 999999 -w " + ws_).exit_code, 1);
+
+  // explain-pair shows a non-match too.
+  Json pair = RunJson("explain-pair Shop:3 Club:C3 -w " + ws_);
+  EXPECT_EQ(pair["matched"], false);
+  EXPECT_EQ(pair["rules"][0]["conditions"][0]["a"], "");  // the placeholder normalizes to nothing
+  Result bad = RunCdp("explain-pair Nope:1 Club:C3 -w " + ws_);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("not SOURCE:KEY"), std::string::npos);
+
+  // A never-match override splits the wrong merge on the next run, recorded as a split.
+  Result add = RunCdp("override add Shop:2 Club:C2 --never --note \"different people\" -w " + ws_);
+  ASSERT_EQ(add.exit_code, 0) << add.out;
+  EXPECT_EQ(RunCdp("override add Shop:2 Club:C2 -w " + ws_).exit_code, 1);  // needs --always or --never
+  Json unified = RunJson("unify -w " + ws_);
+  EXPECT_EQ(unified["profiles_out"], 5);
+  EXPECT_EQ(unified["ids"]["kept"], 4);
+  EXPECT_EQ(unified["ids"]["new"], 1);
+  ASSERT_EQ(unified["id_changes"].size(), 1u) << unified.dump();
+  EXPECT_EQ(unified["id_changes"][0]["kind"], "split");
+  EXPECT_EQ(unified["id_changes"][0]["customer_id"], id["Shop:2"]);
+  Json keys2 = RunJson("show CustomerSourceKeys -w " + ws_ + " --limit -1");
+  std::map<std::string, int64_t> id2;
+  for (const auto& row : keys2["rows"]) id2[row["Source"].get<std::string>() + ":" + row["SourceKey"].get<std::string>()] = row["CustomerId"];
+  EXPECT_EQ(id2["Shop:1"], id["Shop:1"]);  // untouched profiles keep their ids
+  EXPECT_EQ(id2["Shop:2"], id["Shop:2"]);
+  EXPECT_NE(id2["Club:C2"], id2["Shop:2"]);
+  Result ex2 = RunCdp("explain " + std::to_string(id["Shop:2"]) + " -w " + ws_);
+  EXPECT_NE(ex2.out.find("split"), std::string::npos) << ex2.out;
+
+  // Overrides import from a table; errors name the line; list and remove.
+  WriteFile(dir_ / "ov.csv", "source_a,key_a,source_b,key_b,kind\nShop,3,Club,C3,always\n");
+  ASSERT_EQ(RunCdp("override import " + (dir_ / "ov.csv").string() + " -w " + ws_).exit_code, 0);
+  WriteFile(dir_ / "bad.csv", "source_a,key_a,source_b,key_b,kind\nShop,3,Club,C3,maybe\n");
+  Result bad_import = RunCdp("override import " + (dir_ / "bad.csv").string() + " -w " + ws_);
+  EXPECT_EQ(bad_import.exit_code, 1);
+  EXPECT_NE(bad_import.out.find("bad.csv:2: kind"), std::string::npos) << bad_import.out;
+  Json list = RunJson("override list -w " + ws_);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(RunJson("unify -w " + ws_)["profiles_out"], 4);  // Shop:3 + Club:C3 always match
+  EXPECT_EQ(RunCdp("override remove " + std::to_string(list[0]["id"].get<int64_t>()) + " -w " + ws_).exit_code, 0);
+  EXPECT_EQ(RunCdp("override remove 12345 -w " + ws_).exit_code, 1);
+
+  // Preview writes nothing.
+  Json before = RunJson("entities -w " + ws_);
+  Json preview = RunJson("unify --preview -w " + ws_);
+  EXPECT_EQ(preview["generation"], 0);
+  EXPECT_EQ(RunJson("entities -w " + ws_).dump(), before.dump());
+}
+
+}  // namespace
+}  // namespace cdp
