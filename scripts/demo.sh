@@ -17,7 +17,12 @@ if [ ! -f "$DIR/workspace/catalog.db" ]; then
   "$CDP" init "$DIR/workspace"
 fi
 "$CDP" apply -w "$DIR/workspace" "$DIR/project.yaml"
-echo "== Running the pipeline"
+echo "== Running the pipeline (ingest, unify)"
 "$CDP" run -w "$DIR/workspace"
 echo "== Entities"
 "$CDP" entities -w "$DIR/workspace"
+echo "== A unified customer and why its records were merged"
+FIRST_ID=$("$CDP" show Customer -w "$DIR/workspace" --limit 1 --json | sed -n 's/.*"CustomerId": *\([0-9]*\).*/\1/p' | head -1)
+if [ -n "$FIRST_ID" ]; then
+  "$CDP" explain "$FIRST_ID" -w "$DIR/workspace" | head -40
+fi
