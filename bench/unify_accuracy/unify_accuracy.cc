@@ -255,6 +255,10 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
   if (!run.ok()) return fail("unify", run.status());
   row.candidates = run->stats.matching.candidate_pairs;
   for (const auto& w : run->stats.warnings) std::printf("    warning: %s\n", w.c_str());
+  if (run->stats.matching.deterministic_prior_pairs > 0) {
+    std::printf("    probabilistic: %" PRId64 " candidate pairs accepted by the prior rules\n",
+                run->stats.matching.deterministic_prior_pairs);
+  }
 
   auto keys = ReadEntity(ws, "CustomerSourceKeys");
   if (!keys.ok()) return fail("read CustomerSourceKeys", keys.status());

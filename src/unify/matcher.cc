@@ -307,6 +307,20 @@ struct Matcher::Impl {
     return -1;
   }
 
+  // Probabilistic mode: whether a prior rule accepts the pair. Unlike match
+  // rules proper, prior rules also count same-source pairs, so that the prior
+  // can be estimated when deduplicating a single source.
+  bool PriorAccepts(RecordId a, RecordId b) const {
+    uint16_t sa = rs->source_of(a), sb = rs->source_of(b);
+    for (int r : prior_rules) {
+      const CompiledRule& rule = rules[static_cast<size_t>(r)];
+      if (!rule.allowed[sa] || !rule.allowed[sb]) continue;
+      double score;
+      if (Rule(rule, a, b, &score)) return true;
+    }
+    return false;
+  }
+
   // Level of a comparison for a pair (kFsNull when a side is missing).
   uint8_t Level(const CompiledComparison& c, RecordId a, RecordId b) const {
     for (size_t l = 0; l < c.levels.size(); ++l) {
@@ -620,8 +634,7 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
           cand_pairs[w].push_back(Candidate{a, b});
           vectors[w].levels.insert(vectors[w].levels.end(), lv.begin(), lv.end());
           tfs[w].insert(tfs[w].end(), tv.begin(), tv.end());
-          double score;
-          if (!im.prior_rules.empty() && im.JudgeWith(im.prior_rules, a, b, &score) >= 0) ++prior_hits[w];
+          if (!im.prior_rules.empty() && im.PriorAccepts(a, b)) ++prior_hits[w];
         });
       }
       int64_t d = progress_tick(end - begin);

@@ -357,5 +357,42 @@ rules: [{name: R, conditions: [{field: Emial}]}]
   EXPECT_NE(r.status().message().find("appears more than once"), std::string::npos);
 }
 
+// Regression: in probabilistic mode the prior rules only counted pairs of two
+// different sources, so deduplicating a single source failed with "the
+// deterministic rules accepted no candidate pair".
+TEST(UnifyTest, ProbabilisticModeDeduplicatesASingleSource) {
+  auto people = MakeTable({{"Id"}, {"FirstName"}, {"LastName"}, {"City"}},
+                          {{"1", "Robert", "Smith", "Seattle"},
+                           {"2", "Robert", "Smith", "Seattle"},
+                           {"3", "Maria", "Garcia", "Austin"},
+                           {"4", "Maria", "Garcia", "Austin"},
+                           {"5", "Ann", "Lee", "Boston"},
+                           {"6", "Ann", "Lee", "Boston"},
+                           {"7", "Zed", "Smith", "Denver"},
+                           {"8", "Amy", "Garcia", "Miami"},
+                           {"9", "Bo", "Lee", "Tulsa"}});
+  UnifyConfig config = Config(R"(
+sources: [{source: People, key: Id}]
+mode: probabilistic
+rules:
+  - name: SameNameAndCity
+    conditions: [{field: FirstName}, {field: LastName}, {field: City}]
+probabilistic:
+  comparisons:
+    - {field: FirstName, levels: [exact]}
+    - {field: LastName, levels: [exact]}
+    - {field: City, levels: [exact]}
+  blocking: [{field: LastName}]
+  threshold: 0.5
+)");
+  auto r = Unify(config, {people}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.matching.deterministic_prior_pairs, 3);
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["People:1"], ids["People:2"]);
+  EXPECT_EQ(ids["People:3"], ids["People:4"]);
+  EXPECT_NE(ids["People:1"], ids["People:7"]);
+}
+
 }  // namespace
 }  // namespace cdp
