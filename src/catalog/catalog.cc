@@ -185,7 +185,10 @@ Status Catalog::ReplaceProject(const ProjectConfig& config) {
     std::string unification = config.unification.empty() ? "" : UnifyConfigToJson(config.unification);
     for (const auto& [k, v] : {std::pair<std::string, std::string>{"name", config.name},
                                {"base_dir", config.base_dir},
-                               {"unification", unification}}) {
+                               {"unification", unification},
+                               {"relationships", RelationshipsToJson(config.relationships)},
+                               {"activities", ActivitiesToJson(config.activities)},
+                               {"measures", MeasuresToJson(config.measures)}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -219,6 +222,21 @@ StatusOr<ProjectConfig> Catalog::LoadProject() const {
         auto u = UnifyConfigFromJson(st.Text(1));
         if (!u.ok()) return u.status().WithContext("catalog unification definition");
         config.unification = std::move(*u);
+      }
+      if (k == "relationships") {
+        auto v = RelationshipsFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog relationships");
+        config.relationships = std::move(*v);
+      }
+      if (k == "activities") {
+        auto v = ActivitiesFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog activities");
+        config.activities = std::move(*v);
+      }
+      if (k == "measures") {
+        auto v = MeasuresFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog measures");
+        config.measures = std::move(*v);
       }
     }
   }

@@ -330,7 +330,49 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
       }
     }
   }
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification"}));
+  if (YAML::Node n = r.Get("relationships")) CDP_RETURN_IF_ERROR(ParseRelationships(n, origin, &config.relationships));
+  if (YAML::Node n = r.Get("activities")) CDP_RETURN_IF_ERROR(ParseActivities(n, origin, &config.activities));
+  if (YAML::Node n = r.Get("measures")) CDP_RETURN_IF_ERROR(ParseMeasures(n, origin, &config.measures));
+  // Cross references (fields are checked against entity schemas when the stages run).
+  auto known_entity = [&](const std::string& e) {
+    return config.FindSource(e) != nullptr || e == "Customer";
+  };
+  for (size_t i = 0; i < config.relationships.size(); ++i) {
+    const auto& rel = config.relationships[i];
+    for (const auto& e : {rel.from_entity, rel.to_entity}) {
+      if (!known_entity(e)) {
+        return r.KeyError("relationships", root["relationships"][i],
+                          "relationships[" + std::to_string(i) + "] '" + rel.name + "': entity '" + e + "' is not a declared source");
+      }
+    }
+  }
+  for (size_t i = 0; i < config.activities.size(); ++i) {
+    const auto& a = config.activities[i];
+    std::string where = "activities[" + std::to_string(i) + "] '" + a.name + "'";
+    if (!config.FindSource(a.entity)) {
+      return r.KeyError("activities", root["activities"][i], where + ": entity '" + a.entity + "' is not a declared source");
+    }
+    for (const auto& p : a.path) {
+      bool found = false;
+      for (const auto& rel : config.relationships) found |= rel.name == p;
+      if (!found) return r.KeyError("activities", root["activities"][i], where + ": path names '" + p + "', which is not a relationship");
+    }
+  }
+  std::set<std::string> measure_names;
+  for (const auto& m : config.measures) measure_names.insert(m.name);
+  for (size_t i = 0; i < config.measures.size(); ++i) {
+    const auto& m = config.measures[i];
+    std::string where = "measures[" + std::to_string(i) + "] '" + m.name + "'";
+    if (!m.activity.empty()) {
+      bool found = false;
+      for (const auto& a : config.activities) found |= a.name == m.activity;
+      if (!found) return r.KeyError("measures", root["measures"][i], where + ": activity '" + m.activity + "' is not defined in 'activities'");
+    }
+    if (!m.entity.empty() && !known_entity(m.entity)) {
+      return r.KeyError("measures", root["measures"][i], where + ": entity '" + m.entity + "' is not a declared source");
+    }
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures"}));
   return config;
 }
 
@@ -350,6 +392,9 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   for (const auto& s : config.sources) sources.push_back(SourceToJson(s));
   j["sources"] = sources;
   if (!config.unification.empty()) j["unification"] = Json::parse(UnifyConfigToJson(config.unification));
+  if (!config.relationships.empty()) j["relationships"] = Json::parse(RelationshipsToJson(config.relationships));
+  if (!config.activities.empty()) j["activities"] = Json::parse(ActivitiesToJson(config.activities));
+  if (!config.measures.empty()) j["measures"] = Json::parse(MeasuresToJson(config.measures));
   YAML::Emitter out;
   out << JsonToYaml(j);
   return std::string(out.c_str()) + "\n";

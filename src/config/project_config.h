@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/model_config.h"
 #include "config/unify_config.h"
 #include "table/types.h"
 
@@ -80,6 +81,9 @@ struct ProjectConfig {
   std::string base_dir;               // directory that relative paths resolve against
   std::vector<SourceConfig> sources;
   UnifyConfig unification;            // empty() when the project has no unification section
+  std::vector<RelationshipConfig> relationships;
+  std::vector<ActivityConfig> activities;
+  std::vector<MeasureConfig> measures;
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;
