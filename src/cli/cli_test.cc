@@ -375,3 +375,64 @@ TEST_F(CliTest, UnifyExplainOverrideAndStableIds) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CliTest, ActivitiesLinkThroughLineageAndTimelineFilters) {
+  WriteFile(dir_ / "shop.csv", "Id,First,Email\n1,Robert,bob@x.com\n2,Ann,ann@x.com\n");
+  WriteFile(dir_ / "club.csv", "CardId,Name,Mail\nC1,Bob,BOB@x.com\n");
+  WriteFile(dir_ / "orders.csv",
+            "OrderId,ShopId,At,Total\nA,1,2026-01-05T10:00:00Z,10.5\nB,2,2026-02-01T00:00:00Z,3\nC,9,2026-03-01T00:00:00Z,1\n");
+  WriteFile(dir_ / "visits.csv", "VisitId,CardId,Day\nV1,C1,2026-01-01\nV2,C1,2026-04-01\n");
+  std::string project = std::string(R"(project: a
+sources:
+  - {name: Shop, kind: csv, path: shop.csv, primary_key: Id, fields: [{name: Id, type: string}, {name: Email, semantic: Email}]}
+  - {name: Club, kind: csv, path: club.csv, primary_key: CardId, fields: [{name: Mail, semantic: Email}]}
+  - {name: Orders, kind: csv, path: orders.csv, primary_key: OrderId, fields: [{name: ShopId, type: string}, {name: At, type: timestamp}]}
+  - {name: Visits, kind: csv, path: visits.csv, primary_key: VisitId, fields: [{name: Day, type: date}]}
+unification:
+  sources: [Shop, Club]
+  rules: [{name: E, conditions: [{field: Email, normalize: [Email]}]}]
+relationships:
+  - {name: OrderShop, from: {entity: Orders, field: ShopId}, to: {entity: Shop, field: Id}}
+  - {name: VisitCard, from: {entity: Visits, field: CardId}, to: {entity: Club, field: CardId}}
+activities:
+  - {name: Order, entity: Orders, timestamp: At, type: SalesOrder, amount: Total}
+  - {name: Visit, entity: Visits, timestamp: Day, type: WebVisit}
+)");
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ApplyProject(project);
+  Result run = RunCdp("run -w " + ws_);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("4 rows in UnifiedActivity"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("orphan Orders.ShopId = 9"), std::string::npos) << run.out;
+  Json keys = RunJson("show CustomerSourceKeys -w " + ws_);
+  int64_t bob = -1;
+  for (const auto& row : keys["rows"]) {
+    if (row["Source"] == "Club") bob = row["CustomerId"];
+  }
+  // Bob's order (via Shop) and visits (via Club) form one timeline.
+  Json tl = RunJson("timeline " + std::to_string(bob) + " -w " + ws_);
+  ASSERT_EQ(tl["activities"].size(), 3u) << tl.dump();
+  EXPECT_EQ(tl["activities"][0]["Activity"], "Visit");
+  EXPECT_EQ(tl["activities"][1]["SourceKey"], "A");
+  EXPECT_EQ(tl["activities"][1]["Amount"], 10.5);
+  EXPECT_EQ(tl["activities"][1]["Fields"]["ShopId"], "1");
+  EXPECT_EQ(RunJson("timeline " + std::to_string(bob) + " --type WebVisit -w " + ws_)["activities"].size(), 2u);
+  EXPECT_EQ(RunJson("timeline " + std::to_string(bob) + " --from 2026-01-02 --to 2026-03-31 -w " + ws_)["activities"].size(), 1u);
+  EXPECT_EQ(RunJson("timeline " + std::to_string(bob) + " --limit 1 -w " + ws_)["activities"][0]["SourceKey"], "V2");
+  EXPECT_EQ(RunCdp("timeline 1 --from 2026-13-01 -w " + ws_).exit_code, 1);
+
+  // A relationship between fields of different types is refused, naming both.
+  std::string bad = project;
+  bad.replace(bad.find("{name: ShopId, type: string}"), std::string("{name: ShopId, type: string}").size(), "{name: ShopId, type: int64}");
+  ApplyProject(bad);
+  RunCdp("ingest Orders -w " + ws_);
+  Result act = RunCdp("activities -w " + ws_);
+  EXPECT_EQ(act.exit_code, 1);
+  EXPECT_NE(act.out.find("Orders.ShopId is int64 but Shop.Id is string"), std::string::npos) << act.out;
+}
+
+}  // namespace
+}  // namespace cdp

@@ -15,6 +15,7 @@
 #include "storage/column_file.h"
 #include "workspace/ingest_runner.h"
 #include "workspace/unify_runner.h"
+#include "workspace/activity_runner.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
@@ -350,6 +351,8 @@ int CmdUnify(const Globals& g, bool preview, int threads, const std::string& kin
   return 0;
 }
 
+int CmdActivities(const Globals& g, const std::string& kind);
+
 int CmdRun(const Globals& g, bool force, int threads) {
   int rc = CmdIngest(g, {}, force, threads, "run");
   if (rc != 0) return rc;
@@ -358,7 +361,9 @@ int CmdRun(const Globals& g, bool force, int threads) {
   auto project = (*ws)->catalog().LoadProject();
   if (!project.ok()) return Fail(project.status());
   if (project->unification.empty()) return 0;
-  return CmdUnify(g, false, threads, "run-unify");
+  rc = CmdUnify(g, false, threads, "run-unify");
+  if (rc != 0 || project->activities.empty()) return rc;
+  return CmdActivities(g, "run-activities");
 }
 
 // "Source:Key" where Source is one of the unification sources (names may hold ':').
@@ -653,6 +658,93 @@ int CmdOverrideImport(const Globals& g, const std::string& file) {
   return 0;
 }
 
+int CmdActivities(const Globals& g, const std::string& kind) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  auto r = RunActivities(**ws, kind);
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    Json j = Json::parse(r->StatsJson());
+    j["run_id"] = r->run_id;
+    j["generation"] = r->generation;
+    PrintJson(j);
+    return 0;
+  }
+  std::cout << "Activities run " << r->run_id << ": " << r->rows << " rows in UnifiedActivity (" << Fixed(r->seconds, 2)
+            << " s)\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : r->activities) {
+    rows.push_back({a.activity, a.relation.path, std::to_string(a.relation.rows), std::to_string(a.rows_out),
+                    std::to_string(a.relation.orphans), std::to_string(a.relation.no_key), std::to_string(a.missing_timestamp)});
+  }
+  PrintTable({"activity", "path to Customer", "rows", "linked", "orphans", "no key", "no time"}, rows);
+  for (const auto& a : r->activities) {
+    for (const auto& e : a.relation.orphan_examples) std::cerr << "warning: " << a.activity << ": orphan " << e << "\n";
+  }
+  return 0;
+}
+
+StatusOr<int64_t> ParseTimeArg(const std::string& text, bool end_of_day) {
+  int y, m, d;
+  char tail;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
+    return InvalidArgumentError("'" + text + "' is not a date (YYYY-MM-DD)");
+  }
+  int64_t days = DaysFromCivil(y, m, d);
+  if (m < 1 || m > 12 || d < 1 || d > 31 || FormatDate(static_cast<int32_t>(days)) != text) {
+    return InvalidArgumentError("'" + text + "' is not a valid date (YYYY-MM-DD)");
+  }
+  return days * 86400000000LL + (end_of_day ? 86400000000LL - 1 : 0);
+}
+
+int CmdTimeline(const Globals& g, int64_t id, const std::string& type, const std::string& from, const std::string& to,
+                int64_t limit) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  TimelineQuery q;
+  q.customer_id = id;
+  q.type = type;
+  q.limit = limit;
+  if (!from.empty()) {
+    auto t = ParseTimeArg(from, false);
+    if (!t.ok()) return Fail(t.status().WithContext("--from"));
+    q.from_us = *t;
+  }
+  if (!to.empty()) {
+    auto t = ParseTimeArg(to, true);
+    if (!t.ok()) return Fail(t.status().WithContext("--to"));
+    q.to_us = *t;
+  }
+  auto t = ReadTimeline(**ws, q);
+  if (!t.ok()) return Fail(t.status());
+  if (g.json) {
+    Json arr = Json::array();
+    for (size_t r = 0; r < t->num_rows(); ++r) {
+      Json o;
+      for (size_t c = 1; c < t->num_columns(); ++c) {
+        const std::string& name = t->schema().field(c).name;
+        if (name == "Fields" && !t->column(c).IsNull(r)) {
+          o[name] = Json::parse(std::string(t->column(c).StringAt(r)), nullptr, false);
+        } else {
+          o[name] = ValueToJson(t->column(c), r);
+        }
+      }
+      arr.push_back(o);
+    }
+    PrintJson({{"customer_id", id}, {"activities", arr}});
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (size_t r = 0; r < t->num_rows(); ++r) {
+    rows.push_back({t->column(3).ValueToString(r), t->column(1).ValueToString(r), t->column(2).ValueToString(r),
+                    t->column(4).IsNull(r) ? "" : t->column(4).ValueToString(r),
+                    t->column(5).IsNull(r) ? "" : t->column(5).ValueToString(r), t->column(6).ValueToString(r) + ":" + t->column(7).ValueToString(r)});
+  }
+  std::cout << "Customer " << id << ": " << t->num_rows() << " activit" << (t->num_rows() == 1 ? "y" : "ies") << "\n";
+  PrintTable({"time", "type", "activity", "subject", "amount", "source record"}, rows);
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
@@ -704,7 +796,22 @@ int Main(int argc, char** argv) {
   unify->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   unify->callback([&] { exit_code = CmdUnify(g, preview, threads, "unify"); });
 
+  auto* activities = app.add_subcommand("activities", "link activity rows to customers and build UnifiedActivity");
+  add_ws(activities);
+  activities->callback([&] { exit_code = CmdActivities(g, "activities"); });
+
   int64_t customer_id = 0;
+  std::string tl_type, tl_from, tl_to;
+  int64_t tl_limit = -1;
+  auto* timeline = app.add_subcommand("timeline", "a customer's activities in time order");
+  add_ws(timeline);
+  timeline->add_option("CUSTOMERID", customer_id, "a CustomerId")->required();
+  timeline->add_option("--type", tl_type, "activity type (e.g. SalesOrder) or activity name");
+  timeline->add_option("--from", tl_from, "first day, YYYY-MM-DD");
+  timeline->add_option("--to", tl_to, "last day, YYYY-MM-DD");
+  timeline->add_option("--limit", tl_limit, "only the newest N");
+  timeline->callback([&] { exit_code = CmdTimeline(g, customer_id, tl_type, tl_from, tl_to, tl_limit); });
+
   auto* explain = app.add_subcommand("explain", "show the records of a customer and why they were merged");
   add_ws(explain);
   explain->add_option("CUSTOMERID", customer_id, "a CustomerId")->required();

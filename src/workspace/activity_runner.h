@@ -1,0 +1,51 @@
+// The activities stage of a workspace: links each activity definition's rows
+// to customers through the relationships and the unification lineage, and
+// commits UnifiedActivity (sorted by customer, then time) in a new
+// generation. Also the timeline read of one customer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "relate/activity_builder.h"
+#include "relate/customer_index.h"
+#include "workspace/workspace.h"
+
+namespace cdp {
+
+struct ActivityRunResult {
+  int64_t run_id = 0;
+  uint64_t generation = 0;
+  int64_t rows = 0;
+  std::vector<ActivityStats> activities;
+  double seconds = 0;
+  std::string StatsJson() const;
+};
+
+// FailedPrecondition when there is no Customer yet (run `cdp unify`) or an
+// activity's entity has not been ingested.
+StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const std::string& run_kind = "activities");
+
+// Loads Customer + CustomerSourceKeys of the current generation.
+StatusOr<CustomerIndex> LoadCustomerIndex(Workspace& workspace, const Snapshot& snapshot);
+
+// Loads an entity of a snapshot, caching nothing.
+StatusOr<std::shared_ptr<const Table>> LoadEntity(Workspace& workspace, const Snapshot& snapshot,
+                                                  const std::string& entity);
+
+struct TimelineQuery {
+  int64_t customer_id = 0;
+  std::string type;                // ActivityType or Activity name; empty = all
+  std::optional<int64_t> from_us;  // inclusive
+  std::optional<int64_t> to_us;    // inclusive
+  int64_t limit = -1;              // newest first when limited
+};
+// The customer's activities in time order (UnifiedActivity rows).
+StatusOr<Table> ReadTimeline(Workspace& workspace, const TimelineQuery& query);
+
+}  // namespace cdp
