@@ -106,10 +106,12 @@ StatusOr<MatchConditionConfig> ParseCondition(const YAML::Node& node, const std:
   MatchConditionConfig c;
   CDP_RETURN_IF_ERROR(r.String("field", &c.field, true));
   if (c.field.empty()) return r.KeyError("field", node["field"], "must not be empty");
+  CDP_RETURN_IF_ERROR(r.String("other", &c.other));
+  if (r.Get("other") && c.other.empty()) return r.KeyError("other", node["other"], "must not be empty");
   CDP_RETURN_IF_ERROR(r.StringList("normalize", &c.normalize));
   CDP_RETURN_IF_ERROR(ReadComparison(r, &c.compare, &c.threshold, &c.tolerance));
-  CDP_RETURN_IF_ERROR(
-      r.CheckNoUnknownKeys({"field", "normalize", "compare", "threshold", "precision", "tolerance", "days"}));
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys(
+      {"field", "other", "normalize", "compare", "threshold", "precision", "tolerance", "days"}));
   return c;
 }
 
@@ -202,9 +204,21 @@ StatusOr<MatchRuleConfig> ParseRule(const YAML::Node& node, const std::string& p
     return ParseBlocking(n, p, origin);
   }));
   if (match_rule) CDP_RETURN_IF_ERROR(r.StringList("sources", &rule.sources));
-  bool has_exact = false;
-  for (const auto& c : rule.conditions) has_exact |= c.compare == CompareKind::kExact;
+  // Exact conditions on the same field of both records form the rule's
+  // blocking key; a condition with 'other' compares two different fields, so
+  // it cannot.
+  bool has_exact = false, has_asymmetric_exact = false;
+  for (const auto& c : rule.conditions) {
+    if (c.compare != CompareKind::kExact) continue;
+    (c.asymmetric() ? has_asymmetric_exact : has_exact) = true;
+  }
   if (!has_exact && rule.blocking.empty()) {
+    if (has_asymmetric_exact) {
+      return r.Error(node, "rule '" + rule.name +
+                               "' has exact conditions only with 'other' (two different fields), which cannot "
+                               "form a blocking key, so it needs an exact condition on the same field of both "
+                               "records or 'blocking' keys (e.g. {field: LastName, method: soundex})");
+    }
     return r.Error(node, "rule '" + rule.name +
                              "' has no exact condition, so it needs 'blocking' keys (e.g. {field: LastName, "
                              "method: soundex}) to find candidate pairs");
@@ -325,7 +339,9 @@ StatusOr<ComparisonLevelConfig> ParseLevel(const YAML::Node& node, const std::st
   MapReader r(node, path, origin);
   CDP_RETURN_IF_ERROR(r.CheckIsMap());
   CDP_RETURN_IF_ERROR(ReadComparison(r, &l.compare, &l.threshold, &l.tolerance));
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"compare", "threshold", "precision", "tolerance", "days"}));
+  CDP_RETURN_IF_ERROR(r.String("other", &l.other));
+  if (r.Get("other") && l.other.empty()) return r.KeyError("other", node["other"], "must not be empty");
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"compare", "threshold", "precision", "tolerance", "days", "other"}));
   return l;
 }
 
@@ -454,6 +470,7 @@ Json RuleToJson(const MatchRuleConfig& r) {
   for (const auto& c : r.conditions) {
     Json o;
     o["field"] = c.field;
+    if (!c.other.empty()) o["other"] = c.other;
     if (!c.normalize.empty()) o["normalize"] = c.normalize;
     ComparisonToJson(c.compare, c.threshold, c.tolerance, &o);
     cs.push_back(o);
@@ -633,6 +650,7 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
       for (const auto& l : cc.levels) {
         Json lo;
         ComparisonToJson(l.compare, l.threshold, l.tolerance, &lo);
+        if (!l.other.empty()) lo["other"] = l.other;
         ls.push_back(lo);
       }
       o["levels"] = ls;

@@ -28,14 +28,21 @@ enum class CompareKind {
 std::string_view CompareKindName(CompareKind kind);
 
 // One condition of a rule: the attribute `field` of each record (see
-// UnifySourceConfig::fields for how an attribute resolves in a source).
+// UnifySourceConfig::fields for how an attribute resolves in a source), or,
+// with `other`, one record's `field` against the other record's `other`
+// (swapped values: given name in the surname field). A rule with such
+// asymmetric conditions is tried in both orientations, (a, b) and (b, a), and
+// holds when all its conditions hold in one of them.
 struct MatchConditionConfig {
   std::string field;
+  std::string other;                   // the other record's attribute; empty: `field`
   std::vector<std::string> normalize;  // normalizer names, applied in order
   CompareKind compare = CompareKind::kExact;
   double threshold = 1.0;              // kFuzzy / kJaroWinkler: minimum similarity in [0, 1]
   double tolerance = 0;                // kDateWithin (days) / kNumberWithin
   bool operator==(const MatchConditionConfig&) const = default;
+  // True when the two records' sides use different attributes.
+  bool asymmetric() const { return !other.empty() && other != field; }
 };
 
 // A rule does not apply to a pair when either record's normalized `field` is one of `values`.
@@ -96,11 +103,14 @@ struct UnifySourceConfig {
   bool operator==(const UnifySourceConfig&) const = default;
 };
 
-// Probabilistic (Fellegi-Sunter) mode.
+// Probabilistic (Fellegi-Sunter) mode. A level with `other` holds when one
+// record's comparison field against the other record's `other` attribute
+// passes, in either orientation (swapped values).
 struct ComparisonLevelConfig {
   CompareKind compare = CompareKind::kExact;
   double threshold = 1.0;
   double tolerance = 0;
+  std::string other;
   bool operator==(const ComparisonLevelConfig&) const = default;
 };
 struct ComparisonConfig {

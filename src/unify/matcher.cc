@@ -57,7 +57,9 @@ std::string_view PrefixCodePoints(std::string_view s, int64_t n) {
 
 struct CompiledCondition {
   std::string field;
-  int feature = -1;
+  std::string other;               // asymmetric: the second record's attribute; else empty
+  int feature = -1;                // the first record's side
+  int other_feature = -1;          // the second record's side (== feature when symmetric)
   CompareKind kind = CompareKind::kExact;
   double threshold = 1, tolerance = 0;
 };
@@ -74,6 +76,7 @@ struct CompiledRule {
   std::vector<bool> allowed;       // match rule: sources it applies to
   std::vector<CompiledCondition> conditions;
   std::vector<CompiledException> exceptions;
+  bool asymmetric = false;         // some condition has `other`: tried in both orientations
   int order = 0;                   // position among its list (match rules, or the source's dedup rules)
   int list_size = 1;
 };
@@ -94,6 +97,7 @@ struct CompiledComparison {
   int feature = -1;
   int numeric_feature = -1;
   std::vector<ComparisonLevelConfig> levels;
+  std::vector<int> other_feature;  // per level: the `other` attribute's feature, or -1
   bool tf = false;
 };
 
@@ -135,8 +139,15 @@ struct Matcher::Impl {
       cc.kind = cond.compare;
       cc.threshold = cond.threshold;
       cc.tolerance = cond.tolerance;
-      CDP_ASSIGN_OR_RETURN(cc.feature, Feature(what + ".conditions[" + std::to_string(i) + "]", cond.field,
-                                               cond.normalize, IsNumericCompare(cond.compare)));
+      std::string where = what + ".conditions[" + std::to_string(i) + "]";
+      CDP_ASSIGN_OR_RETURN(cc.feature, Feature(where, cond.field, cond.normalize, IsNumericCompare(cond.compare)));
+      cc.other_feature = cc.feature;
+      if (cond.asymmetric()) {
+        cc.other = cond.other;
+        CDP_ASSIGN_OR_RETURN(cc.other_feature, Feature(where + ".other", cond.other, cond.normalize,
+                                                       IsNumericCompare(cond.compare)));
+        c.asymmetric = true;
+      }
       c.conditions.push_back(std::move(cc));
     }
     for (size_t i = 0; i < r.exceptions.size(); ++i) {
@@ -180,6 +191,19 @@ struct Matcher::Impl {
     return Status::Ok();
   }
 
+  // A rule needs a way to its candidate pairs: an exact condition on the same
+  // attribute of both records, or blocking keys. Exact conditions with
+  // `other` compare two attributes, so they cannot be a key.
+  static Status CheckBlockable(const CompiledRule& rule, const MatchRuleConfig& config, const std::string& what) {
+    if (!rule.asymmetric || !config.blocking.empty()) return Status::Ok();
+    for (const auto& c : rule.conditions) {
+      if (c.kind == CompareKind::kExact && c.other.empty()) return Status::Ok();
+    }
+    return InvalidArgumentError(what + ": conditions with 'other' compare two different fields and cannot form a "
+                                       "blocking key; add an exact condition on the same field of both records or "
+                                       "'blocking' keys");
+  }
+
   // The slot of a rule's exact conditions, if any.
   void AddExactSlot(const CompiledRule& rule) {
     Slot s;
@@ -187,7 +211,7 @@ struct Matcher::Impl {
     s.source = rule.source;
     s.allowed = rule.allowed;
     for (const auto& c : rule.conditions) {
-      if (c.kind == CompareKind::kExact) s.features.push_back(c.feature);
+      if (c.kind == CompareKind::kExact && c.other.empty()) s.features.push_back(c.feature);
     }
     if (!s.features.empty()) slots.push_back(std::move(s));
   }
@@ -243,18 +267,20 @@ struct Matcher::Impl {
     return false;
   }
 
-  // Evaluates a condition; similarity out. Empty values never match.
+  // Evaluates a condition: a's `field` against b's `other` (or `field`);
+  // similarity out. Empty values never match.
   bool Condition(const CompiledCondition& c, RecordId a, RecordId b, double* similarity) const {
     const FeatureColumn& f = rs->feature(c.feature);
+    const FeatureColumn& g = rs->feature(c.other_feature);
     *similarity = 0;
     if (IsNumericCompare(c.kind)) {
-      if (!f.has_number(a) || !f.has_number(b)) return false;
-      double d = std::fabs(f.number(a) - f.number(b));
+      if (!f.has_number(a) || !g.has_number(b)) return false;
+      double d = std::fabs(f.number(a) - g.number(b));
       if (d > c.tolerance + 1e-9) return false;
       *similarity = c.tolerance > 0 ? 1.0 - d / (c.tolerance + 1) : 1.0;
       return true;
     }
-    std::string_view va = f.value(a), vb = f.value(b);
+    std::string_view va = f.value(a), vb = g.value(b);
     if (va.empty() || vb.empty()) return false;
     switch (c.kind) {
       case CompareKind::kExact:
@@ -284,15 +310,29 @@ struct Matcher::Impl {
     return -1;
   }
 
-  bool Rule(const CompiledRule& rule, RecordId a, RecordId b, double* score) const {
-    double sum = 0;
+  // All conditions in the orientation (a, b); their summed similarity out.
+  bool AllConditions(const CompiledRule& rule, RecordId a, RecordId b, double* sum) const {
+    *sum = 0;
     for (const auto& c : rule.conditions) {
       double s;
       if (!Condition(c, a, b, &s)) return false;
-      sum += s;
+      *sum += s;
     }
+    return true;
+  }
+
+  // Whether the rule accepts the pair: its conditions in the orientation
+  // (a, b) or, for an asymmetric rule, in (b, a) (the better score when both
+  // hold); `swapped` out: judged as (b, a).
+  bool Rule(const CompiledRule& rule, RecordId a, RecordId b, double* score, bool* swapped = nullptr) const {
+    double sum = 0, reverse = 0;
+    bool forward = AllConditions(rule, a, b, &sum);
+    bool backward = rule.asymmetric && AllConditions(rule, b, a, &reverse);
+    if (!forward && !backward) return false;
     if (!rule.exceptions.empty() && Exception(rule, a, b) >= 0) return false;
-    *score = sum / static_cast<double>(rule.conditions.size());
+    bool use_reverse = backward && (!forward || reverse > sum);
+    if (swapped) *swapped = use_reverse;
+    *score = (use_reverse ? reverse : sum) / static_cast<double>(rule.conditions.size());
     return true;
   }
 
@@ -335,6 +375,13 @@ struct Matcher::Impl {
                                                   : (f.empty(a) || f.empty(b));
       if (missing) return kFsNull;
       double s;
+      if (c.other_feature[l] >= 0) {
+        // Swapped values: a's field against b's `other`, or the reverse.
+        cond.other_feature = c.other_feature[l];
+        if (Condition(cond, a, b, &s) || Condition(cond, b, a, &s)) return static_cast<uint8_t>(l);
+        continue;
+      }
+      cond.other_feature = cond.feature;
       if (Condition(cond, a, b, &s)) return static_cast<uint8_t>(l);
     }
     return static_cast<uint8_t>(c.levels.size());  // else
@@ -387,6 +434,9 @@ StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, Re
   std::vector<bool> all(records->num_sources(), true);
   if (!impl->probabilistic) {
     for (size_t i = 0; i < config.rules.size(); ++i) {
+      CDP_RETURN_IF_ERROR(Impl::CheckBlockable(impl->rules[i], config.rules[i],
+                                               "unification.rules[" + std::to_string(i) + "] '" +
+                                                   config.rules[i].name + "'"));
       impl->AddExactSlot(impl->rules[i]);
       CDP_RETURN_IF_ERROR(impl->AddSlots(config.rules[i].name, config.rules[i].blocking,
                                          "unification.rules[" + std::to_string(i) + "].blocking", -1,
@@ -411,6 +461,17 @@ StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, Re
         CDP_ASSIGN_OR_RETURN(cc.numeric_feature, impl->Feature(what, c.field, {}, true));
       }
       if (cc.feature < 0) cc.feature = cc.numeric_feature;
+      for (size_t l = 0; l < c.levels.size(); ++l) {
+        const auto& lv = c.levels[l];
+        int other = -1;
+        if (!lv.other.empty() && lv.other != c.field) {
+          CDP_ASSIGN_OR_RETURN(other, impl->Feature(what + ".levels[" + std::to_string(l) + "].other", lv.other,
+                                                    IsNumericCompare(lv.compare) ? std::vector<std::string>{}
+                                                                                 : c.normalize,
+                                                    IsNumericCompare(lv.compare)));
+        }
+        cc.other_feature.push_back(other);
+      }
       impl->comparisons.push_back(std::move(cc));
     }
     for (size_t i = 0; i < config.rules.size(); ++i) {
@@ -423,6 +484,10 @@ StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, Re
   for (size_t s = 0; s < config.sources.size(); ++s) {
     for (size_t i = 0; i < config.sources[s].dedup.rules.size(); ++i) {
       int r = impl->dedup_rules_of[s][i];
+      CDP_RETURN_IF_ERROR(Impl::CheckBlockable(impl->rules[static_cast<size_t>(r)], config.sources[s].dedup.rules[i],
+                                               "unification.sources[" + std::to_string(s) + "].dedup.rules[" +
+                                                   std::to_string(i) + "] '" + config.sources[s].dedup.rules[i].name +
+                                                   "'"));
       impl->AddExactSlot(impl->rules[static_cast<size_t>(r)]);
       CDP_RETURN_IF_ERROR(impl->AddSlots(config.sources[s].dedup.rules[i].name, config.sources[s].dedup.rules[i].blocking,
                                          "unification.sources[" + std::to_string(s) + "].dedup.rules[" +
@@ -747,28 +812,60 @@ PairExplanation Matcher::Explain(RecordId a, RecordId b) const {
     RuleExplanation re;
     re.rule = rule_names_[r];
     re.applies = im.RuleApplies(rule, sa, sb);
+    // An asymmetric rule is shown in the orientation that holds, else in the
+    // one with more passing conditions.
+    auto explain_conditions = [&](bool swapped, bool* all, double* sum) {
+      std::vector<ConditionExplanation> out;
+      *all = true;
+      *sum = 0;
+      for (const auto& c : rule.conditions) {
+        ConditionExplanation ce;
+        // Record a's attribute and record b's: in the orientation (b, a), b
+        // takes `field` and a takes `other`.
+        const std::string& field_b = c.other.empty() ? c.field : c.other;
+        ce.field_a = swapped ? field_b : c.field;
+        ce.field_b = swapped ? c.field : field_b;
+        ce.field = ce.field_a == ce.field_b ? ce.field_a : ce.field_a + " ~ " + ce.field_b;
+        ce.compare = DescribeComparison(c.kind, c.threshold, c.tolerance);
+        const FeatureColumn& fa = rs.feature(swapped ? c.other_feature : c.feature);
+        const FeatureColumn& fb = rs.feature(swapped ? c.feature : c.other_feature);
+        if (IsNumericCompare(c.kind)) {
+          ce.value_a = rs.RawValue(a, ce.field_a);
+          ce.value_b = rs.RawValue(b, ce.field_b);
+        } else {
+          ce.value_a = std::string(fa.value(a));
+          ce.value_b = std::string(fb.value(b));
+        }
+        ce.passed = swapped ? im.Condition(c, b, a, &ce.similarity) : im.Condition(c, a, b, &ce.similarity);
+        if (!ce.passed && !IsNumericCompare(c.kind) && !ce.value_a.empty() && !ce.value_b.empty()) {
+          ce.similarity = c.kind == CompareKind::kJaroWinkler ? JaroWinkler(ce.value_a, ce.value_b)
+                                                              : EditSimilarity(ce.value_a, ce.value_b);
+        }
+        *all &= ce.passed;
+        *sum += ce.similarity;
+        out.push_back(std::move(ce));
+      }
+      return out;
+    };
     bool all = true;
     double sum = 0;
-    for (const auto& c : rule.conditions) {
-      ConditionExplanation ce;
-      ce.field = c.field;
-      ce.compare = DescribeComparison(c.kind, c.threshold, c.tolerance);
-      const FeatureColumn& f = rs.feature(c.feature);
-      if (IsNumericCompare(c.kind)) {
-        ce.value_a = rs.RawValue(a, c.field);
-        ce.value_b = rs.RawValue(b, c.field);
-      } else {
-        ce.value_a = std::string(f.value(a));
-        ce.value_b = std::string(f.value(b));
+    re.conditions = explain_conditions(false, &all, &sum);
+    if (rule.asymmetric) {
+      bool all_r = true;
+      double sum_r = 0;
+      auto reverse = explain_conditions(true, &all_r, &sum_r);
+      auto passed = [](const std::vector<ConditionExplanation>& cs) {
+        return std::count_if(cs.begin(), cs.end(), [](const ConditionExplanation& c) { return c.passed; });
+      };
+      bool take = all_r ? (!all || sum_r > sum)
+                        : (!all && (passed(reverse) > passed(re.conditions) ||
+                                    (passed(reverse) == passed(re.conditions) && sum_r > sum)));
+      if (take) {
+        re.conditions = std::move(reverse);
+        all = all_r;
+        sum = sum_r;
+        re.swapped = true;
       }
-      ce.passed = im.Condition(c, a, b, &ce.similarity);
-      if (!ce.passed && !IsNumericCompare(c.kind) && !ce.value_a.empty() && !ce.value_b.empty()) {
-        ce.similarity = c.kind == CompareKind::kJaroWinkler ? JaroWinkler(ce.value_a, ce.value_b)
-                                                            : EditSimilarity(ce.value_a, ce.value_b);
-      }
-      all &= ce.passed;
-      sum += ce.similarity;
-      re.conditions.push_back(std::move(ce));
     }
     int ex = im.Exception(rule, a, b);
     if (ex >= 0) re.exception = rule.exceptions[static_cast<size_t>(ex)].field;

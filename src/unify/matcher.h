@@ -54,7 +54,10 @@ struct MatchStats {
 
 // One condition's outcome for an explained pair.
 struct ConditionExplanation {
+  // `field_a` when both records' attributes are the same, else
+  // "field_a ~ field_b" (a condition with `other`, in the orientation shown).
   std::string field;
+  std::string field_a, field_b;  // record a's and record b's attribute
   std::string compare;     // "exact", "fuzzy >= 0.80", ...
   std::string value_a, value_b;  // normalized
   double similarity = 0;
@@ -66,6 +69,9 @@ struct RuleExplanation {
   std::string exception;       // non-empty when an exception blocked the rule
   bool matched = false;
   double score = 0;
+  // A rule with `other` conditions: true when shown (and judged) in the
+  // orientation (b, a), i.e. record b's `field` against record a's `other`.
+  bool swapped = false;
   std::vector<ConditionExplanation> conditions;
 };
 struct PairExplanation {
