@@ -436,3 +436,45 @@ activities:
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CliTest, ProbabilisticModeStoresAndExplainsItsModel) {
+  ASSERT_EQ(RunCdp("demo generate --customers 400 --seed 7 --out " + (dir_ / "sources").string()).exit_code, 0);
+  {
+    // The bench's probabilistic demo project, with fewer random pairs to keep the test quick.
+    std::ifstream in(std::string(CDP_SOURCE_DIR) + "/bench/unify_accuracy/contoso_probabilistic.yaml");
+    std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t at = yaml.find("    prior_recall:");
+    ASSERT_NE(at, std::string::npos);
+    yaml.insert(at, "    random_pairs: 20000\n");
+    WriteFile(dir_ / "project.yaml", yaml);
+  }
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ASSERT_EQ(RunCdp("apply -w " + ws_ + " " + (dir_ / "project.yaml").string()).exit_code, 0);
+  ASSERT_EQ(RunCdp("ingest -w " + ws_).exit_code, 0);
+  Result none = RunCdp("explain-model -w " + ws_);
+  EXPECT_EQ(none.exit_code, 1);
+  Json u = RunJson("unify -w " + ws_);
+  EXPECT_GT(u["prior_rule_pairs"].get<int64_t>(), 0) << u.dump();
+  EXPECT_LT(u["profiles_out"].get<int64_t>(), u["records_in"].get<int64_t>());
+  Result model = RunCdp("explain-model -w " + ws_);
+  ASSERT_EQ(model.exit_code, 0) << model.out;
+  EXPECT_NE(model.out.find("FirstName"), std::string::npos) << model.out;
+  Json mj = RunJson("explain-model -w " + ws_);
+  ASSERT_TRUE(mj.contains("comparisons")) << mj.dump();
+  EXPECT_GT(mj["prior"].get<double>(), 0);
+  // Any pair of a merged profile is explained with per-comparison weights.
+  Json pairs = RunJson("show ConflationMatchPairs -w " + ws_ + " --limit 1");
+  ASSERT_EQ(pairs["rows"].size(), 1u);
+  const auto& p = pairs["rows"][0];
+  Json e = RunJson("explain-pair \"" + p["SourceA"].get<std::string>() + ":" + p["KeyA"].get<std::string>() + "\" \"" +
+                   p["SourceB"].get<std::string>() + ":" + p["KeyB"].get<std::string>() + "\" -w " + ws_);
+  EXPECT_EQ(e["matched"], true) << e.dump();
+  EXPECT_FALSE(e["comparisons"].empty());
+  EXPECT_GT(e["match_probability"].get<double>(), 0.5);
+}
+
+}  // namespace
+}  // namespace cdp

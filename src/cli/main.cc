@@ -745,6 +745,23 @@ int CmdTimeline(const Globals& g, int64_t id, const std::string& type, const std
   return 0;
 }
 
+int CmdExplainModel(const Globals& g) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  auto mj = (*ws)->catalog().LatestUnifyModel();
+  if (!mj.ok()) return Fail(mj.status());
+  if (!*mj) return Fail(NotFoundError("no trained model: set unification.mode: probabilistic and run `cdp unify`"));
+  auto parsed = nlohmann::json::parse(**mj, nullptr, false);
+  auto model = FsModel::FromJson(parsed);
+  if (!model.ok()) return Fail(model.status());
+  if (g.json) {
+    PrintJson(Json::parse(**mj));
+  } else {
+    std::cout << ExplainFsModel(*model);
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
@@ -823,6 +840,10 @@ int Main(int argc, char** argv) {
   explain_pair->add_option("A", rec_a, "SOURCE:KEY")->required();
   explain_pair->add_option("B", rec_b, "SOURCE:KEY")->required();
   explain_pair->callback([&] { exit_code = CmdExplainPair(g, rec_a, rec_b); });
+
+  auto* explain_model = app.add_subcommand("explain-model", "print the trained probabilistic model: m, u and weight per level");
+  add_ws(explain_model);
+  explain_model->callback([&] { exit_code = CmdExplainModel(g); });
 
   auto* override_cmd = app.add_subcommand("override", "match overrides: pairs of records that always or never match");
   override_cmd->require_subcommand(1);
