@@ -36,9 +36,17 @@ unification:
         - {field: DateOfBirth, compare: date_within, days: 2}
       blocking: [{field: LastName, normalize: [Name], method: soundex}, {fields: [FirstName, LastName], method: sorted_neighbourhood, window: 5}]
       sources: [A, B]
+    - name: SwappedNames
+      conditions:
+        - {field: DateOfBirth}
+        - {field: FirstName, other: LastName, compare: jaro_winkler, threshold: 0.9}
+        - {field: LastName, other: FirstName, compare: jaro_winkler, threshold: 0.9}
   probabilistic:
     comparisons:
-      - {field: FirstName, normalize: [Name], levels: [exact, jaro_winkler 0.92, "fuzzy: 0.7"], term_frequency: true}
+      - field: FirstName
+        normalize: [Name]
+        levels: [exact, jaro_winkler 0.92, "fuzzy: 0.7", {compare: jaro_winkler, threshold: 0.9, other: LastName}]
+        term_frequency: true
       - {field: DateOfBirth, levels: [exact, {compare: date_within, days: 31}]}
     blocking: [{field: DateOfBirth}]
     prior_rules: [EmailAndName]
@@ -61,12 +69,17 @@ TEST(UnifyConfigTest, ParsesEveryPart) {
   EXPECT_EQ(u.sources[0].key, "Id");  // from the source's primary_key
   EXPECT_EQ(u.sources[0].dedup.winner, WinnerPolicy::kMostRecent);
   EXPECT_EQ(u.sources[1].fields[1], (std::pair<std::string, std::string>{"Phone", "Tel"}));
-  ASSERT_EQ(u.rules.size(), 2u);
+  ASSERT_EQ(u.rules.size(), 3u);
   EXPECT_DOUBLE_EQ(u.rules[0].conditions[1].threshold, 0.8);
   EXPECT_EQ(u.rules[1].conditions[1].compare, CompareKind::kDateWithin);
   EXPECT_EQ(u.rules[1].conditions[1].tolerance, 2);
   EXPECT_EQ(u.rules[1].blocking[1].method, BlockingMethod::kSortedNeighbourhood);
-  ASSERT_EQ(u.probabilistic.comparisons[0].levels.size(), 3u);
+  EXPECT_TRUE(u.rules[0].conditions[0].other.empty());
+  EXPECT_EQ(u.rules[2].conditions[1].field, "FirstName");
+  EXPECT_EQ(u.rules[2].conditions[1].other, "LastName");
+  EXPECT_TRUE(u.rules[2].conditions[1].asymmetric());
+  ASSERT_EQ(u.probabilistic.comparisons[0].levels.size(), 4u);
+  EXPECT_EQ(u.probabilistic.comparisons[0].levels[3].other, "LastName");
   EXPECT_DOUBLE_EQ(u.probabilistic.comparisons[0].levels[1].threshold, 0.92);
   EXPECT_DOUBLE_EQ(u.probabilistic.comparisons[0].levels[2].threshold, 0.7);
   EXPECT_EQ(u.probabilistic.comparisons[1].levels[1].tolerance, 31);
@@ -104,6 +117,10 @@ TEST(UnifyConfigTest, ErrorsNameTheSourceRuleAndField) {
               "unification.rules[0].conditions[0].compare: unknown comparison 'soundslike'");
   ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, compare: fuzzy, threshold: 0.8}]}]\n",
               "rule 'r' has no exact condition");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, other: M}]}]\n",
+              "rule 'r' has exact conditions only with 'other' (two different fields), which cannot form a blocking key");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, other: ''}]}]\n",
+              "unification.rules[0].conditions[0].other: must not be empty");
   ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, precision: High}]}]\n",
               "only fuzzy and jaro_winkler");
   ExpectError("  sources: [A, B]\n", "matching several sources needs 'rules'");

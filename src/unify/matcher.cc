@@ -747,7 +747,11 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
       for (const auto& c : im.comparisons) {
         FsComparisonSpec spec;
         spec.name = c.field;
-        for (const auto& l : c.levels) spec.levels.push_back(DescribeComparison(l.compare, l.threshold, l.tolerance));
+        for (const auto& l : c.levels) {
+          std::string label = DescribeComparison(l.compare, l.threshold, l.tolerance);
+          if (!l.other.empty() && l.other != c.field) label += " ~ " + l.other;
+          spec.levels.push_back(std::move(label));
+        }
         spec.levels.push_back("else");
         spec.tf_exact = c.tf;
         specs.push_back(std::move(spec));

@@ -394,5 +394,123 @@ probabilistic:
   EXPECT_NE(ids["People:1"], ids["People:7"]);
 }
 
+// Regression: swapped fields (given name in the surname field) could only be
+// matched by ingesting crosswise copies of the fields, which cannot work when
+// deduplicating one source. A condition with `other` compares one record's
+// field with the other record's other field; the rule holds when all its
+// conditions hold in one orientation.
+TEST(UnifyTest, ConditionsWithOtherMatchSwappedFieldsInOneSource) {
+  auto people = MakeTable({{"Id"}, {"FirstName"}, {"LastName"}, {"City"}},
+                          {{"1", "Robert", "Smith", "Seattle"},
+                           {"2", "Smith", "Robert", "Seattle"},    // swapped: same person as 1
+                           {"3", "Smith", "Maria", "Seattle"},     // one crosswise pair only
+                           {"4", "Robert", "Robert", "Seattle"},   // Robert twice
+                           {"5", "Smyth", "Roberto", "Seattle"}});  // swapped, with typos
+  UnifyConfig config = Config(R"(
+sources:
+  - source: People
+    key: Id
+    dedup:
+      rules:
+        - name: SwappedNames
+          conditions:
+            - {field: City}
+            - {field: FirstName, other: LastName, compare: jaro_winkler, threshold: 0.85}
+            - {field: LastName, other: FirstName, compare: jaro_winkler, threshold: 0.85}
+)");
+  auto r = Unify(config, {people}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["People:1"], ids["People:2"]);
+  EXPECT_EQ(ids["People:1"], ids["People:5"]);
+  EXPECT_NE(ids["People:1"], ids["People:3"]);  // Smith~Smith holds, Maria~Robert does not
+  EXPECT_NE(ids["People:1"], ids["People:4"]);  // Robert~Robert holds in one orientation, Smith~Robert in none
+
+  auto e = ExplainRecordPair(config, {people}, "People", "2", "People", "1", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->matched);
+  EXPECT_EQ(e->record_a, "People:1");
+  ASSERT_EQ(e->rules.size(), 1u);
+  ASSERT_EQ(e->rules[0].conditions.size(), 3u);
+  EXPECT_EQ(e->rules[0].conditions[0].field, "City");
+  const ConditionExplanation& c = e->rules[0].conditions[1];
+  EXPECT_TRUE(c.passed);
+  EXPECT_EQ(c.field, "FirstName ~ LastName");
+  EXPECT_EQ(c.value_a, "Robert");
+  EXPECT_EQ(c.value_b, "Robert");
+
+  // With a single crosswise condition the orientation matters: record 3's
+  // FirstName is record 1's LastName. Explain shows the orientation that held.
+  config.sources[0].dedup.rules[0].conditions.pop_back();
+  config.sources[0].dedup.rules[0].conditions[1].compare = CompareKind::kExact;
+  r = Unify(config, {people}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["People:1"], ids["People:3"]);
+  auto s = ExplainRecordPair(config, {people}, "People", "1", "People", "3", nullptr);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->matched);
+  EXPECT_TRUE(s->rules[0].swapped);
+  const ConditionExplanation& sc = s->rules[0].conditions[1];
+  EXPECT_EQ(sc.field_a, "LastName");
+  EXPECT_EQ(sc.field_b, "FirstName");
+  EXPECT_EQ(sc.value_a, "Smith");
+  EXPECT_EQ(sc.value_b, "Smith");
+}
+
+TEST(UnifyTest, RuleWithOnlyCrosswiseExactConditionsNeedsBlocking) {
+  UnifyConfig config = Config(R"(
+sources: [{source: A, key: Id}, {source: B, key: Id}]
+rules: [{name: R, conditions: [{field: City}]}]
+)");
+  config.rules[0].conditions[0].other = "Town";  // bypasses the YAML check
+  auto a = MakeTable({{"Id"}, {"City"}, {"Town"}}, {{"1", "x", "y"}});
+  auto r = Unify(config, {a, a}, {}, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unification.rules[0] 'R': conditions with 'other'"), std::string::npos)
+      << r.status().message();
+  config.rules[0].blocking.push_back(BlockingKeyConfig{{"City"}, {}, BlockingMethod::kExact, 0, 0});
+  auto b = MakeTable({{"Id"}, {"City"}, {"Town"}}, {{"1", "x", "x"}, {"2", "y", "x"}});
+  r = Unify(config, {a, b}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["A:1"], ids["B:1"]);  // A's City x == B's Town x, candidates by City
+}
+
+// A probabilistic level with `other` holds for swapped values.
+TEST(UnifyTest, ProbabilisticLevelWithOtherScoresSwappedValues) {
+  auto people = MakeTable({{"Id"}, {"FirstName"}, {"LastName"}, {"City"}},
+                          {{"1", "Robert", "Smith", "Seattle"},
+                           {"2", "Smith", "Robert", "Seattle"},
+                           {"3", "Maria", "Garcia", "Austin"},
+                           {"4", "Maria", "Garcia", "Austin"},
+                           {"5", "Ann", "Lee", "Boston"},
+                           {"6", "Ann", "Lee", "Boston"},
+                           {"7", "Zed", "Smith", "Seattle"},
+                           {"8", "Amy", "Garcia", "Austin"},
+                           {"9", "Bo", "Lee", "Boston"}});
+  UnifyConfig config = Config(R"(
+sources: [{source: People, key: Id}]
+mode: probabilistic
+rules:
+  - name: SameNameAndCity
+    conditions: [{field: FirstName}, {field: LastName}, {field: City}]
+probabilistic:
+  comparisons:
+    - {field: FirstName, levels: [exact, {compare: exact, other: LastName}]}
+    - {field: LastName, levels: [exact, {compare: exact, other: FirstName}]}
+    - {field: City, levels: [exact]}
+  blocking: [{field: City}]
+  threshold: 0.5
+)");
+  auto r = Unify(config, {people}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto e = ExplainRecordPair(config, {people}, "People", "1", "People", "2", &*r->model);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->contributions.size(), 3u);
+  EXPECT_EQ(e->contributions[0].level, "exact ~ LastName");  // the swapped level, not "else"
+  EXPECT_EQ(e->contributions[1].level, "exact ~ FirstName");
+}
+
 }  // namespace
 }  // namespace cdp
