@@ -103,9 +103,9 @@ struct UnifySourceConfig {
   bool operator==(const UnifySourceConfig&) const = default;
 };
 
-// Probabilistic (Fellegi-Sunter) mode. A level with `other` holds when one
-// record's comparison field against the other record's `other` attribute
-// passes, in either orientation (swapped values).
+// Probabilistic (Fellegi-Sunter) mode. A level with `other` holds when the
+// values are swapped: each record's comparison field against the other
+// record's `other` attribute passes.
 struct ComparisonLevelConfig {
   CompareKind compare = CompareKind::kExact;
   double threshold = 1.0;

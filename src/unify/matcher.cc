@@ -376,9 +376,12 @@ struct Matcher::Impl {
       if (missing) return kFsNull;
       double s;
       if (c.other_feature[l] >= 0) {
-        // Swapped values: a's field against b's `other`, or the reverse.
+        // Swapped values: a's field against b's `other` and b's field
+        // against a's `other`. Both, so that the field's comparison and the
+        // `other` field's comparison (with the mirror level) are two pieces of
+        // evidence, not one crosswise agreement counted twice.
         cond.other_feature = c.other_feature[l];
-        if (Condition(cond, a, b, &s) || Condition(cond, b, a, &s)) return static_cast<uint8_t>(l);
+        if (Condition(cond, a, b, &s) && Condition(cond, b, a, &s)) return static_cast<uint8_t>(l);
         continue;
       }
       cond.other_feature = cond.feature;
