@@ -122,6 +122,31 @@ TEST(ResolveCustomersTest, TypeMismatchNamesBothFields) {
       << r.status().message();
 }
 
+TEST(ResolveCustomersTest, TargetKeysMustBeUniqueAndOneToOneMeansOne) {
+  auto contacts = StringTable({"Id"}, {{"1"}, {"2"}, {"1"}});
+  auto orders = StringTable({"OrderId", "ContactId"}, {{"o1", "1"}, {"o2", "1"}});
+  EntityLoader load = [&](const std::string&) -> StatusOr<std::shared_ptr<const Table>> { return std::shared_ptr<const Table>(contacts); };
+  std::vector<RelationshipConfig> rels = {Rel("OrderContact", "Orders", "ContactId", "Contacts", "Id")};
+  auto path = FindPathToCustomer("Orders", rels, {"Contacts"}, {});
+  ASSERT_TRUE(path.ok());
+  auto key = [](const std::string&) { return std::string("Id"); };
+  auto r = ResolveCustomers("Orders", *orders, *path, load, key, Customers(), nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("Contacts.Id is not unique (value '1' is on rows 1 and 3)"), std::string::npos)
+      << r.status().message();
+  contacts = StringTable({"Id"}, {{"1"}, {"2"}});
+  rels[0].cardinality = Cardinality::kOneToOne;
+  path = FindPathToCustomer("Orders", rels, {"Contacts"}, {});
+  r = ResolveCustomers("Orders", *orders, *path, load, key, Customers(), nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("is one_to_one, but rows 1 and 2 of Orders both point at Contacts.Id = '1'"),
+            std::string::npos)
+      << r.status().message();
+  rels[0].cardinality = Cardinality::kManyToOne;
+  path = FindPathToCustomer("Orders", rels, {"Contacts"}, {});
+  EXPECT_TRUE(ResolveCustomers("Orders", *orders, *path, load, key, Customers(), nullptr).ok());
+}
+
 TEST(UnifiedActivityTest, LinksSortsByCustomerAndTimeAndKeepsOtherFields) {
   Schema s({Field{"OrderId", DataType::kString, {}}, Field{"ContactId", DataType::kString, {}},
             Field{"At", DataType::kTimestamp, {}}, Field{"Total", DataType::kDouble, {}},

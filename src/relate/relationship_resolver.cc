@@ -160,8 +160,15 @@ StatusOr<std::vector<int64_t>> ResolveCustomers(const std::string& entity, const
     std::unordered_map<std::string, int64_t> index;
     index.reserve(target->num_rows());
     for (size_t r = 0; r < target->num_rows(); ++r) {
-      if (!tc.IsNull(r)) index.emplace(CellKey(tc, r), static_cast<int64_t>(r));  // the first row wins
+      if (tc.IsNull(r)) continue;
+      auto [it, inserted] = index.emplace(CellKey(tc, r), static_cast<int64_t>(r));
+      if (!inserted) {
+        return InvalidArgumentError("relationship '" + rel.name + "': " + rel.to_entity + "." + rel.to_field +
+                                    " is not unique (value '" + it->first + "' is on rows " + std::to_string(it->second + 1) +
+                                    " and " + std::to_string(r + 1) + "); a relationship must point at a key");
+      }
     }
+    std::unordered_map<int64_t, int64_t> target_used;  // one_to_one: target row -> first source row
     for (size_t i = 0; i < n; ++i) {
       if (!alive[i]) continue;
       size_t r = static_cast<size_t>(row_of[i]);
@@ -174,6 +181,15 @@ StatusOr<std::vector<int64_t>> ResolveCustomers(const std::string& entity, const
       if (it == index.end()) {
         lose(i, false, rel.from_entity + "." + rel.from_field + " = " + k);
         continue;
+      }
+      if (rel.cardinality == Cardinality::kOneToOne && step == 0) {
+        auto [used, first] = target_used.emplace(it->second, static_cast<int64_t>(i));
+        if (!first) {
+          return InvalidArgumentError("relationship '" + rel.name + "' is one_to_one, but rows " +
+                                      std::to_string(used->second + 1) + " and " + std::to_string(i + 1) + " of " +
+                                      rel.from_entity + " both point at " + rel.to_entity + "." + rel.to_field + " = '" +
+                                      k + "' (use many_to_one)");
+        }
       }
       row_of[i] = it->second;
     }
