@@ -1,6 +1,7 @@
 #include "unify/unifier.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -504,7 +505,7 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
       }
       case MergePolicy::kMostRecent:
       case MergePolicy::kLeastRecent: {
-        const OutField& by = fields[field_index[f.policy.by]];
+        const OutField& by = fields[field_index.at(f.policy.by)];
         double best_v = 0;
         bool best_dated = false;
         for (RecordId r : recs) {
@@ -546,56 +547,69 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
     if (keep[c]) out_order.push_back(c);
   }
   std::sort(out_order.begin(), out_order.end(), [&](uint32_t x, uint32_t y) { return id_of[x] < id_of[y]; });
-  std::vector<RecordId> recs;
-  std::vector<int64_t> group_choice(config.merge.groups.size());
-  std::string text;
-  for (size_t oi = 0; oi < out_order.size(); ++oi) {
-    uint32_t c = out_order[oi];
-    recs.assign(members.begin() + start[c], members.begin() + start[c + 1]);
-    std::sort(recs.begin(), recs.end(), [&](RecordId x, RecordId y) {
-      if (rs->source_of(x) != rs->source_of(y)) return rs->source_of(x) < rs->source_of(y);
-      if (is_winner[x] != is_winner[y]) return static_cast<bool>(is_winner[x]);
-      return x < y;
-    });
-    customers->mutable_column(0).AppendInt64(id_of[c]);
-    for (size_t g = 0; g < group_choice.size(); ++g) {
-      // The group's record: chosen by its first field's policy.
-      for (const auto& f : fields) {
-        if (f.group == static_cast<int>(g) && f.group_leader) group_choice[g] = choose(f, recs);
-      }
-    }
-    for (size_t fi = 0; fi < fields.size(); ++fi) {
-      const OutField& f = fields[fi];
-      Column& out = customers->mutable_column(fi + 1);
-      if (f.policy.policy == MergePolicy::kConcatenate && f.group < 0) {
-        std::vector<std::string> seen;
-        for (RecordId r : recs) {
-          if (!has_value(f, r)) continue;
-          std::string v = column_of(f, r)->ValueToString(rs->row_of(r));
-          if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+  // Morsels of profiles are merged in parallel into their own tables, then appended in order.
+  constexpr size_t kMergeGrain = 16384;
+  const size_t merge_morsels = (out_order.size() + kMergeGrain - 1) / kMergeGrain;
+  std::vector<Table> parts(merge_morsels, Table(customer_schema));
+  std::atomic<int64_t> merged{0};
+  ParallelFor(options.threads, out_order.size(), kMergeGrain, [&](size_t begin, size_t end, int worker) {
+    Table& part = parts[begin / kMergeGrain];
+    std::vector<RecordId> recs;
+    std::vector<int64_t> group_choice(config.merge.groups.size());
+    std::string text;
+    for (size_t oi = begin; oi < end; ++oi) {
+      uint32_t c = out_order[oi];
+      recs.assign(members.begin() + start[c], members.begin() + start[c + 1]);
+      std::sort(recs.begin(), recs.end(), [&](RecordId x, RecordId y) {
+        if (rs->source_of(x) != rs->source_of(y)) return rs->source_of(x) < rs->source_of(y);
+        if (is_winner[x] != is_winner[y]) return static_cast<bool>(is_winner[x]);
+        return x < y;
+      });
+      part.mutable_column(0).AppendInt64(id_of[c]);
+      for (size_t g = 0; g < group_choice.size(); ++g) {
+        // The group's record: chosen by its first field's policy.
+        for (const auto& f : fields) {
+          if (f.group == static_cast<int>(g) && f.group_leader) group_choice[g] = choose(f, recs);
         }
-        if (seen.empty()) {
+      }
+      for (size_t fi = 0; fi < fields.size(); ++fi) {
+        const OutField& f = fields[fi];
+        Column& out = part.mutable_column(fi + 1);
+        if (f.policy.policy == MergePolicy::kConcatenate && f.group < 0) {
+          std::vector<std::string> seen;
+          for (RecordId r : recs) {
+            if (!has_value(f, r)) continue;
+            std::string v = column_of(f, r)->ValueToString(rs->row_of(r));
+            if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+          }
+          if (seen.empty()) {
+            out.AppendNull();
+          } else {
+            text.clear();
+            for (size_t i = 0; i < seen.size(); ++i) text += (i ? f.policy.separator : "") + seen[i];
+            out.AppendString(text);
+          }
+          continue;
+        }
+        int64_t r = f.group >= 0 ? group_choice[static_cast<size_t>(f.group)] : choose(f, recs);
+        const Column* col = r < 0 ? nullptr : column_of(f, static_cast<RecordId>(r));
+        size_t row = r < 0 ? 0 : rs->row_of(static_cast<RecordId>(r));
+        if (!col || col->IsNull(row)) {
           out.AppendNull();
+        } else if (col->type() == f.type) {
+          out.AppendFrom(*col, row);
         } else {
-          text.clear();
-          for (size_t i = 0; i < seen.size(); ++i) text += (i ? f.policy.separator : "") + seen[i];
-          out.AppendString(text);
+          out.AppendString(col->ValueToString(row));
         }
-        continue;
       }
-      int64_t r = f.group >= 0 ? group_choice[static_cast<size_t>(f.group)] : choose(f, recs);
-      const Column* col = r < 0 ? nullptr : column_of(f, static_cast<RecordId>(r));
-      size_t row = r < 0 ? 0 : rs->row_of(static_cast<RecordId>(r));
-      if (!col || col->IsNull(row)) {
-        out.AppendNull();
-      } else if (col->type() == f.type) {
-        out.AppendFrom(*col, row);
-      } else {
-        out.AppendString(col->type() == DataType::kDate ? col->ValueToString(row) : col->ValueToString(row));
-      }
+      part.FinishRow();
     }
-    customers->FinishRow();
-    if ((oi & 65535) == 0) progress("merging", static_cast<int64_t>(oi), k);
+    int64_t done = merged.fetch_add(static_cast<int64_t>(end - begin)) + static_cast<int64_t>(end - begin);
+    if (worker == 0) progress("merging", done, k);
+  });
+  for (auto& part : parts) {
+    CDP_RETURN_IF_ERROR(customers->Append(part));
+    part = Table();
   }
   progress("merging", k, k);
   result.customers = customers;
