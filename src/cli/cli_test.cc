@@ -478,3 +478,76 @@ TEST_F(CliTest, ProbabilisticModeStoresAndExplainsItsModel) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CliTest, MeasuresRunAfterActivitiesAndNameBadFields) {
+  WriteFile(dir_ / "shop.csv", "Id,First\n1,Robert\n2,Ann\n3,Zoe\n");
+  WriteFile(dir_ / "orders.csv",
+            "OrderId,ShopId,At,Total,Product\n"
+            "A,1,2026-10-30T10:00:00Z,10,tea\nB,1,2026-06-01T00:00:00Z,30,coffee\nC,2,2026-10-31T00:00:00Z,5,tea\n"
+            "D,2,2026-10-01T00:00:00Z,7,tea\n");
+  std::string project = R"(project: m
+sources:
+  - {name: Shop, kind: csv, path: shop.csv, primary_key: Id, fields: [{name: Id, type: string}]}
+  - {name: Orders, kind: csv, path: orders.csv, primary_key: OrderId, fields: [{name: ShopId, type: string}, {name: At, type: timestamp}, {name: Total, type: double}]}
+unification:
+  sources: [Shop]
+relationships:
+  - {name: OrderShop, from: {entity: Orders, field: ShopId}, to: {entity: Shop, field: Id}}
+activities:
+  - {name: Order, entity: Orders, timestamp: At, type: SalesOrder, amount: Total}
+measures:
+  - {name: Spend, function: sum, activity: Order, field: Total, default: 0}
+  - {name: Spend30, function: sum, activity: Order, field: Total, window: {last: 30, unit: days}}
+  - {name: AvgOrder, function: average, activity: Order, field: Total}
+  - {name: Share30, formula: Spend30 / Spend}
+  - {name: TeaSpend, kind: customer, function: sum, activity: Order, field: Total, dimensions: [Product]}
+  - {name: Revenue, kind: business, function: sum, activity: Order, field: Total}
+)";
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ApplyProject(project);
+  Result run = RunCdp("run -w " + ws_);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("Measures run"), std::string::npos) << run.out;
+  Json m = RunJson("measures -w " + ws_ + " --as-of 2026-11-01");
+  ASSERT_EQ(m["customers"], 3);
+  Json spend = RunJson("measures Spend -w " + ws_ + " --as-of 2026-11-01");
+  std::map<int64_t, double> by_id;
+  for (const auto& row : spend["rows"]) by_id[row["CustomerId"]] = row["Spend"];
+  Json keys = RunJson("show CustomerSourceKeys -w " + ws_);
+  std::map<std::string, int64_t> id;
+  for (const auto& row : keys["rows"]) id[row["SourceKey"]] = row["CustomerId"];
+  EXPECT_EQ(by_id[id["1"]], 40);
+  EXPECT_EQ(by_id[id["2"]], 12);
+  EXPECT_EQ(by_id[id["3"]], 0);  // the default for a customer without orders
+  Json cm = RunJson("show Customer_Measure -w " + ws_ + " --limit -1");
+  for (const auto& row : cm["rows"]) {
+    if (row["CustomerId"] == id["1"]) {
+      EXPECT_EQ(row["Spend30"], 10);  // the June order is outside the window
+      EXPECT_DOUBLE_EQ(row["Share30"].get<double>(), 0.25);
+      EXPECT_EQ(row["AvgOrder"], 20);
+    }
+    if (row["CustomerId"] == id["3"]) EXPECT_TRUE(row["AvgOrder"].is_null());
+  }
+  Json entities = RunJson("entities -w " + ws_);
+  std::string names = entities.dump();
+  EXPECT_NE(names.find("Measure_TeaSpend"), std::string::npos);
+  EXPECT_NE(names.find("BusinessMeasure_Revenue"), std::string::npos);
+  Json revenue = RunJson("measures Revenue -w " + ws_);
+  EXPECT_EQ(revenue["rows"][0]["Value"], 52);
+
+  // A definition that does not fit the data names the measure and the field; nothing is written.
+  std::string bad = project;
+  bad.replace(bad.find("field: Total, default: 0"), std::string("field: Total, default: 0").size(), "field: Totl, default: 0");
+  ApplyProject(bad);
+  Result err = RunCdp("measures -w " + ws_);
+  EXPECT_EQ(err.exit_code, 1);
+  EXPECT_NE(err.out.find("measure 'Spend'"), std::string::npos) << err.out;
+  EXPECT_NE(err.out.find("Totl"), std::string::npos) << err.out;
+  EXPECT_EQ(RunJson("show Customer_Measure -w " + ws_ + " --limit -1")["rows"].size(), 3u);
+}
+
+}  // namespace
+}  // namespace cdp

@@ -16,6 +16,7 @@
 #include "workspace/ingest_runner.h"
 #include "workspace/unify_runner.h"
 #include "workspace/activity_runner.h"
+#include "workspace/measure_runner.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
@@ -352,6 +353,7 @@ int CmdUnify(const Globals& g, bool preview, int threads, const std::string& kin
 }
 
 int CmdActivities(const Globals& g, const std::string& kind);
+int CmdMeasures(const Globals& g, const std::string& name, const std::string& as_of, int threads, const std::string& kind);
 
 int CmdRun(const Globals& g, bool force, int threads) {
   int rc = CmdIngest(g, {}, force, threads, "run");
@@ -362,8 +364,13 @@ int CmdRun(const Globals& g, bool force, int threads) {
   if (!project.ok()) return Fail(project.status());
   if (project->unification.empty()) return 0;
   rc = CmdUnify(g, false, threads, "run-unify");
-  if (rc != 0 || project->activities.empty()) return rc;
-  return CmdActivities(g, "run-activities");
+  if (rc != 0) return rc;
+  if (!project->activities.empty()) {
+    rc = CmdActivities(g, "run-activities");
+    if (rc != 0) return rc;
+  }
+  if (project->measures.empty()) return 0;
+  return CmdMeasures(g, "", "", threads, "run-measures");
 }
 
 // "Source:Key" where Source is one of the unification sources (names may hold ':').
@@ -762,6 +769,116 @@ int CmdExplainModel(const Globals& g) {
   return 0;
 }
 
+void PrintTableRows(const Table& t, size_t limit) {
+  std::vector<std::string> header;
+  for (const auto& f : t.schema().fields()) header.push_back(f.name);
+  std::vector<std::vector<std::string>> rows;
+  for (size_t r = 0; r < t.num_rows() && r < limit; ++r) {
+    std::vector<std::string> row;
+    for (size_t c = 0; c < t.num_columns(); ++c) row.push_back(t.column(c).IsNull(r) ? "" : t.column(c).ValueToString(r));
+    rows.push_back(std::move(row));
+  }
+  PrintTable(header, rows);
+  if (t.num_rows() > limit) std::cout << "... " << (t.num_rows() - limit) << " more row(s)\n";
+}
+
+int CmdMeasures(const Globals& g, const std::string& name, const std::string& as_of, int threads, const std::string& kind) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  MeasureRunOptions options;
+  options.threads = threads;
+  if (!as_of.empty()) {
+    auto t = ParseTimeArg(as_of, false);
+    if (!t.ok()) return Fail(t.status().WithContext("--as-of"));
+    options.run_date = static_cast<int32_t>(*t / 86400000000LL);
+  }
+  auto r = RunMeasures(**ws, options, kind);
+  if (!r.ok()) return Fail(r.status());
+  const Table& attrs = r->results.attributes;
+  for (const auto& w : r->warnings) std::cerr << "warning: " << w << "\n";
+  if (!name.empty()) {
+    const Table* t = nullptr;
+    Table attr_view;
+    int c = attrs.schema().FieldIndex(name);
+    if (c >= 0) {
+      // CustomerId and the value, from the written entity.
+      auto snap = (*ws)->data().Current();
+      if (!snap.ok()) return Fail(snap.status());
+      auto reader = (*ws)->data().OpenEntity(*snap, std::string(kCustomerMeasureEntity));
+      if (!reader.ok()) return Fail(reader.status());
+      std::vector<int> cols = {0, c + 1};
+      auto all = (*reader)->ReadAll(&cols);
+      if (!all.ok()) return Fail(all.status());
+      attr_view = std::move(*all);
+      t = &attr_view;
+    } else if (r->results.customer.count(name)) {
+      t = &r->results.customer.at(name);
+    } else if (r->results.business.count(name)) {
+      t = &r->results.business.at(name);
+    } else {
+      return Fail(NotFoundError("no measure named '" + name + "'"));
+    }
+    if (g.json) {
+      Json rows = Json::array();
+      for (size_t i = 0; i < t->num_rows(); ++i) {
+        Json o;
+        for (size_t k = 0; k < t->num_columns(); ++k) o[t->schema().field(k).name] = ValueToJson(t->column(k), i);
+        rows.push_back(o);
+      }
+      PrintJson({{"measure", name}, {"run_date", FormatDate(r->run_date)}, {"rows", rows}});
+    } else {
+      PrintTableRows(*t, 50);
+    }
+    return 0;
+  }
+  // Summary of every measure.
+  Json arr = Json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (size_t c = 0; c < attrs.num_columns(); ++c) {
+    const Column& col = attrs.column(c);
+    int64_t filled = static_cast<int64_t>(col.size() - col.null_count());
+    double sum = 0, mn = 0, mx = 0;
+    bool numeric = col.type() == DataType::kDouble || col.type() == DataType::kInt64;
+    bool any = false;
+    for (size_t i = 0; numeric && i < col.size(); ++i) {
+      if (col.IsNull(i)) continue;
+      double v = col.type() == DataType::kDouble ? col.DoubleAt(i) : static_cast<double>(col.Int64At(i));
+      sum += v;
+      mn = any ? std::min(mn, v) : v;
+      mx = any ? std::max(mx, v) : v;
+      any = true;
+    }
+    Json o = {{"measure", attrs.schema().field(c).name}, {"kind", "attribute"}, {"customers_with_value", filled}};
+    if (numeric && any) {
+      o["min"] = mn;
+      o["average"] = sum / static_cast<double>(filled);
+      o["max"] = mx;
+    }
+    arr.push_back(o);
+    rows.push_back({attrs.schema().field(c).name, "attribute", std::to_string(filled),
+                    numeric && any ? Fixed(mn, 2) : "", numeric && any ? Fixed(sum / static_cast<double>(filled), 2) : "",
+                    numeric && any ? Fixed(mx, 2) : ""});
+  }
+  for (const auto& [n, t] : r->results.customer) {
+    arr.push_back({{"measure", n}, {"kind", "customer"}, {"rows", t.num_rows()}});
+    rows.push_back({n, "customer", std::to_string(t.num_rows()) + " rows", "", "", ""});
+  }
+  for (const auto& [n, t] : r->results.business) {
+    arr.push_back({{"measure", n}, {"kind", "business"}, {"rows", t.num_rows()}});
+    std::string v = t.num_rows() == 1 && t.num_columns() == 1 ? t.column(0).ValueToString(0) : std::to_string(t.num_rows()) + " rows";
+    rows.push_back({n, "business", v, "", "", ""});
+  }
+  if (g.json) {
+    PrintJson({{"run_id", r->run_id}, {"run_date", FormatDate(r->run_date)}, {"customers", r->customers},
+               {"rows_scanned", r->rows_scanned}, {"seconds_evaluate", r->seconds_evaluate}, {"measures", arr}});
+    return 0;
+  }
+  std::cout << "Measures run " << r->run_id << " as of " << FormatDate(r->run_date) << ": " << r->customers
+            << " customers, " << r->rows_scanned << " rows scanned, evaluated in " << Fixed(r->seconds_evaluate, 3) << " s\n";
+  PrintTable({"measure", "kind", "customers with a value", "min", "average", "max"}, rows);
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
@@ -816,6 +933,14 @@ int Main(int argc, char** argv) {
   auto* activities = app.add_subcommand("activities", "link activity rows to customers and build UnifiedActivity");
   add_ws(activities);
   activities->callback([&] { exit_code = CmdActivities(g, "activities"); });
+
+  std::string measure_name, as_of;
+  auto* measures = app.add_subcommand("measures", "compute the measures (all; print one with NAME)");
+  add_ws(measures);
+  measures->add_option("NAME", measure_name, "a measure to print");
+  measures->add_option("--as-of", as_of, "run date for time windows, YYYY-MM-DD (default: today)");
+  measures->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  measures->callback([&] { exit_code = CmdMeasures(g, measure_name, as_of, threads, "measures"); });
 
   int64_t customer_id = 0;
   std::string tl_type, tl_from, tl_to;

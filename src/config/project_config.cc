@@ -334,8 +334,9 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
   if (YAML::Node n = r.Get("activities")) CDP_RETURN_IF_ERROR(ParseActivities(n, origin, &config.activities));
   if (YAML::Node n = r.Get("measures")) CDP_RETURN_IF_ERROR(ParseMeasures(n, origin, &config.measures));
   // Cross references (fields are checked against entity schemas when the stages run).
+  // Sources, and the entities the pipeline writes that measures may read.
   auto known_entity = [&](const std::string& e) {
-    return config.FindSource(e) != nullptr || e == "Customer";
+    return config.FindSource(e) != nullptr || e == "Customer" || e == "UnifiedActivity";
   };
   for (size_t i = 0; i < config.relationships.size(); ++i) {
     const auto& rel = config.relationships[i];

@@ -1,0 +1,168 @@
+#include "workspace/measure_runner.h"
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "relate/relationship_resolver.h"
+#include "unify/unifier.h"
+#include "workspace/activity_runner.h"
+
+namespace cdp {
+
+std::string CustomerMeasureEntityName(const std::string& measure) { return "Measure_" + measure; }
+std::string BusinessMeasureEntityName(const std::string& measure) { return "BusinessMeasure_" + measure; }
+
+namespace {
+
+int32_t TodayUtc() { return static_cast<int32_t>(std::time(nullptr) / 86400); }
+
+// CustomerIndex -> CustomerId in a customer measure table.
+std::shared_ptr<Table> WithCustomerIds(const Table& t, const CustomerIndex& customers) {
+  Schema s;
+  s.AddField(Field{"CustomerId", DataType::kInt64, {}});
+  for (size_t c = 1; c < t.num_columns(); ++c) s.AddField(t.schema().field(c));
+  auto out = std::make_shared<Table>(s);
+  for (size_t r = 0; r < t.num_rows(); ++r) {
+    out->mutable_column(0).AppendInt64(customers.customer_id(static_cast<uint32_t>(t.column(0).Int64At(r))));
+    for (size_t c = 1; c < t.num_columns(); ++c) out->mutable_column(c).AppendFrom(t.column(c), r);
+    out->FinishRow();
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOptions& options,
+                                       const std::string& run_kind) {
+  auto t0 = std::chrono::steady_clock::now();
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  MeasureRunResult out;
+  out.run_date = options.run_date ? options.run_date : TodayUtc();
+  CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(run_kind));
+  auto run = [&]() -> Status {
+    CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+    CDP_ASSIGN_OR_RETURN(CustomerIndex customers, LoadCustomerIndex(workspace, snap));
+    out.customers = static_cast<int64_t>(customers.size());
+    std::vector<std::string> profile_sources;
+    for (const auto& s : project.unification.sources) profile_sources.push_back(s.source);
+    std::map<std::string, std::shared_ptr<const Table>> cache;
+    EntityLoader load = [&](const std::string& entity) -> StatusOr<std::shared_ptr<const Table>> {
+      auto it = cache.find(entity);
+      if (it != cache.end()) return it->second;
+      CDP_ASSIGN_OR_RETURN(auto t, LoadEntity(workspace, snap, entity));
+      cache[entity] = t;
+      return t;
+    };
+    auto key_of = [&](const std::string& entity) {
+      if (const UnifySourceConfig* u = project.unification.FindSource(entity)) return u->key;
+      const SourceConfig* s = project.FindSource(entity);
+      return s ? s->primary_key : std::string();
+    };
+    // Rows by customer for every activity and entity a measure reads.
+    std::map<std::string, std::unique_ptr<EntityByCustomer>> grouped;  // by entity name
+    auto group = [&](const std::string& entity, const std::vector<std::string>& path_names) -> StatusOr<const EntityByCustomer*> {
+      auto it = grouped.find(entity);
+      if (it != grouped.end()) return it->second.get();
+      CDP_ASSIGN_OR_RETURN(auto table, load(entity));
+      std::vector<int64_t> of_row;
+      if (entity == kCustomerEntity) {
+        of_row.resize(table->num_rows());
+        for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = static_cast<int64_t>(r);
+      } else if (entity == kUnifiedActivityEntity) {
+        // Already linked: its CustomerId gives the index.
+        const Column& ids = table->column(0);
+        of_row.resize(table->num_rows());
+        for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = customers.IndexOf(ids.Int64At(r));
+      } else {
+        CDP_ASSIGN_OR_RETURN(RelationshipPath path,
+                             FindPathToCustomer(entity, project.relationships, profile_sources, path_names));
+        RelationshipStats st;
+        CDP_ASSIGN_OR_RETURN(of_row, ResolveCustomers(entity, *table, path, load, key_of, customers, &st));
+        if (st.orphans || st.no_key) {
+          out.warnings.push_back(entity + ": " + std::to_string(st.orphans) + " orphan row(s), " +
+                                 std::to_string(st.no_key) + " without a key, left out of measures");
+        }
+      }
+      auto g = std::make_unique<EntityByCustomer>(EntityByCustomer::Build(table, of_row, customers.size()));
+      out.rows_scanned += static_cast<int64_t>(g->num_rows());
+      const EntityByCustomer* p = g.get();
+      grouped[entity] = std::move(g);
+      return p;
+    };
+    MeasureInputs in;
+    in.num_customers = customers.size();
+    in.run_date = out.run_date;
+    for (const auto& m : project.measures) {
+      if (!m.activity.empty() && !in.activities.count(m.activity)) {
+        const ActivityConfig* act = nullptr;
+        for (const auto& a : project.activities) {
+          if (a.name == m.activity) act = &a;
+        }
+        if (!act) return InvalidArgumentError("measure '" + m.name + "': activity '" + m.activity + "' is not defined");
+        auto g = group(act->entity, act->path);
+        if (!g.ok()) return g.status().WithContext("measure '" + m.name + "'");
+        in.activities[m.activity] = MeasureSource{*g, act->timestamp};
+      }
+      if (!m.entity.empty() && !in.entities.count(m.entity)) {
+        auto g = group(m.entity, {});
+        if (!g.ok()) return g.status().WithContext("measure '" + m.name + "'");
+        in.entities[m.entity] = MeasureSource{*g, m.entity == kUnifiedActivityEntity ? "Timestamp" : ""};
+      }
+    }
+    CDP_ASSIGN_OR_RETURN(std::unique_ptr<MeasureEngine> engine, MeasureEngine::Compile(project.measures, in));
+    auto te = std::chrono::steady_clock::now();
+    CDP_ASSIGN_OR_RETURN(out.results, engine->Evaluate(options.threads));
+    out.seconds_evaluate = std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
+
+    CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+    // Customer_Measure: CustomerId + one column per attribute measure.
+    const Table& attrs = out.results.attributes;
+    Schema s;
+    s.AddField(Field{"CustomerId", DataType::kInt64, {}});
+    for (const auto& f : attrs.schema().fields()) s.AddField(f);
+    Table cm(s);
+    for (size_t r = 0; r < customers.size(); ++r) cm.mutable_column(0).AppendInt64(customers.customer_id(static_cast<uint32_t>(r)));
+    for (size_t c = 0; c < attrs.num_columns(); ++c) cm.mutable_column(c + 1) = attrs.column(c);
+    CDP_RETURN_IF_ERROR(cm.Validate());
+    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(std::string(kCustomerMeasureEntity), cm.schema(), "{\"stage\":\"measures\"}"));
+    CDP_RETURN_IF_ERROR(w->Append(cm));
+    std::set<std::string> written = {std::string(kCustomerMeasureEntity)};
+    for (const auto& [name, t] : out.results.customer) {
+      auto table = WithCustomerIds(t, customers);
+      std::string entity = CustomerMeasureEntityName(name);
+      CDP_ASSIGN_OR_RETURN(ColumnFileWriter * cw, gen->WriteEntity(entity, table->schema(), "{\"stage\":\"measures\"}"));
+      CDP_RETURN_IF_ERROR(cw->Append(*table));
+      written.insert(entity);
+    }
+    for (const auto& [name, t] : out.results.business) {
+      std::string entity = BusinessMeasureEntityName(name);
+      CDP_ASSIGN_OR_RETURN(ColumnFileWriter * bw, gen->WriteEntity(entity, t.schema(), "{\"stage\":\"measures\"}"));
+      CDP_RETURN_IF_ERROR(bw->Append(t));
+      written.insert(entity);
+    }
+    // Measures that no longer exist.
+    for (const auto& [name, info] : gen->base().entities) {
+      bool ours = name.rfind("Measure_", 0) == 0 || name.rfind("BusinessMeasure_", 0) == 0;
+      if (ours && !written.count(name)) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
+    }
+    CDP_RETURN_IF_ERROR(gen->Commit());
+    out.generation = gen->generation();
+    return Status::Ok();
+  };
+  Status st = run();
+  out.seconds_total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!st.ok()) {
+    (void)workspace.catalog().FinishRun(out.run_id, "failed", st.ToString(), "{}");
+    return st;
+  }
+  nlohmann::ordered_json j = {{"run_date", out.run_date}, {"customers", out.customers}, {"rows_scanned", out.rows_scanned},
+                              {"seconds_evaluate", out.seconds_evaluate}, {"seconds_total", out.seconds_total},
+                              {"warnings", out.warnings}};
+  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(out.run_id, "succeeded", "", j.dump()));
+  return out;
+}
+
+}  // namespace cdp
