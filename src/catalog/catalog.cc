@@ -1,5 +1,6 @@
 #include "catalog/catalog.h"
 
+#include <algorithm>
 #include <tuple>
 
 #include <sqlite3.h>
@@ -69,6 +70,24 @@ CREATE TABLE unify_models (
   model TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+)sql",
+    // 3: segments (definitions with status and problems) and their member-count history.
+    R"sql(
+CREATE TABLE segments (
+  name TEXT PRIMARY KEY,
+  definition TEXT NOT NULL,
+  status TEXT NOT NULL,
+  problems TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE segment_history (
+  segment TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  members INTEGER NOT NULL,
+  evaluated_at INTEGER NOT NULL
+);
+CREATE INDEX segment_history_by_segment ON segment_history(segment, evaluated_at);
 )sql",
 };
 
@@ -465,6 +484,78 @@ Status Catalog::SaveUnifyModel(int64_t run_id, const std::string& model_json) {
   st.Bind(3, NowMicros());
   if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving the unification model");
   return Status::Ok();
+}
+
+Status Catalog::PutSegment(const SegmentRecord& seg) {
+  std::lock_guard<std::mutex> l(mu_);
+  int64_t now = NowMicros();
+  Statement st(db_,
+               "INSERT INTO segments(name, definition, status, problems, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, status = excluded.status, "
+               "problems = excluded.problems, updated_at = excluded.updated_at");
+  st.Bind(1, seg.name);
+  st.Bind(2, seg.definition_json);
+  st.Bind(3, seg.status);
+  st.Bind(4, seg.problems_json);
+  st.Bind(5, now);
+  st.Bind(6, now);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving segment '" + seg.name + "'");
+  return Status::Ok();
+}
+
+StatusOr<std::vector<SegmentRecord>> Catalog::ListSegments() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT name, definition, status, problems, created_at, updated_at FROM segments ORDER BY name");
+  std::vector<SegmentRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    out.push_back(SegmentRecord{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), st.Int(5)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading segments");
+  return out;
+}
+
+StatusOr<std::optional<SegmentRecord>> Catalog::GetSegment(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT name, definition, status, problems, created_at, updated_at FROM segments WHERE name = ?");
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<SegmentRecord>(SegmentRecord{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), st.Int(5)});
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading segment '" + name + "'");
+  return std::optional<SegmentRecord>();
+}
+
+Status Catalog::DeleteSegment(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "DELETE FROM segments WHERE name = ?");
+  st.Bind(1, name);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "deleting segment '" + name + "'");
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no segment named '" + name + "'");
+  return Status::Ok();
+}
+
+Status Catalog::RecordSegmentCount(const std::string& segment, int64_t run_id, int64_t members) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "INSERT INTO segment_history(segment, run_id, members, evaluated_at) VALUES (?, ?, ?, ?)");
+  st.Bind(1, segment);
+  st.Bind(2, run_id);
+  st.Bind(3, members);
+  st.Bind(4, NowMicros());
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving the member count of segment '" + segment + "'");
+  return Status::Ok();
+}
+
+StatusOr<std::vector<SegmentCountRecord>> Catalog::SegmentHistory(const std::string& segment, int limit) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT run_id, members, evaluated_at FROM segment_history WHERE segment = ? ORDER BY evaluated_at DESC, rowid DESC LIMIT ?");
+  st.Bind(1, segment);
+  st.Bind(2, static_cast<int64_t>(limit));
+  std::vector<SegmentCountRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(SegmentCountRecord{st.Int(0), st.Int(1), st.Int(2)});
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading the history of segment '" + segment + "'");
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 StatusOr<std::optional<std::string>> Catalog::LatestUnifyModel() const {

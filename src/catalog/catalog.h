@@ -62,6 +62,23 @@ struct CustomerIdChangeRecord {
   std::vector<int64_t> other_ids;
 };
 
+// A segment definition as stored: its JSON, status ("active", "draft" for an
+// invalid dynamic segment, "inactive" for an invalid static one) and problems.
+struct SegmentRecord {
+  std::string name;
+  std::string definition_json;
+  std::string status;
+  std::string problems_json;  // JSON array of strings
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct SegmentCountRecord {
+  int64_t run_id = 0;
+  int64_t members = 0;
+  int64_t evaluated_at = 0;
+};
+
 class Catalog {
  public:
   // Opens (creating if needed) the catalog at `path` and applies pending
@@ -98,6 +115,15 @@ class Catalog {
   Status RecordIdChanges(int64_t run_id, const std::vector<CustomerIdChangeRecord>& changes);
   // All changes, or those involving `customer_id` (as either side).
   StatusOr<std::vector<CustomerIdChangeRecord>> ListIdChanges(std::optional<int64_t> customer_id) const;
+
+  // Segments: create or replace by name; NotFound on deleting an unknown one.
+  Status PutSegment(const SegmentRecord& segment);
+  StatusOr<std::vector<SegmentRecord>> ListSegments() const;
+  StatusOr<std::optional<SegmentRecord>> GetSegment(const std::string& name) const;
+  Status DeleteSegment(const std::string& name);
+  // Member counts per evaluation; history oldest first (the newest `limit`).
+  Status RecordSegmentCount(const std::string& segment, int64_t run_id, int64_t members);
+  StatusOr<std::vector<SegmentCountRecord>> SegmentHistory(const std::string& segment, int limit) const;
 
   // The trained probabilistic model of a unification run (JSON), newest last.
   Status SaveUnifyModel(int64_t run_id, const std::string& model_json);

@@ -85,3 +85,61 @@ TEST_F(CatalogTest, RecordsRunsAndFindsLastSucceededIngest) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CatalogTest, OverridesAreUnorderedPairsAndReplaceEachOther) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  auto id = (*c)->AddMatchOverride(MatchOverrideRecord{0, "B", "2", "A", "1", false, "no", 0});
+  ASSERT_TRUE(id.ok());
+  auto again = (*c)->AddMatchOverride(MatchOverrideRecord{0, "A", "1", "B", "2", true, "yes", 0});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*id, *again);
+  auto list = (*c)->ListMatchOverrides();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_TRUE((*list)[0].always);
+  EXPECT_EQ((*list)[0].source_a, "A");
+  EXPECT_TRUE((*c)->RemoveMatchOverride(*id).ok());
+  EXPECT_EQ((*c)->RemoveMatchOverride(*id).code(), StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, IdChangesAreFoundByEitherSide) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  auto run = (*c)->BeginRun("unify");
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE((*c)->RecordIdChanges(*run, {{*run, "merge", 5, {7, 17}}, {*run, "split", 9, {9, 12}}}).ok());
+  auto for7 = (*c)->ListIdChanges(7);
+  ASSERT_TRUE(for7.ok());
+  ASSERT_EQ(for7->size(), 1u);
+  EXPECT_EQ((*for7)[0].customer_id, 5);
+  EXPECT_EQ((*for7)[0].other_ids, (std::vector<int64_t>{7, 17}));
+  EXPECT_EQ((*c)->ListIdChanges(1)->size(), 0u);  // 1 is not 17
+  EXPECT_EQ((*c)->ListIdChanges(std::nullopt)->size(), 2u);
+}
+
+TEST_F(CatalogTest, SegmentsAndTheirHistory) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->PutSegment(SegmentRecord{"Cal", "{}", "draft", "[\"x\"]", 0, 0}).ok());
+  ASSERT_TRUE((*c)->PutSegment(SegmentRecord{"Cal", "{\"a\":1}", "active", "[]", 0, 0}).ok());
+  auto s = (*c)->GetSegment("Cal");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->status, "active");
+  EXPECT_EQ((*s)->definition_json, "{\"a\":1}");
+  for (int64_t m : {10, 12, 15}) ASSERT_TRUE((*c)->RecordSegmentCount("Cal", 1, m).ok());
+  auto h = (*c)->SegmentHistory("Cal", 2);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].members, 12);
+  EXPECT_EQ((*h)[1].members, 15);
+  EXPECT_TRUE((*c)->DeleteSegment("Cal").ok());
+  EXPECT_EQ((*c)->DeleteSegment("Cal").code(), StatusCode::kNotFound);
+  EXPECT_FALSE((*(*c)->GetSegment("Cal")).has_value());
+}
+
+}  // namespace
+}  // namespace cdp
