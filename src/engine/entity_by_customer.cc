@@ -8,60 +8,52 @@
 namespace cdp {
 namespace {
 
-// Gathers rows `rows` of `src` into a new column of the same type.
+// Gathers rows `rows` of `src` into a new column of the same type. The
+// buffers are built once and moved into the column (no second copy: on a
+// virtual machine the page faults of fresh memory dominate this step).
 Column GatherColumn(const Column& src, const std::vector<uint32_t>& rows) {
   const size_t n = rows.size();
-  Column out(src.type());
-  std::vector<uint8_t> null(n, 0);
+  std::vector<uint64_t> validity((n + 63) / 64, ~uint64_t{0});
   if (src.null_count() > 0) {
-    for (size_t i = 0; i < n; ++i) null[i] = src.IsNull(rows[i]) ? 1 : 0;
+    std::fill(validity.begin(), validity.end(), 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (src.IsValid(rows[i])) validity[i >> 6] |= uint64_t{1} << (i & 63);
+    }
   }
+  std::vector<int64_t> i64;
+  std::vector<double> f64;
+  std::vector<uint8_t> u8;
+  std::vector<int32_t> i32;
+  std::vector<uint64_t> offsets;
+  std::string chars;
+  auto gather = [&](const auto& from, auto* to) {
+    to->resize(n);
+    auto* d = to->data();
+    const auto* f = from.data();
+    for (size_t i = 0; i < n; ++i) d[i] = f[rows[i]];
+  };
   switch (src.type()) {
     case DataType::kInt64:
-    case DataType::kTimestamp: {
-      std::vector<int64_t> v(n);
-      const int64_t* d = src.int64_data().data();
-      for (size_t i = 0; i < n; ++i) v[i] = d[rows[i]];
-      out.AppendInt64s(v.data(), null.data(), n);
-      break;
-    }
-    case DataType::kDouble: {
-      std::vector<double> v(n);
-      const double* d = src.double_data().data();
-      for (size_t i = 0; i < n; ++i) v[i] = d[rows[i]];
-      out.AppendDoubles(v.data(), null.data(), n);
-      break;
-    }
-    case DataType::kBool: {
-      std::vector<uint8_t> v(n);
-      const uint8_t* d = src.bool_data().data();
-      for (size_t i = 0; i < n; ++i) v[i] = d[rows[i]];
-      out.AppendBools(v.data(), null.data(), n);
-      break;
-    }
-    case DataType::kDate: {
-      std::vector<int32_t> v(n);
-      const int32_t* d = src.date_data().data();
-      for (size_t i = 0; i < n; ++i) v[i] = d[rows[i]];
-      out.AppendDates(v.data(), null.data(), n);
-      break;
-    }
+    case DataType::kTimestamp: gather(src.int64_data(), &i64); break;
+    case DataType::kDouble: gather(src.double_data(), &f64); break;
+    case DataType::kBool: gather(src.bool_data(), &u8); break;
+    case DataType::kDate: gather(src.date_data(), &i32); break;
     case DataType::kString: {
-      size_t bytes = 0;
-      for (size_t i = 0; i < n; ++i) bytes += src.StringAt(rows[i]).size();
-      out.Reserve(n);
-      out.ReserveChars(bytes);
+      offsets.resize(n + 1);
+      offsets[0] = 0;
+      for (size_t i = 0; i < n; ++i) offsets[i + 1] = offsets[i] + src.StringAt(rows[i]).size();
+      chars.resize(offsets[n]);
       for (size_t i = 0; i < n; ++i) {
-        if (null[i]) {
-          out.AppendNull();
-        } else {
-          out.AppendString(src.StringAt(rows[i]));
-        }
+        std::string_view v = src.StringAt(rows[i]);
+        if (!v.empty()) std::memcpy(chars.data() + offsets[i], v.data(), v.size());
       }
       break;
     }
   }
-  return out;
+  auto c = Column::FromBuffers(src.type(), n, std::move(validity), std::move(i64), std::move(f64), std::move(u8),
+                               std::move(i32), std::move(offsets), std::move(chars));
+  assert(c.ok());
+  return std::move(c).value();
 }
 
 }  // namespace
