@@ -1,0 +1,58 @@
+// Shared by validation and evaluation: which operators fit which field types,
+// how many values they take, and literal conversion. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/datetime.h"
+#include "config/model_config.h"
+#include "segment/segment_definition.h"
+#include "table/types.h"
+
+namespace cdp::segment_internal {
+
+enum class ValueKind { kNumber, kString, kDate, kBool };
+// kInt64/kDouble -> number, kDate/kTimestamp -> date.
+ValueKind KindOf(DataType t);
+std::string_view ValueKindName(ValueKind k);
+
+// Whether `op` applies to fields of kind `k`.
+bool OpApplies(ConditionOp op, ValueKind k);
+// Operators that fit kind `k`, comma separated (for messages).
+std::string OpsFor(ValueKind k);
+
+// Number of values `op` takes: exact count, or -1 for "one or more".
+int ValueCount(ConditionOp op);
+bool OpUsesUnit(ConditionOp op);  // in_last, in_next, this_period, last_period
+
+// Literal conversions; nullopt when the value does not fit.
+std::optional<double> AsDouble(const SegmentValue& v);    // number or numeric text
+std::optional<int64_t> AsInt64(const SegmentValue& v);    // whole number (or whole numeric text)
+std::optional<bool> AsBool(const SegmentValue& v);        // bool or "true"/"false"
+std::optional<std::string> AsText(const SegmentValue& v); // text or whole number
+std::optional<int32_t> AsDate(const SegmentValue& v);     // "YYYY-MM-DD"
+std::optional<int32_t> ParseIsoDate(std::string_view s);
+
+// Adds `months` calendar months, clamping the day to the target month's end.
+int32_t AddMonths(int32_t days, int64_t months);
+// Inclusive day range [lo, hi] of a window relative to `run` (all_time: the full int32 range).
+void WindowDays(const TimeWindowConfig& w, int32_t run, int32_t* lo, int32_t* hi);
+// Inclusive day ranges of the relative date operators.
+void InLastDays(int64_t n, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi);
+void InNextDays(int64_t n, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi);
+void PeriodDays(bool last, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi);
+// True when the next anniversary (same month and day; Feb 29 -> Feb 28 in
+// common years) of `date` on or after `run` is at most `n` days after `run`.
+bool AnniversaryWithin(int32_t date, int32_t run, int64_t n);
+
+// Day of a timestamp (microseconds since the epoch), UTC, rounding down.
+inline int32_t DayOfTimestamp(int64_t us) {
+  int64_t d = us / kMicrosPerDay;
+  if (us % kMicrosPerDay < 0) --d;
+  return static_cast<int32_t>(d);  // |us| < 2^63 -> |d| < 2^27
+}
+
+}  // namespace cdp::segment_internal

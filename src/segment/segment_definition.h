@@ -1,0 +1,147 @@
+// SegmentDefinition: the typed AST of a segment (rules of conditions joined by
+// AND, OR groups under AND, rules combined left to right by set operators),
+// its JSON/YAML forms and its validation against the available entities.
+// Values are data, never code. Value types; thread-compatible.
+// Semantics and examples: src/segment/README.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "config/model_config.h"
+#include "table/types.h"
+
+namespace cdp {
+
+// The per-customer entities: row i is customer i.
+inline constexpr std::string_view kCustomerEntity = "Customer";
+inline constexpr std::string_view kCustomerMeasureEntity = "Customer_Measure";
+
+enum class SegmentType { kStatic, kDynamic };
+enum class SetOperator { kUnion, kIntersect, kExcept };
+
+enum class ConditionOp {
+  kNone,  // not chosen yet (a draft); always a validation problem
+  // Numbers, strings, dates, booleans (equals / not_equals); ordered types.
+  kEquals, kNotEquals, kGreater, kGreaterEqual, kLess, kLessEqual, kBetween, kIn, kNotIn,
+  kIsEmpty, kIsNotEmpty,
+  // Strings.
+  kContains, kNotContains, kStartsWith, kEndsWith,
+  // Dates and timestamps (by UTC day).
+  kOn, kBefore, kAfter, kOnOrBefore, kOnOrAfter, kInLast, kInNext, kThisPeriod, kLastPeriod,
+  kAnniversaryWithin,
+  // Booleans.
+  kIsTrue, kIsFalse,
+};
+std::string_view ConditionOpName(ConditionOp op);           // "equals", "in_last", ...
+std::optional<ConditionOp> ParseConditionOp(std::string_view name);
+
+// A literal: JSON scalar. Dates are "YYYY-MM-DD" strings.
+using SegmentValue = std::variant<std::string, int64_t, double, bool>;
+std::string SegmentValueToString(const SegmentValue& v);
+
+// One condition. Two forms:
+//  * field condition (`function` unset): `field` of `entity` (empty = the
+//    rule's entity; otherwise Customer or Customer_Measure) compared by `op`
+//    with `values`;
+//  * aggregate condition (`function` set): function(field) over the
+//    customer's rows of `entity` (empty = the rule's entity; must be a related
+//    entity) that pass `filters` (field conditions on that entity, ANDed) and
+//    fall in `window` of `time_field`; `op`/`values` compare the result.
+struct Condition {
+  std::string entity;
+  std::string field;  // aggregate: the aggregated field (empty for count of rows)
+  ConditionOp op = ConditionOp::kNone;
+  std::vector<SegmentValue> values;
+  TimeUnit unit = TimeUnit::kDay;  // in_last / in_next (day..year), this_period / last_period (month, quarter, year)
+  bool case_insensitive = false;   // strings
+  std::optional<AggregateFunction> function;  // count, sum, average, min, max
+  std::vector<Condition> filters;
+  TimeWindowConfig window;
+  std::string time_field;
+
+  bool is_aggregate() const { return function.has_value(); }
+  bool operator==(const Condition&) const = default;
+};
+
+// Any of its conditions (nested under the rule's AND).
+struct OrGroup {
+  std::vector<Condition> any_of;
+  bool operator==(const OrGroup&) const = default;
+};
+
+using RuleTerm = std::variant<Condition, OrGroup>;
+
+// A group of customers: those with at least one row of `entity` such that
+// every term holds on that row (for Customer / Customer_Measure the row is the
+// customer). all_records adds no condition: it is how a rule with no
+// conditions says "every row".
+struct Rule {
+  std::string entity;
+  bool all_records = false;
+  std::vector<RuleTerm> conditions;  // ANDed
+  SetOperator combine = SetOperator::kUnion;  // how this rule joins the result so far (ignored for rules[0])
+  bool operator==(const Rule&) const = default;
+};
+
+struct SegmentDefinition {
+  std::string name;  // identifier: [A-Za-z_][A-Za-z0-9_]*, at most 128 characters
+  std::string display_name;
+  std::string description;
+  SegmentType type = SegmentType::kDynamic;
+  std::string schedule;  // dynamic only: cron text (5 fields); empty = the workspace default
+  std::vector<Rule> rules;
+  bool operator==(const SegmentDefinition&) const = default;
+};
+
+// Parsing checks shape only (JSON/YAML syntax, key names, value kinds, known
+// operator/function/unit names); incomplete definitions parse, so they can be
+// kept as drafts. Errors are InvalidArgument naming the path ("rules[0].conditions[1].op: ...").
+StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json);
+StatusOr<SegmentDefinition> ParseSegmentYaml(std::string_view yaml);
+// Canonical JSON: ParseSegmentJson(SegmentToJson(d)) == d. indent < 0: one line.
+std::string SegmentToJson(const SegmentDefinition& d, int indent = 2);
+
+// The entities a segment may read, with their fields.
+struct SegmentSchema {
+  Schema customer;
+  std::optional<Schema> customer_measure;
+  std::map<std::string, Schema> related;  // entities related to Customer, by name
+};
+
+struct SegmentProblem {
+  std::string path;     // "name", "rules[1].conditions[0]", "rules[0].conditions[2].any[1]", ...
+  std::string message;  // "field 'Stat' is not a field of Customer (did you mean State?)"
+  std::string ToString() const { return path.empty() ? message : path + ": " + message; }
+  bool operator==(const SegmentProblem&) const = default;
+};
+
+// Every problem that keeps `d` from being evaluated: bad name or schedule,
+// no rules, empty rules, unknown entities and fields (with a suggestion),
+// operator/type mismatches, wrong number or kind of values (non-numeric value
+// for a number, bad date), bad windows. Empty = valid.
+std::vector<SegmentProblem> Validate(const SegmentDefinition& d, const SegmentSchema& schema);
+
+// What saving a definition with `problems` makes of it: a valid one is
+// active; an invalid dynamic segment is a draft, an invalid static one is
+// inactive (neither can be run until fixed).
+enum class SegmentState { kActive, kDraft, kInactive };
+std::string_view SegmentStateName(SegmentState s);
+SegmentState StateAfterSave(const SegmentDefinition& d, const std::vector<SegmentProblem>& problems);
+
+// One problem per line, for messages.
+std::string FormatProblems(const std::vector<SegmentProblem>& problems);
+
+// Quick segment from one profile field or measure (entity Customer or
+// Customer_Measure): a dynamic segment with one rule of one condition, e.g.
+// MakeQuickSegment("CustomersFromCalifornia", "Customer", "State", kEquals, {"California"}).
+SegmentDefinition MakeQuickSegment(std::string name, std::string entity, std::string field, ConditionOp op,
+                                   std::vector<SegmentValue> values);
+
+}  // namespace cdp
