@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy
+.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy bench-measures
 
 all: build
 
@@ -43,3 +43,10 @@ bench-ingest: build
 bench-unify-accuracy: build
 	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_unify_accuracy
 	$(RELEASE_DIR)/bench/bench_unify_accuracy $(ARGS)
+
+# Measure engine: the six lab measures on 1M customers / 20M activities, ours
+# vs DuckDB (benchmark peer from npm, see bench/measures/install_duckdb.sh).
+bench-measures: build
+	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_measures
+	-bash bench/measures/install_duckdb.sh
+	$(RELEASE_DIR)/src/engine/bench_measures $(ARGS)
