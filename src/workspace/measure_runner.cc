@@ -9,6 +9,7 @@
 #include "relate/relationship_resolver.h"
 #include "unify/unifier.h"
 #include "workspace/activity_runner.h"
+#include "workspace/linked_entities.h"
 
 namespace cdp {
 
@@ -43,55 +44,10 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
   out.run_date = options.run_date ? options.run_date : TodayUtc();
   CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(run_kind));
   auto run = [&]() -> Status {
-    CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
-    CDP_ASSIGN_OR_RETURN(CustomerIndex customers, LoadCustomerIndex(workspace, snap));
+    CDP_ASSIGN_OR_RETURN(std::unique_ptr<LinkedEntities> linked, LinkedEntities::Open(workspace, project));
+    const CustomerIndex& customers = linked->customers();
     out.customers = static_cast<int64_t>(customers.size());
-    std::vector<std::string> profile_sources;
-    for (const auto& s : project.unification.sources) profile_sources.push_back(s.source);
-    std::map<std::string, std::shared_ptr<const Table>> cache;
-    EntityLoader load = [&](const std::string& entity) -> StatusOr<std::shared_ptr<const Table>> {
-      auto it = cache.find(entity);
-      if (it != cache.end()) return it->second;
-      CDP_ASSIGN_OR_RETURN(auto t, LoadEntity(workspace, snap, entity));
-      cache[entity] = t;
-      return t;
-    };
-    auto key_of = [&](const std::string& entity) {
-      if (const UnifySourceConfig* u = project.unification.FindSource(entity)) return u->key;
-      const SourceConfig* s = project.FindSource(entity);
-      return s ? s->primary_key : std::string();
-    };
-    // Rows by customer for every activity and entity a measure reads.
-    std::map<std::string, std::unique_ptr<EntityByCustomer>> grouped;  // by entity name
-    auto group = [&](const std::string& entity, const std::vector<std::string>& path_names) -> StatusOr<const EntityByCustomer*> {
-      auto it = grouped.find(entity);
-      if (it != grouped.end()) return it->second.get();
-      CDP_ASSIGN_OR_RETURN(auto table, load(entity));
-      std::vector<int64_t> of_row;
-      if (entity == kCustomerEntity) {
-        of_row.resize(table->num_rows());
-        for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = static_cast<int64_t>(r);
-      } else if (entity == kUnifiedActivityEntity) {
-        // Already linked: its CustomerId gives the index.
-        const Column& ids = table->column(0);
-        of_row.resize(table->num_rows());
-        for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = customers.IndexOf(ids.Int64At(r));
-      } else {
-        CDP_ASSIGN_OR_RETURN(RelationshipPath path,
-                             FindPathToCustomer(entity, project.relationships, profile_sources, path_names));
-        RelationshipStats st;
-        CDP_ASSIGN_OR_RETURN(of_row, ResolveCustomers(entity, *table, path, load, key_of, customers, &st));
-        if (st.orphans || st.no_key) {
-          out.warnings.push_back(entity + ": " + std::to_string(st.orphans) + " orphan row(s), " +
-                                 std::to_string(st.no_key) + " without a key, left out of measures");
-        }
-      }
-      auto g = std::make_unique<EntityByCustomer>(EntityByCustomer::Build(table, of_row, customers.size()));
-      out.rows_scanned += static_cast<int64_t>(g->num_rows());
-      const EntityByCustomer* p = g.get();
-      grouped[entity] = std::move(g);
-      return p;
-    };
+    auto group = [&](const std::string& entity, const std::vector<std::string>& path) { return linked->Group(entity, path); };
     MeasureInputs in;
     in.num_customers = customers.size();
     in.run_date = out.run_date;
@@ -112,6 +68,8 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
         in.entities[m.entity] = MeasureSource{*g, m.entity == kUnifiedActivityEntity ? "Timestamp" : ""};
       }
     }
+    out.rows_scanned = linked->rows_grouped();
+    out.warnings = linked->warnings();
     CDP_ASSIGN_OR_RETURN(std::unique_ptr<MeasureEngine> engine, MeasureEngine::Compile(project.measures, in));
     auto te = std::chrono::steady_clock::now();
     CDP_ASSIGN_OR_RETURN(out.results, engine->Evaluate(options.threads));

@@ -1,0 +1,68 @@
+#include "workspace/linked_entities.h"
+
+#include "relate/activity_builder.h"
+#include "unify/unifier.h"
+#include "workspace/activity_runner.h"
+
+namespace cdp {
+
+StatusOr<std::unique_ptr<LinkedEntities>> LinkedEntities::Open(Workspace& workspace, const ProjectConfig& project) {
+  std::unique_ptr<LinkedEntities> le(new LinkedEntities(workspace, project));
+  CDP_ASSIGN_OR_RETURN(le->snapshot_, workspace.data().Current());
+  CDP_ASSIGN_OR_RETURN(le->customers_, LoadCustomerIndex(workspace, le->snapshot_));
+  for (const auto& s : project.unification.sources) le->profile_sources_.push_back(s.source);
+  return le;
+}
+
+StatusOr<std::shared_ptr<const Table>> LinkedEntities::Load(const std::string& entity) {
+  auto it = tables_.find(entity);
+  if (it != tables_.end()) return it->second;
+  CDP_ASSIGN_OR_RETURN(auto t, LoadEntity(ws_, snapshot_, entity));
+  tables_[entity] = t;
+  return t;
+}
+
+StatusOr<const EntityByCustomer*> LinkedEntities::Group(const std::string& entity, const std::vector<std::string>& path_names) {
+  auto it = groups_.find(entity);
+  if (it != groups_.end()) return it->second.get();
+  CDP_ASSIGN_OR_RETURN(auto table, Load(entity));
+  std::vector<int64_t> of_row(table->num_rows(), -1);
+  if (entity == kCustomerEntity) {
+    for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = static_cast<int64_t>(r);
+  } else if (entity == kUnifiedActivityEntity) {
+    const Column& ids = table->column(0);
+    for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = customers_.IndexOf(ids.Int64At(r));
+  } else {
+    CDP_ASSIGN_OR_RETURN(RelationshipPath path,
+                         FindPathToCustomer(entity, project_.relationships, profile_sources_, path_names));
+    auto key_of = [&](const std::string& e) {
+      if (const UnifySourceConfig* u = project_.unification.FindSource(e)) return u->key;
+      const SourceConfig* s = project_.FindSource(e);
+      return s ? s->primary_key : std::string();
+    };
+    EntityLoader load = [&](const std::string& e) { return Load(e); };
+    RelationshipStats st;
+    CDP_ASSIGN_OR_RETURN(of_row, ResolveCustomers(entity, *table, path, load, key_of, customers_, &st));
+    if (st.orphans || st.no_key) {
+      warnings_.push_back(entity + ": " + std::to_string(st.orphans) + " orphan row(s), " + std::to_string(st.no_key) +
+                          " without a key, left out");
+    }
+  }
+  auto g = std::make_unique<EntityByCustomer>(EntityByCustomer::Build(table, of_row, customers_.size()));
+  rows_grouped_ += static_cast<int64_t>(g->num_rows());
+  const EntityByCustomer* p = g.get();
+  groups_[entity] = std::move(g);
+  return p;
+}
+
+std::vector<std::string> LinkedEntities::GroupableEntities() const {
+  std::vector<std::string> out = {std::string(kCustomerEntity)};
+  if (snapshot_.entities.count(std::string(kUnifiedActivityEntity))) out.push_back(std::string(kUnifiedActivityEntity));
+  for (const auto& s : project_.sources) {
+    if (!snapshot_.entities.count(s.name)) continue;
+    if (FindPathToCustomer(s.name, project_.relationships, profile_sources_, {}).ok()) out.push_back(s.name);
+  }
+  return out;
+}
+
+}  // namespace cdp
