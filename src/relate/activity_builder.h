@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/entity_names.h"
 #include "common/status.h"
 #include "config/model_config.h"
 #include "relate/customer_index.h"
@@ -17,7 +18,6 @@
 
 namespace cdp {
 
-inline constexpr std::string_view kUnifiedActivityEntity = "UnifiedActivity";
 
 // CustomerId int64, ActivityType, Activity, Timestamp (timestamp; dates at
 // midnight UTC), Subject, Amount (double), SourceEntity, SourceKey, Fields

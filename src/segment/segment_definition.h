@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/entity_names.h"
 #include "common/status.h"
 #include "config/model_config.h"
 #include "table/types.h"
@@ -20,8 +21,6 @@
 namespace cdp {
 
 // The per-customer entities: row i is customer i.
-inline constexpr std::string_view kCustomerEntity = "Customer";
-inline constexpr std::string_view kCustomerMeasureEntity = "Customer_Measure";
 
 enum class SegmentType { kStatic, kDynamic };
 enum class SetOperator { kUnion, kIntersect, kExcept };

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/entity_names.h"
 #include "common/status.h"
 #include "config/unify_config.h"
 #include "table/column.h"
@@ -23,9 +24,6 @@
 
 namespace cdp {
 
-inline constexpr std::string_view kCustomerEntity = "Customer";
-inline constexpr std::string_view kSourceKeysEntity = "CustomerSourceKeys";
-inline constexpr std::string_view kMatchPairsEntity = "ConflationMatchPairs";
 // "Dedup_eCommerce Contacts"
 std::string DedupEntityName(std::string_view source);
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "common/entity_names.h"
 #include "common/status.h"
 #include "engine/measure_engine.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
 
-inline constexpr std::string_view kCustomerMeasureEntity = "Customer_Measure";
 std::string CustomerMeasureEntityName(const std::string& measure);  // "Measure_<name>"
 std::string BusinessMeasureEntityName(const std::string& measure);  // "BusinessMeasure_<name>"
 
