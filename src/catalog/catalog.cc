@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -207,7 +209,8 @@ Status Catalog::ReplaceProject(const ProjectConfig& config) {
                                {"unification", unification},
                                {"relationships", RelationshipsToJson(config.relationships)},
                                {"activities", ActivitiesToJson(config.activities)},
-                               {"measures", MeasuresToJson(config.measures)}}) {
+                               {"measures", MeasuresToJson(config.measures)},
+                               {"segments", nlohmann::json(config.segments).dump()}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -251,6 +254,11 @@ StatusOr<ProjectConfig> Catalog::LoadProject() const {
         auto v = ActivitiesFromJson(st.Text(1));
         if (!v.ok()) return v.status().WithContext("catalog activities");
         config.activities = std::move(*v);
+      }
+      if (k == "segments") {
+        auto v = nlohmann::json::parse(st.Text(1), nullptr, false);
+        if (v.is_discarded() || !v.is_array()) return DataLossError("catalog segments are not a JSON array");
+        for (const auto& e : v) config.segments.push_back(e.get<std::string>());
       }
       if (k == "measures") {
         auto v = MeasuresFromJson(st.Text(1));

@@ -17,6 +17,7 @@
 #include "workspace/unify_runner.h"
 #include "workspace/activity_runner.h"
 #include "workspace/measure_runner.h"
+#include "workspace/segment_runner.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
@@ -71,8 +72,22 @@ int CmdApply(const Globals& g, const std::string& file) {
   if (!ws.ok()) return Fail(ws.status());
   auto project = LoadProjectFile(file);
   if (!project.ok()) return Fail(project.status());
+  // Segment definitions are parsed before anything is stored.
+  std::vector<SegmentDefinition> segments;
+  for (size_t i = 0; i < project->segments.size(); ++i) {
+    auto d = ParseSegmentYaml(project->segments[i]);
+    if (!d.ok()) return Fail(d.status().WithContext(file + ": segments[" + std::to_string(i) + "]"));
+    segments.push_back(std::move(*d));
+  }
   Status s = (*ws)->catalog().ReplaceProject(*project);
   if (!s.ok()) return Fail(s);
+  for (const auto& d : segments) {
+    auto r = SaveSegment(**ws, d, SegmentSaveMode::kUpsert, SegmentRunOptions());
+    if (!r.ok()) return Fail(r.status().WithContext("segment '" + d.name + "'"));
+    if (!g.json && r->record.status != "active") {
+      std::cerr << "note: segment " << d.name << " is " << r->record.status << " until the data it needs exists (`cdp run`)\n";
+    }
+  }
   if (g.json) {
     Json names = Json::array();
     for (const auto& src : project->sources) names.push_back(src.name);
@@ -353,6 +368,7 @@ int CmdUnify(const Globals& g, bool preview, int threads, const std::string& kin
 }
 
 int CmdActivities(const Globals& g, const std::string& kind);
+int CmdSegmentRun(const Globals& g, const std::vector<std::string>& names, const std::string& as_of, int threads);
 int CmdMeasures(const Globals& g, const std::string& name, const std::string& as_of, int threads, const std::string& kind);
 
 int CmdRun(const Globals& g, bool force, int threads) {
@@ -369,8 +385,14 @@ int CmdRun(const Globals& g, bool force, int threads) {
     rc = CmdActivities(g, "run-activities");
     if (rc != 0) return rc;
   }
-  if (project->measures.empty()) return 0;
-  return CmdMeasures(g, "", "", threads, "run-measures");
+  if (!project->measures.empty()) {
+    rc = CmdMeasures(g, "", "", threads, "run-measures");
+    if (rc != 0) return rc;
+  }
+  auto segs = (*ws)->catalog().ListSegments();
+  if (!segs.ok()) return Fail(segs.status());
+  if (segs->empty()) return 0;
+  return CmdSegmentRun(g, {}, "", threads);
 }
 
 // "Source:Key" where Source is one of the unification sources (names may hold ':').
@@ -879,6 +901,223 @@ int CmdMeasures(const Globals& g, const std::string& name, const std::string& as
   return 0;
 }
 
+StatusOr<SegmentDefinition> ReadSegmentFile(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return NotFoundError("cannot read '" + file + "'");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t first = text.find_first_not_of(" \t\r\n");
+  auto d = first != std::string::npos && text[first] == '{' ? ParseSegmentJson(text) : ParseSegmentYaml(text);
+  if (!d.ok()) return d.status().WithContext(file);
+  return d;
+}
+
+// A quick-segment value typed by the field it compares.
+SegmentValue TypedValue(Workspace& ws, const std::string& entity, const std::string& field, const std::string& text) {
+  auto snap = ws.data().Current();
+  if (snap.ok() && snap->entities.count(entity)) {
+    const Schema& schema = snap->entities.at(entity).schema;
+    int i = schema.FieldIndex(field);
+    if (i >= 0) {
+      DataType t = schema.field(static_cast<size_t>(i)).type;
+      try {
+        size_t used = 0;
+        if (t == DataType::kInt64) {
+          long long v = std::stoll(text, &used);
+          if (used == text.size()) return static_cast<int64_t>(v);
+        } else if (t == DataType::kDouble) {
+          double v = std::stod(text, &used);
+          if (used == text.size()) return v;
+        }
+      } catch (const std::exception&) {
+      }
+      if (t == DataType::kBool && (text == "true" || text == "false")) return text == "true";
+    }
+  }
+  return text;
+}
+
+void PrintSaveResult(const Globals& g, const SegmentSaveResult& r, const std::string& verb) {
+  if (g.json) {
+    Json j = {{"name", r.record.name}, {"status", r.record.status}, {"problems", Json::parse(r.record.problems_json)}};
+    if (r.evaluation) j["members"] = r.evaluation->members;
+    PrintJson(j);
+    return;
+  }
+  std::cout << verb << " segment " << r.record.name << " (" << r.record.status << ")";
+  if (r.evaluation) std::cout << ": " << r.evaluation->members << " members, frozen";
+  std::cout << "\n";
+  for (const auto& p : r.problems) std::cerr << "problem: " << p.ToString() << "\n";
+}
+
+int CmdSegmentSave(const Globals& g, SegmentSaveMode mode, const std::string& file, const std::string& quick_name,
+                   const std::string& entity, const std::string& field, const std::string& op,
+                   const std::vector<std::string>& values, bool is_static) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  SegmentDefinition d;
+  if (!file.empty()) {
+    auto parsed = ReadSegmentFile(file);
+    if (!parsed.ok()) return Fail(parsed.status());
+    d = std::move(*parsed);
+  } else {
+    if (quick_name.empty() || field.empty() || op.empty()) {
+      return Fail(InvalidArgumentError("give --file DEFINITION, or a quick segment: NAME --field F --op OP [--value V ...] "
+                                       "[--entity Customer|Customer_Measure]"));
+    }
+    auto o = ParseConditionOp(op);
+    if (!o) return Fail(InvalidArgumentError("--op: unknown operator '" + op + "'"));
+    std::vector<SegmentValue> typed;
+    for (const auto& v : values) typed.push_back(TypedValue(**ws, entity, field, v));
+    d = MakeQuickSegment(quick_name, entity, field, *o, typed);
+    if (is_static) d.type = SegmentType::kStatic;
+  }
+  auto r = SaveSegment(**ws, d, mode, SegmentRunOptions());
+  if (!r.ok()) return Fail(r.status());
+  PrintSaveResult(g, *r, mode == SegmentSaveMode::kUpdate ? "Updated" : "Created");
+  return 0;
+}
+
+int CmdSegmentList(const Globals& g) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  auto list = (*ws)->catalog().ListSegments();
+  if (!list.ok()) return Fail(list.status());
+  Json arr = Json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : *list) {
+    auto d = ParseSegmentJson(r.definition_json);
+    auto h = (*ws)->catalog().SegmentHistory(r.name, 1);
+    std::string members = h.ok() && !h->empty() ? std::to_string(h->back().members) : "";
+    std::string type = d.ok() ? (d->type == SegmentType::kStatic ? "static" : "dynamic") : "?";
+    arr.push_back({{"name", r.name}, {"type", type}, {"status", r.status},
+                   {"members", h.ok() && !h->empty() ? Json(h->back().members) : Json(nullptr)},
+                   {"display_name", d.ok() ? d->display_name : ""}});
+    rows.push_back({r.name, type, r.status, members, d.ok() ? d->display_name : ""});
+  }
+  if (g.json) {
+    PrintJson(arr);
+  } else {
+    PrintTable({"segment", "type", "status", "members", "display name"}, rows);
+  }
+  return 0;
+}
+
+int CmdSegmentRun(const Globals& g, const std::vector<std::string>& names, const std::string& as_of, int threads) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  SegmentRunOptions options;
+  options.threads = threads;
+  if (!as_of.empty()) {
+    auto t = ParseTimeArg(as_of, false);
+    if (!t.ok()) return Fail(t.status().WithContext("--as-of"));
+    options.run_date = static_cast<int32_t>(*t / 86400000000LL);
+  }
+  std::vector<std::string> skipped;
+  auto r = RunSegments(**ws, names, options, &skipped);
+  if (!r.ok()) return Fail(r.status());
+  for (const auto& s : skipped) std::cerr << "warning: skipped segment " << s << "\n";
+  if (g.json) {
+    Json arr = Json::array();
+    for (const auto& e : *r) arr.push_back({{"name", e.name}, {"members", e.members}});
+    PrintJson({{"segments", arr}, {"skipped", skipped}});
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : *r) rows.push_back({e.name, std::to_string(e.members)});
+  std::cout << "Evaluated " << r->size() << " segment(s)\n";
+  PrintTable({"segment", "members"}, rows);
+  return 0;
+}
+
+int CmdSegmentShow(const Globals& g, const std::string& name) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  auto r = InspectSegment(**ws, name, 100, SegmentRunOptions());
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    Json hist = Json::array();
+    for (const auto& h : r->history) hist.push_back({{"run_id", h.run_id}, {"members", h.members}, {"evaluated_at", FormatTimestamp(h.evaluated_at)}});
+    Json rules = Json::array();
+    if (r->counts) {
+      for (const auto& rc : r->counts->rules) rules.push_back({{"members", rc.members}, {"running_total", rc.running_total}});
+    }
+    Json preview = Json::array();
+    for (size_t i = 0; i < r->preview.num_rows(); ++i) {
+      Json o;
+      for (size_t c = 0; c < r->preview.num_columns(); ++c) o[r->preview.schema().field(c).name] = ValueToJson(r->preview.column(c), i);
+      preview.push_back(o);
+    }
+    Json problems = Json::array();
+    for (const auto& p : r->problems) problems.push_back(p.ToString());
+    PrintJson({{"name", name}, {"status", r->record.status}, {"definition", Json::parse(r->record.definition_json)},
+               {"problems", problems}, {"members", r->stored_members >= 0 ? Json(r->stored_members) : Json(nullptr)},
+               {"members_now", r->counts ? Json(r->counts->members) : Json(nullptr)}, {"rules", rules},
+               {"history", hist}, {"preview", preview}});
+    return 0;
+  }
+  const SegmentDefinition& d = r->definition;
+  std::cout << "Segment " << name << (d.display_name.empty() ? "" : " (" + d.display_name + ")") << ": "
+            << (d.type == SegmentType::kStatic ? "static" : "dynamic") << ", " << r->record.status << "\n";
+  if (!d.description.empty()) std::cout << d.description << "\n";
+  for (const auto& p : r->problems) std::cout << "problem: " << p.ToString() << "\n";
+  if (r->stored_members >= 0) std::cout << "members: " << r->stored_members << "\n";
+  if (r->counts) {
+    std::cout << "inspection (evaluated now): " << r->counts->members << " members\n";
+    std::vector<std::vector<std::string>> rows;
+    for (size_t i = 0; i < r->counts->rules.size(); ++i) {
+      std::string op = i == 0 ? "" : std::string(d.rules[i].combine == SetOperator::kUnion ? "union" : d.rules[i].combine == SetOperator::kIntersect ? "intersect" : "except");
+      rows.push_back({"rule " + std::to_string(i + 1), op, d.rules[i].entity, std::to_string(r->counts->rules[i].members),
+                      std::to_string(r->counts->rules[i].running_total)});
+    }
+    PrintTable({"rule", "combine", "entity", "members alone", "running total"}, rows);
+  }
+  if (!r->history.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& h : r->history) rows.push_back({FormatTimestamp(h.evaluated_at), std::to_string(h.members)});
+    std::cout << "history:\n";
+    PrintTable({"evaluated at", "members"}, rows);
+  }
+  if (r->preview.num_rows() > 0) {
+    std::cout << "first " << r->preview.num_rows() << " member(s):\n";
+    PrintTableRows(r->preview, 100);
+  }
+  return 0;
+}
+
+int CmdSegmentMembers(const Globals& g, const std::string& name, const std::string& format, const std::string& out) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  StatusOr<int64_t> n = 0;
+  if (out.empty() || out == "-") {
+    n = ExportSegmentMembers(**ws, name, format, std::cout);
+  } else {
+    // Written to a temporary file and renamed, so a failed export leaves no partial file.
+    std::string tmp = out + ".partial";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      if (!f) return Fail(UnavailableError("cannot write '" + tmp + "'"));
+      n = ExportSegmentMembers(**ws, name, format, f);
+    }
+    if (!n.ok()) {
+      std::remove(tmp.c_str());
+      return Fail(n.status());
+    }
+    if (std::rename(tmp.c_str(), out.c_str()) != 0) return Fail(UnavailableError("cannot rename to '" + out + "'"));
+    if (!g.json) std::cerr << "Wrote " << *n << " member(s) of " << name << " to " << out << "\n";
+  }
+  if (!n.ok()) return Fail(n.status());
+  return 0;
+}
+
+int CmdSegmentDelete(const Globals& g, const std::string& name) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  Status s = DeleteSegment(**ws, name);
+  if (!s.ok()) return Fail(s);
+  if (!g.json) std::cout << "Deleted segment " << name << "\n";
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
@@ -941,6 +1180,51 @@ int Main(int argc, char** argv) {
   measures->add_option("--as-of", as_of, "run date for time windows, YYYY-MM-DD (default: today)");
   measures->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   measures->callback([&] { exit_code = CmdMeasures(g, measure_name, as_of, threads, "measures"); });
+
+  auto* segment = app.add_subcommand("segment", "segments: create, update, delete, list, run, show, members");
+  segment->require_subcommand(1);
+  std::string seg_file, seg_name, seg_entity = "Customer", seg_field, seg_op, seg_format = "csv", seg_out;
+  std::vector<std::string> seg_values, seg_names;
+  bool seg_static = false;
+  for (auto [verb, mode] : {std::pair<const char*, SegmentSaveMode>{"create", SegmentSaveMode::kCreate},
+                            {"update", SegmentSaveMode::kUpdate}}) {
+    auto* sub = segment->add_subcommand(verb, std::string(verb) + " a segment from a file, or a quick segment from one field");
+    add_ws(sub);
+    sub->add_option("NAME", seg_name, "quick segment name");
+    sub->add_option("--file", seg_file, "segment definition (YAML or JSON)");
+    sub->add_option("--entity", seg_entity, "quick: Customer or Customer_Measure")->capture_default_str();
+    sub->add_option("--field", seg_field, "quick: the field, e.g. State or AverageWebPurchase");
+    sub->add_option("--op", seg_op, "quick: operator, e.g. equals, greater, between, in_last");
+    sub->add_option("--value", seg_values, "quick: value(s)");
+    sub->add_flag("--static", seg_static, "quick: a static segment (members frozen now)");
+    SegmentSaveMode m = mode;
+    sub->callback([&, m] {
+      exit_code = CmdSegmentSave(g, m, seg_file, seg_name, seg_entity, seg_field, seg_op, seg_values, seg_static);
+    });
+  }
+  auto* sdel = segment->add_subcommand("delete", "delete a segment and its members");
+  add_ws(sdel);
+  sdel->add_option("NAME", seg_name, "segment")->required();
+  sdel->callback([&] { exit_code = CmdSegmentDelete(g, seg_name); });
+  auto* slist = segment->add_subcommand("list", "list segments with status and member counts");
+  add_ws(slist);
+  slist->callback([&] { exit_code = CmdSegmentList(g); });
+  auto* srun = segment->add_subcommand("run", "evaluate segments (all dynamic ones, or those named)");
+  add_ws(srun);
+  srun->add_option("NAME", seg_names, "segments");
+  srun->add_option("--as-of", as_of, "run date, YYYY-MM-DD (default today)");
+  srun->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  srun->callback([&] { exit_code = CmdSegmentRun(g, seg_names, as_of, threads); });
+  auto* sshow = segment->add_subcommand("show", "a segment: counts per rule, history, first 100 members");
+  add_ws(sshow);
+  sshow->add_option("NAME", seg_name, "segment")->required();
+  sshow->callback([&] { exit_code = CmdSegmentShow(g, seg_name); });
+  auto* smem = segment->add_subcommand("members", "export all members (streamed)");
+  add_ws(smem);
+  smem->add_option("NAME", seg_name, "segment")->required();
+  smem->add_option("--format", seg_format, "csv or jsonl")->capture_default_str();
+  smem->add_option("--out", seg_out, "output file (default stdout)");
+  smem->callback([&] { exit_code = CmdSegmentMembers(g, seg_name, seg_format, seg_out); });
 
   int64_t customer_id = 0;
   std::string tl_type, tl_from, tl_to;

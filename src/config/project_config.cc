@@ -333,6 +333,21 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
   if (YAML::Node n = r.Get("relationships")) CDP_RETURN_IF_ERROR(ParseRelationships(n, origin, &config.relationships));
   if (YAML::Node n = r.Get("activities")) CDP_RETURN_IF_ERROR(ParseActivities(n, origin, &config.activities));
   if (YAML::Node n = r.Get("measures")) CDP_RETURN_IF_ERROR(ParseMeasures(n, origin, &config.measures));
+  if (YAML::Node n = r.Get("segments")) {
+    if (!n.IsSequence()) return r.KeyError("segments", n, "expected a list of segment definitions");
+    std::set<std::string> names;
+    for (size_t i = 0; i < n.size(); ++i) {
+      if (!n[i].IsMap() || !n[i]["name"] || !n[i]["name"].IsScalar()) {
+        return r.KeyError("segments", n[i], "segments[" + std::to_string(i) + "]: expected a segment definition with a name");
+      }
+      if (!names.insert(n[i]["name"].Scalar()).second) {
+        return r.KeyError("segments", n[i], "segment '" + n[i]["name"].Scalar() + "' is declared twice");
+      }
+      YAML::Emitter e;
+      e << n[i];
+      config.segments.push_back(e.c_str());
+    }
+  }
   // Cross references (fields are checked against entity schemas when the stages run).
   // Sources, and the entities the pipeline writes that measures may read.
   auto known_entity = [&](const std::string& e) {
@@ -373,7 +388,7 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
       return r.KeyError("measures", root["measures"][i], where + ": entity '" + m.entity + "' is not a declared source");
     }
   }
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures"}));
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures", "segments"}));
   return config;
 }
 
@@ -396,8 +411,14 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   if (!config.relationships.empty()) j["relationships"] = Json::parse(RelationshipsToJson(config.relationships));
   if (!config.activities.empty()) j["activities"] = Json::parse(ActivitiesToJson(config.activities));
   if (!config.measures.empty()) j["measures"] = Json::parse(MeasuresToJson(config.measures));
+  YAML::Node root = JsonToYaml(j);
+  if (!config.segments.empty()) {
+    YAML::Node segs(YAML::NodeType::Sequence);
+    for (const auto& text : config.segments) segs.push_back(YAML::Load(text));
+    root["segments"] = segs;
+  }
   YAML::Emitter out;
-  out << JsonToYaml(j);
+  out << root;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -84,6 +84,9 @@ struct ProjectConfig {
   std::vector<RelationshipConfig> relationships;
   std::vector<ActivityConfig> activities;
   std::vector<MeasureConfig> measures;
+  // Segment definitions as YAML text, one per segment (parsed and validated
+  // by the segment module when applied: config does not depend on it).
+  std::vector<std::string> segments;
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;

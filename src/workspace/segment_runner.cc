@@ -1,0 +1,340 @@
+#include "workspace/segment_runner.h"
+
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "workspace/activity_runner.h"
+#include "workspace/linked_entities.h"
+
+namespace cdp {
+namespace {
+
+int32_t Today() { return static_cast<int32_t>(std::time(nullptr) / 86400); }
+
+std::string ProblemsJson(const std::vector<SegmentProblem>& problems) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& p : problems) a.push_back(p.ToString());
+  return a.dump();
+}
+
+// The data a segment may read, for validation and evaluation.
+struct SegmentContext {
+  std::unique_ptr<LinkedEntities> linked;
+  std::shared_ptr<const Table> customer;
+  std::shared_ptr<const Table> customer_measure;
+  SegmentSchema schema;
+};
+
+StatusOr<SegmentContext> OpenContext(Workspace& workspace, const ProjectConfig& project) {
+  SegmentContext ctx;
+  CDP_ASSIGN_OR_RETURN(ctx.linked, LinkedEntities::Open(workspace, project));
+  CDP_ASSIGN_OR_RETURN(ctx.customer, ctx.linked->Load(std::string(kCustomerEntity)));
+  ctx.schema.customer = ctx.customer->schema();
+  if (ctx.linked->snapshot().entities.count(std::string(kCustomerMeasureEntity))) {
+    CDP_ASSIGN_OR_RETURN(ctx.customer_measure, ctx.linked->Load(std::string(kCustomerMeasureEntity)));
+    ctx.schema.customer_measure = ctx.customer_measure->schema();
+  }
+  for (const auto& e : ctx.linked->GroupableEntities()) {
+    if (e == kCustomerEntity) continue;
+    ctx.schema.related[e] = ctx.linked->snapshot().entities.at(e).schema;
+  }
+  return ctx;
+}
+
+StatusOr<SegmentResult> Evaluate(SegmentContext& ctx, const SegmentDefinition& d, const SegmentRunOptions& options) {
+  SegmentData data;
+  data.customer = ctx.customer.get();
+  data.customer_measure = ctx.customer_measure.get();
+  std::set<std::string> entities;
+  auto collect = [&](const Condition& c) {
+    if (!c.entity.empty()) entities.insert(c.entity);
+  };
+  for (const auto& rule : d.rules) {
+    entities.insert(rule.entity);
+    for (const auto& term : rule.conditions) {
+      if (const Condition* c = std::get_if<Condition>(&term)) {
+        collect(*c);
+      } else {
+        for (const auto& c : std::get<OrGroup>(term).any_of) collect(c);
+      }
+    }
+  }
+  for (const auto& e : entities) {
+    if (e == kCustomerEntity || e == kCustomerMeasureEntity || !ctx.schema.related.count(e)) continue;
+    CDP_ASSIGN_OR_RETURN(const EntityByCustomer* g, ctx.linked->Group(e));
+    data.related[e] = g;
+  }
+  SegmentEvalOptions eo;
+  eo.run_date = options.run_date ? options.run_date : Today();
+  eo.threads = options.threads;
+  return EvaluateSegment(d, data, eo);
+}
+
+// Segment_<name>: the members' CustomerIds.
+Table MembersTable(const SegmentResult& r, const CustomerIndex& customers) {
+  Table t(Schema({Field{"CustomerId", DataType::kInt64, {}}}));
+  r.members.ForEach([&](uint32_t c) {
+    t.mutable_column(0).AppendInt64(customers.customer_id(c));
+    t.FinishRow();
+  });
+  return t;
+}
+
+}  // namespace
+
+std::string SegmentEntityName(const std::string& segment) { return "Segment_" + segment; }
+
+StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& d, SegmentSaveMode mode,
+                                        const SegmentRunOptions& options) {
+  CDP_ASSIGN_OR_RETURN(auto existing, workspace.catalog().GetSegment(d.name));
+  if (mode == SegmentSaveMode::kCreate && existing) {
+    return AlreadyExistsError("segment '" + d.name + "' already exists (use `cdp segment update`)");
+  }
+  if (mode == SegmentSaveMode::kUpdate && !existing) return NotFoundError("no segment named '" + d.name + "'");
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  SegmentSaveResult out;
+  auto ctx = OpenContext(workspace, project);
+  if (!ctx.ok()) {
+    if (ctx.status().code() != StatusCode::kFailedPrecondition) return ctx.status();
+    out.problems.push_back(SegmentProblem{"", "cannot be validated yet: " + ctx.status().message()});
+  } else {
+    out.problems = Validate(d, ctx->schema);
+  }
+  SegmentState state = StateAfterSave(d, out.problems);
+  out.record = SegmentRecord{d.name, SegmentToJson(d, -1), std::string(SegmentStateName(state)), ProblemsJson(out.problems), 0, 0};
+  // A static segment is frozen now: evaluate before storing, so a failure stores nothing.
+  std::optional<SegmentResult> frozen;
+  if (state == SegmentState::kActive && d.type == SegmentType::kStatic) {
+    CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(*ctx, d, options));
+    CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+    Table members = MembersTable(r, ctx->linked->customers());
+    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(SegmentEntityName(d.name), members.schema(), "{\"stage\":\"segments\"}"));
+    CDP_RETURN_IF_ERROR(w->Append(members));
+    CDP_RETURN_IF_ERROR(gen->Commit());
+    frozen = std::move(r);
+  } else if (existing) {
+    // An updated definition no longer matches previously stored members.
+    CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+    if (snap.entities.count(SegmentEntityName(d.name))) {
+      CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+      CDP_RETURN_IF_ERROR(gen->RemoveEntity(SegmentEntityName(d.name)));
+      CDP_RETURN_IF_ERROR(gen->Commit());
+    }
+  }
+  CDP_RETURN_IF_ERROR(workspace.catalog().PutSegment(out.record));
+  if (frozen) {
+    CDP_ASSIGN_OR_RETURN(int64_t run_id, workspace.catalog().BeginRun("segment-freeze"));
+    CDP_RETURN_IF_ERROR(workspace.catalog().RecordSegmentCount(d.name, run_id, static_cast<int64_t>(frozen->members.Count())));
+    CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(run_id, "succeeded", "", "{}"));
+    out.evaluation = SegmentEvaluation{d.name, static_cast<int64_t>(frozen->members.Count()), frozen->rules};
+  }
+  return out;
+}
+
+Status DeleteSegment(Workspace& workspace, const std::string& name) {
+  CDP_RETURN_IF_ERROR(workspace.catalog().DeleteSegment(name));
+  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  if (!snap.entities.count(SegmentEntityName(name))) return Status::Ok();
+  CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+  CDP_RETURN_IF_ERROR(gen->RemoveEntity(SegmentEntityName(name)));
+  return gen->Commit();
+}
+
+StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const std::vector<std::string>& names,
+                                                     const SegmentRunOptions& options, std::vector<std::string>* skipped) {
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  CDP_ASSIGN_OR_RETURN(std::vector<SegmentRecord> all, workspace.catalog().ListSegments());
+  std::vector<SegmentRecord> todo;
+  if (names.empty()) {
+    todo = all;
+  } else {
+    for (const auto& n : names) {
+      bool found = false;
+      for (const auto& r : all) {
+        if (r.name == n) {
+          todo.push_back(r);
+          found = true;
+        }
+      }
+      if (!found) return NotFoundError("no segment named '" + n + "'");
+    }
+  }
+  CDP_ASSIGN_OR_RETURN(SegmentContext ctx, OpenContext(workspace, project));
+  CDP_ASSIGN_OR_RETURN(int64_t run_id, workspace.catalog().BeginRun("segments"));
+  std::vector<SegmentEvaluation> out;
+  std::vector<std::pair<std::string, Table>> tables;
+  std::vector<SegmentRecord> status_updates;
+  auto run = [&]() -> Status {
+    CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+    for (const auto& rec : todo) {
+      CDP_ASSIGN_OR_RETURN(SegmentDefinition d, ParseSegmentJson(rec.definition_json));
+      bool explicit_name = !names.empty();
+      if (d.type == SegmentType::kStatic && snap.entities.count(SegmentEntityName(d.name))) {
+        if (explicit_name) {
+          return FailedPreconditionError("segment '" + d.name + "' is static: its members were frozen when it was saved; "
+                                         "update it to evaluate it again");
+        }
+        continue;
+      }
+      std::vector<SegmentProblem> problems = Validate(d, ctx.schema);
+      SegmentState state = StateAfterSave(d, problems);
+      std::string status(SegmentStateName(state));
+      if (status != rec.status || ProblemsJson(problems) != rec.problems_json) {
+        SegmentRecord updated = rec;
+        updated.status = status;
+        updated.problems_json = ProblemsJson(problems);
+        status_updates.push_back(updated);
+      }
+      if (!problems.empty()) {
+        if (explicit_name) {
+          return FailedPreconditionError("segment '" + d.name + "' is " + status + " and cannot run:\n" + FormatProblems(problems));
+        }
+        if (skipped) skipped->push_back(d.name + " (" + status + "): " + FormatProblems(problems));
+        continue;
+      }
+      CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(ctx, d, options));
+      tables.emplace_back(SegmentEntityName(d.name), MembersTable(r, ctx.linked->customers()));
+      out.push_back(SegmentEvaluation{d.name, static_cast<int64_t>(r.members.Count()), r.rules});
+    }
+    if (!tables.empty()) {
+      CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+      for (const auto& [name, t] : tables) {
+        CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(name, t.schema(), "{\"stage\":\"segments\"}"));
+        CDP_RETURN_IF_ERROR(w->Append(t));
+      }
+      CDP_RETURN_IF_ERROR(gen->Commit());
+    }
+    for (const auto& u : status_updates) CDP_RETURN_IF_ERROR(workspace.catalog().PutSegment(u));
+    for (const auto& e : out) CDP_RETURN_IF_ERROR(workspace.catalog().RecordSegmentCount(e.name, run_id, e.members));
+    return Status::Ok();
+  };
+  Status s = run();
+  if (!s.ok()) {
+    (void)workspace.catalog().FinishRun(run_id, "failed", s.ToString(), "{}");
+    return s;
+  }
+  nlohmann::json stats = nlohmann::json::array();
+  for (const auto& e : out) stats.push_back({{"segment", e.name}, {"members", e.members}});
+  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(run_id, "succeeded", "", stats.dump()));
+  return out;
+}
+
+StatusOr<SegmentInspection> InspectSegment(Workspace& workspace, const std::string& name, size_t preview_rows,
+                                           const SegmentRunOptions& options) {
+  SegmentInspection out;
+  CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetSegment(name));
+  if (!rec) return NotFoundError("no segment named '" + name + "'");
+  out.record = *rec;
+  CDP_ASSIGN_OR_RETURN(out.definition, ParseSegmentJson(rec->definition_json));
+  CDP_ASSIGN_OR_RETURN(out.history, workspace.catalog().SegmentHistory(name, 100));
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  auto ctx = OpenContext(workspace, project);
+  if (!ctx.ok()) {
+    out.problems.push_back(SegmentProblem{"", ctx.status().message()});
+    return out;
+  }
+  out.problems = Validate(out.definition, ctx->schema);
+  if (out.problems.empty()) {
+    CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(*ctx, out.definition, options));
+    out.counts = SegmentEvaluation{name, static_cast<int64_t>(r.members.Count()), r.rules};
+  }
+  const Snapshot& snap = ctx->linked->snapshot();
+  out.preview = Table(ctx->customer->schema());
+  if (snap.entities.count(SegmentEntityName(name))) {
+    CDP_ASSIGN_OR_RETURN(auto members, ctx->linked->Load(SegmentEntityName(name)));
+    out.stored_members = static_cast<int64_t>(members->num_rows());
+    const CustomerIndex& ix = ctx->linked->customers();
+    for (size_t i = 0; i < members->num_rows() && i < preview_rows; ++i) {
+      int64_t c = ix.IndexOf(members->column(0).Int64At(i));
+      if (c < 0) continue;  // a frozen member that no longer exists
+      for (size_t k = 0; k < ctx->customer->num_columns(); ++k) {
+        out.preview.mutable_column(k).AppendFrom(ctx->customer->column(k), static_cast<size_t>(c));
+      }
+      out.preview.FinishRow();
+    }
+  }
+  return out;
+}
+
+namespace {
+void CsvField(std::ostream& out, const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos && (v.empty() || (v.front() != ' ' && v.back() != ' '))) {
+    out << v;
+    return;
+  }
+  out << '"';
+  for (char c : v) {
+    if (c == '"') out << '"';
+    out << c;
+  }
+  out << '"';
+}
+}  // namespace
+
+StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& name, const std::string& format,
+                                       std::ostream& out) {
+  if (format != "csv" && format != "jsonl") return InvalidArgumentError("--format: expected csv or jsonl, got '" + format + "'");
+  CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetSegment(name));
+  if (!rec) return NotFoundError("no segment named '" + name + "'");
+  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  if (!snap.entities.count(SegmentEntityName(name))) {
+    return FailedPreconditionError("segment '" + name + "' has not been evaluated yet: run `cdp segment run " + name + "`");
+  }
+  CDP_ASSIGN_OR_RETURN(auto members, LoadEntity(workspace, snap, SegmentEntityName(name)));
+  CDP_ASSIGN_OR_RETURN(CustomerIndex ix, LoadCustomerIndex(workspace, snap));
+  CDP_ASSIGN_OR_RETURN(auto customer, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
+  std::shared_ptr<const Table> measures;
+  if (snap.entities.count(std::string(kCustomerMeasureEntity))) {
+    CDP_ASSIGN_OR_RETURN(measures, LoadEntity(workspace, snap, std::string(kCustomerMeasureEntity)));
+  }
+  // Columns: Customer's, then Customer_Measure's except its CustomerId.
+  std::vector<std::pair<const Column*, std::string>> cols;
+  for (size_t k = 0; k < customer->num_columns(); ++k) cols.emplace_back(&customer->column(k), customer->schema().field(k).name);
+  if (measures && measures->num_rows() == customer->num_rows()) {
+    for (size_t k = 1; k < measures->num_columns(); ++k) cols.emplace_back(&measures->column(k), measures->schema().field(k).name);
+  }
+  if (format == "csv") {
+    for (size_t k = 0; k < cols.size(); ++k) {
+      if (k) out << ',';
+      CsvField(out, cols[k].second);
+    }
+    out << '\n';
+  }
+  int64_t written = 0;
+  for (size_t i = 0; i < members->num_rows(); ++i) {
+    int64_t c = ix.IndexOf(members->column(0).Int64At(i));
+    if (c < 0) continue;
+    size_t row = static_cast<size_t>(c);
+    if (format == "csv") {
+      for (size_t k = 0; k < cols.size(); ++k) {
+        if (k) out << ',';
+        if (!cols[k].first->IsNull(row)) CsvField(out, cols[k].first->ValueToString(row));
+      }
+      out << '\n';
+    } else {
+      nlohmann::ordered_json o;
+      for (const auto& [col, fname] : cols) {
+        if (col->IsNull(row)) {
+          o[fname] = nullptr;
+        } else if (col->type() == DataType::kInt64) {
+          o[fname] = col->Int64At(row);
+        } else if (col->type() == DataType::kDouble && std::isfinite(col->DoubleAt(row))) {
+          o[fname] = col->DoubleAt(row);
+        } else if (col->type() == DataType::kBool) {
+          o[fname] = col->BoolAt(row);
+        } else {
+          o[fname] = col->ValueToString(row);
+        }
+      }
+      out << o.dump() << '\n';
+    }
+    ++written;
+  }
+  out.flush();
+  if (!out) return UnavailableError("writing the members of segment '" + name + "' failed");
+  return written;
+}
+
+}  // namespace cdp

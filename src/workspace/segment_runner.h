@@ -1,0 +1,73 @@
+// The segments stage of a workspace: saving definitions (validated against
+// the current data: invalid ones are kept as drafts or inactive with their
+// problems), evaluating them on the engine (CRoaring sets over the customer
+// index), freezing static segments, writing Segment_<name> member entities
+// and the member-count history, inspection and export of members.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "segment/segment_definition.h"
+#include "segment/segment_evaluator.h"
+#include "workspace/workspace.h"
+
+namespace cdp {
+
+std::string SegmentEntityName(const std::string& segment);  // "Segment_<name>"
+
+enum class SegmentSaveMode { kCreate, kUpdate, kUpsert };
+
+struct SegmentEvaluation {
+  std::string name;
+  int64_t members = 0;
+  std::vector<RuleCount> rules;
+};
+
+struct SegmentSaveResult {
+  SegmentRecord record;
+  std::vector<SegmentProblem> problems;
+  std::optional<SegmentEvaluation> evaluation;  // static segments are evaluated (frozen) on save
+};
+
+struct SegmentRunOptions {
+  int32_t run_date = 0;  // 0 = today (UTC)
+  int threads = 0;
+};
+
+// kCreate: AlreadyExists if the name is taken; kUpdate: NotFound if not.
+StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& definition, SegmentSaveMode mode,
+                                        const SegmentRunOptions& options);
+Status DeleteSegment(Workspace& workspace, const std::string& name);
+
+// Evaluates the named segments, or (names empty) every dynamic segment and
+// every static one not yet frozen, in one new generation. A named segment
+// that is a draft or invalid, or a named static segment, is refused with
+// its problems; unnamed invalid ones are skipped and listed in `skipped`.
+StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const std::vector<std::string>& names,
+                                                     const SegmentRunOptions& options,
+                                                     std::vector<std::string>* skipped = nullptr);
+
+struct SegmentInspection {
+  SegmentRecord record;
+  SegmentDefinition definition;
+  std::vector<SegmentProblem> problems;   // against the current data
+  std::vector<SegmentCountRecord> history;
+  std::optional<SegmentEvaluation> counts;  // evaluated now ("inspection mode"), when valid
+  int64_t stored_members = -1;             // members in Segment_<name>, -1 if never evaluated
+  Table preview;                           // first members with their Customer fields
+};
+StatusOr<SegmentInspection> InspectSegment(Workspace& workspace, const std::string& name, size_t preview_rows,
+                                           const SegmentRunOptions& options);
+
+// Streams every member's Customer row (and Customer_Measure columns when
+// present) as "csv" or "jsonl"; returns the number of members written.
+StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& name, const std::string& format,
+                                       std::ostream& out);
+
+}  // namespace cdp
