@@ -380,6 +380,7 @@ Status YamlToJson(const YAML::Node& n, size_t depth, Json* out) {
       return Status::Ok();
     case YAML::NodeType::Scalar: {
       const std::string& s = n.Scalar();
+      if (!IsValidUtf8(s)) return InvalidArgumentError("text is not valid UTF-8");
       if (n.Tag() == "!") {
         *out = s;
         return Status::Ok();
@@ -416,6 +417,7 @@ Status YamlToJson(const YAML::Node& n, size_t depth, Json* out) {
         Json v;
         CDP_RETURN_IF_ERROR(YamlToJson(kv.second, depth + 1, &v));
         const std::string& key = kv.first.Scalar();
+        if (!IsValidUtf8(key)) return InvalidArgumentError("a key is not valid UTF-8");
         if (out->contains(key)) return InvalidArgumentError("duplicate key '" + key + "'");
         (*out)[key] = std::move(v);
       }
@@ -539,7 +541,8 @@ std::string SegmentToJson(const SegmentDefinition& d, int indent) {
     rules.push_back(std::move(rj));
   }
   o["rules"] = std::move(rules);
-  return o.dump(indent);
+  // Invalid UTF-8 (only possible in definitions built in code) is replaced, not thrown.
+  return o.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 // ---------------------------------------------------------------- validation

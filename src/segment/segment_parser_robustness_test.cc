@@ -145,6 +145,10 @@ TEST(SegmentParserRobustness, PathologicalInputs) {
   EXPECT_FALSE(ParseSegmentYaml("").ok());
   (void)ParseSegmentJson(std::string("{\"name\": \"a\0b\"}", 15));  // an embedded NUL: an error or a name, no crash
   (void)ParseSegmentYaml(std::string("name: a\0b", 10));
+  EXPECT_FALSE(ParseSegmentYaml("name: \"a\xff\"\nrules: []").ok());
+  EXPECT_FALSE(ParseSegmentYaml("name: a\xc3\nrules: []").ok());
+  EXPECT_FALSE(ParseSegmentJson("{\"name\": \"a\xff\"}").ok());
+  EXPECT_TRUE(ParseSegmentYaml("name: \"\xc3\xa9t\xc3\xa9\"").ok());
   EXPECT_FALSE(ParseSegmentJson(R"({"name": "A", "rules": [{"entity": "C", "conditions": [{"field": "x", "op": "in", "values": [1e999]}]}]})").ok());
   EXPECT_FALSE(ParseSegmentJson(R"({"name": "A", "rules": [{"entity": "C", "conditions": [{"field": "x", "op": "in", "values": [18446744073709551615]}]}]})").ok());
   EXPECT_FALSE(ParseSegmentYaml("name: !!binary AAAA\nrules: *alias").ok());
