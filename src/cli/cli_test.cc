@@ -551,3 +551,98 @@ measures:
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CliTest, SegmentsQuickFileDraftStaticDynamicHistoryAndExport) {
+  WriteFile(dir_ / "people.csv",
+            "Id,Name,State,Born\n1,Ann,California,1985-03-01\n2,Bob,Texas,1990-07-04\n3,Cy,California,1950-01-01\n");
+  WriteFile(dir_ / "orders.csv", "OrderId,PersonId,At,Total\nA,1,2026-10-30T10:00:00Z,200\nB,2,2026-10-01T00:00:00Z,50\n");
+  std::string project = R"(project: s
+sources:
+  - {name: People, kind: csv, path: people.csv, primary_key: Id, fields: [{name: Id, type: string}, {name: Born, type: date}]}
+  - {name: Orders, kind: csv, path: orders.csv, primary_key: OrderId, fields: [{name: PersonId, type: string}, {name: At, type: timestamp}, {name: Total, type: double}]}
+unification:
+  sources: [People]
+relationships:
+  - {name: OrderPerson, from: {entity: Orders, field: PersonId}, to: {entity: People, field: Id}}
+activities:
+  - {name: Order, entity: Orders, timestamp: At, type: SalesOrder, amount: Total}
+measures:
+  - {name: AvgOrder, function: average, activity: Order, field: Total}
+)";
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ApplyProject(project);
+  ASSERT_EQ(RunCdp("run -w " + ws_).exit_code, 0);
+
+  // Quick segments from a profile field and from a measure.
+  ASSERT_EQ(RunCdp("segment create Cal --field State --op equals --value California -w " + ws_).exit_code, 0);
+  Json big = RunJson("segment create BigSpenders --entity Customer_Measure --field AvgOrder --op greater --value 100 -w " + ws_);
+  EXPECT_EQ(big["status"], "active");
+  EXPECT_EQ(RunCdp("segment create Cal --field State --op equals --value Texas -w " + ws_).exit_code, 1);  // exists
+
+  // A file definition with an invalid field is saved as a draft with its problems; running it is refused.
+  WriteFile(dir_ / "draft.yaml", "name: Young\nrules:\n  - entity: Customer\n    conditions:\n      - {field: Bornn, op: after, values: [1980-01-01]}\n");
+  Json draft = RunJson("segment create --file " + (dir_ / "draft.yaml").string() + " -w " + ws_);
+  EXPECT_EQ(draft["status"], "draft");
+  ASSERT_EQ(draft["problems"].size(), 1u);
+  EXPECT_NE(draft["problems"][0].get<std::string>().find("Bornn"), std::string::npos);
+  Result refused = RunCdp("segment run Young -w " + ws_);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("draft"), std::string::npos) << refused.out;
+  WriteFile(dir_ / "draft.yaml", "name: Young\nrules:\n  - entity: Customer\n    conditions:\n      - {field: Born, op: after, values: [1980-01-01]}\n");
+  EXPECT_EQ(RunJson("segment update --file " + (dir_ / "draft.yaml").string() + " -w " + ws_)["status"], "active");
+
+  // A static segment is frozen at creation.
+  Json frozen = RunJson("segment create CalFrozen --field State --op equals --value California --static -w " + ws_);
+  EXPECT_EQ(frozen["members"], 2);
+
+  Json run1 = RunJson("segment run -w " + ws_);
+  std::map<std::string, int64_t> counts;
+  for (const auto& s : run1["segments"]) counts[s["name"]] = s["members"];
+  EXPECT_EQ(counts["Cal"], 2);
+  EXPECT_EQ(counts["BigSpenders"], 1);
+  EXPECT_EQ(counts["Young"], 2);
+  EXPECT_EQ(counts.count("CalFrozen"), 0u);  // static: not re-evaluated
+  EXPECT_EQ(RunCdp("segment run CalFrozen -w " + ws_).exit_code, 1);
+
+  // New data: the dynamic segment follows, the static one keeps its members; history grows.
+  WriteFile(dir_ / "people.csv",
+            "Id,Name,State,Born\n1,Ann,California,1985-03-01\n2,Bob,Texas,1990-07-04\n3,Cy,California,1950-01-01\n4,Di,California,2000-02-02\n");
+  ASSERT_EQ(RunCdp("run -w " + ws_).exit_code, 0);
+  Json show = RunJson("segment show Cal -w " + ws_);
+  EXPECT_EQ(show["members"], 3);
+  ASSERT_EQ(show["history"].size(), 2u);
+  EXPECT_EQ(show["history"][0]["members"], 2);
+  EXPECT_EQ(show["history"][1]["members"], 3);
+  EXPECT_EQ(show["rules"][0]["members"], 3);
+  EXPECT_EQ(show["preview"].size(), 3u);
+  EXPECT_EQ(RunJson("segment show CalFrozen -w " + ws_)["members"], 2);
+
+  // Export every member, CSV and JSON Lines.
+  fs::path csv = dir_ / "cal.csv";
+  ASSERT_EQ(RunCdp("segment members Cal --format csv --out " + csv.string() + " -w " + ws_).exit_code, 0);
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_NE(header.find("CustomerId"), std::string::npos);
+  EXPECT_NE(header.find("AvgOrder"), std::string::npos);
+  int lines = 0;
+  while (std::getline(in, line)) ++lines;
+  EXPECT_EQ(lines, 3);
+  Result jsonl = RunCdp("segment members BigSpenders --format jsonl -w " + ws_);
+  ASSERT_EQ(jsonl.exit_code, 0);
+  Json member = Json::parse(jsonl.out.substr(0, jsonl.out.find('\n')));
+  EXPECT_EQ(member["Name"], "Ann");
+  EXPECT_EQ(RunCdp("segment members Cal --format xml -w " + ws_).exit_code, 1);
+
+  Json list = RunJson("segment list -w " + ws_);
+  EXPECT_EQ(list.size(), 4u);
+  EXPECT_EQ(RunCdp("segment delete Young -w " + ws_).exit_code, 0);
+  EXPECT_EQ(RunJson("segment list -w " + ws_).size(), 3u);
+  EXPECT_EQ(RunCdp("segment delete Young -w " + ws_).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace cdp
