@@ -636,6 +636,12 @@ measures:
   Json member = Json::parse(jsonl.out.substr(0, jsonl.out.find('\n')));
   EXPECT_EQ(member["Name"], "Ann");
   EXPECT_EQ(RunCdp("segment members Cal --format xml -w " + ws_).exit_code, 1);
+  // The same from a definition file, without saving it.
+  WriteFile(dir_ / "adhoc.yaml", "name: BigOrders\nrules:\n  - entity: Orders\n    conditions:\n      - {field: Total, op: greater, values: [100]}\n");
+  Result adhoc = RunCdp("segment members --file " + (dir_ / "adhoc.yaml").string() + " --format jsonl -w " + ws_);
+  ASSERT_EQ(adhoc.exit_code, 0) << adhoc.out;
+  EXPECT_EQ(Json::parse(adhoc.out.substr(0, adhoc.out.find('\n')))["Name"], "Ann");
+  EXPECT_EQ(std::count(adhoc.out.begin(), adhoc.out.end(), '\n'), 1);
 
   Json list = RunJson("segment list -w " + ws_);
   EXPECT_EQ(list.size(), 4u);

@@ -1084,26 +1084,37 @@ int CmdSegmentShow(const Globals& g, const std::string& name) {
   return 0;
 }
 
-int CmdSegmentMembers(const Globals& g, const std::string& name, const std::string& format, const std::string& out) {
+int CmdSegmentMembers(const Globals& g, const std::string& name, const std::string& file, const std::string& format,
+                      const std::string& out) {
   auto ws = OpenWorkspace(g);
   if (!ws.ok()) return Fail(ws.status());
+  if (name.empty() == file.empty()) return Fail(InvalidArgumentError("give a segment NAME or --file DEFINITION"));
+  std::optional<SegmentDefinition> def;
+  if (!file.empty()) {
+    auto d = ReadSegmentFile(file);
+    if (!d.ok()) return Fail(d.status());
+    def = std::move(*d);
+  }
+  auto export_to = [&](std::ostream& o) {
+    return def ? ExportDefinitionMembers(**ws, *def, format, o, SegmentRunOptions()) : ExportSegmentMembers(**ws, name, format, o);
+  };
   StatusOr<int64_t> n = 0;
   if (out.empty() || out == "-") {
-    n = ExportSegmentMembers(**ws, name, format, std::cout);
+    n = export_to(std::cout);
   } else {
     // Written to a temporary file and renamed, so a failed export leaves no partial file.
     std::string tmp = out + ".partial";
     {
       std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
       if (!f) return Fail(UnavailableError("cannot write '" + tmp + "'"));
-      n = ExportSegmentMembers(**ws, name, format, f);
+      n = export_to(f);
     }
     if (!n.ok()) {
       std::remove(tmp.c_str());
       return Fail(n.status());
     }
     if (std::rename(tmp.c_str(), out.c_str()) != 0) return Fail(UnavailableError("cannot rename to '" + out + "'"));
-    if (!g.json) std::cerr << "Wrote " << *n << " member(s) of " << name << " to " << out << "\n";
+    if (!g.json) std::cerr << "Wrote " << *n << " member(s) of " << (def ? def->name : name) << " to " << out << "\n";
   }
   if (!n.ok()) return Fail(n.status());
   return 0;
@@ -1221,10 +1232,11 @@ int Main(int argc, char** argv) {
   sshow->callback([&] { exit_code = CmdSegmentShow(g, seg_name); });
   auto* smem = segment->add_subcommand("members", "export all members (streamed)");
   add_ws(smem);
-  smem->add_option("NAME", seg_name, "segment")->required();
+  smem->add_option("NAME", seg_name, "segment");
+  smem->add_option("--file", seg_file, "evaluate this definition (YAML or JSON) instead of a saved segment");
   smem->add_option("--format", seg_format, "csv or jsonl")->capture_default_str();
   smem->add_option("--out", seg_out, "output file (default stdout)");
-  smem->callback([&] { exit_code = CmdSegmentMembers(g, seg_name, seg_format, seg_out); });
+  smem->callback([&] { exit_code = CmdSegmentMembers(g, seg_name, seg_file, seg_format, seg_out); });
 
   int64_t customer_id = 0;
   std::string tl_type, tl_from, tl_to;

@@ -273,17 +273,11 @@ void CsvField(std::ostream& out, const std::string& v) {
 }
 }  // namespace
 
-StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& name, const std::string& format,
-                                       std::ostream& out) {
-  if (format != "csv" && format != "jsonl") return InvalidArgumentError("--format: expected csv or jsonl, got '" + format + "'");
-  CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetSegment(name));
-  if (!rec) return NotFoundError("no segment named '" + name + "'");
-  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
-  if (!snap.entities.count(SegmentEntityName(name))) {
-    return FailedPreconditionError("segment '" + name + "' has not been evaluated yet: run `cdp segment run " + name + "`");
-  }
-  CDP_ASSIGN_OR_RETURN(auto members, LoadEntity(workspace, snap, SegmentEntityName(name)));
-  CDP_ASSIGN_OR_RETURN(CustomerIndex ix, LoadCustomerIndex(workspace, snap));
+namespace {
+
+// Writes the Customer (and Customer_Measure) rows of `ids` (customer indexes).
+StatusOr<int64_t> WriteMembers(Workspace& workspace, const Snapshot& snap, const std::vector<uint32_t>& ids,
+                               const std::string& format, std::ostream& out) {
   CDP_ASSIGN_OR_RETURN(auto customer, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
   std::shared_ptr<const Table> measures;
   if (snap.entities.count(std::string(kCustomerMeasureEntity))) {
@@ -303,10 +297,9 @@ StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& 
     out << '\n';
   }
   int64_t written = 0;
-  for (size_t i = 0; i < members->num_rows(); ++i) {
-    int64_t c = ix.IndexOf(members->column(0).Int64At(i));
-    if (c < 0) continue;
-    size_t row = static_cast<size_t>(c);
+  for (uint32_t row32 : ids) {
+    size_t row = row32;
+    if (row >= customer->num_rows()) continue;
     if (format == "csv") {
       for (size_t k = 0; k < cols.size(); ++k) {
         if (k) out << ',';
@@ -333,8 +326,44 @@ StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& 
     ++written;
   }
   out.flush();
-  if (!out) return UnavailableError("writing the members of segment '" + name + "' failed");
+  if (!out) return UnavailableError("writing segment members failed");
   return written;
+}
+
+}  // namespace
+
+StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& name, const std::string& format,
+                                       std::ostream& out) {
+  if (format != "csv" && format != "jsonl") return InvalidArgumentError("--format: expected csv or jsonl, got '" + format + "'");
+  CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetSegment(name));
+  if (!rec) return NotFoundError("no segment named '" + name + "'");
+  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  if (!snap.entities.count(SegmentEntityName(name))) {
+    return FailedPreconditionError("segment '" + name + "' has not been evaluated yet: run `cdp segment run " + name + "`");
+  }
+  CDP_ASSIGN_OR_RETURN(auto members, LoadEntity(workspace, snap, SegmentEntityName(name)));
+  CDP_ASSIGN_OR_RETURN(CustomerIndex ix, LoadCustomerIndex(workspace, snap));
+  std::vector<uint32_t> ids;
+  ids.reserve(members->num_rows());
+  for (size_t i = 0; i < members->num_rows(); ++i) {
+    int64_t c = ix.IndexOf(members->column(0).Int64At(i));
+    if (c >= 0) ids.push_back(static_cast<uint32_t>(c));  // a frozen member may no longer exist
+  }
+  return WriteMembers(workspace, snap, ids, format, out);
+}
+
+StatusOr<int64_t> ExportDefinitionMembers(Workspace& workspace, const SegmentDefinition& definition,
+                                          const std::string& format, std::ostream& out,
+                                          const SegmentRunOptions& options) {
+  if (format != "csv" && format != "jsonl") return InvalidArgumentError("--format: expected csv or jsonl, got '" + format + "'");
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
+  CDP_ASSIGN_OR_RETURN(SegmentContext ctx, OpenContext(workspace, project));
+  std::vector<SegmentProblem> problems = Validate(definition, ctx.schema);
+  if (!problems.empty()) {
+    return InvalidArgumentError("segment '" + definition.name + "' cannot be evaluated:\n" + FormatProblems(problems));
+  }
+  CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(ctx, definition, options));
+  return WriteMembers(workspace, ctx.linked->snapshot(), r.members.ToVector(), format, out);
 }
 
 }  // namespace cdp

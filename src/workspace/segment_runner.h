@@ -70,4 +70,9 @@ StatusOr<SegmentInspection> InspectSegment(Workspace& workspace, const std::stri
 StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& name, const std::string& format,
                                        std::ostream& out);
 
+// The same for a definition that is not saved: validated and evaluated now.
+StatusOr<int64_t> ExportDefinitionMembers(Workspace& workspace, const SegmentDefinition& definition,
+                                          const std::string& format, std::ostream& out,
+                                          const SegmentRunOptions& options);
+
 }  // namespace cdp
