@@ -17,7 +17,7 @@ if [ ! -f "$DIR/workspace/catalog.db" ]; then
   "$CDP" init "$DIR/workspace"
 fi
 "$CDP" apply -w "$DIR/workspace" "$DIR/project.yaml"
-echo "== Running the pipeline (ingest, unify)"
+echo "== Running the pipeline (ingest, unify, activities, measures, segments)"
 "$CDP" run -w "$DIR/workspace"
 echo "== Entities"
 "$CDP" entities -w "$DIR/workspace"
@@ -25,4 +25,8 @@ echo "== A unified customer and why its records were merged"
 FIRST_ID=$("$CDP" show Customer -w "$DIR/workspace" --limit 1 --json | sed -n 's/.*"CustomerId": *\([0-9]*\).*/\1/p' | head -1)
 if [ -n "$FIRST_ID" ]; then
   "$CDP" explain "$FIRST_ID" -w "$DIR/workspace" | head -40
+  echo "== Their timeline"
+  "$CDP" timeline "$FIRST_ID" -w "$DIR/workspace" --limit 10
 fi
+echo "== The lab's segments"
+"$CDP" segment list -w "$DIR/workspace"
