@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy bench-measures
+.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy bench-measures bench-segments
 
 all: build
 
@@ -50,3 +50,11 @@ bench-measures: build
 	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_measures
 	-bash bench/measures/install_duckdb.sh
 	$(RELEASE_DIR)/src/engine/bench_measures $(ARGS)
+
+# Segments after measures: the lab's three and a refresh of 100 mixed segments
+# on 1M customers / 20M activities, ours vs the same SQL in DuckDB (reuses
+# bench/measures/node_modules); see bench/segments.
+bench-segments: build
+	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_segments
+	-[ -d bench/measures/node_modules/@duckdb/node-api ] || bash bench/measures/install_duckdb.sh
+	$(RELEASE_DIR)/bench/bench_segments $(ARGS)
