@@ -22,9 +22,11 @@ echo "== Running the pipeline (ingest, unify, activities, measures, segments)"
 echo "== Entities"
 "$CDP" entities -w "$DIR/workspace"
 echo "== A unified customer and why its records were merged"
-FIRST_ID=$("$CDP" show Customer -w "$DIR/workspace" --limit 1 --json | sed -n 's/.*"CustomerId": *\([0-9]*\).*/\1/p' | head -1)
+FIRST_ID=$("$CDP" show Customer -w "$DIR/workspace" --limit 1 --json | sed -n 's/.*"CustomerId": *\([0-9]*\).*/\1/p')
 if [ -n "$FIRST_ID" ]; then
-  "$CDP" explain "$FIRST_ID" -w "$DIR/workspace" | head -40
+  "$CDP" explain "$FIRST_ID" -w "$DIR/workspace" > "$DIR/explain.txt"
+  head -40 "$DIR/explain.txt"
+  echo "(the whole explanation is in $DIR/explain.txt)"
   echo "== Their timeline"
   "$CDP" timeline "$FIRST_ID" -w "$DIR/workspace" --limit 10
 fi
