@@ -1103,6 +1103,17 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("duckdb: refresh of %zu mixed segments: %.1f ms (median of %d)\n", mixed.size(), mixed_duck, j["repeat"].get<int>());
+  {
+    // Where each side spends its time: the five slowest of ours, with DuckDB's time for the same segment.
+    std::vector<std::pair<double, size_t>> slow;
+    for (size_t i = 0; i < mixed.size(); ++i) slow.push_back({Median(mixed_times[i]), i});
+    std::sort(slow.rbegin(), slow.rend());
+    std::printf("slowest of ours (ours / duckdb ms):");
+    for (size_t k = 0; k < std::min<size_t>(5, slow.size()); ++k)
+      std::printf(" %s %.0f/%.0f", mixed[slow[k].second].name.c_str(), slow[k].first,
+                  res[lab.size() + slow[k].second]["ms"].get<double>());
+    std::printf("\n");
+  }
   std::printf("check: member counts ours vs duckdb: %zu of %zu segments identical%s\n", lab.size() + mixed.size() - mismatches,
               lab.size() + mixed.size(), mismatches ? " -- DIFFERENT:" : " (same)");
   for (const auto& d : diffs) std::printf("  %s\n", d.c_str());
