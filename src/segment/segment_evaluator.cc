@@ -201,11 +201,12 @@ Bits ScanString(const Column& col, const Condition& c, size_t n, int threads) {
 // Rows whose day (date, or UTC day of a timestamp) is in [lo, hi].
 Bits ScanDayRange(const Column& col, size_t n, int threads, int32_t lo, int32_t hi) {
   if (col.type() == DataType::kTimestamp) {
+    // The day range as a range of raw microseconds: no per-row day conversion.
+    constexpr int64_t kDay = 86400000000LL;
+    const int64_t lo_us = lo == INT32_MIN ? INT64_MIN : static_cast<int64_t>(lo) * kDay;
+    const int64_t hi_us = hi == INT32_MAX ? INT64_MAX : (static_cast<int64_t>(hi) + 1) * kDay - 1;
     const int64_t* td = col.int64_data().data();
-    return Scan(col, n, threads, false, [&](size_t i) {
-      int32_t d = DayOfTimestamp(td[i]);
-      return d >= lo && d <= hi;
-    });
+    return Scan(col, n, threads, false, [&](size_t i) { return td[i] >= lo_us && td[i] <= hi_us; });
   }
   const int32_t* dd = col.date_data().data();
   return Scan(col, n, threads, false, [&](size_t i) { return dd[i] >= lo && dd[i] <= hi; });
