@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 #include <string_view>
 
 #include "common/parallel.h"
@@ -182,17 +183,45 @@ Bits ScanString(const Column& col, const Condition& c, size_t n, int threads) {
       default: return false;
     }
   };
-  if (!fold) return Scan(col, n, threads, false, [&](size_t i) { return test(col.StringAt(i)); });
-  // One fold buffer per worker.
-  std::vector<std::string> buffers(static_cast<size_t>(ResolveThreads(threads)));
+  // A plain comparison is cheaper than a lookup.
+  if (!fold && op != ConditionOp::kIn && op != ConditionOp::kNotIn) {
+    return Scan(col, n, threads, false, [&](size_t i) { return test(col.StringAt(i)); });
+  }
+  // Profile text columns repeat few values (State, LoyaltyTier, ...): each
+  // worker remembers the verdict per distinct value (up to a cap), so folding
+  // and set lookups run once per value instead of once per row.
+  constexpr size_t kMemoCap = 1 << 16;
+  const size_t workers = static_cast<size_t>(ResolveThreads(threads));
+  std::vector<std::string> buffers(workers);
+  std::vector<std::unordered_map<std::string_view, bool>> memos(workers);
   Bits out(Words(n));
   const uint64_t* valid = col.validity().data();
   ParallelFor(threads, n, kGrain, [&](size_t b, size_t e, int worker) {
     std::string& buf = buffers[static_cast<size_t>(worker)];
-    for (size_t i = b; i < e; ++i) {
-      if (!((valid[i >> 6] >> (i & 63)) & 1u)) continue;
-      FoldCase(col.StringAt(i), &buf);
-      if (test(buf)) out[i >> 6] |= 1ULL << (i & 63);
+    auto& memo = memos[static_cast<size_t>(worker)];
+    for (size_t w = b / 64; w * 64 < e; ++w) {
+      uint64_t word = 0;
+      uint64_t v = valid[w];
+      size_t end = std::min(e, w * 64 + 64);
+      for (size_t i = std::max(b, w * 64); i < end; ++i) {
+        if (!((v >> (i & 63)) & 1u)) continue;
+        std::string_view sv = col.StringAt(i);
+        bool ok;
+        auto it = memo.find(sv);
+        if (it != memo.end()) {
+          ok = it->second;
+        } else {
+          if (fold) {
+            FoldCase(sv, &buf);
+            ok = test(buf);
+          } else {
+            ok = test(sv);
+          }
+          if (memo.size() < kMemoCap) memo.emplace(sv, ok);
+        }
+        word |= static_cast<uint64_t>(ok) << (i & 63);
+      }
+      out[w] |= word;
     }
   });
   return out;
