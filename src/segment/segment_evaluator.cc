@@ -52,10 +52,12 @@ Bits Scan(const Column& col, size_t n, int threads, bool nulls_pass, Pred pred) 
       uint64_t word = 0;
       uint64_t v = valid[w];
       size_t end = std::min(e, w * 64 + 64);
-      for (size_t i = w * 64; i < end; ++i) {
-        bool ok = (v >> (i & 63)) & 1u ? pred(i) : nulls_pass;
-        word |= static_cast<uint64_t>(ok) << (i & 63);
-      }
+      // Branch-free: the predicate also runs on null slots (their stored
+      // value is a default), and the validity word decides afterwards.
+      for (size_t i = w * 64; i < end; ++i) word |= static_cast<uint64_t>(pred(i)) << (i & 63);
+      const size_t count = end - w * 64;
+      const uint64_t range = count == 64 ? ~0ULL : ((1ULL << count) - 1);
+      word = ((word & v) | (nulls_pass ? ~v : 0)) & range;
       out[w] = word;
     }
   });
