@@ -54,6 +54,13 @@ Json ValueToJson(const Column& c, size_t row) {
   }
 }
 
+// One row of a table as a JSON object keyed by field name.
+Json RowToJson(const Table& t, size_t row) {
+  Json o = Json::object();
+  for (size_t c = 0; c < t.num_columns(); ++c) o[t.schema().field(c).name] = ValueToJson(t.column(c), row);
+  return o;
+}
+
 StatusOr<std::unique_ptr<Workspace>> OpenWorkspace(const Globals& g) { return Workspace::Open(g.workspace); }
 
 int CmdInit(const Globals& g, const std::string& dir) {
@@ -538,8 +545,7 @@ int CmdExplain(const Globals& g, int64_t id) {
     explained.push_back(std::move(*e));
   }
   if (g.json) {
-    Json profile;
-    for (size_t c = 0; c < customer->num_columns(); ++c) profile[customer->schema().field(c).name] = ValueToJson(customer->column(c), 0);
+    Json profile = RowToJson(*customer, 0);
     Json recs = Json::array();
     for (size_t i = 0; i < keys->num_rows(); ++i) recs.push_back(std::string(keys->column(1).StringAt(i)) + ":" + std::string(keys->column(2).StringAt(i)));
     Json pj = Json::array();
@@ -843,9 +849,7 @@ int CmdMeasures(const Globals& g, const std::string& name, const std::string& as
     if (g.json) {
       Json rows = Json::array();
       for (size_t i = 0; i < t->num_rows(); ++i) {
-        Json o;
-        for (size_t k = 0; k < t->num_columns(); ++k) o[t->schema().field(k).name] = ValueToJson(t->column(k), i);
-        rows.push_back(o);
+        rows.push_back(RowToJson(*t, i));
       }
       PrintJson({{"measure", name}, {"run_date", FormatDate(r->run_date)}, {"rows", rows}});
     } else {
@@ -1043,9 +1047,7 @@ int CmdSegmentShow(const Globals& g, const std::string& name) {
     }
     Json preview = Json::array();
     for (size_t i = 0; i < r->preview.num_rows(); ++i) {
-      Json o;
-      for (size_t c = 0; c < r->preview.num_columns(); ++c) o[r->preview.schema().field(c).name] = ValueToJson(r->preview.column(c), i);
-      preview.push_back(o);
+      preview.push_back(RowToJson(r->preview, i));
     }
     Json problems = Json::array();
     for (const auto& p : r->problems) problems.push_back(p.ToString());
