@@ -280,6 +280,12 @@ const SourceConfig* ProjectConfig::FindSource(std::string_view n) const {
   return nullptr;
 }
 
+std::string ProjectConfig::KeyOf(std::string_view entity) const {
+  if (const UnifySourceConfig* u = unification.FindSource(entity)) return u->key;
+  const SourceConfig* s = FindSource(entity);
+  return s ? s->primary_key : std::string();
+}
+
 std::string ProjectConfig::ResolvePath(const std::string& path) const {
   std::filesystem::path p(path);
   if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();

@@ -90,6 +90,9 @@ struct ProjectConfig {
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;
+  // The key field of an entity: its unification key for a profile source,
+  // else the source's primary_key; "" if it has none.
+  std::string KeyOf(std::string_view entity) const;
   // Absolute path of a source file.
   std::string ResolvePath(const std::string& path) const;
 };

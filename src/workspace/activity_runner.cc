@@ -55,11 +55,7 @@ StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const std::strin
     in.activities = &project.activities;
     in.relationships = &project.relationships;
     for (const auto& s : project.unification.sources) in.profile_sources.push_back(s.source);
-    in.key_of = [&](const std::string& entity) {
-      if (const UnifySourceConfig* u = project.unification.FindSource(entity)) return u->key;
-      const SourceConfig* s = project.FindSource(entity);
-      return s ? s->primary_key : std::string();
-    };
+    in.key_of = [&](const std::string& entity) { return project.KeyOf(entity); };
     in.load = [&](const std::string& entity) -> StatusOr<std::shared_ptr<const Table>> {
       auto it = cache.find(entity);
       if (it != cache.end()) return it->second;

@@ -35,11 +35,7 @@ StatusOr<const EntityByCustomer*> LinkedEntities::Group(const std::string& entit
   } else {
     CDP_ASSIGN_OR_RETURN(RelationshipPath path,
                          FindPathToCustomer(entity, project_.relationships, profile_sources_, path_names));
-    auto key_of = [&](const std::string& e) {
-      if (const UnifySourceConfig* u = project_.unification.FindSource(e)) return u->key;
-      const SourceConfig* s = project_.FindSource(e);
-      return s ? s->primary_key : std::string();
-    };
+    auto key_of = [&](const std::string& e) { return project_.KeyOf(e); };
     EntityLoader load = [&](const std::string& e) { return Load(e); };
     RelationshipStats st;
     CDP_ASSIGN_OR_RETURN(of_row, ResolveCustomers(entity, *table, path, load, key_of, customers_, &st));
