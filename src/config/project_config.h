@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "config/model_config.h"
+#include "config/search_config.h"
 #include "config/unify_config.h"
 #include "table/types.h"
 
@@ -73,6 +74,7 @@ struct SourceConfig {
   std::vector<SourceFieldConfig> fields;
   std::vector<RowFilterConfig> filters;
   BadRowLimit max_bad_rows;
+  std::string schedule;               // cron text (5 fields) for ingesting this source alone; "" = none
   bool operator==(const SourceConfig&) const = default;
 };
 
@@ -87,6 +89,8 @@ struct ProjectConfig {
   // Segment definitions as YAML text, one per segment (parsed and validated
   // by the segment module when applied: config does not depend on it).
   std::vector<std::string> segments;
+  SearchConfig search;                // customer search fields and filters
+  std::string refresh_schedule;       // cron text (5 fields) for the whole refresh; "" = none
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;
