@@ -18,11 +18,13 @@ deps:
 build: deps
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDP_BUILD_TESTS=OFF
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
+	bash scripts/build-ui.sh
 
 build-test: deps
 	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
 	  -DCDP_SANITIZE=ON -DCDP_BUILD_TESTS=ON -DCDP_BUILD_BENCH=OFF
 	cmake --build $(TEST_DIR) -j $(JOBS)
+	bash scripts/build-ui.sh
 
 test: build-test
 	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \

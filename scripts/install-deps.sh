@@ -11,7 +11,7 @@ PACKAGES=(
   libfmt-dev libspdlog-dev
   libpq-dev postgresql
   libutf8proc-dev libphonenumber-dev libroaring-dev
-  libcivetweb-dev libxapian-dev libssl-dev
+  libcivetweb-dev libxapian-dev libssl-dev chromium
 )
 
 missing=()

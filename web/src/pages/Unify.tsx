@@ -1,0 +1,272 @@
+import { FormEvent, useEffect, useState } from 'react';
+import { api, Row } from '../api';
+import { BarChart, DataTable, ErrorBox, LabeledInput, LabeledTextArea, Loading, Tile } from '../components';
+import { usePaged } from '../paging';
+import { fmtNum, fmtPct, hashQuery, href, useAction, useLoad } from '../util';
+
+interface Stats {
+  records_in?: number;
+  profiles?: number;
+  merge_rate?: number;
+  rules?: { rule: string; pairs: number }[];
+}
+interface PairCondition {
+  field: string;
+  compare?: string;
+  a?: unknown;
+  b?: unknown;
+  similarity?: number;
+  passed?: boolean;
+}
+interface PairExplain {
+  a: string;
+  b: string;
+  matched?: boolean;
+  matched_by?: string | null;
+  rules?: { rule: string; applies?: boolean; matched?: boolean; score?: number; conditions?: PairCondition[] }[];
+}
+
+export function UnifyPage({ rest }: { rest: string[] }) {
+  void rest;
+  const stats = useLoad(() => api.get<Stats>('unification/stats'), []);
+  const pairs = usePaged<Row>('unification/pairs', {}, 20, []);
+  const qs = hashQuery();
+  const [a, setA] = useState(qs.get('a') ?? '');
+  const [b, setB] = useState(qs.get('b') ?? '');
+  const [pair, setPair] = useState<{ a: string; b: string } | null>(qs.get('a') && qs.get('b') ? { a: qs.get('a')!, b: qs.get('b')! } : null);
+  const explain = useLoad(() => (pair ? api.get<PairExplain>('unification/explain', pair) : Promise.resolve(undefined)), [pair?.a, pair?.b]);
+  const s = stats.data;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setPair({ a: a.trim(), b: b.trim() });
+  };
+  return (
+    <>
+      <div className="page-head">
+        <h1>Unify</h1>
+      </div>
+      <ErrorBox error={stats.error} />
+      {s ? (
+        <>
+          <div className="tiles">
+            <Tile label="Records in" value={fmtNum(s.records_in)} />
+            <Tile label="Profiles out" value={fmtNum(s.profiles)} />
+            <Tile label="Merge rate" value={fmtPct(s.merge_rate)} />
+          </div>
+          {s.rules?.length ? (
+            <section className="card" aria-labelledby="rules-h">
+              <h2 id="rules-h">Matched pairs per rule</h2>
+              <BarChart horizontal label="pairs per rule" labels={s.rules.map((r) => r.rule)} values={s.rules.map((r) => r.pairs)} height={Math.max(160, 28 * s.rules.length)} />
+              <DataTable rows={s.rules as unknown as Row[]} />
+            </section>
+          ) : null}
+        </>
+      ) : stats.loading ? (
+        <Loading what="unification results" />
+      ) : null}
+
+      <section className="card" aria-labelledby="pairs-h">
+        <h2 id="pairs-h">Sample match pairs</h2>
+        <ErrorBox error={pairs.error} />
+        <DataTable
+          rows={pairs.items}
+          columns={['a', 'b', 'rule', 'score', 'explain']}
+          testid="pairs-table"
+          render={{
+            explain: (r) => (
+              <button
+                type="button"
+                onClick={() => {
+                  setA(String(r.a));
+                  setB(String(r.b));
+                  setPair({ a: String(r.a), b: String(r.b) });
+                  document.getElementById('explain-h')?.scrollIntoView();
+                }}
+              >
+                Explain
+              </button>
+            ),
+          }}
+        />
+        {pairs.pager('Match pairs')}
+      </section>
+
+      <section className="card" aria-labelledby="explain-h">
+        <h2 id="explain-h">Explain a pair of records</h2>
+        <form className="row" onSubmit={submit}>
+          <LabeledInput label="Record A (Source:Key)" value={a} onChange={setA} placeholder="eCommerce Contacts:10039" />
+          <LabeledInput label="Record B (Source:Key)" value={b} onChange={setB} placeholder="Loyalty Scheme:L-1" />
+          <button type="submit" className="primary" disabled={!a.trim() || !b.trim()}>
+            Explain pair
+          </button>
+        </form>
+        <ErrorBox error={explain.error} />
+        {explain.data ? <PairView p={explain.data} /> : null}
+        <ProfileExplainForm />
+      </section>
+
+      <UnifyConfig />
+    </>
+  );
+}
+
+function ProfileExplainForm() {
+  const [id, setId] = useState('');
+  const [shown, setShown] = useState<string>();
+  const ex = useLoad(() => (shown ? api.get<unknown>(`customers/${encodeURIComponent(shown)}/explain`) : Promise.resolve(undefined)), [shown]);
+  return (
+    <>
+      <h3>Explain a profile</h3>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setShown(id.trim());
+        }}
+      >
+        <LabeledInput label="CustomerId" value={id} onChange={setId} />
+        <button type="submit" disabled={!id.trim()}>
+          Explain profile
+        </button>
+      </form>
+      <ErrorBox error={ex.error} />
+      {shown && ex.data ? <ExplainView data={ex.data} /> : null}
+    </>
+  );
+}
+
+function PairView({ p }: { p: PairExplain }) {
+  return (
+    <div className="explain-pair" data-testid="pair-explain">
+      <p>
+        <strong>{p.a}</strong> vs <strong>{p.b}</strong>:{' '}
+        {p.matched ? <span className="badge ok">match{p.matched_by ? ` by ${p.matched_by}` : ''}</span> : <span className="badge warn">no match</span>}
+      </p>
+      {(p.rules ?? []).map((r, i) => (
+        <div key={i} className="rule-explain">
+          <div>
+            Rule <strong>{r.rule}</strong>: {r.applies === false ? 'does not apply' : r.matched ? 'matched' : 'not matched'}
+            {r.score !== undefined && r.score !== null ? ` (score ${fmtNum(r.score, 3)})` : ''}
+          </div>
+          {r.conditions?.length ? (
+            <DataTable
+              rows={r.conditions as unknown as Row[]}
+              columns={['passed', 'field', 'compare', 'a', 'b', 'similarity']}
+              render={{ passed: (c) => (c.passed ? '✔ pass' : '✘ fail'), similarity: (c) => (c.similarity === undefined || c.similarity === null ? '' : fmtNum(c.similarity, 3)) }}
+            />
+          ) : null}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** Renders a customer explanation (pairs + rules) or a pair explanation. */
+export function ExplainView({ data }: { data: unknown }) {
+  if (!data) return null;
+  const d = data as Record<string, unknown>;
+  if (Array.isArray(d.rules) && d.a && d.b) return <PairView p={d as unknown as PairExplain} />;
+  const pairs = (Array.isArray(d.pairs) ? d.pairs : Array.isArray(d.items) ? d.items : []) as Record<string, unknown>[];
+  const records = (Array.isArray(d.records) ? d.records : Array.isArray(d.source_records) ? d.source_records : []) as Record<string, unknown>[];
+  return (
+    <div>
+      {records.length ? (
+        <>
+          <h3>Records</h3>
+          <DataTable rows={records.map((r) => flat(r))} />
+        </>
+      ) : null}
+      <h3>Match pairs</h3>
+      {pairs.length ? (
+        pairs.map((p, i) =>
+          Array.isArray(p.rules) ? (
+            <PairView key={i} p={p as unknown as PairExplain} />
+          ) : (
+            <PairRow key={i} p={p} />
+          )
+        )
+      ) : (
+        <p className="muted">{records.length > 1 ? 'No pair details.' : 'This profile comes from a single record: nothing was merged.'}</p>
+      )}
+      {!pairs.length && !records.length ? <pre className="code">{JSON.stringify(data, null, 2)}</pre> : null}
+    </div>
+  );
+}
+
+function PairRow({ p }: { p: Record<string, unknown> }) {
+  const [open, setOpen] = useState(false);
+  const ex = useLoad(() => (open ? api.get<PairExplain>('unification/explain', { a: String(p.a), b: String(p.b) }) : Promise.resolve(undefined)), [open]);
+  return (
+    <div className="pair-row">
+      <span>
+        {String(p.a)} = {String(p.b)} · rule {String(p.rule ?? p.matched_by ?? '?')}
+        {p.score !== undefined ? ` · score ${fmtNum(p.score, 3)}` : ''}
+      </span>{' '}
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? 'Hide details' : 'Details'}
+      </button>
+      <ErrorBox error={ex.error} />
+      {open && ex.data ? <PairView p={ex.data} /> : null}
+    </div>
+  );
+}
+
+function flat(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = v2;
+    else out[k] = v;
+  }
+  return out;
+}
+
+function UnifyConfig() {
+  const cfg = useLoad(() => api.get<unknown>('unification'), []);
+  const [text, setText] = useState('');
+  const [parseError, setParseError] = useState<string>();
+  const save = useAction();
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (cfg.data !== undefined) setText(JSON.stringify(cfg.data, null, 2));
+  }, [cfg.data]);
+  return (
+    <section className="card" aria-labelledby="cfg-h">
+      <h2 id="cfg-h">Unification configuration</h2>
+      <p className="muted small">
+        Sources with their dedup rules, match rules (conditions with normalizers and comparisons) and merge policies. Saving applies it on the next refresh (<a href={href('admin', 'runs')}>runs</a>).
+      </p>
+      <ErrorBox error={cfg.error} />
+      <LabeledTextArea label="Configuration (JSON)" value={text} onChange={(v) => { setText(v); setSaved(false); }} rows={24} />
+      <ErrorBox error={parseError ? new Error(parseError) : undefined} />
+      <ErrorBox error={save.error} title="Save" />
+      {saved ? <div className="notice" role="status">Saved.</div> : null}
+      <div className="row">
+        <button
+          type="button"
+          className="primary"
+          disabled={save.busy}
+          onClick={() => {
+            let body: unknown;
+            try {
+              body = JSON.parse(text);
+              setParseError(undefined);
+            } catch (e) {
+              setParseError(`Not valid JSON: ${(e as Error).message}`);
+              return;
+            }
+            save.run(async () => {
+              await api.put('unification', body);
+              setSaved(true);
+              cfg.reload();
+            });
+          }}
+        >
+          Save configuration
+        </button>
+        <button type="button" onClick={() => cfg.data !== undefined && setText(JSON.stringify(cfg.data, null, 2))}>
+          Revert
+        </button>
+      </div>
+    </section>
+  );
+}
