@@ -91,6 +91,28 @@ CREATE TABLE segment_history (
 );
 CREATE INDEX segment_history_by_segment ON segment_history(segment, evaluated_at);
 )sql",
+    // 4: API keys (only the hash of each secret) and the audit log.
+    R"sql(
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  prefix TEXT NOT NULL UNIQUE,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER
+);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+)sql",
 };
 
 class Statement {
@@ -107,7 +129,7 @@ class Statement {
     const unsigned char* t = sqlite3_column_text(stmt_, i);
     return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt_, i))) : "";
   }
-  int64_t Int(int i) { return sqlite3_column_int64(stmt_, i); }
+  int64_t Int(int i) { return sqlite3_column_int64(stmt_, i); }  // NULL reads as 0
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
@@ -573,6 +595,113 @@ StatusOr<std::optional<std::string>> Catalog::LatestUnifyModel() const {
   if (rc == SQLITE_ROW) return std::optional<std::string>(st.Text(0));
   if (rc != SQLITE_DONE) return SqlError(db_, "reading the unification model");
   return std::optional<std::string>();
+}
+
+namespace {
+constexpr const char* kApiKeyColumns =
+    "id, name, role, prefix, secret_hash, created_at, created_by, revoked_at, last_used_at";
+
+ApiKeyRecord ReadApiKey(Statement& st) {
+  ApiKeyRecord k;
+  k.id = st.Int(0);
+  k.name = st.Text(1);
+  k.role = st.Text(2);
+  k.prefix = st.Text(3);
+  k.secret_hash = st.Text(4);
+  k.created_at = st.Int(5);
+  k.created_by = st.Text(6);
+  k.revoked_at = st.Int(7);
+  k.last_used_at = st.Int(8);
+  return k;
+}
+}  // namespace
+
+StatusOr<int64_t> Catalog::AddApiKey(const ApiKeyRecord& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "INSERT INTO api_keys(name, role, prefix, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)");
+  st.Bind(1, key.name);
+  st.Bind(2, key.role);
+  st.Bind(3, key.prefix);
+  st.Bind(4, key.secret_hash);
+  st.Bind(5, NowMicros());
+  st.Bind(6, key.created_by);
+  int rc = st.Step();
+  if (rc == SQLITE_CONSTRAINT) return AlreadyExistsError("an API key with prefix '" + key.prefix + "' exists");
+  if (rc != SQLITE_DONE) return SqlError(db_, "saving API key '" + key.name + "'");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+StatusOr<std::vector<ApiKeyRecord>> Catalog::ListApiKeys() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string sql = std::string("SELECT ") + kApiKeyColumns + " FROM api_keys ORDER BY id";
+  Statement st(db_, sql.c_str());
+  std::vector<ApiKeyRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadApiKey(st));
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading API keys");
+  return out;
+}
+
+StatusOr<std::optional<ApiKeyRecord>> Catalog::FindApiKeyByPrefix(const std::string& prefix) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string sql = std::string("SELECT ") + kApiKeyColumns + " FROM api_keys WHERE prefix = ?";
+  Statement st(db_, sql.c_str());
+  st.Bind(1, prefix);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<ApiKeyRecord>(ReadApiKey(st));
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading API key");
+  return std::optional<ApiKeyRecord>();
+}
+
+Status Catalog::RevokeApiKey(int64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?");
+  st.Bind(1, NowMicros());
+  st.Bind(2, id);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "revoking API key");
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no API key with id " + std::to_string(id));
+  return Status::Ok();
+}
+
+Status Catalog::TouchApiKey(int64_t id, int64_t used_at) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "UPDATE api_keys SET last_used_at = ? WHERE id = ?");
+  st.Bind(1, used_at);
+  st.Bind(2, id);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "recording use of API key");
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no API key with id " + std::to_string(id));
+  return Status::Ok();
+}
+
+StatusOr<int64_t> Catalog::AppendAudit(const std::string& actor, const std::string& action, const std::string& target,
+                                       const std::string& detail_json) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)");
+  st.Bind(1, NowMicros());
+  st.Bind(2, actor);
+  st.Bind(3, action);
+  st.Bind(4, target);
+  st.Bind(5, detail_json.empty() ? std::string("{}") : detail_json);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "appending to the audit log");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+StatusOr<std::vector<AuditRecord>> Catalog::ListAudit(int limit, int64_t before_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "SELECT id, at, actor, action, target, detail FROM audit_log WHERE (? = 0 OR id < ?) "
+               "ORDER BY id DESC LIMIT ?");
+  st.Bind(1, before_id);
+  st.Bind(2, before_id);
+  st.Bind(3, static_cast<int64_t>(limit));
+  std::vector<AuditRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    out.push_back(AuditRecord{st.Int(0), st.Int(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading the audit log");
+  return out;
 }
 
 }  // namespace cdp

@@ -79,6 +79,30 @@ struct SegmentCountRecord {
   int64_t evaluated_at = 0;
 };
 
+// An API key as stored: only the SHA-256 of its secret part, never the secret.
+// Times are microseconds since the epoch; 0 for "never" (revoked_at, last_used_at).
+struct ApiKeyRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string role;         // "viewer", "contributor" or "admin"
+  std::string prefix;       // public, unique: identifies the key
+  std::string secret_hash;  // lowercase hex SHA-256 of the secret part
+  int64_t created_at = 0;
+  std::string created_by;
+  int64_t revoked_at = 0;
+  int64_t last_used_at = 0;
+};
+
+// One entry of the audit log: who did what to which object.
+struct AuditRecord {
+  int64_t id = 0;
+  int64_t at = 0;  // microseconds since the epoch
+  std::string actor;
+  std::string action;
+  std::string target;
+  std::string detail_json;
+};
+
 class Catalog {
  public:
   // Opens (creating if needed) the catalog at `path` and applies pending
@@ -128,6 +152,23 @@ class Catalog {
   // The trained probabilistic model of a unification run (JSON), newest last.
   Status SaveUnifyModel(int64_t run_id, const std::string& model_json);
   StatusOr<std::optional<std::string>> LatestUnifyModel() const;
+
+  // API keys. Add: stores `key` (id and created_at are assigned; returns the
+  // id); AlreadyExists if its prefix is taken. Revoke: sets revoked_at (kept
+  // from the first revoke); NotFound for an unknown id.
+  StatusOr<int64_t> AddApiKey(const ApiKeyRecord& key);
+  StatusOr<std::vector<ApiKeyRecord>> ListApiKeys() const;  // by id
+  StatusOr<std::optional<ApiKeyRecord>> FindApiKeyByPrefix(const std::string& prefix) const;
+  Status RevokeApiKey(int64_t id);
+  // Sets last_used_at; NotFound for an unknown id.
+  Status TouchApiKey(int64_t id, int64_t used_at);
+
+  // Audit log. Append returns the new entry's id (ids increase with time).
+  // List: the newest `limit` entries with id < before_id (0: from the newest),
+  // newest first.
+  StatusOr<int64_t> AppendAudit(const std::string& actor, const std::string& action, const std::string& target,
+                                const std::string& detail_json);
+  StatusOr<std::vector<AuditRecord>> ListAudit(int limit, int64_t before_id = 0) const;
 
  private:
   explicit Catalog(sqlite3* db) : db_(db) {}

@@ -143,3 +143,105 @@ TEST_F(CatalogTest, SegmentsAndTheirHistory) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CatalogTest, ApiKeysAreFoundByPrefixAndRevoked) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  ApiKeyRecord k;
+  k.name = "etl";
+  k.role = "contributor";
+  k.prefix = "abcd1234";
+  k.secret_hash = std::string(64, 'f');
+  k.created_by = "cli";
+  auto id = (*c)->AddApiKey(k);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  k.name = "other";
+  EXPECT_EQ((*c)->AddApiKey(k).status().code(), StatusCode::kAlreadyExists);  // prefix taken
+  k.prefix = "zzzz0000";
+  auto id2 = (*c)->AddApiKey(k);
+  ASSERT_TRUE(id2.ok());
+  EXPECT_GT(*id2, *id);
+
+  auto found = (*c)->FindApiKeyByPrefix("abcd1234");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, *id);
+  EXPECT_EQ((*found)->name, "etl");
+  EXPECT_EQ((*found)->role, "contributor");
+  EXPECT_EQ((*found)->secret_hash, std::string(64, 'f'));
+  EXPECT_EQ((*found)->created_by, "cli");
+  EXPECT_GT((*found)->created_at, 0);
+  EXPECT_EQ((*found)->revoked_at, 0);
+  EXPECT_EQ((*found)->last_used_at, 0);
+  EXPECT_FALSE((*(*c)->FindApiKeyByPrefix("nope")).has_value());
+
+  ASSERT_TRUE((*c)->TouchApiKey(*id, 42).ok());
+  ASSERT_TRUE((*c)->RevokeApiKey(*id).ok());
+  int64_t revoked_at = (*(*c)->FindApiKeyByPrefix("abcd1234"))->revoked_at;
+  EXPECT_GT(revoked_at, 0);
+  ASSERT_TRUE((*c)->RevokeApiKey(*id).ok());  // revoking twice keeps the first time
+  EXPECT_EQ((*(*c)->FindApiKeyByPrefix("abcd1234"))->revoked_at, revoked_at);
+  EXPECT_EQ((*(*c)->FindApiKeyByPrefix("abcd1234"))->last_used_at, 42);
+  EXPECT_EQ((*c)->RevokeApiKey(999).code(), StatusCode::kNotFound);
+  EXPECT_EQ((*c)->TouchApiKey(999, 1).code(), StatusCode::kNotFound);
+
+  auto list = (*c)->ListApiKeys();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, *id);
+  EXPECT_GT((*list)[0].revoked_at, 0);
+  EXPECT_EQ((*list)[1].revoked_at, 0);
+}
+
+TEST_F(CatalogTest, AuditLogListsNewestFirstAndPages) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto id = (*c)->AppendAudit("cli", "apikey.create", "apikey:" + std::to_string(i), "{\"role\":\"admin\"}");
+    ASSERT_TRUE(id.ok());
+    ids.push_back(*id);
+  }
+  ASSERT_TRUE((*c)->AppendAudit("cli", "x", "y", "").ok());  // empty detail is stored as {}
+  auto page = (*c)->ListAudit(3);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 3u);
+  EXPECT_EQ((*page)[0].action, "x");
+  EXPECT_EQ((*page)[0].detail_json, "{}");
+  EXPECT_EQ((*page)[1].id, ids[4]);
+  EXPECT_EQ((*page)[2].id, ids[3]);
+  EXPECT_GT((*page)[1].at, 0);
+  auto next = (*c)->ListAudit(10, (*page)[2].id);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 3u);
+  EXPECT_EQ((*next)[0].id, ids[2]);
+  EXPECT_EQ((*next)[2].id, ids[0]);
+  EXPECT_EQ((*next)[2].actor, "cli");
+  EXPECT_EQ((*next)[2].target, "apikey:0");
+  EXPECT_EQ((*next)[2].detail_json, "{\"role\":\"admin\"}");
+}
+
+TEST_F(CatalogTest, UpgradesAVersion3CatalogKeepingItsData) {
+  {
+    auto c = Catalog::Open(path_);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->PutSegment(SegmentRecord{"Cal", "{}", "active", "[]", 0, 0}).ok());
+  }
+  // Roll the file back to schema 3, as an older cdp left it.
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE api_keys; DROP TABLE audit_log; DELETE FROM schema_migrations WHERE version >= 4",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), Catalog::LatestSchemaVersion());
+  EXPECT_TRUE((*(*c)->GetSegment("Cal")).has_value());
+  EXPECT_TRUE((*c)->ListApiKeys()->empty());
+}
+
+}  // namespace
+}  // namespace cdp

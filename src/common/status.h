@@ -23,6 +23,8 @@ enum class StatusCode {
   kUnavailable,
   kCancelled,
   kResourceExhausted,
+  kUnauthenticated,   // no valid credentials (missing, malformed, wrong or revoked key)
+  kPermissionDenied,  // valid credentials whose role does not allow the operation
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -57,6 +59,8 @@ inline Status InternalError(std::string m) { return Status(StatusCode::kInternal
 inline Status UnavailableError(std::string m) { return Status(StatusCode::kUnavailable, std::move(m)); }
 inline Status CancelledError(std::string m) { return Status(StatusCode::kCancelled, std::move(m)); }
 inline Status ResourceExhaustedError(std::string m) { return Status(StatusCode::kResourceExhausted, std::move(m)); }
+inline Status UnauthenticatedError(std::string m) { return Status(StatusCode::kUnauthenticated, std::move(m)); }
+inline Status PermissionDeniedError(std::string m) { return Status(StatusCode::kPermissionDenied, std::move(m)); }
 
 // Either a value or a non-OK Status.
 template <typename T>
