@@ -223,11 +223,12 @@ function ApiKeys() {
       <DataTable
         testid="apikeys-table"
         rows={list as unknown as Row[]}
-        columns={['id', 'name', 'role', 'created_at', 'last_used_at', 'revoke']}
+        columns={['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at', 'revoke']}
         render={{
           created_at: (r) => fmtTime(r.created_at),
           last_used_at: (r) => fmtTime(r.last_used_at),
-          revoke: (r) => (
+          revoked_at: (r) => (r.revoked_at ? fmtTime(r.revoked_at) : ''),
+          revoke: (r) => r.revoked_at ? '' : (
             <button
               type="button"
               className="danger"

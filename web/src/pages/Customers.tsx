@@ -122,7 +122,7 @@ interface Card {
   measures?: Record<string, unknown>;
   segments?: string[];
   activities?: Row[];
-  source_records?: { source: string; key: string; record?: Row; merged_by?: { rule?: string; score?: number; other?: string } | null }[];
+  source_records?: { source: string; key: string; record?: Row | null; matched?: { with: string; rule?: string; score?: number; status?: string }[] }[];
 }
 
 function CustomerCard({ id }: { id: string }) {
@@ -209,12 +209,14 @@ function CustomerCard({ id }: { id: string }) {
               <details key={i}>
                 <summary>
                   {r.source}:{r.key}
-                  {r.merged_by ? (
-                    <span className="muted small">
+                  {(r.matched ?? []).map((m, k) => (
+                    <span key={k} className="muted small">
                       {' '}
-                      · merged by {r.merged_by.rule} {r.merged_by.score !== undefined ? `(score ${fmtNum(r.merged_by.score, 3)})` : ''} {r.merged_by.other ? `with ${r.merged_by.other}` : ''}
+                      · matched {m.with} by {m.rule}
+                      {m.score !== undefined ? ` (score ${fmtNum(m.score, 3)})` : ''}
+                      {m.status && m.status !== 'merged' ? ` [${m.status}]` : ''}
                     </span>
-                  ) : null}
+                  ))}
                 </summary>
                 <KeyValues obj={r.record ?? {}} />
               </details>

@@ -84,14 +84,8 @@ function Builder({ initial, editing }: { initial: SegmentDef; editing: boolean }
         ? await api.put<{ status?: string; problems?: unknown[] }>(`segments/${enc(def.name)}`, body)
         : await api.post<{ status?: string; problems?: unknown[] }>('segments', body);
       setSaved(r ?? {});
-      if (!r?.problems?.length) {
-        try {
-          await api.post(`segments/${enc(def.name)}/run`, {});
-        } catch {
-          /* the segment page shows its state */
-        }
-        go('segments', def.name);
-      }
+      // An active dynamic segment is evaluated by the server right after saving.
+      if (!r?.problems?.length) go('segments', def.name);
     });
 
   const setRule = (i: number, r: Rule) => setDef({ ...def, rules: def.rules.map((x, j) => (j === i ? r : x)) });

@@ -124,12 +124,9 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
       return;
     }
     save.run(async () => {
-      await api.post('segments/quick', { name, display_name: displayName || undefined, entity, field, op, values: typed, static: isStatic });
-      try {
-        await api.post(`segments/${enc(name)}/run`, {});
-      } catch {
-        /* shown on the segment page */
-      }
+      // The quick route takes one condition; a display name needs the full definition.
+      if (displayName) await api.post('segments', { ...definition, display_name: displayName });
+      else await api.post('segments/quick', { name, entity, field, op, values: typed, static: isStatic });
       go('segments', name);
     });
   };
@@ -232,6 +229,17 @@ function SegmentDetail({ name }: { name: string }) {
     members.reload();
   };
   const s = seg.data as (SegmentSummary & Record<string, unknown>) | undefined;
+  // A saved dynamic segment is evaluated by a refresh the server starts: poll until it is served.
+  const [polls, setPolls] = useState(0);
+  const pending = !!s && s.status === 'active' && (s.members === null || s.members === undefined);
+  useEffect(() => {
+    if (!pending || polls > 80) return;
+    const t = setTimeout(() => {
+      setPolls((p) => p + 1);
+      reloadAll();
+    }, 1500);
+    return () => clearTimeout(t);
+  }, [pending, polls]); // eslint-disable-line react-hooks/exhaustive-deps
   const hist = asItems<HistoryRow>(history.data, 'history');
   const ruleCounts = asItems<Record<string, unknown>>(inspect.data, 'rules');
   const problems = (s?.problems as unknown[]) ?? [];
@@ -250,8 +258,8 @@ function SegmentDetail({ name }: { name: string }) {
             onClick={() =>
               act.run(async () => {
                 await api.post(`segments/${enc(name)}/run`, {});
-                setMsg('Segment refreshed.');
-                reloadAll();
+                setMsg('Segment run started; counts update when it finishes.');
+                setTimeout(reloadAll, 1500);
               })
             }
           >
@@ -286,6 +294,11 @@ function SegmentDetail({ name }: { name: string }) {
         </div>
       ) : null}
       <ErrorBox error={seg.error} />
+      {pending ? (
+        <div className="notice" role="status">
+          Evaluating the segment…
+        </div>
+      ) : null}
       {s ? (
         <>
           <div className="tiles">
@@ -325,7 +338,7 @@ function SegmentDetail({ name }: { name: string }) {
         <section className="card" aria-labelledby="rules-h">
           <h2 id="rules-h">Counts per rule</h2>
           <ErrorBox error={inspect.error} />
-          <DataTable rows={ruleCounts.map((r, i) => ({ rule: i + 1, ...r }))} empty="No counts yet: run the segment." testid="rule-counts" />
+          <DataTable rows={ruleCounts.map((r, i) => ({ rule: i + 1, members: r.members, 'total after combining': r.running_total }))} empty="No counts yet: run the segment." testid="rule-counts" />
           {def ? (
             <details>
               <summary>Definition</summary>
@@ -336,7 +349,7 @@ function SegmentDetail({ name }: { name: string }) {
       </div>
       <section aria-labelledby="mem-h">
         <h2 id="mem-h">First 100 members</h2>
-        <ErrorBox error={members.error} />
+        {pending ? null : <ErrorBox error={members.error} />}
         {members.loading && !members.data ? <Loading what="members" /> : null}
         <DataTable
           testid="segment-members-table"

@@ -167,13 +167,19 @@ export function ExplainView({ data }: { data: unknown }) {
   const d = data as Record<string, unknown>;
   if (Array.isArray(d.rules) && d.a && d.b) return <PairView p={d as unknown as PairExplain} />;
   const pairs = (Array.isArray(d.pairs) ? d.pairs : Array.isArray(d.items) ? d.items : []) as Record<string, unknown>[];
-  const records = (Array.isArray(d.records) ? d.records : Array.isArray(d.source_records) ? d.source_records : []) as Record<string, unknown>[];
+  const records = (Array.isArray(d.records) ? d.records : Array.isArray(d.source_records) ? d.source_records : []) as unknown[];
   return (
     <div>
       {records.length ? (
         <>
           <h3>Records</h3>
-          <DataTable rows={records.map((r) => flat(r))} />
+          <DataTable rows={records.map((r) => (typeof r === 'string' ? { record: r } : flat(r as Record<string, unknown>)))} />
+        </>
+      ) : null}
+      {Array.isArray(d.id_changes) && d.id_changes.length ? (
+        <>
+          <h3>CustomerId changes</h3>
+          <DataTable rows={d.id_changes as Row[]} />
         </>
       ) : null}
       <h3>Match pairs</h3>

@@ -1,0 +1,447 @@
+// Browser test of the web UI: walks the Contoso Coffee lab (seed 000) the way a
+// marketer would, in headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core, against a real `cdp serve`.
+//
+//   CDP_BIN=build/release/cdp node --test web/tests/
+//
+// Environment:
+//   CDP_BIN            the cdp binary (default: build/release/cdp, then build/test/cdp)
+//   CDP_UI_DIR         the built UI (default: web/dist; build it with scripts/build-ui.sh)
+//   CDP_UI_WORKSPACE   an existing demo workspace to copy (default: a small one is generated)
+//   CDP_UI_SCREENSHOTS where screenshots go (default: build/test/ui-screenshots)
+//   CHROMIUM           the browser (default: /usr/bin/chromium)
+// Builds nothing itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const run = promisify(execFile);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const CDP = path.resolve(
+  process.env.CDP_BIN ??
+    ['build/release/cdp', 'build/test/cdp'].map((p) => path.join(REPO, p)).find((p) => fs.existsSync(p)) ??
+    'cdp',
+);
+const UI_DIR = path.resolve(process.env.CDP_UI_DIR ?? path.join(REPO, 'web/dist'));
+const SHOTS = path.resolve(process.env.CDP_UI_SCREENSHOTS ?? path.join(REPO, 'build/test/ui-screenshots'));
+const BROWSER = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const STEP_TIMEOUT = 60_000;
+
+async function cdp(args, opts = {}) {
+  const { stdout } = await run(CDP, args, { maxBuffer: 64 << 20, timeout: 600_000, ...opts });
+  return stdout;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A demo workspace: the lab's sources and project, without its segments (the test creates them). */
+async function makeWorkspace(root) {
+  const ws = path.join(root, 'workspace');
+  if (process.env.CDP_UI_WORKSPACE) {
+    fs.cpSync(process.env.CDP_UI_WORKSPACE, ws, { recursive: true });
+    return ws;
+  }
+  await cdp(['demo', 'generate', '--customers', '800', '--seed', '42', '--out', path.join(root, 'sources')]);
+  const yaml = fs.readFileSync(path.join(REPO, 'examples/contoso/project.yaml'), 'utf8');
+  // Drop the top-level `segments:` block: the lab creates them through the UI.
+  const lines = yaml.split('\n');
+  const out = [];
+  let skipping = false;
+  for (const line of lines) {
+    if (/^segments:/.test(line)) skipping = true;
+    else if (skipping && /^[A-Za-z]/.test(line)) skipping = false;
+    if (!skipping) out.push(line);
+  }
+  fs.writeFileSync(path.join(root, 'project.yaml'), out.join('\n'));
+  await cdp(['init', ws]);
+  await cdp(['apply', '-w', ws, path.join(root, 'project.yaml')]);
+  await cdp(['run', '-w', ws]);
+  return ws;
+}
+
+class Api {
+  constructor(base, key) {
+    this.base = base;
+    this.key = key;
+  }
+  async call(method, p, body) {
+    const res = await fetch(`${this.base}/api/v1/${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  }
+  async get(p) {
+    const r = await this.call('GET', p);
+    assert.ok(r.status < 300, `GET ${p}: ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json;
+  }
+  /** Waits until a segment has been evaluated and returns its member count. */
+  async members(name) {
+    for (let i = 0; i < 120; i++) {
+      const r = await this.call('GET', `segments/${encodeURIComponent(name)}`);
+      if (r.status === 200 && r.json.members !== null && r.json.members !== undefined) {
+        const health = await this.call('GET', 'health');
+        if (!health.json?.refresh_running) return r.json.members;
+      }
+      await sleep(500);
+    }
+    throw new Error(`segment ${name} was never evaluated`);
+  }
+}
+
+/** "Jonathan" -> "Jontahan": swaps two inner letters (a typo the search must tolerate). */
+function misspell(word) {
+  if (word.length < 5) return word + word[word.length - 1];
+  const i = Math.floor(word.length / 2);
+  return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
+}
+
+test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
+  const help = await run(CDP, ['--help']).then((r) => r.stdout, (e) => `${e.stdout ?? ''}`);
+  if (!/^\s*serve\b/m.test(help)) {
+    t.skip(`${CDP} has no serve command`);
+    return;
+  }
+  assert.ok(fs.existsSync(path.join(UI_DIR, 'index.html')), `no built UI in ${UI_DIR}: run scripts/build-ui.sh`);
+  assert.ok(fs.existsSync(BROWSER), `no browser at ${BROWSER}: apt-get install chromium`);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-ui-test-'));
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-ui-chromium-'));
+  let server;
+  let context;
+  const serverLog = [];
+  try {
+    const ws = await makeWorkspace(root);
+    const admin = JSON.parse(await cdp(['apikey', 'create', '--role', 'admin', '--name', 'ui-test-admin', '--json', '-w', ws]));
+    const viewer = JSON.parse(await cdp(['apikey', 'create', '--role', 'viewer', '--name', 'ui-test-viewer', '--json', '-w', ws]));
+    assert.ok(admin.key && viewer.key, 'cdp apikey create --json prints {id,name,role,key}');
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    server = spawn(CDP, ['serve', '-w', ws, '--host', '127.0.0.1', '--port', String(port), '--ui-dir', UI_DIR], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout.on('data', (d) => serverLog.push(String(d)));
+    server.stderr.on('data', (d) => serverLog.push(String(d)));
+    let up = false;
+    for (let i = 0; i < 240 && !up; i++) {
+      if (server.exitCode !== null) break;
+      try {
+        up = (await fetch(`${base}/api/v1/health`)).ok;
+      } catch {
+        await sleep(250);
+      }
+    }
+    assert.ok(up, `cdp serve did not come up:\n${serverLog.join('')}`);
+    const api = new Api(base, admin.key);
+
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: BROWSER,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
+    context.setDefaultTimeout(STEP_TIMEOUT);
+    const page = context.pages()[0] ?? (await context.newPage());
+    const consoleErrors = [];
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('dialog', (d) => d.accept());
+    const shot = async (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    const goto = async (hash) => {
+      await page.goto(`${base}/#/${hash}`);
+    };
+    const signIn = async (key) => {
+      await page.goto(`${base}/`);
+      await page.getByLabel('API key').fill(key);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    };
+    const expectMembers = async (name, want) => {
+      const loc = page.getByTestId('segment-members');
+      await page.waitForFunction(
+        ([w]) => document.querySelector('[data-testid=segment-members]')?.textContent?.replace(/,/g, '') === String(w),
+        [want],
+        { timeout: STEP_TIMEOUT },
+      );
+      assert.equal((await loc.textContent()).replace(/,/g, ''), String(want), `${name} members shown`);
+    };
+
+    await t.test('login screen takes the API key', async () => {
+      await page.goto(`${base}/`);
+      await page.getByLabel('API key').waitFor();
+      await shot('00-login');
+      await page.getByLabel('API key').fill('not-a-key');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').waitFor();
+      await signIn(admin.key);
+      assert.match(await page.getByTestId('whoami').textContent(), /admin/);
+      const stored = await page.evaluate(() => sessionStorage.getItem('cdp.apiKey'));
+      assert.equal(stored, admin.key);
+    });
+
+    await t.test('quick segment from profiles: CustomersFromCalifornia', async () => {
+      await goto('segments');
+      await page.getByRole('link', { name: 'Create from profiles' }).click();
+      await page.getByLabel('Field', { exact: true }).selectOption('State');
+      await page.getByLabel('Operator', { exact: true }).selectOption('equals');
+      await page.getByLabel('Value', { exact: true }).fill('California');
+      await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid=quick-estimate]')?.textContent ?? ''));
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.getByLabel('Output entity name').fill('CustomersFromCalifornia');
+      await shot('10-segment-quick-profile');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(/#\/segments\/CustomersFromCalifornia$/);
+      const n = await api.members('CustomersFromCalifornia');
+      assert.ok(n > 0, 'California has members');
+      await expectMembers('CustomersFromCalifornia', n);
+    });
+
+    await t.test('quick segment from measures: HighValueOnlineCustomers (AverageWebPurchase > 138)', async () => {
+      await goto('segments');
+      await page.getByRole('link', { name: 'Create from measures' }).click();
+      await page.getByLabel('Measure', { exact: true }).selectOption('AverageWebPurchase');
+      await page.getByLabel('Operator', { exact: true }).selectOption('greater');
+      await page.getByLabel('Value', { exact: true }).fill('138');
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.getByLabel('Output entity name').fill('HighValueOnlineCustomers');
+      await page.getByLabel('Display name').fill('High Value Online Customers');
+      await shot('11-segment-quick-measure');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(/#\/segments\/HighValueOnlineCustomers$/);
+      const n = await api.members('HighValueOnlineCustomers');
+      await expectMembers('HighValueOnlineCustomers', n);
+    });
+
+    await t.test('builder: SummerPromo with an estimate while editing', async () => {
+      await goto('segments/new');
+      await page.getByLabel('Name (output entity)').fill('SummerPromo');
+      await page.getByLabel('Display name').fill('Summer Promotion');
+      await page.getByLabel('Type', { exact: true }).selectOption('dynamic');
+      await page.getByLabel('Rule 1 entity').selectOption('Customer_Measure');
+      await page.getByLabel('Rule 1 condition 1 field').selectOption('AverageStorePurchase');
+      await page.getByLabel('Rule 1 condition 1 operator').selectOption('greater_equal');
+      await page.getByLabel('Rule 1 condition 1 value').fill('113');
+      await page.getByRole('button', { name: '+ AND condition' }).click();
+      await page.getByLabel('Rule 1 condition 2 entity').selectOption('Customer');
+      await page.getByLabel('Rule 1 condition 2 field').selectOption('DateOfBirth');
+      await page.getByLabel('Rule 1 condition 2 operator').selectOption('on_or_after');
+      await page.getByLabel('Rule 1 condition 2 value').fill('1981-01-01');
+      await page.getByRole('button', { name: '+ AND condition' }).click();
+      await page.getByLabel('Rule 1 condition 3 entity').selectOption('Customer');
+      await page.getByLabel('Rule 1 condition 3 field').selectOption('DateOfBirth');
+      await page.getByLabel('Rule 1 condition 3 operator').selectOption('on_or_before');
+      await page.getByLabel('Rule 1 condition 3 value').fill('1996-12-31');
+      const def = {
+        name: 'SummerPromo',
+        type: 'dynamic',
+        rules: [
+          {
+            entity: 'Customer_Measure',
+            conditions: [
+              { field: 'AverageStorePurchase', op: 'greater_equal', values: [113] },
+              { entity: 'Customer', field: 'DateOfBirth', op: 'on_or_after', values: ['1981-01-01'] },
+              { entity: 'Customer', field: 'DateOfBirth', op: 'on_or_before', values: ['1996-12-31'] },
+            ],
+          },
+        ],
+      };
+      const est = await api.call('POST', 'segments/estimate', def);
+      assert.equal(est.status, 200, JSON.stringify(est.json));
+      await page.waitForFunction(
+        ([w]) => document.querySelector('[data-testid=estimate]')?.textContent?.replace(/,/g, '') === String(w),
+        [est.json.members],
+      );
+      await shot('12-segment-builder');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.waitForURL(/#\/segments\/SummerPromo$/);
+      const n = await api.members('SummerPromo');
+      assert.equal(n, est.json.members, 'saved count = estimate');
+      await expectMembers('SummerPromo', n);
+    });
+
+    await t.test('a draft shows its problems', async () => {
+      await goto('segments/new');
+      await page.getByLabel('Name (output entity)').fill('DraftWithProblems');
+      await page.getByLabel('Rule 1 condition 1 field').selectOption('State');
+      // no operator chosen: the estimate lists the problem
+      await page.getByTestId('problems').waitFor();
+      await shot('13-segment-builder-problems');
+    });
+
+    await t.test('home shows a tile per segment with the API counts', async () => {
+      await goto('home');
+      for (const name of ['CustomersFromCalifornia', 'HighValueOnlineCustomers', 'SummerPromo']) {
+        const want = (await api.get(`segments/${name}`)).members;
+        const tile = page.getByTestId(`home-seg-${name}`);
+        await tile.waitFor();
+        assert.equal((await tile.getByTestId('members').textContent()).replace(/,/g, ''), String(want), `${name} tile`);
+      }
+      const ov = await api.get('overview');
+      assert.equal((await page.getByTestId('tile-customers').locator('.tile-value').textContent()).replace(/,/g, ''), String(ov.customers));
+      await shot('01-home');
+    });
+
+    await t.test('segment page: history, counts per rule, members, CSV download', async () => {
+      await goto('segments');
+      await page.getByTestId('segments-table').waitFor();
+      await shot('14-segments-list');
+      await page.getByRole('link', { name: 'CustomersFromCalifornia', exact: true }).click();
+      const want = await api.members('CustomersFromCalifornia');
+      await expectMembers('CustomersFromCalifornia', want);
+      await page.getByRole('heading', { name: 'Members over time' }).waitFor();
+      await page.locator('section[aria-labelledby=hist-h] canvas').waitFor();
+      await page.getByTestId('segment-members-table').waitFor();
+      const rows = await page.getByTestId('segment-members-table').locator('tbody tr').count();
+      assert.equal(rows, Math.min(100, want), 'first 100 members previewed');
+      await page.getByTestId('rule-counts').waitFor();
+      await shot('15-segment-page');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download members (CSV)' }).click()]);
+      const file = path.join(root, 'members.csv');
+      await download.saveAs(file);
+      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      assert.ok(lines.length >= want + 1, `CSV has a header and ${want} members (got ${lines.length} lines)`);
+      assert.match(lines[0], /CustomerId/);
+    });
+
+    let someone;
+    await t.test('customers: search by a misspelled name, open the card', async () => {
+      const members = await api.get('segments/CustomersFromCalifornia/members?limit=50');
+      someone = members.items.find((p) => p.FirstName && p.LastName && p.LastName.length >= 5) ?? members.items[0];
+      const q = `${someone.FirstName} ${misspell(someone.LastName)}`;
+      await goto('customers');
+      await page.getByLabel('Search customers (name, email, phone, …)').fill(q);
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.getByTestId('search-total').waitFor();
+      const link = page.getByTestId('search-results').getByRole('link', { name: String(someone.CustomerId), exact: true });
+      await link.waitFor();
+      await shot('20-customer-search');
+      await link.click();
+      await page.getByTestId('card-title').waitFor();
+      await page.getByRole('heading', { name: 'Activity timeline' }).waitFor();
+      await page.getByRole('heading', { name: 'Source records' }).waitFor();
+      await shot('21-customer-card');
+    });
+
+    await t.test('explain a merge (customer card and unify page)', async () => {
+      const pairs = await api.get('unification/pairs?limit=20');
+      const pair = pairs.items.find((p) => p.customer_id !== null && p.customer_id !== undefined) ?? pairs.items[0];
+      assert.ok(pair, 'the demo has match pairs');
+      await goto(`customers/${pair.customer_id}`);
+      await page.getByRole('button', { name: 'Explain merge' }).click();
+      const ex = page.getByTestId('explain');
+      await ex.getByRole('heading', { name: 'Match pairs' }).waitFor();
+      await ex.getByRole('button', { name: 'Details' }).first().click();
+      await ex.getByTestId('pair-explain').first().waitFor();
+      await shot('22-customer-explain');
+      await goto('unify');
+      await page.getByTestId('pairs-table').waitFor();
+      await page.getByTestId('pairs-table').getByRole('button', { name: 'Explain' }).first().click();
+      await page.getByTestId('pair-explain').waitFor();
+      assert.match(await page.getByTestId('pair-explain').textContent(), /match/i);
+      await shot('30-unify');
+    });
+
+    await t.test('the other pages render', async () => {
+      for (const [hash, name, heading] of [
+        ['data', '40-data', 'Sources'],
+        ['data/eCommerce Contacts', '41-data-entity', 'Schema'],
+        ['activities', '42-activities', 'Entities and relationships'],
+        ['measures', '43-measures', 'Measures'],
+        ['measures/AverageWebPurchase', '44-measure', 'Distribution'],
+        ['admin/runs', '50-admin-runs', 'Run history'],
+        ['admin/schedules', '51-admin-schedules', 'Schedules'],
+        ['admin/audit', '52-admin-audit', 'Audit log'],
+      ]) {
+        await goto(hash);
+        await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
+        await page.waitForLoadState('networkidle');
+        await shot(name);
+      }
+      const runs = await api.get('runs');
+      if (runs.items?.length) {
+        await goto(`admin/runs/${runs.items[0].id}`);
+        await page.getByRole('columnheader', { name: 'stage' }).waitFor();
+        await shot('53-admin-run');
+      }
+    });
+
+    let created;
+    await t.test('admin creates an API key', async () => {
+      await goto('admin/apikeys');
+      await page.getByLabel('Key name').fill('marketing-viewer');
+      await page.getByLabel('Role').selectOption('viewer');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      created = (await page.getByTestId('new-key-value').textContent()).trim();
+      await shot('54-admin-apikeys');
+      const me = await new Api(base, created).get('me');
+      assert.equal(me.role, 'viewer');
+      assert.equal(me.name, 'marketing-viewer');
+    });
+
+    await t.test('a viewer is refused an edit', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await signIn(created ?? viewer.key);
+      assert.match(await page.getByTestId('whoami').textContent(), /viewer/);
+      await goto('segments/quick?from=profile');
+      await page.getByLabel('Field', { exact: true }).selectOption('State');
+      await page.getByLabel('Operator', { exact: true }).selectOption('equals');
+      await page.getByLabel('Value', { exact: true }).fill('Texas');
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.getByLabel('Output entity name').fill('ViewerWasHere');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'Not permitted' });
+      await alert.waitFor();
+      await shot('55-viewer-refused');
+      const r = await api.call('GET', 'segments/ViewerWasHere');
+      assert.equal(r.status, 404, 'nothing was saved');
+    });
+
+    await t.test('narrow window', async () => {
+      await page.setViewportSize({ width: 420, height: 900 });
+      await goto('home');
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Segments' }).click();
+      await page.getByRole('heading', { name: 'Segments', exact: true }).waitFor();
+      await shot('60-narrow-segments');
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    assert.deepEqual(consoleErrors, [], 'no uncaught errors in the page');
+  } finally {
+    if (context) await context.close().catch(() => {});
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    fs.rmSync(profileDir, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
