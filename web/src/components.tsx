@@ -191,6 +191,7 @@ function ChartCanvas({ config, label, height }: { config: ChartConfiguration; la
 /** <label for> + control, so every control has a visible label. */
 export function LabeledInput(props: {
   label: string;
+  srPrefix?: string;
   value: string | number;
   onChange: (v: string) => void;
   type?: string;
@@ -204,7 +205,10 @@ export function LabeledInput(props: {
   const id = useId('in');
   return (
     <div className="field" style={props.width ? { maxWidth: props.width } : undefined}>
-      <label htmlFor={id}>{props.label}</label>
+      <label htmlFor={id}>
+        <SrPrefix text={props.srPrefix} />
+        {props.label}
+      </label>
       <input
         id={id}
         name={props.name}
@@ -222,6 +226,7 @@ export function LabeledInput(props: {
 
 export function LabeledSelect(props: {
   label: string;
+  srPrefix?: string;
   value: string;
   onChange: (v: string) => void;
   options: (string | { value: string; label: string })[];
@@ -231,7 +236,10 @@ export function LabeledSelect(props: {
   const id = useId('sel');
   return (
     <div className="field">
-      <label htmlFor={id}>{props.label}</label>
+      <label htmlFor={id}>
+        <SrPrefix text={props.srPrefix} />
+        {props.label}
+      </label>
       <select id={id} name={props.name} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
         {props.placeholder !== undefined ? <option value="">{props.placeholder}</option> : null}
         {props.options.map((o) => {
@@ -275,4 +283,9 @@ export function StatusBadge({ status }: { status?: string }) {
   const s = (status ?? 'unknown').toLowerCase();
   const cls = /succe|ok|active|done|complete/.test(s) ? 'ok' : /fail|error|cancel/.test(s) ? 'bad' : /draft|inactive|warn|skip/.test(s) ? 'warn' : 'neutral';
   return <span className={`badge ${cls}`}>{status ?? 'unknown'}</span>;
+}
+
+/** Text for screen readers only (e.g. "Rule 1 condition 2" before a short visible label). */
+function SrPrefix({ text }: { text?: string }) {
+  return text ? <span className="sr-only">{text} </span> : null;
 }

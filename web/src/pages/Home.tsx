@@ -65,10 +65,10 @@ export function HomePage() {
                       {fmtNum(s.members)}
                     </div>
                     <div className="muted small">members</div>
-                    {hist.length > 1 ? (
+                    {hist.length >= 1 ? (
                       <LineChart small label={`${s.name} members over time`} labels={hist.map((h) => fmtTime(h.evaluated_at))} values={hist.map((h) => h.members)} />
                     ) : (
-                      <div className="muted small">{hist.length === 1 ? 'one run so far' : 'no history yet'}</div>
+                      <div className="muted small">no history yet</div>
                     )}
                   </a>
                 );

@@ -356,14 +356,14 @@ function ConditionEditor({
     <div className="cond" role="group" aria-label={path}>
       {isAgg ? (
         <>
-          <LabeledSelect label={`${path} function`} value={cond.aggregate ?? 'count'} onChange={(v) => onChange({ ...cond, aggregate: v })} options={AGGREGATES} />
-          <LabeledInput label={`${path} of entity`} value={cond.entity ?? ''} onChange={(v) => onChange({ ...cond, entity: v || undefined })} placeholder={ruleEntity} />
+          <LabeledSelect srPrefix={path} label="Function" value={cond.aggregate ?? 'count'} onChange={(v) => onChange({ ...cond, aggregate: v })} options={AGGREGATES} />
+          <LabeledInput srPrefix={path} label="Of entity" value={cond.entity ?? ''} onChange={(v) => onChange({ ...cond, entity: v || undefined })} placeholder={ruleEntity} />
         </>
       ) : (
-        <LabeledSelect label={`${path} entity`} value={cond.entity || ruleEntity} onChange={(v) => onChange({ ...cond, entity: v === ruleEntity ? undefined : v, field: '', op: '', values: [] })} options={entityOptions} />
+        <LabeledSelect srPrefix={path} label="Entity" value={cond.entity || ruleEntity} onChange={(v) => onChange({ ...cond, entity: v === ruleEntity ? undefined : v, field: '', op: '', values: [] })} options={entityOptions} />
       )}
       <LabeledSelect
-        label={`${path} field`}
+        srPrefix={path} label="Field"
         value={cond.field ?? ''}
         placeholder={isAgg ? '(rows)' : 'Choose a field'}
         onChange={(v) => {
@@ -375,7 +375,7 @@ function ConditionEditor({
         options={(cond.field && !fields.some((f) => f.name === cond.field) ? [{ value: cond.field, label: cond.field }] : []).concat(fields.map((f) => ({ value: f.name, label: `${f.name} (${f.type})` })))}
       />
       <LabeledSelect
-        label={`${path} operator`}
+        srPrefix={path} label="Operator"
         value={cond.op}
         placeholder="Choose an operator"
         onChange={(v) => {
@@ -384,21 +384,21 @@ function ConditionEditor({
         }}
         options={(cond.op && !ops.some((o) => o.op === cond.op) ? [{ op: cond.op, label: cond.op }] : []).concat(ops).map((o) => ({ value: o.op, label: o.label }))}
       />
-      {n === 1 ? <LabeledInput label={`${path} value`} type={inputType} value={vals[0] ?? ''} onChange={(v) => setVals([v])} /> : null}
+      {n === 1 ? <LabeledInput srPrefix={path} label="Value" type={inputType} value={vals[0] ?? ''} onChange={(v) => setVals([v])} /> : null}
       {n === 2 ? (
         <>
-          <LabeledInput label={`${path} from`} type={inputType} value={vals[0] ?? ''} onChange={(v) => setVals([v, vals[1] ?? ''])} />
-          <LabeledInput label={`${path} to`} type={inputType} value={vals[1] ?? ''} onChange={(v) => setVals([vals[0] ?? '', v])} />
+          <LabeledInput srPrefix={path} label="From" type={inputType} value={vals[0] ?? ''} onChange={(v) => setVals([v, vals[1] ?? ''])} />
+          <LabeledInput srPrefix={path} label="To" type={inputType} value={vals[1] ?? ''} onChange={(v) => setVals([vals[0] ?? '', v])} />
         </>
       ) : null}
       {n === 'many' ? (
-        <LabeledInput label={`${path} values (comma-separated)`} value={vals.join(', ')} onChange={(v) => setVals(v.split(',').map((s) => s.trim()).filter((s, i, a) => s !== '' || i < a.length - 1))} />
+        <LabeledInput srPrefix={path} label="Values (comma-separated)" value={vals.join(', ')} onChange={(v) => setVals(v.split(',').map((s) => s.trim()).filter((s, i, a) => s !== '' || i < a.length - 1))} />
       ) : null}
-      {units ? <LabeledSelect label={`${path} unit`} value={cond.unit ?? units[0]} onChange={(v) => onChange({ ...cond, unit: v })} options={units} /> : null}
+      {units ? <LabeledSelect srPrefix={path} label="Unit" value={cond.unit ?? units[0]} onChange={(v) => onChange({ ...cond, unit: v })} options={units} /> : null}
       {kind === 'text' && n !== 0 && !isAgg ? (
         <CheckBox label="Ignore case" checked={!!cond.case_insensitive} onChange={(c) => onChange({ ...cond, case_insensitive: c || undefined })} />
       ) : null}
-      {isAgg ? <LabeledInput label={`${path} time field (optional)`} value={cond.time_field ?? ''} onChange={(v) => onChange({ ...cond, time_field: v || undefined })} /> : null}
+      {isAgg ? <LabeledInput srPrefix={path} label="Time field (optional)" value={cond.time_field ?? ''} onChange={(v) => onChange({ ...cond, time_field: v || undefined })} /> : null}
       <div className="cond-actions">
         {onOr ? (
           <button type="button" onClick={onOr} aria-label={`${path}: add OR alternative`}>
