@@ -19,6 +19,9 @@ interface PairCondition {
   passed?: boolean;
 }
 interface PairExplain {
+  comparisons?: { comparison: string; level?: unknown; m?: number; u?: number; weight?: number }[];
+  match_weight?: number;
+  match_probability?: number;
   a: string;
   b: string;
   matched?: boolean;
@@ -142,11 +145,20 @@ function PairView({ p }: { p: PairExplain }) {
         <strong>{p.a}</strong> vs <strong>{p.b}</strong>:{' '}
         {p.matched ? <span className="badge ok">match{p.matched_by ? ` by ${p.matched_by}` : ''}</span> : <span className="badge warn">no match</span>}
       </p>
+      {p.comparisons?.length ? (
+        <>
+          <p>
+            Model: match weight {fmtNum(p.match_weight, 3)}, probability {fmtNum(p.match_probability, 3)}
+          </p>
+          <DataTable rows={p.comparisons as unknown as Row[]} />
+        </>
+      ) : null}
       {(p.rules ?? []).map((r, i) => (
         <div key={i} className="rule-explain">
           <div>
             Rule <strong>{r.rule}</strong>: {r.applies === false ? 'does not apply' : r.matched ? 'matched' : 'not matched'}
             {r.score !== undefined && r.score !== null ? ` (score ${fmtNum(r.score, 3)})` : ''}
+            {(r as { blocked_by_exception_on?: string }).blocked_by_exception_on ? ` — blocked by an exception on ${(r as { blocked_by_exception_on?: string }).blocked_by_exception_on}` : ''}
           </div>
           {r.conditions?.length ? (
             <DataTable
@@ -242,6 +254,7 @@ function UnifyConfig() {
         Sources with their dedup rules, match rules (conditions with normalizers and comparisons) and merge policies. Saving applies it on the next refresh (<a href={href('admin', 'runs')}>runs</a>).
       </p>
       <ErrorBox error={cfg.error} />
+      <RulesSummary cfg={cfg.data} />
       <LabeledTextArea label="Configuration (JSON)" value={text} onChange={(v) => { setText(v); setSaved(false); }} rows={24} />
       <ErrorBox error={parseError ? new Error(parseError) : undefined} />
       <ErrorBox error={save.error} title="Save" />
@@ -274,5 +287,51 @@ function UnifyConfig() {
         </button>
       </div>
     </section>
+  );
+}
+
+interface CondCfg {
+  field?: string;
+  normalize?: string[];
+  compare?: string;
+  threshold?: number;
+}
+interface RuleCfg {
+  name?: string;
+  conditions?: CondCfg[];
+}
+
+/** A readable view of the match and dedup rules above the JSON editor. */
+function RulesSummary({ cfg }: { cfg: unknown }) {
+  const c = (cfg ?? {}) as { rules?: RuleCfg[]; sources?: { source?: string; dedup?: { rules?: RuleCfg[] } }[]; merge?: unknown };
+  const cond = (x: CondCfg) => `${x.field}${x.normalize?.length ? ` [${x.normalize.join(', ')}]` : ''} ${x.compare ?? 'exact'}${x.threshold !== undefined ? ` ≥ ${x.threshold}` : ''}`;
+  const list = (rules?: RuleCfg[]) => (
+    <ol>
+      {(rules ?? []).map((r, i) => (
+        <li key={i}>
+          <strong>{r.name ?? `rule ${i + 1}`}</strong>: {(r.conditions ?? []).map(cond).join(' AND ')}
+        </li>
+      ))}
+    </ol>
+  );
+  if (!c.rules && !c.sources) return null;
+  return (
+    <div className="grid2">
+      <div>
+        <h3>Match rules (across sources, in order)</h3>
+        {list(c.rules)}
+      </div>
+      <div>
+        <h3>Sources and their dedup rules</h3>
+        <ul>
+          {(c.sources ?? []).map((s, i) => (
+            <li key={i}>
+              {s.source}
+              {s.dedup?.rules?.length ? list(s.dedup.rules) : <span className="muted"> (no dedup)</span>}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
   );
 }
