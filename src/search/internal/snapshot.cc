@@ -1,0 +1,399 @@
+#include "search/internal/snapshot.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+
+#include "search/internal/index_format.h"
+
+namespace cdp::search_internal {
+
+namespace {
+
+// Query scales: an exact word counts wdf * 1, a completion of the last word
+// half, a typo a fraction (so exact matches rank above fuzzy ones).
+constexpr double kCompletionScale = 0.5;
+constexpr double kTypoScale[3] = {1.0, 0.3, 0.15};
+constexpr size_t kMaxTypoCandidates = 8;
+constexpr size_t kMaxCompletions = 20;
+constexpr size_t kMinCompletionPrefix = 2;
+
+std::vector<std::string> SplitBlanks(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+Xapian::Query Scaled(Xapian::Query q, double scale) {
+  if (scale == 1.0) return q;
+  return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, scale);
+}
+
+Xapian::Query Combine(Xapian::Query::op op, const std::vector<Xapian::Query>& parts) {
+  if (parts.empty()) return Xapian::Query::MatchNothing;
+  if (parts.size() == 1) return parts[0];
+  return Xapian::Query(op, parts.begin(), parts.end());
+}
+
+bool HasDigit(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+// Counts the filter values of every matching document (Enquire calls it for
+// each document it considers; with check_at_least = all documents that is the
+// whole matching set).
+class FacetSpy : public Xapian::MatchSpy {
+ public:
+  explicit FacetSpy(const Snapshot& s) : s_(s) {
+    counts_.resize(s.facets_.size());
+    for (size_t f = 0; f < s.facets_.size(); ++f) counts_[f].assign(s.facets_[f].values.size(), 0);
+  }
+  void operator()(const Xapian::Document& doc, double) override {
+    Xapian::docid did = doc.get_docid();
+    for (size_t f = 0; f < s_.facets_.size(); ++f) {
+      const FacetValues& fv = s_.facets_[f];
+      if (fv.multi_valued()) {
+        if (did + 1 >= fv.offsets.size()) continue;
+        for (uint32_t k = fv.offsets[did]; k < fv.offsets[did + 1]; ++k) ++counts_[f][fv.multi[k]];
+      } else if (did < fv.of_doc.size() && fv.of_doc[did] != 0) {
+        ++counts_[f][fv.of_doc[did] - 1];
+      }
+    }
+  }
+  const std::vector<std::vector<int64_t>>& counts() const { return counts_; }
+
+ private:
+  const Snapshot& s_;
+  std::vector<std::vector<int64_t>> counts_;
+};
+
+const Analyzer& SharedAnalyzer() {
+  static const Analyzer* analyzer = [] {
+    StatusOr<Analyzer> a = Analyzer::Create();
+    if (!a.ok()) std::abort();  // fixed normalizer names: cannot fail
+    return new Analyzer(std::move(a).value());
+  }();
+  return *analyzer;
+}
+
+Status FromXapian(const Xapian::Error& e, std::string_view what) {
+  std::string msg = std::string(what) + ": " + e.get_type() + ": " + e.get_msg();
+  // Xapian::Error has no virtual functions (no dynamic_cast): its type name says.
+  std::string_view type = e.get_type();
+  if (type == "DatabaseLockError") return FailedPreconditionError(msg + " (another index update is running)");
+  if (type == "DatabaseCorruptError") return DataLossError(msg);
+  if (type == "DatabaseNotFoundError") return NotFoundError(msg);
+  return InternalError(msg);
+}
+
+uint32_t FacetValues::Intern(const std::string& v) {
+  auto [it, inserted] = ids.emplace(v, static_cast<uint32_t>(values.size()));
+  if (inserted) {
+    values.push_back(v);
+    all_counts.push_back(0);
+  }
+  return it->second;
+}
+
+Snapshot::~Snapshot() = default;
+
+StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
+                                                         std::unique_ptr<Xapian::Database> db) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return NotFoundError("no search index in " + dir);
+  std::shared_ptr<Snapshot> s(new Snapshot(dir));
+  s->analyzer_ = &SharedAnalyzer();
+  try {
+    if (!db) db = std::make_unique<Xapian::Database>(dir);
+  } catch (const Xapian::DatabaseOpeningError& e) {
+    return NotFoundError("no search index in " + dir + " (" + e.get_msg() + ")");
+  }
+  // Xapian errors below are left to the caller (it converts them).
+  s->revision_ = db->get_revision();
+  s->doc_count_ = db->get_doccount();
+  Xapian::docid last = db->get_lastdocid();
+  s->customer_of_doc_.assign(static_cast<size_t>(last) + 1, 0);
+  for (auto it = db->valuestream_begin(kKeySlot); it != db->valuestream_end(kKeySlot); ++it) {
+    int64_t id;
+    uint64_t hash;
+    if (DecodeKey(*it, &id, &hash)) s->customer_of_doc_[it.get_docid()] = id;
+  }
+
+  std::string filters = db->get_metadata(std::string(kMetaFilters));
+  size_t pos = 0;
+  while (pos < filters.size()) {
+    size_t nl = filters.find('\n', pos);
+    if (nl == std::string::npos) nl = filters.size();
+    if (nl > pos) s->facets_.emplace_back().field = filters.substr(pos, nl - pos);
+    pos = nl + 1;
+  }
+  for (size_t f = 0; f < s->facets_.size(); ++f) {
+    FacetValues& fv = s->facets_[f];
+    fv.of_doc.assign(static_cast<size_t>(last) + 1, 0);
+    Xapian::valueno slot = kFirstFilterSlot + static_cast<Xapian::valueno>(f);
+    for (auto it = db->valuestream_begin(slot); it != db->valuestream_end(slot); ++it) {
+      uint32_t id = fv.Intern(*it);
+      fv.of_doc[it.get_docid()] = id + 1;
+      ++fv.all_counts[id];
+    }
+  }
+  FacetValues seg;
+  seg.field = kSegmentFilter;
+  seg.offsets.assign(static_cast<size_t>(last) + 2, 0);
+  Xapian::docid next = 0;  // offsets[0..next] are filled
+  for (auto it = db->valuestream_begin(kSegmentSlot); it != db->valuestream_end(kSegmentSlot); ++it) {
+    Xapian::docid did = it.get_docid();
+    while (next < did) seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
+    const std::string v = *it;
+    size_t p = 0;
+    while (p <= v.size()) {
+      size_t e = v.find(kListSeparator, p);
+      if (e == std::string::npos) e = v.size();
+      if (e > p) {
+        uint32_t id = seg.Intern(v.substr(p, e - p));
+        seg.multi.push_back(id);
+        ++seg.all_counts[id];
+      }
+      p = e + 1;
+    }
+    seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
+  }
+  while (next + 1 < seg.offsets.size()) seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
+  s->facets_.push_back(std::move(seg));
+
+  // Vocabulary for typos and completions: the words of text fields (unprefixed
+  // terms start at 'a'; capital letters are prefixes), without digits.
+  Xapian::TermIterator t = db->allterms_begin();
+  t.skip_to("a");
+  for (; t != db->allterms_end(); ++t) {
+    const std::string term = *t;
+    if (term.size() < 3 || HasDigit(term)) continue;
+    s->vocabulary_.Add(term, t.get_termfreq());
+  }
+  s->vocabulary_.Finish();
+
+  s->handles_ = 1;
+  s->pool_.push_back(std::move(db));
+  return std::shared_ptr<const Snapshot>(std::move(s));
+}
+
+std::vector<std::string> Snapshot::filter_fields() const {
+  std::vector<std::string> out;
+  for (const FacetValues& f : facets_) out.push_back(f.field);
+  return out;
+}
+
+std::unique_ptr<Xapian::Database> Snapshot::Acquire() const {
+  std::unique_lock<std::mutex> lock(pool_mu_);
+  for (;;) {
+    if (!pool_.empty()) {
+      std::unique_ptr<Xapian::Database> db = std::move(pool_.back());
+      pool_.pop_back();
+      return db;
+    }
+    if (handles_ == 0) throw Xapian::DatabaseModifiedError("every handle of this snapshot is stale");
+    lock.unlock();
+    // A new handle sees the latest revision: usable only if nothing was
+    // committed since this snapshot was loaded.
+    auto db = std::make_unique<Xapian::Database>(dir_);
+    lock.lock();
+    if (db->get_revision() == revision_) {
+      ++handles_;
+      return db;
+    }
+    if (pool_.empty()) pool_cv_.wait(lock, [&] { return !pool_.empty() || handles_ == 0; });
+  }
+}
+
+void Snapshot::Release(std::unique_ptr<Xapian::Database> db) const {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (db) {
+    pool_.push_back(std::move(db));
+  } else {
+    --handles_;  // a stale handle was dropped
+  }
+  pool_cv_.notify_one();
+}
+
+Xapian::Query Snapshot::WordQuery(const std::string& word, bool prefix) const {
+  std::vector<Xapian::Query> alts;
+  alts.emplace_back(word);
+  alts.emplace_back(std::string(kLocalPrefix) + word);
+  if (!HasDigit(word)) {
+    std::vector<TypoVocabulary::Candidate> cands;
+    vocabulary_.Fuzzy(word, &cands);
+    if (cands.size() > kMaxTypoCandidates) cands.resize(kMaxTypoCandidates);
+    for (size_t i = 0; i < cands.size(); ++i) {
+      // Closer first, then more frequent: a slightly lower scale per rank.
+      double scale = kTypoScale[cands[i].distance] * (1.0 - 0.01 * static_cast<double>(i));
+      alts.push_back(Scaled(Xapian::Query(std::string(cands[i].word)), scale));
+    }
+  }
+  if (prefix && word.size() >= kMinCompletionPrefix) {
+    std::vector<TypoVocabulary::Candidate> cands;
+    vocabulary_.Completions(word, kMaxCompletions, &cands);
+    for (size_t i = 0; i < cands.size(); ++i) {
+      double scale = kCompletionScale * (1.0 - 0.01 * static_cast<double>(i));
+      alts.push_back(Scaled(Xapian::Query(std::string(cands[i].word)), scale));
+    }
+  }
+  return Combine(Xapian::Query::OP_OR, alts);
+}
+
+Xapian::Query Snapshot::TokenQuery(const std::string& token, bool last) const {
+  const Analyzer& an = *analyzer_;
+  std::vector<Xapian::Query> alts;
+  size_t at = token.find('@');
+  if (at != std::string::npos) {
+    std::string email = an.Email(token);
+    if (!email.empty()) alts.emplace_back(std::string(kEmailPrefix) + email);
+    std::string folded = an.Fold(token);
+    if (last && folded.size() > at + 1) {
+      // Typing an address: the addresses that start with it.
+      alts.push_back(Scaled(Xapian::Query(Xapian::Query::OP_WILDCARD, std::string(kEmailPrefix) + folded,
+                                          kMaxCompletions, Xapian::Query::WILDCARD_LIMIT_FIRST, Xapian::Query::OP_OR),
+                            kCompletionScale));
+    }
+    std::string local = folded.substr(0, folded.find('@'));
+    if (!local.empty()) alts.push_back(Scaled(Xapian::Query(std::string(kLocalPrefix) + local), kCompletionScale));
+    return Combine(Xapian::Query::OP_OR, alts);
+  }
+  std::string key = an.SourceKey(token);
+  if (!key.empty()) alts.emplace_back(std::string(kSourceKeyPrefix) + key);
+  std::vector<std::string> words;
+  an.Words(token, &words);
+  std::vector<Xapian::Query> word_queries;
+  for (size_t i = 0; i < words.size(); ++i) word_queries.push_back(WordQuery(words[i], last && i + 1 == words.size()));
+  if (!word_queries.empty()) alts.push_back(Combine(Xapian::Query::OP_AND, word_queries));
+  return Combine(Xapian::Query::OP_OR, alts);
+}
+
+Xapian::Query Snapshot::TextQuery(const std::string& text) const {
+  const Analyzer& an = *analyzer_;
+  std::vector<std::string> tokens = SplitBlanks(text);
+  std::vector<Xapian::Query> groups;
+  size_t i = 0;
+  while (i < tokens.size()) {
+    if (Analyzer::IsPhoneToken(tokens[i])) {
+      // A run of phone-like tokens with 7+ digits is one phone number.
+      size_t j = i, digits = 0;
+      std::string run;
+      while (j < tokens.size() && Analyzer::IsPhoneToken(tokens[j])) {
+        digits += Analyzer::CountDigits(tokens[j]);
+        if (!run.empty()) run.push_back(' ');
+        run += tokens[j];
+        ++j;
+      }
+      if (digits >= 7) {
+        std::vector<Xapian::Query> alts;
+        std::string key = an.PhoneKey(run);
+        if (!key.empty()) alts.emplace_back(std::string(kPhonePrefix) + key);
+        if (j == i + 1) alts.push_back(TokenQuery(tokens[i], j == tokens.size()));
+        groups.push_back(Combine(Xapian::Query::OP_OR, alts));
+        i = j;
+        continue;
+      }
+    }
+    groups.push_back(TokenQuery(tokens[i], i + 1 == tokens.size()));
+    ++i;
+  }
+  if (groups.empty()) return Xapian::Query();
+  return Combine(Xapian::Query::OP_AND, groups);
+}
+
+StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
+  // Filters: OR within a field, AND across fields.
+  std::map<std::string, std::vector<Xapian::Query>> by_field;
+  for (const auto& [field, value] : query.filters) {
+    auto it = std::find_if(facets_.begin(), facets_.end(), [&](const FacetValues& f) { return f.field == field; });
+    if (it == facets_.end()) {
+      std::string known;
+      for (const auto& f : facets_) known += (known.empty() ? "" : ", ") + f.field;
+      return InvalidArgumentError("'" + field + "' is not a search filter (filters: " + known + ")");
+    }
+    by_field[field].emplace_back(FilterTerm(field, value));
+  }
+  std::vector<Xapian::Query> filter_parts;
+  for (auto& [field, terms] : by_field) filter_parts.push_back(Combine(Xapian::Query::OP_OR, terms));
+
+  Xapian::Query text = TextQuery(query.text);
+  bool has_text = !text.empty();
+  bool has_filter = !filter_parts.empty();
+  Xapian::Query q;
+  if (has_text && has_filter) {
+    q = Xapian::Query(Xapian::Query::OP_FILTER, text, Combine(Xapian::Query::OP_AND, filter_parts));
+  } else if (has_text) {
+    q = text;
+  } else if (has_filter) {
+    q = Combine(Xapian::Query::OP_AND, filter_parts);
+  } else {
+    q = Xapian::Query::MatchAll;
+  }
+
+  SearchResult result;
+  std::unique_ptr<Xapian::Database> db = Acquire();
+  struct Lease {  // returns the handle unless an exception left it stale
+    const Snapshot& s;
+    std::unique_ptr<Xapian::Database>& db;
+    bool ok = false;
+    ~Lease() { s.Release(ok ? std::move(db) : nullptr); }
+  } lease{*this, db};
+
+  Xapian::Enquire enquire(*db);
+  enquire.set_query(q);
+  if (has_text) {
+    enquire.set_weighting_scheme(Xapian::TfIdfWeight("nnn"));
+  } else {
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+  }
+  bool everything = !has_text && !has_filter;  // totals and facets are known already
+  std::unique_ptr<FacetSpy> spy;
+  if (query.facets && !everything) {
+    spy = std::make_unique<FacetSpy>(*this);
+    enquire.add_matchspy(spy.get());
+  }
+  Xapian::doccount check = everything ? 0 : static_cast<Xapian::doccount>(doc_count_);
+  Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(query.offset),
+                                       static_cast<Xapian::doccount>(query.limit), check);
+  result.total = everything ? doc_count_ : static_cast<int64_t>(mset.get_matches_estimated());
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    Xapian::docid did = *it;
+    int64_t id = did < customer_of_doc_.size() ? customer_of_doc_[did] : 0;
+    result.hits.push_back({id, has_text ? it.get_weight() : 0.0});
+  }
+  lease.ok = true;
+
+  if (query.facets) {
+    for (size_t f = 0; f < facets_.size(); ++f) {
+      const std::vector<int64_t>& counts = spy ? spy->counts()[f] : facets_[f].all_counts;
+      std::vector<FacetValue> values;
+      for (size_t v = 0; v < counts.size(); ++v) {
+        if (counts[v] > 0) values.push_back({facets_[f].values[v], counts[v]});
+      }
+      auto order = [](const FacetValue& a, const FacetValue& b) {
+        return a.count != b.count ? a.count > b.count : a.value < b.value;
+      };
+      if (query.max_facet_values > 0 && values.size() > query.max_facet_values) {
+        std::partial_sort(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(query.max_facet_values),
+                          values.end(), order);
+        values.resize(query.max_facet_values);
+      } else {
+        std::sort(values.begin(), values.end(), order);
+      }
+      result.facets[facets_[f].field] = std::move(values);
+    }
+  }
+  return result;
+}
+
+}  // namespace cdp::search_internal
