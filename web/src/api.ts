@@ -144,6 +144,8 @@ export interface HistoryPoint {
 export interface Overview {
   customers: number;
   source_records: number;
+  profile_records?: number;
+  sources?: { name: string; rows: number; profile?: boolean }[];
   unification_rate: number;
   last_run?: Run | null;
   segments: { name: string; display_name?: string; members: number; history?: HistoryPoint[] }[];

@@ -387,7 +387,8 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       const runs = await api.get('runs');
       if (runs.items?.length) {
         await goto(`admin/runs/${runs.items[0].id}`);
-        await page.getByRole('columnheader', { name: 'stage' }).waitFor();
+        await page.getByRole('heading', { name: `Run ${runs.items[0].id}` }).waitFor();
+        await page.waitForLoadState('networkidle');
         await shot('53-admin-run');
       }
     });

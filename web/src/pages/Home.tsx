@@ -34,9 +34,13 @@ export function HomePage() {
         <>
           <div className="tiles">
             <Tile label="Customers" value={fmtNum(o.customers)} testid="tile-customers" />
-            <Tile label="Source records" value={fmtNum(o.source_records)} />
+            <Tile label="Sources" value={<a href={href('data')}>{fmtNum(o.sources?.length ?? 0)}</a>}>
+              <div className="muted small">{fmtNum(o.source_records)} records</div>
+            </Tile>
             <Tile label="Unification rate" value={fmtPct(o.unification_rate)}>
-              <div className="muted small">records merged into fewer profiles</div>
+              <div className="muted small">
+                {o.profile_records !== undefined ? `${fmtNum(o.profile_records)} profile records → ${fmtNum(o.customers)} customers` : 'records merged into fewer profiles'}
+              </div>
             </Tile>
             <Tile label="Last refresh" value={o.last_run ? <StatusBadge status={o.last_run.status} /> : 'never'}>
               {o.last_run ? (

@@ -57,9 +57,13 @@ function Builder({ initial, editing }: { initial: SegmentDef; editing: boolean }
   useEffect(() => {
     let live = true;
     setEstimating(true);
-    api.post<Estimate>('segments/estimate', JSON.parse(debounced)).then(
-      (e) => {
+    const body = JSON.parse(debounced) as SegmentDef;
+    // The whole definition, and each rule on its own when there are several.
+    const perRule = body.rules.length > 1 ? body.rules.map((r) => api.post<Estimate>('segments/estimate', { ...body, rules: [{ ...r, combine: undefined }] }).catch(() => undefined)) : [];
+    Promise.all([api.post<Estimate>('segments/estimate', body), ...perRule]).then(
+      ([e, ...rules]) => {
         if (!live) return;
+        if (!e.rules && rules.length) e.rules = rules.map((r) => ({ members: (r as Estimate | undefined)?.members ?? undefined }));
         setEstimate(e);
         setEstimateError(undefined);
         setEstimating(false);
