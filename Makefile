@@ -60,3 +60,11 @@ bench-segments: build
 	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_segments
 	-[ -d bench/measures/node_modules/@duckdb/node-api ] || bash bench/measures/install_duckdb.sh
 	$(RELEASE_DIR)/bench/bench_segments $(ARGS)
+
+# Customer search index (Xapian) on 1M generated customers: build, 1% update,
+# index size, queries/s for typo'd names, phones and filters with facets on 1
+# and 2 threads; see bench/search.
+.PHONY: bench-search
+bench-search: build
+	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_search
+	$(RELEASE_DIR)/bench/bench_search $(ARGS)
