@@ -80,7 +80,7 @@ function Diagram({ rels }: { rels: Rel[] }) {
         return (
           <g key={i}>
             <line x1={a.x + boxW} y1={a.y + boxH / 2} x2={b.x} y2={b.y + boxH / 2} stroke="#64748b" markerEnd="url(#arrow)" />
-            <text x={(a.x + boxW + b.x) / 2} y={(a.y + b.y) / 2 + boxH / 2 - 4} fontSize="10" textAnchor="middle" fill="#475569">
+            <text x={a.x + boxW + 6} y={a.y + boxH / 2 - 5} fontSize="10" textAnchor="start" fill="#475569">
               {r.from.field}
             </text>
           </g>
