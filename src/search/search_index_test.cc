@@ -340,6 +340,16 @@ TEST_F(SearchIndexTest, FacetsCountTheMatchingSet) {
   EXPECT_EQ(all.facets["segment"], (std::vector<FacetValue>{{"Churn risk", 3}, {"VIP", 3}}));
 }
 
+TEST_F(SearchIndexTest, BlankTextIsFilterOnlyAndUnsearchableTextMatchesNothing) {
+  EXPECT_EQ(Find("   ").total, 8);
+  EXPECT_EQ(Find("  ", {{"Gender", "F"}}).total, 3);
+  for (const char* q : {"@", "!!!", "john @", "zzzzqqq"}) {
+    auto r = Find(q);
+    EXPECT_EQ(r.total, 0) << q;
+    EXPECT_TRUE(r.facets["State"].empty()) << q;
+  }
+}
+
 TEST_F(SearchIndexTest, UnknownFilterFieldIsInvalidArgument) {
   SearchQuery q;
   q.filters = {{"City", "Seattle"}};

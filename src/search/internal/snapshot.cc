@@ -37,10 +37,16 @@ Xapian::Query Scaled(Xapian::Query q, double scale) {
   return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, scale);
 }
 
+// Empty parts (Xapian's MatchNothing) are left out of an OR; Callers never
+// pass one to an AND. No parts: the empty query.
 Xapian::Query Combine(Xapian::Query::op op, const std::vector<Xapian::Query>& parts) {
-  if (parts.empty()) return Xapian::Query::MatchNothing;
-  if (parts.size() == 1) return parts[0];
-  return Xapian::Query(op, parts.begin(), parts.end());
+  std::vector<Xapian::Query> kept;
+  for (const auto& p : parts) {
+    if (!p.empty()) kept.push_back(p);
+  }
+  if (kept.empty()) return Xapian::Query();
+  if (kept.size() == 1) return kept[0];
+  return Xapian::Query(op, kept.begin(), kept.end());
 }
 
 bool HasDigit(std::string_view s) {
@@ -58,8 +64,8 @@ class FacetSpy : public Xapian::MatchSpy {
     counts_.resize(s.facets_.size());
     for (size_t f = 0; f < s.facets_.size(); ++f) counts_[f].assign(s.facets_[f].values.size(), 0);
   }
-  void operator()(const Xapian::Document& doc, double) override {
-    Xapian::docid did = doc.get_docid();
+  void operator()(const Xapian::Document& doc, double) override { Count(doc.get_docid()); }
+  void Count(Xapian::docid did) {
     for (size_t f = 0; f < s_.facets_.size(); ++f) {
       const FacetValues& fv = s_.facets_[f];
       if (fv.multi_valued()) {
@@ -126,7 +132,10 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
   for (auto it = db->valuestream_begin(kKeySlot); it != db->valuestream_end(kKeySlot); ++it) {
     int64_t id;
     uint64_t hash;
-    if (DecodeKey(*it, &id, &hash)) s->customer_of_doc_[it.get_docid()] = id;
+    if (DecodeKey(*it, &id, &hash)) {
+      s->customer_of_doc_[it.get_docid()] = id;
+      s->docs_.push_back(it.get_docid());
+    }
   }
 
   std::string filters = db->get_metadata(std::string(kMetaFilters));
@@ -170,6 +179,17 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
   }
   while (next + 1 < seg.offsets.size()) seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
   s->facets_.push_back(std::move(seg));
+  for (FacetValues& fv : s->facets_) {
+    fv.postings.resize(fv.values.size());
+    for (size_t v = 0; v < fv.values.size(); ++v) fv.postings[v].reserve(static_cast<size_t>(fv.all_counts[v]));
+    for (Xapian::docid d : s->docs_) {
+      if (fv.multi_valued()) {
+        for (uint32_t k = fv.offsets[d]; k < fv.offsets[d + 1]; ++k) fv.postings[fv.multi[k]].push_back(d);
+      } else if (fv.of_doc[d] != 0) {
+        fv.postings[fv.of_doc[d] - 1].push_back(d);
+      }
+    }
+  }
 
   // Vocabulary for typos and completions: the words of text fields (unprefixed
   // terms start at 'a'; capital letters are prefixes), without digits.
@@ -307,13 +327,16 @@ Xapian::Query Snapshot::TextQuery(const std::string& text) const {
     groups.push_back(TokenQuery(tokens[i], i + 1 == tokens.size()));
     ++i;
   }
-  if (groups.empty()) return Xapian::Query();
+  // A group that can match nothing makes the whole query match nothing.
+  for (const auto& g : groups) {
+    if (g.empty()) return Xapian::Query();
+  }
   return Combine(Xapian::Query::OP_AND, groups);
 }
 
 StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
   // Filters: OR within a field, AND across fields.
-  std::map<std::string, std::vector<Xapian::Query>> by_field;
+  std::vector<std::pair<size_t, std::vector<std::string>>> by_field;  // (facet, values)
   for (const auto& [field, value] : query.filters) {
     auto it = std::find_if(facets_.begin(), facets_.end(), [&](const FacetValues& f) { return f.field == field; });
     if (it == facets_.end()) {
@@ -321,24 +344,31 @@ StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
       for (const auto& f : facets_) known += (known.empty() ? "" : ", ") + f.field;
       return InvalidArgumentError("'" + field + "' is not a search filter (filters: " + known + ")");
     }
-    by_field[field].emplace_back(FilterTerm(field, value));
+    auto f = static_cast<size_t>(it - facets_.begin());
+    auto slot = std::find_if(by_field.begin(), by_field.end(), [&](const auto& p) { return p.first == f; });
+    if (slot == by_field.end()) slot = by_field.insert(by_field.end(), {f, {}});
+    slot->second.push_back(value);
+  }
+  bool has_text = !SplitBlanks(query.text).empty();
+  bool has_filter = !by_field.empty();
+  if (!has_text) return FilterOnly(by_field, query);
+  Xapian::Query text = TextQuery(query.text);
+  if (text.empty()) {  // nothing searchable in the text (e.g. "@"): no match
+    SearchResult none;
+    if (query.facets) {
+      std::vector<std::vector<int64_t>> zero(facets_.size());
+      SetFacets(&zero, query, &none);
+    }
+    return none;
   }
   std::vector<Xapian::Query> filter_parts;
-  for (auto& [field, terms] : by_field) filter_parts.push_back(Combine(Xapian::Query::OP_OR, terms));
-
-  Xapian::Query text = TextQuery(query.text);
-  bool has_text = !text.empty();
-  bool has_filter = !filter_parts.empty();
-  Xapian::Query q;
-  if (has_text && has_filter) {
-    q = Xapian::Query(Xapian::Query::OP_FILTER, text, Combine(Xapian::Query::OP_AND, filter_parts));
-  } else if (has_text) {
-    q = text;
-  } else if (has_filter) {
-    q = Combine(Xapian::Query::OP_AND, filter_parts);
-  } else {
-    q = Xapian::Query::MatchAll;
+  for (const auto& [f, values] : by_field) {
+    std::vector<Xapian::Query> terms;
+    for (const auto& v : values) terms.emplace_back(FilterTerm(facets_[f].field, v));
+    filter_parts.push_back(Combine(Xapian::Query::OP_OR, terms));
   }
+  Xapian::Query q = text;
+  if (has_filter) q = Xapian::Query(Xapian::Query::OP_FILTER, text, Combine(Xapian::Query::OP_AND, filter_parts));
 
   SearchResult result;
   std::unique_ptr<Xapian::Database> db = Acquire();
@@ -351,31 +381,103 @@ StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
 
   Xapian::Enquire enquire(*db);
   enquire.set_query(q);
-  if (has_text) {
-    enquire.set_weighting_scheme(Xapian::TfIdfWeight("nnn"));
-  } else {
-    enquire.set_weighting_scheme(Xapian::BoolWeight());
-  }
-  bool everything = !has_text && !has_filter;  // totals and facets are known already
+  enquire.set_weighting_scheme(Xapian::TfIdfWeight("nnn"));
   std::unique_ptr<FacetSpy> spy;
-  if (query.facets && !everything) {
+  if (query.facets) {
     spy = std::make_unique<FacetSpy>(*this);
     enquire.add_matchspy(spy.get());
   }
-  Xapian::doccount check = everything ? 0 : static_cast<Xapian::doccount>(doc_count_);
   Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(query.offset),
-                                       static_cast<Xapian::doccount>(query.limit), check);
-  result.total = everything ? doc_count_ : static_cast<int64_t>(mset.get_matches_estimated());
+                                       static_cast<Xapian::doccount>(query.limit),
+                                       static_cast<Xapian::doccount>(doc_count_));
+  result.total = static_cast<int64_t>(mset.get_matches_estimated());
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     Xapian::docid did = *it;
     int64_t id = did < customer_of_doc_.size() ? customer_of_doc_[did] : 0;
-    result.hits.push_back({id, has_text ? it.get_weight() : 0.0});
+    result.hits.push_back({id, it.get_weight()});
   }
   lease.ok = true;
+  if (query.facets) SetFacets(&spy->counts(), query, &result);
+  return result;
+}
 
+SearchResult Snapshot::FilterOnly(const std::vector<std::pair<size_t, std::vector<std::string>>>& filters,
+                                  const SearchQuery& query) const {
+  SearchResult result;
+  if (filters.empty()) {  // everyone: totals and counts are known
+    result.total = doc_count_;
+    for (size_t i = query.offset; i < docs_.size() && i < query.offset + query.limit; ++i) {
+      result.hits.push_back({customer_of_doc_[docs_[i]], 0.0});
+    }
+    if (query.facets) SetFacets(nullptr, query, &result);
+    return result;
+  }
+  // The smallest field's documents (union of its values' postings), kept when
+  // every other field holds one of its wanted values (checked on the in-memory
+  // values: cheaper than intersecting large postings).
+  struct Wanted {
+    const FacetValues* fv;
+    std::vector<uint32_t> ids;  // value ids
+    std::vector<uint8_t> ok;    // value id -> wanted
+    size_t size = 0;            // documents holding a wanted value
+  };
+  std::vector<Wanted> wanted;
+  for (const auto& [f, values] : filters) {
+    Wanted w{&facets_[f], {}, std::vector<uint8_t>(facets_[f].values.size(), 0)};
+    for (const std::string& v : values) {
+      auto it = w.fv->ids.find(v);
+      if (it == w.fv->ids.end() || w.ok[it->second]) continue;
+      w.ok[it->second] = 1;
+      w.ids.push_back(it->second);
+      w.size += w.fv->postings[it->second].size();
+    }
+    wanted.push_back(std::move(w));
+  }
+  std::sort(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.size < b.size; });
+  std::vector<Xapian::docid> match;
+  const Wanted& first = wanted[0];
+  for (uint32_t id : first.ids) {
+    const auto& p = first.fv->postings[id];
+    match.insert(match.end(), p.begin(), p.end());
+  }
+  if (first.ids.size() > 1) {
+    std::sort(match.begin(), match.end());
+    match.erase(std::unique(match.begin(), match.end()), match.end());
+  }
+  auto holds = [](const Wanted& w, Xapian::docid d) {
+    const FacetValues& fv = *w.fv;
+    if (!fv.multi_valued()) return fv.of_doc[d] != 0 && w.ok[fv.of_doc[d] - 1] != 0;
+    for (uint32_t k = fv.offsets[d]; k < fv.offsets[d + 1]; ++k) {
+      if (w.ok[fv.multi[k]]) return true;
+    }
+    return false;
+  };
+  if (wanted.size() > 1) {
+    size_t out = 0;
+    for (Xapian::docid d : match) {
+      bool keep = true;
+      for (size_t i = 1; i < wanted.size() && keep; ++i) keep = holds(wanted[i], d);
+      if (keep) match[out++] = d;
+    }
+    match.resize(out);
+  }
+  result.total = static_cast<int64_t>(match.size());
+  for (size_t i = query.offset; i < match.size() && i < query.offset + query.limit; ++i) {
+    result.hits.push_back({customer_of_doc_[match[i]], 0.0});
+  }
   if (query.facets) {
+    FacetSpy spy(*this);
+    for (Xapian::docid d : match) spy.Count(d);
+    SetFacets(&spy.counts(), query, &result);
+  }
+  return result;
+}
+
+void Snapshot::SetFacets(const std::vector<std::vector<int64_t>>* all, const SearchQuery& query,
+                         SearchResult* result) const {
+  {
     for (size_t f = 0; f < facets_.size(); ++f) {
-      const std::vector<int64_t>& counts = spy ? spy->counts()[f] : facets_[f].all_counts;
+      const std::vector<int64_t>& counts = all ? (*all)[f] : facets_[f].all_counts;
       std::vector<FacetValue> values;
       for (size_t v = 0; v < counts.size(); ++v) {
         if (counts[v] > 0) values.push_back({facets_[f].values[v], counts[v]});
@@ -390,10 +492,9 @@ StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
       } else {
         std::sort(values.begin(), values.end(), order);
       }
-      result.facets[facets_[f].field] = std::move(values);
+      result->facets[facets_[f].field] = std::move(values);
     }
   }
-  return result;
 }
 
 }  // namespace cdp::search_internal

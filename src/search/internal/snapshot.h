@@ -32,6 +32,7 @@ struct FacetValues {
   std::vector<uint32_t> offsets;
   std::vector<uint32_t> multi;
   std::vector<int64_t> all_counts;  // counts over every document
+  std::vector<std::vector<Xapian::docid>> postings;  // value id -> its documents, ascending
   bool multi_valued() const { return !offsets.empty(); }
 
   uint32_t Intern(const std::string& v);
@@ -63,6 +64,11 @@ class Snapshot {
   friend class FacetSpy;
   explicit Snapshot(std::string dir) : dir_(std::move(dir)) {}
 
+  // Filter-only queries never touch Xapian: the in-memory postings answer them.
+  SearchResult FilterOnly(const std::vector<std::pair<size_t, std::vector<std::string>>>& filters,
+                          const SearchQuery& query) const;
+  // Facet counts of `counts` (per facet, per value id) as a result.
+  void SetFacets(const std::vector<std::vector<int64_t>>* counts, const SearchQuery& query, SearchResult* r) const;
   Xapian::Query TextQuery(const std::string& text) const;
   Xapian::Query TokenQuery(const std::string& token, bool last) const;
   Xapian::Query WordQuery(const std::string& word, bool prefix) const;
@@ -72,6 +78,7 @@ class Snapshot {
   Xapian::rev revision_ = 0;
   int64_t doc_count_ = 0;
   std::vector<int64_t> customer_of_doc_;  // docid -> CustomerId
+  std::vector<Xapian::docid> docs_;       // every docid, ascending
   std::vector<FacetValues> facets_;       // filter fields, then "segment"
   TypoVocabulary vocabulary_;
 
