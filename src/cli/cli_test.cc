@@ -652,3 +652,74 @@ measures:
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+// The audit log rows (actor|action|target), oldest first, read with the sqlite3 shell.
+std::vector<std::string> AuditRows(const std::string& ws) {
+  std::string cmd = "sqlite3 " + ws + "/catalog.db 'SELECT actor, action, target FROM audit_log ORDER BY id' 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  pclose(p);
+  std::vector<std::string> rows;
+  size_t start = 0;
+  for (size_t nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) rows.push_back(out.substr(start, nl - start));
+  return rows;
+}
+
+TEST_F(CliTest, ApiKeysAreCreatedOnceListedWithoutSecretsAndRevoked) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  Json created = RunJson("apikey create --role admin --name ops -w " + ws_);
+  ASSERT_TRUE(created.is_object()) << created.dump();
+  const std::string key = created["key"];
+  EXPECT_EQ(created["name"], "ops");
+  EXPECT_EQ(created["role"], "admin");
+  ASSERT_EQ(key.size(), 45u) << key;
+  EXPECT_EQ(key.substr(0, 4), "cdp_");
+
+  Result text = RunCdp("apikey create --role viewer -w " + ws_);
+  ASSERT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("shown only this once"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\ncdp_"), std::string::npos) << text.out;
+
+  Json list = RunJson("apikey list -w " + ws_);
+  ASSERT_TRUE(list.is_array());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["name"], "ops");
+  EXPECT_EQ(list[0]["status"], "active");
+  EXPECT_EQ(list[0]["created_by"], "cli");
+  EXPECT_EQ(list[0]["prefix"], key.substr(4, 8));
+  EXPECT_EQ(list[1]["name"], "viewer");  // the role is the default name
+  EXPECT_EQ(list[1]["role"], "viewer");
+  EXPECT_EQ(list.dump().find(key.substr(13)), std::string::npos);  // no secret
+  Result table = RunCdp("apikey list -w " + ws_);
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("ops"), std::string::npos);
+  EXPECT_EQ(table.out.find(key.substr(13)), std::string::npos);
+
+  const std::string id = std::to_string(created["id"].get<int64_t>());
+  Result revoke = RunCdp("apikey revoke " + id + " -w " + ws_);
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.out;
+  list = RunJson("apikey list -w " + ws_);
+  EXPECT_EQ(list[0]["status"], "revoked");
+  EXPECT_FALSE(list[0]["revoked_at"].is_null());
+
+  Result unknown = RunCdp("apikey revoke 999 -w " + ws_);
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("NotFound"), std::string::npos) << unknown.out;
+  EXPECT_EQ(RunCdp("apikey create --role root -w " + ws_).exit_code, 2);
+  EXPECT_EQ(RunCdp("apikey create -w " + ws_).exit_code, 2);  // --role is required
+
+  if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "no sqlite3 shell to read the audit log";
+  std::vector<std::string> audit = AuditRows(ws_);
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0], "cli|apikey.create|apikey:" + id);
+  EXPECT_EQ(audit[2], "cli|apikey.revoke|apikey:" + id);
+}
+
+}  // namespace
+}  // namespace cdp

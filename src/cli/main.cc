@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "access/api_key_store.h"
 #include "cli/output.h"
 #include "common/datetime.h"
 #include "config/project_config.h"
@@ -1131,6 +1132,112 @@ int CmdSegmentDelete(const Globals& g, const std::string& name) {
   return 0;
 }
 
+// ---- cdp apikey: API keys for the REST API (access/api_key_store.h) ----
+
+// Audit entries written by the CLI carry the actor "cli".
+void AuditFromCli(Workspace& ws, const std::string& action, const std::string& target, const Json& detail) {
+  auto id = ws.catalog().AppendAudit("cli", action, target, detail.dump());
+  if (!id.ok()) std::cerr << "warning: not recorded in the audit log: " << id.status().ToString() << "\n";
+}
+
+int CmdApiKeyCreate(const Globals& g, const std::string& role_text, const std::string& name_arg) {
+  auto role = ParseRole(role_text);
+  if (!role.ok()) return Fail(role.status());
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  std::string name = name_arg.empty() ? std::string(RoleName(*role)) : name_arg;
+  ApiKeyStore store((*ws)->catalog());
+  auto key = store.Create(name, *role, "cli");
+  if (!key.ok()) return Fail(key.status());
+  // The audit detail names the key by its public prefix, never the secret.
+  AuditFromCli(**ws, "apikey.create", "apikey:" + std::to_string(key->id),
+               {{"name", name}, {"role", RoleName(*role)}, {"prefix", key->key.substr(4, ApiKeyStore::kPrefixLength)}});
+  if (g.json) {
+    PrintJson({{"id", key->id}, {"name", name}, {"role", RoleName(*role)}, {"key", key->key}});
+    return 0;
+  }
+  std::cerr << "Created API key " << key->id << " '" << name << "' with role " << RoleName(*role) << ".\n"
+            << "Store it now: it is shown only this once and cannot be recovered (only its hash is kept).\n";
+  std::cout << key->key << "\n";
+  return 0;
+}
+
+int CmdApiKeyList(const Globals& g) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  ApiKeyStore store((*ws)->catalog());
+  auto keys = store.List();
+  if (!keys.ok()) return Fail(keys.status());
+  // Whole seconds in the table; the JSON keeps the exact time.
+  auto when = [](int64_t micros, const char* none) -> std::string {
+    return micros ? FormatTimestamp(micros - micros % kMicrosPerSecond) : none;
+  };
+  if (g.json) {
+    Json arr = Json::array();
+    for (const auto& k : *keys) {
+      arr.push_back({{"id", k.id}, {"name", k.name}, {"role", RoleName(k.role)}, {"prefix", k.prefix},
+                     {"created_at", FormatTimestamp(k.created_at)}, {"created_by", k.created_by},
+                     {"last_used_at", k.last_used_at ? Json(FormatTimestamp(k.last_used_at)) : Json(nullptr)},
+                     {"revoked_at", k.revoked_at ? Json(FormatTimestamp(k.revoked_at)) : Json(nullptr)},
+                     {"status", k.revoked_at ? "revoked" : "active"}});
+    }
+    PrintJson(arr);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& k : *keys) {
+    rows.push_back({std::to_string(k.id), k.name, std::string(RoleName(k.role)), "cdp_" + k.prefix + "_...",
+                    k.revoked_at ? "revoked " + when(k.revoked_at, "") : "active", when(k.created_at, ""), k.created_by,
+                    when(k.last_used_at, "never")});
+  }
+  PrintTable({"id", "name", "role", "key", "status", "created", "by", "last used"}, rows);
+  return 0;
+}
+
+int CmdApiKeyRevoke(const Globals& g, int64_t id) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  ApiKeyStore store((*ws)->catalog());
+  Status s = store.Revoke(id);
+  if (!s.ok()) return Fail(s);
+  AuditFromCli(**ws, "apikey.revoke", "apikey:" + std::to_string(id), Json::object());
+  if (g.json) {
+    PrintJson({{"id", id}, {"status", "revoked"}});
+  } else {
+    std::cout << "Revoked API key " << id << " (running servers stop accepting it within "
+              << ApiKeyStore::kRecheckMicros / 1'000'000 << " s)\n";
+  }
+  return 0;
+}
+
+// Registers `cdp apikey create|list|revoke`.
+void AddApiKeyCommands(CLI::App& app, Globals& g, int& exit_code) {
+  auto* apikey = app.add_subcommand("apikey", "API keys for the REST API: create, list, revoke");
+  apikey->require_subcommand(1);
+  auto add_ws = [&g](CLI::App* sub) {
+    sub->add_option("-w,--workspace", g.workspace, "workspace directory")->capture_default_str();
+    sub->add_flag("--json", g.json, "print JSON for scripts");
+  };
+  // Owned by the CLI::App callbacks below, which run within app.parse().
+  auto role = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  auto id = std::make_shared<int64_t>(0);
+  auto* create = apikey->add_subcommand("create", "create a key (printed once: store it)");
+  add_ws(create);
+  create->add_option("--role", *role, "admin, contributor or viewer")
+      ->required()
+      ->check(CLI::IsMember({"admin", "contributor", "viewer"}));
+  create->add_option("--name", *name, "a label for the key (default: the role)");
+  create->callback([&g, &exit_code, role, name] { exit_code = CmdApiKeyCreate(g, *role, *name); });
+  auto* list = apikey->add_subcommand("list", "list keys (never their secrets)");
+  add_ws(list);
+  list->callback([&g, &exit_code] { exit_code = CmdApiKeyList(g); });
+  auto* revoke = apikey->add_subcommand("revoke", "revoke a key");
+  add_ws(revoke);
+  revoke->add_option("ID", *id, "key id (see `cdp apikey list`)")->required();
+  revoke->callback([&g, &exit_code, id] { exit_code = CmdApiKeyRevoke(g, *id); });
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
@@ -1322,6 +1429,8 @@ int Main(int argc, char** argv) {
   gen->add_option("--out", out, "output directory")->required();
   gen->add_flag("--json", g.json, "print JSON");
   gen->callback([&] { exit_code = CmdDemoGenerate(g, customers, seed, out); });
+
+  AddApiKeyCommands(app, g, exit_code);
 
   try {
     app.parse(argc, argv);
