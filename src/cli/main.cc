@@ -18,6 +18,7 @@
 #include "workspace/unify_runner.h"
 #include "workspace/activity_runner.h"
 #include "workspace/measure_runner.h"
+#include "workspace/refresh_runner.h"
 #include "workspace/segment_runner.h"
 #include "workspace/workspace.h"
 
@@ -379,28 +380,103 @@ int CmdActivities(const Globals& g, const std::string& kind);
 int CmdSegmentRun(const Globals& g, const std::vector<std::string>& names, const std::string& as_of, int threads);
 int CmdMeasures(const Globals& g, const std::string& name, const std::string& as_of, int threads, const std::string& kind);
 
-int CmdRun(const Globals& g, bool force, int threads) {
-  int rc = CmdIngest(g, {}, force, threads, "run");
-  if (rc != 0) return rc;
+Json StageResultJson(const StageResult& s) {
+  return {{"stage", RefreshStageName(s.stage)}, {"status", s.status},   {"seconds", s.duration_micros / 1e6},
+          {"rows_in", s.rows_in},               {"rows_out", s.rows_out}, {"message", s.message},
+          {"warnings", s.warnings}};
+}
+
+// `cdp run`: one refresh (workspace/refresh_runner.h): the stages whose inputs
+// changed, a table of what each did; exit 1 unless it succeeded.
+int CmdRun(const Globals& g, bool force, int threads, const std::vector<std::string>& sources,
+           const std::vector<std::string>& segments) {
   auto ws = OpenWorkspace(g);
   if (!ws.ok()) return Fail(ws.status());
-  auto project = (*ws)->catalog().LoadProject();
-  if (!project.ok()) return Fail(project.status());
-  if (project->unification.empty()) return 0;
-  rc = CmdUnify(g, false, threads, "run-unify");
-  if (rc != 0) return rc;
-  if (!project->activities.empty()) {
-    rc = CmdActivities(g, "run-activities");
-    if (rc != 0) return rc;
+  RefreshOptions options;
+  options.force = force;
+  options.threads = static_cast<size_t>(threads);
+  options.sources = sources;
+  options.segments = segments;
+  options.trigger = "cli";
+  std::unique_ptr<ProgressBar> bar;
+  std::optional<RefreshStage> current;
+  options.progress = [&](RefreshStage stage, double fraction, const std::string& detail) {
+    if (current != stage) {
+      bar = std::make_unique<ProgressBar>("refresh: " + std::string(RefreshStageName(stage)));
+      current = stage;
+    }
+    bar->Update(static_cast<uint64_t>(fraction * 1000), 1000, detail);
+  };
+  auto r = RunRefresh(**ws, options);
+  bar.reset();
+  if (!r.ok()) return Fail(r.status());
+  int rc = r->ok() ? 0 : kExitFailure;
+  if (g.json) {
+    Json stages = Json::array();
+    for (const auto& s : r->stages) stages.push_back(StageResultJson(s));
+    PrintJson({{"run_id", r->run_id}, {"status", r->status}, {"error", r->error}, {"generation", r->generation},
+               {"stages", stages}});
+    return rc;
   }
-  if (!project->measures.empty()) {
-    rc = CmdMeasures(g, "", "", threads, "run-measures");
-    if (rc != 0) return rc;
+  std::cout << "Refresh run " << r->run_id << " " << r->status << ", generation " << r->generation << "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : r->stages) {
+    rows.push_back({std::string(RefreshStageName(s.stage)), s.status, Fixed(s.duration_micros / 1e6, 2),
+                    std::to_string(s.rows_in), std::to_string(s.rows_out), s.message});
   }
-  auto segs = (*ws)->catalog().ListSegments();
-  if (!segs.ok()) return Fail(segs.status());
-  if (segs->empty()) return 0;
-  return CmdSegmentRun(g, {}, "", threads);
+  PrintTable({"stage", "status", "seconds", "rows in", "rows out", "message"}, rows);
+  for (const auto& s : r->stages) {
+    size_t shown = 0;
+    for (const auto& w : s.warnings) {
+      if (++shown > 10) {
+        std::cerr << "warning: " << RefreshStageName(s.stage) << ": ... and " << (s.warnings.size() - 10)
+                  << " more (see --json)\n";
+        break;
+      }
+      std::cerr << "warning: " << RefreshStageName(s.stage) << ": " << w << "\n";
+    }
+  }
+  if (r->status == "failed") std::cerr << "error: " << r->error << " (the previous outputs stay current)\n";
+  return rc;
+}
+
+// `cdp runs`: run history, newest first, with the stages of refresh runs.
+int CmdRuns(const Globals& g, int limit) {
+  auto ws = OpenWorkspace(g);
+  if (!ws.ok()) return Fail(ws.status());
+  auto runs = (*ws)->catalog().ListRuns(limit);
+  if (!runs.ok()) return Fail(runs.status());
+  Json arr = Json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& run : *runs) {
+    std::vector<StageResult> stages = StagesOfRun(run.stats_json);
+    std::string trigger;
+    if (run.kind == "refresh") {
+      auto stats = Json::parse(run.stats_json, nullptr, false);
+      if (stats.is_object()) trigger = stats.value("trigger", "");
+    }
+    double seconds = run.finished_at > 0 ? static_cast<double>(run.finished_at - run.started_at) / 1e6 : 0;
+    Json js = Json::array();
+    std::string per_stage;
+    for (const auto& s : stages) {
+      js.push_back({{"stage", RefreshStageName(s.stage)}, {"status", s.status}, {"seconds", s.duration_micros / 1e6},
+                    {"rows_in", s.rows_in}, {"rows_out", s.rows_out}});
+      per_stage += (per_stage.empty() ? "" : ", ") + std::string(RefreshStageName(s.stage)) + " " +
+                   (s.status == "succeeded" ? Fixed(s.duration_micros / 1e6, 2) + "s" : s.status);
+    }
+    arr.push_back({{"id", run.id}, {"kind", run.kind}, {"status", run.status}, {"trigger", trigger},
+                   {"started_at", FormatTimestamp(run.started_at)},
+                   {"finished_at", run.finished_at > 0 ? Json(FormatTimestamp(run.finished_at)) : Json(nullptr)},
+                   {"seconds", seconds}, {"error", run.error}, {"stages", js}});
+    rows.push_back({std::to_string(run.id), run.kind, run.status, trigger, FormatTimestamp(run.started_at),
+                    run.finished_at > 0 ? Fixed(seconds, 2) : "", per_stage.empty() ? run.error : per_stage});
+  }
+  if (g.json) {
+    PrintJson(arr);
+    return 0;
+  }
+  PrintTable({"run", "kind", "status", "trigger", "started", "seconds", "stages / error"}, rows);
+  return 0;
 }
 
 // "Source:Key" where Source is one of the unification sources (names may hold ':').
@@ -1276,11 +1352,20 @@ int Main(int argc, char** argv) {
   ingest->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   ingest->callback([&] { exit_code = CmdIngest(g, ingest_sources, force, threads, "ingest"); });
 
-  auto* run = app.add_subcommand("run", "full refresh: every stage of the pipeline");
+  std::vector<std::string> run_sources, run_segments;
+  auto* run = app.add_subcommand("run", "refresh: every pipeline stage whose inputs changed, in order");
   add_ws(run);
   run->add_flag("--force", force, "re-run stages whose inputs did not change");
   run->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  run->callback([&] { exit_code = CmdRun(g, force, threads); });
+  run->add_option("--source", run_sources, "refresh only this source (repeatable) and what depends on it");
+  run->add_option("--segment", run_segments, "refresh only this segment (repeatable)");
+  run->callback([&] { exit_code = CmdRun(g, force, threads, run_sources, run_segments); });
+
+  int runs_limit = 20;
+  auto* runs = app.add_subcommand("runs", "run history, newest first, with the stages of each refresh");
+  add_ws(runs);
+  runs->add_option("--limit", runs_limit, "number of runs")->capture_default_str()->check(CLI::PositiveNumber);
+  runs->callback([&] { exit_code = CmdRuns(g, runs_limit); });
 
   bool preview = false;
   auto* unify = app.add_subcommand("unify", "unify the profile sources into Customer (map, dedup, match, merge)");

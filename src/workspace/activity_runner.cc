@@ -43,10 +43,21 @@ std::string ActivityRunResult::StatsJson() const {
 }
 
 StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const std::string& run_kind) {
+  ActivityRunOptions options;
+  options.run_kind = run_kind;
+  return RunActivities(workspace, options);
+}
+
+StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const ActivityRunOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   ActivityRunResult out;
-  CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(run_kind));
+  const bool own_run = options.run_id == 0;
+  if (own_run) {
+    CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(options.run_kind));
+  } else {
+    out.run_id = options.run_id;
+  }
   auto run = [&]() -> Status {
     CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
     CDP_ASSIGN_OR_RETURN(CustomerIndex customers, LoadCustomerIndex(workspace, snap));
@@ -77,10 +88,10 @@ StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const std::strin
   Status s = run();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!s.ok()) {
-    (void)workspace.catalog().FinishRun(out.run_id, "failed", s.ToString(), "{}");
+    if (own_run) (void)workspace.catalog().FinishRun(out.run_id, "failed", s.ToString(), "{}");
     return s;
   }
-  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(out.run_id, "succeeded", "", out.StatsJson()));
+  if (own_run) CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(out.run_id, "succeeded", "", out.StatsJson()));
   return out;
 }
 

@@ -27,8 +27,15 @@ struct ActivityRunResult {
   std::string StatsJson() const;
 };
 
+struct ActivityRunOptions {
+  std::string run_kind = "activities";
+  // Non-zero: part of this open run (e.g. a refresh's): no run row of its own.
+  int64_t run_id = 0;
+};
+
 // FailedPrecondition when there is no Customer yet (run `cdp unify`) or an
 // activity's entity has not been ingested.
+StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const ActivityRunOptions& options);
 StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const std::string& run_kind = "activities");
 
 // Loads Customer + CustomerSourceKeys of the current generation.

@@ -42,7 +42,12 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   MeasureRunResult out;
   out.run_date = options.run_date ? options.run_date : TodayUtc();
-  CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(run_kind));
+  const bool own_run = options.run_id == 0;
+  if (own_run) {
+    CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(run_kind));
+  } else {
+    out.run_id = options.run_id;
+  }
   auto run = [&]() -> Status {
     CDP_ASSIGN_OR_RETURN(std::unique_ptr<LinkedEntities> linked, LinkedEntities::Open(workspace, project));
     const CustomerIndex& customers = linked->customers();
@@ -113,9 +118,10 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
   Status st = run();
   out.seconds_total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!st.ok()) {
-    (void)workspace.catalog().FinishRun(out.run_id, "failed", st.ToString(), "{}");
+    if (own_run) (void)workspace.catalog().FinishRun(out.run_id, "failed", st.ToString(), "{}");
     return st;
   }
+  if (!own_run) return out;
   nlohmann::ordered_json j = {{"run_date", out.run_date}, {"customers", out.customers}, {"rows_scanned", out.rows_scanned},
                               {"seconds_evaluate", out.seconds_evaluate}, {"seconds_total", out.seconds_total},
                               {"warnings", out.warnings}};

@@ -21,6 +21,8 @@ std::string BusinessMeasureEntityName(const std::string& measure);  // "Business
 struct MeasureRunOptions {
   int threads = 0;
   int32_t run_date = 0;  // days since 1970-01-01; 0 = today (UTC)
+  // Non-zero: part of this open run (e.g. a refresh's): no run row of its own.
+  int64_t run_id = 0;
 };
 
 struct MeasureRunResult {

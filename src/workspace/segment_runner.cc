@@ -162,7 +162,11 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
     }
   }
   CDP_ASSIGN_OR_RETURN(SegmentContext ctx, OpenContext(workspace, project));
-  CDP_ASSIGN_OR_RETURN(int64_t run_id, workspace.catalog().BeginRun("segments"));
+  const bool own_run = options.run_id == 0;
+  int64_t run_id = options.run_id;
+  if (own_run) {
+    CDP_ASSIGN_OR_RETURN(run_id, workspace.catalog().BeginRun("segments"));
+  }
   std::vector<SegmentEvaluation> out;
   std::vector<std::pair<std::string, Table>> tables;
   std::vector<SegmentRecord> status_updates;
@@ -212,9 +216,10 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
   };
   Status s = run();
   if (!s.ok()) {
-    (void)workspace.catalog().FinishRun(run_id, "failed", s.ToString(), "{}");
+    if (own_run) (void)workspace.catalog().FinishRun(run_id, "failed", s.ToString(), "{}");
     return s;
   }
+  if (!own_run) return out;
   nlohmann::json stats = nlohmann::json::array();
   for (const auto& e : out) stats.push_back({{"segment", e.name}, {"members", e.members}});
   CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(run_id, "succeeded", "", stats.dump()));

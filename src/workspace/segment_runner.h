@@ -38,6 +38,9 @@ struct SegmentSaveResult {
 struct SegmentRunOptions {
   int32_t run_date = 0;  // 0 = today (UTC)
   int threads = 0;
+  // RunSegments: non-zero = part of this open run (e.g. a refresh's), which
+  // the member counts are recorded under; no run row of its own.
+  int64_t run_id = 0;
 };
 
 // kCreate: AlreadyExists if the name is taken; kUpdate: NotFound if not.

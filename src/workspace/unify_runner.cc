@@ -51,9 +51,14 @@ StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace
 StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& options, const std::string& run_kind) {
   CDP_ASSIGN_OR_RETURN(UnifyConfig config, AppliedUnification(workspace));
   UnifyRunResult out;
-  CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(options.preview ? run_kind + "-preview" : run_kind));
+  const bool own_run = options.run_id == 0;
+  if (own_run) {
+    CDP_ASSIGN_OR_RETURN(out.run_id, workspace.catalog().BeginRun(options.preview ? run_kind + "-preview" : run_kind));
+  } else {
+    out.run_id = options.run_id;
+  }
   auto fail = [&](const Status& s) {
-    (void)workspace.catalog().FinishRun(out.run_id, "failed", s.ToString(), "{}");
+    if (own_run) (void)workspace.catalog().FinishRun(out.run_id, "failed", s.ToString(), "{}");
     return s;
   };
   auto run = [&]() -> Status {
@@ -101,7 +106,7 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
   };
   Status s = run();
   if (!s.ok()) return fail(s);
-  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(out.run_id, "succeeded", "", out.stats.ToJson()));
+  if (own_run) CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(out.run_id, "succeeded", "", out.stats.ToJson()));
   return out;
 }
 

@@ -20,6 +20,9 @@ namespace cdp {
 struct UnifyRunOptions {
   int threads = 0;
   bool preview = false;  // matching only: report stats, write nothing
+  // Non-zero: record the work as part of this open run (e.g. a refresh's)
+  // instead of opening and finishing a run row of its own.
+  int64_t run_id = 0;
   std::function<void(std::string_view step, int64_t done, int64_t total)> on_progress;
 };
 
