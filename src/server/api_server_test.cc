@@ -1,0 +1,488 @@
+// Integration tests of `cdp serve`: a server on a free loopback port against
+// a small Contoso demo workspace, called over real HTTP.
+#include "server/api_server.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "access/api_key_store.h"
+#include "demo/demo_generator.h"
+#include "segment/segment_definition.h"
+#include "server/testing/http_client.h"
+#include "workspace/refresh_runner.h"
+#include "workspace/segment_runner.h"
+
+namespace cdp {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using testing::HttpCall;
+using testing::HttpResult;
+
+// A gate the refresh thread waits at (before the unify stage) while armed.
+struct StageGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, reached = false, open = false;
+  bool fail_unify = false;
+  Status Before(RefreshStage stage) {
+    std::unique_lock<std::mutex> l(mu);
+    if (stage == RefreshStage::kUnify && fail_unify) return InternalError("injected unify failure");
+    if (stage != RefreshStage::kUnify || !armed) return Status::Ok();
+    reached = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return open; });
+    armed = false;
+    return Status::Ok();
+  }
+};
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/cdp_server_XXXXXX";
+    dir_ = new fs::path(mkdtemp(tmpl));
+    DemoOptions demo;
+    demo.customers = 300;
+    demo.seed = 11;
+    demo.out_dir = (*dir_ / "sources").string();
+    DemoSummary summary;
+    ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
+    std::string ws_dir = (*dir_ / "ws").string();
+    {
+      auto ws = Workspace::Init(ws_dir);
+      ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+      std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
+      std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto project = ParseProjectYaml(yaml, "project.yaml", dir_->string());
+      ASSERT_TRUE(project.ok()) << project.status().ToString();
+      ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
+      for (const auto& text : project->segments) {
+        auto d = ParseSegmentYaml(text);
+        ASSERT_TRUE(d.ok());
+        ASSERT_TRUE(SaveSegment(**ws, *d, SegmentSaveMode::kUpsert, SegmentRunOptions()).ok());
+      }
+      RefreshOptions o;
+      o.threads = 2;
+      o.run_date = kDefaultDemoToday;
+      auto r = RunRefresh(**ws, o);
+      ASSERT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
+      ApiKeyStore keys((*ws)->catalog());
+      admin_ = new std::string(keys.Create("test-admin", Role::kAdmin, "test")->key);
+      contributor_ = new std::string(keys.Create("test-contributor", Role::kContributor, "test")->key);
+      viewer_ = new std::string(keys.Create("test-viewer", Role::kViewer, "test")->key);
+    }
+    gate_ = new StageGate();
+    ApiServerOptions options;
+    options.http.port = 0;
+    options.http.threads = 8;
+    options.http.max_body_bytes = 64 * 1024;
+    options.run_schedules = false;
+    options.log_requests = false;
+    options.refresh_threads = 2;
+    options.run_date = kDefaultDemoToday;
+    options.before_refresh_stage = [](RefreshStage s) { return gate_->Before(s); };
+    auto server = ApiServer::Start(ws_dir, options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    fs::remove_all(*dir_);
+    delete dir_;
+    delete admin_;
+    delete contributor_;
+    delete viewer_;
+    delete gate_;
+  }
+
+  static HttpResult Call(const std::string& method, const std::string& target, const std::string& key,
+                         const std::string& body = "") {
+    return HttpCall(server_->port(), method, target, key, body);
+  }
+  static Json GetJson(const std::string& target, const std::string& key = *admin_) {
+    HttpResult r = Call("GET", target, key);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return Json::parse(r.body, nullptr, false);
+  }
+  static int64_t AnyCustomerId() {
+    Json page = GetJson("/api/v1/entities/Customer/rows?limit=1");
+    return page["items"][0]["CustomerId"].get<int64_t>();
+  }
+  static Json WaitForRun(int64_t id) {
+    for (int i = 0; i < 600; ++i) {
+      Json run = GetJson("/api/v1/runs/" + std::to_string(id));
+      if (run["status"] != "running") return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "run " << id << " did not finish";
+    return Json();
+  }
+  // A concrete path for a route pattern (existing names where needed).
+  static std::string Concrete(const Route& r) {
+    std::string p = r.pattern;
+    auto sub = [&](const std::string& from, const std::string& to) {
+      size_t at = p.find(from);
+      if (at != std::string::npos) p.replace(at, from.size(), to);
+    };
+    sub("/customers/{id}", "/customers/" + std::to_string(AnyCustomerId()));
+    sub("/entities/{name}", "/entities/Customer");
+    sub("/measures/{name}", "/measures/NoSuchMeasure");
+    sub("/segments/{name}", "/segments/NoSuchSegmentForAuth");
+    sub("/runs/{id}", "/runs/999999");
+    sub("/apikeys/{id}", "/apikeys/999999");
+    return p;
+  }
+
+  static fs::path* dir_;
+  static ApiServer* server_;
+  static std::string* admin_;
+  static std::string* contributor_;
+  static std::string* viewer_;
+  static StageGate* gate_;
+};
+
+fs::path* ApiServerTest::dir_ = nullptr;
+ApiServer* ApiServerTest::server_ = nullptr;
+std::string* ApiServerTest::admin_ = nullptr;
+std::string* ApiServerTest::contributor_ = nullptr;
+std::string* ApiServerTest::viewer_ = nullptr;
+StageGate* ApiServerTest::gate_ = nullptr;
+
+TEST_F(ApiServerTest, HealthNeedsNoKey) {
+  HttpResult r = Call("GET", "/api/v1/health", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json j = Json::parse(r.body);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_GT(j["customers"].get<int64_t>(), 250);
+}
+
+TEST_F(ApiServerTest, OpenApiDocumentMatchesTheRoutes) {
+  Json doc = GetJson("/api/v1/openapi.json", "");
+  ASSERT_TRUE(doc.contains("paths"));
+  std::set<std::pair<std::string, std::string>> documented, served;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (char& c : m) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+      documented.insert({m, path});
+    }
+  }
+  for (const Route& r : server_->routes()) served.insert({r.method, r.pattern});
+  EXPECT_EQ(documented, served);
+  // Every documented operation is answered by its route (never "no route"
+  // or "method not allowed"), and its documented security holds.
+  for (const Route& r : server_->routes()) {
+    HttpResult res = Call(r.method, Concrete(r), "", r.method == "GET" ? "" : "{}");
+    EXPECT_EQ(res.body.find("no_route"), std::string::npos) << r.pattern;
+    EXPECT_NE(res.status, 405) << r.method << " " << r.pattern;
+    std::string method = r.method;
+    for (char& ch : method) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    const Json& op = doc["paths"][r.pattern][method];
+    if (r.permission) {
+      EXPECT_EQ(res.status, 401) << r.method << " " << r.pattern << ": " << res.body;
+      EXPECT_FALSE(op["security"].empty());
+      EXPECT_TRUE(op["responses"].contains("401"));
+    } else {
+      EXPECT_NE(res.status, 401) << r.pattern;
+    }
+  }
+}
+
+TEST_F(ApiServerTest, EveryRouteChecksKeysAndRoles) {
+  for (const Route& r : server_->routes()) {
+    if (!r.permission) continue;
+    std::string target = Concrete(r);
+    // Writes get a malformed body: a permitted caller gets 400 (or 404 for
+    // the missing names above) and nothing changes.
+    std::string body = r.method == "GET" || r.method == "DELETE" ? "" : "{";
+    SCOPED_TRACE(r.method + " " + target);
+    // No key, a malformed key, a well-formed wrong key: 401.
+    EXPECT_EQ(Call(r.method, target, "", body).status, 401);
+    EXPECT_EQ(Call(r.method, target, "not-a-key", body).status, 401);
+    std::string wrong = *viewer_;
+    wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+    EXPECT_EQ(Call(r.method, target, wrong, body).status, 401);
+    // Each role: 403 exactly when the role lacks the permission.
+    for (auto [key, role] : {std::pair<std::string*, Role>{viewer_, Role::kViewer},
+                             {contributor_, Role::kContributor}, {admin_, Role::kAdmin}}) {
+      HttpResult res = Call(r.method, target, *key, body);
+      if (Permits(role, *r.permission)) {
+        EXPECT_NE(res.status, 403) << RoleName(role) << ": " << res.body;
+        EXPECT_NE(res.status, 401) << RoleName(role) << ": " << res.body;
+      } else {
+        EXPECT_EQ(res.status, 403) << RoleName(role) << ": " << res.body;
+        EXPECT_NE(Json::parse(res.body)["error"]["message"].get<std::string>().find(std::string(RoleName(role))), std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_F(ApiServerTest, CustomerCardHasProfileMeasuresSegmentsActivitiesAndLineage) {
+  // A customer with several source records.
+  Json pairs = GetJson("/api/v1/unification/pairs?limit=5");
+  ASSERT_FALSE(pairs["items"].empty());
+  int64_t id = pairs["items"][0]["customer_id"].get<int64_t>();
+  Json card = GetJson("/api/v1/customers/" + std::to_string(id) + "/card", *viewer_);
+  EXPECT_EQ(card["customer_id"], id);
+  EXPECT_EQ(card["profile"]["CustomerId"], id);
+  EXPECT_TRUE(card["measures"].contains("LifetimeSpend"));
+  EXPECT_TRUE(card["segments"].is_array());
+  ASSERT_GE(card["source_records"].size(), 2u);
+  bool matched = false;
+  for (const auto& rec : card["source_records"]) {
+    EXPECT_TRUE(rec["record"].is_object()) << rec.dump();
+    matched |= !rec["matched"].empty();
+  }
+  EXPECT_TRUE(matched) << card["source_records"].dump();
+  // Activities newest first.
+  const auto& acts = card["activities"];
+  for (size_t i = 1; i < acts.size(); ++i) EXPECT_GE(acts[i - 1]["Timestamp"], acts[i]["Timestamp"]);
+  // The segments on the card agree with each segment's members.
+  for (const auto& seg : card["segments"]) {
+    Json members = GetJson("/api/v1/segments/" + seg.get<std::string>() + "/members?limit=1000");
+    bool found = false;
+    for (const auto& m : members["items"]) found |= m["CustomerId"] == id;
+    EXPECT_TRUE(found) << seg;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/customers/987654321/card", *viewer_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/customers/abc/card", *viewer_).status, 400);
+}
+
+TEST_F(ApiServerTest, SearchToleratesTyposAndCountsFilterValues) {
+  int64_t id = AnyCustomerId();
+  Json p = GetJson("/api/v1/customers/" + std::to_string(id));
+  std::string last = p.value("LastName", "");
+  ASSERT_GE(last.size(), 5u) << p.dump();
+  std::string typo = last;
+  std::swap(typo[1], typo[2]);  // transposition
+  Json r = GetJson("/api/v1/customers/search?q=" + UrlEncode(p.value("FirstName", "") + " " + typo), *viewer_);
+  bool found = false;
+  for (const auto& it : r["items"]) found |= it["CustomerId"] == id;
+  EXPECT_TRUE(found) << typo << " -> " << r.dump();
+  // Filter-only search: counts per State add up to the total.
+  Json all = GetJson("/api/v1/customers/search?limit=1", *viewer_);
+  ASSERT_TRUE(all["facets"].contains("State")) << all.dump();
+  int64_t sum = 0;
+  std::string some_state;
+  for (const auto& v : all["facets"]["State"]) {
+    sum += v["count"].get<int64_t>();
+    some_state = v["value"];
+  }
+  EXPECT_LE(sum, all["total"].get<int64_t>());
+  Json filtered = GetJson("/api/v1/customers/search?limit=1000&filter=State:" + UrlEncode(some_state), *viewer_);
+  for (const auto& it : filtered["items"]) EXPECT_EQ(it["State"], some_state);
+  EXPECT_EQ(Call("GET", "/api/v1/customers/search?filter=nocolon", *viewer_).status, 400);
+}
+
+TEST_F(ApiServerTest, LookupByEmailAndSourceKey) {
+  Json page = GetJson("/api/v1/entities/Customer/rows?limit=50");
+  std::string email;
+  int64_t id = 0;
+  for (const auto& row : page["items"]) {
+    if (row.contains("Email") && row["Email"].is_string() && !row["Email"].get<std::string>().empty()) {
+      email = row["Email"];
+      id = row["CustomerId"];
+      break;
+    }
+  }
+  ASSERT_FALSE(email.empty());
+  std::string upper = email;
+  for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  Json r = GetJson("/api/v1/customers/lookup?field=Email&value=" + UrlEncode(upper), *viewer_);
+  bool found = false;
+  for (const auto& it : r["items"]) found |= it["CustomerId"] == id;
+  EXPECT_TRUE(found);
+  Json card = GetJson("/api/v1/customers/" + std::to_string(id) + "/card");
+  const auto& rec = card["source_records"][0];
+  Json byKey = GetJson("/api/v1/customers/lookup?source=" + UrlEncode(rec["source"].get<std::string>()) + "&key=" +
+                       UrlEncode(rec["key"].get<std::string>()));
+  EXPECT_EQ(byKey["items"][0]["CustomerId"], id);
+  EXPECT_EQ(Call("GET", "/api/v1/customers/lookup?field=Email&value=nobody%40nowhere.example", *viewer_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/customers/lookup?field=NoField&value=x", *viewer_).status, 400);
+}
+
+TEST_F(ApiServerTest, QuickSegmentRunsAndMembersMatchExport) {
+  HttpResult created = Call("POST", "/api/v1/segments/quick", *contributor_,
+                            R"({"name":"ApiCalifornia","entity":"Customer","field":"State","op":"equals","values":["CA"]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  Json c = Json::parse(created.body);
+  EXPECT_EQ(c["status"], "active");
+  ASSERT_TRUE(c["run_id"].is_number()) << c.dump();
+  Json run = WaitForRun(c["run_id"]);
+  EXPECT_EQ(run["status"], "succeeded") << run.dump();
+  server_->WaitForRefreshes();
+  Json seg = GetJson("/api/v1/segments/ApiCalifornia");
+  ASSERT_TRUE(seg["members"].is_number()) << seg.dump();
+  int64_t n = seg["members"];
+  Json members = GetJson("/api/v1/segments/ApiCalifornia/members?limit=1000");
+  EXPECT_EQ(static_cast<int64_t>(members["items"].size()), n);
+  for (const auto& m : members["items"]) EXPECT_EQ(m["State"], "CA");
+  // Paging by cursor walks the same members.
+  std::set<int64_t> paged;
+  std::string cursor;
+  for (int guard = 0; guard < 1000; ++guard) {
+    Json pg = GetJson("/api/v1/segments/ApiCalifornia/members?limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    for (const auto& m : pg["items"]) paged.insert(m["CustomerId"].get<int64_t>());
+    if (pg["next_cursor"].is_null()) break;
+    cursor = pg["next_cursor"];
+  }
+  EXPECT_EQ(static_cast<int64_t>(paged.size()), n);
+  HttpResult csv = Call("GET", "/api/v1/segments/ApiCalifornia/export", *viewer_);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), n + 1);
+  Json hist = GetJson("/api/v1/segments/ApiCalifornia/history");
+  ASSERT_FALSE(hist["items"].empty());
+  EXPECT_EQ(hist["items"][0]["members"], n);
+  Json est = Json::parse(Call("POST", "/api/v1/segments/estimate", *viewer_, seg["definition"].dump()).body);
+  EXPECT_EQ(est["members"], n);
+  Json inspect = GetJson("/api/v1/segments/ApiCalifornia/inspect");
+  EXPECT_EQ(inspect["members"], n);
+  // The audit log names the contributor's key and the change.
+  Json audit = GetJson("/api/v1/audit?limit=100");
+  bool logged = false;
+  for (const auto& a : audit["items"]) {
+    logged |= a["action"] == "segment.create" && a["target"] == "segment:ApiCalifornia" &&
+              a["actor"].get<std::string>().find("test-contributor") != std::string::npos;
+  }
+  EXPECT_TRUE(logged) << audit.dump();
+  EXPECT_EQ(Call("DELETE", "/api/v1/segments/ApiCalifornia", *contributor_).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/segments/ApiCalifornia", *viewer_).status, 404);
+}
+
+TEST_F(ApiServerTest, BadRequestsGetClearErrors) {
+  auto expect = [&](const HttpResult& r, int status, const std::string& needle) {
+    EXPECT_EQ(r.status, status) << r.body;
+    Json j = Json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(needle), std::string::npos) << r.body;
+  };
+  expect(Call("POST", "/api/v1/segments/quick", *admin_, "{not json"), 400, "not valid JSON");
+  expect(Call("POST", "/api/v1/segments/quick", *admin_, "[1,2]"), 400, "JSON object");
+  expect(Call("POST", "/api/v1/segments/quick", *admin_, R"({"name":"X","field":"State","op":"equals","colour":1})"), 400, "colour");
+  expect(Call("POST", "/api/v1/segments/quick", *admin_, R"({"name":5,"field":"State","op":"equals"})"), 400, "'name' must be a string");
+  expect(Call("POST", "/api/v1/segments/quick", *admin_, R"({"name":"X","field":"State","op":"resembles"})"), 400, "resembles");
+  expect(Call("POST", "/api/v1/apikeys", *admin_, R"({"name":"k","role":"root"})"), 400, "role");
+  expect(Call("POST", "/api/v1/segments", *admin_, std::string(70 * 1024, ' ')), 413, "larger than the limit");
+  expect(Call("GET", "/api/v1/segments/Nope", *viewer_), 404, "Nope");
+  expect(Call("GET", "/api/v1/entities/Nope/rows", *viewer_), 404, "Nope");
+  expect(Call("GET", "/api/v1/entities/Customer/rows?limit=100000", *viewer_), 400, "limit");
+  expect(Call("GET", "/api/v1/entities/Customer/rows?limit=abc", *viewer_), 400, "limit");
+  expect(Call("GET", "/api/v1/entities/Customer/rows?cursor=zzz", *viewer_), 400, "cursor");
+  expect(Call("GET", "/api/v1/nothing/here", *viewer_), 404, "no API route");
+  expect(Call("DELETE", "/api/v1/overview", *admin_), 405, "not allowed");
+  expect(Call("GET", "/api/v1/unification/explain?a=Nope:1&b=Nope:2", *viewer_), 400, "SOURCE:KEY");
+  expect(Call("PUT", "/api/v1/schedules", *admin_, R"({"refresh":"61 * * * *"})"), 400, "refresh");
+  // The server is still healthy after all of that.
+  EXPECT_EQ(Call("GET", "/api/v1/health", "").status, 200);
+}
+
+TEST_F(ApiServerTest, ApiKeysAreCreatedShownOnceAndRevoked) {
+  HttpResult r = Call("POST", "/api/v1/apikeys", *admin_, R"({"name":"temp","role":"viewer"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json k = Json::parse(r.body);
+  std::string key = k["key"];
+  EXPECT_EQ(GetJson("/api/v1/me", key)["role"], "viewer");
+  Json list = GetJson("/api/v1/apikeys");
+  EXPECT_EQ(list.dump().find(key), std::string::npos);  // never shown again
+  EXPECT_EQ(Call("POST", "/api/v1/segments/quick", key, R"({"name":"V","field":"State","op":"equals","values":["CA"]})").status, 403);
+  ASSERT_EQ(Call("DELETE", "/api/v1/apikeys/" + std::to_string(k["id"].get<int64_t>()), *admin_).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/me", key).status, 401);
+}
+
+TEST_F(ApiServerTest, ReadsContinueWhileARefreshRunsAndCancelStopsIt) {
+  uint64_t gen_before = GetJson("/api/v1/health", "")["generation"];
+  int64_t id = AnyCustomerId();
+  std::string card_before = Call("GET", "/api/v1/customers/" + std::to_string(id) + "/card", *viewer_).body;
+  {
+    std::lock_guard<std::mutex> l(gate_->mu);
+    gate_->armed = true;
+    gate_->reached = gate_->open = false;
+  }
+  HttpResult start = Call("POST", "/api/v1/runs", *contributor_, R"({"force":true})");
+  ASSERT_EQ(start.status, 202) << start.body;
+  int64_t run = Json::parse(start.body)["id"];
+  {
+    std::unique_lock<std::mutex> l(gate_->mu);
+    ASSERT_TRUE(gate_->cv.wait_for(l, std::chrono::seconds(60), [&] { return gate_->reached; }));
+  }
+  // The refresh has ingested and is held before unify: reads are served
+  // from the last complete generation, unchanged.
+  EXPECT_EQ(GetJson("/api/v1/runs/" + std::to_string(run))["status"], "running");
+  EXPECT_TRUE(GetJson("/api/v1/health", "")["refresh_running"].get<bool>());
+  for (int i = 0; i < 20; ++i) {
+    HttpResult card = Call("GET", "/api/v1/customers/" + std::to_string(id) + "/card", *viewer_);
+    ASSERT_EQ(card.status, 200);
+    EXPECT_EQ(card.body, card_before);
+  }
+  EXPECT_EQ(GetJson("/api/v1/health", "")["generation"], gen_before);
+  // A second refresh is queued behind this one, not run at once.
+  EXPECT_EQ(Call("POST", "/api/v1/runs/" + std::to_string(run) + "/cancel", *viewer_).status, 403);
+  ASSERT_EQ(Call("POST", "/api/v1/runs/" + std::to_string(run) + "/cancel", *contributor_).status, 202);
+  {
+    std::lock_guard<std::mutex> l(gate_->mu);
+    gate_->open = true;
+  }
+  gate_->cv.notify_all();
+  Json done = WaitForRun(run);
+  EXPECT_EQ(done["status"], "cancelled") << done.dump();
+  server_->WaitForRefreshes();
+  EXPECT_EQ(Call("GET", "/api/v1/customers/" + std::to_string(id) + "/card", *viewer_).status, 200);
+}
+
+TEST_F(ApiServerTest, AFailedStageKeepsServingAndTheNextRunSucceeds) {
+  uint64_t customers = GetJson("/api/v1/health", "")["customers"];
+  {
+    std::lock_guard<std::mutex> l(gate_->mu);
+    gate_->fail_unify = true;
+  }
+  HttpResult start = Call("POST", "/api/v1/runs", *admin_, R"({"force":true})");
+  ASSERT_EQ(start.status, 202) << start.body;
+  Json failed = WaitForRun(Json::parse(start.body)["id"]);
+  server_->WaitForRefreshes();
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed["error"].get<std::string>().find("injected unify failure"), std::string::npos) << failed.dump();
+  bool unify_failed = false;
+  for (const auto& s : failed["stages"]) unify_failed |= s["stage"] == "unify" && s["status"] == "failed";
+  EXPECT_TRUE(unify_failed) << failed.dump();
+  EXPECT_EQ(GetJson("/api/v1/health", "")["customers"], customers);
+  EXPECT_EQ(Call("GET", "/api/v1/customers/" + std::to_string(AnyCustomerId()) + "/card", *viewer_).status, 200);
+  {
+    std::lock_guard<std::mutex> l(gate_->mu);
+    gate_->fail_unify = false;
+  }
+  HttpResult again = Call("POST", "/api/v1/runs", *admin_, "");
+  ASSERT_EQ(again.status, 202) << again.body;
+  Json ok = WaitForRun(Json::parse(again.body)["id"]);
+  server_->WaitForRefreshes();
+  EXPECT_EQ(ok["status"], "succeeded") << ok.dump();
+  Json runs = GetJson("/api/v1/runs?limit=5");
+  EXPECT_EQ(runs["items"][0]["id"], ok["id"]);
+  EXPECT_FALSE(runs["items"][0]["stages"].empty());
+}
+
+TEST_F(ApiServerTest, MetricsAndOverview) {
+  HttpResult m = Call("GET", "/api/v1/metrics", *viewer_);
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("cdp_http_requests_total{route=\"/api/v1/health\",status=\"200\"}"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("cdp_customers "), std::string::npos);
+  Json o = GetJson("/api/v1/overview", *viewer_);
+  EXPECT_GT(o["customers"].get<int64_t>(), 0);
+  EXPECT_GT(o["unification_rate"].get<double>(), 0.0);
+  EXPECT_FALSE(o["segments"].empty());
+  EXPECT_TRUE(o["last_run"].is_object());
+}
+
+}  // namespace
+}  // namespace cdp

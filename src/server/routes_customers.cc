@@ -1,0 +1,243 @@
+// Routes: customer search, lookup by alternate key, profile, customer card,
+// lineage explanation and activity timeline.
+#include <algorithm>
+
+#include "ingest/value_parser.h"
+#include "server/internal/api_impl.h"
+#include "table/table_json.h"
+
+namespace cdp {
+namespace {
+
+uint32_t CustomerIndexParam(const RouteContext& c, size_t i) {
+  const std::string& text = c.param(i);
+  int64_t id = 0;
+  if (!ParseInt64(text, &id)) ThrowError(400, "invalid_parameter", "customer id '" + text + "' is not an integer CustomerId");
+  if (!c.gen->customers()) ThrowError(404, "not_found", "there are no customers yet: run a refresh first");
+  auto idx = c.gen->IndexOf(id);
+  if (!idx) ThrowError(404, "not_found", "there is no customer with CustomerId " + text);
+  return *idx;
+}
+
+OJson Profile(const ServingGeneration& g, uint32_t idx) { return RowToJson(*g.customers(), idx); }
+
+OJson ActivityJson(const Table& t, uint32_t row) {
+  OJson a = RowToJson(t, row);
+  auto it = a.find("Fields");
+  if (it != a.end() && it->is_string()) {
+    OJson f = OJson::parse(it->get<std::string>(), nullptr, false);
+    if (!f.is_discarded()) *it = std::move(f);
+  }
+  a.erase("CustomerId");
+  return a;
+}
+
+int64_t ParseTimeParam(const HttpRequest& req, const std::string& name, int64_t fallback) {
+  if (!req.HasQuery(name) || req.Query(name).empty()) return fallback;
+  int64_t us = 0;
+  if (!ParseTimestamp(req.Query(name), DateStyle::kIso, &us)) {
+    ThrowError(400, "invalid_parameter", "parameter '" + name + "' must be a date YYYY-MM-DD or an ISO timestamp, got '" + req.Query(name) + "'");
+  }
+  return us;
+}
+
+// Match pairs of a customer as JSON (both records as "Source:Key").
+OJson PairsJson(const ServingGeneration& g, uint32_t idx) {
+  OJson out = OJson::array();
+  if (!g.match_pairs()) return out;
+  const Table& p = *g.match_pairs();
+  auto [b, e] = g.match_pairs_by_customer().rows(idx);
+  for (auto it = b; it != e; ++it) {
+    uint32_t r = *it;
+    out.push_back({{"a", std::string(p.column(1).StringAt(r)) + ":" + std::string(p.column(2).StringAt(r))},
+                   {"b", std::string(p.column(3).StringAt(r)) + ":" + std::string(p.column(4).StringAt(r))},
+                   {"rule", std::string(p.column(5).StringAt(r))},
+                   {"score", p.column(6).DoubleAt(r)},
+                   {"status", std::string(p.column(7).StringAt(r))}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void ApiServerImpl::AddCustomerRoutes() {
+  router_.Add({.method = "GET", .pattern = "/api/v1/customers/search", .tag = "customers",
+               .summary = "search customers by name, email, phone, city or source key, with filters and counts",
+               .permission = Permission::kRead,
+               .query = {{.name = "q", .description = "free text; typos and phone/email formatting are tolerated"},
+                         {.name = "filter", .description = "FIELD:VALUE, e.g. State:CA or segment:NAME", .repeated = true},
+                         {.name = "limit", .type = "integer"},
+                         {.name = "offset", .type = "integer"},
+                         {.name = "facets", .type = "boolean", .description = "include counts per filter value (default true)"}},
+               .handler = [](RouteContext& c) {
+                 auto index = c.api.search();
+                 if (!index || !c.gen->customers()) ThrowError(409, "failed_precondition", "there are no customers to search yet: run a refresh first");
+                 SearchQuery q;
+                 q.text = c.req.Query("q");
+                 for (const auto& f : c.req.QueryAll("filter")) {
+                   size_t colon = f.find(':');
+                   if (colon == std::string::npos || colon == 0) {
+                     ThrowError(400, "invalid_parameter", "filter '" + f + "' must be FIELD:VALUE, e.g. State:CA");
+                   }
+                   q.filters.emplace_back(f.substr(0, colon), f.substr(colon + 1));
+                 }
+                 q.limit = static_cast<size_t>(QueryInt(c.req, "limit", 20, 1, static_cast<int64_t>(c.api.options().max_page_size)));
+                 q.offset = static_cast<size_t>(QueryInt(c.req, "offset", 0, 0, 1000000000));
+                 std::string facets = c.req.Query("facets", "true");
+                 if (facets != "true" && facets != "false") ThrowError(400, "invalid_parameter", "parameter 'facets' must be true or false");
+                 q.facets = facets == "true";
+                 SearchResult r = Unwrap(index->Search(q));
+                 OJson items = OJson::array();
+                 for (const auto& h : r.hits) {
+                   auto idx = c.gen->IndexOf(h.customer_id);
+                   if (!idx) continue;  // index ahead of the served generation for a moment
+                   OJson p = Profile(*c.gen, *idx);
+                   p["_score"] = h.score;
+                   items.push_back(std::move(p));
+                 }
+                 OJson facets_json = OJson::object();
+                 for (const auto& [field, values] : r.facets) {
+                   OJson vs = OJson::array();
+                   for (const auto& v : values) vs.push_back({{"value", v.value}, {"count", v.count}});
+                   facets_json[field] = vs;
+                 }
+                 return JsonResponse({{"total", r.total}, {"items", items}, {"facets", facets_json}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/customers/lookup", .tag = "customers",
+               .summary = "find customers by an alternate key: a profile field value (email, phone, ...) or a source record key",
+               .permission = Permission::kRead,
+               .query = {{.name = "field", .description = "a Customer field, e.g. Email (with value)"},
+                         {.name = "value"},
+                         {.name = "source", .description = "a profile source name (with key)"},
+                         {.name = "key"}},
+               .handler = [](RouteContext& c) {
+                 if (!c.gen->customers()) ThrowError(404, "not_found", "there are no customers yet: run a refresh first");
+                 std::vector<uint32_t> found;
+                 if (c.req.HasQuery("source") || c.req.HasQuery("key")) {
+                   if (!c.req.HasQuery("source") || !c.req.HasQuery("key")) ThrowError(400, "missing_parameter", "give both 'source' and 'key'");
+                   auto idx = c.gen->CustomerOfRecord(c.req.Query("source"), c.req.Query("key"));
+                   if (idx) found.push_back(*idx);
+                 } else if (c.req.HasQuery("field")) {
+                   if (!c.req.HasQuery("value")) ThrowError(400, "missing_parameter", "give 'value' with 'field'");
+                   found = Unwrap(c.gen->LookupByField(c.req.Query("field"), c.req.Query("value")));
+                 } else {
+                   ThrowError(400, "missing_parameter", "give field and value (e.g. field=Email&value=a@b.com) or source and key");
+                 }
+                 if (found.empty()) ThrowError(404, "not_found", "no customer has that key");
+                 OJson items = OJson::array();
+                 for (uint32_t i : found) items.push_back(Profile(*c.gen, i));
+                 return JsonResponse({{"items", items}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}", .tag = "customers",
+               .summary = "read a unified customer profile",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) { return JsonResponse(Profile(*c.gen, CustomerIndexParam(c, 0))); }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/card", .tag = "customers",
+               .summary = "read a customer card: profile, measures, segments, recent activities, source records and lineage",
+               .permission = Permission::kRead,
+               .query = {{.name = "activities", .type = "integer", .description = "most recent activities to include (default 10)"}},
+               .handler = [](RouteContext& c) {
+                 const ServingGeneration& g = *c.gen;
+                 uint32_t idx = CustomerIndexParam(c, 0);
+                 int64_t id = g.CustomerIdAt(idx);
+                 size_t n_act = static_cast<size_t>(QueryInt(c.req, "activities", 10, 0, 1000));
+                 OJson card;
+                 card["customer_id"] = id;
+                 card["profile"] = Profile(g, idx);
+                 OJson measures = OJson::object();
+                 if (auto row = g.MeasureRowOf(idx)) {
+                   measures = RowToJson(*g.measures(), *row);
+                   measures.erase("CustomerId");
+                 }
+                 card["measures"] = measures;
+                 card["segments"] = g.SegmentsOf(id);
+                 OJson acts = OJson::array();
+                 if (g.activities()) {
+                   auto [b, e] = g.activities_by_customer().rows(idx);
+                   for (auto it = e; it != b && acts.size() < n_act;) acts.push_back(ActivityJson(*g.activities(), *--it));
+                 }
+                 card["activities"] = acts;
+                 OJson pairs = PairsJson(g, idx);
+                 OJson records = OJson::array();
+                 if (g.source_keys()) {
+                   const Table& k = *g.source_keys();
+                   const Column* src = k.ColumnByName("Source");
+                   const Column* key = k.ColumnByName("SourceKey");
+                   auto [b, e] = g.source_keys_by_customer().rows(idx);
+                   for (auto it = b; it != e; ++it) {
+                     std::string s(src->StringAt(*it)), kk(key->StringAt(*it));
+                     OJson rec = {{"source", s}, {"key", kk}};
+                     auto row = g.SourceRow(s, kk);
+                     rec["record"] = row.ok() && row->has_value() ? OJson(RowToJson(*Unwrap(g.Entity(s)), **row)) : OJson(nullptr);
+                     OJson merged = OJson::array();
+                     std::string ref = s + ":" + kk;
+                     for (const auto& p : pairs) {
+                       if (p["a"] == ref) merged.push_back({{"with", p["b"]}, {"rule", p["rule"]}, {"score", p["score"]}, {"status", p["status"]}});
+                       if (p["b"] == ref) merged.push_back({{"with", p["a"]}, {"rule", p["rule"]}, {"score", p["score"]}, {"status", p["status"]}});
+                     }
+                     rec["matched"] = merged;
+                     records.push_back(std::move(rec));
+                   }
+                 }
+                 card["source_records"] = records;
+                 return JsonResponse(card);
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/explain", .tag = "customers",
+               .summary = "explain a customer: its source records and the match pairs (rule, score) that merged them",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 const ServingGeneration& g = *c.gen;
+                 uint32_t idx = CustomerIndexParam(c, 0);
+                 OJson records = OJson::array();
+                 if (g.source_keys()) {
+                   const Table& k = *g.source_keys();
+                   auto [b, e] = g.source_keys_by_customer().rows(idx);
+                   for (auto it = b; it != e; ++it) {
+                     records.push_back(std::string(k.ColumnByName("Source")->StringAt(*it)) + ":" +
+                                       std::string(k.ColumnByName("SourceKey")->StringAt(*it)));
+                   }
+                 }
+                 OJson changes = OJson::array();
+                 auto ch = c.api.workspace().catalog().ListIdChanges(g.CustomerIdAt(idx));
+                 if (ch.ok()) {
+                   for (const auto& x : *ch) changes.push_back({{"run_id", x.run_id}, {"kind", x.kind}, {"other_ids", x.other_ids}});
+                 }
+                 return JsonResponse({{"customer_id", g.CustomerIdAt(idx)}, {"records", records},
+                                      {"pairs", PairsJson(g, idx)}, {"id_changes", changes},
+                                      {"explain_pair", "GET /api/v1/unification/explain?a=SOURCE:KEY&b=SOURCE:KEY shows each rule's conditions for a pair"}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/activities", .tag = "customers",
+               .summary = "read a customer's activity timeline (newest first), by type and time",
+               .permission = Permission::kRead,
+               .query = {{.name = "type", .description = "activity type or activity name, e.g. SalesOrder or OnlinePurchase"},
+                         {.name = "from", .description = "YYYY-MM-DD or ISO timestamp (inclusive)"},
+                         {.name = "to", .description = "YYYY-MM-DD or ISO timestamp (exclusive)"},
+                         {.name = "limit", .type = "integer"},
+                         {.name = "cursor"}},
+               .handler = [](RouteContext& c) {
+                 const ServingGeneration& g = *c.gen;
+                 uint32_t idx = CustomerIndexParam(c, 0);
+                 PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
+                 std::string type = c.req.Query("type");
+                 int64_t from = ParseTimeParam(c.req, "from", INT64_MIN), to = ParseTimeParam(c.req, "to", INT64_MAX);
+                 std::vector<uint32_t> rows;
+                 if (g.activities()) {
+                   const Table& t = *g.activities();
+                   const Column* at = t.ColumnByName("ActivityType");
+                   const Column* an = t.ColumnByName("Activity");
+                   const Column* ts = t.ColumnByName("Timestamp");
+                   auto [b, e] = g.activities_by_customer().rows(idx);
+                   for (auto it = e; it != b;) {
+                     uint32_t r = *--it;
+                     if (!type.empty() && at->StringAt(r) != type && an->StringAt(r) != type) continue;
+                     if (!ts->IsNull(r) && (ts->TimestampAt(r) < from || ts->TimestampAt(r) >= to)) continue;
+                     rows.push_back(r);
+                   }
+                 }
+                 OJson items = OJson::array();
+                 for (size_t i = page.offset; i < rows.size() && items.size() < page.limit; ++i) items.push_back(ActivityJson(*g.activities(), rows[i]));
+                 return JsonResponse(PageJson(std::move(items), page, rows.size()));
+               }});
+}
+
+}  // namespace cdp

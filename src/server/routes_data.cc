@@ -1,0 +1,243 @@
+// Routes: sources and entities (schema, paged rows, quarantine), the
+// unification configuration, statistics, match pairs and pair explanations,
+// relationships and activity definitions.
+#include <map>
+
+#include "common/entity_names.h"
+#include "server/internal/api_impl.h"
+#include "table/table_json.h"
+#include "workspace/unify_runner.h"
+
+namespace cdp {
+namespace {
+
+OJson SchemaJson(const Schema& s) {
+  OJson fields = OJson::array();
+  for (size_t i = 0; i < s.num_fields(); ++i) {
+    const Field& f = s.field(i);
+    OJson fj = {{"name", f.name}, {"type", DataTypeName(f.type)}};
+    fj["semantic"] = f.semantic.empty() ? OJson(nullptr) : OJson(f.semantic.name());
+    fields.push_back(fj);
+  }
+  return fields;
+}
+
+HttpResponse RowsPage(RouteContext& c, const std::string& entity) {
+  PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
+  auto table = Unwrap(c.gen->Entity(entity));
+  OJson items = OJson::array();
+  for (size_t r = page.offset; r < table->num_rows() && items.size() < page.limit; ++r) items.push_back(RowToJson(*table, r));
+  return JsonResponse(PageJson(std::move(items), page, table->num_rows()));
+}
+
+// "Source:Key" with Source one of the unification sources (names may hold ':').
+std::pair<std::string, std::string> RecordRef(const UnifyConfig& config, const std::string& param, const std::string& ref) {
+  for (const auto& s : config.sources) {
+    if (ref.size() > s.source.size() && ref.compare(0, s.source.size(), s.source) == 0 && ref[s.source.size()] == ':') {
+      return {s.source, ref.substr(s.source.size() + 1)};
+    }
+  }
+  std::string names;
+  for (const auto& s : config.sources) names += (names.empty() ? "" : ", ") + s.source;
+  ThrowError(400, "invalid_parameter", "parameter '" + param + "': '" + ref + "' is not SOURCE:KEY with SOURCE one of " + names);
+}
+
+}  // namespace
+
+void ApiServerImpl::AddDataRoutes() {
+  router_.Add({.method = "GET", .pattern = "/api/v1/sources", .tag = "data",
+               .summary = "list the sources with row counts, quarantined rows and their last ingest",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 OJson items = OJson::array();
+                 for (const auto& s : c.gen->project().sources) {
+                   auto shape = c.gen->EntityShape(s.name);
+                   auto q = c.gen->EntityShape(Workspace::QuarantineEntityName(s.name));
+                   OJson j = {{"name", s.name}, {"kind", SourceKindName(s.kind)},
+                              {"rows", shape.ok() ? OJson(shape->second) : OJson(nullptr)},
+                              {"quarantined", q.ok() ? q->second : 0},
+                              {"schedule", s.schedule}};
+                   auto last = c.api.workspace().catalog().LastSucceededIngest(s.name);
+                   if (last.ok() && last->has_value()) {
+                     const auto& l = **last;
+                     j["last_ingest"] = {{"run_id", l.run_id}, {"status", l.status}, {"rows_read", l.rows_read},
+                                         {"rows_stored", l.rows_stored}, {"rows_quarantined", l.rows_quarantined},
+                                         {"finished_at", IsoTime(l.finished_at)}};
+                   } else {
+                     j["last_ingest"] = nullptr;
+                   }
+                   items.push_back(j);
+                 }
+                 return JsonResponse({{"items", items}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/entities", .tag = "data",
+               .summary = "list the entities (sources and derived) with row counts and fields",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 OJson items = OJson::array();
+                 for (const auto& name : c.gen->EntityNames()) {
+                   if (Workspace::IsInternalEntity(name)) continue;
+                   auto shape = Unwrap(c.gen->EntityShape(name));
+                   items.push_back({{"name", name}, {"rows", shape.second}, {"fields", SchemaJson(shape.first)},
+                                    {"source", c.gen->project().FindSource(name) != nullptr}});
+                 }
+                 return JsonResponse({{"items", items}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/entities/{name}/schema", .tag = "data",
+               .summary = "read an entity's fields with types and semantic types",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 auto shape = Unwrap(c.gen->EntityShape(c.param(0)));
+                 return JsonResponse({{"name", c.param(0)}, {"rows", shape.second}, {"fields", SchemaJson(shape.first)}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/entities/{name}/rows", .tag = "data",
+               .summary = "read an entity's rows, paged",
+               .permission = Permission::kRead,
+               .query = {{.name = "limit", .type = "integer"}, {.name = "cursor"}},
+               .handler = [](RouteContext& c) {
+                 if (Workspace::IsInternalEntity(c.param(0))) ThrowError(404, "not_found", "there is no entity '" + c.param(0) + "'");
+                 return RowsPage(c, c.param(0));
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/entities/{name}/quarantine", .tag = "data",
+               .summary = "read a source's quarantined rows with their reasons, paged",
+               .permission = Permission::kRead,
+               .query = {{.name = "limit", .type = "integer"}, {.name = "cursor"}},
+               .handler = [](RouteContext& c) {
+                 if (!c.gen->EntityShape(c.param(0)).ok()) ThrowError(404, "not_found", "there is no entity '" + c.param(0) + "'");
+                 std::string q = Workspace::QuarantineEntityName(c.param(0));
+                 if (!c.gen->EntityShape(q).ok()) return JsonResponse({{"items", OJson::array()}, {"next_cursor", nullptr}, {"total", 0}});
+                 return RowsPage(c, q);
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/unification", .tag = "unification",
+               .summary = "read the unification configuration (map, deduplicate, match, merge)",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
+                 if (project.unification.empty()) return JsonResponse(OJson::object());
+                 return HttpResponse::Json(200, UnifyConfigToJson(project.unification));
+               }});
+  router_.Add({.method = "PUT", .pattern = "/api/v1/unification", .tag = "unification",
+               .summary = "replace the unification configuration (applied on the next refresh)",
+               .permission = Permission::kWriteDefinitions,
+               .request_schema = "UnifyConfig",
+               .handler = [](RouteContext& c) {
+                 OJson body = ParseBody(c.req);
+                 auto config = UnifyConfigFromJson(body.dump());
+                 if (!config.ok()) ThrowError(400, "invalid_definition", config.status().message());
+                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
+                 for (const auto& s : config->sources) {
+                   if (project.FindSource(s.source) == nullptr) {
+                     ThrowError(400, "invalid_definition", "unification source '" + s.source + "' is not a source of the project");
+                   }
+                 }
+                 project.unification = std::move(*config);
+                 Check(c.api.workspace().catalog().ReplaceProject(project));
+                 c.api.Audit(c, "unification.update", "unification", body);
+                 return HttpResponse::Json(200, UnifyConfigToJson(project.unification));
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/unification/stats", .tag = "unification",
+               .summary = "read unification results: records in, profiles out, merge rate, pairs per rule",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 const ServingGeneration& g = *c.gen;
+                 int64_t records = 0;
+                 OJson sources = OJson::array();
+                 for (const auto& s : g.project().unification.sources) {
+                   auto shape = g.EntityShape(s.source);
+                   int64_t rows = shape.ok() ? static_cast<int64_t>(shape->second) : 0;
+                   records += rows;
+                   sources.push_back({{"source", s.source}, {"records", rows}});
+                 }
+                 int64_t profiles = g.customers() ? static_cast<int64_t>(g.customers()->num_rows()) : 0;
+                 std::map<std::string, std::pair<int64_t, int64_t>> per_rule;  // rule -> (accepted, other)
+                 if (g.match_pairs()) {
+                   const Table& p = *g.match_pairs();
+                   for (size_t r = 0; r < p.num_rows(); ++r) {
+                     auto& e = per_rule[std::string(p.column(5).StringAt(r))];
+                     (p.column(7).StringAt(r) == "accepted" ? e.first : e.second)++;
+                   }
+                 }
+                 OJson rules = OJson::array();
+                 for (const auto& [rule, n] : per_rule) rules.push_back({{"rule", rule}, {"pairs", n.first + n.second}, {"accepted", n.first}});
+                 return JsonResponse({{"records_in", records}, {"profiles", profiles},
+                                      {"merge_rate", records > 0 ? 1.0 - static_cast<double>(profiles) / records : 0.0},
+                                      {"sources", sources}, {"rules", rules}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/unification/pairs", .tag = "unification",
+               .summary = "read the match pairs found by unification with rule and score, paged",
+               .permission = Permission::kRead,
+               .query = {{.name = "rule", .description = "only pairs of this rule"}, {.name = "limit", .type = "integer"}, {.name = "cursor"}},
+               .handler = [](RouteContext& c) {
+                 PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
+                 OJson items = OJson::array();
+                 size_t total = 0;
+                 if (c.gen->match_pairs()) {
+                   const Table& p = *c.gen->match_pairs();
+                   std::string rule = c.req.Query("rule");
+                   for (size_t r = 0; r < p.num_rows(); ++r) {
+                     if (!rule.empty() && p.column(5).StringAt(r) != rule) continue;
+                     if (total++ < page.offset || items.size() >= page.limit) continue;
+                     items.push_back({{"customer_id", p.column(0).IsNull(r) ? OJson(nullptr) : OJson(p.column(0).Int64At(r))},
+                                      {"a", std::string(p.column(1).StringAt(r)) + ":" + std::string(p.column(2).StringAt(r))},
+                                      {"b", std::string(p.column(3).StringAt(r)) + ":" + std::string(p.column(4).StringAt(r))},
+                                      {"rule", std::string(p.column(5).StringAt(r))}, {"score", p.column(6).DoubleAt(r)},
+                                      {"status", std::string(p.column(7).StringAt(r))}});
+                   }
+                 }
+                 return JsonResponse(PageJson(std::move(items), page, total));
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/unification/explain", .tag = "unification",
+               .summary = "explain whether two source records match, rule by rule and condition by condition",
+               .permission = Permission::kRead,
+               .query = {{.name = "a", .required = true, .description = "SOURCE:KEY"}, {.name = "b", .required = true, .description = "SOURCE:KEY"}},
+               .handler = [](RouteContext& c) {
+                 const UnifyConfig& u = c.gen->project().unification;
+                 if (u.empty()) ThrowError(409, "failed_precondition", "the project has no unification configuration");
+                 auto a = RecordRef(u, "a", c.req.Query("a"));
+                 auto b = RecordRef(u, "b", c.req.Query("b"));
+                 PairExplanation e = Unwrap(ExplainPairInWorkspace(c.api.workspace(), a.first, a.second, b.first, b.second));
+                 OJson rules = OJson::array();
+                 for (const auto& r : e.rules) {
+                   OJson cs = OJson::array();
+                   for (const auto& x : r.conditions) {
+                     cs.push_back({{"field", x.field}, {"compare", x.compare}, {"a", x.value_a}, {"b", x.value_b},
+                                   {"similarity", x.similarity}, {"passed", x.passed}});
+                   }
+                   OJson rj = {{"rule", r.rule}, {"applies", r.applies}, {"matched", r.matched}, {"score", r.score}, {"conditions", cs}};
+                   if (!r.exception.empty()) rj["blocked_by_exception_on"] = r.exception;
+                   rules.push_back(rj);
+                 }
+                 OJson j = {{"a", e.record_a}, {"b", e.record_b}, {"matched", e.matched}, {"matched_by", e.matched_by}, {"rules", rules}};
+                 if (!e.contributions.empty()) {
+                   OJson cs = OJson::array();
+                   for (const auto& x : e.contributions) {
+                     cs.push_back({{"comparison", x.comparison}, {"level", x.level}, {"m", x.m}, {"u", x.u}, {"weight", x.weight}});
+                   }
+                   j["comparisons"] = cs;
+                   j["match_weight"] = e.match_weight;
+                   j["match_probability"] = e.match_probability;
+                 }
+                 return JsonResponse(j);
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/relationships", .tag = "data",
+               .summary = "list the relationships between entities",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 return JsonResponse({{"items", OJson::parse(RelationshipsToJson(c.gen->project().relationships))}});
+               }});
+  router_.Add({.method = "GET", .pattern = "/api/v1/activities", .tag = "data",
+               .summary = "list the activity definitions with the rows each contributed",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext& c) {
+                 OJson items = OJson::parse(ActivitiesToJson(c.gen->project().activities));
+                 std::map<std::string, int64_t> counts;
+                 if (c.gen->activities()) {
+                   const Column* an = c.gen->activities()->ColumnByName("Activity");
+                   for (size_t r = 0; an && r < an->size(); ++r) ++counts[std::string(an->StringAt(r))];
+                 }
+                 for (auto& a : items) a["rows"] = counts[a.value("name", "")];
+                 return JsonResponse({{"items", items}});
+               }});
+}
+
+}  // namespace cdp
