@@ -136,6 +136,45 @@ class Statement {
   int rc_;
 };
 
+// The project's search section as stored under the project key "search":
+// {"fields": [{"field", "normalize", "weight"}...], "filters": [...]}.
+std::string SearchConfigToJson(const SearchConfig& search) {
+  nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+  for (const auto& f : search.fields) {
+    fields.push_back({{"field", f.field}, {"normalize", f.normalize}, {"weight", f.weight}});
+  }
+  return nlohmann::ordered_json{{"fields", fields}, {"filters", search.filters}}.dump();
+}
+
+StatusOr<SearchConfig> SearchConfigFromJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto bad = [] { return DataLossError("the stored search section is not the expected JSON"); };
+  if (j.is_discarded() || !j.is_object()) return bad();
+  SearchConfig search;
+  const auto& fields = j.value("fields", nlohmann::json::array());
+  const auto& filters = j.value("filters", nlohmann::json::array());
+  if (!fields.is_array() || !filters.is_array()) return bad();
+  for (const auto& f : fields) {
+    if (!f.is_object() || !f.contains("field") || !f["field"].is_string()) return bad();
+    SearchFieldConfig field;
+    field.field = f["field"].get<std::string>();
+    if (f.contains("normalize")) {
+      if (!f["normalize"].is_string()) return bad();
+      field.normalize = f["normalize"].get<std::string>();
+    }
+    if (f.contains("weight")) {
+      if (!f["weight"].is_number()) return bad();
+      field.weight = f["weight"].get<double>();
+    }
+    search.fields.push_back(std::move(field));
+  }
+  for (const auto& f : filters) {
+    if (!f.is_string()) return bad();
+    search.filters.push_back(f.get<std::string>());
+  }
+  return search;
+}
+
 Status SqlError(sqlite3* db, const std::string& what) {
   return InternalError("catalog: " + what + ": " + sqlite3_errmsg(db));
 }
@@ -232,7 +271,9 @@ Status Catalog::ReplaceProject(const ProjectConfig& config) {
                                {"relationships", RelationshipsToJson(config.relationships)},
                                {"activities", ActivitiesToJson(config.activities)},
                                {"measures", MeasuresToJson(config.measures)},
-                               {"segments", nlohmann::json(config.segments).dump()}}) {
+                               {"segments", nlohmann::json(config.segments).dump()},
+                               {"refresh_schedule", config.refresh_schedule},
+                               {"search", SearchConfigToJson(config.search)}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -287,6 +328,12 @@ StatusOr<ProjectConfig> Catalog::LoadProject() const {
         if (!v.ok()) return v.status().WithContext("catalog measures");
         config.measures = std::move(*v);
       }
+      if (k == "refresh_schedule") config.refresh_schedule = st.Text(1);
+      if (k == "search") {
+        auto v = SearchConfigFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog search");
+        config.search = std::move(*v);
+      }
     }
   }
   Statement st(db_, "SELECT name, definition FROM sources ORDER BY position");
@@ -331,6 +378,14 @@ StatusOr<std::vector<RunRecord>> Catalog::ListRuns(int limit) const {
     out.push_back({st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)});
   }
   return out;
+}
+
+StatusOr<RunRecord> Catalog::GetRun(int64_t id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT id, kind, status, error, stats, started_at, finished_at FROM runs WHERE id = ?");
+  st.Bind(1, id);
+  if (st.Step() != SQLITE_ROW) return NotFoundError("there is no run " + std::to_string(id));
+  return RunRecord{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)};
 }
 
 namespace {

@@ -124,6 +124,8 @@ class Catalog {
   Status FinishRun(int64_t run_id, const std::string& status, const std::string& error,
                    const std::string& stats_json);
   StatusOr<std::vector<RunRecord>> ListRuns(int limit) const;
+  // The run with this id; NotFound when there is none.
+  StatusOr<RunRecord> GetRun(int64_t id) const;
 
   Status RecordSourceIngest(const SourceIngestRecord& record);
   // The newest succeeded ingest of `source`, if any.

@@ -81,6 +81,10 @@ TEST_F(CatalogTest, RecordsRunsAndFindsLastSucceededIngest) {
   ASSERT_EQ(runs->size(), 1u);
   EXPECT_EQ((*runs)[0].status, "failed");
   EXPECT_EQ((*c)->ListSourceIngests(*run)->size(), 2u);
+  auto one = (*c)->GetRun(*run);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->error, "A failed");
+  EXPECT_EQ((*c)->GetRun(*run + 1).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
@@ -241,6 +245,58 @@ TEST_F(CatalogTest, UpgradesAVersion3CatalogKeepingItsData) {
   EXPECT_EQ((*c)->schema_version(), Catalog::LatestSchemaVersion());
   EXPECT_TRUE((*(*c)->GetSegment("Cal")).has_value());
   EXPECT_TRUE((*c)->ListApiKeys()->empty());
+}
+
+}  // namespace
+}  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST_F(CatalogTest, StoresSchedulesAndSearchWithTheProject) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  auto p = ParseProjectYaml(
+      "project: demo\nsources:\n  - {name: A, kind: csv, path: a.csv, schedule: '*/30 * * * *'}\n"
+      "  - {name: B, kind: csv, path: b.csv}\n"
+      "refresh: {schedule: '0 3 * * *'}\n"
+      "search:\n  fields: [LastName, {field: Phone, normalize: phone, weight: 2.5}]\n  filters: [State, Gender]\n",
+      "p.yaml", "/base");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*c)->ReplaceProject(*p).ok());
+  auto loaded = (*c)->LoadProject();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, *p);
+  EXPECT_EQ(loaded->sources[0].schedule, "*/30 * * * *");
+  EXPECT_EQ(loaded->refresh_schedule, "0 3 * * *");
+  EXPECT_EQ(loaded->search.fields[1].weight, 2.5);
+
+  // The stored forms: the source definition JSON carries its schedule; search is JSON.
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto query = [&](const char* sql) {
+    std::string out;
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  };
+  EXPECT_NE(query("SELECT definition FROM sources WHERE name = 'A'").find("\"schedule\":\"*/30 * * * *\""),
+            std::string::npos);
+  EXPECT_EQ(query("SELECT value FROM project WHERE key = 'refresh_schedule'"), "0 3 * * *");
+  EXPECT_EQ(query("SELECT value FROM project WHERE key = 'search'"),
+            "{\"fields\":[{\"field\":\"LastName\",\"normalize\":\"\",\"weight\":1.0},"
+            "{\"field\":\"Phone\",\"normalize\":\"phone\",\"weight\":2.5}],\"filters\":[\"State\",\"Gender\"]}");
+  sqlite3_close(db);
+
+  // A project without them (or applied by an older cdp) loads with empty ones.
+  ProjectConfig plain = *p;
+  plain.refresh_schedule.clear();
+  plain.search = SearchConfig();
+  plain.sources[0].schedule.clear();
+  ASSERT_TRUE((*c)->ReplaceProject(plain).ok());
+  EXPECT_EQ(*(*c)->LoadProject(), plain);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/internal/yaml_reader.h"
+#include "schedule/cron.h"
 
 namespace cdp {
 namespace {
@@ -106,6 +107,90 @@ StatusOr<RowFilterConfig> ParseFilter(const YAML::Node& node, const std::string&
   return f;
 }
 
+// Reads `key` as a cron schedule (validated; stored as its trimmed text).
+Status ParseSchedule(MapReader& r, const std::string& key, std::string* out) {
+  std::string text;
+  CDP_RETURN_IF_ERROR(r.String(key, &text));
+  if (!r.node()[key]) return Status::Ok();
+  auto cron = CronSchedule::Parse(text);
+  if (!cron.ok()) return r.KeyError(key, r.node()[key], cron.status().message());
+  *out = cron->text();
+  return Status::Ok();
+}
+
+const std::vector<std::string> kSearchNormalizers = {"", "phone", "email"};
+
+// search: {fields: [Name, {field: Phone, normalize: phone, weight: 2}], filters: [State]}
+Status ParseSearch(const YAML::Node& node, const std::string& origin, SearchConfig* out) {
+  MapReader r(node, "search", origin);
+  CDP_RETURN_IF_ERROR(r.CheckIsMap());
+  SearchConfig search;
+  if (YAML::Node fields = r.Get("fields")) {
+    if (!fields.IsSequence()) return r.KeyError("fields", fields, "expected a list of fields");
+    std::set<std::string> names;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const YAML::Node& e = fields[i];
+      std::string where = "search.fields[" + std::to_string(i) + "]";
+      SearchFieldConfig f;
+      if (e.IsScalar()) {
+        f.field = e.Scalar();
+      } else {
+        MapReader fr(e, where, origin);
+        if (!e.IsMap()) return fr.Error(e, "expected a field name or {field, normalize, weight}");
+        CDP_RETURN_IF_ERROR(fr.String("field", &f.field, true));
+        CDP_RETURN_IF_ERROR(fr.String("normalize", &f.normalize));
+        if (std::find(kSearchNormalizers.begin(), kSearchNormalizers.end(), f.normalize) == kSearchNormalizers.end()) {
+          return fr.KeyError("normalize", e["normalize"],
+                             "unknown normalizer '" + f.normalize + "' (use phone or email, or leave it out for text)");
+        }
+        CDP_RETURN_IF_ERROR(fr.Double("weight", &f.weight));
+        if (!(f.weight > 0) || f.weight > 1e6) {
+          return fr.KeyError("weight", e["weight"], "the weight must be a number greater than 0");
+        }
+        CDP_RETURN_IF_ERROR(fr.CheckNoUnknownKeys({"field", "normalize", "weight"}));
+      }
+      if (f.field.empty()) return r.KeyError("fields", e, where + ": the field name must not be empty");
+      if (!names.insert(f.field).second) return r.KeyError("fields", e, "field '" + f.field + "' is listed twice");
+      search.fields.push_back(std::move(f));
+    }
+  }
+  if (YAML::Node filters = r.Get("filters")) {
+    CDP_RETURN_IF_ERROR(r.StringList("filters", &search.filters));
+    std::set<std::string> names;
+    for (size_t i = 0; i < search.filters.size(); ++i) {
+      const YAML::Node at = filters.IsSequence() ? filters[i] : filters;
+      if (search.filters[i].empty()) return r.KeyError("filters", at, "a filter field name must not be empty");
+      if (!names.insert(search.filters[i]).second) {
+        return r.KeyError("filters", at, "filter '" + search.filters[i] + "' is listed twice");
+      }
+    }
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"fields", "filters"}));
+  *out = std::move(search);
+  return Status::Ok();
+}
+
+Json SearchToJson(const SearchConfig& search) {
+  Json j = Json::object();
+  if (!search.fields.empty()) {
+    Json fs = Json::array();
+    for (const auto& f : search.fields) {
+      if (f.normalize.empty() && f.weight == 1.0) {
+        fs.push_back(f.field);
+        continue;
+      }
+      Json o;
+      o["field"] = f.field;
+      if (!f.normalize.empty()) o["normalize"] = f.normalize;
+      if (f.weight != 1.0) o["weight"] = f.weight;
+      fs.push_back(o);
+    }
+    j["fields"] = fs;
+  }
+  if (!search.filters.empty()) j["filters"] = search.filters;
+  return j;
+}
+
 StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& path, const std::string& origin) {
   MapReader r(node, path, origin);
   CDP_RETURN_IF_ERROR(r.CheckIsMap());
@@ -191,9 +276,10 @@ StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& pa
     if (!limit.ok()) return r.KeyError("max_bad_rows", m, limit.status().message());
     s.max_bad_rows = *limit;
   }
+  CDP_RETURN_IF_ERROR(ParseSchedule(r, "schedule", &s.schedule));
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"name", "kind", "path", "csv", "postgres", "primary_key",
                                             "decimal_comma", "infer_types", "fields", "filters",
-                                            "max_bad_rows"}));
+                                            "max_bad_rows", "schedule"}));
   return s;
 }
 
@@ -249,6 +335,7 @@ Json SourceToJson(const SourceConfig& s) {
     j["filters"] = fs;
   }
   if (!s.max_bad_rows.unlimited()) j["max_bad_rows"] = s.max_bad_rows.ToString();
+  if (!s.schedule.empty()) j["schedule"] = s.schedule;
   return j;
 }
 
@@ -354,6 +441,13 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
       config.segments.push_back(e.c_str());
     }
   }
+  if (YAML::Node n = r.Get("refresh")) {
+    MapReader rr(n, "refresh", origin);
+    CDP_RETURN_IF_ERROR(rr.CheckIsMap());
+    CDP_RETURN_IF_ERROR(ParseSchedule(rr, "schedule", &config.refresh_schedule));
+    CDP_RETURN_IF_ERROR(rr.CheckNoUnknownKeys({"schedule"}));
+  }
+  if (YAML::Node n = r.Get("search")) CDP_RETURN_IF_ERROR(ParseSearch(n, origin, &config.search));
   // Cross references (fields are checked against entity schemas when the stages run).
   // Sources, and the entities the pipeline writes that measures may read.
   auto known_entity = [&](const std::string& e) {
@@ -394,7 +488,8 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
       return r.KeyError("measures", root["measures"][i], where + ": entity '" + m.entity + "' is not a declared source");
     }
   }
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures", "segments"}));
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures",
+                                            "segments", "search", "refresh"}));
   return config;
 }
 
@@ -417,6 +512,8 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   if (!config.relationships.empty()) j["relationships"] = Json::parse(RelationshipsToJson(config.relationships));
   if (!config.activities.empty()) j["activities"] = Json::parse(ActivitiesToJson(config.activities));
   if (!config.measures.empty()) j["measures"] = Json::parse(MeasuresToJson(config.measures));
+  if (!config.search.empty()) j["search"] = SearchToJson(config.search);
+  if (!config.refresh_schedule.empty()) j["refresh"] = Json{{"schedule", config.refresh_schedule}};
   YAML::Node root = JsonToYaml(j);
   if (!config.segments.empty()) {
     YAML::Node segs(YAML::NodeType::Sequence);

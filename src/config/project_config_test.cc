@@ -84,5 +84,87 @@ TEST(ProjectConfigTest, ErrorsNameFileLineAndKey) {
   ExpectError("sources:\n  - {name: A, kind: csv, path: a, csv: {delimiter: ';;'}}\n", "one character");
 }
 
+TEST(ProjectConfigTest, ParsesSchedulesAndSearch) {
+  auto c = ParseProjectYaml(R"(project: p
+sources:
+  - {name: Web, kind: csv, path: web.csv, schedule: "*/30 * * * *"}
+  - {name: Shop, kind: csv, path: shop.csv}
+refresh:
+  schedule: "0 3 * * *"
+search:
+  fields:
+    - LastName
+    - {field: Phone, normalize: phone, weight: 2}
+    - {field: Email, normalize: email}
+    - {field: City, weight: 0.5}
+  filters: [State, Gender]
+)",
+                            "p.yaml", "/");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sources[0].schedule, "*/30 * * * *");
+  EXPECT_EQ(c->sources[1].schedule, "");
+  EXPECT_EQ(c->refresh_schedule, "0 3 * * *");
+  ASSERT_EQ(c->search.fields.size(), 4u);
+  EXPECT_EQ(c->search.fields[0], (SearchFieldConfig{"LastName", "", 1.0}));
+  EXPECT_EQ(c->search.fields[1], (SearchFieldConfig{"Phone", "phone", 2.0}));
+  EXPECT_EQ(c->search.fields[2], (SearchFieldConfig{"Email", "email", 1.0}));
+  EXPECT_EQ(c->search.fields[3], (SearchFieldConfig{"City", "", 0.5}));
+  EXPECT_EQ(c->search.filters, (std::vector<std::string>{"State", "Gender"}));
+
+  // Export and the catalog's JSON of a source carry them.
+  std::string yaml = EmitProjectYaml(*c);
+  auto again = ParseProjectYaml(yaml, "exported.yaml", "/");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << yaml;
+  EXPECT_EQ(*again, *c) << yaml;
+  EXPECT_NE(yaml.find("refresh:"), std::string::npos) << yaml;
+  auto back = SourceConfigFromJson(SourceConfigToJson(c->sources[0]));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->schedule, "*/30 * * * *");
+}
+
+TEST(ProjectConfigTest, MacroSchedulesAndSingleFilterRoundTrip) {
+  auto c = ParseProjectYaml("sources:\n  - {name: A, kind: csv, path: a, schedule: '@hourly'}\n"
+                            "refresh: {schedule: '  @daily '}\nsearch: {filters: State}\n",
+                            "p.yaml", "/");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sources[0].schedule, "@hourly");
+  EXPECT_EQ(c->refresh_schedule, "@daily");  // trimmed
+  EXPECT_EQ(c->search.filters, (std::vector<std::string>{"State"}));
+  EXPECT_TRUE(c->search.fields.empty());
+  auto again = ParseProjectYaml(EmitProjectYaml(*c), "exported.yaml", "/");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << EmitProjectYaml(*c);
+  EXPECT_EQ(*again, *c);
+}
+
+TEST(ProjectConfigTest, ScheduleAndSearchErrorsNameFileLineAndKey) {
+  ExpectError("sources:\n  - name: A\n    kind: csv\n    path: a\n    schedule: '0 0 * * 8'\n",
+              "p.yaml:5: sources[0].schedule: day-of-week field '8' is out of range 0-7");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nrefresh:\n  schedule: every night\n",
+              "p.yaml:4: refresh.schedule: cron expression 'every night' has 2 field(s)");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nrefresh:\n  cron: '0 3 * * *'\n",
+              "p.yaml:4: refresh.cron: unknown key (allowed: schedule)");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nrefresh: daily\n", "refresh: expected a mapping");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields:\n    - {field: Phone, normalize: fone}\n",
+              "p.yaml:5: search.fields[0].normalize: unknown normalizer 'fone'");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields:\n    - {field: Phone, weight: 0}\n",
+              "search.fields[0].weight: the weight must be a number greater than 0");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields:\n    - {field: Phone, weight: -1}\n",
+              "greater than 0");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields:\n    - {field: Phone, weight: heavy}\n",
+              "search.fields[0].weight: expected a number");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields: [Phone, {field: Phone, weight: 2}]\n",
+              "field 'Phone' is listed twice");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields:\n    - {normalize: phone}\n",
+              "search.fields[0]: missing required key 'field'");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields:\n    - {field: X, boost: 2}\n",
+              "search.fields[0].boost: unknown key");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  filters: [State, State]\n",
+              "filter 'State' is listed twice");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  facets: [State]\n",
+              "p.yaml:4: search.facets: unknown key (allowed: fields, filters)");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields: LastName\n",
+              "search.fields: expected a list of fields");
+}
+
 }  // namespace
 }  // namespace cdp
