@@ -16,7 +16,7 @@ namespace {
 constexpr double kCompletionScale = 0.5;
 constexpr double kTypoScale[3] = {1.0, 0.3, 0.15};
 constexpr size_t kMaxTypoCandidates = 8;
-constexpr size_t kMaxCompletions = 20;
+constexpr size_t kMaxCompletions = 10;
 constexpr size_t kMinCompletionPrefix = 2;
 
 std::vector<std::string> SplitBlanks(std::string_view s) {
@@ -65,17 +65,7 @@ class FacetSpy : public Xapian::MatchSpy {
     for (size_t f = 0; f < s.facets_.size(); ++f) counts_[f].assign(s.facets_[f].values.size(), 0);
   }
   void operator()(const Xapian::Document& doc, double) override { Count(doc.get_docid()); }
-  void Count(Xapian::docid did) {
-    for (size_t f = 0; f < s_.facets_.size(); ++f) {
-      const FacetValues& fv = s_.facets_[f];
-      if (fv.multi_valued()) {
-        if (did + 1 >= fv.offsets.size()) continue;
-        for (uint32_t k = fv.offsets[did]; k < fv.offsets[did + 1]; ++k) ++counts_[f][fv.multi[k]];
-      } else if (did < fv.of_doc.size() && fv.of_doc[did] != 0) {
-        ++counts_[f][fv.of_doc[did] - 1];
-      }
-    }
-  }
+  void Count(Xapian::docid did) { s_.CountDoc(did, &counts_); }
   const std::vector<std::vector<int64_t>>& counts() const { return counts_; }
 
  private:
@@ -179,6 +169,21 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
   }
   while (next + 1 < seg.offsets.size()) seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
   s->facets_.push_back(std::move(seg));
+  const size_t singles = s->facets_.size() - 1;
+  s->segment_mask_ = s->facets_.back().values.size() <= 64;
+  s->stride_ = singles + (s->segment_mask_ ? 2 : 0);
+  s->packed_.assign(s->stride_ * (static_cast<size_t>(last) + 1), 0);
+  for (Xapian::docid d : s->docs_) {
+    uint32_t* rec = &s->packed_[d * s->stride_];
+    for (size_t f = 0; f < singles; ++f) rec[f] = s->facets_[f].of_doc[d];
+    if (s->segment_mask_) {
+      const FacetValues& sg = s->facets_.back();
+      uint64_t mask = 0;
+      for (uint32_t k = sg.offsets[d]; k < sg.offsets[d + 1]; ++k) mask |= uint64_t{1} << sg.multi[k];
+      rec[singles] = static_cast<uint32_t>(mask);
+      rec[singles + 1] = static_cast<uint32_t>(mask >> 32);
+    }
+  }
   for (FacetValues& fv : s->facets_) {
     fv.postings.resize(fv.values.size());
     for (size_t v = 0; v < fv.values.size(); ++v) fv.postings[v].reserve(static_cast<size_t>(fv.all_counts[v]));
@@ -205,6 +210,42 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
   s->handles_ = 1;
   s->pool_.push_back(std::move(db));
   return std::shared_ptr<const Snapshot>(std::move(s));
+}
+
+void Snapshot::CountDoc(Xapian::docid d, std::vector<std::vector<int64_t>>* counts) const {
+  if (static_cast<size_t>(d) * stride_ >= packed_.size() && stride_ > 0) return;
+  const uint32_t* rec = packed_.data() + static_cast<size_t>(d) * stride_;
+  const size_t singles = facets_.size() - 1;
+  for (size_t f = 0; f < singles; ++f) {
+    if (rec[f]) ++(*counts)[f][rec[f] - 1];
+  }
+  std::vector<int64_t>& seg = (*counts)[singles];
+  if (segment_mask_) {
+    uint64_t mask = rec[singles] | (uint64_t{rec[singles + 1]} << 32);
+    for (; mask; mask &= mask - 1) ++seg[static_cast<size_t>(__builtin_ctzll(mask))];
+  } else {
+    const FacetValues& sg = facets_.back();
+    if (static_cast<size_t>(d) + 1 >= sg.offsets.size()) return;
+    for (uint32_t k = sg.offsets[d]; k < sg.offsets[d + 1]; ++k) ++seg[sg.multi[k]];
+  }
+}
+
+bool Snapshot::Holds(size_t f, const std::vector<uint8_t>& ok, Xapian::docid d) const {
+  const uint32_t* rec = packed_.data() + static_cast<size_t>(d) * stride_;
+  const size_t singles = facets_.size() - 1;
+  if (f < singles) return rec[f] != 0 && ok[rec[f] - 1] != 0;
+  if (segment_mask_) {
+    uint64_t mask = rec[singles] | (uint64_t{rec[singles + 1]} << 32);
+    for (; mask; mask &= mask - 1) {
+      if (ok[static_cast<size_t>(__builtin_ctzll(mask))]) return true;
+    }
+    return false;
+  }
+  const FacetValues& sg = facets_.back();
+  for (uint32_t k = sg.offsets[d]; k < sg.offsets[d + 1]; ++k) {
+    if (ok[sg.multi[k]]) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> Snapshot::filter_fields() const {
@@ -416,6 +457,7 @@ SearchResult Snapshot::FilterOnly(const std::vector<std::pair<size_t, std::vecto
   // every other field holds one of its wanted values (checked on the in-memory
   // values: cheaper than intersecting large postings).
   struct Wanted {
+    size_t f;
     const FacetValues* fv;
     std::vector<uint32_t> ids;  // value ids
     std::vector<uint8_t> ok;    // value id -> wanted
@@ -423,7 +465,7 @@ SearchResult Snapshot::FilterOnly(const std::vector<std::pair<size_t, std::vecto
   };
   std::vector<Wanted> wanted;
   for (const auto& [f, values] : filters) {
-    Wanted w{&facets_[f], {}, std::vector<uint8_t>(facets_[f].values.size(), 0)};
+    Wanted w{f, &facets_[f], {}, std::vector<uint8_t>(facets_[f].values.size(), 0)};
     for (const std::string& v : values) {
       auto it = w.fv->ids.find(v);
       if (it == w.fv->ids.end() || w.ok[it->second]) continue;
@@ -444,19 +486,11 @@ SearchResult Snapshot::FilterOnly(const std::vector<std::pair<size_t, std::vecto
     std::sort(match.begin(), match.end());
     match.erase(std::unique(match.begin(), match.end()), match.end());
   }
-  auto holds = [](const Wanted& w, Xapian::docid d) {
-    const FacetValues& fv = *w.fv;
-    if (!fv.multi_valued()) return fv.of_doc[d] != 0 && w.ok[fv.of_doc[d] - 1] != 0;
-    for (uint32_t k = fv.offsets[d]; k < fv.offsets[d + 1]; ++k) {
-      if (w.ok[fv.multi[k]]) return true;
-    }
-    return false;
-  };
   if (wanted.size() > 1) {
     size_t out = 0;
     for (Xapian::docid d : match) {
       bool keep = true;
-      for (size_t i = 1; i < wanted.size() && keep; ++i) keep = holds(wanted[i], d);
+      for (size_t i = 1; i < wanted.size() && keep; ++i) keep = Holds(wanted[i].f, wanted[i].ok, d);
       if (keep) match[out++] = d;
     }
     match.resize(out);

@@ -73,6 +73,11 @@ class Snapshot {
   Xapian::Query TokenQuery(const std::string& token, bool last) const;
   Xapian::Query WordQuery(const std::string& word, bool prefix) const;
 
+  // Adds document d's filter values to counts[facet][value id].
+  void CountDoc(Xapian::docid d, std::vector<std::vector<int64_t>>* counts) const;
+  // Whether document d holds a value of facet f with ok[value id] set.
+  bool Holds(size_t f, const std::vector<uint8_t>& ok, Xapian::docid d) const;
+
   const std::string dir_;
   const Analyzer* analyzer_ = nullptr;
   Xapian::rev revision_ = 0;
@@ -80,6 +85,13 @@ class Snapshot {
   std::vector<int64_t> customer_of_doc_;  // docid -> CustomerId
   std::vector<Xapian::docid> docs_;       // every docid, ascending
   std::vector<FacetValues> facets_;       // filter fields, then "segment"
+  // The filter values of each document side by side (one cache line per
+  // document when counting or checking): record d is packed_[d * stride_ ...]:
+  // the single-valued facets' value id + 1, then, when there are at most 64
+  // segments, the segment bitmask as two words (else facets_.back()'s CSR).
+  size_t stride_ = 0;
+  bool segment_mask_ = false;
+  std::vector<uint32_t> packed_;
   TypoVocabulary vocabulary_;
 
   mutable std::mutex pool_mu_;
