@@ -9,6 +9,7 @@
 
 #include "access/api_key_store.h"
 #include "cli/output.h"
+#include "cli/serve_command.h"
 #include "common/datetime.h"
 #include "config/project_config.h"
 #include "demo/demo_generator.h"
@@ -446,6 +447,8 @@ int CmdRuns(const Globals& g, int limit) {
   if (!ws.ok()) return Fail(ws.status());
   auto runs = (*ws)->catalog().ListRuns(limit);
   if (!runs.ok()) return Fail(runs.status());
+  const RefreshStage kStages[] = {RefreshStage::kIngest,   RefreshStage::kUnify,    RefreshStage::kActivities,
+                                  RefreshStage::kMeasures, RefreshStage::kSegments, RefreshStage::kIndex};
   Json arr = Json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& run : *runs) {
@@ -457,25 +460,39 @@ int CmdRuns(const Globals& g, int limit) {
     }
     double seconds = run.finished_at > 0 ? static_cast<double>(run.finished_at - run.started_at) / 1e6 : 0;
     Json js = Json::array();
-    std::string per_stage;
     for (const auto& s : stages) {
       js.push_back({{"stage", RefreshStageName(s.stage)}, {"status", s.status}, {"seconds", s.duration_micros / 1e6},
                     {"rows_in", s.rows_in}, {"rows_out", s.rows_out}});
-      per_stage += (per_stage.empty() ? "" : ", ") + std::string(RefreshStageName(s.stage)) + " " +
-                   (s.status == "succeeded" ? Fixed(s.duration_micros / 1e6, 2) + "s" : s.status);
     }
     arr.push_back({{"id", run.id}, {"kind", run.kind}, {"status", run.status}, {"trigger", trigger},
                    {"started_at", FormatTimestamp(run.started_at)},
                    {"finished_at", run.finished_at > 0 ? Json(FormatTimestamp(run.finished_at)) : Json(nullptr)},
                    {"seconds", seconds}, {"error", run.error}, {"stages", js}});
-    rows.push_back({std::to_string(run.id), run.kind, run.status, trigger, FormatTimestamp(run.started_at),
-                    run.finished_at > 0 ? Fixed(seconds, 2) : "", per_stage.empty() ? run.error : per_stage});
+    std::vector<std::string> row = {std::to_string(run.id), run.kind, run.status, trigger,
+                                    FormatTimestamp(run.started_at).substr(0, 19),
+                                    run.finished_at > 0 ? Fixed(seconds, 2) : ""};
+    // Seconds per stage that ran; "skip", "FAIL", "cancel", or "" when not part of the run.
+    for (RefreshStage stage : kStages) {
+      std::string cell;
+      for (const auto& s : stages) {
+        if (s.stage != stage) continue;
+        if (s.status == "succeeded") cell = Fixed(s.duration_micros / 1e6, 2);
+        else if (s.status == "skipped") cell = "skip";
+        else if (s.status == "failed") cell = "FAIL";
+        else cell = s.status;
+      }
+      row.push_back(cell);
+    }
+    row.push_back(run.error);
+    rows.push_back(std::move(row));
   }
   if (g.json) {
     PrintJson(arr);
     return 0;
   }
-  PrintTable({"run", "kind", "status", "trigger", "started", "seconds", "stages / error"}, rows);
+  PrintTable({"run", "kind", "status", "trigger", "started (UTC)", "seconds", "ingest", "unify", "activities", "measures",
+              "segments", "index", "error"},
+             rows);
   return 0;
 }
 
@@ -1516,6 +1533,7 @@ int Main(int argc, char** argv) {
   gen->callback([&] { exit_code = CmdDemoGenerate(g, customers, seed, out); });
 
   AddApiKeyCommands(app, g, exit_code);
+  AddServeCommand(app, &g.workspace, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -485,7 +485,7 @@ class Refresh {
         return Status::Ok();
       }
       if (succeeded == 0) r->status = "skipped";
-      r->message = std::to_string(succeeded) + " source(s) ingested, " + std::to_string(skipped) + " unchanged";
+      r->message = std::to_string(succeeded) + " ingested, " + std::to_string(skipped) + " unchanged";
       return Status::Ok();
     });
   }
@@ -514,9 +514,7 @@ class Refresh {
       CDP_ASSIGN_OR_RETURN(UnifyRunResult u, RunUnify(ws_, uo));
       r->rows_in = u.stats.records_in;
       r->rows_out = u.stats.profiles_out;
-      r->message = "records in " + std::to_string(u.stats.records_in) + ", profiles out " +
-                   std::to_string(u.stats.profiles_out) + ", merge rate " + Percent(u.stats.merge_rate) +
-                   ", CustomerIds kept " + std::to_string(u.stats.kept_ids) + ", new " + std::to_string(u.stats.new_ids);
+      r->message = "profiles out " + std::to_string(u.stats.profiles_out) + ", merge rate " + Percent(u.stats.merge_rate);
       r->warnings = u.stats.warnings;
       return Status::Ok();
     });
@@ -574,8 +572,7 @@ class Refresh {
       CDP_ASSIGN_OR_RETURN(MeasureRunResult m, RunMeasures(ws_, mo));
       r->rows_in = m.rows_scanned;
       r->rows_out = m.customers;
-      r->message = "Measures run as of " + FormatDate(m.run_date) + ": " + std::to_string(project_.measures.size()) +
-                   " measure(s), " + std::to_string(m.customers) + " customers";
+      r->message = "Measures run as of " + FormatDate(m.run_date);
       r->warnings = m.warnings;
       return Status::Ok();
     });
@@ -621,8 +618,8 @@ class Refresh {
                            RunSegments(ws_, options_.segments, so, &skipped));
       for (const auto& e : evaluated) r->rows_out += e.members;
       for (const auto& s : skipped) r->warnings.push_back("skipped segment " + s);
-      r->message = std::to_string(evaluated.size()) + " segment(s) evaluated";
-      if (!skipped.empty()) r->message += ", " + std::to_string(skipped.size()) + " skipped (invalid)";
+      r->message = std::to_string(evaluated.size()) + " evaluated";
+      if (!skipped.empty()) r->message += ", " + std::to_string(skipped.size()) + " invalid skipped";
       return Status::Ok();
     });
   }
@@ -643,7 +640,7 @@ class Refresh {
       auto customer = s.entities.find(std::string(kCustomerEntity));
       if (customer != s.entities.end()) r->rows_in = static_cast<int64_t>(customer->second.num_rows);
       CDP_RETURN_IF_ERROR(options_.index_stage(ws_, s));
-      r->message = "search index updated for generation " + std::to_string(s.generation);
+      r->message = "indexed generation " + std::to_string(s.generation);
       return Status::Ok();
     });
   }
