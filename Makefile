@@ -68,3 +68,11 @@ bench-segments: build
 bench-search: build
 	cmake -S . -B $(RELEASE_DIR) -DCDP_BUILD_BENCH=ON && cmake --build $(RELEASE_DIR) -j $(JOBS) --target bench_search
 	$(RELEASE_DIR)/bench/bench_search $(ARGS)
+
+# REST API under load (wrk from Debian): `cdp serve` on a 1M-customer demo
+# workspace (built once under build/bench-api), card by id, lookup by email,
+# search, then a 5-minute soak with resident memory; see bench/api.
+# ARGS: [CUSTOMERS] [SECONDS_PER_SCENARIO] [SOAK_SECONDS]
+.PHONY: bench-api
+bench-api: build
+	bash bench/api/run.sh $(RELEASE_DIR)/cdp $(ARGS)

@@ -32,3 +32,22 @@ if [ -n "$FIRST_ID" ]; then
 fi
 echo "== The lab's segments"
 "$CDP" segment list -w "$DIR/workspace"
+echo "== Run history"
+"$CDP" runs -w "$DIR/workspace" --limit 5
+
+# Serve the workspace: the REST API and the web UI on 127.0.0.1.
+HOST=${CDP_DEMO_HOST:-127.0.0.1}
+PORT=${CDP_DEMO_PORT:-8080}
+KEY=$("$CDP" apikey create -w "$DIR/workspace" --role admin --name "demo $(date -u +%Y-%m-%dT%H:%M:%SZ)" --json |
+  sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
+echo "$KEY" > "$DIR/admin-api-key.txt"
+chmod 600 "$DIR/admin-api-key.txt"
+cat <<MSG
+== Serving the demo
+  Web UI:   http://$HOST:$PORT/
+  API:      http://$HOST:$PORT/api/v1  (OpenAPI: http://$HOST:$PORT/api/v1/openapi.json)
+  API key:  $KEY   (admin; also saved in $DIR/admin-api-key.txt)
+  Try:      curl -H "Authorization: Bearer $KEY" http://$HOST:$PORT/api/v1/segments
+  Stop with Ctrl-C.
+MSG
+exec "$CDP" serve -w "$DIR/workspace" --host "$HOST" --port "$PORT"

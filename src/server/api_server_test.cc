@@ -473,6 +473,7 @@ TEST_F(ApiServerTest, AFailedStageKeepsServingAndTheNextRunSucceeds) {
 }
 
 TEST_F(ApiServerTest, MetricsAndOverview) {
+  ASSERT_EQ(Call("GET", "/api/v1/health", "").status, 200);
   HttpResult m = Call("GET", "/api/v1/metrics", *viewer_);
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("cdp_http_requests_total{route=\"/api/v1/health\",status=\"200\"}"), std::string::npos) << m.body;

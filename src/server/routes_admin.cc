@@ -24,10 +24,9 @@ OJson KeyJson(const ApiKeyInfo& k) {
 
 // The run with `id`, or nullopt.
 std::optional<RunRecord> FindRun(RouteContext& c, int64_t id) {
-  for (const auto& r : Unwrap(c.api.workspace().catalog().ListRuns(1 << 20))) {
-    if (r.id == id) return r;
-  }
-  return std::nullopt;
+  auto r = c.api.workspace().catalog().GetRun(id);
+  if (r.status().code() == StatusCode::kNotFound) return std::nullopt;
+  return Unwrap(std::move(r));
 }
 
 void CheckCron(const std::string& what, const std::string& cron) {
