@@ -77,7 +77,7 @@ def lua(name, paths):
         f.write("local paths = {\n")
         for p in paths: f.write(json.dumps(p) + ",\n")
         f.write("}\nlocal n = #paths\nlocal i = 0\n")
-        f.write("request = function()\n  i = i % n + 1\n  return wrk.format('GET', paths[i], {['Authorization'] = 'Bearer %s'})\nend\n" % key)
+        f.write("request = function()\n  i = i % n + 1\n  return wrk.format('GET', paths[i], {['Authorization'] = 'Bearer KEY'})\nend\n".replace("KEY", key))
         f.write("done = function(summary, latency, requests)\n  io.write(string.format('RESULT non2xx_or_errors=%d\\n', summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))\nend\n")
 lua("card", [f"/api/v1/customers/{i}/card" for i in ids])
 lua("email", [f"/api/v1/customers/lookup?field=Email&value={quote(e)}" for e in emails])

@@ -15,6 +15,7 @@
 #include "demo/demo_generator.h"
 #include "ingest/csv_reader.h"
 #include "storage/column_file.h"
+#include "table/table_json.h"
 #include "workspace/ingest_runner.h"
 #include "workspace/unify_runner.h"
 #include "workspace/activity_runner.h"
@@ -42,27 +43,6 @@ int Fail(const Status& s) {
 }
 
 void PrintJson(const Json& j) { std::cout << j.dump(2) << "\n"; }
-
-Json ValueToJson(const Column& c, size_t row) {
-  if (c.IsNull(row)) return nullptr;
-  switch (c.type()) {
-    case DataType::kInt64: return c.Int64At(row);
-    case DataType::kDouble: {
-      double d = c.DoubleAt(row);
-      if (!std::isfinite(d)) return c.ValueToString(row);
-      return d;
-    }
-    case DataType::kBool: return c.BoolAt(row);
-    default: return c.ValueToString(row);
-  }
-}
-
-// One row of a table as a JSON object keyed by field name.
-Json RowToJson(const Table& t, size_t row) {
-  Json o = Json::object();
-  for (size_t c = 0; c < t.num_columns(); ++c) o[t.schema().field(c).name] = ValueToJson(t.column(c), row);
-  return o;
-}
 
 StatusOr<std::unique_ptr<Workspace>> OpenWorkspace(const Globals& g) { return Workspace::Open(g.workspace); }
 
@@ -496,42 +476,6 @@ int CmdRuns(const Globals& g, int limit) {
   return 0;
 }
 
-// "Source:Key" where Source is one of the unification sources (names may hold ':').
-StatusOr<std::pair<std::string, std::string>> ParseRecordRef(const UnifyConfig& config, const std::string& ref) {
-  for (const auto& s : config.sources) {
-    if (ref.size() > s.source.size() && ref.compare(0, s.source.size(), s.source) == 0 && ref[s.source.size()] == ':') {
-      return std::make_pair(s.source, ref.substr(s.source.size() + 1));
-    }
-  }
-  std::string names;
-  for (const auto& s : config.sources) names += (names.empty() ? "" : ", ") + s.source;
-  return InvalidArgumentError("'" + ref + "' is not SOURCE:KEY with SOURCE one of the unification sources (" + names + ")");
-}
-
-Json ExplanationJson(const PairExplanation& e) {
-  Json rules = Json::array();
-  for (const auto& r : e.rules) {
-    Json cs = Json::array();
-    for (const auto& c : r.conditions) {
-      cs.push_back({{"field", c.field}, {"compare", c.compare}, {"a", c.value_a}, {"b", c.value_b},
-                    {"similarity", c.similarity}, {"passed", c.passed}});
-    }
-    Json rj = {{"rule", r.rule}, {"applies", r.applies}, {"matched", r.matched}, {"score", r.score}, {"conditions", cs}};
-    if (!r.exception.empty()) rj["blocked_by_exception_on"] = r.exception;
-    rules.push_back(rj);
-  }
-  Json j = {{"a", e.record_a}, {"b", e.record_b}, {"matched", e.matched}, {"matched_by", e.matched_by}, {"rules", rules}};
-  if (!e.contributions.empty()) {
-    Json cs = Json::array();
-    for (const auto& c : e.contributions) {
-      cs.push_back({{"comparison", c.comparison}, {"level", c.level}, {"m", c.m}, {"u", c.u}, {"weight", c.weight}});
-    }
-    j["comparisons"] = cs;
-    j["match_weight"] = e.match_weight;
-    j["match_probability"] = e.match_probability;
-  }
-  return j;
-}
 
 void PrintExplanation(const PairExplanation& e) {
   std::cout << e.record_a << "  vs  " << e.record_b << ": "
@@ -570,7 +514,7 @@ int CmdExplainPair(const Globals& g, const std::string& a, const std::string& b)
   auto e = ExplainPairInWorkspace(**ws, ra->first, ra->second, rb->first, rb->second);
   if (!e.ok()) return Fail(e.status());
   if (g.json) {
-    PrintJson(ExplanationJson(*e));
+    PrintJson(Json(PairExplanationToJson(*e)));
   } else {
     PrintExplanation(*e);
   }
@@ -639,7 +583,7 @@ int CmdExplain(const Globals& g, int64_t id) {
     explained.push_back(std::move(*e));
   }
   if (g.json) {
-    Json profile = RowToJson(*customer, 0);
+    Json profile = Json(RowToJson(*customer, 0));
     Json recs = Json::array();
     for (size_t i = 0; i < keys->num_rows(); ++i) recs.push_back(std::string(keys->column(1).StringAt(i)) + ":" + std::string(keys->column(2).StringAt(i)));
     Json pj = Json::array();
@@ -648,7 +592,7 @@ int CmdExplain(const Globals& g, int64_t id) {
                 {"b", std::string(p.column(3).StringAt(i)) + ":" + std::string(p.column(4).StringAt(i))},
                 {"rule", std::string(p.column(5).StringAt(i))}, {"score", p.column(6).DoubleAt(i)},
                 {"status", std::string(p.column(7).StringAt(i))}};
-      if (i < explained.size()) o["explanation"] = ExplanationJson(explained[i]);
+      if (i < explained.size()) o["explanation"] = Json(PairExplanationToJson(explained[i]));
       pj.push_back(o);
     }
     Json ch = Json::array();
@@ -943,7 +887,7 @@ int CmdMeasures(const Globals& g, const std::string& name, const std::string& as
     if (g.json) {
       Json rows = Json::array();
       for (size_t i = 0; i < t->num_rows(); ++i) {
-        rows.push_back(RowToJson(*t, i));
+        rows.push_back(Json(RowToJson(*t, i)));
       }
       PrintJson({{"measure", name}, {"run_date", FormatDate(r->run_date)}, {"rows", rows}});
     } else {
@@ -1141,7 +1085,7 @@ int CmdSegmentShow(const Globals& g, const std::string& name) {
     }
     Json preview = Json::array();
     for (size_t i = 0; i < r->preview.num_rows(); ++i) {
-      preview.push_back(RowToJson(r->preview, i));
+      preview.push_back(Json(RowToJson(r->preview, i)));
     }
     Json problems = Json::array();
     for (const auto& p : r->problems) problems.push_back(p.ToString());

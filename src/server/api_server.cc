@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "catalog/catalog.h"
@@ -218,17 +219,58 @@ std::shared_ptr<const SearchIndex> ApiServerImpl::search() const {
   return search_;
 }
 
+namespace {
+
+// Written into the index directory after a successful update: the data
+// generation and search configuration the index was built from.
+std::string IndexMarker(const ServingGeneration& g) {
+  nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+  for (const auto& f : g.project().search.fields) fields.push_back({f.field, f.normalize, f.weight});
+  return nlohmann::ordered_json{{"generation", g.generation()}, {"fields", fields}, {"filters", g.project().search.filters}}
+      .dump();
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// "12.3 s" since t.
+std::string SecondsSince(std::chrono::steady_clock::time_point t) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+  return buf;
+}
+
+}  // namespace
+
+void ApiServerImpl::Log(const std::string& message) const {
+  if (options_.log_requests) fprintf(stderr, "%s\n", message.c_str());
+}
+
 Status ApiServerImpl::Reload() {
   CDP_ASSIGN_OR_RETURN(Snapshot snap, ws_->data().Current());
-  CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws_->catalog().LoadProject());
-  CDP_ASSIGN_OR_RETURN(auto g, ServingGeneration::Load(*ws_, snap, project));
+  std::shared_ptr<const ServingGeneration> g;
+  {
+    std::lock_guard<std::mutex> l(gen_mu_);
+    if (prepared_ && prepared_->generation() == snap.generation) g = prepared_;
+    prepared_.reset();
+  }
+  if (!g) {
+    auto t = std::chrono::steady_clock::now();
+    CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws_->catalog().LoadProject());
+    CDP_ASSIGN_OR_RETURN(g, ServingGeneration::Load(*ws_, snap, project));
+    Log("Loaded data generation " + std::to_string(snap.generation) + " in " + SecondsSince(t));
+  }
   std::string index_dir = ws_->dir() + "/index";
   std::shared_ptr<const SearchIndex> index;
   if (g->customers()) {
+    // Brings the index up to date when the data or the search configuration
+    // changed outside this server (`cdp run`, `cdp apply`) or it was lost.
+    CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, false));
     auto opened = SearchIndex::Open(index_dir);
     if (!opened.ok()) {
-      // First start on this workspace (or a lost index): build it now.
-      CDP_RETURN_IF_ERROR(BuildSearchIndex(snap));
+      CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, true));
       opened = SearchIndex::Open(index_dir);
     }
     CDP_RETURN_IF_ERROR(opened.status());
@@ -240,15 +282,41 @@ Status ApiServerImpl::Reload() {
   return Status::Ok();
 }
 
-Status ApiServerImpl::BuildSearchIndex(const Snapshot& snapshot) {
+Status ApiServerImpl::UpdateSearchIndex(const ServingGeneration& g, bool force) {
+  if (!g.customers()) return Status::Ok();
+  std::string dir = ws_->dir() + "/index";
+  std::string marker = IndexMarker(g);
+  std::string marker_path = dir + "/cdp-served-generation.json";
+  if (!force && ReadFileOrEmpty(marker_path) == marker) return Status::Ok();
+  auto t = std::chrono::steady_clock::now();
+  Log("Updating the search index for generation " + std::to_string(g.generation()) + " ...");
+  SearchIndexInput input;
+  input.customers = g.customers();
+  input.source_keys = g.source_keys();
+  input.segment_members = g.segment_members();
+  CDP_ASSIGN_OR_RETURN(IndexUpdateStats stats, SearchIndex::Update(dir, g.project().search, input));
+  Log("Search index updated in " + SecondsSince(t) + ": " + std::to_string(stats.added) + " added, " +
+      std::to_string(stats.updated) + " updated, " + std::to_string(stats.removed) + " removed, " +
+      std::to_string(stats.unchanged) + " unchanged");
+  std::string tmp = marker_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << marker;
+    if (!out.flush()) return InternalError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, marker_path, ec);
+  if (ec) return InternalError("cannot write " + marker_path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status ApiServerImpl::IndexStage(const Snapshot& snapshot) {
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws_->catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(auto g, ServingGeneration::Load(*ws_, snapshot, project));
-  if (!g->customers()) return Status::Ok();
-  SearchIndexInput input;
-  input.customers = g->customers();
-  input.source_keys = g->source_keys();
-  input.segment_members = g->segment_members();
-  return SearchIndex::Update(ws_->dir() + "/index", project.search, input).status();
+  CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, false));
+  std::lock_guard<std::mutex> l(gen_mu_);
+  prepared_ = std::move(g);
+  return Status::Ok();
 }
 
 HttpResponse ApiServerImpl::ServeStatic(const HttpRequest& req) {
@@ -403,7 +471,7 @@ void ApiServerImpl::RefreshLoop() {
       ticket->run_id = run_id;
       run_cv_.notify_all();
     };
-    opts.index_stage = [this](Workspace&, const Snapshot& snap) { return BuildSearchIndex(snap); };
+    opts.index_stage = [this](Workspace&, const Snapshot& snap) { return IndexStage(snap); };
     auto result = RunRefresh(*ws_, opts);
     std::string status = result.ok() ? result->status : "error";
     if (!result.ok()) fprintf(stderr, "refresh failed to run: %s\n", result.status().ToString().c_str());

@@ -485,5 +485,75 @@ TEST_F(ApiServerTest, MetricsAndOverview) {
   EXPECT_TRUE(o["last_run"].is_object());
 }
 
+// A server started after a refresh made without it (`cdp run` while it was
+// stopped) brings its search index up to date before serving.
+TEST(ApiServerRestartTest, SearchIndexFollowsARefreshMadeWhileStopped) {
+  char tmpl[] = "/tmp/cdp_server_restart_XXXXXX";
+  fs::path dir(mkdtemp(tmpl));
+  DemoOptions demo;
+  demo.customers = 120;
+  demo.seed = 5;
+  demo.out_dir = (dir / "sources").string();
+  DemoSummary summary;
+  ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
+  std::string ws_dir = (dir / "ws").string();
+  std::string key;
+  std::vector<std::string> segment_yaml;
+  {
+    auto ws = Workspace::Init(ws_dir);
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
+    std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto project = ParseProjectYaml(yaml, "project.yaml", dir.string());
+    ASSERT_TRUE(project.ok()) << project.status().ToString();
+    segment_yaml = project->segments;
+    ASSERT_FALSE(segment_yaml.empty());
+    ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
+    RefreshOptions o;
+    o.run_date = kDefaultDemoToday;
+    auto r = RunRefresh(**ws, o);
+    ASSERT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
+    key = ApiKeyStore((*ws)->catalog()).Create("restart", Role::kViewer, "test")->key;
+  }
+  ApiServerOptions options;
+  options.http.port = 0;
+  options.run_schedules = false;
+  options.log_requests = false;
+  auto search_total = [&](ApiServer& server, const std::string& segment) {
+    HttpResult r = HttpCall(server.port(), "GET", "/api/v1/customers/search?limit=1&filter=segment:" + segment, key, "");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json::parse(r.body, nullptr, false).value("total", int64_t{-1});
+  };
+  auto d = ParseSegmentYaml(segment_yaml[0]);
+  ASSERT_TRUE(d.ok());
+  {
+    auto server = ApiServer::Start(ws_dir, options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_EQ(search_total(**server, d->name), 0);
+    (*server)->Stop();
+  }
+  int64_t members = 0;
+  {
+    auto ws = Workspace::Open(ws_dir);
+    ASSERT_TRUE(ws.ok());
+    ASSERT_TRUE(SaveSegment(**ws, *d, SegmentSaveMode::kUpsert, SegmentRunOptions()).ok());
+    RefreshOptions o;
+    o.run_date = kDefaultDemoToday;
+    auto r = RunRefresh(**ws, o);
+    ASSERT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
+    auto history = (*ws)->catalog().SegmentHistory(d->name, 1);
+    ASSERT_TRUE(history.ok() && !history->empty());
+    members = history->front().members;
+  }
+  ASSERT_GT(members, 0);
+  {
+    auto server = ApiServer::Start(ws_dir, options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_EQ(search_total(**server, d->name), members);
+    (*server)->Stop();
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace cdp

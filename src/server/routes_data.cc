@@ -32,14 +32,9 @@ HttpResponse RowsPage(RouteContext& c, const std::string& entity) {
 
 // "Source:Key" with Source one of the unification sources (names may hold ':').
 std::pair<std::string, std::string> RecordRef(const UnifyConfig& config, const std::string& param, const std::string& ref) {
-  for (const auto& s : config.sources) {
-    if (ref.size() > s.source.size() && ref.compare(0, s.source.size(), s.source) == 0 && ref[s.source.size()] == ':') {
-      return {s.source, ref.substr(s.source.size() + 1)};
-    }
-  }
-  std::string names;
-  for (const auto& s : config.sources) names += (names.empty() ? "" : ", ") + s.source;
-  ThrowError(400, "invalid_parameter", "parameter '" + param + "': '" + ref + "' is not SOURCE:KEY with SOURCE one of " + names);
+  auto r = ParseRecordRef(config, ref);
+  if (!r.ok()) ThrowError(400, "invalid_parameter", "parameter '" + param + "': " + r.status().message());
+  return *std::move(r);
 }
 
 }  // namespace
@@ -196,28 +191,7 @@ void ApiServerImpl::AddDataRoutes() {
                  auto a = RecordRef(u, "a", c.req.Query("a"));
                  auto b = RecordRef(u, "b", c.req.Query("b"));
                  PairExplanation e = Unwrap(ExplainPairInWorkspace(c.api.workspace(), a.first, a.second, b.first, b.second));
-                 OJson rules = OJson::array();
-                 for (const auto& r : e.rules) {
-                   OJson cs = OJson::array();
-                   for (const auto& x : r.conditions) {
-                     cs.push_back({{"field", x.field}, {"compare", x.compare}, {"a", x.value_a}, {"b", x.value_b},
-                                   {"similarity", x.similarity}, {"passed", x.passed}});
-                   }
-                   OJson rj = {{"rule", r.rule}, {"applies", r.applies}, {"matched", r.matched}, {"score", r.score}, {"conditions", cs}};
-                   if (!r.exception.empty()) rj["blocked_by_exception_on"] = r.exception;
-                   rules.push_back(rj);
-                 }
-                 OJson j = {{"a", e.record_a}, {"b", e.record_b}, {"matched", e.matched}, {"matched_by", e.matched_by}, {"rules", rules}};
-                 if (!e.contributions.empty()) {
-                   OJson cs = OJson::array();
-                   for (const auto& x : e.contributions) {
-                     cs.push_back({{"comparison", x.comparison}, {"level", x.level}, {"m", x.m}, {"u", x.u}, {"weight", x.weight}});
-                   }
-                   j["comparisons"] = cs;
-                   j["match_weight"] = e.match_weight;
-                   j["match_probability"] = e.match_probability;
-                 }
-                 return JsonResponse(j);
+                 return JsonResponse(PairExplanationToJson(e));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/relationships", .tag = "data",
                .summary = "list the relationships between entities",

@@ -127,4 +127,42 @@ StatusOr<PairExplanation> ExplainPairInWorkspace(Workspace& workspace, const std
   return ExplainRecordPair(config, tables, source_a, key_a, source_b, key_b, model ? &*model : nullptr);
 }
 
+StatusOr<std::pair<std::string, std::string>> ParseRecordRef(const UnifyConfig& config, const std::string& ref) {
+  for (const auto& s : config.sources) {
+    if (ref.size() > s.source.size() && ref.compare(0, s.source.size(), s.source) == 0 && ref[s.source.size()] == ':') {
+      return std::make_pair(s.source, ref.substr(s.source.size() + 1));
+    }
+  }
+  std::string names;
+  for (const auto& s : config.sources) names += (names.empty() ? "" : ", ") + s.source;
+  return InvalidArgumentError("'" + ref + "' is not SOURCE:KEY with SOURCE one of the unification sources (" + names +
+                              ")");
+}
+
+nlohmann::ordered_json PairExplanationToJson(const PairExplanation& e) {
+  using J = nlohmann::ordered_json;
+  J rules = J::array();
+  for (const auto& r : e.rules) {
+    J cs = J::array();
+    for (const auto& c : r.conditions) {
+      cs.push_back({{"field", c.field}, {"compare", c.compare}, {"a", c.value_a}, {"b", c.value_b},
+                    {"similarity", c.similarity}, {"passed", c.passed}});
+    }
+    J rj = {{"rule", r.rule}, {"applies", r.applies}, {"matched", r.matched}, {"score", r.score}, {"conditions", cs}};
+    if (!r.exception.empty()) rj["blocked_by_exception_on"] = r.exception;
+    rules.push_back(rj);
+  }
+  J j = {{"a", e.record_a}, {"b", e.record_b}, {"matched", e.matched}, {"matched_by", e.matched_by}, {"rules", rules}};
+  if (!e.contributions.empty()) {
+    J cs = J::array();
+    for (const auto& c : e.contributions) {
+      cs.push_back({{"comparison", c.comparison}, {"level", c.level}, {"m", c.m}, {"u", c.u}, {"weight", c.weight}});
+    }
+    j["comparisons"] = cs;
+    j["match_weight"] = e.match_weight;
+    j["match_probability"] = e.match_probability;
+  }
+  return j;
+}
+
 }  // namespace cdp

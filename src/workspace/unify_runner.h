@@ -5,6 +5,8 @@
 // generation. A failure leaves the previous outputs in place.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,5 +49,15 @@ StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace
 StatusOr<PairExplanation> ExplainPairInWorkspace(Workspace& workspace, const std::string& source_a,
                                                  const std::string& key_a, const std::string& source_b,
                                                  const std::string& key_b);
+
+// A record reference "SOURCE:KEY" where SOURCE is one of the unification
+// sources (a source name may hold ':'); InvalidArgument naming the sources.
+StatusOr<std::pair<std::string, std::string>> ParseRecordRef(const UnifyConfig& config, const std::string& ref);
+
+// The explanation as JSON (`cdp explain-pair --json` and the REST API):
+// {a, b, matched, matched_by, rules: [{rule, applies, matched, score,
+// conditions: [{field, compare, a, b, similarity, passed}]}], and in
+// probabilistic mode comparisons, match_weight, match_probability}.
+nlohmann::ordered_json PairExplanationToJson(const PairExplanation& e);
 
 }  // namespace cdp
