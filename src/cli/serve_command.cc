@@ -16,7 +16,7 @@ namespace {
 struct ServeFlags {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 16;
+  int threads = 64;  // civetweb serves a keep-alive connection on one thread for its life
   std::string ui_dir;
   size_t max_page_size = 1000;
   size_t max_body_bytes = 4 << 20;

@@ -1,5 +1,7 @@
 #include "relate/activity_builder.h"
 
+#include "table/table_json.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,51 +9,6 @@
 
 namespace cdp {
 namespace {
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendJsonValue(std::string* out, const Column& c, size_t row) {
-  if (c.IsNull(row)) {
-    out->append("null");
-    return;
-  }
-  switch (c.type()) {
-    case DataType::kInt64: out->append(std::to_string(c.Int64At(row))); return;
-    case DataType::kBool: out->append(c.BoolAt(row) ? "true" : "false"); return;
-    case DataType::kDouble: {
-      double d = c.DoubleAt(row);
-      if (std::isfinite(d)) {
-        out->append(c.ValueToString(row));
-      } else {
-        out->append("null");
-      }
-      return;
-    }
-    case DataType::kString: AppendJsonString(out, c.StringAt(row)); return;
-    default: AppendJsonString(out, c.ValueToString(row)); return;
-  }
-}
 
 struct Staged {
   int64_t customer;
@@ -180,7 +137,7 @@ StatusOr<std::shared_ptr<Table>> BuildUnifiedActivity(const ActivityInputs& in, 
       first = false;
       AppendJsonString(&json, t.schema().field(c).name);
       json.push_back(':');
-      AppendJsonValue(&json, t.column(c), s.row);
+      AppendValueJson(&json, t.column(c), s.row);
     }
     json.push_back('}');
     out->mutable_column(8).AppendString(json);

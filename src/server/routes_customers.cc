@@ -41,6 +41,29 @@ int64_t ParseTimeParam(const HttpRequest& req, const std::string& name, int64_t 
   return us;
 }
 
+// ActivityJson as text: the Fields column (a JSON object written by
+// relate/activity_builder) is embedded as it is.
+void AppendActivityJson(std::string* out, const Table& t, uint32_t row) {
+  out->push_back('{');
+  bool first = true;
+  for (size_t c = 0; c < t.num_columns(); ++c) {
+    const std::string& name = t.schema().field(c).name;
+    if (name == "CustomerId") continue;
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(out, name);
+    out->push_back(':');
+    const Column& col = t.column(c);
+    if (name == "Fields" && col.type() == DataType::kString && !col.IsNull(row) && col.StringAt(row).size() >= 2 &&
+        col.StringAt(row).front() == '{' && col.StringAt(row).back() == '}') {
+      out->append(col.StringAt(row));
+    } else {
+      AppendValueJson(out, col, row);
+    }
+  }
+  out->push_back('}');
+}
+
 // Match pairs of a customer as JSON (both records as "Source:Key").
 OJson PairsJson(const ServingGeneration& g, uint32_t idx) {
   OJson out = OJson::array();
@@ -141,46 +164,85 @@ void ApiServerImpl::AddCustomerRoutes() {
                  uint32_t idx = CustomerIndexParam(c, 0);
                  int64_t id = g.CustomerIdAt(idx);
                  size_t n_act = static_cast<size_t>(QueryInt(c.req, "activities", 10, 0, 1000));
-                 OJson card;
-                 card["customer_id"] = id;
-                 card["profile"] = Profile(g, idx);
-                 OJson measures = OJson::object();
+                 // Written straight into the response text: the card is the
+                 // hottest read (bench/api), and a JSON document built only to
+                 // be printed costs more than the rest of the request.
+                 std::string out;
+                 out.reserve(4096);
+                 out += "{\"customer_id\":" + std::to_string(id) + ",\"profile\":";
+                 AppendRowJson(&out, *g.customers(), idx);
+                 out += ",\"measures\":";
                  if (auto row = g.MeasureRowOf(idx)) {
-                   measures = RowToJson(*g.measures(), *row);
-                   measures.erase("CustomerId");
+                   AppendRowJson(&out, *g.measures(), *row, "CustomerId");
+                 } else {
+                   out += "{}";
                  }
-                 card["measures"] = measures;
-                 card["segments"] = g.SegmentsOf(id);
-                 OJson acts = OJson::array();
+                 out += ",\"segments\":[";
+                 bool first = true;
+                 for (const auto& name : g.SegmentsOf(id)) {
+                   if (!first) out += ',';
+                   first = false;
+                   AppendJsonString(&out, name);
+                 }
+                 out += "],\"activities\":[";
                  if (g.activities()) {
                    auto [b, e] = g.activities_by_customer().rows(idx);
-                   for (auto it = e; it != b && acts.size() < n_act;) acts.push_back(ActivityJson(*g.activities(), *--it));
+                   size_t n = 0;
+                   for (auto it = e; it != b && n < n_act; ++n) {
+                     if (n > 0) out += ',';
+                     AppendActivityJson(&out, *g.activities(), *--it);
+                   }
                  }
-                 card["activities"] = acts;
-                 OJson pairs = PairsJson(g, idx);
-                 OJson records = OJson::array();
+                 out += "],\"source_records\":[";
                  if (g.source_keys()) {
                    const Table& k = *g.source_keys();
                    const Column* src = k.ColumnByName("Source");
                    const Column* key = k.ColumnByName("SourceKey");
+                   const Table* pairs = g.match_pairs().get();
+                   auto [pb, pe] = g.match_pairs_by_customer().rows(idx);
                    auto [b, e] = g.source_keys_by_customer().rows(idx);
                    for (auto it = b; it != e; ++it) {
-                     std::string s(src->StringAt(*it)), kk(key->StringAt(*it));
-                     OJson rec = {{"source", s}, {"key", kk}};
-                     auto row = g.SourceRow(s, kk);
-                     rec["record"] = row.ok() && row->has_value() ? OJson(RowToJson(*Unwrap(g.Entity(s)), **row)) : OJson(nullptr);
-                     OJson merged = OJson::array();
-                     std::string ref = s + ":" + kk;
-                     for (const auto& p : pairs) {
-                       if (p["a"] == ref) merged.push_back({{"with", p["b"]}, {"rule", p["rule"]}, {"score", p["score"]}, {"status", p["status"]}});
-                       if (p["b"] == ref) merged.push_back({{"with", p["a"]}, {"rule", p["rule"]}, {"score", p["score"]}, {"status", p["status"]}});
+                     std::string_view s = src->StringAt(*it), kk = key->StringAt(*it);
+                     if (it != b) out += ',';
+                     out += "{\"source\":";
+                     AppendJsonString(&out, s);
+                     out += ",\"key\":";
+                     AppendJsonString(&out, kk);
+                     out += ",\"record\":";
+                     auto row = g.SourceRow(std::string(s), std::string(kk));
+                     auto table = row.ok() && row->has_value() ? g.Entity(std::string(s)) : StatusOr<std::shared_ptr<const Table>>(nullptr);
+                     if (table.ok() && *table) {
+                       AppendRowJson(&out, **table, **row);
+                     } else {
+                       out += "null";
                      }
-                     rec["matched"] = merged;
-                     records.push_back(std::move(rec));
+                     out += ",\"matched\":[";
+                     bool first_pair = true;
+                     for (auto p = pb; pairs != nullptr && p != pe; ++p) {
+                       // Columns: CustomerId, SourceA, KeyA, SourceB, KeyB, Rule, Score, Status.
+                       auto is = [&](int sc, int kc) {
+                         return pairs->column(sc).StringAt(*p) == s && pairs->column(kc).StringAt(*p) == kk;
+                       };
+                       int other = is(1, 2) ? 3 : is(3, 4) ? 1 : 0;
+                       if (other == 0) continue;
+                       if (!first_pair) out += ',';
+                       first_pair = false;
+                       out += "{\"with\":";
+                       AppendJsonString(&out, std::string(pairs->column(other).StringAt(*p)) + ":" +
+                                                  std::string(pairs->column(other + 1).StringAt(*p)));
+                       out += ",\"rule\":";
+                       AppendValueJson(&out, pairs->column(5), *p);
+                       out += ",\"score\":";
+                       AppendValueJson(&out, pairs->column(6), *p);
+                       out += ",\"status\":";
+                       AppendValueJson(&out, pairs->column(7), *p);
+                       out += '}';
+                     }
+                     out += "]}";
                    }
                  }
-                 card["source_records"] = records;
-                 return JsonResponse(card);
+                 out += "]}";
+                 return HttpResponse::Json(200, std::move(out));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/explain", .tag = "customers",
                .summary = "explain a customer: its source records and the match pairs (rule, score) that merged them",

@@ -1,5 +1,7 @@
 #include "server/serving_state.h"
 
+#include <thread>
+
 #include <algorithm>
 #include <chrono>
 #include <cctype>
@@ -142,25 +144,31 @@ StatusOr<std::shared_ptr<const ServingGeneration>> ServingGeneration::Load(Works
     std::sort(members.begin(), members.end());
     g->segment_members_[name.substr(prefix.size())] = std::move(members);
   }
+  // Warm what the card and lookups read, in parallel; failures are kept by
+  // the caches and reported to the requests that need them.
+  std::vector<std::thread> warm;
+  for (const auto& source : project.unification.sources) {
+    warm.emplace_back([&g, name = source.source] { (void)g->SourceRow(name, ""); });
+  }
+  if (g->customers_) {
+    for (const Field& f : g->customers_->schema().fields()) {
+      if (f.semantic.name() == SemanticType::kEmail || f.semantic.name() == SemanticType::kPhone) {
+        warm.emplace_back([&g, name = f.name] { (void)g->LookupByField(name, ""); });
+      }
+    }
+  }
+  for (auto& t : warm) t.join();
   return std::shared_ptr<const ServingGeneration>(std::move(g));
 }
 
 StatusOr<std::shared_ptr<const Table>> ServingGeneration::Entity(const std::string& name) const {
-  std::shared_ptr<ColumnFileReader> reader;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = loaded_.find(name);
-    if (it != loaded_.end()) return it->second;
-    auto r = readers_.find(name);
-    if (r == readers_.end()) return NotFoundError("there is no entity '" + name + "'");
-    reader = r->second;
-  }
-  // Read outside the lock; two first readers may both load, one result is kept.
-  CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
-  auto table = std::make_shared<const Table>(std::move(t));
-  std::lock_guard<std::mutex> l(mu_);
-  auto [it, inserted] = loaded_.emplace(name, table);
-  return it->second;
+  auto r = readers_.find(name);
+  if (r == readers_.end()) return NotFoundError("there is no entity '" + name + "'");
+  std::shared_ptr<ColumnFileReader> reader = r->second;
+  return loaded_.Get(name, [&]() -> StatusOr<std::shared_ptr<const Table>> {
+    CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
+    return std::make_shared<const Table>(std::move(t));
+  });
 }
 
 StatusOr<std::pair<Schema, uint64_t>> ServingGeneration::EntityShape(const std::string& name) const {
@@ -197,26 +205,21 @@ std::optional<uint32_t> ServingGeneration::CustomerOfRecord(const std::string& s
 }
 
 StatusOr<std::optional<uint32_t>> ServingGeneration::SourceRow(const std::string& source, const std::string& key) const {
-  std::shared_ptr<const std::unordered_map<std::string, uint32_t>> rows;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = source_key_rows_.find(source);
-    if (it != source_key_rows_.end()) rows = it->second;
-  }
-  if (!rows) {
-    CDP_ASSIGN_OR_RETURN(auto table, Entity(source));
-    std::string key_field = project_.KeyOf(source);
-    const Column* keys = key_field.empty() ? nullptr : table->ColumnByName(key_field);
-    auto m = std::make_shared<std::unordered_map<std::string, uint32_t>>();
-    if (keys != nullptr) {
-      m->reserve(table->num_rows());
-      for (size_t r = 0; r < table->num_rows(); ++r) {
-        if (!keys->IsNull(r)) m->emplace(keys->ValueToString(r), static_cast<uint32_t>(r));
-      }
-    }
-    std::lock_guard<std::mutex> l(mu_);
-    rows = source_key_rows_.emplace(source, std::move(m)).first->second;
-  }
+  using KeyRows = std::unordered_map<std::string, uint32_t>;
+  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const KeyRows> rows,
+                       source_key_rows_.Get(source, [&]() -> StatusOr<std::shared_ptr<const KeyRows>> {
+                         CDP_ASSIGN_OR_RETURN(auto table, Entity(source));
+                         std::string key_field = project_.KeyOf(source);
+                         const Column* keys = key_field.empty() ? nullptr : table->ColumnByName(key_field);
+                         auto m = std::make_shared<KeyRows>();
+                         if (keys != nullptr) {
+                           m->reserve(table->num_rows());
+                           for (size_t r = 0; r < table->num_rows(); ++r) {
+                             if (!keys->IsNull(r)) m->emplace(keys->ValueToString(r), static_cast<uint32_t>(r));
+                           }
+                         }
+                         return std::shared_ptr<const KeyRows>(std::move(m));
+                       }));
   auto it = rows->find(key);
   if (it == rows->end()) return std::optional<uint32_t>();
   return std::optional<uint32_t>(it->second);
@@ -235,21 +238,16 @@ StatusOr<std::vector<uint32_t>> ServingGeneration::LookupByField(const std::stri
   if (!customers_) return FailedPreconditionError("there are no customers yet: run a refresh first");
   const Column* col = customers_->ColumnByName(field);
   if (col == nullptr) return InvalidArgumentError("field: the Customer entity has no field '" + field + "'");
-  std::shared_ptr<const std::unordered_multimap<std::string, uint32_t>> index;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = field_values_.find(field);
-    if (it != field_values_.end()) index = it->second;
-  }
-  if (!index) {
-    auto m = std::make_shared<std::unordered_multimap<std::string, uint32_t>>();
-    m->reserve(col->size());
-    for (size_t r = 0; r < col->size(); ++r) {
-      if (!col->IsNull(r)) m->emplace(FoldLookupValue(col->ValueToString(r)), static_cast<uint32_t>(r));
-    }
-    std::lock_guard<std::mutex> l(mu_);
-    index = field_values_.emplace(field, std::move(m)).first->second;
-  }
+  using ValueRows = std::unordered_multimap<std::string, uint32_t>;
+  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const ValueRows> index,
+                       field_values_.Get(field, [&]() -> StatusOr<std::shared_ptr<const ValueRows>> {
+                         auto m = std::make_shared<ValueRows>();
+                         m->reserve(col->size());
+                         for (size_t r = 0; r < col->size(); ++r) {
+                           if (!col->IsNull(r)) m->emplace(FoldLookupValue(col->ValueToString(r)), static_cast<uint32_t>(r));
+                         }
+                         return std::shared_ptr<const ValueRows>(std::move(m));
+                       }));
   std::vector<uint32_t> out;
   auto [b, e] = index->equal_range(FoldLookupValue(value));
   for (auto it = b; it != e; ++it) out.push_back(it->second);

@@ -39,11 +39,50 @@ class RowsByCustomer {
   std::vector<uint32_t> rows_;
 };
 
+// Values built on first use, once: concurrent first callers of a key wait for
+// the one build instead of each building it. A failed build is remembered
+// (the generation it belongs to is immutable).
+template <typename T>
+class BuildOnceCache {
+ public:
+  template <typename Build>  // Build: () -> StatusOr<std::shared_ptr<const T>>
+  StatusOr<std::shared_ptr<const T>> Get(const std::string& key, Build build) const {
+    std::shared_ptr<Slot> slot;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto& s = slots_[key];
+      if (!s) s = std::make_shared<Slot>();
+      slot = s;
+    }
+    std::call_once(slot->once, [&] {
+      auto r = build();
+      if (r.ok()) {
+        slot->value = *std::move(r);
+      } else {
+        slot->status = r.status();
+      }
+    });
+    if (!slot->status.ok()) return slot->status;
+    return slot->value;
+  }
+
+ private:
+  struct Slot {
+    std::once_flag once;
+    Status status;
+    std::shared_ptr<const T> value;
+  };
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<Slot>> slots_;
+};
+
 class ServingGeneration {
  public:
   // Loads the serving view of `snapshot`: opens every entity file, loads the
   // Customer entity and what customer cards read (CustomerSourceKeys,
-  // Customer_Measure, UnifiedActivity, ConflationMatchPairs, Segment_*).
+  // Customer_Measure, UnifiedActivity, ConflationMatchPairs, Segment_*), and
+  // indexes the profile sources by key and the Customer's Email and Phone
+  // fields for lookups, so the first requests are as fast as the later ones.
   // A snapshot without a Customer entity loads (customers() is null).
   static StatusOr<std::shared_ptr<const ServingGeneration>> Load(Workspace& workspace, const Snapshot& snapshot,
                                                                  const ProjectConfig& project);
@@ -112,10 +151,9 @@ class ServingGeneration {
   RowsByCustomer activities_by_customer_;
   std::map<std::string, std::vector<int64_t>> segment_members_;
 
-  mutable std::mutex mu_;
-  mutable std::map<std::string, std::shared_ptr<const Table>> loaded_;
-  mutable std::map<std::string, std::shared_ptr<const std::unordered_map<std::string, uint32_t>>> source_key_rows_;
-  mutable std::map<std::string, std::shared_ptr<const std::unordered_multimap<std::string, uint32_t>>> field_values_;
+  BuildOnceCache<Table> loaded_;                                                  // entity name
+  BuildOnceCache<std::unordered_map<std::string, uint32_t>> source_key_rows_;     // source -> key -> row
+  BuildOnceCache<std::unordered_multimap<std::string, uint32_t>> field_values_;  // field -> folded value -> index
 };
 
 // Folds a lookup value the way LookupByField does: lower case, trimmed,
