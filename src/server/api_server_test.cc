@@ -303,6 +303,12 @@ TEST_F(ApiServerTest, LookupByEmailAndSourceKey) {
   bool found = false;
   for (const auto& it : r["items"]) found |= it["CustomerId"] == id;
   EXPECT_TRUE(found);
+  EXPECT_GE(r["total"].get<size_t>(), r["items"].size());
+  // The page is capped by limit (1 ... --max-page-size).
+  EXPECT_EQ(Call("GET", "/api/v1/customers/lookup?field=Email&value=" + UrlEncode(upper) + "&limit=0", *viewer_).status,
+            400);
+  Json one = GetJson("/api/v1/customers/lookup?field=Email&value=" + UrlEncode(upper) + "&limit=1", *viewer_);
+  EXPECT_EQ(one["items"].size(), 1u);
   Json card = GetJson("/api/v1/customers/" + std::to_string(id) + "/card");
   const auto& rec = card["source_records"][0];
   Json byKey = GetJson("/api/v1/customers/lookup?source=" + UrlEncode(rec["source"].get<std::string>()) + "&key=" +

@@ -132,9 +132,12 @@ void ApiServerImpl::AddCustomerRoutes() {
                .query = {{.name = "field", .description = "a Customer field, e.g. Email (with value)"},
                          {.name = "value"},
                          {.name = "source", .description = "a profile source name (with key)"},
-                         {.name = "key"}},
+                         {.name = "key"},
+                         {.name = "limit", .type = "integer", .description = "most profiles to return (default 20); total counts all"}},
                .handler = [](RouteContext& c) {
                  if (!c.gen->customers()) ThrowError(404, "not_found", "there are no customers yet: run a refresh first");
+                 size_t limit = static_cast<size_t>(
+                     QueryInt(c.req, "limit", 20, 1, static_cast<int64_t>(c.api.options().max_page_size)));
                  std::vector<uint32_t> found;
                  if (c.req.HasQuery("source") || c.req.HasQuery("key")) {
                    if (!c.req.HasQuery("source") || !c.req.HasQuery("key")) ThrowError(400, "missing_parameter", "give both 'source' and 'key'");
@@ -147,9 +150,14 @@ void ApiServerImpl::AddCustomerRoutes() {
                    ThrowError(400, "missing_parameter", "give field and value (e.g. field=Email&value=a@b.com) or source and key");
                  }
                  if (found.empty()) ThrowError(404, "not_found", "no customer has that key");
-                 OJson items = OJson::array();
-                 for (uint32_t i : found) items.push_back(Profile(*c.gen, i));
-                 return JsonResponse({{"items", items}});
+                 // A placeholder value (test@test.com) can be shared by thousands.
+                 std::string out = "{\"items\":[";
+                 for (size_t i = 0; i < found.size() && i < limit; ++i) {
+                   if (i > 0) out += ',';
+                   AppendRowJson(&out, *c.gen->customers(), found[i]);
+                 }
+                 out += "],\"total\":" + std::to_string(found.size()) + "}";
+                 return HttpResponse::Json(200, std::move(out));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}", .tag = "customers",
                .summary = "read a unified customer profile",
