@@ -110,21 +110,36 @@ void ApiServerImpl::AddCustomerRoutes() {
                  if (facets != "true" && facets != "false") ThrowError(400, "invalid_parameter", "parameter 'facets' must be true or false");
                  q.facets = facets == "true";
                  SearchResult r = Unwrap(index->Search(q));
-                 OJson items = OJson::array();
+                 // Written as text like the card: profiles are most of the response.
+                 std::string out = "{\"total\":" + std::to_string(r.total) + ",\"items\":[";
+                 bool first = true;
                  for (const auto& h : r.hits) {
                    auto idx = c.gen->IndexOf(h.customer_id);
                    if (!idx) continue;  // index ahead of the served generation for a moment
-                   OJson p = Profile(*c.gen, *idx);
-                   p["_score"] = h.score;
-                   items.push_back(std::move(p));
+                   if (!first) out += ',';
+                   first = false;
+                   AppendRowJson(&out, *c.gen->customers(), *idx);
+                   out.pop_back();  // the profile's closing brace: add the score
+                   if (out.back() != '{') out += ',';
+                   out += "\"_score\":" + OJson(h.score).dump() + "}";
                  }
-                 OJson facets_json = OJson::object();
+                 out += "],\"facets\":{";
+                 first = true;
                  for (const auto& [field, values] : r.facets) {
-                   OJson vs = OJson::array();
-                   for (const auto& v : values) vs.push_back({{"value", v.value}, {"count", v.count}});
-                   facets_json[field] = vs;
+                   if (!first) out += ',';
+                   first = false;
+                   AppendJsonString(&out, field);
+                   out += ":[";
+                   for (size_t i = 0; i < values.size(); ++i) {
+                     if (i > 0) out += ',';
+                     out += "{\"value\":";
+                     AppendJsonString(&out, values[i].value);
+                     out += ",\"count\":" + std::to_string(values[i].count) + "}";
+                   }
+                   out += ']';
                  }
-                 return JsonResponse({{"total", r.total}, {"items", items}, {"facets", facets_json}});
+                 out += "}}";
+                 return HttpResponse::Json(200, std::move(out));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/lookup", .tag = "customers",
                .summary = "find customers by an alternate key: a profile field value (email, phone, ...) or a source record key",
