@@ -198,7 +198,10 @@ Status ApiServerImpl::Init() {
 
 void ApiServerImpl::Stop() {
   if (http_) http_->Stop();
-  if (scheduler_) scheduler_->Stop();
+  {
+    std::lock_guard<std::mutex> l(schedule_mu_);
+    if (scheduler_) scheduler_->Stop();
+  }
   {
     std::lock_guard<std::mutex> l(run_mu_);
     stopping_ = true;
@@ -523,7 +526,8 @@ void ApiServerImpl::ResetSchedules() {
     o.segments = {seg.name};
     add("segment:" + seg.name, d->schedule, o);
   }
-  if (!scheduler_) scheduler_ = std::make_unique<Scheduler>();
+  std::lock_guard<std::mutex> l(schedule_mu_);
+  if (!scheduler_) scheduler_ = std::make_unique<Scheduler>(options_.scheduler);
   Status s = scheduler_->Set(std::move(jobs));
   if (!s.ok()) fprintf(stderr, "schedules not set: %s\n", s.ToString().c_str());
 }
@@ -585,5 +589,23 @@ void ApiServer::Stop() {
 }
 const std::vector<Route>& ApiServer::routes() const { return impl_->router().routes(); }
 void ApiServer::WaitForRefreshes() { impl_->WaitForRefreshes(); }
+std::vector<std::string> ApiServer::RunDueSchedulesForTest(int64_t now) { return impl_->RunDueSchedulesForTest(now); }
+
+std::vector<ScheduledJobState> ApiServerImpl::ScheduleStates() const {
+  std::lock_guard<std::mutex> l(schedule_mu_);
+  return scheduler_ ? scheduler_->Jobs() : std::vector<ScheduledJobState>{};
+}
+
+std::vector<std::string> ApiServerImpl::RunDueSchedulesForTest(int64_t now) {
+  Scheduler* scheduler = nullptr;  // created once, destroyed with the server
+  {
+    std::lock_guard<std::mutex> l(schedule_mu_);
+    scheduler = scheduler_.get();
+  }
+  if (scheduler == nullptr) return {};
+  std::vector<std::string> fired = scheduler->RunDueForTest(now);
+  scheduler->WaitIdle();  // each firing returns once its refresh has a run id
+  return fired;
+}
 
 }  // namespace cdp

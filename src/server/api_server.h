@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "schedule/scheduler.h"
 #include "server/http_server.h"
 #include "server/router.h"
 #include "workspace/refresh_runner.h"
@@ -23,6 +24,7 @@ struct ApiServerOptions {
   size_t max_page_size = 1000;    // paged lists: larger `limit` is refused with 400
   size_t default_page_size = 50;
   bool run_schedules = true;      // fire the cron schedules of the project
+  SchedulerOptions scheduler;     // the schedules' clock and timer (tests: a fixed clock, no timer thread)
   bool log_requests = true;       // one line per request on stderr
   size_t refresh_threads = 0;     // 0 = all cores
   int32_t run_date = 0;           // "today" for refreshes (days since 1970-01-01); 0 = the real today
@@ -48,6 +50,9 @@ class ApiServer {
   const std::vector<Route>& routes() const;
   // Blocks until no refresh is running or queued (tests, `cdp serve` shutdown).
   void WaitForRefreshes();
+  // Fires the schedules due at `now` as the timer would and returns their
+  // names, after the refreshes they queued have started (tests).
+  std::vector<std::string> RunDueSchedulesForTest(int64_t now);
 
  private:
   explicit ApiServer(std::unique_ptr<ApiServerImpl> impl);

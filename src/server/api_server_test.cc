@@ -491,36 +491,47 @@ TEST_F(ApiServerTest, MetricsAndOverview) {
   EXPECT_TRUE(o["last_run"].is_object());
 }
 
-// A server started after a refresh made without it (`cdp run` while it was
-// stopped) brings its search index up to date before serving.
-TEST(ApiServerRestartTest, SearchIndexFollowsARefreshMadeWhileStopped) {
-  char tmpl[] = "/tmp/cdp_server_restart_XXXXXX";
-  fs::path dir(mkdtemp(tmpl));
-  DemoOptions demo;
-  demo.customers = 120;
-  demo.seed = 5;
-  demo.out_dir = (dir / "sources").string();
-  DemoSummary summary;
-  ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
-  std::string ws_dir = (dir / "ws").string();
-  std::string key;
-  std::vector<std::string> segment_yaml;
-  {
+// A small demo workspace refreshed once (no segments saved), with a viewer
+// and an admin key, in a temporary directory removed on destruction.
+struct SmallWorkspace {
+  fs::path dir;
+  std::string ws_dir, viewer, admin;
+  ProjectConfig project;
+  explicit SmallWorkspace(int customers) {
+    char tmpl[] = "/tmp/cdp_server_small_XXXXXX";
+    dir = mkdtemp(tmpl);
+    DemoOptions demo;
+    demo.customers = customers;
+    demo.seed = 5;
+    demo.out_dir = (dir / "sources").string();
+    DemoSummary summary;
+    EXPECT_TRUE(GenerateContosoDemo(demo, &summary).ok());
+    ws_dir = (dir / "ws").string();
     auto ws = Workspace::Init(ws_dir);
-    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
     std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
     std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto project = ParseProjectYaml(yaml, "project.yaml", dir.string());
-    ASSERT_TRUE(project.ok()) << project.status().ToString();
-    segment_yaml = project->segments;
-    ASSERT_FALSE(segment_yaml.empty());
-    ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
+    auto parsed = ParseProjectYaml(yaml, "project.yaml", dir.string());
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    project = *parsed;
+    EXPECT_TRUE((*ws)->catalog().ReplaceProject(project).ok());
     RefreshOptions o;
     o.run_date = kDefaultDemoToday;
     auto r = RunRefresh(**ws, o);
-    ASSERT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
-    key = ApiKeyStore((*ws)->catalog()).Create("restart", Role::kViewer, "test")->key;
+    EXPECT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
+    viewer = ApiKeyStore((*ws)->catalog()).Create("viewer", Role::kViewer, "test")->key;
+    admin = ApiKeyStore((*ws)->catalog()).Create("admin", Role::kAdmin, "test")->key;
   }
+  ~SmallWorkspace() { fs::remove_all(dir); }
+};
+
+// A server started after a refresh made without it (`cdp run` while it was
+// stopped) brings its search index up to date before serving.
+TEST(ApiServerRestartTest, SearchIndexFollowsARefreshMadeWhileStopped) {
+  SmallWorkspace small(120);
+  ASSERT_FALSE(small.project.segments.empty());
+  std::string ws_dir = small.ws_dir, key = small.viewer;
+  std::vector<std::string> segment_yaml = small.project.segments;
   ApiServerOptions options;
   options.http.port = 0;
   options.run_schedules = false;
@@ -558,7 +569,58 @@ TEST(ApiServerRestartTest, SearchIndexFollowsARefreshMadeWhileStopped) {
     EXPECT_EQ(search_total(**server, d->name), members);
     (*server)->Stop();
   }
-  fs::remove_all(dir);
+}
+
+// Cron schedules for the whole refresh, a source and a dynamic segment are
+// set through the API, listed with their next times, and fire refreshes
+// limited to what they name.
+TEST(ApiServerScheduleTest, SchedulesAreListedAndFireScopedRefreshes) {
+  SmallWorkspace small(100);
+  const int64_t t0 = 1767225600LL * 1000000;  // 2026-01-01T00:00:00Z, a Thursday
+  ApiServerOptions options;
+  options.http.port = 0;
+  options.log_requests = false;
+  options.run_schedules = true;
+  options.run_date = kDefaultDemoToday;
+  options.scheduler.start_thread = false;
+  options.scheduler.now_micros = [t0] { return t0; };
+  auto server = ApiServer::Start(small.ws_dir, options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+    HttpResult r = HttpCall((*server)->port(), method, target, small.admin, body);
+    EXPECT_LT(r.status, 300) << method << " " << target << ": " << r.body;
+    return Json::parse(r.body, nullptr, false);
+  };
+  // A dynamic segment to schedule.
+  auto d = ParseSegmentYaml(small.project.segments[0]);
+  ASSERT_TRUE(d.ok());
+  call("POST", "/api/v1/segments", SegmentToJson(*d, -1));
+  (*server)->WaitForRefreshes();
+  const std::string source = small.project.sources[0].name;
+  Json put = {{"refresh", "0 3 * * *"}, {"sources", {{source, "*/15 * * * *"}}}, {"segments", {{d->name, "0 6 * * *"}}}};
+  call("PUT", "/api/v1/schedules", put.dump());
+  Json got = call("GET", "/api/v1/schedules");
+  EXPECT_EQ(got["refresh"], "0 3 * * *");
+  EXPECT_EQ(got["sources"][source], "*/15 * * * *");
+  EXPECT_EQ(got["segments"][d->name], "0 6 * * *");
+  std::map<std::string, std::string> next;
+  for (const auto& j : got["jobs"]) next[j["name"].get<std::string>()] = j["next_at"].get<std::string>();
+  EXPECT_EQ(next["refresh"].substr(0, 19), "2026-01-01T03:00:00") << got.dump();
+  EXPECT_EQ(next["source:" + source].substr(0, 19), "2026-01-01T00:15:00") << got.dump();
+  EXPECT_EQ(next["segment:" + d->name].substr(0, 19), "2026-01-01T06:00:00") << got.dump();
+  // At 00:15 only the source's schedule is due: its refresh is triggered by it.
+  auto fired = (*server)->RunDueSchedulesForTest(t0 + 15 * 60 * 1000000LL);
+  ASSERT_EQ(fired, std::vector<std::string>{"source:" + source});
+  (*server)->WaitForRefreshes();
+  Json runs = call("GET", "/api/v1/runs?limit=1");
+  ASSERT_FALSE(runs["items"].empty()) << runs.dump();
+  EXPECT_EQ(runs["items"][0]["trigger"], "schedule:source:" + source) << runs.dump();
+  EXPECT_EQ(runs["items"][0]["status"], "succeeded") << runs.dump();
+  // An invalid cron is refused and changes nothing.
+  HttpResult bad = HttpCall((*server)->port(), "PUT", "/api/v1/schedules", small.admin, R"({"refresh":"0 25 * * *"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/schedules")["refresh"], "0 3 * * *");
+  (*server)->Stop();
 }
 
 }  // namespace

@@ -101,8 +101,14 @@ void ApiServerImpl::AddAdminRoutes() {
                    auto d = ParseSegmentJson(r.definition_json);
                    if (d.ok() && d->type == SegmentType::kDynamic) segments[r.name] = d->schedule;
                  }
+                 OJson jobs = OJson::array();
+                 for (const auto& j : c.api.ScheduleStates()) {
+                   jobs.push_back({{"name", j.name}, {"schedule", j.schedule}, {"next_at", IsoTime(j.next_at)},
+                                   {"last_fired_at", j.last_fired_at > 0 ? OJson(IsoTime(j.last_fired_at)) : OJson(nullptr)},
+                                   {"running", j.running}, {"skipped", j.skipped}, {"last_error", j.last_error}});
+                 }
                  return JsonResponse({{"refresh", project.refresh_schedule}, {"sources", sources}, {"segments", segments},
-                                      {"timezone", "UTC"}});
+                                      {"timezone", "UTC"}, {"active", c.api.options().run_schedules}, {"jobs", jobs}});
                }});
   router_.Add({.method = "PUT", .pattern = "/api/v1/schedules", .tag = "runs",
                .summary = "set cron schedules (fields given are replaced; \"\" removes a schedule)",

@@ -108,6 +108,9 @@ class ApiServerImpl {
   void WaitForRefreshes();
   // Re-reads the schedules from the catalog (after a definition change).
   void ResetSchedules();
+  // The live schedules (empty when schedules are off).
+  std::vector<ScheduledJobState> ScheduleStates() const;
+  std::vector<std::string> RunDueSchedulesForTest(int64_t now);
 
   void Audit(const RouteContext& c, const std::string& action, const std::string& target, const OJson& detail);
 
@@ -162,6 +165,7 @@ class ApiServerImpl {
   std::atomic<bool> cancel_{false};
   bool stopping_ = false;
   std::thread refresh_thread_;
+  mutable std::mutex schedule_mu_;  // guards creating scheduler_ (Set/Jobs are thread-safe)
   std::unique_ptr<Scheduler> scheduler_;
 
   // Metrics (counters by status class and route).
