@@ -369,23 +369,31 @@ Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::
   return Status::Ok();
 }
 
+namespace {
+constexpr const char* kRunColumns = "id, kind, status, error, stats, started_at, finished_at";
+
+RunRecord ReadRun(Statement& st) {
+  return RunRecord{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)};
+}
+}  // namespace
+
 StatusOr<std::vector<RunRecord>> Catalog::ListRuns(int limit) const {
   std::lock_guard<std::mutex> l(mu_);
-  Statement st(db_, "SELECT id, kind, status, error, stats, started_at, finished_at FROM runs ORDER BY id DESC LIMIT ?");
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT ?";
+  Statement st(db_, sql.c_str());
   st.Bind(1, static_cast<int64_t>(limit));
   std::vector<RunRecord> out;
-  while (st.Step() == SQLITE_ROW) {
-    out.push_back({st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)});
-  }
+  while (st.Step() == SQLITE_ROW) out.push_back(ReadRun(st));
   return out;
 }
 
 StatusOr<RunRecord> Catalog::GetRun(int64_t id) const {
   std::lock_guard<std::mutex> l(mu_);
-  Statement st(db_, "SELECT id, kind, status, error, stats, started_at, finished_at FROM runs WHERE id = ?");
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
+  Statement st(db_, sql.c_str());
   st.Bind(1, id);
   if (st.Step() != SQLITE_ROW) return NotFoundError("there is no run " + std::to_string(id));
-  return RunRecord{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)};
+  return ReadRun(st);
 }
 
 namespace {
