@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/datetime.h"
+#include "common/text.h"
 
 namespace cdp {
 namespace {
@@ -151,15 +152,7 @@ StatusOr<CronSchedule> CronSchedule::Parse(std::string_view input) {
                                   "' (expected @hourly, @daily, @weekly, @monthly or @yearly)");
     }
   }
-  std::vector<std::string_view> fields;
-  size_t i = 0;
-  while (i < spec.size()) {
-    while (i < spec.size() && std::isspace(static_cast<unsigned char>(spec[i]))) ++i;
-    size_t j = i;
-    while (j < spec.size() && !std::isspace(static_cast<unsigned char>(spec[j]))) ++j;
-    if (j > i) fields.push_back(spec.substr(i, j - i));
-    i = j;
-  }
+  std::vector<std::string_view> fields = SplitOnWhitespace(spec);
   if (fields.size() != 5) {
     return InvalidArgumentError("cron expression '" + std::string(text) + "' has " + std::to_string(fields.size()) +
                                 " field(s); expected 5: minute hour day-of-month month day-of-week");

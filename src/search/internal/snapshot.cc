@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/text.h"
 #include "search/internal/index_format.h"
 
 namespace cdp::search_internal {
@@ -18,19 +19,6 @@ constexpr double kTypoScale[3] = {1.0, 0.3, 0.15};
 constexpr size_t kMaxTypoCandidates = 8;
 constexpr size_t kMaxCompletions = 10;
 constexpr size_t kMinCompletionPrefix = 2;
-
-std::vector<std::string> SplitBlanks(std::string_view s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    size_t j = i;
-    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
-    if (j > i) out.emplace_back(s.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
 
 Xapian::Query Scaled(Xapian::Query q, double scale) {
   if (scale == 1.0) return q;
@@ -341,7 +329,8 @@ Xapian::Query Snapshot::TokenQuery(const std::string& token, bool last) const {
 
 Xapian::Query Snapshot::TextQuery(const std::string& text) const {
   const Analyzer& an = *analyzer_;
-  std::vector<std::string> tokens = SplitBlanks(text);
+  std::vector<std::string_view> views = SplitOnWhitespace(text);
+  std::vector<std::string> tokens(views.begin(), views.end());
   std::vector<Xapian::Query> groups;
   size_t i = 0;
   while (i < tokens.size()) {
@@ -390,7 +379,7 @@ StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
     if (slot == by_field.end()) slot = by_field.insert(by_field.end(), {f, {}});
     slot->second.push_back(value);
   }
-  bool has_text = !SplitBlanks(query.text).empty();
+  bool has_text = !SplitOnWhitespace(query.text).empty();
   bool has_filter = !by_field.empty();
   if (!has_text) return FilterOnly(by_field, query);
   Xapian::Query text = TextQuery(query.text);
