@@ -247,6 +247,8 @@ std::string SecondsSince(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
+std::string ApiServerImpl::IndexDir() const { return ws_->dir() + "/index"; }
+
 void ApiServerImpl::Log(const std::string& message) const {
   if (options_.log_requests) fprintf(stderr, "%s\n", message.c_str());
 }
@@ -265,16 +267,15 @@ Status ApiServerImpl::Reload() {
     CDP_ASSIGN_OR_RETURN(g, ServingGeneration::Load(*ws_, snap, project));
     Log("Loaded data generation " + std::to_string(snap.generation) + " in " + SecondsSince(t));
   }
-  std::string index_dir = ws_->dir() + "/index";
   std::shared_ptr<const SearchIndex> index;
   if (g->customers()) {
     // Brings the index up to date when the data or the search configuration
     // changed outside this server (`cdp run`, `cdp apply`) or it was lost.
     CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, false));
-    auto opened = SearchIndex::Open(index_dir);
+    auto opened = SearchIndex::Open(IndexDir());
     if (!opened.ok()) {
       CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, true));
-      opened = SearchIndex::Open(index_dir);
+      opened = SearchIndex::Open(IndexDir());
     }
     CDP_RETURN_IF_ERROR(opened.status());
     index = std::shared_ptr<const SearchIndex>(std::move(*opened));
@@ -287,7 +288,7 @@ Status ApiServerImpl::Reload() {
 
 Status ApiServerImpl::UpdateSearchIndex(const ServingGeneration& g, bool force) {
   if (!g.customers()) return Status::Ok();
-  std::string dir = ws_->dir() + "/index";
+  std::string dir = IndexDir();
   std::string marker = IndexMarker(g);
   std::string marker_path = dir + "/cdp-served-generation.json";
   if (!force && ReadFileOrEmpty(marker_path) == marker) return Status::Ok();

@@ -21,17 +21,6 @@ uint32_t CustomerIndexParam(const RouteContext& c, size_t i) {
 
 OJson Profile(const ServingGeneration& g, uint32_t idx) { return RowToJson(*g.customers(), idx); }
 
-OJson ActivityJson(const Table& t, uint32_t row) {
-  OJson a = RowToJson(t, row);
-  auto it = a.find("Fields");
-  if (it != a.end() && it->is_string()) {
-    OJson f = OJson::parse(it->get<std::string>(), nullptr, false);
-    if (!f.is_discarded()) *it = std::move(f);
-  }
-  a.erase("CustomerId");
-  return a;
-}
-
 int64_t ParseTimeParam(const HttpRequest& req, const std::string& name, int64_t fallback) {
   if (!req.HasQuery(name) || req.Query(name).empty()) return fallback;
   int64_t us = 0;
@@ -41,8 +30,9 @@ int64_t ParseTimeParam(const HttpRequest& req, const std::string& name, int64_t 
   return us;
 }
 
-// ActivityJson as text: the Fields column (a JSON object written by
-// relate/activity_builder) is embedded as it is.
+// An activity row without its CustomerId; the Fields column (a JSON object
+// written by relate/activity_builder) is embedded as JSON when it parses,
+// else kept as text. Written as text for the card's hot path.
 void AppendActivityJson(std::string* out, const Table& t, uint32_t row) {
   out->push_back('{');
   bool first = true;
@@ -54,14 +44,20 @@ void AppendActivityJson(std::string* out, const Table& t, uint32_t row) {
     AppendJsonString(out, name);
     out->push_back(':');
     const Column& col = t.column(c);
-    if (name == "Fields" && col.type() == DataType::kString && !col.IsNull(row) && col.StringAt(row).size() >= 2 &&
-        col.StringAt(row).front() == '{' && col.StringAt(row).back() == '}') {
+    if (name == "Fields" && col.type() == DataType::kString && !col.IsNull(row) &&
+        nlohmann::json::accept(col.StringAt(row))) {
       out->append(col.StringAt(row));
     } else {
       AppendValueJson(out, col, row);
     }
   }
   out->push_back('}');
+}
+
+OJson ActivityJson(const Table& t, uint32_t row) {
+  std::string text;
+  AppendActivityJson(&text, t, row);
+  return OJson::parse(text);
 }
 
 // Match pairs of a customer as JSON (both records as "Source:Key").

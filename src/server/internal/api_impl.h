@@ -131,6 +131,7 @@ class ApiServerImpl {
   // Updates <workspace>/index to `g` unless its marker already names g's
   // generation and the search configuration.
   Status UpdateSearchIndex(const ServingGeneration& g, bool force);
+  std::string IndexDir() const;  // <workspace>/index
   // Startup messages (not with --quiet).
   void Log(const std::string& message) const;
   HttpResponse ServeStatic(const HttpRequest& req);
