@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web UI (web/) into web/dist, which `cdp serve --ui-dir web/dist` serves.
-# Installs node/npm from Debian if missing, runs `npm ci` only when node_modules
+# Installs node/npm (scripts/install-deps.sh) if missing, runs `npm ci` only when node_modules
 # is missing or package-lock.json changed since the last install, then `vite build`.
 # Usage: scripts/build-ui.sh   (CDP_SKIP_UI=1 skips it)
 set -euo pipefail
@@ -11,17 +11,9 @@ fi
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 WEB="$HERE/web"
 
+# node and npm come from the install script (it installs Debian's when missing).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "build-ui: installing nodejs and npm (Debian)"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  if command -v node >/dev/null 2>&1; then
-    $SUDO apt-get install -y -qq --no-install-recommends npm
-  else
-    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
-  fi
+  bash "$HERE/scripts/install-deps.sh"
 fi
 
 cd "$WEB"
