@@ -4,16 +4,6 @@
 
 namespace cdp {
 
-// Howard Hinnant's days_from_civil algorithm (public domain description).
-int32_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<int32_t>(era * 146097 + static_cast<int>(doe) - 719468);
-}
-
 void CivilFromDays(int32_t z_in, int* year, unsigned* month, unsigned* day) {
   int z = z_in + 719468;
   const int era = (z >= 0 ? z : z - 146096) / 146097;

@@ -7,7 +7,16 @@
 namespace cdp {
 
 // Days since 1970-01-01 for a civil date; month 1..12, day 1..31 (not validated).
-int32_t DaysFromCivil(int year, unsigned month, unsigned day);
+// Howard Hinnant's days_from_civil algorithm (public domain description);
+// inline because value parsing calls it once per date.
+inline int32_t DaysFromCivil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<int32_t>(era * 146097 + static_cast<int>(doe) - 719468);
+}
 void CivilFromDays(int32_t days, int* year, unsigned* month, unsigned* day);
 bool IsValidCivilDate(int year, unsigned month, unsigned day);
 unsigned DaysInMonth(int year, unsigned month);

@@ -551,16 +551,18 @@ StatusOr<ValueParser> ValueParser::Create(DataType type, ValueFormat format) {
     CDP_ASSIGN_OR_RETURN(p.pattern_, DatePattern::Compile(format.pattern));
     p.has_pattern_ = true;
   }
+  p.plain_numbers_ = !format.decimal_comma && format.thousands_separator == '\0';
+  p.iso_dates_ = format.date_style == DateStyle::kAuto || format.date_style == DateStyle::kIso;
   p.format_ = std::move(format);
   return p;
 }
 
-bool ValueParser::ParseDate(std::string_view text, int32_t* days) const {
+bool ValueParser::ParseDateFull(std::string_view text, int32_t* days) const {
   if (has_pattern_) return pattern_.ParseDate(text, days);
   return cdp::ParseDate(text, format_.date_style, days);
 }
 
-bool ValueParser::ParseTimestamp(std::string_view text, int64_t* micros) const {
+bool ValueParser::ParseTimestampFull(std::string_view text, int64_t* micros) const {
   if (has_pattern_) return pattern_.ParseTimestamp(text, micros);
   return cdp::ParseTimestamp(text, format_.date_style, micros);
 }

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/datetime.h"
 #include "common/status.h"
 #include "table/types.h"
 
@@ -104,6 +106,127 @@ bool ParseDate(std::string_view text, DateStyle style, int32_t* days);
 // is midnight UTC.
 bool ParseTimestamp(std::string_view text, DateStyle style, int64_t* micros);
 
+// Inline fast paths for the common shapes of values, used by ValueParser
+// before the full parsers. Each returns true with exactly the value the full
+// parser gives (bitwise for doubles), or false meaning "not handled here":
+// the caller then runs the full parser, which accepts or rejects. They never
+// trim, so text with surrounding whitespace is left to the full parsers.
+namespace value_parser_internal {
+
+inline unsigned DigitAt(const char* p) { return static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0'; }
+
+// [+-]digits, at most 18 digits (cannot overflow). As ParseInt64 without a
+// thousands separator.
+inline bool ParseInt64Fast(std::string_view text, int64_t* out) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  if (text.empty() || text.size() > 19) return false;
+  const bool negative = *p == '-';
+  if (negative || *p == '+') ++p;
+  if (p == end || end - p > 18) return false;
+  uint64_t v = 0;
+  for (; p < end; ++p) {
+    const unsigned d = DigitAt(p);
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  *out = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  return true;
+}
+
+// Powers of ten exactly representable as doubles.
+inline constexpr double kExactPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                           1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// [+-]digits[.digits] whose digits, read as one integer, are at most 2^53
+// (Clinger's fast path): mantissa and power of ten are exact doubles, so one
+// IEEE division is correctly rounded and equals std::from_chars' result.
+// As ParseDouble with '.' decimals and no thousands separator.
+inline bool ParseDoubleFast(std::string_view text, double* out) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  if (text.empty()) return false;
+  const bool negative = *p == '-';
+  if (negative || *p == '+') ++p;
+  const char* digits_begin = p;
+  uint64_t m = 0;  // wraps for more than 19 digits; rejected below
+  while (p < end && DigitAt(p) <= 9) m = m * 10 + DigitAt(p++);
+  const ptrdiff_t int_digits = p - digits_begin;
+  if (int_digits == 0) return false;
+  ptrdiff_t frac_digits = 0;
+  if (p < end && *p == '.') {
+    const char* frac_begin = ++p;
+    while (p < end && DigitAt(p) <= 9) m = m * 10 + DigitAt(p++);
+    frac_digits = p - frac_begin;
+    if (frac_digits == 0) return false;
+  }
+  if (p != end || int_digits + frac_digits > 19 || m > (uint64_t{1} << 53)) return false;
+  const double v = static_cast<double>(m) / kExactPow10[frac_digits];
+  *out = negative ? -v : v;
+  return true;
+}
+
+// Exactly "true" or "false".
+inline bool ParseBoolFast(std::string_view text, bool* out) {
+  if (text.size() == 4 && std::memcmp(text.data(), "true", 4) == 0) {
+    *out = true;
+    return true;
+  }
+  if (text.size() == 5 && std::memcmp(text.data(), "false", 5) == 0) {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+// Two digits at p into *v.
+inline bool TwoDigits(const char* p, unsigned* v) {
+  const unsigned a = DigitAt(p);
+  const unsigned b = DigitAt(p + 1);
+  *v = a * 10 + b;
+  return a <= 9 && b <= 9;
+}
+
+// "YYYY-MM-DD" at p (10 bytes available) as a valid calendar date.
+inline bool IsoDateAt(const char* p, int32_t* days) {
+  unsigned hi, lo, m, d;
+  if (p[4] != '-' || p[7] != '-' || !TwoDigits(p, &hi) || !TwoDigits(p + 2, &lo) || !TwoDigits(p + 5, &m) ||
+      !TwoDigits(p + 8, &d)) {
+    return false;
+  }
+  const int y = static_cast<int>(hi * 100 + lo);
+  if (m - 1 > 11 || d - 1 > 27) {  // day 29-31: check the month's length
+    if (m - 1 > 11 || d == 0) return false;
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    const unsigned len = m == 2 ? (leap ? 29u : 28u) : (m == 4 || m == 6 || m == 9 || m == 11) ? 30u : 31u;
+    if (d > len) return false;
+  }
+  *days = DaysFromCivil(y, m, d);
+  return true;
+}
+
+// Exactly "YYYY-MM-DD" (a valid date). As ParseDate with kIso or kAuto.
+inline bool ParseIsoDateFast(std::string_view text, int32_t* days) {
+  return text.size() == 10 && IsoDateAt(text.data(), days);
+}
+
+// Exactly "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" (valid date and
+// time). As ParseTimestamp with kIso or kAuto.
+inline bool ParseIsoTimestampFast(std::string_view text, int64_t* micros) {
+  if (text.size() != 19) return false;
+  const char* p = text.data();
+  unsigned h, mi, s;
+  int32_t days;
+  if ((p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' || !TwoDigits(p + 11, &h) ||
+      !TwoDigits(p + 14, &mi) || !TwoDigits(p + 17, &s) || h > 23 || mi > 59 || s > 59 || !IsoDateAt(p, &days)) {
+    return false;
+  }
+  *micros = (int64_t{days} * 86400 + h * 3600 + mi * 60 + s) * kMicrosPerSecond;
+  return true;
+}
+
+}  // namespace value_parser_internal
+
 // Parses text as one type in one format. Immutable after Create; thread-safe.
 class ValueParser {
  public:
@@ -114,15 +237,27 @@ class ValueParser {
   DataType type() const { return type_; }
   const ValueFormat& format() const { return format_; }
 
+  // Same results as the free parsers (or the DatePattern) in format(); the
+  // common shapes take an inline fast path.
   bool ParseInt64(std::string_view text, int64_t* out) const {
+    if (format_.thousands_separator == '\0' && value_parser_internal::ParseInt64Fast(text, out)) return true;
     return cdp::ParseInt64(text, out, format_.thousands_separator);
   }
   bool ParseDouble(std::string_view text, double* out) const {
+    if (plain_numbers_ && value_parser_internal::ParseDoubleFast(text, out)) return true;
     return cdp::ParseDouble(text, out, format_.decimal_comma, format_.thousands_separator);
   }
-  bool ParseBool(std::string_view text, bool* out) const { return cdp::ParseBool(text, out); }
-  bool ParseDate(std::string_view text, int32_t* days) const;
-  bool ParseTimestamp(std::string_view text, int64_t* micros) const;
+  bool ParseBool(std::string_view text, bool* out) const {
+    return value_parser_internal::ParseBoolFast(text, out) || cdp::ParseBool(text, out);
+  }
+  bool ParseDate(std::string_view text, int32_t* days) const {
+    if (iso_dates_ && value_parser_internal::ParseIsoDateFast(text, days)) return true;
+    return ParseDateFull(text, days);
+  }
+  bool ParseTimestamp(std::string_view text, int64_t* micros) const {
+    if (iso_dates_ && value_parser_internal::ParseIsoTimestampFast(text, micros)) return true;
+    return ParseTimestampFull(text, micros);
+  }
 
   // Why `text` does not parse as type(), for a quarantine entry, e.g.
   // "'31/02/2020' is not a valid date (D/M/YYYY): February 2020 has 29 days".
@@ -133,8 +268,13 @@ class ValueParser {
   std::string Describe() const;
 
  private:
+  bool ParseDateFull(std::string_view text, int32_t* days) const;
+  bool ParseTimestampFull(std::string_view text, int64_t* micros) const;
+
   DataType type_ = DataType::kString;
   ValueFormat format_;
+  bool plain_numbers_ = true;  // '.' decimals, no thousands separator
+  bool iso_dates_ = true;      // date_style kAuto or kIso
   bool has_pattern_ = false;
   DatePattern pattern_;
 };

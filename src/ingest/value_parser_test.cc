@@ -3,7 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "common/datetime.h"
 
@@ -315,6 +320,261 @@ TEST(ValueParserTest, FailureReasonsNameValueTypeAndFormat) {
             "'2020-01-01 23:61' is not a valid timestamp (YYYY-MM-DD): time of day out of range");
   const std::string long_value(200, 'z');
   EXPECT_LT(ValueParser::Create(DataType::kInt64, {})->FailureReason(long_value).size(), 100u);
+}
+
+// ---------------------------------------------------------------- fast paths
+// The inline fast paths of ValueParser must give exactly the full parsers'
+// results: on many generated valid and near-valid inputs, a fast path that
+// takes a value agrees with the full parser bit for bit, and ValueParser
+// agrees with the full parser in accept/reject and value.
+
+class FastPathInputs {
+ public:
+  explicit FastPathInputs(uint64_t seed) : rng_(seed) {}
+
+  std::string Digits(size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += static_cast<char>('0' + Below(10));
+    return s;
+  }
+  std::string Number() {
+    std::string s;
+    const int sign = Below(6);
+    if (sign == 0) s += '-';
+    if (sign == 1) s += '+';
+    if (Below(8) == 0) s += '0';  // leading zero
+    s += Digits(Below(4) == 0 ? 14 + Below(7) : Below(9));  // 16-19 digit numbers too
+    if (Below(2) == 0) {
+      s += '.';
+      s += Digits(Below(5) == 0 ? 10 + Below(14) : Below(6));  // long mantissas too
+    }
+    if (Below(10) == 0) {
+      s += Below(2) ? 'e' : 'E';
+      if (Below(2)) s += Below(2) ? '-' : '+';
+      s += Digits(Below(4));
+    }
+    return Mutate(s, "0123456789+-.eE ,x");
+  }
+  // Digits around 2^53 (the fast path's mantissa limit) with a decimal point.
+  std::string NearTwoPow53() {
+    std::string s = std::to_string((uint64_t{1} << 53) - 8 + Below(16));
+    s.insert(s.size() - static_cast<size_t>(Below(static_cast<int>(s.size()))), ".");
+    if (s[0] == '.') s.insert(s.begin(), '0');
+    return s;
+  }
+  std::string Int64Edge() {
+    static const char* kEdges[] = {"9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                                   "-9223372036854775809", "999999999999999999", "1000000000000000000",
+                                   "-999999999999999999", "+999999999999999999", "000000000000000000001"};
+    return kEdges[Below(static_cast<int>(std::size(kEdges)))];
+  }
+  std::string Date() {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", Below(4) == 0 ? Below(10000) : 1900 + Below(200),
+                  Below(14), Below(33));
+    return buf;
+  }
+  std::string Timestamp() {
+    static const char kSeparators[] = {' ', ' ', 'T', 't', '_'};
+    std::string s = Date();
+    s += kSeparators[Below(5)];
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d", Below(26), Below(61), Below(62));
+    s += buf;
+    switch (Below(12)) {
+      case 0: s += ".5"; break;
+      case 1: s += "Z"; break;
+      case 2: s += " +01:00"; break;
+      case 3: s.resize(s.size() - 3); break;  // no seconds
+      default: break;
+    }
+    return s;
+  }
+  std::string Bool() {
+    static const char* kWords[] = {"true", "false", "True", "FALSE", "yes", "no", "t", "f", "1", "0", "tru", "falsey"};
+    return Mutate(kWords[Below(static_cast<int>(std::size(kWords)))], "tTrRuUeEfFaAlLsS01 ");
+  }
+  // Sometimes replaces, inserts or deletes a character, or adds whitespace.
+  std::string Mutate(std::string s, std::string_view alphabet) {
+    switch (Below(8)) {
+      case 0:
+        if (!s.empty()) s[Below(static_cast<int>(s.size()))] = alphabet[Below(static_cast<int>(alphabet.size()))];
+        break;
+      case 1: s.insert(Below(static_cast<int>(s.size()) + 1), 1, alphabet[Below(static_cast<int>(alphabet.size()))]); break;
+      case 2:
+        if (!s.empty()) s.erase(Below(static_cast<int>(s.size())), 1);
+        break;
+      case 3: s = (Below(2) ? " " : "") + s + (Below(2) ? "\t" : " "); break;
+      default: break;
+    }
+    return s;
+  }
+  std::string DateLike() { return Mutate(Date(), "0123456789-/T: ."); }
+  std::string TimestampLike() { return Mutate(Timestamp(), "0123456789-/T: .Z"); }
+
+ private:
+  int Below(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
+  std::mt19937_64 rng_;
+};
+
+constexpr int kFastPathCases = 60000;
+
+TEST(ValueParserFastPathTest, Int64MatchesFullParser) {
+  FastPathInputs gen(1);
+  const ValueParser plain = *ValueParser::Create(DataType::kInt64, {});
+  ValueFormat grouped;
+  grouped.thousands_separator = ',';
+  const ValueParser with_separator = *ValueParser::Create(DataType::kInt64, grouped);
+  int fast = 0;
+  for (int i = 0; i < kFastPathCases; ++i) {
+    const std::string t = i % 10 == 0 ? gen.Int64Edge() : gen.Number();
+    int64_t full = 0, got = 0;
+    const bool full_ok = ParseInt64(t, &full);
+    if (value_parser_internal::ParseInt64Fast(t, &got)) {
+      ++fast;
+      ASSERT_TRUE(full_ok) << t;
+      ASSERT_EQ(got, full) << t;
+    }
+    ASSERT_EQ(plain.ParseInt64(t, &got), full_ok) << t;
+    if (full_ok) ASSERT_EQ(got, full) << t;
+    const bool grouped_ok = ParseInt64(t, &full, ',');
+    ASSERT_EQ(with_separator.ParseInt64(t, &got), grouped_ok) << t;
+    if (grouped_ok) ASSERT_EQ(got, full) << t;
+  }
+  EXPECT_GT(fast, kFastPathCases / 10);
+}
+
+TEST(ValueParserFastPathTest, DoubleMatchesFullParserBitForBit) {
+  FastPathInputs gen(2);
+  const ValueParser plain = *ValueParser::Create(DataType::kDouble, {});
+  ValueFormat comma;
+  comma.decimal_comma = true;
+  const ValueParser with_comma = *ValueParser::Create(DataType::kDouble, comma);
+  int fast = 0;
+  for (int i = 0; i < kFastPathCases; ++i) {
+    const std::string t = i % 8 == 0 ? gen.NearTwoPow53() : gen.Number();
+    double full = 0, got = 0;
+    const bool full_ok = ParseDouble(t, &full);
+    if (value_parser_internal::ParseDoubleFast(t, &got)) {
+      ++fast;
+      ASSERT_TRUE(full_ok) << t;
+      ASSERT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(full)) << t;
+    }
+    ASSERT_EQ(plain.ParseDouble(t, &got), full_ok) << t;
+    if (full_ok) ASSERT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(full)) << t;
+    const bool comma_ok = ParseDouble(t, &full, true);
+    ASSERT_EQ(with_comma.ParseDouble(t, &got), comma_ok) << t;
+    if (comma_ok) ASSERT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(full)) << t;
+  }
+  EXPECT_GT(fast, kFastPathCases / 10);
+}
+
+TEST(ValueParserFastPathTest, BoolMatchesFullParser) {
+  FastPathInputs gen(3);
+  const ValueParser plain = *ValueParser::Create(DataType::kBool, {});
+  int fast = 0;
+  for (int i = 0; i < kFastPathCases / 4; ++i) {
+    const std::string t = gen.Bool();
+    bool full = false, got = false;
+    const bool full_ok = ParseBool(t, &full);
+    if (value_parser_internal::ParseBoolFast(t, &got)) {
+      ++fast;
+      ASSERT_TRUE(full_ok) << t;
+      ASSERT_EQ(got, full) << t;
+    }
+    ASSERT_EQ(plain.ParseBool(t, &got), full_ok) << t;
+    if (full_ok) ASSERT_EQ(got, full) << t;
+  }
+  EXPECT_GT(fast, kFastPathCases / 4 / 20);
+}
+
+TEST(ValueParserFastPathTest, DatesMatchFullParserInEveryStyle) {
+  FastPathInputs gen(4);
+  int fast = 0;
+  std::vector<std::string> inputs;
+  for (int i = 0; i < kFastPathCases; ++i) inputs.push_back(i % 2 ? gen.Date() : gen.DateLike());
+  for (const std::string& t : inputs) {
+    int32_t got = 0;
+    if (value_parser_internal::ParseIsoDateFast(t, &got)) {
+      ++fast;
+      for (DateStyle style : {DateStyle::kAuto, DateStyle::kIso}) {
+        int32_t full = 0;
+        ASSERT_TRUE(ParseDate(t, style, &full)) << t;
+        ASSERT_EQ(got, full) << t;
+      }
+    }
+  }
+  EXPECT_GT(fast, kFastPathCases / 10);
+  for (DateStyle style : {DateStyle::kAuto, DateStyle::kIso, DateStyle::kMonthDayYear, DateStyle::kCompact}) {
+    ValueFormat f;
+    f.date_style = style;
+    const ValueParser parser = *ValueParser::Create(DataType::kDate, f);
+    for (size_t i = 0; i < inputs.size(); i += style == DateStyle::kAuto || style == DateStyle::kIso ? 1 : 4) {
+      const std::string& t = inputs[i];
+      int32_t full = 0, got = 0;
+      const bool full_ok = ParseDate(t, style, &full);
+      ASSERT_EQ(parser.ParseDate(t, &got), full_ok) << t;
+      if (full_ok) ASSERT_EQ(got, full) << t;
+    }
+  }
+}
+
+TEST(ValueParserFastPathTest, TimestampsMatchFullParserInEveryStyle) {
+  FastPathInputs gen(5);
+  int fast = 0;
+  std::vector<std::string> inputs;
+  for (int i = 0; i < kFastPathCases; ++i) inputs.push_back(i % 2 ? gen.Timestamp() : gen.TimestampLike());
+  for (const std::string& t : inputs) {
+    int64_t got = 0;
+    if (value_parser_internal::ParseIsoTimestampFast(t, &got)) {
+      ++fast;
+      for (DateStyle style : {DateStyle::kAuto, DateStyle::kIso}) {
+        int64_t full = 0;
+        ASSERT_TRUE(ParseTimestamp(t, style, &full)) << t;
+        ASSERT_EQ(got, full) << t;
+      }
+    }
+  }
+  EXPECT_GT(fast, kFastPathCases / 10);
+  for (DateStyle style : {DateStyle::kAuto, DateStyle::kIso, DateStyle::kDayMonthYear}) {
+    ValueFormat f;
+    f.date_style = style;
+    const ValueParser parser = *ValueParser::Create(DataType::kTimestamp, f);
+    for (size_t i = 0; i < inputs.size(); i += style == DateStyle::kDayMonthYear ? 4 : 1) {
+      const std::string& t = inputs[i];
+      int64_t full = 0, got = 0;
+      const bool full_ok = ParseTimestamp(t, style, &full);
+      ASSERT_EQ(parser.ParseTimestamp(t, &got), full_ok) << t;
+      if (full_ok) ASSERT_EQ(got, full) << t;
+    }
+  }
+}
+
+TEST(ValueParserFastPathTest, EdgeCasesTakeTheFullParsersAnswer) {
+  const ValueParser date = *ValueParser::Create(DataType::kDate, {});
+  const ValueParser ts = *ValueParser::Create(DataType::kTimestamp, {});
+  const ValueParser dbl = *ValueParser::Create(DataType::kDouble, {});
+  int32_t d;
+  int64_t us;
+  double v;
+  EXPECT_FALSE(date.ParseDate("2019-02-29", &d));
+  EXPECT_TRUE(date.ParseDate("2020-02-29", &d));
+  EXPECT_EQ(d, Days(2020, 2, 29));
+  EXPECT_FALSE(date.ParseDate("2100-02-29", &d));
+  EXPECT_TRUE(date.ParseDate("2000-02-29", &d));
+  EXPECT_FALSE(date.ParseDate("2019-04-31", &d));
+  EXPECT_TRUE(date.ParseDate("0000-01-01", &d));
+  EXPECT_EQ(d, Days(0, 1, 1));
+  EXPECT_FALSE(ts.ParseTimestamp("2019-05-17 24:00:00", &us));
+  EXPECT_FALSE(ts.ParseTimestamp("2019-05-17 23:60:00", &us));
+  EXPECT_TRUE(ts.ParseTimestamp("2019-05-17t13:04:59", &us));
+  EXPECT_EQ(us, Micros(2019, 5, 17, 13, 4, 59));
+  EXPECT_TRUE(dbl.ParseDouble("-0.0", &v));
+  EXPECT_TRUE(std::signbit(v));
+  EXPECT_TRUE(dbl.ParseDouble("9007199254740993.5", &v));  // more than 2^53: full parser
+  EXPECT_EQ(v, 9007199254740994.0);
+  EXPECT_TRUE(dbl.ParseDouble("0.1", &v));
+  EXPECT_EQ(v, 0.1);
 }
 
 }  // namespace
