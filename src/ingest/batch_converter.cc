@@ -1,6 +1,7 @@
 #include "ingest/batch_converter.h"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -252,93 +253,118 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
     return true;
   };
 
+  // A uniform batch - every record has exactly input_fields_ fields, none
+  // null, no record error - is a dense matrix: field `src` of row r is
+  // values[r * input_fields_ + src]. (CSV batches always are.)
+  bool uniform = in.record_errors.empty() && in.fields.size() == n * input_fields_ && fb[0] == 0;
+  for (size_t r = 1; uniform && r <= n; ++r) uniform = fb[r] == r * input_fields_;
+  if (uniform) {
+    uint64_t any_null = 0;
+    const size_t nv = in.is_null.size();
+    size_t i = 0;
+    for (; i + 8 <= nv; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, nulls + i, 8);
+      any_null |= w;
+    }
+    for (; i < nv; ++i) any_null |= nulls[i];
+    uniform = any_null == 0;
+  }
+
   // 3./4. Parse the columns (filter fields first) into scratch buffers.
   std::vector<ParsedColumn>& parsed = scratch.parsed;
   if (parsed.size() < nfields) parsed.resize(nfields);
-  auto parse_column = [&](size_t c) {
+  for (size_t c = 0; c < nfields; ++c) {
     ParsedColumn& pc = parsed[c];
-    const size_t src = source_index_[c];
-    const ValueParser& parser = parsers_[c];
-    pc.null.assign(n, 1);
-    auto is_blank = [](std::string_view t) { return TrimAsciiWhitespace(t).empty(); };
+    pc.null.resize(n);
     switch (fields_[c].type) {
-      case DataType::kString:
-        for (size_t r = 0; r < n; ++r) {
-          std::string_view t;
-          if (state[r] == kRowOk && get(r, src, &t) && !t.empty()) pc.null[r] = 0;
-        }
-        break;
+      case DataType::kString: break;
       case DataType::kInt64:
-        pc.i64.resize(n);
-        for (size_t r = 0; r < n; ++r) {
-          std::string_view t;
-          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
-          if (parser.ParseInt64(t, &pc.i64[r])) {
-            pc.null[r] = 0;
-          } else if (!is_blank(t)) {
-            state[r] = kRowQuarantined;
-            fail[r] = static_cast<int32_t>(c);
-          }
-        }
-        break;
-      case DataType::kDouble:
-        pc.f64.resize(n);
-        for (size_t r = 0; r < n; ++r) {
-          std::string_view t;
-          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
-          if (parser.ParseDouble(t, &pc.f64[r])) {
-            pc.null[r] = 0;
-          } else if (!is_blank(t)) {
-            state[r] = kRowQuarantined;
-            fail[r] = static_cast<int32_t>(c);
-          }
-        }
-        break;
-      case DataType::kBool:
-        pc.u8.resize(n);
-        for (size_t r = 0; r < n; ++r) {
-          std::string_view t;
-          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
-          bool b;
-          if (parser.ParseBool(t, &b)) {
-            pc.u8[r] = b;
-            pc.null[r] = 0;
-          } else if (!is_blank(t)) {
-            state[r] = kRowQuarantined;
-            fail[r] = static_cast<int32_t>(c);
-          }
-        }
-        break;
-      case DataType::kDate:
-        pc.i32.resize(n);
-        for (size_t r = 0; r < n; ++r) {
-          std::string_view t;
-          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
-          if (parser.ParseDate(t, &pc.i32[r])) {
-            pc.null[r] = 0;
-          } else if (!is_blank(t)) {
-            state[r] = kRowQuarantined;
-            fail[r] = static_cast<int32_t>(c);
-          }
-        }
-        break;
-      case DataType::kTimestamp:
-        pc.i64.resize(n);
-        for (size_t r = 0; r < n; ++r) {
-          std::string_view t;
-          if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
-          if (parser.ParseTimestamp(t, &pc.i64[r])) {
-            pc.null[r] = 0;
-          } else if (!is_blank(t)) {
-            state[r] = kRowQuarantined;
-            fail[r] = static_cast<int32_t>(c);
-          }
-        }
-        break;
+      case DataType::kTimestamp: pc.i64.resize(n); break;
+      case DataType::kDouble: pc.f64.resize(n); break;
+      case DataType::kBool: pc.u8.resize(n); break;
+      case DataType::kDate: pc.i32.resize(n); break;
     }
+  }
+  auto is_blank = [](std::string_view t) { return TrimAsciiWhitespace(t).empty(); };
+  // Parses rows [r0, r1) of column c with parse(text, T*) into dst; a value
+  // that does not parse (and is not blank) quarantines its row. `dense`: the
+  // batch is uniform and these rows are all kRowOk, so no per-row checks.
+  // Returns false if a row was quarantined.
+  auto parse_rows = [&](size_t c, size_t r0, size_t r1, bool dense, auto* dst, auto&& parse) -> bool {
+    uint8_t* null = parsed[c].null.data();
+    const size_t src = source_index_[c];
+    bool clean = true;
+    if (dense) {
+      const std::string_view* v = values + r0 * input_fields_ + src;
+      for (size_t r = r0; r < r1; ++r, v += input_fields_) {
+        const bool ok = parse(*v, &dst[r]);
+        null[r] = !ok;
+        if (!ok && !is_blank(*v)) {
+          state[r] = kRowQuarantined;
+          fail[r] = static_cast<int32_t>(c);
+          clean = false;
+        }
+      }
+      return clean;
+    }
+    for (size_t r = r0; r < r1; ++r) {
+      std::string_view t;
+      null[r] = 1;
+      if (state[r] != kRowOk || !get(r, src, &t) || t.empty()) continue;
+      if (parse(t, &dst[r])) {
+        null[r] = 0;
+      } else if (!is_blank(t)) {
+        state[r] = kRowQuarantined;
+        fail[r] = static_cast<int32_t>(c);
+        clean = false;
+      }
+    }
+    return clean;
+  };
+  auto parse_column = [&](size_t c, size_t r0, size_t r1, bool dense) -> bool {
+    ParsedColumn& pc = parsed[c];
+    const ValueParser& parser = parsers_[c];
+    switch (fields_[c].type) {
+      case DataType::kString: {
+        const size_t src = source_index_[c];
+        if (dense) {
+          const std::string_view* v = values + r0 * input_fields_ + src;
+          for (size_t r = r0; r < r1; ++r, v += input_fields_) pc.null[r] = v->empty();
+        } else {
+          for (size_t r = r0; r < r1; ++r) {
+            std::string_view t;
+            pc.null[r] = !(state[r] == kRowOk && get(r, src, &t) && !t.empty());
+          }
+        }
+        return true;
+      }
+      case DataType::kInt64:
+        return parse_rows(c, r0, r1, dense, pc.i64.data(),
+                          [&](std::string_view t, int64_t* o) { return parser.ParseInt64(t, o); });
+      case DataType::kDouble:
+        return parse_rows(c, r0, r1, dense, pc.f64.data(),
+                          [&](std::string_view t, double* o) { return parser.ParseDouble(t, o); });
+      case DataType::kBool:
+        return parse_rows(c, r0, r1, dense, pc.u8.data(), [&](std::string_view t, uint8_t* o) {
+          bool b = false;
+          const bool ok = parser.ParseBool(t, &b);
+          *o = b;
+          return ok;
+        });
+      case DataType::kDate:
+        return parse_rows(c, r0, r1, dense, pc.i32.data(),
+                          [&](std::string_view t, int32_t* o) { return parser.ParseDate(t, o); });
+      case DataType::kTimestamp:
+        return parse_rows(c, r0, r1, dense, pc.i64.data(),
+                          [&](std::string_view t, int64_t* o) { return parser.ParseTimestamp(t, o); });
+    }
+    return true;
   };
 
-  for (size_t k = 0; k < num_filter_fields_; ++k) parse_column(parse_order_[k]);
+  // Filter fields over the whole batch (every row is still kRowOk in a uniform batch).
+  bool all_ok = uniform;  // every row is kRowOk
+  for (size_t k = 0; k < num_filter_fields_; ++k) all_ok = parse_column(parse_order_[k], 0, n, all_ok) && all_ok;
   for (const CompiledFilter& f : filters_) {
     const ParsedColumn& pc = parsed[f.field];
     const DataType type = fields_[f.field].type;
@@ -384,10 +410,24 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         }
         pass = negate ? !any : any;
       }
-      if (!pass) state[r] = kRowFiltered;
+      if (!pass) {
+        state[r] = kRowFiltered;
+        all_ok = false;
+      }
     }
   }
-  for (size_t k = num_filter_fields_; k < parse_order_.size(); ++k) parse_column(parse_order_[k]);
+  // The other fields in blocks of rows, so that a block's field views and
+  // text stay in cache while each of its columns is parsed.
+  constexpr size_t kBlockRows = 256;
+  for (size_t r0 = 0; r0 < n; r0 += kBlockRows) {
+    const size_t r1 = std::min(n, r0 + kBlockRows);
+    bool dense = uniform;
+    for (size_t r = r0; dense && r < r1; ++r) dense = state[r] == kRowOk;
+    for (size_t k = num_filter_fields_; k < parse_order_.size(); ++k) {
+      dense = parse_column(parse_order_[k], r0, r1, dense) && dense;
+    }
+    all_ok = all_ok && dense;
+  }
 
   // Append the surviving rows.
   size_t converted = 0;
@@ -401,6 +441,22 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
     const bool fresh = col.size() == 0;
     if (fresh) col.Reserve(converted);
     if (fields_[c].type == DataType::kString) {
+      if (all_ok) {  // every row survives, field src of row r is values[r * input_fields_ + src]
+        const std::string_view* v = values + src;
+        if (fresh) {
+          size_t chars = 0;
+          for (size_t r = 0; r < n; ++r) chars += v[r * input_fields_].size();
+          col.ReserveChars(chars);
+        }
+        for (size_t r = 0; r < n; ++r, v += input_fields_) {
+          if (v->empty()) {
+            col.AppendNull();
+          } else {
+            col.AppendString(*v);
+          }
+        }
+        continue;
+      }
       if (fresh) {
         size_t chars = 0;
         for (size_t r = 0; r < n; ++r) {
