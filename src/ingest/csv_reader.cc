@@ -5,6 +5,8 @@
 #include <iterator>
 #include <unordered_map>
 
+#include <xxhash.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -103,6 +105,29 @@ struct FieldViewIterator {
 // when data is read into them); bytes past the data are masked off when read.
 std::unique_ptr<char[]> AllocateBuffer(size_t n) { return std::unique_ptr<char[]>(new char[n + kPadding]); }
 
+// An XXH3-64 streaming state over the bytes of a file read in order.
+class FileHasher {
+ public:
+  FileHasher() : state_(XXH3_createState()) { XXH3_64bits_reset(state_.get()); }
+  // Hashes the part of file bytes [offset, offset + n) (at p) not hashed yet;
+  // bytes after a gap are not hashed (the hash is then incomplete).
+  void Update(uint64_t offset, const char* p, size_t n) {
+    if (offset > hashed_until_ || offset + n <= hashed_until_) return;
+    const size_t skip = static_cast<size_t>(hashed_until_ - offset);
+    XXH3_64bits_update(state_.get(), p + skip, n - skip);
+    hashed_until_ = offset + n;
+  }
+  uint64_t hashed_until() const { return hashed_until_; }
+  uint64_t Digest() const { return XXH3_64bits_digest(state_.get()); }
+
+ private:
+  struct Free {
+    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+  };
+  std::unique_ptr<XXH3_state_t, Free> state_;
+  uint64_t hashed_until_ = 0;
+};
+
 // The block buffer of the last reader destroyed on this thread. Parallel
 // ingest opens one range reader per range; reusing the buffer saves the page
 // faults of a fresh block each time. Holds at most one block per thread.
@@ -145,7 +170,9 @@ Status ValidateOptions(const std::string& path, const CsvOptions& o) {
 
 class CsvReader final : public RecordReader {
  public:
-  CsvReader(std::unique_ptr<InputFile> file, const CsvOptions& options)
+  // With `hash_file`, the bytes read from the file's start on are hashed
+  // (content_hash()).
+  CsvReader(std::unique_ptr<InputFile> file, const CsvOptions& options, bool hash_file)
       : file_(std::move(file)),
         opt_(options),
         classifier_(options.delimiter, options.quote, '\n', '\r') {
@@ -154,6 +181,7 @@ class CsvReader final : public RecordReader {
     // A small file needs no full block.
     cap_ = static_cast<size_t>(std::min<uint64_t>(opt_.block_size, std::max<uint64_t>(file_->size() + 1, kMinBlock)));
     buf_ = TakeBuffer(cap_);
+    if (hash_file) hasher_ = std::make_unique<FileHasher>();
     Reposition(0, file_->size(), 1);
   }
   ~CsvReader() override { ReturnBuffer(std::move(buf_), cap_); }
@@ -183,6 +211,10 @@ class CsvReader final : public RecordReader {
   StatusOr<bool> Next(RawRecordBatch* batch, size_t max_records) override;
   uint64_t bytes_read() const override { return file_off_ - (end_ - begin_) - start_off_; }
   uint64_t total_bytes() const override { return limit_ - start_off_; }
+  std::optional<uint64_t> content_hash() const override {
+    if (!hasher_ || !eof_ || begin_ != end_ || hasher_->hashed_until() != file_->size()) return std::nullopt;
+    return hasher_->Digest();
+  }
 
  private:
   struct RegionResult {
@@ -205,6 +237,7 @@ class CsvReader final : public RecordReader {
   std::string Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const;
 
   std::unique_ptr<InputFile> file_;
+  std::unique_ptr<FileHasher> hasher_;  // null unless hashing
   CsvOptions opt_;
   ByteClassifier classifier_;
   std::vector<std::string> names_;
@@ -268,6 +301,7 @@ Status CsvReader::Fill() {
   size_t want = static_cast<size_t>(std::min<uint64_t>(cap_ - end_, limit_ - file_off_));
   if (small_reads_) want = std::min(want, kFirstReadBytes);
   CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(file_off_, buf_.get() + end_, want));
+  if (hasher_) hasher_->Update(file_off_, buf_.get() + end_, got);
   bool at_file_start = file_off_ == 0;
   file_off_ += got;
   end_ += got;
@@ -620,10 +654,11 @@ Status CsvReader::ReadHeader() {
   return Status::Ok();
 }
 
-StatusOr<std::unique_ptr<CsvReader>> OpenReader(const std::string& path, const CsvOptions& options) {
+StatusOr<std::unique_ptr<CsvReader>> OpenReader(const std::string& path, const CsvOptions& options,
+                                                bool hash_file = false) {
   CDP_RETURN_IF_ERROR(ValidateOptions(path, options));
   CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
-  auto reader = std::make_unique<CsvReader>(std::move(file), options);
+  auto reader = std::make_unique<CsvReader>(std::move(file), options, hash_file);
   CDP_RETURN_IF_ERROR(reader->ReadHeader());
   return reader;
 }
@@ -631,7 +666,7 @@ StatusOr<std::unique_ptr<CsvReader>> OpenReader(const std::string& path, const C
 }  // namespace
 
 StatusOr<std::unique_ptr<RecordReader>> OpenCsvFile(const std::string& path, const CsvOptions& options) {
-  CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options));
+  CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options, /*hash_file=*/true));
   return std::unique_ptr<RecordReader>(std::move(reader));
 }
 
@@ -648,82 +683,220 @@ StatusOr<std::unique_ptr<RecordReader>> OpenCsvRange(const std::string& path, co
   return std::unique_ptr<RecordReader>(std::move(reader));
 }
 
-StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvOptions& options,
-                                             uint64_t target_range_bytes) {
-  if (target_range_bytes == 0) return InvalidArgumentError(path + ": target range size must be positive");
-  CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options));
-  CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
-  const uint64_t size = file->size();
-  std::vector<CsvRange> ranges;
-  uint64_t range_begin = reader->data_start();
-  int64_t range_line = reader->data_start_line();
-  if (range_begin >= size) return ranges;
-  reader.reset();
+namespace {
 
-  const size_t block = std::max(options.block_size, kMinBlock) & ~size_t{63};
-  auto buf = AllocateBuffer(block);
-  ByteClassifier quotes(options.quote, options.quote, options.quote, options.quote);
-  ByteClassifier breaks('\n', '\n', '\n', '\n');
-  ByteClassifier crs('\r', '\r', '\r', '\r');
-  uint64_t next_target = range_begin + target_range_bytes;
-  uint64_t in_quotes = 0;  // all ones inside quotes
-  uint64_t prev_cr = 0;    // 1 if the byte before the chunk is CR
-  int64_t line = range_line;  // line at the current chunk
-  uint64_t off = range_begin;
-  bool done = false;
-  while (off < size && !done) {
-    CDP_ASSIGN_OR_RETURN(size_t n, file->ReadAt(off, buf.get(), static_cast<size_t>(std::min<uint64_t>(block, size - off))));
-    if (n == 0) break;
-    for (size_t k = 0; k < n && !done; k += 64) {
+// Bits of the quote, LF and CR bytes among the 64 bytes at p.
+inline void ClassifyBreaks(const char* p, char quote, uint64_t* q, uint64_t* lf, uint64_t* cr) {
+#if defined(__SSE2__)
+  const __m128i vq = _mm_set1_epi8(quote);
+  const __m128i vl = _mm_set1_epi8('\n');
+  const __m128i vc = _mm_set1_epi8('\r');
+  uint64_t a = 0;
+  uint64_t b = 0;
+  uint64_t c = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    a |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)))} << (16 * i);
+    b |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vl)))} << (16 * i);
+    c |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vc)))} << (16 * i);
+  }
+  *q = a;
+  *lf = b;
+  *cr = c;
+#else
+  uint64_t a = 0;
+  uint64_t b = 0;
+  uint64_t c = 0;
+  for (int i = 0; i < 64; ++i) {
+    a |= uint64_t{p[i] == quote} << i;
+    b |= uint64_t{p[i] == '\n'} << i;
+    c |= uint64_t{p[i] == '\r'} << i;
+  }
+  *q = a;
+  *lf = b;
+  *cr = c;
+#endif
+}
+
+// Blocks of at most this size are scanned at a time, so the first ranges are
+// known early and a block is hashed and scanned while it is in cache.
+constexpr size_t kSplitBlock = size_t{1} << 20;
+
+class RangeSplitter final : public CsvRangeSplitter {
+ public:
+  RangeSplitter(std::unique_ptr<InputFile> file, const CsvOptions& options, uint64_t target, uint64_t data_start,
+                int64_t data_start_line)
+      : file_(std::move(file)),
+        quote_(options.quote),
+        target_(target),
+        size_(file_->size()),
+        block_(std::max(std::min(options.block_size, kSplitBlock), kMinBlock) & ~size_t{63}),
+        buf_(AllocateBuffer(block_)),
+        off_(data_start),
+        range_begin_(data_start),
+        range_line_(data_start_line),
+        line_(data_start_line),
+        next_target_(data_start + target) {}
+
+  // Hashes the bytes before the first record (the header).
+  Status HashHeader() {
+    uint64_t at = 0;
+    while (at < off_) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(block_, off_ - at));
+      CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(at, buf_.get(), want));
+      if (got == 0) break;
+      hasher_.Update(at, buf_.get(), got);
+      at += got;
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<bool> Next(CsvRange* range) override {
+    while (ready_.empty() && !finished_) CDP_RETURN_IF_ERROR(ScanBlock());
+    if (ready_.empty()) return false;
+    *range = ready_.front();
+    ready_.erase(ready_.begin());
+    return true;
+  }
+  uint64_t bytes_scanned() const override { return off_; }
+  uint64_t file_size() const override { return size_; }
+  std::optional<uint64_t> content_hash() const override { return content_hash_; }
+
+ private:
+  void Finish() {
+    if (range_begin_ < size_) ready_.push_back({range_begin_, size_, range_line_});
+    finished_ = true;
+    if (hasher_.hashed_until() == size_) content_hash_ = hasher_.Digest();
+  }
+
+  // Reads, hashes and scans the next block; ranges found go to ready_.
+  Status ScanBlock() {
+    if (off_ >= size_) {
+      Finish();
+      return Status::Ok();
+    }
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(block_, size_ - off_));
+    CDP_ASSIGN_OR_RETURN(size_t n, file_->ReadAt(off_, buf_.get(), want));
+    if (n == 0) {  // the file shrank while being read
+      Finish();
+      return Status::Ok();
+    }
+    hasher_.Update(off_, buf_.get(), n);
+    for (size_t k = 0; k < n && !boundaries_done_; k += 64) {
       const size_t len = std::min<size_t>(64, n - k);
-      const char* p = buf.get() + k;
-      uint64_t q, lf, cr, unused;
-      quotes.Classify(p, &q, &unused);
-      breaks.Classify(p, &lf, &unused);
-      crs.Classify(p, &cr, &unused);
+      const char* p = buf_.get() + k;
+      uint64_t q, lf, cr;
+      ClassifyBreaks(p, quote_, &q, &lf, &cr);
       const uint64_t valid = ValidBits(len);
       q &= valid;
       lf &= valid;
       cr &= valid;
-      const uint64_t inside = PrefixXor(q) ^ in_quotes;
-      const uint64_t brk = cr | (lf & ~((cr << 1) | prev_cr));
-      const uint64_t chunk_off = off + k;
-      while (next_target - 1 < chunk_off + len) {
-        const uint64_t from = std::max(next_target - 1, range_begin);
+      const uint64_t inside = (q == 0 ? 0 : PrefixXor(q)) ^ in_quotes_;
+      const uint64_t brk = cr | (lf & ~((cr << 1) | prev_cr_));
+      const uint64_t chunk_off = off_ + k;
+      while (next_target_ - 1 < chunk_off + len) {
+        const uint64_t from = std::max(next_target_ - 1, range_begin_);
         const unsigned shift = from > chunk_off ? static_cast<unsigned>(from - chunk_off) : 0;
         const uint64_t cand = (lf | cr) & ~inside & (~uint64_t{0} << shift);
         if (cand == 0) break;
         const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
         uint64_t b = chunk_off + bit + 1;
-        if (p[bit] == '\r' && b < size) {
+        if (p[bit] == '\r' && b < size_) {
           char next;
           if (k + bit + 1 < n) {
             next = p[bit + 1];
           } else {
-            CDP_ASSIGN_OR_RETURN(size_t got, file->ReadAt(b, &next, 1));
+            CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(b, &next, 1));
             if (got != 1) next = 0;
           }
           if (next == '\n') ++b;
         }
-        if (b >= size) {
-          done = true;
+        if (b >= size_) {
+          boundaries_done_ = true;
           break;
         }
         const uint64_t rel = b - chunk_off;
-        const int64_t b_line = line + __builtin_popcountll(brk & ValidBits(static_cast<size_t>(std::min<uint64_t>(rel, 64))));
-        ranges.push_back({range_begin, b, range_line});
-        range_begin = b;
-        range_line = b_line;
-        next_target = b + target_range_bytes;
+        const int64_t b_line =
+            line_ + __builtin_popcountll(brk & ValidBits(static_cast<size_t>(std::min<uint64_t>(rel, 64))));
+        ready_.push_back({range_begin_, b, range_line_});
+        range_begin_ = b;
+        range_line_ = b_line;
+        next_target_ = b + target_;
       }
-      line += __builtin_popcountll(brk);
-      in_quotes = ((inside >> (len - 1)) & 1) ? ~uint64_t{0} : 0;
-      prev_cr = (cr >> (len - 1)) & 1;
+      if (brk != 0) line_ += __builtin_popcountll(brk);
+      in_quotes_ = ((inside >> (len - 1)) & 1) ? ~uint64_t{0} : 0;
+      prev_cr_ = (cr >> (len - 1)) & 1;
     }
-    off += n;
+    off_ += n;
+    if (off_ >= size_) Finish();
+    return Status::Ok();
   }
-  ranges.push_back({range_begin, size, range_line});
+
+  std::unique_ptr<InputFile> file_;
+  const char quote_;
+  const uint64_t target_;
+  const uint64_t size_;
+  const size_t block_;
+  std::unique_ptr<char[]> buf_;
+  FileHasher hasher_;
+  uint64_t off_;          // next file byte to scan
+  uint64_t range_begin_;  // start of the range being extended
+  int64_t range_line_;
+  int64_t line_;          // physical line at off_ (when not inside a CRLF)
+  uint64_t next_target_;
+  uint64_t in_quotes_ = 0;  // all ones inside quotes
+  uint64_t prev_cr_ = 0;    // 1 if the byte before off_ is CR
+  bool boundaries_done_ = false;
+  bool finished_ = false;
+  std::vector<CsvRange> ready_;
+  std::optional<uint64_t> content_hash_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<CsvRangeSplitter>> CsvRangeSplitter::Open(const std::string& path, const CsvOptions& options,
+                                                                   uint64_t target_range_bytes) {
+  if (target_range_bytes == 0) return InvalidArgumentError(path + ": target range size must be positive");
+  uint64_t data_start = 0;
+  int64_t data_start_line = 1;
+  {
+    CDP_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options));
+    data_start = reader->data_start();
+    data_start_line = reader->data_start_line();
+  }
+  CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
+  data_start = std::min(data_start, file->size());
+  auto splitter = std::make_unique<RangeSplitter>(std::move(file), options, target_range_bytes, data_start,
+                                                  data_start_line);
+  CDP_RETURN_IF_ERROR(splitter->HashHeader());
+  return std::unique_ptr<CsvRangeSplitter>(std::move(splitter));
+}
+
+StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvOptions& options,
+                                             uint64_t target_range_bytes) {
+  CDP_ASSIGN_OR_RETURN(auto splitter, CsvRangeSplitter::Open(path, options, target_range_bytes));
+  std::vector<CsvRange> ranges;
+  CsvRange range;
+  for (;;) {
+    CDP_ASSIGN_OR_RETURN(bool more, splitter->Next(&range));
+    if (!more) break;
+    ranges.push_back(range);
+  }
   return ranges;
+}
+
+StatusOr<uint64_t> FileContentHash(const std::string& path) {
+  CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
+  FileHasher hasher;
+  auto buf = AllocateBuffer(kSplitBlock);
+  uint64_t at = 0;
+  for (;;) {
+    CDP_ASSIGN_OR_RETURN(size_t got, file->ReadAt(at, buf.get(), kSplitBlock));
+    if (got == 0) break;
+    hasher.Update(at, buf.get(), got);
+    at += got;
+  }
+  return hasher.Digest();
 }
 
 }  // namespace cdp

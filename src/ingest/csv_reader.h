@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct CsvOptions {
 // duplicate header name, a header with a record error, options where
 // delimiter or quote is a line break or they are equal), all naming the file.
 // Next() fails only on an I/O error (DataLoss).
+// The reader of OpenCsvFile hashes the file as it reads it: content_hash() is
+// FileContentHash(path) once Next() has returned false.
 StatusOr<std::unique_ptr<RecordReader>> OpenCsvFile(const std::string& path, const CsvOptions& options);
 
 // A byte range [begin, end) of a CSV file starting at a record boundary.
@@ -70,6 +73,33 @@ struct CsvRange {
 // range. Errors as OpenCsvFile; InvalidArgument if target_range_bytes is 0.
 StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvOptions& options,
                                              uint64_t target_range_bytes);
+
+// Finds the ranges of SplitCsvFile one at a time, reading the file once from
+// start to end in small blocks, so that ranges can be parsed while the rest
+// of the file is still being split. On the way it hashes every byte of the
+// file (the header too) with XXH3-64, the hash FileContentHash computes.
+// Not thread-safe.
+class CsvRangeSplitter {
+ public:
+  // Errors as OpenCsvFile; InvalidArgument if target_range_bytes is 0.
+  static StatusOr<std::unique_ptr<CsvRangeSplitter>> Open(const std::string& path, const CsvOptions& options,
+                                                          uint64_t target_range_bytes);
+  virtual ~CsvRangeSplitter() = default;
+  // The next range, in file order; false once the records are exhausted (a
+  // file without data records has no range). DataLoss on an I/O error.
+  virtual StatusOr<bool> Next(CsvRange* range) = 0;
+  // Bytes of the file read so far, and its size.
+  virtual uint64_t bytes_scanned() const = 0;
+  virtual uint64_t file_size() const = 0;
+  // XXH3-64 of the whole file; set once all of it was read (at the latest
+  // when Next() has returned false).
+  virtual std::optional<uint64_t> content_hash() const = 0;
+};
+
+// XXH3-64 of all bytes of `path`, read sequentially (what CsvRangeSplitter and
+// a whole-file reader's content_hash() compute). Errors as OpenCsvFile, and
+// DataLoss on an I/O error.
+StatusOr<uint64_t> FileContentHash(const std::string& path);
 
 // A reader over the records of `range` (from SplitCsvFile with the same
 // options). field_names() come from the file's header (or first record).

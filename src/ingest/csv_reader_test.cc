@@ -423,4 +423,56 @@ TEST_F(CsvReaderTest, SplitOfHeaderOnlyFileIsEmptyAndBadArgumentsFail) {
 }
 
 }  // namespace
+TEST_F(CsvReaderTest, SplitterAndWholeFileReaderHashEveryByteOfTheFile) {
+  std::mt19937 rng(777);
+  for (int round = 0; round < 10; ++round) {
+    const std::string content = RandomCsv(rng, 50 + static_cast<int>(rng() % 300));
+    const std::string path = dir_.Write("h" + std::to_string(round) + ".csv", content);
+    auto expected = FileContentHash(path);
+    ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+    CsvOptions o;
+    o.block_size = 64 + rng() % 512;
+
+    auto splitter = CsvRangeSplitter::Open(path, o, 1 + rng() % 200);
+    ASSERT_TRUE(splitter.ok()) << splitter.status().ToString();
+    auto all = SplitCsvFile(path, o, 1 + rng() % 200);
+    ASSERT_TRUE(all.ok());
+    CsvRange range;
+    uint64_t last_end = 0;
+    EXPECT_FALSE((*splitter)->content_hash().has_value()) << "nothing is read before the first Next()";
+    for (;;) {
+      auto more = (*splitter)->Next(&range);
+      ASSERT_TRUE(more.ok());
+      if (!*more) break;
+      EXPECT_GE((*splitter)->bytes_scanned(), range.end > 0 ? range.end - 1 : 0);
+      last_end = range.end;
+    }
+    EXPECT_EQ(last_end, content.size());
+    ASSERT_TRUE((*splitter)->content_hash().has_value());
+    EXPECT_EQ(*(*splitter)->content_hash(), *expected) << "round " << round;
+
+    // A reader of the whole file: with a header, and without (it reads the
+    // first record twice).
+    for (bool header : {true, false}) {
+      o.has_header = header;
+      auto reader = OpenCsvFile(path, o);
+      ASSERT_TRUE(reader.ok());
+      Drain(**reader, 1 + rng() % 40);
+      ASSERT_TRUE((*reader)->content_hash().has_value());
+      EXPECT_EQ(*(*reader)->content_hash(), *expected) << "round " << round << " header " << header;
+    }
+    o.has_header = true;
+    // A range reader covers part of the file: no hash.
+    auto part = OpenCsvRange(path, o, all->front());
+    ASSERT_TRUE(part.ok());
+    Drain(**part);
+    EXPECT_FALSE((*part)->content_hash().has_value());
+  }
+  // One changed byte changes the hash.
+  const std::string a = dir_.Write("a.csv", "x,y\n1,2\n3,4\n");
+  const std::string b = dir_.Write("b.csv", "x,y\n1,2\n3,5\n");
+  EXPECT_NE(*FileContentHash(a), *FileContentHash(b));
+  EXPECT_EQ(FileContentHash(dir_.path() + "/missing.csv").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace cdp

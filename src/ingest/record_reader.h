@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,6 +112,10 @@ class RecordReader {
   // Progress: bytes consumed so far and in total (0 when unknown).
   virtual uint64_t bytes_read() const = 0;
   virtual uint64_t total_bytes() const = 0;
+  // XXH3-64 of every byte of the input file (FileContentHash), for readers
+  // that read a whole file from its first byte, once Next() has returned
+  // false; nullopt for other readers (ranges, databases) or before the end.
+  virtual std::optional<uint64_t> content_hash() const { return std::nullopt; }
 };
 
 }  // namespace cdp

@@ -30,30 +30,20 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
 
 // Fingerprint of a file source: its definition, size and content hash. Two
 // equal fingerprints mean re-ingesting would produce the same entity.
-StatusOr<std::string> FileFingerprint(const SourceConfig& source, const std::string& path, uint64_t* size) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return NotFoundError("cannot open '" + path + "' for source '" + source.name + "'");
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
-  std::vector<char> buf(1 << 20);
-  uint64_t total = 0;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    XXH3_64bits_update(state, buf.data(), n);
-    total += n;
-  }
-  bool error = std::ferror(f);
-  std::fclose(f);
-  uint64_t content = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  if (error) return UnavailableError("error reading '" + path + "'");
+std::string FileFingerprint(const SourceConfig& source, uint64_t size, uint64_t content_hash) {
   std::string def = SourceConfigToJson(source);
   uint64_t def_hash = XXH3_64bits(def.data(), def.size());
-  *size = total;
   char out[80];
   std::snprintf(out, sizeof(out), "def:%016llx size:%llu xxh3:%016llx", static_cast<unsigned long long>(def_hash),
-                static_cast<unsigned long long>(total), static_cast<unsigned long long>(content));
-  return std::string(out);
+                static_cast<unsigned long long>(size), static_cast<unsigned long long>(content_hash));
+  return out;
+}
+
+// The part of FileFingerprint before the content hash: equal prefixes mean
+// the file may be unchanged and is worth hashing before ingesting it.
+std::string FingerprintPrefix(const std::string& fingerprint) {
+  size_t at = fingerprint.find(" xxh3:");
+  return at == std::string::npos ? fingerprint : fingerprint.substr(0, at);
 }
 
 Schema QuarantineSchema() {
@@ -80,7 +70,8 @@ struct SourcePlan {
   // Produces raw record readers: either one sequential reader, or (CSV) one
   // per byte range so that ranges are parsed in parallel.
   std::unique_ptr<RecordReader> sequential;
-  std::vector<CsvRange> csv_ranges;
+  // CSV with a pool: ranges found while the file is read (and hashed).
+  std::unique_ptr<CsvRangeSplitter> csv_splitter;
   std::string csv_path;
   CsvOptions csv_options;
   std::vector<RawRecordBatch> replay;  // sampled batches, re-used before reading on
@@ -147,7 +138,8 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       if (options.threads == 1) {
         CDP_ASSIGN_OR_RETURN(plan.sequential, OpenCsvFile(plan.csv_path, plan.csv_options));
       } else {
-        CDP_ASSIGN_OR_RETURN(plan.csv_ranges, SplitCsvFile(plan.csv_path, plan.csv_options, options.csv_range_bytes));
+        CDP_ASSIGN_OR_RETURN(plan.csv_splitter,
+                             CsvRangeSplitter::Open(plan.csv_path, plan.csv_options, options.csv_range_bytes));
       }
       break;
     }
@@ -344,8 +336,11 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
     out->push_back(std::move(b));
     return Status::Ok();
   };
-  if (!plan.csv_ranges.empty()) {
-    for (const CsvRange& range : plan.csv_ranges) {
+  if (plan.csv_splitter) {
+    CsvRange range;
+    for (;;) {
+      CDP_ASSIGN_OR_RETURN(bool more_ranges, plan.csv_splitter->Next(&range));
+      if (!more_ranges) break;
       std::string path = plan.csv_path;
       CsvOptions csv = plan.csv_options;
       size_t batch_rows = options.batch_rows;
@@ -360,7 +355,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
         }
         return out;
       }));
-      bytes_done += range.end - range.begin;
+      bytes_done = range.end;
       report(bytes_done);
     }
   } else {
@@ -425,19 +420,33 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
   };
 
   CDP_ASSIGN_OR_RETURN(Snapshot current, workspace.data().Current());
-  if (source.kind != SourceKind::kPostgres) {
-    auto fp = FileFingerprint(source, project.ResolvePath(source.path), &result.bytes);
-    if (!fp.ok()) return finish("failed", fp.status().ToString());
-    rec.fingerprint = *fp;
+  const bool file_source = source.kind != SourceKind::kPostgres;
+  const std::string path = file_source ? project.ResolvePath(source.path) : std::string();
+  if (file_source) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return finish("failed", "cannot open '" + path + "' for source '" + source.name + "'");
+    }
+    result.bytes = static_cast<uint64_t>(st.st_size);
+    // The content hash is computed while the file is ingested, except when
+    // the definition and size equal the last good ingest's: then the file is
+    // hashed first, and skipped if it did not change.
     CDP_ASSIGN_OR_RETURN(auto last, workspace.catalog().LastSucceededIngest(source.name));
     auto entity = current.entities.find(source.name);
-    if (!options.force && last && last->fingerprint == rec.fingerprint && entity != current.entities.end()) {
-      rec.rows_read = last->rows_read;
-      rec.rows_stored = last->rows_stored;
-      rec.rows_quarantined = last->rows_quarantined;
-      rec.rows_filtered = last->rows_filtered;
-      rec.generation = entity->second.generation;
-      return finish("skipped", "unchanged since run " + std::to_string(last->run_id) + " (same definition, size and content hash)");
+    if (!options.force && last && entity != current.entities.end() &&
+        FingerprintPrefix(last->fingerprint) == FingerprintPrefix(FileFingerprint(source, result.bytes, 0))) {
+      auto content = FileContentHash(path);
+      if (!content.ok()) return finish("failed", content.status().ToString());
+      rec.fingerprint = FileFingerprint(source, result.bytes, *content);
+      if (last->fingerprint == rec.fingerprint) {
+        rec.rows_read = last->rows_read;
+        rec.rows_stored = last->rows_stored;
+        rec.rows_quarantined = last->rows_quarantined;
+        rec.rows_filtered = last->rows_filtered;
+        rec.generation = entity->second.generation;
+        return finish("skipped",
+                      "unchanged since run " + std::to_string(last->run_id) + " (same definition, size and content hash)");
+      }
     }
   }
 
@@ -457,6 +466,19 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
     return finish("failed", s.ToString());
   }
   rec.generation = (*gen)->generation();
+  if (file_source) {
+    // The hash of the bytes just ingested (from the reader or the splitter
+    // that read the whole file), else one more read of the file.
+    std::optional<uint64_t> content;
+    if (plan->csv_splitter) content = plan->csv_splitter->content_hash();
+    if (!content && plan->sequential) content = plan->sequential->content_hash();
+    if (!content) {
+      auto hashed = FileContentHash(path);
+      if (!hashed.ok()) return finish("failed", hashed.status().ToString());
+      content = *hashed;
+    }
+    rec.fingerprint = FileFingerprint(source, result.bytes, *content);
+  }
   if (result.bytes == 0) result.bytes = plan->total_bytes;
   return finish("succeeded", "");
 }
