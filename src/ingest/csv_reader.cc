@@ -134,6 +134,9 @@ class FileHasher {
 struct CachedBuffer {
   std::unique_ptr<char[]> buf;
   size_t size = 0;
+  // The field position arrays of that reader (see CsvReader::fpos_).
+  std::vector<uint64_t> fpos;
+  std::vector<uint32_t> flen;
 };
 thread_local CachedBuffer tls_cached_buffer;
 
@@ -182,9 +185,17 @@ class CsvReader final : public RecordReader {
     cap_ = static_cast<size_t>(std::min<uint64_t>(opt_.block_size, std::max<uint64_t>(file_->size() + 1, kMinBlock)));
     buf_ = TakeBuffer(cap_);
     if (hash_file) hasher_ = std::make_unique<FileHasher>();
+    fpos_.swap(tls_cached_buffer.fpos);
+    flen_.swap(tls_cached_buffer.flen);
     Reposition(0, file_->size(), 1);
   }
-  ~CsvReader() override { ReturnBuffer(std::move(buf_), cap_); }
+  ~CsvReader() override {
+    ReturnBuffer(std::move(buf_), cap_);
+    if (fpos_.size() > tls_cached_buffer.fpos.size()) {
+      tls_cached_buffer.fpos.swap(fpos_);
+      tls_cached_buffer.flen.swap(flen_);
+    }
+  }
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
 

@@ -281,6 +281,31 @@ class OrderedConversion {
   std::map<size_t, Slot> slots_;  // guarded by mu_
 };
 
+// Empty tables of one schema, kept for reuse with their capacity.
+class TablePool {
+ public:
+  Table Take(const Schema& schema) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!free_.empty()) {
+        Table t = std::move(free_.back());
+        free_.pop_back();
+        return t;
+      }
+    }
+    return Table(schema);
+  }
+  void Put(Table t) {
+    t.Clear();
+    std::lock_guard<std::mutex> l(mu_);
+    free_.push_back(std::move(t));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Table> free_;
+};
+
 bool OverLimit(const BadRowLimit& limit, int64_t bad, int64_t read, bool final_count) {
   if (limit.count >= 0 && bad > limit.count) return true;
   if (final_count && limit.percent >= 0 && read > 0 && 100.0 * bad / read > limit.percent) return true;
@@ -302,9 +327,13 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   Table quarantine_table(QuarantineSchema());
   std::string first_bad;  // "line N: reason" of the first quarantined row, for error messages
   uint64_t bytes_done = 0;
+  // Converted tables go back here once written, so that their memory is
+  // reused (fresh pages cost a page fault each) and stays bounded.
+  TablePool tables;
   auto sink = [&](std::vector<ConvertedBatch>& batches) -> Status {
     for (auto& b : batches) {
       if (b.table.num_rows() > 0) CDP_RETURN_IF_ERROR(entity_out->Append(b.table));
+      tables.Put(std::move(b.table));
       if (first_bad.empty() && !b.quarantine.empty()) {
         first_bad = "line " + std::to_string(b.quarantine[0].line) + ": " + b.quarantine[0].reason;
       }
@@ -329,9 +358,9 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   };
   OrderedConversion conversion(pool, sink);
   const BatchConverter& converter = *plan.converter;
-  auto convert = [&converter](RawRecordBatch& raw, std::vector<ConvertedBatch>* out) -> Status {
+  auto convert = [&converter, &tables](RawRecordBatch& raw, std::vector<ConvertedBatch>* out) -> Status {
     ConvertedBatch b;
-    b.table = Table(converter.schema());
+    b.table = tables.Take(converter.schema());
     CDP_RETURN_IF_ERROR(converter.Convert(raw, &b.table, &b.quarantine, &b.stats));
     out->push_back(std::move(b));
     return Status::Ok();
@@ -347,7 +376,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
       CDP_RETURN_IF_ERROR(conversion.Submit([=, &convert]() -> StatusOr<std::vector<ConvertedBatch>> {
         CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvRange(path, csv, range));
         std::vector<ConvertedBatch> out;
-        RawRecordBatch raw;
+        thread_local RawRecordBatch raw;  // its buffers are reused by the thread's next range
         for (;;) {
           CDP_ASSIGN_OR_RETURN(bool more, reader->Next(&raw, batch_rows));
           if (!more) break;

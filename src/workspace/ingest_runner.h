@@ -27,7 +27,7 @@ struct IngestOptions {
   bool force = false;        // ingest even when the input did not change
   int threads = 0;           // 0 = all cores; 1 = everything on the calling thread
   size_t batch_rows = 16384; // records converted per batch
-  uint64_t csv_range_bytes = 16ull << 20;  // CSV files are parsed in ranges of this size in parallel
+  uint64_t csv_range_bytes = 4ull << 20;  // CSV files are parsed in ranges of this size in parallel
   std::function<void(const IngestProgress&)> on_progress;
 };
 
