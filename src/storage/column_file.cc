@@ -826,10 +826,7 @@ struct ColumnFileWriter::Impl {
                                      &group.chunks[c]));
     }
     groups.push_back(std::move(group));
-    // Up to pool size + 2 spares: tasks the writer ran itself may still be
-    // queued (holding the job), so a spare is not always reusable at once,
-    // and a fresh job costs page faults for all its buffers.
-    if (spare.size() < static_cast<size_t>(options.pool->size()) + 2) spare.push_back(std::move(job));
+    if (spare.size() < 2) spare.push_back(std::move(job));
     return Status::Ok();
   }
 

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -115,7 +116,7 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
     size_t records = 0;
     while (records < kInferenceSampleRecords) {
       RawRecordBatch batch;
-      CDP_ASSIGN_OR_RETURN(bool more, reader.Next(&batch, options.batch_rows));
+      CDP_ASSIGN_OR_RETURN(bool more, reader.Next(&batch, std::min(options.batch_rows, kInferenceSampleRecords - records)));
       if (!more) break;
       records += batch.num_records();
       sample.push_back(std::move(batch));
@@ -131,7 +132,10 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
       plan.csv_options.skip_space_after_delimiter = source.csv.skip_space_after_delimiter;
       plan.csv_options.has_header = source.csv.header;
       {
-        CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvFile(plan.csv_path, plan.csv_options));
+        // The sample needs about a megabyte: no need to read a whole block.
+        CsvOptions sample_options = plan.csv_options;
+        sample_options.block_size = std::min<size_t>(sample_options.block_size, size_t{1} << 20);
+        CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvFile(plan.csv_path, sample_options));
         CDP_RETURN_IF_ERROR(read_sample(*reader));
         plan.total_bytes = reader->total_bytes();
       }
