@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <mutex>
 #include <unordered_map>
 
 #include <xxhash.h>
@@ -156,6 +157,48 @@ void ReturnBuffer(std::unique_ptr<char[]> buf, size_t n) {
   tls_cached_buffer.size = n;
 }
 
+// Buffers of one capacity passed from a splitter (which fills them) to the
+// readers of its ranges (which give them back when done). Thread-safe.
+class BufferPool {
+ public:
+  explicit BufferPool(size_t cap) : cap_(cap) {}
+  size_t cap() const { return cap_; }
+  std::unique_ptr<char[]> Take() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!free_.empty()) {
+        auto b = std::move(free_.back());
+        free_.pop_back();
+        return b;
+      }
+    }
+    return AllocateBuffer(cap_);
+  }
+  void Give(std::unique_ptr<char[]> b, size_t cap) {
+    if (!b || cap != cap_) return;
+    std::lock_guard<std::mutex> l(mu_);
+    if (free_.size() < kMaxFree) free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 16;
+  const size_t cap_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<char[]>> free_;
+};
+
+}  // namespace
+
+class CsvRangeBytes {
+ public:
+  std::shared_ptr<BufferPool> pool;
+  std::unique_ptr<char[]> buf;  // cap bytes plus padding; the range is the first `size`
+  size_t cap = 0;
+  size_t size = 0;
+};
+
+namespace {
+
 // The first read of a reader is small: a range reader only needs the header.
 constexpr size_t kFirstReadBytes = 64 << 10;
 
@@ -190,7 +233,11 @@ class CsvReader final : public RecordReader {
     Reposition(0, file_->size(), 1);
   }
   ~CsvReader() override {
-    ReturnBuffer(std::move(buf_), cap_);
+    if (range_pool_) {
+      range_pool_->Give(std::move(buf_), cap_);
+    } else {
+      ReturnBuffer(std::move(buf_), cap_);
+    }
     if (fpos_.size() > tls_cached_buffer.fpos.size()) {
       tls_cached_buffer.fpos.swap(fpos_);
       tls_cached_buffer.flen.swap(flen_);
@@ -213,6 +260,19 @@ class CsvReader final : public RecordReader {
     line_ = line;
     check_bom_ = begin == 0;
     discarding_ = false;
+  }
+  // Parses the range's bytes (all of [range.begin, range.end)) from memory
+  // instead of reading the file.
+  void UseRangeBytes(CsvRangeBytes& bytes, const CsvRange& range) {
+    ReturnBuffer(std::move(buf_), cap_);
+    buf_ = std::move(bytes.buf);
+    cap_ = bytes.cap;
+    range_pool_ = std::move(bytes.pool);
+    Reposition(range.begin, range.end, range.first_line);
+    end_ = bytes.size;
+    file_off_ = range.end;
+    eof_ = true;
+    check_bom_ = false;
   }
   uint64_t file_size() const { return file_->size(); }
   uint64_t data_start() const { return data_start_; }
@@ -249,6 +309,7 @@ class CsvReader final : public RecordReader {
 
   std::unique_ptr<InputFile> file_;
   std::unique_ptr<FileHasher> hasher_;  // null unless hashing
+  std::shared_ptr<BufferPool> range_pool_;  // where buf_ goes back to, for range bytes
   CsvOptions opt_;
   ByteClassifier classifier_;
   std::vector<std::string> names_;
@@ -690,7 +751,11 @@ StatusOr<std::unique_ptr<RecordReader>> OpenCsvRange(const std::string& path, co
                                 std::to_string(range.end) + ") is not a range of the file's records (" +
                                 std::to_string(size) + " bytes)");
   }
-  reader->Reposition(range.begin, range.end, range.first_line);
+  if (range.bytes && range.bytes->buf && range.bytes->size == range.end - range.begin) {
+    reader->UseRangeBytes(*range.bytes, range);
+  } else {
+    reader->Reposition(range.begin, range.end, range.first_line);
+  }
   return std::unique_ptr<RecordReader>(std::move(reader));
 }
 
@@ -742,21 +807,31 @@ class RangeSplitter final : public CsvRangeSplitter {
         target_(target),
         size_(file_->size()),
         block_(std::max(std::min(options.block_size, kSplitBlock), kMinBlock) & ~size_t{63}),
-        buf_(AllocateBuffer(block_)),
+        // A range is kept in memory up to a few targets, and never over the
+        // longest record a file reader accepts (so both read the same records).
+        keep_limit_(static_cast<size_t>(std::min<uint64_t>(
+            std::max(options.max_record_bytes, options.block_size), 4 * std::min<uint64_t>(target, 1ull << 40) + 2 * block_))),
+        pool_(std::make_shared<BufferPool>(
+            static_cast<size_t>(std::min<uint64_t>(std::min<uint64_t>(target, keep_limit_) + 2 * block_, keep_limit_ + block_)))),
+        scratch_(AllocateBuffer(block_)),
         off_(data_start),
         range_begin_(data_start),
         range_line_(data_start_line),
         line_(data_start_line),
-        next_target_(data_start + target) {}
+        next_target_(data_start + target),
+        win_base_(data_start) {
+    win_ = pool_->Take();
+    win_cap_ = pool_->cap();
+  }
 
   // Hashes the bytes before the first record (the header).
   Status HashHeader() {
     uint64_t at = 0;
     while (at < off_) {
       const size_t want = static_cast<size_t>(std::min<uint64_t>(block_, off_ - at));
-      CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(at, buf_.get(), want));
+      CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(at, scratch_.get(), want));
       if (got == 0) break;
-      hasher_.Update(at, buf_.get(), got);
+      hasher_.Update(at, scratch_.get(), got);
       at += got;
     }
     return Status::Ok();
@@ -765,7 +840,7 @@ class RangeSplitter final : public CsvRangeSplitter {
   StatusOr<bool> Next(CsvRange* range) override {
     while (ready_.empty() && !finished_) CDP_RETURN_IF_ERROR(ScanBlock());
     if (ready_.empty()) return false;
-    *range = ready_.front();
+    *range = std::move(ready_.front());
     ready_.erase(ready_.begin());
     return true;
   }
@@ -775,9 +850,50 @@ class RangeSplitter final : public CsvRangeSplitter {
 
  private:
   void Finish() {
-    if (range_begin_ < size_) ready_.push_back({range_begin_, size_, range_line_});
+    if (range_begin_ < size_) {
+      CsvRange last{range_begin_, size_, range_line_, nullptr};
+      if (win_ && off_ == size_) last.bytes = TakeWindow(size_);
+      ready_.push_back(std::move(last));
+    }
     finished_ = true;
     if (hasher_.hashed_until() == size_) content_hash_ = hasher_.Digest();
+  }
+
+  // The window's bytes [win_base_, end) as a range's bytes; the window keeps
+  // (in a new buffer) what it holds after `end`.
+  std::shared_ptr<CsvRangeBytes> TakeWindow(uint64_t end) {
+    auto bytes = std::make_shared<CsvRangeBytes>();
+    bytes->pool = pool_;
+    bytes->cap = win_cap_;
+    bytes->size = static_cast<size_t>(end - win_base_);
+    bytes->buf = std::move(win_);
+    win_ = pool_->Take();
+    win_cap_ = pool_->cap();
+    const size_t tail = static_cast<size_t>(off_ - end);  // at most a block
+    std::memcpy(win_.get(), bytes->buf.get() + bytes->size, tail);
+    win_base_ = end;
+    return bytes;
+  }
+
+  // Where the next block goes: the window (which holds [win_base_, off_))
+  // unless the range in progress grew past keep_limit_; then the scratch
+  // buffer, and the range is read from the file by its reader.
+  char* BlockDestination(size_t want) {
+    if (win_) {
+      const size_t have = static_cast<size_t>(off_ - win_base_);
+      if (have + want <= keep_limit_ + block_) {
+        if (have + want > win_cap_) {
+          const size_t cap = std::min(std::max(have + want, win_cap_ * 2), keep_limit_ + block_);
+          auto bigger = AllocateBuffer(cap);
+          std::memcpy(bigger.get(), win_.get(), have);
+          win_ = std::move(bigger);
+          win_cap_ = cap;
+        }
+        return win_.get() + have;
+      }
+      pool_->Give(std::move(win_), win_cap_);  // the range in progress is read from the file
+    }
+    return scratch_.get();
   }
 
   // Reads, hashes and scans the next block; ranges found go to ready_.
@@ -786,25 +902,40 @@ class RangeSplitter final : public CsvRangeSplitter {
       Finish();
       return Status::Ok();
     }
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(block_, size_ - off_));
-    CDP_ASSIGN_OR_RETURN(size_t n, file_->ReadAt(off_, buf_.get(), want));
+    size_t want = static_cast<size_t>(std::min<uint64_t>(block_, size_ - off_));
+    // Read a little past the next target, so that little of the block
+    // follows the boundary found there (it is copied to the next window).
+    if (next_target_ > off_) {
+      want = static_cast<size_t>(std::min<uint64_t>(want, next_target_ - off_ + kLookahead));
+    }
+    char* const data = BlockDestination(want);
+    CDP_ASSIGN_OR_RETURN(size_t n, file_->ReadAt(off_, data, want));
     if (n == 0) {  // the file shrank while being read
+      win_.reset();
       Finish();
       return Status::Ok();
     }
-    hasher_.Update(off_, buf_.get(), n);
+    hasher_.Update(off_, data, n);
+    const uint64_t block_off = off_;
+    found_.clear();
     for (size_t k = 0; k < n && !boundaries_done_; k += 64) {
       const size_t len = std::min<size_t>(64, n - k);
-      const char* p = buf_.get() + k;
+      const char* p = data + k;
       uint64_t q, lf, cr;
-      ClassifyBreaks(p, quote_, &q, &lf, &cr);
+      if (len == 64) {
+        ClassifyBreaks(p, quote_, &q, &lf, &cr);
+      } else {  // the last bytes of the file or block: no load past them
+        char tmp[64] = {};
+        std::memcpy(tmp, p, len);
+        ClassifyBreaks(tmp, quote_, &q, &lf, &cr);
+      }
       const uint64_t valid = ValidBits(len);
       q &= valid;
       lf &= valid;
       cr &= valid;
       const uint64_t inside = (q == 0 ? 0 : PrefixXor(q)) ^ in_quotes_;
       const uint64_t brk = cr | (lf & ~((cr << 1) | prev_cr_));
-      const uint64_t chunk_off = off_ + k;
+      const uint64_t chunk_off = block_off + k;
       while (next_target_ - 1 < chunk_off + len) {
         const uint64_t from = std::max(next_target_ - 1, range_begin_);
         const unsigned shift = from > chunk_off ? static_cast<unsigned>(from - chunk_off) : 0;
@@ -829,7 +960,7 @@ class RangeSplitter final : public CsvRangeSplitter {
         const uint64_t rel = b - chunk_off;
         const int64_t b_line =
             line_ + __builtin_popcountll(brk & ValidBits(static_cast<size_t>(std::min<uint64_t>(rel, 64))));
-        ready_.push_back({range_begin_, b, range_line_});
+        found_.push_back({range_begin_, b, range_line_, nullptr});
         range_begin_ = b;
         range_line_ = b_line;
         next_target_ = b + target_;
@@ -839,16 +970,38 @@ class RangeSplitter final : public CsvRangeSplitter {
       prev_cr_ = (cr >> (len - 1)) & 1;
     }
     off_ += n;
+    // Give each range found its bytes. (A CRLF boundary may end one byte past
+    // the block: that range, and the next, are then read from the file.)
+    for (CsvRange& r : found_) {
+      if (r.end > off_ || (win_ && win_base_ != r.begin)) {
+        win_.reset();  // the range is read from the file; so is the next, up to its end
+      } else if (win_) {
+        r.bytes = TakeWindow(r.end);
+      } else {
+        // The range was too long to keep; the next one starts a new window
+        // with what the block holds after it.
+        win_ = pool_->Take();
+        win_cap_ = pool_->cap();
+        const size_t tail = static_cast<size_t>(off_ - r.end);
+        std::memcpy(win_.get(), data + (r.end - block_off), tail);
+        win_base_ = r.end;
+      }
+      ready_.push_back(std::move(r));
+    }
     if (off_ >= size_) Finish();
     return Status::Ok();
   }
+
+  static constexpr size_t kLookahead = 64 << 10;
 
   std::unique_ptr<InputFile> file_;
   const char quote_;
   const uint64_t target_;
   const uint64_t size_;
   const size_t block_;
-  std::unique_ptr<char[]> buf_;
+  const size_t keep_limit_;
+  std::shared_ptr<BufferPool> pool_;
+  std::unique_ptr<char[]> scratch_;  // a block, for the header and ranges too long to keep
   FileHasher hasher_;
   uint64_t off_;          // next file byte to scan
   uint64_t range_begin_;  // start of the range being extended
@@ -859,6 +1012,12 @@ class RangeSplitter final : public CsvRangeSplitter {
   uint64_t prev_cr_ = 0;    // 1 if the byte before off_ is CR
   bool boundaries_done_ = false;
   bool finished_ = false;
+  // The window: file bytes [win_base_, off_) of the range in progress, or
+  // null while that range is too long to keep.
+  std::unique_ptr<char[]> win_;
+  size_t win_cap_ = 0;
+  uint64_t win_base_;
+  std::vector<CsvRange> found_;  // boundaries of the block being scanned
   std::vector<CsvRange> ready_;
   std::optional<uint64_t> content_hash_;
 };
@@ -891,6 +1050,7 @@ StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvO
   for (;;) {
     CDP_ASSIGN_OR_RETURN(bool more, splitter->Next(&range));
     if (!more) break;
+    range.bytes.reset();  // all ranges at once: the readers read the file
     ranges.push_back(range);
   }
   return ranges;

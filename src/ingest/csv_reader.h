@@ -58,10 +58,17 @@ struct CsvOptions {
 StatusOr<std::unique_ptr<RecordReader>> OpenCsvFile(const std::string& path, const CsvOptions& options);
 
 // A byte range [begin, end) of a CSV file starting at a record boundary.
+class CsvRangeBytes;  // a range's bytes in memory (opaque)
+
 struct CsvRange {
   uint64_t begin = 0;
   uint64_t end = 0;
   int64_t first_line = 1;  // physical line number at `begin`
+  // Set by CsvRangeSplitter when it kept the range's bytes (ranges up to a
+  // few times the target size and not over max_record_bytes): the first
+  // OpenCsvRange of the range parses them instead of reading the file again.
+  // Single use, not thread-safe; null means the reader reads the file.
+  std::shared_ptr<CsvRangeBytes> bytes;
 };
 
 // Splits the records of `path` (after the header) into contiguous ranges of

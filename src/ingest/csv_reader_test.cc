@@ -400,6 +400,47 @@ TEST_F(CsvReaderTest, SplitRangesReadExactlyTheRecordsOfOneSequentialRead) {
   }
 }
 
+// Ranges from CsvRangeSplitter carry their bytes when they are short enough
+// to keep: their readers parse those instead of reading the file, and yield
+// exactly the records (and lines, and record errors) of a sequential read.
+TEST_F(CsvReaderTest, SplitterRangesReadFromMemoryEqualOneSequentialRead) {
+  std::mt19937 rng(4242);
+  size_t with_bytes = 0, without_bytes = 0;
+  for (int round = 0; round < 40; ++round) {
+    const std::string content = RandomCsv(rng, 50 + static_cast<int>(rng() % 300));
+    const std::string path = dir_.Write("m" + std::to_string(round) + ".csv", content);
+    CsvOptions o;
+    o.block_size = 64 + rng() % 512;
+    if (round % 4 == 3) o.max_record_bytes = 64 + rng() % 200;  // some ranges too long to keep
+    const auto expected = ReadFile(path, o);
+    for (uint64_t target : {uint64_t{1}, uint64_t{17}, uint64_t{100}, uint64_t{1000}, uint64_t{1} << 30}) {
+      auto splitter = CsvRangeSplitter::Open(path, o, target);
+      ASSERT_TRUE(splitter.ok()) << splitter.status().ToString();
+      std::vector<Rec> got;
+      uint64_t prev_end = 0;
+      CsvRange range;
+      for (;;) {
+        auto more = (*splitter)->Next(&range);
+        ASSERT_TRUE(more.ok());
+        if (!*more) break;
+        if (prev_end > 0) EXPECT_EQ(range.begin, prev_end);
+        prev_end = range.end;
+        (range.bytes ? with_bytes : without_bytes)++;
+        auto reader = OpenCsvRange(path, o, range);
+        ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+        auto part = Drain(**reader, 1 + rng() % 50);
+        EXPECT_EQ((*reader)->bytes_read(), range.end - range.begin);
+        got.insert(got.end(), part.begin(), part.end());
+      }
+      EXPECT_EQ(prev_end, content.size());
+      ASSERT_EQ(got, expected) << "round " << round << " target " << target << " block " << o.block_size;
+      ASSERT_EQ(*(*splitter)->content_hash(), *FileContentHash(path));
+    }
+  }
+  EXPECT_GT(with_bytes, 100u);
+  EXPECT_GT(without_bytes, 0u) << "some ranges are too long to keep";
+}
+
 TEST_F(CsvReaderTest, SplitOfTinyTargetPutsOneRecordPerRange) {
   const std::string path = dir_.Write("a.csv", "a\n1\n\"2\n2\"\n3\r\n4");
   auto ranges = SplitCsvFile(path, {}, 1);
