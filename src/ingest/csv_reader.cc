@@ -191,7 +191,13 @@ class BufferPool {
 
 class CsvRangeBytes {
  public:
-  std::shared_ptr<BufferPool> pool;
+  CsvRangeBytes() = default;
+  CsvRangeBytes(const CsvRangeBytes&) = delete;
+  CsvRangeBytes& operator=(const CsvRangeBytes&) = delete;
+  ~CsvRangeBytes() {
+    if (pool) pool->Give(std::move(buf), cap);
+  }
+  std::shared_ptr<BufferPool> pool;  // where buf goes back to
   std::unique_ptr<char[]> buf;  // cap bytes plus padding; the range is the first `size`
   size_t cap = 0;
   size_t size = 0;
@@ -233,11 +239,7 @@ class CsvReader final : public RecordReader {
     Reposition(0, file_->size(), 1);
   }
   ~CsvReader() override {
-    if (range_pool_) {
-      range_pool_->Give(std::move(buf_), cap_);
-    } else {
-      ReturnBuffer(std::move(buf_), cap_);
-    }
+    ReturnBuffer(std::move(buf_), cap_);
     if (fpos_.size() > tls_cached_buffer.fpos.size()) {
       tls_cached_buffer.fpos.swap(fpos_);
       tls_cached_buffer.flen.swap(flen_);
@@ -263,18 +265,17 @@ class CsvReader final : public RecordReader {
   }
   // Parses the range's bytes (all of [range.begin, range.end)) from memory
   // instead of reading the file.
-  void UseRangeBytes(CsvRangeBytes& bytes, const CsvRange& range) {
-    ReturnBuffer(std::move(buf_), cap_);
-    buf_ = std::move(bytes.buf);
-    cap_ = bytes.cap;
-    range_pool_ = std::move(bytes.pool);
+  void UseRangeBytes(std::shared_ptr<CsvRangeBytes> bytes, const CsvRange& range) {
     Reposition(range.begin, range.end, range.first_line);
-    end_ = bytes.size;
+    end_ = bytes->size;
+    range_bytes_ = std::move(bytes);
     file_off_ = range.end;
     eof_ = true;
     check_bom_ = false;
   }
   uint64_t file_size() const { return file_->size(); }
+  // The buffer being parsed: range bytes, or buf_.
+  char* data() const { return range_bytes_ ? range_bytes_->buf.get() : buf_.get(); }
   uint64_t data_start() const { return data_start_; }
   int64_t data_start_line() const { return data_start_line_; }
 
@@ -309,7 +310,10 @@ class CsvReader final : public RecordReader {
 
   std::unique_ptr<InputFile> file_;
   std::unique_ptr<FileHasher> hasher_;  // null unless hashing
-  std::shared_ptr<BufferPool> range_pool_;  // where buf_ goes back to, for range bytes
+  // Set when parsing range bytes from memory (UseRangeBytes): then data()
+  // is their buffer, all of the range, and buf_ is not used.
+  std::shared_ptr<CsvRangeBytes> range_bytes_;
+  std::vector<size_t> unquoted_at_;  // Next(): arena offsets of unquoted copies
   CsvOptions opt_;
   ByteClassifier classifier_;
   std::vector<std::string> names_;
@@ -387,7 +391,7 @@ Status CsvReader::Fill() {
 }
 
 bool CsvReader::DiscardStep(RawRecordBatch* batch) {
-  const char* buf = buf_.get();
+  const char* buf = data();
   const char quote = opt_.quote;
   size_t i = begin_;
   while (i < end_) {
@@ -428,7 +432,7 @@ bool CsvReader::DiscardStep(RawRecordBatch* batch) {
 }
 
 std::string CsvReader::Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const {
-  const char* buf = buf_.get();
+  const char* buf = data();
   size_t bad = rec_start + ingest_internal::FirstInvalidUtf8(buf + rec_start, rec_end - rec_start);
   int64_t line = rec_line;
   size_t line_start = rec_start;
@@ -445,7 +449,7 @@ std::string CsvReader::Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_l
 }
 
 CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max_records, uint64_t arena_base) {
-  const char* const buf = buf_.get();
+  const char* const buf = data();
   const size_t end = end_;
   const bool eof = eof_;
   const char delim = opt_.delimiter;
@@ -628,6 +632,10 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
   if (max_records == 0) max_records = 1;
   nfields_ = 0;
   unquote_.clear();
+  // Over range bytes (all in memory, never refilled) the views point into
+  // them and the batch keeps them alive; otherwise parsed bytes are copied
+  // to the batch's arena.
+  const bool borrow = range_bytes_ != nullptr;
   size_t count = 0;
   while (count < max_records) {
     if (discarding_) {
@@ -640,18 +648,15 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
     }
     if (begin_ == end_ && eof_) break;
     const size_t region_start = begin_;
-    const uint64_t arena_base = batch->arena.size();
+    const uint64_t arena_base = borrow ? region_start : batch->arena.size();
     RegionResult r = ParseRegion(batch, max_records - count, arena_base);
     count += r.records;
-    if (begin_ > region_start) batch->arena.append(buf_.get() + region_start, begin_ - region_start);
+    if (!borrow && begin_ > region_start) batch->arena.append(data() + region_start, begin_ - region_start);
     if (r.need_more) CDP_RETURN_IF_ERROR(Fill());
   }
-  // Unquote in place (the result is never longer), then make the views.
-  char* arena = batch->arena.data();
+  // Unquotes s[0, len) in place (the result is never longer); returns its length.
   const char quote = opt_.quote;
-  for (uint32_t fi : unquote_) {
-    char* s = arena + fpos_[fi];
-    const size_t len = flen_[fi];
+  auto unquote = [quote](char* s, size_t len) {
     size_t o = 0;
     bool in_quotes = false;
     for (size_t i = 0; i < len; ++i) {
@@ -667,11 +672,31 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
         s[o++] = c;
       }
     }
-    flen_[fi] = static_cast<uint32_t>(o);
-  }
+    return o;
+  };
   const size_t n = nfields_;
-  batch->fields.assign(FieldViewIterator{arena, fpos_.data(), flen_.data(), 0},
-                       FieldViewIterator{arena, fpos_.data(), flen_.data(), n});
+  if (borrow) {
+    // Quoted fields are unquoted in copies in the arena.
+    const char* base = data();
+    unquoted_at_.clear();
+    for (uint32_t fi : unquote_) {
+      const size_t at = batch->arena.size();
+      batch->arena.append(base + fpos_[fi], flen_[fi]);
+      flen_[fi] = static_cast<uint32_t>(unquote(batch->arena.data() + at, flen_[fi]));
+      unquoted_at_.push_back(at);
+    }
+    batch->fields.assign(FieldViewIterator{base, fpos_.data(), flen_.data(), 0},
+                         FieldViewIterator{base, fpos_.data(), flen_.data(), n});
+    for (size_t k = 0; k < unquote_.size(); ++k) {
+      batch->fields[unquote_[k]] = std::string_view(batch->arena.data() + unquoted_at_[k], flen_[unquote_[k]]);
+    }
+    if (count > 0) batch->keep_alive = range_bytes_;
+  } else {
+    char* arena = batch->arena.data();
+    for (uint32_t fi : unquote_) flen_[fi] = static_cast<uint32_t>(unquote(arena + fpos_[fi], flen_[fi]));
+    batch->fields.assign(FieldViewIterator{arena, fpos_.data(), flen_.data(), 0},
+                         FieldViewIterator{arena, fpos_.data(), flen_.data(), n});
+  }
   batch->is_null.assign(n, 0);
   return count > 0;
 }
@@ -752,7 +777,7 @@ StatusOr<std::unique_ptr<RecordReader>> OpenCsvRange(const std::string& path, co
                                 std::to_string(size) + " bytes)");
   }
   if (range.bytes && range.bytes->buf && range.bytes->size == range.end - range.begin) {
-    reader->UseRangeBytes(*range.bytes, range);
+    reader->UseRangeBytes(range.bytes, range);
   } else {
     reader->Reposition(range.begin, range.end, range.first_line);
   }

@@ -65,9 +65,9 @@ struct CsvRange {
   uint64_t end = 0;
   int64_t first_line = 1;  // physical line number at `begin`
   // Set by CsvRangeSplitter when it kept the range's bytes (ranges up to a
-  // few times the target size and not over max_record_bytes): the first
-  // OpenCsvRange of the range parses them instead of reading the file again.
-  // Single use, not thread-safe; null means the reader reads the file.
+  // few times the target size and not over max_record_bytes): OpenCsvRange
+  // then parses them instead of reading the file, and its batches' fields
+  // point into them (RawRecordBatch::keep_alive). Null: the file is read.
   std::shared_ptr<CsvRangeBytes> bytes;
 };
 

@@ -441,6 +441,32 @@ TEST_F(CsvReaderTest, SplitterRangesReadFromMemoryEqualOneSequentialRead) {
   EXPECT_GT(without_bytes, 0u) << "some ranges are too long to keep";
 }
 
+// A batch of a range read from memory points into the range's bytes and
+// keeps them alive: it stays valid after its reader, the range and the
+// splitter are gone, and so do its copies (ASan checks the reads).
+TEST_F(CsvReaderTest, BatchFromRangeBytesOutlivesItsReader) {
+  const std::string path = dir_.Write("k.csv", "a,b\n1,\"x,\"\"y\"\"\"\n2,plain\n");
+  RawRecordBatch batch;
+  {
+    auto splitter = CsvRangeSplitter::Open(path, {}, 1 << 20);
+    ASSERT_TRUE(splitter.ok());
+    CsvRange range;
+    ASSERT_TRUE(*(*splitter)->Next(&range));
+    ASSERT_NE(range.bytes, nullptr);
+    auto reader = OpenCsvRange(path, {}, range);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_TRUE(*(*reader)->Next(&batch, 10));
+  }
+  RawRecordBatch copy = batch;
+  RawRecordBatch moved = std::move(batch);
+  for (const RawRecordBatch* b : {&copy, &moved}) {
+    ASSERT_EQ(b->num_records(), 2u);
+    EXPECT_EQ(b->field(0, 0), "1");
+    EXPECT_EQ(b->field(0, 1), "x,\"y\"");
+    EXPECT_EQ(b->field(1, 1), "plain");
+  }
+}
+
 TEST_F(CsvReaderTest, SplitOfTinyTargetPutsOneRecordPerRange) {
   const std::string path = dir_.Write("a.csv", "a\n1\n\"2\n2\"\n3\r\n4");
   auto ranges = SplitCsvFile(path, {}, 1);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,8 @@ namespace cdp {
 
 // A batch of raw records. Record r has fields
 // [field_begin[r], field_begin[r + 1]) in `fields` / `is_null`. Field views
-// point into `arena` (owned by the batch), so a batch is self-contained.
+// point into `arena` (owned by the batch) or into memory the batch keeps
+// alive (`keep_alive`), so a batch is self-contained.
 struct RawRecordBatch {
   std::string arena;
   std::vector<std::string_view> fields;
@@ -29,6 +31,9 @@ struct RawRecordBatch {
   // Such a record has zero fields; the converter quarantines it.
   std::vector<std::pair<uint32_t, std::string>> record_errors;
   std::string location;                // file path or "table public.contacts"
+  // Memory some field views point into instead of `arena` (a reader's
+  // input buffer), kept alive by the batch and shared by its copies.
+  std::shared_ptr<const void> keep_alive;
   // False (the default): every record has exactly the reader's field count.
   // True for readers whose field set grows while reading (JSON Lines): a
   // record may have fewer fields than field_names() has later, and fields it
@@ -58,6 +63,7 @@ struct RawRecordBatch {
     line = std::move(o.line);
     record_errors = std::move(o.record_errors);
     location = std::move(o.location);
+    keep_alive = std::move(o.keep_alive);
     trailing_fields_optional = o.trailing_fields_optional;
     o.Clear();
     return *this;
@@ -74,6 +80,7 @@ struct RawRecordBatch {
     field_begin.assign(1, 0);
     line.clear();
     record_errors.clear();
+    keep_alive.reset();
     trailing_fields_optional = false;
   }
 
@@ -87,6 +94,7 @@ struct RawRecordBatch {
     line = o.line;
     record_errors = o.record_errors;
     location = o.location;
+    keep_alive = o.keep_alive;
     trailing_fields_optional = o.trailing_fields_optional;
   }
   void Rebase(const char* old_begin, size_t old_size) {
