@@ -409,7 +409,9 @@ TEST(ColumnFileTest, DefaultOptionsSplitLargeBatchesIntoRowGroups) {
   WriteFile(dir.Join("l.cdpc"), t);
   auto r = ColumnFileReader::Open(env(), dir.Join("l.cdpc"));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ((*r)->num_row_groups(), 3u);
+  const size_t group = ColumnFileOptions().row_group_rows;
+  ASSERT_LT(group, 300000u);
+  EXPECT_EQ((*r)->num_row_groups(), (300000 + group - 1) / group);
   auto all = (*r)->ReadAll();
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(TablesEqual(*all, t));
