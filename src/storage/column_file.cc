@@ -578,6 +578,37 @@ struct RowGroupMeta {
   std::vector<ChunkMeta> chunks;
 };
 
+// The parts of one column chunk to encode, from a ColumnBuilder or a Column
+// (both keep validity as u64 words with zero bits past the rows, and strings
+// as rows + 1 offsets from 0 into their own characters).
+struct ChunkSource {
+  DataType type;
+  size_t rows;
+  const uint64_t* validity_words;
+  std::string_view validity;
+  std::string_view values;  // fixed-width values, or the rows + 1 string offsets
+  std::string_view chars;
+
+  static ChunkSource Of(const ColumnBuilder& b) {
+    return {b.type(), b.rows(), b.validity_words(), b.validity_bytes(), b.value_bytes(), b.chars_bytes()};
+  }
+  static ChunkSource Of(const Column& c) {
+    ChunkSource s{c.type(), c.size(), c.validity().data(), {Bytes(c.validity()), c.validity().size() * 8}, {}, {}};
+    switch (c.type()) {
+      case DataType::kInt64:
+      case DataType::kTimestamp: s.values = {Bytes(c.int64_data()), c.int64_data().size() * 8}; break;
+      case DataType::kDouble: s.values = {Bytes(c.double_data()), c.double_data().size() * 8}; break;
+      case DataType::kBool: s.values = {Bytes(c.bool_data()), c.bool_data().size()}; break;
+      case DataType::kDate: s.values = {Bytes(c.date_data()), c.date_data().size() * 4}; break;
+      case DataType::kString:
+        s.values = {Bytes(c.string_offsets()), c.string_offsets().size() * 8};
+        s.chars = c.string_chars();
+        break;
+    }
+    return s;
+  }
+};
+
 // Encodes one column chunk (format above) into a contiguous buffer and
 // compresses it as one zstd frame. Not thread-safe: one per thread.
 class ChunkCompressor {
@@ -585,6 +616,21 @@ class ChunkCompressor {
   // Compresses `b` at zstd `level` into `out`; fills all of `meta` but the
   // offset.
   Status Compress(const ColumnBuilder& b, int level, ScratchBuffer* out, ChunkMeta* meta) {
+    return Compress(ChunkSource::Of(b), level, [out](size_t n) { return out->Reserve(n); }, meta);
+  }
+  Status Compress(const Column& c, int level, EncodedChunk* out, ChunkMeta* meta) {
+    return Compress(ChunkSource::Of(c), level, [out](size_t n) {
+      if (n > out->capacity) {
+        out->data = std::make_unique_for_overwrite<char[]>(n);
+        out->capacity = n;
+      }
+      return out->data.get();
+    }, meta);
+  }
+
+  // Compresses the chunk `b` into the buffer reserve(bound) returns.
+  template <typename Reserve>
+  Status Compress(const ChunkSource& b, int level, Reserve reserve, ChunkMeta* meta) {
     if (!cctx_) {
       cctx_.reset(ZSTD_createCCtx());
       if (!cctx_) return ResourceExhaustedError("cannot allocate a zstd context");
@@ -595,16 +641,16 @@ class ChunkCompressor {
       if (ZSTD_isError(r)) return InvalidArgumentError(std::string("zstd level: ") + ZSTD_getErrorName(r));
       level_ = level;
     }
-    const size_t rows = b.rows();
-    const DataType type = b.type();
-    const std::string_view validity = b.validity_bytes();
-    const std::string_view values = b.value_bytes();
-    const std::string_view chars = b.chars_bytes();
+    const size_t rows = b.rows;
+    const DataType type = b.type;
+    const std::string_view validity = b.validity;
+    const std::string_view values = b.values;
+    const std::string_view chars = b.chars;
     const size_t max_raw = MaxChunkRawSize(type, rows, chars.size());
     char* raw = raw_.Reserve(max_raw + kSlack);
-    std::memcpy(raw, validity.data(), validity.size());
+    if (!validity.empty()) std::memcpy(raw, validity.data(), validity.size());
     char* p = raw + validity.size();
-    const uint64_t* nulls = HasNulls(b.validity_words(), rows) ? b.validity_words() : nullptr;
+    const uint64_t* nulls = HasNulls(b.validity_words, rows) ? b.validity_words : nullptr;
     const char* v = values.data();
     switch (type) {
       case DataType::kInt64:
@@ -623,7 +669,7 @@ class ChunkCompressor {
         p += rows * 8;
         break;
       case DataType::kBool:
-        std::memcpy(p, v, rows);
+        if (rows > 0) std::memcpy(p, v, rows);
         p += rows;
         break;
       case DataType::kString:
@@ -631,13 +677,13 @@ class ChunkCompressor {
         p += PackInts(rows, nullptr, [v](size_t i) {
           return static_cast<int64_t>(LoadU64(v + (i + 1) * 8) - LoadU64(v + i * 8));
         }, p);
-        std::memcpy(p, chars.data(), chars.size());
+        if (!chars.empty()) std::memcpy(p, chars.data(), chars.size());
         p += chars.size();
         break;
     }
     const size_t raw_size = static_cast<size_t>(p - raw);
     const size_t bound = ZSTD_compressBound(raw_size);
-    char* dst = out->Reserve(bound);
+    char* dst = reserve(bound);
     const size_t n = ZSTD_compress2(cctx_.get(), dst, bound, raw, raw_size);
     if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
     meta->stored_size = n;
@@ -966,6 +1012,74 @@ Status ColumnFileWriter::Append(const Table& batch) {
     return s;
   }
   rows_written_ += batch.num_rows();
+  return Status::Ok();
+}
+
+Status ColumnFileWriter::EncodeRowGroup(const Table& batch, const ColumnFileOptions& options, EncodedRowGroup* out) {
+  if (options.zstd_level < ZSTD_minCLevel() || options.zstd_level > ZSTD_maxCLevel()) {
+    return InvalidArgumentError("zstd level " + std::to_string(options.zstd_level) + " out of range");
+  }
+  const size_t n = batch.num_columns();
+  out->rows_ = batch.num_rows();
+  out->types_.resize(n);
+  out->chunks_.resize(n);
+  ChunkCompressor& compressor = ThreadCompressor();
+  for (size_t c = 0; c < n; ++c) {
+    const Column& col = batch.column(c);
+    if (col.size() != batch.num_rows()) {
+      return InvalidArgumentError("row group column " + std::to_string(c) + " has " + std::to_string(col.size()) +
+                                  " rows, the batch " + std::to_string(batch.num_rows()));
+    }
+    ChunkMeta m;
+    CDP_RETURN_IF_ERROR(compressor.Compress(col, options.zstd_level, &out->chunks_[c], &m));
+    out->types_[c] = col.type();
+    out->chunks_[c].size = m.stored_size;
+    out->chunks_[c].chars_size = m.chars_size;
+    out->chunks_[c].checksum = m.checksum;
+  }
+  return Status::Ok();
+}
+
+Status ColumnFileWriter::AppendRowGroup(const EncodedRowGroup& group) {
+  if (impl_->finished) return FailedPreconditionError("column file " + path_ + " is already finished");
+  if (!impl_->error.ok()) return impl_->error;
+  if (group.chunks_.size() != schema_.num_fields() || schema_.num_fields() == 0) {
+    return InvalidArgumentError("column file " + path_ + ": encoded row group has " +
+                                std::to_string(group.chunks_.size()) + " columns, the file has " +
+                                std::to_string(schema_.num_fields()));
+  }
+  for (size_t c = 0; c < schema_.num_fields(); ++c) {
+    if (group.types_[c] != schema_.field(c).type) {
+      return InvalidArgumentError("column file " + path_ + ": encoded row group column " + std::to_string(c) +
+                                  " is " + std::string(DataTypeName(group.types_[c])) + ", expected '" +
+                                  schema_.field(c).name + "' " + std::string(DataTypeName(schema_.field(c).type)));
+    }
+  }
+  if (group.rows_ == 0) return Status::Ok();
+  auto write = [&]() -> Status {
+    // Rows appended before go first, in order.
+    CDP_RETURN_IF_ERROR(impl_->FlushRowGroup());
+    CDP_RETURN_IF_ERROR(impl_->DrainRowGroups());
+    RowGroupMeta meta;
+    meta.rows = group.rows_;
+    meta.chunks.resize(group.chunks_.size());
+    for (size_t c = 0; c < group.chunks_.size(); ++c) {
+      const EncodedChunk& chunk = group.chunks_[c];
+      ChunkMeta& m = meta.chunks[c];
+      m.stored_size = chunk.size;
+      m.chars_size = chunk.chars_size;
+      m.checksum = chunk.checksum;
+      CDP_RETURN_IF_ERROR(impl_->WriteChunk(std::string_view(chunk.data.get(), chunk.size), &m));
+    }
+    impl_->groups.push_back(std::move(meta));
+    return Status::Ok();
+  };
+  Status s = write();
+  if (!s.ok()) {
+    impl_->error = s;
+    return s;
+  }
+  rows_written_ += group.rows_;
   return Status::Ok();
 }
 

@@ -34,8 +34,43 @@ struct ColumnFileOptions {
   ThreadPool* pool = nullptr;
 };
 
+// One compressed column chunk of an EncodedRowGroup.
+struct EncodedChunk {
+  std::unique_ptr<char[]> data;  // `capacity` bytes, the chunk is the first `size`
+  size_t capacity = 0;
+  size_t size = 0;
+  uint64_t chars_size = 0;
+  uint64_t checksum = 0;
+};
+
+// A row group compressed apart from its file by ColumnFileWriter::
+// EncodeRowGroup (on any thread), then written by AppendRowGroup. Reusing
+// one keeps its buffers.
+class EncodedRowGroup {
+ public:
+  uint64_t rows() const { return rows_; }
+
+ private:
+  friend class ColumnFileWriter;
+  uint64_t rows_ = 0;
+  std::vector<DataType> types_;
+  std::vector<EncodedChunk> chunks_;
+};
+
 class ColumnFileWriter {
  public:
+  // Compresses all rows of `batch` as one row group into *out (replacing
+  // what it held, reusing its buffers), with options.zstd_level. Thread-safe:
+  // threads encode row groups in parallel, and the writer appends them in
+  // order, without copying the rows into its own buffers. InvalidArgument if
+  // a column's size differs from the batch's rows or the level is out of range.
+  static Status EncodeRowGroup(const Table& batch, const ColumnFileOptions& options, EncodedRowGroup* out);
+  // Writes `group` as the next row group, after the rows appended so far
+  // (which are written first). InvalidArgument if its columns' count or
+  // types differ from the schema (or the schema has no fields); an empty
+  // group writes nothing. I/O errors as Append.
+  Status AppendRowGroup(const EncodedRowGroup& group);
+
   // Creates (truncating) `path` for a file of `schema`. InvalidArgument if
   // field names are not unique or an option is out of range; I/O errors from
   // `env`.

@@ -159,6 +159,67 @@ TEST(ColumnFileTest, WritingOnAThreadPoolGivesTheSameBytes) {
   }
 }
 
+// Row groups encoded apart (as ingest threads do) and appended in order,
+// mixed with appended rows on a pool writer, read back as the same rows; an
+// encoded group equals the same rows written as one group by Append.
+TEST(ColumnFileTest, EncodedRowGroupsAppendInOrderWithAppendedRows) {
+  ScratchDir dir;
+  Table t = MakeAllTypesTable(5000, 23);
+  ThreadPool pool(2);
+  ColumnFileOptions options;
+  options.row_group_rows = 700;
+  options.pool = &pool;
+  const std::string path = dir.Join("mixed.cdpc");
+  auto w = ColumnFileWriter::Create(env(), path, t.schema(), options);
+  ASSERT_TRUE(w.ok());
+  EncodedRowGroup group;  // reused: its buffers are overwritten each time
+  size_t begin = 0;
+  for (size_t k = 0; begin < t.num_rows(); ++k) {
+    const size_t end = std::min<size_t>(t.num_rows(), begin + 300 + 250 * (k % 4));
+    Table part = SliceRows(t, begin, end);
+    if (k % 3 == 1) {
+      ASSERT_TRUE((*w)->Append(part).ok());  // may stay buffered or in flight
+    } else {
+      ASSERT_TRUE(ColumnFileWriter::EncodeRowGroup(part, options, &group).ok());
+      EXPECT_EQ(group.rows(), end - begin);
+      ASSERT_TRUE((*w)->AppendRowGroup(group).ok());
+    }
+    begin = end;
+  }
+  ASSERT_TRUE(ColumnFileWriter::EncodeRowGroup(Table(t.schema()), options, &group).ok());
+  ASSERT_TRUE((*w)->AppendRowGroup(group).ok()) << "an empty group writes nothing";
+  ASSERT_TRUE((*w)->Finish().ok());
+  EXPECT_EQ((*w)->rows_written(), t.num_rows());
+  auto back = ReadFile(path);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(TablesEqual(*back, t));
+
+  // One encoded group of all rows gives the bytes of one appended group.
+  ColumnFileOptions one;
+  one.row_group_rows = t.num_rows();
+  WriteFile(dir.Join("appended.cdpc"), t, one);
+  auto e = ColumnFileWriter::Create(env(), dir.Join("encoded.cdpc"), t.schema(), one);
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(ColumnFileWriter::EncodeRowGroup(t, one, &group).ok());
+  ASSERT_TRUE((*e)->AppendRowGroup(group).ok());
+  ASSERT_TRUE((*e)->Finish().ok());
+  EXPECT_EQ(Slurp(dir.Join("encoded.cdpc")), Slurp(dir.Join("appended.cdpc")));
+
+  // A group of another schema is refused, and the file is not broken by it.
+  Table other{Schema({{"x", DataType::kInt64, {}}})};
+  other.mutable_column(0).AppendInt64(1);
+  other.FinishRow();
+  ASSERT_TRUE(ColumnFileWriter::EncodeRowGroup(other, options, &group).ok());
+  auto f = ColumnFileWriter::Create(env(), dir.Join("refused.cdpc"), t.schema(), options);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)->AppendRowGroup(group).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*f)->Append(t).ok());
+  ASSERT_TRUE((*f)->Finish().ok());
+  auto refused = ReadFile(dir.Join("refused.cdpc"));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_TRUE(TablesEqual(*refused, t));
+}
+
 TEST(ColumnFileTest, WriterOnAPoolCanBeDroppedWithGroupsInFlight) {
   ScratchDir dir;
   Table t = MakeAllTypesTable(3000, 22);

@@ -59,6 +59,9 @@ Schema QuarantineSchema() {
 // Output of converting one batch of raw records.
 struct ConvertedBatch {
   Table table;
+  // Set instead of `table` by a range task: its rows already compressed as
+  // one row group of the entity file.
+  std::unique_ptr<EncodedRowGroup> encoded;
   std::vector<QuarantinedRecord> quarantine;
   ConvertStats stats;
 };
@@ -310,6 +313,26 @@ class TablePool {
   std::vector<Table> free_;
 };
 
+// Encoded row groups kept for reuse with their buffers.
+class RowGroupPool {
+ public:
+  std::unique_ptr<EncodedRowGroup> Take() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (free_.empty()) return std::make_unique<EncodedRowGroup>();
+    auto g = std::move(free_.back());
+    free_.pop_back();
+    return g;
+  }
+  void Put(std::unique_ptr<EncodedRowGroup> g) {
+    std::lock_guard<std::mutex> l(mu_);
+    free_.push_back(std::move(g));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<EncodedRowGroup>> free_;
+};
+
 bool OverLimit(const BadRowLimit& limit, int64_t bad, int64_t read, bool final_count) {
   if (limit.count >= 0 && bad > limit.count) return true;
   if (final_count && limit.percent >= 0 && read > 0 && 100.0 * bad / read > limit.percent) return true;
@@ -334,10 +357,16 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   // Converted tables go back here once written, so that their memory is
   // reused (fresh pages cost a page fault each) and stays bounded.
   TablePool tables;
+  RowGroupPool groups;
   auto sink = [&](std::vector<ConvertedBatch>& batches) -> Status {
     for (auto& b : batches) {
-      if (b.table.num_rows() > 0) CDP_RETURN_IF_ERROR(entity_out->Append(b.table));
-      tables.Put(std::move(b.table));
+      if (b.encoded) {
+        CDP_RETURN_IF_ERROR(entity_out->AppendRowGroup(*b.encoded));
+        groups.Put(std::move(b.encoded));
+      } else {
+        if (b.table.num_rows() > 0) CDP_RETURN_IF_ERROR(entity_out->Append(b.table));
+        tables.Put(std::move(b.table));
+      }
       if (first_bad.empty() && !b.quarantine.empty()) {
         first_bad = "line " + std::to_string(b.quarantine[0].line) + ": " + b.quarantine[0].reason;
       }
@@ -377,15 +406,34 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
       std::string path = plan.csv_path;
       CsvOptions csv = plan.csv_options;
       size_t batch_rows = options.batch_rows;
-      CDP_RETURN_IF_ERROR(conversion.Submit([=, &convert]() -> StatusOr<std::vector<ConvertedBatch>> {
+      // A range is parsed, converted and compressed by one task: its rows
+      // become row groups of the entity file (at most row_group_rows each)
+      // while they are in cache, and the writer only writes them in order.
+      CDP_RETURN_IF_ERROR(conversion.Submit([=, &converter, &tables, &groups,
+                                             &entity_options]() -> StatusOr<std::vector<ConvertedBatch>> {
         CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvRange(path, csv, range));
         std::vector<ConvertedBatch> out;
+        ConvertedBatch b;
+        b.table = tables.Take(converter.schema());
+        auto encode = [&]() -> Status {
+          b.encoded = groups.Take();
+          CDP_RETURN_IF_ERROR(ColumnFileWriter::EncodeRowGroup(b.table, entity_options, b.encoded.get()));
+          tables.Put(std::move(b.table));
+          out.push_back(std::move(b));
+          b = ConvertedBatch();
+          return Status::Ok();
+        };
         thread_local RawRecordBatch raw;  // its buffers are reused by the thread's next range
         for (;;) {
           CDP_ASSIGN_OR_RETURN(bool more, reader->Next(&raw, batch_rows));
           if (!more) break;
-          CDP_RETURN_IF_ERROR(convert(raw, &out));
+          CDP_RETURN_IF_ERROR(converter.Convert(raw, &b.table, &b.quarantine, &b.stats));
+          if (b.table.num_rows() >= entity_options.row_group_rows) {
+            CDP_RETURN_IF_ERROR(encode());
+            b.table = tables.Take(converter.schema());
+          }
         }
+        CDP_RETURN_IF_ERROR(encode());
         return out;
       }));
       bytes_done = range.end;
