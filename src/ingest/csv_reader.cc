@@ -12,6 +12,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/free_list.h"
 #include "ingest/internal/input_file.h"
 #include "ingest/internal/utf8.h"
 
@@ -161,30 +162,18 @@ void ReturnBuffer(std::unique_ptr<char[]> buf, size_t n) {
 // readers of its ranges (which give them back when done). Thread-safe.
 class BufferPool {
  public:
-  explicit BufferPool(size_t cap) : cap_(cap) {}
+  explicit BufferPool(size_t cap) : cap_(cap), free_(kMaxFree) {}
   size_t cap() const { return cap_; }
-  std::unique_ptr<char[]> Take() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (!free_.empty()) {
-        auto b = std::move(free_.back());
-        free_.pop_back();
-        return b;
-      }
-    }
-    return AllocateBuffer(cap_);
-  }
+  std::unique_ptr<char[]> Take() { return free_.Take([this] { return AllocateBuffer(cap_); }); }
+  // Keeps `b` if it has the pool's capacity.
   void Give(std::unique_ptr<char[]> b, size_t cap) {
-    if (!b || cap != cap_) return;
-    std::lock_guard<std::mutex> l(mu_);
-    if (free_.size() < kMaxFree) free_.push_back(std::move(b));
+    if (b && cap == cap_) free_.Put(std::move(b));
   }
 
  private:
   static constexpr size_t kMaxFree = 16;
   const size_t cap_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<char[]>> free_;
+  FreeList<std::unique_ptr<char[]>> free_;
 };
 
 }  // namespace

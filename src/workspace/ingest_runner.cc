@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "common/free_list.h"
 #include "common/thread_pool.h"
 #include "connectors/postgres/postgres_reader.h"
 #include "ingest/batch_converter.h"
@@ -288,51 +289,6 @@ class OrderedConversion {
   std::map<size_t, Slot> slots_;  // guarded by mu_
 };
 
-// Empty tables of one schema, kept for reuse with their capacity.
-class TablePool {
- public:
-  Table Take(const Schema& schema) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (!free_.empty()) {
-        Table t = std::move(free_.back());
-        free_.pop_back();
-        return t;
-      }
-    }
-    return Table(schema);
-  }
-  void Put(Table t) {
-    t.Clear();
-    std::lock_guard<std::mutex> l(mu_);
-    free_.push_back(std::move(t));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<Table> free_;
-};
-
-// Encoded row groups kept for reuse with their buffers.
-class RowGroupPool {
- public:
-  std::unique_ptr<EncodedRowGroup> Take() {
-    std::lock_guard<std::mutex> l(mu_);
-    if (free_.empty()) return std::make_unique<EncodedRowGroup>();
-    auto g = std::move(free_.back());
-    free_.pop_back();
-    return g;
-  }
-  void Put(std::unique_ptr<EncodedRowGroup> g) {
-    std::lock_guard<std::mutex> l(mu_);
-    free_.push_back(std::move(g));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::unique_ptr<EncodedRowGroup>> free_;
-};
-
 bool OverLimit(const BadRowLimit& limit, int64_t bad, int64_t read, bool final_count) {
   if (limit.count >= 0 && bad > limit.count) return true;
   if (final_count && limit.percent >= 0 && read > 0 && 100.0 * bad / read > limit.percent) return true;
@@ -356,8 +312,11 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   uint64_t bytes_done = 0;
   // Converted tables go back here once written, so that their memory is
   // reused (fresh pages cost a page fault each) and stays bounded.
-  TablePool tables;
-  RowGroupPool groups;
+  FreeList<Table> tables;
+  FreeList<std::unique_ptr<EncodedRowGroup>> groups;
+  const Schema& schema = plan.converter->schema();
+  auto new_table = [&schema] { return Table(schema); };
+  auto new_group = [] { return std::make_unique<EncodedRowGroup>(); };
   auto sink = [&](std::vector<ConvertedBatch>& batches) -> Status {
     for (auto& b : batches) {
       if (b.encoded) {
@@ -365,6 +324,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
         groups.Put(std::move(b.encoded));
       } else {
         if (b.table.num_rows() > 0) CDP_RETURN_IF_ERROR(entity_out->Append(b.table));
+        b.table.Clear();
         tables.Put(std::move(b.table));
       }
       if (first_bad.empty() && !b.quarantine.empty()) {
@@ -391,9 +351,9 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   };
   OrderedConversion conversion(pool, sink);
   const BatchConverter& converter = *plan.converter;
-  auto convert = [&converter, &tables](RawRecordBatch& raw, std::vector<ConvertedBatch>* out) -> Status {
+  auto convert = [&converter, &tables, &new_table](RawRecordBatch& raw, std::vector<ConvertedBatch>* out) -> Status {
     ConvertedBatch b;
-    b.table = tables.Take(converter.schema());
+    b.table = tables.Take(new_table);
     CDP_RETURN_IF_ERROR(converter.Convert(raw, &b.table, &b.quarantine, &b.stats));
     out->push_back(std::move(b));
     return Status::Ok();
@@ -414,10 +374,11 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
         CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvRange(path, csv, range));
         std::vector<ConvertedBatch> out;
         ConvertedBatch b;
-        b.table = tables.Take(converter.schema());
+        b.table = tables.Take(new_table);
         auto encode = [&]() -> Status {
-          b.encoded = groups.Take();
+          b.encoded = groups.Take(new_group);
           CDP_RETURN_IF_ERROR(ColumnFileWriter::EncodeRowGroup(b.table, entity_options, b.encoded.get()));
+          b.table.Clear();
           tables.Put(std::move(b.table));
           out.push_back(std::move(b));
           b = ConvertedBatch();
@@ -430,7 +391,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
           CDP_RETURN_IF_ERROR(converter.Convert(raw, &b.table, &b.quarantine, &b.stats));
           if (b.table.num_rows() >= entity_options.row_group_rows) {
             CDP_RETURN_IF_ERROR(encode());
-            b.table = tables.Take(converter.schema());
+            b.table = tables.Take(new_table);
           }
         }
         CDP_RETURN_IF_ERROR(encode());
