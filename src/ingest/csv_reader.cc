@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -121,6 +122,17 @@ class FileHasher {
   }
   uint64_t hashed_until() const { return hashed_until_; }
   uint64_t Digest() const { return XXH3_64bits_digest(state_.get()); }
+  // Reads and hashes the file's bytes from hashed_until() to `end` (or to
+  // the end of the file) through `buf`, `block` bytes at a time.
+  Status HashUpTo(const InputFile& file, uint64_t end, char* buf, size_t block) {
+    while (hashed_until_ < end) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(block, end - hashed_until_));
+      CDP_ASSIGN_OR_RETURN(size_t got, file.ReadAt(hashed_until_, buf, want));
+      if (got == 0) break;
+      Update(hashed_until_, buf, got);
+    }
+    return Status::Ok();
+  }
 
  private:
   struct Free {
@@ -839,17 +851,7 @@ class RangeSplitter final : public CsvRangeSplitter {
   }
 
   // Hashes the bytes before the first record (the header).
-  Status HashHeader() {
-    uint64_t at = 0;
-    while (at < off_) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(block_, off_ - at));
-      CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(at, scratch_.get(), want));
-      if (got == 0) break;
-      hasher_.Update(at, scratch_.get(), got);
-      at += got;
-    }
-    return Status::Ok();
-  }
+  Status HashHeader() { return hasher_.HashUpTo(*file_, off_, scratch_.get(), block_); }
 
   StatusOr<bool> Next(CsvRange* range) override {
     while (ready_.empty() && !finished_) CDP_RETURN_IF_ERROR(ScanBlock());
@@ -859,7 +861,6 @@ class RangeSplitter final : public CsvRangeSplitter {
     return true;
   }
   uint64_t bytes_scanned() const override { return off_; }
-  uint64_t file_size() const override { return size_; }
   std::optional<uint64_t> content_hash() const override { return content_hash_; }
 
  private:
@@ -1074,13 +1075,7 @@ StatusOr<uint64_t> FileContentHash(const std::string& path) {
   CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
   FileHasher hasher;
   auto buf = AllocateBuffer(kSplitBlock);
-  uint64_t at = 0;
-  for (;;) {
-    CDP_ASSIGN_OR_RETURN(size_t got, file->ReadAt(at, buf.get(), kSplitBlock));
-    if (got == 0) break;
-    hasher.Update(at, buf.get(), got);
-    at += got;
-  }
+  CDP_RETURN_IF_ERROR(hasher.HashUpTo(*file, std::numeric_limits<uint64_t>::max(), buf.get(), kSplitBlock));
   return hasher.Digest();
 }
 

@@ -95,9 +95,8 @@ class CsvRangeSplitter {
   // The next range, in file order; false once the records are exhausted (a
   // file without data records has no range). DataLoss on an I/O error.
   virtual StatusOr<bool> Next(CsvRange* range) = 0;
-  // Bytes of the file read so far, and its size.
+  // Bytes of the file read so far.
   virtual uint64_t bytes_scanned() const = 0;
-  virtual uint64_t file_size() const = 0;
   // XXH3-64 of the whole file; set once all of it was read (at the latest
   // when Next() has returned false).
   virtual std::optional<uint64_t> content_hash() const = 0;

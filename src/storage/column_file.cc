@@ -558,6 +558,13 @@ class Decoder {
   bool ok_ = true;
 };
 
+Status CheckZstdLevel(int level) {
+  if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel()) {
+    return InvalidArgumentError("zstd level " + std::to_string(level) + " out of range");
+  }
+  return Status::Ok();
+}
+
 Status CheckUniqueNames(const Schema& schema) {
   std::set<std::string_view> names;
   for (const auto& f : schema.fields()) {
@@ -958,9 +965,7 @@ StatusOr<std::unique_ptr<ColumnFileWriter>> ColumnFileWriter::Create(Env* env, c
                                                                      const Schema& schema,
                                                                      const ColumnFileOptions& options) {
   CDP_RETURN_IF_ERROR(CheckUniqueNames(schema).WithContext("column file " + path));
-  if (options.zstd_level < ZSTD_minCLevel() || options.zstd_level > ZSTD_maxCLevel()) {
-    return InvalidArgumentError("zstd level " + std::to_string(options.zstd_level) + " out of range");
-  }
+  CDP_RETURN_IF_ERROR(CheckZstdLevel(options.zstd_level));
   if (options.row_group_rows == 0 || options.row_group_bytes == 0) {
     return InvalidArgumentError("row group size must be positive");
   }
@@ -1016,9 +1021,7 @@ Status ColumnFileWriter::Append(const Table& batch) {
 }
 
 Status ColumnFileWriter::EncodeRowGroup(const Table& batch, const ColumnFileOptions& options, EncodedRowGroup* out) {
-  if (options.zstd_level < ZSTD_minCLevel() || options.zstd_level > ZSTD_maxCLevel()) {
-    return InvalidArgumentError("zstd level " + std::to_string(options.zstd_level) + " out of range");
-  }
+  CDP_RETURN_IF_ERROR(CheckZstdLevel(options.zstd_level));
   const size_t n = batch.num_columns();
   out->rows_ = batch.num_rows();
   out->types_.resize(n);

@@ -464,23 +464,26 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
   CDP_ASSIGN_OR_RETURN(Snapshot current, workspace.data().Current());
   const bool file_source = source.kind != SourceKind::kPostgres;
   const std::string path = file_source ? project.ResolvePath(source.path) : std::string();
+  std::optional<uint64_t> hashed_before;  // content hash read before ingesting, if it was
   if (file_source) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
       return finish("failed", "cannot open '" + path + "' for source '" + source.name + "'");
     }
     result.bytes = static_cast<uint64_t>(st.st_size);
-    // The content hash is computed while the file is ingested, except when
-    // the definition and size equal the last good ingest's: then the file is
-    // hashed first, and skipped if it did not change.
+    // A CSV file is hashed by its reader while it is ingested. It is hashed
+    // first when it may be skipped (definition and size equal the last good
+    // ingest's), and so is every other file (its reader does not hash).
     CDP_ASSIGN_OR_RETURN(auto last, workspace.catalog().LastSucceededIngest(source.name));
     auto entity = current.entities.find(source.name);
-    if (!options.force && last && entity != current.entities.end() &&
-        FingerprintPrefix(last->fingerprint) == FingerprintPrefix(FileFingerprint(source, result.bytes, 0))) {
+    const bool may_skip = !options.force && last && entity != current.entities.end() &&
+                          FingerprintPrefix(last->fingerprint) == FingerprintPrefix(FileFingerprint(source, result.bytes, 0));
+    if (may_skip || source.kind != SourceKind::kCsv) {
       auto content = FileContentHash(path);
       if (!content.ok()) return finish("failed", content.status().ToString());
+      hashed_before = *content;
       rec.fingerprint = FileFingerprint(source, result.bytes, *content);
-      if (last->fingerprint == rec.fingerprint) {
+      if (may_skip && last->fingerprint == rec.fingerprint) {
         rec.rows_read = last->rows_read;
         rec.rows_stored = last->rows_stored;
         rec.rows_quarantined = last->rows_quarantined;
@@ -509,17 +512,21 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
   }
   rec.generation = (*gen)->generation();
   if (file_source) {
-    // The hash of the bytes just ingested (from the reader or the splitter
-    // that read the whole file), else one more read of the file.
+    // The hash of the bytes just ingested (from the splitter or the reader
+    // that read the whole file), else the one read before.
     std::optional<uint64_t> content;
     if (plan->csv_splitter) content = plan->csv_splitter->content_hash();
     if (!content && plan->sequential) content = plan->sequential->content_hash();
+    if (!content) content = hashed_before;
     if (!content) {
+      // The file shrank while being read (the reader's hash is then
+      // incomplete): fingerprint it as it is now. The data is committed, so
+      // if that fails too the ingest stands without a fingerprint (the next
+      // one does not skip).
       auto hashed = FileContentHash(path);
-      if (!hashed.ok()) return finish("failed", hashed.status().ToString());
-      content = *hashed;
+      if (hashed.ok()) content = *hashed;
     }
-    rec.fingerprint = FileFingerprint(source, result.bytes, *content);
+    rec.fingerprint = content ? FileFingerprint(source, result.bytes, *content) : std::string();
   }
   if (result.bytes == 0) result.bytes = plan->total_bytes;
   return finish("succeeded", "");
