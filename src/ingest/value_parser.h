@@ -195,11 +195,8 @@ inline bool IsoDateAt(const char* p, int32_t* days) {
     return false;
   }
   const int y = static_cast<int>(hi * 100 + lo);
-  if (m - 1 > 11 || d - 1 > 27) {  // day 29-31: check the month's length
-    if (m - 1 > 11 || d == 0) return false;
-    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    const unsigned len = m == 2 ? (leap ? 29u : 28u) : (m == 4 || m == 6 || m == 9 || m == 11) ? 30u : 31u;
-    if (d > len) return false;
+  if (m - 1 > 11 || d - 1 > 27) {  // day 29-31 (or invalid): check the month's length
+    if (m - 1 > 11 || d == 0 || d > DaysInMonth(y, m)) return false;
   }
   *days = DaysFromCivil(y, m, d);
   return true;
