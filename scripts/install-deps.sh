@@ -11,7 +11,8 @@ PACKAGES=(
   libfmt-dev libspdlog-dev
   libpq-dev postgresql
   libutf8proc-dev libphonenumber-dev libroaring-dev
-  libcivetweb-dev libxapian-dev libssl-dev chromium
+  libcivetweb-dev libboost-dev libxapian-dev libssl-dev chromium
+  clang libclang-rt-14-dev
 )
 
 missing=()
