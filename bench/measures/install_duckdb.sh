@@ -2,6 +2,9 @@
 # Installs the DuckDB benchmark peer (@duckdb/node-api, pinned by
 # package-lock.json) into bench/measures/node_modules. DuckDB is only a
 # benchmark peer for bench_measures, never a product dependency.
+# The lock file lists every platform's optional binding package (npm ci
+# refuses a lock without them); regenerate it with
+#   npm install --package-lock-only --omit-lockfile-registry-resolved
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! command -v npm >/dev/null 2>&1; then
