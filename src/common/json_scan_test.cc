@@ -1,0 +1,75 @@
+#include "common/json_scan.h"
+
+#include <gtest/gtest.h>
+
+#include "common/utf8.h"
+
+namespace cdp {
+namespace {
+
+TEST(JsonScanTest, AcceptsOrdinaryJsonAndLeavesSyntaxToTheParser) {
+  EXPECT_TRUE(ScanJson(R"({"a": [1, {"b": "x]}"}], "c": {"a": 1}})").ok());
+  EXPECT_TRUE(ScanJson("[1, 2").ok());      // unbalanced: the parser's job
+  EXPECT_TRUE(ScanJson("]]]]}}").ok());
+  EXPECT_TRUE(ScanJson("").ok());
+  // Same key in different objects, and in objects of an array.
+  EXPECT_TRUE(ScanJson(R"([{"a": 1}, {"a": 2}, {"a": {"a": 3}}])").ok());
+}
+
+TEST(JsonScanTest, RefusesNestingDeeperThanTheLimitWithoutRecursion) {
+  for (char open : {'[', '{'}) {
+    std::string deep(100000, open);
+    if (open == '{') {
+      deep.clear();
+      for (int i = 0; i < 100000; ++i) deep += "{\"a\":";
+    }
+    Status s = ScanJson(deep);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message(), "line 1: nested deeper than 64 levels (the limit)");
+    EXPECT_TRUE(JsonNestsDeeperThan(deep, 64));
+  }
+  std::string at_limit = std::string(64, '[') + std::string(64, ']');
+  EXPECT_TRUE(ScanJson(at_limit).ok());
+  EXPECT_FALSE(JsonNestsDeeperThan(at_limit, 64));
+  EXPECT_TRUE(JsonNestsDeeperThan(at_limit, 63));
+  EXPECT_EQ(ScanJson("{\n\"a\": [[[1]]]}", {.max_depth = 3}).message(), "line 2: nested deeper than 3 levels (the limit)");
+}
+
+TEST(JsonScanTest, BracketsInsideStringsDoNotCount) {
+  std::string s = "{\"a\": \"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"}";
+  EXPECT_TRUE(ScanJson(s).ok());
+  EXPECT_FALSE(JsonNestsDeeperThan(s, 2));
+  // Many brackets side by side are not deep.
+  std::string wide = "[";
+  for (int i = 0; i < 1000; ++i) wide += "[],";
+  wide += "[]]";
+  EXPECT_FALSE(JsonNestsDeeperThan(wide, 2));
+  EXPECT_TRUE(ScanJson(wide, {.max_depth = 2}).ok());
+}
+
+TEST(JsonScanTest, RefusesDuplicateKeysNamingKeyPathAndLines) {
+  Status s = ScanJson("{\"name\": \"a\",\n \"rules\": [{\"entity\": \"C\"}, {\"op\": 1,\n \"op\": 2}]}");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "line 3: rules[1]: key 'op' appears twice (first on line 2)");
+  s = ScanJson("{\"name\": 1, \"n\\u0061me\": 2}");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "line 1: key 'name' appears twice (first on line 1)");
+  // A string value equal to a key is not a key.
+  EXPECT_TRUE(ScanJson(R"({"a": "a", "b": ["a", "a"]})").ok());
+  EXPECT_TRUE(ScanJson(R"({"a": 1, "a": 2})", {.refuse_duplicate_keys = false}).ok());
+  // Surrogate pairs are decoded: U+1F600 written two ways is one key.
+  EXPECT_FALSE(ScanJson("{\"\\ud83d\\ude00\": 1, \"\xF0\x9F\x98\x80\": 2}").ok());
+}
+
+TEST(Utf8Test, ValidatesWellFormedUtf8) {
+  EXPECT_TRUE(IsValidUtf8("plain \xc3\xa9t\xc3\xa9 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("a\xff"));
+  EXPECT_FALSE(IsValidUtf8("a\xc3"));           // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));        // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));    // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_EQ(FirstInvalidUtf8("ab\xffz"), 2u);
+}
+
+}  // namespace
+}  // namespace cdp
