@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/internal/yaml_reader.h"
+#include "config/yaml_loader.h"
 #include "schedule/cron.h"
 
 namespace cdp {
@@ -40,6 +41,10 @@ StatusOr<BadRowLimit> ParseBadRowLimit(const std::string& text) {
   }
   return limit;
 }
+
+// The deepest nesting a JSON Lines source may allow (the reader walks objects
+// recursively, one frame per level).
+constexpr int64_t kMaxJsonLinesDepth = 1000;
 
 const std::vector<std::string> kFilterOps = {"equals", "not_equals", "less", "less_equal", "greater",
                                              "greater_equal", "in", "not_in", "is_empty", "is_not_empty",
@@ -215,6 +220,17 @@ StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& pa
   }
   CDP_RETURN_IF_ERROR(r.String("path", &s.path));
   if (s.kind != SourceKind::kPostgres && s.path.empty()) return r.Error(node, "a " + kind + " source needs 'path'");
+  if (YAML::Node jl = r.Get("jsonl")) {
+    if (s.kind != SourceKind::kJsonLines) return r.KeyError("jsonl", jl, "only jsonl sources take jsonl options");
+    MapReader j(jl, path + ".jsonl", origin);
+    CDP_RETURN_IF_ERROR(j.CheckIsMap());
+    CDP_RETURN_IF_ERROR(j.Int("max_depth", &s.jsonl.max_depth));
+    if (s.jsonl.max_depth < 1 || s.jsonl.max_depth > kMaxJsonLinesDepth) {
+      return j.KeyError("max_depth", jl["max_depth"],
+                        "expected a whole number from 1 to " + std::to_string(kMaxJsonLinesDepth));
+    }
+    CDP_RETURN_IF_ERROR(j.CheckNoUnknownKeys({"max_depth"}));
+  }
   if (YAML::Node csv = r.Get("csv")) {
     if (s.kind != SourceKind::kCsv) return r.KeyError("csv", csv, "only csv sources take csv options");
     MapReader c(csv, path + ".csv", origin);
@@ -277,7 +293,7 @@ StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& pa
     s.max_bad_rows = *limit;
   }
   CDP_RETURN_IF_ERROR(ParseSchedule(r, "schedule", &s.schedule));
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"name", "kind", "path", "csv", "postgres", "primary_key",
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"name", "kind", "path", "csv", "jsonl", "postgres", "primary_key",
                                             "decimal_comma", "infer_types", "fields", "filters",
                                             "max_bad_rows", "schedule"}));
   return s;
@@ -294,6 +310,9 @@ Json SourceToJson(const SourceConfig& s) {
     c["skip_space_after_delimiter"] = s.csv.skip_space_after_delimiter;
     c["header"] = s.csv.header;
     j["csv"] = c;
+  }
+  if (s.kind == SourceKind::kJsonLines && !(s.jsonl == JsonLinesConfig())) {
+    j["jsonl"] = Json{{"max_depth", s.jsonl.max_depth}};
   }
   if (s.kind == SourceKind::kPostgres) {
     Json p;
@@ -381,13 +400,9 @@ std::string ProjectConfig::ResolvePath(const std::string& path) const {
 
 StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std::string& origin,
                                          const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
-  }
+  YamlLimits limits;
+  limits.max_bytes = kMaxProjectFileBytes;
+  CDP_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(yaml_text, origin, limits));
   ProjectConfig config;
   config.base_dir = base_dir;
   if (!root || root.IsNull()) return InvalidArgumentError(origin + ": the project file is empty");
@@ -496,10 +511,19 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
 StatusOr<ProjectConfig> LoadProjectFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot read project file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxProjectFileBytes) {
+    return InvalidArgumentError("project file '" + path + "' is " + std::to_string(size) +
+                                " bytes, more than the limit of " + std::to_string(kMaxProjectFileBytes >> 20) + " MiB");
+  }
+  // Read at most one byte over the limit (the size may change, or not be known
+  // for a pipe): ParseProjectYaml refuses the rest.
+  std::string text(kMaxProjectFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
   std::string base = std::filesystem::absolute(path).parent_path().string();
-  return ParseProjectYaml(ss.str(), path, base);
+  return ParseProjectYaml(text, path, base);
 }
 
 std::string EmitProjectYaml(const ProjectConfig& config) {
@@ -517,7 +541,11 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   YAML::Node root = JsonToYaml(j);
   if (!config.segments.empty()) {
     YAML::Node segs(YAML::NodeType::Sequence);
-    for (const auto& text : config.segments) segs.push_back(YAML::Load(text));
+    for (const auto& text : config.segments) {
+      // Stored segments were emitted from a loaded (checked) definition.
+      auto seg = LoadYaml(text, "segment");
+      segs.push_back(seg.ok() ? *seg : YAML::Node(text));
+    }
     root["segments"] = segs;
   }
   YAML::Emitter out;

@@ -54,6 +54,12 @@ struct CsvConfig {
   bool operator==(const CsvConfig&) const = default;
 };
 
+// Options of a JSON Lines source (`jsonl:`).
+struct JsonLinesConfig {
+  int64_t max_depth = 64;             // objects and arrays nested deeper: the record is quarantined
+  bool operator==(const JsonLinesConfig&) const = default;
+};
+
 struct PostgresConfig {
   std::string conninfo;               // libpq connection string
   std::string conninfo_env;           // or: name of an environment variable holding it
@@ -67,6 +73,7 @@ struct SourceConfig {
   SourceKind kind = SourceKind::kCsv;
   std::string path;                   // csv / jsonl: file, relative to the project file
   CsvConfig csv;
+  JsonLinesConfig jsonl;
   PostgresConfig postgres;
   std::string primary_key;            // optional here; required by unification
   bool decimal_comma = false;
@@ -101,12 +108,19 @@ struct ProjectConfig {
   std::string ResolvePath(const std::string& path) const;
 };
 
+// Limits of a project file: 4 MiB, 64 levels of nesting, 250,000 values.
+inline constexpr size_t kMaxProjectFileBytes = size_t{4} << 20;
+
 // Parses YAML text. `origin` names the file in error messages
 // ("project.yaml:12: sources[1].max_bad_rows: ..."). Relative paths resolve
 // against `base_dir`. Returns InvalidArgument for unknown keys, wrong types,
-// duplicate names, or invalid values.
+// duplicate names, or invalid values, and for what LoadYaml
+// (config/yaml_loader.h) refuses: text over the limits, anchors and aliases,
+// a key given twice, text that is not UTF-8 or holds a NUL byte.
 StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std::string& origin,
                                          const std::string& base_dir);
+// Reads and parses a project file; a file over kMaxProjectFileBytes is
+// InvalidArgument naming it (and is not read).
 StatusOr<ProjectConfig> LoadProjectFile(const std::string& path);
 // Writes the YAML form; ParseProjectYaml(EmitProjectYaml(c)) == c.
 std::string EmitProjectYaml(const ProjectConfig& config);

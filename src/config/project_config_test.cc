@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 namespace cdp {
 namespace {
 
@@ -164,6 +167,82 @@ TEST(ProjectConfigTest, ScheduleAndSearchErrorsNameFileLineAndKey) {
               "p.yaml:4: search.facets: unknown key (allowed: fields, filters)");
   ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nsearch:\n  fields: LastName\n",
               "search.fields: expected a list of fields");
+}
+
+TEST(ProjectConfigTest, RefusesASecondBlockWithTheSameKey) {
+  // Before: the second refresh block was ignored silently.
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\nrefresh:\n  schedule: '0 1 * * *'\nrefresh:\n  schedule: '0 2 * * *'\n",
+              "p.yaml:5: key 'refresh' appears twice (first on line 3)");
+  ExpectError("sources:\n  - name: A\n    kind: csv\n    path: a\n    path: b\n",
+              "p.yaml:5: sources[0]: key 'path' appears twice (first on line 4)");
+  ExpectError("segments:\n  - name: S\n    rules: []\n    name: T\n", "p.yaml:4: segments[0]: key 'name' appears twice (first on line 2)");
+}
+
+TEST(ProjectConfigTest, RefusesAnchorsAndAliasesAnywhere) {
+  // A billion laughs inside a segment definition and at the top level.
+  std::string bomb = "        values: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  std::string seg = "segments:\n  - name: Bomb\n    rules:\n      - entity: Customer\n        conditions:\n"
+                    "          - field: State\n            op: in\n            values: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    seg += "          - {field: State, op: in, values: &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 9; ++k) seg += std::string(k ? ", " : "") + "*l" + std::to_string(i - 1);
+    seg += "]}\n";
+  }
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\n" + seg,
+              "p.yaml:10: segments[0].rules[0].conditions[0].values: YAML anchors (&l0) and aliases are not supported");
+  ExpectError("defaults: &d {kind: csv}\nsources:\n  - {name: A, path: a, <<: *d}\n",
+              "p.yaml:1: defaults: YAML anchors (&d) and aliases are not supported");
+}
+
+TEST(ProjectConfigTest, RefusesNamesThatAreNotUtf8OrHoldNul) {
+  ExpectError("project: caf\xc3\nsources: []\n", "p.yaml:1: project: text is not valid UTF-8 (byte 4)");
+  ExpectError("sources:\n  - {name: \"Con\\0tacts\", kind: csv, path: a}\n",
+              "p.yaml:2: sources[0].name: text contains a NUL byte");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a, fields: [{name: \"E\xe2\x82\"}]}\n",
+              "p.yaml:2: sources[0].fields[0].name: text is not valid UTF-8");
+  auto ok = ParseProjectYaml("project: \"caf\xc3\xa9\"\nsources: []\n", "p.yaml", "/");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->name, "caf\xc3\xa9");
+}
+
+TEST(ProjectConfigTest, RefusesDeepNestingAndFilesOverTheSizeLimit) {
+  std::string deep = "project: p\nsearch:\n  fields: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  ExpectError(deep, "p.yaml:3: nested deeper than 64 levels (the limit)");
+  std::string dashes = "sources:\n";
+  for (int i = 0; i < 100000; ++i) dashes += "- ";
+  ExpectError(dashes + "x\n", "nested deeper than 64 levels (the limit)");
+
+  const std::string path = ::testing::TempDir() + "/big_project.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "project: p\ndescription: \"" << std::string(kMaxProjectFileBytes, 'x') << "\"\n";
+  }
+  auto c = LoadProjectFile(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("project file '" + path + "' is "), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("more than the limit of 4 MiB"), std::string::npos) << c.status().message();
+  std::remove(path.c_str());
+}
+
+TEST(ProjectConfigTest, JsonLinesSourcesTakeAMaxDepth) {
+  auto c = ParseProjectYaml("sources:\n  - {name: A, kind: jsonl, path: a.jsonl, jsonl: {max_depth: 8}}\n"
+                            "  - {name: B, kind: jsonl, path: b.jsonl}\n", "p.yaml", "/");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sources[0].jsonl.max_depth, 8);
+  EXPECT_EQ(c->sources[1].jsonl.max_depth, 64);
+  auto again = ParseProjectYaml(EmitProjectYaml(*c), "exported.yaml", "/");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *c);
+  auto back = SourceConfigFromJson(SourceConfigToJson(c->sources[0]));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->jsonl.max_depth, 8);
+  ExpectError("sources:\n  - {name: A, kind: jsonl, path: a, jsonl: {max_depth: 0}}\n",
+              "p.yaml:2: sources[0].jsonl.max_depth: expected a whole number from 1 to 1000");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a, jsonl: {max_depth: 8}}\n",
+              "sources[0].jsonl: only jsonl sources take jsonl options");
+  ExpectError("sources:\n  - {name: A, kind: jsonl, path: a, jsonl: {depth: 8}}\n",
+              "sources[0].jsonl.depth: unknown key (allowed: max_depth)");
 }
 
 }  // namespace

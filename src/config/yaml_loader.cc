@@ -1,0 +1,196 @@
+#include "config/yaml_loader.h"
+
+#include <yaml-cpp/eventhandler.h>
+
+#include <sstream>
+#include <unordered_map>
+#include <vector>
+
+#include "common/utf8.h"
+
+namespace cdp {
+namespace {
+
+// What the checking pass refuses; thrown out of yaml-cpp's parser, which
+// stops it at once.
+struct Refusal {
+  int line;  // 1-based, 0 = unknown
+  std::string path;
+  std::string message;
+};
+
+// Checks the parser's events against the limits without building anything.
+// A refusal is thrown from inside the event that breaks a rule, so the
+// parser's own recursion never goes deeper than max_depth + 1.
+class CheckingHandler final : public YAML::EventHandler {
+ public:
+  explicit CheckingHandler(const YamlLimits& limits) : limits_(limits) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      Refuse(mark, "", "a second YAML document starts here; a file holds one document");
+    }
+  }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    CheckAnchor(mark, anchor);
+    Leaf(mark, "null");
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    Refuse(mark, Path(), "YAML aliases (*name) are not supported: write the value out");
+  }
+  void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
+    Refuse(mark, Path(), "YAML anchors (&" + name + ") and aliases are not supported: write the value out");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    CheckAnchor(mark, anchor);
+    const bool key = AtKey();
+    const std::string where = Path();
+    if (size_t bad = FirstInvalidUtf8(value); bad != value.size()) {
+      Refuse(mark, where, std::string(key ? "a key" : "text") + " is not valid UTF-8 (byte " + std::to_string(bad + 1) + ")");
+    }
+    if (value.find('\0') != std::string::npos) {
+      Refuse(mark, where, std::string(key ? "a key" : "text") + " contains a NUL byte");
+    }
+    Leaf(mark, value);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor, false);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor, true);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    bool map = false;
+    bool at_key = true;  // map: the next node is a key
+    size_t index = 0;    // sequence: the element being read
+    std::string key;     // map: the key whose value is being read
+    std::unordered_map<std::string, int> keys;  // key -> line
+  };
+
+  [[noreturn]] void Refuse(const YAML::Mark& mark, std::string path, std::string message) const {
+    throw Refusal{mark.line >= 0 ? mark.line + 1 : 0, std::move(path), std::move(message)};
+  }
+  void CheckAnchor(const YAML::Mark& mark, YAML::anchor_t anchor) const {
+    if (anchor != YAML::NullAnchor) Refuse(mark, Path(), "YAML anchors and aliases are not supported: write the value out");
+  }
+  bool AtKey() const { return !stack_.empty() && stack_.back().map && stack_.back().at_key; }
+
+  // "sources[0].fields[2].name": where the node being read sits.
+  std::string Path() const {
+    std::string path;
+    for (const Frame& f : stack_) {
+      if (f.map) {
+        if (f.at_key) break;
+        if (!path.empty()) path += '.';
+        path += f.key;
+      } else {
+        path += "[" + std::to_string(f.index) + "]";
+      }
+    }
+    return path;
+  }
+
+  void Count(const YAML::Mark& mark) {
+    if (++nodes_ > limits_.max_nodes) {
+      Refuse(mark, "", "more than " + std::to_string(limits_.max_nodes) + " values (the limit)");
+    }
+  }
+
+  // A scalar or null: a key of the enclosing map, or a value.
+  void Leaf(const YAML::Mark& mark, const std::string& text) {
+    Count(mark);
+    if (AtKey()) {
+      Frame& f = stack_.back();
+      const int line = mark.line + 1;
+      auto [it, inserted] = f.keys.emplace(text, line);
+      if (!inserted) {
+        stack_.back().at_key = true;
+        Refuse(mark, Path(), "key '" + text + "' appears twice (first on line " + std::to_string(it->second) + ")");
+      }
+      f.key = text;
+      f.at_key = false;
+      return;
+    }
+    Done();
+  }
+
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+    CheckAnchor(mark, anchor);
+    Count(mark);
+    if (AtKey()) Refuse(mark, Path(), "a key must be text, not a " + std::string(map ? "mapping" : "list"));
+    if (stack_.size() >= limits_.max_depth) {
+      Refuse(mark, "", "nested deeper than " + std::to_string(limits_.max_depth) + " levels (the limit)");
+    }
+    stack_.emplace_back();
+    stack_.back().map = map;
+  }
+
+  void Close() {
+    if (!stack_.empty()) stack_.pop_back();
+    Done();
+  }
+
+  // A value is complete: the enclosing map expects a key, a sequence its next element.
+  void Done() {
+    if (stack_.empty()) return;
+    Frame& f = stack_.back();
+    if (f.map) {
+      f.at_key = true;
+    } else {
+      ++f.index;
+    }
+  }
+
+  const YamlLimits& limits_;
+  std::vector<Frame> stack_;
+  size_t nodes_ = 0;
+  int documents_ = 0;
+};
+
+std::string Where(const std::string& origin, int line) {
+  if (line <= 0) return origin.empty() ? std::string() : origin + ": ";
+  return origin.empty() ? "line " + std::to_string(line) + ": " : origin + ":" + std::to_string(line) + ": ";
+}
+
+std::string SizeText(size_t bytes) {
+  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+}  // namespace
+
+StatusOr<YAML::Node> LoadYaml(std::string_view text, const std::string& origin, const YamlLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return InvalidArgumentError(Where(origin, 0) + "the text is " + std::to_string(text.size()) +
+                                " bytes, more than the limit of " + SizeText(limits.max_bytes));
+  }
+  const std::string copy(text);
+  try {
+    // First pass: events only, checked against the limits. Nothing is built,
+    // so a refused document costs no memory.
+    std::istringstream in(copy);
+    YAML::Parser parser(in);
+    CheckingHandler handler(limits);
+    while (parser.HandleNextDocument(handler)) {
+    }
+    // Second pass: the node tree (with marks for later error messages), now
+    // known to be within the limits.
+    return YAML::Load(copy);
+  } catch (const Refusal& r) {
+    return InvalidArgumentError(Where(origin, r.line) + (r.path.empty() ? "" : r.path + ": ") + r.message);
+  } catch (const YAML::Exception& e) {
+    std::string loc = origin.empty() ? "line " + std::to_string(e.mark.line + 1) + ", column "
+                                     : origin + ":" + std::to_string(e.mark.line + 1) + ":";
+    return InvalidArgumentError(loc + std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+}
+
+}  // namespace cdp

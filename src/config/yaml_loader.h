@@ -1,0 +1,38 @@
+// The one way YAML definitions are loaded (the project file, segment
+// definitions): yaml-cpp behind limits that are checked while it parses, so
+// hostile input is an error naming the file, line and key, never a crash, a
+// silently dropped value or runaway memory. Thread-safe (no shared state).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace cdp {
+
+struct YamlLimits {
+  size_t max_bytes = size_t{4} << 20;  // size of the text
+  size_t max_depth = 64;               // mappings and sequences nested in each other
+  size_t max_nodes = 250000;           // scalars, mappings and sequences in the document
+};
+
+// Loads one YAML document (empty text gives a Null node). Refused, as
+// InvalidArgument "ORIGIN:LINE: PATH: message" (ORIGIN is usually the file;
+// empty gives "line LINE: ..."; PATH like "sources[0].name" when known):
+//  - text longer than max_bytes, and YAML syntax errors;
+//  - a second document in the text;
+//  - nesting deeper than max_depth: checked as each mapping or sequence
+//    starts, so yaml-cpp's recursive parser never goes deeper;
+//  - more than max_nodes nodes;
+//  - anchors and aliases (&a, *a): expanding them is how a few hundred bytes
+//    become billions of nodes ("billion laughs"); write values out instead;
+//  - a mapping key given twice (a parser would keep one value silently), and
+//    keys that are mappings or sequences;
+//  - text (keys and values) that is not valid UTF-8 or contains a NUL byte.
+StatusOr<YAML::Node> LoadYaml(std::string_view text, const std::string& origin, const YamlLimits& limits = {});
+
+}  // namespace cdp

@@ -1,0 +1,121 @@
+#include "config/yaml_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace cdp {
+namespace {
+
+// Nine levels of nine-fold aliases: 9^9 (387 million) "lol"s once expanded.
+std::string BillionLaughs(const std::string& indent) {
+  std::string s = indent + "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    std::string prev = "*l" + std::to_string(i - 1);
+    s += indent + "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 9; ++k) s += (k ? ", " : "") + prev;
+    s += "]\n";
+  }
+  return s;
+}
+
+TEST(YamlLoaderTest, LoadsAnOrdinaryDocumentWithLineMarks) {
+  auto n = LoadYaml("project: p\nsources:\n  - {name: a, kind: csv}\n", "p.yaml");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ((*n)["project"].Scalar(), "p");
+  EXPECT_EQ((*n)["sources"][0]["kind"].Mark().line, 2);
+  auto empty = LoadYaml("", "p.yaml");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->IsNull());
+}
+
+TEST(YamlLoaderTest, RefusesBillionLaughsAtTheFirstAnchor) {
+  auto n = LoadYaml("project: p\n" + BillionLaughs(""), "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:2: l0: YAML anchors (&l0) and aliases are not supported: write the value out");
+  // An alias whose anchor is unknown is a syntax error; a known one is refused.
+  EXPECT_FALSE(LoadYaml("a: *x\n", "p.yaml").ok());
+  EXPECT_FALSE(LoadYaml("a: &x 1\nb: *x\n", "p.yaml").ok());
+  EXPECT_FALSE(LoadYaml("? &k a\n: 1\n", "p.yaml").ok());
+}
+
+TEST(YamlLoaderTest, RefusesNestingDeeperThanTheLimitWhileParsing) {
+  const std::string expect = "p.yaml:1: nested deeper than 64 levels (the limit)";
+  const int n = 100000;
+  std::string flow_seq = std::string(n, '[') + std::string(n, ']');
+  std::string flow_map, block_seq, compact;
+  for (int i = 0; i < n; ++i) {
+    flow_map += "{a: ";
+    block_seq += "- ";
+    compact += "[a: ";
+  }
+  flow_map += "1" + std::string(n, '}');
+  block_seq += "x";
+  compact += "1" + std::string(n, ']');
+  for (const std::string& text : {flow_seq, flow_map, block_seq, compact}) {
+    auto loaded = LoadYaml(text, "p.yaml");
+    ASSERT_FALSE(loaded.ok()) << text.substr(0, 10);
+    EXPECT_EQ(loaded.status().message(), expect) << text.substr(0, 10);
+  }
+  // Unterminated: an error too (yaml-cpp reads a potential key first).
+  EXPECT_FALSE(LoadYaml(std::string(n, '['), "p.yaml").ok());
+  EXPECT_FALSE(LoadYaml(std::string(n, '{'), "p.yaml").ok());
+  // Block mappings nested by indentation.
+  std::string indented;
+  for (int i = 0; i < 100; ++i) indented += std::string(i, ' ') + "k:\n";
+  auto loaded = LoadYaml(indented, "p.yaml");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().message(), "p.yaml:65: nested deeper than 64 levels (the limit)");
+  EXPECT_TRUE(LoadYaml(std::string(64, '[') + std::string(64, ']'), "p.yaml").ok());
+  EXPECT_FALSE(LoadYaml(std::string(3, '[') + std::string(3, ']'), "p.yaml", {.max_depth = 2}).ok());
+}
+
+TEST(YamlLoaderTest, RefusesDuplicateKeysNamingKeyAndLines) {
+  auto n = LoadYaml("refresh:\n  schedule: '0 1 * * *'\nsources: []\nrefresh:\n  schedule: '0 2 * * *'\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:4: key 'refresh' appears twice (first on line 1)");
+  n = LoadYaml("sources:\n  - name: a\n    kind: csv\n    name: b\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:4: sources[0]: key 'name' appears twice (first on line 2)");
+  n = LoadYaml("{a: 1, b: {c: 2, c: 3}}", "");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "line 1: b: key 'c' appears twice (first on line 1)");
+  // The same key in sibling mappings is fine.
+  EXPECT_TRUE(LoadYaml("- {a: 1}\n- {a: 2}\n", "p.yaml").ok());
+  n = LoadYaml("? [a]\n: 1\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:1: a key must be text, not a list");
+}
+
+TEST(YamlLoaderTest, RefusesTextThatIsNotUtf8OrHoldsNul) {
+  auto n = LoadYaml("project: ab\xff\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:1: project: text is not valid UTF-8 (byte 3)");
+  n = LoadYaml("sources:\n  - name: \"a\\0b\"\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:2: sources[0].name: text contains a NUL byte");
+  n = LoadYaml("a\xc3: 1\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:1: a key is not valid UTF-8 (byte 2)");
+  EXPECT_TRUE(LoadYaml("project: \"\xc3\xa9t\xc3\xa9 \\u00e9\"\n", "p.yaml").ok());
+}
+
+TEST(YamlLoaderTest, RefusesSizeNodeCountAndSecondDocument) {
+  auto n = LoadYaml(std::string(100, 'a'), "p.yaml", {.max_bytes = 99});
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml: the text is 100 bytes, more than the limit of 99 bytes");
+  std::string many = "[";
+  for (int i = 0; i < 1000; ++i) many += "1,";
+  many += "1]";
+  n = LoadYaml(many, "p.yaml", {.max_nodes = 500});
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:1: more than 500 values (the limit)");
+  n = LoadYaml("a: 1\n---\nb: 2\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:2: a second YAML document starts here; a file holds one document");
+  n = LoadYaml("a: [1\n", "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.status().message().find("p.yaml:"), std::string::npos);
+  EXPECT_NE(n.status().message().find("invalid YAML"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cdp
