@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy bench-measures bench-segments
+.PHONY: all deps build build-test test demo clean bench-ingest bench-unify-accuracy bench-measures bench-segments fuzz-build fuzz
 
 all: build
 
@@ -26,9 +26,26 @@ build-test: deps
 	cmake --build $(TEST_DIR) -j $(JOBS)
 	bash scripts/build-ui.sh
 
-test: build-test
+# The fuzz targets' regression run (every corpus file plus a fixed number of
+# runs each) comes first, so ctest's summary stays the closing output.
+test: build-test fuzz-build
+	bash scripts/fuzz.sh regress $(FUZZ_DIR)
 	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -j $(JOBS) --output-on-failure --timeout 900
+
+# libFuzzer targets (docs/fuzzing.md): a clang build dir with every library
+# instrumented; only the fuzz targets and what they link are built.
+FUZZ_DIR := build/fuzz
+SECONDS ?= 60
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DCDP_FUZZ=ON -DCDP_BUILD_TESTS=OFF -DCDP_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target cdp_fuzzers
+
+# A fuzzing campaign of SECONDS per target (TARGETS="a b" for some only);
+# new inputs are kept in build/fuzz/corpus/<target>, crashes in build/fuzz/findings/<target>.
+fuzz: fuzz-build
+	bash scripts/fuzz.sh campaign $(FUZZ_DIR) $(SECONDS) $(TARGETS)
 
 demo: build
 	bash scripts/demo.sh $(RELEASE_DIR)/cdp $(DEMO_DIR) $(DEMO_CUSTOMERS) $(DEMO_SEED)
