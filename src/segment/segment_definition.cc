@@ -9,6 +9,9 @@
 #include <set>
 
 #include "common/datetime.h"
+#include "common/json_scan.h"
+#include "common/utf8.h"
+#include "config/yaml_loader.h"
 #include "segment/internal/segment_ops.h"
 
 namespace cdp {
@@ -52,7 +55,7 @@ constexpr OpName kOpNames[] = {
     {ConditionOp::kIsFalse, "is_false"},
 };
 
-constexpr size_t kMaxDepth = 48;
+constexpr size_t kMaxDepth = kMaxSegmentDepth;
 
 }  // namespace
 
@@ -115,6 +118,7 @@ class ObjectReader {
     if (!v || v->is_null()) return Status::Ok();
     if (!v->is_string()) return Error(key, "expected text");
     *out = v->get<std::string>();
+    if (out->find('\0') != std::string::npos) return Error(key, "text contains a NUL byte");
     return Status::Ok();
   }
   Status Bool(const std::string& key, bool* out) {
@@ -341,34 +345,6 @@ Status ParseDefinition(const Json& j, SegmentDefinition* d) {
   return r.CheckKeys();
 }
 
-// Nesting depth of brackets outside strings, to refuse pathological inputs
-// before a recursive parser sees them.
-size_t BracketDepth(std::string_view s) {
-  size_t depth = 0, max_depth = 0;
-  bool in_string = false;
-  char quote = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char ch = s[i];
-    if (in_string) {
-      if (ch == '\\') {
-        ++i;
-      } else if (ch == quote) {
-        in_string = false;
-      }
-      continue;
-    }
-    if (ch == '"' || ch == '\'') {
-      in_string = true;
-      quote = ch;
-    } else if (ch == '[' || ch == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if ((ch == ']' || ch == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 // YAML -> JSON with typed plain scalars (null, booleans, whole and decimal
 // numbers); quoted scalars stay text.
 Status YamlToJson(const YAML::Node& n, size_t depth, Json* out) {
@@ -430,7 +406,14 @@ Status YamlToJson(const YAML::Node& n, size_t depth, Json* out) {
 }  // namespace
 
 StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) {
-  if (BracketDepth(json) > kMaxDepth) return InvalidArgumentError("segment JSON: nested too deeply");
+  if (json.size() > kMaxSegmentDefinitionBytes) {
+    return InvalidArgumentError("segment JSON: the text is " + std::to_string(json.size()) +
+                                " bytes, more than the limit of " + std::to_string(kMaxSegmentDefinitionBytes >> 20) +
+                                " MiB");
+  }
+  // Depth and duplicate keys before nlohmann sees the text (it keeps the
+  // last of two equal keys, and its printer recurses).
+  CDP_RETURN_IF_ERROR(ScanJson(json, {.max_depth = kMaxDepth, .refuse_duplicate_keys = true}).WithContext("segment JSON"));
   try {
     Json j = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return InvalidArgumentError("segment JSON: not valid JSON");
@@ -443,9 +426,13 @@ StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) {
 }
 
 StatusOr<SegmentDefinition> ParseSegmentYaml(std::string_view yaml) {
-  if (BracketDepth(yaml) > kMaxDepth) return InvalidArgumentError("segment YAML: nested too deeply");
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
+    YamlLimits limits;
+    limits.max_bytes = kMaxSegmentDefinitionBytes;
+    limits.max_depth = kMaxDepth;
+    auto loaded = LoadYaml(yaml, "", limits);
+    if (!loaded.ok()) return loaded.status().WithContext("segment YAML");
+    const YAML::Node& root = *loaded;
     Json j;
     CDP_RETURN_IF_ERROR(YamlToJson(root, 0, &j).WithContext("segment YAML"));
     SegmentDefinition d;

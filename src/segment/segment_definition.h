@@ -99,9 +99,17 @@ struct SegmentDefinition {
   bool operator==(const SegmentDefinition&) const = default;
 };
 
+// Limits of a definition's text: size, and objects/lists nested in each other.
+inline constexpr size_t kMaxSegmentDefinitionBytes = size_t{1} << 20;
+inline constexpr size_t kMaxSegmentDepth = 48;
+
 // Parsing checks shape only (JSON/YAML syntax, key names, value kinds, known
 // operator/function/unit names); incomplete definitions parse, so they can be
 // kept as drafts. Errors are InvalidArgument naming the path ("rules[0].conditions[1].op: ...").
+// Refused before or while the text is parsed, naming line and path: text over
+// kMaxSegmentDefinitionBytes or nested deeper than kMaxSegmentDepth, a key
+// given twice, YAML anchors and aliases (config/yaml_loader.h); text keys
+// (name, entity, field, ...) holding a NUL byte; text that is not UTF-8.
 StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json);
 StatusOr<SegmentDefinition> ParseSegmentYaml(std::string_view yaml);
 // Canonical JSON: ParseSegmentJson(SegmentToJson(d)) == d. indent < 0: one line.

@@ -48,9 +48,6 @@ void PeriodDays(bool last, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi)
 // common years) of `date` on or after `run` is at most `n` days after `run`.
 bool AnniversaryWithin(int32_t date, int32_t run, int64_t n);
 
-// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 // Day of a timestamp (microseconds since the epoch), UTC, rounding down.
 inline int32_t DayOfTimestamp(int64_t us) {
   int64_t d = us / kMicrosPerDay;
