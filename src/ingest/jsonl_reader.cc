@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "common/json_scan.h"
 #include "ingest/internal/input_file.h"
 
 namespace cdp {
@@ -87,14 +88,26 @@ class JsonLinesReader final : public RecordReader {
   Status Fill();
   // Parses one line into the batch (a record or a record error).
   void ParseLine(const char* data, size_t len, int64_t line, RawRecordBatch* batch);
-  simdjson::error_code WalkObject(od::object object, RawRecordBatch* batch);
+  // Flattens `object` (at nesting level `depth`, 1 = the record) into slots.
+  // A field given twice stops the walk with duplicate_ set.
+  simdjson::error_code WalkObject(od::object object, size_t depth, RawRecordBatch* batch);
   uint32_t Slot(std::string_view name);
-  void SetValue(std::string_view name, std::string_view value, RawRecordBatch* batch) {
+  // Marks the field `name` given in this record; false if it already was.
+  bool Claim(uint32_t i) {
+    if (slot_state_[i] != kAbsent) {
+      duplicate_ = static_cast<int64_t>(i);
+      return false;
+    }
+    return true;
+  }
+  bool SetValue(std::string_view name, std::string_view value, RawRecordBatch* batch) {
     uint32_t i = Slot(name);
+    if (!Claim(i)) return false;
     slot_pos_[i] = batch->arena.size();
     slot_len_[i] = static_cast<uint32_t>(value.size());
-    slot_set_[i] = 1;
+    slot_state_[i] = kValue;
     batch->arena.append(value);
+    return true;
   }
   void AddRecordError(RawRecordBatch* batch, int64_t line, std::string reason) {
     uint32_t index = static_cast<uint32_t>(batch->line.size());
@@ -120,10 +133,12 @@ class JsonLinesReader final : public RecordReader {
   std::vector<std::string> names_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index_;
   std::string prefix_;
-  // Current record: value per field (arena offset, length, set).
+  // Current record: value per field (arena offset, length, state).
+  static constexpr uint8_t kAbsent = 0, kNull = 1, kValue = 2;
   std::vector<uint64_t> slot_pos_;
   std::vector<uint32_t> slot_len_;
-  std::vector<uint8_t> slot_set_;
+  std::vector<uint8_t> slot_state_;
+  int64_t duplicate_ = -1;  // slot given twice in the current record, or -1
   // Current batch.
   std::vector<uint64_t> fpos_;
   std::vector<uint32_t> flen_;
@@ -137,11 +152,14 @@ uint32_t JsonLinesReader::Slot(std::string_view name) {
   index_.emplace(std::string(name), i);
   slot_pos_.push_back(0);
   slot_len_.push_back(0);
-  slot_set_.push_back(0);
+  slot_state_.push_back(kAbsent);
   return i;
 }
 
-simdjson::error_code JsonLinesReader::WalkObject(od::object object, RawRecordBatch* batch) {
+simdjson::error_code JsonLinesReader::WalkObject(od::object object, size_t depth, RawRecordBatch* batch) {
+  // ParseLine refused deeper records before parsing; this keeps the
+  // recursion bounded whatever the caller.
+  if (depth > opt_.max_depth) return simdjson::DEPTH_ERROR;
   for (auto field_result : object) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return e;
@@ -157,7 +175,7 @@ simdjson::error_code JsonLinesReader::WalkObject(od::object object, RawRecordBat
         od::object child;
         if (auto e = value.get_object().get(child)) return e;
         prefix_.push_back('.');
-        if (auto e = WalkObject(child, batch)) return e;
+        if (auto e = WalkObject(child, depth + 1, batch)) return e;
         break;
       }
       case od::json_type::array: {
@@ -165,25 +183,25 @@ simdjson::error_code JsonLinesReader::WalkObject(od::object object, RawRecordBat
         if (auto e = value.get_array().get(array)) return e;
         std::string_view raw;
         if (auto e = array.raw_json().get(raw)) return e;
-        SetValue(prefix_, TrimJsonSpace(raw), batch);
+        if (!SetValue(prefix_, TrimJsonSpace(raw), batch)) return simdjson::INCORRECT_TYPE;
         break;
       }
       case od::json_type::string: {
         std::string_view s;
         if (auto e = value.get_string().get(s)) return e;
-        SetValue(prefix_, s, batch);
+        if (!SetValue(prefix_, s, batch)) return simdjson::INCORRECT_TYPE;
         break;
       }
       case od::json_type::number: {
         std::string_view raw = TrimJsonSpace(value.raw_json_token());
         if (!IsJsonNumber(raw)) return simdjson::NUMBER_ERROR;
-        SetValue(prefix_, raw, batch);
+        if (!SetValue(prefix_, raw, batch)) return simdjson::INCORRECT_TYPE;
         break;
       }
       case od::json_type::boolean: {
         bool b;
         if (auto e = value.get_bool().get(b)) return e;
-        SetValue(prefix_, b ? "true" : "false", batch);
+        if (!SetValue(prefix_, b ? "true" : "false", batch)) return simdjson::INCORRECT_TYPE;
         break;
       }
       case od::json_type::null: {
@@ -191,7 +209,8 @@ simdjson::error_code JsonLinesReader::WalkObject(od::object object, RawRecordBat
         if (auto e = value.is_null().get(is_null)) return e;
         if (!is_null) return simdjson::N_ATOM_ERROR;
         uint32_t i = Slot(prefix_);
-        slot_set_[i] = 0;
+        if (!Claim(i)) return simdjson::INCORRECT_TYPE;
+        slot_state_[i] = kNull;
         break;
       }
     }
@@ -202,13 +221,20 @@ simdjson::error_code JsonLinesReader::WalkObject(od::object object, RawRecordBat
 
 void JsonLinesReader::ParseLine(const char* data, size_t len, int64_t line, RawRecordBatch* batch) {
   const size_t arena_mark = batch->arena.size();
-  std::fill(slot_set_.begin(), slot_set_.end(), 0);
+  std::fill(slot_state_.begin(), slot_state_.end(), kAbsent);
+  duplicate_ = -1;
   prefix_.clear();
   const size_t capacity = static_cast<size_t>(buf_.get() + cap_ + simdjson::SIMDJSON_PADDING - data);
   auto fail = [&](std::string what) {
     batch->arena.resize(arena_mark);
     AddRecordError(batch, line, file_->path() + ": line " + std::to_string(line) + ": " + what);
   };
+  // Depth before parsing: the walk below recurses per nested object, and
+  // arrays are kept as text that later readers parse.
+  if (JsonNestsDeeperThan(std::string_view(data, len), opt_.max_depth)) {
+    fail("nested deeper than " + std::to_string(opt_.max_depth) + " levels (max_depth)");
+    return;
+  }
   od::document doc;
   if (auto e = parser_.iterate(data, len, capacity).get(doc)) {
     fail(std::string("invalid JSON (") + simdjson::error_message(e) + ")");
@@ -225,7 +251,12 @@ void JsonLinesReader::ParseLine(const char* data, size_t len, int64_t line, RawR
   }
   od::object object;
   simdjson::error_code e = doc.get_object().get(object);
-  if (!e) e = WalkObject(object, batch);
+  if (!e) e = WalkObject(object, 1, batch);
+  if (duplicate_ >= 0) {
+    fail("field '" + names_[static_cast<size_t>(duplicate_)] +
+         "' is given twice (a repeated key, or a dotted key and a nested object naming the same field)");
+    return;
+  }
   if (!e) {
     // Anything after the object is an error.
     const char* where = nullptr;
@@ -239,7 +270,7 @@ void JsonLinesReader::ParseLine(const char* data, size_t len, int64_t line, RawR
   for (size_t i = 0; i < n; ++i) {
     fpos_.push_back(slot_pos_[i]);
     flen_.push_back(slot_len_[i]);
-    batch->is_null.push_back(slot_set_[i] ? 0 : 1);
+    batch->is_null.push_back(slot_state_[i] == kValue ? 0 : 1);
   }
   batch->line.push_back(line);
   batch->field_begin.push_back(static_cast<uint32_t>(fpos_.size()));

@@ -16,6 +16,10 @@ struct JsonLinesOptions {
   size_t block_size = size_t{8} << 20;
   // A line longer than this becomes a record error and is skipped.
   size_t max_record_bytes = size_t{64} << 20;
+  // A record whose objects and arrays nest deeper than this becomes a record
+  // error (checked before the record is parsed; the project's
+  // `jsonl: {max_depth: N}`).
+  size_t max_depth = 64;
 };
 
 // Records and fields:
@@ -27,7 +31,13 @@ struct JsonLinesOptions {
 //   an empty object gives no field. Arrays are kept as their JSON text
 //   ("[1, 2]" exactly as written). Strings are unescaped. Numbers keep their
 //   JSON text ("1.50" stays "1.50"); booleans are "true"/"false". JSON null is
-//   a null (is_null = 1). When a key repeats in one object the last wins.
+//   a null (is_null = 1).
+// - A record that would give one field two values is a record error naming
+//   the field ("... field 'a.b' is given twice ..."), never a silently
+//   dropped value: a key repeated in one object, or a dotted key next to a
+//   nested object that flattens to the same name ({"a.b": 1, "a": {"b": 2}}).
+// - A record nested deeper than max_depth is a record error "<path>: line N:
+//   nested deeper than 64 levels (max_depth)"; reading goes on.
 // - field_names() is the union of the names seen so far, in first-seen order,
 //   and grows as new names appear. A record has one field per name known when
 //   it was read (so field i always means field_names()[i]); names first seen

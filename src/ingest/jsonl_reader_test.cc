@@ -162,12 +162,71 @@ TEST_F(JsonLinesReaderTest, BlankLinesAreSkippedCrlfAndBomAreHandled) {
   EXPECT_EQ(res.records[1].fields.at("a"), "2");
 }
 
-TEST_F(JsonLinesReaderTest, DuplicateKeyLastWinsAndEmptyObjectGivesNoField) {
-  auto res = ReadAll(dir_.Write("a.jsonl", R"({"a": 1, "a": 2, "e": {}})" "\n{}\n"));
+TEST_F(JsonLinesReaderTest, EmptyObjectGivesNoField) {
+  auto res = ReadAll(dir_.Write("a.jsonl", R"({"a": 1, "e": {}})" "\n{}\n"));
   ASSERT_EQ(res.records.size(), 2u);
   EXPECT_THAT(res.names, ElementsAre("a"));
-  EXPECT_EQ(res.records[0].fields.at("a"), "2");
+  EXPECT_EQ(res.records[0].fields.at("a"), "1");
   EXPECT_EQ(res.records[1].fields.at("a"), std::nullopt);
+}
+
+TEST_F(JsonLinesReaderTest, AFieldGivenTwiceIsARecordErrorNamingTheField) {
+  // Before: {"a.b": 1, "a": {"b": 2}} gave one field a.b and one value was dropped silently.
+  const std::string path = dir_.Write("a.jsonl",
+                                      "{\"a.b\": 1, \"a\": {\"b\": 2}}\n"
+                                      "{\"a\": {\"b\": 2}, \"a.b\": 1}\n"
+                                      "{\"a.b\": null, \"a\": {\"b\": 2}}\n"
+                                      "{\"x\": 1, \"x\": 2}\n"
+                                      "{\"a\": {\"b\": 3}, \"a.c\": 4, \"x\": 5}\n");
+  auto res = ReadAll(path);
+  ASSERT_EQ(res.records.size(), 5u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(res.records[i].error, path + ": line " + std::to_string(i + 1) +
+                                        ": field 'a.b' is given twice (a repeated key, or a dotted key and a nested "
+                                        "object naming the same field)")
+        << i;
+    EXPECT_EQ(res.records[i].num_fields, 0u);
+  }
+  EXPECT_THAT(res.records[3].error, HasSubstr("line 4: field 'x' is given twice"));
+  EXPECT_EQ(res.records[4].error, "");
+  EXPECT_EQ(res.records[4].fields.at("a.b"), "3");
+  EXPECT_EQ(res.records[4].fields.at("a.c"), "4");
+  EXPECT_EQ(res.records[4].fields.at("x"), "5");
+}
+
+TEST_F(JsonLinesReaderTest, DeeplyNestedRecordIsARecordErrorAndTheRestIsRead) {
+  // Before: 70,000 nested objects overflowed the stack of the recursive walk.
+  std::string objects, arrays;
+  for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
+  objects += "1" + std::string(100000, '}');
+  arrays = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const std::string path = dir_.Write("deep.jsonl", "{\"a\": 1}\n" + objects + "\n" + arrays + "\n{\"a\": 4}\n");
+  auto res = ReadAll(path);
+  ASSERT_EQ(res.records.size(), 4u);
+  EXPECT_EQ(res.records[0].fields.at("a"), "1");
+  EXPECT_EQ(res.records[1].error, path + ": line 2: nested deeper than 64 levels (max_depth)");
+  EXPECT_EQ(res.records[1].line, 2);
+  EXPECT_EQ(res.records[2].error, path + ": line 3: nested deeper than 64 levels (max_depth)");
+  EXPECT_EQ(res.records[3].error, "");
+  EXPECT_EQ(res.records[3].fields.at("a"), "4");
+}
+
+TEST_F(JsonLinesReaderTest, MaxDepthCountsObjectsAndArrays) {
+  JsonLinesOptions o;
+  o.max_depth = 3;
+  auto res = ReadAll(dir_.Write("a.jsonl",
+                                "{\"a\": {\"b\": {\"c\": 1}}}\n"         // 3 levels
+                                "{\"a\": {\"b\": {\"c\": {}}}}\n"        // 4
+                                "{\"a\": {\"b\": [1]}, \"s\": \"{{{{\"}\n"  // 3; brackets in text do not count
+                                "{\"a\": [[[1]]]}\n"),                    // 4
+                     o);
+  ASSERT_EQ(res.records.size(), 4u);
+  EXPECT_EQ(res.records[0].error, "");
+  EXPECT_EQ(res.records[0].fields.at("a.b.c"), "1");
+  EXPECT_THAT(res.records[1].error, HasSubstr("line 2: nested deeper than 3 levels (max_depth)"));
+  EXPECT_EQ(res.records[2].error, "");
+  EXPECT_EQ(res.records[2].fields.at("a.b"), "[1]");
+  EXPECT_THAT(res.records[3].error, HasSubstr("line 4: nested deeper than 3 levels"));
 }
 
 TEST_F(JsonLinesReaderTest, SmallBlocksGiveTheSameRecords) {
