@@ -512,8 +512,14 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
     ++quarantined;
     QuarantinedRecord q;
     q.line = r < in.line.size() ? in.line[r] : 0;
+    q.last_line = q.line;
     if (fail[r] == kFailRecordError) {
-      q.reason = in.record_errors[static_cast<size_t>(error_of_row[r])].second;
+      const size_t e = static_cast<size_t>(error_of_row[r]);
+      q.reason = in.record_errors[e].second;
+      if (e < in.record_error_inputs.size()) {
+        q.raw_record = in.record_error_inputs[e].raw;
+        q.last_line = std::max(q.line, in.record_error_inputs[e].last_line);
+      }
     } else if (fail[r] == kFailFieldCount) {
       q.reason = "expected " + std::to_string(input_fields_) + " fields, found " + std::to_string(in.num_fields(r));
       q.raw_record = JoinRecord(in, r);

@@ -60,10 +60,13 @@ struct RowFilter {
 // row number (databases) in the input; the input itself is known by the caller.
 struct QuarantinedRecord {
   int64_t line = 0;
+  int64_t last_line = 0;   // the record's last line when it spans several (a reader error), else == line
   std::string field;       // source field of the bad value; empty for record-level problems
   std::string value;       // the bad value (shortened); empty for record-level problems
   std::string reason;      // e.g. "'31/02/2020' is not a valid date (D/M/YYYY): February 2020 has 29 days"
-  std::string raw_record;  // the record's fields joined as CSV, at most about 1 KiB
+  // The record's fields joined as CSV, at most about 1 KiB; for a reader
+  // record error, its input bytes escaped (EscapeRawBytes, up to 64 KiB).
+  std::string raw_record;
 };
 
 // rows_read == rows_converted + rows_quarantined + rows_filtered, always.

@@ -188,6 +188,220 @@ class BufferPool {
   FreeList<std::unique_ptr<char[]>> free_;
 };
 
+// The largest record (bytes up to and including its first line-break byte)
+// the reader and the splitter accept; both must use the same value.
+size_t EffectiveMaxRecordBytes(const CsvOptions& o) {
+  return std::max(o.max_record_bytes, std::max(o.block_size, kMinBlock));
+}
+
+// Raw bytes of a bad record kept for its quarantine entry.
+constexpr size_t kMaxRawErrorBytes = size_t{64} << 10;
+
+// The exact CSV grammar, shared by the reader (for every record its fast
+// path does not accept) and by the splitter (for every chunk its bit tests
+// do not clear), so that both resynchronise after a bad record in the same
+// place. See "Parsing rules" in csv_reader.h.
+struct CsvGrammar {
+  char delim;
+  char quote;
+  bool skip_space;
+  size_t max_record_bytes;
+};
+
+struct ScannedField {
+  size_t begin;
+  size_t end;
+  bool quoted;  // [begin, end) includes the quotes
+};
+
+struct RecordScan {
+  enum class Kind { kRecord, kEmptyLine, kError, kDiscard, kNeedMore };
+  Kind kind = Kind::kNeedMore;
+  // kRecord, kEmptyLine, kError: where the next record starts, and its line.
+  // kDiscard: where the caller skips on to just after the next line break
+  // (the record is too long to keep); next_line is the line there.
+  size_t next = 0;
+  int64_t next_line = 0;
+  // kRecord: end of the record's bytes (its line break excluded).
+  // kError, kDiscard: end of the bytes kept for the quarantine.
+  size_t rec_end = 0;
+  int64_t last_line = 0;  // kError, kDiscard: last line of the bad record
+  std::string reason;     // kError, kDiscard: without the file name
+};
+
+// Parses the record at buf[start] (a record start at line `line`) from
+// buf[start, end); `eof`: end is the end of the input. The record may use
+// bytes [start, start + max_record_bytes) and one more byte to tell CRLF or
+// a closing quote apart; kNeedMore when those are not all in the buffer yet.
+RecordScan ScanRecord(const char* buf, size_t start, size_t end, bool eof, int64_t line, const CsvGrammar& g,
+                      std::vector<ScannedField>* fields) {
+  using Kind = RecordScan::Kind;
+  RecordScan out;
+  if (fields) fields->clear();
+  const size_t max = g.max_record_bytes;
+  const size_t wend = end - start > max ? start + max : end;
+  int64_t ln = line;
+  size_t line_start = start;
+  auto column = [&](size_t at) { return std::to_string(at - line_start + 1); };
+  // What reaching wend means: 0 = need more, 1 = end of input, 2 = too long.
+  auto at_wend = [&]() -> int {
+    if (wend == end && eof) return 1;
+    return wend - start == max ? 2 : 0;
+  };
+  // The byte at i (i may be wend): -1 at the end of the input, -2 if not read yet.
+  auto peek = [&](size_t i) -> int {
+    if (i < end) return static_cast<unsigned char>(buf[i]);
+    return eof ? -1 : -2;
+  };
+  auto need_more = [&]() {
+    out = RecordScan();
+    out.kind = Kind::kNeedMore;
+    return out;
+  };
+  // The record is bad: it is quarantined up to the end of line `e_line`
+  // (the first line break at or after `from`) and reading resumes after it.
+  auto fail = [&](size_t from, int64_t e_line, std::string reason) -> RecordScan {
+    out.reason = std::move(reason);
+    out.last_line = e_line;
+    for (size_t i = from; i < wend; ++i) {
+      const char c = buf[i];
+      if (c != '\n' && c != '\r') continue;
+      size_t nx = i + 1;
+      if (c == '\r') {
+        const int p = peek(nx);
+        if (p == -2) return need_more();
+        if (p == '\n') ++nx;
+      }
+      out.kind = Kind::kError;
+      out.rec_end = i;
+      out.next = nx;
+      out.next_line = e_line + 1;
+      return out;
+    }
+    switch (at_wend()) {
+      case 0: return need_more();
+      case 1:
+        out.kind = Kind::kError;
+        out.rec_end = out.next = end;
+        out.next_line = e_line;
+        return out;
+      default:
+        out.kind = Kind::kDiscard;
+        out.rec_end = out.next = wend;
+        out.next_line = e_line;
+        return out;
+    }
+  };
+  auto too_long = [&]() {
+    return fail(wend, ln,
+                "record starting at line " + std::to_string(line) + " is longer than " + std::to_string(max) +
+                    " bytes (max_record_bytes); skipped to the end of line " + std::to_string(ln));
+  };
+  auto not_closed = [&](int64_t open_line, const std::string& open_col) {
+    return "line " + std::to_string(open_line) + ", column " + open_col +
+           ": the quoted field starting here is not closed by a quote followed by a delimiter or line break";
+  };
+  // The record ends at the line break at i.
+  auto end_record = [&](size_t i) -> RecordScan {
+    size_t nx = i + 1;
+    if (buf[i] == '\r') {
+      const int p = peek(nx);
+      if (p == -2) return need_more();
+      if (p == '\n') ++nx;
+    }
+    out.kind = Kind::kRecord;
+    out.rec_end = i;
+    out.next = nx;
+    out.next_line = ln + 1;
+    return out;
+  };
+  auto end_at_eof = [&]() -> RecordScan {
+    out.kind = Kind::kRecord;
+    out.rec_end = out.next = end;
+    out.next_line = ln;
+    return out;
+  };
+
+  size_t i = start;
+  {
+    const int p = peek(i);
+    if (p == -2) return need_more();
+    if (p == '\n' || p == '\r') {
+      RecordScan r = end_record(i);
+      if (r.kind == Kind::kRecord) r.kind = Kind::kEmptyLine;
+      return r;
+    }
+  }
+  for (;;) {  // one field per iteration; i is at its first byte
+    const size_t fstart = i;
+    if (i < wend && buf[i] == g.quote) {
+      const int64_t open_line = ln;
+      const std::string open_col = column(i);
+      ++i;
+      for (;;) {
+        if (i >= wend) {
+          if (at_wend() == 0) return need_more();
+          return fail(fstart, open_line, not_closed(open_line, open_col));
+        }
+        const char c = buf[i];
+        if (c == g.quote) {
+          const int p = peek(i + 1);
+          if (p == -2) return need_more();
+          if (p == g.quote) {
+            i += 2;
+            continue;
+          }
+          ++i;
+          if (p == -1 || p == g.delim || p == '\n' || p == '\r') break;  // closed
+          if (ln == open_line) {
+            return fail(i, ln,
+                        "line " + std::to_string(ln) + ", column " + column(i) +
+                            ": text after the closing quote of a quoted field (a quote inside a quoted field is "
+                            "written twice)");
+          }
+          return fail(fstart, open_line, not_closed(open_line, open_col));
+        }
+        if (c == '\r' || (c == '\n' && buf[i - 1] != '\r')) ++ln;
+        if (c == '\r' || c == '\n') line_start = i + 1;
+        ++i;
+      }
+      if (fields) fields->push_back({fstart, i, true});
+    } else {
+      for (;;) {
+        if (i >= wend) {
+          const int w = at_wend();
+          if (w == 0) return need_more();
+          if (w == 2) return too_long();
+          if (fields) fields->push_back({fstart, i, false});
+          return end_at_eof();
+        }
+        const char c = buf[i];
+        if (c == g.delim || c == '\n' || c == '\r') break;
+        if (c == g.quote) {
+          return fail(i, ln,
+                      "line " + std::to_string(ln) + ", column " + column(i) +
+                          ": quote character inside an unquoted field (a field with quotes must be quoted as a "
+                          "whole, its quotes doubled)");
+        }
+        ++i;
+      }
+      if (fields) fields->push_back({fstart, i, false});
+    }
+    // i is after the field: at a delimiter, a line break, wend, or the end.
+    if (i >= wend) {
+      const int w = at_wend();
+      if (w == 0) return need_more();
+      if (w == 2) return too_long();
+      return end_at_eof();
+    }
+    if (buf[i] != g.delim) return end_record(i);
+    ++i;
+    if (g.skip_space) {
+      while (i < wend && buf[i] == ' ') ++i;
+    }
+  }
+}
+
 }  // namespace
 
 class CsvRangeBytes {
@@ -229,8 +443,9 @@ class CsvReader final : public RecordReader {
       : file_(std::move(file)),
         opt_(options),
         classifier_(options.delimiter, options.quote, '\n', '\r') {
+    opt_.max_record_bytes = EffectiveMaxRecordBytes(opt_);
     opt_.block_size = std::max(opt_.block_size, kMinBlock);
-    opt_.max_record_bytes = std::max(opt_.max_record_bytes, opt_.block_size);
+    grammar_ = CsvGrammar{opt_.delimiter, opt_.quote, opt_.skip_space_after_delimiter, opt_.max_record_bytes};
     // A small file needs no full block.
     cap_ = static_cast<size_t>(std::min<uint64_t>(opt_.block_size, std::max<uint64_t>(file_->size() + 1, kMinBlock)));
     buf_ = TakeBuffer(cap_);
@@ -261,6 +476,8 @@ class CsvReader final : public RecordReader {
     limit_ = end;
     eof_ = file_off_ >= limit_;
     line_ = line;
+    first_line_ = line;
+    partial_last_line_ = false;
     check_bom_ = begin == 0;
     discarding_ = false;
   }
@@ -288,6 +505,7 @@ class CsvReader final : public RecordReader {
     if (!hasher_ || !eof_ || begin_ != end_ || hasher_->hashed_until() != file_->size()) return std::nullopt;
     return hasher_->Digest();
   }
+  int64_t lines_read() const override { return line_ - first_line_ + (partial_last_line_ ? 1 : 0); }
 
  private:
   struct RegionResult {
@@ -301,13 +519,24 @@ class CsvReader final : public RecordReader {
   // Skips the over-long record at begin_; true once its end was found (a
   // record error is then added to the batch).
   bool DiscardStep(RawRecordBatch* batch);
-  void AddRecordError(RawRecordBatch* batch, int64_t line, std::string reason) {
+  // A record error for lines [line, last_line] whose bytes are
+  // data()[raw_begin, raw_end); `reason` lacks the file name.
+  void AddRecordError(RawRecordBatch* batch, int64_t line, int64_t last_line, const std::string& reason,
+                      size_t raw_begin, size_t raw_end) {
+    AddRecordError(batch, line, last_line, reason,
+                   EscapeRawBytes(std::string_view(data() + raw_begin, raw_end - raw_begin), kMaxRawErrorBytes));
+  }
+  void AddRecordError(RawRecordBatch* batch, int64_t line, int64_t last_line, const std::string& reason,
+                      std::string raw) {
     uint32_t index = static_cast<uint32_t>(batch->line.size());
     batch->line.push_back(line);
     batch->field_begin.push_back(static_cast<uint32_t>(nfields_));
-    batch->record_errors.emplace_back(index, std::move(reason));
+    batch->record_errors.emplace_back(index, file_->path() + ": " + reason);
+    batch->record_error_inputs.push_back({std::move(raw), last_line});
   }
-  std::string Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const;
+  // The reason a complete record [rec_start, rec_end) is bad (invalid UTF-8
+  // or a NUL byte), or empty. `has_high`: it has a byte >= 0x80.
+  std::string CheckBytes(size_t rec_start, size_t rec_end, int64_t rec_line, bool has_high) const;
 
   std::unique_ptr<InputFile> file_;
   std::unique_ptr<FileHasher> hasher_;  // null unless hashing
@@ -316,6 +545,8 @@ class CsvReader final : public RecordReader {
   std::shared_ptr<CsvRangeBytes> range_bytes_;
   std::vector<size_t> unquoted_at_;  // Next(): arena offsets of unquoted copies
   CsvOptions opt_;
+  CsvGrammar grammar_;
+  std::vector<ScannedField> scanned_;  // fields of a record ScanRecord parsed
   ByteClassifier classifier_;
   std::vector<std::string> names_;
   uint64_t data_start_ = 0;
@@ -333,12 +564,18 @@ class CsvReader final : public RecordReader {
   bool check_bom_ = false;
   bool small_reads_ = false;  // while reading the header
   int64_t line_ = 1;  // physical line at begin_
+  int64_t first_line_ = 1;  // line at the start of the input (range)
+  bool partial_last_line_ = false;  // the input ended without a line break after a record
 
-  // Skipping an over-long record.
+  // Skipping the rest of an over-long record, up to the next line break; the
+  // record error is added once it is found.
   bool discarding_ = false;
-  bool discard_in_quotes_ = false;
-  bool discard_prev_cr_ = false;
-  int64_t discard_line_ = 0;
+  int64_t discard_line_ = 0;  // where the record starts
+  std::string discard_reason_;
+  std::string discard_raw_;
+
+  // Bytes of buf_ known to be valid UTF-8 without NUL up to clean_until (see
+  // utf8_ok_until_).
 
   // Bytes of buf_ known to be valid UTF-8 up to utf8_ok_until_, and checked
   // (valid or not) up to utf8_checked_until_; both at line ends.
@@ -361,15 +598,11 @@ Status CsvReader::Fill() {
     begin_ = 0;
   }
   if (end_ == cap_) {
-    if (cap_ >= opt_.max_record_bytes) {
-      // The record at begin_ fills the largest buffer allowed: skip it.
-      discarding_ = true;
-      discard_in_quotes_ = false;
-      discard_prev_cr_ = false;
-      discard_line_ = line_;
-      return Status::Ok();
-    }
-    size_t new_cap = std::min(cap_ * 2, opt_.max_record_bytes);
+    // A record can use max_record_bytes plus one byte (ScanRecord); the parser
+    // decides about a record before the buffer is that full.
+    const size_t max_cap = opt_.max_record_bytes + kMinBlock;
+    if (cap_ >= max_cap) return InternalError(file_->path() + ": CSV record buffer overflow");
+    size_t new_cap = std::min(cap_ * 2, max_cap);
     auto bigger = AllocateBuffer(new_cap);
     std::memcpy(bigger.get(), buf_.get(), end_);
     buf_ = std::move(bigger);
@@ -393,48 +626,38 @@ Status CsvReader::Fill() {
 
 bool CsvReader::DiscardStep(RawRecordBatch* batch) {
   const char* buf = data();
-  const char quote = opt_.quote;
   size_t i = begin_;
   while (i < end_) {
-    char c = buf[i];
-    if (c == quote) {
-      discard_in_quotes_ = !discard_in_quotes_;
-    } else if (c == '\r' || c == '\n') {
-      if (discard_in_quotes_) {
-        if (c == '\r' || !discard_prev_cr_) ++line_;
-      } else {
-        if (c == '\r' && i + 1 == end_ && !eof_) break;  // is it CRLF? read on
-        size_t term = i + 1;
-        if (c == '\r' && term < end_ && buf[term] == '\n') ++term;
-        ++line_;
-        begin_ = term;
-        discarding_ = false;
-        AddRecordError(batch, discard_line_,
-                       file_->path() + ": record starting at line " + std::to_string(discard_line_) +
-                           " is longer than " + std::to_string(opt_.max_record_bytes) + " bytes; skipped");
-        return true;
-      }
+    const char c = buf[i];
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 == end_ && !eof_) break;  // is it CRLF? read on
+      size_t term = i + 1;
+      if (c == '\r' && term < end_ && buf[term] == '\n') ++term;
+      AddRecordError(batch, discard_line_, line_, discard_reason_, std::move(discard_raw_));
+      ++line_;
+      begin_ = term;
+      discarding_ = false;
+      return true;
     }
-    discard_prev_cr_ = c == '\r';
     ++i;
   }
   begin_ = i;
   if (eof_ && begin_ == end_) {
     discarding_ = false;
-    std::string reason = discard_in_quotes_
-                             ? file_->path() + ": unterminated quoted field in the record starting at line " +
-                                   std::to_string(discard_line_)
-                             : file_->path() + ": record starting at line " + std::to_string(discard_line_) +
-                                   " is longer than " + std::to_string(opt_.max_record_bytes) + " bytes; skipped";
-    AddRecordError(batch, discard_line_, std::move(reason));
+    partial_last_line_ = true;
+    AddRecordError(batch, discard_line_, line_, discard_reason_, std::move(discard_raw_));
     return true;
   }
   return false;
 }
 
-std::string CsvReader::Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_line) const {
+std::string CsvReader::CheckBytes(size_t rec_start, size_t rec_end, int64_t rec_line, bool has_high) const {
   const char* buf = data();
-  size_t bad = rec_start + ingest_internal::FirstInvalidUtf8(buf + rec_start, rec_end - rec_start);
+  size_t bad = rec_end;
+  if (has_high) bad = rec_start + ingest_internal::FirstInvalidUtf8(buf + rec_start, rec_end - rec_start);
+  const void* nul = std::memchr(buf + rec_start, 0, bad - rec_start);
+  if (nul == nullptr && bad == rec_end) return std::string();
+  if (nul != nullptr) bad = static_cast<size_t>(static_cast<const char*>(nul) - buf);
   int64_t line = rec_line;
   size_t line_start = rec_start;
   for (size_t i = rec_start; i < bad; ++i) {
@@ -443,10 +666,11 @@ std::string CsvReader::Utf8Error(size_t rec_start, size_t rec_end, int64_t rec_l
       line_start = i + 1;
     }
   }
+  const std::string where = "line " + std::to_string(line) + ", column " + std::to_string(bad - line_start + 1);
+  if (nul != nullptr) return "NUL byte (0x00) at " + where + "; CSV text may not contain NUL";
   char hex[8];
   std::snprintf(hex, sizeof(hex), "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(buf[bad])));
-  return file_->path() + ": invalid UTF-8 at line " + std::to_string(line) + ", column " +
-         std::to_string(bad - line_start + 1) + " (byte " + hex + ")";
+  return "invalid UTF-8 at " + where + " (byte " + hex + ")";
 }
 
 CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max_records, uint64_t arena_base) {
@@ -456,18 +680,20 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   const char delim = opt_.delimiter;
   const char quote = opt_.quote;
   const bool skip_space = opt_.skip_space_after_delimiter;
+  const size_t max_record = opt_.max_record_bytes;
   const uint64_t delta = arena_base - begin_;  // arena offset of buf[i] is i + delta (mod 2^64)
   size_t records = 0;
 
-  // Validate UTF-8 in one call up to the last LF not yet checked: records that
-  // end before utf8_ok_until_ need no check of their own.
+  // Validate UTF-8 (and look for NUL) in one call up to the last LF not yet
+  // checked: records that end before utf8_ok_until_ need no check of their own.
   if (utf8_checked_until_ < begin_) utf8_checked_until_ = utf8_ok_until_ = begin_;
   if (utf8_checked_until_ < end) {
     const void* last_lf = memrchr(buf + utf8_checked_until_, '\n', end - utf8_checked_until_);
     if (last_lf != nullptr) {
       const size_t upto = static_cast<size_t>(static_cast<const char*>(last_lf) - buf);
       if (utf8_ok_until_ == utf8_checked_until_ &&
-          ingest_internal::IsValidUtf8(buf + utf8_checked_until_, upto - utf8_checked_until_)) {
+          ingest_internal::IsValidUtf8(buf + utf8_checked_until_, upto - utf8_checked_until_) &&
+          std::memchr(buf + utf8_checked_until_, 0, upto - utf8_checked_until_) == nullptr) {
         utf8_ok_until_ = upto;
       }
       utf8_checked_until_ = upto;
@@ -480,16 +706,16 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   size_t nf = nfields_;
   uint64_t* fpos = fpos_.data();
   uint32_t* flen = flen_.data();
-  auto ensure_room = [&]() __attribute__((always_inline)) {
-    if (nf + 66 > fpos_.size()) {
-      const size_t cap = std::max<size_t>(fpos_.size() * 2, 1024);
+  auto ensure_room = [&](size_t more) __attribute__((always_inline)) {
+    if (nf + more > fpos_.size()) {
+      const size_t cap = std::max<size_t>(std::max(fpos_.size() * 2, nf + more), 1024);
       fpos_.resize(cap);
       flen_.resize(cap);
       fpos = fpos_.data();
       flen = flen_.data();
     }
   };
-  ensure_room();
+  ensure_room(66);
 
   size_t rec_start = begin_;
   size_t field_start = rec_start;
@@ -499,6 +725,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   int64_t rec_line = line;
   bool in_quotes = false;
   bool field_quoted = false;
+  size_t escape_at = 0;  // the second quote of a doubled quote in a quoted field
 
 #define CDP_PUSH_FIELD(from, to)                                                  \
   do {                                                                            \
@@ -509,15 +736,18 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
     field_quoted = false;                                                         \
   } while (0)
 
-  // Ends the record [rec_start, rec_end) whose fields are pushed.
-  auto finish_record = [&](size_t rec_end, bool has_high) __attribute__((always_inline)) {
-    if (__builtin_expect(has_high && rec_end > utf8_ok_until, 0) &&
-        !ingest_internal::IsValidUtf8(buf + rec_start, rec_end - rec_start)) {
-      nf = rec_fields;
-      unquote_.resize(rec_unquote);
-      nfields_ = nf;
-      AddRecordError(batch, rec_line, Utf8Error(rec_start, rec_end, rec_line));
-      return;
+  // Ends the record [rec_start, rec_end) whose fields are pushed; its last
+  // line is `last_line`.
+  auto finish_record = [&](size_t rec_end, bool has_high, int64_t last_line) __attribute__((always_inline)) {
+    if (__builtin_expect(rec_end > utf8_ok_until, 0)) {
+      std::string bad = CheckBytes(rec_start, rec_end, rec_line, has_high);
+      if (!bad.empty()) {
+        nf = rec_fields;
+        unquote_.resize(rec_unquote);
+        nfields_ = nf;
+        AddRecordError(batch, rec_line, last_line, bad, rec_start, rec_end);
+        return;
+      }
     }
     batch->line.push_back(rec_line);
     batch->field_begin.push_back(static_cast<uint32_t>(nf));
@@ -527,12 +757,24 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   uint64_t mask = 0;
   uint64_t high = 0;
   bool rec_high = false;
-  if (chunk < end) {
-    classifier_.Classify(buf + chunk, &mask, &high);
-    mask &= ValidBits(end - chunk);
-    high &= ValidBits(end - chunk);
+  // Continues parsing at the record start p (line `at_line`).
+  auto restart_at = [&](size_t p, int64_t at_line) {
+    line = rec_line = at_line;
+    rec_start = field_start = p;
+    rec_fields = nf;
+    rec_unquote = unquote_.size();
+    in_quotes = false;
+    field_quoted = false;
+    chunk = p;
+    mask = high = 0;
+    if (chunk < end) {
+      classifier_.Classify(buf + chunk, &mask, &high);
+      mask &= ValidBits(end - chunk);
+      high &= ValidBits(end - chunk);
+    }
     rec_high = high != 0;
-  }
+  };
+  restart_at(rec_start, rec_line);
   while (chunk < end) {
     while (mask == 0) {
       chunk += 64;
@@ -541,7 +783,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
       mask &= ValidBits(end - chunk);
       high &= ValidBits(end - chunk);
       rec_high |= high != 0;
-      ensure_room();
+      ensure_room(66);
     }
     {
       const size_t idx = chunk + static_cast<size_t>(__builtin_ctzll(mask));
@@ -550,7 +792,22 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
       const char c = buf[idx];
       if (__builtin_expect(in_quotes, 0)) {
         if (c == quote) {
-          in_quotes = false;
+          if (idx == escape_at) continue;
+          // A closing quote is followed by a delimiter, a line break or the
+          // end of the input; a doubled quote is one quote of the field.
+          if (idx + 1 >= end) {
+            if (!eof) goto out_of_data;
+            in_quotes = false;
+            continue;
+          }
+          const char d = buf[idx + 1];
+          if (d == quote) {
+            escape_at = idx + 1;
+          } else if (d == delim || d == '\n' || d == '\r') {
+            in_quotes = false;
+          } else {
+            goto slow_record;
+          }
         } else if (c == '\r') {
           ++line;
         } else if (c == '\n') {
@@ -567,6 +824,8 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         continue;
       }
       if (c == quote) {
+        // Only a field's first byte may open quotes.
+        if (idx != field_start) goto slow_record;
         in_quotes = true;
         field_quoted = true;
         continue;
@@ -578,8 +837,9 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         if (term < end && buf[term] == '\n') ++term;
       }
       if (idx != rec_start) {  // not an empty line
+        if (__builtin_expect(idx - rec_start >= max_record, 0)) goto slow_record;
         CDP_PUSH_FIELD(field_start, idx);
-        finish_record(idx, rec_high);
+        finish_record(idx, rec_high, line);
         ++records;
       }
       ++line;
@@ -596,9 +856,62 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         return {records, false};
       }
     }
+    continue;
+  slow_record : {
+    // The record at rec_start breaks a rule (or is too long): the exact
+    // grammar decides, and says where the next record starts.
+    nf = rec_fields;
+    unquote_.resize(rec_unquote);
+    field_quoted = false;
+    RecordScan scan = ScanRecord(buf, rec_start, end, eof, rec_line, grammar_, &scanned_);
+    switch (scan.kind) {
+      case RecordScan::Kind::kNeedMore:  // never at the end of the input or with a full window
+        nfields_ = rec_fields;
+        begin_ = rec_start;
+        line_ = rec_line;
+        return {records, true};
+      case RecordScan::Kind::kEmptyLine:
+        break;
+      case RecordScan::Kind::kRecord: {
+        ensure_room(scanned_.size() + 66);
+        for (const ScannedField& f : scanned_) {
+          field_quoted = f.quoted;
+          CDP_PUSH_FIELD(f.begin, f.end);
+        }
+        if (scan.next == end && scan.rec_end == end) partial_last_line_ = true;
+        finish_record(scan.rec_end, true, scan.next_line - (scan.next == scan.rec_end ? 0 : 1));
+        ++records;
+        break;
+      }
+      case RecordScan::Kind::kError:
+        if (scan.next == end && scan.rec_end == end) partial_last_line_ = true;
+        nfields_ = nf;
+        AddRecordError(batch, rec_line, scan.last_line, scan.reason, rec_start, scan.rec_end);
+        ++records;
+        break;
+      case RecordScan::Kind::kDiscard:
+        // Skip to the end of the line (Next() goes on with DiscardStep).
+        discarding_ = true;
+        discard_line_ = rec_line;
+        discard_reason_ = std::move(scan.reason);
+        discard_raw_ = EscapeRawBytes(std::string_view(buf + rec_start, scan.rec_end - rec_start), kMaxRawErrorBytes);
+        nfields_ = nf;
+        begin_ = scan.next;
+        line_ = scan.next_line;
+        return {records, false};
+    }
+    restart_at(scan.next, scan.next_line);
+    if (records == max_records) {
+      begin_ = rec_start;
+      line_ = line;
+      nfields_ = nf;
+      return {records, false};
+    }
+  }
   }
 out_of_data:
   if (!eof) {
+    if (end - rec_start > max_record) goto slow_record;  // the grammar decides with what it has
     // The record at rec_start is incomplete: parse it again after a refill.
     nfields_ = rec_fields;
     unquote_.resize(rec_unquote);
@@ -607,18 +920,12 @@ out_of_data:
     return {records, true};
   }
   if (rec_start < end) {  // the last record has no line break
-    if (in_quotes) {
-      nf = rec_fields;
-      unquote_.resize(rec_unquote);
-      nfields_ = nf;
-      AddRecordError(batch, rec_line,
-                     file_->path() + ": unterminated quoted field in the record starting at line " +
-                         std::to_string(rec_line));
-    } else {
-      CDP_PUSH_FIELD(field_start, end);
-      finish_record(end, rec_high);
-    }
+    if (in_quotes || end - rec_start > max_record) goto slow_record;
+    CDP_PUSH_FIELD(field_start, end);
+    finish_record(end, rec_high, line);
+    partial_last_line_ = true;
     ++records;
+    rec_start = end;
   }
 #undef CDP_PUSH_FIELD
   nfields_ = nf;
@@ -716,9 +1023,10 @@ Status CsvReader::ReadHeader() {
     return Status::Ok();
   }
   if (!first.record_errors.empty()) {
+    std::string reason = first.record_errors[0].second;
+    if (reason.compare(0, path.size() + 2, path + ": ") == 0) reason.erase(0, path.size() + 2);
     return InvalidArgumentError(path + ": cannot read the " +
-                                std::string(opt_.has_header ? "header row" : "first record") + ": " +
-                                first.record_errors[0].second);
+                                std::string(opt_.has_header ? "header row" : "first record") + ": " + reason);
   }
   const size_t n = first.num_fields(0);
   if (!opt_.has_header) {
@@ -820,16 +1128,44 @@ inline void ClassifyBreaks(const char* p, char quote, uint64_t* q, uint64_t* lf,
 #endif
 }
 
+// Bits of the bytes equal to `c` among the 64 bytes at p.
+inline uint64_t ClassifyByte(const char* p, char c) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_set1_epi8(c);
+  uint64_t a = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    a |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v)))} << (16 * i);
+  }
+  return a;
+#else
+  uint64_t a = 0;
+  for (int i = 0; i < 64; ++i) a |= uint64_t{p[i] == c} << i;
+  return a;
+#endif
+}
+
 // Blocks of at most this size are scanned at a time, so the first ranges are
 // known early and a block is hashed and scanned while it is in cache.
 constexpr size_t kSplitBlock = size_t{1} << 20;
 
+// How the splitter stays exact: a 64-byte chunk is scanned with bit
+// operations (quote parity, line breaks) as long as every quote in it is
+// well placed - an opening quote right after a delimiter, a line break or a
+// quote, a closing quote right before one of those - and the record in
+// progress is shorter than max_record_bytes. Then quote parity is exactly
+// the grammar's state. Otherwise the records from the one in progress on are
+// parsed by ScanRecord, the reader's own rules, until one starts after the
+// chunk; bit scanning resumes there.
 class RangeSplitter final : public CsvRangeSplitter {
  public:
   RangeSplitter(std::unique_ptr<InputFile> file, const CsvOptions& options, uint64_t target, uint64_t data_start,
-                int64_t data_start_line)
+                int64_t data_start_line, uint64_t scan_start)
       : file_(std::move(file)),
         quote_(options.quote),
+        delim_(options.delimiter),
+        grammar_{options.delimiter, options.quote, options.skip_space_after_delimiter,
+                 EffectiveMaxRecordBytes(options)},
         target_(target),
         size_(file_->size()),
         block_(std::max(std::min(options.block_size, kSplitBlock), kMinBlock) & ~size_t{63}),
@@ -845,6 +1181,9 @@ class RangeSplitter final : public CsvRangeSplitter {
         range_line_(data_start_line),
         line_(data_start_line),
         next_target_(data_start + target),
+        scan_pos_(scan_start),
+        rec_start_(scan_start),
+        rec_line_(data_start_line),
         win_base_(data_start) {
     win_ = pool_->Take();
     win_cap_ = pool_->cap();
@@ -867,7 +1206,7 @@ class RangeSplitter final : public CsvRangeSplitter {
   void Finish() {
     if (range_begin_ < size_) {
       CsvRange last{range_begin_, size_, range_line_, nullptr};
-      if (win_ && off_ == size_) last.bytes = TakeWindow(size_);
+      if (win_ && win_base_ == range_begin_ && off_ == size_) last.bytes = TakeWindow(size_);
       ready_.push_back(std::move(last));
     }
     finished_ = true;
@@ -884,7 +1223,7 @@ class RangeSplitter final : public CsvRangeSplitter {
     bytes->buf = std::move(win_);
     win_ = pool_->Take();
     win_cap_ = pool_->cap();
-    const size_t tail = static_cast<size_t>(off_ - end);  // at most a block
+    const size_t tail = static_cast<size_t>(off_ - end);  // at most the pool's capacity (checked by the caller)
     std::memcpy(win_.get(), bytes->buf.get() + bytes->size, tail);
     win_base_ = end;
     return bytes;
@@ -911,6 +1250,89 @@ class RangeSplitter final : public CsvRangeSplitter {
     return scratch_.get();
   }
 
+  // Makes slow_ hold file bytes from `pos` on: at least `want` of them, or
+  // all up to the end of the file.
+  Status Load(uint64_t pos, size_t want) {
+    const uint64_t have_end = slow_base_ + slow_len_;
+    if (slow_ && pos >= slow_base_ && (pos + want <= have_end || slow_eof_)) return Status::Ok();
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(want, size_ - pos));
+    if (!slow_ || slow_cap_ < n) {
+      slow_cap_ = std::max(n, size_t{64} << 10);
+      slow_ = AllocateBuffer(slow_cap_);
+    }
+    CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(pos, slow_.get(), n));
+    slow_base_ = pos;
+    slow_len_ = got;
+    slow_eof_ = got < n || pos + got >= size_;
+    return Status::Ok();
+  }
+
+  // Offset just after the first line break at or after `pos` (the end of the
+  // file if there is none).
+  StatusOr<uint64_t> SkipLine(uint64_t pos) {
+    while (pos < size_) {
+      CDP_RETURN_IF_ERROR(Load(pos, size_t{64} << 10));
+      const char* p = slow_.get() + (pos - slow_base_);
+      const size_t n = static_cast<size_t>(slow_base_ + slow_len_ - pos);
+      if (n == 0) return size_;
+      for (size_t i = 0; i < n; ++i) {
+        if (p[i] != '\n' && p[i] != '\r') continue;
+        uint64_t after = pos + i + 1;
+        if (p[i] == '\r' && after < size_) {
+          CDP_RETURN_IF_ERROR(Load(after, 1));
+          if (slow_len_ > 0 && slow_.get()[after - slow_base_] == '\n') ++after;
+        }
+        return after;
+      }
+      pos += n;
+    }
+    return size_;
+  }
+
+  // Parses the records from rec_start_ on with ScanRecord until one starts
+  // at or after `until`; ranges end where records start.
+  Status ScanExactly(uint64_t until) {
+    uint64_t pos = rec_start_;
+    int64_t ln = rec_line_;
+    if (rec_start_after_cr_ && pos < size_) {
+      CDP_RETURN_IF_ERROR(Load(pos, 1));
+      if (slow_len_ > 0 && slow_.get()[pos - slow_base_] == '\n') ++pos;  // the LF of a CRLF
+    }
+    const size_t max_want = grammar_.max_record_bytes + kMinBlock;
+    while (pos < until && pos < size_) {
+      RecordScan scan;
+      for (size_t want = std::min<size_t>(size_t{64} << 10, max_want);; want = std::min(want * 2, max_want)) {
+        CDP_RETURN_IF_ERROR(Load(pos, want));
+        scan = ScanRecord(slow_.get(), static_cast<size_t>(pos - slow_base_), slow_len_, slow_eof_, ln, grammar_,
+                          nullptr);
+        if (scan.kind != RecordScan::Kind::kNeedMore) break;
+        if (want == max_want) return InternalError(file_->path() + ": CSV splitter cannot decide a record");
+      }
+      if (scan.kind == RecordScan::Kind::kDiscard) {
+        CDP_ASSIGN_OR_RETURN(pos, SkipLine(slow_base_ + scan.next));
+        ln = scan.next_line + 1;
+      } else {
+        pos = slow_base_ + scan.next;
+        ln = scan.next_line;
+      }
+      if (!boundaries_done_ && pos >= next_target_ && pos < size_ && pos > range_begin_) {
+        found_.push_back({range_begin_, pos, range_line_, nullptr});
+        range_begin_ = pos;
+        range_line_ = ln;
+        next_target_ = pos + target_;
+      }
+    }
+    // Bit scanning resumes at a record start.
+    scan_pos_ = rec_start_ = pos;
+    line_ = rec_line_ = ln;
+    rec_start_after_cr_ = false;
+    in_quotes_ = 0;
+    prev_cr_ = 0;
+    prev_sep_ = 1;
+    pending_close_ = false;
+    return Status::Ok();
+  }
+
   // Reads, hashes and scans the next block; ranges found go to ready_.
   Status ScanBlock() {
     if (off_ >= size_) {
@@ -932,25 +1354,51 @@ class RangeSplitter final : public CsvRangeSplitter {
     }
     hasher_.Update(off_, data, n);
     const uint64_t block_off = off_;
+    const uint64_t block_end = block_off + n;
+    const size_t max_record = grammar_.max_record_bytes;
     found_.clear();
-    for (size_t k = 0; k < n && !boundaries_done_; k += 64) {
+    size_t k = scan_pos_ > block_off ? static_cast<size_t>(std::min<uint64_t>(scan_pos_ - block_off, n)) : 0;
+    while (k < n && !boundaries_done_) {
       const size_t len = std::min<size_t>(64, n - k);
       const char* p = data + k;
+      const uint64_t chunk_off = block_off + k;
       uint64_t q, lf, cr;
-      if (len == 64) {
-        ClassifyBreaks(p, quote_, &q, &lf, &cr);
-      } else {  // the last bytes of the file or block: no load past them
-        char tmp[64] = {};
+      char tmp[64];
+      if (len < 64) {  // the last bytes of the file or block: no load past them
+        std::memset(tmp, 0, sizeof(tmp));
         std::memcpy(tmp, p, len);
-        ClassifyBreaks(tmp, quote_, &q, &lf, &cr);
+        p = tmp;
       }
+      ClassifyBreaks(p, quote_, &q, &lf, &cr);
       const uint64_t valid = ValidBits(len);
       q &= valid;
       lf &= valid;
       cr &= valid;
       const uint64_t inside = (q == 0 ? 0 : PrefixXor(q)) ^ in_quotes_;
+      // Are the quotes well placed, and is the record in progress short?
+      bool exact = chunk_off + len - rec_start_ <= max_record;
+      if (q != 0 || pending_close_) {
+        const uint64_t sep = (ClassifyByte(p, delim_) & valid) | lf | cr | q;
+        const uint64_t opening = q & inside;
+        const uint64_t closing = q & ~inside;
+        const uint64_t last = uint64_t{1} << (len - 1);
+        uint64_t bad = opening & ~((sep << 1) | prev_sep_);
+        bad |= closing & ~(sep >> 1) & ~last;
+        if (pending_close_ && (sep & 1) == 0) bad |= 1;
+        if (bad != 0) exact = false;
+        pending_close_ = (closing & last) != 0;
+        prev_sep_ = (sep >> (len - 1)) & 1;
+      } else {
+        const char b = p[len - 1];
+        prev_sep_ = b == delim_ || b == '\n' || b == '\r';
+      }
+      if (!exact) {
+        CDP_RETURN_IF_ERROR(ScanExactly(chunk_off + len));
+        if (scan_pos_ >= block_end) break;
+        k = static_cast<size_t>(scan_pos_ - block_off);
+        continue;
+      }
       const uint64_t brk = cr | (lf & ~((cr << 1) | prev_cr_));
-      const uint64_t chunk_off = block_off + k;
       while (next_target_ - 1 < chunk_off + len) {
         const uint64_t from = std::max(next_target_ - 1, range_begin_);
         const unsigned shift = from > chunk_off ? static_cast<unsigned>(from - chunk_off) : 0;
@@ -961,7 +1409,7 @@ class RangeSplitter final : public CsvRangeSplitter {
         if (p[bit] == '\r' && b < size_) {
           char next;
           if (k + bit + 1 < n) {
-            next = p[bit + 1];
+            next = data[k + bit + 1];
           } else {
             CDP_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(b, &next, 1));
             if (got != 1) next = 0;
@@ -980,26 +1428,40 @@ class RangeSplitter final : public CsvRangeSplitter {
         range_line_ = b_line;
         next_target_ = b + target_;
       }
+      // The record in progress starts after the last line break outside quotes.
+      const uint64_t ends = (lf | cr) & ~inside;
+      if (ends != 0) {
+        const unsigned bit = 63 - static_cast<unsigned>(__builtin_clzll(ends));
+        rec_start_ = chunk_off + bit + 1;
+        rec_line_ = line_ + __builtin_popcountll(brk & ValidBits(bit + 1));
+        rec_start_after_cr_ = p[bit] == '\r';
+      }
       if (brk != 0) line_ += __builtin_popcountll(brk);
       in_quotes_ = ((inside >> (len - 1)) & 1) ? ~uint64_t{0} : 0;
       prev_cr_ = (cr >> (len - 1)) & 1;
+      k += len;
     }
+    if (scan_pos_ < block_end) scan_pos_ = block_end;
     off_ += n;
-    // Give each range found its bytes. (A CRLF boundary may end one byte past
-    // the block: that range, and the next, are then read from the file.)
+    // A quote still open at the end of the file: the grammar decides.
+    if (off_ >= size_ && !boundaries_done_ && in_quotes_ != 0) CDP_RETURN_IF_ERROR(ScanExactly(size_));
+    // Give each range found its bytes when they are at hand: the window's,
+    // or (for a range read from the file) the next range's start in this
+    // block. A range that ends past the block (a CRLF boundary, or one the
+    // exact scan found further on) is read from the file, and so is the next.
+    std::unique_ptr<char[]> old_window;  // `data` may point into it
     for (CsvRange& r : found_) {
-      if (r.end > off_ || (win_ && win_base_ != r.begin)) {
-        win_.reset();  // the range is read from the file; so is the next, up to its end
-      } else if (win_) {
+      if (win_ && win_base_ == r.begin && r.end <= off_ && off_ - r.end <= pool_->cap()) {
         r.bytes = TakeWindow(r.end);
-      } else {
-        // The range was too long to keep; the next one starts a new window
-        // with what the block holds after it.
-        win_ = pool_->Take();
+      } else if (r.end >= block_off && r.end <= off_ && off_ - r.end <= pool_->cap()) {
+        auto w = pool_->Take();
+        std::memcpy(w.get(), data + (r.end - block_off), static_cast<size_t>(off_ - r.end));
+        if (win_) old_window = std::move(win_);
+        win_ = std::move(w);
         win_cap_ = pool_->cap();
-        const size_t tail = static_cast<size_t>(off_ - r.end);
-        std::memcpy(win_.get(), data + (r.end - block_off), tail);
         win_base_ = r.end;
+      } else if (win_) {
+        old_window = std::move(win_);
       }
       ready_.push_back(std::move(r));
     }
@@ -1011,6 +1473,8 @@ class RangeSplitter final : public CsvRangeSplitter {
 
   std::unique_ptr<InputFile> file_;
   const char quote_;
+  const char delim_;
+  const CsvGrammar grammar_;
   const uint64_t target_;
   const uint64_t size_;
   const size_t block_;
@@ -1018,13 +1482,21 @@ class RangeSplitter final : public CsvRangeSplitter {
   std::shared_ptr<BufferPool> pool_;
   std::unique_ptr<char[]> scratch_;  // a block, for the header and ranges too long to keep
   FileHasher hasher_;
-  uint64_t off_;          // next file byte to scan
+  uint64_t off_;          // next file byte to read
   uint64_t range_begin_;  // start of the range being extended
   int64_t range_line_;
-  int64_t line_;          // physical line at off_ (when not inside a CRLF)
+  int64_t line_;          // physical line at scan_pos_ (when not inside a CRLF)
   uint64_t next_target_;
+  uint64_t scan_pos_;     // next file byte to scan (may be past off_ after an exact scan)
+  // The record in progress at scan_pos_: where it starts (just after CR of a
+  // CRLF when rec_start_after_cr_), and its line.
+  uint64_t rec_start_;
+  int64_t rec_line_;
+  bool rec_start_after_cr_ = false;
   uint64_t in_quotes_ = 0;  // all ones inside quotes
-  uint64_t prev_cr_ = 0;    // 1 if the byte before off_ is CR
+  uint64_t prev_cr_ = 0;    // 1 if the byte before scan_pos_ is CR
+  uint64_t prev_sep_ = 1;   // 1 if the byte before scan_pos_ may precede an opening quote
+  bool pending_close_ = false;  // the byte before scan_pos_ is a closing quote
   bool boundaries_done_ = false;
   bool finished_ = false;
   // The window: file bytes [win_base_, off_) of the range in progress, or
@@ -1032,6 +1504,12 @@ class RangeSplitter final : public CsvRangeSplitter {
   std::unique_ptr<char[]> win_;
   size_t win_cap_ = 0;
   uint64_t win_base_;
+  // File bytes [slow_base_, slow_base_ + slow_len_) for ScanExactly.
+  std::unique_ptr<char[]> slow_;
+  size_t slow_cap_ = 0;
+  uint64_t slow_base_ = 0;
+  size_t slow_len_ = 0;
+  bool slow_eof_ = false;
   std::vector<CsvRange> found_;  // boundaries of the block being scanned
   std::vector<CsvRange> ready_;
   std::optional<uint64_t> content_hash_;
@@ -1051,8 +1529,14 @@ StatusOr<std::unique_ptr<CsvRangeSplitter>> CsvRangeSplitter::Open(const std::st
   }
   CDP_ASSIGN_OR_RETURN(auto file, InputFile::Open(path));
   data_start = std::min(data_start, file->size());
+  uint64_t scan_start = data_start;
+  if (data_start == 0 && file->size() >= 3) {  // a byte-order mark is not part of the first record
+    char bom[3];
+    CDP_ASSIGN_OR_RETURN(size_t got, file->ReadAt(0, bom, 3));
+    if (got == 3 && std::memcmp(bom, "ï»¿", 3) == 0) scan_start = 3;
+  }
   auto splitter = std::make_unique<RangeSplitter>(std::move(file), options, target_range_bytes, data_start,
-                                                  data_start_line);
+                                                  data_start_line, scan_start);
   CDP_RETURN_IF_ERROR(splitter->HashHeader());
   return std::unique_ptr<CsvRangeSplitter>(std::move(splitter));
 }

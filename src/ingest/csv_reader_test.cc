@@ -17,17 +17,22 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // One record as read: its line and either its fields or its error.
+// An error also has the lines it spans and its input bytes (escaped).
 struct Rec {
   int64_t line = 0;
   std::vector<std::string> fields;
   std::string error;
-  bool operator==(const Rec& o) const { return line == o.line && fields == o.fields && error == o.error; }
+  int64_t last_line = 0;
+  std::string raw;
+  bool operator==(const Rec& o) const {
+    return line == o.line && fields == o.fields && error == o.error && last_line == o.last_line && raw == o.raw;
+  }
 };
 
 std::ostream& operator<<(std::ostream& os, const Rec& r) {
   os << "{line " << r.line << ": ";
   for (const auto& f : r.fields) os << "[" << f << "]";
-  if (!r.error.empty()) os << " error: " << r.error;
+  if (!r.error.empty()) os << " error (to line " << r.last_line << ", raw [" << r.raw << "]): " << r.error;
   return os << "}";
 }
 
@@ -47,6 +52,11 @@ std::vector<Rec> Drain(RecordReader& reader, size_t batch_size = 1000) {
       if (e < batch.record_errors.size() && batch.record_errors[e].first == r) {
         rec.error = batch.record_errors[e].second;
         EXPECT_EQ(batch.num_fields(r), 0u);
+        EXPECT_EQ(batch.record_error_inputs.size(), batch.record_errors.size());
+        if (e < batch.record_error_inputs.size()) {
+          rec.last_line = batch.record_error_inputs[e].last_line;
+          rec.raw = batch.record_error_inputs[e].raw;
+        }
         ++e;
       }
       for (size_t f = 0; f < batch.num_fields(r); ++f) {
@@ -153,12 +163,11 @@ TEST_F(CsvReaderTest, SpaceAfterDelimiterIsSkippedWhenAsked) {
   EXPECT_THAT(ReadFile(dir_.Write("s.csv", content), skip, &names),
               ElementsAre(R(2, {"1", "Ann", "Paris, FR"}), R(3, {"2", "Bob ", "x"})));
   EXPECT_THAT(names, ElementsAre("id", "name", "city"));
-  // Without the option the spaces are data, and a space before a quote makes it part of the field.
-  EXPECT_THAT(ReadFile(dir_.Write("k.csv", "a,b\n1, \"x, y\"\n")), ElementsAre(R(2, {"1", " x, y"})));
-}
-
-TEST_F(CsvReaderTest, QuoteInsideUnquotedFieldTogglesQuoting) {
-  EXPECT_THAT(ReadFile(dir_.Write("a.csv", "a,b\nx\"y,z\",w\n")), ElementsAre(R(2, {"xy,z", "w"})));
+  // Without the option the spaces are data, and a quote after a space is inside an unquoted field.
+  auto recs = ReadFile(dir_.Write("k.csv", "a,b\n1, \"x, y\"\n2,z\n"));
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_THAT(recs[0].error, HasSubstr("line 2, column 4: quote character inside an unquoted field"));
+  EXPECT_EQ(recs[1], R(3, {"2", "z"}));
 }
 
 TEST_F(CsvReaderTest, FebrlDataset4aWithCrlfAndNoFinalNewline) {
@@ -229,12 +238,15 @@ TEST_F(CsvReaderTest, InvalidUtf8IsARecordErrorWithLineAndColumn) {
 TEST_F(CsvReaderTest, UnterminatedQuoteAtEndIsARecordErrorNamingItsStartLine) {
   const std::string path = dir_.Write("a.csv", "a,b\n1,2\n3,\"open\nmore\nstuff\n");
   auto recs = ReadFile(path);
-  ASSERT_EQ(recs.size(), 2u);
+  // The line where the quote opened is the bad record; reading resumes on the next line.
+  ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[0], R(2, {"1", "2"}));
   EXPECT_EQ(recs[1].line, 3);
-  EXPECT_THAT(recs[1].error, HasSubstr("unterminated quoted field"));
-  EXPECT_THAT(recs[1].error, HasSubstr("line 3"));
-  EXPECT_THAT(recs[1].error, HasSubstr(path));
+  EXPECT_EQ(recs[1].last_line, 3);
+  EXPECT_EQ(recs[1].raw, "3,\"open");
+  EXPECT_THAT(recs[1].error, HasSubstr(path + ": line 3, column 3: the quoted field starting here is not closed"));
+  EXPECT_EQ(recs[2], R(4, {"more"}));
+  EXPECT_EQ(recs[3], R(5, {"stuff"}));
 }
 
 TEST_F(CsvReaderTest, RecordLongerThanTheLimitIsSkippedAndReadingGoesOn) {
@@ -243,11 +255,17 @@ TEST_F(CsvReaderTest, RecordLongerThanTheLimitIsSkippedAndReadingGoesOn) {
   o.max_record_bytes = 256;
   const std::string huge = "\"" + std::string(300, 'h') + "\r\n" + std::string(300, 'i') + "\"";
   auto recs = ReadFile(dir_.Write("a.csv", "a,b\n1,2\n3," + huge + "\r\n4,5\n"), o);
-  ASSERT_EQ(recs.size(), 3u);
+  // The quote opened on line 3 does not close within 256 bytes: line 3 is
+  // skipped (its first 256 bytes are kept); line 4 alone is too long too.
+  ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[0], R(2, {"1", "2"}));
   EXPECT_EQ(recs[1].line, 3);
-  EXPECT_THAT(recs[1].error, HasSubstr("longer than 256 bytes"));
-  EXPECT_EQ(recs[2], R(5, {"4", "5"}));
+  EXPECT_EQ(recs[1].last_line, 3);
+  EXPECT_THAT(recs[1].error, HasSubstr("not closed"));
+  EXPECT_EQ(recs[1].raw, "3,\"" + std::string(253, 'h'));
+  EXPECT_EQ(recs[2].line, 4);
+  EXPECT_THAT(recs[2].error, HasSubstr("longer than 256 bytes"));
+  EXPECT_EQ(recs[3], R(5, {"4", "5"}));
 }
 
 TEST_F(CsvReaderTest, UnterminatedQuoteLongerThanTheLimitIsOneError) {
@@ -255,9 +273,150 @@ TEST_F(CsvReaderTest, UnterminatedQuoteLongerThanTheLimitIsOneError) {
   o.block_size = 64;
   o.max_record_bytes = 128;
   auto recs = ReadFile(dir_.Write("a.csv", "a\n1\n\"" + std::string(1000, 'x') + "\n2\n3\n"), o);
-  ASSERT_EQ(recs.size(), 2u);
+  ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[0], R(2, {"1"}));
-  EXPECT_THAT(recs[1].error, HasSubstr("unterminated quoted field in the record starting at line 3"));
+  EXPECT_THAT(recs[1].error, HasSubstr("line 3, column 1: the quoted field starting here is not closed"));
+  EXPECT_EQ(recs[2], R(4, {"2"}));
+  EXPECT_EQ(recs[3], R(5, {"3"}));
+}
+
+// Reads `path` sequentially, as ranges of SplitCsvFile and as ranges of
+// CsvRangeSplitter (bytes in memory) for several range sizes; every way
+// must give the same records. Returns the sequential read.
+std::vector<Rec> ReadEveryWay(const std::string& path, const CsvOptions& o,
+                              std::vector<uint64_t> targets = {1, 7, 100, uint64_t{1} << 30}) {
+  const size_t batch_size = 1000;
+  const std::vector<Rec> expected = ReadFile(path, o, nullptr, batch_size);
+  for (uint64_t target : targets) {
+    auto ranges = SplitCsvFile(path, o, target);
+    EXPECT_TRUE(ranges.ok()) << ranges.status().ToString();
+    if (!ranges.ok()) return expected;
+    std::vector<Rec> got;
+    for (const CsvRange& range : *ranges) {
+      auto reader = OpenCsvRange(path, o, range);
+      EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+      if (!reader.ok()) return expected;
+      auto part = Drain(**reader, batch_size);
+      got.insert(got.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(got, expected) << path << ": SplitCsvFile ranges, target " << target;
+    auto splitter = CsvRangeSplitter::Open(path, o, target);
+    EXPECT_TRUE(splitter.ok());
+    if (!splitter.ok()) return expected;
+    got.clear();
+    CsvRange range;
+    for (;;) {
+      auto more = (*splitter)->Next(&range);
+      EXPECT_TRUE(more.ok());
+      if (!more.ok() || !*more) break;
+      auto reader = OpenCsvRange(path, o, range);
+      EXPECT_TRUE(reader.ok());
+      if (!reader.ok()) return expected;
+      auto part = Drain(**reader, batch_size);
+      got.insert(got.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(got, expected) << path << ": CsvRangeSplitter ranges, target " << target;
+  }
+  return expected;
+}
+
+// A record error as expected in the table below: its first and last line,
+// its raw bytes (escaped) and a part of its reason.
+Rec E(int64_t line, int64_t last_line, std::string raw, std::string reason_part) {
+  Rec r;
+  r.line = line;
+  r.last_line = last_line;
+  r.raw = std::move(raw);
+  r.error = std::move(reason_part);
+  return r;
+}
+
+// Resynchronisation after a bad record: one bad quote costs one record,
+// which is reported with its lines and raw bytes; the records around it are
+// read as usual, by a sequential reader and by range readers alike.
+TEST_F(CsvReaderTest, BadRecordsAreQuarantinedWithTheirLinesAndReadingResumesOnTheNextLine) {
+  struct Case {
+    const char* name;
+    std::string body;  // after the header line "a,b,c\n"
+    std::vector<Rec> want;
+  };
+  const std::vector<Case> cases = {
+      {"stray quote in the middle", "1,x,y\n2,12\" pizza,10\n3,z,w\n",
+       {R(2, {"1", "x", "y"}), E(3, 3, "2,12\" pizza,10", "line 3, column 5: quote character inside an unquoted field"),
+        R(4, {"3", "z", "w"})}},
+      {"stray quote on the first row", "1,12\" pizza,10\n2,x,y\n3,z,w\n",
+       {E(2, 2, "1,12\" pizza,10", "line 2, column 5: quote character inside an unquoted field"),
+        R(3, {"2", "x", "y"}), R(4, {"3", "z", "w"})}},
+      {"stray quote on the last row without a final line break", "1,x,y\n2,5'11\",z",
+       {R(2, {"1", "x", "y"}), E(3, 3, "2,5'11\",z", "line 3, column 7: quote character inside an unquoted field")}},
+      {"unterminated quote at the end", "1,x,y\n2,\"open,z\n3,a,b\n",
+       {R(2, {"1", "x", "y"}), E(3, 3, "2,\"open,z", "line 3, column 3: the quoted field starting here is not closed"),
+        R(4, {"3", "a", "b"})}},
+      {"unterminated quote closed by the next field's quote", "1,\"abc,x\n2,\"def\",3\n4,x,y\n",
+       {E(2, 2, "1,\"abc,x", "line 2, column 3: the quoted field starting here is not closed"),
+        R(3, {"2", "def", "3"}), R(4, {"4", "x", "y"})}},
+      {"text after a closing quote", "1,\"ab\"c,d\n2,x,y\n",
+       {E(2, 2, "1,\"ab\"c,d", "line 2, column 7: text after the closing quote"), R(3, {"2", "x", "y"})}},
+      {"CRLF file with a stray quote", "1,x,y\r\n2,a\"b,c\r\n3,z,w\r\n",
+       {R(2, {"1", "x", "y"}), E(3, 3, "2,a\"b,c", "line 3, column 4: quote character"), R(4, {"3", "z", "w"})}},
+      {"quoted line breaks are data", "1,\"x\ny\",z\n2,\"p\r\nq\",r\n3,\"\"\"hi\"\"\",\"\"\n",
+       {R(2, {"1", "x\ny", "z"}), R(4, {"2", "p\r\nq", "r"}), R(6, {"3", "\"hi\"", ""})}},
+      {"stray quote after a quoted line break", "1,\"x\ny\",a\"b\n2,p,q\n",
+       {E(2, 3, "1,\"x\ny\",a\"b", "line 3, column 5: quote character inside an unquoted field"),
+        R(4, {"2", "p", "q"})}},
+      {"NUL byte", std::string("1,a\0b,c\n2,x,y\n", 14),
+       {E(2, 2, "1,a\\x00b,c", "NUL byte (0x00) at line 2, column 4"), R(3, {"2", "x", "y"})}},
+      {"NUL byte in a quoted field", std::string("1,\"a\0\",c\n2,x,y\n", 15),
+       {E(2, 2, "1,\"a\\x00\",c", "NUL byte (0x00) at line 2, column 5"), R(3, {"2", "x", "y"})}},
+      {"invalid UTF-8 keeps its raw bytes", "1,ab\xFF,c\\d\n2,x,y\n",
+       {E(2, 2, "1,ab\\xFF,c\\\\d", "invalid UTF-8 at line 2, column 5 (byte 0xFF)"), R(3, {"2", "x", "y"})}},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = dir_.Write("t" + std::to_string(n++) + ".csv", "a,b,c\n" + c.body);
+    for (size_t block : {size_t{64}, size_t{8} << 20}) {
+      CsvOptions o;
+      o.block_size = block;
+      const auto got = ReadEveryWay(path, o);
+      ASSERT_EQ(got.size(), c.want.size()) << ::testing::PrintToString(got);
+      for (size_t i = 0; i < got.size(); ++i) {
+        if (c.want[i].error.empty()) {
+          EXPECT_EQ(got[i], c.want[i]);
+          continue;
+        }
+        EXPECT_EQ(got[i].line, c.want[i].line) << got[i];
+        EXPECT_EQ(got[i].last_line, c.want[i].last_line) << got[i];
+        EXPECT_EQ(got[i].raw, c.want[i].raw) << got[i];
+        EXPECT_THAT(got[i].error, HasSubstr(path + ": " + c.want[i].error));
+        EXPECT_TRUE(got[i].fields.empty());
+      }
+    }
+  }
+}
+
+// A stray quote costs one record wherever it is, also in a large file read
+// by many ranges.
+TEST_F(CsvReaderTest, OneStrayQuoteInTenThousandRowsCostsOneRecord) {
+  for (int bad_row : {1, 5000, 10000}) {
+    std::string content = "id,name,qty\n";
+    for (int i = 1; i <= 10000; ++i) {
+      content += std::to_string(i) + (i == bad_row ? ",12\" pizza," : ",pizza,") + std::to_string(i % 7) + "\n";
+    }
+    const std::string path = dir_.Write("p" + std::to_string(bad_row) + ".csv", content);
+    CsvOptions o;
+    o.block_size = 4096;
+    const auto recs = ReadEveryWay(path, o, {1000, 50000, uint64_t{1} << 30});
+    ASSERT_EQ(recs.size(), 10000u);
+    size_t errors = 0;
+    for (const Rec& r : recs) {
+      if (r.error.empty()) continue;
+      ++errors;
+      EXPECT_EQ(r.line, bad_row + 1);
+      EXPECT_EQ(r.raw, std::to_string(bad_row) + ",12\" pizza," + std::to_string(bad_row % 7));
+    }
+    EXPECT_EQ(errors, 1u);
+  }
 }
 
 TEST_F(CsvReaderTest, WithoutHeaderFieldsAreNumbered) {
@@ -343,7 +502,9 @@ TEST_F(CsvReaderTest, BatchesRespectMaxRecordsAndReportProgress) {
 
 // A random CSV with quotes, embedded line breaks, CRLF, blank lines, an
 // invalid UTF-8 byte now and then, and sometimes no final newline.
-std::string RandomCsv(std::mt19937& rng, int records) {
+// With `dirty`, also stray quotes, unclosed quotes, text after closing
+// quotes, NUL bytes and spaces before quotes.
+std::string RandomCsv(std::mt19937& rng, int records, bool dirty = false) {
   std::string s = "h1,h2,h3\n";
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   for (int r = 0; r < records; ++r) {
@@ -351,6 +512,17 @@ std::string RandomCsv(std::mt19937& rng, int records) {
     int fields = 1 + pick(4);
     for (int f = 0; f < fields; ++f) {
       if (f > 0) s += ',';
+      if (dirty && pick(12) == 0) {
+        switch (pick(6)) {
+          case 0: s += "12\" pizza"; break;
+          case 1: s += "\"unclosed"; break;
+          case 2: s += "\"ab\"c"; break;
+          case 3: s += std::string("a\0b", 3); break;
+          case 4: s += " \"x\""; break;
+          default: s += "\"\"\"\r\n"; break;
+        }
+        continue;
+      }
       switch (pick(6)) {
         case 0: s += std::to_string(rng() % 100000); break;
         case 1: s += "\"a,b\"\"c\nd\r\ne\""; break;
@@ -439,6 +611,29 @@ TEST_F(CsvReaderTest, SplitterRangesReadFromMemoryEqualOneSequentialRead) {
   }
   EXPECT_GT(with_bytes, 100u);
   EXPECT_GT(without_bytes, 0u) << "some ranges are too long to keep";
+}
+
+// The differential test on files with bad quotes, NUL bytes and records
+// over max_record_bytes: ranges (from the file and from memory) resynchronise
+// after a bad record exactly where a sequential read does.
+TEST_F(CsvReaderTest, RangesAgreeWithOneSequentialReadOnDirtyFiles) {
+  std::mt19937 rng(777);
+  size_t errors = 0;
+  for (int round = 0; round < 40; ++round) {
+    const std::string content = RandomCsv(rng, 50 + static_cast<int>(rng() % 300), /*dirty=*/true);
+    const std::string path = dir_.Write("d" + std::to_string(round) + ".csv", content);
+    CsvOptions o;
+    o.block_size = 64 + rng() % 512;
+    if (round % 3 == 2) o.max_record_bytes = 64 + rng() % 200;
+    if (round % 5 == 4) o.skip_space_after_delimiter = true;
+    const auto recs = ReadEveryWay(path, o, {1, 17, 100, 1000, uint64_t{1} << 30});
+    for (const Rec& r : recs) errors += r.error.empty() ? 0 : 1;
+    if (HasFailure()) {
+      ADD_FAILURE() << "round " << round;
+      return;
+    }
+  }
+  EXPECT_GT(errors, 100u);
 }
 
 // A batch of a range read from memory points into the range's bytes and

@@ -30,6 +30,14 @@ struct RawRecordBatch {
   // unterminated quote): their index and a reason naming line and column.
   // Such a record has zero fields; the converter quarantines it.
   std::vector<std::pair<uint32_t, std::string>> record_errors;
+  // Optional, one per record_errors entry when a reader fills it (the CSV
+  // reader does): the bad record's input bytes, escaped (EscapeRawBytes),
+  // and the last line they span (line[r] is the first).
+  struct ErrorInput {
+    std::string raw;
+    int64_t last_line = 0;
+  };
+  std::vector<ErrorInput> record_error_inputs;
   std::string location;                // file path or "table public.contacts"
   // Memory some field views point into instead of `arena` (a reader's
   // input buffer), kept alive by the batch and shared by its copies.
@@ -62,6 +70,7 @@ struct RawRecordBatch {
     field_begin = std::move(o.field_begin);
     line = std::move(o.line);
     record_errors = std::move(o.record_errors);
+    record_error_inputs = std::move(o.record_error_inputs);
     location = std::move(o.location);
     keep_alive = std::move(o.keep_alive);
     trailing_fields_optional = o.trailing_fields_optional;
@@ -80,6 +89,7 @@ struct RawRecordBatch {
     field_begin.assign(1, 0);
     line.clear();
     record_errors.clear();
+    record_error_inputs.clear();
     keep_alive.reset();
     trailing_fields_optional = false;
   }
@@ -93,6 +103,7 @@ struct RawRecordBatch {
     field_begin = o.field_begin;
     line = o.line;
     record_errors = o.record_errors;
+    record_error_inputs = o.record_error_inputs;
     location = o.location;
     keep_alive = o.keep_alive;
     trailing_fields_optional = o.trailing_fields_optional;
@@ -124,6 +135,15 @@ class RecordReader {
   // that read a whole file from its first byte, once Next() has returned
   // false; nullopt for other readers (ranges, databases) or before the end.
   virtual std::optional<uint64_t> content_hash() const { return std::nullopt; }
+  // Physical lines of the input consumed so far (for a whole file: its header
+  // too; for a CSV range: the range's lines); 0 for inputs without lines.
+  virtual int64_t lines_read() const { return 0; }
 };
+
+// `bytes` as printable text for a quarantine: valid UTF-8 is kept (line
+// breaks and tabs too), a backslash becomes "\\", and invalid bytes, NUL and
+// other control bytes become "\xHH". At most `max_bytes` input bytes are
+// kept; then "..." is appended. Reversible up to the cut.
+std::string EscapeRawBytes(std::string_view bytes, size_t max_bytes);
 
 }  // namespace cdp
