@@ -107,7 +107,7 @@ int CmdExportConfig(const Globals& g, const std::string& out) {
 Json IngestResultJson(const SourceIngestResult& r) {
   const auto& rec = r.record;
   return {{"source", rec.source},        {"status", rec.status},
-          {"rows_read", rec.rows_read},  {"rows_stored", rec.rows_stored},
+          {"rows_read", rec.rows_read},  {"lines_read", r.lines_read}, {"rows_stored", rec.rows_stored},
           {"rows_quarantined", rec.rows_quarantined}, {"rows_filtered", rec.rows_filtered},
           {"generation", rec.generation}, {"bytes", r.bytes},
           {"seconds", r.seconds},         {"message", rec.message}};
@@ -143,11 +143,14 @@ int CmdIngest(const Globals& g, const std::vector<std::string>& sources, bool fo
       const auto& rec = r.record;
       char secs[32];
       std::snprintf(secs, sizeof(secs), "%.2f", r.seconds);
-      rows.push_back({rec.source, rec.status, std::to_string(rec.rows_read), std::to_string(rec.rows_stored),
-                      std::to_string(rec.rows_quarantined), std::to_string(rec.rows_filtered), secs, rec.message});
+      rows.push_back({rec.source, rec.status, std::to_string(r.lines_read), std::to_string(rec.rows_read),
+                      std::to_string(rec.rows_stored), std::to_string(rec.rows_quarantined),
+                      std::to_string(rec.rows_filtered), secs, rec.message});
     }
     std::cout << "Run " << result->run_id << (result->ok() ? " succeeded" : " FAILED") << "\n";
-    PrintTable({"source", "status", "read", "stored", "quarantined", "filtered", "seconds", "message"}, rows);
+    PrintTable({"source", "status", "lines read", "records read", "stored", "quarantined", "filtered", "seconds",
+                "message"},
+               rows);
     for (const auto& r : result->sources) {
       if (r.record.status == "failed") {
         std::cerr << "error: source '" << r.record.source << "' failed (its previous data stays current): "

@@ -48,13 +48,18 @@ std::string FingerprintPrefix(const std::string& fingerprint) {
   return at == std::string::npos ? fingerprint : fingerprint.substr(0, at);
 }
 
+// Line is the record's first line, LastLine its last (they differ for a
+// record with quoted line breaks or a bad quote); Record is the record as
+// CSV, or for a record the reader could not parse its input bytes, escaped
+// (EscapeRawBytes in ingest/record_reader.h).
 Schema QuarantineSchema() {
   return Schema({{"Line", DataType::kInt64, {}},
                  {"Field", DataType::kString, {}},
                  {"Value", DataType::kString, {}},
                  {"Reason", DataType::kString, {}},
                  {"Record", DataType::kString, {}},
-                 {"Location", DataType::kString, {}}});
+                 {"Location", DataType::kString, {}},
+                 {"LastLine", DataType::kInt64, {}}});
 }
 
 // Output of converting one batch of raw records.
@@ -65,6 +70,8 @@ struct ConvertedBatch {
   std::unique_ptr<EncodedRowGroup> encoded;
   std::vector<QuarantinedRecord> quarantine;
   ConvertStats stats;
+  int64_t lines = 0;     // physical lines of the input these rows came from (CSV ranges)
+  int64_t max_line = 0;  // the largest record line seen (JSON Lines: lines read)
 };
 
 // Everything an ingest of one source needs once its input is known.
@@ -80,6 +87,7 @@ struct SourcePlan {
   std::string csv_path;
   CsvOptions csv_options;
   std::vector<RawRecordBatch> replay;  // sampled batches, re-used before reading on
+  int64_t sample_lines = 0;  // lines the sampling reader read (all of them, when it reached the end)
 };
 
 StatusOr<std::vector<FieldSpec>> PlanFields(const SourceConfig& source, const std::vector<std::string>& input_names,
@@ -142,6 +150,7 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
         CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvFile(plan.csv_path, sample_options));
         CDP_RETURN_IF_ERROR(read_sample(*reader));
         plan.total_bytes = reader->total_bytes();
+        plan.sample_lines = reader->lines_read();
       }
       if (options.threads == 1) {
         CDP_ASSIGN_OR_RETURN(plan.sequential, OpenCsvFile(plan.csv_path, plan.csv_options));
@@ -196,6 +205,7 @@ void AppendQuarantine(const std::vector<QuarantinedRecord>& records, const std::
     out->mutable_column(3).AppendString(q.reason);
     out->mutable_column(4).AppendString(q.raw_record);
     out->mutable_column(5).AppendString(location);
+    out->mutable_column(6).AppendInt64(std::max(q.line, q.last_line));
     out->FinishRow();
   }
 }
@@ -309,6 +319,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
                        gen.WriteEntity(Workspace::QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
   Table quarantine_table(QuarantineSchema());
   std::string first_bad;  // "line N: reason" of the first quarantined row, for error messages
+  int64_t max_line = 0;
   uint64_t bytes_done = 0;
   // Converted tables go back here once written, so that their memory is
   // reused (fresh pages cost a page fault each) and stays bounded.
@@ -335,6 +346,8 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
       rec.rows_stored += b.stats.rows_converted;
       rec.rows_quarantined += b.stats.rows_quarantined;
       rec.rows_filtered += b.stats.rows_filtered;
+      result->lines_read += b.lines;
+      max_line = std::max(max_line, b.max_line);
       if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, false)) {
         return FailedPreconditionError(std::to_string(rec.rows_quarantined) + " bad rows exceed max_bad_rows " +
                                        source.max_bad_rows.ToString() + " (first: " + first_bad + ")");
@@ -355,11 +368,13 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
     ConvertedBatch b;
     b.table = tables.Take(new_table);
     CDP_RETURN_IF_ERROR(converter.Convert(raw, &b.table, &b.quarantine, &b.stats));
+    if (!raw.line.empty()) b.max_line = raw.line.back();
     out->push_back(std::move(b));
     return Status::Ok();
   };
   if (plan.csv_splitter) {
     CsvRange range;
+    bool any_range = false;
     for (;;) {
       CDP_ASSIGN_OR_RETURN(bool more_ranges, plan.csv_splitter->Next(&range));
       if (!more_ranges) break;
@@ -395,8 +410,11 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
           }
         }
         CDP_RETURN_IF_ERROR(encode());
+        out.back().lines = reader->lines_read();
         return out;
       }));
+      if (!any_range) result->lines_read += range.first_line - 1;  // the header
+      any_range = true;
       bytes_done = range.end;
       report(bytes_done);
     }
@@ -421,10 +439,26 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   }
   CDP_RETURN_IF_ERROR(conversion.Finish());
   report(plan.total_bytes);
+  // Lines: CSV readers count them; a file without data records has only the
+  // lines the sample read; JSON Lines records are one per line.
+  if (plan.sequential && plan.sequential->lines_read() > 0) {
+    result->lines_read = plan.sequential->lines_read();
+  } else if (plan.csv_splitter && result->lines_read == 0) {
+    result->lines_read = plan.sample_lines;
+  } else if (source.kind == SourceKind::kJsonLines) {
+    result->lines_read = std::max(result->lines_read, max_line);
+  }
   if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, true)) {
     return FailedPreconditionError(std::to_string(rec.rows_quarantined) + " of " + std::to_string(rec.rows_read) +
                                    " rows are bad, over max_bad_rows " + source.max_bad_rows.ToString() +
                                    "; see the reasons with a lower limit or fix the input");
+  }
+  if (rec.rows_read > 0 && rec.rows_quarantined == rec.rows_read) {
+    // Whatever max_bad_rows says: an entity replaced by no rows at all is
+    // never what a source with rows meant.
+    return FailedPreconditionError("all " + std::to_string(rec.rows_read) +
+                                   " rows read were quarantined, so the entity keeps its previous data (first: " +
+                                   first_bad + ")");
   }
   if (rec.rows_read != rec.rows_stored + rec.rows_quarantined + rec.rows_filtered) {
     return InternalError("row accounting mismatch: read " + std::to_string(rec.rows_read) + " != stored " +
@@ -559,7 +593,13 @@ StatusOr<IngestRunResult> IngestSources(Workspace& workspace, const std::vector<
       (void)workspace.catalog().FinishRun(run.run_id, "failed", r.status().ToString(), stats.dump());
       return r.status();
     }
-    stats.push_back({{"source", s->name}, {"status", r->record.status}, {"rows_read", r->record.rows_read},
+    stats.push_back({{"source", s->name},
+                     {"status", r->record.status},
+                     {"rows_read", r->record.rows_read},
+                     {"lines_read", r->lines_read},
+                     {"rows_stored", r->record.rows_stored},
+                     {"rows_quarantined", r->record.rows_quarantined},
+                     {"rows_filtered", r->record.rows_filtered},
                      {"seconds", r->seconds}});
     run.sources.push_back(std::move(*r));
   }

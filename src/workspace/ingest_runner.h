@@ -32,10 +32,14 @@ struct IngestOptions {
 };
 
 // What happened to one source. status is "succeeded", "skipped" or "failed".
+// The run report of a source is `record` (rows read = stored + quarantined +
+// filtered) plus the physical lines of the input read: more than the rows
+// when records span lines (quoted line breaks) or lines are blank.
 struct SourceIngestResult {
   SourceIngestRecord record;
   uint64_t bytes = 0;
   double seconds = 0;
+  int64_t lines_read = 0;  // file sources (header included); 0 for databases and skipped sources
 };
 
 // Ingests `source` (which must be a source of the applied project) as part

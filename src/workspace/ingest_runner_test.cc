@@ -194,6 +194,104 @@ TEST_F(IngestRunnerTest, PercentLimitFailsAndKeepsPreviousGeneration) {
   EXPECT_EQ((*runs)[0].status, "failed");
 }
 
+// One stray quote used to turn the rest of the file into one quarantine
+// entry with an empty record (and, on row 1, to replace the entity with 0
+// rows, exit 0). Now it costs its own row, which is quarantined with its raw
+// line and line number, on one thread and in parallel ranges alike.
+TEST_F(IngestRunnerTest, OneStrayQuoteQuarantinesOneRowWithItsRawLine) {
+  for (int bad_row : {5000, 1}) {
+    SCOPED_TRACE(bad_row);
+    {
+      std::ofstream f(dir_ / "orders.csv");
+      f << "Id,Item,Qty\n";
+      for (int i = 1; i <= 10000; ++i) f << i << (i == bad_row ? ",12\" pizza," : ",pizza,") << i % 9 << "\n";
+    }
+    Apply("sources:\n  - {name: Orders, kind: csv, path: orders.csv}\n");
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(threads);
+      IngestOptions o;
+      o.threads = threads;
+      o.force = true;
+      o.csv_range_bytes = 8 * 1024;
+      auto run = IngestSources(*ws_, {}, o);
+      ASSERT_TRUE(run.ok()) << run.status().ToString();
+      ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+      const SourceIngestResult& r = run->sources[0];
+      EXPECT_EQ(r.record.rows_read, 10000);
+      EXPECT_EQ(r.lines_read, 10001);
+      EXPECT_EQ(r.record.rows_stored, 9999);
+      EXPECT_EQ(r.record.rows_quarantined, 1);
+      auto t = ReadEntity("Orders");
+      ASSERT_TRUE(t.ok());
+      EXPECT_EQ(t->num_rows(), 9999u);
+      auto q = ReadEntity(Workspace::QuarantineEntityName("Orders"));
+      ASSERT_TRUE(q.ok()) << q.status().ToString();
+      ASSERT_EQ(q->num_rows(), 1u);
+      const Schema& qs = q->schema();
+      EXPECT_EQ(q->column(qs.FieldIndex("Line")).Int64At(0), bad_row + 1);
+      EXPECT_EQ(q->column(qs.FieldIndex("LastLine")).Int64At(0), bad_row + 1);
+      EXPECT_EQ(q->column(qs.FieldIndex("Record")).StringAt(0),
+                std::to_string(bad_row) + ",12\" pizza," + std::to_string(bad_row % 9));
+      EXPECT_NE(q->column(qs.FieldIndex("Reason")).StringAt(0).find("quote character inside an unquoted field"),
+                std::string::npos)
+          << q->column(qs.FieldIndex("Reason")).StringAt(0);
+    }
+    // The run stores the counts, lines included.
+    auto runs = ws_->catalog().ListRuns(1);
+    ASSERT_TRUE(runs.ok());
+    EXPECT_NE((*runs)[0].stats_json.find("\"lines_read\":10001"), std::string::npos) << (*runs)[0].stats_json;
+  }
+}
+
+// The bad-row limit holds for a bad quote on row 1 as for any bad row: over
+// max_bad_rows the ingest fails and the previous generation stays current.
+// A source whose every row is quarantined fails even without a limit.
+TEST_F(IngestRunnerTest, BadQuoteOverTheLimitOrEveryRowBadKeepsThePreviousGeneration) {
+  auto write = [&](bool quote_on_row_1, bool all_bad) {
+    std::ofstream f(dir_ / "a.csv");
+    f << "Id,Name\n";
+    for (int i = 1; i <= 100; ++i) f << i << ((all_bad || (quote_on_row_1 && i == 1)) ? ",5'11\"" : ",ok") << "\n";
+  };
+  write(false, false);
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, max_bad_rows: 0}\n");
+  ASSERT_TRUE(IngestSources(*ws_, {}, IngestOptions())->ok());
+  auto check_kept = [&](const SourceIngestResult& r, const std::string& message_part) {
+    EXPECT_EQ(r.record.status, "failed");
+    EXPECT_NE(r.record.message.find(message_part), std::string::npos) << r.record.message;
+    auto t = ReadEntity("A");
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->num_rows(), 100u);
+    EXPECT_EQ(t->column(1).StringAt(0), "ok");
+  };
+  write(true, false);
+  for (int threads : {1, 2}) {
+    IngestOptions o;
+    o.threads = threads;
+    auto run = IngestSources(*ws_, {}, o);
+    ASSERT_TRUE(run.ok());
+    EXPECT_FALSE(run->ok());
+    check_kept(run->sources[0], "line 2, column 7: quote character inside an unquoted field");
+  }
+  // Unlimited bad rows: row 1 alone is quarantined and the other 99 stored.
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv}\n");
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok() && run->ok());
+  EXPECT_EQ(run->sources[0].record.rows_stored, 99);
+  EXPECT_EQ(run->sources[0].record.rows_quarantined, 1);
+  write(false, false);
+  ASSERT_TRUE(IngestSources(*ws_, {}, IngestOptions())->ok());
+  // Every row bad, no limit: failed, the 100 rows stay.
+  write(false, true);
+  for (int threads : {1, 2}) {
+    IngestOptions o;
+    o.threads = threads;
+    run = IngestSources(*ws_, {}, o);
+    ASSERT_TRUE(run.ok());
+    EXPECT_FALSE(run->ok());
+    check_kept(run->sources[0], "all 100 rows read were quarantined");
+  }
+}
+
 TEST_F(IngestRunnerTest, MissingFileFailsTheSourceNotTheRun) {
   Apply("sources:\n  - {name: A, kind: csv, path: nope.csv}\n");
   auto run = IngestSources(*ws_, {}, IngestOptions());
