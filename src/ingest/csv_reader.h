@@ -26,8 +26,10 @@ struct CsvOptions {
   // Bytes read from the file at a time. Memory is about block_size plus the
   // longest record (records longer than a block grow the buffer).
   size_t block_size = size_t{8} << 20;
-  // A record longer than this becomes a record error and is skipped; this
-  // bounds memory when a quote is never closed.
+  // A record whose bytes up to its first line break exceed this (at least
+  // block_size) is a record error and is skipped to the end of the line where
+  // the limit was reached (or, inside quotes, of the line where the quote
+  // opened); this bounds memory when a quote is never closed.
   size_t max_record_bytes = size_t{64} << 20;
 };
 
@@ -35,14 +37,26 @@ struct CsvOptions {
 // - Records end at LF, CRLF or a lone CR outside quotes; the last record may
 //   lack a final line break. Empty lines are skipped. A UTF-8 byte-order mark
 //   at the start of the file is skipped.
-// - The quote character toggles quoting wherever it appears outside a quoted
-//   section too (as PostgreSQL's COPY does): inside quotes, delimiters and line
-//   breaks are data and a doubled quote is one quote. `"a""b",c` is `a"b` and
-//   `c`; `x"y,z"` is `xy,z`. This is what makes SplitCsvFile exact.
-// - Fields are UTF-8: a record with an invalid byte becomes a record error
-//   whose reason names the file, line and byte column; reading goes on with
-//   the next record. A quote still open at the end of the input makes the
-//   record a record error naming the line where the record starts.
+// - A field is quoted when its first byte (after skipped spaces) is the
+//   quote: inside, delimiters and line breaks are data and a doubled quote is
+//   one quote; the closing quote must be followed by a delimiter, a line
+//   break or the end of the input. `"a""b",c` is `a"b` and `c`.
+// - A record that breaks these rules is a record error (RawRecordBatch
+//   record_errors, with record_error_inputs: its raw bytes, escaped, and its
+//   last line), and reading resumes at the start of the next line:
+//   * a quote inside an unquoted field (`1,12" pizza,10`): the record up to
+//     the end of that quote's line is bad;
+//   * text after a closing quote on the line where the field opened
+//     (`"ab"c`): the record up to the end of that line is bad;
+//   * a quoted field not closed as above - by the end of the input, within
+//     max_record_bytes, or because the next quote is followed by other text
+//     on a later line (typically the opening quote of a later field): the
+//     record up to the end of the line where the quote opened is bad, and the
+//     lines after it are read again as records.
+//   So one bad quote costs one record; the reasons name file, line, column.
+// - Fields are UTF-8 without NUL bytes: a record with an invalid byte or a
+//   NUL is a record error naming the file, line and byte column; reading
+//   goes on with the next record.
 // - Every field is text (is_null = 0); empty fields are empty strings.
 // - RawRecordBatch::line is the 1-based physical line where the record
 //   starts; line breaks inside quoted fields are counted.
@@ -74,8 +88,9 @@ struct CsvRange {
 // Splits the records of `path` (after the header) into contiguous ranges of
 // about target_range_bytes each (at least one record each; the last one ends
 // at the end of the file). Boundaries are found by one pass that tracks quote
-// parity from the start of the file, so a line break inside quotes is never a
-// boundary. Reading every range with OpenCsvRange yields exactly the records
+// parity from the start of the file (and parses with the reader's rules
+// wherever a quote is out of place), so a line break inside quotes is never a
+// boundary and ranges resynchronise after a bad record as a sequential read does. Reading every range with OpenCsvRange yields exactly the records
 // (and lines) of one OpenCsvFile pass. A file without data records yields no
 // range. Errors as OpenCsvFile; InvalidArgument if target_range_bytes is 0.
 StatusOr<std::vector<CsvRange>> SplitCsvFile(const std::string& path, const CsvOptions& options,
