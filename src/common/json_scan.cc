@@ -108,12 +108,14 @@ std::string PathOf(const std::vector<Frame>& stack, size_t frames) {
 }
 
 // Index of the closing quote of the string opening at text[open], or
-// text.size(); counts the newlines inside it in *line.
-size_t StringEnd(std::string_view text, size_t open, size_t* line, bool* escaped) {
+// text.size(); counts the newlines inside it in *line, and notes escapes and
+// an escaped NUL character (\u0000).
+size_t StringEnd(std::string_view text, size_t open, size_t* line, bool* escaped, bool* nul) {
   size_t j = open + 1;
   while (j < text.size() && text[j] != '"') {
     if (text[j] == '\\') {
       *escaped = true;
+      if (text.substr(j + 1, 5) == "u0000") *nul = true;
       ++j;
     } else if (text[j] == '\n') {
       ++*line;
@@ -135,8 +137,13 @@ Status ScanJson(std::string_view text, const JsonScanOptions& options) {
         break;
       case '"': {
         const size_t key_line = line;
-        bool escaped = false;
-        size_t end = StringEnd(text, i, &line, &escaped);
+        bool escaped = false, nul = false;
+        size_t end = StringEnd(text, i, &line, &escaped, &nul);
+        if (nul && options.refuse_nul_characters) {
+          std::string path = PathOf(stack, stack.size());
+          return InvalidArgumentError("line " + std::to_string(key_line) + ": " + (path.empty() ? "" : path + ": ") +
+                                      "text contains a NUL character (\\u0000)");
+        }
         if (!stack.empty() && stack.back().object && stack.back().expect_key) {
           Frame& f = stack.back();
           std::string_view raw = text.substr(i + 1, end - i - 1);
@@ -195,8 +202,8 @@ bool JsonNestsDeeperThan(std::string_view text, size_t max_depth) {
     char c = text[i];
     if (c == '"') {
       size_t line = 0;
-      bool escaped = false;
-      i = StringEnd(text, i, &line, &escaped);
+      bool escaped = false, nul = false;
+      i = StringEnd(text, i, &line, &escaped, &nul);
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth) return true;
     } else if ((c == ']' || c == '}') && depth > 0) {

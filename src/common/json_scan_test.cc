@@ -61,6 +61,17 @@ TEST(JsonScanTest, RefusesDuplicateKeysNamingKeyPathAndLines) {
   EXPECT_FALSE(ScanJson("{\"\\ud83d\\ude00\": 1, \"\xF0\x9F\x98\x80\": 2}").ok());
 }
 
+TEST(JsonScanTest, RefusesNulCharactersWhenAsked) {
+  const JsonScanOptions refuse{.refuse_nul_characters = true};
+  EXPECT_TRUE(ScanJson(R"({"name": "a\u0000b"})").ok());
+  Status s = ScanJson("{\"name\": \"A\",\n \"rules\": [{\"entity\": \"Cust\\u0000omer\"}]}", refuse);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "line 2: rules[0].entity: text contains a NUL character (\\u0000)");
+  EXPECT_EQ(ScanJson(R"(["x", "\u0000"])", refuse).message(), "line 1: [1]: text contains a NUL character (\\u0000)");
+  // An escaped backslash followed by u0000 is text, not a NUL.
+  EXPECT_TRUE(ScanJson(R"({"a": "\\u0000"})", refuse).ok());
+}
+
 TEST(Utf8Test, ValidatesWellFormedUtf8) {
   EXPECT_TRUE(IsValidUtf8("plain \xc3\xa9t\xc3\xa9 \xF0\x9F\x98\x80"));
   EXPECT_FALSE(IsValidUtf8("a\xff"));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/datetime.h"
+#include "common/json_scan.h"
 #include "config/internal/yaml_reader.h"
 
 namespace cdp {
@@ -402,6 +403,9 @@ namespace {
 template <typename T>
 StatusOr<std::vector<T>> FromJson(const std::string& json, const std::string& what,
                                   Status (*parse)(const YAML::Node&, const std::string&, std::vector<T>*)) {
+  // The API passes request bodies here: bounded depth before the recursive
+  // JSON -> YAML conversion, no duplicate keys, no NUL characters.
+  CDP_RETURN_IF_ERROR(ScanJson(json, {.refuse_nul_characters = true}).WithContext(what + " JSON"));
   Json j = Json::parse(json, nullptr, false);
   if (j.is_discarded()) return DataLossError("stored " + what + " are not valid JSON");
   std::vector<T> out;

@@ -178,9 +178,9 @@ TEST(ProjectConfigTest, RefusesASecondBlockWithTheSameKey) {
   ExpectError("segments:\n  - name: S\n    rules: []\n    name: T\n", "p.yaml:4: segments[0]: key 'name' appears twice (first on line 2)");
 }
 
-TEST(ProjectConfigTest, RefusesAnchorsAndAliasesAnywhere) {
-  // A billion laughs inside a segment definition and at the top level.
-  std::string bomb = "        values: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+TEST(ProjectConfigTest, RefusesABillionLaughsAndKeepsOrdinaryAliases) {
+  // A billion laughs inside a segment definition: before, it was accepted and
+  // expanded into 387 million values when the segment was converted to JSON.
   std::string seg = "segments:\n  - name: Bomb\n    rules:\n      - entity: Customer\n        conditions:\n"
                     "          - field: State\n            op: in\n            values: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
   for (int i = 1; i < 10; ++i) {
@@ -189,9 +189,14 @@ TEST(ProjectConfigTest, RefusesAnchorsAndAliasesAnywhere) {
     seg += "]}\n";
   }
   ExpectError("sources:\n  - {name: A, kind: csv, path: a}\n" + seg,
-              "p.yaml:10: segments[0].rules[0].conditions[0].values: YAML anchors (&l0) and aliases are not supported");
-  ExpectError("defaults: &d {kind: csv}\nsources:\n  - {name: A, path: a, <<: *d}\n",
-              "p.yaml:1: defaults: YAML anchors (&d) and aliases are not supported");
+              "p.yaml:15: segments[0].rules[0].conditions[5].values[");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a}\n" + seg,
+              "makes more than 250000 values (the limit; aliases count once per use)");
+  // Rules shared by an anchor, as in examples/contoso/project.yaml.
+  auto c = ParseProjectYaml("sources:\n  - {name: A, kind: csv, path: a}\n"
+                            "search:\n  fields: &f [Name, Email]\n  filters: *f\n", "p.yaml", "/");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->search.filters, (std::vector<std::string>{"Name", "Email"}));
 }
 
 TEST(ProjectConfigTest, RefusesNamesThatAreNotUtf8OrHoldNul) {
@@ -243,6 +248,19 @@ TEST(ProjectConfigTest, JsonLinesSourcesTakeAMaxDepth) {
               "sources[0].jsonl: only jsonl sources take jsonl options");
   ExpectError("sources:\n  - {name: A, kind: jsonl, path: a, jsonl: {depth: 8}}\n",
               "sources[0].jsonl.depth: unknown key (allowed: max_depth)");
+}
+
+TEST(ProjectConfigTest, JsonFormsRefuseDeepNestingDuplicateKeysAndNul) {
+  // The API passes request bodies to these before converting them recursively.
+  auto u = UnifyConfigFromJson(std::string(100000, '[') + std::string(100000, ']'));
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.status().message(), "unification JSON: line 1: nested deeper than 64 levels (the limit)");
+  auto m = MeasuresFromJson(R"([{"name": "Total\u0000Spend"}])");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message(), "measures JSON: line 1: [0].name: text contains a NUL character (\\u0000)");
+  auto s = SourceConfigFromJson(R"({"name": "A", "kind": "csv", "name": "B"})");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), "source JSON: line 1: key 'name' appears twice (first on line 1)");
 }
 
 }  // namespace

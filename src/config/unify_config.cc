@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/json_scan.h"
 #include "config/internal/yaml_reader.h"
 
 namespace cdp {
@@ -701,6 +702,9 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
 }
 
 StatusOr<UnifyConfig> UnifyConfigFromJson(const std::string& json) {
+  // The API passes request bodies here: bounded depth before the recursive
+  // JSON -> YAML conversion, no duplicate keys, no NUL characters.
+  CDP_RETURN_IF_ERROR(ScanJson(json, {.refuse_nul_characters = true}).WithContext("unification JSON"));
   Json j = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return DataLossError("stored unification definition is not valid JSON");
   return ParseUnifyConfig(JsonToYaml(j), "catalog");

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +23,12 @@ struct Refusal {
 // Checks the parser's events against the limits without building anything.
 // A refusal is thrown from inside the event that breaks a rule, so the
 // parser's own recursion never goes deeper than max_depth + 1.
+//
+// Values are counted as a walk of the loaded document sees them, with every
+// alias expanded (yaml-cpp shares the aliased node, but converting the
+// document to JSON or reading it key by key visits it once per alias), and
+// an alias counts its anchor's depth where it is used. Nine aliases of nine
+// aliases of ... of nine values ("billion laughs") stop at max_nodes.
 class CheckingHandler final : public YAML::EventHandler {
  public:
   explicit CheckingHandler(const YamlLimits& limits) : limits_(limits) {}
@@ -33,27 +40,28 @@ class CheckingHandler final : public YAML::EventHandler {
   }
   void OnDocumentEnd() override {}
 
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    CheckAnchor(mark, anchor);
-    Leaf(mark, "null");
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    Refuse(mark, Path(), "YAML aliases (*name) are not supported: write the value out");
-  }
-  void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
-    Refuse(mark, Path(), "YAML anchors (&" + name + ") and aliases are not supported: write the value out");
-  }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_anchor_name_ = name; }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor, "null"); }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
-    CheckAnchor(mark, anchor);
-    const bool key = AtKey();
-    const std::string where = Path();
+    const std::string what = AtKey() ? "a key" : "text";
     if (size_t bad = FirstInvalidUtf8(value); bad != value.size()) {
-      Refuse(mark, where, std::string(key ? "a key" : "text") + " is not valid UTF-8 (byte " + std::to_string(bad + 1) + ")");
+      Refuse(mark, Path(), what + " is not valid UTF-8 (byte " + std::to_string(bad + 1) + ")");
     }
-    if (value.find('\0') != std::string::npos) {
-      Refuse(mark, where, std::string(key ? "a key" : "text") + " contains a NUL byte");
+    if (value.find('\0') != std::string::npos) Refuse(mark, Path(), what + " contains a NUL byte");
+    Leaf(mark, anchor, value);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) Refuse(mark, Path(), "unknown alias");
+    const Anchor& a = it->second;
+    if (!a.complete) Refuse(mark, Path(), "alias *" + a.name + " is inside its own anchor (a cycle)");
+    if (AtKey()) Refuse(mark, Path(), "a key must be text, not an alias (*" + a.name + ")");
+    if (stack_.size() + a.height > limits_.max_depth) {
+      Refuse(mark, Path(), "alias *" + a.name + " nests deeper than " + std::to_string(limits_.max_depth) +
+                               " levels (the limit) where it is used");
     }
-    Leaf(mark, value);
+    Count(mark, a.values, "alias *" + a.name + " ");
+    Done(a.height);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
@@ -73,13 +81,19 @@ class CheckingHandler final : public YAML::EventHandler {
     size_t index = 0;    // sequence: the element being read
     std::string key;     // map: the key whose value is being read
     std::unordered_map<std::string, int> keys;  // key -> line
+    size_t height = 1;   // levels of this collection and the deepest child so far
+    size_t values_at_start = 0;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+  };
+  struct Anchor {
+    std::string name;
+    bool complete = false;
+    size_t values = 0;  // values of the anchored node, aliases expanded
+    size_t height = 0;  // 0 for a scalar
   };
 
   [[noreturn]] void Refuse(const YAML::Mark& mark, std::string path, std::string message) const {
     throw Refusal{mark.line >= 0 ? mark.line + 1 : 0, std::move(path), std::move(message)};
-  }
-  void CheckAnchor(const YAML::Mark& mark, YAML::anchor_t anchor) const {
-    if (anchor != YAML::NullAnchor) Refuse(mark, Path(), "YAML anchors and aliases are not supported: write the value out");
   }
   bool AtKey() const { return !stack_.empty() && stack_.back().map && stack_.back().at_key; }
 
@@ -98,50 +112,78 @@ class CheckingHandler final : public YAML::EventHandler {
     return path;
   }
 
-  void Count(const YAML::Mark& mark) {
-    if (++nodes_ > limits_.max_nodes) {
-      Refuse(mark, "", "more than " + std::to_string(limits_.max_nodes) + " values (the limit)");
-    }
+  void Count(const YAML::Mark& mark, size_t n, const std::string& what = "") {
+    values_ += n;
+    if (values_ <= limits_.max_nodes) return;
+    const std::string limit = std::to_string(limits_.max_nodes);
+    if (what.empty()) Refuse(mark, "", "more than " + limit + " values (the limit)");
+    Refuse(mark, Path(), what + "makes more than " + limit + " values (the limit; aliases count once per use)");
+  }
+
+  void StartAnchor(YAML::anchor_t anchor) {
+    if (anchor == YAML::NullAnchor) return;
+    Anchor& a = anchors_[anchor];  // a redefined name gets a new id in yaml-cpp
+    a.name = pending_anchor_name_;
+    a.complete = false;
   }
 
   // A scalar or null: a key of the enclosing map, or a value.
-  void Leaf(const YAML::Mark& mark, const std::string& text) {
-    Count(mark);
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string& text) {
+    StartAnchor(anchor);
+    Count(mark, 1);
+    if (anchor != YAML::NullAnchor) {
+      Anchor& a = anchors_[anchor];
+      a.complete = true;
+      a.values = 1;
+      a.height = 0;
+    }
     if (AtKey()) {
       Frame& f = stack_.back();
       const int line = mark.line + 1;
       auto [it, inserted] = f.keys.emplace(text, line);
       if (!inserted) {
-        stack_.back().at_key = true;
         Refuse(mark, Path(), "key '" + text + "' appears twice (first on line " + std::to_string(it->second) + ")");
       }
       f.key = text;
       f.at_key = false;
       return;
     }
-    Done();
+    Done(0);
   }
 
   void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
-    CheckAnchor(mark, anchor);
-    Count(mark);
     if (AtKey()) Refuse(mark, Path(), "a key must be text, not a " + std::string(map ? "mapping" : "list"));
     if (stack_.size() >= limits_.max_depth) {
       Refuse(mark, "", "nested deeper than " + std::to_string(limits_.max_depth) + " levels (the limit)");
     }
+    StartAnchor(anchor);
+    const size_t before = values_;
+    Count(mark, 1);
     stack_.emplace_back();
     stack_.back().map = map;
+    stack_.back().values_at_start = before;
+    stack_.back().anchor = anchor;
   }
 
   void Close() {
-    if (!stack_.empty()) stack_.pop_back();
-    Done();
+    if (stack_.empty()) return;
+    const Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.anchor != YAML::NullAnchor) {
+      Anchor& a = anchors_[f.anchor];
+      a.complete = true;
+      a.values = values_ - f.values_at_start;
+      a.height = f.height;
+    }
+    Done(f.height);
   }
 
-  // A value is complete: the enclosing map expects a key, a sequence its next element.
-  void Done() {
+  // A value of `height` levels is complete: the enclosing map expects a key,
+  // a sequence its next element.
+  void Done(size_t height) {
     if (stack_.empty()) return;
     Frame& f = stack_.back();
+    f.height = std::max(f.height, height + 1);
     if (f.map) {
       f.at_key = true;
     } else {
@@ -151,7 +193,9 @@ class CheckingHandler final : public YAML::EventHandler {
 
   const YamlLimits& limits_;
   std::vector<Frame> stack_;
-  size_t nodes_ = 0;
+  std::unordered_map<YAML::anchor_t, Anchor> anchors_;
+  std::string pending_anchor_name_;
+  size_t values_ = 0;
   int documents_ = 0;
 };
 

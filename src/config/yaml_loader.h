@@ -17,7 +17,7 @@ namespace cdp {
 struct YamlLimits {
   size_t max_bytes = size_t{4} << 20;  // size of the text
   size_t max_depth = 64;               // mappings and sequences nested in each other
-  size_t max_nodes = 250000;           // scalars, mappings and sequences in the document
+  size_t max_nodes = 250000;           // scalars, mappings and sequences, aliases expanded
 };
 
 // Loads one YAML document (empty text gives a Null node). Refused, as
@@ -27,9 +27,12 @@ struct YamlLimits {
 //  - a second document in the text;
 //  - nesting deeper than max_depth: checked as each mapping or sequence
 //    starts, so yaml-cpp's recursive parser never goes deeper;
-//  - more than max_nodes nodes;
-//  - anchors and aliases (&a, *a): expanding them is how a few hundred bytes
-//    become billions of nodes ("billion laughs"); write values out instead;
+//  - more than max_nodes values, counting an alias (*a) as the values of its
+//    anchor (&a) each time it is used: converting or walking the document
+//    expands aliases, and nine aliases of nine aliases of ... ("billion
+//    laughs") turn a few hundred bytes into billions of values. An alias also
+//    counts its anchor's depth where it is used, and an alias inside its own
+//    anchor (a cycle) is refused;
 //  - a mapping key given twice (a parser would keep one value silently), and
 //    keys that are mappings or sequences;
 //  - text (keys and values) that is not valid UTF-8 or contains a NUL byte.

@@ -411,9 +411,11 @@ StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) {
                                 " bytes, more than the limit of " + std::to_string(kMaxSegmentDefinitionBytes >> 20) +
                                 " MiB");
   }
-  // Depth and duplicate keys before nlohmann sees the text (it keeps the
-  // last of two equal keys, and its printer recurses).
-  CDP_RETURN_IF_ERROR(ScanJson(json, {.max_depth = kMaxDepth, .refuse_duplicate_keys = true}).WithContext("segment JSON"));
+  // Depth, duplicate keys and NUL characters before nlohmann sees the text
+  // (it keeps the last of two equal keys, and its printer recurses).
+  CDP_RETURN_IF_ERROR(
+      ScanJson(json, {.max_depth = kMaxDepth, .refuse_duplicate_keys = true, .refuse_nul_characters = true})
+          .WithContext("segment JSON"));
   try {
     Json j = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return InvalidArgumentError("segment JSON: not valid JSON");

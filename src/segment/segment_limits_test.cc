@@ -1,4 +1,4 @@
-// Limits of segment definitions: depth, size, duplicate keys, YAML aliases,
+// Limits of segment definitions: depth, size, duplicate keys, YAML alias bombs,
 // NUL bytes. Each was a crash, runaway memory or silent loss before.
 #include <gtest/gtest.h>
 
@@ -47,8 +47,9 @@ TEST(SegmentLimits, YamlNestedDeeperThanTheLimitIsRefusedWhileParsing) {
   EXPECT_FALSE(ParseSegmentYaml(std::string(n, '[')).ok());
 }
 
-TEST(SegmentLimits, YamlAliasesAreRefused) {
-  // Nine levels of nine aliases: 387 million values once expanded to JSON.
+TEST(SegmentLimits, YamlBillionLaughsIsRefused) {
+  // Nine levels of nine aliases: 387 million values once expanded to JSON
+  // (before: memory ran out). Aliases count once per use against the limit.
   std::string bomb = "name: Bomb\nrules:\n  - entity: Customer\n    conditions:\n"
                      "      - {field: State, op: in, values: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]}\n";
   for (int i = 1; i < 10; ++i) {
@@ -57,8 +58,16 @@ TEST(SegmentLimits, YamlAliasesAreRefused) {
     bomb += "]}\n";
   }
   EXPECT_EQ(ErrorOf(ParseSegmentYaml(bomb)),
-            "segment YAML: line 5: rules[0].conditions[0].values: YAML anchors (&l0) and aliases are not supported: "
-            "write the value out");
+            "segment YAML: line 10: rules[0].conditions[5].values[2]: alias *l4 makes more than 250000 values "
+            "(the limit; aliases count once per use)");
+  // A cycle is refused; an ordinary alias is expanded.
+  EXPECT_EQ(ErrorOf(ParseSegmentYaml("name: A\nrules: &r [*r]\n")),
+            "segment YAML: line 2: rules[0]: alias *r is inside its own anchor (a cycle)");
+  auto d = ParseSegmentYaml("name: A\nrules:\n  - entity: Customer\n    conditions:\n"
+                            "      - {field: State, op: in, values: &states [CA, WA]}\n"
+                            "      - {field: MailingState, op: in, values: *states}\n");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(std::get<Condition>(d->rules[0].conditions[1]).values.size(), 2u);
 }
 
 TEST(SegmentLimits, DuplicateKeysAreRefusedNamingKeyAndLine) {
@@ -74,9 +83,9 @@ TEST(SegmentLimits, DuplicateKeysAreRefusedNamingKeyAndLine) {
 
 TEST(SegmentLimits, NulBytesInNamesAreRefused) {
   EXPECT_EQ(ErrorOf(ParseSegmentJson(R"({"name": "Big\u0000Spenders", "rules": []})")),
-            "segment JSON: name: text contains a NUL byte");
-  EXPECT_EQ(ErrorOf(ParseSegmentJson(R"({"name": "A", "rules": [{"entity": "Cust\u0000omer"}]})")),
-            "segment JSON: rules[0].entity: text contains a NUL byte");
+            "segment JSON: line 1: name: text contains a NUL character (\\u0000)");
+  EXPECT_EQ(ErrorOf(ParseSegmentJson("{\"name\": \"A\",\n\"rules\": [{\"entity\": \"Cust\\u0000omer\"}]}")),
+            "segment JSON: line 2: rules[0].entity: text contains a NUL character (\\u0000)");
   EXPECT_EQ(ErrorOf(ParseSegmentYaml("name: \"Big\\0Spenders\"\nrules: []\n")),
             "segment YAML: line 1: name: text contains a NUL byte");
   EXPECT_EQ(ErrorOf(ParseSegmentYaml(std::string("name: Big\0Spenders\n", 19))).find("segment YAML: "), 0u);
