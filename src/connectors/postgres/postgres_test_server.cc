@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -278,7 +279,10 @@ std::string CopyCommand() { return IsExecutableFile("/bin/cp") ? "/bin/cp" : "/u
 // reused by every later Start() (also across processes).
 StatusOr<std::string> TemplateDataDir(const std::string& bin_dir, const Identity& who,
                                       const std::string& commands_log) {
-  const std::string cache_root = "/tmp/cdp-pg-cache-" + std::to_string(who.uid);
+  const char* cache_override = std::getenv("CDP_PG_TEMPLATE_CACHE");  // tests of the cache itself
+  const std::string cache_root = cache_override != nullptr && cache_override[0] == '/'
+                                     ? std::string(cache_override)
+                                     : "/tmp/cdp-pg-cache-" + std::to_string(who.uid);
   CDP_RETURN_IF_ERROR(MakeOwnedDirectory(cache_root, who));
   struct stat binary;
   if (::stat((bin_dir + "/postgres").c_str(), &binary) != 0) {
@@ -292,6 +296,22 @@ StatusOr<std::string> TemplateDataDir(const std::string& bin_dir, const Identity
   std::error_code ec;
   if (fs::exists(cached + "/" + kTemplateMarker, ec)) return cached + "/data";
 
+  // One process at a time builds or repairs the template (an flock held until
+  // return, across processes): without it, a second test that finished its own
+  // initdb took the first one's complete template for an incomplete leftover
+  // and moved it away while a third copied from it.
+  const std::string lock_path = cache_root + "/" + key_hex + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return InternalError("cannot open " + lock_path + ": " + ErrnoText(errno));
+  struct LockGuard {
+    int fd;
+    ~LockGuard() { ::close(fd); }  // closing releases the flock
+  } guard{lock_fd};
+  while (::flock(lock_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return InternalError("cannot lock " + lock_path + ": " + ErrnoText(errno));
+  }
+  if (fs::exists(cached + "/" + kTemplateMarker, ec)) return cached + "/data";  // built while we waited
+
   CDP_ASSIGN_OR_RETURN(std::string build, MakeTempDirectory(cache_root + "/build-XXXXXX", who));
   const std::vector<std::string> initdb = {
       bin_dir + "/initdb", "-D",       build + "/data", "-U", kSuperuser, "-A", "trust", "-E", "UTF8",
@@ -304,15 +324,14 @@ StatusOr<std::string> TemplateDataDir(const std::string& bin_dir, const Identity
                          FileTail(commands_log, 3000));
   }
   { std::ofstream(build + "/" + kTemplateMarker) << "initdb finished\n"; }
-  if (fs::exists(cached, ec)) {  // an incomplete leftover: move it aside first
+  if (fs::exists(cached, ec)) {  // under the lock and without its marker: an incomplete leftover
     const std::string trash = build + "-stale";
     if (::rename(cached.c_str(), trash.c_str()) == 0) fs::remove_all(trash, ec);
   }
   if (::rename(build.c_str(), cached.c_str()) != 0) {
-    fs::remove_all(build, ec);  // another process won the race; use its copy
-    if (!fs::exists(cached + "/" + kTemplateMarker, ec)) {
-      return InternalError("cannot install the cluster template " + cached + ": " + ErrnoText(errno));
-    }
+    const int err = errno;
+    fs::remove_all(build, ec);
+    return InternalError("cannot install the cluster template " + cached + ": " + ErrnoText(err));
   }
   return cached + "/data";
 }

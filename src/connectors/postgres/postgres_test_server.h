@@ -36,7 +36,8 @@ class PostgresTestServer {
   // we are root with apt-get, installs the Debian package `postgresql`.
   // As root, the server runs as the `postgres` system user (PostgreSQL
   // refuses root). The initdb result is cached per server binary and user in
-  // /tmp/cdp-pg-cache-<uid>/ so later starts only copy it. Should this process
+  // /tmp/cdp-pg-cache-<uid>/ (or $CDP_PG_TEMPLATE_CACHE, an absolute path)
+  // so later starts only copy it; one process at a time builds it (flock). Should this process
   // die without stopping the server, a watchdog process stops it and removes
   // the directory.
   // Errors: FailedPrecondition when the binaries or the postgres user are

@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cdp {
 namespace {
@@ -151,6 +153,49 @@ TEST(PostgresTestServerTest, WatchdogCleansUpAfterACrashedProcess) {
   }
   EXPECT_FALSE(fs::exists(directory)) << directory;
   EXPECT_FALSE(IsRunning(postmaster_pid));
+}
+
+// Several processes that start servers at once with an empty template cache
+// all succeed: one builds the template while the others wait for it, and no
+// one moves a complete template away while another copies from it.
+TEST(PostgresTestServerTest, ConcurrentFirstStartsShareOneTemplate) {
+  const std::string cache = "/tmp/cdp-pg-cache-race-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(cache, ec);
+  ASSERT_EQ(::setenv("CDP_PG_TEMPLATE_CACHE", cache.c_str(), 1), 0);
+  constexpr int kProcesses = 3;
+  std::vector<pid_t> children;
+  for (int i = 0; i < kProcesses; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto server = PostgresTestServer::Start();
+      if (!server.ok()) {
+        std::fprintf(stderr, "child %d: %s\n", i, server.status().ToString().c_str());
+        std::_Exit(1);
+      }
+      auto rows = (*server)->Query("SELECT 40 + 2");
+      const bool good = rows.ok() && rows->size() == 1 && (*rows)[0][0] == "42";
+      if (!good) std::fprintf(stderr, "child %d: query failed\n", i);
+      const bool stopped = (*server)->Stop().ok();
+      std::_Exit(good && stopped ? 0 : 2);
+    }
+    children.push_back(pid);
+  }
+  int failures = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+  }
+  ::unsetenv("CDP_PG_TEMPLATE_CACHE");
+  int templates = 0;
+  for (const auto& entry : fs::directory_iterator(cache, ec)) {
+    if (entry.is_directory() && fs::exists(entry.path() / "complete")) ++templates;
+  }
+  fs::remove_all(cache, ec);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(templates, 1) << "one complete template, no leftovers";
 }
 
 }  // namespace
