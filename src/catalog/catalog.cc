@@ -7,7 +7,12 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <sstream>
+#include <fstream>
 
 namespace cdp {
 namespace {
@@ -113,6 +118,11 @@ CREATE TABLE audit_log (
   detail TEXT NOT NULL
 );
 )sql",
+    // 5: the process that runs a run ("boot_id:pid:start_ticks"), so a run whose
+    // process died (kill -9, crash, full disk) is reported "interrupted".
+    R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 class Statement {
@@ -175,6 +185,56 @@ StatusOr<SearchConfig> SearchConfigFromJson(const std::string& text) {
   return search;
 }
 
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text, '\0');
+  return text;
+}
+
+// The start time of process `pid` in clock ticks since boot (field 22 of
+// /proc/PID/stat, after the parenthesised command name), or "" if it is gone.
+std::string ProcessStartTicks(long pid) {
+  std::string stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && (rest >> field); ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
+std::string BootId() {
+  std::string id = ReadSmallFile("/proc/sys/kernel/random/boot_id");
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+// "boot_id:pid:start_ticks" of this process: unique for the machine's uptime.
+// Not cached: a forked child is another process.
+std::string ThisProcessOwner() {
+  return BootId() + ":" + std::to_string(::getpid()) + ":" + ProcessStartTicks(::getpid());
+}
+
+// False only when `owner` names a process that is certainly gone: another
+// boot, no such pid, or a pid reused by a process started at another time.
+bool OwnerIsAlive(const std::string& owner) {
+  if (owner.empty()) return true;  // recorded before schema 5: unknown
+  size_t a = owner.find(':'), b = owner.rfind(':');
+  if (a == std::string::npos || b == a) return true;
+  if (owner.compare(0, a, BootId()) != 0) return false;
+  long pid = std::strtol(owner.c_str() + a + 1, nullptr, 10);
+  if (pid <= 0) return true;
+  std::string ticks = ProcessStartTicks(pid);
+  return !ticks.empty() && ticks == owner.substr(b + 1);
+}
+
+constexpr char kInterruptedError[] =
+    "the process running it ended before it finished (killed, crashed or out of disk space); "
+    "data it had not committed was discarded";
+
 Status SqlError(sqlite3* db, const std::string& what) {
   return InternalError("catalog: " + what + ": " + sqlite3_errmsg(db));
 }
@@ -186,7 +246,9 @@ int64_t NowMicros() {
       .count();
 }
 
-StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
+namespace {
+
+Status OpenCatalogDb(const std::string& path, sqlite3** db_out) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                            nullptr);
@@ -196,15 +258,38 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
     return UnavailableError("cannot open catalog '" + path + "': " + msg);
   }
   sqlite3_busy_timeout(db, 10000);
-  std::unique_ptr<Catalog> catalog(new Catalog(db));
-  {
-    std::lock_guard<std::mutex> l(catalog->mu_);
-    Status s = catalog->ExecLocked("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  *db_out = db;
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
+  // `exclusive` keeps the locks for the connection's life (SQLite's
+  // locking_mode=EXCLUSIVE): WAL then needs no shared-memory file.
+  auto open = [&](bool exclusive) -> StatusOr<std::unique_ptr<Catalog>> {
+    sqlite3* db = nullptr;
+    CDP_RETURN_IF_ERROR(OpenCatalogDb(path, &db));
+    std::unique_ptr<Catalog> catalog(new Catalog(db));
+    {
+      std::lock_guard<std::mutex> l(catalog->mu_);
+      Status s = catalog->ExecLocked(std::string(exclusive ? "PRAGMA locking_mode=EXCLUSIVE; " : "") +
+                                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+      if (!s.ok()) return s.WithContext(path);
+    }
+    Status s = catalog->Migrate();
     if (!s.ok()) return s.WithContext(path);
-  }
-  Status s = catalog->Migrate();
-  if (!s.ok()) return s.WithContext(path);
-  return catalog;
+    return catalog;
+  };
+  auto catalog = open(false);
+  if (catalog.ok() || catalog.status().code() != StatusCode::kInternal) return catalog;
+  // On a full disk SQLite cannot size the WAL's shared-memory file, so even a
+  // read fails; an exclusive connection does without it. Reads then work and
+  // writes fail with SQLite's "database or disk is full". Other processes wait
+  // for this one's locks, so this is only the fallback.
+  auto fallback = open(true);
+  if (fallback.ok()) return fallback;
+  return catalog.status();
 }
 
 Catalog::~Catalog() { sqlite3_close(db_); }
@@ -349,11 +434,30 @@ StatusOr<ProjectConfig> Catalog::LoadProject() const {
 
 StatusOr<int64_t> Catalog::BeginRun(const std::string& kind) {
   std::lock_guard<std::mutex> l(mu_);
-  Statement st(db_, "INSERT INTO runs(kind, status, started_at) VALUES (?, 'running', ?)");
+  MarkInterruptedRunsLocked();
+  Statement st(db_, "INSERT INTO runs(kind, status, started_at, owner) VALUES (?, 'running', ?, ?)");
   st.Bind(1, kind);
   st.Bind(2, NowMicros());
+  st.Bind(3, ThisProcessOwner());
   if (st.Step() != SQLITE_DONE) return SqlError(db_, "starting run");
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+void Catalog::MarkInterruptedRunsLocked() {
+  std::vector<int64_t> dead;
+  {
+    Statement st(db_, "SELECT id, owner FROM runs WHERE status = 'running'");
+    while (st.Step() == SQLITE_ROW) {
+      if (!OwnerIsAlive(st.Text(1))) dead.push_back(st.Int(0));
+    }
+  }
+  for (int64_t id : dead) {
+    Statement st(db_, "UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'");
+    st.Bind(1, std::string(kInterruptedError));
+    st.Bind(2, NowMicros());
+    st.Bind(3, id);
+    (void)st.Step();  // best effort: readers report it as interrupted anyway
+  }
 }
 
 Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::string& error,
@@ -370,10 +474,17 @@ Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::
 }
 
 namespace {
-constexpr const char* kRunColumns = "id, kind, status, error, stats, started_at, finished_at";
+constexpr const char* kRunColumns = "id, kind, status, error, stats, started_at, finished_at, owner";
 
+// A run still "running" whose process is gone reads as "interrupted", also
+// where the catalog cannot be written (a full disk, a read-only open).
 RunRecord ReadRun(Statement& st) {
-  return RunRecord{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)};
+  RunRecord r{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5), st.Int(6)};
+  if (r.status == "running" && !OwnerIsAlive(st.Text(7))) {
+    r.status = "interrupted";
+    r.error = kInterruptedError;
+  }
+  return r;
 }
 }  // namespace
 

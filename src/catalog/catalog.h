@@ -37,7 +37,9 @@ struct SourceIngestRecord {
 struct RunRecord {
   int64_t id = 0;
   std::string kind;          // "ingest", "run", ...
-  std::string status;        // "running", "succeeded", "failed"
+  // "running", "succeeded", "failed", or "interrupted": its process ended
+  // without finishing it (kill -9, a crash, a full disk).
+  std::string status;
   std::string error;
   std::string stats_json;
   int64_t started_at = 0;
@@ -176,6 +178,8 @@ class Catalog {
   explicit Catalog(sqlite3* db) : db_(db) {}
   Status Migrate();
   Status ExecLocked(const std::string& sql) const;
+  // Marks "running" runs whose process is gone as "interrupted" (best effort).
+  void MarkInterruptedRunsLocked();
 
   mutable std::mutex mu_;
   sqlite3* db_;  // guarded by mu_

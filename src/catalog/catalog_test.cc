@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 
@@ -236,7 +241,8 @@ TEST_F(CatalogTest, UpgradesAVersion3CatalogKeepingItsData) {
   // Roll the file back to schema 3, as an older cdp left it.
   sqlite3* db;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE api_keys; DROP TABLE audit_log; DELETE FROM schema_migrations WHERE version >= 4",
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE api_keys; DROP TABLE audit_log; ALTER TABLE runs DROP COLUMN owner; "
+                         "DELETE FROM schema_migrations WHERE version >= 4",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -297,6 +303,92 @@ TEST_F(CatalogTest, StoresSchedulesAndSearchWithTheProject) {
   plain.sources[0].schedule.clear();
   ASSERT_TRUE((*c)->ReplaceProject(plain).ok());
   EXPECT_EQ(*(*c)->LoadProject(), plain);
+}
+
+// A run whose process died without finishing it (kill -9, a crash) reads as
+// "interrupted", not "running" forever; the next run records that.
+TEST_F(CatalogTest, RunOfADeadProcessIsInterrupted) {
+  int64_t live_run = 0;
+  {
+    auto c = Catalog::Open(path_);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->BeginRun("refresh");
+    ASSERT_TRUE(r.ok());
+    live_run = *r;
+  }
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto c = Catalog::Open(path_);
+    if (!c.ok() || !(*c)->BeginRun("ingest").ok()) std::_Exit(1);
+    std::_Exit(0);  // no FinishRun, as after kill -9
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  auto runs = (*c)->ListRuns(10);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].kind, "ingest");
+  EXPECT_EQ((*runs)[0].status, "interrupted");
+  EXPECT_NE((*runs)[0].error.find("ended before it finished"), std::string::npos);
+  EXPECT_EQ((*runs)[1].status, "running") << "this process is alive: its run still runs";
+  EXPECT_EQ((*c)->GetRun((*runs)[0].id)->status, "interrupted");
+
+  // The next run stores the verdict, so other readers see it too.
+  ASSERT_TRUE((*c)->BeginRun("run").ok());
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT status FROM runs WHERE id = ?", -1, &st, nullptr), SQLITE_OK);
+  sqlite3_bind_int64(st, 1, (*runs)[0].id);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "interrupted");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ((*c)->GetRun(live_run)->status, "running");
+}
+
+// With no room to grow any file (a full disk, simulated with RLIMIT_FSIZE in a
+// child process), the catalog still opens and reads; a write fails cleanly.
+TEST_F(CatalogTest, FullDiskStillReads) {
+  {
+    auto c = Catalog::Open(path_);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->BeginRun("ingest");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*c)->FinishRun(*r, "succeeded", "", "{}").ok());
+  }  // the last connection's close removes the -wal and -shm files
+  ASSERT_FALSE(std::filesystem::exists(path_ + "-shm"));
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
+    struct rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = 1024;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) std::_Exit(10);
+    auto c = Catalog::Open(path_);
+    if (!c.ok()) {
+      std::fprintf(stderr, "open: %s\n", c.status().ToString().c_str());
+      std::_Exit(11);
+    }
+    auto runs = (*c)->ListRuns(10);
+    if (!runs.ok() || runs->size() != 1 || (*runs)[0].status != "succeeded") std::_Exit(12);
+    std::string big(64 << 10, 'x');
+    auto r = (*c)->BeginRun(big);  // needs room the "disk" does not have
+    if (r.ok()) std::_Exit(13);
+    std::_Exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 setrlimit, 11 open, 12 read, 13 a write succeeded";
+  auto c = Catalog::Open(path_);  // and the catalog is intact afterwards
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->ListRuns(10)->size(), 1u);
 }
 
 }  // namespace
