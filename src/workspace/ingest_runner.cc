@@ -163,7 +163,9 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
     case SourceKind::kJsonLines: {
       std::string path = project.ResolvePath(source.path);
       plan.location = path;
-      CDP_ASSIGN_OR_RETURN(plan.sequential, OpenJsonLinesFile(path));
+      JsonLinesOptions jsonl;
+      jsonl.max_depth = static_cast<size_t>(source.jsonl.max_depth);
+      CDP_ASSIGN_OR_RETURN(plan.sequential, OpenJsonLinesFile(path, jsonl));
       CDP_RETURN_IF_ERROR(read_sample(*plan.sequential));
       replay_sample = true;
       plan.total_bytes = plan.sequential->total_bytes();

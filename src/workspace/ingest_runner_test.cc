@@ -194,6 +194,45 @@ TEST_F(IngestRunnerTest, PercentLimitFailsAndKeepsPreviousGeneration) {
   EXPECT_EQ((*runs)[0].status, "failed");
 }
 
+// A JSON Lines record nested 100,000 levels deep crashed the ingest (a
+// recursive walk); one whose dotted key collides with a nested object lost a
+// value silently. Both are quarantined with their line and reason, and the
+// rest of the file is ingested.
+TEST_F(IngestRunnerTest, DeepOrCollidingJsonLinesRecordsAreQuarantinedAndTheRestIngests) {
+  {
+    std::ofstream f(dir_ / "a.jsonl");
+    f << "{\"Id\": 1, \"a\": {\"b\": {\"c\": 1}}}\n";
+    for (int i = 0; i < 100000; ++i) f << "{\"x\":";
+    f << "1" << std::string(100000, '}') << "\n";
+    f << "{\"Id\": 3, \"a.b.c\": 1, \"a\": {\"b\": {\"c\": 2}}}\n";
+    f << "{\"Id\": 4}\n";
+  }
+  Apply("sources:\n  - {name: J, kind: jsonl, path: a.jsonl}\n");
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+  EXPECT_EQ(run->sources[0].record.rows_quarantined, 2);
+  auto t = ReadEntity("J");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->num_rows(), 2u);
+  auto q = ReadEntity(Workspace::QuarantineEntityName("J"));
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->num_rows(), 2u);
+  const int line = q->schema().FieldIndex("Line"), reason = q->schema().FieldIndex("Reason");
+  EXPECT_EQ(q->column(line).Int64At(0), 2);
+  EXPECT_NE(q->column(reason).StringAt(0).find("line 2: nested deeper than 64 levels (max_depth)"), std::string::npos)
+      << q->column(reason).StringAt(0);
+  EXPECT_EQ(q->column(line).Int64At(1), 3);
+  EXPECT_NE(q->column(reason).StringAt(1).find("field 'a.b.c' is given twice"), std::string::npos)
+      << q->column(reason).StringAt(1);
+
+  // A lower limit of the source's jsonl options quarantines the first record too.
+  Apply("sources:\n  - {name: J, kind: jsonl, path: a.jsonl, jsonl: {max_depth: 2}}\n");
+  run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->sources[0].record.rows_quarantined, 3);
+}
+
 // One stray quote used to turn the rest of the file into one quarantine
 // entry with an empty record (and, on row 1, to replace the entity with 0
 // rows, exit 0). Now it costs its own row, which is quarantined with its raw
