@@ -1,6 +1,7 @@
 #include "engine/formula.h"
 
 #include <cctype>
+#include <cmath>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -145,6 +146,9 @@ class Parser {
       char* end = nullptr;
       double v = std::strtod(tok.c_str(), &end);
       if (end != tok.c_str() + tok.size()) return Error("'" + tok + "' is not a number");
+      // strtod gives infinity for a literal beyond the double range; it
+      // would print as "inf", which reads back as a measure name.
+      if (!std::isfinite(v)) return Error("'" + tok + "' is out of range");
       i_ = j;
       auto n = Make(FormulaNode::Kind::kNumber, start + 1);
       n->number = v;

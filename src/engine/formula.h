@@ -28,8 +28,8 @@ struct FormulaNode {
 };
 
 // Parses `text`. Errors: InvalidArgument "at position P: ..." for an
-// unexpected character or token, a missing ')', an unknown function or a
-// wrong number of arguments.
+// unexpected character or token, a number beyond the double range, a
+// missing ')', an unknown function or a wrong number of arguments.
 StatusOr<std::unique_ptr<FormulaNode>> ParseFormula(std::string_view text);
 
 // Names of the measures the formula refers to, in order of appearance.

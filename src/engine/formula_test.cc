@@ -62,6 +62,15 @@ TEST(FormulaTest, UnknownFunctionAndArityAreErrors) {
   EXPECT_EQ(ErrorOf("coalesce(a)"), "at position 1: coalesce takes two or more arguments, got 1");
 }
 
+// Found by formula_fuzz: 55e875 was parsed as infinity, printed as "inf"
+// and read back as a measure named inf.
+TEST(FormulaTest, NumberBeyondTheDoubleRangeIsAnError) {
+  EXPECT_EQ(ErrorOf("a - 55e875"), "at position 5: '55e875' is out of range");
+  EXPECT_EQ(ErrorOf("1e309"), "at position 1: '1e309' is out of range");
+  EXPECT_EQ(Canon("1e308"), "1e+308");
+  EXPECT_EQ(Canon("1e-400"), "0");  // underflow is zero, not an error
+}
+
 TEST(FormulaTest, DeepNestingIsAnErrorNotACrash) {
   std::string deep(5000, '(');
   deep += "a" + std::string(5000, ')');
