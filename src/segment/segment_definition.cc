@@ -118,7 +118,6 @@ class ObjectReader {
     if (!v || v->is_null()) return Status::Ok();
     if (!v->is_string()) return Error(key, "expected text");
     *out = v->get<std::string>();
-    if (out->find('\0') != std::string::npos) return Error(key, "text contains a NUL byte");
     return Status::Ok();
   }
   Status Bool(const std::string& key, bool* out) {
@@ -405,8 +404,14 @@ Status YamlToJson(const YAML::Node& n, size_t depth, Json* out) {
 
 }  // namespace
 
-StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) {
-  if (json.size() > kMaxSegmentDefinitionBytes) {
+namespace {
+
+// `input`: text from a user (file, request body), held to every limit.
+// Otherwise a definition already in the catalog: written by SegmentToJson
+// (one line, no duplicate keys), perhaps before the size and NUL limits
+// existed, so those are not applied and it still loads (and validates).
+StatusOr<SegmentDefinition> ParseJsonDefinition(std::string_view json, bool input) {
+  if (input && json.size() > kMaxSegmentDefinitionBytes) {
     return InvalidArgumentError("segment JSON: the text is " + std::to_string(json.size()) +
                                 " bytes, more than the limit of " + std::to_string(kMaxSegmentDefinitionBytes >> 20) +
                                 " MiB");
@@ -414,7 +419,7 @@ StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) {
   // Depth, duplicate keys and NUL characters before nlohmann sees the text
   // (it keeps the last of two equal keys, and its printer recurses).
   CDP_RETURN_IF_ERROR(
-      ScanJson(json, {.max_depth = kMaxDepth, .refuse_duplicate_keys = true, .refuse_nul_characters = true})
+      ScanJson(json, {.max_depth = kMaxDepth, .refuse_duplicate_keys = true, .refuse_nul_characters = input})
           .WithContext("segment JSON"));
   try {
     Json j = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
@@ -426,6 +431,12 @@ StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) {
     return InvalidArgumentError(std::string("segment JSON: ") + e.what());
   }
 }
+
+}  // namespace
+
+StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json) { return ParseJsonDefinition(json, true); }
+
+StatusOr<SegmentDefinition> ParseStoredSegmentJson(std::string_view json) { return ParseJsonDefinition(json, false); }
 
 StatusOr<SegmentDefinition> ParseSegmentYaml(std::string_view yaml) {
   try {

@@ -112,6 +112,10 @@ inline constexpr size_t kMaxSegmentDepth = 48;
 // (name, entity, field, ...) holding a NUL byte; text that is not UTF-8.
 StatusOr<SegmentDefinition> ParseSegmentJson(std::string_view json);
 StatusOr<SegmentDefinition> ParseSegmentYaml(std::string_view yaml);
+// A definition read back from the catalog (SegmentToJson's output): as
+// ParseSegmentJson, without the size and NUL limits, so one saved before they
+// existed still loads (a bad name keeps it a draft: see Validate).
+StatusOr<SegmentDefinition> ParseStoredSegmentJson(std::string_view json);
 // Canonical JSON: ParseSegmentJson(SegmentToJson(d)) == d. indent < 0: one line.
 std::string SegmentToJson(const SegmentDefinition& d, int indent = 2);
 

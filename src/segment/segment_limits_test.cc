@@ -105,5 +105,20 @@ TEST(SegmentLimits, DefinitionsOverTheSizeLimitAreRefused) {
   EXPECT_TRUE(ParseSegmentJson(ok).ok());
 }
 
+TEST(SegmentLimits, StoredDefinitionsSavedBeforeTheLimitsStillLoad) {
+  // A draft saved with a NUL in its name, and a definition over 1 MiB, from
+  // before these limits: the catalog's copies still load (so a refresh that
+  // reads every segment does not fail on them), and the name stays invalid.
+  auto d = ParseStoredSegmentJson(R"({"name":"Big\u0000Spenders","type":"dynamic","rules":[]})");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->name, std::string("Big\0Spenders", 12));
+  EXPECT_FALSE(Validate(*d, SegmentSchema{}).empty());
+  std::string big = "{\"name\":\"A\",\"description\":\"" + std::string(kMaxSegmentDefinitionBytes, 'x') + "\"}";
+  EXPECT_TRUE(ParseStoredSegmentJson(big).ok());
+  // Depth and duplicate keys still hold.
+  EXPECT_FALSE(ParseStoredSegmentJson(std::string(100000, '[') + std::string(100000, ']')).ok());
+  EXPECT_FALSE(ParseStoredSegmentJson(R"({"name":"A","name":"B"})").ok());
+}
+
 }  // namespace
 }  // namespace cdp

@@ -394,6 +394,21 @@ TEST_F(ApiServerTest, BadRequestsGetClearErrors) {
   EXPECT_EQ(Call("GET", "/api/v1/health", "").status, 200);
 }
 
+// A segment name with a NUL character was saved (as a draft) from the quick
+// form and from a definition.
+TEST_F(ApiServerTest, SegmentNamesWithNulAreRefused) {
+  HttpResult quick = Call("POST", "/api/v1/segments/quick", *admin_,
+                          R"({"name":"Big\u0000Spenders","field":"State","op":"equals","values":["CA"]})");
+  EXPECT_EQ(quick.status, 400) << quick.body;
+  EXPECT_NE(quick.body.find("field 'name' contains a NUL character"), std::string::npos) << quick.body;
+  HttpResult full = Call("POST", "/api/v1/segments", *admin_,
+                         R"({"name":"Big\u0000Spenders","rules":[{"entity":"Customer","conditions":[{"field":"State","op":"equals","values":["CA"]}]}]})");
+  EXPECT_EQ(full.status, 400) << full.body;
+  EXPECT_NE(full.body.find("name: text contains a NUL character"), std::string::npos) << full.body;
+  HttpResult list = Call("GET", "/api/v1/segments", *viewer_);
+  EXPECT_EQ(list.body.find("Big"), std::string::npos) << list.body;
+}
+
 TEST_F(ApiServerTest, ApiKeysAreCreatedShownOnceAndRevoked) {
   HttpResult r = Call("POST", "/api/v1/apikeys", *admin_, R"({"name":"temp","role":"viewer"})");
   ASSERT_EQ(r.status, 201) << r.body;

@@ -98,7 +98,7 @@ void ApiServerImpl::AddAdminRoutes() {
                  OJson sources = OJson::object(), segments = OJson::object();
                  for (const auto& s : project.sources) sources[s.name] = s.schedule;
                  for (const auto& r : Unwrap(c.api.workspace().catalog().ListSegments())) {
-                   auto d = ParseSegmentJson(r.definition_json);
+                   auto d = ParseStoredSegmentJson(r.definition_json);
                    if (d.ok() && d->type == SegmentType::kDynamic) segments[r.name] = d->schedule;
                  }
                  OJson jobs = OJson::array();
@@ -141,7 +141,7 @@ void ApiServerImpl::AddAdminRoutes() {
                      } else {
                        auto r = Unwrap(c.api.workspace().catalog().GetSegment(name));
                        if (!r) ThrowError(400, "invalid_parameter", "segments." + name + ": there is no such segment");
-                       auto d = Unwrap(ParseSegmentJson(r->definition_json));
+                       auto d = Unwrap(ParseStoredSegmentJson(r->definition_json));
                        if (d.type != SegmentType::kDynamic) ThrowError(400, "invalid_parameter", "segments." + name + ": only dynamic segments have schedules");
                        d.schedule = cron;
                        seg_updates.push_back(d);

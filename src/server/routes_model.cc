@@ -254,6 +254,14 @@ void ApiServerImpl::AddModelRoutes() {
                  std::string entity = BodyString(body, "entity", false, "Customer");
                  std::string field = BodyString(body, "field", true);
                  std::string op_text = BodyString(body, "op", true);
+                 // Definitions parsed from text refuse NUL (ParseSegmentJson); so does this form,
+                 // or a name with a NUL would be saved as a draft.
+                 for (const auto& [key, text] : {std::pair<const char*, const std::string*>{"name", &name},
+                                                 {"entity", &entity}, {"field", &field}}) {
+                   if (text->find('\0') != std::string::npos) {
+                     ThrowError(400, "invalid_parameter", std::string("field '") + key + "' contains a NUL character");
+                   }
+                 }
                  auto op = ParseConditionOp(op_text);
                  if (!op) ThrowError(400, "invalid_parameter", "field 'op': unknown operator '" + op_text + "'");
                  std::vector<SegmentValue> values;

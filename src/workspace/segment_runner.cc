@@ -173,7 +173,7 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
   auto run = [&]() -> Status {
     CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
     for (const auto& rec : todo) {
-      CDP_ASSIGN_OR_RETURN(SegmentDefinition d, ParseSegmentJson(rec.definition_json));
+      CDP_ASSIGN_OR_RETURN(SegmentDefinition d, ParseStoredSegmentJson(rec.definition_json));
       bool explicit_name = !names.empty();
       if (d.type == SegmentType::kStatic && snap.entities.count(SegmentEntityName(d.name))) {
         if (explicit_name) {
@@ -232,7 +232,7 @@ StatusOr<SegmentInspection> InspectSegment(Workspace& workspace, const std::stri
   CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetSegment(name));
   if (!rec) return NotFoundError("no segment named '" + name + "'");
   out.record = *rec;
-  CDP_ASSIGN_OR_RETURN(out.definition, ParseSegmentJson(rec->definition_json));
+  CDP_ASSIGN_OR_RETURN(out.definition, ParseStoredSegmentJson(rec->definition_json));
   CDP_ASSIGN_OR_RETURN(out.history, workspace.catalog().SegmentHistory(name, 100));
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   auto ctx = OpenContext(workspace, project);
