@@ -419,6 +419,30 @@ TEST_F(CsvReaderTest, OneStrayQuoteInTenThousandRowsCostsOneRecord) {
   }
 }
 
+// lines_read() counts physical lines (the run report shows them next to
+// records): a whole-file reader counts the header, a range reader its range.
+TEST_F(CsvReaderTest, LinesReadCountsPhysicalLines) {
+  for (const std::string last : {"4,5", "4,5\n", "4,\"5\r\n6\"\r\n"}) {
+    const std::string content = "a,b\n1,\"x\ny\"\n\n2,3\r\n" + last;
+    const int64_t lines = 6 + (last.find('6') != std::string::npos ? 1 : 0);
+    const std::string path = dir_.Write("l.csv", content);
+    auto reader = OpenCsvFile(path, {});
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(Drain(**reader).size(), 3u);
+    EXPECT_EQ((*reader)->lines_read(), lines) << content;
+    auto ranges = SplitCsvFile(path, {}, 1);
+    ASSERT_TRUE(ranges.ok());
+    int64_t sum = (*ranges)[0].first_line - 1;
+    for (const CsvRange& range : *ranges) {
+      auto r = OpenCsvRange(path, {}, range);
+      ASSERT_TRUE(r.ok());
+      Drain(**r);
+      sum += (*r)->lines_read();
+    }
+    EXPECT_EQ(sum, lines) << content;
+  }
+}
+
 TEST_F(CsvReaderTest, WithoutHeaderFieldsAreNumbered) {
   CsvOptions o;
   o.has_header = false;
