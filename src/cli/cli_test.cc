@@ -423,6 +423,16 @@ activities:
   EXPECT_EQ(RunJson("timeline " + std::to_string(bob) + " --from 2026-01-02 --to 2026-03-31 -w " + ws_)["activities"].size(), 1u);
   EXPECT_EQ(RunJson("timeline " + std::to_string(bob) + " --limit 1 -w " + ws_)["activities"][0]["SourceKey"], "V2");
   EXPECT_EQ(RunCdp("timeline 1 --from 2026-13-01 -w " + ws_).exit_code, 1);
+  // Ids that name no customer and reversed ranges are errors, not empty timelines.
+  Result negative = RunCdp("timeline -1 -w " + ws_);
+  EXPECT_NE(negative.exit_code, 0) << negative.out;
+  EXPECT_NE(negative.out.find("positive"), std::string::npos) << negative.out;
+  Result unknown = RunCdp("timeline 999999 -w " + ws_);
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.out;
+  EXPECT_NE(unknown.out.find("no customer with CustomerId 999999"), std::string::npos) << unknown.out;
+  Result reversed = RunCdp("timeline " + std::to_string(bob) + " --from 2026-03-31 --to 2026-01-02 -w " + ws_);
+  EXPECT_EQ(reversed.exit_code, 1) << reversed.out;
+  EXPECT_NE(reversed.out.find("reversed"), std::string::npos) << reversed.out;
 
   // A relationship between fields of different types is refused, naming both.
   std::string bad = project;
@@ -513,6 +523,13 @@ measures:
   EXPECT_NE(run.out.find("Measures run"), std::string::npos) << run.out;
   Json m = RunJson("measures -w " + ws_ + " --as-of 2026-11-01");
   ASSERT_EQ(m["customers"], 3);
+  // A run date out of range is refused before anything is written.
+  Json runs_before = RunJson("runs -w " + ws_);
+  Result ancient = RunCdp("measures -w " + ws_ + " --as-of 0000-01-01");
+  EXPECT_EQ(ancient.exit_code, 1) << ancient.out;
+  EXPECT_NE(ancient.out.find("outside the supported range"), std::string::npos) << ancient.out;
+  EXPECT_EQ(RunCdp("segment run -w " + ws_ + " --as-of 0000-01-01").exit_code, 1);
+  EXPECT_EQ(RunJson("runs -w " + ws_).size(), runs_before.size()) << "no run was recorded";
   Json spend = RunJson("measures Spend -w " + ws_ + " --as-of 2026-11-01");
   std::map<int64_t, double> by_id;
   for (const auto& row : spend["rows"]) by_id[row["CustomerId"]] = row["Spend"];

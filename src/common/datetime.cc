@@ -60,4 +60,10 @@ std::string FormatTimestamp(int64_t micros) {
   return out;
 }
 
+Status CheckRunDate(int32_t days) {
+  if (days == 0 || IsSupportedRunDate(days)) return Status::Ok();
+  return InvalidArgumentError("the run date " + FormatDate(days) + " is outside the supported range " +
+                              FormatDate(kMinRunDate) + " to " + FormatDate(kMaxRunDate));
+}
+
 }  // namespace cdp

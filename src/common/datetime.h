@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/status.h"
+
 namespace cdp {
 
 // Days since 1970-01-01 for a civil date; month 1..12, day 1..31 (not validated).
@@ -25,6 +27,15 @@ unsigned DaysInMonth(int year, unsigned month);
 std::string FormatDate(int32_t days);
 // "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" from microseconds since the epoch.
 std::string FormatTimestamp(int64_t micros);
+
+// The dates a run may take as "today" (measure windows, segment conditions):
+// 1900-01-01 through 9999-12-31. Earlier or later dates are typing mistakes
+// (e.g. --as-of 0000-01-01) whose results would be stored as real.
+inline constexpr int32_t kMinRunDate = -25567;   // 1900-01-01
+inline constexpr int32_t kMaxRunDate = 2932896;  // 9999-12-31
+inline bool IsSupportedRunDate(int32_t days) { return days >= kMinRunDate && days <= kMaxRunDate; }
+// Ok for 0 ("today") and supported dates; InvalidArgument naming the date and the range otherwise.
+Status CheckRunDate(int32_t days);
 
 inline constexpr int64_t kMicrosPerSecond = 1000000;
 inline constexpr int64_t kMicrosPerDay = 86400LL * kMicrosPerSecond;

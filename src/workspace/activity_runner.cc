@@ -1,5 +1,7 @@
 #include "workspace/activity_runner.h"
 
+#include "common/datetime.h"
+
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -96,7 +98,25 @@ StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const ActivityRu
 }
 
 StatusOr<Table> ReadTimeline(Workspace& workspace, const TimelineQuery& q) {
+  if (q.customer_id <= 0) {
+    return InvalidArgumentError("CustomerId must be a positive number, not " + std::to_string(q.customer_id));
+  }
+  if (q.from_us && q.to_us && *q.from_us > *q.to_us) {
+    return InvalidArgumentError("the time range is reversed: it starts at " + FormatTimestamp(*q.from_us) +
+                                ", after its end " + FormatTimestamp(*q.to_us));
+  }
+  if (q.limit < -1) return InvalidArgumentError("the limit must be 0 or more, not " + std::to_string(q.limit));
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  if (snap.entities.count(std::string(kCustomerEntity))) {
+    CDP_ASSIGN_OR_RETURN(auto customers, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
+    const int id_column = customers->schema().FieldIndex("CustomerId");
+    if (id_column >= 0) {
+      const Column& ids = customers->column(static_cast<size_t>(id_column));
+      bool found = false;
+      for (size_t r = 0; r < customers->num_rows() && !found; ++r) found = !ids.IsNull(r) && ids.Int64At(r) == q.customer_id;
+      if (!found) return NotFoundError("there is no customer with CustomerId " + std::to_string(q.customer_id));
+    }
+  }
   if (!snap.entities.count(std::string(kUnifiedActivityEntity))) {
     return FailedPreconditionError("there is no UnifiedActivity entity yet: define activities and run `cdp run`");
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/datetime.h"
 #include "relate/relationship_resolver.h"
 #include "unify/unifier.h"
 #include "workspace/activity_runner.h"
@@ -38,6 +39,7 @@ std::shared_ptr<Table> WithCustomerIds(const Table& t, const CustomerIndex& cust
 
 StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOptions& options,
                                        const std::string& run_kind) {
+  CDP_RETURN_IF_ERROR(CheckRunDate(options.run_date));
   auto t0 = std::chrono::steady_clock::now();
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   MeasureRunResult out;

@@ -694,6 +694,7 @@ StatusOr<RefreshResult> RunRefresh(Workspace& workspace, const RefreshOptions& o
   CDP_ASSIGN_OR_RETURN(auto guard, RefreshGuard::Acquire(CanonicalDir(workspace.dir())));
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_RETURN_IF_ERROR(CheckNames(workspace, project, options));
+  CDP_RETURN_IF_ERROR(CheckRunDate(options.run_date));
   CDP_ASSIGN_OR_RETURN(RefreshState state, LoadState(workspace));
   const int32_t run_date = options.run_date ? options.run_date : TodayUtc();
   CDP_ASSIGN_OR_RETURN(int64_t run_id, workspace.catalog().BeginRun("refresh"));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/datetime.h"
 #include "workspace/activity_runner.h"
 #include "workspace/linked_entities.h"
 
@@ -144,6 +145,7 @@ Status DeleteSegment(Workspace& workspace, const std::string& name) {
 
 StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const std::vector<std::string>& names,
                                                      const SegmentRunOptions& options, std::vector<std::string>* skipped) {
+  CDP_RETURN_IF_ERROR(CheckRunDate(options.run_date));
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(std::vector<SegmentRecord> all, workspace.catalog().ListSegments());
   std::vector<SegmentRecord> todo;
