@@ -100,7 +100,8 @@ Clustering ClusterRecords(size_t n, const std::vector<MatchPair>& pairs, const s
   for (uint32_t r = 0; r < n; ++r) final_parent[r] = uf.Find(r);
   std::vector<std::pair<uint32_t, std::vector<uint32_t>>> big_sorted(big.begin(), big.end());
   std::sort(big_sorted.begin(), big_sorted.end());
-  for (auto& [root, idx] : big_sorted) {
+  for (auto& [root, bound_idx] : big_sorted) {
+    auto& idx = bound_idx;  // a lambda below uses it: clang 14 cannot capture a structured binding
     // Local ids for the cluster's records.
     std::unordered_map<RecordId, uint32_t> local;
     std::vector<RecordId> members;

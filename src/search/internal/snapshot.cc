@@ -368,7 +368,9 @@ StatusOr<SearchResult> Snapshot::Search(const SearchQuery& query) const {
   // Filters: OR within a field, AND across fields.
   std::vector<std::pair<size_t, std::vector<std::string>>> by_field;  // (facet, values)
   for (const auto& [field, value] : query.filters) {
-    auto it = std::find_if(facets_.begin(), facets_.end(), [&](const FacetValues& f) { return f.field == field; });
+    // [&field]: clang 14 cannot capture a structured binding implicitly.
+    auto it = std::find_if(facets_.begin(), facets_.end(),
+                           [&field = field](const FacetValues& f) { return f.field == field; });
     if (it == facets_.end()) {
       std::string known;
       for (const auto& f : facets_) known += (known.empty() ? "" : ", ") + f.field;
