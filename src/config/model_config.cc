@@ -403,9 +403,11 @@ namespace {
 template <typename T>
 StatusOr<std::vector<T>> FromJson(const std::string& json, const std::string& what,
                                   Status (*parse)(const YAML::Node&, const std::string&, std::vector<T>*)) {
-  // The API passes request bodies here: bounded depth before the recursive
-  // JSON -> YAML conversion, no duplicate keys, no NUL characters.
-  CDP_RETURN_IF_ERROR(ScanJson(json, {.refuse_nul_characters = true}).WithContext(what + " JSON"));
+  // Bounded depth before the recursive JSON -> YAML conversion (the API
+  // passes request bodies here), no duplicate keys. NUL is refused where
+  // text comes in (LoadYaml, the API routes), not here: the catalog's copies
+  // saved before that must still load.
+  CDP_RETURN_IF_ERROR(ScanJson(json).WithContext(what + " JSON"));
   Json j = Json::parse(json, nullptr, false);
   if (j.is_discarded()) return DataLossError("stored " + what + " are not valid JSON");
   std::vector<T> out;

@@ -557,7 +557,7 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
 std::string SourceConfigToJson(const SourceConfig& source) { return SourceToJson(source).dump(); }
 
 StatusOr<SourceConfig> SourceConfigFromJson(const std::string& json) {
-  CDP_RETURN_IF_ERROR(ScanJson(json, {.refuse_nul_characters = true}).WithContext("source JSON"));
+  CDP_RETURN_IF_ERROR(ScanJson(json).WithContext("source JSON"));
   Json j = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return DataLossError("stored source definition is not valid JSON");
   return ParseSource(JsonToYaml(j), "source", "catalog");

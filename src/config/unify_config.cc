@@ -702,9 +702,11 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
 }
 
 StatusOr<UnifyConfig> UnifyConfigFromJson(const std::string& json) {
-  // The API passes request bodies here: bounded depth before the recursive
-  // JSON -> YAML conversion, no duplicate keys, no NUL characters.
-  CDP_RETURN_IF_ERROR(ScanJson(json, {.refuse_nul_characters = true}).WithContext("unification JSON"));
+  // Bounded depth before the recursive JSON -> YAML conversion (the API
+  // passes request bodies here), no duplicate keys. NUL is refused where
+  // text comes in (LoadYaml, the API routes), not here: the catalog's copies
+  // saved before that must still load.
+  CDP_RETURN_IF_ERROR(ScanJson(json).WithContext("unification JSON"));
   Json j = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return DataLossError("stored unification definition is not valid JSON");
   return ParseUnifyConfig(JsonToYaml(j), "catalog");

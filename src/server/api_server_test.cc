@@ -407,6 +407,11 @@ TEST_F(ApiServerTest, SegmentNamesWithNulAreRefused) {
   EXPECT_NE(full.body.find("name: text contains a NUL character"), std::string::npos) << full.body;
   HttpResult list = Call("GET", "/api/v1/segments", *viewer_);
   EXPECT_EQ(list.body.find("Big"), std::string::npos) << list.body;
+  // Measures and the unification configuration sent to the API, likewise.
+  HttpResult measure = Call("POST", "/api/v1/measures", *admin_,
+                            R"({"name":"Total\u0000Spend","entity":"Customer","function":"count"})");
+  EXPECT_EQ(measure.status, 400) << measure.body;
+  EXPECT_NE(measure.body.find("name: text contains a NUL character"), std::string::npos) << measure.body;
 }
 
 TEST_F(ApiServerTest, ApiKeysAreCreatedShownOnceAndRevoked) {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/entity_names.h"
+#include "common/json_scan.h"
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
 #include "workspace/unify_runner.h"
@@ -117,7 +118,10 @@ void ApiServerImpl::AddDataRoutes() {
                .request_schema = "UnifyConfig",
                .handler = [](RouteContext& c) {
                  OJson body = ParseBody(c.req);
-                 auto config = UnifyConfigFromJson(body.dump());
+                 const std::string text = body.dump();
+                 Status nul = ScanJson(text, {.refuse_nul_characters = true});
+                 if (!nul.ok()) ThrowError(400, "invalid_definition", nul.message());
+                 auto config = UnifyConfigFromJson(text);
                  if (!config.ok()) ThrowError(400, "invalid_definition", config.status().message());
                  auto project = Unwrap(c.api.workspace().catalog().LoadProject());
                  for (const auto& s : config->sources) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/json_scan.h"
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
@@ -27,7 +28,10 @@ OJson MeasureJson(const MeasureConfig& m) {
 }
 
 MeasureConfig ParseMeasureBody(const OJson& body) {
-  auto parsed = MeasuresFromJson("[" + body.dump() + "]");
+  const std::string text = body.dump();
+  Status nul = ScanJson(text, {.refuse_nul_characters = true});
+  if (!nul.ok()) ThrowError(400, "invalid_definition", nul.message());
+  auto parsed = MeasuresFromJson("[" + text + "]");
   if (!parsed.ok()) ThrowError(400, "invalid_definition", parsed.status().message());
   if (parsed->size() != 1) ThrowError(400, "invalid_definition", "the body must be one measure definition");
   MeasureConfig m = std::move(parsed->front());
