@@ -60,7 +60,7 @@ class CheckingHandler final : public YAML::EventHandler {
       Refuse(mark, Path(), "alias *" + a.name + " nests deeper than " + std::to_string(limits_.max_depth) +
                                " levels (the limit) where it is used");
     }
-    Count(mark, a.values, "alias *" + a.name + " ");
+    Count(mark, a.values, a.bytes, "alias *" + a.name + " ");
     Done(a.height);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -83,12 +83,14 @@ class CheckingHandler final : public YAML::EventHandler {
     std::unordered_map<std::string, int> keys;  // key -> line
     size_t height = 1;   // levels of this collection and the deepest child so far
     size_t values_at_start = 0;
+    size_t bytes_at_start = 0;
     YAML::anchor_t anchor = YAML::NullAnchor;
   };
   struct Anchor {
     std::string name;
     bool complete = false;
     size_t values = 0;  // values of the anchored node, aliases expanded
+    size_t bytes = 0;   // bytes of its text, aliases expanded
     size_t height = 0;  // 0 for a scalar
   };
 
@@ -112,12 +114,20 @@ class CheckingHandler final : public YAML::EventHandler {
     return path;
   }
 
-  void Count(const YAML::Mark& mark, size_t n, const std::string& what = "") {
+  // Adds n values holding `bytes` of text.
+  void Count(const YAML::Mark& mark, size_t n, size_t bytes, const std::string& what = "") {
     values_ += n;
-    if (values_ <= limits_.max_nodes) return;
-    const std::string limit = std::to_string(limits_.max_nodes);
-    if (what.empty()) Refuse(mark, "", "more than " + limit + " values (the limit)");
-    Refuse(mark, Path(), what + "makes more than " + limit + " values (the limit; aliases count once per use)");
+    bytes_ += bytes;
+    if (values_ > limits_.max_nodes) {
+      const std::string limit = std::to_string(limits_.max_nodes);
+      if (what.empty()) Refuse(mark, "", "more than " + limit + " values (the limit)");
+      Refuse(mark, Path(), what + "makes more than " + limit + " values (the limit; aliases count once per use)");
+    }
+    if (bytes_ > limits_.max_expanded_bytes) {
+      // Without aliases the text is at most max_bytes, so only an alias gets here.
+      Refuse(mark, Path(), what + "makes more than " + std::to_string(limits_.max_expanded_bytes) +
+                               " bytes of text (the limit; aliases count once per use)");
+    }
   }
 
   void StartAnchor(YAML::anchor_t anchor) {
@@ -130,11 +140,12 @@ class CheckingHandler final : public YAML::EventHandler {
   // A scalar or null: a key of the enclosing map, or a value.
   void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string& text) {
     StartAnchor(anchor);
-    Count(mark, 1);
+    Count(mark, 1, text.size());
     if (anchor != YAML::NullAnchor) {
       Anchor& a = anchors_[anchor];
       a.complete = true;
       a.values = 1;
+      a.bytes = text.size();
       a.height = 0;
     }
     if (AtKey()) {
@@ -157,11 +168,12 @@ class CheckingHandler final : public YAML::EventHandler {
       Refuse(mark, "", "nested deeper than " + std::to_string(limits_.max_depth) + " levels (the limit)");
     }
     StartAnchor(anchor);
-    const size_t before = values_;
-    Count(mark, 1);
+    const size_t before = values_, bytes_before = bytes_;
+    Count(mark, 1, 0);
     stack_.emplace_back();
     stack_.back().map = map;
     stack_.back().values_at_start = before;
+    stack_.back().bytes_at_start = bytes_before;
     stack_.back().anchor = anchor;
   }
 
@@ -173,6 +185,7 @@ class CheckingHandler final : public YAML::EventHandler {
       Anchor& a = anchors_[f.anchor];
       a.complete = true;
       a.values = values_ - f.values_at_start;
+      a.bytes = bytes_ - f.bytes_at_start;
       a.height = f.height;
     }
     Done(f.height);
@@ -196,6 +209,7 @@ class CheckingHandler final : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, Anchor> anchors_;
   std::string pending_anchor_name_;
   size_t values_ = 0;
+  size_t bytes_ = 0;
   int documents_ = 0;
 };
 

@@ -18,6 +18,7 @@ struct YamlLimits {
   size_t max_bytes = size_t{4} << 20;  // size of the text
   size_t max_depth = 64;               // mappings and sequences nested in each other
   size_t max_nodes = 250000;           // scalars, mappings and sequences, aliases expanded
+  size_t max_expanded_bytes = size_t{16} << 20;  // text of keys and values, aliases expanded
 };
 
 // Loads one YAML document (empty text gives a Null node). Refused, as
@@ -30,9 +31,10 @@ struct YamlLimits {
 //  - more than max_nodes values, counting an alias (*a) as the values of its
 //    anchor (&a) each time it is used: converting or walking the document
 //    expands aliases, and nine aliases of nine aliases of ... ("billion
-//    laughs") turn a few hundred bytes into billions of values. An alias also
-//    counts its anchor's depth where it is used, and an alias inside its own
-//    anchor (a cycle) is refused;
+//    laughs") turn a few hundred bytes into billions of values. Likewise
+//    more than max_expanded_bytes of text (an alias of a long scalar used
+//    many times). An alias also counts its anchor's depth where it is used,
+//    and an alias inside its own anchor (a cycle) is refused;
 //  - a mapping key given twice (a parser would keep one value silently), and
 //    keys that are mappings or sequences;
 //  - text (keys and values) that is not valid UTF-8 or contains a NUL byte.

@@ -35,6 +35,17 @@ TEST(YamlLoaderTest, BillionLaughsStopsAtTheValueLimit) {
             "p.yaml:7: l5[2]: alias *l4 makes more than 250000 values (the limit; aliases count once per use)");
 }
 
+TEST(YamlLoaderTest, AnAliasOfLongTextStopsAtTheTextLimit) {
+  // 100,000 uses of a 1,000-byte scalar: 100 MB of text once expanded.
+  std::string doc = "a: &a " + std::string(1000, 'x') + "\nb: [";
+  for (int i = 0; i < 100000; ++i) doc += i ? ",*a" : "*a";
+  doc += "]\n";
+  auto n = LoadYaml(doc, "p.yaml");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "p.yaml:2: b[16776]: alias *a makes more than 16777216 bytes of text (the limit; "
+                                  "aliases count once per use)");
+}
+
 TEST(YamlLoaderTest, AliasesWithinTheLimitsLoad) {
   auto n = LoadYaml("rules: &r [{a: 1}, {b: 2}]\nother: *r\nname: &n x\ncopy: *n\n", "p.yaml");
   ASSERT_TRUE(n.ok()) << n.status().ToString();
