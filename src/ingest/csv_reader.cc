@@ -233,7 +233,7 @@ struct RecordScan {
 // buf[start, end); `eof`: end is the end of the input. The record may use
 // bytes [start, start + max_record_bytes) and one more byte to tell CRLF or
 // a closing quote apart; kNeedMore when those are not all in the buffer yet.
-RecordScan ScanRecord(const char* buf, size_t start, size_t end, bool eof, int64_t line, const CsvGrammar& g,
+__attribute__((noinline)) RecordScan ScanRecord(const char* buf, size_t start, size_t end, bool eof, int64_t line, const CsvGrammar& g,
                       std::vector<ScannedField>* fields) {
   using Kind = RecordScan::Kind;
   RecordScan out;
@@ -511,8 +511,14 @@ class CsvReader final : public RecordReader {
   struct RegionResult {
     size_t records;
     bool need_more;
+    bool slow = false;  // the record at begin_ is for SlowRecord
   };
   RegionResult ParseRegion(RawRecordBatch* batch, size_t max_records, uint64_t arena_base);
+  // Parses the record at begin_ (one ParseRegion did not accept) with
+  // ScanRecord and moves begin_ past it; adds its record or record error
+  // (++*count) unless it only starts skipping an over-long record. False when
+  // more input is needed first. `borrow`: fields point into data().
+  bool SlowRecord(RawRecordBatch* batch, bool borrow, size_t* count);
   // Moves unparsed bytes to the front and reads more; grows the buffer for a
   // long record, or switches to discarding it when it exceeds max_record_bytes.
   Status Fill();
@@ -537,6 +543,17 @@ class CsvReader final : public RecordReader {
   // The reason a complete record [rec_start, rec_end) is bad (invalid UTF-8
   // or a NUL byte), or empty. `has_high`: it has a byte >= 0x80.
   std::string CheckBytes(size_t rec_start, size_t rec_end, int64_t rec_line, bool has_high) const;
+  // Out of ParseRegion's hot loop: is [rec_start, rec_end) valid UTF-8
+  // without NUL; the record error of one that is not.
+  __attribute__((noinline)) bool BytesOk(size_t rec_start, size_t rec_end, bool has_high) const {
+    const char* buf = data();
+    if (has_high && !ingest_internal::IsValidUtf8(buf + rec_start, rec_end - rec_start)) return false;
+    return std::memchr(buf + rec_start, 0, rec_end - rec_start) == nullptr;
+  }
+  __attribute__((noinline)) void AddBadBytesError(RawRecordBatch* batch, size_t rec_start, size_t rec_end,
+                                                  int64_t rec_line, int64_t last_line) {
+    AddRecordError(batch, rec_line, last_line, CheckBytes(rec_start, rec_end, rec_line, true), rec_start, rec_end);
+  }
 
   std::unique_ptr<InputFile> file_;
   std::unique_ptr<FileHasher> hasher_;  // null unless hashing
@@ -587,6 +604,7 @@ class CsvReader final : public RecordReader {
   std::vector<uint64_t> fpos_;
   std::vector<uint32_t> flen_;
   std::vector<uint32_t> unquote_;
+  size_t escape_at_ = 0;  // ParseRegion: the second quote of a doubled quote in a quoted field
 };
 
 Status CsvReader::Fill() {
@@ -680,7 +698,6 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   const char delim = opt_.delimiter;
   const char quote = opt_.quote;
   const bool skip_space = opt_.skip_space_after_delimiter;
-  const size_t max_record = opt_.max_record_bytes;
   const uint64_t delta = arena_base - begin_;  // arena offset of buf[i] is i + delta (mod 2^64)
   size_t records = 0;
 
@@ -725,7 +742,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   int64_t rec_line = line;
   bool in_quotes = false;
   bool field_quoted = false;
-  size_t escape_at = 0;  // the second quote of a doubled quote in a quoted field
+  escape_at_ = 0;
 
 #define CDP_PUSH_FIELD(from, to)                                                  \
   do {                                                                            \
@@ -739,15 +756,12 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   // Ends the record [rec_start, rec_end) whose fields are pushed; its last
   // line is `last_line`.
   auto finish_record = [&](size_t rec_end, bool has_high, int64_t last_line) __attribute__((always_inline)) {
-    if (__builtin_expect(rec_end > utf8_ok_until, 0)) {
-      std::string bad = CheckBytes(rec_start, rec_end, rec_line, has_high);
-      if (!bad.empty()) {
-        nf = rec_fields;
-        unquote_.resize(rec_unquote);
-        nfields_ = nf;
-        AddRecordError(batch, rec_line, last_line, bad, rec_start, rec_end);
-        return;
-      }
+    if (__builtin_expect(rec_end > utf8_ok_until, 0) && !BytesOk(rec_start, rec_end, has_high)) {
+      nf = rec_fields;
+      unquote_.resize(rec_unquote);
+      nfields_ = nf;
+      AddBadBytesError(batch, rec_start, rec_end, rec_line, last_line);
+      return;
     }
     batch->line.push_back(rec_line);
     batch->field_begin.push_back(static_cast<uint32_t>(nf));
@@ -757,24 +771,12 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
   uint64_t mask = 0;
   uint64_t high = 0;
   bool rec_high = false;
-  // Continues parsing at the record start p (line `at_line`).
-  auto restart_at = [&](size_t p, int64_t at_line) {
-    line = rec_line = at_line;
-    rec_start = field_start = p;
-    rec_fields = nf;
-    rec_unquote = unquote_.size();
-    in_quotes = false;
-    field_quoted = false;
-    chunk = p;
-    mask = high = 0;
-    if (chunk < end) {
-      classifier_.Classify(buf + chunk, &mask, &high);
-      mask &= ValidBits(end - chunk);
-      high &= ValidBits(end - chunk);
-    }
+  if (chunk < end) {
+    classifier_.Classify(buf + chunk, &mask, &high);
+    mask &= ValidBits(end - chunk);
+    high &= ValidBits(end - chunk);
     rec_high = high != 0;
-  };
-  restart_at(rec_start, rec_line);
+  }
   while (chunk < end) {
     while (mask == 0) {
       chunk += 64;
@@ -792,7 +794,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
       const char c = buf[idx];
       if (__builtin_expect(in_quotes, 0)) {
         if (c == quote) {
-          if (idx == escape_at) continue;
+          if (idx == escape_at_) continue;
           // A closing quote is followed by a delimiter, a line break or the
           // end of the input; a doubled quote is one quote of the field.
           if (idx + 1 >= end) {
@@ -802,7 +804,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
           }
           const char d = buf[idx + 1];
           if (d == quote) {
-            escape_at = idx + 1;
+            escape_at_ = idx + 1;
           } else if (d == delim || d == '\n' || d == '\r') {
             in_quotes = false;
           } else {
@@ -837,7 +839,7 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         if (term < end && buf[term] == '\n') ++term;
       }
       if (idx != rec_start) {  // not an empty line
-        if (__builtin_expect(idx - rec_start >= max_record, 0)) goto slow_record;
+        if (__builtin_expect(idx - rec_start >= opt_.max_record_bytes, 0)) goto slow_record;
         CDP_PUSH_FIELD(field_start, idx);
         finish_record(idx, rec_high, line);
         ++records;
@@ -856,62 +858,10 @@ CsvReader::RegionResult CsvReader::ParseRegion(RawRecordBatch* batch, size_t max
         return {records, false};
       }
     }
-    continue;
-  slow_record : {
-    // The record at rec_start breaks a rule (or is too long): the exact
-    // grammar decides, and says where the next record starts.
-    nf = rec_fields;
-    unquote_.resize(rec_unquote);
-    field_quoted = false;
-    RecordScan scan = ScanRecord(buf, rec_start, end, eof, rec_line, grammar_, &scanned_);
-    switch (scan.kind) {
-      case RecordScan::Kind::kNeedMore:  // never at the end of the input or with a full window
-        nfields_ = rec_fields;
-        begin_ = rec_start;
-        line_ = rec_line;
-        return {records, true};
-      case RecordScan::Kind::kEmptyLine:
-        break;
-      case RecordScan::Kind::kRecord: {
-        ensure_room(scanned_.size() + 66);
-        for (const ScannedField& f : scanned_) {
-          field_quoted = f.quoted;
-          CDP_PUSH_FIELD(f.begin, f.end);
-        }
-        if (scan.next == end && scan.rec_end == end) partial_last_line_ = true;
-        finish_record(scan.rec_end, true, scan.next_line - (scan.next == scan.rec_end ? 0 : 1));
-        ++records;
-        break;
-      }
-      case RecordScan::Kind::kError:
-        if (scan.next == end && scan.rec_end == end) partial_last_line_ = true;
-        nfields_ = nf;
-        AddRecordError(batch, rec_line, scan.last_line, scan.reason, rec_start, scan.rec_end);
-        ++records;
-        break;
-      case RecordScan::Kind::kDiscard:
-        // Skip to the end of the line (Next() goes on with DiscardStep).
-        discarding_ = true;
-        discard_line_ = rec_line;
-        discard_reason_ = std::move(scan.reason);
-        discard_raw_ = EscapeRawBytes(std::string_view(buf + rec_start, scan.rec_end - rec_start), kMaxRawErrorBytes);
-        nfields_ = nf;
-        begin_ = scan.next;
-        line_ = scan.next_line;
-        return {records, false};
-    }
-    restart_at(scan.next, scan.next_line);
-    if (records == max_records) {
-      begin_ = rec_start;
-      line_ = line;
-      nfields_ = nf;
-      return {records, false};
-    }
-  }
   }
 out_of_data:
   if (!eof) {
-    if (end - rec_start > max_record) goto slow_record;  // the grammar decides with what it has
+    if (end - rec_start > opt_.max_record_bytes) goto slow_record;  // the grammar decides with what it has
     // The record at rec_start is incomplete: parse it again after a refill.
     nfields_ = rec_fields;
     unquote_.resize(rec_unquote);
@@ -920,18 +870,79 @@ out_of_data:
     return {records, true};
   }
   if (rec_start < end) {  // the last record has no line break
-    if (in_quotes || end - rec_start > max_record) goto slow_record;
+    if (in_quotes || end - rec_start > opt_.max_record_bytes) goto slow_record;
     CDP_PUSH_FIELD(field_start, end);
     finish_record(end, rec_high, line);
     partial_last_line_ = true;
     ++records;
     rec_start = end;
   }
-#undef CDP_PUSH_FIELD
   nfields_ = nf;
   begin_ = end;
   line_ = line;
   return {records, false};
+slow_record:
+  // The record at rec_start breaks a rule (or is too long): SlowRecord
+  // parses it with the exact grammar.
+  nfields_ = rec_fields;
+  unquote_.resize(rec_unquote);
+  begin_ = rec_start;
+  line_ = rec_line;
+  return {records, false, true};
+#undef CDP_PUSH_FIELD
+}
+
+bool CsvReader::SlowRecord(RawRecordBatch* batch, bool borrow, size_t* count) {
+  const char* buf = data();
+  const size_t start = begin_;
+  const int64_t rec_line = line_;
+  RecordScan scan = ScanRecord(buf, start, end_, eof_, rec_line, grammar_, &scanned_);
+  const bool ends_input = scan.next == end_ && scan.rec_end == end_;
+  switch (scan.kind) {
+    case RecordScan::Kind::kNeedMore:  // never at the end of the input or with a full window
+      return false;
+    case RecordScan::Kind::kEmptyLine:
+      break;
+    case RecordScan::Kind::kRecord: {
+      const int64_t last_line = scan.next_line - (scan.next == scan.rec_end ? 0 : 1);
+      std::string bad = CheckBytes(start, scan.rec_end, rec_line, true);
+      if (!bad.empty()) {
+        AddRecordError(batch, rec_line, last_line, bad, start, scan.rec_end);
+      } else {
+        const uint64_t base = borrow ? start : batch->arena.size();
+        if (nfields_ + scanned_.size() + 66 > fpos_.size()) {
+          fpos_.resize(nfields_ + scanned_.size() + 1024);
+          flen_.resize(fpos_.size());
+        }
+        for (const ScannedField& f : scanned_) {
+          fpos_[nfields_] = f.begin - start + base;
+          flen_[nfields_] = static_cast<uint32_t>(f.end - f.begin);
+          if (f.quoted) unquote_.push_back(static_cast<uint32_t>(nfields_));
+          ++nfields_;
+        }
+        if (!borrow) batch->arena.append(buf + start, scan.rec_end - start);
+        batch->line.push_back(rec_line);
+        batch->field_begin.push_back(static_cast<uint32_t>(nfields_));
+      }
+      ++*count;
+      break;
+    }
+    case RecordScan::Kind::kError:
+      AddRecordError(batch, rec_line, scan.last_line, scan.reason, start, scan.rec_end);
+      ++*count;
+      break;
+    case RecordScan::Kind::kDiscard:
+      // Skip to the end of the line (Next() goes on with DiscardStep).
+      discarding_ = true;
+      discard_line_ = rec_line;
+      discard_reason_ = std::move(scan.reason);
+      discard_raw_ = EscapeRawBytes(std::string_view(buf + start, scan.rec_end - start), kMaxRawErrorBytes);
+      break;
+  }
+  if (ends_input && scan.kind != RecordScan::Kind::kDiscard) partial_last_line_ = true;
+  begin_ = scan.next;
+  line_ = scan.next_line;
+  return true;
 }
 
 StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
@@ -960,6 +971,7 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
     RegionResult r = ParseRegion(batch, max_records - count, arena_base);
     count += r.records;
     if (!borrow && begin_ > region_start) batch->arena.append(data() + region_start, begin_ - region_start);
+    if (r.slow && count < max_records && !SlowRecord(batch, borrow, &count)) r.need_more = true;
     if (r.need_more) CDP_RETURN_IF_ERROR(Fill());
   }
   // Unquotes s[0, len) in place (the result is never longer); returns its length.
@@ -1184,6 +1196,7 @@ class RangeSplitter final : public CsvRangeSplitter {
         scan_pos_(scan_start),
         rec_start_(scan_start),
         rec_line_(data_start_line),
+        resume_pos_(scan_start),
         win_base_(data_start) {
     win_ = pool_->Take();
     win_cap_ = pool_->cap();
@@ -1289,9 +1302,20 @@ class RangeSplitter final : public CsvRangeSplitter {
     return size_;
   }
 
+  // Sets rec_start_ from the last chunk where a record ended, if any since.
+  void SettleRecordStart() {
+    if (end_mask_ == 0) return;
+    const unsigned bit = 63 - static_cast<unsigned>(__builtin_clzll(end_mask_));
+    rec_start_ = end_off_ + bit + 1;
+    rec_line_ = end_line_ + __builtin_popcountll(end_brk_ & ValidBits(bit + 1));
+    rec_start_after_cr_ = (end_cr_ >> bit) & 1;
+    end_mask_ = 0;
+  }
+
   // Parses the records from rec_start_ on with ScanRecord until one starts
   // at or after `until`; ranges end where records start.
   Status ScanExactly(uint64_t until) {
+    SettleRecordStart();
     uint64_t pos = rec_start_;
     int64_t ln = rec_line_;
     if (rec_start_after_cr_ && pos < size_) {
@@ -1323,12 +1347,11 @@ class RangeSplitter final : public CsvRangeSplitter {
       }
     }
     // Bit scanning resumes at a record start.
-    scan_pos_ = rec_start_ = pos;
+    scan_pos_ = rec_start_ = resume_pos_ = pos;
     line_ = rec_line_ = ln;
     rec_start_after_cr_ = false;
     in_quotes_ = 0;
     prev_cr_ = 0;
-    prev_sep_ = 1;
     pending_close_ = false;
     return Status::Ok();
   }
@@ -1376,21 +1399,24 @@ class RangeSplitter final : public CsvRangeSplitter {
       cr &= valid;
       const uint64_t inside = (q == 0 ? 0 : PrefixXor(q)) ^ in_quotes_;
       // Are the quotes well placed, and is the record in progress short?
-      bool exact = chunk_off + len - rec_start_ <= max_record;
+      // (It starts after end_off_ when a record ended since rec_start_.)
+      bool exact = chunk_off + len - (end_mask_ != 0 ? end_off_ : rec_start_) <= max_record;
       if (q != 0 || pending_close_) {
         const uint64_t sep = (ClassifyByte(p, delim_) & valid) | lf | cr | q;
         const uint64_t opening = q & inside;
         const uint64_t closing = q & ~inside;
         const uint64_t last = uint64_t{1} << (len - 1);
-        uint64_t bad = opening & ~((sep << 1) | prev_sep_);
+        // May the byte before the chunk precede an opening quote?
+        uint64_t prev_sep = 1;
+        if (chunk_off != resume_pos_) {
+          const char b = k > 0 ? data[k - 1] : last_byte_;
+          prev_sep = b == delim_ || b == quote_ || b == '\n' || b == '\r';
+        }
+        uint64_t bad = opening & ~((sep << 1) | prev_sep);
         bad |= closing & ~(sep >> 1) & ~last;
         if (pending_close_ && (sep & 1) == 0) bad |= 1;
         if (bad != 0) exact = false;
         pending_close_ = (closing & last) != 0;
-        prev_sep_ = (sep >> (len - 1)) & 1;
-      } else {
-        const char b = p[len - 1];
-        prev_sep_ = b == delim_ || b == '\n' || b == '\r';
       }
       if (!exact) {
         CDP_RETURN_IF_ERROR(ScanExactly(chunk_off + len));
@@ -1428,13 +1454,15 @@ class RangeSplitter final : public CsvRangeSplitter {
         range_line_ = b_line;
         next_target_ = b + target_;
       }
-      // The record in progress starts after the last line break outside quotes.
+      // The record in progress starts after the last line break outside
+      // quotes (worked out by SettleRecordStart when needed).
       const uint64_t ends = (lf | cr) & ~inside;
       if (ends != 0) {
-        const unsigned bit = 63 - static_cast<unsigned>(__builtin_clzll(ends));
-        rec_start_ = chunk_off + bit + 1;
-        rec_line_ = line_ + __builtin_popcountll(brk & ValidBits(bit + 1));
-        rec_start_after_cr_ = p[bit] == '\r';
+        end_off_ = chunk_off;
+        end_mask_ = ends;
+        end_line_ = line_;
+        end_brk_ = brk;
+        end_cr_ = cr;
       }
       if (brk != 0) line_ += __builtin_popcountll(brk);
       in_quotes_ = ((inside >> (len - 1)) & 1) ? ~uint64_t{0} : 0;
@@ -1442,6 +1470,7 @@ class RangeSplitter final : public CsvRangeSplitter {
       k += len;
     }
     if (scan_pos_ < block_end) scan_pos_ = block_end;
+    last_byte_ = data[n - 1];
     off_ += n;
     // A quote still open at the end of the file: the grammar decides.
     if (off_ >= size_ && !boundaries_done_ && in_quotes_ != 0) CDP_RETURN_IF_ERROR(ScanExactly(size_));
@@ -1495,7 +1524,14 @@ class RangeSplitter final : public CsvRangeSplitter {
   bool rec_start_after_cr_ = false;
   uint64_t in_quotes_ = 0;  // all ones inside quotes
   uint64_t prev_cr_ = 0;    // 1 if the byte before scan_pos_ is CR
-  uint64_t prev_sep_ = 1;   // 1 if the byte before scan_pos_ may precede an opening quote
+  uint64_t resume_pos_;    // where bit scanning (re)started: a record start
+  char last_byte_ = '\n';  // the last byte of the previous block
+  // The last chunk where a record ended (end_mask_ != 0 until settled).
+  uint64_t end_off_ = 0;
+  uint64_t end_mask_ = 0;
+  int64_t end_line_ = 0;
+  uint64_t end_brk_ = 0;
+  uint64_t end_cr_ = 0;
   bool pending_close_ = false;  // the byte before scan_pos_ is a closing quote
   bool boundaries_done_ = false;
   bool finished_ = false;
