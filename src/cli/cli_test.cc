@@ -601,6 +601,11 @@ measures:
 
   // A file definition with an invalid field is saved as a draft with its problems; running it is refused.
   WriteFile(dir_ / "draft.yaml", "name: Young\nrules:\n  - entity: Customer\n    conditions:\n      - {field: Bornn, op: after, values: [1980-01-01]}\n");
+  // A definition file over 1 MiB is refused unread, naming the file.
+  WriteFile(dir_ / "huge.yaml", "name: Huge\n# " + std::string(size_t{2} << 20, 'x') + "\n");
+  Result huge = RunCdp("segment create --file " + (dir_ / "huge.yaml").string() + " -w " + ws_);
+  EXPECT_EQ(huge.exit_code, 1) << huge.out;
+  EXPECT_NE(huge.out.find("huge.yaml: a segment definition file may hold at most"), std::string::npos) << huge.out;
   Json draft = RunJson("segment create --file " + (dir_ / "draft.yaml").string() + " -w " + ws_);
   EXPECT_EQ(draft["status"], "draft");
   ASSERT_EQ(draft["problems"].size(), 1u);

@@ -949,7 +949,14 @@ int CmdMeasures(const Globals& g, const std::string& name, const std::string& as
 StatusOr<SegmentDefinition> ReadSegmentFile(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return NotFoundError("cannot read '" + file + "'");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // At most one byte past the limit is read: a larger file is refused unread.
+  std::string text(kMaxSegmentDefinitionBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxSegmentDefinitionBytes) {
+    return InvalidArgumentError(file + ": a segment definition file may hold at most " +
+                                std::to_string(kMaxSegmentDefinitionBytes) + " bytes");
+  }
   size_t first = text.find_first_not_of(" \t\r\n");
   auto d = first != std::string::npos && text[first] == '{' ? ParseSegmentJson(text) : ParseSegmentYaml(text);
   if (!d.ok()) return d.status().WithContext(file);
@@ -1030,7 +1037,7 @@ int CmdSegmentList(const Globals& g) {
   Json arr = Json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : *list) {
-    auto d = ParseSegmentJson(r.definition_json);
+    auto d = ParseStoredSegmentJson(r.definition_json);
     auto h = (*ws)->catalog().SegmentHistory(r.name, 1);
     std::string members = h.ok() && !h->empty() ? std::to_string(h->back().members) : "";
     std::string type = d.ok() ? (d->type == SegmentType::kStatic ? "static" : "dynamic") : "?";
