@@ -233,8 +233,9 @@ struct RecordScan {
 // buf[start, end); `eof`: end is the end of the input. The record may use
 // bytes [start, start + max_record_bytes) and one more byte to tell CRLF or
 // a closing quote apart; kNeedMore when those are not all in the buffer yet.
-__attribute__((noinline)) RecordScan ScanRecord(const char* buf, size_t start, size_t end, bool eof, int64_t line, const CsvGrammar& g,
-                      std::vector<ScannedField>* fields) {
+__attribute__((noinline)) RecordScan ScanRecord(const char* buf, size_t start, size_t end, bool eof,
+                                                int64_t line, const CsvGrammar& g,
+                                                std::vector<ScannedField>* fields) {
   using Kind = RecordScan::Kind;
   RecordScan out;
   if (fields) fields->clear();
@@ -279,7 +280,8 @@ __attribute__((noinline)) RecordScan ScanRecord(const char* buf, size_t start, s
       return out;
     }
     switch (at_wend()) {
-      case 0: return need_more();
+      case 0:
+        return need_more();
       case 1:
         out.kind = Kind::kError;
         out.rec_end = out.next = end;
@@ -354,10 +356,11 @@ __attribute__((noinline)) RecordScan ScanRecord(const char* buf, size_t start, s
           ++i;
           if (p == -1 || p == g.delim || p == '\n' || p == '\r') break;  // closed
           if (ln == open_line) {
-            return fail(i, ln,
-                        "line " + std::to_string(ln) + ", column " + column(i) +
-                            ": text after the closing quote of a quoted field (a quote inside a quoted field is "
-                            "written twice)");
+            return fail(
+                i, ln,
+                "line " + std::to_string(ln) + ", column " + column(i) +
+                    ": text after the closing quote of a quoted field (a quote inside a quoted field is "
+                    "written twice)");
           }
           return fail(fstart, open_line, not_closed(open_line, open_col));
         }
@@ -378,10 +381,11 @@ __attribute__((noinline)) RecordScan ScanRecord(const char* buf, size_t start, s
         const char c = buf[i];
         if (c == g.delim || c == '\n' || c == '\r') break;
         if (c == g.quote) {
-          return fail(i, ln,
-                      "line " + std::to_string(ln) + ", column " + column(i) +
-                          ": quote character inside an unquoted field (a field with quotes must be quoted as a "
-                          "whole, its quotes doubled)");
+          return fail(
+              i, ln,
+              "line " + std::to_string(ln) + ", column " + column(i) +
+                  ": quote character inside an unquoted field (a field with quotes must be quoted as a "
+                  "whole, its quotes doubled)");
         }
         ++i;
       }
@@ -529,8 +533,9 @@ class CsvReader final : public RecordReader {
   // data()[raw_begin, raw_end); `reason` lacks the file name.
   void AddRecordError(RawRecordBatch* batch, int64_t line, int64_t last_line, const std::string& reason,
                       size_t raw_begin, size_t raw_end) {
-    AddRecordError(batch, line, last_line, reason,
-                   EscapeRawBytes(std::string_view(data() + raw_begin, raw_end - raw_begin), kMaxRawErrorBytes));
+    AddRecordError(
+        batch, line, last_line, reason,
+        EscapeRawBytes(std::string_view(data() + raw_begin, raw_end - raw_begin), kMaxRawErrorBytes));
   }
   void AddRecordError(RawRecordBatch* batch, int64_t line, int64_t last_line, const std::string& reason,
                       std::string raw) {
@@ -552,7 +557,8 @@ class CsvReader final : public RecordReader {
   }
   __attribute__((noinline)) void AddBadBytesError(RawRecordBatch* batch, size_t rec_start, size_t rec_end,
                                                   int64_t rec_line, int64_t last_line) {
-    AddRecordError(batch, rec_line, last_line, CheckBytes(rec_start, rec_end, rec_line, true), rec_start, rec_end);
+    AddRecordError(batch, rec_line, last_line, CheckBytes(rec_start, rec_end, rec_line, true), rec_start,
+                   rec_end);
   }
 
   std::unique_ptr<InputFile> file_;
@@ -581,7 +587,7 @@ class CsvReader final : public RecordReader {
   bool check_bom_ = false;
   bool small_reads_ = false;  // while reading the header
   int64_t line_ = 1;  // physical line at begin_
-  int64_t first_line_ = 1;  // line at the start of the input (range)
+  int64_t first_line_ = 1;          // line at the start of the input (range)
   bool partial_last_line_ = false;  // the input ended without a line break after a record
 
   // Skipping the rest of an over-long record, up to the next line break; the
@@ -684,7 +690,8 @@ std::string CsvReader::CheckBytes(size_t rec_start, size_t rec_end, int64_t rec_
       line_start = i + 1;
     }
   }
-  const std::string where = "line " + std::to_string(line) + ", column " + std::to_string(bad - line_start + 1);
+  const std::string where =
+      "line " + std::to_string(line) + ", column " + std::to_string(bad - line_start + 1);
   if (nul != nullptr) return "NUL byte (0x00) at " + where + "; CSV text may not contain NUL";
   char hex[8];
   std::snprintf(hex, sizeof(hex), "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(buf[bad])));
@@ -1171,8 +1178,8 @@ constexpr size_t kSplitBlock = size_t{1} << 20;
 // chunk; bit scanning resumes there.
 class RangeSplitter final : public CsvRangeSplitter {
  public:
-  RangeSplitter(std::unique_ptr<InputFile> file, const CsvOptions& options, uint64_t target, uint64_t data_start,
-                int64_t data_start_line, uint64_t scan_start)
+  RangeSplitter(std::unique_ptr<InputFile> file, const CsvOptions& options, uint64_t target,
+                uint64_t data_start, int64_t data_start_line, uint64_t scan_start)
       : file_(std::move(file)),
         quote_(options.quote),
         delim_(options.delimiter),
@@ -1183,10 +1190,11 @@ class RangeSplitter final : public CsvRangeSplitter {
         block_(std::max(std::min(options.block_size, kSplitBlock), kMinBlock) & ~size_t{63}),
         // A range is kept in memory up to a few targets, and never over the
         // longest record a file reader accepts (so both read the same records).
-        keep_limit_(static_cast<size_t>(std::min<uint64_t>(
-            std::max(options.max_record_bytes, options.block_size), 4 * std::min<uint64_t>(target, 1ull << 40) + 2 * block_))),
-        pool_(std::make_shared<BufferPool>(
-            static_cast<size_t>(std::min<uint64_t>(std::min<uint64_t>(target, keep_limit_) + 2 * block_, keep_limit_ + block_)))),
+        keep_limit_(
+            static_cast<size_t>(std::min<uint64_t>(std::max(options.max_record_bytes, options.block_size),
+                                                   4 * std::min<uint64_t>(target, 1ull << 40) + 2 * block_))),
+        pool_(std::make_shared<BufferPool>(static_cast<size_t>(
+            std::min<uint64_t>(std::min<uint64_t>(target, keep_limit_) + 2 * block_, keep_limit_ + block_)))),
         scratch_(AllocateBuffer(block_)),
         off_(data_start),
         range_begin_(data_start),
@@ -1236,7 +1244,8 @@ class RangeSplitter final : public CsvRangeSplitter {
     bytes->buf = std::move(win_);
     win_ = pool_->Take();
     win_cap_ = pool_->cap();
-    const size_t tail = static_cast<size_t>(off_ - end);  // at most the pool's capacity (checked by the caller)
+    const size_t tail =
+        static_cast<size_t>(off_ - end);  // at most the pool's capacity (checked by the caller)
     std::memcpy(win_.get(), bytes->buf.get() + bytes->size, tail);
     win_base_ = end;
     return bytes;
@@ -1327,8 +1336,8 @@ class RangeSplitter final : public CsvRangeSplitter {
       RecordScan scan;
       for (size_t want = std::min<size_t>(size_t{64} << 10, max_want);; want = std::min(want * 2, max_want)) {
         CDP_RETURN_IF_ERROR(Load(pos, want));
-        scan = ScanRecord(slow_.get(), static_cast<size_t>(pos - slow_base_), slow_len_, slow_eof_, ln, grammar_,
-                          nullptr);
+        scan = ScanRecord(slow_.get(), static_cast<size_t>(pos - slow_base_), slow_len_, slow_eof_, ln,
+                          grammar_, nullptr);
         if (scan.kind != RecordScan::Kind::kNeedMore) break;
         if (want == max_want) return InternalError(file_->path() + ": CSV splitter cannot decide a record");
       }
@@ -1514,9 +1523,9 @@ class RangeSplitter final : public CsvRangeSplitter {
   uint64_t off_;          // next file byte to read
   uint64_t range_begin_;  // start of the range being extended
   int64_t range_line_;
-  int64_t line_;          // physical line at scan_pos_ (when not inside a CRLF)
+  int64_t line_;  // physical line at scan_pos_ (when not inside a CRLF)
   uint64_t next_target_;
-  uint64_t scan_pos_;     // next file byte to scan (may be past off_ after an exact scan)
+  uint64_t scan_pos_;  // next file byte to scan (may be past off_ after an exact scan)
   // The record in progress at scan_pos_: where it starts (just after CR of a
   // CRLF when rec_start_after_cr_), and its line.
   uint64_t rec_start_;
@@ -1524,8 +1533,8 @@ class RangeSplitter final : public CsvRangeSplitter {
   bool rec_start_after_cr_ = false;
   uint64_t in_quotes_ = 0;  // all ones inside quotes
   uint64_t prev_cr_ = 0;    // 1 if the byte before scan_pos_ is CR
-  uint64_t resume_pos_;    // where bit scanning (re)started: a record start
-  char last_byte_ = '\n';  // the last byte of the previous block
+  uint64_t resume_pos_;     // where bit scanning (re)started: a record start
+  char last_byte_ = '\n';   // the last byte of the previous block
   // The last chunk where a record ended (end_mask_ != 0 until settled).
   uint64_t end_off_ = 0;
   uint64_t end_mask_ = 0;

@@ -25,7 +25,8 @@ struct Rec {
   int64_t last_line = 0;
   std::string raw;
   bool operator==(const Rec& o) const {
-    return line == o.line && fields == o.fields && error == o.error && last_line == o.last_line && raw == o.raw;
+    return line == o.line && fields == o.fields && error == o.error && last_line == o.last_line &&
+           raw == o.raw;
   }
 };
 
@@ -244,7 +245,8 @@ TEST_F(CsvReaderTest, UnterminatedQuoteAtEndIsARecordErrorNamingItsStartLine) {
   EXPECT_EQ(recs[1].line, 3);
   EXPECT_EQ(recs[1].last_line, 3);
   EXPECT_EQ(recs[1].raw, "3,\"open");
-  EXPECT_THAT(recs[1].error, HasSubstr(path + ": line 3, column 3: the quoted field starting here is not closed"));
+  EXPECT_THAT(recs[1].error,
+              HasSubstr(path + ": line 3, column 3: the quoted field starting here is not closed"));
   EXPECT_EQ(recs[2], R(4, {"more"}));
   EXPECT_EQ(recs[3], R(5, {"stuff"}));
 }
@@ -341,34 +343,50 @@ TEST_F(CsvReaderTest, BadRecordsAreQuarantinedWithTheirLinesAndReadingResumesOnT
     std::vector<Rec> want;
   };
   const std::vector<Case> cases = {
-      {"stray quote in the middle", "1,x,y\n2,12\" pizza,10\n3,z,w\n",
-       {R(2, {"1", "x", "y"}), E(3, 3, "2,12\" pizza,10", "line 3, column 5: quote character inside an unquoted field"),
+      {"stray quote in the middle",
+       "1,x,y\n2,12\" pizza,10\n3,z,w\n",
+       {R(2, {"1", "x", "y"}),
+        E(3, 3, "2,12\" pizza,10", "line 3, column 5: quote character inside an unquoted field"),
         R(4, {"3", "z", "w"})}},
-      {"stray quote on the first row", "1,12\" pizza,10\n2,x,y\n3,z,w\n",
+      {"stray quote on the first row",
+       "1,12\" pizza,10\n2,x,y\n3,z,w\n",
        {E(2, 2, "1,12\" pizza,10", "line 2, column 5: quote character inside an unquoted field"),
         R(3, {"2", "x", "y"}), R(4, {"3", "z", "w"})}},
-      {"stray quote on the last row without a final line break", "1,x,y\n2,5'11\",z",
-       {R(2, {"1", "x", "y"}), E(3, 3, "2,5'11\",z", "line 3, column 7: quote character inside an unquoted field")}},
-      {"unterminated quote at the end", "1,x,y\n2,\"open,z\n3,a,b\n",
-       {R(2, {"1", "x", "y"}), E(3, 3, "2,\"open,z", "line 3, column 3: the quoted field starting here is not closed"),
+      {"stray quote on the last row without a final line break",
+       "1,x,y\n2,5'11\",z",
+       {R(2, {"1", "x", "y"}),
+        E(3, 3, "2,5'11\",z", "line 3, column 7: quote character inside an unquoted field")}},
+      {"unterminated quote at the end",
+       "1,x,y\n2,\"open,z\n3,a,b\n",
+       {R(2, {"1", "x", "y"}),
+        E(3, 3, "2,\"open,z", "line 3, column 3: the quoted field starting here is not closed"),
         R(4, {"3", "a", "b"})}},
-      {"unterminated quote closed by the next field's quote", "1,\"abc,x\n2,\"def\",3\n4,x,y\n",
+      {"unterminated quote closed by the next field's quote",
+       "1,\"abc,x\n2,\"def\",3\n4,x,y\n",
        {E(2, 2, "1,\"abc,x", "line 2, column 3: the quoted field starting here is not closed"),
         R(3, {"2", "def", "3"}), R(4, {"4", "x", "y"})}},
-      {"text after a closing quote", "1,\"ab\"c,d\n2,x,y\n",
+      {"text after a closing quote",
+       "1,\"ab\"c,d\n2,x,y\n",
        {E(2, 2, "1,\"ab\"c,d", "line 2, column 7: text after the closing quote"), R(3, {"2", "x", "y"})}},
-      {"CRLF file with a stray quote", "1,x,y\r\n2,a\"b,c\r\n3,z,w\r\n",
-       {R(2, {"1", "x", "y"}), E(3, 3, "2,a\"b,c", "line 3, column 4: quote character"), R(4, {"3", "z", "w"})}},
-      {"quoted line breaks are data", "1,\"x\ny\",z\n2,\"p\r\nq\",r\n3,\"\"\"hi\"\"\",\"\"\n",
+      {"CRLF file with a stray quote",
+       "1,x,y\r\n2,a\"b,c\r\n3,z,w\r\n",
+       {R(2, {"1", "x", "y"}), E(3, 3, "2,a\"b,c", "line 3, column 4: quote character"),
+        R(4, {"3", "z", "w"})}},
+      {"quoted line breaks are data",
+       "1,\"x\ny\",z\n2,\"p\r\nq\",r\n3,\"\"\"hi\"\"\",\"\"\n",
        {R(2, {"1", "x\ny", "z"}), R(4, {"2", "p\r\nq", "r"}), R(6, {"3", "\"hi\"", ""})}},
-      {"stray quote after a quoted line break", "1,\"x\ny\",a\"b\n2,p,q\n",
+      {"stray quote after a quoted line break",
+       "1,\"x\ny\",a\"b\n2,p,q\n",
        {E(2, 3, "1,\"x\ny\",a\"b", "line 3, column 5: quote character inside an unquoted field"),
         R(4, {"2", "p", "q"})}},
-      {"NUL byte", std::string("1,a\0b,c\n2,x,y\n", 14),
+      {"NUL byte",
+       std::string("1,a\0b,c\n2,x,y\n", 14),
        {E(2, 2, "1,a\\x00b,c", "NUL byte (0x00) at line 2, column 4"), R(3, {"2", "x", "y"})}},
-      {"NUL byte in a quoted field", std::string("1,\"a\0\",c\n2,x,y\n", 15),
+      {"NUL byte in a quoted field",
+       std::string("1,\"a\0\",c\n2,x,y\n", 15),
        {E(2, 2, "1,\"a\\x00\",c", "NUL byte (0x00) at line 2, column 5"), R(3, {"2", "x", "y"})}},
-      {"invalid UTF-8 keeps its raw bytes", "1,ab\xFF,c\\d\n2,x,y\n",
+      {"invalid UTF-8 keeps its raw bytes",
+       "1,ab\xFF,c\\d\n2,x,y\n",
        {E(2, 2, "1,ab\\xFF,c\\\\d", "invalid UTF-8 at line 2, column 5 (byte 0xFF)"), R(3, {"2", "x", "y"})}},
   };
   int n = 0;
@@ -401,7 +419,8 @@ TEST_F(CsvReaderTest, OneStrayQuoteInTenThousandRowsCostsOneRecord) {
   for (int bad_row : {1, 5000, 10000}) {
     std::string content = "id,name,qty\n";
     for (int i = 1; i <= 10000; ++i) {
-      content += std::to_string(i) + (i == bad_row ? ",12\" pizza," : ",pizza,") + std::to_string(i % 7) + "\n";
+      content +=
+          std::to_string(i) + (i == bad_row ? ",12\" pizza," : ",pizza,") + std::to_string(i % 7) + "\n";
     }
     const std::string path = dir_.Write("p" + std::to_string(bad_row) + ".csv", content);
     CsvOptions o;
@@ -538,12 +557,24 @@ std::string RandomCsv(std::mt19937& rng, int records, bool dirty = false) {
       if (f > 0) s += ',';
       if (dirty && pick(12) == 0) {
         switch (pick(6)) {
-          case 0: s += "12\" pizza"; break;
-          case 1: s += "\"unclosed"; break;
-          case 2: s += "\"ab\"c"; break;
-          case 3: s += std::string("a\0b", 3); break;
-          case 4: s += " \"x\""; break;
-          default: s += "\"\"\"\r\n"; break;
+          case 0:
+            s += "12\" pizza";
+            break;
+          case 1:
+            s += "\"unclosed";
+            break;
+          case 2:
+            s += "\"ab\"c";
+            break;
+          case 3:
+            s += std::string("a\0b", 3);
+            break;
+          case 4:
+            s += " \"x\"";
+            break;
+          default:
+            s += "\"\"\"\r\n";
+            break;
         }
         continue;
       }
