@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "catalog/catalog.h"
@@ -63,12 +64,87 @@ std::string RouteContext::actor() const {
   return "key:" + std::to_string(principal.id) + " (" + principal.name + ")";
 }
 
+int JsonNestingDepth(std::string_view text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest) deepest = depth;
+      if (depth > limit) return depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+namespace {
+
+// Refuses a JSON object key seen twice in the same object (the parser would
+// keep one of them silently).
+struct DuplicateKey {
+  std::string key;
+};
+// Refuses nesting deeper than the limit while parsing.
+struct TooDeep {};
+
+}  // namespace
+
 OJson ParseBody(const HttpRequest& req, const std::vector<std::string>& allowed) {
   if (req.body.empty()) ThrowError(400, "invalid_body", "the request needs a JSON object body");
+  // The dispatcher already refused bodies nested deeper than --max-json-depth
+  // (ApiServerImpl::Handle); this is the backstop for any other caller, so
+  // that no later recursive walk of the document (dump, copy) can exhaust the
+  // stack.
+  if (JsonNestingDepth(req.body, kMaxJsonDepthCeiling) > kMaxJsonDepthCeiling) {
+    ThrowError(400, "too_deep", "the body is nested deeper than " + std::to_string(kMaxJsonDepthCeiling) + " levels");
+  }
   OJson body;
+  // One set of keys per open object, to refuse duplicates.
+  std::vector<std::vector<std::string>> keys;
+  auto callback = [&](int depth, OJson::parse_event_t event, OJson& parsed) {
+    if (depth > kMaxJsonDepthCeiling) throw TooDeep{};
+    switch (event) {
+      case OJson::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case OJson::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case OJson::parse_event_t::key: {
+        if (keys.empty()) break;
+        const std::string& k = parsed.get_ref<const std::string&>();
+        auto& seen = keys.back();
+        if (std::find(seen.begin(), seen.end(), k) != seen.end()) throw DuplicateKey{k};
+        seen.push_back(k);
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  };
   try {
-    body = OJson::parse(req.body);
-  } catch (const nlohmann::json::parse_error& e) {
+    body = OJson::parse(req.body, callback);
+  } catch (const DuplicateKey& d) {
+    ThrowError(400, "duplicate_key", "the key '" + d.key + "' appears more than once in the same object");
+  } catch (const TooDeep&) {
+    ThrowError(400, "too_deep", "the body is nested deeper than " + std::to_string(kMaxJsonDepthCeiling) + " levels");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // e.g. a number like 1e999999 that no double can hold.
+    ThrowError(400, "invalid_json", std::string("the body has a value out of range: ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
     ThrowError(400, "invalid_json", std::string("the body is not valid JSON: ") + e.what());
   }
   if (!body.is_object()) ThrowError(400, "invalid_body", "the body must be a JSON object");
@@ -155,11 +231,24 @@ std::string IsoTime(int64_t micros) {
 OJson RunJson(const RunRecord& run) {
   OJson j = {{"id", run.id}, {"kind", run.kind}, {"status", run.status}, {"error", run.error},
              {"started_at", IsoTime(run.started_at)}, {"finished_at", IsoTime(run.finished_at)}};
+  // Runs store their statistics in different shapes (a refresh: an object
+  // with "trigger" and "stages"; `cdp segment run`: an array; older or
+  // damaged rows: anything): read what is there, never fail the listing.
   OJson stats = OJson::parse(run.stats_json.empty() ? "{}" : run.stats_json, nullptr, false);
-  if (stats.is_discarded()) stats = OJson::object();
-  j["trigger"] = stats.value("trigger", "");
+  std::string trigger;
+  if (stats.is_object()) {
+    auto it = stats.find("trigger");
+    if (it != stats.end() && it->is_string()) trigger = it->get<std::string>();
+  }
+  j["trigger"] = trigger;
   OJson stages = OJson::array();
-  for (const StageResult& s : StagesOfRun(run.stats_json)) {
+  std::vector<StageResult> results;
+  try {
+    results = StagesOfRun(run.stats_json);
+  } catch (const std::exception&) {
+    results.clear();  // a stage entry with fields of the wrong type
+  }
+  for (const StageResult& s : results) {
     stages.push_back({{"stage", RefreshStageName(s.stage)}, {"status", s.status}, {"duration_micros", s.duration_micros},
                       {"rows_in", s.rows_in}, {"rows_out", s.rows_out}, {"message", s.message}});
   }
@@ -192,6 +281,10 @@ Status ApiServerImpl::Init() {
               status, static_cast<double>(micros) / 1000.0);
     };
   }
+  if (options_.max_json_depth < 1 || options_.max_json_depth > kMaxJsonDepthCeiling) {
+    return InvalidArgumentError("--max-json-depth must be between 1 and " + std::to_string(kMaxJsonDepthCeiling));
+  }
+  http.screen = [this](const HttpRequest& req) { return Screen(req); };
   CDP_ASSIGN_OR_RETURN(http_, HttpServer::Start(http, [this](HttpRequest& req) { return Handle(req); }));
   return Status::Ok();
 }
@@ -323,22 +416,62 @@ Status ApiServerImpl::IndexStage(const Snapshot& snapshot) {
   return Status::Ok();
 }
 
+namespace {
+
+// True when `path` is `root` or below it (both canonical).
+bool IsWithin(const std::filesystem::path& path, const std::filesystem::path& root) {
+  const std::string& p = path.native();
+  const std::string& r = root.native();
+  return p.size() > r.size() && p.compare(0, r.size(), r) == 0 && (r.back() == '/' || p[r.size()] == '/');
+}
+
+}  // namespace
+
 HttpResponse ApiServerImpl::ServeStatic(const HttpRequest& req) {
   if (options_.ui_dir.empty()) {
     return HttpResponse::Error(404, "not_found", "no web UI is served (start `cdp serve` with --ui-dir)");
   }
   namespace fs = std::filesystem;
-  std::string rel = req.path;
-  if (rel.find("..") != std::string::npos) return HttpResponse::Error(400, "invalid_path", "path may not contain '..'");
-  fs::path p = fs::path(options_.ui_dir) / (rel == "/" ? std::string("index.html") : rel.substr(1));
+  auto invalid = [] { return HttpResponse::Error(400, "invalid_path", "not a path of the web UI's files"); };
+  auto not_found = [&] { return HttpResponse::Error(404, "not_found", "the web UI has no file " + req.path); };
+  // Only plain relative names below the UI directory: no encoded separators
+  // or NUL in what was sent, and after decoding no NUL, control characters,
+  // backslashes, '%' (double encoding), empty segments ("//", which would
+  // make the name absolute), "." or "..".
+  std::string raw = req.raw_target.substr(0, req.raw_target.find('?'));
+  for (char& c : raw) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  for (const char* enc : {"%2f", "%5c", "%00", "%25"}) {
+    if (raw.find(enc) != std::string::npos) return invalid();
+  }
+  const std::string& path = req.path;
+  if (path.empty() || path[0] != '/') return invalid();
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\' || c == '%' || c == 0x7f) return invalid();
+  }
+  std::string rel = path == "/" ? std::string("index.html") : path.substr(1);
+  for (size_t i = 0; i <= rel.size();) {
+    size_t j = rel.find('/', i);
+    if (j == std::string::npos) j = rel.size();
+    std::string_view seg(rel.data() + i, j - i);
+    if (seg.empty() || seg == "." || seg == "..") return invalid();
+    i = j + 1;
+  }
+  // The file's real path (symlinks resolved) must be inside the UI
+  // directory's real path.
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) p = fs::path(options_.ui_dir) / "index.html";  // client-side routes
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return HttpResponse::Error(404, "not_found", "the web UI is not built (run `make build`)");
+  fs::path root = fs::canonical(options_.ui_dir, ec);
+  if (ec) return HttpResponse::Error(404, "not_found", "the web UI is not built (run `make build`)");
+  fs::path file = fs::canonical(root / rel, ec);
+  if (ec || !IsWithin(file, root) || !fs::is_regular_file(file, ec)) {
+    if (path == "/") return HttpResponse::Error(404, "not_found", "the web UI is not built (run `make build`)");
+    return not_found();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return not_found();
   std::ostringstream ss;
   ss << in.rdbuf();
   HttpResponse r;
-  r.content_type = ContentTypeOf(p.string());
+  r.content_type = ContentTypeOf(file.string());
   r.body = ss.str();
   return r;
 }
@@ -351,11 +484,79 @@ void ApiServerImpl::Count(const std::string& route, int status, double seconds) 
   ++lat.second;
 }
 
+namespace {
+
+bool IsApiPath(const std::string& path) { return path.compare(0, 5, "/api/") == 0 || path == "/api"; }
+
+}  // namespace
+
+std::optional<HttpResponse> ApiServerImpl::Screen(const HttpRequest& req) const {
+  if (!IsApiPath(req.path)) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      HttpResponse r = HttpResponse::Error(405, "method_not_allowed", "only GET is served here");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return std::nullopt;
+  }
+  if (req.method == "OPTIONS") return std::nullopt;  // CORS preflight, answered by Handle
+  const Route* route = nullptr;
+  std::vector<std::string> params;
+  std::string allowed;
+  switch (router_.Match(req.method, req.path, &route, &params, &allowed)) {
+    case Router::MatchResult::kNoPath:
+      return HttpResponse::Error(404, "no_route", "no API route " + req.path + " (see /api/v1/openapi.json)");
+    case Router::MatchResult::kWrongMethod: {
+      HttpResponse r = HttpResponse::Error(405, "method_not_allowed",
+                                           req.method + " is not allowed on " + req.path + "; allowed: " + allowed);
+      r.headers.emplace_back("Allow", allowed);
+      return r;
+    }
+    case Router::MatchResult::kMatched:
+      break;
+  }
+  if (route->permission && req.Header("authorization").empty()) {
+    return HttpResponse::Error(401, "unauthenticated", "this route needs an API key: send 'Authorization: Bearer <key>' (create one with `cdp apikey create`)");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ApiServerImpl::AllowedOrigin(const HttpRequest& req) const {
+  std::string origin = req.Header("origin");
+  if (origin.empty()) return std::nullopt;
+  for (const auto& o : options_.cors_origins) {
+    if (o == origin) return origin;
+  }
+  return std::nullopt;
+}
+
+void ApiServerImpl::AddCorsHeaders(const HttpRequest& req, HttpResponse* resp) const {
+  if (options_.cors_origins.empty()) return;  // CORS off: no headers at all
+  if (auto origin = AllowedOrigin(req)) resp->headers.emplace_back("Access-Control-Allow-Origin", *origin);
+  resp->headers.emplace_back("Vary", "Origin");
+}
+
 HttpResponse ApiServerImpl::Handle(HttpRequest& req) {
   auto start = std::chrono::steady_clock::now();
-  if (req.path.compare(0, 5, "/api/") != 0 && req.path != "/api") {
+  if (!IsApiPath(req.path)) {
     if (req.method != "GET" && req.method != "HEAD") return HttpResponse::Error(405, "method_not_allowed", "only GET is served here");
     return ServeStatic(req);
+  }
+  if (req.method == "OPTIONS" && AllowedOrigin(req)) {
+    // A CORS preflight from an allowed origin: the methods of the path.
+    const Route* route = nullptr;
+    std::vector<std::string> params;
+    std::string allowed;
+    if (router_.Match(req.method, req.path, &route, &params, &allowed) == Router::MatchResult::kNoPath) {
+      return HttpResponse::Error(404, "no_route", "no API route " + req.path + " (see /api/v1/openapi.json)");
+    }
+    HttpResponse r;
+    r.status = 204;
+    r.headers.emplace_back("Access-Control-Allow-Methods", allowed);
+    r.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    r.headers.emplace_back("Access-Control-Max-Age", "600");
+    AddCorsHeaders(req, &r);
+    return r;
   }
   const Route* route = nullptr;
   std::string allowed;
@@ -393,6 +594,13 @@ HttpResponse ApiServerImpl::Handle(HttpRequest& req) {
     for (const auto& q : route->query) {
       if (q.required && !req.HasQuery(q.name)) ThrowError(400, "missing_parameter", "query parameter '" + q.name + "' is required");
     }
+    // Every body is JSON: refuse deep nesting before any route parses or
+    // walks it (a cheap iterative scan).
+    if (!req.body.empty() && JsonNestingDepth(req.body, options_.max_json_depth) > options_.max_json_depth) {
+      ThrowError(400, "too_deep",
+                 "the body is nested deeper than the limit of " + std::to_string(options_.max_json_depth) +
+                     " levels (--max-json-depth)");
+    }
     RouteContext ctx{req, principal, generation(), *this};
     resp = route->handler(ctx);
   } catch (const RequestError& e) {
@@ -400,6 +608,7 @@ HttpResponse ApiServerImpl::Handle(HttpRequest& req) {
   } catch (const std::exception& e) {
     resp = HttpResponse::Error(500, "internal", std::string("unexpected error: ") + e.what());
   }
+  AddCorsHeaders(req, &resp);
   Count(pattern, resp.status,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return resp;

@@ -28,6 +28,11 @@ struct ApiServerOptions {
   bool log_requests = true;       // one line per request on stderr
   size_t refresh_threads = 0;     // 0 = all cores
   int32_t run_date = 0;           // "today" for refreshes (days since 1970-01-01); 0 = the real today
+  int max_json_depth = 64;        // request bodies nested deeper get 400 (1 ... 1000)
+  // Origins allowed to call the API from a browser (CORS): a request from
+  // one gets it back in Access-Control-Allow-Origin, and its preflight
+  // (OPTIONS) the methods of the path. Empty = CORS off: no CORS headers.
+  std::vector<std::string> cors_origins;
   // Called before each refresh stage on the refresh thread (tests: block a
   // refresh or fail a stage).
   std::function<Status(RefreshStage)> before_refresh_stage;

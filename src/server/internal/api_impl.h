@@ -60,8 +60,18 @@ inline void Check(const Status& s) {
 
 HttpResponse JsonResponse(const OJson& j, int status = 200);
 
+// The deepest nesting --max-json-depth may allow; ParseBody refuses deeper
+// bodies whatever the setting.
+inline constexpr int kMaxJsonDepthCeiling = 1000;
+// The nesting depth of the JSON text (brackets outside strings), counted
+// iteratively; stops counting once it exceeds `limit` (and returns more
+// than `limit`). Malformed text gets a number too: parsing reports it.
+int JsonNestingDepth(std::string_view text, int limit);
+
 // The JSON object body of a request; 400 naming the problem if it is not
-// valid JSON, not an object, or has fields outside `allowed` (when given).
+// valid JSON (numbers out of range included), nested deeper than
+// kMaxJsonDepthCeiling, has a key twice in one object, is not an object, or
+// has fields outside `allowed` (when given).
 OJson ParseBody(const HttpRequest& req, const std::vector<std::string>& allowed = {});
 // Typed field access with 400 errors naming the field.
 std::string BodyString(const OJson& body, const std::string& field, bool required, const std::string& fallback = "");
@@ -135,6 +145,14 @@ class ApiServerImpl {
   // Startup messages (not with --quiet).
   void Log(const std::string& message) const;
   HttpResponse ServeStatic(const HttpRequest& req);
+  // Refuses, before the body is read, requests no route takes (404/405) and
+  // requests without the key their route needs (401). On an I/O thread.
+  std::optional<HttpResponse> Screen(const HttpRequest& req) const;
+  // The request's Origin when it is in --cors-origin, else nullopt.
+  std::optional<std::string> AllowedOrigin(const HttpRequest& req) const;
+  // Access-Control-Allow-Origin for an allowed origin and Vary: Origin; none
+  // at all when CORS is off (no --cors-origin).
+  void AddCorsHeaders(const HttpRequest& req, HttpResponse* resp) const;
 
   std::unique_ptr<Workspace> ws_;
   ApiServerOptions options_;
