@@ -38,8 +38,8 @@ test: build-test fuzz-build
 FUZZ_DIR := build/fuzz
 SECONDS ?= 60
 fuzz-build: deps
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-	  -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DCDP_FUZZ=ON -DCDP_BUILD_TESTS=OFF -DCDP_BUILD_BENCH=OFF
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+	  -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" -DCDP_FUZZ=ON -DCDP_BUILD_TESTS=OFF -DCDP_BUILD_BENCH=OFF
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target cdp_fuzzers
 
 # A fuzzing campaign of SECONDS per target (TARGETS="a b" for some only);
