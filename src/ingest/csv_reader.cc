@@ -1041,6 +1041,23 @@ Status CsvReader::ReadHeader() {
     data_start_line_ = 1;
     return Status::Ok();
   }
+  if (!first.record_errors.empty() && !opt_.has_header) {
+    // Without a header the fields are counted on the first record that
+    // parses (of the first 1000); bad ones before it are read again later and
+    // quarantined like any other.
+    RawRecordBatch next_good;
+    bool more = true;
+    for (int tries = 0; more && tries < 1000; ++tries) {
+      small_reads_ = true;
+      auto r = Next(&next_good, 1);
+      small_reads_ = false;
+      CDP_ASSIGN_OR_RETURN(more, std::move(r));
+      if (more && next_good.record_errors.empty()) {
+        first = std::move(next_good);
+        break;
+      }
+    }
+  }
   if (!first.record_errors.empty()) {
     std::string reason = first.record_errors[0].second;
     if (reason.compare(0, path.size() + 2, path + ": ") == 0) reason.erase(0, path.size() + 2);

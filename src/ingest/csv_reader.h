@@ -64,7 +64,8 @@ struct CsvOptions {
 //
 // Errors from Open*: NotFound (no such file), FailedPrecondition (not readable,
 // a directory), InvalidArgument (no header row in an empty file, an empty or
-// duplicate header name, a header with a record error, options where
+// duplicate header name, a header with a record error - without a header:
+// none of the first 1000 records parses -, options where
 // delimiter or quote is a line break or they are equal), all naming the file.
 // Next() fails only on an I/O error (DataLoss).
 // The reader of OpenCsvFile hashes the file as it reads it: content_hash() is

@@ -462,6 +462,28 @@ TEST_F(CsvReaderTest, LinesReadCountsPhysicalLines) {
   }
 }
 
+// Without a header, a bad first record is one bad record too: the fields are
+// counted on the first good one, and every way of reading agrees.
+TEST_F(CsvReaderTest, WithoutHeaderABadFirstRecordIsQuarantinedLikeAnyOther) {
+  CsvOptions o;
+  o.has_header = false;
+  const std::string path = dir_.Write("nh.csv", "1,12\" pizza,3\n2,x,y\n3,z,w\n");
+  auto reader = OpenCsvFile(path, o);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_THAT((*reader)->field_names(), ElementsAre("column1", "column2", "column3"));
+  const auto recs = ReadEveryWay(path, o);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].line, 1);
+  EXPECT_EQ(recs[0].raw, "1,12\" pizza,3");
+  EXPECT_THAT(recs[0].error, HasSubstr("line 1, column 5: quote character inside an unquoted field"));
+  EXPECT_EQ(recs[1], R(2, {"2", "x", "y"}));
+  EXPECT_EQ(recs[2], R(3, {"3", "z", "w"}));
+  // With no good record at all the file cannot be read.
+  auto bad = OpenCsvFile(dir_.Write("nh2.csv", "1,a\"b\n"), o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("cannot read the first record: line 1, column 4"));
+}
+
 TEST_F(CsvReaderTest, WithoutHeaderFieldsAreNumbered) {
   CsvOptions o;
   o.has_header = false;
