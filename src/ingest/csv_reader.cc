@@ -194,9 +194,6 @@ size_t EffectiveMaxRecordBytes(const CsvOptions& o) {
   return std::max(o.max_record_bytes, std::max(o.block_size, kMinBlock));
 }
 
-// Raw bytes of a bad record kept for its quarantine entry.
-constexpr size_t kMaxRawErrorBytes = size_t{64} << 10;
-
 // The exact CSV grammar, shared by the reader (for every record its fast
 // path does not accept) and by the splitter (for every chunk its bit tests
 // do not clear), so that both resynchronise after a bad record in the same

@@ -109,11 +109,13 @@ class JsonLinesReader final : public RecordReader {
     batch->arena.append(value);
     return true;
   }
-  void AddRecordError(RawRecordBatch* batch, int64_t line, std::string reason) {
+  // `raw`: the record's input bytes, kept escaped for the quarantine.
+  void AddRecordError(RawRecordBatch* batch, int64_t line, std::string reason, std::string_view raw) {
     uint32_t index = static_cast<uint32_t>(batch->line.size());
     batch->line.push_back(line);
     batch->field_begin.push_back(static_cast<uint32_t>(fpos_.size()));
     batch->record_errors.emplace_back(index, std::move(reason));
+    batch->record_error_inputs.push_back({EscapeRawBytes(raw, kMaxRawErrorBytes), line});
   }
 
   std::unique_ptr<InputFile> file_;
@@ -227,7 +229,8 @@ void JsonLinesReader::ParseLine(const char* data, size_t len, int64_t line, RawR
   const size_t capacity = static_cast<size_t>(buf_.get() + cap_ + simdjson::SIMDJSON_PADDING - data);
   auto fail = [&](std::string what) {
     batch->arena.resize(arena_mark);
-    AddRecordError(batch, line, file_->path() + ": line " + std::to_string(line) + ": " + what);
+    AddRecordError(batch, line, file_->path() + ": line " + std::to_string(line) + ": " + what,
+                   std::string_view(data, len));
   };
   // Depth before parsing: the walk below recurses per nested object, and
   // arrays are kept as text that later readers parse.
@@ -330,7 +333,8 @@ StatusOr<bool> JsonLinesReader::Next(RawRecordBatch* batch, size_t max_records) 
       discarding_ = false;
       AddRecordError(batch, discard_line_,
                      file_->path() + ": line " + std::to_string(discard_line_) + " is longer than " +
-                         std::to_string(opt_.max_record_bytes) + " bytes; skipped");
+                         std::to_string(opt_.max_record_bytes) + " bytes; skipped",
+                     std::string_view());
       ++line_;
       ++count;
       continue;

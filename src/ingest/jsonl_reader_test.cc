@@ -23,6 +23,7 @@ struct JRec {
   size_t num_fields = 0;
   std::map<std::string, std::optional<std::string>> fields;
   std::string error;
+  std::string raw;  // a record error's input bytes, escaped
 };
 
 struct ReadResult {
@@ -48,6 +49,8 @@ ReadResult ReadAll(const std::string& path, const JsonLinesOptions& options = {}
       rec.line = batch.line[r];
       rec.num_fields = batch.num_fields(r);
       if (e < batch.record_errors.size() && batch.record_errors[e].first == r) {
+        EXPECT_EQ(batch.record_error_inputs.size(), batch.record_errors.size()) << "one input per record error";
+        if (e < batch.record_error_inputs.size()) rec.raw = batch.record_error_inputs[e].raw;
         rec.error = batch.record_errors[e++].second;
       }
       EXPECT_LE(rec.num_fields, names.size());
@@ -148,6 +151,10 @@ TEST_F(JsonLinesReaderTest, BadLinesAreRecordErrorsAndReadingGoesOn) {
   EXPECT_THAT(res.records[1].error, HasSubstr("invalid JSON"));
   EXPECT_THAT(res.records[2].error, HasSubstr("not a JSON object"));
   EXPECT_THAT(res.records[3].error, HasSubstr("not a JSON object"));
+  // The quarantine keeps each bad line's bytes (invalid UTF-8 escaped).
+  EXPECT_EQ(res.records[1].raw, "{\"a\": ");
+  EXPECT_EQ(res.records[2].raw, "[1, 2]");
+  EXPECT_EQ(res.records[6].raw, "{\"a\": \"\\xFF\"}");
   EXPECT_EQ(res.records[7].error, "");
   EXPECT_EQ(res.records[7].fields.at("a"), "4");
   EXPECT_EQ(res.records[7].line, 8);

@@ -145,5 +145,7 @@ class RecordReader {
 // other control bytes become "\xHH". At most `max_bytes` input bytes are
 // kept; then "..." is appended. Reversible up to the cut.
 std::string EscapeRawBytes(std::string_view bytes, size_t max_bytes);
+// How many input bytes of a bad record the readers keep for the quarantine.
+inline constexpr size_t kMaxRawErrorBytes = size_t{64} << 10;
 
 }  // namespace cdp
