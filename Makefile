@@ -27,11 +27,12 @@ build-test: deps
 	bash scripts/build-ui.sh
 
 # The fuzz targets' regression run (every corpus file plus a fixed number of
-# runs each) comes first, so ctest's summary stays the closing output.
+# runs each) comes first, so ctest's summary stays the closing output; ctest
+# runs even when it failed, and then make test fails too.
 test: build-test fuzz-build
-	bash scripts/fuzz.sh regress $(FUZZ_DIR)
+	fuzz=0; bash scripts/fuzz.sh regress $(FUZZ_DIR) || fuzz=1; \
 	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest -j $(JOBS) --output-on-failure --timeout 900
+	  ctest -j $(JOBS) --output-on-failure --timeout 900 && [ $$fuzz -eq 0 ]
 
 # libFuzzer targets (docs/fuzzing.md): a clang build dir with every library
 # instrumented; only the fuzz targets and what they link are built.
