@@ -208,7 +208,7 @@ struct HttpServer::Impl {
   std::unordered_map<std::string, size_t> per_client;               // guarded by conn_mu
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;  // guarded by conn_mu
 
-  net::io_context ioc;
+  net::io_context ioc{options.io_threads};
   tcp::acceptor acceptor{ioc};
   net::steady_timer accept_retry{ioc};
   std::vector<std::thread> io_threads;
@@ -293,6 +293,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(opt_.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(opt_.max_body_bytes);
     req_ = HttpRequest();
+    if (buffer_.size() > 0) {
+      // Fast path (keep-alive): the whole header is often here already.
+      beast::error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec ? ec != http::error::need_more : parser_->is_header_done()) return OnHeader(ec);
+    }
     stream_.expires_after(std::chrono::milliseconds(opt_.header_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->OnHeader(ec);
