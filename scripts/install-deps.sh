@@ -11,7 +11,7 @@ PACKAGES=(
   libfmt-dev libspdlog-dev
   libpq-dev postgresql
   libutf8proc-dev libphonenumber-dev libroaring-dev
-  libcivetweb-dev libboost-dev libxapian-dev libssl-dev chromium
+  libboost-dev libxapian-dev libssl-dev chromium
   clang libclang-rt-14-dev
 )
 

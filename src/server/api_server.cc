@@ -730,7 +730,7 @@ void ApiServerImpl::ResetSchedules() {
     add("source:" + src.name, src.schedule, o);
   }
   for (const auto& seg : *segments) {
-    auto d = ParseSegmentJson(seg.definition_json);
+    auto d = ParseStoredSegmentJson(seg.definition_json);
     if (!d.ok() || d->type != SegmentType::kDynamic || seg.status != "active") continue;
     RefreshOptions o;
     o.segments = {seg.name};
