@@ -491,6 +491,8 @@ class CsvReader final : public RecordReader {
     file_off_ = range.end;
     eof_ = true;
     check_bom_ = false;
+    // A byte-order mark is not part of the first record (as in Fill()).
+    if (range.begin == 0 && end_ >= 3 && std::memcmp(data(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;
   }
   uint64_t file_size() const { return file_->size(); }
   // The buffer being parsed: range bytes, or buf_.

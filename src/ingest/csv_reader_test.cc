@@ -322,6 +322,17 @@ std::vector<Rec> ReadEveryWay(const std::string& path, const CsvOptions& o,
   return expected;
 }
 
+// A byte-order mark is skipped by range readers as by the sequential one,
+// also without a header and alone on its line (found by csv_reader_fuzz).
+TEST_F(CsvReaderTest, RangesSkipAByteOrderMarkWithoutAHeader) {
+  CsvOptions o;
+  o.has_header = false;
+  auto recs = ReadEveryWay(dir_.Write("bom.csv", "\xEF\xBB\xBF@ub\n1\n"), o);
+  EXPECT_THAT(recs, ElementsAre(R(1, {"@ub"}), R(2, {"1"})));
+  auto alone = ReadEveryWay(dir_.Write("bom_alone.csv", "\xEF\xBB\xBF\nx,y\n"), o);
+  EXPECT_THAT(alone, ElementsAre(R(2, {"x", "y"})));
+}
+
 // A record error as expected in the table below: its first and last line,
 // its raw bytes (escaped) and a part of its reason.
 Rec E(int64_t line, int64_t last_line, std::string raw, std::string reason_part) {
