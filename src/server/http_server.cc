@@ -726,12 +726,18 @@ void HttpServer::Stop() {
     impl->accept_retry.cancel();
   });
   impl_->workers.Shutdown();
+  // The connections are collected under the lock and closed outside it: the
+  // last reference to one may be dropped here, and its destructor takes the
+  // lock (Release) — under the lock that deadlocked Stop.
+  std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard<std::mutex> l(impl_->conn_mu);
     for (auto& [ptr, weak] : impl_->live) {
-      if (auto c = weak.lock()) net::post(c->executor(), [c] { c->Close(); });
+      if (auto c = weak.lock()) open.push_back(std::move(c));
     }
   }
+  for (auto& c : open) net::post(c->executor(), [c] { c->Close(); });
+  open.clear();
   // The I/O threads return once every connection has ended.
   for (auto& t : impl_->io_threads) t.join();
   impl_->io_threads.clear();
