@@ -19,6 +19,27 @@ struct HttpResult {
   std::string body;
 };
 
+// The header fields of a response whose head is raw[0, head_end) (the status
+// line first), names lower-cased.
+inline std::map<std::string, std::string> ParseHeaderLines(const std::string& raw, size_t head_end) {
+  std::map<std::string, std::string> headers;
+  size_t pos = raw.find("\r\n") + 2;
+  while (pos < head_end) {
+    size_t eol = raw.find("\r\n", pos);
+    std::string line = raw.substr(pos, eol - pos);
+    size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+      size_t v = colon + 1;
+      while (v < line.size() && line[v] == ' ') ++v;
+      headers[name] = line.substr(v);
+    }
+    pos = eol + 2;
+  }
+  return headers;
+}
+
 inline HttpResult HttpCall(int port, const std::string& method, const std::string& target,
                            const std::string& key = "", const std::string& body = "",
                            const std::map<std::string, std::string>& extra_headers = {}) {
@@ -56,20 +77,7 @@ inline HttpResult HttpCall(int port, const std::string& method, const std::strin
   size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos || raw.compare(0, 5, "HTTP/") != 0) return out;
   out.status = std::stoi(raw.substr(raw.find(' ') + 1, 3));
-  size_t pos = raw.find("\r\n") + 2;
-  while (pos < head_end) {
-    size_t eol = raw.find("\r\n", pos);
-    std::string line = raw.substr(pos, eol - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-      size_t v = colon + 1;
-      while (v < line.size() && line[v] == ' ') ++v;
-      out.headers[name] = line.substr(v);
-    }
-    pos = eol + 2;
-  }
+  out.headers = ParseHeaderLines(raw, head_end);
   std::string rest = raw.substr(head_end + 4);
   if (out.headers["transfer-encoding"] == "chunked") {
     size_t p = 0;

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/testing/http_client.h"
+
 namespace cdp::testing {
 
 // A connected socket to 127.0.0.1:port from `source` (any address of
@@ -81,20 +83,7 @@ inline RawResponse ReadResponse(int fd, bool head = false) {
   }
   if (raw.compare(0, 5, "HTTP/") != 0) return out;
   int status = std::atoi(raw.c_str() + raw.find(' ') + 1);
-  size_t pos = raw.find("\r\n") + 2;
-  while (pos < head_end) {
-    size_t eol = raw.find("\r\n", pos);
-    std::string line = raw.substr(pos, eol - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-      size_t v = colon + 1;
-      while (v < line.size() && line[v] == ' ') ++v;
-      out.headers[name] = line.substr(v);
-    }
-    pos = eol + 2;
-  }
+  out.headers = ParseHeaderLines(raw, head_end);
   std::string rest = raw.substr(head_end + 4);
   if (head) {
     // No body follows.
