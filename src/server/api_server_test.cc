@@ -17,6 +17,7 @@
 #include "access/api_key_store.h"
 #include "demo/demo_generator.h"
 #include "segment/segment_definition.h"
+#include "server/testing/contoso_workspace.h"
 #include "server/testing/http_client.h"
 #include "workspace/refresh_runner.h"
 #include "workspace/segment_runner.h"
@@ -52,31 +53,10 @@ class ApiServerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     char tmpl[] = "/tmp/cdp_server_XXXXXX";
     dir_ = new fs::path(mkdtemp(tmpl));
-    DemoOptions demo;
-    demo.customers = 300;
-    demo.seed = 11;
-    demo.out_dir = (*dir_ / "sources").string();
-    DemoSummary summary;
-    ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
     std::string ws_dir = (*dir_ / "ws").string();
     {
-      auto ws = Workspace::Init(ws_dir);
+      auto ws = testing::MakeContosoWorkspace(*dir_, {.customers = 300, .seed = 11, .save_segments = true});
       ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-      std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
-      std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      auto project = ParseProjectYaml(yaml, "project.yaml", dir_->string());
-      ASSERT_TRUE(project.ok()) << project.status().ToString();
-      ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
-      for (const auto& text : project->segments) {
-        auto d = ParseSegmentYaml(text);
-        ASSERT_TRUE(d.ok());
-        ASSERT_TRUE(SaveSegment(**ws, *d, SegmentSaveMode::kUpsert, SegmentRunOptions()).ok());
-      }
-      RefreshOptions o;
-      o.threads = 2;
-      o.run_date = kDefaultDemoToday;
-      auto r = RunRefresh(**ws, o);
-      ASSERT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
       ApiKeyStore keys((*ws)->catalog());
       admin_ = new std::string(keys.Create("test-admin", Role::kAdmin, "test")->key);
       contributor_ = new std::string(keys.Create("test-contributor", Role::kContributor, "test")->key);

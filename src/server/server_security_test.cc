@@ -12,6 +12,7 @@
 #include "access/api_key_store.h"
 #include "demo/demo_generator.h"
 #include "server/api_server.h"
+#include "server/testing/contoso_workspace.h"
 #include "server/testing/http_client.h"
 #include "server/testing/raw_client.h"
 #include "workspace/refresh_runner.h"
@@ -35,26 +36,10 @@ class ServerSecurityTest : public ::testing::Test {
   static void SetUpTestSuite() {
     char tmpl[] = "/tmp/cdp_server_sec_XXXXXX";
     dir_ = new fs::path(mkdtemp(tmpl));
-    DemoOptions demo;
-    demo.customers = 60;
-    demo.seed = 3;
-    demo.out_dir = (*dir_ / "sources").string();
-    DemoSummary summary;
-    ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
     ws_dir_ = new std::string((*dir_ / "ws").string());
     {
-      auto ws = Workspace::Init(*ws_dir_);
+      auto ws = testing::MakeContosoWorkspace(*dir_, {.customers = 60, .seed = 3});
       ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-      std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
-      std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      auto project = ParseProjectYaml(yaml, "project.yaml", dir_->string());
-      ASSERT_TRUE(project.ok()) << project.status().ToString();
-      ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
-      RefreshOptions o;
-      o.threads = 2;
-      o.run_date = kDefaultDemoToday;
-      auto r = RunRefresh(**ws, o);
-      ASSERT_TRUE(r.ok() && r->ok()) << (r.ok() ? r->error : r.status().ToString());
       // Runs whose stats are not a refresh's object: `cdp segment run`
       // stores an array; damaged rows hold anything.
       for (const char* stats : {R"([{"segment":"A","members":3}])", "not json", R"({"trigger":5,"stages":[{"stage":7}]})",

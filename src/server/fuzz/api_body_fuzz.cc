@@ -25,6 +25,7 @@
 #include "demo/demo_generator.h"
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
+#include "server/testing/contoso_workspace.h"
 #include "workspace/refresh_runner.h"
 #include "workspace/segment_runner.h"
 #include "workspace/workspace.h"
@@ -82,26 +83,9 @@ struct Fixture {
     root = fs::path(tmp ? tmp : "/tmp") / ("cdp_api_fuzz_" + std::to_string(getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
-    cdp::DemoOptions demo;
-    demo.customers = 40;
-    demo.seed = 7;
-    demo.out_dir = (root / "sources").string();
-    cdp::DemoSummary summary;
-    if (!cdp::GenerateContosoDemo(demo, &summary).ok()) Fail("demo generation failed");
-    auto ws = Must(cdp::Workspace::Init((root / "template").string()), "Workspace::Init");
-    std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
-    std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto project = Must(cdp::ParseProjectYaml(yaml, "project.yaml", root.string()), "project.yaml");
-    if (!ws->catalog().ReplaceProject(project).ok()) Fail("ReplaceProject");
-    for (const auto& text : project.segments) {
-      auto d = Must(cdp::ParseSegmentYaml(text), "segment");
-      (void)Must(cdp::SaveSegment(*ws, d, cdp::SegmentSaveMode::kUpsert, cdp::SegmentRunOptions()), "SaveSegment");
-    }
-    cdp::RefreshOptions o;
-    o.threads = 1;
-    o.run_date = cdp::kDefaultDemoToday;
-    auto run = Must(cdp::RunRefresh(*ws, o), "RunRefresh");
-    if (!run.ok()) Fail("refresh failed: " + run.error);
+    auto ws = Must(cdp::testing::MakeContosoWorkspace(
+                       root, {.customers = 40, .seed = 7, .workspace_name = "template", .save_segments = true, .threads = 1}),
+                   "Contoso workspace");
     cdp::ApiKeyStore keys(ws->catalog());
     key = Must(keys.Create("fuzz-admin", cdp::Role::kAdmin, "fuzz"), "apikey").key;
   }
