@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "common/datetime.h"
+#include "common/json_scan.h"
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
 
@@ -64,31 +65,6 @@ std::string RouteContext::actor() const {
   return "key:" + std::to_string(principal.id) + " (" + principal.name + ")";
 }
 
-int JsonNestingDepth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character cannot end the string
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > deepest) deepest = depth;
-      if (depth > limit) return depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 namespace {
 
 // Refuses a JSON object key seen twice in the same object (the parser would
@@ -107,7 +83,7 @@ OJson ParseBody(const HttpRequest& req, const std::vector<std::string>& allowed)
   // (ApiServerImpl::Handle); this is the backstop for any other caller, so
   // that no later recursive walk of the document (dump, copy) can exhaust the
   // stack.
-  if (JsonNestingDepth(req.body, kMaxJsonDepthCeiling) > kMaxJsonDepthCeiling) {
+  if (JsonNestsDeeperThan(req.body, kMaxJsonDepthCeiling)) {
     ThrowError(400, "too_deep", "the body is nested deeper than " + std::to_string(kMaxJsonDepthCeiling) + " levels");
   }
   OJson body;
@@ -596,7 +572,7 @@ HttpResponse ApiServerImpl::Handle(HttpRequest& req) {
     }
     // Every body is JSON: refuse deep nesting before any route parses or
     // walks it (a cheap iterative scan).
-    if (!req.body.empty() && JsonNestingDepth(req.body, options_.max_json_depth) > options_.max_json_depth) {
+    if (!req.body.empty() && JsonNestsDeeperThan(req.body, static_cast<size_t>(options_.max_json_depth))) {
       ThrowError(400, "too_deep",
                  "the body is nested deeper than the limit of " + std::to_string(options_.max_json_depth) +
                      " levels (--max-json-depth)");

@@ -63,10 +63,6 @@ HttpResponse JsonResponse(const OJson& j, int status = 200);
 // The deepest nesting --max-json-depth may allow; ParseBody refuses deeper
 // bodies whatever the setting.
 inline constexpr int kMaxJsonDepthCeiling = 1000;
-// The nesting depth of the JSON text (brackets outside strings), counted
-// iteratively; stops counting once it exceeds `limit` (and returns more
-// than `limit`). Malformed text gets a number too: parsing reports it.
-int JsonNestingDepth(std::string_view text, int limit);
 
 // The JSON object body of a request; 400 naming the problem if it is not
 // valid JSON (numbers out of range included), nested deeper than
