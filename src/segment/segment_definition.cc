@@ -13,6 +13,7 @@
 #include "common/utf8.h"
 #include "config/yaml_loader.h"
 #include "segment/internal/segment_ops.h"
+#include "segment/segment_operators.h"
 
 namespace cdp {
 
@@ -21,53 +22,17 @@ using namespace segment_internal;
 
 namespace {
 
-struct OpName {
-  ConditionOp op;
-  std::string_view name;
-};
-constexpr OpName kOpNames[] = {
-    {ConditionOp::kEquals, "equals"},
-    {ConditionOp::kNotEquals, "not_equals"},
-    {ConditionOp::kGreater, "greater"},
-    {ConditionOp::kGreaterEqual, "greater_equal"},
-    {ConditionOp::kLess, "less"},
-    {ConditionOp::kLessEqual, "less_equal"},
-    {ConditionOp::kBetween, "between"},
-    {ConditionOp::kIn, "in"},
-    {ConditionOp::kNotIn, "not_in"},
-    {ConditionOp::kIsEmpty, "is_empty"},
-    {ConditionOp::kIsNotEmpty, "is_not_empty"},
-    {ConditionOp::kContains, "contains"},
-    {ConditionOp::kNotContains, "not_contains"},
-    {ConditionOp::kStartsWith, "starts_with"},
-    {ConditionOp::kEndsWith, "ends_with"},
-    {ConditionOp::kOn, "on"},
-    {ConditionOp::kBefore, "before"},
-    {ConditionOp::kAfter, "after"},
-    {ConditionOp::kOnOrBefore, "on_or_before"},
-    {ConditionOp::kOnOrAfter, "on_or_after"},
-    {ConditionOp::kInLast, "in_last"},
-    {ConditionOp::kInNext, "in_next"},
-    {ConditionOp::kThisPeriod, "this_period"},
-    {ConditionOp::kLastPeriod, "last_period"},
-    {ConditionOp::kAnniversaryWithin, "anniversary_within"},
-    {ConditionOp::kIsTrue, "is_true"},
-    {ConditionOp::kIsFalse, "is_false"},
-};
-
 constexpr size_t kMaxDepth = kMaxSegmentDepth;
 
 }  // namespace
 
 std::string_view ConditionOpName(ConditionOp op) {
-  for (const auto& o : kOpNames) {
-    if (o.op == op) return o.name;
-  }
-  return "none";
+  const SegmentOperator* o = FindSegmentOperator(op);
+  return o ? o->name : "none";
 }
 
 std::optional<ConditionOp> ParseConditionOp(std::string_view name) {
-  for (const auto& o : kOpNames) {
+  for (const auto& o : SegmentOperators()) {
     if (o.name == name) return o.op;
   }
   return std::nullopt;

@@ -14,13 +14,10 @@
 #include "common/datetime.h"
 #include "segment/internal/segment_ops.h"
 #include "segment/segment_evaluator.h"
+#include "segment/segment_operators.h"
 
 namespace cdp {
 namespace {
-
-using segment_internal::KindOf;
-using segment_internal::OpApplies;
-using segment_internal::ValueKind;
 
 constexpr int64_t kDay = 86400LL * 1000000;
 

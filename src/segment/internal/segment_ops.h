@@ -1,5 +1,5 @@
-// Shared by validation and evaluation: which operators fit which field types,
-// how many values they take, and literal conversion. Pure functions.
+// Shared by validation and evaluation: literal conversion, date windows and
+// anniversaries (the operator table is segment/segment_operators.h). Pure functions.
 #pragma once
 
 #include <cstdint>
@@ -10,23 +10,10 @@
 #include "common/datetime.h"
 #include "config/model_config.h"
 #include "segment/segment_definition.h"
+#include "segment/segment_operators.h"
 #include "table/types.h"
 
 namespace cdp::segment_internal {
-
-enum class ValueKind { kNumber, kString, kDate, kBool };
-// kInt64/kDouble -> number, kDate/kTimestamp -> date.
-ValueKind KindOf(DataType t);
-std::string_view ValueKindName(ValueKind k);
-
-// Whether `op` applies to fields of kind `k`.
-bool OpApplies(ConditionOp op, ValueKind k);
-// Operators that fit kind `k`, comma separated (for messages).
-std::string OpsFor(ValueKind k);
-
-// Number of values `op` takes: exact count, or -1 for "one or more".
-int ValueCount(ConditionOp op);
-bool OpUsesUnit(ConditionOp op);  // in_last, in_next, this_period, last_period
 
 // Literal conversions; nullopt when the value does not fit.
 std::optional<double> AsDouble(const SegmentValue& v);    // number or numeric text
