@@ -123,7 +123,15 @@ CREATE TABLE audit_log (
     R"sql(
 ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 )sql",
+    // 6: segments are stored only in the segments table. Before the statement,
+    // MoveProjectSegmentsLocked moves texts found only in the project there.
+    R"sql(
+DELETE FROM project WHERE key = 'segments';
+)sql",
 };
+
+// The migration that drops the project's copy of segment texts.
+constexpr int kMigrationSegmentsInOnePlace = 6;
 
 class Statement {
  public:
@@ -264,7 +272,7 @@ Status OpenCatalogDb(const std::string& path, sqlite3** db_out) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
+StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, const CatalogOptions& options) {
   // `exclusive` keeps the locks for the connection's life (SQLite's
   // locking_mode=EXCLUSIVE): WAL then needs no shared-memory file.
   auto open = [&](bool exclusive) -> StatusOr<std::unique_ptr<Catalog>> {
@@ -277,7 +285,7 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
                                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
       if (!s.ok()) return s.WithContext(path);
     }
-    Status s = catalog->Migrate();
+    Status s = catalog->Migrate(options);
     if (!s.ok()) return s.WithContext(path);
     return catalog;
   };
@@ -307,7 +315,7 @@ Status Catalog::ExecLocked(const std::string& sql) const {
   return Status::Ok();
 }
 
-Status Catalog::Migrate() {
+Status Catalog::Migrate(const CatalogOptions& options) {
   std::lock_guard<std::mutex> l(mu_);
   CDP_RETURN_IF_ERROR(ExecLocked(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
@@ -324,7 +332,8 @@ Status Catalog::Migrate() {
   while (version_ < LatestSchemaVersion()) {
     int next = version_ + 1;
     CDP_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
-    Status s = ExecLocked(kMigrations[static_cast<size_t>(next - 1)]);
+    Status s = next == kMigrationSegmentsInOnePlace ? MoveProjectSegmentsLocked(options) : Status::Ok();
+    if (s.ok()) s = ExecLocked(kMigrations[static_cast<size_t>(next - 1)]);
     if (s.ok()) {
       s = ExecLocked("INSERT INTO schema_migrations VALUES (" + std::to_string(next) + ", " +
                      std::to_string(NowMicros()) + ")");
@@ -339,15 +348,89 @@ Status Catalog::Migrate() {
   return Status::Ok();
 }
 
-Status Catalog::ReplaceProject(const ProjectConfig& config) {
+Status Catalog::MoveProjectSegmentsLocked(const CatalogOptions& options) {
+  std::vector<std::string> texts;
+  {
+    Statement st(db_, "SELECT value FROM project WHERE key = 'segments'");
+    if (st.Step() == SQLITE_ROW) {
+      auto v = nlohmann::json::parse(st.Text(0), nullptr, false);
+      if (v.is_discarded() || !v.is_array()) return DataLossError("catalog segments are not a JSON array");
+      for (const auto& e : v) {
+        if (!e.is_string()) return DataLossError("catalog segments are not a JSON array of texts");
+        texts.push_back(e.get<std::string>());
+      }
+    }
+  }
+  for (const std::string& text : texts) {
+    if (!options.read_legacy_segment) {
+      return FailedPreconditionError("the project holds segment definitions to move into the segments table; "
+                                     "open the catalog through its workspace");
+    }
+    auto record = options.read_legacy_segment(text);
+    if (!record.ok()) return record.status().WithContext("a segment of the applied project");
+    Statement ins(db_,
+                  "INSERT INTO segments(name, definition, status, problems, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING");
+    int64_t now = NowMicros();
+    ins.Bind(1, record->name);
+    ins.Bind(2, record->definition_json);
+    ins.Bind(3, record->status);
+    ins.Bind(4, record->problems_json);
+    ins.Bind(5, now);
+    ins.Bind(6, now);
+    if (ins.Step() != SQLITE_DONE) return SqlError(db_, "moving segment '" + record->name + "'");
+  }
+  return Status::Ok();
+}
+
+Status Catalog::CountDefinitionWriteLocked(const std::string& what) {
+  if (fail_definition_write_ <= 0) return Status::Ok();
+  if (--fail_definition_write_ > 0) return Status::Ok();
+  return InternalError("catalog: " + what + ": injected failure (test hook)");
+}
+
+void Catalog::FailDefinitionWriteForTesting(int n) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_definition_write_ = n;
+}
+
+Status Catalog::UpdateDefinitions(const std::function<Status(DefinitionsTxn&)>& change) {
   std::lock_guard<std::mutex> l(mu_);
   CDP_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
-  auto fail = [&](Status s) {
+  DefinitionsTxn txn(*this);
+  Status s;
+  try {
+    s = change(txn);
+  } catch (...) {
     (void)ExecLocked("ROLLBACK");
-    return s;
-  };
-  Status s = ExecLocked("DELETE FROM sources; DELETE FROM project;");
-  if (!s.ok()) return fail(s);
+    throw;  // the caller's exception (e.g. an HTTP error), after the rollback
+  }
+  if (s.ok()) s = ExecLocked("COMMIT");
+  if (!s.ok()) (void)ExecLocked("ROLLBACK");
+  return s;
+}
+
+Status Catalog::ReplaceProject(const ProjectConfig& config) {
+  return UpdateDefinitions([&](DefinitionsTxn& txn) { return txn.ReplaceProject(config); });
+}
+
+StatusOr<ProjectConfig> Catalog::LoadProject() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return LoadProjectLocked();
+}
+
+StatusOr<ProjectConfig> DefinitionsTxn::LoadProject() const { return catalog_.LoadProjectLocked(); }
+Status DefinitionsTxn::ReplaceProject(const ProjectConfig& config) { return catalog_.ReplaceProjectLocked(config); }
+StatusOr<std::vector<SegmentRecord>> DefinitionsTxn::ListSegments() const { return catalog_.ListSegmentsLocked(); }
+StatusOr<std::optional<SegmentRecord>> DefinitionsTxn::GetSegment(const std::string& name) const {
+  return catalog_.GetSegmentLocked(name);
+}
+Status DefinitionsTxn::PutSegment(const SegmentRecord& segment) { return catalog_.PutSegmentLocked(segment); }
+Status DefinitionsTxn::DeleteSegment(const std::string& name) { return catalog_.DeleteSegmentLocked(name); }
+
+Status Catalog::ReplaceProjectLocked(const ProjectConfig& config) {
+  CDP_RETURN_IF_ERROR(CountDefinitionWriteLocked("saving project"));
+  CDP_RETURN_IF_ERROR(ExecLocked("DELETE FROM sources; DELETE FROM project;"));
   {
     std::string unification = config.unification.empty() ? "" : UnifyConfigToJson(config.unification);
     for (const auto& [k, v] : {std::pair<std::string, std::string>{"name", config.name},
@@ -356,13 +439,12 @@ Status Catalog::ReplaceProject(const ProjectConfig& config) {
                                {"relationships", RelationshipsToJson(config.relationships)},
                                {"activities", ActivitiesToJson(config.activities)},
                                {"measures", MeasuresToJson(config.measures)},
-                               {"segments", nlohmann::json(config.segments).dump()},
                                {"refresh_schedule", config.refresh_schedule},
                                {"search", SearchConfigToJson(config.search)}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
-      if (ins.Step() != SQLITE_DONE) return fail(SqlError(db_, "saving project"));
+      if (ins.Step() != SQLITE_DONE) return SqlError(db_, "saving project");
     }
   }
   int64_t now = NowMicros();
@@ -374,13 +456,12 @@ Status Catalog::ReplaceProject(const ProjectConfig& config) {
     ins.Bind(3, std::string(SourceKindName(src.kind)));
     ins.Bind(4, SourceConfigToJson(src));
     ins.Bind(5, now);
-    if (ins.Step() != SQLITE_DONE) return fail(SqlError(db_, "saving source '" + src.name + "'"));
+    if (ins.Step() != SQLITE_DONE) return SqlError(db_, "saving source '" + src.name + "'");
   }
-  return ExecLocked("COMMIT");
+  return Status::Ok();
 }
 
-StatusOr<ProjectConfig> Catalog::LoadProject() const {
-  std::lock_guard<std::mutex> l(mu_);
+StatusOr<ProjectConfig> Catalog::LoadProjectLocked() const {
   ProjectConfig config;
   {
     Statement st(db_, "SELECT key, value FROM project");
@@ -402,11 +483,6 @@ StatusOr<ProjectConfig> Catalog::LoadProject() const {
         auto v = ActivitiesFromJson(st.Text(1));
         if (!v.ok()) return v.status().WithContext("catalog activities");
         config.activities = std::move(*v);
-      }
-      if (k == "segments") {
-        auto v = nlohmann::json::parse(st.Text(1), nullptr, false);
-        if (v.is_discarded() || !v.is_array()) return DataLossError("catalog segments are not a JSON array");
-        for (const auto& e : v) config.segments.push_back(e.get<std::string>());
       }
       if (k == "measures") {
         auto v = MeasuresFromJson(st.Text(1));
@@ -690,8 +766,26 @@ Status Catalog::SaveUnifyModel(int64_t run_id, const std::string& model_json) {
   return Status::Ok();
 }
 
-Status Catalog::PutSegment(const SegmentRecord& seg) {
+Status Catalog::PutSegment(const SegmentRecord& segment) {
+  return UpdateDefinitions([&](DefinitionsTxn& txn) { return txn.PutSegment(segment); });
+}
+
+StatusOr<std::vector<SegmentRecord>> Catalog::ListSegments() const {
   std::lock_guard<std::mutex> l(mu_);
+  return ListSegmentsLocked();
+}
+
+StatusOr<std::optional<SegmentRecord>> Catalog::GetSegment(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return GetSegmentLocked(name);
+}
+
+Status Catalog::DeleteSegment(const std::string& name) {
+  return UpdateDefinitions([&](DefinitionsTxn& txn) { return txn.DeleteSegment(name); });
+}
+
+Status Catalog::PutSegmentLocked(const SegmentRecord& seg) {
+  CDP_RETURN_IF_ERROR(CountDefinitionWriteLocked("saving segment '" + seg.name + "'"));
   int64_t now = NowMicros();
   Statement st(db_,
                "INSERT INTO segments(name, definition, status, problems, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
@@ -707,8 +801,7 @@ Status Catalog::PutSegment(const SegmentRecord& seg) {
   return Status::Ok();
 }
 
-StatusOr<std::vector<SegmentRecord>> Catalog::ListSegments() const {
-  std::lock_guard<std::mutex> l(mu_);
+StatusOr<std::vector<SegmentRecord>> Catalog::ListSegmentsLocked() const {
   Statement st(db_, "SELECT name, definition, status, problems, created_at, updated_at FROM segments ORDER BY name");
   std::vector<SegmentRecord> out;
   int rc;
@@ -719,8 +812,7 @@ StatusOr<std::vector<SegmentRecord>> Catalog::ListSegments() const {
   return out;
 }
 
-StatusOr<std::optional<SegmentRecord>> Catalog::GetSegment(const std::string& name) const {
-  std::lock_guard<std::mutex> l(mu_);
+StatusOr<std::optional<SegmentRecord>> Catalog::GetSegmentLocked(const std::string& name) const {
   Statement st(db_, "SELECT name, definition, status, problems, created_at, updated_at FROM segments WHERE name = ?");
   st.Bind(1, name);
   int rc = st.Step();
@@ -729,8 +821,8 @@ StatusOr<std::optional<SegmentRecord>> Catalog::GetSegment(const std::string& na
   return std::optional<SegmentRecord>();
 }
 
-Status Catalog::DeleteSegment(const std::string& name) {
-  std::lock_guard<std::mutex> l(mu_);
+Status Catalog::DeleteSegmentLocked(const std::string& name) {
+  CDP_RETURN_IF_ERROR(CountDefinitionWriteLocked("deleting segment '" + name + "'"));
   Statement st(db_, "DELETE FROM segments WHERE name = ?");
   st.Bind(1, name);
   if (st.Step() != SQLITE_DONE) return SqlError(db_, "deleting segment '" + name + "'");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,11 +106,47 @@ struct AuditRecord {
   std::string detail_json;
 };
 
+class Catalog;
+
+// The definitions as seen inside one catalog transaction (see
+// Catalog::UpdateDefinitions): reads see the transaction's own writes. Valid
+// only inside the callback, on its thread (the catalog's lock is held).
+class DefinitionsTxn {
+ public:
+  DefinitionsTxn(const DefinitionsTxn&) = delete;
+  DefinitionsTxn& operator=(const DefinitionsTxn&) = delete;
+
+  StatusOr<ProjectConfig> LoadProject() const;
+  // Replaces the project (sources, unification, relationships, activities,
+  // measures, search, schedules). Its `segments` texts are not stored: the
+  // segments table (PutSegment) is the one place of segment definitions.
+  Status ReplaceProject(const ProjectConfig& config);
+  StatusOr<std::vector<SegmentRecord>> ListSegments() const;
+  StatusOr<std::optional<SegmentRecord>> GetSegment(const std::string& name) const;
+  // Creates or replaces by name (created_at is kept on replace).
+  Status PutSegment(const SegmentRecord& segment);
+  // NotFound for an unknown name.
+  Status DeleteSegment(const std::string& name);
+
+ private:
+  friend class Catalog;
+  explicit DefinitionsTxn(Catalog& catalog) : catalog_(catalog) {}
+  Catalog& catalog_;
+};
+
+struct CatalogOptions {
+  // Migration 6 moves segment definitions that an older cdp kept only as
+  // YAML text in the project into the segments table; this turns such a text
+  // into its record (the catalog does not parse segments). Without it, a
+  // catalog holding such texts cannot be migrated (FailedPrecondition).
+  std::function<StatusOr<SegmentRecord>(const std::string& yaml_text)> read_legacy_segment;
+};
+
 class Catalog {
  public:
   // Opens (creating if needed) the catalog at `path` and applies pending
   // migrations. FailedPrecondition if the file was written by a newer version.
-  static StatusOr<std::unique_ptr<Catalog>> Open(const std::string& path);
+  static StatusOr<std::unique_ptr<Catalog>> Open(const std::string& path, const CatalogOptions& options = {});
   ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
@@ -117,10 +154,23 @@ class Catalog {
   static int LatestSchemaVersion();
   int schema_version() const;
 
-  // Replaces every definition with `config`, atomically.
+  // Runs `change` in one transaction (BEGIN IMMEDIATE: other writers, in
+  // this process or another, wait for it) and commits when it returns OK.
+  // Any error, from `change` or from the commit, rolls every write of the
+  // transaction back: the definitions are then exactly as before. `change`
+  // must use only the DefinitionsTxn, never this Catalog (its lock is held).
+  Status UpdateDefinitions(const std::function<Status(DefinitionsTxn&)>& change);
+
+  // Replaces the project as UpdateDefinitions with one ReplaceProject does
+  // (segments are not part of it).
   Status ReplaceProject(const ProjectConfig& config);
-  // The applied project (empty, with no sources, before the first apply).
+  // The applied project (empty, with no sources, before the first apply);
+  // its `segments` is empty: segments are read with ListSegments.
   StatusOr<ProjectConfig> LoadProject() const;
+
+  // Test hook: the `n`th write of a definition from now (1 = the next one:
+  // project replace, segment put or delete) fails with Internal; 0 = none.
+  void FailDefinitionWriteForTesting(int n);
 
   StatusOr<int64_t> BeginRun(const std::string& kind);
   Status FinishRun(int64_t run_id, const std::string& status, const std::string& error,
@@ -175,15 +225,28 @@ class Catalog {
   StatusOr<std::vector<AuditRecord>> ListAudit(int limit, int64_t before_id = 0) const;
 
  private:
+  friend class DefinitionsTxn;
   explicit Catalog(sqlite3* db) : db_(db) {}
-  Status Migrate();
+  Status Migrate(const CatalogOptions& options);
+  // Migration 6: segment texts of the project into the segments table.
+  Status MoveProjectSegmentsLocked(const CatalogOptions& options);
   Status ExecLocked(const std::string& sql) const;
+  // The definition reads and writes, with mu_ held (writes inside a transaction).
+  StatusOr<ProjectConfig> LoadProjectLocked() const;
+  Status ReplaceProjectLocked(const ProjectConfig& config);
+  StatusOr<std::vector<SegmentRecord>> ListSegmentsLocked() const;
+  StatusOr<std::optional<SegmentRecord>> GetSegmentLocked(const std::string& name) const;
+  Status PutSegmentLocked(const SegmentRecord& segment);
+  Status DeleteSegmentLocked(const std::string& name);
+  // The test hook's countdown; Internal when this write is the one to fail.
+  Status CountDefinitionWriteLocked(const std::string& what);
   // Marks "running" runs whose process is gone as "interrupted" (best effort).
   void MarkInterruptedRunsLocked();
 
   mutable std::mutex mu_;
   sqlite3* db_;  // guarded by mu_
   int version_ = 0;
+  int fail_definition_write_ = 0;  // guarded by mu_; 0 = no injected failure
 };
 
 int64_t NowMicros();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 #include <filesystem>
 
@@ -389,6 +390,148 @@ TEST_F(CatalogTest, FullDiskStillReads) {
   auto c = Catalog::Open(path_);  // and the catalog is intact afterwards
   ASSERT_TRUE(c.ok());
   EXPECT_EQ((*c)->ListRuns(10)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace cdp
+
+namespace cdp {
+namespace {
+
+// A snapshot of every definition, to compare before and after a change.
+std::string DefinitionsOf(Catalog& c) {
+  std::string out = EmitProjectYaml(*c.LoadProject());
+  auto segments = c.ListSegments();
+  for (const auto& s : *segments) out += "\n" + s.name + " " + s.definition_json + " " + s.status;
+  return out;
+}
+
+ProjectConfig SmallProject(const std::string& name) {
+  auto p = ParseProjectYaml("project: " + name + "\nsources:\n  - {name: A, kind: csv, path: a.csv}\n", "p.yaml", "/base");
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return *p;
+}
+
+TEST_F(CatalogTest, UpdateDefinitionsCommitsProjectAndSegmentsTogether) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  Status s = (*c)->UpdateDefinitions([&](DefinitionsTxn& txn) {
+    CDP_RETURN_IF_ERROR(txn.ReplaceProject(SmallProject("one")));
+    CDP_RETURN_IF_ERROR(txn.PutSegment(SegmentRecord{"S", "{\"name\":\"S\"}", "active", "[]", 0, 0}));
+    // Reads inside the transaction see its writes.
+    auto p = txn.LoadProject();
+    if (!p.ok() || p->name != "one") return InternalError("project not visible in its transaction");
+    auto seg = txn.GetSegment("S");
+    if (!seg.ok() || !seg->has_value()) return InternalError("segment not visible in its transaction");
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ((*c)->LoadProject()->name, "one");
+  EXPECT_EQ((*c)->ListSegments()->size(), 1u);
+}
+
+TEST_F(CatalogTest, AFailedChangeLeavesEveryDefinitionAsBefore) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->ReplaceProject(SmallProject("before")).ok());
+  ASSERT_TRUE((*c)->PutSegment(SegmentRecord{"Old", "{\"name\":\"Old\"}", "active", "[]", 0, 0}).ok());
+  const std::string before = DefinitionsOf(**c);
+  // An error after the project and a segment were written in the transaction.
+  Status s = (*c)->UpdateDefinitions([&](DefinitionsTxn& txn) {
+    CDP_RETURN_IF_ERROR(txn.ReplaceProject(SmallProject("after")));
+    CDP_RETURN_IF_ERROR(txn.DeleteSegment("Old"));
+    CDP_RETURN_IF_ERROR(txn.PutSegment(SegmentRecord{"New", "{\"name\":\"New\"}", "active", "[]", 0, 0}));
+    return InvalidArgumentError("relationship 'r' refused");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(DefinitionsOf(**c), before);
+  // An exception (the server's handlers throw their HTTP errors) rolls back too.
+  EXPECT_THROW((void)(*c)->UpdateDefinitions([&](DefinitionsTxn& txn) -> Status {
+                 (void)txn.ReplaceProject(SmallProject("after"));
+                 throw std::runtime_error("handler error");
+               }),
+               std::runtime_error);
+  EXPECT_EQ(DefinitionsOf(**c), before);
+  // The catalog is usable afterwards.
+  ASSERT_TRUE((*c)->ReplaceProject(SmallProject("later")).ok());
+  EXPECT_EQ((*c)->LoadProject()->name, "later");
+}
+
+// Fails each write of a change in turn (1st, 2nd, ...) until the change goes
+// through: every failed attempt leaves the definitions exactly as they were.
+TEST_F(CatalogTest, FaultSweepOverTheWritesOfAChange) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->ReplaceProject(SmallProject("before")).ok());
+  ASSERT_TRUE((*c)->PutSegment(SegmentRecord{"Gone", "{}", "active", "[]", 0, 0}).ok());
+  const std::string before = DefinitionsOf(**c);
+  auto change = [&](DefinitionsTxn& txn) -> Status {
+    CDP_RETURN_IF_ERROR(txn.ReplaceProject(SmallProject("after")));
+    CDP_RETURN_IF_ERROR(txn.PutSegment(SegmentRecord{"A", "{}", "active", "[]", 0, 0}));
+    CDP_RETURN_IF_ERROR(txn.PutSegment(SegmentRecord{"B", "{}", "draft", "[]", 0, 0}));
+    return txn.DeleteSegment("Gone");
+  };
+  int failures = 0;
+  for (int n = 1; n < 10; ++n) {
+    (*c)->FailDefinitionWriteForTesting(n);
+    Status s = (*c)->UpdateDefinitions(change);
+    (*c)->FailDefinitionWriteForTesting(0);
+    if (s.ok()) break;
+    ++failures;
+    EXPECT_NE(s.message().find("injected"), std::string::npos) << s.ToString();
+    EXPECT_EQ(DefinitionsOf(**c), before) << "after a failure at write " << n;
+  }
+  EXPECT_EQ(failures, 4);  // one per write
+  EXPECT_EQ((*c)->LoadProject()->name, "after");
+  std::vector<std::string> names;
+  auto segments = (*c)->ListSegments();
+  for (const auto& s : *segments) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"A", "B"}));
+}
+
+// Migration 6: segment texts kept in the project by an older cdp move into
+// the segments table unless a segment of that name is there; the project's
+// copy is dropped.
+TEST_F(CatalogTest, Migration6MovesProjectSegmentTextsIntoTheSegmentsTable) {
+  { ASSERT_TRUE(Catalog::Open(path_).ok()); }
+  auto roll_back_to_5 = [&] {
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DELETE FROM schema_migrations WHERE version >= 6; DELETE FROM segments; "
+                           "INSERT INTO segments VALUES ('Both', '{\"name\":\"Both\",\"kept\":1}', 'active', '[]', 1, 1); "
+                           "INSERT OR REPLACE INTO project VALUES ('segments', '[\"name: Both\\n\", \"name: OnlyInProject\\n\"]')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  };
+  roll_back_to_5();
+  // Without a reader of segment texts the migration cannot run, and changes nothing.
+  auto refused = Catalog::Open(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
+
+  CatalogOptions options;
+  options.read_legacy_segment = [](const std::string& text) -> StatusOr<SegmentRecord> {
+    std::string name = text.substr(6, text.find('\n') - 6);  // "name: X\n"
+    return SegmentRecord{name, "{\"name\":\"" + name + "\"}", "draft", "[]", 0, 0};
+  };
+  auto c = Catalog::Open(path_, options);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), 6);
+  auto segs = (*c)->ListSegments();
+  ASSERT_EQ(segs->size(), 2u);
+  EXPECT_EQ((*segs)[0].definition_json, "{\"name\":\"Both\",\"kept\":1}");  // the table's copy wins
+  EXPECT_EQ((*segs)[1].name, "OnlyInProject");
+  EXPECT_EQ((*segs)[1].status, "draft");
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM project WHERE key = 'segments'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 }  // namespace

@@ -2,12 +2,32 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
+#include "segment/segment_definition.h"
+
 namespace cdp {
 namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kCatalogFile = "catalog.db";
 constexpr const char* kDataDir = "data";
+
+// Catalog migration 6: a segment an older cdp kept only as YAML text in the
+// project becomes a record of the segments table, validated on the next run.
+StatusOr<SegmentRecord> ReadLegacySegment(const std::string& yaml_text) {
+  CDP_ASSIGN_OR_RETURN(SegmentDefinition d, ParseSegmentYaml(yaml_text));
+  std::vector<SegmentProblem> problems = {
+      SegmentProblem{"", "moved out of the applied project by an upgrade; validated again on the next run"}};
+  std::string state(SegmentStateName(StateAfterSave(d, problems)));
+  return SegmentRecord{d.name, SegmentToJson(d, -1), state, nlohmann::json::array({problems[0].ToString()}).dump(), 0, 0};
+}
+
+CatalogOptions WorkspaceCatalogOptions() {
+  CatalogOptions options;
+  options.read_legacy_segment = ReadLegacySegment;
+  return options;
+}
 }  // namespace
 
 StatusOr<std::unique_ptr<Workspace>> Workspace::Init(const std::string& dir, Env* env) {
@@ -21,7 +41,7 @@ StatusOr<std::unique_ptr<Workspace>> Workspace::Init(const std::string& dir, Env
   }
   fs::create_directories(root, ec);
   if (ec) return UnavailableError("cannot create workspace directory '" + dir + "': " + ec.message());
-  CDP_ASSIGN_OR_RETURN(auto catalog, Catalog::Open((root / kCatalogFile).string()));
+  CDP_ASSIGN_OR_RETURN(auto catalog, Catalog::Open((root / kCatalogFile).string(), WorkspaceCatalogOptions()));
   CDP_ASSIGN_OR_RETURN(auto data, DataStore::Open(env, (root / kDataDir).string()));
   return std::unique_ptr<Workspace>(new Workspace(root.string(), env, std::move(catalog), std::move(data)));
 }
@@ -33,7 +53,7 @@ StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir, Env
     return NotFoundError("'" + dir + "' is not a workspace (no " + kCatalogFile + "); create one with `cdp init " +
                          dir + "`");
   }
-  CDP_ASSIGN_OR_RETURN(auto catalog, Catalog::Open((root / kCatalogFile).string()));
+  CDP_ASSIGN_OR_RETURN(auto catalog, Catalog::Open((root / kCatalogFile).string(), WorkspaceCatalogOptions()));
   CDP_ASSIGN_OR_RETURN(auto data, DataStore::Open(env, (root / kDataDir).string()));
   return std::unique_ptr<Workspace>(new Workspace(root.string(), env, std::move(catalog), std::move(data)));
 }
