@@ -28,6 +28,7 @@
 
 #include "../common/activity_data.h"
 #include "common/datetime.h"
+#include "config/time_window.h"
 #include "engine/entity_by_customer.h"
 #include "engine/measure_engine.h"
 #include "segment/segment_definition.h"
@@ -494,39 +495,6 @@ struct SqlTranslator {
     return DaysFromCivil(std::stoi(s.substr(0, 4)), static_cast<unsigned>(std::stoi(s.substr(5, 2))),
                          static_cast<unsigned>(std::stoi(s.substr(8, 2))));
   }
-  static int32_t PlusMonths(int32_t day, int64_t months) {
-    int y;
-    unsigned m, d;
-    CivilFromDays(day, &y, &m, &d);
-    int64_t total = static_cast<int64_t>(y) * 12 + (m - 1) + months;
-    int ny = static_cast<int>(std::floor(static_cast<double>(total) / 12));
-    unsigned nm = static_cast<unsigned>(total - static_cast<int64_t>(ny) * 12) + 1;
-    return DaysFromCivil(ny, nm, std::min(d, DaysInMonth(ny, nm)));
-  }
-  static int64_t MonthsOf(TimeUnit u) { return u == TimeUnit::kYear ? 12 : u == TimeUnit::kQuarter ? 3 : 1; }
-  // in_last N units: (start, run]  (days: run - N < d <= run).
-  void LastInterval(int64_t n, TimeUnit u, int32_t* lo, int32_t* hi) const {
-    *hi = run;
-    if (u == TimeUnit::kDay || u == TimeUnit::kWeek) *lo = run - static_cast<int32_t>(n * (u == TimeUnit::kWeek ? 7 : 1)) + 1;
-    else *lo = PlusMonths(run, -n * MonthsOf(u)) + 1;
-  }
-  void NextInterval(int64_t n, TimeUnit u, int32_t* lo, int32_t* hi) const {
-    *lo = run;
-    if (u == TimeUnit::kDay || u == TimeUnit::kWeek) *hi = run + static_cast<int32_t>(n * (u == TimeUnit::kWeek ? 7 : 1)) - 1;
-    else *hi = PlusMonths(run, n * MonthsOf(u)) - 1;
-  }
-  void PeriodInterval(bool last, TimeUnit u, int32_t* lo, int32_t* hi) const {
-    int y;
-    unsigned m, d;
-    CivilFromDays(run, &y, &m, &d);
-    int64_t len = MonthsOf(u);
-    unsigned first_month = u == TimeUnit::kYear ? 1 : u == TimeUnit::kQuarter ? (m - 1) / 3 * 3 + 1 : m;
-    int32_t start = DaysFromCivil(y, first_month, 1);
-    if (last) start = PlusMonths(start, -len);
-    *lo = start;
-    *hi = PlusMonths(start, len) - 1;
-  }
-
   // A day interval [lo, hi] on a date or timestamp column (timestamps by UTC
   // day, written as a timestamp range so DuckDB compares raw values).
   static std::string DayRange(const std::string& col, DataType t, int32_t lo, int32_t hi) {
@@ -603,7 +571,6 @@ struct SqlTranslator {
         break;
       case DataType::kDate:
       case DataType::kTimestamp: {
-        int32_t lo, hi;
         switch (c.op) {
           case ConditionOp::kOn:
           case ConditionOp::kEquals: return DayRange(col, t, DateOf(v[0]), DateOf(v[0]));
@@ -618,16 +585,19 @@ struct SqlTranslator {
           case ConditionOp::kOnOrAfter:
           case ConditionOp::kGreaterEqual: return DayCmp(col, t, ">=", DateOf(v[0]));
           case ConditionOp::kBetween: return DayRange(col, t, DateOf(v[0]), DateOf(v[1]));
-          case ConditionOp::kInLast:
-            LastInterval(std::get<int64_t>(v[0]), c.unit, &lo, &hi);
-            return DayRange(col, t, lo, hi);
-          case ConditionOp::kInNext:
-            NextInterval(std::get<int64_t>(v[0]), c.unit, &lo, &hi);
-            return DayRange(col, t, lo, hi);
+          case ConditionOp::kInLast: {
+            const auto days = LastDays(std::get<int64_t>(v[0]), c.unit, run);
+            return DayRange(col, t, days.lo, days.hi);
+          }
+          case ConditionOp::kInNext: {
+            const auto days = NextDays(std::get<int64_t>(v[0]), c.unit, run);
+            return DayRange(col, t, days.lo, days.hi);
+          }
           case ConditionOp::kThisPeriod:
-          case ConditionOp::kLastPeriod:
-            PeriodInterval(c.op == ConditionOp::kLastPeriod, c.unit, &lo, &hi);
-            return DayRange(col, t, lo, hi);
+          case ConditionOp::kLastPeriod: {
+            const auto days = PeriodDays(c.op == ConditionOp::kLastPeriod, c.unit, run);
+            return DayRange(col, t, days.lo, days.hi);
+          }
           case ConditionOp::kAnniversaryWithin: {
             // Next anniversary on or after the run date (29 Feb -> 28 Feb in
             // common years), at most N days later.
@@ -697,15 +667,8 @@ struct SqlTranslator {
     std::vector<std::string> where;
     for (const Condition& f : c.filters) where.push_back(FieldSql(f, "\"" + f.field + "\"", TypeOf(ent, f.field)));
     if (c.window.kind != WindowKind::kAllTime) {
-      int32_t lo = 0, hi = 0;
-      switch (c.window.kind) {
-        case WindowKind::kLast: LastInterval(c.window.n, c.window.unit, &lo, &hi); break;
-        case WindowKind::kBetween: lo = c.window.from, hi = c.window.to; break;
-        case WindowKind::kThisPeriod: PeriodInterval(false, c.window.unit, &lo, &hi); break;
-        case WindowKind::kLastPeriod: PeriodInterval(true, c.window.unit, &lo, &hi); break;
-        default: break;
-      }
-      where.push_back(DayRange("\"" + c.time_field + "\"", TypeOf(ent, c.time_field), lo, hi));
+      const auto days = WindowDays(c.window, run);
+      where.push_back(DayRange("\"" + c.time_field + "\"", TypeOf(ent, c.time_field), days.lo, days.hi));
     }
     std::string sub = "SELECT CustomerIndex, " + fn + " AS v FROM " + TableOf(ent);
     for (size_t i = 0; i < where.size(); ++i) sub += (i ? " AND " : " WHERE ") + where[i];

@@ -1,5 +1,6 @@
 #include "common/datetime.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cdp {
@@ -58,6 +59,26 @@ std::string FormatTimestamp(int64_t micros) {
   std::string out(buf);
   out += 'Z';
   return out;
+}
+
+int32_t AddDays(int32_t day, int64_t n) {
+  n = std::clamp<int64_t>(n, -(int64_t{1} << 40), int64_t{1} << 40);
+  return static_cast<int32_t>(std::clamp<int64_t>(int64_t{day} + n, kMinCalendarDay, kMaxCalendarDay));
+}
+
+int32_t AddMonths(int32_t day, int64_t months) {
+  int y;
+  unsigned m, d;
+  CivilFromDays(day, &y, &m, &d);
+  // Years within +-3,000,000 keep DaysFromCivil inside int32; beyond them the
+  // result saturates anyway.
+  constexpr int64_t kMaxMonth = 12LL * 3'000'000;
+  months = std::clamp<int64_t>(months, -4 * kMaxMonth, 4 * kMaxMonth);
+  const int64_t total = std::clamp<int64_t>(int64_t{y} * 12 + (m - 1) + months, -kMaxMonth, kMaxMonth);
+  const int ny = static_cast<int>(total >= 0 ? total / 12 : -((-total + 11) / 12));
+  const unsigned nm = static_cast<unsigned>(total - int64_t{ny} * 12) + 1;
+  const int32_t out = DaysFromCivil(ny, nm, std::min(d, DaysInMonth(ny, nm)));
+  return std::clamp(out, kMinCalendarDay, kMaxCalendarDay);
 }
 
 Status CheckRunDate(int32_t days) {

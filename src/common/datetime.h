@@ -1,6 +1,7 @@
 // Civil calendar arithmetic (proleptic Gregorian, UTC). Pure functions.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <string>
 
@@ -39,5 +40,27 @@ Status CheckRunDate(int32_t days);
 
 inline constexpr int64_t kMicrosPerSecond = 1000000;
 inline constexpr int64_t kMicrosPerDay = 86400LL * kMicrosPerSecond;
+
+// The UTC day of a timestamp (microseconds since the epoch), rounding down:
+// -1 us is 1969-12-31.
+inline int32_t DayOfMicros(int64_t us) {
+  int64_t d = us / kMicrosPerDay;
+  if (us % kMicrosPerDay < 0) --d;
+  return static_cast<int32_t>(d);  // |us| < 2^63 -> |d| < 2^27
+}
+
+// Calendar arithmetic saturates at these days (about 2.9 million years either
+// side of 1970, far beyond any stored date), so a window of any length is a
+// valid day range and no sum overflows int32.
+inline constexpr int32_t kMinCalendarDay = INT32_MIN / 2;
+inline constexpr int32_t kMaxCalendarDay = INT32_MAX / 2;
+
+// day + n, saturated to [kMinCalendarDay, kMaxCalendarDay].
+int32_t AddDays(int32_t day, int64_t n);
+// Adds `months` calendar months (negative: earlier), keeping the day of the
+// month and clamping it to the target month's end: 2024-01-31 + 1 = 2024-02-29,
+// 2023-01-31 + 1 = 2023-02-28, 2024-03-31 - 1 = 2024-02-29, 2024-02-29 + 12 =
+// 2025-02-28. The result saturates to [kMinCalendarDay, kMaxCalendarDay].
+int32_t AddMonths(int32_t day, int64_t months);
 
 }  // namespace cdp

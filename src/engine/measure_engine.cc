@@ -11,18 +11,13 @@
 
 #include "common/datetime.h"
 #include "common/parallel.h"
+#include "config/time_window.h"
 #include "engine/formula.h"
 
 namespace cdp {
 namespace {
 
 // ---------------------------------------------------------------- helpers
-
-int32_t DayOfMicros(int64_t us) {
-  int64_t q = us / kMicrosPerDay;
-  if (us % kMicrosPerDay != 0 && us < 0) --q;
-  return static_cast<int32_t>(q);
-}
 
 bool IsNumber(DataType t) { return t == DataType::kInt64 || t == DataType::kDouble; }
 bool IsTime(DataType t) { return t == DataType::kDate || t == DataType::kTimestamp; }
@@ -37,62 +32,6 @@ std::string FieldList(const Schema& s) {
   std::string out;
   for (const auto& f : s.fields()) out += (out.empty() ? "" : ", ") + f.name;
   return out;
-}
-
-// Adds `months` calendar months, clamping the day to the target month's end.
-int32_t AddMonths(int32_t days, int64_t months) {
-  int y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
-  int64_t total = static_cast<int64_t>(y) * 12 + (m - 1) + months;
-  total = std::clamp<int64_t>(total, -12LL * 200000, 12LL * 200000);
-  int ny = static_cast<int>(total >= 0 ? total / 12 : -((-total + 11) / 12));
-  unsigned nm = static_cast<unsigned>(total - static_cast<int64_t>(ny) * 12) + 1;
-  unsigned nd = std::min(d, DaysInMonth(ny, nm));
-  return DaysFromCivil(ny, nm, nd);
-}
-
-int32_t ClampDay(int64_t d) {
-  return static_cast<int32_t>(std::clamp<int64_t>(d, INT32_MIN / 2, INT32_MAX / 2));
-}
-
-// Inclusive day range [lo, hi] of a window relative to run date.
-void WindowRange(const TimeWindowConfig& w, int32_t run, int32_t* lo, int32_t* hi) {
-  switch (w.kind) {
-    case WindowKind::kAllTime:
-      *lo = INT32_MIN;
-      *hi = INT32_MAX;
-      return;
-    case WindowKind::kBetween:
-      *lo = w.from;
-      *hi = w.to;
-      return;
-    case WindowKind::kLast: {
-      *hi = run;
-      int64_t n = std::min<int64_t>(w.n, 10'000'000);
-      switch (w.unit) {
-        case TimeUnit::kDay: *lo = ClampDay(static_cast<int64_t>(run) - n + 1); return;
-        case TimeUnit::kWeek: *lo = ClampDay(static_cast<int64_t>(run) - 7 * n + 1); return;
-        case TimeUnit::kMonth: *lo = AddMonths(run, -n) + 1; return;
-        case TimeUnit::kQuarter: *lo = AddMonths(run, -3 * n) + 1; return;
-        case TimeUnit::kYear: *lo = AddMonths(run, -12 * n) + 1; return;
-      }
-      return;
-    }
-    case WindowKind::kThisPeriod:
-    case WindowKind::kLastPeriod: {
-      int y;
-      unsigned m, d;
-      CivilFromDays(run, &y, &m, &d);
-      int span = w.unit == TimeUnit::kYear ? 12 : w.unit == TimeUnit::kQuarter ? 3 : 1;
-      unsigned first_month = w.unit == TimeUnit::kYear ? 1 : w.unit == TimeUnit::kQuarter ? (m - 1) / 3 * 3 + 1 : m;
-      int32_t start = DaysFromCivil(y, first_month, 1);
-      if (w.kind == WindowKind::kLastPeriod) start = AddMonths(start, -span);
-      *lo = start;
-      *hi = AddMonths(start, span) - 1;
-      return;
-    }
-  }
 }
 
 // Typed comparison of two non-null values of one column: <0, 0, >0.
@@ -808,7 +747,9 @@ Status MeasureEngine::Impl::CompileMeasure(size_t i, const MeasureInputs& in, st
     sel.has_window = true;
     sel.time_col = time_col;
     sel.time_type = tt;
-    WindowRange(cfg.window, run_date, &sel.lo, &sel.hi);
+    const DayRange days = WindowDays(cfg.window, run_date);
+    sel.lo = days.lo;
+    sel.hi = days.hi;
     key += "w" + std::to_string(time_col) + ":" + std::to_string(sel.lo) + ":" + std::to_string(sel.hi);
   }
   if (!key.empty()) {

@@ -248,7 +248,7 @@ Bits ScanDate(const Column& col, const Condition& c, size_t n, int threads, int3
   const bool ts = col.type() == DataType::kTimestamp;
   const int32_t* dd = ts ? nullptr : col.date_data().data();
   const int64_t* td = ts ? col.int64_data().data() : nullptr;
-  auto day = [=](size_t i) { return ts ? DayOfTimestamp(td[i]) : dd[i]; };
+  auto day = [=](size_t i) { return ts ? DayOfMicros(td[i]) : dd[i]; };
   if (c.op == ConditionOp::kAnniversaryWithin) {
     int64_t within = *AsInt64(c.values[0]);
     return Scan(col, n, threads, false, [&](size_t i) { return AnniversaryWithin(day(i), run, within); });
@@ -259,6 +259,7 @@ Bits ScanDate(const Column& col, const Condition& c, size_t n, int threads, int3
   }
   // Everything else is an inclusive day range.
   int32_t lo = INT32_MIN, hi = INT32_MAX;
+  std::optional<DayRange> range;
   auto v0 = [&] { return *AsDate(c.values[0]); };
   switch (c.op) {
     case ConditionOp::kEquals:
@@ -272,11 +273,15 @@ Bits ScanDate(const Column& col, const Condition& c, size_t n, int threads, int3
     case ConditionOp::kLessEqual:
     case ConditionOp::kOnOrBefore: hi = v0(); break;
     case ConditionOp::kBetween: lo = v0(); hi = *AsDate(c.values[1]); break;
-    case ConditionOp::kInLast: InLastDays(*AsInt64(c.values[0]), c.unit, run, &lo, &hi); break;
-    case ConditionOp::kInNext: InNextDays(*AsInt64(c.values[0]), c.unit, run, &lo, &hi); break;
-    case ConditionOp::kThisPeriod: PeriodDays(false, c.unit, run, &lo, &hi); break;
-    case ConditionOp::kLastPeriod: PeriodDays(true, c.unit, run, &lo, &hi); break;
+    case ConditionOp::kInLast: range = LastDays(*AsInt64(c.values[0]), c.unit, run); break;
+    case ConditionOp::kInNext: range = NextDays(*AsInt64(c.values[0]), c.unit, run); break;
+    case ConditionOp::kThisPeriod: range = PeriodDays(false, c.unit, run); break;
+    case ConditionOp::kLastPeriod: range = PeriodDays(true, c.unit, run); break;
     default: return Bits(Words(n));
+  }
+  if (range) {
+    lo = range->lo;
+    hi = range->hi;
   }
   return ScanDayRange(col, n, threads, lo, hi);
 }
@@ -454,9 +459,8 @@ class Evaluator {
       }
     }
     if (c.window.kind != WindowKind::kAllTime) {
-      int32_t lo, hi;
-      WindowDays(c.window, run_, &lo, &hi);
-      Bits b = ScanDayRange(*t.ColumnByName(c.time_field), rows, threads_, lo, hi);
+      const DayRange days = WindowDays(c.window, run_);
+      Bits b = ScanDayRange(*t.ColumnByName(c.time_field), rows, threads_, days.lo, days.hi);
       if (pass) {
         AndInto(*pass, b);
       } else {

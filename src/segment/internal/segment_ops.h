@@ -9,6 +9,7 @@
 
 #include "common/datetime.h"
 #include "config/model_config.h"
+#include "config/time_window.h"
 #include "segment/segment_definition.h"
 #include "segment/segment_operators.h"
 #include "table/types.h"
@@ -23,23 +24,8 @@ std::optional<std::string> AsText(const SegmentValue& v); // text or whole numbe
 std::optional<int32_t> AsDate(const SegmentValue& v);     // "YYYY-MM-DD"
 std::optional<int32_t> ParseIsoDate(std::string_view s);
 
-// Adds `months` calendar months, clamping the day to the target month's end.
-int32_t AddMonths(int32_t days, int64_t months);
-// Inclusive day range [lo, hi] of a window relative to `run` (all_time: the full int32 range).
-void WindowDays(const TimeWindowConfig& w, int32_t run, int32_t* lo, int32_t* hi);
-// Inclusive day ranges of the relative date operators.
-void InLastDays(int64_t n, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi);
-void InNextDays(int64_t n, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi);
-void PeriodDays(bool last, TimeUnit unit, int32_t run, int32_t* lo, int32_t* hi);
 // True when the next anniversary (same month and day; Feb 29 -> Feb 28 in
 // common years) of `date` on or after `run` is at most `n` days after `run`.
 bool AnniversaryWithin(int32_t date, int32_t run, int64_t n);
-
-// Day of a timestamp (microseconds since the epoch), UTC, rounding down.
-inline int32_t DayOfTimestamp(int64_t us) {
-  int64_t d = us / kMicrosPerDay;
-  if (us % kMicrosPerDay < 0) --d;
-  return static_cast<int32_t>(d);  // |us| < 2^63 -> |d| < 2^27
-}
 
 }  // namespace cdp::segment_internal
