@@ -510,6 +510,51 @@ std::string SegmentToJson(const SegmentDefinition& d, int indent) {
   return o.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+namespace {
+
+// Would YamlToJson read this plain scalar as something other than text (null,
+// a boolean, a number)? Then it is written quoted.
+bool NeedsQuotes(const std::string& s) {
+  static const std::set<std::string> kWords = {"~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"};
+  if (s.empty() || kWords.count(s)) return true;
+  char c = s[0];
+  return std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.';
+}
+
+void EmitYaml(YAML::Emitter& out, const Json& j) {
+  if (j.is_object()) {
+    out << YAML::BeginMap;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      out << YAML::Key << it.key() << YAML::Value;
+      EmitYaml(out, it.value());
+    }
+    out << YAML::EndMap;
+  } else if (j.is_array()) {
+    bool scalars = std::all_of(j.begin(), j.end(), [](const Json& e) { return e.is_primitive(); });
+    if (scalars) out << YAML::Flow;  // values: [a, b]
+    out << YAML::BeginSeq;
+    for (const auto& e : j) EmitYaml(out, e);
+    out << YAML::EndSeq;
+  } else if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    if (NeedsQuotes(s)) out << YAML::DoubleQuoted;
+    out << s;
+  } else if (j.is_null()) {
+    out << YAML::Null;
+  } else {
+    out << j.dump();  // numbers and booleans as JSON writes them: 1.0 stays a double
+  }
+}
+
+}  // namespace
+
+std::string SegmentToYaml(const SegmentDefinition& d) {
+  Json j = Json::parse(SegmentToJson(d, -1));
+  YAML::Emitter out;
+  EmitYaml(out, j);
+  return std::string(out.c_str()) + "\n";
+}
+
 // ---------------------------------------------------------------- validation
 
 namespace {

@@ -118,6 +118,10 @@ StatusOr<SegmentDefinition> ParseSegmentYaml(std::string_view yaml);
 StatusOr<SegmentDefinition> ParseStoredSegmentJson(std::string_view json);
 // Canonical JSON: ParseSegmentJson(SegmentToJson(d)) == d. indent < 0: one line.
 std::string SegmentToJson(const SegmentDefinition& d, int indent = 2);
+// Block YAML with the keys of SegmentToJson (`cdp export-config`); text that
+// would read as a number, boolean or null is quoted, so
+// ParseSegmentYaml(SegmentToYaml(d)) == d.
+std::string SegmentToYaml(const SegmentDefinition& d);
 
 // The entities a segment may read, with their fields.
 struct SegmentSchema {

@@ -125,6 +125,29 @@ TEST(SegmentDefinition, JsonRoundTripIsExact) {
   EXPECT_TRUE(Validate(d, LabSchema()).empty()) << FormatProblems(Validate(d, LabSchema()));
 }
 
+// `cdp export-config` writes segments with SegmentToYaml: every value keeps
+// its kind (text that looks like a number, boolean or null stays text).
+TEST(SegmentDefinition, YamlRoundTripKeepsEveryValueKind) {
+  auto lab = ParseSegmentJson(kSummerPromoJson);
+  ASSERT_TRUE(lab.ok());
+  SegmentDefinition d = *lab;
+  d.description = "line one\nline two: with a colon # and a hash";
+  Condition c;
+  c.entity = "Customer";
+  c.field = "State";
+  c.op = ConditionOp::kIn;
+  c.values = {std::string("90210"), int64_t{90210}, 1.0, 2.5, -3.0, std::string("true"), true, false, std::string(""),
+              std::string("null"), std::string("-5"), std::string(" padded "), std::string("a: b"), std::string("Zürich"),
+              std::string("[x]"), std::string("1e5"), 1e100};
+  d.rules[0].conditions.push_back(c);
+  std::string yaml = SegmentToYaml(d);
+  auto back = ParseSegmentYaml(yaml);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << yaml;
+  EXPECT_EQ(*back, d) << yaml;
+  EXPECT_EQ(SegmentToYaml(*back), yaml);
+  EXPECT_NE(yaml.find("name: SummerPromo\n"), std::string::npos) << yaml;  // block style, plain names
+}
+
 TEST(SegmentDefinition, YamlScalarsAreTyped) {
   auto d = ParseSegmentYaml(R"(
 name: X
