@@ -28,6 +28,7 @@
 
 #include "../common/activity_data.h"
 #include "common/datetime.h"
+#include "common/value_text.h"
 #include "config/time_window.h"
 #include "engine/entity_by_customer.h"
 #include "engine/measure_engine.h"
@@ -491,9 +492,9 @@ struct SqlTranslator {
     return Num(v);
   }
   static int32_t DateOf(const SegmentValue& v) {
-    const std::string& s = std::get<std::string>(v);
-    return DaysFromCivil(std::stoi(s.substr(0, 4)), static_cast<unsigned>(std::stoi(s.substr(5, 2))),
-                         static_cast<unsigned>(std::stoi(s.substr(8, 2))));
+    int32_t day = 0;
+    ParseIsoDate(std::get<std::string>(v), &day);  // the generator writes valid dates
+    return day;
   }
   // A day interval [lo, hi] on a date or timestamp column (timestamps by UTC
   // day, written as a timestamp range so DuckDB compares raw values).

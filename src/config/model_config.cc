@@ -3,11 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/datetime.h"
 #include "common/json_scan.h"
+#include "common/value_text.h"
 #include "config/internal/yaml_reader.h"
 
 namespace cdp {
@@ -73,15 +75,12 @@ StatusOr<TimeUnit> ParseUnit(std::string s) {
   return InvalidArgumentError("unknown time unit '" + s + "' (use days, weeks, months, quarters or years)");
 }
 
-StatusOr<int32_t> ParseIsoDate(const std::string& s) {
-  int y, m, d;
-  char tail;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
-    return InvalidArgumentError("'" + s + "' is not a date (YYYY-MM-DD)");
-  }
-  int32_t days = DaysFromCivil(y, m, d);
-  if (FormatDate(days) != s) return InvalidArgumentError("'" + s + "' is not a valid date");
-  return days;
+StatusOr<int32_t> WindowDate(const std::string& s) {
+  int32_t days;
+  if (ParseIsoDate(s, &days)) return days;
+  bool shaped = s.size() == 10;  // YYYY-MM-DD, but no such day
+  for (size_t i = 0; shaped && i < s.size(); ++i) shaped = (i == 4 || i == 7) ? s[i] == '-' : std::isdigit(static_cast<unsigned char>(s[i]));
+  return InvalidArgumentError("'" + s + "' is not a " + (shaped ? "valid date" : "date (YYYY-MM-DD)"));
 }
 
 Status ParseWindow(MapReader& r, TimeWindowConfig* w) {
@@ -113,9 +112,9 @@ Status ParseWindow(MapReader& r, TimeWindowConfig* w) {
   if (n["between"]) {
     YAML::Node b = n["between"];
     if (!b.IsSequence() || b.size() != 2) return err("'between' takes [FROM, TO] dates");
-    auto from = ParseIsoDate(b[0].Scalar());
+    auto from = WindowDate(b[0].Scalar());
     if (!from.ok()) return err(from.status().message());
-    auto to = ParseIsoDate(b[1].Scalar());
+    auto to = WindowDate(b[1].Scalar());
     if (!to.ok()) return err(to.status().message());
     if (*to < *from) return err("'between' dates are reversed");
     w->kind = WindowKind::kBetween;

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/value_text.h"
+
 namespace cdp {
 namespace {
 
@@ -143,12 +145,13 @@ class Parser {
         }
       }
       std::string tok(s_.substr(i_, j - i_));
-      char* end = nullptr;
-      double v = std::strtod(tok.c_str(), &end);
-      if (end != tok.c_str() + tok.size()) return Error("'" + tok + "' is not a number");
-      // strtod gives infinity for a literal beyond the double range; it
-      // would print as "inf", which reads back as a measure name.
-      if (!std::isfinite(v)) return Error("'" + tok + "' is out of range");
+      double v;
+      bool out_of_range;
+      if (!ParseNumber(tok, &v, &out_of_range)) {
+        // (A literal beyond the double range is refused: as infinity it would
+        // print as "inf", which reads back as a measure name.)
+        return Error("'" + tok + "' " + (out_of_range ? "is out of range" : "is not a number"));
+      }
       i_ = j;
       auto n = Make(FormulaNode::Kind::kNumber, start + 1);
       n->number = v;

@@ -1,7 +1,6 @@
 #include "engine/measure_engine.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -11,6 +10,7 @@
 
 #include "common/datetime.h"
 #include "common/parallel.h"
+#include "common/value_text.h"
 #include "config/time_window.h"
 #include "engine/formula.h"
 
@@ -101,63 +101,6 @@ std::optional<FilterOp> ParseFilterOp(std::string_view s) {
     if (name == s) return op;
   }
   return std::nullopt;
-}
-
-bool ParseInt64(std::string_view s, int64_t* out) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
-}
-
-bool ParseDouble(std::string_view s, double* out) {
-  std::string t(s);
-  if (t.empty() || std::isspace(static_cast<unsigned char>(t[0]))) return false;
-  char* end = nullptr;
-  *out = std::strtod(t.c_str(), &end);
-  return end == t.c_str() + t.size() && std::isfinite(*out);
-}
-
-bool ParseDate(std::string_view s, int32_t* out) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (std::from_chars(s.data(), s.data() + 4, y).ec != std::errc() ||
-      std::from_chars(s.data() + 5, s.data() + 7, m).ec != std::errc() ||
-      std::from_chars(s.data() + 8, s.data() + 10, d).ec != std::errc()) {
-    return false;
-  }
-  if (!IsValidCivilDate(y, m, d)) return false;
-  *out = DaysFromCivil(y, m, d);
-  return true;
-}
-
-// "YYYY-MM-DD[T| ]HH:MM:SS[.ffffff][Z]" -> micros since the epoch (UTC).
-bool ParseTimestamp(std::string_view s, int64_t* out) {
-  int32_t day;
-  if (s.size() < 19 || !ParseDate(s.substr(0, 10), &day) || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':') return false;
-  unsigned h, mi, se;
-  if (std::from_chars(s.data() + 11, s.data() + 13, h).ec != std::errc() ||
-      std::from_chars(s.data() + 14, s.data() + 16, mi).ec != std::errc() ||
-      std::from_chars(s.data() + 17, s.data() + 19, se).ec != std::errc() || h > 23 || mi > 59 || se > 60) {
-    return false;
-  }
-  size_t i = 19;
-  int64_t frac = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    int digits = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      if (digits < 6) frac = frac * 10 + (s[i] - '0');
-      ++digits;
-      ++i;
-    }
-    if (digits == 0) return false;
-    for (; digits < 6; ++digits) frac *= 10;
-  }
-  if (i < s.size() && s[i] == 'Z') ++i;
-  if (i != s.size()) return false;
-  *out = static_cast<int64_t>(day) * kMicrosPerDay + (h * 3600LL + mi * 60LL + se) * kMicrosPerSecond + frac;
-  return true;
 }
 
 struct CompiledFilter {
@@ -516,13 +459,13 @@ StatusOr<CompiledFilter> CompileFilter(const MeasureConfig& m, const MeasureFilt
     switch (f.type) {
       case DataType::kInt64: {
         int64_t x;
-        if (!ParseInt64(v, &x)) return bad("a whole number");
+        if (!ParseInteger(v, &x)) return bad("a whole number");
         f.ints.push_back(x);
         break;
       }
       case DataType::kDouble: {
         double x;
-        if (!ParseDouble(v, &x)) return bad("a number");
+        if (!ParseNumber(v, &x)) return bad("a number");
         f.doubles.push_back(x);
         break;
       }
@@ -540,17 +483,17 @@ StatusOr<CompiledFilter> CompileFilter(const MeasureConfig& m, const MeasureFilt
       }
       case DataType::kDate: {
         int32_t d;
-        if (!ParseDate(v, &d)) return bad("a date (YYYY-MM-DD)");
+        if (!ParseIsoDate(v, &d)) return bad("a date (YYYY-MM-DD)");
         f.ints.push_back(d);
         break;
       }
       case DataType::kTimestamp: {
         int32_t d;
         int64_t us;
-        if (ParseDate(v, &d)) {
+        if (ParseIsoDate(v, &d)) {
           f.ints.push_back(d);
           ++dates;
-        } else if (ParseTimestamp(v, &us)) {
+        } else if (ParseIsoTimestamp(v, &us)) {
           f.ints.push_back(us);
         } else {
           return bad("a date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ)");

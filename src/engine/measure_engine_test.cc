@@ -341,6 +341,20 @@ TEST_F(MeasureEngineTest, ValidationMessagesNameTheMeasureAndTheCulprit) {
   EXPECT_EQ(CompileError({m}), "measure 'X': filter value '2.5' for field 'Qty' (int64) is not a whole number");
   m.filters = {{"PurchasedOn", "greater", {"2024-13-01"}}};
   EXPECT_NE(CompileError({m}).find("filter value '2024-13-01' for field 'PurchasedOn' (timestamp) is not a date"), std::string::npos);
+  // Filter values are read by common/value_text, as ingest and segments read them:
+  // no hexadecimal or locale forms (strtod took "0x1A"), no doubled signs, no
+  // loose date digits, no leap second.
+  for (const char* v : {"0x1A", "+-5", "inf", "1e999", " 5", "1,5"}) {
+    m.filters = {{"TotalPrice", "equals", {v}}};
+    EXPECT_EQ(CompileError({m}), "measure 'X': filter value '" + std::string(v) + "' for field 'TotalPrice' (double) is not a number");
+  }
+  m.filters = {{"Qty", "equals", {"+-5"}}};
+  EXPECT_EQ(CompileError({m}), "measure 'X': filter value '+-5' for field 'Qty' (int64) is not a whole number");
+  for (const char* v : {"20 4-01-01", "2024-1a-05", "-123-01-01", "2024-01-01T23:59:60Z"}) {
+    m.filters = {{"PurchasedOn", "greater", {v}}};
+    EXPECT_NE(CompileError({m}).find("filter value '" + std::string(v) + "' for field 'PurchasedOn' (timestamp) is not a date"),
+              std::string::npos) << v;
+  }
   m.filters = {{"Qty", "contains", {"1"}}};
   EXPECT_EQ(CompileError({m}), "measure 'X': filter 'contains' needs a string field; 'Qty' is a int64");
   m.filters = {{"Nope", "equals", {"1"}}};

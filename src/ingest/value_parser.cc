@@ -1,9 +1,9 @@
 #include "ingest/value_parser.h"
 
-#include <charconv>
 #include <cstring>
 
 #include "common/datetime.h"
+#include "common/value_text.h"
 
 namespace cdp {
 namespace {
@@ -268,6 +268,7 @@ StatusOr<ValueFormat> ParseDateFormat(std::string_view text) {
 
 bool ParseInt64(std::string_view text, int64_t* out, char thousands_separator) {
   text = TrimAsciiWhitespace(text);
+  if (thousands_separator == '\0') return ParseInteger(text, out);
   if (text.empty()) return false;
   const char* p = text.data();
   const char* end = p + text.size();
@@ -277,20 +278,6 @@ bool ParseInt64(std::string_view text, int64_t* out, char thousands_separator) {
     ++p;
   }
   if (p == end || !IsDigit(*p)) return false;
-  if (thousands_separator == '\0') {
-    if (end - p <= 18) {  // cannot overflow
-      int64_t v = 0;
-      for (; p < end; ++p) {
-        const unsigned d = static_cast<unsigned char>(*p) - '0';
-        if (d > 9) return false;
-        v = v * 10 + d;
-      }
-      *out = negative ? -v : v;
-      return true;
-    }
-    auto r = std::from_chars(negative ? p - 1 : p, end, *out);
-    return r.ec == std::errc() && r.ptr == end;
-  }
   // Groups of three digits after a first group of one to three.
   uint64_t v = 0;
   int group = 0;
@@ -322,6 +309,7 @@ bool ParseInt64(std::string_view text, int64_t* out, char thousands_separator) {
 
 bool ParseDouble(std::string_view text, double* out, bool decimal_comma, char thousands_separator) {
   text = TrimAsciiWhitespace(text);
+  if (!decimal_comma && thousands_separator == '\0') return ParseNumber(text, out);
   if (text.empty()) return false;
   const char* p = text.data();
   const char* end = p + text.size();
@@ -330,11 +318,6 @@ bool ParseDouble(std::string_view text, double* out, bool decimal_comma, char th
   const char* q = p + ((*p == '+' || *p == '-') ? 1 : 0);
   if (q == end) return false;
   if (!IsDigit(*q) && !(*q == decimal && q + 1 < end && IsDigit(q[1]))) return false;
-  if (!decimal_comma && thousands_separator == '\0') {
-    if (*p == '+') ++p;
-    auto r = std::from_chars(p, end, *out);
-    return r.ec == std::errc() && r.ptr == end;
-  }
   // Normalize to the '.' form in a stack buffer.
   char buf[128];
   if (text.size() >= sizeof(buf)) return false;
@@ -369,8 +352,7 @@ bool ParseDouble(std::string_view text, double* out, bool decimal_comma, char th
     }
   }
   if (in_integer && grouped && group != 3) return false;
-  auto r = std::from_chars(buf, buf + n, *out);
-  return r.ec == std::errc() && r.ptr == buf + n;
+  return ParseNumber(std::string_view(buf, n), out);
 }
 
 bool ParseBool(std::string_view text, bool* out) {
@@ -393,24 +375,7 @@ bool ParseBool(std::string_view text, bool* out) {
 // ---------------------------------------------------------------- dates
 
 bool ParseDate(std::string_view text, DateStyle style, int32_t* days) {
-  // Fast path: exactly "YYYY-MM-DD".
-  if ((style == DateStyle::kIso || style == DateStyle::kAuto) && text.size() == 10 && text[4] == '-' &&
-      text[7] == '-') {
-    const char* t = text.data();
-    unsigned dig[8] = {static_cast<unsigned>(t[0] - '0'), static_cast<unsigned>(t[1] - '0'),
-                       static_cast<unsigned>(t[2] - '0'), static_cast<unsigned>(t[3] - '0'),
-                       static_cast<unsigned>(t[5] - '0'), static_cast<unsigned>(t[6] - '0'),
-                       static_cast<unsigned>(t[8] - '0'), static_cast<unsigned>(t[9] - '0')};
-    if (dig[0] <= 9 && dig[1] <= 9 && dig[2] <= 9 && dig[3] <= 9 && dig[4] <= 9 && dig[5] <= 9 && dig[6] <= 9 &&
-        dig[7] <= 9) {
-      const int y = static_cast<int>(dig[0] * 1000 + dig[1] * 100 + dig[2] * 10 + dig[3]);
-      const unsigned m = dig[4] * 10 + dig[5];
-      const unsigned d = dig[6] * 10 + dig[7];
-      if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) return false;
-      *days = DaysFromCivil(y, m, d);
-      return true;
-    }
-  }
+  if ((style == DateStyle::kIso || style == DateStyle::kAuto) && ParseIsoDate(text, days)) return true;
   CivilParts c;
   if (ParseStyled(text, style, /*with_time=*/false, &c) != Outcome::kOk) return false;
   *days = DaysFromCivil(c.year, static_cast<unsigned>(c.month), static_cast<unsigned>(c.day));

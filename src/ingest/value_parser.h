@@ -11,6 +11,7 @@
 
 #include "common/datetime.h"
 #include "common/status.h"
+#include "common/value_text.h"
 #include "table/types.h"
 
 namespace cdp {
@@ -90,10 +91,13 @@ class DatePattern {
 // Free parsers. Each trims ASCII whitespace and returns false when the text
 // (after trimming) is not entirely a value of the type; *out is then unspecified.
 
-// [+-]digits; false on overflow. With a thousands separator, "1,234" is 1234.
+// [+-]digits (ParseInteger after trimming); false on overflow. With a
+// thousands separator, "1,234" is 1234.
 bool ParseInt64(std::string_view text, int64_t* out, char thousands_separator = '\0');
-// Decimal notation [+-]digits[.digits][e[+-]digits] (or starting with '.');
-// "inf" and "nan" are rejected.
+// Decimal notation [+-]digits[.digits][e[+-]digits] (or starting with '.'),
+// ParseNumber after trimming and, with a decimal comma or a thousands
+// separator, after rewriting to that form; "inf", "nan" and values beyond the
+// double range are rejected.
 bool ParseDouble(std::string_view text, double* out, bool decimal_comma = false,
                  char thousands_separator = '\0');
 // true/false, yes/no, y/n, t/f, 1/0 in any case.
@@ -107,32 +111,16 @@ bool ParseDate(std::string_view text, DateStyle style, int32_t* days);
 bool ParseTimestamp(std::string_view text, DateStyle style, int64_t* micros);
 
 // Inline fast paths for the common shapes of values, used by ValueParser
-// before the full parsers. Each returns true with exactly the value the full
+// before the full parsers (with common/value_text's ParseInteger and
+// ParseIsoDate, which are inline too). Each returns true with exactly the value the full
 // parser gives (bitwise for doubles), or false meaning "not handled here":
 // the caller then runs the full parser, which accepts or rejects. They never
 // trim, so text with surrounding whitespace is left to the full parsers.
 namespace value_parser_internal {
 
-inline unsigned DigitAt(const char* p) { return static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0'; }
-
-// [+-]digits, at most 18 digits (cannot overflow). As ParseInt64 without a
-// thousands separator.
-inline bool ParseInt64Fast(std::string_view text, int64_t* out) {
-  const char* p = text.data();
-  const char* end = p + text.size();
-  if (text.empty() || text.size() > 19) return false;
-  const bool negative = *p == '-';
-  if (negative || *p == '+') ++p;
-  if (p == end || end - p > 18) return false;
-  uint64_t v = 0;
-  for (; p < end; ++p) {
-    const unsigned d = DigitAt(p);
-    if (d > 9) return false;
-    v = v * 10 + d;
-  }
-  *out = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-  return true;
-}
+using value_text_internal::DigitAt;
+using value_text_internal::IsoDateAt;
+using value_text_internal::TwoDigits;
 
 // Powers of ten exactly representable as doubles.
 inline constexpr double kExactPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -179,34 +167,6 @@ inline bool ParseBoolFast(std::string_view text, bool* out) {
   return false;
 }
 
-// Two digits at p into *v.
-inline bool TwoDigits(const char* p, unsigned* v) {
-  const unsigned a = DigitAt(p);
-  const unsigned b = DigitAt(p + 1);
-  *v = a * 10 + b;
-  return a <= 9 && b <= 9;
-}
-
-// "YYYY-MM-DD" at p (10 bytes available) as a valid calendar date.
-inline bool IsoDateAt(const char* p, int32_t* days) {
-  unsigned hi, lo, m, d;
-  if (p[4] != '-' || p[7] != '-' || !TwoDigits(p, &hi) || !TwoDigits(p + 2, &lo) || !TwoDigits(p + 5, &m) ||
-      !TwoDigits(p + 8, &d)) {
-    return false;
-  }
-  const int y = static_cast<int>(hi * 100 + lo);
-  if (m - 1 > 11 || d - 1 > 27) {  // day 29-31 (or invalid): check the month's length
-    if (m - 1 > 11 || d == 0 || d > DaysInMonth(y, m)) return false;
-  }
-  *days = DaysFromCivil(y, m, d);
-  return true;
-}
-
-// Exactly "YYYY-MM-DD" (a valid date). As ParseDate with kIso or kAuto.
-inline bool ParseIsoDateFast(std::string_view text, int32_t* days) {
-  return text.size() == 10 && IsoDateAt(text.data(), days);
-}
-
 // Exactly "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" (valid date and
 // time). As ParseTimestamp with kIso or kAuto.
 inline bool ParseIsoTimestampFast(std::string_view text, int64_t* micros) {
@@ -237,7 +197,7 @@ class ValueParser {
   // Same results as the free parsers (or the DatePattern) in format(); the
   // common shapes take an inline fast path.
   bool ParseInt64(std::string_view text, int64_t* out) const {
-    if (format_.thousands_separator == '\0' && value_parser_internal::ParseInt64Fast(text, out)) return true;
+    if (format_.thousands_separator == '\0' && ParseInteger(text, out)) return true;
     return cdp::ParseInt64(text, out, format_.thousands_separator);
   }
   bool ParseDouble(std::string_view text, double* out) const {
@@ -248,7 +208,7 @@ class ValueParser {
     return value_parser_internal::ParseBoolFast(text, out) || cdp::ParseBool(text, out);
   }
   bool ParseDate(std::string_view text, int32_t* days) const {
-    if (iso_dates_ && value_parser_internal::ParseIsoDateFast(text, days)) return true;
+    if (iso_dates_ && ParseIsoDate(text, days)) return true;
     return ParseDateFull(text, days);
   }
   bool ParseTimestamp(std::string_view text, int64_t* micros) const {

@@ -430,7 +430,7 @@ TEST(ValueParserFastPathTest, Int64MatchesFullParser) {
     const std::string t = i % 10 == 0 ? gen.Int64Edge() : gen.Number();
     int64_t full = 0, got = 0;
     const bool full_ok = ParseInt64(t, &full);
-    if (value_parser_internal::ParseInt64Fast(t, &got)) {
+    if (ParseInteger(t, &got)) {
       ++fast;
       ASSERT_TRUE(full_ok) << t;
       ASSERT_EQ(got, full) << t;
@@ -495,7 +495,7 @@ TEST(ValueParserFastPathTest, DatesMatchFullParserInEveryStyle) {
   for (int i = 0; i < kFastPathCases; ++i) inputs.push_back(i % 2 ? gen.Date() : gen.DateLike());
   for (const std::string& t : inputs) {
     int32_t got = 0;
-    if (value_parser_internal::ParseIsoDateFast(t, &got)) {
+    if (ParseIsoDate(t, &got)) {
       ++fast;
       for (DateStyle style : {DateStyle::kAuto, DateStyle::kIso}) {
         int32_t full = 0;

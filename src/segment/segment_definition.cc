@@ -156,8 +156,8 @@ Status ParseWindow(const Json& j, const std::string& path, TimeWindowConfig* w) 
     if (!b->is_array() || b->size() != 2 || !(*b)[0].is_string() || !(*b)[1].is_string()) {
       return r.Error("between", "expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
     }
-    auto from = ParseIsoDate((*b)[0].get<std::string>());
-    auto to = ParseIsoDate((*b)[1].get<std::string>());
+    auto from = AsDate((*b)[0].get<std::string>());
+    auto to = AsDate((*b)[1].get<std::string>());
     if (!from || !to) return r.Error("between", "expected dates as YYYY-MM-DD");
     w->kind = WindowKind::kBetween;
     w->from = *from;

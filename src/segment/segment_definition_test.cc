@@ -249,6 +249,15 @@ TEST(SegmentValidation, ValuesMustFitTheFieldType) {
   EXPECT_EQ(ProblemsOf(Rule1(R"({"field": "DateOfBirth", "op": "after", "values": ["1/1/1981"]})")),
             std::vector<std::string>{"rules[0].conditions[0].values[0]: '1/1/1981' is not a date (use YYYY-MM-DD)"});
   EXPECT_EQ(ProblemsOf(Rule1(R"({"field": "DateOfBirth", "op": "on", "values": ["2023-02-29"]})")).size(), 1u);
+  // Numeric text and dates are read by common/value_text, as measure filters and ingest read them.
+  for (const char* v : {"+-5", "0x10", "1e999", " 5", "inf"}) {
+    const std::string cond = std::string("{\"field\": \"Age\", \"op\": \"greater\", \"values\": [\"") + v + "\"]}";
+    EXPECT_EQ(ProblemsOf(Rule1(cond)),
+              std::vector<std::string>{"rules[0].conditions[0].values[0]: '" + std::string(v) + "' is not a number"});
+  }
+  EXPECT_TRUE(ProblemsOf(Rule1(R"({"field": "Age", "op": "greater", "values": ["+5.5e1"]})")).empty());
+  EXPECT_TRUE(ProblemsOf(Rule1(R"({"field": "Age", "op": "greater", "values": ["1e-999"]})")).empty());
+  EXPECT_EQ(ProblemsOf(Rule1(R"({"field": "DateOfBirth", "op": "on", "values": ["2024-1-05"]})")).size(), 1u);
   EXPECT_EQ(ProblemsOf(Rule1(R"({"field": "Vip", "op": "equals", "values": ["yes"]})")).size(), 1u);
   EXPECT_EQ(ProblemsOf(Rule1(R"({"field": "State", "op": "equals", "values": [1.5]})")).size(), 1u);
   EXPECT_TRUE(ProblemsOf(Rule1(R"({"field": "Age", "op": "greater", "values": ["42"]})")).empty());

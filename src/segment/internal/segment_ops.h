@@ -22,7 +22,6 @@ std::optional<int64_t> AsInt64(const SegmentValue& v);    // whole number (or wh
 std::optional<bool> AsBool(const SegmentValue& v);        // bool or "true"/"false"
 std::optional<std::string> AsText(const SegmentValue& v); // text or whole number
 std::optional<int32_t> AsDate(const SegmentValue& v);     // "YYYY-MM-DD"
-std::optional<int32_t> ParseIsoDate(std::string_view s);
 
 // True when the next anniversary (same month and day; Feb 29 -> Feb 28 in
 // common years) of `date` on or after `run` is at most `n` days after `run`.
