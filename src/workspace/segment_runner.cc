@@ -87,6 +87,38 @@ Table MembersTable(const SegmentResult& r, const CustomerIndex& customers) {
 
 std::string SegmentEntityName(const std::string& segment) { return "Segment_" + segment; }
 
+StatusOr<std::vector<SegmentProblem>> SegmentProblemsOnData(Workspace& workspace, const ProjectConfig& project,
+                                                            const SegmentDefinition& d) {
+  auto ctx = OpenContext(workspace, project);
+  if (ctx.ok()) return Validate(d, ctx->schema);
+  if (ctx.status().code() != StatusCode::kFailedPrecondition) return ctx.status();
+  return std::vector<SegmentProblem>{SegmentProblem{"", "cannot be validated yet: " + ctx.status().message()}};
+}
+
+StatusOr<SegmentEvaluation> FreezeSegment(Workspace& workspace, const ProjectConfig& project, const SegmentDefinition& d,
+                                          const SegmentRunOptions& options) {
+  CDP_ASSIGN_OR_RETURN(SegmentContext ctx, OpenContext(workspace, project));
+  CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(ctx, d, options));
+  CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+  Table members = MembersTable(r, ctx.linked->customers());
+  CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(SegmentEntityName(d.name), members.schema(), "{\"stage\":\"segments\"}"));
+  CDP_RETURN_IF_ERROR(w->Append(members));
+  CDP_RETURN_IF_ERROR(gen->Commit());
+  const auto count = static_cast<int64_t>(r.members.Count());
+  CDP_ASSIGN_OR_RETURN(int64_t run_id, workspace.catalog().BeginRun("segment-freeze"));
+  CDP_RETURN_IF_ERROR(workspace.catalog().RecordSegmentCount(d.name, run_id, count));
+  CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(run_id, "succeeded", "", "{}"));
+  return SegmentEvaluation{d.name, count, r.rules};
+}
+
+Status RemoveSegmentMembers(Workspace& workspace, const std::string& name) {
+  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  if (!snap.entities.count(SegmentEntityName(name))) return Status::Ok();
+  CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+  CDP_RETURN_IF_ERROR(gen->RemoveEntity(SegmentEntityName(name)));
+  return gen->Commit();
+}
+
 StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& d, SegmentSaveMode mode,
                                         const SegmentRunOptions& options) {
   CDP_ASSIGN_OR_RETURN(auto existing, workspace.catalog().GetSegment(d.name));

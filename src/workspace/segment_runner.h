@@ -43,6 +43,20 @@ struct SegmentRunOptions {
   int64_t run_id = 0;
 };
 
+// The steps of saving a segment, for the definitions service
+// (workspace/definitions.h), which stores the record in its transaction:
+// the problems of `definition` against the current data under `project`
+// (one "cannot be validated yet" problem while there is no Customer);
+StatusOr<std::vector<SegmentProblem>> SegmentProblemsOnData(Workspace& workspace, const ProjectConfig& project,
+                                                            const SegmentDefinition& definition);
+// evaluating a static segment and freezing its members in Segment_<name>
+// (with its member count under a "segment-freeze" run);
+StatusOr<SegmentEvaluation> FreezeSegment(Workspace& workspace, const ProjectConfig& project,
+                                          const SegmentDefinition& definition, const SegmentRunOptions& options);
+// removing Segment_<name> when the current generation has it (members of a
+// definition that changed or was deleted).
+Status RemoveSegmentMembers(Workspace& workspace, const std::string& name);
+
 // kCreate: AlreadyExists if the name is taken; kUpdate: NotFound if not.
 StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& definition, SegmentSaveMode mode,
                                         const SegmentRunOptions& options);
