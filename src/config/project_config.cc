@@ -16,6 +16,7 @@
 namespace cdp {
 namespace {
 
+using config_internal::EmitKeepingQuotes;
 using config_internal::JsonToYaml;
 using config_internal::MapReader;
 
@@ -453,7 +454,7 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
         return r.KeyError("segments", n[i], "segment '" + n[i]["name"].Scalar() + "' is declared twice");
       }
       YAML::Emitter e;
-      e << n[i];
+      EmitKeepingQuotes(e, n[i]);
       config.segments.push_back(e.c_str());
     }
   }
@@ -550,7 +551,7 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
     root["segments"] = segs;
   }
   YAML::Emitter out;
-  out << root;
+  EmitKeepingQuotes(out, root);
   return std::string(out.c_str()) + "\n";
 }
 

@@ -93,8 +93,10 @@ struct ProjectConfig {
   std::vector<RelationshipConfig> relationships;
   std::vector<ActivityConfig> activities;
   std::vector<MeasureConfig> measures;
-  // Segment definitions as YAML text, one per segment (parsed and validated
-  // by the segment module when applied: config does not depend on it).
+  // The file's segment definitions as YAML text, one per segment (parsed
+  // and validated by the segment module when applied: config does not
+  // depend on it). Only the file form: the catalog keeps segments in its
+  // segments table, and export-config fills this from there.
   std::vector<std::string> segments;
   SearchConfig search;                // customer search fields and filters
   std::string refresh_schedule;       // cron text (5 fields) for the whole refresh; "" = none

@@ -265,3 +265,27 @@ TEST(ProjectConfigTest, JsonFormsRefuseDeepNestingAndDuplicateKeys) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+// A quoted segment value ("90210", "true") stays quoted through parse and
+// emit: the segment parser reads a value's kind from its form.
+TEST(ProjectConfigTest, SegmentTextsKeepQuotedValuesQuoted) {
+  const std::string yaml =
+      "sources:\n  - {name: A, kind: csv, path: a.csv}\n"
+      "segments:\n  - name: Zip\n    rules:\n      - entity: Customer\n        conditions:\n"
+      "          - {field: Zip, op: in, values: [\"90210\", 90211, 'true', true]}\n";
+  auto p = ParseProjectYaml(yaml, "p.yaml", "/base");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->segments.size(), 1u);
+  EXPECT_NE(p->segments[0].find("[\"90210\", 90211, \"true\", true]"), std::string::npos) << p->segments[0];
+  std::string emitted = EmitProjectYaml(*p);
+  EXPECT_NE(emitted.find("[\"90210\", 90211, \"true\", true]"), std::string::npos) << emitted;
+  auto again = ParseProjectYaml(emitted, "e.yaml", "/base");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *p);
+}
+
+}  // namespace
+}  // namespace cdp

@@ -24,4 +24,32 @@ YAML::Node JsonToYaml(const Json& j) {
   return n;
 }
 
+void EmitKeepingQuotes(YAML::Emitter& out, const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      if (n.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+      out << YAML::BeginMap;
+      for (const auto& kv : n) {
+        out << YAML::Key;
+        EmitKeepingQuotes(out, kv.first);
+        out << YAML::Value;
+        EmitKeepingQuotes(out, kv.second);
+      }
+      out << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      if (n.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+      out << YAML::BeginSeq;
+      for (const auto& e : n) EmitKeepingQuotes(out, e);
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") out << YAML::DoubleQuoted;
+      out << n.Scalar();
+      break;
+    default:
+      out << YAML::Null;
+  }
+}
+
 }  // namespace cdp::config_internal

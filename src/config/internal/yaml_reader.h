@@ -123,4 +123,9 @@ class MapReader {
 
 YAML::Node JsonToYaml(const nlohmann::ordered_json& j);
 
+// Writes `n` as YAML, keeping the scalars that were quoted where they were
+// read (tag "!") double-quoted: yaml-cpp writes them plain, and text whose
+// kind is read from its form (segment values: "90210" vs 90210) would change.
+void EmitKeepingQuotes(YAML::Emitter& out, const YAML::Node& n);
+
 }  // namespace cdp::config_internal
