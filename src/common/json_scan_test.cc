@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "common/utf8.h"
-
 namespace cdp {
 namespace {
 
@@ -70,16 +68,6 @@ TEST(JsonScanTest, RefusesNulCharactersWhenAsked) {
   EXPECT_EQ(ScanJson(R"(["x", "\u0000"])", refuse).message(), "line 1: [1]: text contains a NUL character (\\u0000)");
   // An escaped backslash followed by u0000 is text, not a NUL.
   EXPECT_TRUE(ScanJson(R"({"a": "\\u0000"})", refuse).ok());
-}
-
-TEST(Utf8Test, ValidatesWellFormedUtf8) {
-  EXPECT_TRUE(IsValidUtf8("plain \xc3\xa9t\xc3\xa9 \xF0\x9F\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("a\xff"));
-  EXPECT_FALSE(IsValidUtf8("a\xc3"));           // truncated
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));        // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));    // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_EQ(FirstInvalidUtf8("ab\xffz"), 2u);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/utf8.h"
+
 namespace cdp {
 namespace {
 
@@ -18,9 +20,7 @@ constexpr std::string_view kOpNames[] = {"equals",        "not_equals", "less", 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 std::string Truncate(std::string_view s, size_t max) {
   if (s.size() <= max) return std::string(s);
-  size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  std::string out(s.substr(0, cut));
+  std::string out(Utf8Prefix(s, max));
   out += "...";
   return out;
 }

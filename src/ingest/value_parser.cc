@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/datetime.h"
+#include "common/utf8.h"
 #include "common/value_text.h"
 
 namespace cdp {
@@ -205,10 +206,7 @@ Outcome ParseStyled(std::string_view text, DateStyle style, bool with_time, Civi
 std::string Shorten(std::string_view v) {
   constexpr size_t kMax = 64;
   if (v.size() <= kMax) return std::string(v);
-  size_t cut = kMax;
-  // Do not cut inside a UTF-8 sequence.
-  while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(v.substr(0, cut)) + "...";
+  return std::string(Utf8Prefix(v, kMax)) + "...";
 }
 
 std::string CalendarDetail(const CivilParts& c) {

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/utf8.h"
+
 namespace cdp {
 
 nlohmann::json ValueToJson(const Column& c, size_t row) {
@@ -25,24 +27,6 @@ nlohmann::ordered_json RowToJson(const Table& t, size_t row) {
   return o;
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-size_t Utf8Length(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  }
-  if (n == 3 && ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) > 0x9F))) return 0;  // overlong, surrogates
-  if (n == 4 && ((c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) > 0x8F))) return 0;  // overlong, > U+10FFFF
-  return n;
-}
-
-}  // namespace
-
 void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
@@ -59,7 +43,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
     if (j == s.size()) break;
     unsigned char u = static_cast<unsigned char>(s[j]);
     if (u >= 0x80) {
-      size_t n = Utf8Length(s, j);
+      size_t n = Utf8SequenceLength(s, j);
       if (n == 0) {
         out->append("\xEF\xBF\xBD");  // U+FFFD
         i = j + 1;

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace cdp {
 namespace {
 
@@ -46,49 +48,13 @@ std::string OneLine(std::string_view text) {
 std::string Excerpt(std::string_view text) {
   std::string line = OneLine(text);
   if (line.size() <= kQueryExcerptChars) return line;
-  size_t cut = kQueryExcerptChars;
-  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
-  return line.substr(0, cut) + "...";
+  return std::string(Utf8Prefix(line, kQueryExcerptChars)) + "...";
 }
 
 void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
   for (size_t pos = text->find(from); pos != std::string::npos; pos = text->find(from, pos + to.size())) {
     text->replace(pos, from.size(), to);
   }
-}
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= n; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
 }
 
 // Canonical code for a server error, from its SQLSTATE.

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/utf8.h"
+
 namespace cdp::compare_internal {
 
 bool IsAscii(std::string_view s) {
@@ -19,47 +21,17 @@ bool IsAscii(std::string_view s) {
   return true;
 }
 
-namespace {
-
-inline bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-}  // namespace
-
 char32_t DecodeOne(std::string_view s, size_t* pos) {
   const size_t i = *pos;
-  const size_t n = s.size();
   const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    *pos = i + 1;
-    return b0;
+  const auto at = [&](size_t k) { return char32_t{static_cast<unsigned char>(s[i + k]) & 0x3Fu}; };
+  switch (b0 < 0x80 ? 1 : Utf8SequenceLength(s, i)) {
+    case 1: *pos = i + 1; return b0;
+    case 2: *pos = i + 2; return (char32_t{b0 & 0x1Fu} << 6) | at(1);
+    case 3: *pos = i + 3; return (char32_t{b0 & 0x0Fu} << 12) | (at(1) << 6) | at(2);
+    case 4: *pos = i + 4; return (char32_t{b0 & 0x07u} << 18) | (at(1) << 12) | (at(2) << 6) | at(3);
+    default: *pos = i + 1; return kInvalidByteBase + b0;
   }
-  auto at = [&](size_t k) -> unsigned char { return i + k < n ? static_cast<unsigned char>(s[i + k]) : 0; };
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    const unsigned char b1 = at(1);
-    if (IsContinuation(b1)) {
-      *pos = i + 2;
-      return (char32_t{b0 & 0x1Fu} << 6) | (b1 & 0x3Fu);
-    }
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    const unsigned char b1 = at(1), b2 = at(2);
-    const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80;  // no overlongs
-    const unsigned char hi = b0 == 0xED ? 0x9F : 0xBF;  // no surrogates
-    if (b1 >= lo && b1 <= hi && IsContinuation(b2)) {
-      *pos = i + 3;
-      return (char32_t{b0 & 0x0Fu} << 12) | (char32_t{b1 & 0x3Fu} << 6) | (b2 & 0x3Fu);
-    }
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    const unsigned char b1 = at(1), b2 = at(2), b3 = at(3);
-    const unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80;  // no overlongs
-    const unsigned char hi = b0 == 0xF4 ? 0x8F : 0xBF;  // nothing above U+10FFFF
-    if (b1 >= lo && b1 <= hi && IsContinuation(b2) && IsContinuation(b3)) {
-      *pos = i + 4;
-      return (char32_t{b0 & 0x07u} << 18) | (char32_t{b1 & 0x3Fu} << 12) | (char32_t{b2 & 0x3Fu} << 6) |
-             (b3 & 0x3Fu);
-    }
-  }
-  *pos = i + 1;
-  return kInvalidByteBase + b0;
 }
 
 size_t CountCodePoints(std::string_view s) {
