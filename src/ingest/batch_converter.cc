@@ -13,10 +13,6 @@ namespace {
 constexpr size_t kMaxRawRecordBytes = 1024;
 constexpr size_t kMaxValueBytes = 256;
 
-constexpr std::string_view kOpNames[] = {"equals",        "not_equals", "less",     "less_equal",
-                                         "greater",       "greater_equal", "in",     "not_in",
-                                         "is_empty",      "is_not_empty", "contains", "starts_with"};
-
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 std::string Truncate(std::string_view s, size_t max) {
   if (s.size() <= max) return std::string(s);
@@ -82,15 +78,6 @@ bool CompareValues(FilterOp op, const T& v, const T& x) {
 }
 
 }  // namespace
-
-std::string_view FilterOpName(FilterOp op) { return kOpNames[static_cast<size_t>(op)]; }
-
-std::optional<FilterOp> ParseFilterOp(std::string_view name) {
-  for (size_t i = 0; i < std::size(kOpNames); ++i) {
-    if (kOpNames[i] == name) return static_cast<FilterOp>(i);
-  }
-  return std::nullopt;
-}
 
 StatusOr<BatchConverter> BatchConverter::Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
                                                 const std::vector<std::string>& input_field_names,

@@ -13,6 +13,7 @@
 #include "ingest/record_reader.h"
 #include "ingest/value_parser.h"
 #include "table/column.h"
+#include "table/filter_op.h"
 #include "table/types.h"
 
 namespace cdp {
@@ -26,24 +27,7 @@ struct FieldSpec {
   ValueFormat format;  // date/timestamp style or pattern, decimal comma, thousands separator
 };
 
-enum class FilterOp : uint8_t {
-  kEquals,
-  kNotEquals,
-  kLess,
-  kLessEqual,
-  kGreater,
-  kGreaterEqual,
-  kIn,
-  kNotIn,
-  kIsEmpty,
-  kIsNotEmpty,
-  kContains,    // strings only: substring
-  kStartsWith,  // strings only: prefix
-};
-// "equals", "not_equals", "less", "less_equal", "greater", "greater_equal",
-// "in", "not_in", "is_empty", "is_not_empty", "contains", "starts_with".
-std::string_view FilterOpName(FilterOp op);
-std::optional<FilterOp> ParseFilterOp(std::string_view name);
+// FilterOp, FilterOpName and ParseFilterOp: table/filter_op.h.
 
 // Keeps a row when `field` (an output field, after typing) satisfies `op`.
 // Values are text, parsed to the field's type when the converter is created:
