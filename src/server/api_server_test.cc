@@ -571,6 +571,85 @@ TEST(ApiServerRestartTest, SearchIndexFollowsARefreshMadeWhileStopped) {
   }
 }
 
+// Regression: a measure created through the API had no values until someone
+// started a refresh. Creating it starts one that computes it.
+TEST_F(ApiServerTest, AMeasureCreatedThroughTheApiGetsItsValues) {
+  HttpResult created = Call("POST", "/api/v1/measures", *contributor_,
+                            R"({"name":"ApiMaxWebPurchase","function":"max","activity":"OnlinePurchase","field":"TotalPrice"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  Json c = Json::parse(created.body);
+  ASSERT_TRUE(c["run_id"].is_number()) << c.dump();
+  EXPECT_EQ(WaitForRun(c["run_id"])["status"], "succeeded");
+  server_->WaitForRefreshes();
+  Json histogram = GetJson("/api/v1/measures/ApiMaxWebPurchase/histogram");
+  EXPECT_GT(histogram["values"].get<int64_t>(), 0) << histogram.dump();
+  // A measure naming an activity that does not exist is refused, naming both.
+  HttpResult bad = Call("POST", "/api/v1/measures", *contributor_,
+                        R"({"name":"Broken","function":"max","activity":"NoSuchActivity","field":"TotalPrice"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("measure 'Broken': activity 'NoSuchActivity' is not defined"), std::string::npos) << bad.body;
+  ASSERT_EQ(Call("DELETE", "/api/v1/measures/ApiMaxWebPurchase", *contributor_).status, 200);
+  EXPECT_EQ(Call("DELETE", "/api/v1/measures/ApiMaxWebPurchase", *contributor_).status, 404);
+  server_->WaitForRefreshes();
+}
+
+// Regression: API and UI errors gave CLI advice ("use `cdp segment update`").
+TEST_F(ApiServerTest, ErrorsGiveNoCommandLineAdvice) {
+  const std::string body = R"({"name":"ApiTwice","entity":"Customer","field":"State","op":"equals","values":["WA"]})";
+  ASSERT_EQ(Call("POST", "/api/v1/segments/quick", *contributor_, body).status, 201);
+  HttpResult again = Call("POST", "/api/v1/segments/quick", *contributor_, body);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("segment 'ApiTwice' already exists"), std::string::npos) << again.body;
+  EXPECT_EQ(again.body.find("cdp "), std::string::npos) << again.body;
+  server_->WaitForRefreshes();
+  ASSERT_EQ(Call("DELETE", "/api/v1/segments/ApiTwice", *contributor_).status, 200);
+}
+
+// A schedule change is one transaction: an unknown segment refuses all of it.
+TEST_F(ApiServerTest, AScheduleChangeIsAppliedWholeOrNotAtAll) {
+  std::string before = GetJson("/api/v1/schedules")["refresh"];
+  HttpResult bad = Call("PUT", "/api/v1/schedules", *admin_,
+                        R"({"refresh":"0 5 * * *","segments":{"NoSuchSegment":"0 1 * * *"}})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("segments.NoSuchSegment"), std::string::npos) << bad.body;
+  EXPECT_EQ(GetJson("/api/v1/schedules")["refresh"], before);
+}
+
+// Definition changes from several clients at once lose none.
+TEST_F(ApiServerTest, ConcurrentDefinitionChangesFromManyClientsLoseNone) {
+  constexpr int kClients = 4, kEach = 3;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string n = std::to_string(t) + "_" + std::to_string(i);
+        Json measure = {{"name", "ApiCount" + n}, {"function", "count"}, {"activity", "OnlinePurchase"}};
+        if (Call("POST", "/api/v1/measures", *contributor_, measure.dump()).status != 201) ++failures;
+        Json seg = {{"name", "ApiState" + n}, {"entity", "Customer"}, {"field", "State"}, {"op", "equals"}, {"values", {n}}};
+        if (Call("POST", "/api/v1/segments/quick", *contributor_, seg.dump()).status != 201) ++failures;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failures.load(), 0);
+  server_->WaitForRefreshes();
+  std::set<std::string> measures, segments;
+  const Json measure_list = GetJson("/api/v1/measures"), segment_list = GetJson("/api/v1/segments");
+  for (const auto& m : measure_list["items"]) measures.insert(m["name"].get<std::string>());
+  for (const auto& s : segment_list["items"]) segments.insert(s["name"].get<std::string>());
+  for (int t = 0; t < kClients; ++t) {
+    for (int i = 0; i < kEach; ++i) {
+      std::string n = std::to_string(t) + "_" + std::to_string(i);
+      EXPECT_TRUE(measures.count("ApiCount" + n)) << n;
+      EXPECT_TRUE(segments.count("ApiState" + n)) << n;
+      EXPECT_EQ(Call("DELETE", "/api/v1/measures/ApiCount" + n, *contributor_).status, 200);
+      EXPECT_EQ(Call("DELETE", "/api/v1/segments/ApiState" + n, *contributor_).status, 200);
+    }
+  }
+  server_->WaitForRefreshes();
+}
+
 // Cron schedules for the whole refresh, a source and a dynamic segment are
 // set through the API, listed with their next times, and fire refreshes
 // limited to what they name.

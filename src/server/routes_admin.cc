@@ -2,6 +2,7 @@
 // and the audit log.
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
+#include "workspace/definitions.h"
 #include "workspace/segment_runner.h"
 
 namespace cdp {
@@ -116,12 +117,11 @@ void ApiServerImpl::AddAdminRoutes() {
                .request_schema = "Schedules",
                .handler = [](RouteContext& c) {
                  OJson body = ParseBody(c.req, {"refresh", "sources", "segments", "timezone"});
-                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
+                 ScheduleChange change;
                  if (body.contains("refresh")) {
-                   project.refresh_schedule = BodyString(body, "refresh", false);
-                   CheckCron("refresh", project.refresh_schedule);
+                   change.refresh = BodyString(body, "refresh", false);
+                   CheckCron("refresh", *change.refresh);
                  }
-                 std::vector<SegmentDefinition> seg_updates;
                  for (const char* group : {"sources", "segments"}) {
                    if (!body.contains(group)) continue;
                    if (!body[group].is_object()) ThrowError(400, "wrong_type", std::string("field '") + group + "' must be an object of NAME: \"cron\"");
@@ -129,29 +129,13 @@ void ApiServerImpl::AddAdminRoutes() {
                      if (!v.is_string()) ThrowError(400, "wrong_type", std::string(group) + "." + name + " must be a cron string");
                      std::string cron = v.get<std::string>();
                      CheckCron(std::string(group) + "." + name, cron);
-                     if (std::string(group) == "sources") {
-                       bool found = false;
-                       for (auto& s : project.sources) {
-                         if (s.name == name) {
-                           s.schedule = cron;
-                           found = true;
-                         }
-                       }
-                       if (!found) ThrowError(400, "invalid_parameter", "sources." + name + ": there is no such source");
-                     } else {
-                       auto r = Unwrap(c.api.workspace().catalog().GetSegment(name));
-                       if (!r) ThrowError(400, "invalid_parameter", "segments." + name + ": there is no such segment");
-                       auto d = Unwrap(ParseStoredSegmentJson(r->definition_json));
-                       if (d.type != SegmentType::kDynamic) ThrowError(400, "invalid_parameter", "segments." + name + ": only dynamic segments have schedules");
-                       d.schedule = cron;
-                       seg_updates.push_back(d);
-                     }
+                     (std::string(group) == "sources" ? change.sources : change.segments)[name] = cron;
                    }
                  }
-                 Check(c.api.workspace().catalog().ReplaceProject(project));
-                 for (const auto& d : seg_updates) {
-                   Unwrap(SaveSegment(c.api.workspace(), d, SegmentSaveMode::kUpdate, SegmentRunOptions()));
-                 }
+                 // One transaction; unknown sources and segments, and static segments, are refused.
+                 Status set = SetSchedules(c.api.workspace(), change);
+                 if (set.code() == StatusCode::kInvalidArgument) ThrowError(400, "invalid_parameter", set.message());
+                 Check(set);
                  c.api.Audit(c, "schedules.update", "schedules", body);
                  c.api.ResetSchedules();
                  return JsonResponse({{"updated", true}});

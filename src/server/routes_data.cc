@@ -7,6 +7,7 @@
 #include "common/json_scan.h"
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
+#include "workspace/definitions.h"
 #include "workspace/unify_runner.h"
 
 namespace cdp {
@@ -123,16 +124,11 @@ void ApiServerImpl::AddDataRoutes() {
                  if (!nul.ok()) ThrowError(400, "invalid_definition", nul.message());
                  auto config = UnifyConfigFromJson(text);
                  if (!config.ok()) ThrowError(400, "invalid_definition", config.status().message());
-                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
-                 for (const auto& s : config->sources) {
-                   if (project.FindSource(s.source) == nullptr) {
-                     ThrowError(400, "invalid_definition", "unification source '" + s.source + "' is not a source of the project");
-                   }
-                 }
-                 project.unification = std::move(*config);
-                 Check(c.api.workspace().catalog().ReplaceProject(project));
+                 Status set = SetUnification(c.api.workspace(), *config);
+                 if (set.code() == StatusCode::kInvalidArgument) ThrowError(400, "invalid_definition", set.message());
+                 Check(set);
                  c.api.Audit(c, "unification.update", "unification", body);
-                 return HttpResponse::Json(200, UnifyConfigToJson(project.unification));
+                 return HttpResponse::Json(200, UnifyConfigToJson(*config));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/unification/stats", .tag = "unification",
                .summary = "read unification results: records in, profiles out, merge rate, pairs per rule",

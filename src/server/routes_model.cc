@@ -9,6 +9,7 @@
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
+#include "workspace/definitions.h"
 #include "workspace/measure_runner.h"
 #include "workspace/segment_runner.h"
 
@@ -39,17 +40,20 @@ MeasureConfig ParseMeasureBody(const OJson& body) {
   return m;
 }
 
-// A measure must name an existing activity or entity (checked now, before
-// it can fail a refresh).
-void CheckMeasureRefs(const ProjectConfig& p, const MeasureConfig& m) {
-  if (!m.activity.empty()) {
-    bool found = false;
-    for (const auto& a : p.activities) found |= a.name == m.activity;
-    if (!found) ThrowError(400, "invalid_definition", "measure " + m.name + ": activity '" + m.activity + "' is not defined");
-  }
-  if (!m.entity.empty() && p.FindSource(m.entity) == nullptr && m.entity != "UnifiedActivity" && m.entity != "Customer") {
-    ThrowError(400, "invalid_definition", "measure " + m.name + ": entity '" + m.entity + "' is not a source or UnifiedActivity");
-  }
+// Saves a measure through the definitions service (validated with the whole
+// project, one transaction) and queues a refresh that computes it: the queue
+// keeps it from racing a running refresh for the data store.
+HttpResponse SaveMeasureAndRespond(RouteContext& c, const MeasureConfig& m, DefinitionWrite write, const OJson& body) {
+  DefinitionOptions options;
+  options.evaluate = false;
+  MeasureChange change = Unwrap(SaveMeasure(c.api.workspace(), m, write, options));
+  c.api.Audit(c, write == DefinitionWrite::kCreate ? "measure.create" : "measure.update", "measure:" + m.name, body);
+  OJson j = MeasureJson(change.measure);
+  RefreshOptions o;
+  o.trigger = "api";
+  auto run = c.api.EnqueueRefresh(o);
+  j["run_id"] = run.ok() && *run != 0 ? OJson(*run) : OJson(nullptr);
+  return JsonResponse(j, write == DefinitionWrite::kCreate ? 201 : 200);
 }
 
 OJson ProblemsJson(const std::vector<SegmentProblem>& problems) {
@@ -85,10 +89,13 @@ SegmentDefinition ParseDefinitionBody(const HttpRequest& req) {
   return std::move(*d);
 }
 
-// Saves and, for an active dynamic segment, starts a segments-only refresh
-// so its members are served shortly.
+// Saves through the definitions service and, for an active dynamic segment,
+// starts a segments-only refresh so its members are served shortly (queued:
+// it never races a running refresh for the data store).
 HttpResponse SaveAndRespond(RouteContext& c, const SegmentDefinition& d, SegmentSaveMode mode, const std::string& action) {
-  SegmentSaveResult r = Unwrap(SaveSegment(c.api.workspace(), d, mode, SegmentRunOptions()));
+  DefinitionOptions options;
+  options.evaluate = false;
+  SegmentSaveResult r = Unwrap(SaveSegmentDefinition(c.api.workspace(), d, mode, options)).saved;
   OJson j;
   j["name"] = r.record.name;
   j["status"] = r.record.status;
@@ -129,19 +136,13 @@ void ApiServerImpl::AddModelRoutes() {
                  return JsonResponse({{"items", items}});
                }});
   router_.Add({.method = "POST", .pattern = "/api/v1/measures", .tag = "measures",
-               .summary = "create a measure (computed on the next refresh)",
+               .summary = "create a measure (computed by the refresh this starts)",
                .permission = Permission::kWriteDefinitions,
                .request_schema = "Measure", .success_status = 201,
                .handler = [](RouteContext& c) {
                  OJson body = ParseBody(c.req);
                  MeasureConfig m = ParseMeasureBody(body);
-                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
-                 if (FindMeasure(project, m.name)) ThrowError(409, "already_exists", "a measure named '" + m.name + "' exists");
-                 CheckMeasureRefs(project, m);
-                 project.measures.push_back(m);
-                 Check(c.api.workspace().catalog().ReplaceProject(project));
-                 c.api.Audit(c, "measure.create", "measure:" + m.name, body);
-                 return JsonResponse(MeasureJson(m), 201);
+                 return SaveMeasureAndRespond(c, m, DefinitionWrite::kCreate, body);
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/measures/{name}", .tag = "measures",
                .summary = "read a measure definition",
@@ -161,24 +162,15 @@ void ApiServerImpl::AddModelRoutes() {
                  if (!body.contains("name")) body["name"] = c.param(0);
                  MeasureConfig m = ParseMeasureBody(body);
                  if (m.name != c.param(0)) ThrowError(400, "invalid_definition", "the body's name '" + m.name + "' differs from the path's '" + c.param(0) + "'");
-                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
-                 auto it = std::find_if(project.measures.begin(), project.measures.end(), [&](const MeasureConfig& x) { return x.name == m.name; });
-                 if (it == project.measures.end()) ThrowError(404, "not_found", "there is no measure '" + m.name + "'");
-                 CheckMeasureRefs(project, m);
-                 *it = m;
-                 Check(c.api.workspace().catalog().ReplaceProject(project));
-                 c.api.Audit(c, "measure.update", "measure:" + m.name, body);
-                 return JsonResponse(MeasureJson(m));
+                 return SaveMeasureAndRespond(c, m, DefinitionWrite::kUpdate, body);
                }});
   router_.Add({.method = "DELETE", .pattern = "/api/v1/measures/{name}", .tag = "measures",
                .summary = "delete a measure definition",
                .permission = Permission::kWriteDefinitions,
                .handler = [](RouteContext& c) {
-                 auto project = Unwrap(c.api.workspace().catalog().LoadProject());
-                 auto it = std::find_if(project.measures.begin(), project.measures.end(), [&](const MeasureConfig& x) { return x.name == c.param(0); });
-                 if (it == project.measures.end()) ThrowError(404, "not_found", "there is no measure '" + c.param(0) + "'");
-                 project.measures.erase(it);
-                 Check(c.api.workspace().catalog().ReplaceProject(project));
+                 DefinitionOptions options;
+                 options.evaluate = false;  // the next refresh drops its values
+                 Check(DeleteMeasure(c.api.workspace(), c.param(0), options));
                  c.api.Audit(c, "measure.delete", "measure:" + c.param(0), OJson::object());
                  return JsonResponse({{"deleted", c.param(0)}});
                }});
@@ -320,8 +312,7 @@ void ApiServerImpl::AddModelRoutes() {
                .summary = "delete a segment and its members",
                .permission = Permission::kWriteDefinitions,
                .handler = [](RouteContext& c) {
-                 GetSegmentOr404(c, c.param(0));
-                 Check(DeleteSegment(c.api.workspace(), c.param(0)));
+                 Check(DeleteSegmentDefinition(c.api.workspace(), c.param(0)));
                  c.api.Audit(c, "segment.delete", "segment:" + c.param(0), OJson::object());
                  (void)c.api.Reload();
                  c.api.ResetSchedules();
