@@ -228,10 +228,11 @@ bool SameRecord(const SegmentRecord& a, const SegmentRecord& b) {
 Evaluation Pending(std::string reason) { return Evaluation{"pending", std::move(reason)}; }
 
 // After a segment's definition was stored: a static segment is frozen; a
-// dynamic one evaluated (when asked) or its stale members dropped.
+// dynamic one evaluated (when asked) or its stale members dropped. Sets
+// `evaluation` when members were computed.
 StatusOr<Evaluation> AfterSegmentStored(Workspace& workspace, const ProjectConfig& project, const SegmentDefinition& d,
                                         const std::string& status, bool existed, const DefinitionOptions& options,
-                                        std::optional<SegmentEvaluation>* frozen) {
+                                        std::optional<SegmentEvaluation>* evaluation) {
   SegmentRunOptions run;
   run.run_date = options.run_date;
   run.threads = options.threads;
@@ -239,7 +240,7 @@ StatusOr<Evaluation> AfterSegmentStored(Workspace& workspace, const ProjectConfi
     if (d.type == SegmentType::kStatic) {
       auto f = FreezeSegment(workspace, project, d, run);
       if (f.ok()) {
-        *frozen = *f;
+        *evaluation = *f;
         return Evaluation{"computed", ""};
       }
       // Not frozen now: the next refresh freezes a static segment that has no members.
@@ -248,9 +249,12 @@ StatusOr<Evaluation> AfterSegmentStored(Workspace& workspace, const ProjectConfi
     }
     if (options.evaluate) {
       auto r = RunSegments(workspace, {d.name}, run);
-      if (r.ok()) return Evaluation{"computed", ""};
+      if (r.ok() && r->size() == 1) {
+        *evaluation = r->front();
+        return Evaluation{"computed", ""};
+      }
       if (existed) CDP_RETURN_IF_ERROR(RemoveSegmentMembers(workspace, d.name));
-      return Pending(r.status().message());
+      return Pending(r.ok() ? "not evaluated" : r.status().message());
     }
   }
   if (existed) CDP_RETURN_IF_ERROR(RemoveSegmentMembers(workspace, d.name));

@@ -105,7 +105,9 @@ StatusOr<MeasureChange> SaveMeasure(Workspace& workspace, const MeasureConfig& m
 Status DeleteMeasure(Workspace& workspace, const std::string& name, const DefinitionOptions& options = {});
 
 struct SegmentChange {
-  SegmentSaveResult saved;  // record, problems, and a static segment's frozen evaluation
+  // The record and its problems; `saved.evaluation` holds the members counted
+  // now (a static segment frozen, a dynamic one evaluated).
+  SegmentSaveResult saved;
   Evaluation members;
 };
 

@@ -244,6 +244,8 @@ TEST_F(DefinitionsTest, ANewDynamicSegmentIsEvaluatedOnSave) {
   ASSERT_TRUE(snap->entities.count(SegmentEntityName("BigSpenders")));
   const uint64_t members = snap->entities.at(SegmentEntityName("BigSpenders")).num_rows;
   EXPECT_GT(members, 0u);
+  ASSERT_TRUE(saved->saved.evaluation.has_value());
+  EXPECT_EQ(static_cast<uint64_t>(saved->saved.evaluation->members), members);
   // Updating it evaluates the new definition.
   auto updated = SaveSegmentDefinition(*ws_, BigSpenders("BigSpenders", 1e9), SegmentSaveMode::kUpdate, Options());
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
