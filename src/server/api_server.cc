@@ -13,6 +13,7 @@
 #include "common/json_scan.h"
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
+#include "workspace/search_stage.h"
 
 namespace cdp {
 namespace {
@@ -293,20 +294,6 @@ std::shared_ptr<const SearchIndex> ApiServerImpl::search() const {
 
 namespace {
 
-// Written into the index directory after a successful update: the data
-// generation and search configuration the index was built from.
-std::string IndexMarker(const ServingGeneration& g) {
-  nlohmann::ordered_json fields = nlohmann::ordered_json::array();
-  for (const auto& f : g.project().search.fields) fields.push_back({f.field, f.normalize, f.weight});
-  return nlohmann::ordered_json{{"generation", g.generation()}, {"fields", fields}, {"filters", g.project().search.filters}}
-      .dump();
-}
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // "12.3 s" since t.
 std::string SecondsSince(std::chrono::steady_clock::time_point t) {
   char buf[32];
@@ -316,35 +303,28 @@ std::string SecondsSince(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-std::string ApiServerImpl::IndexDir() const { return ws_->dir() + "/index"; }
-
 void ApiServerImpl::Log(const std::string& message) const {
   if (options_.log_requests) fprintf(stderr, "%s\n", message.c_str());
 }
 
 Status ApiServerImpl::Reload() {
   CDP_ASSIGN_OR_RETURN(Snapshot snap, ws_->data().Current());
-  std::shared_ptr<const ServingGeneration> g;
-  {
-    std::lock_guard<std::mutex> l(gen_mu_);
-    if (prepared_ && prepared_->generation() == snap.generation) g = prepared_;
-    prepared_.reset();
-  }
-  if (!g) {
-    auto t = std::chrono::steady_clock::now();
-    CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws_->catalog().LoadProject());
-    CDP_ASSIGN_OR_RETURN(g, ServingGeneration::Load(*ws_, snap, project));
-    Log("Loaded data generation " + std::to_string(snap.generation) + " in " + SecondsSince(t));
-  }
+  auto t = std::chrono::steady_clock::now();
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws_->catalog().LoadProject());
+  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const ServingGeneration> g, ServingGeneration::Load(*ws_, snap, project));
+  Log("Loaded data generation " + std::to_string(snap.generation) + " in " + SecondsSince(t));
   std::shared_ptr<const SearchIndex> index;
   if (g->customers()) {
-    // Brings the index up to date when the data or the search configuration
-    // changed outside this server (`cdp run`, `cdp apply`) or it was lost.
-    CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, false));
-    auto opened = SearchIndex::Open(IndexDir());
+    // The refresh's index stage keeps the index current; this brings it up
+    // to date when the data or the search configuration changed without a
+    // refresh (`cdp apply`), or the index was lost.
+    t = std::chrono::steady_clock::now();
+    CDP_ASSIGN_OR_RETURN(SearchIndexUpdate u, UpdateSearchIndex(*ws_, snap, project));
+    if (u.updated) Log("Search index updated in " + SecondsSince(t));
+    auto opened = SearchIndex::Open(SearchIndexDir(*ws_));
     if (!opened.ok()) {
-      CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, true));
-      opened = SearchIndex::Open(IndexDir());
+      CDP_RETURN_IF_ERROR(UpdateSearchIndex(*ws_, snap, project, /*force=*/true).status());
+      opened = SearchIndex::Open(SearchIndexDir(*ws_));
     }
     CDP_RETURN_IF_ERROR(opened.status());
     index = std::shared_ptr<const SearchIndex>(std::move(*opened));
@@ -352,43 +332,6 @@ Status ApiServerImpl::Reload() {
   std::lock_guard<std::mutex> l(gen_mu_);
   gen_ = std::move(g);
   search_ = std::move(index);
-  return Status::Ok();
-}
-
-Status ApiServerImpl::UpdateSearchIndex(const ServingGeneration& g, bool force) {
-  if (!g.customers()) return Status::Ok();
-  std::string dir = IndexDir();
-  std::string marker = IndexMarker(g);
-  std::string marker_path = dir + "/cdp-served-generation.json";
-  if (!force && ReadFileOrEmpty(marker_path) == marker) return Status::Ok();
-  auto t = std::chrono::steady_clock::now();
-  Log("Updating the search index for generation " + std::to_string(g.generation()) + " ...");
-  SearchIndexInput input;
-  input.customers = g.customers();
-  input.source_keys = g.source_keys();
-  input.segment_members = g.segment_members();
-  CDP_ASSIGN_OR_RETURN(IndexUpdateStats stats, SearchIndex::Update(dir, g.project().search, input));
-  Log("Search index updated in " + SecondsSince(t) + ": " + std::to_string(stats.added) + " added, " +
-      std::to_string(stats.updated) + " updated, " + std::to_string(stats.removed) + " removed, " +
-      std::to_string(stats.unchanged) + " unchanged");
-  std::string tmp = marker_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << marker;
-    if (!out.flush()) return InternalError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, marker_path, ec);
-  if (ec) return InternalError("cannot write " + marker_path + ": " + ec.message());
-  return Status::Ok();
-}
-
-Status ApiServerImpl::IndexStage(const Snapshot& snapshot) {
-  CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws_->catalog().LoadProject());
-  CDP_ASSIGN_OR_RETURN(auto g, ServingGeneration::Load(*ws_, snapshot, project));
-  CDP_RETURN_IF_ERROR(UpdateSearchIndex(*g, false));
-  std::lock_guard<std::mutex> l(gen_mu_);
-  prepared_ = std::move(g);
   return Status::Ok();
 }
 
@@ -660,7 +603,6 @@ void ApiServerImpl::RefreshLoop() {
       ticket->run_id = run_id;
       run_cv_.notify_all();
     };
-    opts.index_stage = [this](Workspace&, const Snapshot& snap) { return IndexStage(snap); };
     auto result = RunRefresh(*ws_, opts);
     std::string status = result.ok() ? result->status : "error";
     if (!result.ok()) fprintf(stderr, "refresh failed to run: %s\n", result.status().ToString().c_str());

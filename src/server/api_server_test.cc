@@ -239,6 +239,29 @@ TEST_F(ApiServerTest, CustomerCardHasProfileMeasuresSegmentsActivitiesAndLineage
   EXPECT_EQ(Call("GET", "/api/v1/customers/abc/card", *viewer_).status, 400);
 }
 
+// A customer's lineage comes from workspace/lineage.h (as `cdp explain`'s),
+// and an unknown CustomerId is 404 with the message the CLI gives, for the
+// explanation and the timeline alike.
+TEST_F(ApiServerTest, CustomerExplainAndUnknownCustomers) {
+  Json pairs = GetJson("/api/v1/unification/pairs?limit=1");
+  ASSERT_FALSE(pairs["items"].empty());
+  int64_t id = pairs["items"][0]["customer_id"].get<int64_t>();
+  Json e = GetJson("/api/v1/customers/" + std::to_string(id) + "/explain", *viewer_);
+  EXPECT_EQ(e["customer_id"], id);
+  EXPECT_EQ(e["profile"]["CustomerId"], id);
+  ASSERT_GE(e["records"].size(), 2u);
+  ASSERT_FALSE(e["pairs"].empty());
+  EXPECT_TRUE(e["pairs"][0].contains("rule")) << e.dump();
+  EXPECT_TRUE(e["id_changes"].is_array());
+  for (const std::string route : {"explain", "activities"}) {
+    HttpResult r = Call("GET", "/api/v1/customers/999999/" + route, *viewer_);
+    EXPECT_EQ(r.status, 404) << route << ": " << r.body;
+    Json j = Json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
+    EXPECT_EQ(j["error"]["message"], "there is no customer with CustomerId 999999") << route;
+  }
+}
+
 TEST_F(ApiServerTest, SearchToleratesTyposAndCountsFilterValues) {
   int64_t id = AnyCustomerId();
   Json p = GetJson("/api/v1/customers/" + std::to_string(id));

@@ -5,6 +5,7 @@
 #include "ingest/value_parser.h"
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
+#include "workspace/lineage.h"
 
 namespace cdp {
 namespace {
@@ -13,9 +14,9 @@ uint32_t CustomerIndexParam(const RouteContext& c, size_t i) {
   const std::string& text = c.param(i);
   int64_t id = 0;
   if (!ParseInt64(text, &id)) ThrowError(400, "invalid_parameter", "customer id '" + text + "' is not an integer CustomerId");
-  if (!c.gen->customers()) ThrowError(404, "not_found", "there are no customers yet: run a refresh first");
+  if (!c.gen->customers()) ThrowStatus(CustomerNotFound(c.api.workspace(), id, /*no_customers=*/true));
   auto idx = c.gen->IndexOf(id);
-  if (!idx) ThrowError(404, "not_found", "there is no customer with CustomerId " + text);
+  if (!idx) ThrowStatus(CustomerNotFound(c.api.workspace(), id));
   return *idx;
 }
 
@@ -60,23 +61,6 @@ OJson ActivityJson(const Table& t, uint32_t row) {
   std::string text;
   AppendActivityJson(&text, t, row);
   return OJson::parse(text);
-}
-
-// Match pairs of a customer as JSON (both records as "Source:Key").
-OJson PairsJson(const ServingGeneration& g, uint32_t idx) {
-  OJson out = OJson::array();
-  if (!g.match_pairs()) return out;
-  const Table& p = *g.match_pairs();
-  auto [b, e] = g.match_pairs_by_customer().rows(idx);
-  for (auto it = b; it != e; ++it) {
-    uint32_t r = *it;
-    out.push_back({{"a", std::string(p.column(1).StringAt(r)) + ":" + std::string(p.column(2).StringAt(r))},
-                   {"b", std::string(p.column(3).StringAt(r)) + ":" + std::string(p.column(4).StringAt(r))},
-                   {"rule", std::string(p.column(5).StringAt(r))},
-                   {"score", p.column(6).DoubleAt(r)},
-                   {"status", std::string(p.column(7).StringAt(r))}});
-  }
-  return out;
 }
 
 }  // namespace
@@ -270,24 +254,17 @@ void ApiServerImpl::AddCustomerRoutes() {
                .permission = Permission::kRead,
                .handler = [](RouteContext& c) {
                  const ServingGeneration& g = *c.gen;
-                 uint32_t idx = CustomerIndexParam(c, 0);
-                 OJson records = OJson::array();
-                 if (g.source_keys()) {
-                   const Table& k = *g.source_keys();
-                   auto [b, e] = g.source_keys_by_customer().rows(idx);
-                   for (auto it = b; it != e; ++it) {
-                     records.push_back(std::string(k.ColumnByName("Source")->StringAt(*it)) + ":" +
-                                       std::string(k.ColumnByName("SourceKey")->StringAt(*it)));
-                   }
-                 }
-                 OJson changes = OJson::array();
-                 auto ch = c.api.workspace().catalog().ListIdChanges(g.CustomerIdAt(idx));
-                 if (ch.ok()) {
-                   for (const auto& x : *ch) changes.push_back({{"run_id", x.run_id}, {"kind", x.kind}, {"other_ids", x.other_ids}});
-                 }
-                 return JsonResponse({{"customer_id", g.CustomerIdAt(idx)}, {"records", records},
-                                      {"pairs", PairsJson(g, idx)}, {"id_changes", changes},
-                                      {"explain_pair", "GET /api/v1/unification/explain?a=SOURCE:KEY&b=SOURCE:KEY shows each rule's conditions for a pair"}});
+                 const int64_t id = g.CustomerIdAt(CustomerIndexParam(c, 0));
+                 // The pairs' conditions are not recomputed here (that reads
+                 // every profile source): explain_pair names the route that does.
+                 ExplainOptions options;
+                 options.explained_pairs = 0;
+                 CustomerExplanation e = Unwrap(ExplainCustomer(
+                     c.api.workspace(), LineageTables{g.customers(), g.source_keys(), g.match_pairs()}, id, options));
+                 OJson out = CustomerExplanationToJson(e);
+                 out["explain_pair"] =
+                     "GET /api/v1/unification/explain?a=SOURCE:KEY&b=SOURCE:KEY shows each rule's conditions for a pair";
+                 return JsonResponse(out);
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/activities", .tag = "customers",
                .summary = "read a customer's activity timeline (newest first), by type and time",

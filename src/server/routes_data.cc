@@ -49,7 +49,7 @@ void ApiServerImpl::AddDataRoutes() {
                  OJson items = OJson::array();
                  for (const auto& s : c.gen->project().sources) {
                    auto shape = c.gen->EntityShape(s.name);
-                   auto q = c.gen->EntityShape(Workspace::QuarantineEntityName(s.name));
+                   auto q = c.gen->EntityShape(QuarantineEntityName(s.name));
                    OJson j = {{"name", s.name}, {"kind", SourceKindName(s.kind)},
                               {"rows", shape.ok() ? OJson(shape->second) : OJson(nullptr)},
                               {"quarantined", q.ok() ? q->second : 0},
@@ -73,7 +73,7 @@ void ApiServerImpl::AddDataRoutes() {
                .handler = [](RouteContext& c) {
                  OJson items = OJson::array();
                  for (const auto& name : c.gen->EntityNames()) {
-                   if (Workspace::IsInternalEntity(name)) continue;
+                   if (IsInternalEntity(name)) continue;
                    auto shape = Unwrap(c.gen->EntityShape(name));
                    items.push_back({{"name", name}, {"rows", shape.second}, {"fields", SchemaJson(shape.first)},
                                     {"source", c.gen->project().FindSource(name) != nullptr}});
@@ -92,7 +92,7 @@ void ApiServerImpl::AddDataRoutes() {
                .permission = Permission::kRead,
                .query = {{.name = "limit", .type = "integer"}, {.name = "cursor"}},
                .handler = [](RouteContext& c) {
-                 if (Workspace::IsInternalEntity(c.param(0))) ThrowError(404, "not_found", "there is no entity '" + c.param(0) + "'");
+                 if (IsInternalEntity(c.param(0))) ThrowError(404, "not_found", "there is no entity '" + c.param(0) + "'");
                  return RowsPage(c, c.param(0));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/entities/{name}/quarantine", .tag = "data",
@@ -101,7 +101,7 @@ void ApiServerImpl::AddDataRoutes() {
                .query = {{.name = "limit", .type = "integer"}, {.name = "cursor"}},
                .handler = [](RouteContext& c) {
                  if (!c.gen->EntityShape(c.param(0)).ok()) ThrowError(404, "not_found", "there is no entity '" + c.param(0) + "'");
-                 std::string q = Workspace::QuarantineEntityName(c.param(0));
+                 std::string q = QuarantineEntityName(c.param(0));
                  if (!c.gen->EntityShape(q).ok()) return JsonResponse({{"items", OJson::array()}, {"next_cursor", nullptr}, {"total", 0}});
                  return RowsPage(c, q);
                }});

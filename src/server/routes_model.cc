@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/entity_names.h"
 #include "common/json_scan.h"
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
@@ -181,7 +182,7 @@ void ApiServerImpl::AddModelRoutes() {
                .handler = [](RouteContext& c) {
                  PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
                  const std::string& name = c.param(0);
-                 for (const std::string& entity : {CustomerMeasureEntityName(name), BusinessMeasureEntityName(name)}) {
+                 for (const std::string& entity : {MeasureEntityName(name), BusinessMeasureEntityName(name)}) {
                    if (!c.gen->EntityShape(entity).ok()) continue;
                    auto t = Unwrap(c.gen->Entity(entity));
                    OJson items = OJson::array();

@@ -129,20 +129,11 @@ StatusOr<std::shared_ptr<const ServingGeneration>> ServingGeneration::Load(Works
   if (g->match_pairs_) g->match_pairs_by_customer_.Build(*g->match_pairs_, "CustomerId", g->index_of_);
   CDP_ASSIGN_OR_RETURN(g->activities_, load(std::string(kUnifiedActivityEntity)));
   if (g->activities_) g->activities_by_customer_.Build(*g->activities_, "CustomerId", g->index_of_);
-  const std::string prefix = SegmentEntityName("");
   for (const auto& [name, reader] : g->readers_) {
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    ParsedEntityName parsed = ParseEntityName(name);
+    if (parsed.kind != EntityKind::kSegment) continue;
     CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
-    const Column* ids = t.ColumnByName("CustomerId");
-    std::vector<int64_t> members;
-    if (ids != nullptr && ids->type() == DataType::kInt64) {
-      members.reserve(ids->size());
-      for (size_t r = 0; r < ids->size(); ++r) {
-        if (!ids->IsNull(r)) members.push_back(ids->Int64At(r));
-      }
-    }
-    std::sort(members.begin(), members.end());
-    g->segment_members_[name.substr(prefix.size())] = std::move(members);
+    g->segment_members_[std::string(parsed.subject)] = SegmentMemberIds(t);
   }
   // Warm what the card and lookups read, in parallel; failures are kept by
   // the caches and reported to the requests that need them.

@@ -112,13 +112,6 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-Status WriteDurably(Env* env, const std::string& path, std::string_view content) {
-  CDP_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
-  CDP_RETURN_IF_ERROR(file->Append(content));
-  CDP_RETURN_IF_ERROR(file->Sync());
-  return file->Close();
-}
-
 std::string EncodeCurrent(const std::string& manifest_name) {
   return manifest_name + " " + Hex64(XXH3_64bits(manifest_name.data(), manifest_name.size())) + "\n";
 }
@@ -492,8 +485,8 @@ Status GenerationWriter::DoCommit() {
   }
   CDP_ASSIGN_OR_RETURN(std::string manifest, EncodeManifest(next, env->NowMicros()));
   const std::string manifest_name = ManifestName(generation_);
-  CDP_RETURN_IF_ERROR(WriteDurably(env, store_->PathOf(manifest_name), manifest));
-  CDP_RETURN_IF_ERROR(WriteDurably(env, store_->PathOf(kCurrentTmp), EncodeCurrent(manifest_name)));
+  CDP_RETURN_IF_ERROR(WriteFileDurably(env, store_->PathOf(manifest_name), manifest));
+  CDP_RETURN_IF_ERROR(WriteFileDurably(env, store_->PathOf(kCurrentTmp), EncodeCurrent(manifest_name)));
   CDP_RETURN_IF_ERROR(env->SyncDir(store_->dir_));
   CDP_RETURN_IF_ERROR(env->RenameFile(store_->PathOf(kCurrentTmp), store_->PathOf(kCurrent)));
   switched_ = true;

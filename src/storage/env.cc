@@ -292,6 +292,20 @@ Env* Env::Default() {
   return &env;
 }
 
+Status WriteFileDurably(Env* env, const std::string& path, std::string_view content) {
+  CDP_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  CDP_RETURN_IF_ERROR(file->Append(content));
+  CDP_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+Status ReplaceFileAtomically(Env* env, const std::string& path, std::string_view content) {
+  const std::string tmp = path + ".tmp";
+  CDP_RETURN_IF_ERROR(WriteFileDurably(env, tmp, content));
+  CDP_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  return env->SyncDir(DirName(path));
+}
+
 std::string DirName(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";

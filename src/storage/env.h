@@ -93,6 +93,14 @@ class Env {
 // The directory part of `path` ("." when it has none).
 std::string DirName(const std::string& path);
 
+// Writes `content` to a new file at `path` (replacing one) and fsyncs it.
+Status WriteFileDurably(Env* env, const std::string& path, std::string_view content);
+
+// Replaces the file at `path` with `content` so that a crash leaves either
+// the old or the new content: writes and fsyncs `path`.tmp, renames it over
+// `path`, fsyncs the directory.
+Status ReplaceFileAtomically(Env* env, const std::string& path, std::string_view content);
+
 // An Env wrapper for crash tests (LevelDB's FaultInjectionTestEnv): counts
 // mutating operations, fails chosen ones, and simulates a power loss that
 // drops everything not yet durable. Thread-safe. The target Env must outlive

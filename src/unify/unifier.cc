@@ -55,8 +55,6 @@ struct OutField {
 
 }  // namespace
 
-std::string DedupEntityName(std::string_view source) { return "Dedup_" + std::string(source); }
-
 void PreviousLineage::Add(std::string_view source, std::string_view key, int64_t id) {
   std::string k(source);
   k.push_back('\x1f');

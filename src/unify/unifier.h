@@ -24,9 +24,6 @@
 
 namespace cdp {
 
-// "Dedup_eCommerce Contacts"
-std::string DedupEntityName(std::string_view source);
-
 // A user's override: these two records always / never belong to one profile.
 struct MatchOverride {
   std::string source_a, key_a, source_b, key_b;

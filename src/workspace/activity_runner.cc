@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "unify/unifier.h"
+#include "workspace/lineage.h"
 
 namespace cdp {
 
@@ -106,17 +107,8 @@ StatusOr<Table> ReadTimeline(Workspace& workspace, const TimelineQuery& q) {
                                 ", after its end " + FormatTimestamp(*q.to_us));
   }
   if (q.limit < -1) return InvalidArgumentError("the limit must be 0 or more, not " + std::to_string(q.limit));
+  CDP_RETURN_IF_ERROR(CheckCustomerExists(workspace, q.customer_id));
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
-  if (snap.entities.count(std::string(kCustomerEntity))) {
-    CDP_ASSIGN_OR_RETURN(auto customers, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
-    const int id_column = customers->schema().FieldIndex("CustomerId");
-    if (id_column >= 0) {
-      const Column& ids = customers->column(static_cast<size_t>(id_column));
-      bool found = false;
-      for (size_t r = 0; r < customers->num_rows() && !found; ++r) found = !ids.IsNull(r) && ids.Int64At(r) == q.customer_id;
-      if (!found) return NotFoundError("there is no customer with CustomerId " + std::to_string(q.customer_id));
-    }
-  }
   if (!snap.entities.count(std::string(kUnifiedActivityEntity))) {
     return FailedPreconditionError("there is no UnifiedActivity entity yet: define activities and run `cdp run`");
   }

@@ -52,7 +52,10 @@ struct TimelineQuery {
   std::optional<int64_t> to_us;    // inclusive
   int64_t limit = -1;              // newest first when limited
 };
-// The customer's activities in time order (UnifiedActivity rows).
+// The customer's activities in time order (UnifiedActivity rows). NotFound
+// for an unknown CustomerId (CheckCustomerExists, lineage.h: the message
+// `cdp explain` and the API give too); FailedPrecondition before the
+// activities stage ran.
 StatusOr<Table> ReadTimeline(Workspace& workspace, const TimelineQuery& query);
 
 }  // namespace cdp

@@ -13,12 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "common/entity_names.h"
 #include "common/free_list.h"
 #include "common/thread_pool.h"
-#include "connectors/postgres/postgres_reader.h"
 #include "ingest/batch_converter.h"
 #include "ingest/csv_reader.h"
-#include "ingest/jsonl_reader.h"
 #include "ingest/type_inference.h"
 
 namespace cdp {
@@ -30,10 +29,14 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Fingerprint of a file source: its definition, size and content hash. Two
-// equal fingerprints mean re-ingesting would produce the same entity.
+// Fingerprint of a file source: the parts of its definition that shape the
+// ingested data (not its schedule: when to ingest changes nothing ingested),
+// size and content hash. Two equal fingerprints mean re-ingesting would
+// produce the same entity.
 std::string FileFingerprint(const SourceConfig& source, uint64_t size, uint64_t content_hash) {
-  std::string def = SourceConfigToJson(source);
+  SourceConfig shaping = source;
+  shaping.schedule.clear();
+  std::string def = SourceConfigToJson(shaping);
   uint64_t def_hash = XXH3_64bits(def.data(), def.size());
   char out[80];
   std::snprintf(out, sizeof(out), "def:%016llx size:%llu xxh3:%016llx", static_cast<unsigned long long>(def_hash),
@@ -78,6 +81,7 @@ struct ConvertedBatch {
 struct SourcePlan {
   std::optional<BatchConverter> converter;  // its schema() is the entity's schema
   std::string location;
+  bool file = false;  // SourceConnector::file
   uint64_t total_bytes = 0;
   // Produces raw record readers: either one sequential reader, or (CSV) one
   // per byte range so that ranges are parsed in parallel.
@@ -136,60 +140,24 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
     names = reader.field_names();
     return Status::Ok();
   };
-  switch (source.kind) {
-    case SourceKind::kCsv: {
-      plan.csv_path = project.ResolvePath(source.path);
-      plan.location = plan.csv_path;
-      plan.csv_options.delimiter = source.csv.delimiter[0];
-      plan.csv_options.skip_space_after_delimiter = source.csv.skip_space_after_delimiter;
-      plan.csv_options.has_header = source.csv.header;
-      {
-        // The sample needs about a megabyte: no need to read a whole block.
-        CsvOptions sample_options = plan.csv_options;
-        sample_options.block_size = std::min<size_t>(sample_options.block_size, size_t{1} << 20);
-        CDP_ASSIGN_OR_RETURN(auto reader, OpenCsvFile(plan.csv_path, sample_options));
-        CDP_RETURN_IF_ERROR(read_sample(*reader));
-        plan.total_bytes = reader->total_bytes();
-        plan.sample_lines = reader->lines_read();
-      }
-      if (options.threads == 1) {
-        CDP_ASSIGN_OR_RETURN(plan.sequential, OpenCsvFile(plan.csv_path, plan.csv_options));
-      } else {
-        CDP_ASSIGN_OR_RETURN(plan.csv_splitter,
-                             CsvRangeSplitter::Open(plan.csv_path, plan.csv_options, options.csv_range_bytes));
-      }
-      break;
-    }
-    case SourceKind::kJsonLines: {
-      std::string path = project.ResolvePath(source.path);
-      plan.location = path;
-      JsonLinesOptions jsonl;
-      jsonl.max_depth = static_cast<size_t>(source.jsonl.max_depth);
-      CDP_ASSIGN_OR_RETURN(plan.sequential, OpenJsonLinesFile(path, jsonl));
-      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential));
-      replay_sample = true;
-      plan.total_bytes = plan.sequential->total_bytes();
-      break;
-    }
-    case SourceKind::kPostgres: {
-      PostgresSourceOptions pg;
-      pg.conninfo = source.postgres.conninfo;
-      if (!source.postgres.conninfo_env.empty()) {
-        const char* v = std::getenv(source.postgres.conninfo_env.c_str());
-        if (!v) {
-          return FailedPreconditionError("environment variable '" + source.postgres.conninfo_env +
-                                         "' (conninfo_env of source '" + source.name + "') is not set");
-        }
-        pg.conninfo = v;
-      }
-      pg.table = source.postgres.table;
-      pg.query = source.postgres.query;
-      plan.location = pg.table.empty() ? "query of source '" + source.name + "'" : "table " + pg.table;
-      CDP_ASSIGN_OR_RETURN(plan.sequential, OpenPostgresSource(pg));
-      CDP_RETURN_IF_ERROR(read_sample(*plan.sequential));
-      replay_sample = true;
-      break;
-    }
+  const SourceRegistry& registry = options.connectors ? *options.connectors : SourceRegistry::Global();
+  CDP_ASSIGN_OR_RETURN(const SourceConnector* connector, registry.Find(source));
+  SourceOpenOptions open;
+  open.parallel = options.threads != 1;
+  open.range_bytes = options.csv_range_bytes;
+  CDP_ASSIGN_OR_RETURN(OpenedSource opened, connector->open(project, source, open));
+  plan.location = opened.location;
+  plan.file = connector->file;
+  plan.total_bytes = opened.total_bytes;
+  CDP_RETURN_IF_ERROR(read_sample(*opened.reader));
+  if (opened.ranges) {
+    plan.csv_splitter = std::move(opened.ranges);
+    plan.csv_path = opened.location;
+    plan.csv_options = opened.range_options;
+    plan.sample_lines = opened.reader->lines_read();
+  } else {
+    plan.sequential = std::move(opened.reader);
+    replay_sample = true;
   }
   CDP_ASSIGN_OR_RETURN(std::vector<FieldSpec> specs, PlanFields(source, names, sample));
   CDP_ASSIGN_OR_RETURN(std::vector<RowFilter> filters, ToRowFilters(source));
@@ -318,7 +286,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   CDP_ASSIGN_OR_RETURN(ColumnFileWriter * entity_out,
                        gen.WriteEntity(source.name, plan.converter->schema(), "{}", entity_options));
   CDP_ASSIGN_OR_RETURN(ColumnFileWriter * quarantine_out,
-                       gen.WriteEntity(Workspace::QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
+                       gen.WriteEntity(QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
   Table quarantine_table(QuarantineSchema());
   std::string first_bad;  // "line N: reason" of the first quarantined row, for error messages
   int64_t max_line = 0;
@@ -447,7 +415,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
     result->lines_read = plan.sequential->lines_read();
   } else if (plan.csv_splitter && result->lines_read == 0) {
     result->lines_read = plan.sample_lines;
-  } else if (source.kind == SourceKind::kJsonLines) {
+  } else if (plan.file) {  // a file whose reader does not count lines: one record per line
     result->lines_read = std::max(result->lines_read, max_line);
   }
   if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, true)) {
@@ -498,7 +466,10 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
   };
 
   CDP_ASSIGN_OR_RETURN(Snapshot current, workspace.data().Current());
-  const bool file_source = source.kind != SourceKind::kPostgres;
+  const SourceRegistry& registry = options.connectors ? *options.connectors : SourceRegistry::Global();
+  auto connector = registry.Find(source);
+  if (!connector.ok()) return finish("failed", connector.status().ToString());
+  const bool file_source = (*connector)->file;
   const std::string path = file_source ? project.ResolvePath(source.path) : std::string();
   std::optional<uint64_t> hashed_before;  // content hash read before ingesting, if it was
   if (file_source) {
@@ -514,7 +485,7 @@ StatusOr<SourceIngestResult> IngestSource(Workspace& workspace, const ProjectCon
     auto entity = current.entities.find(source.name);
     const bool may_skip = !options.force && last && entity != current.entities.end() &&
                           FingerprintPrefix(last->fingerprint) == FingerprintPrefix(FileFingerprint(source, result.bytes, 0));
-    if (may_skip || source.kind != SourceKind::kCsv) {
+    if (may_skip || !(*connector)->hashes_while_reading) {
       auto content = FileContentHash(path);
       if (!content.ok()) return finish("failed", content.status().ToString());
       hashed_before = *content;

@@ -1,7 +1,7 @@
 // Ingestion of declared sources into a workspace: reads each source through
-// its connector, types and filters rows, quarantines bad ones, and commits the
-// entity and its quarantine as one new data generation. Unchanged file
-// sources are skipped. Not thread-safe per workspace (the data store's writer
+// the connector registered for its kind (source_registry.h), types and
+// filters rows, quarantines bad ones, and commits the entity and its
+// quarantine as one new data generation. Unchanged file sources are skipped. Not thread-safe per workspace (the data store's writer
 // lock keeps two processes from writing at once).
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "common/status.h"
+#include "workspace/source_registry.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
@@ -29,6 +30,8 @@ struct IngestOptions {
   size_t batch_rows = 16384; // records converted per batch
   uint64_t csv_range_bytes = 4ull << 20;  // CSV files are parsed in ranges of this size in parallel
   std::function<void(const IngestProgress&)> on_progress;
+  // Connectors by source kind; null = SourceRegistry::Global().
+  const SourceRegistry* connectors = nullptr;
 };
 
 // What happened to one source. status is "succeeded", "skipped" or "failed".

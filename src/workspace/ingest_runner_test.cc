@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "connectors/postgres/postgres_connector.h"
 #include "connectors/postgres/postgres_test_server.h"
 #include "demo/demo_generator.h"
 
@@ -339,8 +340,44 @@ TEST_F(IngestRunnerTest, MissingFileFailsTheSourceNotTheRun) {
   EXPECT_NE(run->sources[0].record.message.find("nope.csv"), std::string::npos);
 }
 
-// A PostgreSQL source against a real server started for the test.
+// Sources are opened through the connector registered for their kind: a
+// kind nobody registered fails the source's ingest with a message naming the
+// source and the kind (the workspace itself knows no database).
+TEST_F(IngestRunnerTest, SourceOfAnUnregisteredKindFailsNamingSourceAndKind) {
+  Apply("sources:\n  - name: CRM\n    kind: postgres\n    postgres: {conninfo: \"host=/nowhere\", table: crm}\n");
+  SourceRegistry files_only;
+  RegisterFileConnectors(files_only);
+  IngestOptions o;
+  o.connectors = &files_only;
+  auto run = IngestSources(*ws_, {}, o);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const auto& rec = run->sources[0].record;
+  EXPECT_EQ(rec.status, "failed");
+  EXPECT_NE(rec.message.find("source 'CRM'"), std::string::npos) << rec.message;
+  EXPECT_NE(rec.message.find("kind 'postgres'"), std::string::npos) << rec.message;
+  EXPECT_NE(rec.message.find("registered: csv, jsonl"), std::string::npos) << rec.message;
+
+  // Registered, the kind is opened by the connector, which resolves
+  // conninfo_env itself.
+  SourceRegistry with_postgres;
+  ASSERT_TRUE(RegisterPostgresConnector(with_postgres).ok());
+  EXPECT_EQ(RegisterPostgresConnector(with_postgres).code(), StatusCode::kAlreadyExists);
+  unsetenv("CDP_TEST_UNSET_CONNINFO");
+  Apply("sources:\n  - name: CRM\n    kind: postgres\n    postgres: {conninfo_env: CDP_TEST_UNSET_CONNINFO, table: crm}\n");
+  o.connectors = &with_postgres;
+  run = IngestSources(*ws_, {}, o);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("environment variable 'CDP_TEST_UNSET_CONNINFO' (conninfo_env of source 'CRM') is not set"),
+            std::string::npos)
+      << run->sources[0].record.message;
+}
+
+// A PostgreSQL source against a real server started for the test, with the
+// connector registered as the cdp binary registers it.
 TEST_F(IngestRunnerTest, IngestsPostgresTableThroughTheProject) {
+  Status registered = RegisterPostgresConnector(SourceRegistry::Global());
+  ASSERT_TRUE(registered.ok() || registered.code() == StatusCode::kAlreadyExists) << registered.ToString();
   auto server = PostgresTestServer::Start();
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   ASSERT_TRUE((*server)

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/datetime.h"
+#include "common/entity_names.h"
 #include "relate/relationship_resolver.h"
 #include "unify/unifier.h"
 #include "workspace/activity_runner.h"
@@ -14,8 +15,6 @@
 
 namespace cdp {
 
-std::string CustomerMeasureEntityName(const std::string& measure) { return "Measure_" + measure; }
-std::string BusinessMeasureEntityName(const std::string& measure) { return "BusinessMeasure_" + measure; }
 
 namespace {
 
@@ -97,7 +96,7 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
     std::set<std::string> written = {std::string(kCustomerMeasureEntity)};
     for (const auto& [name, t] : out.results.customer) {
       auto table = WithCustomerIds(t, customers);
-      std::string entity = CustomerMeasureEntityName(name);
+      std::string entity = MeasureEntityName(name);
       CDP_ASSIGN_OR_RETURN(ColumnFileWriter * cw, gen->WriteEntity(entity, table->schema(), "{\"stage\":\"measures\"}"));
       CDP_RETURN_IF_ERROR(cw->Append(*table));
       written.insert(entity);
@@ -110,7 +109,8 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
     }
     // Measures that no longer exist.
     for (const auto& [name, info] : gen->base().entities) {
-      bool ours = name.rfind("Measure_", 0) == 0 || name.rfind("BusinessMeasure_", 0) == 0;
+      EntityKind kind = EntityKindOf(name);
+      bool ours = kind == EntityKind::kMeasure || kind == EntityKind::kBusinessMeasure;
       if (ours && !written.count(name)) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
     }
     CDP_RETURN_IF_ERROR(gen->Commit());

@@ -15,9 +15,6 @@
 
 namespace cdp {
 
-std::string CustomerMeasureEntityName(const std::string& measure);  // "Measure_<name>"
-std::string BusinessMeasureEntityName(const std::string& measure);  // "BusinessMeasure_<name>"
-
 struct MeasureRunOptions {
   int threads = 0;
   int32_t run_date = 0;  // days since 1970-01-01; 0 = today (UTC)

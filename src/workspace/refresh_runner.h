@@ -1,10 +1,11 @@
-// The refresh orchestrator: runs the pipeline stages of a workspace in order
-// (ingest -> unify -> activities -> measures -> segments -> index), skipping
-// each stage whose inputs did not change since its last good run, as one run
-// of kind "refresh" in the catalog. Used by `cdp run` and the server (API and
-// schedules). Thread-safe: one refresh at a time per workspace directory in a
-// process (a second is refused), and the data store's writer lock keeps other
-// processes out.
+// The refresh orchestrator: runs the stages of a StageRegistry in order
+// (by default ingest -> unify -> activities -> measures -> segments -> index,
+// see stage.h), skipping each stage whose inputs did not change since its
+// last good run, as one run of kind "refresh" in the catalog. It knows no
+// stage by name: what a stage reads, writes and does is its descriptor's.
+// Used by `cdp run` and the server (API and schedules). Thread-safe: one
+// refresh at a time per workspace directory in a process (a second is
+// refused), and the data store's writer lock keeps other processes out.
 #pragma once
 
 #include <atomic>
@@ -16,21 +17,17 @@
 
 #include "common/status.h"
 #include "storage/data_store.h"
+#include "workspace/stage.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
-
-enum class RefreshStage { kIngest, kUnify, kActivities, kMeasures, kSegments, kIndex };
-
-// "ingest", "unify", "activities", "measures", "segments", "index".
-std::string_view RefreshStageName(RefreshStage stage);
 
 struct RefreshOptions {
   // Sources to ingest; empty = all. Later stages run when their inputs
   // changed, so a per-source refresh refreshes what depends on that source.
   std::vector<std::string> sources;
-  // Non-empty: a segments-only refresh of these segments (only the segments
-  // and index stages run).
+  // Non-empty: a segments-only refresh of these segments (only the stages
+  // that run in a segment refresh: segments and index).
   std::vector<std::string> segments;
   bool force = false;  // run every stage even when its inputs did not change
   size_t threads = 0;  // 0 = all cores
@@ -42,10 +39,9 @@ struct RefreshOptions {
   // Progress of the running stage, fraction in [0, 1]. Called on the
   // refreshing thread.
   std::function<void(RefreshStage, double fraction, const std::string& detail)> progress;
-  // The index stage lives in another module (search): called after the
-  // segments stage with the current snapshot; null = no index stage. A
-  // non-OK Status fails the stage.
-  std::function<Status(Workspace&, const Snapshot&)> index_stage;
+  // The stages to run, in order; null = StageRegistry::Default(). Must
+  // outlive the call.
+  const StageRegistry* stages = nullptr;
   // Test hook, called before each stage that is not skipped for lack of
   // configuration (before the cancel check): may block, set `cancel`, or
   // return an error that fails the stage.
@@ -53,19 +49,6 @@ struct RefreshOptions {
   // Called once the run has its catalog run id, before the first stage (the
   // server answers "refresh started" with that id).
   std::function<void(int64_t run_id)> on_started;
-};
-
-struct StageResult {
-  RefreshStage stage = RefreshStage::kIngest;
-  // "succeeded", "skipped" (inputs unchanged, or nothing configured),
-  // "failed" or "cancelled".
-  std::string status;
-  int64_t duration_micros = 0;
-  int64_t rows_in = 0;   // rows the stage read (0 when skipped)
-  int64_t rows_out = 0;  // rows it wrote
-  std::string message;   // a one-line summary, the reason for a skip, or the error
-  std::vector<std::string> warnings;  // e.g. orphan rows, skipped invalid segments
-  std::string fingerprint;  // of the stage's inputs ("" when not computed)
 };
 
 struct RefreshResult {

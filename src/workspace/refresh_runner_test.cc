@@ -7,13 +7,18 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/entity_names.h"
 #include "demo/demo_generator.h"
+#include "search/search_index.h"
 #include "segment/segment_definition.h"
+#include "workspace/activity_runner.h"
+#include "workspace/lineage.h"
 #include "workspace/measure_runner.h"
+#include "workspace/search_stage.h"
 #include "workspace/segment_runner.h"
 
 namespace cdp {
@@ -22,7 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The Contoso demo (a few hundred people) applied to a fresh workspace, with
-// its segments saved as `cdp apply` does, and a counting index stage.
+// its segments saved as `cdp apply` does, and the built-in stages with the
+// index stage's runs counted.
 class RefreshRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -47,6 +53,19 @@ class RefreshRunnerTest : public ::testing::Test {
       ASSERT_TRUE(d.ok()) << d.status().ToString();
       ASSERT_TRUE(SaveSegment(*ws_, *d, SegmentSaveMode::kUpsert, SegmentRunOptions()).ok());
     }
+    for (StageDescriptor d : StageRegistry::Default().stages()) {
+      if (d.name == RefreshStage::kIndex.name()) {
+        d.run = [this, run = d.run](const StageContext& c, StageResult* r) -> Status {
+          ++index_calls_;
+          auto snap = c.workspace.data().Current();
+          if (!snap.ok() || !snap->entities.count(std::string(kCustomerEntity))) {
+            return InternalError("index without Customer");
+          }
+          return run(c, r);
+        };
+      }
+      ASSERT_TRUE(stages_.Register(std::move(d)).ok());
+    }
   }
   void TearDown() override {
     ws_.reset();
@@ -57,11 +76,7 @@ class RefreshRunnerTest : public ::testing::Test {
     RefreshOptions o;
     o.threads = 2;
     o.run_date = kDefaultDemoToday;
-    o.index_stage = [this](Workspace&, const Snapshot& snap) -> Status {
-      ++index_calls_;
-      if (!snap.entities.count(std::string(kCustomerEntity))) return InternalError("index without Customer");
-      return Status::Ok();
-    };
+    o.stages = &stages_;
     return o;
   }
 
@@ -125,8 +140,33 @@ class RefreshRunnerTest : public ::testing::Test {
     return RunRecord();
   }
 
+  // Appends a contact to the eCommerce Contacts source file: the given
+  // fields by header name, the others empty.
+  void AddContact(const std::map<std::string, std::string>& fields) {
+    fs::path p = dir_ / "sources" / "ecommerce_contacts.csv";
+    std::ifstream in(p, std::ios::binary);
+    std::string header;
+    std::getline(in, header);
+    in.close();
+    if (!header.empty() && header.back() == '\r') header.pop_back();
+    std::string line;
+    size_t start = 0;
+    for (;;) {
+      size_t comma = header.find(',', start);
+      std::string name = header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (start > 0) line += ",";
+      auto it = fields.find(name);
+      if (it != fields.end()) line += it->second;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    std::ofstream out(p, std::ios::binary | std::ios::app);
+    out << line << "\n";
+  }
+
   fs::path dir_;
   std::unique_ptr<Workspace> ws_;
+  StageRegistry stages_;
   int index_calls_ = 0;
 };
 
@@ -457,6 +497,193 @@ TEST_F(RefreshRunnerTest, StageOutputsRewrittenOutsideTheRefreshAreRefreshed) {
                                                               {"segments", "succeeded"},
                                                               {"index", "succeeded"}}))
       << Describe(r);
+}
+
+// Regression: a schedule edit (PUT /schedules, or `schedule:` in the YAML)
+// re-ingested the unchanged file and re-ran every stage after it.
+TEST_F(RefreshRunnerTest, ScheduleEditReingestsNothing) {
+  ASSERT_EQ(Refresh(Options()).status, "succeeded");
+  auto project = ws_->catalog().LoadProject();
+  ASSERT_TRUE(project.ok());
+  for (auto& source : project->sources) source.schedule = "15 2 * * *";
+  project->refresh_schedule = "0 3 * * *";
+  ASSERT_TRUE(ws_->catalog().ReplaceProject(*project).ok());
+  RefreshResult r = Refresh(Options());
+  ASSERT_EQ(r.status, "succeeded") << Describe(r);
+  EXPECT_EQ(Statuses(r), kAllSkipped) << Describe(r);
+  auto ingests = ws_->catalog().ListSourceIngests(r.run_id);
+  ASSERT_TRUE(ingests.ok());
+  for (const auto& rec : *ingests) EXPECT_EQ(rec.status, "skipped") << rec.source;
+}
+
+// One existence check: explain and timeline of an unknown CustomerId are
+// both NotFound with the same message (`cdp timeline 999999` used to list
+// "0 activities").
+TEST_F(RefreshRunnerTest, ExplainAndTimelineOfAnUnknownCustomerAreNotFoundAlike) {
+  TimelineQuery q;
+  q.customer_id = 999999;
+  auto before = ReadTimeline(*ws_, q);
+  ASSERT_EQ(before.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(before.status().message(),
+            "there is no customer with CustomerId 999999 (there are no customers yet: run a refresh)");
+  ASSERT_EQ(Refresh(Options()).status, "succeeded");
+  auto timeline = ReadTimeline(*ws_, q);
+  auto explained = ExplainCustomer(*ws_, 999999);
+  ASSERT_EQ(timeline.status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(explained.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(timeline.status().message(), "there is no customer with CustomerId 999999");
+  EXPECT_EQ(explained.status().message(), timeline.status().message());
+  EXPECT_EQ(CheckCustomerExists(*ws_, 999999).message(), timeline.status().message());
+}
+
+// A merged customer: its source records and the pairs that joined them,
+// read by column name, each pair explained by the rules.
+TEST_F(RefreshRunnerTest, ExplainCustomerListsItsRecordsAndExplainedPairs) {
+  ASSERT_EQ(Refresh(Options()).status, "succeeded");
+  auto tables = LoadLineageTables(*ws_);
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_TRUE(tables->match_pairs && tables->match_pairs->num_rows() > 0);
+  const int64_t id = tables->match_pairs->ColumnByName("CustomerId")->Int64At(0);
+  auto e = ExplainCustomer(*ws_, id);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->customer_id, id);
+  ASSERT_EQ(e->profile.num_rows(), 1u);
+  EXPECT_EQ(e->profile.ColumnByName("CustomerId")->Int64At(0), id);
+  EXPECT_GE(e->records.size(), 2u);
+  ASSERT_FALSE(e->pairs.empty());
+  std::set<std::string> records;
+  for (const auto& r : e->records) records.insert(r.ToString());
+  for (const auto& p : e->pairs) {
+    EXPECT_TRUE(records.count(p.a.ToString())) << p.a.ToString();
+    EXPECT_TRUE(records.count(p.b.ToString())) << p.b.ToString();
+    EXPECT_FALSE(p.rule.empty());
+    ASSERT_TRUE(p.explanation.has_value());
+    EXPECT_TRUE(p.explanation->matched) << p.a.ToString() << " " << p.b.ToString();
+  }
+  auto json = CustomerExplanationToJson(*e);
+  EXPECT_EQ(json["records"].size(), e->records.size());
+  EXPECT_TRUE(json["pairs"][0].contains("explanation"));
+  // Without explanations, nothing is recomputed.
+  ExplainOptions bare;
+  bare.explained_pairs = 0;
+  auto quick = ExplainCustomer(*ws_, *tables, id, bare);
+  ASSERT_TRUE(quick.ok());
+  EXPECT_FALSE(quick->pairs[0].explanation.has_value());
+  // Rules mode: no model is needed; none was trained.
+  EXPECT_EQ(LoadUnifyModel(*ws_).status().code(), StatusCode::kNotFound);
+}
+
+// A stage registered by another module (here: an export-like stage that
+// reads the segments' members and a definition of its own) runs after the
+// built-in ones, is skipped while its inputs are unchanged and runs again
+// when one changes; nothing in the runner knows it.
+TEST_F(RefreshRunnerTest, RegisteredStageRunsAndIsSkippedByItsFingerprint) {
+  std::string destination = "s3://bucket/a";
+  int runs = 0;
+  StageDescriptor exports;
+  exports.name = "exports";
+  exports.runs_in_segment_refresh = true;
+  exports.inputs = [&](const StageContext&, const Snapshot& snap) -> StatusOr<StageInputs> {
+    StageInputs in;
+    in.AddEntity(snap, SegmentEntityName("CustomersFromCalifornia"));
+    in.AddDefinition("destination", destination);
+    return in;
+  };
+  exports.run = [&](const StageContext& c, StageResult* r) -> Status {
+    ++runs;
+    EXPECT_EQ(c.run_id, c.workspace.catalog().ListRuns(1)->front().id);  // inside the refresh's run
+    r->rows_out = 1;
+    r->message = "exported to " + destination;
+    return Status::Ok();
+  };
+  ASSERT_TRUE(stages_.Register(exports).ok());
+  Status dup = stages_.Register(exports);
+  EXPECT_EQ(dup.code(), StatusCode::kAlreadyExists) << dup.ToString();
+
+  RefreshResult first = Refresh(Options());
+  ASSERT_EQ(first.status, "succeeded") << Describe(first);
+  ASSERT_EQ(first.stages.size(), 7u) << Describe(first);
+  EXPECT_EQ(first.stages.back().stage, RefreshStage("exports"));
+  EXPECT_EQ(first.stages.back().status, "succeeded");
+  EXPECT_EQ(first.stages.back().message, "exported to s3://bucket/a");
+  EXPECT_EQ(runs, 1);
+  // Its result is in the run history like any other stage's.
+  std::vector<StageResult> recorded = StagesOfRun(Run(first.run_id).stats_json);
+  ASSERT_EQ(recorded.size(), 7u);
+  EXPECT_EQ(recorded.back().stage, RefreshStage("exports"));
+  EXPECT_EQ(recorded.back().rows_out, 1);
+
+  RefreshResult unchanged = Refresh(Options());
+  ASSERT_EQ(unchanged.status, "succeeded") << Describe(unchanged);
+  EXPECT_EQ(unchanged.stages.back().status, "skipped") << Describe(unchanged);
+  EXPECT_EQ(runs, 1);
+
+  destination = "s3://bucket/b";  // its own definition changed
+  RefreshResult changed = Refresh(Options());
+  EXPECT_EQ(changed.stages.back().status, "succeeded") << Describe(changed);
+  EXPECT_EQ(runs, 2);
+
+  // A segment refresh the next day writes new members: the stage's input
+  // entity changed, so it runs (it also runs in segment refreshes).
+  RefreshOptions tomorrow = Options();
+  tomorrow.run_date = kDefaultDemoToday + 1;
+  tomorrow.segments = {"CustomersFromCalifornia"};
+  RefreshResult seg = Refresh(tomorrow);
+  ASSERT_EQ(seg.status, "succeeded") << Describe(seg);
+  EXPECT_EQ(Statuses(seg), (std::map<std::string, std::string>{
+                               {"segments", "succeeded"}, {"index", "succeeded"}, {"exports", "succeeded"}}))
+      << Describe(seg);
+  EXPECT_EQ(runs, 3);
+}
+
+// `cdp run` (a refresh without the server) leaves the search index current:
+// a customer added to a source file is found by a search right after.
+TEST_F(RefreshRunnerTest, RefreshLeavesTheSearchIndexCurrent) {
+  RefreshOptions plain;  // the default stages, as `cdp run` uses them
+  plain.threads = 2;
+  plain.run_date = kDefaultDemoToday;
+  RefreshResult first = Refresh(plain);
+  ASSERT_EQ(first.status, "succeeded") << Describe(first);
+  ASSERT_EQ(first.stages.back().stage, RefreshStage::kIndex);
+  EXPECT_EQ(first.stages.back().status, "succeeded") << Describe(first);
+
+  AddContact({{"ContactId", "ZQ-90001"},
+              {"FirstName", "Zebulon"},
+              {"LastName", "Quixotewright"},
+              {"FullName", "Zebulon Quixotewright"},
+              {"Email", "zebulon.q@example.org"},
+              {"City", "Seattle"},
+              {"State", "WA"}});
+  RefreshResult second = Refresh(plain);
+  ASSERT_EQ(second.status, "succeeded") << Describe(second);
+  EXPECT_EQ(second.stages.back().status, "succeeded") << Describe(second);
+
+  auto index = SearchIndex::Open(SearchIndexDir(*ws_));
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  SearchQuery q;
+  q.text = "Quixotewright";
+  auto found = (*index)->Search(q);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->total, 1);
+  q.text = "zebulon.q@example.org";  // by its email
+  found = (*index)->Search(q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->total, 1);
+
+  // Unchanged: the index stage is skipped; a lost index is rebuilt though
+  // its inputs did not change.
+  RefreshResult third = Refresh(plain);
+  EXPECT_EQ(third.stages.back().status, "skipped") << Describe(third);
+  index->reset();
+  fs::remove_all(SearchIndexDir(*ws_));
+  RefreshResult fourth = Refresh(plain);
+  EXPECT_EQ(fourth.stages.back().status, "succeeded") << Describe(fourth);
+  index = SearchIndex::Open(SearchIndexDir(*ws_));
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  q.text = "Quixotewright";
+  found = (*index)->Search(q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->total, 1);
 }
 
 }  // namespace

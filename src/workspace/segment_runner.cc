@@ -1,11 +1,13 @@
 #include "workspace/segment_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/datetime.h"
+#include "common/entity_names.h"
 #include "workspace/activity_runner.h"
 #include "workspace/linked_entities.h"
 
@@ -85,7 +87,18 @@ Table MembersTable(const SegmentResult& r, const CustomerIndex& customers) {
 
 }  // namespace
 
-std::string SegmentEntityName(const std::string& segment) { return "Segment_" + segment; }
+std::vector<int64_t> SegmentMemberIds(const Table& members) {
+  const Column* ids = members.ColumnByName("CustomerId");
+  std::vector<int64_t> out;
+  if (ids != nullptr && ids->type() == DataType::kInt64) {
+    out.reserve(ids->size());
+    for (size_t r = 0; r < ids->size(); ++r) {
+      if (!ids->IsNull(r)) out.push_back(ids->Int64At(r));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 StatusOr<std::vector<SegmentProblem>> SegmentProblemsOnData(Workspace& workspace, const ProjectConfig& project,
                                                             const SegmentDefinition& d) {

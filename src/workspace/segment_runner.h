@@ -19,8 +19,6 @@
 
 namespace cdp {
 
-std::string SegmentEntityName(const std::string& segment);  // "Segment_<name>"
-
 enum class SegmentSaveMode { kCreate, kUpdate, kUpsert };
 
 struct SegmentEvaluation {
@@ -56,6 +54,10 @@ StatusOr<SegmentEvaluation> FreezeSegment(Workspace& workspace, const ProjectCon
 // removing Segment_<name> when the current generation has it (members of a
 // definition that changed or was deleted).
 Status RemoveSegmentMembers(Workspace& workspace, const std::string& name);
+
+// The CustomerIds of a Segment_<name> table, sorted (none when it has no
+// int64 CustomerId column).
+std::vector<int64_t> SegmentMemberIds(const Table& members);
 
 // kCreate: AlreadyExists if the name is taken; kUpdate: NotFound if not.
 StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& definition, SegmentSaveMode mode,

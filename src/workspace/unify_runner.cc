@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/entity_names.h"
+#include "workspace/lineage.h"
+
 namespace cdp {
 namespace {
 
@@ -93,7 +96,7 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
     }
     // Dedup outputs of sources that no longer deduplicate.
     for (const auto& [name, info] : gen->base().entities) {
-      if (name.rfind("Dedup_", 0) == 0 && !dedup_names.count(name)) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
+      if (EntityKindOf(name) == EntityKind::kDedup && !dedup_names.count(name)) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
     }
     CDP_RETURN_IF_ERROR(gen->Commit());
     out.generation = gen->generation();
@@ -115,15 +118,7 @@ StatusOr<PairExplanation> ExplainPairInWorkspace(Workspace& workspace, const std
                                                  const std::string& key_b) {
   CDP_ASSIGN_OR_RETURN(UnifyConfig config, AppliedUnification(workspace));
   CDP_ASSIGN_OR_RETURN(auto tables, LoadProfileSources(workspace, config));
-  std::optional<FsModel> model;
-  if (config.mode == UnifyMode::kProbabilistic) {
-    CDP_ASSIGN_OR_RETURN(auto json, workspace.catalog().LatestUnifyModel());
-    if (!json) return FailedPreconditionError("no trained model yet: run `cdp unify` first");
-    auto parsed = nlohmann::json::parse(*json, nullptr, false);
-    if (parsed.is_discarded()) return DataLossError("the stored unification model is not valid JSON");
-    CDP_ASSIGN_OR_RETURN(FsModel m, FsModel::FromJson(parsed));
-    model = std::move(m);
-  }
+  CDP_ASSIGN_OR_RETURN(std::optional<FsModel> model, ModelForExplanations(workspace, config));
   return ExplainRecordPair(config, tables, source_a, key_a, source_b, key_b, model ? &*model : nullptr);
 }
 

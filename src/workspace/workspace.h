@@ -7,6 +7,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "common/entity_names.h"
 #include "common/status.h"
 #include "storage/data_store.h"
 #include "storage/env.h"
@@ -27,9 +28,9 @@ class Workspace {
   DataStore& data() { return *data_; }
   Env* env() { return env_; }
 
-  // Name of the entity holding a source entity's quarantined rows.
-  static std::string QuarantineEntityName(const std::string& entity) { return "_quarantine/" + entity; }
-  static bool IsInternalEntity(const std::string& name) { return !name.empty() && name[0] == '_'; }
+  // Kept for src/cli until it is moved to common/entity_names.h (which these call).
+  static std::string QuarantineEntityName(const std::string& entity) { return cdp::QuarantineEntityName(entity); }
+  static bool IsInternalEntity(const std::string& name) { return cdp::IsInternalEntity(name); }
 
  private:
   Workspace(std::string dir, Env* env, std::unique_ptr<Catalog> catalog, std::unique_ptr<DataStore> data)

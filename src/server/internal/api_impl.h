@@ -131,13 +131,6 @@ class ApiServerImpl {
 
  private:
   void RefreshLoop();
-  // The refresh's index stage: loads the new generation (kept for the
-  // Reload that follows) and brings the search index up to date with it.
-  Status IndexStage(const Snapshot& snapshot);
-  // Updates <workspace>/index to `g` unless its marker already names g's
-  // generation and the search configuration.
-  Status UpdateSearchIndex(const ServingGeneration& g, bool force);
-  std::string IndexDir() const;  // <workspace>/index
   // Startup messages (not with --quiet).
   void Log(const std::string& message) const;
   HttpResponse ServeStatic(const HttpRequest& req);
@@ -158,9 +151,6 @@ class ApiServerImpl {
 
   mutable std::mutex gen_mu_;
   std::shared_ptr<const ServingGeneration> gen_;
-  // Loaded by the index stage of the running refresh; Reload uses it when it
-  // is the current generation instead of loading it a second time.
-  std::shared_ptr<const ServingGeneration> prepared_;
   std::shared_ptr<const SearchIndex> search_;
 
   // Refresh queue.
