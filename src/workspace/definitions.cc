@@ -203,12 +203,6 @@ void DiffProjects(const ProjectConfig& before, const ProjectConfig& after, Defin
 // ---------------------------------------------------------------------------
 // Segments.
 
-std::string ProblemsJson(const std::vector<SegmentProblem>& problems) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& p : problems) a.push_back(p.ToString());
-  return a.dump();
-}
-
 // The record a definition is stored as, validated against the current data
 // under `project`.
 StatusOr<SegmentSaveResult> PrepareSegment(Workspace& workspace, const ProjectConfig& project,
@@ -217,7 +211,7 @@ StatusOr<SegmentSaveResult> PrepareSegment(Workspace& workspace, const ProjectCo
   CDP_ASSIGN_OR_RETURN(out.problems, SegmentProblemsOnData(workspace, project, d));
   SegmentState state = StateAfterSave(d, out.problems);
   out.record = SegmentRecord{d.name, SegmentToJson(d, -1), std::string(SegmentStateName(state)),
-                             ProblemsJson(out.problems), 0, 0};
+                             SegmentProblemsJson(out.problems), 0, 0};
   return out;
 }
 
@@ -467,6 +461,18 @@ StatusOr<SegmentChange> SaveSegmentDefinition(Workspace& workspace, const Segmen
                        AfterSegmentStored(workspace, project, d, rec.status, existed, options, &out.saved.evaluation));
   return out;
 }
+
+StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& definition, SegmentSaveMode mode,
+                                        const SegmentRunOptions& options) {
+  DefinitionOptions o;
+  o.evaluate = false;
+  o.run_date = options.run_date;
+  o.threads = options.threads;
+  CDP_ASSIGN_OR_RETURN(SegmentChange change, SaveSegmentDefinition(workspace, definition, mode, o));
+  return change.saved;
+}
+
+Status DeleteSegment(Workspace& workspace, const std::string& name) { return DeleteSegmentDefinition(workspace, name); }
 
 Status DeleteSegmentDefinition(Workspace& workspace, const std::string& name) {
   CDP_RETURN_IF_ERROR(workspace.catalog().UpdateDefinitions([&](DefinitionsTxn& txn) { return txn.DeleteSegment(name); }));

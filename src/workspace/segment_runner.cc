@@ -16,11 +16,6 @@ namespace {
 
 int32_t Today() { return static_cast<int32_t>(std::time(nullptr) / 86400); }
 
-std::string ProblemsJson(const std::vector<SegmentProblem>& problems) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& p : problems) a.push_back(p.ToString());
-  return a.dump();
-}
 
 // The data a segment may read, for validation and evaluation.
 struct SegmentContext {
@@ -100,6 +95,12 @@ std::vector<int64_t> SegmentMemberIds(const Table& members) {
   return out;
 }
 
+std::string SegmentProblemsJson(const std::vector<SegmentProblem>& problems) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& p : problems) a.push_back(p.ToString());
+  return a.dump();
+}
+
 StatusOr<std::vector<SegmentProblem>> SegmentProblemsOnData(Workspace& workspace, const ProjectConfig& project,
                                                             const SegmentDefinition& d) {
   auto ctx = OpenContext(workspace, project);
@@ -125,62 +126,6 @@ StatusOr<SegmentEvaluation> FreezeSegment(Workspace& workspace, const ProjectCon
 }
 
 Status RemoveSegmentMembers(Workspace& workspace, const std::string& name) {
-  CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
-  if (!snap.entities.count(SegmentEntityName(name))) return Status::Ok();
-  CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
-  CDP_RETURN_IF_ERROR(gen->RemoveEntity(SegmentEntityName(name)));
-  return gen->Commit();
-}
-
-StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& d, SegmentSaveMode mode,
-                                        const SegmentRunOptions& options) {
-  CDP_ASSIGN_OR_RETURN(auto existing, workspace.catalog().GetSegment(d.name));
-  if (mode == SegmentSaveMode::kCreate && existing) {
-    return AlreadyExistsError("segment '" + d.name + "' already exists (use `cdp segment update`)");
-  }
-  if (mode == SegmentSaveMode::kUpdate && !existing) return NotFoundError("no segment named '" + d.name + "'");
-  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
-  SegmentSaveResult out;
-  auto ctx = OpenContext(workspace, project);
-  if (!ctx.ok()) {
-    if (ctx.status().code() != StatusCode::kFailedPrecondition) return ctx.status();
-    out.problems.push_back(SegmentProblem{"", "cannot be validated yet: " + ctx.status().message()});
-  } else {
-    out.problems = Validate(d, ctx->schema);
-  }
-  SegmentState state = StateAfterSave(d, out.problems);
-  out.record = SegmentRecord{d.name, SegmentToJson(d, -1), std::string(SegmentStateName(state)), ProblemsJson(out.problems), 0, 0};
-  // A static segment is frozen now: evaluate before storing, so a failure stores nothing.
-  std::optional<SegmentResult> frozen;
-  if (state == SegmentState::kActive && d.type == SegmentType::kStatic) {
-    CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(*ctx, d, options));
-    CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
-    Table members = MembersTable(r, ctx->linked->customers());
-    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(SegmentEntityName(d.name), members.schema(), "{\"stage\":\"segments\"}"));
-    CDP_RETURN_IF_ERROR(w->Append(members));
-    CDP_RETURN_IF_ERROR(gen->Commit());
-    frozen = std::move(r);
-  } else if (existing) {
-    // An updated definition no longer matches previously stored members.
-    CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
-    if (snap.entities.count(SegmentEntityName(d.name))) {
-      CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
-      CDP_RETURN_IF_ERROR(gen->RemoveEntity(SegmentEntityName(d.name)));
-      CDP_RETURN_IF_ERROR(gen->Commit());
-    }
-  }
-  CDP_RETURN_IF_ERROR(workspace.catalog().PutSegment(out.record));
-  if (frozen) {
-    CDP_ASSIGN_OR_RETURN(int64_t run_id, workspace.catalog().BeginRun("segment-freeze"));
-    CDP_RETURN_IF_ERROR(workspace.catalog().RecordSegmentCount(d.name, run_id, static_cast<int64_t>(frozen->members.Count())));
-    CDP_RETURN_IF_ERROR(workspace.catalog().FinishRun(run_id, "succeeded", "", "{}"));
-    out.evaluation = SegmentEvaluation{d.name, static_cast<int64_t>(frozen->members.Count()), frozen->rules};
-  }
-  return out;
-}
-
-Status DeleteSegment(Workspace& workspace, const std::string& name) {
-  CDP_RETURN_IF_ERROR(workspace.catalog().DeleteSegment(name));
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
   if (!snap.entities.count(SegmentEntityName(name))) return Status::Ok();
   CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
@@ -232,10 +177,10 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
       std::vector<SegmentProblem> problems = Validate(d, ctx.schema);
       SegmentState state = StateAfterSave(d, problems);
       std::string status(SegmentStateName(state));
-      if (status != rec.status || ProblemsJson(problems) != rec.problems_json) {
+      if (status != rec.status || SegmentProblemsJson(problems) != rec.problems_json) {
         SegmentRecord updated = rec;
         updated.status = status;
-        updated.problems_json = ProblemsJson(problems);
+        updated.problems_json = SegmentProblemsJson(problems);
         status_updates.push_back(updated);
       }
       if (!problems.empty()) {

@@ -59,6 +59,12 @@ Status RemoveSegmentMembers(Workspace& workspace, const std::string& name);
 // int64 CustomerId column).
 std::vector<int64_t> SegmentMemberIds(const Table& members);
 
+// A segment record's problems_json: a JSON array of the problems as text.
+std::string SegmentProblemsJson(const std::vector<SegmentProblem>& problems);
+
+// SaveSegmentDefinition without evaluating a dynamic segment, and
+// DeleteSegmentDefinition (workspace/definitions.h, which defines them: one
+// way to save), for setups that save many segments before a refresh.
 // kCreate: AlreadyExists if the name is taken; kUpdate: NotFound if not.
 StatusOr<SegmentSaveResult> SaveSegment(Workspace& workspace, const SegmentDefinition& definition, SegmentSaveMode mode,
                                         const SegmentRunOptions& options);
