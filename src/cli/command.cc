@@ -1,0 +1,81 @@
+#include "cli/command.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/output.h"
+#include "common/datetime.h"
+
+namespace cdp {
+
+void CommandLine::AddWorkspaceOptions(CLI::App* sub) {
+  sub->add_option("-w,--workspace", g.workspace, "workspace directory")->capture_default_str();
+  sub->add_flag("--json", g.json, "print JSON for scripts");
+}
+
+void CommandLine::OnRun(CLI::App* sub, std::function<Status()> command) {
+  sub->callback([this, command = std::move(command)] { exit_code = ReportStatus(command()); });
+}
+
+namespace {
+// The CLI-only failure code of CommandFailed: the message is printed as it is.
+constexpr std::string_view kReportedPrefix = "\x01";
+}  // namespace
+
+Status CommandFailed(std::string message) { return InternalError(std::string(kReportedPrefix) + message); }
+
+int ReportStatus(const Status& status) {
+  if (status.ok()) return 0;
+  const std::string& m = status.message();
+  if (status.code() == StatusCode::kInternal && m.rfind(kReportedPrefix, 0) == 0) {
+    std::cerr << "error: " << m.substr(kReportedPrefix.size()) << "\n";
+  } else {
+    std::cerr << "error: " << status.ToString() << "\n";
+  }
+  return kExitFailure;
+}
+
+StatusOr<std::unique_ptr<Workspace>> OpenWorkspace(const Globals& g) { return Workspace::Open(g.workspace); }
+
+void PrintJson(const Json& j) { std::cout << j.dump(2) << "\n"; }
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+void PrintTableRows(const Table& t, size_t limit) {
+  std::vector<std::string> header;
+  for (const auto& f : t.schema().fields()) header.push_back(f.name);
+  std::vector<std::vector<std::string>> rows;
+  for (size_t r = 0; r < t.num_rows() && r < limit; ++r) {
+    std::vector<std::string> row;
+    for (size_t c = 0; c < t.num_columns(); ++c) row.push_back(t.column(c).IsNull(r) ? "" : t.column(c).ValueToString(r));
+    rows.push_back(std::move(row));
+  }
+  PrintTable(header, rows);
+  if (t.num_rows() > limit) std::cout << "... " << (t.num_rows() - limit) << " more row(s)\n";
+}
+
+StatusOr<int64_t> ParseTimeArg(const std::string& text, bool end_of_day) {
+  int y, m, d;
+  char tail;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
+    return InvalidArgumentError("'" + text + "' is not a date (YYYY-MM-DD)");
+  }
+  int64_t days = DaysFromCivil(y, m, d);
+  if (m < 1 || m > 12 || d < 1 || d > 31 || FormatDate(static_cast<int32_t>(days)) != text) {
+    return InvalidArgumentError("'" + text + "' is not a valid date (YYYY-MM-DD)");
+  }
+  return days * 86400000000LL + (end_of_day ? 86400000000LL - 1 : 0);
+}
+
+StatusOr<int32_t> ParseAsOf(const std::string& text) {
+  if (text.empty()) return 0;
+  auto t = ParseTimeArg(text, false);
+  if (!t.ok()) return t.status().WithContext("--as-of");
+  return static_cast<int32_t>(*t / 86400000000LL);
+}
+
+}  // namespace cdp

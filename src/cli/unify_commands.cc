@@ -1,0 +1,403 @@
+// `cdp unify`, `cdp explain`, `cdp explain-pair`, `cdp explain-model`, `cdp override`: unification and why it merged what it merged.
+#include <iostream>
+#include <optional>
+
+#include "cli/command.h"
+#include "cli/output.h"
+#include "common/entity_names.h"
+#include "ingest/csv_reader.h"
+#include "table/table_json.h"
+#include "workspace/unify_runner.h"
+
+namespace cdp {
+namespace {
+
+void PrintUnifyStats(const UnifyStats& st, bool preview) {
+  std::cout << (preview ? "Preview (matching only, nothing written)\n" : "");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [s, n] : st.records_per_source) rows.push_back({s, std::to_string(n)});
+  PrintTable({"source", "records"}, rows);
+  std::cout << "records in " << st.records_in << ", profiles out " << st.profiles_out << ", merge rate "
+            << Fixed(100 * st.merge_rate, 1) << "%\n";
+  std::cout << "candidate pairs " << st.matching.candidate_pairs << " (reduction ratio "
+            << Fixed(st.matching.reduction_ratio, 6) << ")\n";
+  rows.clear();
+  for (const auto& r : st.rules) {
+    if (r.pairs == 0 && r.rule == "override") continue;
+    double rate = st.records_in ? 100.0 * static_cast<double>(r.merges) / static_cast<double>(st.records_in) : 0;
+    rows.push_back({r.rule, std::to_string(r.pairs), std::to_string(r.merges), Fixed(rate, 2) + "%"});
+  }
+  PrintTable({"rule", "pairs", "merges", "merge rate"}, rows);
+  if (!preview) std::cout << "CustomerIds kept " << st.kept_ids << ", new " << st.new_ids << "\n";
+  std::string secs;
+  for (const auto& [k, v] : st.seconds) secs += (secs.empty() ? "" : ", ") + k + " " + Fixed(v, 2) + "s";
+  std::cout << "time: " << secs << "\n";
+  size_t shown = 0;
+  for (const auto& w : st.warnings) {
+    if (++shown > 10) {
+      std::cerr << "warning: ... and " << (st.warnings.size() - 10) << " more (see --json)\n";
+      break;
+    }
+    std::cerr << "warning: " << w << "\n";
+  }
+}
+
+Status CmdUnify(const Globals& g, bool preview, int threads, const std::string& kind) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  UnifyRunOptions options;
+  options.preview = preview;
+  options.threads = threads;
+  std::unique_ptr<ProgressBar> bar;
+  std::string current;
+  options.on_progress = [&](std::string_view step, int64_t done, int64_t total) {
+    if (step != current) {
+      bar = std::make_unique<ProgressBar>("unify: " + std::string(step));
+      current = std::string(step);
+    }
+    bar->Update(static_cast<uint64_t>(done), static_cast<uint64_t>(total), "");
+  };
+  auto r = RunUnify(*ws, options, kind);
+  bar.reset();
+  if (!r.ok()) return r.status();
+  if (g.json) {
+    Json j = Json::parse(r->stats.ToJson());
+    j["run_id"] = r->run_id;
+    j["generation"] = r->generation;
+    Json changes = Json::array();
+    for (const auto& c : r->id_changes) changes.push_back({{"kind", c.kind}, {"customer_id", c.customer_id}, {"other_ids", c.other_ids}});
+    j["id_changes"] = changes;
+    PrintJson(j);
+  } else {
+    std::cout << "Unify run " << r->run_id << " succeeded" << (preview ? "" : ", generation " + std::to_string(r->generation)) << "\n";
+    PrintUnifyStats(r->stats, preview);
+    for (const auto& c : r->id_changes) {
+      std::string ids;
+      for (int64_t x : c.other_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(x);
+      std::cout << (c.kind == "merge" ? "merged into " : "split ") << c.customer_id
+                << (c.kind == "merge" ? " from " : " into ") << ids << "\n";
+    }
+  }
+  return Status::Ok();
+}
+
+void PrintExplanation(const PairExplanation& e) {
+  std::cout << e.record_a << "  vs  " << e.record_b << ": "
+            << (e.matched ? "MATCH by " + e.matched_by : std::string("no match")) << "\n";
+  for (const auto& r : e.rules) {
+    std::cout << "  rule " << r.rule << ": "
+              << (!r.applies ? "not for these sources"
+                             : !r.exception.empty() ? "blocked by an exception on " + r.exception
+                                                    : (r.matched ? "matched" : "not matched"))
+              << " (score " << Fixed(r.score, 3) << ")\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : r.conditions) {
+      rows.push_back({c.passed ? "yes" : "no", c.field, c.compare, c.value_a, c.value_b, Fixed(c.similarity, 3)});
+    }
+    PrintTable({"  pass", "field", "compare", "a (normalized)", "b (normalized)", "similarity"}, rows);
+  }
+  if (!e.contributions.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : e.contributions) {
+      rows.push_back({c.comparison, c.level, Fixed(c.m, 4), Fixed(c.u, 6), Fixed(c.weight, 2)});
+    }
+    PrintTable({"  comparison", "level", "m", "u", "weight (bits)"}, rows);
+    std::cout << "  match weight " << Fixed(e.match_weight, 2) << ", probability " << Fixed(e.match_probability, 4) << "\n";
+  }
+}
+
+Status CmdExplainPair(const Globals& g, const std::string& a, const std::string& b) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  auto project = ws->catalog().LoadProject();
+  if (!project.ok()) return project.status();
+  auto ra = ParseRecordRef(project->unification, a);
+  if (!ra.ok()) return ra.status();
+  auto rb = ParseRecordRef(project->unification, b);
+  if (!rb.ok()) return rb.status();
+  auto e = ExplainPairInWorkspace(*ws, ra->first, ra->second, rb->first, rb->second);
+  if (!e.ok()) return e.status();
+  if (g.json) {
+    PrintJson(Json(PairExplanationToJson(*e)));
+  } else {
+    PrintExplanation(*e);
+  }
+  return Status::Ok();
+}
+
+// Rows of `entity` where `field` (int64) equals `id`.
+StatusOr<Table> RowsWithId(Workspace& ws, const Snapshot& snap, const std::string& entity, const std::string& field, int64_t id) {
+  if (!snap.entities.count(entity)) return FailedPreconditionError("no " + entity + " entity yet: run `cdp unify` first");
+  CDP_ASSIGN_OR_RETURN(auto reader, ws.data().OpenEntity(snap, entity));
+  CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
+  int c = t.schema().FieldIndex(field);
+  if (c < 0) return DataLossError(entity + " has no field " + field);
+  Table out(t.schema());
+  const Column& col = t.column(static_cast<size_t>(c));
+  for (size_t i = 0; i < t.num_rows(); ++i) {
+    if (col.IsNull(i) || col.Int64At(i) != id) continue;
+    for (size_t k = 0; k < t.num_columns(); ++k) out.mutable_column(k).AppendFrom(t.column(k), i);
+    out.FinishRow();
+  }
+  return out;
+}
+
+Status CmdExplain(const Globals& g, int64_t id) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  auto project = ws->catalog().LoadProject();
+  if (!project.ok()) return project.status();
+  auto snapshot = ws->data().Current();
+  if (!snapshot.ok()) return snapshot.status();
+  const Snapshot& snap = *snapshot;
+  auto customer = RowsWithId(*ws, snap, std::string(kCustomerEntity), "CustomerId", id);
+  if (!customer.ok()) return customer.status();
+  auto keys = RowsWithId(*ws, snap, std::string(kSourceKeysEntity), "CustomerId", id);
+  if (!keys.ok()) return keys.status();
+  auto pairs = RowsWithId(*ws, snap, std::string(kMatchPairsEntity), "CustomerId", id);
+  if (!pairs.ok()) return pairs.status();
+  auto changes = ws->catalog().ListIdChanges(id);
+  if (!changes.ok()) return changes.status();
+  if (customer->num_rows() == 0) {
+    std::string hint;
+    for (const auto& c : *changes) {
+      if (c.kind == "merge" && c.customer_id != id) hint = " (it was merged into " + std::to_string(c.customer_id) + ")";
+    }
+    return NotFoundError("no customer with CustomerId " + std::to_string(id) + hint);
+  }
+  // Each pair's conditions, recomputed from the sources.
+  auto tables = LoadProfileSources(*ws, project->unification);
+  if (!tables.ok()) return tables.status();
+  std::optional<FsModel> model;
+  if (project->unification.mode == UnifyMode::kProbabilistic) {
+    auto mj = ws->catalog().LatestUnifyModel();
+    if (mj.ok() && *mj) {
+      auto parsed = nlohmann::json::parse(**mj, nullptr, false);
+      auto m = FsModel::FromJson(parsed);
+      if (m.ok()) model = std::move(*m);
+    }
+  }
+  std::vector<PairExplanation> explained;
+  const Table& p = *pairs;
+  for (size_t i = 0; i < p.num_rows() && explained.size() < 50; ++i) {
+    auto e = ExplainRecordPair(project->unification, *tables, std::string(p.column(1).StringAt(i)),
+                               std::string(p.column(2).StringAt(i)), std::string(p.column(3).StringAt(i)),
+                               std::string(p.column(4).StringAt(i)), model ? &*model : nullptr);
+    if (!e.ok()) return e.status();
+    explained.push_back(std::move(*e));
+  }
+  if (g.json) {
+    Json profile = Json(RowToJson(*customer, 0));
+    Json recs = Json::array();
+    for (size_t i = 0; i < keys->num_rows(); ++i) recs.push_back(std::string(keys->column(1).StringAt(i)) + ":" + std::string(keys->column(2).StringAt(i)));
+    Json pj = Json::array();
+    for (size_t i = 0; i < p.num_rows(); ++i) {
+      Json o = {{"a", std::string(p.column(1).StringAt(i)) + ":" + std::string(p.column(2).StringAt(i))},
+                {"b", std::string(p.column(3).StringAt(i)) + ":" + std::string(p.column(4).StringAt(i))},
+                {"rule", std::string(p.column(5).StringAt(i))}, {"score", p.column(6).DoubleAt(i)},
+                {"status", std::string(p.column(7).StringAt(i))}};
+      if (i < explained.size()) o["explanation"] = Json(PairExplanationToJson(explained[i]));
+      pj.push_back(o);
+    }
+    Json ch = Json::array();
+    for (const auto& c : *changes) ch.push_back({{"run_id", c.run_id}, {"kind", c.kind}, {"customer_id", c.customer_id}, {"other_ids", c.other_ids}});
+    PrintJson({{"customer_id", id}, {"profile", profile}, {"records", recs}, {"pairs", pj}, {"id_changes", ch}});
+    return Status::Ok();
+  }
+  std::cout << "Customer " << id << "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (size_t c = 1; c < customer->num_columns(); ++c) {
+    if (!customer->column(c).IsNull(0)) rows.push_back({customer->schema().field(c).name, customer->column(c).ValueToString(0)});
+  }
+  PrintTable({"field", "value"}, rows);
+  std::cout << "\n" << keys->num_rows() << " source record(s):\n";
+  rows.clear();
+  for (size_t i = 0; i < keys->num_rows(); ++i) rows.push_back({std::string(keys->column(1).StringAt(i)), std::string(keys->column(2).StringAt(i))});
+  PrintTable({"source", "key"}, rows);
+  std::cout << "\n" << p.num_rows() << " match pair(s):\n";
+  for (size_t i = 0; i < p.num_rows(); ++i) {
+    std::cout << "- " << p.column(1).StringAt(i) << ":" << p.column(2).StringAt(i) << " = " << p.column(3).StringAt(i)
+              << ":" << p.column(4).StringAt(i) << "  rule " << p.column(5).StringAt(i) << ", score "
+              << Fixed(p.column(6).DoubleAt(i), 3) << ", " << p.column(7).StringAt(i) << "\n";
+    if (i < explained.size()) PrintExplanation(explained[i]);
+  }
+  for (const auto& c : *changes) {
+    std::string ids;
+    for (int64_t x : c.other_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(x);
+    std::cout << "run " << c.run_id << ": " << c.kind << " " << c.customer_id << (c.kind == "merge" ? " absorbed " : " split into ") << ids << "\n";
+  }
+  return Status::Ok();
+}
+
+Status CmdOverrideAdd(const Globals& g, const std::string& a, const std::string& b, bool always, bool never, const std::string& note) {
+  if (always == never) return InvalidArgumentError("give exactly one of --always and --never");
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  auto project = ws->catalog().LoadProject();
+  if (!project.ok()) return project.status();
+  auto ra = ParseRecordRef(project->unification, a);
+  if (!ra.ok()) return ra.status();
+  auto rb = ParseRecordRef(project->unification, b);
+  if (!rb.ok()) return rb.status();
+  auto id = ws->catalog().AddMatchOverride(MatchOverrideRecord{0, ra->first, ra->second, rb->first, rb->second, always, note, 0});
+  if (!id.ok()) return id.status();
+  if (g.json) {
+    PrintJson({{"id", *id}});
+  } else {
+    std::cout << "Override " << *id << ": " << a << (always ? " always matches " : " never matches ") << b
+              << " (takes effect at the next `cdp unify`)\n";
+  }
+  return Status::Ok();
+}
+
+Status CmdOverrideList(const Globals& g) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  auto list = ws->catalog().ListMatchOverrides();
+  if (!list.ok()) return list.status();
+  if (g.json) {
+    Json arr = Json::array();
+    for (const auto& o : *list) {
+      arr.push_back({{"id", o.id}, {"a", o.source_a + ":" + o.key_a}, {"b", o.source_b + ":" + o.key_b},
+                     {"kind", o.always ? "always" : "never"}, {"note", o.note}});
+    }
+    PrintJson(arr);
+    return Status::Ok();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& o : *list) {
+    rows.push_back({std::to_string(o.id), o.source_a + ":" + o.key_a, o.source_b + ":" + o.key_b, o.always ? "always" : "never", o.note});
+  }
+  PrintTable({"id", "record a", "record b", "kind", "note"}, rows);
+  return Status::Ok();
+}
+
+Status CmdOverrideRemove(const Globals& g, int64_t id) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  Status s = ws->catalog().RemoveMatchOverride(id);
+  if (!s.ok()) return s;
+  if (!g.json) std::cout << "Removed override " << id << "\n";
+  return Status::Ok();
+}
+
+// A CSV with a header: source_a,key_a,source_b,key_b,kind[,note]; kind is always or never.
+Status CmdOverrideImport(const Globals& g, const std::string& file) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  auto project = ws->catalog().LoadProject();
+  if (!project.ok()) return project.status();
+  auto reader = OpenCsvFile(file, CsvOptions());
+  if (!reader.ok()) return reader.status();
+  const auto& names = (*reader)->field_names();
+  auto col = [&](const std::string& n) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == n) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  int sa = col("source_a"), ka = col("key_a"), sb = col("source_b"), kb = col("key_b"), kind = col("kind"), note = col("note");
+  if (sa < 0 || ka < 0 || sb < 0 || kb < 0 || kind < 0) {
+    return InvalidArgumentError(file + ": the header must name source_a, key_a, source_b, key_b and kind (and optionally note)");
+  }
+  std::vector<MatchOverrideRecord> todo;
+  RawRecordBatch batch;
+  for (;;) {
+    auto more = (*reader)->Next(&batch, 1024);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    for (size_t r = 0; r < batch.num_records(); ++r) {
+      std::string where = file + ":" + std::to_string(batch.line[r]);
+      if (batch.num_fields(r) < names.size()) return InvalidArgumentError(where + ": expected " + std::to_string(names.size()) + " fields");
+      auto f = [&](int c) { return std::string(batch.field(r, static_cast<size_t>(c))); };
+      MatchOverrideRecord o{0, f(sa), f(ka), f(sb), f(kb), false, note >= 0 ? f(note) : "", 0};
+      std::string k = f(kind);
+      if (k != "always" && k != "never") return InvalidArgumentError(where + ": kind: expected always or never, got '" + k + "'");
+      o.always = k == "always";
+      for (const auto& src : {o.source_a, o.source_b}) {
+        if (!project->unification.FindSource(src)) {
+          return InvalidArgumentError(where + ": '" + src + "' is not a unification source");
+        }
+      }
+      todo.push_back(std::move(o));
+    }
+  }
+  // Validated as a whole before anything is stored.
+  for (const auto& o : todo) {
+    auto id = ws->catalog().AddMatchOverride(o);
+    if (!id.ok()) return id.status();
+  }
+  if (g.json) {
+    PrintJson({{"imported", todo.size()}});
+  } else {
+    std::cout << "Imported " << todo.size() << " override(s) from " << file << "\n";
+  }
+  return Status::Ok();
+}
+
+Status CmdExplainModel(const Globals& g) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  auto mj = ws->catalog().LatestUnifyModel();
+  if (!mj.ok()) return mj.status();
+  if (!*mj) return NotFoundError("no trained model: set unification.mode: probabilistic and run `cdp unify`");
+  auto parsed = nlohmann::json::parse(**mj, nullptr, false);
+  auto model = FsModel::FromJson(parsed);
+  if (!model.ok()) return model.status();
+  if (g.json) {
+    PrintJson(Json::parse(**mj));
+  } else {
+    std::cout << ExplainFsModel(*model);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
+  struct Options {
+    bool preview = false;
+    int threads = 0;
+    int64_t customer_id = 0;
+    std::string a, b, note, file;
+    bool always = false, never = false;
+    int64_t override_id = 0;
+  };
+  auto o = std::make_shared<Options>();
+  auto* unify = app.add_subcommand("unify", "unify the profile sources into Customer (map, dedup, match, merge)");
+  cli.AddWorkspaceOptions(unify);
+  unify->add_flag("--preview", o->preview, "run matching only and print statistics; write nothing");
+  unify->add_option("--threads", o->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cli.OnRun(unify, [&cli, o] { return CmdUnify(cli.g, o->preview, o->threads, "unify"); });
+
+  auto* explain = app.add_subcommand("explain", "show the records of a customer and why they were merged");
+  cli.AddWorkspaceOptions(explain);
+  explain->add_option("CUSTOMERID", o->customer_id, "a CustomerId")->required();
+  cli.OnRun(explain, [&cli, o] { return CmdExplain(cli.g, o->customer_id); });
+
+  auto* explain_pair = app.add_subcommand("explain-pair", "compare two source records under every rule");
+  cli.AddWorkspaceOptions(explain_pair);
+  explain_pair->add_option("A", o->a, "SOURCE:KEY")->required();
+  explain_pair->add_option("B", o->b, "SOURCE:KEY")->required();
+  cli.OnRun(explain_pair, [&cli, o] { return CmdExplainPair(cli.g, o->a, o->b); });
+
+  auto* explain_model = app.add_subcommand("explain-model", "print the trained probabilistic model: m, u and weight per level");
+  cli.AddWorkspaceOptions(explain_model);
+  cli.OnRun(explain_model, [&cli] { return CmdExplainModel(cli.g); });
+
+  auto* override_cmd = app.add_subcommand("override", "match overrides: pairs of records that always or never match");
+  override_cmd->require_subcommand(1);
+  auto* oadd = override_cmd->add_subcommand("add", "add (or replace) an override");
+  cli.AddWorkspaceOptions(oadd);
+  oadd->add_option("A", o->a, "SOURCE:KEY")->required();
+  oadd->add_option("B", o->b, "SOURCE:KEY")->required();
+  oadd->add_flag("--always", o->always, "the two records are the same person");
+  oadd->add_flag("--never", o->never, "the two records are different people");
+  oadd->add_option("--note", o->note, "why");
+  cli.OnRun(oadd, [&cli, o] { return CmdOverrideAdd(cli.g, o->a, o->b, o->always, o->never, o->note); });
+  auto* olist = override_cmd->add_subcommand("list", "list overrides");
+  cli.AddWorkspaceOptions(olist);
+  cli.OnRun(olist, [&cli] { return CmdOverrideList(cli.g); });
+  auto* orm = override_cmd->add_subcommand("remove", "remove an override");
+  cli.AddWorkspaceOptions(orm);
+  orm->add_option("ID", o->override_id, "override id")->required();
+  cli.OnRun(orm, [&cli, o] { return CmdOverrideRemove(cli.g, o->override_id); });
+  auto* oimp = override_cmd->add_subcommand("import", "import overrides from a CSV file (source_a,key_a,source_b,key_b,kind[,note])");
+  cli.AddWorkspaceOptions(oimp);
+  oimp->add_option("FILE", o->file, "CSV file")->required()->check(CLI::ExistingFile);
+  cli.OnRun(oimp, [&cli, o] { return CmdOverrideImport(cli.g, o->file); });
+}
+
+}  // namespace cdp
