@@ -39,4 +39,11 @@ bool Permits(Role role, Permission permission) {
   return false;
 }
 
+Role MinimumRole(Permission permission) {
+  for (Role r : {Role::kViewer, Role::kContributor}) {
+    if (Permits(r, permission)) return r;
+  }
+  return Role::kAdmin;
+}
+
 }  // namespace cdp

@@ -23,5 +23,7 @@ std::string_view PermissionName(Permission permission);
 
 // viewer: read; contributor: read, definitions, runs; admin: everything.
 bool Permits(Role role, Permission permission);
+// The least role that has `permission` (viewer < contributor < admin).
+Role MinimumRole(Permission permission);
 
 }  // namespace cdp

@@ -593,12 +593,6 @@ std::string Suggest(std::string_view name, const std::vector<std::string>& candi
   return " (did you mean " + best_name + "?)";
 }
 
-bool IsIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
 bool IsCronField(std::string_view f) {
   return !f.empty() && std::all_of(f.begin(), f.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '/' || c == ',' || c == '-';
@@ -857,8 +851,8 @@ class Validator {
   void CheckDefinition(const SegmentDefinition& d) {
     if (d.name.empty()) {
       Add("name", "a segment needs a name");
-    } else if (!IsIdentifier(d.name)) {
-      Add("name", "'" + d.name + "' is not a valid name: letters, digits and _, starting with a letter or _, no spaces, at most 128 characters");
+    } else if (!IsValidSegmentName(d.name)) {
+      Add("name", "'" + d.name + "' is not a valid name: " + std::string(kSegmentNameRule));
     }
     if (d.type == SegmentType::kStatic && !d.schedule.empty()) {
       Add("schedule", "a static segment runs once and has no schedule");

@@ -89,8 +89,25 @@ struct Rule {
   bool operator==(const Rule&) const = default;
 };
 
+// A segment's name names its member entity (Segment_<name>) and its URL, so
+// it is an identifier: kSegmentNamePattern, at most kMaxSegmentNameLength
+// bytes. kSegmentNameRule says it in words (for messages).
+inline constexpr std::string_view kSegmentNamePattern = "^[A-Za-z_][A-Za-z0-9_]*$";
+inline constexpr size_t kMaxSegmentNameLength = 128;
+inline constexpr std::string_view kSegmentNameRule =
+    "letters, digits and _, starting with a letter or _, no spaces, at most 128 characters";
+inline bool IsValidSegmentName(std::string_view s) {
+  if (s.empty() || s.size() > kMaxSegmentNameLength) return false;
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!alpha(s[0])) return false;
+  for (char c : s) {
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
 struct SegmentDefinition {
-  std::string name;  // identifier: [A-Za-z_][A-Za-z0-9_]*, at most 128 characters
+  std::string name;  // IsValidSegmentName (a definition with another name is kept as a draft)
   std::string display_name;
   std::string description;
   SegmentType type = SegmentType::kDynamic;

@@ -78,7 +78,7 @@ struct TooDeep {};
 
 }  // namespace
 
-OJson ParseBody(const HttpRequest& req, const std::vector<std::string>& allowed) {
+OJson ParseBody(const HttpRequest& req, const BodySchema* schema) {
   if (req.body.empty()) ThrowError(400, "invalid_body", "the request needs a JSON object body");
   // The dispatcher already refused bodies nested deeper than --max-json-depth
   // (ApiServerImpl::Handle); this is the backstop for any other caller, so
@@ -125,14 +125,8 @@ OJson ParseBody(const HttpRequest& req, const std::vector<std::string>& allowed)
     ThrowError(400, "invalid_json", std::string("the body is not valid JSON: ") + e.what());
   }
   if (!body.is_object()) ThrowError(400, "invalid_body", "the body must be a JSON object");
-  if (!allowed.empty()) {
-    for (const auto& [k, v] : body.items()) {
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        ThrowError(400, "unknown_field", "unknown field '" + k + "' (expected: " + list + ")");
-      }
-    }
+  if (schema) {
+    if (auto e = schema->Validate(body)) ThrowError(400, e->code, e->message);
   }
   return body;
 }
@@ -240,14 +234,25 @@ ApiServerImpl::ApiServerImpl(std::unique_ptr<Workspace> ws, ApiServerOptions opt
 
 ApiServerImpl::~ApiServerImpl() { Stop(); }
 
-Status ApiServerImpl::Init() {
-  started_at_ = NowMicros();
-  keys_ = std::make_unique<ApiKeyStore>(ws_->catalog());
+void ApiServerImpl::AddRoutes() {
   AddSystemRoutes();
   AddDataRoutes();
   AddCustomerRoutes();
   AddModelRoutes();
   AddAdminRoutes();
+}
+
+nlohmann::ordered_json ApiServer::OpenApiDocument() {
+  // Registering routes touches neither the workspace nor the network.
+  ApiServerImpl impl(nullptr, ApiServerOptions());
+  impl.AddRoutes();
+  return BuildOpenApi(impl.router().routes(), kApiVersion);
+}
+
+Status ApiServerImpl::Init() {
+  started_at_ = NowMicros();
+  keys_ = std::make_unique<ApiKeyStore>(ws_->catalog());
+  AddRoutes();
   CDP_RETURN_IF_ERROR(Reload());
   refresh_thread_ = std::thread([this] { RefreshLoop(); });
   if (options_.run_schedules) ResetSchedules();
@@ -505,9 +510,12 @@ HttpResponse ApiServerImpl::Handle(HttpRequest& req) {
       if (!p.ok()) ThrowError(401, "unauthenticated", p.status().message());
       principal = *p;
       if (!Permits(principal.role, *route->permission)) {
+        // The message names the permission and the role that has it; the
+        // route's summary is for the OpenAPI document, not for this sentence.
         ThrowError(403, "permission_denied",
                    "the key '" + principal.name + "' has role " + std::string(RoleName(principal.role)) +
-                       ", which may not " + route->summary);
+                       ", which lacks the permission " + std::string(PermissionName(*route->permission)) +
+                       " (role " + std::string(RoleName(MinimumRole(*route->permission))) + " or above)");
       }
     }
     for (const auto& q : route->query) {
@@ -521,6 +529,7 @@ HttpResponse ApiServerImpl::Handle(HttpRequest& req) {
                      " levels (--max-json-depth)");
     }
     RouteContext ctx{req, principal, generation(), *this};
+    if (route->body) ctx.body = req.body.empty() && route->body_optional ? OJson::object() : ParseBody(req, route->body);
     resp = route->handler(ctx);
   } catch (const RequestError& e) {
     resp = e.response;

@@ -53,6 +53,9 @@ class ApiServer {
   void Stop();
   // The routes served (for the OpenAPI test).
   const std::vector<Route>& routes() const;
+  // The OpenAPI document of the routes `cdp serve` registers, without a
+  // workspace or a server (what GET /api/v1/openapi.json answers).
+  static nlohmann::ordered_json OpenApiDocument();
   // Blocks until no refresh is running or queued (tests, `cdp serve` shutdown).
   void WaitForRefreshes();
   // Fires the schedules due at `now` as the timer would and returns their

@@ -9,6 +9,8 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -407,14 +409,14 @@ TEST_F(ApiServerTest, SegmentNamesWithNulAreRefused) {
   HttpResult full = Call("POST", "/api/v1/segments", *admin_,
                          R"({"name":"Big\u0000Spenders","rules":[{"entity":"Customer","conditions":[{"field":"State","op":"equals","values":["CA"]}]}]})");
   EXPECT_EQ(full.status, 400) << full.body;
-  EXPECT_NE(full.body.find("name: text contains a NUL character"), std::string::npos) << full.body;
+  EXPECT_NE(full.body.find("field 'name' contains a NUL character"), std::string::npos) << full.body;
   HttpResult list = Call("GET", "/api/v1/segments", *viewer_);
   EXPECT_EQ(list.body.find("Big"), std::string::npos) << list.body;
   // Measures and the unification configuration sent to the API, likewise.
   HttpResult measure = Call("POST", "/api/v1/measures", *admin_,
                             R"({"name":"Total\u0000Spend","entity":"Customer","function":"count"})");
   EXPECT_EQ(measure.status, 400) << measure.body;
-  EXPECT_NE(measure.body.find("name: text contains a NUL character"), std::string::npos) << measure.body;
+  EXPECT_NE(measure.body.find("field 'name' contains a NUL character"), std::string::npos) << measure.body;
 }
 
 TEST_F(ApiServerTest, ApiKeysAreCreatedShownOnceAndRevoked) {
@@ -512,6 +514,164 @@ TEST_F(ApiServerTest, MetricsAndOverview) {
   EXPECT_GT(o["unification_rate"].get<double>(), 0.0);
   EXPECT_FALSE(o["segments"].empty());
   EXPECT_TRUE(o["last_run"].is_object());
+}
+
+// The OpenAPI document describes every request body with a real schema
+// (no stubs): typed properties, required ⊆ properties, known types, $refs
+// that resolve.
+TEST_F(ApiServerTest, OpenApiRequestBodiesAreRealSchemas) {
+  Json doc = GetJson("/api/v1/openapi.json", "");
+  const Json& schemas = doc["components"]["schemas"];
+  const std::set<std::string> kTypes = {"string", "integer", "number", "boolean", "array", "object"};
+  std::function<void(const Json&, const std::string&)> check = [&](const Json& s, const std::string& where) {
+    ASSERT_TRUE(s.is_object()) << where;
+    if (s.contains("$ref")) {
+      std::string ref = s["$ref"];
+      ASSERT_EQ(ref.rfind("#/components/schemas/", 0), 0u) << where;
+      EXPECT_TRUE(schemas.contains(ref.substr(21))) << where << " -> " << ref;
+      return;
+    }
+    for (const char* key : {"oneOf", "allOf"}) {
+      if (s.contains(key)) {
+        for (size_t i = 0; i < s[key].size(); ++i) check(s[key][i], where + "." + key + "[" + std::to_string(i) + "]");
+      }
+    }
+    if (s.contains("type")) {
+      std::string type = s["type"];
+      EXPECT_TRUE(kTypes.count(type)) << where << ": type " << type;
+      if (s.contains("enum")) {
+        for (const auto& v : s["enum"]) EXPECT_TRUE(type == "string" ? v.is_string() : true) << where;
+      }
+      if (type == "array") {
+        ASSERT_TRUE(s.contains("items")) << where;
+        check(s["items"], where + "[]");
+      }
+      if (type == "object") {
+        const Json props = s.value("properties", Json::object());
+        for (const auto& r : s.value("required", Json::array())) EXPECT_TRUE(props.contains(r)) << where << ": required " << r;
+        for (const auto& [k, v] : props.items()) check(v, where + "." + k);
+        if (s.contains("additionalProperties") && s["additionalProperties"].is_object()) check(s["additionalProperties"], where + ".*");
+        EXPECT_TRUE(!props.empty() || s.contains("additionalProperties")) << where << ": an object with nothing said about it";
+      }
+    } else if (!s.contains("oneOf") && !s.contains("allOf")) {
+      // Only "null" ({nullable, enum:[null]}) or a free-form part named as such.
+      EXPECT_TRUE(s.contains("enum") || s.contains("description")) << where << ": no type";
+    }
+    EXPECT_EQ(s.dump().find("see docs/api.md"), std::string::npos) << where;
+  };
+  for (const auto& [name, s] : schemas.items()) check(s, name);
+  int bodies = 0;
+  for (const Route& r : server_->routes()) {
+    std::string method = r.method;
+    for (char& ch : method) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    const Json& op = doc["paths"][r.pattern][method];
+    if (!r.body) {
+      EXPECT_FALSE(op.contains("requestBody")) << r.pattern;
+      continue;
+    }
+    ++bodies;
+    const Json& schema = op["requestBody"]["content"]["application/json"]["schema"];
+    ASSERT_TRUE(schema.contains("$ref")) << r.pattern;
+    const Json& body = schemas[schema["$ref"].get<std::string>().substr(21)];
+    EXPECT_EQ(body["type"], "object") << r.pattern;
+    EXPECT_FALSE(body["properties"].empty()) << r.pattern;
+    EXPECT_EQ(body["additionalProperties"], false) << r.pattern;
+  }
+  EXPECT_GE(bodies, 10);
+  // Segment operators in the definition schema are the server's table.
+  Json ops = GetJson("/api/v1/segment-operators", *viewer_);
+  std::set<std::string> names, listed;
+  for (const auto& o : ops["operators"]) names.insert(o["name"].get<std::string>());
+  for (const auto& v : schemas["FieldCondition"]["properties"]["op"]["enum"]) {
+    if (v != "") listed.insert(v.get<std::string>());
+  }
+  EXPECT_EQ(names, listed);
+}
+
+// Each kind of constraint a body schema states is enforced with a 400 that
+// names the field.
+TEST_F(ApiServerTest, BodiesViolatingTheirSchemaGet400NamingTheField) {
+  auto expect = [&](const std::string& method, const std::string& path, const std::string& body, const std::string& needle) {
+    HttpResult r = Call(method, path, *admin_, body);
+    EXPECT_EQ(r.status, 400) << path << " " << body << ": " << r.body;
+    EXPECT_NE(r.body.find(needle), std::string::npos) << body << ": " << r.body;
+  };
+  // required, type, unknown (nested), enum, length, pattern, range, items, map values.
+  expect("POST", "/api/v1/segments/quick", R"({"name":"X","op":"equals"})", "field 'field' is required");
+  expect("POST", "/api/v1/runs", R"({"force":"yes"})", "field 'force' must be true or false");
+  expect("POST", "/api/v1/segments", R"({"name":"X","rules":[{"entity":"Customer","colour":1}]})", "unknown field 'rules[0].colour'");
+  expect("POST", "/api/v1/apikeys", R"({"name":"k","role":"root"})", "field 'role': 'root' is not one of viewer, contributor, admin");
+  expect("POST", "/api/v1/apikeys", R"({"name":"","role":"viewer"})", "field 'name' may not be empty");
+  expect("POST", "/api/v1/segments/quick", R"({"name":"Customers From California","field":"State","op":"equals","values":["California"]})",
+         "field 'name': 'Customers From California' is not valid: a segment name has letters, digits and _");
+  expect("POST", "/api/v1/segments/estimate",
+         R"({"rules":[{"entity":"Customer","conditions":[{"aggregate":"count","entity":"Online Purchases","window":{"last":0}}]}]})",
+         "field 'rules[0].conditions[0].window.last': '0' must be from 1 to 100000");
+  expect("POST", "/api/v1/segments/quick", R"({"name":"X","field":"State","op":"in","values":[{}]})", "field 'values[0]' must be");
+  expect("PUT", "/api/v1/schedules", R"({"sources":{"eCommerce Contacts":5}})", "field 'sources.eCommerce Contacts' must be a string");
+  expect("PUT", "/api/v1/unification", R"({"max_block_size":1})", "field 'max_block_size'");
+  expect("POST", "/api/v1/measures", R"({"name":"M","default":"high"})", "field 'default' must be a number");
+  // Nothing was saved under the invalid quick-segment name.
+  EXPECT_EQ(Call("GET", "/api/v1/segments/Customers%20From%20California", *viewer_).status, 404);
+  Json list = GetJson("/api/v1/segments");
+  EXPECT_EQ(list.dump().find("Customers From California"), std::string::npos);
+  // A run with an empty body is still everything that changed (the body is optional).
+  EXPECT_NE(Call("POST", "/api/v1/runs", *viewer_, "").status, 400);
+}
+
+// A viewer refused a change is told which permission and role it needs, not
+// the route's summary.
+TEST_F(ApiServerTest, ForbiddenNamesThePermissionNeeded) {
+  HttpResult r = Call("PUT", "/api/v1/schedules", *viewer_, R"({"refresh":"0 3 * * *"})");
+  ASSERT_EQ(r.status, 403) << r.body;
+  std::string message = Json::parse(r.body)["error"]["message"];
+  EXPECT_EQ(message, "the key 'test-viewer' has role viewer, which lacks the permission write_definitions (role contributor or above)");
+  EXPECT_EQ(message.find("cron"), std::string::npos);
+}
+
+// Attribute measures are columns of Customer_Measure: their values are served
+// (they answered 404).
+TEST_F(ApiServerTest, AttributeMeasureValuesAreServed) {
+  Json page = GetJson("/api/v1/measures/AverageWebPurchase/values?limit=5");
+  ASSERT_EQ(page["items"].size(), 5u) << page.dump();
+  EXPECT_TRUE(page["items"][0].contains("CustomerId"));
+  EXPECT_TRUE(page["items"][0].contains("AverageWebPurchase"));
+  EXPECT_EQ(page["total"], GetJson("/api/v1/entities/Customer_Measure/schema")["rows"]);
+  EXPECT_EQ(Call("GET", "/api/v1/measures/NoSuchMeasure/values", *viewer_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/measures/CustomerId/values", *viewer_).status, 404);
+}
+
+// Accepted pairs are those unify merged or found already together (it
+// counted a status string unify never writes, so every rule showed 0).
+TEST_F(ApiServerTest, UnificationStatsCountAcceptedPairs) {
+  Json stats = GetJson("/api/v1/unification/stats");
+  ASSERT_FALSE(stats["rules"].empty()) << stats.dump();
+  int64_t accepted = 0, merged = 0;
+  for (const auto& r : stats["rules"]) {
+    accepted += r["accepted"].get<int64_t>();
+    EXPECT_LE(r["accepted"].get<int64_t>(), r["pairs"].get<int64_t>());
+    merged += r["by_status"].value("merged", int64_t{0});
+    EXPECT_EQ(r["accepted"].get<int64_t>(), r["by_status"].value("merged", int64_t{0}) + r["by_status"].value("redundant", int64_t{0}));
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(merged, 0);
+}
+
+TEST_F(ApiServerTest, SegmentOperatorsComeFromTheServer) {
+  Json ops = GetJson("/api/v1/segment-operators", *viewer_);
+  EXPECT_EQ(ops["types"]["int64"], "number");
+  EXPECT_EQ(ops["types"]["timestamp"], "date");
+  EXPECT_EQ(ops["aggregates"], Json::array({"count", "sum", "average", "min", "max"}));
+  std::map<std::string, Json> by_name;
+  for (const auto& o : ops["operators"]) by_name[o["name"]] = o;
+  ASSERT_TRUE(by_name.count("between"));
+  EXPECT_EQ(by_name["between"]["values"], 2);
+  EXPECT_EQ(by_name["in"]["values"], "many");
+  EXPECT_EQ(by_name["is_empty"]["values"], 0);
+  EXPECT_EQ(by_name["in_last"]["units"], Json::array({"days", "weeks", "months", "quarters", "years"}));
+  EXPECT_EQ(by_name["not_equals"]["labels"]["date"], "not on");
+  EXPECT_EQ(by_name["greater_equal"]["label"], "greater than or equal to");
+  EXPECT_EQ(by_name["contains"]["offered"], Json::array({"text"}));
 }
 
 // A small demo workspace refreshed once (no segments saved), with a viewer

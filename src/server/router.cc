@@ -23,16 +23,6 @@ std::vector<std::string> SplitPath(const std::string& path) {
 
 bool IsParam(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 
-std::string_view PermissionRole(Permission p) {
-  switch (p) {
-    case Permission::kRead: return "viewer";
-    case Permission::kWriteDefinitions: return "contributor";
-    case Permission::kRunRefresh: return "contributor";
-    case Permission::kManageKeys: return "admin";
-  }
-  return "admin";
-}
-
 }  // namespace
 
 std::vector<std::string> Route::path_names() const {
@@ -103,7 +93,7 @@ nlohmann::ordered_json BuildOpenApi(const std::vector<Route>& routes, const std:
                   "limit and cursor and return {items, next_cursor}."}};
   doc["servers"] = J::array({{{"url", "/"}}});
   J paths = J::object();
-  std::map<std::string, int> order;
+  J schemas = J::object();  // request bodies' named schemas, filled while the paths are emitted
   for (const Route& r : routes) {
     J op;
     op["operationId"] = r.method + " " + r.pattern;
@@ -111,7 +101,7 @@ nlohmann::ordered_json BuildOpenApi(const std::vector<Route>& routes, const std:
     op["summary"] = r.summary;
     if (r.permission) {
       op["security"] = J::array({{{"bearerAuth", J::array()}}});
-      op["x-required-role"] = PermissionRole(*r.permission);
+      op["x-required-role"] = RoleName(MinimumRole(*r.permission));
     } else {
       op["security"] = J::array();
     }
@@ -130,10 +120,9 @@ nlohmann::ordered_json BuildOpenApi(const std::vector<Route>& routes, const std:
       params.push_back(p);
     }
     if (!params.empty()) op["parameters"] = params;
-    if (!r.request_schema.empty()) {
-      op["requestBody"] = {{"required", true},
-                           {"content",
-                            {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + r.request_schema}}}}}}}};
+    if (r.body) {
+      op["requestBody"] = {{"required", !r.body_optional},
+                           {"content", {{"application/json", {{"schema", r.body->AsRef(&schemas)}}}}}};
     }
     J responses = J::object();
     J ok_content = r.response_type == "application/json"
@@ -157,7 +146,6 @@ nlohmann::ordered_json BuildOpenApi(const std::vector<Route>& routes, const std:
     paths[r.pattern][method] = op;
   }
   doc["paths"] = paths;
-  J schemas = J::object();
   schemas["Error"] = {{"type", "object"},
                       {"required", J::array({"error"})},
                       {"properties",
@@ -167,13 +155,9 @@ nlohmann::ordered_json BuildOpenApi(const std::vector<Route>& routes, const std:
                           {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}}};
   schemas["Page"] = {{"type", "object"},
                      {"properties",
-                      {{"items", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-                       {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}};
-  for (const Route& r : routes) {
-    if (!r.request_schema.empty() && !schemas.contains(r.request_schema)) {
-      schemas[r.request_schema] = {{"type", "object"}, {"description", r.request_schema + " (see docs/api.md)"}};
-    }
-  }
+                      {{"items", {{"type", "array"}, {"items", {{"type", "object"}, {"additionalProperties", true}}}}},
+                       {"next_cursor", {{"type", "string"}, {"nullable", true}}},
+                       {"total", {{"type", "integer"}}}}}};
   doc["components"] = {{"schemas", schemas},
                        {"securitySchemes", {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}}}}}};
   return doc;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/role.h"
+#include "server/body_schema.h"
 #include "server/http_server.h"
 
 namespace cdp {
@@ -33,7 +34,11 @@ struct Route {
   std::string summary;
   std::optional<Permission> permission;  // nullopt: no API key needed
   std::vector<RouteParam> query;
-  std::string request_schema;            // "" = no body; else a components/schemas name
+  // The JSON body the route takes (nullptr: none, any body is ignored). The
+  // dispatcher validates it before the handler runs (400 naming the field)
+  // and the OpenAPI document emits it. A named schema outlives the router.
+  const BodySchema* body = nullptr;
+  bool body_optional = false;            // an empty body is taken as {}
   int success_status = 200;
   std::string response_type = "application/json";
   RouteHandler handler;

@@ -2,6 +2,7 @@
 // and the audit log.
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
+#include "server/request_schemas.h"
 #include "workspace/definitions.h"
 #include "workspace/segment_runner.h"
 
@@ -42,9 +43,9 @@ void ApiServerImpl::AddAdminRoutes() {
   router_.Add({.method = "POST", .pattern = "/api/v1/runs", .tag = "runs",
                .summary = "start a refresh (all stages whose inputs changed; or some sources, or some segments)",
                .permission = Permission::kRunRefresh,
-               .request_schema = "RefreshRequest", .success_status = 202,
+               .body = &RefreshRequestBody(), .body_optional = true, .success_status = 202,
                .handler = [](RouteContext& c) {
-                 OJson body = c.req.body.empty() ? OJson::object() : ParseBody(c.req, {"sources", "segments", "force"});
+                 const OJson& body = c.body;
                  RefreshOptions o;
                  o.sources = BodyStringList(body, "sources");
                  o.segments = BodyStringList(body, "segments");
@@ -114,9 +115,9 @@ void ApiServerImpl::AddAdminRoutes() {
   router_.Add({.method = "PUT", .pattern = "/api/v1/schedules", .tag = "runs",
                .summary = "set cron schedules (fields given are replaced; \"\" removes a schedule)",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "Schedules",
+               .body = &SchedulesBody(),
                .handler = [](RouteContext& c) {
-                 OJson body = ParseBody(c.req, {"refresh", "sources", "segments", "timezone"});
+                 const OJson& body = c.body;
                  ScheduleChange change;
                  if (body.contains("refresh")) {
                    change.refresh = BodyString(body, "refresh", false);
@@ -151,9 +152,9 @@ void ApiServerImpl::AddAdminRoutes() {
   router_.Add({.method = "POST", .pattern = "/api/v1/apikeys", .tag = "admin",
                .summary = "create an API key (its text is in this response only)",
                .permission = Permission::kManageKeys,
-               .request_schema = "ApiKeyRequest", .success_status = 201,
+               .body = &ApiKeyRequestBody(), .success_status = 201,
                .handler = [](RouteContext& c) {
-                 OJson body = ParseBody(c.req, {"name", "role"});
+                 const OJson& body = c.body;
                  std::string name = BodyString(body, "name", true);
                  if (name.empty()) ThrowError(400, "invalid_parameter", "field 'name' may not be empty");
                  auto role = ParseRole(BodyString(body, "role", true));

@@ -6,7 +6,9 @@
 #include "common/entity_names.h"
 #include "common/json_scan.h"
 #include "server/internal/api_impl.h"
+#include "server/request_schemas.h"
 #include "table/table_json.h"
+#include "unify/clustering.h"
 #include "workspace/definitions.h"
 #include "workspace/unify_runner.h"
 
@@ -116,7 +118,7 @@ void ApiServerImpl::AddDataRoutes() {
   router_.Add({.method = "PUT", .pattern = "/api/v1/unification", .tag = "unification",
                .summary = "replace the unification configuration (applied on the next refresh)",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "UnifyConfig",
+               .body = &UnifyConfigBody(),
                .handler = [](RouteContext& c) {
                  OJson body = ParseBody(c.req);
                  const std::string text = body.dump();
@@ -144,16 +146,29 @@ void ApiServerImpl::AddDataRoutes() {
                    sources.push_back({{"source", s.source}, {"records", rows}});
                  }
                  int64_t profiles = g.customers() ? static_cast<int64_t>(g.customers()->num_rows()) : 0;
-                 std::map<std::string, std::pair<int64_t, int64_t>> per_rule;  // rule -> (accepted, other)
-                 if (g.match_pairs()) {
-                   const Table& p = *g.match_pairs();
-                   for (size_t r = 0; r < p.num_rows(); ++r) {
-                     auto& e = per_rule[std::string(p.column(5).StringAt(r))];
-                     (p.column(7).StringAt(r) == "accepted" ? e.first : e.second)++;
-                   }
+                 // A pair is accepted when its two records ended in one
+                 // profile: it merged them, or they were already together.
+                 // Pairs blocked by an override or dropped by the cluster cap
+                 // are not. Counts per status too, by unify's status names.
+                 struct RuleCounts {
+                   int64_t pairs = 0, accepted = 0;
+                   std::map<std::string, int64_t> by_status;
+                 };
+                 std::map<std::string, RuleCounts> per_rule;
+                 const Table* p = g.match_pairs().get();
+                 const Column* rule_col = p ? p->ColumnByName("Rule") : nullptr;
+                 const Column* status_col = p ? p->ColumnByName("Status") : nullptr;
+                 for (size_t r = 0; rule_col && status_col && r < p->num_rows(); ++r) {
+                   RuleCounts& e = per_rule[std::string(rule_col->StringAt(r))];
+                   std::string_view status = status_col->StringAt(r);
+                   ++e.pairs;
+                   e.accepted += status == PairStatusName(PairStatus::kMerged) || status == PairStatusName(PairStatus::kRedundant);
+                   ++e.by_status[std::string(status)];
                  }
                  OJson rules = OJson::array();
-                 for (const auto& [rule, n] : per_rule) rules.push_back({{"rule", rule}, {"pairs", n.first + n.second}, {"accepted", n.first}});
+                 for (const auto& [rule, n] : per_rule) {
+                   rules.push_back({{"rule", rule}, {"pairs", n.pairs}, {"accepted", n.accepted}, {"by_status", n.by_status}});
+                 }
                  return JsonResponse({{"records_in", records}, {"profiles", profiles},
                                       {"merge_rate", records > 0 ? 1.0 - static_cast<double>(profiles) / records : 0.0},
                                       {"sources", sources}, {"rules", rules}});

@@ -8,7 +8,9 @@
 #include "common/entity_names.h"
 #include "common/json_scan.h"
 #include "segment/segment_definition.h"
+#include "segment/segment_operators.h"
 #include "server/internal/api_impl.h"
+#include "server/request_schemas.h"
 #include "table/table_json.h"
 #include "workspace/definitions.h"
 #include "workspace/measure_runner.h"
@@ -117,6 +119,40 @@ HttpResponse SaveAndRespond(RouteContext& c, const SegmentDefinition& d, Segment
   return JsonResponse(j, mode == SegmentSaveMode::kCreate ? 201 : 200);
 }
 
+// The segment operator table for forms (GET /api/v1/segment-operators): the
+// kind of each field type, each operator's label per kind, value count, unit
+// and the kinds it applies to and is offered for, aggregate functions.
+OJson SegmentOperatorsJson() {
+  OJson types = OJson::object();
+  for (DataType t : {DataType::kString, DataType::kInt64, DataType::kDouble, DataType::kBool, DataType::kDate,
+                     DataType::kTimestamp}) {
+    types[std::string(DataTypeName(t))] = ValueKindName(KindOf(t));
+  }
+  OJson ops = OJson::array();
+  for (const SegmentOperator& o : SegmentOperators()) {
+    OJson applies = OJson::array(), offered = OJson::array(), labels = OJson::object();
+    for (ValueKind k : kAllValueKinds) {
+      if (OpApplies(o.op, k)) applies.push_back(ValueKindName(k));
+      auto menu = OperatorsOffered(k);
+      if (std::find(menu.begin(), menu.end(), &o) != menu.end()) offered.push_back(ValueKindName(k));
+      labels[std::string(ValueKindName(k))] = OperatorLabel(o, k);
+    }
+    OJson units = OJson::array();
+    for (std::string_view u : OperatorUnitNames(o.unit)) units.push_back(u);
+    ops.push_back({{"name", o.name}, {"label", o.label}, {"labels", labels},
+                   {"values", o.values < 0 ? OJson("many") : OJson(o.values)},
+                   {"applies", applies}, {"offered", offered}, {"units", units}});
+  }
+  OJson aggregates = OJson::array();
+  for (AggregateFunction f : {AggregateFunction::kCount, AggregateFunction::kSum, AggregateFunction::kAverage,
+                              AggregateFunction::kMin, AggregateFunction::kMax}) {
+    aggregates.push_back(AggregateFunctionName(f));
+  }
+  OJson kinds = OJson::array();
+  for (ValueKind k : kAllValueKinds) kinds.push_back(ValueKindName(k));
+  return {{"kinds", kinds}, {"types", types}, {"operators", ops}, {"aggregates", aggregates}};
+}
+
 // Discards what is written to it (counting export rows for estimates).
 class NullBuffer : public std::streambuf {
  protected:
@@ -139,7 +175,7 @@ void ApiServerImpl::AddModelRoutes() {
   router_.Add({.method = "POST", .pattern = "/api/v1/measures", .tag = "measures",
                .summary = "create a measure (computed by the refresh this starts)",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "Measure", .success_status = 201,
+               .body = &MeasureBody(), .success_status = 201,
                .handler = [](RouteContext& c) {
                  OJson body = ParseBody(c.req);
                  MeasureConfig m = ParseMeasureBody(body);
@@ -157,7 +193,7 @@ void ApiServerImpl::AddModelRoutes() {
   router_.Add({.method = "PUT", .pattern = "/api/v1/measures/{name}", .tag = "measures",
                .summary = "replace a measure definition",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "Measure",
+               .body = &MeasureBody(),
                .handler = [](RouteContext& c) {
                  OJson body = ParseBody(c.req);
                  if (!body.contains("name")) body["name"] = c.param(0);
@@ -182,6 +218,17 @@ void ApiServerImpl::AddModelRoutes() {
                .handler = [](RouteContext& c) {
                  PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
                  const std::string& name = c.param(0);
+                 // An attribute measure is a column of Customer_Measure: {CustomerId, <name>} per customer.
+                 const Table* cm = c.gen->measures().get();
+                 const Column* id = cm ? cm->ColumnByName("CustomerId") : nullptr;
+                 const Column* values = cm && name != "CustomerId" ? cm->ColumnByName(name) : nullptr;
+                 if (id && values) {
+                   OJson items = OJson::array();
+                   for (size_t r = page.offset; r < cm->num_rows() && items.size() < page.limit; ++r) {
+                     items.push_back({{"CustomerId", ValueToJson(*id, r)}, {name, ValueToJson(*values, r)}});
+                   }
+                   return JsonResponse(PageJson(std::move(items), page, cm->num_rows()));
+                 }
                  for (const std::string& entity : {MeasureEntityName(name), BusinessMeasureEntityName(name)}) {
                    if (!c.gen->EntityShape(entity).ok()) continue;
                    auto t = Unwrap(c.gen->Entity(entity));
@@ -226,6 +273,13 @@ void ApiServerImpl::AddModelRoutes() {
                }});
 
   // ---- segments ----
+  router_.Add({.method = "GET", .pattern = "/api/v1/segment-operators", .tag = "segments",
+               .summary = "list the segment condition operators: label per field kind, values, units, the field types each fits",
+               .permission = Permission::kRead,
+               .handler = [](RouteContext&) {
+                 static const std::string body = SegmentOperatorsJson().dump();
+                 return HttpResponse::Json(200, body);
+               }});
   router_.Add({.method = "GET", .pattern = "/api/v1/segments", .tag = "segments",
                .summary = "list the segments with type, status, members and problems",
                .permission = Permission::kRead,
@@ -237,28 +291,20 @@ void ApiServerImpl::AddModelRoutes() {
   router_.Add({.method = "POST", .pattern = "/api/v1/segments", .tag = "segments",
                .summary = "create a segment from a definition (invalid ones are kept as drafts with their problems)",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "SegmentDefinition", .success_status = 201,
+               .body = &SegmentDefinitionBody(), .success_status = 201,
                .handler = [](RouteContext& c) {
                  return SaveAndRespond(c, ParseDefinitionBody(c.req), SegmentSaveMode::kCreate, "segment.create");
                }});
   router_.Add({.method = "POST", .pattern = "/api/v1/segments/quick", .tag = "segments",
                .summary = "create a quick segment from one profile field or measure",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "QuickSegment", .success_status = 201,
+               .body = &QuickSegmentBody(), .success_status = 201,
                .handler = [](RouteContext& c) {
-                 OJson body = ParseBody(c.req, {"name", "entity", "field", "op", "values", "static"});
+                 const OJson& body = c.body;
                  std::string name = BodyString(body, "name", true);
                  std::string entity = BodyString(body, "entity", false, "Customer");
                  std::string field = BodyString(body, "field", true);
                  std::string op_text = BodyString(body, "op", true);
-                 // Definitions parsed from text refuse NUL (ParseSegmentJson); so does this form,
-                 // or a name with a NUL would be saved as a draft.
-                 for (const auto& [key, text] : {std::pair<const char*, const std::string*>{"name", &name},
-                                                 {"entity", &entity}, {"field", &field}}) {
-                   if (text->find('\0') != std::string::npos) {
-                     ThrowError(400, "invalid_parameter", std::string("field '") + key + "' contains a NUL character");
-                   }
-                 }
                  auto op = ParseConditionOp(op_text);
                  if (!op) ThrowError(400, "invalid_parameter", "field 'op': unknown operator '" + op_text + "'");
                  std::vector<SegmentValue> values;
@@ -279,7 +325,7 @@ void ApiServerImpl::AddModelRoutes() {
   router_.Add({.method = "POST", .pattern = "/api/v1/segments/estimate", .tag = "segments",
                .summary = "estimate a definition's member count without saving it (or list its problems)",
                .permission = Permission::kRead,
-               .request_schema = "SegmentDefinition",
+               .body = &SegmentDefinitionBody(),
                .handler = [](RouteContext& c) {
                  SegmentDefinition d = ParseDefinitionBody(c.req);
                  if (d.name.empty()) d.name = "estimate";
@@ -301,7 +347,7 @@ void ApiServerImpl::AddModelRoutes() {
   router_.Add({.method = "PUT", .pattern = "/api/v1/segments/{name}", .tag = "segments",
                .summary = "replace a segment's definition",
                .permission = Permission::kWriteDefinitions,
-               .request_schema = "SegmentDefinition",
+               .body = &SegmentDefinitionBody(),
                .handler = [](RouteContext& c) {
                  SegmentDefinition d = ParseDefinitionBody(c.req);
                  if (d.name.empty()) d.name = c.param(0);

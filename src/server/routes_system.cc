@@ -1,6 +1,7 @@
 // Routes: health, OpenAPI document, metrics, the caller's identity, and the
 // overview the home page shows.
 #include "common/entity_names.h"
+#include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
 
 namespace cdp {
@@ -19,7 +20,7 @@ void ApiServerImpl::AddSystemRoutes() {
   router_.Add({.method = "GET", .pattern = "/api/v1/openapi.json", .tag = "system",
                .summary = "read this API's OpenAPI 3 document (no API key needed)",
                .permission = std::nullopt,
-               .handler = [](RouteContext& c) { return JsonResponse(BuildOpenApi(c.api.router().routes(), "1")); }});
+               .handler = [](RouteContext& c) { return JsonResponse(BuildOpenApi(c.api.router().routes(), kApiVersion)); }});
   router_.Add({.method = "GET", .pattern = "/api/v1/metrics", .tag = "system",
                .summary = "read Prometheus metrics",
                .permission = Permission::kRead,
@@ -83,7 +84,10 @@ void ApiServerImpl::AddSystemRoutes() {
                          hist.push_back({{"run_id", e.run_id}, {"members", e.members}, {"evaluated_at", IsoTime(e.evaluated_at)}});
                        }
                      }
-                     segs.push_back({{"name", s.name}, {"status", s.status},
+                     // The tile shows the display name (the name when there is none).
+                     auto def = ParseStoredSegmentJson(s.definition_json);
+                     std::string display = def.ok() ? def->display_name : "";
+                     segs.push_back({{"name", s.name}, {"display_name", display.empty() ? s.name : display}, {"status", s.status},
                                      {"members", it == g.segment_members().end() ? OJson(nullptr) : OJson(it->second.size())},
                                      {"history", hist}});
                    }

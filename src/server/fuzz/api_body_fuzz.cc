@@ -50,7 +50,7 @@ struct BodyRoute {
   const char* path;
 };
 
-// Every route with a request body (request_schema in routes_*.cc). The
+// Every route with a request body (Route::body in routes_*.cc). The
 // {name} routes use a measure and a segment of the Contoso project.
 const BodyRoute kRoutes[] = {
     {"POST", "/api/v1/runs"},

@@ -38,6 +38,10 @@ struct RouteContext {
   std::shared_ptr<const ServingGeneration> gen;
   ApiServerImpl& api;
 
+  // The route's body (Route::body), parsed and validated by the dispatcher;
+  // null when the route takes none.
+  OJson body = nullptr;
+
   const std::string& param(size_t i) const { return req.path_params.at(i); }
   std::string actor() const;              // "key:<id> (<name>)" for the audit log
 };
@@ -64,11 +68,14 @@ HttpResponse JsonResponse(const OJson& j, int status = 200);
 // bodies whatever the setting.
 inline constexpr int kMaxJsonDepthCeiling = 1000;
 
+// info.version of the OpenAPI document.
+inline constexpr const char* kApiVersion = "1";
+
 // The JSON object body of a request; 400 naming the problem if it is not
 // valid JSON (numbers out of range included), nested deeper than
 // kMaxJsonDepthCeiling, has a key twice in one object, is not an object, or
-// has fields outside `allowed` (when given).
-OJson ParseBody(const HttpRequest& req, const std::vector<std::string>& allowed = {});
+// does not match `schema` (when given: 400 naming the field path).
+OJson ParseBody(const HttpRequest& req, const BodySchema* schema = nullptr);
 // Typed field access with 400 errors naming the field.
 std::string BodyString(const OJson& body, const std::string& field, bool required, const std::string& fallback = "");
 bool BodyBool(const OJson& body, const std::string& field, bool fallback);
@@ -94,6 +101,8 @@ class ApiServerImpl {
   HttpResponse Handle(HttpRequest& req);
   void Stop();
 
+  // Registers every route (the functions below; no workspace access).
+  void AddRoutes();
   // Route registration, one function per route file.
   void AddSystemRoutes();
   void AddDataRoutes();

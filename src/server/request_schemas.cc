@@ -1,0 +1,296 @@
+#include "server/request_schemas.h"
+
+#include <string>
+#include <vector>
+
+#include "access/role.h"
+#include "config/model_config.h"
+#include "segment/segment_definition.h"
+#include "segment/segment_operators.h"
+
+namespace cdp {
+namespace {
+
+using S = BodySchema;
+using J = nlohmann::ordered_json;
+
+// "YYYY-MM-DD" by shape (the parsers check the calendar).
+bool IsIsoDateShape(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+S Text() { return S::String().Nullable(); }
+S Flag() { return S::Boolean().Nullable(); }
+
+// A literal of a condition: text, number or true/false.
+S Scalar() {
+  return S::OneOf({S::String(), S::Number(), S::Boolean()},
+                  [](const J& v) { return v.is_string() ? 0 : v.is_number() ? 1 : v.is_boolean() ? 2 : -1; })
+      .Describe("a value: text, a number or true/false");
+}
+
+// Every unit name a definition may give ("day", "days", ... "years").
+std::vector<std::string> UnitNames(bool periods_only) {
+  std::vector<std::string> out;
+  for (TimeUnit u : {TimeUnit::kDay, TimeUnit::kWeek, TimeUnit::kMonth, TimeUnit::kQuarter, TimeUnit::kYear}) {
+    if (periods_only && (u == TimeUnit::kDay || u == TimeUnit::kWeek)) continue;
+    std::string n(TimeUnitName(u));
+    out.push_back(n);
+    out.push_back(n + "s");
+  }
+  return out;
+}
+
+// The time window of an aggregate (segments) or a measure.
+S Window() {
+  S all_time = S::String().Enum({"all_time"}).Describe("\"all_time\"");
+  S last = S::Object({S::Required("last", S::Integer().Range(1, 100000)),
+                      S::Optional("unit", S::String().Enum(UnitNames(false)).Nullable())})
+               .Describe("{\"last\": N, \"unit\": \"days\"}");
+  S between = S::Object({S::Required("between", S::Array(S::String().Pattern(
+                                                                 "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "a date as YYYY-MM-DD", IsIsoDateShape))
+                                                        .MinItems(2)
+                                                        .MaxItems(2))})
+                  .Describe("{\"between\": [FROM, TO]}");
+  S this_period = S::Object({S::Required("this", S::String().Enum(UnitNames(true)))}).Describe("{\"this\": \"month\"}");
+  S previous = S::Object({S::Required("previous", S::String().Enum(UnitNames(true)))}).Describe("{\"previous\": \"month\"}");
+  return S::OneOf({std::move(all_time), std::move(last), std::move(between), std::move(this_period), std::move(previous)},
+                  [](const J& v) {
+                    if (v.is_string()) return 0;
+                    if (!v.is_object()) return -1;
+                    if (v.contains("last")) return 1;
+                    if (v.contains("between")) return 2;
+                    if (v.contains("this")) return 3;
+                    if (v.contains("previous")) return 4;
+                    return -1;
+                  })
+      .Named("TimeWindow")
+      .Describe("a time window");
+}
+
+std::vector<std::string> OperatorNames() {
+  std::vector<std::string> out;
+  for (const SegmentOperator& o : SegmentOperators()) out.emplace_back(o.name);
+  return out;
+}
+
+std::vector<S::Property> FieldConditionProperties() {
+  std::vector<std::string> ops = OperatorNames();
+  ops.emplace_back("");
+  return {
+      S::Optional("entity", Text().Describe("the entity of `field`; empty: the rule's entity (else Customer or Customer_Measure)")),
+      S::Optional("field", Text()),
+      S::Optional("op", S::String().Enum(ops).Nullable().Describe(
+                            "an operator (GET /api/v1/segment-operators lists them with the field types they fit); "
+                            "empty: not chosen yet (a draft)")),
+      S::Optional("values", S::Array(Scalar()).Nullable()),
+      S::Optional("unit", S::String().Enum(UnitNames(false)).Nullable().Describe(
+                              "in_last/in_next: days..years; this_period/last_period: month, quarter or year")),
+      S::Optional("case_insensitive", Flag()),
+  };
+}
+
+S FieldCondition() {
+  auto props = FieldConditionProperties();
+  props.push_back(S::Optional("aggregate", S::Null()));
+  return S::Object(std::move(props)).Named("FieldCondition").Describe("a field compared with values");
+}
+
+S AggregateCondition() {
+  std::vector<std::string> functions;
+  for (AggregateFunction f : {AggregateFunction::kCount, AggregateFunction::kSum, AggregateFunction::kAverage,
+                              AggregateFunction::kMin, AggregateFunction::kMax}) {
+    functions.emplace_back(AggregateFunctionName(f));
+  }
+  auto props = FieldConditionProperties();
+  props.push_back(S::Required("aggregate", S::String().Enum(functions)));
+  props.push_back(S::Optional("filters", S::Array(FieldCondition()).Nullable()));
+  props.push_back(S::Optional("window", Window().Nullable()));
+  props.push_back(S::Optional("time_field", Text()));
+  return S::Object(std::move(props))
+      .Named("AggregateCondition")
+      .Describe("function(field) over the customer's rows of a related entity, compared with values");
+}
+
+S Condition() {
+  return S::OneOf({FieldCondition(), AggregateCondition()},
+                  [](const J& v) {
+                    if (!v.is_object()) return -1;
+                    auto it = v.find("aggregate");
+                    return it != v.end() && !it->is_null() ? 1 : 0;
+                  })
+      .Named("Condition")
+      .Describe("a field condition, or an aggregate condition (with `aggregate`)");
+}
+
+S Term() {
+  S group = S::Object({S::Required("any", S::Array(Condition()))})
+                .Named("OrGroup")
+                .Describe("any of its conditions holds");
+  return S::OneOf({Condition(), std::move(group)},
+                  [](const J& v) {
+                    if (!v.is_object()) return -1;
+                    return v.contains("any") ? 1 : 0;
+                  })
+      .Describe("a condition or an OR group");
+}
+
+S Rule() {
+  return S::Object({S::Optional("entity", Text().Describe("Customer, Customer_Measure or an entity related to Customer")),
+                    S::Optional("all_records", Flag()),
+                    S::Optional("combine", S::String().Enum({"union", "intersect", "except", "exclude", ""}).Nullable().Describe(
+                                               "how this rule joins the rules before it (not on the first rule)")),
+                    S::Optional("conditions", S::Array(Term()).Nullable().Describe("ANDed"))})
+      .Named("Rule")
+      .Describe("customers with a row of `entity` on which every condition holds");
+}
+
+S SegmentDefinitionSchema() {
+  return S::Object({S::Optional("name", Text().Describe(std::string("the output entity's name: ") +
+                                                        std::string(kSegmentNameRule) +
+                                                        " (another name keeps the segment a draft)")),
+                    S::Optional("display_name", Text()),
+                    S::Optional("description", Text()),
+                    S::Optional("type", S::String().Enum({"dynamic", "static", ""}).Nullable()),
+                    S::Optional("schedule", Text().Describe("dynamic segments: a 5-field cron expression")),
+                    S::Optional("rules", S::Array(Rule()).Nullable())})
+      .Named("SegmentDefinition")
+      .Describe("a segment definition (src/segment/README.md); incomplete definitions are kept as drafts with their problems");
+}
+
+S QuickSegmentSchema() {
+  return S::Object({S::Required("name", S::String()
+                                            .MaxLength(kMaxSegmentNameLength)
+                                            .Pattern(std::string(kSegmentNamePattern),
+                                                     "a segment name has " + std::string(kSegmentNameRule),
+                                                     IsValidSegmentName)
+                                            .Describe("the output entity's name")),
+                    S::Optional("entity", S::String()
+                                              .Enum({std::string(kCustomerEntity), std::string(kCustomerMeasureEntity)})
+                                              .Describe("default Customer")),
+                    S::Required("field", S::String().MinLength(1)),
+                    S::Required("op", S::String().Enum(OperatorNames())),
+                    S::Optional("values", S::Array(Scalar())),
+                    S::Optional("static", S::Boolean().Describe("freeze the members now (default false: dynamic)"))})
+      .Named("QuickSegment")
+      .Describe("a segment of one condition on a profile field or a measure");
+}
+
+S MeasureSchema() {
+  S filter = S::Object({S::Required("field", S::String()),
+                        S::Required("op", S::String().Describe(
+                                              "equals, not_equals, less, less_equal, greater, greater_equal, in, not_in, "
+                                              "is_empty, is_not_empty, contains, starts_with")),
+                        S::Optional("value", Scalar()),
+                        S::Optional("values", S::Array(Scalar()))})
+                 .Named("MeasureFilter");
+  return S::Object({S::Optional("name", S::String().MinLength(1).Describe("an identifier (letters, digits, _); required, except in a PUT, which takes it from the path")),
+                    S::Optional("description", Text()),
+                    S::Optional("kind", Text().Describe("attribute (default), customer or business")),
+                    S::Optional("function", Text().Describe(
+                                                "sum, average, count, count_unique, min, max, first, last, argmax, argmin")),
+                    S::Optional("activity", Text().Describe("an activity: its rows are measured")),
+                    S::Optional("entity", Text().Describe("or an entity with a path to Customer")),
+                    S::Optional("field", Text()),
+                    S::Optional("order_by", Text()),
+                    S::Optional("time_field", Text()),
+                    S::Optional("dimensions", S::Array(S::String()).Nullable()),
+                    S::Optional("default", S::Number().Nullable().Describe("the value for customers with no rows")),
+                    S::Optional("filters", S::Array(std::move(filter)).Nullable().Describe("ANDed")),
+                    S::Optional("window", Window().Nullable()),
+                    S::Optional("formula", Text().Describe("arithmetic over attribute measures, instead of a function"))})
+      .Named("Measure")
+      .Describe("a measure definition (docs/project-yaml.md, measures)");
+}
+
+S UnifyConfigSchema() {
+  const std::string parsed_by = "checked by the unification parser (docs/project-yaml.md, unification)";
+  S source = S::Object({S::Required("source", S::String().MinLength(1)),
+                        S::Optional("key", Text()),
+                        S::Optional("fields", S::Any().Describe("attribute mapping; " + parsed_by)),
+                        S::Optional("dedup", S::Object({S::Optional("rules", S::Array(S::Any().Describe(parsed_by)).Nullable()),
+                                                        S::Optional("winner", Text().Describe("most_filled, most_recent, least_recent")),
+                                                        S::Optional("winner_field", Text())})
+                                                 .Nullable())})
+                 .Named("UnifySource");
+  S rule = S::Object({S::Required("name", S::String()),
+                      S::Optional("conditions", S::Array(S::Any().Describe(parsed_by)).Nullable()),
+                      S::Optional("exceptions", S::Array(S::Any().Describe(parsed_by)).Nullable()),
+                      S::Optional("blocking", S::Any().Describe(parsed_by)),
+                      S::Optional("sources", S::Array(S::String()).Nullable())})
+               .Named("MatchRule");
+  return S::Object({S::Optional("sources", S::Array(std::move(source)).Nullable()),
+                    S::Optional("mode", Text().Describe("rules or probabilistic")),
+                    S::Optional("rules", S::Array(std::move(rule)).Nullable()),
+                    S::Optional("probabilistic", S::Any().Describe(parsed_by)),
+                    S::Optional("include_all", Flag()),
+                    S::Optional("max_block_size", S::Integer().Range(2, 9.2e18).Nullable()),
+                    S::Optional("max_cluster_size", S::Integer().Range(2, 9.2e18).Nullable()),
+                    S::Optional("default_region", Text()),
+                    S::Optional("default_placeholders", Flag()),
+                    S::Optional("placeholders", S::Array(S::String()).Nullable()),
+                    S::Optional("merge", S::Any().Describe("merge policies; " + parsed_by))})
+      .Named("UnifyConfig")
+      .Describe("the unification configuration: map, deduplicate, match, merge");
+}
+
+S RefreshRequestSchema() {
+  return S::Object({S::Optional("sources", S::Array(S::String()).Nullable().Describe("only these sources (and what depends on them)")),
+                    S::Optional("segments", S::Array(S::String()).Nullable().Describe("only these segments")),
+                    S::Optional("force", Flag().Describe("run stages whose inputs did not change"))})
+      .Named("RefreshRequest")
+      .Describe("what to refresh (an empty body: everything whose inputs changed)");
+}
+
+S SchedulesSchema() {
+  S cron = S::String().Describe("a 5-field cron expression; \"\" removes the schedule");
+  return S::Object({S::Optional("refresh", S::String().Nullable().Describe("the whole refresh: cron, \"\" removes it")),
+                    S::Optional("sources", S::MapOf(cron).Describe("source name: cron")),
+                    S::Optional("segments", S::MapOf(cron).Describe("dynamic segment name: cron")),
+                    S::Optional("timezone", Text().Describe("schedules run in UTC"))})
+      .Named("Schedules");
+}
+
+S ApiKeyRequestSchema() {
+  std::vector<std::string> roles;
+  for (Role r : {Role::kViewer, Role::kContributor, Role::kAdmin}) roles.emplace_back(RoleName(r));
+  return S::Object({S::Required("name", S::String().MinLength(1)), S::Required("role", S::String().Enum(roles))})
+      .Named("ApiKeyRequest");
+}
+
+}  // namespace
+
+const BodySchema& SegmentDefinitionBody() {
+  static const BodySchema s = SegmentDefinitionSchema();
+  return s;
+}
+const BodySchema& QuickSegmentBody() {
+  static const BodySchema s = QuickSegmentSchema();
+  return s;
+}
+const BodySchema& MeasureBody() {
+  static const BodySchema s = MeasureSchema();
+  return s;
+}
+const BodySchema& UnifyConfigBody() {
+  static const BodySchema s = UnifyConfigSchema();
+  return s;
+}
+const BodySchema& RefreshRequestBody() {
+  static const BodySchema s = RefreshRequestSchema();
+  return s;
+}
+const BodySchema& SchedulesBody() {
+  static const BodySchema s = SchedulesSchema();
+  return s;
+}
+const BodySchema& ApiKeyRequestBody() {
+  static const BodySchema s = ApiKeyRequestSchema();
+  return s;
+}
+
+}  // namespace cdp

@@ -1,0 +1,24 @@
+// The request body schemas of the REST API, one per kind of body. Routes
+// declare theirs on registration (Route::body); the dispatcher validates each
+// body against it before the handler runs and the OpenAPI document emits it.
+// Built once on first use; thread-safe.
+#pragma once
+
+#include "server/body_schema.h"
+
+namespace cdp {
+
+// A segment definition as JSON (src/segment/README.md): rules of conditions,
+// OR groups, aggregates with filters and windows; operators, units and
+// functions from the segment module's tables. Mirrors ParseSegmentJson's
+// shape rules (which still run after it): a definition that parses is never
+// refused here (segment_schema_test.cc checks both on the same inputs).
+const BodySchema& SegmentDefinitionBody();
+const BodySchema& QuickSegmentBody();
+const BodySchema& MeasureBody();
+const BodySchema& UnifyConfigBody();
+const BodySchema& RefreshRequestBody();
+const BodySchema& SchedulesBody();
+const BodySchema& ApiKeyRequestBody();
+
+}  // namespace cdp
