@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/utf8.h"
+
 namespace cdp {
 namespace {
 int64_t NowUs() {
@@ -14,11 +16,7 @@ int64_t NowUs() {
       .count();
 }
 // Display width of UTF-8 text: counts code points, not bytes.
-size_t Width(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
+size_t Width(const std::string& s) { return Utf8CodePointCount(s); }
 }  // namespace
 
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
@@ -35,14 +33,7 @@ void PrintTable(const std::vector<std::string>& header, const std::vector<std::v
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
       }
       if (Width(cell) > 40) {
-        // Cut at a code point boundary.
-        size_t bytes = 0, cps = 0;
-        while (bytes < cell.size() && cps < 39) {
-          ++bytes;
-          while (bytes < cell.size() && (static_cast<unsigned char>(cell[bytes]) & 0xC0) == 0x80) ++bytes;
-          ++cps;
-        }
-        cell = cell.substr(0, bytes) + "…";
+        cell = std::string(Utf8PrefixCodePoints(cell, 39)) + "…";  // cut at a code point boundary
       }
       line += cell;
       if (i + 1 < w.size()) line += std::string(w[i] - Width(cell) + 2, ' ');

@@ -22,4 +22,22 @@ std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
   return s.substr(0, cut);
 }
 
+size_t Utf8CodePointCount(std::string_view s) {
+  size_t count = 0;
+  for (size_t i = 0; i < s.size(); ++count) {
+    const size_t len = Utf8SequenceLength(s, i);
+    i += len == 0 ? 1 : len;
+  }
+  return count;
+}
+
+std::string_view Utf8PrefixCodePoints(std::string_view s, size_t n) {
+  size_t i = 0;
+  for (size_t k = 0; k < n && i < s.size(); ++k) {
+    const size_t len = Utf8SequenceLength(s, i);
+    i += len == 0 ? 1 : len;
+  }
+  return s.substr(0, i);
+}
+
 }  // namespace cdp

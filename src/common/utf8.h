@@ -52,4 +52,11 @@ size_t FirstInvalidUtf8(std::string_view s);
 // validate: for shortening text for messages and previews.
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
 
+// Code points of `s`, an invalid byte counting as one (for display widths and
+// limits on valid text).
+size_t Utf8CodePointCount(std::string_view s);
+// The prefix of `s` holding its first `n` code points (all of s when it has
+// fewer), an invalid byte counting as one.
+std::string_view Utf8PrefixCodePoints(std::string_view s, size_t n);
+
 }  // namespace cdp

@@ -55,5 +55,17 @@ TEST(Utf8Test, PrefixNeverSplitsACharacter) {
   for (size_t n = 0; n <= s.size(); ++n) EXPECT_TRUE(IsValidUtf8(Utf8Prefix(s, n))) << n;
 }
 
+TEST(Utf8Test, CodePoints) {
+  const std::string s = "ab\xc3\xa9\xF0\x9F\x98\x80z";  // a b é 😀 z
+  EXPECT_EQ(Utf8CodePointCount(""), 0u);
+  EXPECT_EQ(Utf8CodePointCount(s), 5u);
+  EXPECT_EQ(Utf8CodePointCount("a\xff\x80" "b"), 4u);  // invalid bytes count one each
+  EXPECT_EQ(Utf8PrefixCodePoints(s, 0), "");
+  EXPECT_EQ(Utf8PrefixCodePoints(s, 3), "ab\xc3\xa9");
+  EXPECT_EQ(Utf8PrefixCodePoints(s, 4), "ab\xc3\xa9\xF0\x9F\x98\x80");
+  EXPECT_EQ(Utf8PrefixCodePoints(s, 99), s);
+  EXPECT_EQ(Utf8PrefixCodePoints("\xff\xfe", 1), "\xff");
+}
+
 }  // namespace
 }  // namespace cdp

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/parallel.h"
+#include "common/utf8.h"
 #include "unify/compare/phonetic.h"
 #include "unify/compare/similarity.h"
 
@@ -39,19 +40,6 @@ std::string DescribeComparison(CompareKind kind, double threshold, double tolera
 }
 
 bool IsNumericCompare(CompareKind k) { return k == CompareKind::kDateWithin || k == CompareKind::kNumberWithin; }
-
-// First `n` code points of UTF-8 text.
-std::string_view PrefixCodePoints(std::string_view s, int64_t n) {
-  size_t i = 0;
-  int64_t cps = 0;
-  while (i < s.size() && cps < n) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-    i = std::min(s.size(), i + len);
-    ++cps;
-  }
-  return s.substr(0, i);
-}
 
 }  // namespace
 
@@ -232,7 +220,7 @@ struct Matcher::Impl {
       switch (s.method) {
         case BlockingMethod::kExact:
         case BlockingMethod::kSortedNeighbourhood: out->append(v); break;
-        case BlockingMethod::kPrefix: out->append(PrefixCodePoints(v, s.length)); break;
+        case BlockingMethod::kPrefix: out->append(Utf8PrefixCodePoints(v, static_cast<size_t>(std::max<int64_t>(s.length, 0)))); break;
         case BlockingMethod::kSoundex: {
           std::string code = Soundex(v);
           if (code.empty()) return false;

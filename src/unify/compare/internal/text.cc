@@ -34,11 +34,7 @@ char32_t DecodeOne(std::string_view s, size_t* pos) {
   }
 }
 
-size_t CountCodePoints(std::string_view s) {
-  size_t count = 0;
-  for (size_t pos = 0; pos < s.size(); ++count) DecodeOne(s, &pos);
-  return count;
-}
+size_t CountCodePoints(std::string_view s) { return Utf8CodePointCount(s); }
 
 CodePoints::CodePoints(std::string_view utf8)
     : cps_(utf8.size() <= kInline ? utf8.size() : CountCodePoints(utf8)) {
