@@ -1,5 +1,10 @@
 // The only way the UI talks to cdp: the REST API under /api/v1 with an API key
 // sent as `Authorization: Bearer <key>`. The key lives in sessionStorage.
+// Request bodies are typed by api.gen.ts, generated from the server's OpenAPI
+// document (web/scripts/gen-api-types.mjs).
+import type { RequestBodies } from './api.gen';
+
+export type { ApiKeyRequest, Measure as MeasureBody, QuickSegment, RefreshRequest, Schedules as SchedulesBody, SegmentDefinition, UnifyConfig } from './api.gen';
 
 const KEY_STORAGE = 'cdp.apiKey';
 export const API_BASE = 'api/v1';
@@ -87,6 +92,12 @@ async function json<T>(method: string, path: string, body?: unknown, q?: Query, 
 
 export const api = {
   get: <T>(path: string, q?: Query) => json<T>('GET', path, undefined, q),
+  /**
+   * Sends the body of a documented operation: `route` is its "METHOD /api/v1/pattern"
+   * (a key of the generated RequestBodies), `path` the concrete path below /api/v1.
+   */
+  send: <T, K extends keyof RequestBodies = keyof RequestBodies>(route: K, path: string, body: RequestBodies[K]) =>
+    json<T>(route.slice(0, route.indexOf(' ')), path, body),
   post: <T>(path: string, body?: unknown, q?: Query) => json<T>('POST', path, body ?? {}, q),
   put: <T>(path: string, body: unknown) => json<T>('PUT', path, body),
   del: <T>(path: string) => json<T>('DELETE', path),

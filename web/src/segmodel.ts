@@ -1,5 +1,7 @@
-// The segment definition as JSON (src/segment/README.md) and the operator table.
+// The segment definition as the builder edits it, and the server's operator
+// table (GET segment-operators: the same table the server validates with).
 import { api, enc, Field } from './api';
+import type { SegmentDefinition } from './api.gen';
 
 export interface Condition {
   entity?: string;
@@ -33,79 +35,58 @@ export interface SegmentDef {
 }
 export const isGroup = (t: Term): t is OrGroup => (t as OrGroup).any !== undefined;
 
-export type Kind = 'number' | 'text' | 'date' | 'bool';
-export function kindOf(type: string | undefined): Kind {
-  const t = (type ?? '').toLowerCase();
-  if (/int|double|float|decimal|number|numeric/.test(t)) return 'number';
-  if (/date|time/.test(t)) return 'date';
-  if (/bool/.test(t)) return 'bool';
-  return 'text';
+/** The kind of a field's type, as the server names it. */
+export type Kind = 'number' | 'text' | 'date' | 'boolean';
+export type Arity = 0 | 1 | 2 | 'many';
+
+/** One row of the server's segment operator table (GET segment-operators). */
+export interface OperatorInfo {
+  name: string;
+  label: string;
+  /** the label on each kind of field */
+  labels: Record<Kind, string>;
+  values: Arity;
+  /** kinds of field it applies to (aliases included) */
+  applies: Kind[];
+  /** kinds whose operator menu lists it, in menu order */
+  offered: Kind[];
+  /** unit names it takes; empty: none */
+  units: string[];
+}
+export interface OperatorTable {
+  kinds: Kind[];
+  /** field type name ("int64", "timestamp", ...) -> kind */
+  types: Record<string, Kind>;
+  operators: OperatorInfo[];
+  /** aggregate functions of aggregate conditions */
+  aggregates: string[];
 }
 
-export const OPS: Record<Kind, { op: string; label: string }[]> = {
-  number: [
-    { op: 'equals', label: 'equals' },
-    { op: 'not_equals', label: 'does not equal' },
-    { op: 'greater', label: 'greater than' },
-    { op: 'greater_equal', label: 'greater than or equal to' },
-    { op: 'less', label: 'less than' },
-    { op: 'less_equal', label: 'less than or equal to' },
-    { op: 'between', label: 'between' },
-    { op: 'in', label: 'is one of' },
-    { op: 'not_in', label: 'is none of' },
-    { op: 'is_empty', label: 'is empty' },
-    { op: 'is_not_empty', label: 'is not empty' },
-  ],
-  text: [
-    { op: 'equals', label: 'equals' },
-    { op: 'not_equals', label: 'does not equal' },
-    { op: 'contains', label: 'contains' },
-    { op: 'not_contains', label: 'does not contain' },
-    { op: 'starts_with', label: 'starts with' },
-    { op: 'ends_with', label: 'ends with' },
-    { op: 'in', label: 'is one of' },
-    { op: 'not_in', label: 'is none of' },
-    { op: 'is_empty', label: 'is empty' },
-    { op: 'is_not_empty', label: 'is not empty' },
-  ],
-  date: [
-    { op: 'on', label: 'on' },
-    { op: 'not_equals', label: 'not on' },
-    { op: 'before', label: 'before' },
-    { op: 'after', label: 'after' },
-    { op: 'on_or_before', label: 'on or before' },
-    { op: 'on_or_after', label: 'on or after' },
-    { op: 'between', label: 'between' },
-    { op: 'in_last', label: 'in the last' },
-    { op: 'in_next', label: 'in the next' },
-    { op: 'this_period', label: 'this' },
-    { op: 'last_period', label: 'last' },
-    { op: 'anniversary_within', label: 'anniversary within (days)' },
-    { op: 'is_empty', label: 'is empty' },
-    { op: 'is_not_empty', label: 'is not empty' },
-  ],
-  bool: [
-    { op: 'is_true', label: 'is true' },
-    { op: 'is_false', label: 'is false' },
-    { op: 'is_empty', label: 'is empty' },
-    { op: 'is_not_empty', label: 'is not empty' },
-  ],
-};
-export const AGGREGATES = ['count', 'sum', 'average', 'min', 'max'];
-export const SPAN_UNITS = ['days', 'weeks', 'months', 'quarters', 'years'];
-export const PERIOD_UNITS = ['month', 'quarter', 'year'];
+let operatorTable: Promise<OperatorTable> | undefined;
+/** The server's operator table, fetched once (again after a failure). */
+export function loadOperators(): Promise<OperatorTable> {
+  if (!operatorTable) {
+    operatorTable = api.get<OperatorTable>('segment-operators');
+    operatorTable.catch(() => (operatorTable = undefined));
+  }
+  return operatorTable;
+}
 
+export function kindOf(t: OperatorTable | undefined, type: string | undefined): Kind {
+  return t?.types[(type ?? '').toLowerCase()] ?? 'text';
+}
+/** The operator menu for fields of `kind`: value and label, in the server's order. */
+export function opsFor(t: OperatorTable | undefined, kind: Kind): { op: string; label: string }[] {
+  return (t?.operators ?? []).filter((o) => o.offered.includes(kind)).map((o) => ({ op: o.name, label: o.labels[kind] ?? o.label }));
+}
 /** How many values an operator takes: 0, 1, 2 or 'many'. */
-export function arity(op: string): 0 | 1 | 2 | 'many' {
-  if (['is_empty', 'is_not_empty', 'is_true', 'is_false', 'this_period', 'last_period'].includes(op)) return 0;
-  if (op === 'between') return 2;
-  if (op === 'in' || op === 'not_in') return 'many';
-  return 1;
+export function arity(t: OperatorTable | undefined, op: string): Arity {
+  return t?.operators.find((o) => o.name === op)?.values ?? 1;
 }
-export function unitsFor(op: string): string[] | null {
-  if (op === 'in_last' || op === 'in_next') return SPAN_UNITS;
-  if (op === 'this_period' || op === 'last_period') return PERIOD_UNITS;
-  return null;
+/** The units an operator takes, or null. */
+export function unitsFor(t: OperatorTable | undefined, op: string): string[] | null {
+  const u = t?.operators.find((o) => o.name === op)?.units ?? [];
+  return u.length ? u : null;
 }
 /** A value as typed -> its JSON form for the field's kind. */
 export function typedValue(kind: Kind, op: string, v: string): unknown {
@@ -147,8 +128,12 @@ export function defFromResponse(r: Record<string, unknown>): SegmentDef {
   };
 }
 
-/** Drops UI-only empties so the server sees a clean definition. */
-export function cleanDef(d: SegmentDef): SegmentDef {
+/**
+ * Drops UI-only empties so the server sees a clean definition. The builder
+ * keeps operators as plain strings chosen from the server's menu; the result
+ * is the generated request type (the server checks it against the same schema).
+ */
+export function cleanDef(d: SegmentDef): SegmentDefinition {
   const out: SegmentDef = { ...d, rules: d.rules.map((r, i) => ({ ...r, combine: i === 0 ? undefined : r.combine ?? 'union' })) };
   if (!out.display_name) delete out.display_name;
   if (!out.description) delete out.description;
@@ -157,7 +142,7 @@ export function cleanDef(d: SegmentDef): SegmentDef {
     if (!r.combine) delete r.combine;
     if (!r.all_records) delete r.all_records;
   }
-  return out;
+  return out as SegmentDefinition;
 }
 
 export function problemText(p: unknown): string {

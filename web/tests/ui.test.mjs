@@ -210,7 +210,19 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await page.getByLabel('Operator', { exact: true }).selectOption('equals');
       await page.getByLabel('Value', { exact: true }).fill('California');
       await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid=quick-estimate]')?.textContent ?? ''));
+      // The operator menu is the server's table (GET segment-operators), labels included.
+      const ops = await api.get('segment-operators');
+      const menu = await page.getByLabel('Operator', { exact: true }).locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]).filter(([v]) => v));
+      const want = ops.operators.filter((o) => o.offered.includes('text')).map((o) => [o.name, o.labels.text]);
+      assert.deepEqual(menu, want, 'text operators as the server lists them');
       await page.getByRole('button', { name: 'Review' }).click();
+      // A name with spaces is refused, naming the field and the rule (it was saved as a draft).
+      await page.getByLabel('Output entity name').fill('Customers From California');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const refused = page.getByRole('alert').filter({ hasText: "field 'name'" });
+      await refused.waitFor();
+      assert.match(await refused.textContent(), /letters, digits and _/);
+      assert.equal((await api.call('GET', 'segments/Customers%20From%20California')).status, 404, 'nothing saved');
       await page.getByLabel('Output entity name').fill('CustomersFromCalifornia');
       await shot('10-segment-quick-profile');
       await page.getByRole('button', { name: 'Save' }).click();
@@ -300,6 +312,9 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
         await tile.waitFor();
         assert.equal((await tile.getByTestId('members').textContent()).replace(/,/g, ''), String(want), `${name} tile`);
       }
+      // Tiles show display names where a segment has one.
+      assert.match(await page.getByTestId('home-seg-HighValueOnlineCustomers').textContent(), /High Value Online Customers/);
+      assert.match(await page.getByTestId('home-seg-SummerPromo').textContent(), /Summer Promotion/);
       const ov = await api.get('overview');
       assert.equal((await page.getByTestId('tile-customers').locator('.tile-value').textContent()).replace(/,/g, ''), String(ov.customers));
       await shot('01-home');
@@ -362,6 +377,12 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await page.getByTestId('pairs-table').getByRole('button', { name: 'Explain' }).first().click();
       await page.getByTestId('pair-explain').waitFor();
       assert.match(await page.getByTestId('pair-explain').textContent(), /match/i);
+      // Accepted pairs per rule are counted (they showed 0 for every rule).
+      const stats = await api.get('unification/stats');
+      const accepted = stats.rules.reduce((n, r) => n + r.accepted, 0);
+      assert.ok(accepted > 0, 'the demo has accepted pairs');
+      const cells = await page.getByTestId('rule-stats').locator('tbody tr td:nth-child(3)').allTextContents();
+      assert.equal(cells.reduce((n, c) => n + Number(c.replace(/,/g, '')), 0), accepted, 'accepted pairs shown');
       await shot('30-unify');
     });
 
@@ -381,6 +402,19 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
         await page.waitForLoadState('networkidle');
         await shot(name);
       }
+      // An attribute measure's values are listed (the page showed a 404).
+      await goto('measures/AverageWebPurchase');
+      await page.getByTestId('measure-values').locator('tbody tr').first().waitFor();
+      assert.equal(await page.getByRole('alert').count(), 0, 'no error on the measure page');
+      // Schedules save (the page sent back the jobs it had read, which the PUT refuses).
+      await goto('admin/schedules');
+      const before = (await api.get('schedules')).refresh ?? '';
+      // Wait for the page to show the stored schedules before editing them.
+      for (let i = 0; i < 100 && (await page.getByLabel('Full refresh').inputValue()) !== before; i++) await sleep(100);
+      await page.getByLabel('Full refresh').fill('0 3 1 1 *');
+      await page.getByRole('button', { name: 'Save schedules' }).click();
+      await page.getByText('Schedules saved.').waitFor();
+      assert.equal((await api.get('schedules')).refresh, '0 3 1 1 *');
       const runs = await api.get('runs');
       if (runs.items?.length) {
         await goto(`admin/runs/${runs.items[0].id}`);
@@ -416,6 +450,8 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await page.getByRole('button', { name: 'Save' }).click();
       const alert = page.getByRole('alert').filter({ hasText: 'Not permitted' });
       await alert.waitFor();
+      // The message names the permission needed, without the route's summary.
+      assert.match(await alert.textContent(), /lacks the permission write_definitions \(role contributor or above\)/);
       await shot('55-viewer-refused');
       const r = await api.call('GET', 'segments/ViewerWasHere');
       assert.equal(r.status, 404, 'nothing was saved');

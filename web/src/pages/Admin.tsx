@@ -1,5 +1,5 @@
 import { FormEvent, useEffect, useState } from 'react';
-import { api, enc, Page, Row, Run } from '../api';
+import { api, ApiKeyRequest, enc, Page, Row, Run } from '../api';
 import { BarChart, DataTable, ErrorBox, LabeledInput, LabeledSelect, LabeledTextArea, Loading, StatusBadge } from '../components';
 import { useMe } from '../me';
 import { usePaged } from '../paging';
@@ -54,7 +54,7 @@ function Runs() {
           <button type="button" onClick={runs.reload}>
             Reload
           </button>
-          <button type="button" className="primary" disabled={act.busy} onClick={() => act.run(async () => { await api.post('runs', {}); runs.reload(); })}>
+          <button type="button" className="primary" disabled={act.busy} onClick={() => act.run(async () => { await api.send('POST /api/v1/runs', 'runs', {}); runs.reload(); })}>
             Start a full refresh
           </button>
         </div>
@@ -142,7 +142,8 @@ function Schedules() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.run(async () => {
-      await api.put('schedules', s);
+      // Only the schedules: the GET answer also holds jobs and state the PUT does not take.
+      await api.send('PUT /api/v1/schedules', 'schedules', { refresh: s.refresh ?? null, sources: s.sources ?? {}, segments: s.segments ?? {} });
       setSaved(true);
       sched.reload();
     });
@@ -209,7 +210,7 @@ function ApiKeys() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     act.run(async () => {
-      const k = await api.post<ApiKey>('apikeys', { name, role });
+      const k = await api.send<ApiKey>('POST /api/v1/apikeys', 'apikeys', { name, role: role as ApiKeyRequest['role'] });
       setCreated(k);
       setName('');
       keys.reload();

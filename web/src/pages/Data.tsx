@@ -29,7 +29,7 @@ function DataHome() {
   const [msg, setMsg] = useState<string>();
   const refresh = (name?: string) =>
     act.run(async () => {
-      const r = await api.post<{ id?: unknown }>('runs', name ? { sources: [name] } : {});
+      const r = await api.send<{ id?: unknown }>('POST /api/v1/runs', 'runs', name ? { sources: [name] } : {});
       setMsg(`Refresh started${name ? ` for ${name}` : ''} (run ${r?.id ?? '?'}).`);
       setTimeout(sources.reload, 2000);
     });

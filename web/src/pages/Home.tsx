@@ -19,7 +19,7 @@ export function HomePage() {
             className="primary"
             disabled={refresh.busy}
             onClick={() => refresh.run(async () => {
-              await api.post('runs', {});
+              await api.send('POST /api/v1/runs', 'runs', {});
               setTimeout(ov.reload, 1500);
             })}
           >

@@ -1,5 +1,5 @@
 import { FormEvent, useState } from 'react';
-import { api, enc, Page, Row } from '../api';
+import { api, enc, MeasureBody, Page, Row } from '../api';
 import { BarChart, DataTable, ErrorBox, LabeledInput, LabeledSelect, LabeledTextArea, Loading } from '../components';
 import { usePaged } from '../paging';
 import { fmtNum, go, href, useAction, useLoad } from '../util';
@@ -82,7 +82,7 @@ function MeasureDetail({ name }: { name: string }) {
       <section aria-labelledby="vals-h">
         <h2 id="vals-h">Values</h2>
         <ErrorBox error={values.error} />
-        <DataTable rows={values.items} render={{ CustomerId: (r) => <a href={href('customers', String(r.CustomerId))}>{String(r.CustomerId)}</a> }} />
+        <DataTable testid="measure-values" rows={values.items} render={{ CustomerId: (r) => <a href={href('customers', String(r.CustomerId))}>{String(r.CustomerId)}</a> }} />
         {values.pager('Values')}
       </section>
     </>
@@ -136,8 +136,8 @@ function MeasureForm({ initial, activities, loadError }: { initial?: Measure; ac
     e.preventDefault();
     save.run(async () => {
       const b = body();
-      if (initial) await api.put(`measures/${enc(initial.name)}`, b);
-      else await api.post('measures', b);
+      if (initial) await api.send('PUT /api/v1/measures/{name}', `measures/${enc(initial.name)}`, b as MeasureBody);
+      else await api.send('POST /api/v1/measures', 'measures', b as MeasureBody);
       go('measures', String(b.name));
     });
   };

@@ -2,7 +2,6 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, enc, Field, Page } from '../api';
 import { ErrorBox, LabeledInput, LabeledSelect, LabeledTextArea, Loading } from '../components';
 import {
-  AGGREGATES,
   arity,
   blankCondition,
   blankDef,
@@ -11,7 +10,8 @@ import {
   defFromResponse,
   isGroup,
   kindOf,
-  OPS,
+  loadOperators,
+  opsFor,
   problemText,
   Rule,
   schemaOf,
@@ -85,8 +85,8 @@ function Builder({ initial, editing }: { initial: SegmentDef; editing: boolean }
     save.run(async () => {
       const body = cleanDef(def);
       const r = editing
-        ? await api.put<{ status?: string; problems?: unknown[] }>(`segments/${enc(def.name)}`, body)
-        : await api.post<{ status?: string; problems?: unknown[] }>('segments', body);
+        ? await api.send<{ status?: string; problems?: unknown[] }>('PUT /api/v1/segments/{name}', `segments/${enc(def.name)}`, body)
+        : await api.send<{ status?: string; problems?: unknown[] }>('POST /api/v1/segments', 'segments', body);
       setSaved(r ?? {});
       // An active dynamic segment is evaluated by the server right after saving.
       if (!r?.problems?.length) go('segments', def.name);
@@ -112,7 +112,7 @@ function Builder({ initial, editing }: { initial: SegmentDef; editing: boolean }
             <div className="row">
               <div className="field">
                 <label htmlFor={nameId}>Name (output entity)</label>
-                <input id={nameId} value={def.name} disabled={editing} pattern="[A-Za-z_][A-Za-z0-9_]*" onChange={(e) => setDef({ ...def, name: e.target.value })} placeholder="SummerPromo" />
+                <input id={nameId} value={def.name} disabled={editing} onChange={(e) => setDef({ ...def, name: e.target.value })} placeholder="SummerPromo" />
               </div>
               <LabeledInput label="Display name" value={def.display_name ?? ''} onChange={(v) => setDef({ ...def, display_name: v })} placeholder="Summer Promotion" />
               <LabeledSelect label="Type" value={def.type} onChange={(v) => setDef({ ...def, type: v })} options={[{ value: 'dynamic', label: 'Dynamic (refreshes)' }, { value: 'static', label: 'Static (frozen on save)' }]} />
@@ -346,11 +346,13 @@ function ConditionEditor({
       live = false;
     };
   }, [entity]);
+  const operators = useLoad(() => loadOperators(), []);
+  const table = operators.data;
   const field = fields.find((f) => f.name === cond.field);
-  const kind = isAgg ? 'number' : kindOf(field?.type);
-  const ops = OPS[kind];
-  const n = arity(cond.op);
-  const units = unitsFor(cond.op);
+  const kind = isAgg ? 'number' : kindOf(table, field?.type);
+  const ops = opsFor(table, kind);
+  const n = arity(table, cond.op);
+  const units = unitsFor(table, cond.op);
   const vals = (cond.values ?? []).map((v) => (v === null || v === undefined ? '' : String(v)));
   const setVals = (arr: string[]) => onChange({ ...cond, values: arr.map((s) => typedValue(kind, cond.op, s)) });
   const inputType = kind === 'date' && !['in_last', 'in_next', 'anniversary_within'].includes(cond.op) ? 'date' : kind === 'number' ? 'number' : 'text';
@@ -360,7 +362,7 @@ function ConditionEditor({
     <div className="cond" role="group" aria-label={path}>
       {isAgg ? (
         <>
-          <LabeledSelect srPrefix={path} label="Function" value={cond.aggregate ?? 'count'} onChange={(v) => onChange({ ...cond, aggregate: v })} options={AGGREGATES} />
+          <LabeledSelect srPrefix={path} label="Function" value={cond.aggregate ?? 'count'} onChange={(v) => onChange({ ...cond, aggregate: v })} options={table?.aggregates ?? []} />
           <LabeledInput srPrefix={path} label="Of entity" value={cond.entity ?? ''} onChange={(v) => onChange({ ...cond, entity: v || undefined })} placeholder={ruleEntity} />
         </>
       ) : (
@@ -372,8 +374,8 @@ function ConditionEditor({
         placeholder={isAgg ? '(rows)' : 'Choose a field'}
         onChange={(v) => {
           const f = fields.find((x) => x.name === v);
-          const k = isAgg ? 'number' : kindOf(f?.type);
-          const keep = OPS[k].some((o) => o.op === cond.op);
+          const k = isAgg ? 'number' : kindOf(table, f?.type);
+          const keep = opsFor(table, k).some((o) => o.op === cond.op);
           onChange({ ...cond, field: v, op: keep ? cond.op : isAgg ? cond.op : '', values: keep ? cond.values : [] });
         }}
         options={(cond.field && !fields.some((f) => f.name === cond.field) ? [{ value: cond.field, label: cond.field }] : []).concat(fields.map((f) => ({ value: f.name, label: `${f.name} (${f.type})` })))}
@@ -383,8 +385,8 @@ function ConditionEditor({
         value={cond.op}
         placeholder="Choose an operator"
         onChange={(v) => {
-          const u = unitsFor(v);
-          onChange({ ...cond, op: v, unit: u ? (u.includes(cond.unit ?? '') ? cond.unit : u[0]) : undefined, values: arity(v) === 0 ? [] : cond.values });
+          const u = unitsFor(table, v);
+          onChange({ ...cond, op: v, unit: u ? (u.includes(cond.unit ?? '') ? cond.unit : u[0]) : undefined, values: arity(table, v) === 0 ? [] : cond.values });
         }}
         options={(cond.op && !ops.some((o) => o.op === cond.op) ? [{ op: cond.op, label: cond.op }] : []).concat(ops).map((o) => ({ value: o.op, label: o.label }))}
       />

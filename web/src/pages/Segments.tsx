@@ -1,7 +1,8 @@
 import { FormEvent, useEffect, useMemo, useState } from 'react';
-import { api, enc, Field, Page, Row, SegmentSummary } from '../api';
+import { api, enc, Field, Page, Row, SegmentDefinition, SegmentSummary } from '../api';
+import type { QuickSegment as QuickSegmentBody } from '../api';
 import { DataTable, ErrorBox, LabeledInput, LabeledSelect, LineChart, Loading, StatusBadge, Tile } from '../components';
-import { arity, defFromResponse, kindOf, OPS, problemText, schemaOf, typedValue } from '../segmodel';
+import { arity, defFromResponse, kindOf, loadOperators, opsFor, problemText, schemaOf, typedValue } from '../segmodel';
 import { fmtNum, fmtTime, go, hashQuery, href, useAction, useDebounced, useId, useLoad } from '../util';
 import { SegmentBuilder } from './SegmentBuilder';
 
@@ -94,8 +95,9 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
   const nameId = useId('qname');
   const usable = (fields.data ?? []).filter((f: Field) => from === 'profile' || f.name !== 'CustomerId');
   const f = usable.find((x) => x.name === field);
-  const kind = kindOf(f?.type);
-  const n = arity(op);
+  const operators = useLoad(() => loadOperators(), []);
+  const kind = kindOf(operators.data, f?.type);
+  const n = arity(operators.data, op);
   const typed = useMemo(() => (n === 0 ? [] : values.slice(0, n === 'many' ? undefined : n).flatMap((v) => (n === 'many' ? v.split(',') : [v])).map((v) => typedValue(kind, op, v))), [values, n, kind, op]);
   const definition = { name: name || 'QuickSegment', type: isStatic ? 'static' : 'dynamic', rules: [{ entity, conditions: [{ field, op, values: typed }] }] };
   const dkey = useDebounced(JSON.stringify(definition), 500);
@@ -125,8 +127,8 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
     }
     save.run(async () => {
       // The quick route takes one condition; a display name needs the full definition.
-      if (displayName) await api.post('segments', { ...definition, display_name: displayName });
-      else await api.post('segments/quick', { name, entity, field, op, values: typed, static: isStatic });
+      if (displayName) await api.send('POST /api/v1/segments', 'segments', { ...definition, display_name: displayName } as SegmentDefinition);
+      else await api.send('POST /api/v1/segments/quick', 'segments/quick', { name, entity, field, op: op as QuickSegmentBody['op'], values: typed as QuickSegmentBody['values'], static: isStatic });
       go('segments', name);
     });
   };
@@ -150,7 +152,7 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
             }}
             options={usable.map((x) => ({ value: x.name, label: `${x.name} (${x.type})` }))}
           />
-          <LabeledSelect label="Operator" value={op} placeholder="Choose…" onChange={setOp} options={(field ? OPS[kind] : []).map((o) => ({ value: o.op, label: o.label }))} />
+          <LabeledSelect label="Operator" value={op} placeholder="Choose…" onChange={setOp} options={(field ? opsFor(operators.data, kind) : []).map((o) => ({ value: o.op, label: o.label }))} />
           {n === 1 || n === 'many' ? (
             <>
               <LabeledInput label={n === 'many' ? 'Values (comma-separated)' : 'Value'} type={n === 'many' ? 'text' : inputType} value={values[0]} onChange={(v) => setValues([v])} list={listId} />
@@ -176,7 +178,8 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
             <legend>Review</legend>
             <div className="field">
               <label htmlFor={nameId}>Output entity name</label>
-              <input id={nameId} value={name} required pattern="[A-Za-z_][A-Za-z0-9_]*" title="letters, digits and _" onChange={(e) => setName(e.target.value)} />
+              {/* The name rule is the server's (its 400 names the field and the rule). */}
+              <input id={nameId} value={name} required onChange={(e) => setName(e.target.value)} />
             </div>
             <LabeledInput label="Display name" value={displayName} onChange={setDisplayName} />
             <div className="field check">

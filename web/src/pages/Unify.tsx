@@ -1,5 +1,6 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { api, Row } from '../api';
+import type { UnifyConfig as UnifyConfigBody } from '../api';
 import { BarChart, DataTable, ErrorBox, LabeledInput, LabeledTextArea, Loading, Tile } from '../components';
 import { usePaged } from '../paging';
 import { fmtNum, fmtPct, hashQuery, href, useAction, useLoad } from '../util';
@@ -8,7 +9,8 @@ interface Stats {
   records_in?: number;
   profiles?: number;
   merge_rate?: number;
-  rules?: { rule: string; pairs: number }[];
+  /** accepted: pairs whose records ended in one profile; by_status: unify's pair statuses */
+  rules?: { rule: string; pairs: number; accepted: number; by_status?: Record<string, number> }[];
 }
 interface PairCondition {
   field: string;
@@ -60,7 +62,7 @@ export function UnifyPage({ rest }: { rest: string[] }) {
             <section className="card" aria-labelledby="rules-h">
               <h2 id="rules-h">Matched pairs per rule</h2>
               <BarChart horizontal label="pairs per rule" labels={s.rules.map((r) => r.rule)} values={s.rules.map((r) => r.pairs)} height={Math.max(160, 28 * s.rules.length)} />
-              <DataTable rows={s.rules as unknown as Row[]} />
+              <DataTable rows={s.rules as unknown as Row[]} columns={['rule', 'pairs', 'accepted']} testid="rule-stats" />
             </section>
           ) : null}
         </>
@@ -274,7 +276,7 @@ function UnifyConfig() {
               return;
             }
             save.run(async () => {
-              await api.put('unification', body);
+              await api.send('PUT /api/v1/unification', 'unification', body as UnifyConfigBody);
               setSaved(true);
               cfg.reload();
             });
