@@ -5,7 +5,7 @@
 #include "cli/command.h"
 #include "config/project_config.h"
 #include "segment/segment_definition.h"
-#include "workspace/segment_runner.h"
+#include "workspace/definitions.h"
 
 namespace cdp {
 namespace {
@@ -20,39 +20,34 @@ Status CmdInit(const Globals& g, const std::string& dir) {
   return Status::Ok();
 }
 
+// The file becomes the workspace's definitions (workspace/definitions.h):
+// prints what changed per kind, and segments that wait for data.
 Status CmdApply(const Globals& g, const std::string& file) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
   auto project = LoadProjectFile(file);
   if (!project.ok()) return project.status();
-  // Segment definitions are parsed before anything is stored.
-  std::vector<SegmentDefinition> segments;
-  for (size_t i = 0; i < project->segments.size(); ++i) {
-    auto d = ParseSegmentYaml(project->segments[i]);
-    if (!d.ok()) return d.status().WithContext(file + ": segments[" + std::to_string(i) + "]");
-    segments.push_back(std::move(*d));
-  }
-  Status s = ws->catalog().ReplaceProject(*project);
-  if (!s.ok()) return s;
-  for (const auto& d : segments) {
-    auto r = SaveSegment(*ws, d, SegmentSaveMode::kUpsert, SegmentRunOptions());
-    if (!r.ok()) return r.status().WithContext("segment '" + d.name + "'");
-    if (!g.json && r->record.status != "active") {
-      std::cerr << "note: segment " << d.name << " is " << r->record.status << " until the data it needs exists (`cdp run`)\n";
-    }
-  }
+  auto changes = ApplyProject(*ws, *project);
+  if (!changes.ok()) return changes.status().WithContext(file);
   if (g.json) {
     Json names = Json::array();
     for (const auto& src : project->sources) names.push_back(src.name);
-    PrintJson({{"project", project->name}, {"sources", names}});
-  } else {
-    std::cout << "Applied " << file << ": " << project->sources.size() << " source(s)\n";
+    PrintJson({{"project", project->name}, {"sources", names}, {"changes", changes->ToJson()}});
+    return Status::Ok();
+  }
+  std::cout << "Applied " << file << ": " << project->sources.size() << " source(s)\n" << changes->Summary();
+  auto segments = ws->catalog().ListSegments();
+  if (!segments.ok()) return segments.status();
+  for (const auto& r : *segments) {
+    if (r.status != "active") {
+      std::cerr << "note: segment " << r.name << " is " << r.status << " until the data it needs exists (`cdp run`)\n";
+    }
   }
   return Status::Ok();
 }
 
 Status CmdExportConfig(const Globals& g, const std::string& out) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
-  auto project = ws->catalog().LoadProject();
+  auto project = ExportProject(*ws);  // every definition, segments included
   if (!project.ok()) return project.status();
   std::string yaml = EmitProjectYaml(*project);
   if (out.empty() || out == "-") {
@@ -74,13 +69,13 @@ void AddProjectCommands(CommandLine& cli, CLI::App& app) {
   init->add_flag("--json", cli.g.json, "print JSON");
   cli.OnRun(init, [&cli, dir] { return CmdInit(cli.g, *dir); });
 
-  auto* apply = app.add_subcommand("apply", "load a project YAML file into the workspace");
+  auto* apply = app.add_subcommand("apply", "make a project YAML file the workspace's definitions (what it lacks is removed)");
   auto file = std::make_shared<std::string>();
   cli.AddWorkspaceOptions(apply);
   apply->add_option("FILE", *file, "project YAML file")->required()->check(CLI::ExistingFile);
   cli.OnRun(apply, [&cli, file] { return CmdApply(cli.g, *file); });
 
-  auto* exportc = app.add_subcommand("export-config", "print the applied project as YAML");
+  auto* exportc = app.add_subcommand("export-config", "print every definition of the workspace as project YAML");
   auto out = std::make_shared<std::string>();
   cli.AddWorkspaceOptions(exportc);
   exportc->add_option("-o,--out", *out, "write to this file instead of stdout");

@@ -9,6 +9,7 @@
 #include "common/datetime.h"
 #include "segment/segment_definition.h"
 #include "table/table_json.h"
+#include "workspace/definitions.h"
 #include "workspace/segment_runner.h"
 
 namespace cdp {
@@ -56,7 +57,7 @@ SegmentValue TypedValue(Workspace& ws, const std::string& entity, const std::str
   return text;
 }
 
-void PrintSaveResult(const Globals& g, const SegmentSaveResult& r, const std::string& verb) {
+void PrintSaveResult(const Globals& g, SegmentType type, const SegmentSaveResult& r, const std::string& verb) {
   if (g.json) {
     Json j = {{"name", r.record.name}, {"status", r.record.status}, {"problems", Json::parse(r.record.problems_json)}};
     if (r.evaluation) j["members"] = r.evaluation->members;
@@ -64,7 +65,9 @@ void PrintSaveResult(const Globals& g, const SegmentSaveResult& r, const std::st
     return;
   }
   std::cout << verb << " segment " << r.record.name << " (" << r.record.status << ")";
-  if (r.evaluation) std::cout << ": " << r.evaluation->members << " members, frozen";
+  if (r.evaluation) {
+    std::cout << ": " << r.evaluation->members << " members" << (type == SegmentType::kStatic ? ", frozen" : "");
+  }
   std::cout << "\n";
   for (const auto& p : r.problems) std::cerr << "problem: " << p.ToString() << "\n";
 }
@@ -90,9 +93,14 @@ Status CmdSegmentSave(const Globals& g, SegmentSaveMode mode, const std::string&
     d = MakeQuickSegment(quick_name, entity, field, *o, typed);
     if (is_static) d.type = SegmentType::kStatic;
   }
-  auto r = SaveSegment(*ws, d, mode, SegmentRunOptions());
+  // Saved through the definitions service: a new dynamic segment is evaluated now when its data exists.
+  auto r = SaveSegmentDefinition(*ws, d, mode);
+  if (r.status().code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError(r.status().message() + " (use `cdp segment update`)");
+  }
   if (!r.ok()) return r.status();
-  PrintSaveResult(g, *r, mode == SegmentSaveMode::kUpdate ? "Updated" : "Created");
+  PrintSaveResult(g, d.type, r->saved, mode == SegmentSaveMode::kUpdate ? "Updated" : "Created");
+  if (!g.json && r->members.state == "pending") std::cerr << "note: members not computed now: " << r->members.reason << "\n";
   return Status::Ok();
 }
 
@@ -231,7 +239,7 @@ Status CmdSegmentMembers(const Globals& g, const std::string& name, const std::s
 
 Status CmdSegmentDelete(const Globals& g, const std::string& name) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
-  Status s = DeleteSegment(*ws, name);
+  Status s = DeleteSegmentDefinition(*ws, name);
   if (!s.ok()) return s;
   if (!g.json) std::cout << "Deleted segment " << name << "\n";
   return Status::Ok();
