@@ -202,7 +202,14 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
       }
       CDP_RETURN_IF_ERROR(gen->Commit());
     }
-    for (const auto& u : status_updates) CDP_RETURN_IF_ERROR(workspace.catalog().PutSegment(u));
+    // Status updates, unless the definition changed meanwhile (its save set the status).
+    CDP_RETURN_IF_ERROR(workspace.catalog().UpdateDefinitions([&](DefinitionsTxn& txn) -> Status {
+      for (const auto& u : status_updates) {
+        CDP_ASSIGN_OR_RETURN(auto now, txn.GetSegment(u.name));
+        if (now && now->definition_json == u.definition_json) CDP_RETURN_IF_ERROR(txn.PutSegment(u));
+      }
+      return Status::Ok();
+    }));
     for (const auto& e : out) CDP_RETURN_IF_ERROR(workspace.catalog().RecordSegmentCount(e.name, run_id, e.members));
     return Status::Ok();
   };
