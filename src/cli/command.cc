@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/output.h"
-#include "common/datetime.h"
+#include "common/value_text.h"
 
 namespace cdp {
 
@@ -59,16 +59,9 @@ void PrintTableRows(const Table& t, size_t limit) {
 }
 
 StatusOr<int64_t> ParseTimeArg(const std::string& text, bool end_of_day) {
-  int y, m, d;
-  char tail;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
-    return InvalidArgumentError("'" + text + "' is not a date (YYYY-MM-DD)");
-  }
-  int64_t days = DaysFromCivil(y, m, d);
-  if (m < 1 || m > 12 || d < 1 || d > 31 || FormatDate(static_cast<int32_t>(days)) != text) {
-    return InvalidArgumentError("'" + text + "' is not a valid date (YYYY-MM-DD)");
-  }
-  return days * 86400000000LL + (end_of_day ? 86400000000LL - 1 : 0);
+  int32_t days = 0;
+  if (!ParseIsoDate(text, &days)) return InvalidArgumentError("'" + text + "' is not a valid date (YYYY-MM-DD)");
+  return static_cast<int64_t>(days) * 86400000000LL + (end_of_day ? 86400000000LL - 1 : 0);
 }
 
 StatusOr<int32_t> ParseAsOf(const std::string& text) {
