@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/entity_names.h"
@@ -259,6 +260,22 @@ TEST_F(DefinitionsTest, ANewDynamicSegmentIsEvaluatedOnSave) {
   snap = ws_->data().Current();
   EXPECT_FALSE(snap->entities.count(SegmentEntityName("BigSpenders")));
   EXPECT_EQ(DeleteSegmentDefinition(*ws_, "BigSpenders").code(), StatusCode::kNotFound);
+}
+
+// Regression: workspace messages, which the API and the UI show, gave CLI
+// advice ("run `cdp segment run NAME`").
+TEST_F(DefinitionsTest, MessagesOfTheWorkspaceGiveNoCommandLineAdvice) {
+  ASSERT_TRUE(ApplyProject(*ws_, project_, Options()).ok());
+  Refresh(*ws_);
+  DefinitionOptions quiet = Options();
+  quiet.evaluate = false;
+  ASSERT_TRUE(SaveSegmentDefinition(*ws_, BigSpenders("NotYet", 10), SegmentSaveMode::kCreate, quiet).ok());
+  std::ostringstream out;
+  auto r = ExportSegmentMembers(*ws_, "NotYet", "csv", out);
+  ASSERT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(), "segment 'NotYet' has not been evaluated yet (a refresh, or running the segment, evaluates it)");
+  auto bad = ExportSegmentMembers(*ws_, "NotYet", "xml", out);
+  EXPECT_EQ(bad.status().message().find("--"), std::string::npos) << bad.status().message();
 }
 
 TEST_F(DefinitionsTest, SchedulesChangeInOneTransactionAndKeepMembers) {

@@ -338,12 +338,12 @@ StatusOr<int64_t> WriteMembers(Workspace& workspace, const Snapshot& snap, const
 
 StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& name, const std::string& format,
                                        std::ostream& out) {
-  if (format != "csv" && format != "jsonl") return InvalidArgumentError("--format: expected csv or jsonl, got '" + format + "'");
+  if (format != "csv" && format != "jsonl") return InvalidArgumentError("format: expected csv or jsonl, got '" + format + "'");
   CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetSegment(name));
   if (!rec) return NotFoundError("no segment named '" + name + "'");
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
   if (!snap.entities.count(SegmentEntityName(name))) {
-    return FailedPreconditionError("segment '" + name + "' has not been evaluated yet: run `cdp segment run " + name + "`");
+    return FailedPreconditionError("segment '" + name + "' has not been evaluated yet (a refresh, or running the segment, evaluates it)");
   }
   CDP_ASSIGN_OR_RETURN(auto members, LoadEntity(workspace, snap, SegmentEntityName(name)));
   CDP_ASSIGN_OR_RETURN(CustomerIndex ix, LoadCustomerIndex(workspace, snap));
@@ -359,7 +359,7 @@ StatusOr<int64_t> ExportSegmentMembers(Workspace& workspace, const std::string& 
 StatusOr<int64_t> ExportDefinitionMembers(Workspace& workspace, const SegmentDefinition& definition,
                                           const std::string& format, std::ostream& out,
                                           const SegmentRunOptions& options) {
-  if (format != "csv" && format != "jsonl") return InvalidArgumentError("--format: expected csv or jsonl, got '" + format + "'");
+  if (format != "csv" && format != "jsonl") return InvalidArgumentError("format: expected csv or jsonl, got '" + format + "'");
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(SegmentContext ctx, OpenContext(workspace, project));
   std::vector<SegmentProblem> problems = Validate(definition, ctx.schema);
