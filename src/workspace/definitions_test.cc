@@ -1,6 +1,7 @@
 #include "workspace/definitions.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -276,6 +277,31 @@ TEST_F(DefinitionsTest, MessagesOfTheWorkspaceGiveNoCommandLineAdvice) {
   EXPECT_EQ(r.status().message(), "segment 'NotYet' has not been evaluated yet (a refresh, or running the segment, evaluates it)");
   auto bad = ExportSegmentMembers(*ws_, "NotYet", "xml", out);
   EXPECT_EQ(bad.status().message().find("--"), std::string::npos) << bad.status().message();
+}
+
+// A workspace whose catalog an older cdp left with segment texts only in the
+// project (schema 5) is migrated on open: the segment is in the segments
+// table, validated again on the next run, and exported.
+TEST_F(DefinitionsTest, OpeningAnOlderWorkspaceMovesProjectSegmentTexts) {
+  const std::string dir = ws_->dir();
+  ws_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(dir) / "catalog.db").c_str(), &db), SQLITE_OK);
+  std::string text = nlohmann::json::array({project_.segments[0]}).dump();
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version >= 6", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO project(key, value) VALUES ('segments', ?)", -1, &st, nullptr), SQLITE_OK);
+  sqlite3_bind_text(st, 1, text.c_str(), -1, SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  auto reopened = Workspace::Open(dir);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  ws_ = std::move(*reopened);
+  auto seg = ws_->catalog().GetSegment("CustomersFromCalifornia");
+  ASSERT_TRUE(seg.ok() && seg->has_value());
+  EXPECT_EQ((*seg)->status, "draft");
+  EXPECT_NE(Exported(*ws_).find("name: CustomersFromCalifornia"), std::string::npos);
 }
 
 TEST_F(DefinitionsTest, SchedulesChangeInOneTransactionAndKeepMembers) {
