@@ -323,7 +323,15 @@ TEST_F(CliTest, UnifyExplainOverrideAndStableIds) {
   Json exj = RunJson("explain " + std::to_string(id["Shop:1"]) + " -w " + ws_);
   EXPECT_EQ(exj["records"].size(), 2u);
   EXPECT_EQ(exj["pairs"][0]["explanation"]["rules"][0]["conditions"][0]["passed"], true);
-  EXPECT_EQ(RunCdp("explain 999999 -w " + ws_).exit_code, 1);
+  // One existence check (workspace/lineage.h): explain and timeline of an
+  // unknown id fail alike (timeline used to print "0 activities").
+  Result unknown_explain = RunCdp("explain 999999 -w " + ws_);
+  Result unknown_timeline = RunCdp("timeline 999999 -w " + ws_);
+  EXPECT_EQ(unknown_explain.exit_code, 1) << unknown_explain.out;
+  EXPECT_EQ(unknown_timeline.exit_code, 1) << unknown_timeline.out;
+  EXPECT_NE(unknown_explain.out.find("there is no customer with CustomerId 999999"), std::string::npos)
+      << unknown_explain.out;
+  EXPECT_EQ(unknown_explain.out, unknown_timeline.out);
 
   // explain-pair shows a non-match too.
   Json pair = RunJson("explain-pair Shop:3 Club:C3 -w " + ws_);

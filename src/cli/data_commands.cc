@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "common/datetime.h"
+#include "common/entity_names.h"
 #include "table/table_json.h"
 #include "workspace/ingest_runner.h"
 
@@ -75,9 +76,9 @@ Status CmdEntities(const Globals& g) {
   Json arr = Json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, info] : snap->entities) {
-    if (Workspace::IsInternalEntity(name)) continue;
+    if (IsInternalEntity(name)) continue;
     uint64_t quarantined = 0;
-    auto q = snap->entities.find(Workspace::QuarantineEntityName(name));
+    auto q = snap->entities.find(QuarantineEntityName(name));
     if (q != snap->entities.end()) quarantined = q->second.num_rows;
     arr.push_back({{"name", name},
                    {"rows", info.num_rows},
@@ -154,7 +155,7 @@ Status CmdQuarantine(const Globals& g, const std::string& entity, int64_t limit)
   if (!snap->entities.count(entity)) {
     return NotFoundError(NoSuchEntity(entity));
   }
-  return PrintEntityRows(g, *ws, *snap, Workspace::QuarantineEntityName(entity), limit,
+  return PrintEntityRows(g, *ws, *snap, QuarantineEntityName(entity), limit,
                          "entity '" + entity + "' has no quarantine");
 }
 

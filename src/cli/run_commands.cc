@@ -79,8 +79,9 @@ Status CmdRuns(const Globals& g, int limit) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
   auto runs = ws->catalog().ListRuns(limit);
   if (!runs.ok()) return runs.status();
-  const RefreshStage kStages[] = {RefreshStage::kIngest,   RefreshStage::kUnify,    RefreshStage::kActivities,
-                                  RefreshStage::kMeasures, RefreshStage::kSegments, RefreshStage::kIndex};
+  // One column per registered stage, in run order.
+  std::vector<std::string> stage_names;
+  for (const auto& d : StageRegistry::Default().stages()) stage_names.push_back(d.name);
   Json arr = Json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& run : *runs) {
@@ -104,10 +105,10 @@ Status CmdRuns(const Globals& g, int limit) {
                                     FormatTimestamp(run.started_at).substr(0, 19),
                                     run.finished_at > 0 ? Fixed(seconds, 2) : ""};
     // Seconds per stage that ran; "skip", "FAIL", "cancel", or "" when not part of the run.
-    for (RefreshStage stage : kStages) {
+    for (const std::string& stage : stage_names) {
       std::string cell;
       for (const auto& s : stages) {
-        if (s.stage != stage) continue;
+        if (s.stage.name() != stage) continue;
         if (s.status == "succeeded") cell = Fixed(s.duration_micros / 1e6, 2);
         else if (s.status == "skipped") cell = "skip";
         else if (s.status == "failed") cell = "FAIL";
@@ -122,9 +123,10 @@ Status CmdRuns(const Globals& g, int limit) {
     PrintJson(arr);
     return Status::Ok();
   }
-  PrintTable({"run", "kind", "status", "trigger", "started (UTC)", "seconds", "ingest", "unify", "activities", "measures",
-              "segments", "index", "error"},
-             rows);
+  std::vector<std::string> header = {"run", "kind", "status", "trigger", "started (UTC)", "seconds"};
+  header.insert(header.end(), stage_names.begin(), stage_names.end());
+  header.push_back("error");
+  PrintTable(header, rows);
   return Status::Ok();
 }
 

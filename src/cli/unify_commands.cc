@@ -7,6 +7,7 @@
 #include "common/entity_names.h"
 #include "ingest/csv_reader.h"
 #include "table/table_json.h"
+#include "workspace/lineage.h"
 #include "workspace/unify_runner.h"
 
 namespace cdp {
@@ -123,105 +124,38 @@ Status CmdExplainPair(const Globals& g, const std::string& a, const std::string&
   return Status::Ok();
 }
 
-// Rows of `entity` where `field` (int64) equals `id`.
-StatusOr<Table> RowsWithId(Workspace& ws, const Snapshot& snap, const std::string& entity, const std::string& field, int64_t id) {
-  if (!snap.entities.count(entity)) return FailedPreconditionError("no " + entity + " entity yet: run `cdp unify` first");
-  CDP_ASSIGN_OR_RETURN(auto reader, ws.data().OpenEntity(snap, entity));
-  CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
-  int c = t.schema().FieldIndex(field);
-  if (c < 0) return DataLossError(entity + " has no field " + field);
-  Table out(t.schema());
-  const Column& col = t.column(static_cast<size_t>(c));
-  for (size_t i = 0; i < t.num_rows(); ++i) {
-    if (col.IsNull(i) || col.Int64At(i) != id) continue;
-    for (size_t k = 0; k < t.num_columns(); ++k) out.mutable_column(k).AppendFrom(t.column(k), i);
-    out.FinishRow();
-  }
-  return out;
-}
-
+// `cdp explain ID`: the customer's profile, source records, match pairs
+// (each explained by the rules or the model) and id changes
+// (workspace/lineage.h, as the API's explain).
 Status CmdExplain(const Globals& g, int64_t id) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
-  auto project = ws->catalog().LoadProject();
-  if (!project.ok()) return project.status();
-  auto snapshot = ws->data().Current();
-  if (!snapshot.ok()) return snapshot.status();
-  const Snapshot& snap = *snapshot;
-  auto customer = RowsWithId(*ws, snap, std::string(kCustomerEntity), "CustomerId", id);
-  if (!customer.ok()) return customer.status();
-  auto keys = RowsWithId(*ws, snap, std::string(kSourceKeysEntity), "CustomerId", id);
-  if (!keys.ok()) return keys.status();
-  auto pairs = RowsWithId(*ws, snap, std::string(kMatchPairsEntity), "CustomerId", id);
-  if (!pairs.ok()) return pairs.status();
-  auto changes = ws->catalog().ListIdChanges(id);
-  if (!changes.ok()) return changes.status();
-  if (customer->num_rows() == 0) {
-    std::string hint;
-    for (const auto& c : *changes) {
-      if (c.kind == "merge" && c.customer_id != id) hint = " (it was merged into " + std::to_string(c.customer_id) + ")";
-    }
-    return NotFoundError("no customer with CustomerId " + std::to_string(id) + hint);
-  }
-  // Each pair's conditions, recomputed from the sources.
-  auto tables = LoadProfileSources(*ws, project->unification);
-  if (!tables.ok()) return tables.status();
-  std::optional<FsModel> model;
-  if (project->unification.mode == UnifyMode::kProbabilistic) {
-    auto mj = ws->catalog().LatestUnifyModel();
-    if (mj.ok() && *mj) {
-      auto parsed = nlohmann::json::parse(**mj, nullptr, false);
-      auto m = FsModel::FromJson(parsed);
-      if (m.ok()) model = std::move(*m);
-    }
-  }
-  std::vector<PairExplanation> explained;
-  const Table& p = *pairs;
-  for (size_t i = 0; i < p.num_rows() && explained.size() < 50; ++i) {
-    auto e = ExplainRecordPair(project->unification, *tables, std::string(p.column(1).StringAt(i)),
-                               std::string(p.column(2).StringAt(i)), std::string(p.column(3).StringAt(i)),
-                               std::string(p.column(4).StringAt(i)), model ? &*model : nullptr);
-    if (!e.ok()) return e.status();
-    explained.push_back(std::move(*e));
-  }
+  CDP_ASSIGN_OR_RETURN(CustomerExplanation e, ExplainCustomer(*ws, id));
   if (g.json) {
-    Json profile = Json(RowToJson(*customer, 0));
-    Json recs = Json::array();
-    for (size_t i = 0; i < keys->num_rows(); ++i) recs.push_back(std::string(keys->column(1).StringAt(i)) + ":" + std::string(keys->column(2).StringAt(i)));
-    Json pj = Json::array();
-    for (size_t i = 0; i < p.num_rows(); ++i) {
-      Json o = {{"a", std::string(p.column(1).StringAt(i)) + ":" + std::string(p.column(2).StringAt(i))},
-                {"b", std::string(p.column(3).StringAt(i)) + ":" + std::string(p.column(4).StringAt(i))},
-                {"rule", std::string(p.column(5).StringAt(i))}, {"score", p.column(6).DoubleAt(i)},
-                {"status", std::string(p.column(7).StringAt(i))}};
-      if (i < explained.size()) o["explanation"] = Json(PairExplanationToJson(explained[i]));
-      pj.push_back(o);
-    }
-    Json ch = Json::array();
-    for (const auto& c : *changes) ch.push_back({{"run_id", c.run_id}, {"kind", c.kind}, {"customer_id", c.customer_id}, {"other_ids", c.other_ids}});
-    PrintJson({{"customer_id", id}, {"profile", profile}, {"records", recs}, {"pairs", pj}, {"id_changes", ch}});
+    PrintJson(CustomerExplanationToJson(e));
     return Status::Ok();
   }
   std::cout << "Customer " << id << "\n";
   std::vector<std::vector<std::string>> rows;
-  for (size_t c = 1; c < customer->num_columns(); ++c) {
-    if (!customer->column(c).IsNull(0)) rows.push_back({customer->schema().field(c).name, customer->column(c).ValueToString(0)});
+  for (size_t c = 0; c < e.profile.num_columns(); ++c) {
+    const std::string& name = e.profile.schema().field(c).name;
+    if (name != "CustomerId" && !e.profile.column(c).IsNull(0)) rows.push_back({name, e.profile.column(c).ValueToString(0)});
   }
   PrintTable({"field", "value"}, rows);
-  std::cout << "\n" << keys->num_rows() << " source record(s):\n";
+  std::cout << "\n" << e.records.size() << " source record(s):\n";
   rows.clear();
-  for (size_t i = 0; i < keys->num_rows(); ++i) rows.push_back({std::string(keys->column(1).StringAt(i)), std::string(keys->column(2).StringAt(i))});
+  for (const auto& r : e.records) rows.push_back({r.source, r.key});
   PrintTable({"source", "key"}, rows);
-  std::cout << "\n" << p.num_rows() << " match pair(s):\n";
-  for (size_t i = 0; i < p.num_rows(); ++i) {
-    std::cout << "- " << p.column(1).StringAt(i) << ":" << p.column(2).StringAt(i) << " = " << p.column(3).StringAt(i)
-              << ":" << p.column(4).StringAt(i) << "  rule " << p.column(5).StringAt(i) << ", score "
-              << Fixed(p.column(6).DoubleAt(i), 3) << ", " << p.column(7).StringAt(i) << "\n";
-    if (i < explained.size()) PrintExplanation(explained[i]);
+  std::cout << "\n" << e.pairs.size() << " match pair(s):\n";
+  for (const auto& p : e.pairs) {
+    std::cout << "- " << p.a.ToString() << " = " << p.b.ToString() << "  rule " << p.rule << ", score "
+              << Fixed(p.score, 3) << ", " << p.status << "\n";
+    if (p.explanation) PrintExplanation(*p.explanation);
   }
-  for (const auto& c : *changes) {
+  for (const auto& c : e.id_changes) {
     std::string ids;
     for (int64_t x : c.other_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(x);
-    std::cout << "run " << c.run_id << ": " << c.kind << " " << c.customer_id << (c.kind == "merge" ? " absorbed " : " split into ") << ids << "\n";
+    std::cout << "run " << c.run_id << ": " << c.kind << " " << c.customer_id
+              << (c.kind == "merge" ? " absorbed " : " split into ") << ids << "\n";
   }
   return Status::Ok();
 }
@@ -330,16 +264,11 @@ Status CmdOverrideImport(const Globals& g, const std::string& file) {
 
 Status CmdExplainModel(const Globals& g) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
-  auto mj = ws->catalog().LatestUnifyModel();
-  if (!mj.ok()) return mj.status();
-  if (!*mj) return NotFoundError("no trained model: set unification.mode: probabilistic and run `cdp unify`");
-  auto parsed = nlohmann::json::parse(**mj, nullptr, false);
-  auto model = FsModel::FromJson(parsed);
-  if (!model.ok()) return model.status();
+  CDP_ASSIGN_OR_RETURN(FsModel model, LoadUnifyModel(*ws));
   if (g.json) {
-    PrintJson(Json::parse(**mj));
+    PrintJson(Json(model.ToJson()));
   } else {
-    std::cout << ExplainFsModel(*model);
+    std::cout << ExplainFsModel(model);
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 
 #include "connectors/postgres/postgres_connector.h"
 #include "connectors/postgres/postgres_test_server.h"
+#include "common/entity_names.h"
 #include "demo/demo_generator.h"
 
 namespace cdp {
@@ -120,7 +121,7 @@ TEST_F(IngestRunnerTest, ParallelRangesEqualSequentialPass) {
       ASSERT_EQ(results[0].column(c).ValueToString(r), results[1].column(c).ValueToString(r)) << c << "," << r;
     }
   }
-  auto q = ReadEntity(Workspace::QuarantineEntityName("Orders"));
+  auto q = ReadEntity(QuarantineEntityName("Orders"));
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(static_cast<int64_t>(q->num_rows()), quarantined[1]);
   EXPECT_EQ(q->column(1).StringAt(0), "Amount");
@@ -216,7 +217,7 @@ TEST_F(IngestRunnerTest, DeepOrCollidingJsonLinesRecordsAreQuarantinedAndTheRest
   auto t = ReadEntity("J");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->num_rows(), 2u);
-  auto q = ReadEntity(Workspace::QuarantineEntityName("J"));
+  auto q = ReadEntity(QuarantineEntityName("J"));
   ASSERT_TRUE(q.ok()) << q.status().ToString();
   ASSERT_EQ(q->num_rows(), 2u);
   const int line = q->schema().FieldIndex("Line"), reason = q->schema().FieldIndex("Reason");
@@ -264,7 +265,7 @@ TEST_F(IngestRunnerTest, OneStrayQuoteQuarantinesOneRowWithItsRawLine) {
       auto t = ReadEntity("Orders");
       ASSERT_TRUE(t.ok());
       EXPECT_EQ(t->num_rows(), 9999u);
-      auto q = ReadEntity(Workspace::QuarantineEntityName("Orders"));
+      auto q = ReadEntity(QuarantineEntityName("Orders"));
       ASSERT_TRUE(q.ok()) << q.status().ToString();
       ASSERT_EQ(q->num_rows(), 1u);
       const Schema& qs = q->schema();

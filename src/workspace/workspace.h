@@ -7,7 +7,6 @@
 #include <string>
 
 #include "catalog/catalog.h"
-#include "common/entity_names.h"
 #include "common/status.h"
 #include "storage/data_store.h"
 #include "storage/env.h"
@@ -27,10 +26,6 @@ class Workspace {
   Catalog& catalog() { return *catalog_; }
   DataStore& data() { return *data_; }
   Env* env() { return env_; }
-
-  // Kept for src/cli until it is moved to common/entity_names.h (which these call).
-  static std::string QuarantineEntityName(const std::string& entity) { return cdp::QuarantineEntityName(entity); }
-  static bool IsInternalEntity(const std::string& name) { return cdp::IsInternalEntity(name); }
 
  private:
   Workspace(std::string dir, Env* env, std::unique_ptr<Catalog> catalog, std::unique_ptr<DataStore> data)
