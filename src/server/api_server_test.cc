@@ -666,6 +666,9 @@ TEST_F(ApiServerTest, SegmentOperatorsComeFromTheServer) {
   for (const auto& o : ops["operators"]) by_name[o["name"]] = o;
   ASSERT_TRUE(by_name.count("between"));
   EXPECT_EQ(by_name["between"]["values"], 2);
+  EXPECT_EQ(by_name["in_last"]["value_kind"], "number");
+  EXPECT_EQ(by_name["anniversary_within"]["value_kind"], "number");
+  EXPECT_TRUE(by_name["on"]["value_kind"].is_null());
   EXPECT_EQ(by_name["in"]["values"], "many");
   EXPECT_EQ(by_name["is_empty"]["values"], 0);
   EXPECT_EQ(by_name["in_last"]["units"], Json::array({"days", "weeks", "months", "quarters", "years"}));

@@ -120,8 +120,9 @@ HttpResponse SaveAndRespond(RouteContext& c, const SegmentDefinition& d, Segment
 }
 
 // The segment operator table for forms (GET /api/v1/segment-operators): the
-// kind of each field type, each operator's label per kind, value count, unit
-// and the kinds it applies to and is offered for, aggregate functions.
+// kind of each field type, each operator's label per kind, value count, the
+// kind of its values when it is not the field's, unit and the kinds it
+// applies to and is offered for, aggregate functions.
 OJson SegmentOperatorsJson() {
   OJson types = OJson::object();
   for (DataType t : {DataType::kString, DataType::kInt64, DataType::kDouble, DataType::kBool, DataType::kDate,
@@ -139,8 +140,12 @@ OJson SegmentOperatorsJson() {
     }
     OJson units = OJson::array();
     for (std::string_view u : OperatorUnitNames(o.unit)) units.push_back(u);
+    // Values that count days or units (in_last 3 months, anniversary_within 7)
+    // are numbers whatever the field's kind; others have the field's kind.
+    bool counts = o.unit == OperatorUnit::kSpan || o.op == ConditionOp::kAnniversaryWithin;
     ops.push_back({{"name", o.name}, {"label", o.label}, {"labels", labels},
                    {"values", o.values < 0 ? OJson("many") : OJson(o.values)},
+                   {"value_kind", counts ? OJson("number") : OJson(nullptr)},
                    {"applies", applies}, {"offered", offered}, {"units", units}});
   }
   OJson aggregates = OJson::array();

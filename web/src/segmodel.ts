@@ -52,6 +52,8 @@ export interface OperatorInfo {
   offered: Kind[];
   /** unit names it takes; empty: none */
   units: string[];
+  /** the kind of its values when not the field's (in_last: a number of units) */
+  value_kind: Kind | null;
 }
 export interface OperatorTable {
   kinds: Kind[];
@@ -88,12 +90,19 @@ export function unitsFor(t: OperatorTable | undefined, op: string): string[] | n
   const u = t?.operators.find((o) => o.name === op)?.units ?? [];
   return u.length ? u : null;
 }
-/** A value as typed -> its JSON form for the field's kind. */
-export function typedValue(kind: Kind, op: string, v: string): unknown {
+/** The kind of an operator's values on a field of `kind`. */
+export function valueKind(t: OperatorTable | undefined, kind: Kind, op: string): Kind {
+  return t?.operators.find((o) => o.name === op)?.value_kind ?? kind;
+}
+/** The input type for an operator's values on a field of `kind`. */
+export function inputTypeFor(t: OperatorTable | undefined, kind: Kind, op: string): string {
+  const k = valueKind(t, kind, op);
+  return k === 'date' ? 'date' : k === 'number' ? 'number' : 'text';
+}
+/** A value as typed -> its JSON form for the operator's values on a field of `kind`. */
+export function typedValue(t: OperatorTable | undefined, kind: Kind, op: string, v: string): unknown {
   const s = v.trim();
-  if (kind === 'number' || op === 'in_last' || op === 'in_next' || op === 'anniversary_within') {
-    if (s !== '' && !Number.isNaN(Number(s))) return Number(s);
-  }
+  if (valueKind(t, kind, op) === 'number' && s !== '' && !Number.isNaN(Number(s))) return Number(s);
   return s;
 }
 

@@ -9,6 +9,7 @@ import {
   Condition,
   defFromResponse,
   isGroup,
+  inputTypeFor,
   kindOf,
   loadOperators,
   opsFor,
@@ -354,8 +355,8 @@ function ConditionEditor({
   const n = arity(table, cond.op);
   const units = unitsFor(table, cond.op);
   const vals = (cond.values ?? []).map((v) => (v === null || v === undefined ? '' : String(v)));
-  const setVals = (arr: string[]) => onChange({ ...cond, values: arr.map((s) => typedValue(kind, cond.op, s)) });
-  const inputType = kind === 'date' && !['in_last', 'in_next', 'anniversary_within'].includes(cond.op) ? 'date' : kind === 'number' ? 'number' : 'text';
+  const setVals = (arr: string[]) => onChange({ ...cond, values: arr.map((s) => typedValue(table, kind, cond.op, s)) });
+  const inputType = inputTypeFor(table, kind, cond.op);
   const entityOptions = ruleEntity === 'Customer' ? ['Customer', 'Customer_Measure'] : ruleEntity === 'Customer_Measure' ? ['Customer_Measure', 'Customer'] : [ruleEntity, 'Customer', 'Customer_Measure'];
 
   return (

@@ -2,7 +2,7 @@ import { FormEvent, useEffect, useMemo, useState } from 'react';
 import { api, enc, Field, Page, Row, SegmentDefinition, SegmentSummary } from '../api';
 import type { QuickSegment as QuickSegmentBody } from '../api';
 import { DataTable, ErrorBox, LabeledInput, LabeledSelect, LineChart, Loading, StatusBadge, Tile } from '../components';
-import { arity, defFromResponse, kindOf, loadOperators, opsFor, problemText, schemaOf, typedValue } from '../segmodel';
+import { arity, defFromResponse, inputTypeFor, kindOf, loadOperators, opsFor, problemText, schemaOf, typedValue } from '../segmodel';
 import { fmtNum, fmtTime, go, hashQuery, href, useAction, useDebounced, useId, useLoad } from '../util';
 import { SegmentBuilder } from './SegmentBuilder';
 
@@ -98,7 +98,7 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
   const operators = useLoad(() => loadOperators(), []);
   const kind = kindOf(operators.data, f?.type);
   const n = arity(operators.data, op);
-  const typed = useMemo(() => (n === 0 ? [] : values.slice(0, n === 'many' ? undefined : n).flatMap((v) => (n === 'many' ? v.split(',') : [v])).map((v) => typedValue(kind, op, v))), [values, n, kind, op]);
+  const typed = useMemo(() => (n === 0 ? [] : values.slice(0, n === 'many' ? undefined : n).flatMap((v) => (n === 'many' ? v.split(',') : [v])).map((v) => typedValue(operators.data, kind, op, v))), [values, n, kind, op, operators.data]);
   const definition = { name: name || 'QuickSegment', type: isStatic ? 'static' : 'dynamic', rules: [{ entity, conditions: [{ field, op, values: typed }] }] };
   const dkey = useDebounced(JSON.stringify(definition), 500);
   const [estimate, setEstimate] = useState<number>();
@@ -118,7 +118,7 @@ function QuickSegment({ from }: { from: 'profile' | 'measure' }) {
   }, [dkey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const suggestions = facets.data?.facets?.[field] ?? [];
-  const inputType = kind === 'date' && !['in_last', 'in_next', 'anniversary_within'].includes(op) ? 'date' : kind === 'number' ? 'number' : 'text';
+  const inputType = inputTypeFor(operators.data, kind, op);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (step === 'define') {
