@@ -212,7 +212,8 @@ std::optional<BodyError> BodySchema::ValidateAt(const J& v, const std::string& p
     }
     case Type::kObject: {
       if (!v.is_object()) return wrong();
-      for (const auto& [k, x] : v.items()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string& k = it.key();  // not a structured binding: clang does not capture those in lambdas
         bool known = std::any_of(properties_.begin(), properties_.end(), [&](const Property& p) { return p.name == k; });
         if (!known) {
           std::vector<std::string> names;
