@@ -512,7 +512,8 @@ Status SetSchedules(Workspace& workspace, const ScheduleChange& change) {
     CDP_ASSIGN_OR_RETURN(ProjectConfig project, txn.LoadProject());
     ProjectConfig edited = project;
     if (change.refresh) edited.refresh_schedule = *change.refresh;
-    for (const auto& [name, cron] : change.sources) {
+    for (const auto& [source_name, cron] : change.sources) {
+      const std::string& name = source_name;  // a lambda may not capture a structured binding (clang 14)
       auto it = std::find_if(edited.sources.begin(), edited.sources.end(),
                              [&](const SourceConfig& s) { return s.name == name; });
       if (it == edited.sources.end()) return InvalidArgumentError("sources." + name + ": there is no such source");
