@@ -14,41 +14,20 @@
 #include <random>
 #include <thread>
 
+#include "cli/testing/run_cdp.h"
+
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string out;
-};
+using Result = cdp::testing::CdpResult;
+using cdp::testing::CdpBin;
 
-std::string CdpBin() {
-  const char* env = std::getenv("CDP_BIN");
-  return env ? env : std::string(CDP_BINARY_DIR) + "/cdp";
-}
-
-Result RunCdp(const std::string& args) {
-  std::string cmd = CdpBin() + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Result RunCdp(const std::string& args) { return cdp::testing::RunCdp(args); }
 
 Json RunJson(const std::string& args) {
-  std::string cmd = CdpBin() + " " + args + " --json";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  pclose(p);
+  std::string out = cdp::testing::RunCdp(args + " --json", /*stdout_only=*/true).out;
   Json j = Json::parse(out, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << args << " printed: " << out;
   return j;

@@ -13,6 +13,10 @@ void CommandLine::AddWorkspaceOptions(CLI::App* sub) {
   sub->add_flag("--json", g.json, "print JSON for scripts");
 }
 
+void CommandLine::AddThreadsOption(CLI::App* sub, int* threads) {
+  sub->add_option("--threads", *threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+}
+
 void CommandLine::OnRun(CLI::App* sub, std::function<Status()> command) {
   sub->callback([this, command = std::move(command)] { exit_code = ReportStatus(command()); });
 }
@@ -38,6 +42,14 @@ int ReportStatus(const Status& status) {
 StatusOr<std::unique_ptr<Workspace>> OpenWorkspace(const Globals& g) { return Workspace::Open(g.workspace); }
 
 void PrintJson(const Json& j) { std::cout << j.dump(2) << "\n"; }
+
+void PrintWarnings(const std::string& prefix, const std::vector<std::string>& warnings) {
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < warnings.size() && i < kShown; ++i) std::cerr << "warning: " << prefix << warnings[i] << "\n";
+  if (warnings.size() > kShown) {
+    std::cerr << "warning: " << prefix << "... and " << (warnings.size() - kShown) << " more (see --json)\n";
+  }
+}
 
 std::string Fixed(double v, int digits) {
   char buf[64];

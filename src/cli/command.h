@@ -13,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "table/column.h"
@@ -40,6 +41,8 @@ class CommandLine {
 
   // Adds -w/--workspace and --json to a subcommand.
   void AddWorkspaceOptions(CLI::App* sub);
+  // Adds --threads (worker threads, 0 = all cores).
+  static void AddThreadsOption(CLI::App* sub, int* threads);
   // Makes `command` the subcommand's action: its Status is translated by
   // ReportStatus into the exit code.
   void OnRun(CLI::App* sub, std::function<Status()> command);
@@ -68,6 +71,9 @@ void AddApiKeyCommands(CommandLine& cli, CLI::App& app);    // apikey create|lis
 StatusOr<std::unique_ptr<Workspace>> OpenWorkspace(const Globals& g);
 
 void PrintJson(const Json& j);
+// "warning: <prefix><w>" on stderr for the first 10 warnings, then how many
+// more there are (--json has them all).
+void PrintWarnings(const std::string& prefix, const std::vector<std::string>& warnings);
 // `v` with `digits` decimals.
 std::string Fixed(double v, int digits);
 // The first `limit` rows of `t` as a text table, with a "... N more" line.

@@ -174,7 +174,7 @@ void AddDataCommands(CommandLine& cli, CLI::App& app) {
   cli.AddWorkspaceOptions(ingest);
   ingest->add_option("SOURCE", o->sources, "source names");
   ingest->add_flag("--force", o->force, "ingest even unchanged sources");
-  ingest->add_option("--threads", o->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  CommandLine::AddThreadsOption(ingest, &o->threads);
   cli.OnRun(ingest, [&cli, o] { return CmdIngest(cli.g, o->sources, o->force, o->threads, "ingest"); });
 
   auto* entities = app.add_subcommand("entities", "list entities with row counts");

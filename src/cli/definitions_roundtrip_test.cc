@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/testing/run_cdp.h"
 #include "server/testing/http_client.h"
 
 namespace fs = std::filesystem;
@@ -21,31 +22,15 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-};
+using cdp::testing::CdpBin;
+using cdp::testing::CdpResult;
+using Result = CdpResult;
+using cdp::testing::RunCdp;
 
-std::string CdpBin() {
-  const char* env = std::getenv("CDP_BIN");
-  return env ? env : std::string(CDP_BINARY_DIR) + "/cdp";
-}
-
-// Runs `cdp ARGS`; stdout only when `stdout_only`, else stdout and stderr.
-Result Cdp(const std::string& args, bool stdout_only = false) {
-  std::string cmd = CdpBin() + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CdpResult Cdp(const std::string& args, bool stdout_only = false) { return RunCdp(args, stdout_only); }
 
 Json CdpJson(const std::string& args) {
-  Result r = Cdp(args + " --json", true);
+  CdpResult r = Cdp(args + " --json", true);
   EXPECT_EQ(r.exit_code, 0) << args << ": " << r.out;
   Json j = Json::parse(r.out, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << args << " printed: " << r.out;

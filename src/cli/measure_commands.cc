@@ -114,7 +114,7 @@ void AddMeasureCommands(CommandLine& cli, CLI::App& app) {
   cli.AddWorkspaceOptions(measures);
   measures->add_option("NAME", o->name, "a measure to print");
   measures->add_option("--as-of", o->as_of, "run date for time windows, YYYY-MM-DD (default: today)");
-  measures->add_option("--threads", o->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  CommandLine::AddThreadsOption(measures, &o->threads);
   cli.OnRun(measures, [&cli, o] { return CmdMeasures(cli.g, o->name, o->as_of, o->threads, "measures"); });
 }
 

@@ -60,17 +60,7 @@ Status CmdRun(const Globals& g, bool force, int threads, const std::vector<std::
                     std::to_string(s.rows_in), std::to_string(s.rows_out), s.message});
   }
   PrintTable({"stage", "status", "seconds", "rows in", "rows out", "message"}, rows);
-  for (const auto& s : r->stages) {
-    size_t shown = 0;
-    for (const auto& w : s.warnings) {
-      if (++shown > 10) {
-        std::cerr << "warning: " << RefreshStageName(s.stage) << ": ... and " << (s.warnings.size() - 10)
-                  << " more (see --json)\n";
-        break;
-      }
-      std::cerr << "warning: " << RefreshStageName(s.stage) << ": " << w << "\n";
-    }
-  }
+  for (const auto& s : r->stages) PrintWarnings(std::string(RefreshStageName(s.stage)) + ": ", s.warnings);
   return RefreshOutcome(*r);
 }
 
@@ -143,7 +133,7 @@ void AddRunCommands(CommandLine& cli, CLI::App& app) {
   auto* run = app.add_subcommand("run", "refresh: every pipeline stage whose inputs changed, in order");
   cli.AddWorkspaceOptions(run);
   run->add_flag("--force", o->force, "re-run stages whose inputs did not change");
-  run->add_option("--threads", o->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  CommandLine::AddThreadsOption(run, &o->threads);
   run->add_option("--source", o->sources, "refresh only this source (repeatable) and what depends on it");
   run->add_option("--segment", o->segments, "refresh only this segment (repeatable)");
   cli.OnRun(run, [&cli, o] { return CmdRun(cli.g, o->force, o->threads, o->sources, o->segments); });

@@ -287,7 +287,7 @@ void AddSegmentCommands(CommandLine& cli, CLI::App& app) {
   cli.AddWorkspaceOptions(srun);
   srun->add_option("NAME", o->names, "segments");
   srun->add_option("--as-of", o->as_of, "run date, YYYY-MM-DD (default today)");
-  srun->add_option("--threads", o->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  CommandLine::AddThreadsOption(srun, &o->threads);
   cli.OnRun(srun, [&cli, o] { return CmdSegmentRun(cli.g, o->names, o->as_of, o->threads); });
   auto* sshow = segment->add_subcommand("show", "a segment: counts per rule, history, first 100 members");
   cli.AddWorkspaceOptions(sshow);

@@ -33,14 +33,7 @@ void PrintUnifyStats(const UnifyStats& st, bool preview) {
   std::string secs;
   for (const auto& [k, v] : st.seconds) secs += (secs.empty() ? "" : ", ") + k + " " + Fixed(v, 2) + "s";
   std::cout << "time: " << secs << "\n";
-  size_t shown = 0;
-  for (const auto& w : st.warnings) {
-    if (++shown > 10) {
-      std::cerr << "warning: ... and " << (st.warnings.size() - 10) << " more (see --json)\n";
-      break;
-    }
-    std::cerr << "warning: " << w << "\n";
-  }
+  PrintWarnings("", st.warnings);
 }
 
 Status CmdUnify(const Globals& g, bool preview, int threads, const std::string& kind) {
@@ -106,15 +99,20 @@ void PrintExplanation(const PairExplanation& e) {
   }
 }
 
+// Two SOURCE:KEY arguments naming unification source records.
+StatusOr<std::pair<std::pair<std::string, std::string>, std::pair<std::string, std::string>>> ParseRecordPair(
+    Workspace& ws, const std::string& a, const std::string& b) {
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, ws.catalog().LoadProject());
+  CDP_ASSIGN_OR_RETURN(auto ra, ParseRecordRef(project.unification, a));
+  CDP_ASSIGN_OR_RETURN(auto rb, ParseRecordRef(project.unification, b));
+  return std::make_pair(std::move(ra), std::move(rb));
+}
+
 Status CmdExplainPair(const Globals& g, const std::string& a, const std::string& b) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
-  auto project = ws->catalog().LoadProject();
-  if (!project.ok()) return project.status();
-  auto ra = ParseRecordRef(project->unification, a);
-  if (!ra.ok()) return ra.status();
-  auto rb = ParseRecordRef(project->unification, b);
-  if (!rb.ok()) return rb.status();
-  auto e = ExplainPairInWorkspace(*ws, ra->first, ra->second, rb->first, rb->second);
+  CDP_ASSIGN_OR_RETURN(auto records, ParseRecordPair(*ws, a, b));
+  const auto& [ra, rb] = records;
+  auto e = ExplainPairInWorkspace(*ws, ra.first, ra.second, rb.first, rb.second);
   if (!e.ok()) return e.status();
   if (g.json) {
     PrintJson(Json(PairExplanationToJson(*e)));
@@ -163,13 +161,9 @@ Status CmdExplain(const Globals& g, int64_t id) {
 Status CmdOverrideAdd(const Globals& g, const std::string& a, const std::string& b, bool always, bool never, const std::string& note) {
   if (always == never) return InvalidArgumentError("give exactly one of --always and --never");
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
-  auto project = ws->catalog().LoadProject();
-  if (!project.ok()) return project.status();
-  auto ra = ParseRecordRef(project->unification, a);
-  if (!ra.ok()) return ra.status();
-  auto rb = ParseRecordRef(project->unification, b);
-  if (!rb.ok()) return rb.status();
-  auto id = ws->catalog().AddMatchOverride(MatchOverrideRecord{0, ra->first, ra->second, rb->first, rb->second, always, note, 0});
+  CDP_ASSIGN_OR_RETURN(auto records, ParseRecordPair(*ws, a, b));
+  const auto& [ra, rb] = records;
+  auto id = ws->catalog().AddMatchOverride(MatchOverrideRecord{0, ra.first, ra.second, rb.first, rb.second, always, note, 0});
   if (!id.ok()) return id.status();
   if (g.json) {
     PrintJson({{"id", *id}});
@@ -288,7 +282,7 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
   auto* unify = app.add_subcommand("unify", "unify the profile sources into Customer (map, dedup, match, merge)");
   cli.AddWorkspaceOptions(unify);
   unify->add_flag("--preview", o->preview, "run matching only and print statistics; write nothing");
-  unify->add_option("--threads", o->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  CommandLine::AddThreadsOption(unify, &o->threads);
   cli.OnRun(unify, [&cli, o] { return CmdUnify(cli.g, o->preview, o->threads, "unify"); });
 
   auto* explain = app.add_subcommand("explain", "show the records of a customer and why they were merged");
