@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "common/value_text.h"
 #include "cli/command.h"
 #include "cli/output.h"
 #include "common/datetime.h"
@@ -40,17 +41,10 @@ SegmentValue TypedValue(Workspace& ws, const std::string& entity, const std::str
     int i = schema.FieldIndex(field);
     if (i >= 0) {
       DataType t = schema.field(static_cast<size_t>(i)).type;
-      try {
-        size_t used = 0;
-        if (t == DataType::kInt64) {
-          long long v = std::stoll(text, &used);
-          if (used == text.size()) return static_cast<int64_t>(v);
-        } else if (t == DataType::kDouble) {
-          double v = std::stod(text, &used);
-          if (used == text.size()) return v;
-        }
-      } catch (const std::exception&) {
-      }
+      int64_t n = 0;
+      double x = 0;
+      if (t == DataType::kInt64 && ParseInteger(text, &n)) return n;
+      if (t == DataType::kDouble && ParseNumber(text, &x)) return x;
       if (t == DataType::kBool && (text == "true" || text == "false")) return text == "true";
     }
   }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/json_scan.h"
+#include "common/value_text.h"
 #include "config/internal/yaml_reader.h"
 #include "config/yaml_loader.h"
 #include "schedule/cron.h"
@@ -27,18 +28,13 @@ StatusOr<BadRowLimit> ParseBadRowLimit(const std::string& text) {
   std::string t = text;
   while (!t.empty() && t.back() == ' ') t.pop_back();
   if (t.empty() || t == "unlimited") return limit;
-  try {
-    size_t used = 0;
-    if (t.back() == '%') {
-      double p = std::stod(t.substr(0, t.size() - 1), &used);
-      if (used != t.size() - 1 || p < 0 || p > 100) throw std::invalid_argument("range");
-      limit.percent = p;
-    } else {
-      long long c = std::stoll(t, &used);
-      if (used != t.size() || c < 0) throw std::invalid_argument("range");
-      limit.count = c;
-    }
-  } catch (const std::exception&) {
+  double p = 0;
+  int64_t c = 0;
+  if (t.back() == '%' && ParseNumber(std::string_view(t).substr(0, t.size() - 1), &p) && p >= 0 && p <= 100) {
+    limit.percent = p;
+  } else if (t.back() != '%' && ParseInteger(t, &c) && c >= 0) {
+    limit.count = c;
+  } else {
     return InvalidArgumentError("'" + text + "' is not a row count (e.g. 100), a percentage (e.g. 5%) or 'unlimited'");
   }
   return limit;

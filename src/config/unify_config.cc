@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/json_scan.h"
+#include "common/value_text.h"
 #include "config/internal/yaml_reader.h"
 
 namespace cdp {
@@ -46,12 +47,8 @@ std::optional<double> ParsePrecisionText(const std::string& s) {
   if (l == "medium") return 0.60;
   if (l == "high") return 0.80;
   if (l == "exact") return 1.0;
-  try {
-    size_t used = 0;
-    double d = std::stod(s, &used);
-    if (used == s.size() && d >= 0 && d <= 1) return d;
-  } catch (const std::exception&) {
-  }
+  double d = 0;
+  if (ParseNumber(s, &d) && d >= 0 && d <= 1) return d;
   return std::nullopt;
 }
 
