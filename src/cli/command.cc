@@ -70,17 +70,24 @@ void PrintTableRows(const Table& t, size_t limit) {
   if (t.num_rows() > limit) std::cout << "... " << (t.num_rows() - limit) << " more row(s)\n";
 }
 
-StatusOr<int64_t> ParseTimeArg(const std::string& text, bool end_of_day) {
+namespace {
+StatusOr<int32_t> ParseDayArg(const std::string& text) {
   int32_t days = 0;
   if (!ParseIsoDate(text, &days)) return InvalidArgumentError("'" + text + "' is not a valid date (YYYY-MM-DD)");
-  return static_cast<int64_t>(days) * 86400000000LL + (end_of_day ? 86400000000LL - 1 : 0);
+  return days;
+}
+}  // namespace
+
+StatusOr<int64_t> ParseTimeArg(const std::string& text, bool end_of_day) {
+  CDP_ASSIGN_OR_RETURN(int32_t days, ParseDayArg(text));
+  return static_cast<int64_t>(days) * kMicrosPerDay + (end_of_day ? kMicrosPerDay - 1 : 0);
 }
 
 StatusOr<int32_t> ParseAsOf(const std::string& text) {
   if (text.empty()) return 0;
-  auto t = ParseTimeArg(text, false);
-  if (!t.ok()) return t.status().WithContext("--as-of");
-  return static_cast<int32_t>(*t / 86400000000LL);
+  auto days = ParseDayArg(text);
+  if (!days.ok()) return days.status().WithContext("--as-of");
+  return *days;
 }
 
 }  // namespace cdp
