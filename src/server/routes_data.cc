@@ -120,8 +120,7 @@ void ApiServerImpl::AddDataRoutes() {
                .permission = Permission::kWriteDefinitions,
                .body = &UnifyConfigBody(),
                .handler = [](RouteContext& c) {
-                 OJson body = ParseBody(c.req);
-                 const std::string text = body.dump();
+                 const std::string text = c.body.dump();
                  Status nul = ScanJson(text, {.refuse_nul_characters = true});
                  if (!nul.ok()) ThrowError(400, "invalid_definition", nul.message());
                  auto config = UnifyConfigFromJson(text);
@@ -129,7 +128,7 @@ void ApiServerImpl::AddDataRoutes() {
                  Status set = SetUnification(c.api.workspace(), *config);
                  if (set.code() == StatusCode::kInvalidArgument) ThrowError(400, "invalid_definition", set.message());
                  Check(set);
-                 c.api.Audit(c, "unification.update", "unification", body);
+                 c.api.Audit(c, "unification.update", "unification", c.body);
                  return HttpResponse::Json(200, UnifyConfigToJson(*config));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/unification/stats", .tag = "unification",

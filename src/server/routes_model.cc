@@ -85,8 +85,8 @@ SegmentRecord GetSegmentOr404(RouteContext& c, const std::string& name) {
   return *r;
 }
 
-SegmentDefinition ParseDefinitionBody(const HttpRequest& req) {
-  OJson body = ParseBody(req);
+// The route's body, already parsed and checked against its schema by the dispatcher.
+SegmentDefinition ParseDefinitionBody(const OJson& body) {
   auto d = ParseSegmentJson(body.dump());
   if (!d.ok()) ThrowError(400, "invalid_definition", d.status().message());
   return std::move(*d);
@@ -182,7 +182,7 @@ void ApiServerImpl::AddModelRoutes() {
                .permission = Permission::kWriteDefinitions,
                .body = &MeasureBody(), .success_status = 201,
                .handler = [](RouteContext& c) {
-                 OJson body = ParseBody(c.req);
+                 OJson body = c.body;
                  MeasureConfig m = ParseMeasureBody(body);
                  return SaveMeasureAndRespond(c, m, DefinitionWrite::kCreate, body);
                }});
@@ -200,7 +200,7 @@ void ApiServerImpl::AddModelRoutes() {
                .permission = Permission::kWriteDefinitions,
                .body = &MeasureBody(),
                .handler = [](RouteContext& c) {
-                 OJson body = ParseBody(c.req);
+                 OJson body = c.body;
                  if (!body.contains("name")) body["name"] = c.param(0);
                  MeasureConfig m = ParseMeasureBody(body);
                  if (m.name != c.param(0)) ThrowError(400, "invalid_definition", "the body's name '" + m.name + "' differs from the path's '" + c.param(0) + "'");
@@ -298,7 +298,7 @@ void ApiServerImpl::AddModelRoutes() {
                .permission = Permission::kWriteDefinitions,
                .body = &SegmentDefinitionBody(), .success_status = 201,
                .handler = [](RouteContext& c) {
-                 return SaveAndRespond(c, ParseDefinitionBody(c.req), SegmentSaveMode::kCreate, "segment.create");
+                 return SaveAndRespond(c, ParseDefinitionBody(c.body), SegmentSaveMode::kCreate, "segment.create");
                }});
   router_.Add({.method = "POST", .pattern = "/api/v1/segments/quick", .tag = "segments",
                .summary = "create a quick segment from one profile field or measure",
@@ -332,7 +332,7 @@ void ApiServerImpl::AddModelRoutes() {
                .permission = Permission::kRead,
                .body = &SegmentDefinitionBody(),
                .handler = [](RouteContext& c) {
-                 SegmentDefinition d = ParseDefinitionBody(c.req);
+                 SegmentDefinition d = ParseDefinitionBody(c.body);
                  if (d.name.empty()) d.name = "estimate";
                  NullBuffer nb;
                  std::ostream sink(&nb);
@@ -354,7 +354,7 @@ void ApiServerImpl::AddModelRoutes() {
                .permission = Permission::kWriteDefinitions,
                .body = &SegmentDefinitionBody(),
                .handler = [](RouteContext& c) {
-                 SegmentDefinition d = ParseDefinitionBody(c.req);
+                 SegmentDefinition d = ParseDefinitionBody(c.body);
                  if (d.name.empty()) d.name = c.param(0);
                  if (d.name != c.param(0)) ThrowError(400, "invalid_definition", "the body's name '" + d.name + "' differs from the path's '" + c.param(0) + "'");
                  GetSegmentOr404(c, d.name);
