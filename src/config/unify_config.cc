@@ -115,50 +115,116 @@ StatusOr<MatchConditionConfig> ParseCondition(const YAML::Node& node, const std:
 
 const std::vector<std::string> kBlockingNames = {"exact", "prefix", "soundex", "metaphone", "sorted_neighbourhood"};
 
+// Reads `method` (default exact) of a blocking key or item.
+Status ReadBlockingMethod(MapReader& r, BlockingMethod* out) {
+  std::string method = "exact";
+  CDP_RETURN_IF_ERROR(r.String("method", &method));
+  std::string m = Lower(method);
+  if (m == "exact") {
+    *out = BlockingMethod::kExact;
+  } else if (m == "prefix") {
+    *out = BlockingMethod::kPrefix;
+  } else if (m == "soundex") {
+    *out = BlockingMethod::kSoundex;
+  } else if (m == "metaphone" || m == "double_metaphone") {
+    *out = BlockingMethod::kMetaphone;
+  } else if (m == "sorted_neighbourhood" || m == "sorted_neighborhood") {
+    *out = BlockingMethod::kSortedNeighbourhood;
+  } else {
+    return r.KeyError("method", r.node()["method"],
+                      "unknown blocking method '" + method + "' (use " + Join(kBlockingNames) + ")");
+  }
+  return Status::Ok();
+}
+
+constexpr size_t kMaxBlockingItems = 16;
+
+// One item of a `key:` list: a field name, or {field, normalize, method, length}.
+StatusOr<BlockingItemConfig> ParseBlockingItem(const YAML::Node& node, const std::string& path,
+                                               const std::string& origin) {
+  MapReader r(node, path, origin);
+  BlockingItemConfig item;
+  if (node.IsScalar()) {
+    item.field = node.Scalar();
+    if (item.field.empty()) return r.Error(node, "a blocking key item needs a field name");
+    return item;
+  }
+  CDP_RETURN_IF_ERROR(r.CheckIsMap());
+  CDP_RETURN_IF_ERROR(r.String("field", &item.field, true));
+  if (item.field.empty()) return r.KeyError("field", node["field"], "must not be empty");
+  CDP_RETURN_IF_ERROR(r.StringList("normalize", &item.normalize));
+  CDP_RETURN_IF_ERROR(ReadBlockingMethod(r, &item.method));
+  if (item.method == BlockingMethod::kSortedNeighbourhood) {
+    return r.KeyError("method", node["method"],
+                      "sorted_neighbourhood applies to a whole key: write it beside 'key', not in an item");
+  }
+  CDP_RETURN_IF_ERROR(r.Int("length", &item.length));
+  if (item.method == BlockingMethod::kPrefix && item.length <= 0) {
+    return r.Error(node, "a prefix item needs 'length' > 0");
+  }
+  if (item.method != BlockingMethod::kPrefix && item.length != 0) {
+    return r.KeyError("length", node["length"], "only a prefix item takes a length");
+  }
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"field", "normalize", "method", "length"}));
+  return item;
+}
+
 StatusOr<BlockingKeyConfig> ParseBlocking(const YAML::Node& node, const std::string& path,
                                           const std::string& origin) {
   MapReader r(node, path, origin);
   CDP_RETURN_IF_ERROR(r.CheckIsMap());
   BlockingKeyConfig b;
-  std::string field;
-  CDP_RETURN_IF_ERROR(r.String("field", &field));
-  CDP_RETURN_IF_ERROR(r.StringList("fields", &b.fields));
-  if (!field.empty() && !b.fields.empty()) return r.Error(node, "give either 'field' or 'fields', not both");
-  if (!field.empty()) b.fields = {field};
-  if (b.fields.empty()) return r.Error(node, "a blocking key needs 'field' or 'fields'");
-  CDP_RETURN_IF_ERROR(r.StringList("normalize", &b.normalize));
-  std::string method = "exact";
-  CDP_RETURN_IF_ERROR(r.String("method", &method));
-  std::string m = Lower(method);
-  if (m == "exact") {
-    b.method = BlockingMethod::kExact;
-  } else if (m == "prefix") {
-    b.method = BlockingMethod::kPrefix;
-  } else if (m == "soundex") {
-    b.method = BlockingMethod::kSoundex;
-  } else if (m == "metaphone" || m == "double_metaphone") {
-    b.method = BlockingMethod::kMetaphone;
-  } else if (m == "sorted_neighbourhood" || m == "sorted_neighborhood") {
-    b.method = BlockingMethod::kSortedNeighbourhood;
+  if (YAML::Node key = r.Get("key")) {
+    // Item form: each part of the key has its own transform.
+    for (const char* k : {"field", "fields", "normalize", "length"}) {
+      if (r.Get(k)) {
+        return r.KeyError(k, node[k], std::string("a key given as 'key' items takes '") + k +
+                                          "' in each item, not beside 'key'");
+      }
+    }
+    if (!key.IsSequence() || key.size() == 0) return r.KeyError("key", key, "expected a list of items");
+    if (key.size() > kMaxBlockingItems) {
+      return r.KeyError("key", key, "at most " + std::to_string(kMaxBlockingItems) + " items");
+    }
+    for (size_t i = 0; i < key.size(); ++i) {
+      std::string ipath = path + ".key[" + std::to_string(i) + "]";
+      CDP_ASSIGN_OR_RETURN(BlockingItemConfig item, ParseBlockingItem(key[i], ipath, origin));
+      b.items.push_back(std::move(item));
+    }
+    CDP_RETURN_IF_ERROR(ReadBlockingMethod(r, &b.method));
+    if (b.method != BlockingMethod::kExact && b.method != BlockingMethod::kSortedNeighbourhood) {
+      return r.KeyError("method", node["method"],
+                        "beside 'key' only exact or sorted_neighbourhood; give prefix, soundex or metaphone "
+                        "in the items");
+    }
   } else {
-    return r.KeyError("method", node["method"],
-                      "unknown blocking method '" + method + "' (use " + Join(kBlockingNames) + ")");
+    std::string field;
+    CDP_RETURN_IF_ERROR(r.String("field", &field));
+    CDP_RETURN_IF_ERROR(r.StringList("fields", &b.fields));
+    if (!field.empty() && !b.fields.empty()) return r.Error(node, "give either 'field' or 'fields', not both");
+    if (!field.empty()) b.fields = {field};
+    if (b.fields.empty()) return r.Error(node, "a blocking key needs 'field', 'fields' or 'key' (a list of items)");
+    if (b.fields.size() > kMaxBlockingItems) {
+      return r.KeyError("fields", node["fields"], "at most " + std::to_string(kMaxBlockingItems) + " fields");
+    }
+    CDP_RETURN_IF_ERROR(r.StringList("normalize", &b.normalize));
+    CDP_RETURN_IF_ERROR(ReadBlockingMethod(r, &b.method));
+    CDP_RETURN_IF_ERROR(r.Int("length", &b.length));
+    if (b.method == BlockingMethod::kPrefix && b.length <= 0) {
+      return r.Error(node, "a prefix blocking key needs 'length' > 0");
+    }
+    if (b.method != BlockingMethod::kPrefix && b.length != 0) {
+      return r.KeyError("length", node["length"], "only prefix blocking takes a length");
+    }
   }
-  CDP_RETURN_IF_ERROR(r.Int("length", &b.length));
   CDP_RETURN_IF_ERROR(r.Int("window", &b.window));
-  if (b.method == BlockingMethod::kPrefix && b.length <= 0) {
-    return r.Error(node, "a prefix blocking key needs 'length' > 0");
-  }
-  if (b.method != BlockingMethod::kPrefix && b.length != 0) {
-    return r.KeyError("length", node["length"], "only prefix blocking takes a length");
-  }
   if (b.method == BlockingMethod::kSortedNeighbourhood && (b.window < 2 || b.window > 1000)) {
     return r.Error(node, "sorted_neighbourhood blocking needs 'window' between 2 and 1000");
   }
   if (b.method != BlockingMethod::kSortedNeighbourhood && b.window != 0) {
     return r.KeyError("window", node["window"], "only sorted_neighbourhood blocking takes a window");
   }
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"field", "fields", "normalize", "method", "length", "window"}));
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"field", "fields", "key", "normalize", "method", "length", "window"}));
   return b;
 }
 
@@ -186,6 +252,9 @@ StatusOr<MatchRuleConfig> ParseRule(const YAML::Node& node, const std::string& p
     return ParseCondition(n, p, origin);
   }));
   if (rule.conditions.empty()) return r.Error(node, "rule '" + rule.name + "' needs at least one condition");
+  CDP_RETURN_IF_ERROR(ParseList(r, "guards", &rule.guards, [&](const YAML::Node& n, const std::string& p) {
+    return ParseCondition(n, p, origin);
+  }));
   CDP_RETURN_IF_ERROR(ParseList(r, "exceptions", &rule.exceptions,
                                 [&](const YAML::Node& n, const std::string& p) -> StatusOr<MatchExceptionConfig> {
                                   MapReader e(n, p, origin);
@@ -221,7 +290,7 @@ StatusOr<MatchRuleConfig> ParseRule(const YAML::Node& node, const std::string& p
                              "' has no exact condition, so it needs 'blocking' keys (e.g. {field: LastName, "
                              "method: soundex}) to find candidate pairs");
   }
-  std::vector<std::string> allowed = {"name", "conditions", "exceptions", "blocking"};
+  std::vector<std::string> allowed = {"name", "conditions", "guards", "exceptions", "blocking"};
   if (match_rule) allowed.push_back("sources");
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys(allowed));
   return rule;
@@ -447,10 +516,23 @@ Status ParseMerge(const YAML::Node& node, const std::string& origin, MergeConfig
 
 Json BlockingToJson(const BlockingKeyConfig& b) {
   Json j;
-  j["fields"] = b.fields;
-  if (!b.normalize.empty()) j["normalize"] = b.normalize;
+  if (!b.items.empty()) {
+    Json items = Json::array();
+    for (const auto& it : b.items) {
+      Json o;
+      o["field"] = it.field;
+      if (!it.normalize.empty()) o["normalize"] = it.normalize;
+      o["method"] = std::string(BlockingMethodName(it.method));
+      if (it.length) o["length"] = it.length;
+      items.push_back(o);
+    }
+    j["key"] = items;
+  } else {
+    j["fields"] = b.fields;
+    if (!b.normalize.empty()) j["normalize"] = b.normalize;
+    if (b.length) j["length"] = b.length;
+  }
   j["method"] = std::string(BlockingMethodName(b.method));
-  if (b.length) j["length"] = b.length;
   if (b.window) j["window"] = b.window;
   return j;
 }
@@ -461,11 +543,9 @@ void ComparisonToJson(CompareKind kind, double threshold, double tolerance, Json
   if (kind == CompareKind::kDateWithin || kind == CompareKind::kNumberWithin) (*j)["tolerance"] = tolerance;
 }
 
-Json RuleToJson(const MatchRuleConfig& r) {
-  Json j;
-  j["name"] = r.name;
+Json ConditionsToJson(const std::vector<MatchConditionConfig>& conditions) {
   Json cs = Json::array();
-  for (const auto& c : r.conditions) {
+  for (const auto& c : conditions) {
     Json o;
     o["field"] = c.field;
     if (!c.other.empty()) o["other"] = c.other;
@@ -473,7 +553,14 @@ Json RuleToJson(const MatchRuleConfig& r) {
     ComparisonToJson(c.compare, c.threshold, c.tolerance, &o);
     cs.push_back(o);
   }
-  j["conditions"] = cs;
+  return cs;
+}
+
+Json RuleToJson(const MatchRuleConfig& r) {
+  Json j;
+  j["name"] = r.name;
+  j["conditions"] = ConditionsToJson(r.conditions);
+  if (!r.guards.empty()) j["guards"] = ConditionsToJson(r.guards);
   if (!r.exceptions.empty()) {
     Json es = Json::array();
     for (const auto& e : r.exceptions) {
@@ -544,6 +631,22 @@ std::string_view MergePolicyName(MergePolicy policy) {
   return "source_priority";
 }
 
+std::vector<BlockingItemConfig> BlockingKeyConfig::Items() const {
+  if (!items.empty()) return items;
+  std::vector<BlockingItemConfig> out;
+  for (const auto& f : fields) {
+    BlockingItemConfig it;
+    it.field = f;
+    it.normalize = normalize;
+    if (method != BlockingMethod::kSortedNeighbourhood) {
+      it.method = method;
+      it.length = length;
+    }
+    out.push_back(std::move(it));
+  }
+  return out;
+}
+
 const UnifySourceConfig* UnifyConfig::FindSource(std::string_view name) const {
   for (const auto& s : sources) {
     if (s.source == name) return &s;
@@ -595,6 +698,27 @@ StatusOr<UnifyConfig> ParseUnifyConfig(const YAML::Node& node, const std::string
       }
     }
   }
+  CDP_RETURN_IF_ERROR(ParseList(r, "guards", &c.guards, [&](const YAML::Node& n, const std::string& p) {
+    return ParseCondition(n, p, origin);
+  }));
+  if (YAML::Node one = r.Get("one_record_per_source")) {
+    bool all = false;
+    if (one.IsScalar() && YAML::convert<bool>::decode(one, all)) {
+      if (all) {
+        for (const auto& s : c.sources) c.one_record_per_source.push_back(s.source);
+      }
+    } else {
+      if (!one.IsSequence()) {
+        return r.KeyError("one_record_per_source", one, "expected true, false or a list of unification sources");
+      }
+      CDP_RETURN_IF_ERROR(r.StringList("one_record_per_source", &c.one_record_per_source));
+      for (const auto& s : c.one_record_per_source) {
+        if (!names.count(s)) {
+          return r.KeyError("one_record_per_source", one, "'" + s + "' is not one of the unification sources");
+        }
+      }
+    }
+  }
   CDP_RETURN_IF_ERROR(r.Bool("include_all", &c.include_all));
   CDP_RETURN_IF_ERROR(r.Int("max_block_size", &c.max_block_size));
   if (c.max_block_size < 2) return r.KeyError("max_block_size", node["max_block_size"], "expected at least 2");
@@ -604,7 +728,8 @@ StatusOr<UnifyConfig> ParseUnifyConfig(const YAML::Node& node, const std::string
   CDP_RETURN_IF_ERROR(r.Bool("default_placeholders", &c.default_placeholders));
   CDP_RETURN_IF_ERROR(r.StringList("placeholders", &c.placeholders));
   if (YAML::Node m = r.Get("merge")) CDP_RETURN_IF_ERROR(ParseMerge(m, origin, &c.merge));
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"sources", "mode", "rules", "probabilistic", "include_all",
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"sources", "mode", "rules", "probabilistic", "guards",
+                                            "one_record_per_source", "include_all",
                                             "max_block_size", "max_cluster_size", "default_region",
                                             "default_placeholders", "placeholders", "merge"}));
   return c;
@@ -666,6 +791,8 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
     pj["seed"] = p.seed;
     j["probabilistic"] = pj;
   }
+  if (!c.guards.empty()) j["guards"] = ConditionsToJson(c.guards);
+  if (!c.one_record_per_source.empty()) j["one_record_per_source"] = c.one_record_per_source;
   j["include_all"] = c.include_all;
   j["max_block_size"] = c.max_block_size;
   j["max_cluster_size"] = c.max_cluster_size;

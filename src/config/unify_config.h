@@ -59,19 +59,49 @@ struct MatchExceptionConfig {
 enum class BlockingMethod { kExact, kPrefix, kSoundex, kMetaphone, kSortedNeighbourhood };
 std::string_view BlockingMethodName(BlockingMethod method);
 
+// One part of a blocking key written as a list of items (`key: [...]`): an
+// attribute with its own normalizers and transform (method kExact, kPrefix,
+// kSoundex or kMetaphone; `length` for kPrefix).
+struct BlockingItemConfig {
+  std::string field;
+  std::vector<std::string> normalize;
+  BlockingMethod method = BlockingMethod::kExact;
+  int64_t length = 0;
+  bool operator==(const BlockingItemConfig&) const = default;
+};
+
+// A blocking key, in one of two forms. Old form: `fields` with one
+// `normalize`, `method` and `length` applied to every field. Item form
+// (`items` non-empty; `fields`, `normalize` and `length` empty): each item has
+// its own transform, and `method` is kExact or kSortedNeighbourhood (the key
+// as a whole). Items() gives both forms as items.
 struct BlockingKeyConfig {
   std::vector<std::string> fields;     // key = these attributes, joined
   std::vector<std::string> normalize;  // applied to every field of the key
   BlockingMethod method = BlockingMethod::kExact;
   int64_t length = 0;                  // kPrefix: characters kept per field
   int64_t window = 0;                  // kSortedNeighbourhood: neighbours compared
+  std::vector<BlockingItemConfig> items;
   bool operator==(const BlockingKeyConfig&) const = default;
+
+  // The key's parts: `items`, or one item per field of the old form (with
+  // `normalize`, and `method`/`length` unless the method is sorted_neighbourhood).
+  std::vector<BlockingItemConfig> Items() const;
+  bool sorted_neighbourhood() const { return method == BlockingMethod::kSortedNeighbourhood; }
 };
+
+// A guard is written like a condition but means the opposite: a pair may not
+// match when BOTH records have a value and the comparison fails (different
+// dates of birth, first names beyond a Jaro-Winkler threshold). An empty side
+// never blocks. With `other`, the guard also holds when one record's `field`
+// passes against the other record's `other` (swapped values).
+using MatchGuardConfig = MatchConditionConfig;
 
 // Conditions are ANDed; rules are ORed and tried in order.
 struct MatchRuleConfig {
   std::string name;
   std::vector<MatchConditionConfig> conditions;
+  std::vector<MatchGuardConfig> guards;  // this rule only; see UnifyConfig::guards for all rules
   std::vector<MatchExceptionConfig> exceptions;
   // Extra blocking keys. A rule with no exact condition needs at least one.
   std::vector<BlockingKeyConfig> blocking;
@@ -162,9 +192,19 @@ struct UnifyConfig {
   UnifyMode mode = UnifyMode::kRules;
   std::vector<MatchRuleConfig> rules;
   ProbabilisticConfig probabilistic;
+  // Guards of every match rule, every dedup rule and every probabilistic pair.
+  // They also hold across clusters: two clusters are not joined when a record
+  // of one conflicts with a record of the other.
+  std::vector<MatchGuardConfig> guards;
+  // Sources of which a profile holds at most one record (YAML `true`: every
+  // source), unless that source's own dedup rules joined the records.
+  std::vector<std::string> one_record_per_source;
   bool include_all = true;           // unmatched records become single-record profiles
   int64_t max_block_size = 1000;     // larger blocks are skipped with a warning
-  int64_t max_cluster_size = 50;     // larger clusters are split by raising the acceptance bar
+  // A union of two clusters that would exceed this is refused (and the pairs
+  // marked split_by_cap), strongest pairs first, so that clusters never grow
+  // past it; see docs/project-yaml.md#clustering.
+  int64_t max_cluster_size = 50;
   std::string default_region = "US"; // phone numbers without a country code
   bool default_placeholders = true;
   std::vector<std::string> placeholders;  // values that never match, besides the defaults

@@ -35,7 +35,13 @@ unification:
         - {field: LastName, compare: jaro_winkler, threshold: 0.9}
         - {field: DateOfBirth, compare: date_within, days: 2}
       blocking: [{field: LastName, normalize: [Name], method: soundex}, {fields: [FirstName, LastName], method: sorted_neighbourhood, window: 5}]
+      guards: [{field: FirstName, normalize: [Name], compare: jaro_winkler, threshold: 0.88}]
       sources: [A, B]
+    - name: ZipAndInitial
+      conditions: [{field: LastName, compare: jaro_winkler, threshold: 0.9}]
+      blocking:
+        - key: [PostalCode, {field: FirstName, normalize: [Name], method: prefix, length: 1}]
+        - {key: [{field: LastName, method: soundex}, {field: City}], method: sorted_neighbourhood, window: 4}
     - name: SwappedNames
       conditions:
         - {field: DateOfBirth}
@@ -51,6 +57,10 @@ unification:
     blocking: [{field: DateOfBirth}]
     prior_rules: [EmailAndName]
     threshold: 0.95
+  guards:
+    - {field: DateOfBirth, compare: date_within, days: 0}
+    - {field: Gender}
+  one_record_per_source: [B]
   max_block_size: 500
   placeholders: [unknown@x.com]
   merge:
@@ -69,21 +79,50 @@ TEST(UnifyConfigTest, ParsesEveryPart) {
   EXPECT_EQ(u.sources[0].key, "Id");  // from the source's primary_key
   EXPECT_EQ(u.sources[0].dedup.winner, WinnerPolicy::kMostRecent);
   EXPECT_EQ(u.sources[1].fields[1], (std::pair<std::string, std::string>{"Phone", "Tel"}));
-  ASSERT_EQ(u.rules.size(), 3u);
+  ASSERT_EQ(u.rules.size(), 4u);
   EXPECT_DOUBLE_EQ(u.rules[0].conditions[1].threshold, 0.8);
   EXPECT_EQ(u.rules[1].conditions[1].compare, CompareKind::kDateWithin);
   EXPECT_EQ(u.rules[1].conditions[1].tolerance, 2);
   EXPECT_EQ(u.rules[1].blocking[1].method, BlockingMethod::kSortedNeighbourhood);
   EXPECT_TRUE(u.rules[0].conditions[0].other.empty());
-  EXPECT_EQ(u.rules[2].conditions[1].field, "FirstName");
-  EXPECT_EQ(u.rules[2].conditions[1].other, "LastName");
-  EXPECT_TRUE(u.rules[2].conditions[1].asymmetric());
+  EXPECT_EQ(u.rules[3].conditions[1].field, "FirstName");
+  EXPECT_EQ(u.rules[3].conditions[1].other, "LastName");
+  EXPECT_TRUE(u.rules[3].conditions[1].asymmetric());
   ASSERT_EQ(u.probabilistic.comparisons[0].levels.size(), 4u);
   EXPECT_EQ(u.probabilistic.comparisons[0].levels[3].other, "LastName");
   EXPECT_DOUBLE_EQ(u.probabilistic.comparisons[0].levels[1].threshold, 0.92);
   EXPECT_DOUBLE_EQ(u.probabilistic.comparisons[0].levels[2].threshold, 0.7);
   EXPECT_EQ(u.probabilistic.comparisons[1].levels[1].tolerance, 31);
   EXPECT_EQ(u.max_block_size, 500);
+  // Guards: one rule's, and the global ones.
+  ASSERT_EQ(u.rules[1].guards.size(), 1u);
+  EXPECT_EQ(u.rules[1].guards[0].compare, CompareKind::kJaroWinkler);
+  EXPECT_DOUBLE_EQ(u.rules[1].guards[0].threshold, 0.88);
+  ASSERT_EQ(u.guards.size(), 2u);
+  EXPECT_EQ(u.guards[0].compare, CompareKind::kDateWithin);
+  EXPECT_EQ(u.guards[0].tolerance, 0);
+  EXPECT_EQ(u.guards[1].field, "Gender");
+  EXPECT_EQ(u.guards[1].compare, CompareKind::kExact);
+  EXPECT_EQ(u.one_record_per_source, std::vector<std::string>{"B"});
+  // Blocking keys as items, each with its own transform.
+  const BlockingKeyConfig& zi = u.rules[2].blocking[0];
+  ASSERT_EQ(zi.items.size(), 2u);
+  EXPECT_EQ(zi.items[0].field, "PostalCode");
+  EXPECT_EQ(zi.items[0].method, BlockingMethod::kExact);
+  EXPECT_EQ(zi.items[1].method, BlockingMethod::kPrefix);
+  EXPECT_EQ(zi.items[1].length, 1);
+  EXPECT_EQ(zi.items[1].normalize, std::vector<std::string>{"Name"});
+  EXPECT_EQ(zi.method, BlockingMethod::kExact);
+  EXPECT_EQ(zi.Items(), zi.items);
+  const BlockingKeyConfig& sn = u.rules[2].blocking[1];
+  EXPECT_TRUE(sn.sorted_neighbourhood());
+  EXPECT_EQ(sn.items[0].method, BlockingMethod::kSoundex);
+  // The old form still means one transform for every field.
+  const BlockingKeyConfig& old = u.rules[1].blocking[1];
+  ASSERT_EQ(old.Items().size(), 2u);
+  EXPECT_EQ(old.Items()[1].field, "LastName");
+  EXPECT_EQ(old.Items()[1].method, BlockingMethod::kExact);  // sorted_neighbourhood is the key's
+  EXPECT_EQ(u.rules[1].blocking[0].Items()[0].method, BlockingMethod::kSoundex);
   EXPECT_EQ(u.merge.default_policy, MergePolicy::kMostFilled);
   EXPECT_EQ(u.merge.fields[1].separator, "|");
 }
@@ -129,6 +168,46 @@ TEST(UnifyConfigTest, ErrorsNameTheSourceRuleAndField) {
   ExpectError("  sources: [A]\n  merge: {fields: [{name: E, policy: most_recent}]}\n", "needs 'by'");
   ExpectError("  sources: [A]\n  colour: blue\n", "unknown key");
   ExpectError("  sources: [A, B]\n  mode: probabilistic\n", "needs a 'probabilistic' section");
+}
+
+TEST(UnifyConfigTest, OneRecordPerSourceTrueListsEverySource) {
+  std::string yaml = "sources:\n  - {name: A, kind: csv, path: a.csv, primary_key: Id}\n"
+                     "  - {name: B, kind: csv, path: b.csv, primary_key: Id}\nunification:\n"
+                     "  sources: [A, B]\n  rules: [{name: r, conditions: [{field: Email}]}]\n"
+                     "  one_record_per_source: true\n";
+  auto p = ParseProjectYaml(yaml, "p.yaml", "/tmp");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->unification.one_record_per_source, (std::vector<std::string>{"A", "B"}));
+}
+
+TEST(UnifyConfigTest, GuardErrorsNameTheGuard) {
+  const std::string rules = "  sources: [A, B]\n  rules: [{name: r, conditions: [{field: Email}]";
+  ExpectError(rules + ", guards: [{field: FirstName, compare: jaro_winkler}]}]\n",
+              "unification.rules[0].guards[0]");
+  ExpectError(rules + ", guards: [{field: FirstName, compare: jaro_winkler}]}]\n", "needs a 'threshold'");
+  ExpectError(rules + "}]\n  guards: [{field: DateOfBirth, compare: date_within, days: -1}]\n",
+              "unification.guards[0].days: expected a number >= 0");
+  ExpectError(rules + "}]\n  guards: [{compare: exact}]\n", "unification.guards[0]");
+  ExpectError(rules + "}]\n  guards: {field: Gender}\n", "unification.guards: expected a list");
+  ExpectError(rules + "}]\n  guards: [{field: Gender, colour: red}]\n", "colour");
+  ExpectError(rules + "}]\n  one_record_per_source: [A, C]\n", "'C' is not one of the unification sources");
+  ExpectError(rules + "}]\n  one_record_per_source: maybe\n", "expected true, false or a list");
+}
+
+TEST(UnifyConfigTest, BlockingItemErrorsNameTheKeyAndItem) {
+  const std::string rule = "  sources: [A, B]\n  rules: [{name: r, conditions: [{field: E, compare: fuzzy, "
+                           "threshold: 0.8}], blocking: [";
+  ExpectError(rule + "{key: [Zip, {field: FirstName, method: prefix}]}]}]\n",
+              "unification.rules[0].blocking[0].key[1]: a prefix item needs 'length' > 0");
+  ExpectError(rule + "{key: [Zip, {field: FirstName, method: soundx}]}]}]\n",
+              "unification.rules[0].blocking[0].key[1].method: unknown blocking method 'soundx'");
+  ExpectError(rule + "{key: [Zip, {field: F, method: sorted_neighbourhood}]}]}]\n",
+              "applies to a whole key");
+  ExpectError(rule + "{key: [Zip], method: prefix, length: 2}]}]\n", "in each item, not beside 'key'");
+  ExpectError(rule + "{key: [Zip], method: soundex}]}]\n", "beside 'key' only exact or sorted_neighbourhood");
+  ExpectError(rule + "{key: []}]}]\n", "unification.rules[0].blocking[0].key: expected a list of items");
+  ExpectError(rule + "{key: [{field: Zip, length: 3}]}]}]\n", "only a prefix item takes a length");
+  ExpectError(rule + "{method: prefix, length: 2}]}]\n", "needs 'field', 'fields' or 'key'");
 }
 
 }  // namespace
