@@ -78,7 +78,7 @@ std::string Analyzer::PhoneKey(std::string_view raw) const {
   if (digits.size() < 7 || digits.size() > 20) return "";
   std::string e164 = phone_.Normalize(raw);
   std::string key;
-  if (!e164.empty()) {
+  if (!e164.empty() && e164[0] == '+') {  // valid; an invalid number comes back as bare digits
     key = e164.substr(1);
   } else {
     size_t first = raw.find_first_not_of(" \t");

@@ -12,6 +12,7 @@
 namespace cdp {
 namespace normalize_internal {
 
+
 enum class Step {
   kWhitespace,
   kSymbols,
@@ -19,6 +20,8 @@ enum class Step {
   kLowercase,
   kUnicodeToAscii,
   kPhone,
+  kPhoneDigits,
+  kPhoneLast,
   kName,
   kAddress,
   kOrganization,
@@ -31,13 +34,16 @@ struct StepName {
   Step step;
 };
 
-constexpr std::array<StepName, 11> kSteps = {{
+// Names as listed; PhoneLast<N> is matched by prefix (see ParseStep).
+constexpr std::array<StepName, 13> kSteps = {{
     {"Whitespace", Step::kWhitespace},
     {"Symbols", Step::kSymbols},
     {"Numerals", Step::kNumerals},
     {"Lowercase", Step::kLowercase},
     {"UnicodeToAscii", Step::kUnicodeToAscii},
     {"Phone", Step::kPhone},
+    {"PhoneDigits", Step::kPhoneDigits},
+    {"PhoneLast<N>", Step::kPhoneLast},
     {"Name", Step::kName},
     {"Address", Step::kAddress},
     {"Organization", Step::kOrganization},
@@ -45,9 +51,16 @@ constexpr std::array<StepName, 11> kSteps = {{
     {"EmailProvider", Step::kEmailProvider},
 }};
 
+constexpr int kMinPhoneLast = 4, kMaxPhoneLast = 15;
+
+struct StepSpec {
+  Step step;
+  int digits = 0;  // kPhoneLast: N
+};
+
 struct ChainImpl {
   std::vector<std::string> names;
-  std::vector<Step> steps;
+  std::vector<StepSpec> steps;
   std::optional<PhoneNormalizer> phone;  // set when steps contain kPhone
   // Normalized (under this chain) and case-folded placeholders, sorted and unique.
   std::vector<std::string> placeholders;
@@ -59,20 +72,40 @@ namespace {
 
 uint64_t LengthBit(size_t n) { return uint64_t{1} << std::min<size_t>(n, 63); }
 
-void ApplyStep(const ChainImpl& chain, Step step, std::string_view in, std::string* out) {
-  switch (step) {
-    case Step::kWhitespace: RemoveWhitespace(in, out); return;
-    case Step::kSymbols: RemoveSymbols(in, out); return;
-    case Step::kNumerals: ConvertNumerals(in, out); return;
-    case Step::kLowercase: CaseFold(in, out); return;
-    case Step::kUnicodeToAscii: FoldToAscii(in, out); return;
-    case Step::kPhone: chain.phone->Normalize(in, out); return;
-    case Step::kName: NormalizeName(in, out); return;
-    case Step::kAddress: NormalizeAddress(in, out); return;
-    case Step::kOrganization: NormalizeOrganization(in, out); return;
-    case Step::kEmail: NormalizeEmail(in, out); return;
-    case Step::kEmailProvider: NormalizeEmailProvider(in, out); return;
+enum class StepResult : uint8_t { kOk, kLenient, kPlaceholder };
+
+StepResult FromPhoneForm(PhoneNormalizer::Form form) {
+  switch (form) {
+    case PhoneNormalizer::Form::kValid: return StepResult::kOk;
+    case PhoneNormalizer::Form::kLenient: return StepResult::kLenient;
+    case PhoneNormalizer::Form::kPlaceholder: return StepResult::kPlaceholder;
+    case PhoneNormalizer::Form::kTooFewDigits: return StepResult::kOk;  // "" tells
   }
+  return StepResult::kOk;
+}
+
+// Applies one step; an empty *out from a non-empty input means the step rejected it
+// (kPlaceholder: as a dummy value).
+StepResult ApplyStep(const ChainImpl& chain, const StepSpec& spec, std::string_view in, std::string* out) {
+  switch (spec.step) {
+    case Step::kWhitespace: RemoveWhitespace(in, out); break;
+    case Step::kSymbols: RemoveSymbols(in, out); break;
+    case Step::kNumerals: ConvertNumerals(in, out); break;
+    case Step::kLowercase: CaseFold(in, out); break;
+    case Step::kUnicodeToAscii: FoldToAscii(in, out); break;
+    case Step::kPhone: return FromPhoneForm(chain.phone->Normalize(in, out));
+    case Step::kPhoneDigits:
+      return FromPhoneForm(PhoneNormalizer::Digits(in, PhoneNormalizer::kMinDigits, 0, out));
+    case Step::kPhoneLast:
+      return FromPhoneForm(PhoneNormalizer::Digits(in, spec.digits, spec.digits, out));
+    case Step::kName: NormalizeName(in, out); break;
+    case Step::kAddress: NormalizeAddress(in, out); break;
+    case Step::kOrganization: NormalizeOrganization(in, out); break;
+    case Step::kEmail: return NormalizeEmail(in, out) ? StepResult::kOk : StepResult::kPlaceholder;
+    case Step::kEmailProvider:
+      return NormalizeEmailProvider(in, out) ? StepResult::kOk : StepResult::kPlaceholder;
+  }
+  return StepResult::kOk;
 }
 
 // Buffers of the chain itself (the steps keep their own): reused by every call on a thread.
@@ -87,11 +120,12 @@ bool PointsInto(std::string_view value, const std::string& s) {
 }
 
 // The steps applied in order to trimmed `value`, the result trimmed; no placeholder test.
-void RunSteps(const ChainImpl& chain, std::string_view value, std::string* out) {
+NormalizeOutcome RunSteps(const ChainImpl& chain, std::string_view value, std::string* out) {
+  NormalizeOutcome outcome;
   std::string_view current = TrimBlanks(value);
   if (current.empty()) {
     out->clear();
-    return;
+    return outcome;
   }
   if (PointsInto(current, *out)) {
     std::string& copy = ChainScratch(0);
@@ -100,15 +134,20 @@ void RunSteps(const ChainImpl& chain, std::string_view value, std::string* out) 
   }
   if (chain.steps.empty()) {
     out->assign(current);
-    return;
+    return outcome;
   }
   std::string* target = out;
   std::string* other = &ChainScratch(1);
-  for (Step step : chain.steps) {
-    ApplyStep(chain, step, current, target);
+  for (size_t i = 0; i < chain.steps.size(); ++i) {
+    const StepResult result = ApplyStep(chain, chain.steps[i], current, target);
     current = *target;
     std::swap(target, other);
-    if (current.empty()) break;
+    if (result == StepResult::kLenient) outcome.lenient = true;
+    if (current.empty()) {
+      outcome.blank = result == StepResult::kPlaceholder ? BlankReason::kPlaceholder : BlankReason::kInvalid;
+      outcome.step = static_cast<int8_t>(i);
+      break;
+    }
   }
   // `other` holds the last result.
   if (other != out) out->swap(*other);
@@ -118,6 +157,23 @@ void RunSteps(const ChainImpl& chain, std::string_view value, std::string* out) 
     out->erase(start + trimmed.size());
     out->erase(0, start);
   }
+  if (out->empty() && outcome.blank == BlankReason::kNone) {
+    outcome.blank = BlankReason::kInvalid;  // only blanks were left
+    outcome.step = static_cast<int8_t>(chain.steps.size() - 1);
+  }
+  return outcome;
+}
+
+// PhoneLast<N>: N, or 0 when `name` is not of that form.
+int PhoneLastDigits(std::string_view name) {
+  constexpr std::string_view kPrefix = "PhoneLast";
+  if (name.size() <= kPrefix.size() || name.substr(0, kPrefix.size()) != kPrefix) return 0;
+  int n = 0;
+  for (char c : name.substr(kPrefix.size())) {
+    if (c < '0' || c > '9' || n > 100) return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
 }
 
 void FoldCase(std::string_view in, std::string* out) { CaseFold(in, out); }
@@ -150,11 +206,13 @@ std::vector<std::string> DefaultPlaceholders() {
       // words for "no value"
       "unknown", "unk", "n/a", "na", "n.a.", "none", "nil", "null", "undefined", "not available",
       "not applicable", "not provided", "no name", "noname", "tbd", "tba", "declined",
-      "refused", "test", "testing", "asdf", "xxx", "xxxx", "-", "--", "?", ".",
-      // dummy phone numbers
+      "refused", "test", "testing", "asdf", "xxx", "xxxx", "-", "--", "?", ".", "noemail",
+      "no email", "none given", "not given", "dummy",
+      // dummy phone numbers (Phone also blanks any number whose last 7 digits are one digit)
       "000-000-0000", "111-111-1111", "999-999-9999", "555-555-5555", "123-456-7890",
-      "1234567890", "0000000000",
-      // dummy email addresses
+      "1234567890", "0000000000", "1111111111", "123456789", "0123456789", "987-654-3210",
+      "123-4567",
+      // dummy email addresses (Email also blanks test@..., noemail@..., ...@example.com, ...)
       "test@test.com", "test@example.com", "noemail@example.com", "no@email.com",
       "none@none.com", "noemail@noemail.com", "email@email.com", "na@na.com",
       "no@no.com", "nobody@nowhere.com",
@@ -167,9 +225,19 @@ StatusOr<NormalizerChain> NormalizerChain::Create(const std::vector<std::string>
   auto impl = std::make_shared<ChainImpl>();
   impl->names = names;
   for (const std::string& name : names) {
+    const int last = normalize_internal::PhoneLastDigits(name);
+    if (last != 0) {
+      if (last < normalize_internal::kMinPhoneLast || last > normalize_internal::kMaxPhoneLast) {
+        return InvalidArgumentError("normalizer '" + name + "': PhoneLast<N> keeps the last N digits, N from " +
+                                    std::to_string(normalize_internal::kMinPhoneLast) + " to " +
+                                    std::to_string(normalize_internal::kMaxPhoneLast) + " (e.g. PhoneLast7)");
+      }
+      impl->steps.push_back({normalize_internal::Step::kPhoneLast, last});
+      continue;
+    }
     auto it = std::find_if(normalize_internal::kSteps.begin(), normalize_internal::kSteps.end(),
                            [&](const auto& entry) { return entry.name == name; });
-    if (it == normalize_internal::kSteps.end()) {
+    if (it == normalize_internal::kSteps.end() || it->step == normalize_internal::Step::kPhoneLast) {
       std::string known;
       for (const auto& entry : normalize_internal::kSteps) {
         if (!known.empty()) known += ", ";
@@ -177,7 +245,7 @@ StatusOr<NormalizerChain> NormalizerChain::Create(const std::vector<std::string>
       }
       return InvalidArgumentError("unknown normalizer '" + name + "' (known: " + known + ")");
     }
-    impl->steps.push_back(it->step);
+    impl->steps.push_back({it->step, 0});
     if (it->step == normalize_internal::Step::kPhone && !impl->phone) {
       CDP_ASSIGN_OR_RETURN(normalize_internal::PhoneNormalizer phone,
                            normalize_internal::PhoneNormalizer::Create(options.default_region));
@@ -209,12 +277,48 @@ std::string NormalizerChain::Normalize(std::string_view value) const {
   return out;
 }
 
-void NormalizerChain::Normalize(std::string_view value, std::string* out) const {
-  normalize_internal::RunSteps(*impl_, value, out);
+NormalizeOutcome NormalizerChain::Normalize(std::string_view value, std::string* out) const {
+  NormalizeOutcome outcome = normalize_internal::RunSteps(*impl_, value, out);
   if (!out->empty() && !impl_->placeholders.empty() &&
       normalize_internal::IsPlaceholder(*impl_, *out)) {
     out->clear();
+    outcome.blank = BlankReason::kPlaceholder;
+    outcome.step = -1;
   }
+  return outcome;
+}
+
+std::string NormalizerChain::DescribeBlank(const NormalizeOutcome& outcome) const {
+  using normalize_internal::Step;
+  if (outcome.blank == BlankReason::kNone) return "";
+  if (outcome.blank == BlankReason::kFrequent) return "frequent value";
+  if (outcome.step < 0 || static_cast<size_t>(outcome.step) >= impl_->steps.size()) return "placeholder";
+  const normalize_internal::StepSpec& spec = impl_->steps[static_cast<size_t>(outcome.step)];
+  const bool placeholder = outcome.blank == BlankReason::kPlaceholder;
+  switch (spec.step) {
+    case Step::kPhone:
+    case Step::kPhoneDigits:
+    case Step::kPhoneLast: {
+      if (placeholder) return "placeholder phone: one repeated digit";
+      const int need = spec.step == Step::kPhoneLast ? spec.digits : normalize_internal::PhoneNormalizer::kMinDigits;
+      return "invalid phone: fewer than " + std::to_string(need) + " digits";
+    }
+    case Step::kEmail:
+    case Step::kEmailProvider: return placeholder ? "placeholder email" : "invalid email";
+    case Step::kName: return "no name left without titles and suffixes";
+    case Step::kOrganization: return "no name left without legal forms and generic words";
+    default: return "nothing left after " + impl_->names[static_cast<size_t>(outcome.step)];
+  }
+}
+
+std::string_view BlankReasonName(BlankReason reason) {
+  switch (reason) {
+    case BlankReason::kNone: return "none";
+    case BlankReason::kPlaceholder: return "placeholder";
+    case BlankReason::kInvalid: return "invalid";
+    case BlankReason::kFrequent: return "frequent";
+  }
+  return "none";
 }
 
 const std::vector<std::string>& NormalizerChain::names() const { return impl_->names; }

@@ -25,12 +25,15 @@ NormalizerChain Bare(std::vector<std::string> names) {
 }
 
 TEST(KnownNormalizersTest, ListsAllInDocumentationOrder) {
-  std::vector<std::string_view> expected = {"Whitespace", "Symbols",     "Numerals",     "Lowercase",
-                                            "UnicodeToAscii", "Phone",   "Name",         "Address",
-                                            "Organization",   "Email",   "EmailProvider"};
+  std::vector<std::string_view> expected = {"Whitespace",   "Symbols",      "Numerals",     "Lowercase",
+                                            "UnicodeToAscii", "Phone",      "PhoneDigits",  "PhoneLast<N>",
+                                            "Name",         "Address",      "Organization", "Email",
+                                            "EmailProvider"};
   EXPECT_EQ(KnownNormalizers(), expected);
   for (std::string_view name : KnownNormalizers()) {
-    EXPECT_TRUE(NormalizerChain::Create({std::string(name)}, {}).ok()) << name;
+    std::string concrete(name);
+    if (concrete == "PhoneLast<N>") concrete = "PhoneLast7";
+    EXPECT_TRUE(NormalizerChain::Create({concrete}, {}).ok()) << name;
   }
 }
 
@@ -40,7 +43,8 @@ TEST(NormalizerChainTest, UnknownNameIsInvalidArgumentListingKnownNames) {
   EXPECT_EQ(chain.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(chain.status().message(),
             "unknown normalizer 'Foo' (known: Whitespace, Symbols, Numerals, Lowercase, "
-            "UnicodeToAscii, Phone, Name, Address, Organization, Email, EmailProvider)");
+            "UnicodeToAscii, Phone, PhoneDigits, PhoneLast<N>, Name, Address, Organization, Email, "
+            "EmailProvider)");
 }
 
 TEST(NormalizerChainTest, BadRegionIsInvalidArgument) {
@@ -173,12 +177,91 @@ TEST(PhoneTest, FormatsValidNumbersAsE164) {
   EXPECT_EQ(chain.Normalize("２０６５５５０１４２"), "+12065550142");  // fullwidth digits
 }
 
-TEST(PhoneTest, InvalidOrUnparseableIsEmpty) {
+// A number libphonenumber calls invalid keeps its digits (the last 10 for US/CA); only fewer
+// than 7 digits, or a repeated digit, give "" (with the reason in the outcome).
+TEST(PhoneTest, InvalidNumbersFallBackToLenientDigits) {
   NormalizerChain chain = Bare({"Phone"});
-  EXPECT_EQ(chain.Normalize("call me"), "");
-  EXPECT_EQ(chain.Normalize("555-0142"), "");         // too short for the US
-  EXPECT_EQ(chain.Normalize("123-456-7890"), "");     // no such area code
-  EXPECT_EQ(chain.Normalize("206-555-01425"), "");    // too long
+  struct Case {
+    const char* in;
+    const char* out;
+    BlankReason blank;
+    bool lenient;
+  };
+  const Case cases[] = {
+      {"(206) 555-0142", "+12065550142", BlankReason::kNone, false},   // valid: E.164
+      {"555-0142", "5550142", BlankReason::kNone, true},               // too short for the US
+      {"123-456-7890", "1234567890", BlankReason::kNone, true},        // no such area code
+      {"+1 123 456 7890", "1234567890", BlankReason::kNone, true},     // same digits, same form
+      {"1-123-456-7890", "1234567890", BlankReason::kNone, true},
+      {"206-555-01425", "0655501425", BlankReason::kNone, true},       // too long: last 10
+      {"123-456-7890 ext. 55", "1234567890", BlankReason::kNone, true},  // extension cut
+      {"123 456 7890 / 123 456 7891", "1234567890", BlankReason::kNone, true},  // first number
+      {"tel: 123.456.7890", "1234567890", BlankReason::kNone, true},
+      {"１２３４５６７８９０", "1234567890", BlankReason::kNone, true},  // fullwidth digits
+      {"call me", "", BlankReason::kInvalid, false},
+      {"12-34", "", BlankReason::kInvalid, false},
+      {"911", "", BlankReason::kInvalid, false},
+      {"000-000-0000", "", BlankReason::kPlaceholder, false},          // one repeated digit
+      {"(999) 999-9999", "", BlankReason::kPlaceholder, false},
+      {"+1 206 777 7777", "", BlankReason::kPlaceholder, false},       // last 7 repeated
+  };
+  for (const Case& c : cases) {
+    std::string out;
+    NormalizeOutcome outcome = chain.Normalize(c.in, &out);
+    EXPECT_EQ(out, c.out) << c.in;
+    EXPECT_EQ(outcome.blank, c.blank) << c.in;
+    EXPECT_EQ(outcome.lenient, c.lenient) << c.in;
+    if (c.blank != BlankReason::kNone) EXPECT_EQ(outcome.step, 0) << c.in;
+  }
+  std::string out;
+  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("12-34", &out)), "invalid phone: fewer than 7 digits");
+  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("000-000-0000", &out)), "placeholder phone: one repeated digit");
+  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("206-555-0142", &out)), "");
+}
+
+TEST(PhoneTest, LenientDigitsFollowTheRegion) {
+  NormalizeOptions gb;
+  gb.default_region = "GB";
+  gb.default_placeholders = false;
+  NormalizerChain chain = Chain({"Phone"}, gb);
+  // An invalid GB number with its trunk 0 and with the country code: the same last 10 digits.
+  EXPECT_EQ(chain.Normalize("020 7946 00"), "020794600");
+  EXPECT_EQ(chain.Normalize("0999 123 4567"), chain.Normalize("+44 999 123 4567"));
+  auto us = normalize_internal::PhoneNormalizer::Create("US");
+  auto de = normalize_internal::PhoneNormalizer::Create("DE");
+  ASSERT_TRUE(us.ok() && de.ok());
+  EXPECT_EQ(us->lenient_digits(), 10);
+  EXPECT_GE(de->lenient_digits(), 10);
+}
+
+TEST(PhoneDigitsTest, KeepsAllDigitsOfSevenOrMore) {
+  NormalizerChain chain = Bare({"PhoneDigits"});
+  EXPECT_EQ(chain.Normalize("+1 (206) 555-0142"), "12065550142");
+  EXPECT_EQ(chain.Normalize("206-555-0142 x12"), "2065550142");
+  EXPECT_EQ(chain.Normalize("555-0142"), "5550142");
+  std::string out;
+  EXPECT_EQ(chain.Normalize("555-01", &out).blank, BlankReason::kInvalid);
+  EXPECT_EQ(chain.Normalize("1-111-111-1111", &out).blank, BlankReason::kPlaceholder);
+}
+
+TEST(PhoneLastTest, KeepsTheLastNDigits) {
+  NormalizerChain last7 = Bare({"PhoneLast7"});
+  EXPECT_EQ(last7.Normalize("+1 (206) 555-0142"), "5550142");
+  EXPECT_EQ(last7.Normalize("555-0142"), "5550142");
+  EXPECT_EQ(last7.Normalize("(425) 555-0142 ext 9"), "5550142");
+  std::string out;
+  NormalizeOutcome outcome = last7.Normalize("55-0142", &out);
+  EXPECT_EQ(outcome.blank, BlankReason::kInvalid);
+  EXPECT_EQ(last7.DescribeBlank(outcome), "invalid phone: fewer than 7 digits");
+  NormalizerChain last10 = Bare({"PhoneLast10"});
+  EXPECT_EQ(last10.Normalize("+1 206 555 0142"), "2065550142");
+  EXPECT_EQ(last10.DescribeBlank(last10.Normalize("555-0142", &out)), "invalid phone: fewer than 10 digits");
+  for (const char* bad : {"PhoneLast3", "PhoneLast16", "PhoneLastX", "PhoneLast"}) {
+    auto chain = NormalizerChain::Create({bad}, {});
+    EXPECT_FALSE(chain.ok()) << bad;
+    EXPECT_EQ(chain.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_NE(NormalizerChain::Create({"PhoneLast16"}, {}).status().message().find("4 to 15"), std::string::npos);
 }
 
 TEST(PhoneTest, DefaultRegionAppliesToNationalNumbers) {
@@ -227,10 +310,16 @@ TEST(PhoneTest, FastPathEqualsLibphonenumber) {
     ASSERT_TRUE(phone.ok());
     int fast_handled = 0;
     for (const std::string& value : PhoneLayouts()) {
-      std::string combined, slow, fast;
-      phone->Normalize(value, &combined);
+      std::string combined, slow, fast, lenient;
+      auto form = phone->Normalize(value, &combined);
       phone->NormalizeWithLibphonenumber(value, &slow);
-      EXPECT_EQ(combined, slow) << region << " '" << value << "'";
+      if (slow.empty() || form != normalize_internal::PhoneNormalizer::Form::kValid) {
+        // Not valid: the lenient digits (or "" for a dummy or too few digits).
+        normalize_internal::PhoneNormalizer::Digits(value, 7, phone->lenient_digits(), &lenient);
+        EXPECT_EQ(combined, slow.empty() ? lenient : "") << region << " '" << value << "'";
+      } else {
+        EXPECT_EQ(combined, slow) << region << " '" << value << "'";
+      }
       if (phone->NormalizeFast(value, &fast)) {
         ++fast_handled;
         EXPECT_EQ(fast, slow) << region << " '" << value << "'";
@@ -308,12 +397,40 @@ TEST(OrganizationTest, RemovesLegalFormsAndNoiseWords) {
   EXPECT_EQ(chain.Normalize("The Contoso Corporation"), "contoso");
   EXPECT_EQ(chain.Normalize("Contoso, Inc."), "contoso");
   EXPECT_EQ(chain.Normalize("CONTOSO LLC"), "contoso");
-  EXPECT_EQ(chain.Normalize("Procter & Gamble Co."), "procter gamble");
-  EXPECT_EQ(chain.Normalize("Procter and Gamble Company"), "procter gamble");
+  EXPECT_EQ(chain.Normalize("Procter & Gamble Co."), "gamble procter");
+  EXPECT_EQ(chain.Normalize("Procter and Gamble Company"), "gamble procter");
   EXPECT_EQ(chain.Normalize("Müller GmbH"), "muller");
   EXPECT_EQ(chain.Normalize("Fabrikam Ltd."), chain.Normalize("FABRIKAM LIMITED"));
   EXPECT_EQ(chain.Normalize("McDonald's Corp"), "mcdonalds");
   EXPECT_EQ(chain.Normalize("The Company"), "");
+  std::string out;
+  NormalizeOutcome outcome = chain.Normalize("The Company", &out);
+  EXPECT_EQ(outcome.blank, BlankReason::kInvalid);
+  EXPECT_EQ(chain.DescribeBlank(outcome), "no name left without legal forms and generic words");
+}
+
+TEST(OrganizationTest, WordOrderAndGenericWordsDoNotMatter) {
+  NormalizerChain chain = Chain({"Organization"});
+  const std::pair<const char*, const char*> same[] = {
+      {"Bel-Air Hotel", "Hotel Bel-Air"},
+      {"Hotel Bel Air", "bel air"},
+      {"Spago Restaurant", "Spago"},
+      {"The Restaurant Spago", "spago"},
+      {"Cafe Luna", "Luna Café"},
+      {"Bank of America Corp.", "America Bank"},
+      {"Acme Holdings Group Inc", "ACME"},
+      {"Marriott International, Inc.", "Marriott"},
+      {"Joe's Bar & Grill", "Joes"},
+      {"Müller AG", "MULLER"},
+      {"Ristorante Roma S.p.A.", "Roma Ristorante SPA"},
+  };
+  for (const auto& [a, b] : same) {
+    EXPECT_EQ(chain.Normalize(a), chain.Normalize(b)) << a << " / " << b;
+    EXPECT_NE(chain.Normalize(a), "") << a;
+  }
+  EXPECT_EQ(chain.Normalize("Zeta Alpha Beta"), "alpha beta zeta");  // sorted words
+  EXPECT_NE(chain.Normalize("Spago Beverly Hills"), chain.Normalize("Spago"));  // other words count
+  EXPECT_EQ(chain.Normalize("Hotel Restaurant"), "");                  // nothing distinctive
 }
 
 TEST(EmailTest, TrimsLowercasesAndValidates) {
@@ -380,6 +497,63 @@ TEST(PlaceholderTest, ComparedCaseInsensitivelyEvenWithoutLowercase) {
   NormalizerChain chain = Chain({"Whitespace"}, options);
   EXPECT_EQ(chain.Normalize("é m p t y"), "");
   EXPECT_EQ(chain.Normalize("EMPTY"), "EMPTY");  // accents still count without UnicodeToAscii
+}
+
+// Each added junk value, under the chain it would meet in practice.
+TEST(PlaceholderTest, CommonJunkIsBlankedWithItsReason) {
+  struct Case {
+    std::vector<std::string> chain;
+    const char* value;
+  };
+  const Case cases[] = {
+      {{"Email"}, "test@gmail.com"},       // test@ at any domain
+      {{"EmailProvider"}, "Test@Hotmail.com"},
+      {{"Email"}, "noemail@company.com"},
+      {{"Email"}, "no-reply@shop.com"},
+      {{"Email"}, "none@none.com"},
+      {{"Email"}, "none@none"},
+      {{"Email"}, "jane@mail.invalid"},    // a top-level domain that never delivers
+      {{"Email"}, "asdf@asdf.com"},
+      {{"Symbols", "Lowercase"}, "noemail"},
+      {{"Lowercase"}, "asdf"},
+      {{"Lowercase"}, "XXX"},
+      {{"Symbols", "Lowercase"}, "n.a."},
+      {{"Lowercase"}, "n.a."},
+      {{}, "-"},
+      {{}, "."},
+      {{"Phone"}, "0000000000"},
+      {{"Phone"}, "1111111111"},
+      {{"Phone"}, "123456789"},
+      {{"Phone"}, "1234567890"},
+      {{"PhoneDigits"}, "123456789"},
+      {{"Symbols", "Whitespace"}, "123-456-789"},
+      {{"Phone"}, "(000) 000-0000"},
+  };
+  for (const Case& c : cases) {
+    NormalizerChain chain = Chain(c.chain);
+    std::string out;
+    NormalizeOutcome outcome = chain.Normalize(c.value, &out);
+    EXPECT_EQ(out, "") << c.value;
+    EXPECT_EQ(outcome.blank, BlankReason::kPlaceholder) << c.value;
+  }
+  // Real values near the junk stay.
+  EXPECT_EQ(Chain({"Email"}).Normalize("tester@gmail.com"), "tester@gmail.com");
+  EXPECT_EQ(Chain({"Email"}).Normalize("john@example.com"), "john@example.com");  // test data uses it
+  EXPECT_EQ(Chain({"Phone"}).Normalize("206-555-0142"), "+12065550142");
+  // A malformed email is invalid, not a placeholder.
+  std::string out;
+  NormalizerChain email = Chain({"Email"});
+  NormalizeOutcome outcome = email.Normalize("john at example", &out);
+  EXPECT_EQ(outcome.blank, BlankReason::kInvalid);
+  EXPECT_EQ(email.DescribeBlank(outcome), "invalid email");
+  EXPECT_EQ(email.DescribeBlank(email.Normalize("test@gmail.com", &out)), "placeholder email");
+  // A listed placeholder is reported as such, with no step.
+  NormalizerChain lower = Chain({"Lowercase"});
+  outcome = lower.Normalize("N/A", &out);
+  EXPECT_EQ(outcome.blank, BlankReason::kPlaceholder);
+  EXPECT_EQ(outcome.step, -1);
+  EXPECT_EQ(lower.DescribeBlank(outcome), "placeholder");
+  EXPECT_EQ(lower.Normalize("  ", &out).blank, BlankReason::kNone);  // blank input: nothing to report
 }
 
 TEST(PlaceholderTest, DefaultListIsDocumentedShape) {

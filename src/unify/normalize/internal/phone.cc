@@ -1,10 +1,13 @@
 #include "unify/normalize/internal/phone.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <set>
 
 #include <phonenumbers/phonenumberutil.h>
+
+#include "unify/normalize/internal/steps.h"
 
 namespace cdp::normalize_internal {
 namespace {
@@ -60,12 +63,74 @@ StatusOr<PhoneNormalizer> PhoneNormalizer::Create(std::string_view region) {
                                 "' (expected an ISO 3166 code such as US, CA, GB, DE)");
   }
   const bool nanp = upper == "US" || upper == "CA";
-  return PhoneNormalizer(std::move(upper), nanp);
+  // The lenient form keeps as many digits as the region's longest example number has.
+  int lenient = kMinDigits;
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  for (auto type : {PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE}) {
+    PhoneNumber example;
+    if (!util->GetExampleNumberForType(upper, type, &example)) continue;
+    std::string nsn;
+    util->GetNationalSignificantNumber(example, &nsn);
+    lenient = std::max(lenient, static_cast<int>(nsn.size()));
+  }
+  return PhoneNormalizer(std::move(upper), nanp, lenient);
 }
 
-void PhoneNormalizer::Normalize(std::string_view in, std::string* out) const {
-  if (nanp_ && NormalizeFast(in, out)) return;
-  NormalizeWithLibphonenumber(in, out);
+PhoneNormalizer::Form PhoneNormalizer::Digits(std::string_view in, int min_digits, int max_digits,
+                                              std::string* out) {
+  out->clear();
+  if (in.size() > kMaxInputLength) in = in.substr(0, kMaxInputLength);
+  bool ascii = true;
+  for (char c : in) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  thread_local std::string converted;
+  if (!ascii) {  // digits of other scripts (fullwidth, Arabic-Indic) count too
+    ConvertNumerals(in, &converted);
+    in = converted;
+  }
+  for (char c : in) {
+    if (c >= '0' && c <= '9') {
+      out->push_back(c);
+      continue;
+    }
+    // After a whole number, a letter or a list separator starts an extension or a second number.
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (out->size() >= static_cast<size_t>(kMinDigits) &&
+        (letter || c == '#' || c == ',' || c == ';' || c == '/' || c == '|')) {
+      break;
+    }
+  }
+  if (out->size() < static_cast<size_t>(std::max(min_digits, 1))) {
+    out->clear();
+    return Form::kTooFewDigits;
+  }
+  if (max_digits > 0 && out->size() > static_cast<size_t>(max_digits)) {
+    out->erase(0, out->size() - static_cast<size_t>(max_digits));
+  }
+  if (out->size() >= 7) {
+    const size_t start = out->size() - 7;
+    if (out->find_first_not_of((*out)[start], start) == std::string::npos) {
+      out->clear();
+      return Form::kPlaceholder;
+    }
+  }
+  return Form::kLenient;
+}
+
+PhoneNormalizer::Form PhoneNormalizer::Normalize(std::string_view in, std::string* out) const {
+  if (!(nanp_ && NormalizeFast(in, out))) NormalizeWithLibphonenumber(in, out);
+  if (out->empty()) return Digits(in, kMinDigits, lenient_digits_, out);
+  // A valid number made of one repeated digit ("+1 222 222 2222") is still a dummy.
+  const size_t start = out->size() >= 8 ? out->size() - 7 : 0;
+  if (start > 0 && out->find_first_not_of((*out)[start], start) == std::string::npos) {
+    out->clear();
+    return Form::kPlaceholder;
+  }
+  return Form::kValid;
 }
 
 bool PhoneNormalizer::NormalizeFast(std::string_view in, std::string* out) const {

@@ -2,10 +2,12 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "unify/normalize/internal/nicknames.h"
 
@@ -335,10 +337,39 @@ const WordMap& AddressWords() {
 
 const WordSet& OrganizationNoise() {
   static const WordSet set = {
-      "the", "and", "&", "corp", "corporation", "inc", "incorporated", "ltd", "limited",
-      "llc", "llp", "lp", "plc", "co", "company", "gmbh", "ag", "sa", "sarl", "srl", "spa",
-      "bv", "nv", "pty", "pvt", "pte", "kk", "oy", "ab", "as", "kg", "sas"};
+      // legal forms
+      "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp",
+      "plc", "co", "company", "gmbh", "ag", "sa", "sarl", "srl", "spa", "bv", "nv", "pty",
+      "pvt", "pte", "kk", "oy", "ab", "as", "kg", "sas",
+      // connectives
+      "the", "and", "&", "of",
+      // generic words: the kind of business, which sources add or leave out at will
+      "hotel", "hotels", "restaurant", "restaurants", "cafe", "bistro", "grill", "bar",
+      "group", "holding", "holdings", "international"};
   return set;
+}
+
+// Local parts and domains of dummy email addresses.
+const WordSet& PlaceholderEmailLocalParts() {
+  static const WordSet set = {
+      "test", "testing", "noemail", "no-email", "no_email", "nomail", "no-mail", "none",
+      "noreply", "no-reply", "donotreply", "do-not-reply", "na", "n/a", "null", "nobody",
+      "unknown", "asdf", "xxx", "xxxx", "dummy", "fake", "noone", "no"};
+  return set;
+}
+// example.com/.org/.net are left out: test data (and demos) use them for real-looking people.
+const WordSet& PlaceholderEmailDomains() {
+  static const WordSet set = {"none.com", "noemail.com", "nomail.com", "nowhere.com", "none", "na"};
+  return set;
+}
+
+bool IsPlaceholderDomain(std::string_view domain) {
+  if (PlaceholderEmailDomains().count(domain) != 0) return true;
+  // RFC 6761 top-level domains that can never deliver mail
+  for (std::string_view tld : {".invalid", ".test", ".localhost"}) {
+    if (domain.size() > tld.size() && domain.substr(domain.size() - tld.size()) == tld) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -559,12 +590,17 @@ void NormalizeOrganization(std::string_view in, std::string* out) {
   Tokenize(folded, TokenRules{.period_joins = true, .solo_symbol = '&'}, &words);
   out->clear();
   const WordSet& noise = OrganizationNoise();
+  thread_local std::vector<std::string_view> kept;
+  kept.clear();
   ForEachToken(words, [&](std::string_view token) {
-    if (noise.count(token) == 0) AppendToken(token, out);
+    if (noise.count(token) == 0) kept.push_back(token);
   });
+  // Sorted: "hotel bel-air" and "bel-air hotel" agree whatever the word order.
+  std::sort(kept.begin(), kept.end());
+  for (std::string_view token : kept) AppendToken(token, out);
 }
 
-void NormalizeEmail(std::string_view in, std::string* out) {
+bool NormalizeEmail(std::string_view in, std::string* out) {
   in = TrimBlanks(in);
   if (IsAscii(in)) {
     out->resize(in.size());
@@ -577,27 +613,36 @@ void NormalizeEmail(std::string_view in, std::string* out) {
     const unsigned char c = static_cast<unsigned char>((*out)[i]);
     if (c <= ' ' || c == 0x7F) {  // blanks or controls inside: not an address
       out->clear();
-      return;
+      return true;
     }
     if (c == '@') {
       if (at != std::string::npos) {
         out->clear();
-        return;
+        return true;
       }
       at = i;
     }
   }
-  if (at == std::string::npos || at == 0 || at + 1 == out->size()) out->clear();
+  if (at == std::string::npos || at == 0 || at + 1 == out->size()) {
+    out->clear();
+    return true;
+  }
+  const std::string_view email(*out);
+  if (PlaceholderEmailLocalParts().count(email.substr(0, at)) != 0 || IsPlaceholderDomain(email.substr(at + 1))) {
+    out->clear();
+    return false;
+  }
+  return true;
 }
 
-void NormalizeEmailProvider(std::string_view in, std::string* out) {
-  NormalizeEmail(in, out);
-  if (out->empty()) return;
+bool NormalizeEmailProvider(std::string_view in, std::string* out) {
+  if (!NormalizeEmail(in, out)) return false;
+  if (out->empty()) return true;
   const size_t at = out->find('@');
   std::string_view domain = std::string_view(*out).substr(at + 1);
   const bool gmail = domain == "gmail.com" || domain == "googlemail.com";
   const TagStyle style = gmail ? TagStyle::kPlus : ProviderTagStyle(domain);
-  if (style == TagStyle::kNone) return;
+  if (style == TagStyle::kNone) return true;
   std::string& email = Scratch(0);
   email.clear();
   const char tag = style == TagStyle::kPlus ? '+' : '-';
@@ -609,11 +654,15 @@ void NormalizeEmailProvider(std::string_view in, std::string* out) {
   }
   if (email.empty()) {
     out->clear();
-    return;
+    return true;
   }
   email.push_back('@');
   email.append(gmail ? std::string_view("gmail.com") : domain);
   out->swap(email);
+  return true;
 }
+
+bool IsNameTitle(std::string_view word) { return Titles().count(word) != 0; }
+bool IsNameSuffix(std::string_view word) { return Suffixes().count(word) != 0; }
 
 }  // namespace cdp::normalize_internal

@@ -19,7 +19,15 @@ void FoldToAscii(std::string_view in, std::string* out);
 void NormalizeName(std::string_view in, std::string* out);
 void NormalizeAddress(std::string_view in, std::string* out);
 void NormalizeOrganization(std::string_view in, std::string* out);
-void NormalizeEmail(std::string_view in, std::string* out);
-void NormalizeEmailProvider(std::string_view in, std::string* out);
+// Email and EmailProvider return false when the address is a placeholder: its local part is
+// a word for "no address" (test, noemail, none, noreply, ...) or its domain is reserved for
+// examples or dummies (example.com, test.com, none.com, *.invalid, ...); *out is then "".
+bool NormalizeEmail(std::string_view in, std::string* out);
+bool NormalizeEmailProvider(std::string_view in, std::string* out);
+
+// Whether a lowercase ASCII word (periods removed: "phd", "jr") is a title (mr, dr, ...) or a
+// suffix (jr, iii, phd, ...) that Name removes.
+bool IsNameTitle(std::string_view word);
+bool IsNameSuffix(std::string_view word);
 
 }  // namespace cdp::normalize_internal
