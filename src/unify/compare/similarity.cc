@@ -324,4 +324,48 @@ StatusOr<double> ParsePrecision(std::string_view text) {
                               "or a decimal number between 0 and 1");
 }
 
+namespace {
+
+bool IsTokenBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Distinct words of s, sorted, into *words.
+template <typename Words>
+void SortedDistinctWords(std::string_view s, Words* words) {
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && IsTokenBlank(s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && !IsTokenBlank(s[j])) ++j;
+    if (j > i) words->push_back(s.substr(i, j - i));
+    i = j;
+  }
+  std::sort(words->begin(), words->end());
+  words->erase(std::unique(words->begin(), words->end()), words->end());
+}
+
+}  // namespace
+
+double TokenSetSimilarity(std::string_view a, std::string_view b) {
+  thread_local std::vector<std::string_view> buffer_a, buffer_b;
+  buffer_a.clear();
+  buffer_b.clear();
+  SortedDistinctWords(a, &buffer_a);
+  SortedDistinctWords(b, &buffer_b);
+  if (buffer_a.empty() || buffer_b.empty()) return buffer_a.empty() && buffer_b.empty() ? 1.0 : 0.0;
+  size_t common = 0;
+  auto x = buffer_a.begin(), y = buffer_b.begin();
+  while (x != buffer_a.end() && y != buffer_b.end()) {
+    if (*x < *y) {
+      ++x;
+    } else if (*y < *x) {
+      ++y;
+    } else {
+      ++common;
+      ++x;
+      ++y;
+    }
+  }
+  return static_cast<double>(common) / static_cast<double>(std::min(buffer_a.size(), buffer_b.size()));
+}
+
 }  // namespace cdp

@@ -40,6 +40,13 @@ bool EditSimilarityAtLeast(std::string_view a, std::string_view b, double thresh
 // threshold). Both empty -> 1.0, exactly one empty -> 0.0.
 double JaroWinkler(std::string_view a, std::string_view b);
 
+// Token-set similarity (the overlap coefficient): |A ∩ B| / min(|A|, |B|) where A and B are
+// the sets of distinct words of a and b (words: runs of bytes other than ASCII blanks), so
+// word order and repeated words do not matter and a name whose words all appear in the
+// other scores 1.0 ("bel air" / "air bel hotel"). Both without words -> 1.0, exactly one ->
+// 0.0. Words compare byte for byte: normalize first (Organization, Name, Lowercase).
+double TokenSetSimilarity(std::string_view a, std::string_view b);
+
 // Fuzzy precision as Dynamics 365 names it: "Low" 0.30, "Medium" 0.60,
 // "High" 0.80, "Exact" 1.00 (case-insensitive), or a decimal number in
 // [0, 1] such as "0.75"; surrounding ASCII whitespace is ignored.

@@ -284,5 +284,40 @@ TEST(ParsePrecision, RejectsOtherValuesNamingThem) {
   }
 }
 
+TEST(TokenSetSimilarity, TableOfValues) {
+  struct Case {
+    const char* a;
+    const char* b;
+    double expected;
+  };
+  const Case cases[] = {
+      {"bel air hotel", "hotel bel air", 1.0},         // word order
+      {"bel air", "air bel hotel", 1.0},               // all words of one in the other
+      {"spago", "spago beverly hills", 1.0},
+      {"acme plumbing", "acme heating", 0.5},          // 1 common / min(2, 2)
+      {"a b c d", "a b x y z", 0.5},                   // 2 / min(4, 5)
+      {"alpha beta gamma", "delta epsilon", 0.0},
+      {"acme acme acme", "acme", 1.0},                 // repeated words count once
+      {"  acme \t plumbing ", "plumbing acme", 1.0},   // any ASCII blanks separate
+      {"acme", "Acme", 0.0},                           // byte for byte: normalize first
+      {"", "", 1.0},
+      {"   ", "", 1.0},
+      {"acme", "", 0.0},
+      {"", "acme", 0.0},
+  };
+  for (const Case& c : cases) {
+    EXPECT_DOUBLE_EQ(TokenSetSimilarity(c.a, c.b), c.expected) << "'" << c.a << "' / '" << c.b << "'";
+    EXPECT_DOUBLE_EQ(TokenSetSimilarity(c.b, c.a), c.expected) << "symmetric: '" << c.b << "' / '" << c.a << "'";
+  }
+}
+
+TEST(TokenSetSimilarity, ManyWordsAndUtf8) {
+  std::string many_a, many_b;
+  for (int i = 0; i < 200; ++i) many_a += "w" + std::to_string(i) + " ";
+  for (int i = 100; i < 400; ++i) many_b += "w" + std::to_string(i) + " ";
+  EXPECT_DOUBLE_EQ(TokenSetSimilarity(many_a, many_b), 0.5);  // 100 / min(200, 300)
+  EXPECT_DOUBLE_EQ(TokenSetSimilarity("café münchen", "münchen café"), 1.0);
+}
+
 }  // namespace
 }  // namespace cdp
