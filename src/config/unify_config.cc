@@ -28,7 +28,8 @@ std::string Lower(std::string s) {
   return s;
 }
 
-const std::vector<std::string> kCompareNames = {"exact", "fuzzy", "jaro_winkler", "date_within", "number_within"};
+const std::vector<std::string> kCompareNames = {"exact",       "fuzzy",         "jaro_winkler",
+                                                "date_within", "number_within", "token_set"};
 
 std::optional<CompareKind> ParseCompareKind(const std::string& s) {
   std::string l = Lower(s);
@@ -37,6 +38,7 @@ std::optional<CompareKind> ParseCompareKind(const std::string& s) {
   if (l == "jaro_winkler" || l == "jarowinkler") return CompareKind::kJaroWinkler;
   if (l == "date_within") return CompareKind::kDateWithin;
   if (l == "number_within") return CompareKind::kNumberWithin;
+  if (l == "token_set") return CompareKind::kTokenSet;
   return std::nullopt;
 }
 
@@ -67,9 +69,10 @@ Status ReadComparison(MapReader& r, CompareKind* kind, double* threshold, double
   if (th && pr) return r.Error(r.node(), "give either 'threshold' or 'precision', not both");
   YAML::Node t = th ? th : pr;
   std::string tkey = th ? "threshold" : "precision";
-  bool similarity = *kind == CompareKind::kFuzzy || *kind == CompareKind::kJaroWinkler;
+  bool similarity =
+      *kind == CompareKind::kFuzzy || *kind == CompareKind::kJaroWinkler || *kind == CompareKind::kTokenSet;
   if (t) {
-    if (!similarity) return r.KeyError(tkey, t, "only fuzzy and jaro_winkler comparisons take a " + tkey);
+    if (!similarity) return r.KeyError(tkey, t, "only fuzzy, jaro_winkler and token_set comparisons take a " + tkey);
     auto p = t.IsScalar() ? ParsePrecisionText(t.Scalar()) : std::nullopt;
     if (!p) return r.KeyError(tkey, t, "expected Low, Medium, High, Exact or a number between 0 and 1");
     *threshold = *p;
@@ -390,7 +393,9 @@ StatusOr<ComparisonLevelConfig> ParseLevel(const YAML::Node& node, const std::st
     m["compare"] = name;
     auto k = ParseCompareKind(name);
     if (k && !arg.empty()) {
-      if (*k == CompareKind::kFuzzy || *k == CompareKind::kJaroWinkler) m["threshold"] = arg;
+      if (*k == CompareKind::kFuzzy || *k == CompareKind::kJaroWinkler || *k == CompareKind::kTokenSet) {
+        m["threshold"] = arg;
+      }
       if (*k == CompareKind::kDateWithin || *k == CompareKind::kNumberWithin) m["tolerance"] = arg;
     }
     MapReader r(m, path, origin);
@@ -399,7 +404,7 @@ StatusOr<ComparisonLevelConfig> ParseLevel(const YAML::Node& node, const std::st
       std::string loc = origin + (node.Mark().line >= 0 ? ":" + std::to_string(node.Mark().line + 1) : "");
       return InvalidArgumentError(loc + ": " + path + ": level '" + text +
                                   "': expected exact, fuzzy <threshold>, jaro_winkler <threshold>, "
-                                  "date_within <days> or number_within <tolerance>");
+                                  "token_set <threshold>, date_within <days> or number_within <tolerance>");
     }
     return l;
   }
@@ -410,6 +415,24 @@ StatusOr<ComparisonLevelConfig> ParseLevel(const YAML::Node& node, const std::st
   if (r.Get("other") && l.other.empty()) return r.KeyError("other", node["other"], "must not be empty");
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"compare", "threshold", "precision", "tolerance", "days", "other"}));
   return l;
+}
+
+// `placeholder_detection: false`, or a mapping {enabled, min_records, attributes}.
+Status ParsePlaceholderDetection(const YAML::Node& node, const std::string& origin, PlaceholderDetectionConfig* d) {
+  bool enabled = true;
+  if (node.IsScalar() && YAML::convert<bool>::decode(node, enabled)) {
+    d->enabled = enabled;
+    return Status::Ok();
+  }
+  MapReader r(node, "unification.placeholder_detection", origin);
+  if (!node.IsMap()) return r.Error(node, "expected true, false or a mapping {enabled, min_records, attributes}");
+  CDP_RETURN_IF_ERROR(r.Bool("enabled", &d->enabled));
+  CDP_RETURN_IF_ERROR(r.Int("min_records", &d->min_records));
+  if (d->min_records < 2) {
+    return r.KeyError("min_records", node["min_records"], "expected at least 2 (records sharing a value)");
+  }
+  CDP_RETURN_IF_ERROR(r.StringList("attributes", &d->attributes));
+  return r.CheckNoUnknownKeys({"enabled", "min_records", "attributes"});
 }
 
 Status ParseProbabilistic(const YAML::Node& node, const std::string& origin, ProbabilisticConfig* p) {
@@ -539,7 +562,9 @@ Json BlockingToJson(const BlockingKeyConfig& b) {
 
 void ComparisonToJson(CompareKind kind, double threshold, double tolerance, Json* j) {
   (*j)["compare"] = std::string(CompareKindName(kind));
-  if (kind == CompareKind::kFuzzy || kind == CompareKind::kJaroWinkler) (*j)["threshold"] = threshold;
+  if (kind == CompareKind::kFuzzy || kind == CompareKind::kJaroWinkler || kind == CompareKind::kTokenSet) {
+    (*j)["threshold"] = threshold;
+  }
   if (kind == CompareKind::kDateWithin || kind == CompareKind::kNumberWithin) (*j)["tolerance"] = tolerance;
 }
 
@@ -596,6 +621,7 @@ std::string_view CompareKindName(CompareKind kind) {
     case CompareKind::kJaroWinkler: return "jaro_winkler";
     case CompareKind::kDateWithin: return "date_within";
     case CompareKind::kNumberWithin: return "number_within";
+    case CompareKind::kTokenSet: return "token_set";
   }
   return "exact";
 }
@@ -727,11 +753,14 @@ StatusOr<UnifyConfig> ParseUnifyConfig(const YAML::Node& node, const std::string
   CDP_RETURN_IF_ERROR(r.String("default_region", &c.default_region));
   CDP_RETURN_IF_ERROR(r.Bool("default_placeholders", &c.default_placeholders));
   CDP_RETURN_IF_ERROR(r.StringList("placeholders", &c.placeholders));
+  if (YAML::Node pd = r.Get("placeholder_detection")) {
+    CDP_RETURN_IF_ERROR(ParsePlaceholderDetection(pd, origin, &c.placeholder_detection));
+  }
   if (YAML::Node m = r.Get("merge")) CDP_RETURN_IF_ERROR(ParseMerge(m, origin, &c.merge));
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"sources", "mode", "rules", "probabilistic", "guards",
                                             "one_record_per_source", "include_all",
                                             "max_block_size", "max_cluster_size", "default_region",
-                                            "default_placeholders", "placeholders", "merge"}));
+                                            "default_placeholders", "placeholders", "placeholder_detection", "merge"}));
   return c;
 }
 
@@ -799,6 +828,13 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
   j["default_region"] = c.default_region;
   j["default_placeholders"] = c.default_placeholders;
   if (!c.placeholders.empty()) j["placeholders"] = c.placeholders;
+  if (!(c.placeholder_detection == PlaceholderDetectionConfig())) {
+    Json pd;
+    pd["enabled"] = c.placeholder_detection.enabled;
+    pd["min_records"] = c.placeholder_detection.min_records;
+    if (!c.placeholder_detection.attributes.empty()) pd["attributes"] = c.placeholder_detection.attributes;
+    j["placeholder_detection"] = pd;
+  }
   const MergeConfig& m = c.merge;
   if (!(m == MergeConfig())) {
     Json mj;

@@ -24,6 +24,7 @@ enum class CompareKind {
   kJaroWinkler,   // Jaro-Winkler similarity >= threshold
   kDateWithin,    // dates (or timestamps, by day) at most `tolerance` days apart
   kNumberWithin,  // numbers at most `tolerance` apart
+  kTokenSet,      // TokenSetSimilarity (shared words / words of the shorter value) >= threshold
 };
 std::string_view CompareKindName(CompareKind kind);
 
@@ -186,6 +187,20 @@ struct MergeConfig {
 
 enum class UnifyMode { kRules, kProbabilistic };
 
+// Values held by implausibly many records are placeholders ("+15555550100" typed into every
+// form): they are blanked for matching like listed placeholders, counted and reported. Applies
+// to features normalized with Phone, PhoneDigits, PhoneLast<N>, Email or EmailProvider, and to
+// the listed `attributes` under any normalization.
+struct PlaceholderDetectionConfig {
+  bool enabled = true;
+  // A value held by this many records (all sources together) or more is a placeholder: a
+  // household shares a phone or an email among 2-6 people with a few records each, a
+  // placeholder is held by dozens or thousands.
+  int64_t min_records = 25;
+  std::vector<std::string> attributes;
+  bool operator==(const PlaceholderDetectionConfig&) const = default;
+};
+
 struct UnifyConfig {
   // Profile sources in match order; the first is the primary.
   std::vector<UnifySourceConfig> sources;
@@ -208,6 +223,7 @@ struct UnifyConfig {
   std::string default_region = "US"; // phone numbers without a country code
   bool default_placeholders = true;
   std::vector<std::string> placeholders;  // values that never match, besides the defaults
+  PlaceholderDetectionConfig placeholder_detection;
   MergeConfig merge;
   bool operator==(const UnifyConfig&) const = default;
 

@@ -35,6 +35,7 @@ std::string DescribeComparison(CompareKind kind, double threshold, double tolera
     case CompareKind::kJaroWinkler: return "jaro_winkler >= " + FormatThreshold(threshold);
     case CompareKind::kDateWithin: return "within " + FormatThreshold(tolerance) + " days";
     case CompareKind::kNumberWithin: return "within " + FormatThreshold(tolerance);
+    case CompareKind::kTokenSet: return "token_set >= " + FormatThreshold(threshold);
   }
   return "exact";
 }
@@ -278,6 +279,11 @@ struct Matcher::Impl {
       case CompareKind::kFuzzy: return EditSimilarityAtLeast(va, vb, c.threshold, similarity);
       case CompareKind::kJaroWinkler: {
         double s = JaroWinkler(va, vb);
+        *similarity = s;
+        return s >= c.threshold;
+      }
+      case CompareKind::kTokenSet: {
+        double s = TokenSetSimilarity(va, vb);
         *similarity = s;
         return s >= c.threshold;
       }
@@ -834,6 +840,7 @@ PairExplanation Matcher::Explain(RecordId a, RecordId b) const {
         ce.passed = swapped ? im.Condition(c, b, a, &ce.similarity) : im.Condition(c, a, b, &ce.similarity);
         if (!ce.passed && !IsNumericCompare(c.kind) && !ce.value_a.empty() && !ce.value_b.empty()) {
           ce.similarity = c.kind == CompareKind::kJaroWinkler ? JaroWinkler(ce.value_a, ce.value_b)
+                          : c.kind == CompareKind::kTokenSet  ? TokenSetSimilarity(ce.value_a, ce.value_b)
                                                               : EditSimilarity(ce.value_a, ce.value_b);
         }
         *all &= ce.passed;
