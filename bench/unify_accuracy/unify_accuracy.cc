@@ -2,7 +2,8 @@
 // the product's real path (workspace, project YAML, ingest, RunUnify, the
 // CustomerSourceKeys lineage). Prints pairwise precision, recall and F1 over
 // unordered record pairs after transitive closure, predicted vs true cluster
-// counts, candidate pairs and seconds, for:
+// counts, the largest profile, candidate pairs, seconds (ingest and unify) and
+// the peak RSS of ingest + unify, for:
 //   demo5k / demo100k  GenerateContosoDemo at its default noise, scored on the
 //                      three profile sources (truth.csv); project:
 //                      examples/contoso/project.yaml (rules) and
@@ -10,12 +11,23 @@
 //   febrl3             Febrl dataset3 (deduplication of one source)
 //   febrl4             Febrl dataset4a + dataset4b (linkage of two sources)
 //                      projects: bench/unify_accuracy/febrl{3,4}_{rules,probabilistic}.yaml
+//   gen20k / gen200k   GenerateHouseholdSources (src/demo/household_generator.h)
+//                      with 20,000 / 200,000 people in households over four
+//                      sources (CRM, Loyalty, WebShop, POS), scored on all of
+//                      them; projects: bench/unify_accuracy/gen_<mode>.yaml,
+//                      written from docs/project-yaml.md without looking at
+//                      scores (see the comment at the top of each)
 // The Febrl truth is the number in rec_id (rec-NNN-org / rec-NNN-dup-K); the
 // projects use rec_id only as the key, and never soc_sec_id.
+// Peak RSS: the process's high-water mark (VmHWM), reset before ingesting
+// (/proc/self/clear_refs), so it covers ingest + unify of the case plus what
+// the bench already holds (the truth map).
 //
-// Usage: bench_unify_accuracy [--case demo5k|demo100k|febrl3|febrl4|all]
-//          [--mode rules|probabilistic|both] [--verbose] [--samples N]
-//          [--febrl-dir DIR] [--tmp DIR] [--threads N] [--noise X] [--keep]
+// Usage: bench_unify_accuracy [--case demo5k|demo100k|febrl3|febrl4|gen20k|gen200k|all]
+//          [--mode rules|probabilistic|both|MODE] [--verbose] [--samples N]
+//          [--febrl-dir DIR] [--tmp DIR] [--threads N] [--noise X] [--seed N] [--keep]
+// `all` runs every case but gen200k. For the gen cases MODE may name any
+// bench/unify_accuracy/gen_MODE.yaml (e.g. rules_v2).
 // --verbose prints a sample of false positives (accepted pairs of two people,
 // with the rule and score) and false negatives (records of one person left in
 // different profiles), each with the records' values and the rules' verdicts.
@@ -35,6 +47,7 @@
 
 #include "config/project_config.h"
 #include "demo/demo_generator.h"
+#include "demo/household_generator.h"
 #include "workspace/ingest_runner.h"
 #include "workspace/unify_runner.h"
 #include "workspace/workspace.h"
@@ -57,6 +70,8 @@ struct Options {
   std::string tmp = "/tmp/cdp_bench_unify_accuracy";
   int threads = 0;
   double noise = kDefaultDemoNoise;
+  bool noise_given = false;
+  uint64_t seed = 1;
   bool keep = false;
 };
 
@@ -132,6 +147,37 @@ bool AddDemoTruth(const std::string& path, Truth* truth) {
   return true;
 }
 
+// Household generator truth.csv: source,key,entity over all four sources.
+bool AddGenTruth(const std::string& path, Truth* truth) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    auto f = SplitSimple(line);
+    if (f.size() < 3) continue;
+    (*truth)[RecordName(f[0], f[1])] = std::strtoll(f[2].c_str(), nullptr, 10);
+  }
+  return true;
+}
+
+// Resets the process's peak RSS to its current RSS (Linux >= 4.0); false if not possible.
+bool ResetPeakRss() {
+  std::ofstream out("/proc/self/clear_refs");
+  if (!out) return false;
+  out << "5";
+  return static_cast<bool>(out.flush());
+}
+// VmHWM of /proc/self/status in MB, or -1.
+int64_t PeakRssMb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10) / 1024;
+  }
+  return -1;
+}
+
 double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -141,7 +187,9 @@ struct Row {
   double precision = 0, recall = 0, f1 = 0;
   int64_t pred_clusters = 0, true_clusters = 0, records = 0, candidates = 0;
   int64_t tp = 0, fp = 0, fn = 0;
-  double seconds = 0;
+  int64_t largest = 0;  // records in the largest predicted profile
+  double ingest_seconds = 0, seconds = 0;
+  int64_t peak_rss_mb = -1;
   std::string error;
 };
 
@@ -239,7 +287,10 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
   for (const auto& s : project->unification.sources) names.push_back(s.source);
   IngestOptions io;
   io.threads = opt.threads;
+  ResetPeakRss();
+  auto ti = std::chrono::steady_clock::now();
   auto ingest = IngestSources(ws, names, io);
+  row.ingest_seconds = Seconds(ti);
   if (!ingest.ok()) return fail("ingest", ingest.status());
   for (const auto& s : ingest->sources) {
     if (s.record.status == "failed") {
@@ -252,6 +303,7 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
   auto t0 = std::chrono::steady_clock::now();
   auto run = RunUnify(ws, uo);
   row.seconds = Seconds(t0);
+  row.peak_rss_mb = PeakRssMb();
   if (!run.ok()) return fail("unify", run.status());
   row.candidates = run->stats.matching.candidate_pairs;
   for (const auto& w : run->stats.warnings) std::printf("    warning: %s\n", w.c_str());
@@ -287,7 +339,11 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
   }
   if (missing) std::printf("    %" PRId64 " truth records have no profile (counted as singletons)\n", missing);
   int64_t pred_pairs = 0, true_pairs = 0;
-  for (const auto& [c, n] : pred_size) pred_pairs += Pairs(n);
+  for (const auto& [c, n] : pred_size) {
+    pred_pairs += Pairs(n);
+    row.largest = std::max(row.largest, n);
+  }
+  if (missing > 0) row.largest = std::max<int64_t>(row.largest, 1);
   for (const auto& [t, n] : true_size) true_pairs += Pairs(n);
   for (const auto& [k, n] : both) row.tp += Pairs(n);
   row.fp = pred_pairs - row.tp;
@@ -366,25 +422,27 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
 }
 
 void PrintHeader() {
-  std::printf("%-24s %8s %8s %8s %8s %9s %9s %9s %7s %7s %11s %8s\n", "case/mode", "records", "P", "R", "F1",
-              "clusters", "true", "TP", "FP", "FN", "candidates", "seconds");
+  std::printf("%-24s %8s %7s %7s %7s %9s %9s %7s %9s %8s %8s %11s %8s %8s %8s\n", "case/mode", "records", "P", "R",
+              "F1", "clusters", "true", "largest", "TP", "FP", "FN", "candidates", "ingest_s", "seconds", "rss_MB");
 }
 void PrintRow(const Row& r) {
   if (!r.error.empty()) {
     std::printf("%-24s ERROR %s\n", r.label.c_str(), r.error.c_str());
     return;
   }
-  std::printf("%-24s %8" PRId64 " %8.4f %8.4f %8.4f %9" PRId64 " %9" PRId64 " %9" PRId64 " %7" PRId64 " %7" PRId64
-              " %11" PRId64 " %8.2f\n",
-              r.label.c_str(), r.records, r.precision, r.recall, r.f1, r.pred_clusters, r.true_clusters, r.tp, r.fp,
-              r.fn, r.candidates, r.seconds);
+  std::printf("%-24s %8" PRId64 " %7.4f %7.4f %7.4f %9" PRId64 " %9" PRId64 " %7" PRId64 " %9" PRId64 " %8" PRId64
+              " %8" PRId64 " %11" PRId64 " %8.2f %8.2f %8" PRId64 "\n",
+              r.label.c_str(), r.records, r.precision, r.recall, r.f1, r.pred_clusters, r.true_clusters, r.largest,
+              r.tp, r.fp, r.fn, r.candidates, r.ingest_seconds, r.seconds, r.peak_rss_mb);
   std::fflush(stdout);
 }
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: bench_unify_accuracy [--case demo5k|demo100k|febrl3|febrl4|all] [--mode rules|probabilistic|both]\n"
-               "       [--verbose] [--samples N] [--febrl-dir DIR] [--tmp DIR] [--threads N] [--noise X] [--keep]\n");
+               "usage: bench_unify_accuracy [--case demo5k|demo100k|febrl3|febrl4|gen20k|gen200k|all]\n"
+               "       [--mode rules|probabilistic|both|MODE] [--verbose] [--samples N] [--febrl-dir DIR] [--tmp DIR]\n"
+               "       [--threads N] [--noise X] [--seed N] [--keep]\n"
+               "  all: every case but gen200k; MODE (gen cases): bench/unify_accuracy/gen_MODE.yaml\n");
   return 2;
 }
 
@@ -401,18 +459,22 @@ int main(int argc, char** argv) {
     else if (arg("--febrl-dir")) opt.febrl_dir = argv[++i];
     else if (arg("--tmp")) opt.tmp = argv[++i];
     else if (arg("--threads")) opt.threads = std::atoi(argv[++i]);
-    else if (arg("--noise")) opt.noise = std::atof(argv[++i]);
+    else if (arg("--noise")) {
+      opt.noise = std::atof(argv[++i]);
+      opt.noise_given = true;
+    } else if (arg("--seed")) opt.seed = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--keep")) opt.keep = true;
     else return Usage();
   }
   std::vector<std::string> cases;
-  if (opt.which == "all") cases = {"demo5k", "demo100k", "febrl3", "febrl4"};
-  else if (opt.which == "demo5k" || opt.which == "demo100k" || opt.which == "febrl3" || opt.which == "febrl4")
+  if (opt.which == "all") cases = {"demo5k", "demo100k", "febrl3", "febrl4", "gen20k"};
+  else if (opt.which == "demo5k" || opt.which == "demo100k" || opt.which == "febrl3" || opt.which == "febrl4" ||
+           opt.which == "gen20k" || opt.which == "gen200k")
     cases = {opt.which};
   else return Usage();
   std::vector<std::string> modes;
   if (opt.mode == "both") modes = {"rules", "probabilistic"};
-  else if (opt.mode == "rules" || opt.mode == "probabilistic") modes = {opt.mode};
+  else if (opt.mode == "rules" || opt.mode == "probabilistic" || opt.which.rfind("gen", 0) == 0) modes = {opt.mode};
   else return Usage();
 
   const std::string src = CDP_SOURCE_DIR;
@@ -442,6 +504,24 @@ int main(int argc, char** argv) {
       if (!AddDemoTruth(d.out_dir + "/truth.csv", &truth)) return 1;
       yaml["rules"] = src + "/examples/contoso/project.yaml";
       yaml["probabilistic"] = here + "/contoso_probabilistic.yaml";
+    } else if (c == "gen20k" || c == "gen200k") {
+      base_dir = opt.tmp + "/" + c;
+      HouseholdOptions g;
+      g.people = c == "gen20k" ? 20000 : 200000;
+      g.seed = opt.seed;
+      g.out_dir = base_dir;
+      if (opt.noise_given) g.noise = opt.noise;
+      HouseholdSummary summary;
+      auto t0 = std::chrono::steady_clock::now();
+      if (Status st = GenerateHouseholdSources(g, &summary); !st.ok()) {
+        std::fprintf(stderr, "generator: %s\n", st.ToString().c_str());
+        return 1;
+      }
+      std::printf("[%s] generated %" PRId64 " people in %" PRId64 " households, %" PRId64
+                  " records (noise %.2f, seed %" PRIu64 ") in %.1f s\n",
+                  c.c_str(), summary.people, summary.households, summary.records, g.noise, g.seed, Seconds(t0));
+      if (!AddGenTruth(base_dir + "/truth.csv", &truth)) return 1;
+      for (const auto& m : modes) yaml[m] = here + "/gen_" + m + ".yaml";
     } else {
       base_dir = opt.febrl_dir;
       if (c == "febrl3") {
