@@ -26,9 +26,27 @@ void PrintUnifyStats(const UnifyStats& st, bool preview) {
   for (const auto& r : st.rules) {
     if (r.pairs == 0 && r.rule == "override") continue;
     double rate = st.records_in ? 100.0 * static_cast<double>(r.merges) / static_cast<double>(st.records_in) : 0;
-    rows.push_back({r.rule, std::to_string(r.pairs), std::to_string(r.merges), Fixed(rate, 2) + "%"});
+    rows.push_back({r.rule, std::to_string(r.pairs), std::to_string(r.merges), Fixed(rate, 2) + "%",
+                    std::to_string(r.guard_refusals + r.blocked_by_guard), std::to_string(r.blocked_by_source),
+                    std::to_string(r.split_by_cap)});
   }
-  PrintTable({"rule", "pairs", "merges", "merge rate"}, rows);
+  PrintTable({"rule", "pairs", "merges", "merge rate", "refused by guards", "one per source", "cut at cap"}, rows);
+  if (!st.matching.skipped_blocks.empty()) {
+    // The block-size guard: blocks too large to compare, largest first.
+    constexpr size_t kShown = 10;
+    rows.clear();
+    for (size_t i = 0; i < st.matching.skipped_blocks.size() && i < kShown; ++i) {
+      const SkippedBlock& b = st.matching.skipped_blocks[i];
+      std::string key = b.key.size() > 40 ? b.key.substr(0, 37) + "..." : b.key;
+      rows.push_back({b.rule, key, std::to_string(b.records)});
+    }
+    std::cout << "skipped blocks (larger than max_block_size): " << st.matching.skipped_blocks.size() << "\n";
+    PrintTable({"rule", "key value", "records"}, rows);
+  }
+  if (!st.cluster_splits.empty()) {
+    std::cout << "groups cut at max_cluster_size: " << st.cluster_splits.size() << " (" << st.pairs_split_by_cap
+              << " pairs refused)\n";
+  }
   if (!preview) std::cout << "CustomerIds kept " << st.kept_ids << ", new " << st.new_ids << "\n";
   std::string secs;
   for (const auto& [k, v] : st.seconds) secs += (secs.empty() ? "" : ", ") + k + " " + Fixed(v, 2) + "s";
@@ -74,20 +92,35 @@ Status CmdUnify(const Globals& g, bool preview, int threads, const std::string& 
   return Status::Ok();
 }
 
+// Guards: "ok" when the guard does not block, "BLOCKS" when it refuses the pair.
+void PrintGuards(const std::string& title, const std::vector<ConditionExplanation>& guards) {
+  if (guards.empty()) return;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : guards) {
+    rows.push_back({c.passed ? "ok" : "BLOCKS", c.field, c.compare, c.value_a, c.value_b, c.note});
+  }
+  PrintTable({"  " + title, "field", "compare", "a", "b", "verdict"}, rows);
+}
+
 void PrintExplanation(const PairExplanation& e) {
   std::cout << e.record_a << "  vs  " << e.record_b << ": "
-            << (e.matched ? "MATCH by " + e.matched_by : std::string("no match")) << "\n";
+            << (e.matched ? "MATCH by " + e.matched_by
+                          : std::string("no match") +
+                                (e.blocked_by_guard.empty() ? "" : " (refused by the guard on " + e.blocked_by_guard + ")"))
+            << "\n";
+  PrintGuards("guard", e.guards);
   for (const auto& r : e.rules) {
     std::cout << "  rule " << r.rule << ": "
               << (!r.applies ? "not for these sources"
                              : !r.exception.empty() ? "blocked by an exception on " + r.exception
-                                                    : (r.matched ? "matched" : "not matched"))
+                                                    : (r.matched ? "matched" : r.guard_failed ? "refused by a guard" : "not matched"))
               << " (score " << Fixed(r.score, 3) << ")\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r.conditions) {
       rows.push_back({c.passed ? "yes" : "no", c.field, c.compare, c.value_a, c.value_b, Fixed(c.similarity, 3)});
     }
     PrintTable({"  pass", "field", "compare", "a (normalized)", "b (normalized)", "similarity"}, rows);
+    PrintGuards("rule guard", r.guards);
   }
   if (!e.contributions.empty()) {
     std::vector<std::vector<std::string>> rows;

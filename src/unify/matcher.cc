@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -53,6 +54,16 @@ struct CompiledCondition {
   double threshold = 1, tolerance = 0;
 };
 
+// A guard: `direct` compares the two records' `field`; with `other`,
+// `crossed` compares one record's `field` with the other's `other`.
+struct CompiledGuard {
+  CompiledCondition direct;
+  bool has_other = false;
+  CompiledCondition crossed;
+};
+
+enum class GuardVerdict { kHolds, kHoldsSwapped, kEmpty, kFails };
+
 struct CompiledException {
   std::string field;
   int feature = -1;
@@ -64,19 +75,27 @@ struct CompiledRule {
   int source = -1;                 // dedup rule: its source; match rule: -1
   std::vector<bool> allowed;       // match rule: sources it applies to
   std::vector<CompiledCondition> conditions;
+  std::vector<CompiledGuard> guards;
   std::vector<CompiledException> exceptions;
   bool asymmetric = false;         // some condition has `other`: tried in both orientations
   int order = 0;                   // position among its list (match rules, or the source's dedup rules)
   int list_size = 1;
 };
 
+// One part of a blocking key: a feature and its transform.
+struct SlotItem {
+  int feature = -1;
+  BlockingMethod method = BlockingMethod::kExact;  // exact, prefix, soundex or metaphone
+  int64_t length = 0;                              // prefix: code points kept
+};
+
 // A blocking key definition over a set of records.
 struct Slot {
   std::string owner;               // rule name (warnings)
-  BlockingMethod method = BlockingMethod::kExact;
-  std::vector<int> features;
-  int64_t length = 0, window = 0;
-  bool alternate = false;          // metaphone alternate code
+  BlockingMethod method = BlockingMethod::kExact;  // the key's: exact or sorted_neighbourhood
+  std::vector<SlotItem> items;
+  int64_t window = 0;
+  bool alternate = false;          // metaphone items use their alternate code
   int source = -1;                 // -1: all sources (filtered by `allowed`), else only this source
   std::vector<bool> allowed;
 };
@@ -94,6 +113,9 @@ struct Matcher::Impl {
   const UnifyConfig* config = nullptr;
   RecordSet* rs = nullptr;
   std::vector<CompiledRule> rules;  // match rules, then each source's dedup rules
+  std::vector<CompiledGuard> global_guards;  // unification.guards
+  // Per rule: pairs whose conditions held but a guard of the rule refused (during Run).
+  std::unique_ptr<std::atomic<int64_t>[]> guard_refusals;
   std::vector<Slot> slots;
   std::vector<CompiledComparison> comparisons;  // probabilistic
   std::vector<int> prior_rules;                 // probabilistic: rule indexes fixing the prior
@@ -110,6 +132,25 @@ struct Matcher::Impl {
     auto f = rs->AddFeature(FeatureSpec{attribute, numeric ? std::vector<std::string>{} : normalize, numeric});
     if (!f.ok()) return f.status().WithContext(what);
     return f;
+  }
+
+  StatusOr<CompiledGuard> CompileGuard(const MatchGuardConfig& g, const std::string& where) {
+    CompiledGuard cg;
+    CompiledCondition& d = cg.direct;
+    d.field = g.field;
+    d.kind = g.compare;
+    d.threshold = g.threshold;
+    d.tolerance = g.tolerance;
+    CDP_ASSIGN_OR_RETURN(d.feature, Feature(where, g.field, g.normalize, IsNumericCompare(g.compare)));
+    d.other_feature = d.feature;
+    if (g.asymmetric()) {
+      cg.has_other = true;
+      cg.crossed = d;
+      cg.crossed.other = g.other;
+      CDP_ASSIGN_OR_RETURN(cg.crossed.other_feature,
+                           Feature(where + ".other", g.other, g.normalize, IsNumericCompare(g.compare)));
+    }
+    return cg;
   }
 
   StatusOr<CompiledRule> CompileRule(const MatchRuleConfig& r, const std::string& what, int source) {
@@ -139,6 +180,10 @@ struct Matcher::Impl {
       }
       c.conditions.push_back(std::move(cc));
     }
+    for (size_t i = 0; i < r.guards.size(); ++i) {
+      CDP_ASSIGN_OR_RETURN(CompiledGuard g, CompileGuard(r.guards[i], what + ".guards[" + std::to_string(i) + "]"));
+      c.guards.push_back(std::move(g));
+    }
     for (size_t i = 0; i < r.exceptions.size(); ++i) {
       const auto& e = r.exceptions[i];
       CompiledException ce;
@@ -162,17 +207,21 @@ struct Matcher::Impl {
       const auto& k = keys[i];
       Slot s;
       s.owner = owner;
-      s.method = k.method;
-      s.length = k.length;
+      s.method = k.sorted_neighbourhood() ? BlockingMethod::kSortedNeighbourhood : BlockingMethod::kExact;
       s.window = k.window;
       s.source = source;
       s.allowed = allowed;
-      for (const auto& f : k.fields) {
-        CDP_ASSIGN_OR_RETURN(int fi, Feature(what + "[" + std::to_string(i) + "]", f, k.normalize, false));
-        s.features.push_back(fi);
+      bool metaphone = false;
+      const std::vector<BlockingItemConfig> items = k.Items();
+      for (size_t j = 0; j < items.size(); ++j) {
+        const auto& item = items[j];
+        std::string where = what + "[" + std::to_string(i) + "]" + (k.items.empty() ? "" : ".key[" + std::to_string(j) + "]");
+        CDP_ASSIGN_OR_RETURN(int fi, Feature(where, item.field, item.normalize, false));
+        s.items.push_back(SlotItem{fi, item.method, item.length});
+        metaphone |= item.method == BlockingMethod::kMetaphone;
       }
       slots.push_back(s);
-      if (k.method == BlockingMethod::kMetaphone) {
+      if (metaphone) {
         s.alternate = true;
         slots.push_back(s);
       }
@@ -200,9 +249,9 @@ struct Matcher::Impl {
     s.source = rule.source;
     s.allowed = rule.allowed;
     for (const auto& c : rule.conditions) {
-      if (c.kind == CompareKind::kExact && c.other.empty()) s.features.push_back(c.feature);
+      if (c.kind == CompareKind::kExact && c.other.empty()) s.items.push_back(SlotItem{c.feature});
     }
-    if (!s.features.empty()) slots.push_back(std::move(s));
+    if (!s.items.empty()) slots.push_back(std::move(s));
   }
 
   bool InSlot(const Slot& s, RecordId r) const {
@@ -214,14 +263,15 @@ struct Matcher::Impl {
   // The key text of a record in a slot; false when a field is empty.
   bool KeyText(const Slot& s, RecordId r, std::string* out) const {
     out->clear();
-    for (size_t i = 0; i < s.features.size(); ++i) {
-      std::string_view v = rs->feature(s.features[i]).value(r);
+    for (size_t i = 0; i < s.items.size(); ++i) {
+      const SlotItem& item = s.items[i];
+      std::string_view v = rs->feature(item.feature).value(r);
       if (v.empty()) return false;
       if (i) out->push_back('\x1f');
-      switch (s.method) {
+      switch (item.method) {
         case BlockingMethod::kExact:
         case BlockingMethod::kSortedNeighbourhood: out->append(v); break;
-        case BlockingMethod::kPrefix: out->append(Utf8PrefixCodePoints(v, static_cast<size_t>(std::max<int64_t>(s.length, 0)))); break;
+        case BlockingMethod::kPrefix: out->append(Utf8PrefixCodePoints(v, static_cast<size_t>(std::max<int64_t>(item.length, 0)))); break;
         case BlockingMethod::kSoundex: {
           std::string code = Soundex(v);
           if (code.empty()) return false;
@@ -304,6 +354,37 @@ struct Matcher::Impl {
     return -1;
   }
 
+  // A guard's verdict on a pair: kEmpty when a record has no value (never
+  // blocks), kHolds / kHoldsSwapped when the comparison passes (field against
+  // field, or one record's field against the other's `other`), else kFails.
+  GuardVerdict Guard(const CompiledGuard& g, RecordId a, RecordId b, double* similarity) const {
+    const CompiledCondition& d = g.direct;
+    const FeatureColumn& f = rs->feature(d.feature);
+    *similarity = 0;
+    bool empty = IsNumericCompare(d.kind) ? (!f.has_number(a) || !f.has_number(b)) : (f.empty(a) || f.empty(b));
+    if (empty) return GuardVerdict::kEmpty;
+    if (Condition(d, a, b, similarity)) return GuardVerdict::kHolds;
+    double s = 0;
+    if (g.has_other && (Condition(g.crossed, a, b, &s) || Condition(g.crossed, b, a, &s))) {
+      *similarity = s;
+      return GuardVerdict::kHoldsSwapped;
+    }
+    if (!IsNumericCompare(d.kind) && d.kind != CompareKind::kExact) {
+      *similarity = d.kind == CompareKind::kJaroWinkler ? JaroWinkler(f.value(a), f.value(b))
+                    : d.kind == CompareKind::kTokenSet  ? TokenSetSimilarity(f.value(a), f.value(b))
+                                                        : EditSimilarity(f.value(a), f.value(b));
+    }
+    return GuardVerdict::kFails;
+  }
+
+  bool AnyGuardFails(const std::vector<CompiledGuard>& guards, RecordId a, RecordId b) const {
+    for (const auto& g : guards) {
+      double s;
+      if (Guard(g, a, b, &s) == GuardVerdict::kFails) return true;
+    }
+    return false;
+  }
+
   // All conditions in the orientation (a, b); their summed similarity out.
   bool AllConditions(const CompiledRule& rule, RecordId a, RecordId b, double* sum) const {
     *sum = 0;
@@ -317,26 +398,36 @@ struct Matcher::Impl {
 
   // Whether the rule accepts the pair: its conditions in the orientation
   // (a, b) or, for an asymmetric rule, in (b, a) (the better score when both
-  // hold); `swapped` out: judged as (b, a).
-  bool Rule(const CompiledRule& rule, RecordId a, RecordId b, double* score, bool* swapped = nullptr) const {
+  // hold); `swapped` out: judged as (b, a). A rule whose conditions hold is
+  // still refused when one of its own guards fails (`guarded` out: true).
+  bool Rule(const CompiledRule& rule, RecordId a, RecordId b, double* score, bool* swapped = nullptr,
+            bool* guarded = nullptr) const {
     double sum = 0, reverse = 0;
     bool forward = AllConditions(rule, a, b, &sum);
     bool backward = rule.asymmetric && AllConditions(rule, b, a, &reverse);
     if (!forward && !backward) return false;
     if (!rule.exceptions.empty() && Exception(rule, a, b) >= 0) return false;
+    if (!rule.guards.empty() && AnyGuardFails(rule.guards, a, b)) {
+      if (guarded) *guarded = true;
+      return false;
+    }
     bool use_reverse = backward && (!forward || reverse > sum);
     if (swapped) *swapped = use_reverse;
     *score = (use_reverse ? reverse : sum) / static_cast<double>(rule.conditions.size());
     return true;
   }
 
-  // First applicable rule of `list` accepting the pair, or -1.
-  int JudgeWith(const std::vector<int>& list, RecordId a, RecordId b, double* score) const {
+  // First applicable rule of `list` accepting the pair, or -1. With
+  // `count_refusals`, a rule refused by its guards is counted in guard_refusals.
+  int JudgeWith(const std::vector<int>& list, RecordId a, RecordId b, double* score,
+                bool count_refusals = false) const {
     uint16_t sa = rs->source_of(a), sb = rs->source_of(b);
     for (int r : list) {
       const CompiledRule& rule = rules[static_cast<size_t>(r)];
       if (!RuleApplies(rule, sa, sb)) continue;
-      if (Rule(rule, a, b, score)) return r;
+      bool guarded = false;
+      if (Rule(rule, a, b, score, nullptr, &guarded)) return r;
+      if (guarded && count_refusals) guard_refusals[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
     }
     return -1;
   }
@@ -384,6 +475,30 @@ struct Matcher::Impl {
     return static_cast<uint8_t>(c.levels.size());  // else
   }
 
+  // A guard's verdict for explain output; `passed`: the guard does not block.
+  ConditionExplanation ExplainGuard(const CompiledGuard& g, RecordId a, RecordId b) const {
+    const CompiledCondition& d = g.direct;
+    ConditionExplanation ce;
+    ce.field = ce.field_a = ce.field_b = d.field;
+    ce.compare = DescribeComparison(d.kind, d.threshold, d.tolerance);
+    if (IsNumericCompare(d.kind)) {
+      ce.value_a = rs->RawValue(a, d.field);
+      ce.value_b = rs->RawValue(b, d.field);
+    } else {
+      ce.value_a = std::string(rs->feature(d.feature).value(a));
+      ce.value_b = std::string(rs->feature(d.feature).value(b));
+    }
+    GuardVerdict v = Guard(g, a, b, &ce.similarity);
+    ce.passed = v != GuardVerdict::kFails;
+    switch (v) {
+      case GuardVerdict::kHolds: ce.note = "holds"; break;
+      case GuardVerdict::kHoldsSwapped: ce.note = "holds with " + g.crossed.other + " swapped"; break;
+      case GuardVerdict::kEmpty: ce.note = "a value is missing: no verdict"; break;
+      case GuardVerdict::kFails: ce.note = "differs: the pair may not match"; break;
+    }
+    return ce;
+  }
+
   void Vector(RecordId a, RecordId b, uint8_t* levels, double* tfs) const {
     for (size_t c = 0; c < comparisons.size(); ++c) {
       levels[c] = Level(comparisons[c], a, b);
@@ -428,6 +543,12 @@ StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, Re
       impl->rules.push_back(std::move(rule));
     }
   }
+  for (size_t i = 0; i < config.guards.size(); ++i) {
+    CDP_ASSIGN_OR_RETURN(CompiledGuard g,
+                         impl->CompileGuard(config.guards[i], "unification.guards[" + std::to_string(i) + "]"));
+    impl->global_guards.push_back(std::move(g));
+  }
+  impl->guard_refusals = std::make_unique<std::atomic<int64_t>[]>(impl->rules.size() + 1);
   std::vector<bool> all(records->num_sources(), true);
   if (!impl->probabilistic) {
     for (size_t i = 0; i < config.rules.size(); ++i) {
@@ -508,6 +629,8 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
   stats_ = MatchStats();
   stats_.records = static_cast<int64_t>(n);
   stats_.pairs_per_rule.assign(rule_names_.size(), 0);
+  stats_.guard_refusals_per_rule.assign(rule_names_.size(), 0);
+  for (size_t r = 0; r < im.rules.size(); ++r) im.guard_refusals[r].store(0);
   auto report = [&](std::string_view step, int64_t done, int64_t total) {
     if (progress) progress(MatcherProgress{step, done, total});
   };
@@ -633,8 +756,8 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
   auto judge_rules = [&](RecordId a, RecordId b, std::vector<MatchPair>* out) -> bool {
     uint16_t sa = rs.source_of(a), sb = rs.source_of(b);
     double score = 0;
-    int r = sa == sb ? im.JudgeWith(im.dedup_rules_of[sa], a, b, &score)
-                     : (im.probabilistic ? -1 : im.JudgeWith(im.match_rules, a, b, &score));
+    int r = sa == sb ? im.JudgeWith(im.dedup_rules_of[sa], a, b, &score, true)
+                     : (im.probabilistic ? -1 : im.JudgeWith(im.match_rules, a, b, &score, true));
     if (r < 0) return false;
     const CompiledRule& rule = im.rules[static_cast<size_t>(r)];
     out->push_back(MatchPair{a, b, r, static_cast<float>(score),
@@ -794,6 +917,7 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
   double possible = static_cast<double>(n) * (static_cast<double>(n) - 1) / 2;
   stats_.reduction_ratio = possible > 0 ? 1.0 - static_cast<double>(stats_.candidate_pairs) / possible : 0;
   for (const auto& p : out) ++stats_.pairs_per_rule[static_cast<size_t>(p.rule)];
+  for (size_t r = 0; r < im.rules.size(); ++r) stats_.guard_refusals_per_rule[r] = im.guard_refusals[r].load();
   return out;
 }
 
@@ -871,7 +995,13 @@ PairExplanation Matcher::Explain(RecordId a, RecordId b) const {
     }
     int ex = im.Exception(rule, a, b);
     if (ex >= 0) re.exception = rule.exceptions[static_cast<size_t>(ex)].field;
-    re.matched = re.applies && all && ex < 0;
+    bool guards_hold = true;
+    for (const auto& g : rule.guards) {
+      re.guards.push_back(im.ExplainGuard(g, a, b));
+      guards_hold &= re.guards.back().passed;
+    }
+    re.guard_failed = !guards_hold;
+    re.matched = re.applies && all && ex < 0 && guards_hold;
     re.score = rule.conditions.empty() ? 0 : sum / static_cast<double>(rule.conditions.size());
     if (re.matched && !e.matched && !(im.probabilistic && rule.source < 0)) {
       e.matched = true;
@@ -892,7 +1022,27 @@ PairExplanation Matcher::Explain(RecordId a, RecordId b) const {
       e.matched_by = "probabilistic";
     }
   }
+  // unification.guards: a failing one refuses the pair whatever matched it.
+  for (const auto& g : im.global_guards) {
+    e.guards.push_back(im.ExplainGuard(g, a, b));
+    if (!e.guards.back().passed && e.blocked_by_guard.empty()) e.blocked_by_guard = e.guards.back().field;
+  }
+  if (!e.blocked_by_guard.empty() && e.matched) {
+    e.matched = false;
+    e.matched_by.clear();
+  }
   return e;
+}
+
+bool Matcher::Conflicts(RecordId a, RecordId b) const {
+  return !impl_->global_guards.empty() && impl_->AnyGuardFails(impl_->global_guards, a, b);
+}
+
+bool Matcher::HasGuards() const { return !impl_->global_guards.empty(); }
+
+int Matcher::RuleSource(int rule) const {
+  if (rule < 0 || static_cast<size_t>(rule) >= impl_->rules.size()) return -1;
+  return impl_->rules[static_cast<size_t>(rule)].source;
 }
 
 }  // namespace cdp

@@ -45,6 +45,8 @@ struct MatchStats {
   int64_t candidate_pairs = 0;     // distinct pairs compared
   double reduction_ratio = 0;      // 1 - candidate_pairs / all possible pairs
   std::vector<int64_t> pairs_per_rule;  // accepted pairs, by rule_names() index
+  // Pairs whose conditions held but one of the rule's own guards failed, by rule_names() index.
+  std::vector<int64_t> guard_refusals_per_rule;
   std::vector<SkippedBlock> skipped_blocks;
   int64_t deterministic_prior_pairs = 0;  // probabilistic: pairs the prior rules accepted
   double seconds_blocking = 0;
@@ -61,7 +63,8 @@ struct ConditionExplanation {
   std::string compare;     // "exact", "fuzzy >= 0.80", ...
   std::string value_a, value_b;  // normalized
   double similarity = 0;
-  bool passed = false;
+  bool passed = false;  // a guard: true when it does not block (it holds or a value is missing)
+  std::string note;     // guards: "holds", "a value is missing: no verdict", "differs: ..."
 };
 struct RuleExplanation {
   std::string rule;
@@ -73,6 +76,8 @@ struct RuleExplanation {
   // orientation (b, a), i.e. record b's `field` against record a's `other`.
   bool swapped = false;
   std::vector<ConditionExplanation> conditions;
+  std::vector<ConditionExplanation> guards;  // the rule's own guards
+  bool guard_failed = false;                 // one of them blocks the rule
 };
 struct PairExplanation {
   std::string record_a, record_b;
@@ -81,6 +86,10 @@ struct PairExplanation {
   double match_weight = 0, match_probability = 0;
   bool matched = false;
   std::string matched_by;
+  // unification.guards, shown for every pair (rules and probabilistic mode);
+  // `blocked_by_guard` names the first that fails (then `matched` is false).
+  std::vector<ConditionExplanation> guards;
+  std::string blocked_by_guard;
 };
 
 struct MatcherProgress {
@@ -108,6 +117,13 @@ class Matcher {
   const std::optional<FsModel>& model() const { return model_; }
   // Uses `model` for Explain without running (explain-pair in probabilistic mode).
   void SetModel(const FsModel& model) { model_ = model; }
+  // Whether a guard of unification.guards fails for the pair (both records
+  // have a value and the comparison fails): such records may not share a
+  // cluster. Const and thread-safe (after ComputeFeatures).
+  bool Conflicts(RecordId a, RecordId b) const;
+  bool HasGuards() const;  // unification.guards is not empty
+  // The source whose dedup rule `rule` (a rule_names() index) is, or -1.
+  int RuleSource(int rule) const;
   // Every rule's (or the model's) verdict on a pair, matched or not.
   PairExplanation Explain(RecordId a, RecordId b) const;
 

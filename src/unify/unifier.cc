@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -84,7 +85,14 @@ std::string UnifyStats::ToJson() const {
   j["candidate_pairs"] = matching.candidate_pairs;
   j["reduction_ratio"] = matching.reduction_ratio;
   Json rs = Json::array();
-  for (const auto& r : rules) rs.push_back({{"rule", r.rule}, {"pairs", r.pairs}, {"merges", r.merges}});
+  for (const auto& r : rules) {
+    Json o = {{"rule", r.rule}, {"pairs", r.pairs}, {"merges", r.merges}};
+    if (r.guard_refusals) o["guard_refusals"] = r.guard_refusals;
+    if (r.blocked_by_guard) o["blocked_by_guard"] = r.blocked_by_guard;
+    if (r.blocked_by_source) o["blocked_by_source"] = r.blocked_by_source;
+    if (r.split_by_cap) o["split_by_cap"] = r.split_by_cap;
+    rs.push_back(o);
+  }
   j["rules"] = rs;
   Json sb = Json::array();
   for (const auto& b : matching.skipped_blocks) sb.push_back({{"rule", b.rule}, {"key", b.key}, {"records", b.records}});
@@ -93,12 +101,16 @@ std::string UnifyStats::ToJson() const {
   for (size_t i = 0; i < cluster_splits.size(); ++i) {
     const auto& c = cluster_splits[i];
     cs.push_back({{"records", c.records},
-                  {"min_strength", c.min_strength},
+                  {"max_dropped_strength", c.max_dropped_strength},
                   {"parts", c.parts},
                   {"example", i < cluster_split_examples.size() ? cluster_split_examples[i] : ""}});
   }
   j["cluster_splits"] = cs;
   j["overrides"] = {{"always", overrides_always}, {"never", overrides_never}, {"pairs_blocked", pairs_blocked_by_override}};
+  j["clustering"] = {{"pairs_blocked_by_guard", pairs_blocked_by_guard},
+                     {"pairs_blocked_by_source", pairs_blocked_by_source},
+                     {"pairs_split_by_cap", pairs_split_by_cap},
+                     {"unions_too_large_to_check", unions_too_large_to_check}};
   j["ids"] = {{"kept", kept_ids}, {"new", new_ids}};
   if (matching.deterministic_prior_pairs) j["prior_rule_pairs"] = matching.deterministic_prior_pairs;
   Json secs = Json::object();
@@ -147,9 +159,15 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
   stats.seconds.emplace_back("blocking", stats.matching.seconds_blocking);
   stats.seconds.emplace_back("comparing", stats.matching.seconds_comparing);
   if (config.mode == UnifyMode::kProbabilistic) stats.seconds.emplace_back("training", stats.matching.seconds_training);
-  for (const auto& b : stats.matching.skipped_blocks) {
+  constexpr size_t kMaxBlockWarnings = 20;
+  for (size_t i = 0; i < stats.matching.skipped_blocks.size() && i < kMaxBlockWarnings; ++i) {
+    const SkippedBlock& b = stats.matching.skipped_blocks[i];
     stats.warnings.push_back("skipped a block of " + std::to_string(b.records) + " records sharing '" + b.key +
                              "' (rule " + b.rule + "; max_block_size " + std::to_string(config.max_block_size) + ")");
+  }
+  if (stats.matching.skipped_blocks.size() > kMaxBlockWarnings) {
+    stats.warnings.push_back(std::to_string(stats.matching.skipped_blocks.size() - kMaxBlockWarnings) +
+                             " more blocks were skipped (see skipped_blocks in the run stats)");
   }
   result.model = matcher->model();
 
@@ -194,22 +212,74 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
   // Cluster.
   t = std::chrono::steady_clock::now();
   progress("clustering", 0, 1);
-  Clustering clusters = ClusterRecords(n, pairs, never, config.max_cluster_size);
+  ClusterConstraints constraints;
+  constraints.never = never;
+  constraints.max_cluster_size = config.max_cluster_size;
+  if (matcher->HasGuards()) {
+    constraints.conflicts = [&](RecordId a, RecordId b) { return matcher->Conflicts(a, b); };
+  }
+  if (!config.one_record_per_source.empty()) {
+    constraints.limited.assign(rs->num_sources(), false);
+    for (const auto& s : config.one_record_per_source) {
+      int i = rs->SourceIndex(s);
+      if (i >= 0) constraints.limited[static_cast<size_t>(i)] = true;
+    }
+    constraints.source_of = [&](RecordId r) { return static_cast<int>(rs->source_of(r)); };
+    constraints.dedup_source = [&](const MatchPair& p) { return matcher->RuleSource(p.rule); };
+  }
+  Clustering clusters = ClusterRecords(n, pairs, constraints);
   stats.cluster_splits = clusters.splits;
-  for (const auto& s : clusters.splits) {
+  stats.unions_too_large_to_check = clusters.unions_too_large_to_check;
+  constexpr size_t kMaxSplitWarnings = 20;
+  for (size_t i = 0; i < clusters.splits.size(); ++i) {
+    const ClusterSplit& s = clusters.splits[i];
     stats.cluster_split_examples.push_back(rs->Describe(s.example));
-    stats.warnings.push_back("split a cluster of " + std::to_string(s.records) + " records (containing " +
-                             rs->Describe(s.example) + ") into " + std::to_string(s.parts) +
-                             " parts by dropping pairs of strength <= " + std::to_string(s.min_strength) +
-                             " (max_cluster_size " + std::to_string(config.max_cluster_size) + ")");
+    if (i < kMaxSplitWarnings) {
+      char strength[32];
+      std::snprintf(strength, sizeof strength, "%.3f", s.max_dropped_strength);
+      stats.warnings.push_back("the pairs joined " + std::to_string(s.records) + " records (containing " +
+                               rs->Describe(s.example) + "), more than max_cluster_size " +
+                               std::to_string(config.max_cluster_size) + ": kept as " + std::to_string(s.parts) +
+                               " profiles by refusing the weakest joins (the strongest refused pair had strength " +
+                               strength + ")");
+    }
+  }
+  if (clusters.splits.size() > kMaxSplitWarnings) {
+    stats.warnings.push_back(std::to_string(clusters.splits.size() - kMaxSplitWarnings) +
+                             " more groups were cut at max_cluster_size (see cluster_splits in the run stats)");
+  }
+  if (clusters.unions_too_large_to_check > 0) {
+    stats.warnings.push_back(std::to_string(clusters.unions_too_large_to_check) +
+                             " joins of two clusters were refused because checking the guards between all their "
+                             "records would take more than " + std::to_string(constraints.max_checks) + " comparisons");
   }
   stats.rules.resize(matcher->rule_names().size());
-  for (size_t r = 0; r < stats.rules.size(); ++r) stats.rules[r].rule = matcher->rule_names()[r];
+  for (size_t r = 0; r < stats.rules.size(); ++r) {
+    stats.rules[r].rule = matcher->rule_names()[r];
+    if (r < stats.matching.guard_refusals_per_rule.size()) {
+      stats.rules[r].guard_refusals = stats.matching.guard_refusals_per_rule[r];
+    }
+  }
   for (size_t i = 0; i < pairs.size(); ++i) {
     auto& rsx = stats.rules[static_cast<size_t>(pairs[i].rule)];
     ++rsx.pairs;
-    if (clusters.status[i] == PairStatus::kMerged) ++rsx.merges;
-    if (clusters.status[i] == PairStatus::kBlocked) ++stats.pairs_blocked_by_override;
+    switch (clusters.status[i]) {
+      case PairStatus::kMerged: ++rsx.merges; break;
+      case PairStatus::kRedundant: break;
+      case PairStatus::kBlocked: ++stats.pairs_blocked_by_override; break;
+      case PairStatus::kSplitByCap:
+        ++rsx.split_by_cap;
+        ++stats.pairs_split_by_cap;
+        break;
+      case PairStatus::kBlockedByGuard:
+        ++rsx.blocked_by_guard;
+        ++stats.pairs_blocked_by_guard;
+        break;
+      case PairStatus::kBlockedBySource:
+        ++rsx.blocked_by_source;
+        ++stats.pairs_blocked_by_source;
+        break;
+    }
   }
   progress("clustering", 1, 1);
   stats.seconds.emplace_back("clustering", Seconds(t));
@@ -245,8 +315,8 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
     }
     for (size_t i = 0; i < pairs.size(); ++i) {
       const MatchPair& p = pairs[i];
-      if (!is_dedup_rule[static_cast<size_t>(p.rule)] || clusters.status[i] == PairStatus::kBlocked ||
-          clusters.status[i] == PairStatus::kSplitByCap) {
+      bool joined = clusters.status[i] == PairStatus::kMerged || clusters.status[i] == PairStatus::kRedundant;
+      if (!is_dedup_rule[static_cast<size_t>(p.rule)] || !joined) {
         continue;
       }
       for (RecordId r : {p.a, p.b}) {

@@ -50,6 +50,10 @@ struct RuleStats {
   std::string rule;
   int64_t pairs = 0;   // accepted pairs
   int64_t merges = 0;  // pairs that joined two clusters
+  int64_t guard_refusals = 0;     // conditions held, but one of the rule's own guards failed (not accepted)
+  int64_t blocked_by_guard = 0;   // accepted, refused in clustering by unification.guards
+  int64_t blocked_by_source = 0;  // accepted, refused by one_record_per_source
+  int64_t split_by_cap = 0;       // accepted, refused at max_cluster_size
 };
 
 struct UnifyStats {
@@ -63,6 +67,8 @@ struct UnifyStats {
   std::vector<ClusterSplit> cluster_splits;
   std::vector<std::string> cluster_split_examples;  // a record of each split cluster
   int64_t overrides_always = 0, overrides_never = 0, pairs_blocked_by_override = 0;
+  int64_t pairs_blocked_by_guard = 0, pairs_blocked_by_source = 0, pairs_split_by_cap = 0;
+  int64_t unions_too_large_to_check = 0;  // refused because the two clusters were too large to check guards
   int64_t kept_ids = 0, new_ids = 0;
   std::vector<std::pair<std::string, double>> seconds;  // per step
   std::vector<std::string> warnings;

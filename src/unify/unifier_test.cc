@@ -227,6 +227,211 @@ max_block_size: 10
   EXPECT_EQ(r->stats.profiles_out, 31);
 }
 
+// Households: parent and child share phone, e-mail, address and surname, with
+// different first names and birth dates (dates as days since 1970-01-01).
+std::shared_ptr<const Table> HouseholdCrm() {
+  return MakeTable({{"Id"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                    {"LastName", DataType::kString, "Person.LastName"}, {"DateOfBirth", DataType::kDate},
+                    {"Phone", DataType::kString, "Phone"}, {"Email", DataType::kString, "Email"}, {"PostalCode"}},
+                   {{"c1", "John", "Rhodes", "3000", "(206) 555-0142", "rhodes.family@gmail.com", "98101"}});
+}
+std::shared_ptr<const Table> HouseholdShop() {
+  return MakeTable({{"Id"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                    {"LastName", DataType::kString, "Person.LastName"}, {"DateOfBirth", DataType::kDate},
+                    {"Phone", DataType::kString, "Phone"}, {"Email", DataType::kString, "Email"}, {"PostalCode"}},
+                   {{"s1", "Jhon", "Rhodes", "3000", "206-555-0142", "rhodes.family@gmail.com", "98101"},   // John, a typo
+                    {"s2", "Emily", "Rhodes", "12500", "206 555 0142", "rhodes.family@gmail.com", "98101"},  // his child
+                    {"s3", "Johnny", "Rhodes", "", "206 555 0142", "", "98101"}});  // no birth date: no verdict
+}
+
+const char* kHouseholdRules = R"(
+sources:
+  - {source: Crm, key: Id}
+  - {source: Shop, key: Id}
+rules:
+  - name: PhoneAndPostcode
+    conditions: [{field: Phone, normalize: [Phone]}, {field: PostalCode}]
+)";
+
+std::string StatusOf(const UnifyResult& r, const std::string& key_b) {
+  const Table& mp = *r.match_pairs;
+  for (size_t i = 0; i < mp.num_rows(); ++i) {
+    if (mp.ColumnByName("KeyB")->StringAt(i) == key_b) return std::string(mp.ColumnByName("Status")->StringAt(i));
+  }
+  return "";
+}
+
+TEST(UnifyGuardsTest, APhoneRuleMergesAHouseholdWithoutGuardsAndNotWithThem) {
+  auto without = Unify(Config(kHouseholdRules), {HouseholdCrm(), HouseholdShop()}, {}, {}, {});
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  auto ids = IdsByRecord(*without);
+  EXPECT_EQ(ids["Crm:c1"], ids["Shop:s2"]);  // parent and child merged
+  EXPECT_EQ(without->stats.profiles_out, 1);
+
+  const std::string guards = std::string(kHouseholdRules) + R"(
+guards:
+  - {field: DateOfBirth, compare: date_within, days: 0}
+  - {field: FirstName, normalize: [Name], compare: jaro_winkler, threshold: 0.88}
+)";
+  auto with = Unify(Config(guards), {HouseholdCrm(), HouseholdShop()}, {}, {}, {});
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  ids = IdsByRecord(*with);
+  EXPECT_EQ(ids["Crm:c1"], ids["Shop:s1"]);  // Jhon ~ John, same birth date
+  EXPECT_NE(ids["Crm:c1"], ids["Shop:s2"]);  // Emily, born 26 years later
+  EXPECT_EQ(ids["Crm:c1"], ids["Shop:s3"]);  // Johnny ~ John (nickname), no birth date: the empty side never blocks
+  EXPECT_EQ(StatusOf(*with, "s2"), "blocked_by_guard");
+  EXPECT_EQ(with->stats.pairs_blocked_by_guard, 1);
+  EXPECT_EQ(with->stats.rules[0].blocked_by_guard, 1);
+  EXPECT_NE(with->stats.ToJson().find("\"pairs_blocked_by_guard\":1"), std::string::npos);
+
+  // Explain shows each guard's verdict with both values.
+  auto e = ExplainRecordPair(Config(guards), {HouseholdCrm(), HouseholdShop()}, "Crm", "c1", "Shop", "s2", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_FALSE(e->matched);
+  EXPECT_EQ(e->blocked_by_guard, "DateOfBirth");
+  ASSERT_EQ(e->guards.size(), 2u);
+  EXPECT_FALSE(e->guards[0].passed);
+  EXPECT_EQ(e->guards[0].value_a, "1978-03-20");
+  EXPECT_EQ(e->guards[0].value_b, "2004-03-23");
+  EXPECT_FALSE(e->guards[1].passed);
+  EXPECT_EQ(e->guards[1].value_b, "emily");
+  auto e3 = ExplainRecordPair(Config(guards), {HouseholdCrm(), HouseholdShop()}, "Crm", "c1", "Shop", "s3", nullptr);
+  ASSERT_TRUE(e3.ok());
+  EXPECT_TRUE(e3->matched);
+  EXPECT_TRUE(e3->guards[0].passed);
+  EXPECT_EQ(e3->guards[0].note, "a value is missing: no verdict");
+}
+
+TEST(UnifyGuardsTest, ARulesOwnGuardsRefuseItsPairsAndAreCountedPerRule) {
+  const std::string yaml = std::string(kHouseholdRules) +
+                           "    guards: [{field: DateOfBirth, compare: date_within, days: 0}]\n";
+  auto r = Unify(Config(yaml), {HouseholdCrm(), HouseholdShop()}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["Crm:c1"], ids["Shop:s1"]);
+  EXPECT_NE(ids["Crm:c1"], ids["Shop:s2"]);
+  EXPECT_EQ(r->stats.rules[0].guard_refusals, 1);  // the rule refused (c1, s2): no pair at all
+  EXPECT_EQ(StatusOf(*r, "s2"), "");
+  auto e = ExplainRecordPair(Config(yaml), {HouseholdCrm(), HouseholdShop()}, "Crm", "c1", "Shop", "s2", nullptr);
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->rules.size(), 1u);
+  EXPECT_TRUE(e->rules[0].guard_failed);
+  EXPECT_FALSE(e->rules[0].matched);
+  ASSERT_EQ(e->rules[0].guards.size(), 1u);
+  EXPECT_FALSE(e->rules[0].guards[0].passed);
+}
+
+TEST(UnifyGuardsTest, AChainThroughARecordWithoutBirthDateKeepsConflictingRecordsApart) {
+  // a (born 1980) ~ b (no birth date) by e-mail, b ~ c (born 1990) by phone.
+  auto one = [](const char* id, const char* dob, const char* email, const char* phone) {
+    return MakeTable({{"Id"}, {"DateOfBirth", DataType::kDate}, {"Email", DataType::kString, "Email"},
+                      {"Phone", DataType::kString, "Phone"}},
+                     {{id, dob, email, phone}});
+  };
+  UnifyConfig config = Config(R"(
+sources: [{source: A, key: Id}, {source: B, key: Id}, {source: C, key: Id}]
+rules:
+  - {name: SameEmail, conditions: [{field: Email, normalize: [Email]}]}
+  - {name: SamePhone, conditions: [{field: Phone, normalize: [Phone]}]}
+guards: [{field: DateOfBirth, compare: date_within, days: 0}]
+)");
+  std::vector<std::shared_ptr<const Table>> tables = {one("a", "3652", "pat@x.org", ""),
+                                                      one("b", "", "pat@x.org", "(206) 555-0142"),
+                                                      one("c", "7429", "", "206 555 0142")};
+  auto r = Unify(config, tables, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["A:a"], ids["B:b"]);
+  EXPECT_NE(ids["B:b"], ids["C:c"]);
+  EXPECT_EQ(r->stats.profiles_out, 2);
+  EXPECT_EQ(r->stats.rules[1].blocked_by_guard, 1);
+  config.guards.clear();
+  auto chained = Unify(config, tables, {}, {}, {});
+  ASSERT_TRUE(chained.ok());
+  EXPECT_EQ(chained->stats.profiles_out, 1);
+}
+
+TEST(UnifyGuardsTest, OneRecordPerSourceUnlessItsDedupJoinedThem) {
+  auto a = MakeTable({{"Id"}, {"Email", DataType::kString, "Email"}, {"Phone", DataType::kString, "Phone"}},
+                     {{"a1", "kim@x.org", "(206) 555-0142"}, {"a2", "kim@y.org", "(206) 555-0142"}});
+  auto b = MakeTable({{"Id"}, {"Email", DataType::kString, "Email"}, {"Phone", DataType::kString, "Phone"}},
+                     {{"b1", "kim@x.org", "206 555 0142"}});
+  const std::string base = R"(
+rules:
+  - {name: SamePhone, conditions: [{field: Phone, normalize: [Phone]}]}
+)";
+  auto run = [&](const std::string& yaml) {
+    auto r = Unify(Config(yaml), {a, b}, {}, {}, {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->stats.profiles_out : -1;
+  };
+  EXPECT_EQ(run("sources: [{source: A, key: Id}, {source: B, key: Id}]" + base), 1);
+  auto r = Unify(Config("sources: [{source: A, key: Id}, {source: B, key: Id}]" + base +
+                        "one_record_per_source: [A]\n"),
+                 {a, b}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.profiles_out, 2);
+  EXPECT_EQ(r->stats.pairs_blocked_by_source, 1);
+  EXPECT_EQ(r->stats.rules[0].blocked_by_source, 1);
+  // B alone limited: no effect (one record of B).
+  EXPECT_EQ(run("sources: [{source: A, key: Id}, {source: B, key: Id}]" + base + "one_record_per_source: [B]\n"), 1);
+  // A's own dedup rule joins a1 and a2 (same phone): then they may share a profile.
+  EXPECT_EQ(run(R"(sources:
+  - source: A
+    key: Id
+    dedup: {rules: [{name: Phone, conditions: [{field: Phone, normalize: [Phone]}]}]}
+  - {source: B, key: Id}
+one_record_per_source: true
+)" + base),
+            1);
+}
+
+TEST(UnifyBlockingTest, KeyItemsKeepTheWholePostcodeAndTheFirstInitial) {
+  // Zip + first initial: only 98101|j holds more than one record.
+  auto t = MakeTable({{"Id"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                      {"LastName", DataType::kString, "Person.LastName"}, {"PostalCode"}},
+                     {{"1", "John", "Smith", "98101"},
+                      {"2", "Jane", "Smith", "98101"},
+                      {"3", "Jim", "Smyth", "98101"},
+                      {"4", "John", "Smith", "98102"},
+                      {"5", "Bob", "Smith", "98101"},
+                      {"6", "Jo", "Smith", ""}});
+  auto candidates = [&](const std::string& key) {
+    UnifyConfig config = Config(R"(
+sources:
+  - source: S
+    key: Id
+    dedup:
+      rules:
+        - name: Surname
+          conditions: [{field: LastName, normalize: [Name], compare: jaro_winkler, threshold: 0.8}]
+          blocking: [)" + key + "]\n");
+    auto r = Unify(config, {t}, {}, {}, {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->stats.matching.candidate_pairs : -1;
+  };
+  // {1, 2, 3}: 3 pairs.
+  EXPECT_EQ(candidates("{key: [PostalCode, {field: FirstName, normalize: [Name], method: prefix, length: 1}]}"), 3);
+  // The old form cuts every field: 9|j holds 1, 2, 3 and 4: 6 pairs.
+  EXPECT_EQ(candidates("{fields: [PostalCode, FirstName], method: prefix, length: 1}"), 6);
+  // Phonetic items: soundex(Smith) = soundex(Smyth) within 98101: 1, 2, 3, 5.
+  EXPECT_EQ(candidates("{key: [PostalCode, {field: LastName, method: soundex}]}"), 6);
+  // The matched pairs are those the key allows: 1~2 and 1~3 and 2~3 (jaro_winkler on surname).
+  UnifyConfig config = Config(R"(
+sources:
+  - source: S
+    key: Id
+    dedup:
+      rules:
+        - name: Surname
+          conditions: [{field: LastName, normalize: [Name], compare: jaro_winkler, threshold: 0.8}]
+          blocking: [{key: [PostalCode, {field: FirstName, method: prefix, length: 1}]}]
+)");
+  auto r = Unify(config, {t}, {}, {}, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stats.profiles_out, 4);  // {1,2,3}, 4, 5, 6
+}
+
 TEST(UnifyTest, DedupWinnerPolicies) {
   auto t = MakeTable({{"Id"}, {"Email", DataType::kString, "Email"}, {"City"}, {"Seen", DataType::kInt64}},
                      {{"a", "x@y.com", "", "5"}, {"b", "X@Y.com", "Oslo", "1"}, {"c", "x@y.com", "", "9"}});
@@ -469,7 +674,7 @@ rules: [{name: R, conditions: [{field: City}]}]
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("unification.rules[0] 'R': conditions with 'other'"), std::string::npos)
       << r.status().message();
-  config.rules[0].blocking.push_back(BlockingKeyConfig{{"City"}, {}, BlockingMethod::kExact, 0, 0});
+  config.rules[0].blocking.push_back(BlockingKeyConfig{{"City"}, {}, BlockingMethod::kExact, 0, 0, {}});
   auto b = MakeTable({{"Id"}, {"City"}, {"Town"}}, {{"1", "x", "x"}, {"2", "y", "x"}});
   r = Unify(config, {a, b}, {}, {}, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();

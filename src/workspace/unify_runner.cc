@@ -136,6 +136,15 @@ StatusOr<std::pair<std::string, std::string>> ParseRecordRef(const UnifyConfig& 
 
 nlohmann::ordered_json PairExplanationToJson(const PairExplanation& e) {
   using J = nlohmann::ordered_json;
+  // Guards: `passed` false means the guard refuses the pair.
+  auto guards = [](const std::vector<ConditionExplanation>& gs) {
+    J out = J::array();
+    for (const auto& c : gs) {
+      out.push_back({{"field", c.field}, {"compare", c.compare}, {"a", c.value_a}, {"b", c.value_b},
+                     {"similarity", c.similarity}, {"passed", c.passed}, {"verdict", c.note}});
+    }
+    return out;
+  };
   J rules = J::array();
   for (const auto& r : e.rules) {
     J cs = J::array();
@@ -145,9 +154,13 @@ nlohmann::ordered_json PairExplanationToJson(const PairExplanation& e) {
     }
     J rj = {{"rule", r.rule}, {"applies", r.applies}, {"matched", r.matched}, {"score", r.score}, {"conditions", cs}};
     if (!r.exception.empty()) rj["blocked_by_exception_on"] = r.exception;
+    if (!r.guards.empty()) rj["guards"] = guards(r.guards);
+    if (r.guard_failed) rj["blocked_by_guard"] = true;
     rules.push_back(rj);
   }
   J j = {{"a", e.record_a}, {"b", e.record_b}, {"matched", e.matched}, {"matched_by", e.matched_by}, {"rules", rules}};
+  if (!e.guards.empty()) j["guards"] = guards(e.guards);
+  if (!e.blocked_by_guard.empty()) j["blocked_by_guard"] = e.blocked_by_guard;
   if (!e.contributions.empty()) {
     J cs = J::array();
     for (const auto& c : e.contributions) {
