@@ -12,6 +12,7 @@
 #include "common/value_text.h"
 #include "config/internal/yaml_reader.h"
 #include "config/yaml_loader.h"
+#include "common/standardize.h"
 #include "schedule/cron.h"
 
 namespace cdp {
@@ -25,6 +26,7 @@ using Json = nlohmann::ordered_json;
 
 StatusOr<BadRowLimit> ParseBadRowLimit(const std::string& text) {
   BadRowLimit limit;
+  limit.percent = -1;  // what is given replaces the default percentage
   std::string t = text;
   while (!t.empty() && t.back() == ' ') t.pop_back();
   if (t.empty() || t == "unlimited") return limit;
@@ -49,7 +51,7 @@ const std::vector<std::string> kFilterOps = {"equals", "not_equals", "less", "le
                                              "contains", "starts_with"};
 
 StatusOr<SourceFieldConfig> ParseField(const YAML::Node& node, const std::string& path,
-                                       const std::string& origin) {
+                                       const std::string& origin, const std::string& source_name) {
   MapReader r(node, path, origin);
   CDP_RETURN_IF_ERROR(r.CheckIsMap());
   SourceFieldConfig f;
@@ -73,7 +75,21 @@ StatusOr<SourceFieldConfig> ParseField(const YAML::Node& node, const std::string
     return r.KeyError("semantic", node["semantic"],
                       "'" + f.semantic + "' is not a semantic type (e.g. Email, Person.FirstName, Custom.Tier)");
   }
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"name", "source_field", "type", "format", "semantic"}));
+  CDP_RETURN_IF_ERROR(r.String("standardize", &f.standardize));
+  if (!f.standardize.empty()) {
+    if (!ParseStandardizer(f.standardize)) {
+      return r.KeyError("standardize", node["standardize"],
+                        "source '" + source_name + "', field '" + f.name + "': unknown standardizer '" +
+                            f.standardize + "' (one of: " + StandardizerNameList() + ")");
+    }
+    if (f.type && *f.type != DataType::kString) {
+      return r.KeyError("standardize", node["standardize"],
+                        "source '" + source_name + "', field '" + f.name + "': standardize needs a string field, not " +
+                            std::string(DataTypeName(*f.type)));
+    }
+  }
+  CDP_RETURN_IF_ERROR(
+      r.CheckNoUnknownKeys({"name", "source_field", "type", "format", "semantic", "standardize"}));
   return f;
 }
 
@@ -241,7 +257,12 @@ StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& pa
     }
     CDP_RETURN_IF_ERROR(c.Bool("skip_space_after_delimiter", &s.csv.skip_space_after_delimiter));
     CDP_RETURN_IF_ERROR(c.Bool("header", &s.csv.header));
-    CDP_RETURN_IF_ERROR(c.CheckNoUnknownKeys({"delimiter", "skip_space_after_delimiter", "header"}));
+    CDP_RETURN_IF_ERROR(c.Int("skip_rows", &s.csv.skip_rows));
+    if (s.csv.skip_rows < 0 || s.csv.skip_rows > kMaxCsvSkipRows) {
+      return c.KeyError("skip_rows", csv["skip_rows"],
+                        "expected a whole number of lines from 0 to " + std::to_string(kMaxCsvSkipRows));
+    }
+    CDP_RETURN_IF_ERROR(c.CheckNoUnknownKeys({"delimiter", "skip_space_after_delimiter", "header", "skip_rows"}));
   }
   if (YAML::Node pg = r.Get("postgres")) {
     if (s.kind != SourceKind::kPostgres) return r.KeyError("postgres", pg, "only postgres sources take postgres options");
@@ -269,7 +290,7 @@ StatusOr<SourceConfig> ParseSource(const YAML::Node& node, const std::string& pa
     std::set<std::string> names;
     for (size_t i = 0; i < fields.size(); ++i) {
       CDP_ASSIGN_OR_RETURN(SourceFieldConfig f,
-                           ParseField(fields[i], path + ".fields[" + std::to_string(i) + "]", origin));
+                           ParseField(fields[i], path + ".fields[" + std::to_string(i) + "]", origin, s.name));
       if (!names.insert(f.name).second) {
         return r.KeyError("fields", fields[i], "field '" + f.name + "' is declared twice");
       }
@@ -307,6 +328,7 @@ Json SourceToJson(const SourceConfig& s) {
     c["delimiter"] = s.csv.delimiter == "\t" ? "\\t" : s.csv.delimiter;
     c["skip_space_after_delimiter"] = s.csv.skip_space_after_delimiter;
     c["header"] = s.csv.header;
+    if (s.csv.skip_rows != 0) c["skip_rows"] = s.csv.skip_rows;
     j["csv"] = c;
   }
   if (s.kind == SourceKind::kJsonLines && !(s.jsonl == JsonLinesConfig())) {
@@ -332,6 +354,7 @@ Json SourceToJson(const SourceConfig& s) {
       if (f.type) o["type"] = std::string(DataTypeName(*f.type));
       if (!f.format.empty()) o["format"] = f.format;
       if (!f.semantic.empty()) o["semantic"] = f.semantic;
+      if (!f.standardize.empty()) o["standardize"] = f.standardize;
       fs.push_back(o);
     }
     j["fields"] = fs;
@@ -351,7 +374,7 @@ Json SourceToJson(const SourceConfig& s) {
     }
     j["filters"] = fs;
   }
-  if (!s.max_bad_rows.unlimited()) j["max_bad_rows"] = s.max_bad_rows.ToString();
+  if (!(s.max_bad_rows == BadRowLimit())) j["max_bad_rows"] = s.max_bad_rows.ToString();
   if (!s.schedule.empty()) j["schedule"] = s.schedule;
   return j;
 }

@@ -26,6 +26,7 @@ struct SourceFieldConfig {
   std::optional<DataType> type;       // empty = inferred
   std::string format;                 // date/timestamp pattern, e.g. "%d.%m.%Y"; empty = auto
   std::string semantic;               // semantic type, e.g. "Email"; empty = none
+  std::string standardize;            // a standardizer (common/standardize.h), e.g. "state_code"; empty = none
   bool operator==(const SourceFieldConfig&) const = default;
 };
 
@@ -36,21 +37,27 @@ struct RowFilterConfig {
   bool operator==(const RowFilterConfig&) const = default;
 };
 
-// The limit of bad rows before an ingest fails: a count or a percentage of
-// rows read. Default: unlimited (-1).
+// The limit of bad (quarantined) rows before an ingest fails: a count or a
+// percentage of rows read. Default: 5% of the rows read (`max_bad_rows`
+// unset); a count replaces the percentage; `unlimited` sets both to -1.
 struct BadRowLimit {
   int64_t count = -1;                 // -1 = no count limit
-  double percent = -1;                // -1 = no percent limit
+  double percent = kDefaultPercent;   // -1 = no percent limit
+  static constexpr double kDefaultPercent = 5;
   bool operator==(const BadRowLimit&) const = default;
   bool unlimited() const { return count < 0 && percent < 0; }
   // "100", "5%", or "unlimited".
   std::string ToString() const;
 };
 
+// The most lines `csv: {skip_rows}` may skip.
+inline constexpr int64_t kMaxCsvSkipRows = 10000;
+
 struct CsvConfig {
   std::string delimiter = ",";
   bool skip_space_after_delimiter = false;
   bool header = true;
+  int64_t skip_rows = 0;              // physical lines skipped before the header (or the data), 0..kMaxCsvSkipRows
   bool operator==(const CsvConfig&) const = default;
 };
 

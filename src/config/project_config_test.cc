@@ -23,8 +23,12 @@ sources:
   - name: Febrl
     kind: csv
     path: /abs/febrl.csv
-    csv: {delimiter: ";", skip_space_after_delimiter: true}
+    csv: {delimiter: ";", skip_space_after_delimiter: true, skip_rows: 3}
     max_bad_rows: 10
+    fields:
+      - {name: state, standardize: state_code}
+      - {name: country, type: string, standardize: country_name}
+      - {name: sex, standardize: gender}
   - name: CRM
     kind: postgres
     postgres: {conninfo_env: CRM_DB, table: public.crm}
@@ -43,6 +47,15 @@ TEST(ProjectConfigTest, ParsesSourcesWithOverridesFiltersAndLimits) {
   EXPECT_EQ(s.max_bad_rows.percent, 5);
   EXPECT_EQ(c->sources[1].csv.delimiter, ";");
   EXPECT_EQ(c->sources[1].max_bad_rows.count, 10);
+  EXPECT_EQ(c->sources[1].max_bad_rows.percent, -1);  // a count replaces the default percentage
+  EXPECT_EQ(c->sources[1].csv.skip_rows, 3);
+  EXPECT_EQ(c->sources[1].fields[0].standardize, "state_code");
+  EXPECT_EQ(c->sources[1].fields[2].standardize, "gender");
+  // Without max_bad_rows a source fails past 5% of bad rows.
+  EXPECT_EQ(c->sources[2].max_bad_rows.percent, 5);
+  EXPECT_EQ(c->sources[2].max_bad_rows.count, -1);
+  EXPECT_EQ(c->sources[2].max_bad_rows.ToString(), "5%");
+  EXPECT_EQ(c->sources[0].csv.skip_rows, 0);
   EXPECT_EQ(c->ResolvePath(c->sources[1].path), "/abs/febrl.csv");
   EXPECT_EQ(c->sources[2].postgres.table, "public.crm");
 }
@@ -85,6 +98,33 @@ TEST(ProjectConfigTest, ErrorsNameFileLineAndKey) {
   ExpectError("sources: [\n", "invalid YAML");
   ExpectError("sources:\n  - {name: A, kind: postgres, postgres: {conninfo: x}}\n", "'table' and 'query'");
   ExpectError("sources:\n  - {name: A, kind: csv, path: a, csv: {delimiter: ';;'}}\n", "one character");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a, csv: {skip_rows: -1}}\n",
+              "sources[0].csv.skip_rows: expected a whole number of lines from 0 to 10000");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a, csv: {skip_rows: 10001}}\n", "skip_rows");
+  ExpectError("sources:\n  - {name: A, kind: csv, path: a, csv: {skip_rows: two}}\n", "skip_rows");
+  ExpectError("sources:\n  - {name: Web, kind: csv, path: a, fields: [{name: State, standardize: state}]}\n",
+              "p.yaml:2: sources[0].fields[0].standardize: source 'Web', field 'State': unknown standardizer 'state' "
+              "(one of: state_code, state_name, country_code, country_name, gender)");
+  ExpectError("sources:\n  - {name: Web, kind: csv, path: a, fields: [{name: N, type: int64, standardize: gender}]}\n",
+              "source 'Web', field 'N': standardize needs a string field, not int64");
+}
+
+// `max_bad_rows: unlimited` is kept apart from the 5% default through the
+// YAML and JSON forms (the catalog stores the JSON form).
+TEST(ProjectConfigTest, UnlimitedBadRowsSurvivesEmitAndJson) {
+  auto c = ParseProjectYaml("sources:\n  - {name: A, kind: csv, path: a, max_bad_rows: unlimited}\n"
+                            "  - {name: B, kind: csv, path: b}\n",
+                            "p.yaml", "/");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->sources[0].max_bad_rows.unlimited());
+  EXPECT_FALSE(c->sources[1].max_bad_rows.unlimited());
+  auto again = ParseProjectYaml(EmitProjectYaml(*c), "e.yaml", "/");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *c);
+  auto back = SourceConfigFromJson(SourceConfigToJson(c->sources[0]));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->max_bad_rows.unlimited());
+  EXPECT_EQ(SourceConfigToJson(c->sources[1]).find("max_bad_rows"), std::string::npos);
 }
 
 TEST(ProjectConfigTest, ParsesSchedulesAndSearch) {

@@ -112,6 +112,14 @@ StatusOr<BatchConverter> BatchConverter::Create(std::vector<FieldSpec> fields, s
       if (input_field_names.empty()) list = "(none)";
       return NotFoundError("field '" + f.source_field + "' not found in " + c.location_ + "; fields are: " + list);
     }
+    if (f.standardize != Standardizer::kNone) {
+      if (f.type != DataType::kString) {
+        return InvalidArgumentError("field '" + f.name + "': standardize '" +
+                                    std::string(StandardizerName(f.standardize)) +
+                                    "' needs a string field; the field is " + std::string(DataTypeName(f.type)));
+      }
+      c.any_standardize_ = true;
+    }
     c.source_index_.push_back(it->second);
     auto parser = ValueParser::Create(f.type, f.format);
     if (!parser.ok()) return parser.status().WithContext("field '" + f.name + "'");
@@ -151,7 +159,7 @@ StatusOr<BatchConverter> BatchConverter::Create(std::vector<FieldSpec> fields, s
       FilterValue v;
       bool ok = true;
       switch (type) {
-        case DataType::kString: v.s = text; break;
+        case DataType::kString: v.s = Standardize(fields[fi].standardize, text).value_or(text); break;
         case DataType::kInt64: ok = parser.ParseInt64(text, &v.i); break;
         case DataType::kDouble: ok = parser.ParseDouble(text, &v.d); break;
         case DataType::kBool: {
@@ -371,7 +379,10 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
         const FilterOp op = (f.op == FilterOp::kIn || f.op == FilterOp::kNotIn) ? FilterOp::kEquals : f.op;
         bool any = false;
         std::string_view text;
-        if (type == DataType::kString) get(r, src, &text);
+        if (type == DataType::kString) {
+          get(r, src, &text);
+          text = Standardize(fields_[f.field].standardize, text).value_or(text);
+        }
         for (const FilterValue& v : f.values) {
           bool m = false;
           switch (type) {
@@ -419,6 +430,7 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
   // Append the surviving rows.
   size_t converted = 0;
   for (size_t r = 0; r < n; ++r) converted += state[r] == kRowOk;
+  if (any_standardize_ && stats->standardize.size() < nfields) stats->standardize.resize(nfields);
   for (size_t c = 0; c < nfields; ++c) {
     Column& col = out->mutable_column(c);
     const ParsedColumn& pc = parsed[c];
@@ -427,6 +439,26 @@ Status BatchConverter::Convert(const RawRecordBatch& in, Table* out, std::vector
     // keeps the vectors' geometric growth.
     const bool fresh = col.size() == 0;
     if (fresh) col.Reserve(converted);
+    if (const Standardizer std_by = fields_[c].standardize; std_by != Standardizer::kNone) {
+      StandardizeCounts& counts = stats->standardize[c];
+      for (size_t r = 0; r < n; ++r) {
+        if (state[r] != kRowOk) continue;
+        std::string_view t;
+        if (pc.null[r] || !get(r, src, &t)) {
+          col.AppendNull();
+          continue;
+        }
+        std::optional<std::string_view> standard = Standardize(std_by, t);
+        if (!standard) {
+          ++counts.unknown;
+          col.AppendString(t);
+        } else {
+          counts.standardized += *standard != t;
+          col.AppendString(*standard);
+        }
+      }
+      continue;
+    }
     if (fields_[c].type == DataType::kString) {
       if (all_ok) {  // every row survives, field src of row r is values[r * input_fields_ + src]
         const std::string_view* v = values + src;

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "ingest/record_reader.h"
+#include "common/standardize.h"
 #include "ingest/value_parser.h"
 #include "table/column.h"
 #include "table/filter_op.h"
@@ -25,6 +26,9 @@ struct FieldSpec {
   DataType type = DataType::kString;
   SemanticType semantic;
   ValueFormat format;  // date/timestamp style or pattern, decimal comma, thousands separator
+  // Rewrites known spellings to the standard form (string fields only);
+  // unknown values are kept as they are.
+  Standardizer standardize = Standardizer::kNone;
 };
 
 // FilterOp, FilterOpName and ParseFilterOp: table/filter_op.h.
@@ -53,17 +57,34 @@ struct QuarantinedRecord {
   std::string raw_record;
 };
 
+// What a field's standardizer did to the values of converted rows: values
+// rewritten to the standard form, and values it did not know (kept as they
+// were). Values already in the standard form and nulls are in neither count.
+struct StandardizeCounts {
+  int64_t standardized = 0;
+  int64_t unknown = 0;
+  bool operator==(const StandardizeCounts&) const = default;
+};
+
 // rows_read == rows_converted + rows_quarantined + rows_filtered, always.
 struct ConvertStats {
   int64_t rows_read = 0;
   int64_t rows_converted = 0;
   int64_t rows_quarantined = 0;
   int64_t rows_filtered = 0;
+  // Per output field (BatchConverter::fields() order) when any field has a
+  // standardizer; else empty.
+  std::vector<StandardizeCounts> standardize;
   void Add(const ConvertStats& o) {
     rows_read += o.rows_read;
     rows_converted += o.rows_converted;
     rows_quarantined += o.rows_quarantined;
     rows_filtered += o.rows_filtered;
+    if (standardize.size() < o.standardize.size()) standardize.resize(o.standardize.size());
+    for (size_t i = 0; i < o.standardize.size(); ++i) {
+      standardize[i].standardized += o.standardize[i].standardized;
+      standardize[i].unknown += o.standardize[i].unknown;
+    }
   }
 };
 
@@ -80,7 +101,9 @@ struct ConvertStats {
 //    record with the field, the value and the parser's reason.
 // Values: a null (is_null) or empty text is null for every type. Values of
 // non-string types are trimmed of whitespace first (so blank is null too);
-// strings are kept exactly, including spaces.
+// strings are kept exactly, including spaces - except in a field with a
+// standardizer, whose known spellings become the standard form (filters on
+// that field compare the standard form too; unknown values stay as they are).
 class BatchConverter {
  public:
   // `input_field_names` are the reader's field_names(); `location` names the
@@ -88,7 +111,7 @@ class BatchConverter {
   //   NotFound: a source field (or a filter's field) that is not in the input /
   //     the output, e.g. "field 'Email' not found in contacts.csv; fields are: Id, Name".
   //   InvalidArgument: an empty or duplicate output name, an invalid semantic
-  //     type, a date pattern that does not compile, a filter value that does
+  //     type, a standardizer on a field that is not a string, a date pattern that does not compile, a filter value that does
   //     not parse as its field's type, contains/starts_with on a non-string
   //     field, or a wrong number of filter values; each naming the field.
   static StatusOr<BatchConverter> Create(std::vector<FieldSpec> fields, std::vector<RowFilter> filters,
@@ -134,6 +157,7 @@ class BatchConverter {
   std::vector<std::string> input_names_;
   std::string location_;
   Schema schema_;
+  bool any_standardize_ = false;  // a field has a standardizer
 };
 
 }  // namespace cdp

@@ -453,5 +453,64 @@ TEST(BatchConverterTest, EndToEndFromFebrlCsv) {
   EXPECT_EQ(table.column(1).ValueToString(0), "1965-10-13");
 }
 
+FieldSpec StringSpec(std::string name, Standardizer s = Standardizer::kNone) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = DataType::kString;
+  f.standardize = s;
+  return f;
+}
+
+// The converter writes the standard form, keeps unknown values as they were,
+// counts both per field, and filters compare the standard form.
+TEST(BatchConverterTest, WritesTheStandardFormAndCountsPerField) {
+  auto c = BatchConverter::Create({StringSpec("Id"), StringSpec("State", Standardizer::kStateCode),
+                                   StringSpec("Gender", Standardizer::kGender)},
+                                  {}, {"Id", "State", "Gender"}, "people.csv");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Table t;
+  std::vector<QuarantinedRecord> q;
+  ConvertStats stats;
+  // A uniform batch and one with a null and a short record (quarantined).
+  ASSERT_TRUE(c->Convert(MakeBatch({{"1", "California", "M"}, {"2", "CA", "Female"}, {"3", "Bavaria", "?"}}), &t, &q,
+                         &stats)
+                  .ok());
+  ASSERT_TRUE(c->Convert(MakeBatch({{"4", "", kNull}, {"5", " ca ", "f"}, {"6", "Texas"}}), &t, &q, &stats).ok());
+  ASSERT_EQ(t.num_rows(), 5u);
+  EXPECT_EQ(t.column(1).StringAt(0), "CA");
+  EXPECT_EQ(t.column(1).StringAt(1), "CA");
+  EXPECT_EQ(t.column(1).StringAt(2), "Bavaria");  // kept, not blanked
+  EXPECT_TRUE(t.column(1).IsNull(3));
+  EXPECT_EQ(t.column(1).StringAt(4), "CA");
+  EXPECT_EQ(t.column(2).StringAt(0), "Male");
+  EXPECT_EQ(t.column(2).StringAt(2), "?");
+  EXPECT_TRUE(t.column(2).IsNull(3));
+  EXPECT_EQ(t.column(2).StringAt(4), "Female");
+  ASSERT_EQ(stats.standardize.size(), 3u);
+  EXPECT_EQ(stats.standardize[0], (StandardizeCounts{0, 0}));
+  EXPECT_EQ(stats.standardize[1], (StandardizeCounts{2, 1}));  // California, " ca "; Bavaria (Texas was quarantined)
+  EXPECT_EQ(stats.standardize[2], (StandardizeCounts{2, 1}));  // M, f; ?
+  EXPECT_EQ(stats.rows_quarantined, 1);
+
+  auto filtered = BatchConverter::Create({StringSpec("Id"), StringSpec("State", Standardizer::kStateName)},
+                                         {RowFilter{"State", FilterOp::kEquals, {"CA"}}}, {"Id", "State"}, "p.csv");
+  ASSERT_TRUE(filtered.ok()) << filtered.status().ToString();
+  Table ft;
+  ConvertStats fs;
+  ASSERT_TRUE(filtered->Convert(MakeBatch({{"1", "CA"}, {"2", "california"}, {"3", "NY"}}), &ft, &q, &fs).ok());
+  ASSERT_EQ(ft.num_rows(), 2u);
+  EXPECT_EQ(ft.column(1).StringAt(0), "California");
+  EXPECT_EQ(ft.column(1).StringAt(1), "California");
+  EXPECT_EQ(fs.rows_filtered, 1);
+}
+
+TEST(BatchConverterTest, RefusesAStandardizerOnANonStringField) {
+  FieldSpec n = StringSpec("N", Standardizer::kGender);
+  n.type = DataType::kInt64;
+  auto c = BatchConverter::Create({n}, {}, {"N"}, "p.csv");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("field 'N': standardize 'gender' needs a string field"));
+}
+
 }  // namespace
 }  // namespace cdp

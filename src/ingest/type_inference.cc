@@ -274,13 +274,16 @@ StatusOr<std::vector<FieldSpec>> InferFieldSpecs(const std::vector<std::string>&
     }
     for (size_t d : declared_for[i]) {
       const FieldOverride& o = declared[d];
-      InferredField f = inferrer.Resolve(i, input_names[i], o.type, formats[d]);
+      std::optional<DataType> type = o.type;
+      if (!type && o.standardize != Standardizer::kNone) type = DataType::kString;
+      InferredField f = inferrer.Resolve(i, input_names[i], type, formats[d]);
       FieldSpec spec;
       spec.name = o.name;
       spec.source_field = input_names[i];
       spec.type = f.type;
       spec.format = f.format;
       spec.semantic = SemanticType(o.semantic);
+      spec.standardize = o.standardize;
       specs.push_back(std::move(spec));
     }
   }

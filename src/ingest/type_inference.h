@@ -26,6 +26,9 @@ struct FieldOverride {
   std::optional<DataType> type;    // empty = inferred
   std::string format;              // date format as written by the user (see ParseDateFormat); empty = inferred
   std::string semantic;            // semantic type name; empty = none
+  // A standardizer; the field is then a string unless `type` says otherwise
+  // (which BatchConverter::Create refuses).
+  Standardizer standardize = Standardizer::kNone;
 };
 
 struct InferenceOptions {
@@ -117,7 +120,8 @@ StatusOr<std::vector<InferredField>> InferFieldTypes(RecordReader& reader, const
 // `sample`, which may hold more). Output order is input order; an input field
 // gives its declared fields (in declaration order) or, when none names it as
 // source, one field of the same name. Declared fields without a type (and
-// undeclared fields) are inferred, or strings when !options.infer_types;
+// undeclared fields) are inferred (a declared field with a standardizer is
+// a string), or strings when !options.infer_types;
 // doubles use options.decimal_comma or the inferred decimal comma.
 // Errors: NotFound for a declared source field missing from input_names
 // ("declared field 'Email' not found in the input; fields are: ..."),
