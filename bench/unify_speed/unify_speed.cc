@@ -79,7 +79,10 @@ struct Step {
   long rss_mb = 0;
 };
 
-void PrintStep(const Step& s) { std::printf("%-34s %9.2f s %9ld MB\n", s.name.c_str(), s.seconds, s.rss_mb); }
+void PrintStep(const Step& s) {
+  std::printf("%-34s %9.2f s %9ld MB\n", s.name.c_str(), s.seconds, s.rss_mb);
+  std::fflush(stdout);
+}
 
 }  // namespace
 
@@ -199,7 +202,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(st.matching.candidate_pairs),
                 static_cast<double>(st.matching.candidate_pairs) / std::max(1e-9, steps.back().seconds));
     for (const auto& [name, secs] : st.seconds) std::printf("    %-30s %9.2f s\n", name.c_str(), secs);
-    for (const auto& w : st.warnings) std::printf("    warning: %s\n", w.c_str());
+    for (size_t i = 0; i < st.warnings.size() && i < 5; ++i) std::printf("    warning: %s\n", st.warnings[i].c_str());
+    if (st.warnings.size() > 5) std::printf("    ... %zu warnings in all\n", st.warnings.size());
     if (stats_out) *stats_out = st;
     return 0;
   };

@@ -72,7 +72,8 @@ struct HouseholdSummary {
 // though they look real. Record noise: nicknames (Robert/Bob, Catherine/Cathy) and initials,
 // typos (insert, delete, substitute, transpose), first/last swapped, accents folded, missing
 // fields, placeholders (000-000-0000, test@test.com, N/A, 1900-01-01), e-mail typos, phone layouts
-// and single-digit phone errors, day/month swapped dates, ZIP+4 and lost leading zeros, street
+// and single-digit phone errors, day/month swapped dates, mistyped years (which can make an invalid
+// date such as 2/29/1981: about 1 record in 100,000), ZIP+4 and lost leading zeros, street
 // types abbreviated or not, duplicates within a source.
 //
 // Memory is O(people) only for the set of issued e-mail addresses (8 bytes each); records stream
