@@ -117,7 +117,12 @@ void PrintExplanation(const PairExplanation& e) {
               << " (score " << Fixed(r.score, 3) << ")\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r.conditions) {
-      rows.push_back({c.passed ? "yes" : "no", c.field, c.compare, c.value_a, c.value_b, Fixed(c.similarity, 3)});
+      // A blank normalized value shows why it is blank: "(blank: invalid phone, ...: '12-34')".
+      auto shown = [](const std::string& value, const std::string& blank) {
+        return value.empty() && !blank.empty() ? "(blank: " + blank + ")" : value;
+      };
+      rows.push_back({c.passed ? "yes" : "no", c.field, c.compare, shown(c.value_a, c.blank_a),
+                      shown(c.value_b, c.blank_b), Fixed(c.similarity, 3)});
     }
     PrintTable({"  pass", "field", "compare", "a (normalized)", "b (normalized)", "similarity"}, rows);
     PrintGuards("rule guard", r.guards);

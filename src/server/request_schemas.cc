@@ -219,6 +219,7 @@ S UnifyConfigSchema() {
                  .Named("UnifySource");
   S rule = S::Object({S::Required("name", S::String()),
                       S::Optional("conditions", S::Array(S::Any().Describe(parsed_by)).Nullable()),
+                      S::Optional("guards", S::Array(S::Any().Describe(parsed_by)).Nullable()),
                       S::Optional("exceptions", S::Array(S::Any().Describe(parsed_by)).Nullable()),
                       S::Optional("blocking", S::Any().Describe(parsed_by)),
                       S::Optional("sources", S::Array(S::String()).Nullable())})
@@ -227,6 +228,8 @@ S UnifyConfigSchema() {
                     S::Optional("mode", Text().Describe("rules or probabilistic")),
                     S::Optional("rules", S::Array(std::move(rule)).Nullable()),
                     S::Optional("probabilistic", S::Any().Describe(parsed_by)),
+                    S::Optional("guards", S::Array(S::Any().Describe(parsed_by)).Nullable()),
+                    S::Optional("one_record_per_source", S::Any().Describe("true, false or a list of sources; " + parsed_by)),
                     S::Optional("include_all", Flag()),
                     S::Optional("max_block_size", S::Integer().Range(2, 9.2e18).Nullable()),
                     S::Optional("max_cluster_size", S::Integer().Range(2, 9.2e18).Nullable()),

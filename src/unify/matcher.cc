@@ -961,6 +961,8 @@ PairExplanation Matcher::Explain(RecordId a, RecordId b) const {
           ce.value_a = std::string(fa.value(a));
           ce.value_b = std::string(fb.value(b));
         }
+        if (ce.value_a.empty()) ce.blank_a = rs.BlankNote(a, swapped ? c.other_feature : c.feature);
+        if (ce.value_b.empty()) ce.blank_b = rs.BlankNote(b, swapped ? c.feature : c.other_feature);
         ce.passed = swapped ? im.Condition(c, b, a, &ce.similarity) : im.Condition(c, a, b, &ce.similarity);
         if (!ce.passed && !IsNumericCompare(c.kind) && !ce.value_a.empty() && !ce.value_b.empty()) {
           ce.similarity = c.kind == CompareKind::kJaroWinkler ? JaroWinkler(ce.value_a, ce.value_b)

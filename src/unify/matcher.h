@@ -62,6 +62,9 @@ struct ConditionExplanation {
   std::string field_a, field_b;  // record a's and record b's attribute
   std::string compare;     // "exact", "fuzzy >= 0.80", ...
   std::string value_a, value_b;  // normalized
+  // Why a value is blank although the record has one (RecordSet::BlankNote), e.g. "invalid
+  // phone, fewer than 7 digits: '12-34'"; "" otherwise.
+  std::string blank_a, blank_b;
   double similarity = 0;
   bool passed = false;  // a guard: true when it does not block (it holds or a value is missing)
   std::string note;     // guards: "holds", "a value is missing: no verdict", "differs: ..."

@@ -137,6 +137,7 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
   rso.normalize.default_region = config.default_region;
   rso.normalize.default_placeholders = config.default_placeholders;
   rso.normalize.extra_placeholders = config.placeholders;
+  rso.placeholder_detection = config.placeholder_detection;
   CDP_ASSIGN_OR_RETURN(std::unique_ptr<RecordSet> rs, RecordSet::Build(config.sources, tables, rso));
   const size_t n = rs->size();
   stats.records_in = static_cast<int64_t>(n);
@@ -787,7 +788,13 @@ StatusOr<PairExplanation> ExplainRecordPair(const UnifyConfig& config,
   rso.normalize.default_region = config.default_region;
   rso.normalize.default_placeholders = config.default_placeholders;
   rso.normalize.extra_placeholders = config.placeholders;
-  CDP_ASSIGN_OR_RETURN(std::unique_ptr<RecordSet> rs, RecordSet::Build(config.sources, sliced, rso));
+  rso.placeholder_detection = config.placeholder_detection;
+  // Placeholder detection counts a value's records over all sources, so that the pair is
+  // judged as in a run: then every row takes part.
+  const bool all_rows = config.placeholder_detection.enabled;
+  if (all_rows) rso.threads = 0;
+  CDP_ASSIGN_OR_RETURN(std::unique_ptr<RecordSet> rs,
+                       RecordSet::Build(config.sources, all_rows ? tables : sliced, rso));
   int64_t a = rs->Find(source_a, key_a), b = rs->Find(source_b, key_b);
   if (a < 0) return NotFoundError("no record " + source_a + ":" + key_a + " in the unification sources");
   if (b < 0) return NotFoundError("no record " + source_b + ":" + key_b + " in the unification sources");

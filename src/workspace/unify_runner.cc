@@ -151,6 +151,8 @@ nlohmann::ordered_json PairExplanationToJson(const PairExplanation& e) {
     for (const auto& c : r.conditions) {
       cs.push_back({{"field", c.field}, {"compare", c.compare}, {"a", c.value_a}, {"b", c.value_b},
                     {"similarity", c.similarity}, {"passed", c.passed}});
+      if (!c.blank_a.empty()) cs.back()["blank_a"] = c.blank_a;  // why a's value is blank
+      if (!c.blank_b.empty()) cs.back()["blank_b"] = c.blank_b;
     }
     J rj = {{"rule", r.rule}, {"applies", r.applies}, {"matched", r.matched}, {"score", r.score}, {"conditions", cs}};
     if (!r.exception.empty()) rj["blocked_by_exception_on"] = r.exception;
