@@ -430,6 +430,7 @@ Status ValidateOptions(const std::string& path, const CsvOptions& o) {
     return InvalidArgumentError(path + ": the CSV delimiter and quote may not be a line break or NUL");
   }
   if (o.delimiter == o.quote) return InvalidArgumentError(path + ": the CSV delimiter and quote must differ");
+  if (o.skip_lines < 0) return InvalidArgumentError(path + ": the lines to skip cannot be negative");
   if (o.skip_space_after_delimiter && o.quote == ' ') {
     return InvalidArgumentError(path + ": the quote cannot be a space with skip_space_after_delimiter");
   }
@@ -468,6 +469,9 @@ class CsvReader final : public RecordReader {
   // Reads the header (or peeks at the first record to name the fields) and
   // leaves the reader at the first data record.
   Status ReadHeader();
+  // Skips opt_.skip_lines physical lines from the start of the file; returns
+  // how many there were (fewer at the end of the file).
+  StatusOr<int64_t> SkipLines();
   // Restricts the reader to file bytes [begin, end), which start at line `line`.
   void Reposition(uint64_t begin, uint64_t end, int64_t line) {
     begin_ = end_ = 0;
@@ -1027,17 +1031,63 @@ StatusOr<bool> CsvReader::Next(RawRecordBatch* batch, size_t max_records) {
   return count > 0;
 }
 
+StatusOr<int64_t> CsvReader::SkipLines() {
+  int64_t skipped = 0;
+  small_reads_ = true;
+  while (skipped < opt_.skip_lines) {
+    if (begin_ == end_ || (data()[end_ - 1] == '\r' && begin_ + 1 == end_ && !eof_)) {
+      if (eof_) break;
+      CDP_RETURN_IF_ERROR(Fill());
+      continue;
+    }
+    const char* buf = data();
+    size_t i = begin_;
+    while (i < end_ && buf[i] != '\n' && buf[i] != '\r') ++i;
+    if (i == end_) {  // no line break yet
+      begin_ = end_;
+      if (eof_) {
+        ++skipped;  // the last line, without a line break
+        break;
+      }
+      continue;
+    }
+    if (buf[i] == '\r' && i + 1 == end_ && !eof_) {  // CR or CRLF? read on
+      begin_ = i;
+      continue;
+    }
+    begin_ = i + ((buf[i] == '\r' && i + 1 < end_ && buf[i + 1] == '\n') ? 2 : 1);
+    ++skipped;
+    ++line_;
+  }
+  small_reads_ = false;
+  return skipped;
+}
+
 Status CsvReader::ReadHeader() {
+  const std::string& path = file_->path();
+  int64_t skipped = 0;
+  if (opt_.skip_lines > 0) {
+    CDP_ASSIGN_OR_RETURN(skipped, SkipLines());
+  }
+  // Where the header (or, without one, the data) starts.
+  const uint64_t start_off = file_off_ - (end_ - begin_);
+  const int64_t start_line = line_;
   RawRecordBatch first;
   small_reads_ = true;
   auto next = Next(&first, 1);
   small_reads_ = false;
   CDP_ASSIGN_OR_RETURN(bool any, std::move(next));
-  const std::string& path = file_->path();
   if (!any) {
-    if (opt_.has_header) return InvalidArgumentError(path + ": the file is empty; expected a header row");
-    data_start_ = start_off_;
-    data_start_line_ = 1;
+    if (opt_.has_header) {
+      if (opt_.skip_lines > 0) {
+        return InvalidArgumentError(path + ": no header row after the " + std::to_string(opt_.skip_lines) +
+                                    " skipped lines (skip_rows); the file has " + std::to_string(skipped) +
+                                    (skipped == 1 ? " line" : " lines"));
+      }
+      return InvalidArgumentError(path + ": the file is empty; expected a header row");
+    }
+    data_start_ = start_off;
+    data_start_line_ = start_line;
     return Status::Ok();
   }
   if (!first.record_errors.empty() && !opt_.has_header) {
@@ -1066,9 +1116,15 @@ Status CsvReader::ReadHeader() {
   const size_t n = first.num_fields(0);
   if (!opt_.has_header) {
     for (size_t i = 0; i < n; ++i) names_.push_back("column" + std::to_string(i + 1));
-    Reposition(0, file_->size(), 1);
-    data_start_ = 0;
-    data_start_line_ = 1;
+    if (start_off == 0) {
+      Reposition(0, file_->size(), 1);
+    } else {
+      // After skipped lines; lines_read() still counts them.
+      Reposition(start_off, file_->size(), start_line);
+      first_line_ = 1;
+    }
+    data_start_ = start_off;
+    data_start_line_ = start_line;
     return Status::Ok();
   }
   std::unordered_map<std::string_view, size_t> seen;

@@ -23,6 +23,10 @@ struct CsvOptions {
   // The first record names the fields; otherwise they are column1, column2, ...
   // (as many as the first record has).
   bool has_header = true;
+  // Physical lines (ended by LF, CRLF or a lone CR; quotes are not
+  // interpreted) skipped before the header or the first record, e.g. a
+  // report title. Records keep their line numbers in the file.
+  int64_t skip_lines = 0;
   // Bytes read from the file at a time. Memory is about block_size plus the
   // longest record (records longer than a block grow the buffer).
   size_t block_size = size_t{8} << 20;
@@ -63,7 +67,8 @@ struct CsvOptions {
 // - bytes_read()/total_bytes() count file bytes (of the range, for a range reader).
 //
 // Errors from Open*: NotFound (no such file), FailedPrecondition (not readable,
-// a directory), InvalidArgument (no header row in an empty file, an empty or
+// a directory), InvalidArgument (no header row in an empty file or after the
+// skipped lines, a negative skip_lines, an empty or
 // duplicate header name, a header with a record error - without a header:
 // none of the first 1000 records parses -, options where
 // delimiter or quote is a line break or they are equal), all naming the file.

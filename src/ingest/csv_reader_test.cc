@@ -825,4 +825,77 @@ TEST_F(CsvReaderTest, SplitterAndWholeFileReaderHashEveryByteOfTheFile) {
   EXPECT_EQ(FileContentHash(dir_.path() + "/missing.csv").status().code(), StatusCode::kNotFound);
 }
 
+
+// skip_lines: physical lines (a report title with quotes and commas, blank
+// lines, CRLF and a lone CR) are skipped before the header or the data; the
+// records keep their file lines; ranges, line counts and the content hash
+// agree with a sequential read of the whole file.
+TEST_F(CsvReaderTest, SkipLinesSkipsPhysicalLinesBeforeTheHeaderOrData) {
+  const std::string body = "Sales report, \"Q3\r\n\nexported 2024-01-02\rid,name\n1,Ann\n2,\"B\nob\"\n3,Cy\n";
+  const std::string path = dir_.Write("s.csv", "\xEF\xBB\xBF" + body);
+  auto expected_hash = FileContentHash(path);
+  ASSERT_TRUE(expected_hash.ok());
+  for (size_t block : {size_t{1}, size_t{3}, size_t{8} << 20}) {
+    CsvOptions o;
+    o.block_size = block;
+    o.skip_lines = 3;
+    std::vector<std::string> names;
+    auto reader = OpenCsvFile(path, o);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_THAT((*reader)->field_names(), ElementsAre("id", "name"));
+    auto recs = Drain(**reader);
+    EXPECT_THAT(recs, ElementsAre(R(5, {"1", "Ann"}), R(6, {"2", "B\nob"}), R(8, {"3", "Cy"}))) << block;
+    EXPECT_EQ((*reader)->lines_read(), 8);
+    ASSERT_TRUE((*reader)->content_hash().has_value());
+    EXPECT_EQ(*(*reader)->content_hash(), *expected_hash);
+    for (uint64_t target : {1, 5, 1000}) {
+      auto ranges = SplitCsvFile(path, o, target);
+      ASSERT_TRUE(ranges.ok()) << ranges.status().ToString();
+      std::vector<Rec> from_ranges;
+      for (const CsvRange& r : *ranges) {
+        auto rr = OpenCsvRange(path, o, r);
+        ASSERT_TRUE(rr.ok()) << rr.status().ToString();
+        for (Rec& rec : Drain(**rr)) from_ranges.push_back(std::move(rec));
+      }
+      EXPECT_EQ(from_ranges, recs) << "target " << target;
+      EXPECT_EQ(ranges->front().first_line, 5);
+      auto splitter = CsvRangeSplitter::Open(path, o, target);
+      ASSERT_TRUE(splitter.ok());
+      CsvRange range;
+      while (*(*splitter)->Next(&range)) {
+      }
+      EXPECT_EQ((*splitter)->content_hash(), *expected_hash);
+    }
+    // Without a header the fields are numbered from the first line after the skipped ones.
+    o.has_header = false;
+    o.skip_lines = 4;
+    reader = OpenCsvFile(path, o);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_THAT((*reader)->field_names(), ElementsAre("column1", "column2"));
+    EXPECT_THAT(Drain(**reader), ElementsAre(R(5, {"1", "Ann"}), R(6, {"2", "B\nob"}), R(8, {"3", "Cy"})));
+    EXPECT_EQ((*reader)->lines_read(), 8);
+    EXPECT_EQ((*reader)->content_hash(), *expected_hash);
+    auto ranges = SplitCsvFile(path, o, 4);
+    ASSERT_TRUE(ranges.ok());
+    EXPECT_EQ(ranges->front().first_line, 5);
+  }
+  // Skipping every line: no header is an error naming the count; without a
+  // header the file has no records.
+  CsvOptions o;
+  o.skip_lines = 9;
+  auto none = OpenCsvFile(path, o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(),
+              HasSubstr("no header row after the 9 skipped lines (skip_rows); the file has 8 lines"));
+  o.has_header = false;
+  auto empty = OpenCsvFile(path, o);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(Drain(**empty).empty());
+  auto no_ranges = SplitCsvFile(path, o, 4);
+  ASSERT_TRUE(no_ranges.ok());
+  EXPECT_TRUE(no_ranges->empty());
+  o.skip_lines = -1;
+  EXPECT_EQ(OpenCsvFile(path, o).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace cdp

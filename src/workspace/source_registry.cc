@@ -55,6 +55,7 @@ void RegisterFileConnectors(SourceRegistry& registry) {
     csv.delimiter = source.csv.delimiter[0];
     csv.skip_space_after_delimiter = source.csv.skip_space_after_delimiter;
     csv.has_header = source.csv.header;
+    csv.skip_lines = source.csv.skip_rows;
     if (options.parallel) {
       // The sample needs about a megabyte: no need to read a whole block.
       CsvOptions sample = csv;
