@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "common/datetime.h"
 #include "common/parallel.h"
+#include "unify/normalize/full_name.h"
 
 namespace cdp {
 namespace {
@@ -23,6 +25,16 @@ void CellText(const Column& c, size_t row, std::string* out) {
 bool NumericType(DataType t) {
   return t == DataType::kInt64 || t == DataType::kDouble || t == DataType::kDate || t == DataType::kTimestamp;
 }
+
+// FirstName, MiddleName, LastName: the part of a parsed full name (0, 1, 2), else -1.
+int NamePart(std::string_view attribute) {
+  if (attribute == "FirstName") return 0;
+  if (attribute == "MiddleName") return 1;
+  if (attribute == "LastName") return 2;
+  return -1;
+}
+
+constexpr std::string_view kFullName = "FullName";
 
 double CellNumber(const Column& c, size_t row) {
   switch (c.type()) {
@@ -163,12 +175,69 @@ std::string RecordSet::Describe(RecordId r) const {
   return sources_[source_of(r)].name + ":" + std::string(key(r));
 }
 
+RecordSet::AttributeSource RecordSet::Resolve(size_t s, std::string_view attribute) const {
+  const ProfileSource& src = sources_[s];
+  AttributeSource where;
+  where.column = src.ColumnOf(attribute);
+  if (where.column >= 0) return where;
+  const int part = NamePart(attribute);
+  if (part < 0) return where;
+  where.column = src.ColumnOf(kFullName);
+  if (where.column >= 0) where.name_part = part;
+  return where;
+}
+
+bool RecordSet::DerivedFromFullName(size_t s, std::string_view attribute) const {
+  return Resolve(s, attribute).name_part >= 0;
+}
+
+void RecordSet::AttributeText(const ProfileSource& src, AttributeSource where, size_t row, std::string* out) {
+  out->clear();
+  if (where.column < 0) return;
+  CellText(src.table->column(static_cast<size_t>(where.column)), row, out);
+  if (where.name_part < 0 || out->empty()) return;
+  ParsedName name = ParseFullName(*out);
+  switch (where.name_part) {
+    case 0: out->swap(name.first); break;
+    case 1: out->swap(name.middle); break;
+    default: out->swap(name.last); break;
+  }
+}
+
 std::string RecordSet::RawValue(RecordId r, std::string_view attribute) const {
-  const ProfileSource& src = sources_[source_of(r)];
-  int c = src.ColumnOf(attribute);
   std::string out;
-  if (c >= 0) CellText(src.table->column(static_cast<size_t>(c)), row_of(r), &out);
+  AttributeText(sources_[source_of(r)], Resolve(source_of(r), attribute), row_of(r), &out);
   return out;
+}
+
+bool RecordSet::IdentifierLike(const std::vector<std::string>& normalize) {
+  for (const std::string& n : normalize) {
+    if (n == "Phone" || n == "PhoneDigits" || n.rfind("PhoneLast", 0) == 0 || n == "Email" || n == "EmailProvider") {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string RecordSet::BlankNote(RecordId r, int feature) const {
+  const auto& list = blanks_[static_cast<size_t>(feature)];
+  auto it = std::lower_bound(list.begin(), list.end(), r,
+                             [](const BlankEntry& e, RecordId id) { return e.record < id; });
+  if (it == list.end() || it->record != r) return "";
+  const FeatureSpec& spec = feature_specs_[static_cast<size_t>(feature)];
+  std::string what;
+  if (it->reason == BlankReason::kFrequent) {
+    const auto& fv = feature_stats_[static_cast<size_t>(feature)].frequent_values[static_cast<size_t>(it->frequent)];
+    what = "frequent value, held by " + std::to_string(fv.second) + " records";
+  } else {
+    NormalizeOutcome outcome;
+    outcome.blank = it->reason;
+    outcome.step = it->step;
+    for (const auto& [names, chain] : chains_) {
+      if (names == spec.normalize) what = chain->DescribeBlank(outcome);
+    }
+  }
+  return what + ": '" + RawValue(r, spec.attribute) + "'";
 }
 
 StatusOr<const NormalizerChain*> RecordSet::Chain(const std::vector<std::string>& names) {
@@ -185,11 +254,19 @@ StatusOr<int> RecordSet::AddFeature(const FeatureSpec& spec) {
     if (feature_specs_[i] == spec) return static_cast<int>(i);
   }
   bool found = false;
-  for (const auto& src : sources_) {
-    int c = src.ColumnOf(spec.attribute);
+  for (size_t s = 0; s < sources_.size(); ++s) {
+    const ProfileSource& src = sources_[s];
+    AttributeSource where = Resolve(s, spec.attribute);
+    int c = where.column;
     if (c < 0) continue;
     found = true;
     DataType t = src.table->schema().field(static_cast<size_t>(c)).type;
+    if (spec.numeric && where.name_part >= 0) {
+      return InvalidArgumentError("attribute '" + spec.attribute + "' of source '" + src.name +
+                                  "' comes from its full name (field '" +
+                                  src.table->schema().field(static_cast<size_t>(c)).name +
+                                  "'), but date_within/number_within need a number, date or timestamp");
+    }
     if (spec.numeric && !NumericType(t)) {
       return InvalidArgumentError("field '" + src.table->schema().field(static_cast<size_t>(c)).name +
                                   "' of source '" + src.name + "' (attribute '" + spec.attribute + "') is " +
@@ -206,6 +283,8 @@ StatusOr<int> RecordSet::AddFeature(const FeatureSpec& spec) {
   if (!spec.numeric) CDP_RETURN_IF_ERROR(Chain(spec.normalize).status());
   feature_specs_.push_back(spec);
   features_.push_back(nullptr);
+  feature_stats_.emplace_back();
+  blanks_.emplace_back();
   return static_cast<int>(feature_specs_.size() - 1);
 }
 
@@ -228,49 +307,71 @@ Status RecordSet::ComputeFeature(int index) {
   if (!spec.numeric) {
     CDP_ASSIGN_OR_RETURN(chain, Chain(spec.normalize));
   }
-  std::vector<int> cols;
-  for (const auto& src : sources_) cols.push_back(src.ColumnOf(spec.attribute));
+  std::vector<AttributeSource> where;
+  for (size_t s = 0; s < sources_.size(); ++s) where.push_back(Resolve(s, spec.attribute));
   // Morsels normalize into their own arenas; concatenated in order afterwards.
   constexpr size_t kGrain = 16384;
   size_t morsels = (n + kGrain - 1) / kGrain;
   std::vector<std::string> arenas(morsels);
   std::vector<std::vector<uint32_t>> lengths(morsels);
+  std::vector<FeatureStats> morsel_stats(morsels);
+  std::vector<std::vector<BlankEntry>> morsel_blanks(morsels);
   ParallelFor(options_.threads, n, kGrain, [&](size_t begin, size_t end, int) {
     size_t m = begin / kGrain;
     std::string text, norm;
     auto& arena = arenas[m];
     auto& lens = lengths[m];
+    FeatureStats& stats = morsel_stats[m];
     lens.reserve(end - begin);
     for (size_t r = begin; r < end; ++r) {
       RecordId id = static_cast<RecordId>(r);
       const ProfileSource& src = sources_[source_of_[r]];
-      int c = cols[source_of_[r]];
+      const AttributeSource at = where[source_of_[r]];
       size_t row = row_of(id);
       if (spec.numeric) {
         lens.push_back(0);
-        if (c < 0) continue;
-        const Column& col = src.table->column(static_cast<size_t>(c));
+        if (at.column < 0) continue;
+        const Column& col = src.table->column(static_cast<size_t>(at.column));
         if (col.IsNull(row)) continue;
         f->numbers_[r] = CellNumber(col, row);
         f->valid_[r] = 1;
+        ++stats.values;
+        ++stats.kept;
         continue;
       }
-      if (c < 0) {
-        lens.push_back(0);
-        continue;
-      }
-      CellText(src.table->column(static_cast<size_t>(c)), row, &text);
+      AttributeText(src, at, row, &text);
       if (text.empty()) {
         lens.push_back(0);
         continue;
       }
-      chain->Normalize(text, &norm);
+      const NormalizeOutcome outcome = chain->Normalize(text, &norm);
+      if (outcome.blank != BlankReason::kNone) {
+        morsel_blanks[m].push_back(BlankEntry{id, outcome.blank, outcome.step, -1});
+        (outcome.blank == BlankReason::kPlaceholder ? stats.blank_placeholder : stats.blank_invalid) += 1;
+      }
+      if (!norm.empty() || outcome.blank != BlankReason::kNone) ++stats.values;  // else only blanks
+      if (!norm.empty()) {
+        ++stats.kept;
+        if (outcome.lenient) ++stats.lenient;
+      }
       arena += norm;
       lens.push_back(static_cast<uint32_t>(norm.size()));
     }
   });
+  FeatureStats& stats = feature_stats_[static_cast<size_t>(index)];
+  stats = FeatureStats();
+  std::vector<BlankEntry>& blanks = blanks_[static_cast<size_t>(index)];
+  blanks.clear();
   size_t chars = 0;
-  for (const auto& a : arenas) chars += a.size();
+  for (size_t m = 0; m < morsels; ++m) {
+    chars += arenas[m].size();
+    stats.values += morsel_stats[m].values;
+    stats.kept += morsel_stats[m].kept;
+    stats.lenient += morsel_stats[m].lenient;
+    stats.blank_placeholder += morsel_stats[m].blank_placeholder;
+    stats.blank_invalid += morsel_stats[m].blank_invalid;
+    blanks.insert(blanks.end(), morsel_blanks[m].begin(), morsel_blanks[m].end());
+  }
   f->chars_.reserve(chars);
   f->offsets_.reserve(n + 1);
   f->offsets_.push_back(0);
@@ -279,7 +380,72 @@ Status RecordSet::ComputeFeature(int index) {
     for (uint32_t len : lengths[m]) f->offsets_.push_back(f->offsets_.back() + len);
     std::string().swap(arenas[m]);
   }
+  if (!spec.numeric) CDP_RETURN_IF_ERROR(BlankFrequentValues(index, f.get()));
   features_[static_cast<size_t>(index)] = std::move(f);
+  return Status::Ok();
+}
+
+Status RecordSet::BlankFrequentValues(int index, FeatureColumn* f) {
+  const FeatureSpec& spec = feature_specs_[static_cast<size_t>(index)];
+  const PlaceholderDetectionConfig& detect = options_.placeholder_detection;
+  if (!detect.enabled) return Status::Ok();
+  const bool listed =
+      std::find(detect.attributes.begin(), detect.attributes.end(), spec.attribute) != detect.attributes.end();
+  if (!listed && !IdentifierLike(spec.normalize)) return Status::Ok();
+  FeatureStats& stats = feature_stats_[static_cast<size_t>(index)];
+  stats.frequency_checked = true;
+  const size_t n = size();
+  const uint64_t min_records = static_cast<uint64_t>(std::max<int64_t>(detect.min_records, 2));
+  if (static_cast<uint64_t>(stats.kept) < min_records) return Status::Ok();
+  std::unordered_map<std::string_view, uint32_t> counts;
+  counts.reserve(static_cast<size_t>(stats.kept));
+  for (size_t r = 0; r < n; ++r) {
+    if (!f->empty(static_cast<RecordId>(r))) ++counts[f->value(static_cast<RecordId>(r))];
+  }
+  std::vector<std::pair<std::string_view, uint32_t>> frequent;
+  for (const auto& [value, count] : counts) {
+    if (count >= min_records) frequent.emplace_back(value, count);
+  }
+  if (frequent.empty()) return Status::Ok();
+  std::sort(frequent.begin(), frequent.end(),
+            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  // Keys point into f->chars_, which stays until the rebuilt column replaces it.
+  std::unordered_map<std::string_view, int32_t> index_of;
+  for (size_t i = 0; i < frequent.size(); ++i) {
+    stats.frequent_values.emplace_back(std::string(frequent[i].first), frequent[i].second);
+    index_of.emplace(frequent[i].first, static_cast<int32_t>(i));
+  }
+  // Rebuild the column without them.
+  std::vector<BlankEntry> added;
+  std::string chars;
+  std::vector<uint64_t> offsets;
+  chars.reserve(f->chars_.size());
+  offsets.reserve(n + 1);
+  offsets.push_back(0);
+  for (size_t r = 0; r < n; ++r) {
+    const RecordId id = static_cast<RecordId>(r);
+    std::string_view v = f->value(id);
+    if (!v.empty()) {
+      auto it = index_of.find(v);
+      if (it != index_of.end()) {
+        added.push_back(BlankEntry{id, BlankReason::kFrequent, -1, it->second});
+        v = {};
+      }
+    }
+    chars.append(v);
+    offsets.push_back(chars.size());
+  }
+  f->chars_.swap(chars);
+  f->offsets_.swap(offsets);
+  stats.blank_frequent = static_cast<int64_t>(added.size());
+  stats.kept -= stats.blank_frequent;
+  // Frequent values were kept by the chain, so no record is in both lists.
+  std::vector<BlankEntry>& blanks = blanks_[static_cast<size_t>(index)];
+  std::vector<BlankEntry> merged;
+  merged.reserve(blanks.size() + added.size());
+  std::merge(blanks.begin(), blanks.end(), added.begin(), added.end(), std::back_inserter(merged),
+             [](const BlankEntry& a, const BlankEntry& b) { return a.record < b.record; });
+  blanks.swap(merged);
   return Status::Ok();
 }
 

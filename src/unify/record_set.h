@@ -1,8 +1,12 @@
 // RecordSet: the profile sources of a unification, as one numbered set of
 // records (record = one source row; ids are consecutive per source, in
 // unification order), with the attribute mapping of each source and the
-// normalized values ("features") that rules compare. Immutable once built;
-// const methods are thread-safe.
+// normalized values ("features") that rules compare. A source without
+// FirstName/MiddleName/LastName fields but with a FullName gets them from the
+// parsed full name. Every value normalization blanks is counted per feature
+// and reason (FeatureStats) and explained per record (BlankNote); values held
+// by implausibly many records are blanked as placeholders. Immutable once
+// built; const methods are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -64,8 +68,23 @@ class FeatureColumn {
   std::vector<uint8_t> valid_;
 };
 
+// How normalization treated one feature's values (see RecordSet::feature_stats).
+struct FeatureStats {
+  int64_t values = 0;             // records with a non-blank raw value
+  int64_t kept = 0;               // ... whose normalized value is not blank
+  int64_t lenient = 0;            // kept in a lenient form (a phone libphonenumber deems invalid)
+  int64_t blank_placeholder = 0;  // blanked: a listed placeholder or a dummy a normalizer knows
+  int64_t blank_invalid = 0;      // blanked: a normalizer rejected it (too few digits, bad email)
+  int64_t blank_frequent = 0;     // blanked: held by placeholder_detection.min_records records or more
+  bool frequency_checked = false;  // placeholder detection looked at this feature
+  // The values blanked as frequent, with their number of records, most held first.
+  std::vector<std::pair<std::string, int64_t>> frequent_values;
+  int64_t blanks() const { return blank_placeholder + blank_invalid + blank_frequent; }
+};
+
 struct RecordSetOptions {
   NormalizeOptions normalize;
+  PlaceholderDetectionConfig placeholder_detection;
   int threads = 0;
 };
 
@@ -106,12 +125,48 @@ class RecordSet {
   StatusOr<const NormalizerChain*> Chain(const std::vector<std::string>& names);
   const RecordSetOptions& options() const { return options_; }
 
-  // The raw value of an attribute for a record as text ("" when null or unmapped).
+  // How feature i's values fared (after ComputeFeatures): counts of kept, lenient and blanked
+  // values by reason, and the frequent values blanked by placeholder detection.
+  const FeatureStats& feature_stats(int i) const { return feature_stats_[static_cast<size_t>(i)]; }
+  // Why record r's value of feature i is blank, with the raw value, e.g. "invalid phone, fewer
+  // than 7 digits: '12-34'", "placeholder: 'N/A'", "frequent value, held by 812 records:
+  // '555-0100'"; "" when the value is not blank or the record has no raw value.
+  std::string BlankNote(RecordId r, int feature) const;
+
+  // The raw value of an attribute for a record as text ("" when null or unmapped). FirstName,
+  // MiddleName and LastName of a source without such a field but with a FullName are the
+  // parts of its parsed full name (ParseFullName).
   std::string RawValue(RecordId r, std::string_view attribute) const;
+  // Whether source s takes `attribute` from its FullName field (see RawValue).
+  bool DerivedFromFullName(size_t s, std::string_view attribute) const;
+
+  // Feature values whose normalizers include one of these are checked for frequent values:
+  // Phone, PhoneDigits, PhoneLast<N>, Email, EmailProvider.
+  static bool IdentifierLike(const std::vector<std::string>& normalize);
 
  private:
   RecordSet() = default;
   Status ComputeFeature(int i);
+  // Placeholder detection on a computed feature: blanks the values held by min_records or
+  // more records when the feature qualifies (IdentifierLike or a listed attribute).
+  Status BlankFrequentValues(int i, FeatureColumn* f);
+  // Where source s takes an attribute from: a column, and the part of a parsed full name
+  // (0 first, 1 middle, 2 last) or -1 for the column's own value. column -1: nowhere.
+  struct AttributeSource {
+    int column = -1;
+    int name_part = -1;
+  };
+  AttributeSource Resolve(size_t s, std::string_view attribute) const;
+  // The text of an attribute's cell for a row (a full-name part when derived).
+  static void AttributeText(const ProfileSource& src, AttributeSource where, size_t row, std::string* out);
+
+  // A blanked value of a feature, for BlankNote.
+  struct BlankEntry {
+    RecordId record = 0;
+    BlankReason reason = BlankReason::kNone;
+    int8_t step = -1;       // the chain step that blanked it
+    int32_t frequent = -1;  // kFrequent: index in FeatureStats::frequent_values
+  };
 
   RecordSetOptions options_;
   std::vector<ProfileSource> sources_;
@@ -122,6 +177,8 @@ class RecordSet {
   std::vector<std::unordered_map<std::string_view, RecordId>> key_index_;
   std::vector<FeatureSpec> feature_specs_;
   std::vector<std::unique_ptr<FeatureColumn>> features_;
+  std::vector<FeatureStats> feature_stats_;
+  std::vector<std::vector<BlankEntry>> blanks_;  // per feature, sorted by record
   std::vector<std::pair<std::vector<std::string>, std::unique_ptr<NormalizerChain>>> chains_;
 };
 

@@ -217,6 +217,7 @@ sources:
     key: Id
     dedup: {rules: [{name: E, conditions: [{field: Email, normalize: [Email]}]}]}
 max_block_size: 10
+placeholder_detection: false  # else 30 records sharing an email are a placeholder, not a block
 )");
   auto r = Unify(config, {t}, {}, {}, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -715,6 +716,111 @@ probabilistic:
   ASSERT_EQ(e->contributions.size(), 3u);
   EXPECT_EQ(e->contributions[0].level, "exact ~ LastName");  // the swapped level, not "else"
   EXPECT_EQ(e->contributions[1].level, "exact ~ FirstName");
+}
+
+// A source with only a full name ("Smith, Bob", "Dr. Maria de la Cruz") matches a source with
+// first and last name fields: FirstName/LastName come from the parsed full name.
+TEST(UnifyTest, FullNameOnlySourceMergesWithFirstAndLastNameSource) {
+  auto people = MakeTable({{"Id"}, {"FirstName", DataType::kString, "Person.FirstName"},
+                           {"LastName", DataType::kString, "Person.LastName"}, {"City"}},
+                          {{"1", "Robert", "Smith", "Seattle"},
+                           {"2", "Maria", "de la Cruz", "Austin"},
+                           {"3", "Ann", "Lee", "Boston"}});
+  auto crm = MakeTable({{"Id"}, {"Name", DataType::kString, "Person.FullName"}, {"City"}},
+                       {{"A", "Smith, Bob", "Seattle"},
+                        {"B", "Dr. Maria de la Cruz", "Austin"},
+                        {"C", "Ann Leigh", "Boston"}});
+  UnifyConfig config = Config(R"(
+sources:
+  - {source: People, key: Id}
+  - {source: Crm, key: Id}
+rules:
+  - name: SameNameAndCity
+    conditions:
+      - {field: FirstName, normalize: [Name]}
+      - {field: LastName, normalize: [Name]}
+      - {field: City, normalize: [Lowercase]}
+)");
+  auto r = Unify(config, {people, crm}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["People:1"], ids["Crm:A"]);  // "Last, First" and a nickname
+  EXPECT_EQ(ids["People:2"], ids["Crm:B"]);  // a title dropped, particles kept with the last name
+  EXPECT_NE(ids["People:3"], ids["Crm:C"]);  // another last name
+  EXPECT_EQ(r->stats.profiles_out, 4);
+  auto e = ExplainRecordPair(config, {people, crm}, "People", "2", "Crm", "B", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->rules.size(), 1u);
+  EXPECT_EQ(e->rules[0].conditions[1].value_b, "de la cruz");
+}
+
+// 50 people with one phone typed into every form: a frequency placeholder, so the phone rule
+// links none of them (without detection it would link them all); a pair with a real shared
+// phone still links, and explain-pair says why the placeholder phone is blank.
+TEST(UnifyTest, FrequencyPlaceholderPhoneLinksNobody) {
+  std::vector<std::vector<std::string>> web_rows, shop_rows;
+  for (int i = 0; i < 25; ++i) {
+    web_rows.push_back({"w" + std::to_string(i), "Web" + std::to_string(i), "(425) 555-0100"});
+    shop_rows.push_back({"s" + std::to_string(i), "Shop" + std::to_string(i), "425.555.0100"});
+  }
+  web_rows.push_back({"w-real", "Jones", "(206) 555-0142"});
+  shop_rows.push_back({"s-real", "Jones", "+1 206 555 0142"});
+  auto web = MakeTable({{"Id"}, {"LastName"}, {"Phone"}}, web_rows);
+  auto shop = MakeTable({{"Id"}, {"LastName"}, {"Phone"}}, shop_rows);
+  const std::string yaml = R"(
+sources:
+  - {source: Web, key: Id}
+  - {source: Shop, key: Id}
+rules:
+  - name: SamePhone
+    conditions: [{field: Phone, normalize: [Phone]}]
+)";
+  UnifyConfig config = Config(yaml);
+  auto r = Unify(config, {web, shop}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  std::set<int64_t> distinct;
+  for (int i = 0; i < 25; ++i) {
+    distinct.insert(ids["Web:w" + std::to_string(i)]);
+    distinct.insert(ids["Shop:s" + std::to_string(i)]);
+  }
+  EXPECT_EQ(distinct.size(), 50u);
+  EXPECT_EQ(ids["Web:w-real"], ids["Shop:s-real"]);
+  EXPECT_EQ(r->stats.profiles_out, 51);
+  auto e = ExplainRecordPair(config, {web, shop}, "Web", "w0", "Shop", "s0", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_FALSE(e->matched);
+  ASSERT_EQ(e->rules.size(), 1u);
+  ASSERT_EQ(e->rules[0].conditions.size(), 1u);
+  EXPECT_EQ(e->rules[0].conditions[0].blank_a, "frequent value, held by 50 records: '(425) 555-0100'");
+  EXPECT_EQ(e->rules[0].conditions[0].blank_b, "frequent value, held by 50 records: '425.555.0100'");
+  // The same data without detection: the phone links all 50 (the cluster cap splits them).
+  UnifyConfig off = Config(yaml + "placeholder_detection: false\n");
+  auto all = Unify(off, {web, shop}, {}, {}, {});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_LT(all->stats.profiles_out, 51);
+}
+
+// An invalid phone still links (lenient digits); one with too few digits is blank with a reason.
+TEST(UnifyTest, InvalidPhonesMatchOnTheirDigitsAndBlankOnesAreExplained) {
+  auto a = MakeTable({{"Id"}, {"Phone"}}, {{"1", "(555) 123-4567"}, {"2", "12-34"}});
+  auto b = MakeTable({{"Id"}, {"Phone"}}, {{"x", "555.123.4567"}, {"y", "12-34"}});
+  UnifyConfig config = Config(R"(
+sources:
+  - {source: A, key: Id}
+  - {source: B, key: Id}
+rules:
+  - name: SamePhone
+    conditions: [{field: Phone, normalize: [Phone]}]
+)");
+  auto r = Unify(config, {a, b}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["A:1"], ids["B:x"]);  // libphonenumber calls 555 no area code: digits compare
+  EXPECT_NE(ids["A:2"], ids["B:y"]);
+  auto e = ExplainRecordPair(config, {a, b}, "A", "2", "B", "y", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->rules[0].conditions[0].blank_a, "invalid phone, fewer than 7 digits: '12-34'");
 }
 
 }  // namespace

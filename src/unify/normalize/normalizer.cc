@@ -66,6 +66,9 @@ struct ChainImpl {
   std::vector<std::string> placeholders;
   // Bit n set when a placeholder has n bytes (bit 63: 63 bytes or more): a cheap first test.
   uint64_t placeholder_lengths = 0;
+  // The placeholders as listed, case-folded, sorted: a value a step rejects ("N/A" as a phone)
+  // is reported as a placeholder when it is one of them.
+  std::vector<std::string> raw_placeholders;
 };
 
 namespace {
@@ -265,6 +268,12 @@ StatusOr<NormalizerChain> NormalizerChain::Create(const std::vector<std::string>
     impl->placeholder_lengths |= normalize_internal::LengthBit(folded.size());
     impl->placeholders.push_back(std::move(folded));
   }
+  for (const std::string& placeholder : raw) {
+    std::string folded;
+    normalize_internal::FoldCase(normalize_internal::TrimBlanks(placeholder), &folded);
+    if (!folded.empty()) impl->raw_placeholders.push_back(std::move(folded));
+  }
+  std::sort(impl->raw_placeholders.begin(), impl->raw_placeholders.end());
   std::sort(impl->placeholders.begin(), impl->placeholders.end());
   impl->placeholders.erase(std::unique(impl->placeholders.begin(), impl->placeholders.end()),
                            impl->placeholders.end());
@@ -279,6 +288,14 @@ std::string NormalizerChain::Normalize(std::string_view value) const {
 
 NormalizeOutcome NormalizerChain::Normalize(std::string_view value, std::string* out) const {
   NormalizeOutcome outcome = normalize_internal::RunSteps(*impl_, value, out);
+  if (outcome.blank == BlankReason::kInvalid && !impl_->raw_placeholders.empty()) {
+    std::string folded;
+    normalize_internal::FoldCase(normalize_internal::TrimBlanks(value), &folded);
+    if (std::binary_search(impl_->raw_placeholders.begin(), impl_->raw_placeholders.end(), folded)) {
+      outcome.blank = BlankReason::kPlaceholder;
+      outcome.step = -1;
+    }
+  }
   if (!out->empty() && !impl_->placeholders.empty() &&
       normalize_internal::IsPlaceholder(*impl_, *out)) {
     out->clear();
@@ -299,9 +316,9 @@ std::string NormalizerChain::DescribeBlank(const NormalizeOutcome& outcome) cons
     case Step::kPhone:
     case Step::kPhoneDigits:
     case Step::kPhoneLast: {
-      if (placeholder) return "placeholder phone: one repeated digit";
+      if (placeholder) return "placeholder phone, one repeated digit";
       const int need = spec.step == Step::kPhoneLast ? spec.digits : normalize_internal::PhoneNormalizer::kMinDigits;
-      return "invalid phone: fewer than " + std::to_string(need) + " digits";
+      return "invalid phone, fewer than " + std::to_string(need) + " digits";
     }
     case Step::kEmail:
     case Step::kEmailProvider: return placeholder ? "placeholder email" : "invalid email";

@@ -75,7 +75,7 @@ class NormalizerChain {
   // `value` may point into *out. The outcome says why a non-blank value became "".
   NormalizeOutcome Normalize(std::string_view value, std::string* out) const;
 
-  // A short text for a blank outcome, e.g. "invalid phone: fewer than 7 digits",
+  // A short text for a blank outcome, e.g. "invalid phone, fewer than 7 digits",
   // "placeholder email", "invalid email", "placeholder"; "" for kNone.
   std::string DescribeBlank(const NormalizeOutcome& outcome) const;
 

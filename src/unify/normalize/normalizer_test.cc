@@ -214,8 +214,8 @@ TEST(PhoneTest, InvalidNumbersFallBackToLenientDigits) {
     if (c.blank != BlankReason::kNone) EXPECT_EQ(outcome.step, 0) << c.in;
   }
   std::string out;
-  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("12-34", &out)), "invalid phone: fewer than 7 digits");
-  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("000-000-0000", &out)), "placeholder phone: one repeated digit");
+  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("12-34", &out)), "invalid phone, fewer than 7 digits");
+  EXPECT_EQ(chain.DescribeBlank(chain.Normalize("000-000-0000", &out)), "placeholder phone, one repeated digit");
   EXPECT_EQ(chain.DescribeBlank(chain.Normalize("206-555-0142", &out)), "");
 }
 
@@ -252,10 +252,10 @@ TEST(PhoneLastTest, KeepsTheLastNDigits) {
   std::string out;
   NormalizeOutcome outcome = last7.Normalize("55-0142", &out);
   EXPECT_EQ(outcome.blank, BlankReason::kInvalid);
-  EXPECT_EQ(last7.DescribeBlank(outcome), "invalid phone: fewer than 7 digits");
+  EXPECT_EQ(last7.DescribeBlank(outcome), "invalid phone, fewer than 7 digits");
   NormalizerChain last10 = Bare({"PhoneLast10"});
   EXPECT_EQ(last10.Normalize("+1 206 555 0142"), "2065550142");
-  EXPECT_EQ(last10.DescribeBlank(last10.Normalize("555-0142", &out)), "invalid phone: fewer than 10 digits");
+  EXPECT_EQ(last10.DescribeBlank(last10.Normalize("555-0142", &out)), "invalid phone, fewer than 10 digits");
   for (const char* bad : {"PhoneLast3", "PhoneLast16", "PhoneLastX", "PhoneLast"}) {
     auto chain = NormalizerChain::Create({bad}, {});
     EXPECT_FALSE(chain.ok()) << bad;
@@ -554,6 +554,12 @@ TEST(PlaceholderTest, CommonJunkIsBlankedWithItsReason) {
   EXPECT_EQ(outcome.step, -1);
   EXPECT_EQ(lower.DescribeBlank(outcome), "placeholder");
   EXPECT_EQ(lower.Normalize("  ", &out).blank, BlankReason::kNone);  // blank input: nothing to report
+  // A listed placeholder that a step rejects first is still reported as a placeholder.
+  NormalizerChain phone = Chain({"Phone"});
+  outcome = phone.Normalize(" N/A ", &out);
+  EXPECT_EQ(outcome.blank, BlankReason::kPlaceholder);
+  EXPECT_EQ(phone.DescribeBlank(outcome), "placeholder");
+  EXPECT_EQ(email.Normalize("None", &out).blank, BlankReason::kPlaceholder);
 }
 
 TEST(PlaceholderTest, DefaultListIsDocumentedShape) {
