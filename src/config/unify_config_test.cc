@@ -161,7 +161,7 @@ TEST(UnifyConfigTest, ErrorsNameTheSourceRuleAndField) {
   ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, other: ''}]}]\n",
               "unification.rules[0].conditions[0].other: must not be empty");
   ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: N, precision: High}]}]\n",
-              "only fuzzy and jaro_winkler");
+              "only fuzzy, jaro_winkler and token_set");
   ExpectError("  sources: [A, B]\n", "matching several sources needs 'rules'");
   ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: E}]}, {name: r, conditions: [{field: F}]}]\n",
               "rule 'r' is declared twice");
@@ -208,6 +208,44 @@ TEST(UnifyConfigTest, BlockingItemErrorsNameTheKeyAndItem) {
   ExpectError(rule + "{key: []}]}]\n", "unification.rules[0].blocking[0].key: expected a list of items");
   ExpectError(rule + "{key: [{field: Zip, length: 3}]}]}]\n", "only a prefix item takes a length");
   ExpectError(rule + "{method: prefix, length: 2}]}]\n", "needs 'field', 'fields' or 'key'");
+}
+
+TEST(UnifyConfigTest, TokenSetAndPlaceholderDetectionParseAndRoundTrip) {
+  std::string yaml = "sources:\n  - {name: A, kind: csv, path: a.csv, primary_key: Id}\n"
+                     "  - {name: B, kind: csv, path: b.csv, primary_key: Id}\nunification:\n"
+                     "  sources: [A, B]\n"
+                     "  rules: [{name: r, conditions: [{field: Zip}, {field: Company, normalize: [Organization], "
+                     "compare: token_set, threshold: 0.75}]}]\n"
+                     "  placeholder_detection: {min_records: 40, attributes: [LoyaltyCard]}\n";
+  auto p = ParseProjectYaml(yaml, "p.yaml", "/tmp");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const MatchConditionConfig& c = p->unification.rules[0].conditions[1];
+  EXPECT_EQ(c.compare, CompareKind::kTokenSet);
+  EXPECT_DOUBLE_EQ(c.threshold, 0.75);
+  EXPECT_EQ(CompareKindName(c.compare), "token_set");
+  const PlaceholderDetectionConfig& d = p->unification.placeholder_detection;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.min_records, 40);
+  EXPECT_EQ(d.attributes, std::vector<std::string>{"LoyaltyCard"});
+  auto back = UnifyConfigFromJson(UnifyConfigToJson(p->unification));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, p->unification);
+  // Defaults: on, 25 records; `false` turns it off.
+  EXPECT_EQ(PlaceholderDetectionConfig().min_records, 25);
+  std::string plain = yaml.substr(0, yaml.find("  placeholder_detection"));
+  auto off = ParseProjectYaml(plain + "  placeholder_detection: false\n", "p.yaml", "/tmp");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->unification.placeholder_detection.enabled);
+  back = UnifyConfigFromJson(UnifyConfigToJson(off->unification));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, off->unification);
+  const std::string rule = "  sources: [A, B]\n  rules: [{name: r, conditions: [{field: E}]}]\n";
+  ExpectError(rule + "  placeholder_detection: {min_records: 1}\n",
+              "unification.placeholder_detection.min_records: expected at least 2");
+  ExpectError(rule + "  placeholder_detection: {limit: 3}\n", "limit");
+  ExpectError(rule + "  placeholder_detection: often\n", "expected true, false or a mapping");
+  ExpectError("  sources: [A, B]\n  rules: [{name: r, conditions: [{field: E}, {field: C, compare: token_set}]}]\n",
+              "a token_set comparison needs a 'threshold'");
 }
 
 }  // namespace
