@@ -364,7 +364,10 @@ const WordSet& PlaceholderEmailDomains() {
 }
 
 bool IsPlaceholderDomain(std::string_view domain) {
-  if (PlaceholderEmailDomains().count(domain) != 0) return true;
+  // Every listed domain has at most 11 bytes ("noemail.com") and starts with 'n'.
+  if (domain.size() <= 11 && !domain.empty() && domain[0] == 'n' && PlaceholderEmailDomains().count(domain) != 0) {
+    return true;
+  }
   // RFC 6761 top-level domains that can never deliver mail
   for (std::string_view tld : {".invalid", ".test", ".localhost"}) {
     if (domain.size() > tld.size() && domain.substr(domain.size() - tld.size()) == tld) return true;
@@ -628,7 +631,13 @@ bool NormalizeEmail(std::string_view in, std::string* out) {
     return true;
   }
   const std::string_view email(*out);
-  if (PlaceholderEmailLocalParts().count(email.substr(0, at)) != 0 || IsPlaceholderDomain(email.substr(at + 1))) {
+  // Cheap tests first: every listed local part has at most 12 bytes ("do-not-reply") and
+  // starts with one of a, d, f, n, t, u, x.
+  const char first = email[0];
+  const bool maybe_local = at <= 12 && (first == 'n' || first == 't' || first == 'd' || first == 'u' ||
+                                        first == 'a' || first == 'x' || first == 'f');
+  if ((maybe_local && PlaceholderEmailLocalParts().count(email.substr(0, at)) != 0) ||
+      IsPlaceholderDomain(email.substr(at + 1))) {
     out->clear();
     return false;
   }
