@@ -823,5 +823,38 @@ rules:
   EXPECT_EQ(e->rules[0].conditions[0].blank_a, "invalid phone, fewer than 7 digits: '12-34'");
 }
 
+// Organization names in another word order, with a legal form or a generic word added, match
+// under Organization + token_set; another business in the same city does not.
+TEST(UnifyTest, OrganizationsMatchWhateverTheWordOrderWithTokenSet) {
+  auto crm = MakeTable({{"Id"}, {"Company"}, {"City"}},
+                       {{"1", "Bel-Air Hotel", "Los Angeles"},
+                        {"2", "Spago Restaurant", "Beverly Hills"},
+                        {"3", "Acme Plumbing Inc.", "Denver"}});
+  auto web = MakeTable({{"Id"}, {"Company"}, {"City"}},
+                       {{"a", "Hotel Bel-Air", "Los Angeles"},
+                        {"b", "Spago Beverly Hills", "Beverly Hills"},
+                        {"c", "Acme Heating LLC", "Denver"}});
+  UnifyConfig config = Config(R"(
+sources:
+  - {source: Crm, key: Id}
+  - {source: Web, key: Id}
+rules:
+  - name: SameCompanyInCity
+    conditions:
+      - {field: City, normalize: [Lowercase]}
+      - {field: Company, normalize: [Organization], compare: token_set, threshold: 1.0}
+)");
+  auto r = Unify(config, {crm, web}, {}, {}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = IdsByRecord(*r);
+  EXPECT_EQ(ids["Crm:1"], ids["Web:a"]);  // word order
+  EXPECT_EQ(ids["Crm:2"], ids["Web:b"]);  // "restaurant" dropped, "beverly hills" added
+  EXPECT_NE(ids["Crm:3"], ids["Web:c"]);  // one word of two in common: 0.5
+  auto e = ExplainRecordPair(config, {crm, web}, "Crm", "3", "Web", "c", nullptr);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->rules[0].conditions[1].compare, "token_set >= 1.00");
+  EXPECT_DOUBLE_EQ(e->rules[0].conditions[1].similarity, 0.5);
+}
+
 }  // namespace
 }  // namespace cdp
