@@ -15,9 +15,11 @@
 
 #include "common/entity_names.h"
 #include "common/free_list.h"
+#include "common/standardize.h"
 #include "common/thread_pool.h"
 #include "ingest/batch_converter.h"
 #include "ingest/csv_reader.h"
+#include "ingest/header_check.h"
 #include "ingest/type_inference.h"
 
 namespace cdp {
@@ -94,8 +96,7 @@ struct SourcePlan {
   int64_t sample_lines = 0;  // lines the sampling reader read (all of them, when it reached the end)
 };
 
-StatusOr<std::vector<FieldSpec>> PlanFields(const SourceConfig& source, const std::vector<std::string>& input_names,
-                                            const std::vector<RawRecordBatch>& sample) {
+StatusOr<std::vector<FieldOverride>> FieldOverrides(const SourceConfig& source) {
   std::vector<FieldOverride> overrides;
   for (const auto& f : source.fields) {
     FieldOverride o;
@@ -104,8 +105,37 @@ StatusOr<std::vector<FieldSpec>> PlanFields(const SourceConfig& source, const st
     o.type = f.type;
     o.format = f.format;
     o.semantic = f.semantic;
+    if (!f.standardize.empty()) {
+      // Names were checked when the project was parsed.
+      auto standardizer = ParseStandardizer(f.standardize);
+      if (!standardizer) {
+        return InvalidArgumentError("source '" + source.name + "', field '" + f.name + "': unknown standardizer '" +
+                                    f.standardize + "' (one of: " + StandardizerNameList() + ")");
+      }
+      o.standardize = *standardizer;
+    }
     overrides.push_back(std::move(o));
   }
+  return overrides;
+}
+
+// A CSV file's first line against the declared fields (ingest/header_check.h).
+Status CheckCsvHeader(const SourceConfig& source, const std::string& location,
+                      const std::vector<FieldOverride>& overrides, const std::vector<std::string>& input_names,
+                      const std::vector<RawRecordBatch>& sample) {
+  if (source.kind != SourceKind::kCsv || overrides.empty()) return Status::Ok();
+  if (source.csv.header) return CheckHeaderNamesDeclaredFields(location, overrides, input_names);
+  if (sample.empty() || sample[0].num_records() == 0) return Status::Ok();
+  const RawRecordBatch& b = sample[0];
+  if (!b.record_errors.empty() && b.record_errors[0].first == 0) return Status::Ok();
+  std::vector<std::string> first;
+  for (size_t f = 0; f < b.num_fields(0); ++f) first.emplace_back(b.field(0, f));
+  return CheckNoHeaderLine(location, overrides, first, b.line[0]);
+}
+
+StatusOr<std::vector<FieldSpec>> PlanFields(const SourceConfig& source, const std::vector<std::string>& input_names,
+                                            const std::vector<RawRecordBatch>& sample,
+                                            const std::vector<FieldOverride>& overrides) {
   InferenceOptions inference;
   inference.infer_types = source.infer_types;
   inference.decimal_comma = source.decimal_comma;
@@ -159,7 +189,9 @@ StatusOr<SourcePlan> MakePlan(const ProjectConfig& project, const SourceConfig& 
     plan.sequential = std::move(opened.reader);
     replay_sample = true;
   }
-  CDP_ASSIGN_OR_RETURN(std::vector<FieldSpec> specs, PlanFields(source, names, sample));
+  CDP_ASSIGN_OR_RETURN(std::vector<FieldOverride> overrides, FieldOverrides(source));
+  CDP_RETURN_IF_ERROR(CheckCsvHeader(source, plan.location, overrides, names, sample));
+  CDP_ASSIGN_OR_RETURN(std::vector<FieldSpec> specs, PlanFields(source, names, sample, overrides));
   CDP_ASSIGN_OR_RETURN(std::vector<RowFilter> filters, ToRowFilters(source));
   CDP_ASSIGN_OR_RETURN(BatchConverter converter, BatchConverter::Create(specs, filters, names, plan.location));
   plan.converter.emplace(std::move(converter));
@@ -289,6 +321,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
                        gen.WriteEntity(QuarantineEntityName(source.name), QuarantineSchema(), "{}"));
   Table quarantine_table(QuarantineSchema());
   std::string first_bad;  // "line N: reason" of the first quarantined row, for error messages
+  ConvertStats totals;    // for the standardizers' counts
   int64_t max_line = 0;
   uint64_t bytes_done = 0;
   // Converted tables go back here once written, so that their memory is
@@ -316,6 +349,7 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
       rec.rows_stored += b.stats.rows_converted;
       rec.rows_quarantined += b.stats.rows_quarantined;
       rec.rows_filtered += b.stats.rows_filtered;
+      totals.Add(b.stats);
       result->lines_read += b.lines;
       max_line = std::max(max_line, b.max_line);
       if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, false)) {
@@ -418,11 +452,6 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
   } else if (plan.file) {  // a file whose reader does not count lines: one record per line
     result->lines_read = std::max(result->lines_read, max_line);
   }
-  if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, true)) {
-    return FailedPreconditionError(std::to_string(rec.rows_quarantined) + " of " + std::to_string(rec.rows_read) +
-                                   " rows are bad, over max_bad_rows " + source.max_bad_rows.ToString() +
-                                   "; see the reasons with a lower limit or fix the input");
-  }
   if (rec.rows_read > 0 && rec.rows_quarantined == rec.rows_read) {
     // Whatever max_bad_rows says: an entity replaced by no rows at all is
     // never what a source with rows meant.
@@ -430,12 +459,32 @@ Status IngestInto(const SourceConfig& source, SourcePlan& plan, GenerationWriter
                                    " rows read were quarantined, so the entity keeps its previous data (first: " +
                                    first_bad + ")");
   }
+  if (OverLimit(source.max_bad_rows, rec.rows_quarantined, rec.rows_read, true)) {
+    const bool by_default = source.max_bad_rows == BadRowLimit();
+    return FailedPreconditionError(
+        std::to_string(rec.rows_quarantined) + " of " + std::to_string(rec.rows_read) +
+        " rows were quarantined, over max_bad_rows " + source.max_bad_rows.ToString() +
+        (by_default ? " (the default)" : "") + ", so the entity keeps its previous data (first: " + first_bad +
+        "); fix the input, or set max_bad_rows to a count, a percentage or 'unlimited'");
+  }
   if (rec.rows_read != rec.rows_stored + rec.rows_quarantined + rec.rows_filtered) {
     return InternalError("row accounting mismatch: read " + std::to_string(rec.rows_read) + " != stored " +
                          std::to_string(rec.rows_stored) + " + quarantined " + std::to_string(rec.rows_quarantined) +
                          " + filtered " + std::to_string(rec.rows_filtered));
   }
   if (quarantine_table.num_rows() > 0) CDP_RETURN_IF_ERROR(quarantine_out->Append(quarantine_table));
+  const std::vector<FieldSpec>& fields = plan.converter->fields();
+  for (size_t f = 0; f < fields.size(); ++f) {
+    if (fields[f].standardize == Standardizer::kNone) continue;
+    StandardizedField out;
+    out.field = fields[f].name;
+    out.standardizer = std::string(StandardizerName(fields[f].standardize));
+    if (f < totals.standardize.size()) {
+      out.standardized = totals.standardize[f].standardized;
+      out.unknown = totals.standardize[f].unknown;
+    }
+    result->standardized.push_back(std::move(out));
+  }
   return Status::Ok();
 }
 
@@ -574,6 +623,16 @@ StatusOr<IngestRunResult> IngestSources(Workspace& workspace, const std::vector<
                      {"rows_quarantined", r->record.rows_quarantined},
                      {"rows_filtered", r->record.rows_filtered},
                      {"seconds", r->seconds}});
+    if (!r->standardized.empty()) {
+      nlohmann::json fields = nlohmann::json::array();
+      for (const StandardizedField& f : r->standardized) {
+        fields.push_back({{"field", f.field},
+                          {"standardizer", f.standardizer},
+                          {"standardized", f.standardized},
+                          {"unknown", f.unknown}});
+      }
+      stats.back()["standardized"] = fields;
+    }
     run.sources.push_back(std::move(*r));
   }
   std::string error;

@@ -38,16 +38,28 @@ struct IngestOptions {
 // The run report of a source is `record` (rows read = stored + quarantined +
 // filtered) plus the physical lines of the input read: more than the rows
 // when records span lines (quoted line breaks) or lines are blank.
+// A field with a standardizer (`standardize:`): values of stored rows
+// rewritten to the standard form, and values it did not know (kept as they were).
+struct StandardizedField {
+  std::string field;
+  std::string standardizer;  // e.g. "state_code"
+  int64_t standardized = 0;
+  int64_t unknown = 0;
+};
+
 struct SourceIngestResult {
   SourceIngestRecord record;
   uint64_t bytes = 0;
   double seconds = 0;
-  int64_t lines_read = 0;  // file sources (header included); 0 for databases and skipped sources
+  int64_t lines_read = 0;  // file sources (header and skipped lines included); 0 for databases and skipped sources
+  std::vector<StandardizedField> standardized;  // one per field with a standardizer; empty when skipped or failed
 };
 
 // Ingests `source` (which must be a source of the applied project) as part
 // of run `run_id`, and records the outcome in the catalog. A failed ingest
-// (unreadable input, too many bad rows, a missing declared field) leaves the
+// (unreadable input; more bad rows than max_bad_rows allows - by default 5%
+// of the rows read -, or every row bad; a CSV header without a declared
+// field, or a header line in a file declared without one) leaves the
 // entity's previous data current and is returned as a result with status
 // "failed", not as an error; an error Status means the workspace itself
 // could not be used (catalog or data store failure).

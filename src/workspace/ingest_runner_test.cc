@@ -11,6 +11,7 @@
 #include "connectors/postgres/postgres_test_server.h"
 #include "common/entity_names.h"
 #include "demo/demo_generator.h"
+#include "workspace/unify_runner.h"
 
 namespace cdp {
 namespace {
@@ -209,7 +210,9 @@ TEST_F(IngestRunnerTest, DeepOrCollidingJsonLinesRecordsAreQuarantinedAndTheRest
     f << "{\"Id\": 3, \"a.b.c\": 1, \"a\": {\"b\": {\"c\": 2}}}\n";
     f << "{\"Id\": 4}\n";
   }
-  Apply("sources:\n  - {name: J, kind: jsonl, path: a.jsonl}\n");
+  // Two of four records are bad: far over the default 5%, so the limit is
+  // given (exactly the two).
+  Apply("sources:\n  - {name: J, kind: jsonl, path: a.jsonl, max_bad_rows: 2}\n");
   auto run = IngestSources(*ws_, {}, IngestOptions());
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
@@ -229,7 +232,7 @@ TEST_F(IngestRunnerTest, DeepOrCollidingJsonLinesRecordsAreQuarantinedAndTheRest
       << q->column(reason).StringAt(1);
 
   // A lower limit of the source's jsonl options quarantines the first record too.
-  Apply("sources:\n  - {name: J, kind: jsonl, path: a.jsonl, jsonl: {max_depth: 2}}\n");
+  Apply("sources:\n  - {name: J, kind: jsonl, path: a.jsonl, jsonl: {max_depth: 2}, max_bad_rows: 3}\n");
   run = IngestSources(*ws_, {}, IngestOptions());
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->sources[0].record.rows_quarantined, 3);
@@ -314,7 +317,7 @@ TEST_F(IngestRunnerTest, BadQuoteOverTheLimitOrEveryRowBadKeepsThePreviousGenera
     check_kept(run->sources[0], "line 2, column 7: quote character inside an unquoted field");
   }
   // Unlimited bad rows: row 1 alone is quarantined and the other 99 stored.
-  Apply("sources:\n  - {name: A, kind: csv, path: a.csv}\n");
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, max_bad_rows: unlimited}\n");
   auto run = IngestSources(*ws_, {}, IngestOptions());
   ASSERT_TRUE(run.ok() && run->ok());
   EXPECT_EQ(run->sources[0].record.rows_stored, 99);
@@ -331,6 +334,235 @@ TEST_F(IngestRunnerTest, BadQuoteOverTheLimitOrEveryRowBadKeepsThePreviousGenera
     EXPECT_FALSE(run->ok());
     check_kept(run->sources[0], "all 100 rows read were quarantined");
   }
+}
+
+// Without max_bad_rows a source fails when more than 5% of its rows are
+// quarantined - small files too (1 bad row in 10) -, keeping its previous
+// data; the message names the counts, the default and the first bad line. A
+// count or a percentage replaces the default.
+TEST_F(IngestRunnerTest, MoreThanFivePercentBadRowsFailsUnlessMaxBadRowsSaysOtherwise) {
+  auto write = [&](int rows, int bad) {
+    std::ofstream f(dir_ / "a.csv");
+    f << "Id,N\n";
+    for (int i = 1; i <= rows; ++i) f << i << "," << (i > rows - bad ? "x" : "7") << "\n";
+  };
+  const std::string fields = ", fields: [{name: N, type: int64}]}\n";
+  write(100, 0);
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv" + fields);
+  ASSERT_TRUE(IngestSources(*ws_, {}, IngestOptions())->ok());
+  write(100, 5);  // 5%: not more than 5%
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+  EXPECT_EQ(run->sources[0].record.rows_quarantined, 5);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    IngestOptions o;
+    o.threads = threads;
+    write(100, 6);
+    run = IngestSources(*ws_, {}, o);
+    ASSERT_TRUE(run.ok());
+    const SourceIngestResult& r = run->sources[0];
+    EXPECT_EQ(r.record.status, "failed");
+    EXPECT_EQ(r.record.message,
+              "FailedPrecondition: 6 of 100 rows were quarantined, over max_bad_rows 5% (the default), so the entity "
+              "keeps its previous data (first: line 96: 'x' is not a valid int64); fix the input, or set "
+              "max_bad_rows to a count, a percentage or 'unlimited'");
+    auto t = ReadEntity("A");
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->num_rows(), 95u);  // the last good ingest's
+    // The run names the source in its error.
+    auto runs = ws_->catalog().ListRuns(1);
+    ASSERT_TRUE(runs.ok());
+    EXPECT_EQ((*runs)[0].status, "failed");
+    EXPECT_NE((*runs)[0].error.find("A: FailedPrecondition: 6 of 100 rows were quarantined"), std::string::npos)
+        << (*runs)[0].error;
+  }
+  write(10, 1);  // a small file: 10% fails too
+  run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("1 of 10 rows were quarantined"), std::string::npos);
+  write(100, 6);
+  for (std::string limit : {"6", "10%", "unlimited"}) {
+    SCOPED_TRACE(limit);
+    Apply("sources:\n  - {name: A, kind: csv, path: a.csv, max_bad_rows: " + limit + fields);
+    run = IngestSources(*ws_, {}, IngestOptions());
+    ASSERT_TRUE(run.ok());
+    ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+    EXPECT_EQ(run->sources[0].record.rows_stored, 94);
+  }
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, max_bad_rows: 5" + fields);
+  run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("6 bad rows exceed max_bad_rows 5 (first: line 96"), std::string::npos)
+      << run->sources[0].record.message;
+}
+
+// A header that lacks a declared field fails the source (before any row is
+// converted) naming the file and showing both lists; a file read with
+// `header: false` whose first line holds the declared names fails too,
+// instead of ingesting the header as a record.
+TEST_F(IngestRunnerTest, HeaderThatDoesNotMatchTheDeclaredFieldsFailsShowingBoth) {
+  std::ofstream(dir_ / "a.csv") << "Id,Name,E-Mail\n1,Ann,a@x.org\n2,Bob,b@x.org\n";
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, fields: [{name: Id}, {name: Name}, {name: Email}]}\n");
+  for (int threads : {1, 2}) {
+    IngestOptions o;
+    o.threads = threads;
+    auto run = IngestSources(*ws_, {}, o);
+    ASSERT_TRUE(run.ok());
+    const SourceIngestResult& r = run->sources[0];
+    EXPECT_EQ(r.record.status, "failed");
+    EXPECT_NE(r.record.message.find((dir_ / "a.csv").string() +
+                                    ": the header does not match the declared fields: declared field 'Email' is not "
+                                    "in the header (did you mean 'E-Mail'?); missing: Email; declared: Id, Name, "
+                                    ">>Email<<; header: Id, Name, >>E-Mail<<"),
+              std::string::npos)
+        << r.record.message;
+    EXPECT_EQ(r.record.rows_read, 0);
+  }
+  // Order does not matter (columns are matched by name).
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, fields: [{name: Mail, source_field: E-Mail}, {name: Id}]}\n");
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+
+  // header: false with a header line.
+  Apply("sources:\n  - {name: A, kind: csv, path: a.csv, csv: {header: false}, fields: [{name: Id, source_field: "
+        "column1}, {name: Email, source_field: column3}]}\n");
+  run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("a.csv: line 1 holds the declared field names (column1 = 'Id', "
+                                                "column3 = 'E-Mail'): the file starts with a header line; set "
+                                                "header: true"),
+            std::string::npos)
+      << run->sources[0].record.message;
+  // The same file without its header line ingests.
+  std::ofstream(dir_ / "a.csv") << "1,Ann,a@x.org\n2,Bob,b@x.org\n";
+  run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+  EXPECT_EQ(run->sources[0].record.rows_stored, 2);
+}
+
+// skip_rows skips report titles before the header, on one thread and in
+// parallel ranges; quarantined rows keep their file lines.
+TEST_F(IngestRunnerTest, SkipRowsSkipsLinesBeforeTheHeader) {
+  {
+    std::ofstream f(dir_ / "r.csv");
+    f << "Monthly export\nGenerated 2024-05-01, by \"ops\n";
+    f << "Id,N\n";
+    for (int i = 1; i <= 200; ++i) f << i << "," << (i == 150 ? "x" : "3") << "\n";
+  }
+  Apply("sources:\n  - {name: R, kind: csv, path: r.csv, csv: {skip_rows: 2}, fields: [{name: N, type: int64}]}\n");
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    IngestOptions o;
+    o.threads = threads;
+    o.force = true;
+    o.csv_range_bytes = 256;
+    auto run = IngestSources(*ws_, {}, o);
+    ASSERT_TRUE(run.ok());
+    ASSERT_TRUE(run->ok()) << run->sources[0].record.message;
+    EXPECT_EQ(run->sources[0].record.rows_read, 200);
+    EXPECT_EQ(run->sources[0].record.rows_quarantined, 1);
+    EXPECT_EQ(run->sources[0].lines_read, 203);
+    auto q = ReadEntity(QuarantineEntityName("R"));
+    ASSERT_TRUE(q.ok());
+    ASSERT_EQ(q->num_rows(), 1u);
+    EXPECT_EQ(q->column(q->schema().FieldIndex("Line")).Int64At(0), 153);
+  }
+  // Without skip_rows the title is the header, and the declared field is missing.
+  Apply("sources:\n  - {name: R, kind: csv, path: r.csv, fields: [{name: N, type: int64}]}\n");
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->sources[0].record.status, "failed");
+  EXPECT_NE(run->sources[0].record.message.find("header: >>Monthly export<<"), std::string::npos)
+      << run->sources[0].record.message;
+}
+
+// standardize: rewrites known spellings at ingest, keeps unknown ones, and
+// reports both counts per field in the result and the run's stats; after
+// unification the Customer holds the standard form for both spellings.
+TEST_F(IngestRunnerTest, StandardizedStatesReachTheCustomerInOneForm) {
+  std::ofstream(dir_ / "web.csv") << "Id,Name,Email,State,Gender\n"
+                                     "1,Ann,ann@x.org,California,F\n"
+                                     "2,Bob,bob@x.org,CA,Male\n"
+                                     "3,Cy,cy@x.org,Calif.,m\n"
+                                     "4,Di,di@x.org,Bavaria,\n"
+                                     "5,Ed,ed@x.org,,X\n";
+  std::ofstream(dir_ / "crm.csv") << "CrmId,Email,State\n"
+                                     "c1,ann@x.org,CA\n"
+                                     "c2,bob@x.org,california\n";
+  Apply(R"(sources:
+  - name: Web
+    kind: csv
+    path: web.csv
+    primary_key: Id
+    fields:
+      - {name: Id, type: string}
+      - {name: Name, semantic: Person.FirstName}
+      - {name: Email, semantic: Email}
+      - {name: State, semantic: Location.State, standardize: state_code}
+      - {name: Gender, semantic: Person.Gender, standardize: gender}
+  - name: Crm
+    kind: csv
+    path: crm.csv
+    primary_key: CrmId
+    fields:
+      - {name: Email, semantic: Email}
+      - {name: State, semantic: Location.State, standardize: state_code}
+unification:
+  sources:
+    - source: Web
+    - source: Crm
+  rules:
+    - name: SameEmail
+      conditions: [{field: Email}]
+)");
+  auto run = IngestSources(*ws_, {}, IngestOptions());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE(run->ok()) << run->sources[0].record.message << run->sources[1].record.message;
+  const auto& web = run->sources[0].standardized;
+  ASSERT_EQ(web.size(), 2u);
+  EXPECT_EQ(web[0].field, "State");
+  EXPECT_EQ(web[0].standardizer, "state_code");
+  EXPECT_EQ(web[0].standardized, 2);  // California, Calif.
+  EXPECT_EQ(web[0].unknown, 1);       // Bavaria, kept
+  EXPECT_EQ(web[1].field, "Gender");
+  EXPECT_EQ(web[1].standardized, 3);  // F, m, X ("Male" is already the standard form)
+  EXPECT_EQ(web[1].unknown, 0);
+  auto t = ReadEntity("Web");
+  ASSERT_TRUE(t.ok());
+  const int state = t->schema().FieldIndex("State"), gender = t->schema().FieldIndex("Gender");
+  EXPECT_EQ(t->column(state).StringAt(0), "CA");
+  EXPECT_EQ(t->column(state).StringAt(2), "CA");
+  EXPECT_EQ(t->column(state).StringAt(3), "Bavaria");
+  EXPECT_TRUE(t->column(state).IsNull(4));
+  EXPECT_EQ(t->column(gender).StringAt(0), "Female");
+  EXPECT_EQ(t->column(gender).StringAt(2), "Male");
+  EXPECT_EQ(t->column(gender).StringAt(4), "Other");
+  auto runs = ws_->catalog().ListRuns(1);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_NE((*runs)[0].stats_json.find(
+                R"("standardized":[{"field":"State","standardized":2,"standardizer":"state_code","unknown":1})"),
+            std::string::npos)
+      << (*runs)[0].stats_json;
+
+  auto unified = RunUnify(*ws_, UnifyRunOptions());
+  ASSERT_TRUE(unified.ok()) << unified.status().ToString();
+  auto customers = ReadEntity("Customer");
+  ASSERT_TRUE(customers.ok()) << customers.status().ToString();
+  const int cs = customers->schema().FieldIndex("State");
+  ASSERT_GE(cs, 0);
+  std::map<std::string, int> states;
+  for (size_t r = 0; r < customers->num_rows(); ++r) {
+    states[customers->column(cs).IsNull(r) ? std::string("(null)") : std::string(customers->column(cs).StringAt(r))]++;
+  }
+  EXPECT_EQ(customers->num_rows(), 5u);
+  EXPECT_EQ(states, (std::map<std::string, int>{{"CA", 3}, {"Bavaria", 1}, {"(null)", 1}}));
 }
 
 TEST_F(IngestRunnerTest, MissingFileFailsTheSourceNotTheRun) {
