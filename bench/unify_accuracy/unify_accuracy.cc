@@ -1,7 +1,8 @@
 // bench/unify_accuracy: accuracy of unification against a known truth, through
 // the product's real path (workspace, project YAML, ingest, RunUnify, the
 // CustomerSourceKeys lineage). Prints pairwise precision, recall and F1 over
-// unordered record pairs after transitive closure, predicted vs true cluster
+// unordered record pairs after transitive closure (ScoreClustering of
+// workspace/unify_evaluation.h, as `cdp unify evaluate`), predicted vs true cluster
 // counts, the largest profile, candidate pairs, seconds (ingest and unify) and
 // the peak RSS of ingest + unify, for:
 //   demo5k / demo100k  GenerateContosoDemo at its default noise, scored on the
@@ -39,6 +40,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -49,6 +51,7 @@
 #include "demo/demo_generator.h"
 #include "demo/household_generator.h"
 #include "workspace/ingest_runner.h"
+#include "workspace/unify_evaluation.h"
 #include "workspace/unify_runner.h"
 #include "workspace/workspace.h"
 
@@ -193,8 +196,6 @@ struct Row {
   std::string error;
 };
 
-int64_t Pairs(int64_t n) { return n * (n - 1) / 2; }
-
 StatusOr<Table> ReadEntity(Workspace& ws, const std::string& name) {
   CDP_ASSIGN_OR_RETURN(Snapshot snap, ws.data().Current());
   CDP_ASSIGN_OR_RETURN(auto reader, ws.data().OpenEntity(snap, name));
@@ -316,9 +317,12 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
   if (!keys.ok()) return fail("read CustomerSourceKeys", keys.status());
   int ci = keys->schema().FieldIndex("CustomerId"), si = keys->schema().FieldIndex("Source"),
       ki = keys->schema().FieldIndex("SourceKey");
+  // Scored by workspace/unify_evaluation's ScoreClustering (the implementation
+  // `cdp unify evaluate` uses).
   std::unordered_map<std::string, int64_t> predicted;  // record -> CustomerId
-  std::map<std::pair<int64_t, int64_t>, int64_t> both;  // (customer, truth) -> records
-  std::unordered_map<int64_t, int64_t> pred_size, true_size;
+  std::unordered_map<int64_t, int64_t> pred_size;
+  std::vector<LabelledRecord> labelled;
+  labelled.reserve(truth.size());
   int64_t missing = 0;
   for (size_t r = 0; r < keys->num_rows(); ++r) {
     std::string rec = RecordName(keys->column(static_cast<size_t>(si)).StringAt(r),
@@ -327,33 +331,29 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
     if (t == truth.end()) continue;  // not an evaluated source
     int64_t c = keys->column(static_cast<size_t>(ci)).Int64At(r);
     predicted[rec] = c;
-    ++both[{c, t->second}];
     ++pred_size[c];
-    ++true_size[t->second];
+    labelled.push_back({c, t->second});
   }
+  int64_t singleton = std::numeric_limits<int64_t>::min();  // ids no CustomerId takes
   for (const auto& [rec, id] : truth) {
     if (!predicted.count(rec)) {  // dropped (quarantined or include_all: false): a singleton
       ++missing;
-      ++true_size[id];
+      labelled.push_back({singleton++, id});
     }
   }
   if (missing) std::printf("    %" PRId64 " truth records have no profile (counted as singletons)\n", missing);
-  int64_t pred_pairs = 0, true_pairs = 0;
-  for (const auto& [c, n] : pred_size) {
-    pred_pairs += Pairs(n);
-    row.largest = std::max(row.largest, n);
-  }
+  for (const auto& [c, n] : pred_size) row.largest = std::max(row.largest, n);
   if (missing > 0) row.largest = std::max<int64_t>(row.largest, 1);
-  for (const auto& [t, n] : true_size) true_pairs += Pairs(n);
-  for (const auto& [k, n] : both) row.tp += Pairs(n);
-  row.fp = pred_pairs - row.tp;
-  row.fn = true_pairs - row.tp;
-  row.precision = pred_pairs ? double(row.tp) / double(pred_pairs) : 1.0;
-  row.recall = true_pairs ? double(row.tp) / double(true_pairs) : 1.0;
-  row.f1 = row.precision + row.recall > 0 ? 2 * row.precision * row.recall / (row.precision + row.recall) : 0;
-  row.pred_clusters = static_cast<int64_t>(pred_size.size()) + missing;
-  row.true_clusters = static_cast<int64_t>(true_size.size());
-  row.records = static_cast<int64_t>(truth.size());
+  const ClusteringScore score = ScoreClustering(labelled);
+  row.tp = score.tp;
+  row.fp = score.fp;
+  row.fn = score.fn;
+  row.precision = score.precision;
+  row.recall = score.recall;
+  row.f1 = score.f1;
+  row.pred_clusters = score.predicted_clusters;
+  row.true_clusters = score.true_clusters;
+  row.records = score.records;
 
   if (opt.verbose) {
     RecordPrinter printer(ws, project->unification);
