@@ -1,5 +1,7 @@
 #include "unify/record_set.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -397,10 +399,29 @@ Status RecordSet::BlankFrequentValues(int index, FeatureColumn* f) {
   const size_t n = size();
   const uint64_t min_records = static_cast<uint64_t>(std::max<int64_t>(detect.min_records, 2));
   if (static_cast<uint64_t>(stats.kept) < min_records) return Status::Ok();
-  std::unordered_map<std::string_view, uint32_t> counts;
-  counts.reserve(static_cast<size_t>(stats.kept));
+  // Hashes of the kept values, sorted: runs of min_records or more name candidate values
+  // (8 bytes per value instead of a hash map of every distinct value).
+  std::vector<uint64_t> hashes;
+  hashes.reserve(static_cast<size_t>(stats.kept));
   for (size_t r = 0; r < n; ++r) {
-    if (!f->empty(static_cast<RecordId>(r))) ++counts[f->value(static_cast<RecordId>(r))];
+    std::string_view v = f->value(static_cast<RecordId>(r));
+    if (!v.empty()) hashes.push_back(XXH3_64bits(v.data(), v.size()));
+  }
+  std::sort(hashes.begin(), hashes.end());
+  std::vector<uint64_t> heavy;
+  for (size_t i = 0; i < hashes.size();) {
+    size_t j = i;
+    while (j < hashes.size() && hashes[j] == hashes[i]) ++j;
+    if (j - i >= min_records) heavy.push_back(hashes[i]);
+    i = j;
+  }
+  std::vector<uint64_t>().swap(hashes);
+  if (heavy.empty()) return Status::Ok();
+  // Exact counts of the values behind those hashes (a hash collision only adds a candidate).
+  std::unordered_map<std::string_view, uint32_t> counts;
+  for (size_t r = 0; r < n; ++r) {
+    std::string_view v = f->value(static_cast<RecordId>(r));
+    if (!v.empty() && std::binary_search(heavy.begin(), heavy.end(), XXH3_64bits(v.data(), v.size()))) ++counts[v];
   }
   std::vector<std::pair<std::string_view, uint32_t>> frequent;
   for (const auto& [value, count] : counts) {
