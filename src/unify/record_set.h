@@ -72,7 +72,8 @@ class FeatureColumn {
 struct FeatureStats {
   int64_t values = 0;             // records with a non-blank raw value
   int64_t kept = 0;               // ... whose normalized value is not blank
-  int64_t lenient = 0;            // kept in a lenient form (a phone libphonenumber deems invalid)
+  int64_t lenient = 0;            // normalized to a lenient form (a phone libphonenumber deems
+                                  // invalid), counted before placeholder detection
   int64_t blank_placeholder = 0;  // blanked: a listed placeholder or a dummy a normalizer knows
   int64_t blank_invalid = 0;      // blanked: a normalizer rejected it (too few digits, bad email)
   int64_t blank_frequent = 0;     // blanked: held by placeholder_detection.min_records records or more
