@@ -325,7 +325,7 @@ TEST_F(ApiServerTest, LookupByEmailAndSourceKey) {
 
 TEST_F(ApiServerTest, QuickSegmentRunsAndMembersMatchExport) {
   HttpResult created = Call("POST", "/api/v1/segments/quick", *contributor_,
-                            R"({"name":"ApiCalifornia","entity":"Customer","field":"State","op":"equals","values":["CA"]})");
+                            R"({"name":"ApiCalifornia","entity":"Customer","field":"State","op":"equals","values":["California"]})");
   ASSERT_EQ(created.status, 201) << created.body;
   Json c = Json::parse(created.body);
   EXPECT_EQ(c["status"], "active");
@@ -338,7 +338,8 @@ TEST_F(ApiServerTest, QuickSegmentRunsAndMembersMatchExport) {
   int64_t n = seg["members"];
   Json members = GetJson("/api/v1/segments/ApiCalifornia/members?limit=1000");
   EXPECT_EQ(static_cast<int64_t>(members["items"].size()), n);
-  for (const auto& m : members["items"]) EXPECT_EQ(m["State"], "CA");
+  EXPECT_GT(n, 0);  // the demo project stores state names (standardize: state_name)
+  for (const auto& m : members["items"]) EXPECT_EQ(m["State"], "California");
   // Paging by cursor walks the same members.
   std::set<int64_t> paged;
   std::string cursor;
