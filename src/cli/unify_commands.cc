@@ -31,6 +31,22 @@ void PrintUnifyStats(const UnifyStats& st, bool preview) {
                     std::to_string(r.split_by_cap)});
   }
   PrintTable({"rule", "pairs", "merges", "merge rate", "refused by guards", "one per source", "cut at cap"}, rows);
+  if (!st.matching.prior_rules.empty()) {
+    // Probabilistic mode: the rules estimate the model's prior; they match nothing.
+    rows.clear();
+    for (const auto& r : st.matching.prior_rules) rows.push_back({r.rule, std::to_string(r.pairs)});
+    std::cout << "prior rules (they estimate the prior match probability; " << st.matching.deterministic_prior_pairs
+              << " distinct pairs found)\n";
+    PrintTable({"prior rule", "pairs found"}, rows);
+  }
+  if (st.matching.labelled_matches + st.matching.labelled_non_matches > 0) {
+    std::cout << "labelled pairs (overrides) decided as labelled by the model: " << st.matching.labelled_matches_accepted
+              << " of " << st.matching.labelled_matches << " always-match, " << st.matching.labelled_non_matches_rejected
+              << " of " << st.matching.labelled_non_matches << " never-match\n";
+  }
+  if (st.matching.review_pairs > 0) {
+    std::cout << st.matching.review_pairs << " uncertain pairs for review\n";
+  }
   if (!st.matching.skipped_blocks.empty()) {
     // The block-size guard: blocks too large to compare, largest first.
     constexpr size_t kShown = 10;
@@ -334,7 +350,7 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
   explain_pair->add_option("B", o->b, "SOURCE:KEY")->required();
   cli.OnRun(explain_pair, [&cli, o] { return CmdExplainPair(cli.g, o->a, o->b); });
 
-  auto* explain_model = app.add_subcommand("explain-model", "print the trained probabilistic model: m, u and weight per level");
+  auto* explain_model = app.add_subcommand("explain-model", "print the trained probabilistic model: the all-pairs prior, the EM training sessions, and per comparison level m, u, Bayes factor, weight in bits and the sessions that trained it");
   cli.AddWorkspaceOptions(explain_model);
   cli.OnRun(explain_model, [&cli] { return CmdExplainModel(cli.g); });
 

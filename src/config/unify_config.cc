@@ -464,6 +464,16 @@ Status ParseProbabilistic(const YAML::Node& node, const std::string& origin, Pro
     return ParseBlocking(n, path, origin);
   }));
   if (p->blocking.empty()) return r.Error(node, "probabilistic mode needs 'blocking' keys to find candidate pairs");
+  CDP_RETURN_IF_ERROR(ParseList(r, "training", &p->training, [&](const YAML::Node& n, const std::string& path) {
+    return ParseBlocking(n, path, origin);
+  }));
+  if (r.Get("training") && p->training.empty()) {
+    return r.KeyError("training", node["training"], "must list at least one key (leave it out to train on each 'blocking' key)");
+  }
+  CDP_RETURN_IF_ERROR(r.Int("max_training_pairs", &p->max_training_pairs));
+  if (p->max_training_pairs < 1000 || p->max_training_pairs > 100000000) {
+    return r.KeyError("max_training_pairs", node["max_training_pairs"], "expected 1000 to 100000000");
+  }
   CDP_RETURN_IF_ERROR(r.StringList("prior_rules", &p->prior_rules));
   CDP_RETURN_IF_ERROR(r.Double("prior_recall", &p->prior_recall));
   if (!(p->prior_recall > 0 && p->prior_recall <= 1)) {
@@ -473,11 +483,21 @@ Status ParseProbabilistic(const YAML::Node& node, const std::string& origin, Pro
   if (!(p->threshold > 0 && p->threshold < 1)) {
     return r.KeyError("threshold", node["threshold"], "expected a match probability in (0, 1)");
   }
+  CDP_RETURN_IF_ERROR(r.Double("review_min_probability", &p->review_min_probability));
+  if (!(p->review_min_probability > 0 && p->review_min_probability <= p->threshold)) {
+    return r.KeyError("review_min_probability", node["review_min_probability"],
+                      "expected a match probability in (0, threshold]");
+  }
+  CDP_RETURN_IF_ERROR(r.Int("review_limit", &p->review_limit));
+  if (p->review_limit < 0 || p->review_limit > 1000000) {
+    return r.KeyError("review_limit", node["review_limit"], "expected 0 to 1000000");
+  }
   CDP_RETURN_IF_ERROR(r.Int("random_pairs", &p->random_pairs));
   if (p->random_pairs < 1000) return r.KeyError("random_pairs", node["random_pairs"], "expected at least 1000");
   CDP_RETURN_IF_ERROR(r.Int("seed", &p->seed));
-  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys(
-      {"comparisons", "blocking", "prior_rules", "prior_recall", "threshold", "random_pairs", "seed"}));
+  CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"comparisons", "blocking", "training", "max_training_pairs",
+                                            "prior_rules", "prior_recall", "threshold", "review_min_probability",
+                                            "review_limit", "random_pairs", "seed"}));
   return Status::Ok();
 }
 
@@ -813,9 +833,17 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
     Json bs = Json::array();
     for (const auto& b : p.blocking) bs.push_back(BlockingToJson(b));
     pj["blocking"] = bs;
+    if (!p.training.empty()) {
+      Json ts = Json::array();
+      for (const auto& b : p.training) ts.push_back(BlockingToJson(b));
+      pj["training"] = ts;
+    }
+    pj["max_training_pairs"] = p.max_training_pairs;
     if (!p.prior_rules.empty()) pj["prior_rules"] = p.prior_rules;
     pj["prior_recall"] = p.prior_recall;
     pj["threshold"] = p.threshold;
+    pj["review_min_probability"] = p.review_min_probability;
+    pj["review_limit"] = p.review_limit;
     pj["random_pairs"] = p.random_pairs;
     pj["seed"] = p.seed;
     j["probabilistic"] = pj;

@@ -154,10 +154,20 @@ struct ComparisonConfig {
 struct ProbabilisticConfig {
   std::vector<ComparisonConfig> comparisons;
   std::vector<BlockingKeyConfig> blocking;  // candidate pairs
-  // Strict deterministic rules fixing the prior match rate (names of `match.rules`; empty = all).
+  // Training keys: one EM session per key estimates m on the pairs the key
+  // joins, with the comparisons on the key's fields left out. Empty: each
+  // entry of `blocking` on its own.
+  std::vector<BlockingKeyConfig> training;
+  int64_t max_training_pairs = 1000000;  // per session; a larger session is sampled (with `seed`)
+  // Strict deterministic rules estimating the all-pairs prior (names of
+  // `rules`; empty = all). With no rules the prior is estimated from the data.
   std::vector<std::string> prior_rules;
   double prior_recall = 0.8;       // assumed recall of those rules
-  double threshold = 0.9;          // minimum match probability to accept a pair
+  double threshold = 0.95;         // minimum match probability (all-pairs prior) to accept a pair
+  // Candidate pairs with a probability in [review_min_probability, threshold)
+  // are listed for review, most uncertain first, at most review_limit.
+  double review_min_probability = 0.5;
+  int64_t review_limit = 1000;
   int64_t random_pairs = 1000000;  // sampled for u-probabilities
   int64_t seed = 1;
   bool operator==(const ProbabilisticConfig&) const = default;

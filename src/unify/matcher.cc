@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include "common/parallel.h"
@@ -432,20 +434,6 @@ struct Matcher::Impl {
     return -1;
   }
 
-  // Probabilistic mode: whether a prior rule accepts the pair. Unlike match
-  // rules proper, prior rules also count same-source pairs, so that the prior
-  // can be estimated when deduplicating a single source.
-  bool PriorAccepts(RecordId a, RecordId b) const {
-    uint16_t sa = rs->source_of(a), sb = rs->source_of(b);
-    for (int r : prior_rules) {
-      const CompiledRule& rule = rules[static_cast<size_t>(r)];
-      if (!rule.allowed[sa] || !rule.allowed[sb]) continue;
-      double score;
-      if (Rule(rule, a, b, &score)) return true;
-    }
-    return false;
-  }
-
   // Level of a comparison for a pair (kFsNull when a side is missing).
   uint8_t Level(const CompiledComparison& c, RecordId a, RecordId b) const {
     for (size_t l = 0; l < c.levels.size(); ++l) {
@@ -507,6 +495,254 @@ struct Matcher::Impl {
         auto it = tf[c].find(rs->feature(comparisons[c].feature).value(a));
         if (it != tf[c].end()) tfs[c] = it->second;
       }
+    }
+  }
+
+  // --- Probabilistic training (see unify/probabilistic/README.md) ---
+
+  // One EM session per training key.
+  struct TrainingKey {
+    std::string name;         // e.g. "postcode", "soundex(surname)"
+    std::vector<Slot> slots;  // a metaphone key has two (primary and alternate codes)
+    std::set<std::string> fields;  // the attributes it uses
+  };
+  // Per comparison: whether `key` uses its field (or a level's `other`
+  // field), so that the key's session does not train it.
+  std::vector<bool> FixedBy(const TrainingKey& key) const {
+    std::vector<bool> fixed;
+    for (const auto& c : comparisons) {
+      bool f = key.fields.count(c.field) > 0;
+      for (const auto& l : c.levels) f = f || (!l.other.empty() && key.fields.count(l.other) > 0);
+      fixed.push_back(f);
+    }
+    return fixed;
+  }
+  std::vector<TrainingKey> training_keys;
+  // Per prior_rules entry: the rule's own blocking (its exact conditions and
+  // keys), so that its matches are counted over all pairs.
+  std::vector<std::vector<Slot>> prior_rule_slots;
+  std::vector<int64_t> tf_records;  // per comparison: records with a value in this run
+
+  // Moves the slots added since `before` out of `slots`.
+  std::vector<Slot> DetachSlots(size_t before) {
+    std::vector<Slot> out(std::make_move_iterator(slots.begin() + static_cast<std::ptrdiff_t>(before)),
+                          std::make_move_iterator(slots.end()));
+    slots.resize(before);
+    return out;
+  }
+
+  // The blocks of a set of key slots over all records.
+  struct BlockSet {
+    std::vector<Slot> slots;
+    std::vector<std::vector<uint64_t>> keys;  // per slot, per record (0: no key)
+    std::vector<std::vector<std::pair<uint64_t, RecordId>>> lists;
+    std::vector<std::unordered_set<uint64_t>> too_big;
+    struct Block {
+      uint32_t slot;
+      uint64_t begin, end;
+    };
+    std::vector<Block> blocks;
+    int64_t estimated_pairs = 0;  // pairs in the blocks (a pair joined by two slots counts twice)
+  };
+
+  BlockSet BuildBlockSet(const std::vector<Slot>& key_slots, int threads, int64_t max_block) const {
+    BlockSet bs;
+    const size_t n = rs->size();
+    bs.slots = key_slots;
+    bs.keys.assign(key_slots.size(), std::vector<uint64_t>(n, 0));
+    bs.lists.resize(key_slots.size());
+    bs.too_big.resize(key_slots.size());
+    for (size_t s = 0; s < key_slots.size(); ++s) {
+      const Slot& slot = key_slots[s];
+      const bool sn = slot.method == BlockingMethod::kSortedNeighbourhood;
+      std::vector<std::string> text(sn ? n : 0);
+      auto& k = bs.keys[s];
+      ParallelFor(threads, n, 16384, [&](size_t begin, size_t end, int) {
+        std::string t;
+        for (size_t r = begin; r < end; ++r) {
+          RecordId id = static_cast<RecordId>(r);
+          if (!InSlot(slot, id) || !KeyText(slot, id, &t)) continue;
+          uint64_t h = XXH3_64bits_withSeed(t.data(), t.size(), s + 1);
+          k[r] = h == 0 ? 1 : h;
+          if (sn) text[r] = t;
+        }
+      });
+      auto& list = bs.lists[s];
+      for (size_t r = 0; r < n; ++r) {
+        if (k[r]) list.emplace_back(k[r], static_cast<RecordId>(r));
+      }
+      if (sn) {
+        std::sort(list.begin(), list.end(), [&](const auto& x, const auto& y) {
+          int c = text[x.second].compare(text[y.second]);
+          return c != 0 ? c < 0 : x.second < y.second;
+        });
+        for (uint64_t i = 0; i < list.size(); i += 4096) {
+          bs.blocks.push_back({static_cast<uint32_t>(s), i, std::min<uint64_t>(list.size(), i + 4096)});
+        }
+        bs.estimated_pairs += static_cast<int64_t>(list.size()) * std::max<int64_t>(slot.window - 1, 0);
+        continue;
+      }
+      std::sort(list.begin(), list.end());
+      for (uint64_t i = 0; i < list.size();) {
+        uint64_t j = i + 1;
+        while (j < list.size() && list[j].first == list[i].first) ++j;
+        const uint64_t size = j - i;
+        if (size > static_cast<uint64_t>(max_block)) {
+          bs.too_big[s].insert(list[i].first);
+        } else if (size > 1) {
+          bs.blocks.push_back({static_cast<uint32_t>(s), i, j});
+          bs.estimated_pairs += static_cast<int64_t>(size * (size - 1) / 2);
+        }
+        i = j;
+      }
+    }
+    // Big blocks first, so the morsels at the end are small.
+    std::sort(bs.blocks.begin(), bs.blocks.end(), [](const BlockSet::Block& x, const BlockSet::Block& y) {
+      uint64_t sx = x.end - x.begin, sy = y.end - y.begin;
+      return sx != sy ? sx > sy : (x.slot != y.slot ? x.slot < y.slot : x.begin < y.begin);
+    });
+    return bs;
+  }
+
+  // Calls visit(worker, a, b) (a < b) once for every pair of records the
+  // block set joins, on `threads` workers.
+  template <typename Visit>
+  void VisitBlockSet(const BlockSet& bs, int threads, Visit&& visit) const {
+    auto seen_earlier = [&](uint32_t slot, RecordId a, RecordId b) {
+      for (uint32_t s = 0; s < slot; ++s) {
+        if (bs.slots[s].method == BlockingMethod::kSortedNeighbourhood) continue;
+        uint64_t ka = bs.keys[s][a];
+        if (ka != 0 && ka == bs.keys[s][b] && !bs.too_big[s].count(ka)) return true;
+      }
+      return false;
+    };
+    ParallelFor(threads, bs.blocks.size(), 1, [&](size_t begin, size_t end, int worker) {
+      for (size_t i = begin; i < end; ++i) {
+        const BlockSet::Block& block = bs.blocks[i];
+        const auto& list = bs.lists[block.slot];
+        const bool sn = bs.slots[block.slot].method == BlockingMethod::kSortedNeighbourhood;
+        for (uint64_t x = block.begin; x < block.end; ++x) {
+          const uint64_t last = sn ? std::min<uint64_t>(list.size(), x + static_cast<uint64_t>(bs.slots[block.slot].window))
+                                   : block.end;
+          for (uint64_t y = x + 1; y < last; ++y) {
+            RecordId a = std::min(list[x].second, list[y].second), b = std::max(list[x].second, list[y].second);
+            if (a == b || seen_earlier(block.slot, a, b)) continue;
+            visit(worker, a, b);
+          }
+        }
+      }
+    });
+  }
+
+  // Pairs accepted by the prior rules, over all pairs (each rule blocked by
+  // its own exact conditions and keys): the number of distinct pairs, and
+  // per rule how many it accepted.
+  int64_t CountPriorRuleMatches(int threads, int64_t max_block, std::vector<MatchStats::PriorRule>* per_rule) const {
+    std::vector<std::pair<RecordId, RecordId>> all;
+    for (size_t i = 0; i < prior_rules.size(); ++i) {
+      const CompiledRule& rule = rules[static_cast<size_t>(prior_rules[i])];
+      BlockSet bs = BuildBlockSet(prior_rule_slots[i], threads, max_block);
+      std::vector<std::vector<std::pair<RecordId, RecordId>>> found(static_cast<size_t>(threads));
+      VisitBlockSet(bs, threads, [&](int worker, RecordId a, RecordId b) {
+        if (!rule.allowed[rs->source_of(a)] || !rule.allowed[rs->source_of(b)]) return;
+        double score;
+        if (Rule(rule, a, b, &score)) found[static_cast<size_t>(worker)].emplace_back(a, b);
+      });
+      int64_t count = 0;
+      for (auto& f : found) {
+        count += static_cast<int64_t>(f.size());
+        all.insert(all.end(), f.begin(), f.end());
+      }
+      per_rule->push_back(MatchStats::PriorRule{rule.name, count});
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return static_cast<int64_t>(all.size());
+  }
+
+  // The EM session of one training key: the comparison vectors of the pairs
+  // it joins, sampled to at most `max_pairs` (deterministically, by a hash of
+  // the pair and `seed`), and the labelled pairs among them.
+  FsTrainingSession TrainingSession(const TrainingKey& key, int threads, int64_t max_block, int64_t max_pairs,
+                                    uint64_t seed,
+                                    const std::unordered_map<uint64_t, bool>& labels) const {
+    const size_t nc = comparisons.size();
+    BlockSet bs = BuildBlockSet(key.slots, threads, max_block);
+    const double rate = bs.estimated_pairs > max_pairs
+                            ? static_cast<double>(max_pairs) / static_cast<double>(bs.estimated_pairs)
+                            : 1.0;
+    const uint64_t cut = rate >= 1 ? std::numeric_limits<uint64_t>::max()
+                                   : static_cast<uint64_t>(rate * 18446744073709551615.0);
+    const size_t workers = static_cast<size_t>(threads);
+    std::vector<FsPairs> pairs(workers), labelled(workers);
+    std::vector<std::vector<bool>> label_values(workers);
+    std::vector<int64_t> blocked(workers, 0);
+    std::vector<std::vector<uint8_t>> level_buffer(workers, std::vector<uint8_t>(nc));
+    std::vector<std::vector<double>> tf_buffer(workers, std::vector<double>(nc));
+    for (size_t w = 0; w < workers; ++w) pairs[w].num_comparisons = labelled[w].num_comparisons = nc;
+    VisitBlockSet(bs, threads, [&](int worker, RecordId a, RecordId b) {
+      const size_t w = static_cast<size_t>(worker);
+      ++blocked[w];
+      const uint64_t id = (static_cast<uint64_t>(a) << 32) | b;
+      std::optional<bool> label;
+      if (!labels.empty()) {
+        auto it = labels.find(id);
+        if (it != labels.end()) label = it->second;
+      }
+      if (!label) {
+        // splitmix64 of the pair and the seed: a uniform, order-free sample.
+        uint64_t z = id + seed * 0x9e3779b97f4a7c15ULL + 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        if (z > cut) return;
+      }
+      uint8_t* lp = level_buffer[w].data();
+      Vector(a, b, lp, tf_buffer[w].data());
+      if (label) {
+        labelled[w].Add(lp);
+        label_values[w].push_back(*label);
+      } else {
+        pairs[w].Add(lp);
+      }
+    });
+    FsTrainingSession session;
+    session.name = key.name;
+    session.fixed = FixedBy(key);
+    session.pairs.num_comparisons = session.labelled.num_comparisons = nc;
+    for (size_t w = 0; w < workers; ++w) {
+      session.pairs.levels.insert(session.pairs.levels.end(), pairs[w].levels.begin(), pairs[w].levels.end());
+      session.labelled.levels.insert(session.labelled.levels.end(), labelled[w].levels.begin(),
+                                     labelled[w].levels.end());
+      session.labels.insert(session.labels.end(), label_values[w].begin(), label_values[w].end());
+      session.blocked_pairs += blocked[w];
+    }
+    return session;
+  }
+
+  // Term frequencies of the tf comparisons: a value's count among the records
+  // divided by `given`'s tf_records when it has them (a stored model keeps its
+  // denominators), else by the records with a value now.
+  void ComputeTermFrequencies(const FsModel* given) {
+    tf.assign(comparisons.size(), {});
+    tf_records.assign(comparisons.size(), 0);
+    for (size_t c = 0; c < comparisons.size(); ++c) {
+      if (!comparisons[c].tf) continue;
+      const FeatureColumn& f = rs->feature(comparisons[c].feature);
+      std::unordered_map<std::string_view, double> counts;
+      int64_t total = 0;
+      for (RecordId r = 0; r < rs->size(); ++r) {
+        if (f.empty(r)) continue;
+        counts[f.value(r)] += 1;
+        ++total;
+      }
+      tf_records[c] = total;
+      int64_t denominator = total;
+      if (given && c < given->comparisons.size() && given->comparisons[c].tf_records > 0) {
+        denominator = given->comparisons[c].tf_records;
+      }
+      for (auto& [v, cnt] : counts) cnt /= static_cast<double>(std::max<int64_t>(denominator, 1));
+      tf[c] = std::move(counts);
     }
   }
 };
@@ -597,6 +833,48 @@ StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, Re
                  std::find(p.prior_rules.begin(), p.prior_rules.end(), config.rules[i].name) != p.prior_rules.end();
       if (use) impl->prior_rules.push_back(static_cast<int>(i));
     }
+    // Each prior rule's own blocking, to count its matches over all pairs.
+    for (int r : impl->prior_rules) {
+      const size_t before = impl->slots.size();
+      const auto& rule_config = config.rules[static_cast<size_t>(r)];
+      impl->AddExactSlot(impl->rules[static_cast<size_t>(r)]);
+      CDP_RETURN_IF_ERROR(impl->AddSlots(rule_config.name, rule_config.blocking,
+                                         "unification.rules[" + std::to_string(r) + "].blocking", -1,
+                                         impl->rules[static_cast<size_t>(r)].allowed));
+      impl->prior_rule_slots.push_back(impl->DetachSlots(before));
+      if (impl->prior_rule_slots.back().empty()) {
+        return InvalidArgumentError("unification.rules[" + std::to_string(r) + "] '" + rule_config.name +
+                                    "': a prior rule needs an exact condition on the same field of both records "
+                                    "or 'blocking' keys, to count its matches over all pairs");
+      }
+    }
+    // Training keys (default: each blocking key on its own); a key fixes the
+    // comparisons whose field (or a level's `other` field) it uses.
+    const bool default_training = p.training.empty();
+    const std::vector<BlockingKeyConfig>& training = default_training ? p.blocking : p.training;
+    for (size_t i = 0; i < training.size(); ++i) {
+      Impl::TrainingKey key;
+      std::set<std::string> used;
+      for (const auto& item : training[i].Items()) {
+        used.insert(item.field);
+        std::string part = item.field;
+        if (item.method == BlockingMethod::kPrefix) {
+          part = "prefix" + std::to_string(item.length) + "(" + part + ")";
+        } else if (item.method != BlockingMethod::kExact) {
+          part = std::string(BlockingMethodName(item.method)) + "(" + part + ")";
+        }
+        key.name += (key.name.empty() ? "" : "+") + part;
+      }
+      if (training[i].sorted_neighbourhood()) key.name = "sorted_neighbourhood(" + key.name + ")";
+      key.fields = std::move(used);
+      const size_t before = impl->slots.size();
+      CDP_RETURN_IF_ERROR(impl->AddSlots("probabilistic training", {training[i]},
+                                         std::string("unification.probabilistic.") +
+                                             (default_training ? "blocking[" : "training[") + std::to_string(i) + "]",
+                                         -1, all));
+      key.slots = impl->DetachSlots(before);
+      impl->training_keys.push_back(std::move(key));
+    }
     names.push_back("probabilistic");
   }
   for (size_t s = 0; s < config.sources.size(); ++s) {
@@ -620,13 +898,14 @@ StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const UnifyConfig& config, Re
 }
 
 StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<void(const MatcherProgress&)>& progress,
-                                              const FsModel* given_model) {
+                                              const FsModel* given_model, const std::vector<LabelledPair>* labels) {
   Impl& im = *impl_;
   const RecordSet& rs = *im.rs;
   const size_t n = rs.size();
   const UnifyConfig& config = *im.config;
   threads = ResolveThreads(threads);
   stats_ = MatchStats();
+  review_pairs_.clear();
   stats_.records = static_cast<int64_t>(n);
   stats_.pairs_per_rule.assign(rule_names_.size(), 0);
   stats_.guard_refusals_per_rule.assign(rule_names_.size(), 0);
@@ -781,30 +1060,19 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
     });
     report("comparing", static_cast<int64_t>(runs.size()), static_cast<int64_t>(runs.size()));
   } else {
-    // Probabilistic: comparison vectors of every candidate pair, u from random
-    // pairs, m by EM with the prior fixed from the deterministic rules.
+    // Probabilistic (unify/probabilistic/README.md): comparison vectors of
+    // every candidate pair; u from random pairs; m by EM per training key;
+    // the prior over all comparable pairs from the prior rules (or the data).
     const size_t nc = im.comparisons.size();
-    im.tf.assign(nc, {});
-    for (size_t c = 0; c < nc; ++c) {
-      if (!im.comparisons[c].tf) continue;
-      const FeatureColumn& f = rs.feature(im.comparisons[c].feature);
-      std::unordered_map<std::string_view, double> counts;
-      double total = 0;
-      for (RecordId r = 0; r < n; ++r) {
-        if (f.empty(r)) continue;
-        counts[f.value(r)] += 1;
-        total += 1;
-      }
-      for (auto& [v, cnt] : counts) cnt /= std::max(total, 1.0);
-      im.tf[c] = std::move(counts);
-    }
+    const ProbabilisticConfig& pc = config.probabilistic;
+    const int64_t comparable = static_cast<int64_t>(n) * (static_cast<int64_t>(n) - 1) / 2;
+    im.ComputeTermFrequencies(given_model);
     struct Candidate {
       RecordId a, b;
     };
     std::vector<std::vector<Candidate>> cand_pairs(static_cast<size_t>(threads));
     std::vector<FsPairs> vectors(static_cast<size_t>(threads));
     std::vector<std::vector<double>> tfs(static_cast<size_t>(threads));
-    std::vector<int64_t> prior_hits(static_cast<size_t>(threads), 0);
     for (auto& v : vectors) v.num_comparisons = nc;
     report("comparing", 0, static_cast<int64_t>(runs.size()));
     ParallelFor(threads, runs.size(), 1, [&](size_t begin, size_t end, int worker) {
@@ -819,7 +1087,6 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
           cand_pairs[w].push_back(Candidate{a, b});
           vectors[w].levels.insert(vectors[w].levels.end(), lv.begin(), lv.end());
           tfs[w].insert(tfs[w].end(), tv.begin(), tv.end());
-          if (!im.prior_rules.empty() && im.PriorAccepts(a, b)) ++prior_hits[w];
         });
       }
       int64_t d = progress_tick(end - begin);
@@ -828,35 +1095,54 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
     auto t2 = std::chrono::steady_clock::now();
     FsPairs all;
     all.num_comparisons = nc;
-    int64_t total_candidates = 0, hits = 0;
+    int64_t total_candidates = 0;
     for (size_t w = 0; w < vectors.size(); ++w) {
       all.levels.insert(all.levels.end(), vectors[w].levels.begin(), vectors[w].levels.end());
       total_candidates += static_cast<int64_t>(cand_pairs[w].size());
-      hits += prior_hits[w];
     }
-    stats_.deterministic_prior_pairs = hits;
+    // Labelled pairs (overrides), keyed (a << 32 | b) with a < b.
+    std::unordered_map<uint64_t, bool> label_of;
+    if (labels) {
+      for (const LabelledPair& l : *labels) {
+        if (l.a == l.b || l.a >= n || l.b >= n) continue;
+        RecordId a = std::min(l.a, l.b), b = std::max(l.a, l.b);
+        label_of[(static_cast<uint64_t>(a) << 32) | b] = l.match;
+      }
+    }
     if (given_model) {
       model_ = *given_model;
     } else {
-      report("training", 0, 1);
+      const size_t steps = im.training_keys.size() + 2;
+      report("training", 0, static_cast<int64_t>(steps));
       if (total_candidates == 0) return FailedPreconditionError("probabilistic mode: blocking found no candidate pairs");
-      if (im.prior_rules.empty()) {
-        return InvalidArgumentError(
-            "probabilistic mode needs deterministic 'rules' (or probabilistic.prior_rules) to fix the prior match rate");
+      // The prior: the deterministic rules' matches over all pairs / recall /
+      // comparable pairs; with no rules, estimated from the data after EM.
+      FsModel prior_info;
+      prior_info.comparable_pairs = comparable;
+      double prior = 0;
+      if (!im.prior_rules.empty()) {
+        const int64_t hits = im.CountPriorRuleMatches(threads, config.max_block_size, &stats_.prior_rules);
+        stats_.deterministic_prior_pairs = hits;
+        if (hits == 0) {
+          return FailedPreconditionError(
+              "probabilistic mode: the deterministic rules (the prior rules) accepted no pair, so the prior match "
+              "rate cannot be estimated; loosen the rules, or list none in probabilistic.prior_rules and leave "
+              "'rules' out to estimate the prior from the data");
+        }
+        prior = EstimatePrior(hits, comparable, pc.prior_recall);
+        prior_info.prior_method = "rules";
+        prior_info.prior_matches = static_cast<double>(hits);
+        prior_info.prior_recall = pc.prior_recall;
       }
-      if (hits == 0) {
-        return FailedPreconditionError(
-            "probabilistic mode: the deterministic rules accepted no candidate pair, so the prior match rate "
-            "cannot be estimated; loosen the rules or the blocking");
-      }
+      report("training", 1, static_cast<int64_t>(steps));
       // u-probabilities from random pairs.
       FsPairs random;
       random.num_comparisons = nc;
-      std::mt19937_64 rng(static_cast<uint64_t>(config.probabilistic.seed));
+      std::mt19937_64 rng(static_cast<uint64_t>(pc.seed));
       std::uniform_int_distribution<uint64_t> pick(0, n - 1);
       std::vector<uint8_t> lv(nc);
       std::vector<double> tv(nc);
-      int64_t want = std::min<int64_t>(config.probabilistic.random_pairs, static_cast<int64_t>(n) * (static_cast<int64_t>(n) - 1) / 2);
+      int64_t want = std::min<int64_t>(pc.random_pairs, comparable);
       for (int64_t i = 0; i < want; ++i) {
         RecordId a = static_cast<RecordId>(pick(rng)), b = static_cast<RecordId>(pick(rng));
         if (a == b) continue;
@@ -876,25 +1162,70 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
         spec.tf_exact = c.tf;
         specs.push_back(std::move(spec));
       }
-      double prior = EstimatePrior(hits, total_candidates, config.probabilistic.prior_recall);
-      CDP_ASSIGN_OR_RETURN(FsModel trained, TrainFsModel(specs, random, all, prior));
-      model_ = std::move(trained);
-      report("training", 1, 1);
+      // m: one EM session per training key.
+      std::vector<FsTrainingSession> sessions;
+      for (size_t k = 0; k < im.training_keys.size(); ++k) {
+        sessions.push_back(im.TrainingSession(im.training_keys[k], threads, config.max_block_size,
+                                              pc.max_training_pairs, static_cast<uint64_t>(pc.seed) + k, label_of));
+        report("training", static_cast<int64_t>(k + 2), static_cast<int64_t>(steps));
+      }
+      auto trained = TrainFsModel(specs, random, sessions, prior, prior_info);
+      if (!trained.ok()) return trained.status().WithContext("unification.probabilistic");
+      if (prior == 0) {
+        CDP_RETURN_IF_ERROR(
+            EstimatePriorFromPairs(all, comparable, &*trained).WithContext("unification.probabilistic: prior"));
+      }
+      for (size_t c = 0; c < nc; ++c) {
+        if (im.comparisons[c].tf) trained->comparisons[c].tf_records = im.tf_records[c];
+      }
+      model_ = std::move(*trained);
+      report("training", static_cast<int64_t>(steps), static_cast<int64_t>(steps));
     }
     stats_.seconds_training = SecondsSince(t2);
     im.model = &*model_;
-    // Score every candidate.
+    // Score every candidate; the uncertain ones are kept for review.
     size_t base = 0;
     int prob_rule = static_cast<int>(rule_names_.size()) - 2;
+    std::vector<MatchPair> review;
     for (size_t w = 0; w < vectors.size(); ++w) {
       for (size_t i = 0; i < cand_pairs[w].size(); ++i) {
         double weight = model_->MatchWeight(all.pair(base + i), tfs[w].data() + i * nc);
         double p = FsModel::Probability(weight);
-        if (p >= config.probabilistic.threshold) {
-          accepted[w].push_back(MatchPair{cand_pairs[w][i].a, cand_pairs[w][i].b, prob_rule, static_cast<float>(p), weight});
+        MatchPair pair{cand_pairs[w][i].a, cand_pairs[w][i].b, prob_rule, static_cast<float>(p), weight};
+        if (p >= pc.threshold) {
+          accepted[w].push_back(pair);
+        } else if (p >= pc.review_min_probability) {
+          review.push_back(pair);
         }
       }
       base += cand_pairs[w].size();
+    }
+    auto uncertainty = [](const MatchPair& x) { return std::abs(x.strength); };  // |weight|: 0 at p = 0.5
+    std::sort(review.begin(), review.end(), [&](const MatchPair& x, const MatchPair& y) {
+      double ux = uncertainty(x), uy = uncertainty(y);
+      return ux != uy ? ux < uy : (x.a != y.a ? x.a < y.a : x.b < y.b);
+    });
+    review.erase(std::unique(review.begin(), review.end(),
+                             [](const MatchPair& x, const MatchPair& y) { return x.a == y.a && x.b == y.b; }),
+                 review.end());
+    if (static_cast<int64_t>(review.size()) > pc.review_limit) review.resize(static_cast<size_t>(pc.review_limit));
+    review_pairs_ = std::move(review);
+    stats_.review_pairs = static_cast<int64_t>(review_pairs_.size());
+    // The labelled pairs, scored whether or not blocking found them.
+    if (labels) {
+      std::vector<uint8_t> lv(nc);
+      std::vector<double> tv(nc);
+      for (const auto& [id, match] : label_of) {
+        im.Vector(static_cast<RecordId>(id >> 32), static_cast<RecordId>(id & 0xffffffffu), lv.data(), tv.data());
+        const bool accepted_by_model = FsModel::Probability(model_->MatchWeight(lv.data(), tv.data())) >= pc.threshold;
+        if (match) {
+          ++stats_.labelled_matches;
+          stats_.labelled_matches_accepted += accepted_by_model ? 1 : 0;
+        } else {
+          ++stats_.labelled_non_matches;
+          stats_.labelled_non_matches_rejected += accepted_by_model ? 0 : 1;
+        }
+      }
     }
   }
   stats_.seconds_comparing = SecondsSince(t1) - stats_.seconds_training;

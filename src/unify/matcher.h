@@ -48,7 +48,20 @@ struct MatchStats {
   // Pairs whose conditions held but one of the rule's own guards failed, by rule_names() index.
   std::vector<int64_t> guard_refusals_per_rule;
   std::vector<SkippedBlock> skipped_blocks;
-  int64_t deterministic_prior_pairs = 0;  // probabilistic: pairs the prior rules accepted
+  // Probabilistic mode with a trained model: the prior rules and the pairs
+  // each accepted over all pairs (they estimate the prior; they match nothing),
+  // and the distinct pairs they accepted together.
+  struct PriorRule {
+    std::string rule;
+    int64_t pairs = 0;
+  };
+  std::vector<PriorRule> prior_rules;
+  int64_t deterministic_prior_pairs = 0;
+  // Probabilistic: labelled pairs (overrides) scored by the model, and how
+  // many of them the threshold decides as labelled.
+  int64_t labelled_matches = 0, labelled_matches_accepted = 0;
+  int64_t labelled_non_matches = 0, labelled_non_matches_rejected = 0;
+  int64_t review_pairs = 0;  // size of Matcher::review_pairs()
   double seconds_blocking = 0;
   double seconds_comparing = 0;
   double seconds_training = 0;
@@ -95,6 +108,13 @@ struct PairExplanation {
   std::string blocked_by_guard;
 };
 
+// A pair a user labelled (an always / never override): in probabilistic mode
+// its EM posterior is fixed to the label, and the run scores it.
+struct LabelledPair {
+  RecordId a = 0, b = 0;
+  bool match = false;
+};
+
 struct MatcherProgress {
   std::string_view step;  // "blocking", "comparing", "training"
   int64_t done = 0, total = 0;
@@ -111,13 +131,22 @@ class Matcher {
   // Finds and judges candidate pairs on `threads` workers; returns the
   // accepted pairs sorted by (a, b). `model` (probabilistic mode): use this
   // trained model instead of training a new one.
+  // `labels` (probabilistic mode, optional): pairs with a known verdict, used
+  // in training and scored in stats().
   StatusOr<std::vector<MatchPair>> Run(int threads, const std::function<void(const MatcherProgress&)>& progress = {},
-                                       const FsModel* model = nullptr);
+                                       const FsModel* model = nullptr,
+                                       const std::vector<LabelledPair>* labels = nullptr);
 
   const std::vector<std::string>& rule_names() const { return rule_names_; }
   const MatchStats& stats() const { return stats_; }
   // The trained (or given) model, in probabilistic mode after Run.
   const std::optional<FsModel>& model() const { return model_; }
+  // Probabilistic mode, after Run: the candidate pairs the model left
+  // uncertain, with a match probability (score) in
+  // [probabilistic.review_min_probability, threshold), most uncertain
+  // (closest to 0.5) first, at most probabilistic.review_limit. `rule` is the
+  // "probabilistic" rule, `strength` the match weight. Rules mode: empty.
+  const std::vector<MatchPair>& review_pairs() const { return review_pairs_; }
   // Uses `model` for Explain without running (explain-pair in probabilistic mode).
   void SetModel(const FsModel& model) { model_ = model; }
   // Whether a guard of unification.guards fails for the pair (both records
@@ -138,6 +167,7 @@ class Matcher {
   std::vector<std::string> rule_names_;
   MatchStats stats_;
   std::optional<FsModel> model_;
+  std::vector<MatchPair> review_pairs_;
 };
 
 }  // namespace cdp

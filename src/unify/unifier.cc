@@ -113,6 +113,18 @@ std::string UnifyStats::ToJson() const {
                      {"unions_too_large_to_check", unions_too_large_to_check}};
   j["ids"] = {{"kept", kept_ids}, {"new", new_ids}};
   if (matching.deterministic_prior_pairs) j["prior_rule_pairs"] = matching.deterministic_prior_pairs;
+  if (!matching.prior_rules.empty()) {
+    Json pr = Json::array();
+    for (const auto& r : matching.prior_rules) pr.push_back({{"rule", r.rule}, {"pairs", r.pairs}});
+    j["prior_rules"] = pr;
+  }
+  if (matching.labelled_matches + matching.labelled_non_matches > 0) {
+    j["labelled_pairs"] = {{"matches", matching.labelled_matches},
+                           {"matches_accepted", matching.labelled_matches_accepted},
+                           {"non_matches", matching.labelled_non_matches},
+                           {"non_matches_rejected", matching.labelled_non_matches_rejected}};
+  }
+  if (matching.review_pairs) j["review_pairs"] = matching.review_pairs;
   Json secs = Json::object();
   for (const auto& [k, v] : seconds) secs[k] = v;
   j["seconds"] = secs;
@@ -152,10 +164,16 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
 
   // Match.
   t = std::chrono::steady_clock::now();
+  // Overrides are labelled pairs for the probabilistic model.
+  std::vector<LabelledPair> labels;
+  for (const MatchOverride& o : overrides) {
+    int64_t a = rs->Find(o.source_a, o.key_a), b = rs->Find(o.source_b, o.key_b);
+    if (a >= 0 && b >= 0 && a != b) labels.push_back(LabelledPair{static_cast<RecordId>(a), static_cast<RecordId>(b), o.always});
+  }
   CDP_ASSIGN_OR_RETURN(std::vector<MatchPair> pairs,
                        matcher->Run(options.threads,
                                     [&](const MatcherProgress& p) { progress(p.step, p.done, p.total); },
-                                    options.model));
+                                    options.model, &labels));
   stats.matching = matcher->stats();
   stats.seconds.emplace_back("blocking", stats.matching.seconds_blocking);
   stats.seconds.emplace_back("comparing", stats.matching.seconds_comparing);
@@ -171,6 +189,11 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
                              " more blocks were skipped (see skipped_blocks in the run stats)");
   }
   result.model = matcher->model();
+  for (const MatchPair& p : matcher->review_pairs()) {
+    result.review_pairs.push_back(ReviewPair{rs->source(rs->source_of(p.a)).name, std::string(rs->key(p.a)),
+                                             rs->source(rs->source_of(p.b)).name, std::string(rs->key(p.b)),
+                                             p.score, p.strength});
+  }
 
   // Overrides.
   const int override_rule = static_cast<int>(matcher->rule_names().size()) - 1;
@@ -281,6 +304,11 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
         ++stats.pairs_blocked_by_source;
         break;
     }
+  }
+  // Probabilistic mode: the match rules only estimate the prior (reported as
+  // matching.prior_rules), they accept no pair.
+  if (config.mode == UnifyMode::kProbabilistic) {
+    stats.rules.erase(stats.rules.begin(), stats.rules.begin() + static_cast<std::ptrdiff_t>(config.rules.size()));
   }
   progress("clustering", 1, 1);
   stats.seconds.emplace_back("clustering", Seconds(t));

@@ -84,6 +84,14 @@ struct UnifyOptions {
   std::function<void(std::string_view step, int64_t done, int64_t total)> progress;
 };
 
+// A candidate pair the probabilistic model left uncertain (for the review
+// queue): match probability in [review_min_probability, threshold).
+struct ReviewPair {
+  std::string source_a, key_a, source_b, key_b;
+  double probability = 0;
+  double weight = 0;  // match weight in bits
+};
+
 struct UnifyResult {
   UnifyStats stats;
   std::shared_ptr<Table> customers;
@@ -92,6 +100,8 @@ struct UnifyResult {
   std::vector<std::pair<std::string, std::shared_ptr<Table>>> dedup;  // entity name, table
   std::vector<IdChange> id_changes;
   std::optional<FsModel> model;
+  // Probabilistic mode: Matcher::review_pairs(), most uncertain first.
+  std::vector<ReviewPair> review_pairs;
 };
 
 // Errors: InvalidArgument naming the source, rule and field for a mapping or

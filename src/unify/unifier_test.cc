@@ -589,6 +589,7 @@ probabilistic:
     - {field: LastName, levels: [exact]}
     - {field: City, levels: [exact]}
   blocking: [{field: LastName}]
+  training: [{field: LastName}, {field: City}]
   threshold: 0.5
 )");
   auto r = Unify(config, {people}, {}, {}, {});
@@ -707,6 +708,7 @@ probabilistic:
     - {field: LastName, levels: [exact, {compare: exact, other: FirstName}]}
     - {field: City, levels: [exact]}
   blocking: [{field: City}]
+  training: [{field: City}, {field: FirstName}]
   threshold: 0.5
 )");
   auto r = Unify(config, {people}, {}, {}, {});

@@ -190,19 +190,45 @@ nlohmann::json FsModel::ToJson() const {
   for (const FsComparisonParams& comparison : comparisons) {
     nlohmann::json json_levels = nlohmann::json::array();
     for (const FsLevelParams& level : comparison.levels) {
-      json_levels.push_back({{"label", level.label}, {"m", level.m}, {"u", level.u}});
+      json_levels.push_back({{"label", level.label},
+                             {"m", level.m},
+                             {"u", level.u},
+                             {"bayes_factor", level.m / level.u},
+                             {"weight", level.Weight()}});
     }
-    json_comparisons.push_back({{"name", comparison.name},
-                                {"levels", std::move(json_levels)},
-                                {"tf_exact", comparison.tf_exact},
-                                {"tf_min_u", comparison.tf_min_u}});
+    nlohmann::json jc = {{"name", comparison.name},
+                         {"levels", std::move(json_levels)},
+                         {"tf_exact", comparison.tf_exact},
+                         {"tf_min_u", comparison.tf_min_u},
+                         {"trained_by", comparison.trained_by}};
+    if (comparison.tf_records > 0) jc["tf_records"] = comparison.tf_records;
+    json_comparisons.push_back(std::move(jc));
   }
-  return {{"prior", prior},
-          {"comparisons", std::move(json_comparisons)},
-          {"em_iterations", em_iterations},
-          {"converged", converged},
-          {"candidate_pairs", candidate_pairs},
-          {"distinct_vectors", distinct_vectors}};
+  nlohmann::json json_sessions = nlohmann::json::array();
+  for (const FsSessionInfo& session : sessions) {
+    json_sessions.push_back({{"name", session.name},
+                             {"fixed", session.fixed},
+                             {"blocked_pairs", session.blocked_pairs},
+                             {"pairs", session.pairs},
+                             {"labelled_pairs", session.labelled_pairs},
+                             {"distinct_vectors", session.distinct_vectors},
+                             {"lambda", session.lambda},
+                             {"em_iterations", session.em_iterations},
+                             {"converged", session.converged}});
+  }
+  nlohmann::json json = {{"prior", prior},
+                         {"prior_weight", PriorWeight()},
+                         {"comparisons", std::move(json_comparisons)},
+                         {"sessions", std::move(json_sessions)},
+                         {"em_iterations", em_iterations},
+                         {"converged", converged},
+                         {"candidate_pairs", candidate_pairs},
+                         {"distinct_vectors", distinct_vectors}};
+  if (!prior_method.empty()) json["prior_method"] = prior_method;
+  if (comparable_pairs > 0) json["comparable_pairs"] = comparable_pairs;
+  if (prior_matches > 0) json["prior_matches"] = prior_matches;
+  if (prior_recall > 0) json["prior_recall"] = prior_recall;
+  return json;
 }
 
 StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
@@ -232,31 +258,76 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
     }
     return p;
   };
+  auto count = [&](const nlohmann::json& object, const std::string& where, const char* key,
+                   int64_t* out) -> Status {
+    auto it = object.find(key);
+    if (it == object.end()) return Status::Ok();
+    std::string field = where.empty() ? key : where + "." + key;
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+      return error(field, "must be a non-negative integer, got " + it->dump());
+    }
+    *out = it->get<int64_t>();
+    return Status::Ok();
+  };
+  auto non_negative = [&](const nlohmann::json& object, const std::string& where, const char* key,
+                          double* out) -> Status {
+    auto it = object.find(key);
+    if (it == object.end()) return Status::Ok();
+    std::string field = where.empty() ? key : where + "." + key;
+    if (!it->is_number() || !(it->get<double>() >= 0) || !std::isfinite(it->get<double>())) {
+      return error(field, "must be a finite number >= 0, got " + it->dump());
+    }
+    *out = it->get<double>();
+    return Status::Ok();
+  };
+  auto boolean = [&](const nlohmann::json& object, const std::string& where, const char* key,
+                     bool* out) -> Status {
+    auto it = object.find(key);
+    if (it == object.end()) return Status::Ok();
+    std::string field = where.empty() ? key : where + "." + key;
+    if (!it->is_boolean()) return error(field, "must be true or false, got " + it->dump());
+    *out = it->get<bool>();
+    return Status::Ok();
+  };
+  auto iterations = [&](const nlohmann::json& object, const std::string& where, int* out) -> Status {
+    int64_t v = *out;
+    CDP_RETURN_IF_ERROR(count(object, where, "em_iterations", &v));
+    if (v > INT32_MAX) return error(where.empty() ? "em_iterations" : where + ".em_iterations", "too large");
+    *out = static_cast<int>(v);
+    return Status::Ok();
+  };
+  auto strings = [&](const nlohmann::json& object, const std::string& where, const char* key,
+                     std::vector<std::string>* out) -> Status {
+    auto it = object.find(key);
+    if (it == object.end()) return Status::Ok();
+    std::string field = where + "." + key;
+    if (!it->is_array()) return error(field, "must be an array of strings, got " + it->dump());
+    for (const auto& v : *it) {
+      if (!v.is_string()) return error(field, "must be an array of strings, got " + it->dump());
+      out->push_back(v.get<std::string>());
+    }
+    return Status::Ok();
+  };
 
   if (!json.is_object()) return error("model", "must be a JSON object, got " + std::string(json.type_name()));
-  CDP_RETURN_IF_ERROR(check_keys(
-      json, "",
-      {"prior", "comparisons", "em_iterations", "converged", "candidate_pairs", "distinct_vectors"}));
+  CDP_RETURN_IF_ERROR(check_keys(json, "",
+                                 {"prior", "prior_weight", "prior_method", "comparable_pairs", "prior_matches",
+                                  "prior_recall", "comparisons", "sessions", "em_iterations", "converged",
+                                  "candidate_pairs", "distinct_vectors"}));
   FsModel model;
   CDP_ASSIGN_OR_RETURN(model.prior, probability(json, "", "prior", /*allow_one=*/false));
-  if (auto it = json.find("em_iterations"); it != json.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT32_MAX) {
-      return error("em_iterations", "must be a non-negative integer, got " + it->dump());
+  CDP_RETURN_IF_ERROR(iterations(json, "", &model.em_iterations));
+  CDP_RETURN_IF_ERROR(boolean(json, "", "converged", &model.converged));
+  CDP_RETURN_IF_ERROR(count(json, "", "candidate_pairs", &model.candidate_pairs));
+  CDP_RETURN_IF_ERROR(count(json, "", "distinct_vectors", &model.distinct_vectors));
+  CDP_RETURN_IF_ERROR(count(json, "", "comparable_pairs", &model.comparable_pairs));
+  CDP_RETURN_IF_ERROR(non_negative(json, "", "prior_matches", &model.prior_matches));
+  CDP_RETURN_IF_ERROR(non_negative(json, "", "prior_recall", &model.prior_recall));
+  if (auto it = json.find("prior_method"); it != json.end()) {
+    if (!it->is_string() || (*it != "rules" && *it != "data" && *it != "")) {
+      return error("prior_method", "must be \"rules\" or \"data\", got " + it->dump());
     }
-    model.em_iterations = it->get<int>();
-  }
-  if (auto it = json.find("converged"); it != json.end()) {
-    if (!it->is_boolean()) return error("converged", "must be true or false, got " + it->dump());
-    model.converged = it->get<bool>();
-  }
-  for (const char* key : {"candidate_pairs", "distinct_vectors"}) {
-    auto it = json.find(key);
-    if (it == json.end()) continue;
-    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
-      return error(key, "must be a non-negative integer, got " + it->dump());
-    }
-    (std::string_view(key) == "candidate_pairs" ? model.candidate_pairs : model.distinct_vectors) =
-        it->get<int64_t>();
+    model.prior_method = it->get<std::string>();
   }
 
   auto comparisons = json.find("comparisons");
@@ -269,7 +340,8 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
     const nlohmann::json& jc = (*comparisons)[c];
     const std::string where = "comparisons[" + std::to_string(c) + "]";
     if (!jc.is_object()) return error(where, "must be an object, got " + jc.dump());
-    CDP_RETURN_IF_ERROR(check_keys(jc, where, {"name", "levels", "tf_exact", "tf_min_u"}));
+    CDP_RETURN_IF_ERROR(
+        check_keys(jc, where, {"name", "levels", "tf_exact", "tf_min_u", "tf_records", "trained_by"}));
     FsComparisonParams comparison;
     auto name = jc.find("name");
     if (name == jc.end()) return error(where + ".name", "missing");
@@ -280,13 +352,12 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
     if (!names.insert(comparison.name).second) {
       return error(where + ".name", "duplicate comparison name \"" + comparison.name + "\"");
     }
-    if (auto it = jc.find("tf_exact"); it != jc.end()) {
-      if (!it->is_boolean()) return error(where + ".tf_exact", "must be true or false, got " + it->dump());
-      comparison.tf_exact = it->get<bool>();
-    }
+    CDP_RETURN_IF_ERROR(boolean(jc, where, "tf_exact", &comparison.tf_exact));
     if (jc.contains("tf_min_u")) {
       CDP_ASSIGN_OR_RETURN(comparison.tf_min_u, probability(jc, where, "tf_min_u", /*allow_one=*/true));
     }
+    CDP_RETURN_IF_ERROR(count(jc, where, "tf_records", &comparison.tf_records));
+    CDP_RETURN_IF_ERROR(strings(jc, where, "trained_by", &comparison.trained_by));
     auto levels = jc.find("levels");
     if (levels == jc.end()) return error(where + ".levels", "missing");
     if (!levels->is_array() || levels->size() < 2 || levels->size() > kFsMaxLevels) {
@@ -297,7 +368,7 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
       const nlohmann::json& jl = (*levels)[l];
       const std::string lwhere = where + ".levels[" + std::to_string(l) + "]";
       if (!jl.is_object()) return error(lwhere, "must be an object, got " + jl.dump());
-      CDP_RETURN_IF_ERROR(check_keys(jl, lwhere, {"label", "m", "u"}));
+      CDP_RETURN_IF_ERROR(check_keys(jl, lwhere, {"label", "m", "u", "bayes_factor", "weight"}));
       FsLevelParams level;
       auto label = jl.find("label");
       if (label == jl.end()) return error(lwhere + ".label", "missing");
@@ -309,16 +380,39 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
     }
     model.comparisons.push_back(std::move(comparison));
   }
+
+  if (auto sessions = json.find("sessions"); sessions != json.end()) {
+    if (!sessions->is_array()) return error("sessions", "must be an array, got " + sessions->dump());
+    for (size_t i = 0; i < sessions->size(); ++i) {
+      const nlohmann::json& js = (*sessions)[i];
+      const std::string where = "sessions[" + std::to_string(i) + "]";
+      if (!js.is_object()) return error(where, "must be an object, got " + js.dump());
+      CDP_RETURN_IF_ERROR(check_keys(js, where,
+                                     {"name", "fixed", "blocked_pairs", "pairs", "labelled_pairs",
+                                      "distinct_vectors", "lambda", "em_iterations", "converged"}));
+      FsSessionInfo session;
+      auto name = js.find("name");
+      if (name == js.end() || !name->is_string()) {
+        return error(where + ".name", "must be a string, got " + (name == js.end() ? "nothing" : name->dump()));
+      }
+      session.name = name->get<std::string>();
+      CDP_RETURN_IF_ERROR(strings(js, where, "fixed", &session.fixed));
+      CDP_RETURN_IF_ERROR(count(js, where, "blocked_pairs", &session.blocked_pairs));
+      CDP_RETURN_IF_ERROR(count(js, where, "pairs", &session.pairs));
+      CDP_RETURN_IF_ERROR(count(js, where, "labelled_pairs", &session.labelled_pairs));
+      CDP_RETURN_IF_ERROR(count(js, where, "distinct_vectors", &session.distinct_vectors));
+      CDP_RETURN_IF_ERROR(non_negative(js, where, "lambda", &session.lambda));
+      CDP_RETURN_IF_ERROR(iterations(js, where, &session.em_iterations));
+      CDP_RETURN_IF_ERROR(boolean(js, where, "converged", &session.converged));
+      model.sessions.push_back(std::move(session));
+    }
+  }
   return model;
 }
 
-StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const FsPairs& random_pairs,
-                               const FsPairs& candidate_pairs, double fixed_prior,
-                               const FsTrainingOptions& options) {
-  CDP_RETURN_IF_ERROR(ValidateSpecs(specs));
-  if (!(fixed_prior > 0 && fixed_prior < 1)) {
-    return InvalidArgumentError("fixed_prior must be in (0, 1), got " + FormatDouble("%g", fixed_prior));
-  }
+namespace {
+
+Status ValidateOptions(const std::vector<FsComparisonSpec>& specs, const FsTrainingOptions& options) {
   if (options.max_iterations < 0) {
     return InvalidArgumentError("options.max_iterations must be >= 0, got " +
                                 std::to_string(options.max_iterations));
@@ -334,17 +428,147 @@ StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const
                                 FormatDouble("%g", 1.0 / static_cast<double>(max_levels)) + "), got " +
                                 FormatDouble("%g", options.min_probability));
   }
+  return Status::Ok();
+}
+
+double Logistic(double log_odds) {
+  return log_odds >= 0 ? 1 / (1 + std::exp(-log_odds)) : std::exp(log_odds) / (1 + std::exp(log_odds));
+}
+
+// The result of one session's EM.
+struct SessionResult {
+  FsSessionInfo info;
+  std::vector<std::vector<double>> m;  // per comparison; meaningful where trained[c]
+  std::vector<bool> trained;
+};
+
+// EM over one session's pairs: u fixed, lambda_s free, fixed comparisons out.
+StatusOr<SessionResult> RunSession(const std::vector<FsComparisonSpec>& specs,
+                                   const std::vector<std::vector<double>>& u, const FsTrainingSession& session,
+                                   double start_lambda, const FsTrainingOptions& options, size_t index) {
+  const size_t k = specs.size();
+  const std::string what = "session " + std::to_string(index) + " (\"" + session.name + "\")";
+  if (!session.fixed.empty() && session.fixed.size() != k) {
+    return InvalidArgumentError(what + ": fixed has " + std::to_string(session.fixed.size()) + " values for " +
+                                std::to_string(k) + " comparisons");
+  }
+  std::vector<bool> active(k, true);
+  for (size_t c = 0; c < session.fixed.size(); ++c) active[c] = !session.fixed[c];
+  if (std::none_of(active.begin(), active.end(), [](bool a) { return a; })) {
+    return InvalidArgumentError(what + ": the key uses the field of every comparison, so it trains none");
+  }
+  if (session.labels.size() != session.labelled.size()) {
+    return InvalidArgumentError(what + ": " + std::to_string(session.labels.size()) + " labels for " +
+                                std::to_string(session.labelled.size()) + " labelled pairs");
+  }
+  // Empty pair lists may leave num_comparisons at 0.
+  std::vector<DistinctVector> vectors;
+  if (!session.pairs.levels.empty() || session.pairs.num_comparisons != 0) {
+    CDP_ASSIGN_OR_RETURN(vectors, GroupPairs(specs, session.pairs, what + " pairs"));
+  }
+  const FsPairs& labelled = session.labelled;
+  if (!labelled.levels.empty() || labelled.num_comparisons != 0) {
+    CDP_RETURN_IF_ERROR(GroupPairs(specs, labelled, what + " labelled pairs").status());
+  }
+
+  SessionResult result;
+  result.info.name = session.name;
+  for (size_t c = 0; c < k; ++c) {
+    if (!active[c]) result.info.fixed.push_back(specs[c].name);
+  }
+  result.info.blocked_pairs = session.blocked_pairs;
+  result.info.pairs = static_cast<int64_t>(session.pairs.size() + labelled.size());
+  result.info.labelled_pairs = static_cast<int64_t>(labelled.size());
+  result.info.distinct_vectors = static_cast<int64_t>(vectors.size());
+  result.m.resize(k);
+  result.trained.assign(k, false);
+  for (size_t c = 0; c < k; ++c) {
+    result.m[c] = StartingM(specs[c].levels.size());
+    FloorAndNormalize(result.m[c], options.min_probability);
+  }
+  const double total = static_cast<double>(result.info.pairs);
+  double lambda = start_lambda;
+  result.info.lambda = lambda;
+  if (total == 0) return result;
+
+  std::vector<std::vector<double>> numerator(k);
+  std::vector<double> denominator(k);
+  std::vector<std::vector<double>>& m = result.m;
+  auto log_ratio = [&](const uint8_t* levels) {
+    double sum = 0;
+    for (size_t c = 0; c < k; ++c) {
+      if (active[c] && levels[c] != kFsNull) sum += std::log(m[c][levels[c]]) - std::log(u[c][levels[c]]);
+    }
+    return sum;
+  };
+  auto add = [&](const uint8_t* levels, double weight) {
+    for (size_t c = 0; c < k; ++c) {
+      if (!active[c] || levels[c] == kFsNull) continue;
+      numerator[c][levels[c]] += weight;
+      denominator[c] += weight;
+    }
+  };
+  for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
+    for (size_t c = 0; c < k; ++c) numerator[c].assign(specs[c].levels.size(), 0);
+    std::fill(denominator.begin(), denominator.end(), 0);
+    const double log_prior_odds = std::log(lambda) - std::log1p(-lambda);
+    double expected_matches = 0;
+    for (const DistinctVector& v : vectors) {
+      const double weight = Logistic(log_prior_odds + log_ratio(v.levels)) * static_cast<double>(v.count);
+      expected_matches += weight;
+      add(v.levels, weight);
+    }
+    for (size_t i = 0; i < labelled.size(); ++i) {
+      if (!session.labels[i]) continue;
+      expected_matches += 1;
+      add(labelled.pair(i), 1);
+    }
+    double max_delta = 0;
+    for (size_t c = 0; c < k; ++c) {
+      if (!active[c] || denominator[c] <= 0) continue;
+      std::vector<double> next(numerator[c].size());
+      for (size_t l = 0; l < next.size(); ++l) next[l] = numerator[c][l] / denominator[c];
+      FloorAndNormalize(next, options.min_probability);
+      for (size_t l = 0; l < next.size(); ++l) max_delta = std::max(max_delta, std::abs(next[l] - m[c][l]));
+      m[c] = std::move(next);
+      result.trained[c] = true;
+    }
+    const double next_lambda = std::clamp(expected_matches / total, kMinPrior, kMaxPrior);
+    max_delta = std::max(max_delta, std::abs(next_lambda - lambda));
+    lambda = next_lambda;
+    result.info.em_iterations = iteration + 1;
+    if (max_delta < options.tolerance) {
+      result.info.converged = true;
+      break;
+    }
+  }
+  result.info.lambda = lambda;
+  return result;
+}
+
+}  // namespace
+
+StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const FsPairs& random_pairs,
+                               const std::vector<FsTrainingSession>& sessions, double prior,
+                               const FsModel& prior_info, const FsTrainingOptions& options) {
+  CDP_RETURN_IF_ERROR(ValidateSpecs(specs));
+  if (!(prior >= 0 && prior < 1)) {
+    return InvalidArgumentError("prior must be in [0, 1) (0: estimated afterwards), got " +
+                                FormatDouble("%g", prior));
+  }
+  CDP_RETURN_IF_ERROR(ValidateOptions(specs, options));
   if (random_pairs.size() == 0) {
     return InvalidArgumentError(
         "no random pairs: the u-probabilities are estimated from random record pairs");
   }
+  if (sessions.empty()) {
+    return InvalidArgumentError("no training sessions: m is estimated per training blocking key");
+  }
   const size_t k = specs.size();
   CDP_ASSIGN_OR_RETURN(std::vector<DistinctVector> random, GroupPairs(specs, random_pairs, "random_pairs"));
-  CDP_ASSIGN_OR_RETURN(std::vector<DistinctVector> candidates,
-                       GroupPairs(specs, candidate_pairs, "candidate_pairs"));
 
   // u: level frequencies among the random pairs, nulls excluded.
-  std::vector<std::vector<double>> u(k), m(k);
+  std::vector<std::vector<double>> u(k);
   for (size_t c = 0; c < k; ++c) u[c].assign(specs[c].levels.size(), 0);
   for (const DistinctVector& v : random) {
     for (size_t c = 0; c < k; ++c) {
@@ -353,79 +577,129 @@ StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const
   }
   for (size_t c = 0; c < k; ++c) {
     double total = 0;
-    for (double count : u[c]) total += count;
+    for (double n : u[c]) total += n;
     if (total == 0) {
       return InvalidArgumentError("comparison \"" + specs[c].name +
                                   "\" is null in all random pairs: its u-probabilities cannot be estimated");
     }
     for (double& p : u[c]) p /= total;
     FloorAndNormalize(u[c], options.min_probability);
-    m[c] = StartingM(specs[c].levels.size());
-    FloorAndNormalize(m[c], options.min_probability);
   }
 
-  // m: EM with u and the prior fixed. Per distinct vector, the log of the
-  // likelihood ratio is recomputed from the current m each iteration.
   FsModel model;
-  model.prior = fixed_prior;
-  model.candidate_pairs = static_cast<int64_t>(candidate_pairs.size());
-  model.distinct_vectors = static_cast<int64_t>(candidates.size());
-  const double log_prior_odds = std::log(fixed_prior) - std::log1p(-fixed_prior);
-  std::vector<std::vector<double>> numerator(k);
-  std::vector<double> denominator(k);
-  for (int iteration = 0; iteration < options.max_iterations && !candidates.empty(); ++iteration) {
-    for (size_t c = 0; c < k; ++c) numerator[c].assign(specs[c].levels.size(), 0);
-    std::fill(denominator.begin(), denominator.end(), 0);
-    for (const DistinctVector& v : candidates) {
-      // E step: posterior match probability of a pair with this vector.
-      double log_odds = log_prior_odds;
-      for (size_t c = 0; c < k; ++c) {
-        if (v.levels[c] != kFsNull) log_odds += std::log(m[c][v.levels[c]]) - std::log(u[c][v.levels[c]]);
-      }
-      const double posterior =
-          log_odds >= 0 ? 1 / (1 + std::exp(-log_odds)) : std::exp(log_odds) / (1 + std::exp(log_odds));
-      const double weight = posterior * static_cast<double>(v.count);
-      for (size_t c = 0; c < k; ++c) {
-        if (v.levels[c] == kFsNull) continue;
-        numerator[c][v.levels[c]] += weight;
-        denominator[c] += weight;
-      }
+  model.prior = prior;
+  model.prior_method = prior_info.prior_method;
+  model.comparable_pairs = prior_info.comparable_pairs;
+  model.prior_matches = prior_info.prior_matches;
+  model.prior_recall = prior_info.prior_recall;
+  model.converged = true;
+  std::vector<std::vector<double>> m_sum(k);
+  for (size_t c = 0; c < k; ++c) m_sum[c].assign(specs[c].levels.size(), 0);
+  std::vector<std::vector<std::string>> trained_by(k);
+  for (size_t s = 0; s < sessions.size(); ++s) {
+    const FsTrainingSession& session = sessions[s];
+    double start = 0.01;
+    if (prior > 0 && session.blocked_pairs > 0 && prior_info.comparable_pairs > 0) {
+      start = prior * static_cast<double>(prior_info.comparable_pairs) / static_cast<double>(session.blocked_pairs);
     }
-    // M step: m[c][l] = expected matches at level l / expected matches non-null on c.
-    double max_delta = 0;
+    start = std::clamp(start, 1e-4, 0.5);
+    CDP_ASSIGN_OR_RETURN(SessionResult result, RunSession(specs, u, session, start, options, s));
     for (size_t c = 0; c < k; ++c) {
-      if (denominator[c] <= 0) continue;  // no evidence about c: keep m
-      std::vector<double> next(numerator[c].size());
-      for (size_t l = 0; l < next.size(); ++l) next[l] = numerator[c][l] / denominator[c];
-      FloorAndNormalize(next, options.min_probability);
-      for (size_t l = 0; l < next.size(); ++l) max_delta = std::max(max_delta, std::abs(next[l] - m[c][l]));
-      m[c] = std::move(next);
+      if (!result.trained[c]) continue;
+      for (size_t l = 0; l < m_sum[c].size(); ++l) m_sum[c][l] += result.m[c][l];
+      trained_by[c].push_back(session.name);
     }
-    model.em_iterations = iteration + 1;
-    if (max_delta < options.tolerance) {
-      model.converged = true;
-      break;
-    }
+    model.em_iterations += result.info.em_iterations;
+    model.converged = model.converged && result.info.converged;
+    model.candidate_pairs += result.info.pairs;
+    model.distinct_vectors += result.info.distinct_vectors;
+    model.sessions.push_back(std::move(result.info));
   }
 
   for (size_t c = 0; c < k; ++c) {
+    if (trained_by[c].empty()) {
+      std::string fixed_by, empty;
+      for (size_t s = 0; s < sessions.size(); ++s) {
+        bool fixed = !sessions[s].fixed.empty() && sessions[s].fixed[c];
+        std::string& list = fixed ? fixed_by : empty;
+        list += (list.empty() ? "" : ", ") + ("\"" + sessions[s].name + "\"");
+      }
+      std::string message = "comparison \"" + specs[c].name + "\" is not trained by any training session: ";
+      if (!fixed_by.empty()) message += "the training keys " + fixed_by + " use its field";
+      if (!empty.empty()) {
+        message += std::string(fixed_by.empty() ? "" : ", and ") + "the sessions " + empty +
+                   " have no pair with a value for it";
+      }
+      return InvalidArgumentError(message + "; add a training key (probabilistic.training) on other fields, "
+                                            "e.g. one that does not use \"" + specs[c].name + "\"");
+    }
     FsComparisonParams comparison;
     comparison.name = specs[c].name;
     comparison.tf_exact = specs[c].tf_exact;
+    comparison.trained_by = std::move(trained_by[c]);
+    std::vector<double> m = m_sum[c];
+    for (double& v : m) v /= static_cast<double>(comparison.trained_by.size());
+    FloorAndNormalize(m, options.min_probability);
     for (size_t l = 0; l < specs[c].levels.size(); ++l) {
-      comparison.levels.push_back({specs[c].levels[l], m[c][l], u[c][l]});
+      comparison.levels.push_back({specs[c].levels[l], m[l], u[c][l]});
     }
     model.comparisons.push_back(std::move(comparison));
   }
   return model;
 }
 
-double EstimatePrior(int64_t deterministic_matches, int64_t candidate_pairs, double recall) {
-  if (candidate_pairs <= 0) return kMinPrior;
+double EstimatePrior(int64_t deterministic_matches, int64_t comparable_pairs, double recall) {
+  if (comparable_pairs <= 0) return kMinPrior;
   if (std::isnan(recall)) recall = 1;
   recall = std::clamp(recall, kMinPrior, 1.0);
   const double matches = static_cast<double>(std::max<int64_t>(deterministic_matches, 0)) / recall;
-  return std::clamp(matches / static_cast<double>(candidate_pairs), kMinPrior, kMaxPrior);
+  return std::clamp(matches / static_cast<double>(comparable_pairs), kMinPrior, kMaxPrior);
+}
+
+Status EstimatePriorFromPairs(const FsPairs& candidate_pairs, int64_t comparable_pairs, FsModel* model) {
+  std::vector<FsComparisonSpec> specs;
+  for (const FsComparisonParams& c : model->comparisons) {
+    FsComparisonSpec spec;
+    spec.name = c.name;
+    for (const FsLevelParams& l : c.levels) spec.levels.push_back(l.label);
+    specs.push_back(std::move(spec));
+  }
+  CDP_RETURN_IF_ERROR(ValidateSpecs(specs));
+  CDP_ASSIGN_OR_RETURN(std::vector<DistinctVector> vectors, GroupPairs(specs, candidate_pairs, "candidate_pairs"));
+  const double total = static_cast<double>(candidate_pairs.size());
+  if (total == 0) return InvalidArgumentError("no candidate pairs to estimate the prior from");
+  if (comparable_pairs < static_cast<int64_t>(candidate_pairs.size())) {
+    return InvalidArgumentError("comparable_pairs " + std::to_string(comparable_pairs) + " is below the " +
+                                std::to_string(candidate_pairs.size()) + " candidate pairs");
+  }
+  // Per distinct vector, the log likelihood ratio without the prior (no tf).
+  std::vector<double> ratio(vectors.size());
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    double w = 0;
+    for (size_t c = 0; c < specs.size(); ++c) {
+      uint8_t l = vectors[i].levels[c];
+      if (l != kFsNull) w += std::log(model->comparisons[c].levels[l].m) - std::log(model->comparisons[c].levels[l].u);
+    }
+    ratio[i] = w;
+  }
+  double share = 0.01;
+  for (int iteration = 0; iteration < 1000; ++iteration) {
+    const double log_odds = std::log(share) - std::log1p(-share);
+    double expected = 0;
+    for (size_t i = 0; i < vectors.size(); ++i) {
+      expected += Logistic(log_odds + ratio[i]) * static_cast<double>(vectors[i].count);
+    }
+    const double next = std::clamp(expected / total, kMinPrior, kMaxPrior);
+    const bool done = std::abs(next - share) < 1e-12 + 1e-9 * share;
+    share = next;
+    if (done) break;
+  }
+  model->prior_method = "data";
+  model->comparable_pairs = comparable_pairs;
+  model->prior_matches = share * total;
+  model->prior_recall = 0;
+  model->prior = std::clamp(model->prior_matches / static_cast<double>(comparable_pairs), kMinPrior, kMaxPrior);
+  return Status::Ok();
 }
 
 std::string ExplainFsModel(const FsModel& model) {
@@ -437,13 +711,43 @@ std::string ExplainFsModel(const FsModel& model) {
   }
   std::string out = "Fellegi-Sunter model";
   if (model.candidate_pairs > 0 || model.em_iterations > 0) {
-    out += " (EM: " + std::to_string(model.em_iterations) + " iterations, " +
-           (model.converged ? "converged" : "not converged") + ", " + std::to_string(model.candidate_pairs) +
-           " candidate pairs, " + std::to_string(model.distinct_vectors) + " distinct comparison vectors)";
+    out += " (EM: " + std::to_string(model.em_iterations) + " iterations in " +
+           std::to_string(model.sessions.size()) + " session(s), " +
+           (model.converged ? "all converged" : "not all converged") + ", " +
+           std::to_string(model.candidate_pairs) + " training pairs, " + std::to_string(model.distinct_vectors) +
+           " distinct comparison vectors)";
   }
   out += "\nprior (lambda) " + FormatDouble("%.6g", model.prior) + ", prior weight " +
-         FormatDouble("%+.3f", model.PriorWeight()) + " bits\n\n";
-  out += Pad("comparison", name_width) + "  " + Pad("level", label_width) +
+         FormatDouble("%+.3f", model.PriorWeight()) + " bits";
+  if (model.prior_method == "rules") {
+    out += "\n  the probability that two records of all " + std::to_string(model.comparable_pairs) +
+           " comparable pairs match: " + FormatDouble("%.0f", model.prior_matches) +
+           " pairs accepted by the deterministic rules / assumed recall " + FormatDouble("%g", model.prior_recall) +
+           " / " + std::to_string(model.comparable_pairs);
+  } else if (model.prior_method == "data") {
+    out += "\n  the probability that two records of all " + std::to_string(model.comparable_pairs) +
+           " comparable pairs match: " + FormatDouble("%.1f", model.prior_matches) +
+           " expected matches among the candidate pairs (EM) / " + std::to_string(model.comparable_pairs);
+  }
+  out += "\n";
+  if (!model.sessions.empty()) {
+    out += "\ntraining sessions (m by EM per training key; u fixed; lambda = match share among the session's "
+           "pairs)\n";
+    size_t session_width = std::string_view("session").size();
+    for (const FsSessionInfo& s : model.sessions) session_width = std::max(session_width, s.name.size());
+    out += Pad("session", session_width) +
+           "  blocked pairs  EM pairs     labelled  lambda        iterations  not trained here\n";
+    for (const FsSessionInfo& s : model.sessions) {
+      std::string fixed;
+      for (const std::string& f : s.fixed) fixed += (fixed.empty() ? "" : ", ") + f;
+      out += Pad(s.name, session_width) + "  " + Pad(std::to_string(s.blocked_pairs), 13) + "  " +
+             Pad(std::to_string(s.pairs), 11) + "  " + Pad(std::to_string(s.labelled_pairs), 8) + "  " +
+             Pad(FormatDouble("%.6g", s.lambda), 12) + "  " +
+             Pad(std::to_string(s.em_iterations) + (s.converged ? "" : " (not converged)"), 10) + "  " +
+             (fixed.empty() ? "-" : fixed) + "\n";
+    }
+  }
+  out += "\n" + Pad("comparison", name_width) + "  " + Pad("level", label_width) +
          "  m             u             m/u           weight (bits)\n";
   for (const FsComparisonParams& comparison : model.comparisons) {
     for (size_t l = 0; l < comparison.levels.size(); ++l) {
@@ -452,9 +756,16 @@ std::string ExplainFsModel(const FsModel& model) {
              Pad(FormatDouble("%.6g", level.m), 12) + "  " + Pad(FormatDouble("%.6g", level.u), 12) + "  " +
              Pad(FormatDouble("%.6g", level.m / level.u), 12) + "  " + FormatDouble("%+.3f", level.Weight());
       if (l == 0 && comparison.tf_exact) {
-        out += "  (term-frequency adjusted, tf_min_u " + FormatDouble("%g", comparison.tf_min_u) + ")";
+        out += "  (term-frequency adjusted, tf_min_u " + FormatDouble("%g", comparison.tf_min_u);
+        if (comparison.tf_records > 0) out += ", " + std::to_string(comparison.tf_records) + " records";
+        out += ")";
       }
       out += "\n";
+    }
+    if (!model.sessions.empty()) {
+      std::string by;
+      for (const std::string& s : comparison.trained_by) by += (by.empty() ? "" : ", ") + s;
+      out += Pad("", name_width) + "  m trained by: " + (by.empty() ? "(not trained)" : by) + "\n";
     }
   }
   return out;

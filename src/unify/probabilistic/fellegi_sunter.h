@@ -65,12 +65,47 @@ struct FsComparisonParams {
   bool tf_exact = false;
   // Floor on the term frequency used by the tf adjustment (caps its bonus).
   double tf_min_u = 1e-6;
+  // Records with a value for this comparison when the model was trained: the
+  // fixed denominator of the term frequencies (count of a value / tf_records),
+  // so a stored model scores changed data with the same denominators. 0:
+  // unknown (models stored before it existed); the caller then divides by the
+  // current count.
+  int64_t tf_records = 0;
+  // Names of the training sessions whose EM estimated this comparison's m
+  // (m is their average). Empty: m was not trained (hand-written or old model).
+  std::vector<std::string> trained_by;
+};
+
+// One EM session: the pairs one training blocking key joins (see TrainFsModel).
+struct FsSessionInfo {
+  std::string name;                // the training key, e.g. "postcode" or "soundex(surname)"
+  std::vector<std::string> fixed;  // comparisons not trained here (their field is in the key)
+  int64_t blocked_pairs = 0;       // pairs the key joins
+  int64_t pairs = 0;               // pairs EM ran on (a deterministic sample of at most the bound)
+  int64_t labelled_pairs = 0;      // of which labelled (posterior fixed to 1 or 0)
+  int64_t distinct_vectors = 0;
+  double lambda = 0;               // the match share among the session's pairs, estimated by EM
+  int em_iterations = 0;
+  bool converged = false;
 };
 
 struct FsModel {
-  double prior = 0;  // lambda: the probability that a candidate pair is a match
+  // lambda: the probability that two records drawn from ALL comparable pairs
+  // (n(n-1)/2 for n records) are a match. Blocking evidence is therefore
+  // counted once, through the comparison weights. (Models stored before
+  // training sessions existed hold the candidate-pair match rate here.)
+  double prior = 0;
+  // How the prior was estimated: "rules" (deterministic rules' matches /
+  // recall / comparable pairs), "data" (EM share among the candidate pairs,
+  // scaled to all pairs), or "" (unknown: a hand-written or old model).
+  std::string prior_method;
+  int64_t comparable_pairs = 0;  // the denominator of the prior
+  double prior_matches = 0;      // rules: pairs the rules accepted; data: expected matches among candidates
+  double prior_recall = 0;       // rules: the assumed recall of the rules
   std::vector<FsComparisonParams> comparisons;
-  // Training diagnostics (kept in the JSON form).
+  std::vector<FsSessionInfo> sessions;  // training sessions, in configuration order
+  // Training diagnostics (kept in the JSON form): totals over the sessions;
+  // converged = every session converged.
   int em_iterations = 0;
   bool converged = false;
   int64_t candidate_pairs = 0;   // pairs EM was trained on
@@ -104,45 +139,99 @@ struct FsModel {
   // of the weights equals MatchWeight(levels, tf).
   std::vector<Contribution> Explain(const uint8_t* levels, const double* tf = nullptr) const;
 
+  // The JSON form (stored with each run, printed by `cdp explain-model --json`):
+  //   {"prior": p, "prior_method": "rules"|"data", "comparable_pairs": n,
+  //    "prior_matches": x, "prior_recall": r,
+  //    "comparisons": [{"name", "tf_exact", "tf_min_u", "tf_records",
+  //                     "trained_by": [session names],
+  //                     "levels": [{"label", "m", "u", "bayes_factor", "weight"}]}],
+  //    "sessions": [{"name", "fixed": [comparison names], "blocked_pairs",
+  //                  "pairs", "labelled_pairs", "distinct_vectors", "lambda",
+  //                  "em_iterations", "converged"}],
+  //    "prior_weight", "em_iterations", "converged", "candidate_pairs",
+  //    "distinct_vectors"}
+  // "bayes_factor" (m/u), "weight" (log2 m/u, bits) and "prior_weight" are
+  // derived, written for readers (the UI's chart) and ignored when read.
   nlohmann::json ToJson() const;
   // Validates the shape (a non-empty, uniquely named list of comparisons with at
   // least two levels each), prior in (0, 1), m and u in (0, 1], tf_min_u in
-  // (0, 1], and rejects unknown fields. Errors are InvalidArgument naming the
-  // field, e.g. "comparisons[1].levels[0].m: must be a number in (0, 1], got 0".
+  // (0, 1], and rejects unknown fields. Every field added after the first
+  // version (prior_method ... sessions, tf_records, trained_by, the derived
+  // ones) is optional, so models stored earlier still load. Errors are
+  // InvalidArgument naming the field, e.g.
+  // "comparisons[1].levels[0].m: must be a number in (0, 1], got 0".
   static StatusOr<FsModel> FromJson(const nlohmann::json& json);
 };
 
 struct FsTrainingOptions {
   int max_iterations = 100;
-  double tolerance = 1e-6;        // stop when max |delta m| < tolerance
+  double tolerance = 1e-6;        // stop when max |delta m| and |delta lambda| < tolerance
   double min_probability = 1e-6;  // floor for m and u (then renormalized) so no weight is +-inf
+};
+
+// The pairs of one training blocking key.
+struct FsTrainingSession {
+  std::string name;
+  // Per comparison (specs order): true when the key uses the comparison's
+  // field, so the comparison is neither in the E step nor estimated here.
+  // Empty: nothing fixed.
+  std::vector<bool> fixed;
+  FsPairs pairs;                // unlabelled pairs
+  FsPairs labelled;             // labelled pairs (user overrides), and
+  std::vector<bool> labels;     // their labels: true = match, false = non-match
+  int64_t blocked_pairs = 0;    // pairs the key joins before sampling (diagnostic)
 };
 
 // Trains the model the Splink way:
 //  - u: the distribution of each comparison's levels among `random_pairs` (pairs
 //    of records drawn at random, almost all non-matches), nulls excluded,
 //    floored at min_probability and renormalized.
-//  - m: expectation-maximisation over `candidate_pairs` (the blocked pairs) with
-//    u fixed and the prior FIXED at `fixed_prior` (never re-estimated). Starting
-//    m: 0.9 on level 0, the remaining 0.1 halving level by level (see README).
-//    EM runs on the distinct comparison vectors with their counts.
+//  - m: one expectation-maximisation per session, over the session's pairs,
+//    with u fixed, the session's own match share lambda_s free, and the
+//    session's fixed comparisons left out of both steps. A labelled pair's
+//    posterior is its label (1 or 0) in every iteration. Starting m: 0.9 on
+//    level 0, the remaining 0.1 halving level by level; starting lambda_s:
+//    prior * comparable_pairs / blocked_pairs clamped to [1e-4, 0.5] when
+//    prior > 0, else 0.01. A comparison's m is the average over the sessions
+//    that trained it (had it active and at least one pair non-null on it).
+//  - prior: `prior` (the all-pairs prior, e.g. from EstimatePrior) with the
+//    `prior_*` diagnostics copied from `prior_info`; prior 0 means the caller
+//    estimates it afterwards with EstimatePriorFromPairs.
 // Errors (InvalidArgument, naming the problem): empty specs, a spec without a
 // name or with fewer than two levels, duplicate names, pairs whose
 // num_comparisons differs from specs.size(), a level value out of range,
-// fixed_prior not in (0, 1), no random pairs, a comparison that is null in every
-// random pair (its u cannot be estimated), invalid options. Empty
-// candidate_pairs is not an error: m keeps its starting values, converged=false.
+// prior not in [0, 1), no random pairs, a comparison that is null in every
+// random pair (its u cannot be estimated), no sessions, a session whose
+// `fixed` has the wrong size or fixes every comparison, labels not matching
+// the labelled pairs, a comparison no session trains (naming it and the
+// sessions that fixed it, and telling the user to add a training key on
+// other fields), invalid options.
 StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const FsPairs& random_pairs,
-                               const FsPairs& candidate_pairs, double fixed_prior,
-                               const FsTrainingOptions& options = {});
+                               const std::vector<FsTrainingSession>& sessions, double prior,
+                               const FsModel& prior_info = {}, const FsTrainingOptions& options = {});
 
-// The prior from strict deterministic rules: (deterministic_matches / recall) /
-// candidate_pairs, clamped to [1e-9, 1 - 1e-9]. A recall outside (0, 1] is
-// clamped into it (NaN counts as 1); candidate_pairs <= 0 gives 1e-9.
-double EstimatePrior(int64_t deterministic_matches, int64_t candidate_pairs, double recall);
+// The prior from strict deterministic rules (Splink's
+// estimate_probability_two_random_records_match):
+// (deterministic_matches / recall) / comparable_pairs, clamped to
+// [1e-9, 1 - 1e-9]. `comparable_pairs` counts all pairs the model judges (not
+// only the blocked ones). A recall outside (0, 1] is clamped into it (NaN
+// counts as 1); comparable_pairs <= 0 gives 1e-9.
+double EstimatePrior(int64_t deterministic_matches, int64_t comparable_pairs, double recall);
 
-// A human-readable table: per comparison and level m, u, the Bayes factor m/u
-// and the weight in bits; plus the prior and its weight.
+// The prior from the data: with the model's m and u fixed, EM estimates the
+// match share among `candidate_pairs` (one free parameter, a concave
+// likelihood, so the start does not matter), and the expected matches
+// (share * candidate pairs) are divided by `comparable_pairs`. Blocking is
+// assumed to find every match (its recall is taken as 1). Sets model->prior
+// (clamped to [1e-9, 1 - 1e-9]), prior_method "data", comparable_pairs and
+// prior_matches. InvalidArgument when the pairs do not fit the model or there
+// are none, or comparable_pairs < candidate pairs.
+Status EstimatePriorFromPairs(const FsPairs& candidate_pairs, int64_t comparable_pairs, FsModel* model);
+
+// A human-readable table: the prior (value, weight, how estimated), the
+// training sessions (pairs, lambda, EM iterations, fixed comparisons) and per
+// comparison and level m, u, the Bayes factor m/u, the weight in bits and the
+// sessions that trained it.
 std::string ExplainFsModel(const FsModel& model);
 
 }  // namespace cdp

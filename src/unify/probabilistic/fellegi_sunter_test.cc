@@ -87,7 +87,21 @@ FsModel HandModel() {
   return model;
 }
 
-TEST(FellegiSunterTest, EmRecoversTrueMAndUWithTheTruePriorFixed) {
+// One training session over `pairs` with every comparison trained.
+FsTrainingSession OneSession(const FsPairs& pairs, std::string name = "all") {
+  FsTrainingSession session;
+  session.name = std::move(name);
+  session.pairs = pairs;
+  session.blocked_pairs = static_cast<int64_t>(pairs.size());
+  return session;
+}
+
+StatusOr<FsModel> Train(const std::vector<FsComparisonSpec>& specs, const FsPairs& random, const FsPairs& pairs,
+                        const FsTrainingOptions& options = {}) {
+  return TrainFsModel(specs, random, {OneSession(pairs)}, 0.01, FsModel(), options);
+}
+
+TEST(FellegiSunterTest, EmRecoversTrueMAndUAndTheSessionMatchShare) {
   const std::vector<TrueComparison> truth = SyntheticTruth();
   Rng rng(42);
   const double match_rate = 0.15;
@@ -95,11 +109,14 @@ TEST(FellegiSunterTest, EmRecoversTrueMAndUWithTheTruePriorFixed) {
   FsPairs candidates = Generate(truth, 300000, match_rate, rng);
   FsTrainingOptions options;
   options.max_iterations = 1000;
-  StatusOr<FsModel> model = TrainFsModel(Specs(truth), random, candidates, match_rate, options);
+  StatusOr<FsModel> model = Train(Specs(truth), random, candidates, options);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   EXPECT_TRUE(model->converged);
   EXPECT_GT(model->em_iterations, 0);
-  EXPECT_EQ(model->prior, match_rate);  // the prior is fixed, never re-estimated
+  EXPECT_EQ(model->prior, 0.01);  // the all-pairs prior is the caller's, never the session's share
+  ASSERT_EQ(model->sessions.size(), 1u);
+  EXPECT_NEAR(model->sessions[0].lambda, match_rate, 0.01);  // the session's share is free
+  EXPECT_EQ(model->sessions[0].pairs, 300000);
   ASSERT_EQ(model->comparisons.size(), truth.size());
   for (size_t c = 0; c < truth.size(); ++c) {
     const FsComparisonParams& params = model->comparisons[c];
@@ -126,8 +143,8 @@ TEST(FellegiSunterTest, TrainingIsIndependentOfPairOrder) {
   FsPairs reversed;
   reversed.num_comparisons = candidates.num_comparisons;
   for (size_t i = candidates.size(); i-- > 0;) reversed.Add(candidates.pair(i));
-  StatusOr<FsModel> a = TrainFsModel(Specs(truth), random, candidates, 0.3);
-  StatusOr<FsModel> b = TrainFsModel(Specs(truth), random, reversed, 0.3);
+  StatusOr<FsModel> a = Train(Specs(truth), random, candidates);
+  StatusOr<FsModel> b = Train(Specs(truth), random, reversed);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->ToJson(), b->ToJson());  // bit-identical
 }
@@ -143,7 +160,7 @@ TEST(FellegiSunterTest, TrainingOnFiveMillionPairsGroupsIdenticalVectors) {
   Rng rng(5);
   FsPairs random = Generate(truth, 100000, 0, rng);
   FsPairs candidates = Generate(truth, 5000000, 0.3, rng);
-  StatusOr<FsModel> model = TrainFsModel(Specs(truth), random, candidates, 0.3);
+  StatusOr<FsModel> model = Train(Specs(truth), random, candidates);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   EXPECT_EQ(model->candidate_pairs, 5000000);
   EXPECT_EQ(model->distinct_vectors, 60);
@@ -238,8 +255,21 @@ TEST(FellegiSunterTest, JsonRoundTripIsExact) {
   FsPairs candidates = Generate(truth, 10000, 0.2, rng);
   std::vector<FsComparisonSpec> specs = Specs(truth);
   specs[0].tf_exact = true;
-  StatusOr<FsModel> model = TrainFsModel(specs, random, candidates, 0.2);
+  FsTrainingSession second = OneSession(candidates, "second");
+  second.fixed = {true, false, false, false};
+  FsModel prior_info;
+  prior_info.prior_method = "rules";
+  prior_info.comparable_pairs = 123456789;
+  prior_info.prior_matches = 4321;
+  prior_info.prior_recall = 0.8;
+  StatusOr<FsModel> model =
+      TrainFsModel(specs, random, {OneSession(candidates, "first"), second}, 0.2, prior_info);
   ASSERT_TRUE(model.ok());
+  model->comparisons[0].tf_records = 9876;
+  ASSERT_EQ(model->sessions.size(), 2u);
+  EXPECT_EQ(model->sessions[1].fixed, std::vector<std::string>{"FirstName"});
+  EXPECT_EQ(model->comparisons[0].trained_by, std::vector<std::string>{"first"});
+  EXPECT_EQ(model->comparisons[1].trained_by, (std::vector<std::string>{"first", "second"}));
   const nlohmann::json json = model->ToJson();
   StatusOr<FsModel> back = FsModel::FromJson(nlohmann::json::parse(json.dump()));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -248,6 +278,17 @@ TEST(FellegiSunterTest, JsonRoundTripIsExact) {
   EXPECT_EQ(back->converged, model->converged);
   EXPECT_EQ(back->candidate_pairs, model->candidate_pairs);
   EXPECT_EQ(back->distinct_vectors, model->distinct_vectors);
+  EXPECT_EQ(back->prior_method, "rules");
+  EXPECT_EQ(back->comparable_pairs, 123456789);
+  EXPECT_EQ(back->prior_matches, 4321);
+  EXPECT_EQ(back->prior_recall, 0.8);
+  EXPECT_EQ(back->comparisons[0].tf_records, 9876);
+  ASSERT_EQ(back->sessions.size(), 2u);
+  EXPECT_EQ(back->sessions[1].name, "second");
+  EXPECT_EQ(back->sessions[1].fixed, std::vector<std::string>{"FirstName"});
+  EXPECT_EQ(back->sessions[1].lambda, model->sessions[1].lambda);
+  EXPECT_EQ(back->sessions[1].em_iterations, model->sessions[1].em_iterations);
+  EXPECT_EQ(back->comparisons[1].trained_by, model->comparisons[1].trained_by);
   ASSERT_EQ(back->comparisons.size(), model->comparisons.size());
   for (size_t c = 0; c < model->comparisons.size(); ++c) {
     const FsComparisonParams& a = model->comparisons[c];
@@ -294,6 +335,12 @@ TEST(FellegiSunterTest, FromJsonNamesTheBadField) {
        "comparisons[0].tf_exactt: unknown"},
       {[](nlohmann::json& j) { j["lambda"] = 0.1; }, "lambda: unknown"},
       {[](nlohmann::json& j) { j["em_iterations"] = -1; }, "em_iterations:"},
+      {[](nlohmann::json& j) { j["prior_method"] = "guess"; }, "prior_method:"},
+      {[](nlohmann::json& j) { j["comparable_pairs"] = -5; }, "comparable_pairs:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["tf_records"] = 1.5; }, "comparisons[0].tf_records:"},
+      {[](nlohmann::json& j) { j["comparisons"][0]["trained_by"] = {1}; }, "comparisons[0].trained_by:"},
+      {[](nlohmann::json& j) { j["sessions"] = {{{"name", "x"}, {"lambda", -1}}}; }, "sessions[0].lambda:"},
+      {[](nlohmann::json& j) { j["sessions"] = {{{"name", "x"}, {"pairz", 1}}}; }, "sessions[0].pairz: unknown"},
       {[](nlohmann::json& j) { j = nlohmann::json::array(); }, "model:"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -315,7 +362,7 @@ TEST(FellegiSunterTest, UnseenLevelsAreFlooredSoWeightsStayFinite) {
   FsPairs candidates;  // and else never among the candidates
   candidates.num_comparisons = 1;
   for (int i = 0; i < 1000; ++i) candidates.Add({0});
-  StatusOr<FsModel> model = TrainFsModel(specs, random, candidates, 0.5);
+  StatusOr<FsModel> model = Train(specs, random, candidates);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (const FsLevelParams& level : model->comparisons[0].levels) {
     EXPECT_GT(level.m, 0);
@@ -325,23 +372,90 @@ TEST(FellegiSunterTest, UnseenLevelsAreFlooredSoWeightsStayFinite) {
   EXPECT_NEAR(model->comparisons[0].levels[0].u, 1e-6, 1e-9);
 }
 
-TEST(FellegiSunterTest, EmptyCandidatesKeepTheStartingM) {
+TEST(FellegiSunterTest, StartingMIsNinetyPercentThenHalving) {
   std::vector<FsComparisonSpec> specs = {{"A", {"exact", "close", "far", "else"}}};
   FsPairs random;
   random.num_comparisons = 1;
   for (uint8_t l : {0, 1, 2, 3, 3, 3}) random.Add({l});
   FsPairs candidates;
   candidates.num_comparisons = 1;
-  StatusOr<FsModel> model = TrainFsModel(specs, random, candidates, 0.1);
+  candidates.Add({0});
+  FsTrainingOptions options;
+  options.max_iterations = 1;  // one M step from the start on one exact pair
+  StatusOr<FsModel> model = Train(specs, random, candidates, options);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  EXPECT_FALSE(model->converged);
-  EXPECT_EQ(model->em_iterations, 0);
-  const std::vector<FsLevelParams>& levels = model->comparisons[0].levels;
-  EXPECT_NEAR(levels[0].m, 0.9, 1e-5);
-  EXPECT_GT(levels[1].m, levels[2].m);
-  EXPECT_GT(levels[2].m, levels[3].m);
-  EXPECT_NEAR(levels[1].m, 0.1 * 4 / 7, 1e-5);
-  EXPECT_NEAR(levels[0].u, 1.0 / 6, 1e-5);
+  EXPECT_EQ(model->em_iterations, 1);
+  EXPECT_NEAR(model->comparisons[0].levels[0].u, 1.0 / 6, 1e-5);
+  // The only pair is exact, so after one step all m mass is on exact (floored).
+  EXPECT_NEAR(model->comparisons[0].levels[0].m, 1, 1e-5);
+}
+
+TEST(FellegiSunterTest, ComparisonNoSessionTrainsIsAnErrorNamingIt) {
+  std::vector<FsComparisonSpec> specs = {{"Postcode", {"exact", "else"}}, {"Name", {"exact", "else"}}};
+  FsPairs pairs;
+  pairs.num_comparisons = 2;
+  pairs.Add({0, 0});
+  pairs.Add({1, 1});
+  pairs.Add({0, 1});
+  FsTrainingSession by_postcode = OneSession(pairs, "postcode");
+  by_postcode.fixed = {true, false};
+  StatusOr<FsModel> model = TrainFsModel(specs, pairs, {by_postcode}, 0.01);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
+  const std::string message = model.status().message();
+  EXPECT_NE(message.find("comparison \"Postcode\" is not trained"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"postcode\" use its field"), std::string::npos) << message;
+  EXPECT_NE(message.find("add a training key"), std::string::npos) << message;
+  // A session on the name trains the postcode; each comparison's trained_by
+  // names only the sessions that had it active.
+  FsTrainingSession by_name = OneSession(pairs, "name");
+  by_name.fixed = {false, true};
+  model = TrainFsModel(specs, pairs, {by_postcode, by_name}, 0.01);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model->comparisons[0].trained_by, std::vector<std::string>{"name"});
+  EXPECT_EQ(model->comparisons[1].trained_by, std::vector<std::string>{"postcode"});
+  // A session that fixes every comparison is an error too.
+  FsTrainingSession all_fixed = OneSession(pairs, "both");
+  all_fixed.fixed = {true, true};
+  model = TrainFsModel(specs, pairs, {by_postcode, by_name, all_fixed}, 0.01);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("\"both\""), std::string::npos) << model.status().message();
+}
+
+TEST(FellegiSunterTest, LabelledPairsHaveTheirLabelAsPosterior) {
+  std::vector<FsComparisonSpec> specs = {{"A", {"exact", "close", "else"}}};
+  FsPairs random;
+  random.num_comparisons = 1;
+  for (uint8_t l : {0, 1, 2, 2, 2, 2, 2, 2, 2, 2}) random.Add({l});
+  // Only labelled pairs: m is exactly the level distribution of the pairs
+  // labelled as matches (3 exact, 1 close), whatever their weights say, and
+  // the non-matches (all exact) add nothing to it.
+  FsTrainingSession session;
+  session.name = "labels";
+  session.labelled.num_comparisons = 1;
+  for (uint8_t l : {0, 0, 0, 1}) {
+    session.labelled.Add({l});
+    session.labels.push_back(true);
+  }
+  for (int i = 0; i < 4; ++i) {
+    session.labelled.Add({0});
+    session.labels.push_back(false);
+  }
+  FsTrainingOptions options;
+  options.max_iterations = 50;
+  StatusOr<FsModel> model = TrainFsModel(specs, random, {session}, 0.01, FsModel(), options);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_NEAR(model->comparisons[0].levels[0].m, 0.75, 1e-5);
+  EXPECT_NEAR(model->comparisons[0].levels[1].m, 0.25, 1e-5);
+  EXPECT_NEAR(model->sessions[0].lambda, 0.5, 1e-9);
+  EXPECT_EQ(model->sessions[0].labelled_pairs, 8);
+  EXPECT_TRUE(model->sessions[0].converged);
+
+  session.labels.pop_back();  // labels must match the labelled pairs
+  model = TrainFsModel(specs, random, {session}, 0.01);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("7 labels for 8 labelled pairs"), std::string::npos)
+      << model.status().message();
 }
 
 TEST(FellegiSunterTest, TrainingRejectsBadArguments) {
@@ -357,50 +471,94 @@ TEST(FellegiSunterTest, TrainingRejectsBadArguments) {
     EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
     return model.status().message();
   };
-  ASSERT_TRUE(TrainFsModel(specs, pairs, pairs, 0.1).ok());
+  ASSERT_TRUE(Train(specs, pairs, pairs).ok());
 
-  EXPECT_NE(error(TrainFsModel({}, pairs, pairs, 0.1)).find("no comparison specs"), std::string::npos);
-  for (double prior : {0.0, 1.0, -0.5, std::numeric_limits<double>::quiet_NaN()}) {
-    EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, prior)).find("fixed_prior"), std::string::npos);
+  EXPECT_NE(error(Train({}, pairs, pairs)).find("no comparison specs"), std::string::npos);
+  for (double prior : {1.0, -0.5, std::numeric_limits<double>::quiet_NaN()}) {
+    EXPECT_NE(error(TrainFsModel(specs, pairs, {OneSession(pairs)}, prior)).find("prior"), std::string::npos);
   }
+  EXPECT_NE(error(TrainFsModel(specs, pairs, {}, 0.1)).find("no training sessions"), std::string::npos);
   FsPairs none;
   none.num_comparisons = 2;
-  EXPECT_NE(error(TrainFsModel(specs, none, pairs, 0.1)).find("no random pairs"), std::string::npos);
+  EXPECT_NE(error(Train(specs, none, pairs)).find("no random pairs"), std::string::npos);
 
   FsPairs bad = pairs;
   bad.Add({0, 3});  // Zip has 3 levels
-  std::string message = error(TrainFsModel(specs, pairs, bad, 0.1));
-  EXPECT_NE(message.find("candidate_pairs: pair 3"), std::string::npos) << message;
+  std::string message = error(Train(specs, pairs, bad));
+  EXPECT_NE(message.find("pairs: pair 3"), std::string::npos) << message;
   EXPECT_NE(message.find("\"Zip\""), std::string::npos) << message;
   EXPECT_NE(message.find("level 3"), std::string::npos) << message;
-  EXPECT_NE(error(TrainFsModel(specs, bad, pairs, 0.1)).find("random_pairs"), std::string::npos);
+  EXPECT_NE(error(Train(specs, bad, pairs)).find("random_pairs"), std::string::npos);
 
   FsPairs wrong_width;
   wrong_width.num_comparisons = 3;
   wrong_width.Add({0, 0, 0});
-  EXPECT_NE(error(TrainFsModel(specs, pairs, wrong_width, 0.1)).find("num_comparisons"), std::string::npos);
+  EXPECT_NE(error(Train(specs, pairs, wrong_width)).find("num_comparisons"), std::string::npos);
+  FsTrainingSession wrong_fixed = OneSession(pairs);
+  wrong_fixed.fixed = {true};
+  EXPECT_NE(error(TrainFsModel(specs, pairs, {wrong_fixed}, 0.1)).find("fixed has 1 values"), std::string::npos);
 
   std::vector<FsComparisonSpec> one_level = {{"Name", {"else"}}, {"Zip", {"exact", "close", "else"}}};
-  EXPECT_NE(error(TrainFsModel(one_level, pairs, pairs, 0.1)).find("at least two levels"), std::string::npos);
+  EXPECT_NE(error(Train(one_level, pairs, pairs)).find("at least two levels"), std::string::npos);
   std::vector<FsComparisonSpec> duplicate = {{"Zip", {"exact", "else"}}, {"Zip", {"exact", "close", "else"}}};
-  EXPECT_NE(error(TrainFsModel(duplicate, pairs, pairs, 0.1)).find("duplicate"), std::string::npos);
+  EXPECT_NE(error(Train(duplicate, pairs, pairs)).find("duplicate"), std::string::npos);
 
   FsPairs name_null;
   name_null.num_comparisons = 2;
   name_null.Add({kFsNull, 0});
-  message = error(TrainFsModel(specs, name_null, pairs, 0.1));
+  message = error(Train(specs, name_null, pairs));
   EXPECT_NE(message.find("\"Name\" is null in all random pairs"), std::string::npos) << message;
 
   FsTrainingOptions options;
   options.min_probability = 0.5;
-  EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("min_probability"),
-            std::string::npos);
+  EXPECT_NE(error(Train(specs, pairs, pairs, options)).find("min_probability"), std::string::npos);
   options = {};
   options.tolerance = 0;
-  EXPECT_NE(error(TrainFsModel(specs, pairs, pairs, 0.1, options)).find("tolerance"), std::string::npos);
+  EXPECT_NE(error(Train(specs, pairs, pairs, options)).find("tolerance"), std::string::npos);
+}
+
+TEST(FellegiSunterTest, OldModelJsonStillLoads) {
+  // The form stored before training sessions, tf_records and derived fields.
+  const char* old_json = R"({"prior": 0.02, "em_iterations": 12, "converged": true, "candidate_pairs": 5000,
+    "distinct_vectors": 40, "comparisons": [
+      {"name": "Name", "tf_exact": true, "tf_min_u": 1e-6,
+       "levels": [{"label": "exact", "m": 0.8, "u": 0.02}, {"label": "else", "m": 0.2, "u": 0.98}]}]})";
+  StatusOr<FsModel> model = FsModel::FromJson(nlohmann::json::parse(old_json));
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model->prior, 0.02);
+  EXPECT_EQ(model->prior_method, "");
+  EXPECT_TRUE(model->sessions.empty());
+  EXPECT_EQ(model->comparisons[0].tf_records, 0);
+  EXPECT_TRUE(model->comparisons[0].trained_by.empty());
+  EXPECT_EQ(model->em_iterations, 12);
+  // It writes back with the new fields and loads again.
+  StatusOr<FsModel> again = FsModel::FromJson(model->ToJson());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToJson(), model->ToJson());
+  EXPECT_NE(ExplainFsModel(*model).find("prior (lambda) 0.02"), std::string::npos);
+}
+
+TEST(FellegiSunterTest, PriorFromTheDataIsTheEmShareScaledToAllPairs) {
+  const std::vector<TrueComparison> truth = SyntheticTruth();
+  Rng rng(11);
+  FsPairs random = Generate(truth, 200000, 0, rng);
+  FsPairs candidates = Generate(truth, 200000, 0.05, rng);
+  StatusOr<FsModel> model = TrainFsModel(Specs(truth), random, {OneSession(candidates)}, 0);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model->prior, 0);  // left to the caller
+  ASSERT_TRUE(EstimatePriorFromPairs(candidates, 200000000, &*model).ok());
+  EXPECT_EQ(model->prior_method, "data");
+  EXPECT_EQ(model->comparable_pairs, 200000000);
+  EXPECT_NEAR(model->prior_matches, 0.05 * 200000, 0.005 * 200000);
+  EXPECT_NEAR(model->prior, 0.05 * 200000 / 200000000, 0.005 * 200000 / 200000000);
+  EXPECT_FALSE(EstimatePriorFromPairs(candidates, 100, &*model).ok());  // fewer comparable than candidates
 }
 
 TEST(FellegiSunterTest, EstimatePriorFromDeterministicRules) {
+  // Splink's estimate: rule matches / recall / all comparable pairs. 10,000
+  // records have 49,995,000 pairs; rules finding 4,000 at recall 0.8 mean
+  // 5,000 true matches among them.
+  EXPECT_DOUBLE_EQ(EstimatePrior(4000, 10000LL * 9999 / 2, 0.8), 5000.0 / 49995000);
   EXPECT_DOUBLE_EQ(EstimatePrior(800, 100000, 0.8), 0.01);
   EXPECT_DOUBLE_EQ(EstimatePrior(500, 1000, 1.0), 0.5);
   EXPECT_DOUBLE_EQ(EstimatePrior(0, 1000, 0.8), 1e-9);
