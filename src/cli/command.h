@@ -61,7 +61,7 @@ Status CommandFailed(std::string message);
 void AddProjectCommands(CommandLine& cli, CLI::App& app);   // init, apply, export-config
 void AddDataCommands(CommandLine& cli, CLI::App& app);      // ingest, entities, show, quarantine
 void AddDemoCommands(CommandLine& cli, CLI::App& app);      // demo generate
-void AddUnifyCommands(CommandLine& cli, CLI::App& app);     // unify, explain, explain-pair, explain-model, override
+void AddUnifyCommands(CommandLine& cli, CLI::App& app);     // unify (evaluate), explain, explain-pair, explain-model, override, review
 void AddActivityCommands(CommandLine& cli, CLI::App& app);  // activities, timeline
 void AddMeasureCommands(CommandLine& cli, CLI::App& app);   // measures
 void AddSegmentCommands(CommandLine& cli, CLI::App& app);   // segment create|update|delete|list|run|show|members

@@ -1,4 +1,5 @@
-// `cdp unify`, `cdp explain`, `cdp explain-pair`, `cdp explain-model`, `cdp override`: unification and why it merged what it merged.
+// `cdp unify`, `cdp unify evaluate`, `cdp explain`, `cdp explain-pair`, `cdp explain-model`, `cdp override`,
+// `cdp review`: unification, why it merged what it merged, how good it is, and the pairs left for a person.
 #include <iostream>
 #include <optional>
 
@@ -8,6 +9,8 @@
 #include "ingest/csv_reader.h"
 #include "table/table_json.h"
 #include "workspace/lineage.h"
+#include "workspace/unify_evaluation.h"
+#include "workspace/unify_review.h"
 #include "workspace/unify_runner.h"
 
 namespace cdp {
@@ -321,6 +324,131 @@ Status CmdExplainModel(const Globals& g) {
   return Status::Ok();
 }
 
+// The verdict of an explanation (PairExplanationToJson) in one line.
+std::string VerdictLine(const Json& e) {
+  if (e.is_null()) return "(no explanation)";
+  if (e.contains("error")) return "(explain: " + e["error"].get<std::string>() + ")";
+  std::string line = e.value("matched", false) ? "MATCH by " + e.value("matched_by", std::string()) : "no match";
+  if (e.contains("match_probability")) line += ", probability " + Fixed(e["match_probability"].get<double>(), 4);
+  for (const auto& r : e["rules"]) {
+    if (!r.value("applies", false)) continue;
+    std::string conds;
+    for (const auto& c : r["conditions"]) {
+      conds += " " + c["field"].get<std::string>() + "[" + c["a"].get<std::string>() + " ~ " + c["b"].get<std::string>() +
+               " " + Fixed(c["similarity"].get<double>(), 2) + (c["passed"].get<bool>() ? " pass" : " fail") + "]";
+    }
+    line += "\n      rule " + r["rule"].get<std::string>() + ": " + (r.value("matched", false) ? "matched" : "not matched") + conds;
+  }
+  if (e.contains("comparisons")) {
+    std::string parts;
+    for (const auto& c : e["comparisons"]) {
+      parts += " " + c["comparison"].get<std::string>() + ":" + c["level"].get<std::string>() + "(" +
+               Fixed(c["weight"].get<double>(), 1) + ")";
+    }
+    line += "\n      model weight " + Fixed(e["match_weight"].get<double>(), 2) + parts;
+  }
+  return line;
+}
+
+Status CmdUnifyEvaluate(const Globals& g, const std::string& truth, int samples) {
+  if (samples < 0 || samples > 1000) return InvalidArgumentError("--samples must be between 0 and 1000");
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  EvaluationOptions options;
+  options.samples = samples;
+  CDP_ASSIGN_OR_RETURN(UnifyEvaluation e, EvaluateUnificationFile(*ws, truth, options));
+  Json j = UnifyEvaluationToJson(e);
+  CDP_RETURN_IF_ERROR(SaveLastEvaluation(*ws, j));
+  if (g.json) {
+    PrintJson(j);
+    return Status::Ok();
+  }
+  const ClusteringScore& s = e.score;
+  std::cout << "Evaluated " << s.records << " record(s) of " << truth << " (" << e.records_not_in_truth
+            << " profiled record(s) not in the truth ignored";
+  if (e.truth_without_profile) std::cout << ", " << e.truth_without_profile << " truth record(s) without a profile";
+  std::cout << ")\n";
+  PrintTable({"measure", "precision", "recall", "F1"},
+             {{"pairwise", Fixed(s.precision, 4), Fixed(s.recall, 4), Fixed(s.f1, 4)},
+              {"B-cubed", Fixed(s.bcubed_precision, 4), Fixed(s.bcubed_recall, 4), Fixed(s.bcubed_f1, 4)},
+              {"exact clusters", Fixed(s.cluster_precision, 4), Fixed(s.cluster_recall, 4), Fixed(s.cluster_f1, 4)}});
+  std::cout << "pairs: " << s.tp << " right, " << s.fp << " false merges, " << s.fn << " missed\n";
+  std::cout << "clusters: " << s.predicted_clusters << " predicted, " << s.true_clusters << " true, " << s.exact_clusters
+            << " exact\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : e.largest_clusters) {
+    rows.push_back({std::to_string(c.customer_id), std::to_string(c.records), std::to_string(c.true_entities),
+                    std::to_string(c.false_pairs)});
+  }
+  std::cout << "\nLargest profiles:\n";
+  PrintTable({"CustomerId", "records", "true entities", "false pairs"}, rows);
+  std::cout << "\nWorst false merges:\n";
+  if (e.false_merges.empty()) std::cout << "  none\n";
+  const Json& merges = j["false_merges"];
+  for (size_t i = 0; i < e.false_merges.size(); ++i) {
+    const FalseMerge& fm = e.false_merges[i];
+    std::cout << "- CustomerId " << fm.cluster.customer_id << ": " << fm.cluster.records << " records of "
+              << fm.cluster.true_entities << " entities (" << fm.cluster.false_pairs << " false pairs); "
+              << fm.entity_a << " joined to " << fm.entity_b << (fm.chain.empty() ? " (no chain of match pairs found)" : " by:")
+              << "\n";
+    for (size_t l = 0; l < fm.chain.size(); ++l) {
+      const ChainLink& link = fm.chain[l];
+      std::cout << "    " << (static_cast<int>(l) == fm.joining_link ? "* " : "  ") << link.a << " = " << link.b
+                << "  rule " << link.rule << ", score " << Fixed(link.score, 3) << "  (" << (link.entity_a.empty() ? "?" : link.entity_a)
+                << " / " << (link.entity_b.empty() ? "?" : link.entity_b) << ")\n";
+    }
+    if (fm.joining_link >= 0) std::cout << "    joining pair: " << VerdictLine(merges[i]["explanation"]) << "\n";
+  }
+  std::cout << "\nWorst misses:\n";
+  if (e.misses.empty()) std::cout << "  none\n";
+  const Json& misses = j["misses"];
+  for (size_t i = 0; i < e.misses.size(); ++i) {
+    const Miss& m = e.misses[i];
+    std::cout << "- " << m.entity << ": " << m.records << " records in " << m.profiles << " profiles (" << m.missed_pairs
+              << " missed pairs); " << m.a << " vs " << m.b << ": " << VerdictLine(misses[i]["explanation"]) << "\n";
+  }
+  return Status::Ok();
+}
+
+Json ReviewPairJson(const ReviewQueuePair& p) {
+  return {{"a", p.source_a + ":" + p.key_a}, {"b", p.source_b + ":" + p.key_b}, {"probability", p.probability}, {"weight", p.weight}, {"rule", p.rule}};
+}
+
+Status CmdReviewList(const Globals& g, int64_t limit) {
+  if (limit < 0) return InvalidArgumentError("--limit must be 0 or more");
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  CDP_ASSIGN_OR_RETURN(ReviewQueue q, ListReviewQueue(*ws, static_cast<size_t>(limit)));
+  if (g.json) {
+    Json items = Json::array();
+    for (const auto& p : q.pairs) items.push_back(ReviewPairJson(p));
+    PrintJson({{"total", q.total}, {"decided", q.decided}, {"items", items}});
+    return Status::Ok();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : q.pairs) {
+    rows.push_back({p.source_a + ":" + p.key_a, p.source_b + ":" + p.key_b, Fixed(p.probability, 4), Fixed(p.weight, 2)});
+  }
+  PrintTable({"record a", "record b", "probability", "weight (bits)"}, rows);
+  std::cout << q.total << " pair(s) to review";
+  if (static_cast<int64_t>(q.pairs.size()) < q.total) std::cout << " (" << q.pairs.size() << " shown)";
+  std::cout << ", " << q.decided << " decided by an override\n";
+  return Status::Ok();
+}
+
+Status CmdReviewDecide(const Globals& g, const std::string& a, const std::string& b, bool accept, const std::string& note) {
+  CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  CDP_ASSIGN_OR_RETURN(ReviewDecision d, DecideReviewPair(*ws, a, b, accept, note));
+  if (g.json) {
+    Json j = ReviewPairJson(d.pair);
+    j["override_id"] = d.override_id;
+    j["kind"] = accept ? "always" : "never";
+    PrintJson(j);
+  } else {
+    std::cout << "Override " << d.override_id << ": " << a << (accept ? " always matches " : " never matches ") << b
+              << " (takes effect at the next `cdp unify`)\n";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
@@ -331,13 +459,24 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
     std::string a, b, note, file;
     bool always = false, never = false;
     int64_t override_id = 0;
+    std::string truth;
+    int samples = 5;
+    int64_t limit = 20;
   };
   auto o = std::make_shared<Options>();
   auto* unify = app.add_subcommand("unify", "unify the profile sources into Customer (map, dedup, match, merge)");
   cli.AddWorkspaceOptions(unify);
   unify->add_flag("--preview", o->preview, "run matching only and print statistics; write nothing");
   CommandLine::AddThreadsOption(unify, &o->threads);
-  cli.OnRun(unify, [&cli, o] { return CmdUnify(cli.g, o->preview, o->threads, "unify"); });
+  auto* evaluate = unify->add_subcommand("evaluate", "score the current unification against a known truth (CSV: source,key,entity)");
+  cli.AddWorkspaceOptions(evaluate);
+  evaluate->add_option("--truth", o->truth, "CSV with a header: source,key,entity")->required()->check(CLI::ExistingFile);
+  evaluate->add_option("--samples", o->samples, "largest profiles, false merges and misses to list (default 5)");
+  cli.OnRun(evaluate, [&cli, o] { return CmdUnifyEvaluate(cli.g, o->truth, o->samples); });
+  // `cdp unify evaluate` runs evaluate only (a parent's callback runs after its subcommand's).
+  unify->callback([&cli, o, evaluate] {
+    if (!evaluate->parsed()) cli.exit_code = ReportStatus(CmdUnify(cli.g, o->preview, o->threads, "unify"));
+  });
 
   auto* explain = app.add_subcommand("explain", "show the records of a customer and why they were merged");
   cli.AddWorkspaceOptions(explain);
@@ -375,6 +514,23 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
   cli.AddWorkspaceOptions(oimp);
   oimp->add_option("FILE", o->file, "CSV file")->required()->check(CLI::ExistingFile);
   cli.OnRun(oimp, [&cli, o] { return CmdOverrideImport(cli.g, o->file); });
+
+  auto* review = app.add_subcommand("review", "the review queue: uncertain pairs of the last unify to accept or reject");
+  review->require_subcommand(1);
+  auto* rlist = review->add_subcommand("list", "list the pairs to review, most uncertain first");
+  cli.AddWorkspaceOptions(rlist);
+  rlist->add_option("--limit", o->limit, "pairs to show (default 20)");
+  cli.OnRun(rlist, [&cli, o] { return CmdReviewList(cli.g, o->limit); });
+  for (bool accept : {true, false}) {
+    auto* d = review->add_subcommand(accept ? "accept" : "reject",
+                                     accept ? "the two records are the same person: add an always-match override"
+                                            : "the two records are different people: add a never-match override");
+    cli.AddWorkspaceOptions(d);
+    d->add_option("A", o->a, "SOURCE:KEY")->required();
+    d->add_option("B", o->b, "SOURCE:KEY")->required();
+    d->add_option("--note", o->note, "why (default: the review and the pair's probability)");
+    cli.OnRun(d, [&cli, o, accept] { return CmdReviewDecide(cli.g, o->a, o->b, accept, o->note); });
+  }
 }
 
 }  // namespace cdp

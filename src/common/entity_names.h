@@ -12,6 +12,8 @@ namespace cdp {
 inline constexpr std::string_view kCustomerEntity = "Customer";
 inline constexpr std::string_view kSourceKeysEntity = "CustomerSourceKeys";
 inline constexpr std::string_view kMatchPairsEntity = "ConflationMatchPairs";
+// Uncertain candidate pairs of the last unify, for review (workspace/unify_review.h).
+inline constexpr std::string_view kReviewPairsEntity = "UnificationReviewPairs";
 inline constexpr std::string_view kUnifiedActivityEntity = "UnifiedActivity";
 inline constexpr std::string_view kCustomerMeasureEntity = "Customer_Measure";
 
@@ -21,6 +23,9 @@ inline constexpr std::string_view kMeasurePrefix = "Measure_";                  
 inline constexpr std::string_view kBusinessMeasurePrefix = "BusinessMeasure_";  // + business measure
 inline constexpr std::string_view kSegmentPrefix = "Segment_";                  // + segment
 inline constexpr std::string_view kQuarantinePrefix = "_quarantine/";           // + source entity
+// What a unify run leaves for the next one's incremental matching (unify/incremental.h):
+// hashes only, no values.
+inline constexpr std::string_view kUnifyStateEntity = "_unify/state";
 
 // "Dedup_eCommerce Contacts": a profile source's deduplication winners.
 inline std::string DedupEntityName(std::string_view source) { return std::string(kDedupPrefix) + std::string(source); }
@@ -52,6 +57,7 @@ enum class EntityKind {
   kCustomer,
   kSourceKeys,
   kMatchPairs,
+  kReviewPairs,  // UnificationReviewPairs
   kDedup,
   kUnifiedActivity,
   kCustomerMeasure,  // Customer_Measure
@@ -79,6 +85,7 @@ inline ParsedEntityName ParseEntityName(std::string_view name) {
   if (name == kCustomerEntity) return {EntityKind::kCustomer, {}};
   if (name == kSourceKeysEntity) return {EntityKind::kSourceKeys, {}};
   if (name == kMatchPairsEntity) return {EntityKind::kMatchPairs, {}};
+  if (name == kReviewPairsEntity) return {EntityKind::kReviewPairs, {}};
   if (name == kUnifiedActivityEntity) return {EntityKind::kUnifiedActivity, {}};
   if (name == kCustomerMeasureEntity) return {EntityKind::kCustomerMeasure, {}};
   for (const Prefixed& p : {Prefixed{kDedupPrefix, EntityKind::kDedup}, Prefixed{kMeasurePrefix, EntityKind::kMeasure},

@@ -239,6 +239,7 @@ void ApiServerImpl::AddRoutes() {
   AddDataRoutes();
   AddCustomerRoutes();
   AddModelRoutes();
+  AddUnifyRoutes();
   AddAdminRoutes();
 }
 

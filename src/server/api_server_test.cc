@@ -658,6 +658,65 @@ TEST_F(ApiServerTest, UnificationStatsCountAcceptedPairs) {
   EXPECT_GT(merged, 0);
 }
 
+TEST_F(ApiServerTest, UnificationEvaluateScoresATruthAndKeepsTheLastEvaluation) {
+  // A truth that says every profile is right: the records of each CustomerId are one entity.
+  Json keys = GetJson("/api/v1/entities/CustomerSourceKeys/rows?limit=200");
+  std::string truth = "source,key,entity\n";
+  size_t rows = 0;
+  for (const auto& r : keys["items"]) {
+    truth += r["Source"].get<std::string>() + "," + r["SourceKey"].get<std::string>() + ",p" +
+             std::to_string(r["CustomerId"].get<int64_t>()) + "\n";
+    ++rows;
+  }
+  ASSERT_GT(rows, 10u);
+  HttpResult r = Call("POST", "/api/v1/unification/evaluate", *viewer_, Json({{"truth", truth}, {"samples", 3}}).dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json e = Json::parse(r.body);
+  EXPECT_EQ(e["records"], rows);
+  EXPECT_DOUBLE_EQ(e["pairwise"]["precision"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(e["pairwise"]["recall"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(e["bcubed"]["f1"].get<double>(), 1.0);
+  EXPECT_EQ(e["clusters"]["exact"], e["clusters"]["predicted"]);
+  EXPECT_LE(e["largest_clusters"].size(), 3u);
+  EXPECT_TRUE(e["false_merges"].empty());
+  EXPECT_TRUE(e["misses"].empty());
+  Json last = GetJson("/api/v1/unification/evaluation", *viewer_);
+  EXPECT_EQ(last["pairwise"], e["pairwise"]);
+  EXPECT_TRUE(last.contains("evaluated_at"));
+
+  // A bad truth is a 400 naming the line; a body without truth is refused by the schema.
+  HttpResult bad = Call("POST", "/api/v1/unification/evaluate", *viewer_,
+                        Json({{"truth", "source,key,entity\nNo Such Source,1,a\n"}}).dump());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("truth:2: 'No Such Source' is not a unification source"), std::string::npos) << bad.body;
+  HttpResult missing = Call("POST", "/api/v1/unification/evaluate", *viewer_, "{\"samples\": 2}");
+  EXPECT_EQ(missing.status, 400) << missing.body;
+  EXPECT_NE(missing.body.find("truth"), std::string::npos) << missing.body;
+  HttpResult range = Call("POST", "/api/v1/unification/evaluate", *viewer_, Json({{"truth", truth}, {"samples", 1000}}).dump());
+  EXPECT_EQ(range.status, 400) << range.body;
+}
+
+TEST_F(ApiServerTest, ReviewQueueInRulesModeIsEmptyAndRefusesPairsOutsideIt) {
+  Json q = GetJson("/api/v1/unification/review?explain=1", *viewer_);
+  EXPECT_EQ(q["total"], 0);
+  EXPECT_TRUE(q["items"].empty());
+  Json keys = GetJson("/api/v1/entities/CustomerSourceKeys/rows?limit=2");
+  ASSERT_EQ(keys["items"].size(), 2u);
+  std::string a = keys["items"][0]["Source"].get<std::string>() + ":" + keys["items"][0]["SourceKey"].get<std::string>();
+  std::string b = keys["items"][1]["Source"].get<std::string>() + ":" + keys["items"][1]["SourceKey"].get<std::string>();
+  HttpResult r = Call("POST", "/api/v1/unification/review/accept", *contributor_, Json({{"a", a}, {"b", b}}).dump());
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.body.find("not in the review queue"), std::string::npos) << r.body;
+  HttpResult bad = Call("POST", "/api/v1/unification/review/reject", *contributor_, Json({{"a", "nosource"}, {"b", b}}).dump());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("is not SOURCE:KEY"), std::string::npos) << bad.body;
+  HttpResult extra = Call("POST", "/api/v1/unification/review/accept", *contributor_, Json({{"a", a}, {"b", b}, {"kind", "x"}}).dump());
+  EXPECT_EQ(extra.status, 400) << extra.body;
+  EXPECT_EQ(Call("POST", "/api/v1/unification/review/accept", *viewer_, Json({{"a", a}, {"b", b}}).dump()).status, 403);
+  // Rules mode trains no model.
+  EXPECT_EQ(Call("GET", "/api/v1/unification/model", *viewer_).status, 404);
+}
+
 TEST_F(ApiServerTest, SegmentOperatorsComeFromTheServer) {
   Json ops = GetJson("/api/v1/segment-operators", *viewer_);
   EXPECT_EQ(ops["types"]["int64"], "number");

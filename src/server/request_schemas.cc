@@ -7,6 +7,7 @@
 #include "config/model_config.h"
 #include "segment/segment_definition.h"
 #include "segment/segment_operators.h"
+#include "workspace/unify_evaluation.h"
 
 namespace cdp {
 namespace {
@@ -265,7 +266,31 @@ S ApiKeyRequestSchema() {
       .Named("ApiKeyRequest");
 }
 
+S UnifyEvaluateSchema() {
+  return S::Object({S::Required("truth", S::String().MinLength(1).MaxLength(kMaxTruthTextBytes).Describe(
+                                             "CSV text with a header naming source, key and entity: one line per record")),
+                    S::Optional("samples", S::Integer().Range(0, 100).Nullable().Describe(
+                                               "largest profiles, false merges and misses to list (default 5)"))})
+      .Named("UnifyEvaluateRequest");
+}
+
+S ReviewDecisionSchema() {
+  S record = S::String().MinLength(3).MaxLength(4096).Describe("a record as SOURCE:KEY");
+  return S::Object({S::Required("a", record), S::Required("b", record),
+                    S::Optional("note", S::String().MaxLength(1000).Nullable().Describe("why (stored with the override)"))})
+      .Named("ReviewDecision");
+}
+
 }  // namespace
+
+const BodySchema& UnifyEvaluateBody() {
+  static const BodySchema s = UnifyEvaluateSchema();
+  return s;
+}
+const BodySchema& ReviewDecisionBody() {
+  static const BodySchema s = ReviewDecisionSchema();
+  return s;
+}
 
 const BodySchema& SegmentDefinitionBody() {
   static const BodySchema s = SegmentDefinitionSchema();

@@ -20,5 +20,9 @@ const BodySchema& UnifyConfigBody();
 const BodySchema& RefreshRequestBody();
 const BodySchema& SchedulesBody();
 const BodySchema& ApiKeyRequestBody();
+// POST /api/v1/unification/evaluate: {truth: CSV text, samples?}.
+const BodySchema& UnifyEvaluateBody();
+// POST /api/v1/unification/review/accept|reject: {a: SOURCE:KEY, b: SOURCE:KEY, note?}.
+const BodySchema& ReviewDecisionBody();
 
 }  // namespace cdp

@@ -162,7 +162,7 @@ StageDescriptor UnifyStage() {
   d.is_output = [](const StageContext&, const std::string& n) {
     EntityKind k = EntityKindOf(n);
     return k == EntityKind::kCustomer || k == EntityKind::kSourceKeys || k == EntityKind::kMatchPairs ||
-           k == EntityKind::kDedup;
+           k == EntityKind::kReviewPairs || k == EntityKind::kDedup;
   };
   d.run = [](const StageContext& c, StageResult* r) -> Status {
     UnifyRunOptions uo;

@@ -5,6 +5,7 @@
 
 #include "common/entity_names.h"
 #include "workspace/lineage.h"
+#include "workspace/unify_review.h"
 
 namespace cdp {
 namespace {
@@ -89,6 +90,7 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
     CDP_RETURN_IF_ERROR(write(std::string(kCustomerEntity), *result.customers));
     CDP_RETURN_IF_ERROR(write(std::string(kSourceKeysEntity), *result.source_keys));
     CDP_RETURN_IF_ERROR(write(std::string(kMatchPairsEntity), *result.match_pairs));
+    CDP_RETURN_IF_ERROR(write(std::string(kReviewPairsEntity), *ReviewPairsTable(ReviewPairsOf(result))));
     std::set<std::string> dedup_names;
     for (const auto& [name, t] : result.dedup) {
       CDP_RETURN_IF_ERROR(write(name, *t));

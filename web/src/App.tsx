@@ -5,6 +5,7 @@ import { errText, href, useId, useRoute } from './util';
 import { HomePage } from './pages/Home';
 import { DataPage } from './pages/Data';
 import { UnifyPage } from './pages/Unify';
+import { ReviewPage } from './pages/Review';
 import { ActivitiesPage } from './pages/Activities';
 import { MeasuresPage } from './pages/Measures';
 import { SegmentsPage } from './pages/Segments';
@@ -16,6 +17,7 @@ const NAV: { key: string; label: string }[] = [
   { key: 'home', label: 'Home' },
   { key: 'data', label: 'Data' },
   { key: 'unify', label: 'Unify' },
+  { key: 'review', label: 'Review' },
   { key: 'activities', label: 'Activities' },
   { key: 'measures', label: 'Measures' },
   { key: 'segments', label: 'Segments' },
@@ -138,6 +140,9 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       break;
     case 'unify':
       content = <UnifyPage rest={rest} />;
+      break;
+    case 'review':
+      content = <ReviewPage />;
       break;
     case 'activities':
       content = <ActivitiesPage />;

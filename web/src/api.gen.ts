@@ -51,6 +51,7 @@ export type FieldCondition = {
 export type MatchRule = {
   name: string;
   conditions?: unknown[] | null;
+  guards?: unknown[] | null;
   exceptions?: unknown[] | null;
   /** checked by the unification parser (docs/project-yaml.md, unification) */
   blocking?: unknown;
@@ -126,6 +127,15 @@ export type RefreshRequest = {
   force?: boolean | null;
 };
 
+export type ReviewDecision = {
+  /** a record as SOURCE:KEY */
+  a: string;
+  /** a record as SOURCE:KEY */
+  b: string;
+  /** why (stored with the override) */
+  note?: string | null;
+};
+
 /** customers with a row of `entity` on which every condition holds */
 export type Rule = {
   /** Customer, Customer_Measure or an entity related to Customer */
@@ -180,6 +190,9 @@ export type UnifyConfig = {
   rules?: MatchRule[] | null;
   /** checked by the unification parser (docs/project-yaml.md, unification) */
   probabilistic?: unknown;
+  guards?: unknown[] | null;
+  /** true, false or a list of sources; checked by the unification parser (docs/project-yaml.md, unification) */
+  one_record_per_source?: unknown;
   include_all?: boolean | null;
   max_block_size?: number | null;
   max_cluster_size?: number | null;
@@ -188,6 +201,13 @@ export type UnifyConfig = {
   placeholders?: string[] | null;
   /** merge policies; checked by the unification parser (docs/project-yaml.md, unification) */
   merge?: unknown;
+};
+
+export type UnifyEvaluateRequest = {
+  /** CSV text with a header naming source, key and entity: one line per record */
+  truth: string;
+  /** largest profiles, false merges and misses to list (default 5) */
+  samples?: number | null;
 };
 
 export type UnifySource = {
@@ -211,6 +231,9 @@ export interface RequestBodies {
   "POST /api/v1/segments": SegmentDefinition;
   "POST /api/v1/segments/estimate": SegmentDefinition;
   "POST /api/v1/segments/quick": QuickSegment;
+  "POST /api/v1/unification/evaluate": UnifyEvaluateRequest;
+  "POST /api/v1/unification/review/accept": ReviewDecision;
+  "POST /api/v1/unification/review/reject": ReviewDecision;
   "PUT /api/v1/measures/{name}": Measure;
   "PUT /api/v1/schedules": Schedules;
   "PUT /api/v1/segments/{name}": SegmentDefinition;

@@ -437,6 +437,56 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       assert.equal(me.name, 'marketing-viewer');
     });
 
+    await t.test('review queue and match weights (probabilistic mode)', async () => {
+      // The lab's unification in probabilistic mode (bench/unify_accuracy's
+      // configuration, with a wide review band), unified by the CLI.
+      const exported = await cdp(['export-config', '-w', ws]);
+      const prob = fs.readFileSync(path.join(REPO, 'bench/unify_accuracy/contoso_probabilistic.yaml'), 'utf8');
+      const block = (text) => {
+        const lines = text.split('\n');
+        const start = lines.findIndex((l) => /^unification:/.test(l));
+        let end = start + 1;
+        while (end < lines.length && !/^[A-Za-z]/.test(lines[end])) end++;
+        return { lines, start, end };
+      };
+      const e = block(exported);
+      const u = block(prob);
+      assert.ok(e.start >= 0 && u.start >= 0, 'both have a unification section');
+      const unification = u.lines.slice(u.start, u.end).join('\n').replace(/^  probabilistic:\n/m, '  probabilistic:\n    review_min_probability: 0.01\n');
+      const project = [...e.lines.slice(0, e.start), unification, ...e.lines.slice(e.end)].join('\n');
+      const file = path.join(root, 'probabilistic.yaml');
+      fs.writeFileSync(file, project);
+      await cdp(['apply', '-w', ws, file]);
+      await cdp(['unify', '-w', ws]);
+      const queue = await api.get('unification/review?limit=1');
+      assert.ok(queue.total > 0, `the probabilistic run leaves pairs to review: ${JSON.stringify(queue)}`);
+
+      await goto('review');
+      await page.getByRole('heading', { name: 'Review', exact: true }).waitFor();
+      const count = page.getByTestId('review-count');
+      await count.waitFor();
+      const before = Number((await count.textContent()).replace(/\D/g, ''));
+      assert.equal(before, queue.total, 'the counter is the queue size');
+      const first = page.getByTestId('review-pair').first();
+      await first.getByTestId('review-values').waitFor();
+      await first.getByTestId('pair-explain').waitFor();
+      assert.match(await first.getByTestId('pair-explain').textContent(), /weight/i, 'the explanation shows the model');
+      await shot('32-review');
+      const a = (await first.getAttribute('aria-label')).split(' and ')[0];
+      await first.getByRole('button', { name: 'Accept' }).click();
+      await page.getByRole('status').filter({ hasText: 'accepted' }).waitFor();
+      await page.waitForFunction((n) => Number((document.querySelector('[data-testid=review-count]')?.textContent ?? '').replace(/\D/g, '')) === n, before - 1);
+      const overrides = JSON.parse(await cdp(['override', 'list', '--json', '-w', ws]));
+      assert.ok(overrides.some((o) => o.kind === 'always' && (o.a === a || o.b === a)), 'the accepted pair is an always override');
+
+      // The Unify page charts the trained model's weights.
+      await goto('unify');
+      await page.getByTestId('model-chart').waitFor();
+      const levels = await page.getByTestId('model-weights').locator('tbody tr').count();
+      assert.ok(levels > 3, 'one row per comparison level');
+      await shot('31-unify-model');
+    });
+
     await t.test('a viewer is refused an edit', async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await signIn(created ?? viewer.key);

@@ -108,6 +108,7 @@ class ApiServerImpl {
   void AddDataRoutes();
   void AddCustomerRoutes();
   void AddModelRoutes();     // measures and segments
+  void AddUnifyRoutes();     // evaluation, review queue, trained model
   void AddAdminRoutes();     // runs, schedules, keys, audit
 
   std::shared_ptr<const ServingGeneration> generation() const;

@@ -1,5 +1,6 @@
-import { FormEvent, useEffect, useState } from 'react';
-import { api, Row } from '../api';
+import { FormEvent, useEffect, useRef, useState } from 'react';
+import { Chart } from 'chart.js';
+import { api, ApiError, Row } from '../api';
 import type { UnifyConfig as UnifyConfigBody } from '../api';
 import { BarChart, DataTable, ErrorBox, LabeledInput, LabeledTextArea, Loading, Tile } from '../components';
 import { usePaged } from '../paging';
@@ -20,7 +21,7 @@ interface PairCondition {
   similarity?: number;
   passed?: boolean;
 }
-interface PairExplain {
+export interface PairExplain {
   comparisons?: { comparison: string; level?: unknown; m?: number; u?: number; weight?: number }[];
   match_weight?: number;
   match_probability?: number;
@@ -69,6 +70,9 @@ export function UnifyPage({ rest }: { rest: string[] }) {
       ) : stats.loading ? (
         <Loading what="unification results" />
       ) : null}
+
+      <ModelChart />
+      <Evaluation />
 
       <section className="card" aria-labelledby="pairs-h">
         <h2 id="pairs-h">Sample match pairs</h2>
@@ -140,7 +144,7 @@ function ProfileExplainForm() {
   );
 }
 
-function PairView({ p }: { p: PairExplain }) {
+export function PairView({ p }: { p: PairExplain }) {
   return (
     <div className="explain-pair" data-testid="pair-explain">
       <p>
@@ -335,5 +339,195 @@ function RulesSummary({ cfg }: { cfg: unknown }) {
         </ul>
       </div>
     </div>
+  );
+}
+
+/** null for a 404 (nothing there yet), the value otherwise. */
+function orNull<T>(p: Promise<T>): Promise<T | null> {
+  return p.catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)));
+}
+
+interface ModelLevel {
+  label?: string;
+  m?: number | null;
+  u?: number | null;
+  weight?: number | null;
+}
+interface Model {
+  prior?: number;
+  prior_weight?: number | null;
+  comparisons?: { name?: string; levels?: ModelLevel[] }[];
+}
+
+/** Probabilistic mode: the trained model's weight per comparison level, in bits (GET /api/v1/unification/model). */
+function ModelChart() {
+  const model = useLoad(() => orNull(api.get<Model>('unification/model')), []);
+  const m = model.data;
+  if (model.error) return <ErrorBox error={model.error} title="Model" />;
+  if (!m || !Array.isArray(m.comparisons) || m.comparisons.length === 0) return null;
+  const bars: { label: string; weight: number; m?: number | null; u?: number | null }[] = [];
+  for (const c of m.comparisons) {
+    for (const l of c.levels ?? []) {
+      const w = typeof l.weight === 'number' && Number.isFinite(l.weight) ? l.weight : 0;
+      bars.push({ label: `${c.name ?? '?'}: ${l.label ?? '?'}`, weight: w, m: l.m, u: l.u });
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="model-h">
+      <h2 id="model-h">Match weights of the trained model</h2>
+      <p className="muted small">
+        Each comparison level adds its weight (log₂ of m/u, in bits) to a pair's match weight: green pushes towards a match, red away from it. Prior
+        probability {fmtNum(m.prior, 6)}
+        {typeof m.prior_weight === 'number' ? ` (${fmtNum(m.prior_weight, 2)} bits)` : ''}.
+      </p>
+      <WeightBars bars={bars} />
+      <DataTable
+        rows={bars.map((b) => ({ level: b.label, weight: fmtNum(b.weight, 2), m: fmtNum(b.m, 4), u: fmtNum(b.u, 6) }))}
+        columns={['level', 'weight', 'm', 'u']}
+        testid="model-weights"
+      />
+    </section>
+  );
+}
+
+function WeightBars({ bars }: { bars: { label: string; weight: number; m?: number | null; u?: number | null }[] }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const key = JSON.stringify(bars);
+  useEffect(() => {
+    if (!ref.current) return;
+    const chart = new Chart(ref.current, {
+      type: 'bar',
+      data: {
+        labels: bars.map((b) => b.label),
+        datasets: [
+          {
+            label: 'weight (bits)',
+            data: bars.map((b) => b.weight),
+            backgroundColor: bars.map((b) => (b.weight >= 0 ? '#22c55e' : '#ef4444')),
+          },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              afterLabel: (ctx) => {
+                const b = bars[ctx.dataIndex];
+                return `m ${fmtNum(b.m, 4)}, u ${fmtNum(b.u, 6)}`;
+              },
+            },
+          },
+        },
+      },
+    });
+    return () => chart.destroy();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return (
+    <div className="chart" style={{ height: Math.max(160, 22 * bars.length) }}>
+      <canvas ref={ref} role="img" aria-label={`match weights: ${bars.map((b) => `${b.label} ${fmtNum(b.weight, 2)}`).join('; ')}`} data-testid="model-chart" />
+    </div>
+  );
+}
+
+interface EvalScore {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+interface EvaluationJson {
+  pairwise: EvalScore & { tp: number; fp: number; fn: number };
+  bcubed: EvalScore;
+  clusters: EvalScore & { exact: number; predicted: number; true: number };
+  records: number;
+  records_not_in_truth: number;
+  truth_without_profile: number;
+  evaluated_at?: string;
+  largest_clusters: Row[];
+  false_merges: { customer_id: number; records: number; true_entities: number; false_pairs: number; entity_a: string; entity_b: string; chain: Row[]; joining_link: number | null; explanation: PairExplain | null }[];
+  misses: { entity: string; records: number; profiles: number; missed_pairs: number; a: string; b: string; explanation: PairExplain | null }[];
+}
+
+/** The last evaluation against a known truth (cdp unify evaluate, POST /api/v1/unification/evaluate), and a form to run one. */
+function Evaluation() {
+  const last = useLoad(() => orNull(api.get<EvaluationJson>('unification/evaluation')), []);
+  const [truth, setTruth] = useState('');
+  const run = useAction();
+  const e = last.data;
+  return (
+    <section className="card" aria-labelledby="eval-h">
+      <h2 id="eval-h">Evaluation against a known truth</h2>
+      <ErrorBox error={last.error} />
+      {e ? (
+        <div data-testid="evaluation">
+          <p className="muted small">
+            {fmtNum(e.records, 0)} records evaluated{e.evaluated_at ? ` at ${e.evaluated_at}` : ''}; {fmtNum(e.records_not_in_truth, 0)} profiled records not in the truth.
+          </p>
+          <DataTable
+            rows={[
+              { measure: 'pairwise', precision: fmtNum(e.pairwise.precision, 4), recall: fmtNum(e.pairwise.recall, 4), F1: fmtNum(e.pairwise.f1, 4) },
+              { measure: 'B-cubed', precision: fmtNum(e.bcubed.precision, 4), recall: fmtNum(e.bcubed.recall, 4), F1: fmtNum(e.bcubed.f1, 4) },
+              { measure: 'exact clusters', precision: fmtNum(e.clusters.precision, 4), recall: fmtNum(e.clusters.recall, 4), F1: fmtNum(e.clusters.f1, 4) },
+            ]}
+            columns={['measure', 'precision', 'recall', 'F1']}
+            testid="evaluation-scores"
+          />
+          <p>
+            Pairs: {fmtNum(e.pairwise.tp, 0)} right, {fmtNum(e.pairwise.fp, 0)} false merges, {fmtNum(e.pairwise.fn, 0)} missed. Profiles: {fmtNum(e.clusters.predicted, 0)} predicted,{' '}
+            {fmtNum(e.clusters.true, 0)} true, {fmtNum(e.clusters.exact, 0)} exact.
+          </p>
+          <h3>Largest profiles</h3>
+          <DataTable rows={e.largest_clusters} columns={['customer_id', 'records', 'true_entities', 'false_pairs']} />
+          <h3>Worst false merges</h3>
+          {e.false_merges.length ? (
+            e.false_merges.map((f, i) => (
+              <div key={i} className="rule-explain">
+                <p>
+                  CustomerId {f.customer_id}: {f.records} records of {f.true_entities} entities ({f.false_pairs} false pairs); {f.entity_a} joined to {f.entity_b}
+                </p>
+                <DataTable rows={f.chain.map((l, j) => ({ ...l, joining: j === f.joining_link ? '★' : '' }))} columns={['joining', 'a', 'b', 'rule', 'score', 'entity_a', 'entity_b']} />
+                {f.explanation ? <PairView p={f.explanation} /> : null}
+              </div>
+            ))
+          ) : (
+            <p className="muted">None.</p>
+          )}
+          <h3>Worst misses</h3>
+          {e.misses.length ? (
+            e.misses.map((m, i) => (
+              <div key={i} className="rule-explain">
+                <p>
+                  {m.entity}: {m.records} records in {m.profiles} profiles ({m.missed_pairs} missed pairs)
+                </p>
+                {m.explanation ? <PairView p={m.explanation} /> : <p>{m.a} vs {m.b}</p>}
+              </div>
+            ))
+          ) : (
+            <p className="muted">None.</p>
+          )}
+        </div>
+      ) : !last.loading ? (
+        <p className="muted">No evaluation has been run. Paste a truth (CSV with the columns source, key, entity) or run <code>cdp unify evaluate --truth FILE</code>.</p>
+      ) : null}
+      <LabeledTextArea label="Truth (CSV: source,key,entity)" value={truth} onChange={setTruth} rows={4} />
+      <ErrorBox error={run.error} title="Evaluate" />
+      <button
+        type="button"
+        disabled={run.busy || !truth.trim()}
+        onClick={() =>
+          run.run(async () => {
+            await api.send('POST /api/v1/unification/evaluate', 'unification/evaluate', { truth });
+            last.reload();
+          })
+        }
+      >
+        Evaluate
+      </button>
+    </section>
   );
 }
