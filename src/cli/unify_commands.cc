@@ -67,16 +67,26 @@ void PrintUnifyStats(const UnifyStats& st, bool preview) {
               << " pairs refused)\n";
   }
   if (!preview) std::cout << "CustomerIds kept " << st.kept_ids << ", new " << st.new_ids << "\n";
+  const IncrementalStats& inc = st.incremental;
+  if (inc.incremental) {
+    std::cout << "incremental: compared the pairs of " << inc.records_compared << " records (" << inc.records_new
+              << " new, " << inc.records_changed << " changed, " << inc.records_removed << " removed, "
+              << inc.records_block_crossed + inc.records_tf_changed
+              << " in changed blocks or term frequencies); kept " << inc.pairs_carried << " earlier pairs\n";
+  } else if (!inc.full_reason.empty()) {
+    std::cout << "full run: " << inc.full_reason << "\n";
+  }
   std::string secs;
   for (const auto& [k, v] : st.seconds) secs += (secs.empty() ? "" : ", ") + k + " " + Fixed(v, 2) + "s";
   std::cout << "time: " << secs << "\n";
   PrintWarnings("", st.warnings);
 }
 
-Status CmdUnify(const Globals& g, bool preview, int threads, const std::string& kind) {
+Status CmdUnify(const Globals& g, bool preview, bool full, int threads, const std::string& kind) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
   UnifyRunOptions options;
   options.preview = preview;
+  options.full = full;
   options.threads = threads;
   std::unique_ptr<ProgressBar> bar;
   std::string current;
@@ -454,6 +464,7 @@ Status CmdReviewDecide(const Globals& g, const std::string& a, const std::string
 void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
   struct Options {
     bool preview = false;
+    bool full = false;
     int threads = 0;
     int64_t customer_id = 0;
     std::string a, b, note, file;
@@ -467,6 +478,9 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
   auto* unify = app.add_subcommand("unify", "unify the profile sources into Customer (map, dedup, match, merge)");
   cli.AddWorkspaceOptions(unify);
   unify->add_flag("--preview", o->preview, "run matching only and print statistics; write nothing");
+  unify->add_flag("--full", o->full,
+                  "compare every candidate pair (and retrain a probabilistic model) instead of only the pairs of "
+                  "records that changed since the last run");
   CommandLine::AddThreadsOption(unify, &o->threads);
   auto* evaluate = unify->add_subcommand("evaluate", "score the current unification against a known truth (CSV: source,key,entity)");
   cli.AddWorkspaceOptions(evaluate);
@@ -475,7 +489,7 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app) {
   cli.OnRun(evaluate, [&cli, o] { return CmdUnifyEvaluate(cli.g, o->truth, o->samples); });
   // `cdp unify evaluate` runs evaluate only (a parent's callback runs after its subcommand's).
   unify->callback([&cli, o, evaluate] {
-    if (!evaluate->parsed()) cli.exit_code = ReportStatus(CmdUnify(cli.g, o->preview, o->threads, "unify"));
+    if (!evaluate->parsed()) cli.exit_code = ReportStatus(CmdUnify(cli.g, o->preview, o->full, o->threads, "unify"));
   });
 
   auto* explain = app.add_subcommand("explain", "show the records of a customer and why they were merged");

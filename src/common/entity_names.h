@@ -26,6 +26,7 @@ inline constexpr std::string_view kQuarantinePrefix = "_quarantine/";           
 // What a unify run leaves for the next one's incremental matching (unify/incremental.h):
 // hashes only, no values.
 inline constexpr std::string_view kUnifyStateEntity = "_unify/state";
+inline constexpr std::string_view kUnifyStatePairsEntity = "_unify/pairs";
 
 // "Dedup_eCommerce Contacts": a profile source's deduplication winners.
 inline std::string DedupEntityName(std::string_view source) { return std::string(kDedupPrefix) + std::string(source); }

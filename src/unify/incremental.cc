@@ -35,33 +35,43 @@ std::vector<uint64_t> FeatureHashes(const RecordSet& records, int threads) {
   std::vector<uint64_t> out(n, 0);
   const int nf = records.num_features();
   ParallelFor(threads, n, 16384, [&](size_t begin, size_t end, int) {
-    XXH3_state_t* st = XXH3_createState();
+    std::string buf;  // the record's features, length-prefixed, hashed at once
     for (size_t r = begin; r < end; ++r) {
       RecordId id = static_cast<RecordId>(r);
-      XXH3_64bits_reset(st);
+      buf.clear();
       for (int f = 0; f < nf; ++f) {
         const FeatureColumn& col = records.feature(f);
         std::string_view v = col.value(id);
-        uint64_t len = v.size();
-        XXH3_64bits_update(st, &len, sizeof len);
-        XXH3_64bits_update(st, v.data(), v.size());
-        uint8_t has = col.has_number(id) ? 1 : 0;
-        XXH3_64bits_update(st, &has, 1);
-        if (has) {
+        uint32_t len = static_cast<uint32_t>(v.size());
+        buf.append(reinterpret_cast<const char*>(&len), sizeof len);
+        buf.append(v);
+        if (col.has_number(id)) {
           double d = col.number(id);
-          XXH3_64bits_update(st, &d, sizeof d);
+          buf.push_back('\x01');
+          buf.append(reinterpret_cast<const char*>(&d), sizeof d);
+        } else {
+          buf.push_back('\0');
         }
       }
-      out[r] = XXH3_64bits_digest(st);
+      out[r] = XXH3_64bits(buf.data(), buf.size());
     }
-    XXH3_freeState(st);
   });
   return out;
 }
 
+std::vector<int64_t> MapPreviousRecords(const UnifyState& previous, const RecordSet& records, int threads) {
+  std::vector<int64_t> now(previous.size(), -1);
+  ParallelFor(threads, previous.size(), 16384, [&](size_t begin, size_t end, int) {
+    for (size_t p = begin; p < end; ++p) now[p] = records.Find(previous.source[p], previous.key[p]);
+  });
+  return now;
+}
+
 UnifyState MakeUnifyState(const RecordSet& records, uint64_t fingerprint, const std::vector<uint64_t>& features,
-                          const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features) {
+                          const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
+                          std::vector<MatchPair> pairs) {
   UnifyState s;
+  s.pairs = std::move(pairs);
   s.fingerprint = fingerprint;
   s.num_slots = slot_keys.size();
   s.num_tf = tf_features.size();
@@ -82,17 +92,15 @@ UnifyState MakeUnifyState(const RecordSet& records, uint64_t fingerprint, const 
   return s;
 }
 
-void MarkRecordsToCompare(const UnifyState& prev, const RecordSet& records, const std::vector<uint64_t>& features,
+void MarkRecordsToCompare(const UnifyState& prev, const std::vector<int64_t>& now, const RecordSet& records,
+                          const std::vector<uint64_t>& features,
                           const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
                           int64_t max_block_size, std::vector<uint8_t>* compare, IncrementalStats* stats) {
   const size_t n = records.size();
   compare->assign(n, 0);
-  // Previous record -> current record (or -1).
-  std::vector<int64_t> now(prev.size(), -1);
   std::vector<uint8_t> seen(n, 0);
   for (size_t p = 0; p < prev.size(); ++p) {
-    int64_t r = records.Find(prev.source[p], prev.key[p]);
-    now[p] = r;
+    int64_t r = now[p];
     if (r < 0) {
       ++stats->records_removed;
       continue;
@@ -191,7 +199,23 @@ Table UnifyStateToTable(const UnifyState& state) {
   return table;
 }
 
-StatusOr<UnifyState> UnifyStateFromTable(const Table& table, uint64_t fingerprint) {
+Table UnifyStatePairsToTable(const UnifyState& state) {
+  Schema schema;
+  for (const char* name : {"A", "B", "Rule"}) schema.AddField(Field{name, DataType::kInt64, SemanticType("")});
+  for (const char* name : {"Score", "Strength"}) schema.AddField(Field{name, DataType::kDouble, SemanticType("")});
+  Table table(schema);
+  for (const MatchPair& p : state.pairs) {
+    table.mutable_column(0).AppendInt64(p.a);
+    table.mutable_column(1).AppendInt64(p.b);
+    table.mutable_column(2).AppendInt64(p.rule);
+    table.mutable_column(3).AppendDouble(p.score);
+    table.mutable_column(4).AppendDouble(p.strength);
+    table.FinishRow();
+  }
+  return table;
+}
+
+StatusOr<UnifyState> UnifyStateFromTables(const Table& table, const Table& pairs, uint64_t fingerprint) {
   const Schema& schema = table.schema();
   auto column = [&](const std::string& name, DataType type) -> StatusOr<const Column*> {
     int i = schema.FieldIndex(name);
@@ -233,6 +257,27 @@ StatusOr<UnifyState> UnifyStateFromTable(const Table& table, uint64_t fingerprin
     s.features[r] = static_cast<uint64_t>(features->Int64At(r));
     for (size_t k = 0; k < s.num_slots; ++k) s.slot_keys[r * s.num_slots + k] = static_cast<uint64_t>(slots[k]->Int64At(r));
     for (size_t t = 0; t < s.num_tf; ++t) s.tf_values[r * s.num_tf + t] = static_cast<uint64_t>(tfs[t]->Int64At(r));
+  }
+  const Schema& ps = pairs.schema();
+  const Column* cols[5];
+  const char* names[5] = {"A", "B", "Rule", "Score", "Strength"};
+  for (int i = 0; i < 5; ++i) {
+    int c = ps.FieldIndex(names[i]);
+    DataType want = i < 3 ? DataType::kInt64 : DataType::kDouble;
+    if (c < 0 || ps.field(static_cast<size_t>(c)).type != want) {
+      return DataLossError(std::string("unification state pairs: column '") + names[i] +
+                           "' is missing or has the wrong type");
+    }
+    cols[i] = &pairs.column(static_cast<size_t>(c));
+  }
+  s.pairs.reserve(pairs.num_rows());
+  for (size_t r = 0; r < pairs.num_rows(); ++r) {
+    int64_t a = cols[0]->Int64At(r), b = cols[1]->Int64At(r);
+    if (a < 0 || b < 0 || static_cast<size_t>(a) >= n || static_cast<size_t>(b) >= n) {
+      return DataLossError("unification state pairs: row " + std::to_string(r) + " names a record the state lacks");
+    }
+    s.pairs.push_back(MatchPair{static_cast<RecordId>(a), static_cast<RecordId>(b), static_cast<int32_t>(cols[2]->Int64At(r)),
+                                static_cast<float>(cols[3]->DoubleAt(r)), cols[4]->DoubleAt(r)});
   }
   return s;
 }

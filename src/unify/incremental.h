@@ -30,11 +30,10 @@
 #include "common/status.h"
 #include "config/unify_config.h"
 #include "table/column.h"
+#include "unify/matcher.h"
 #include "unify/record_set.h"
 
 namespace cdp {
-
-class Matcher;
 
 // Per record of the run that made it: its source and key, a hash of all its
 // normalized features, its key hash in every blocking slot (0: no key), and
@@ -48,19 +47,12 @@ struct UnifyState {
   std::vector<uint64_t> features;
   std::vector<uint64_t> slot_keys;  // num_slots per record
   std::vector<uint64_t> tf_values;  // num_tf per record
+  // The pairs the matcher accepted (overrides not included), by record
+  // number in this state, with their rule, score and strength.
+  std::vector<MatchPair> pairs;
   size_t size() const { return key.size(); }
 };
 
-// What incremental matching reads of the previous run.
-struct IncrementalInput {
-  const UnifyState* state = nullptr;
-  // The previous run's accepted pairs (source a, key a, source b, key b),
-  // override pairs excluded.
-  struct PairRef {
-    std::string source_a, key_a, source_b, key_b;
-  };
-  std::vector<PairRef> accepted;
-};
 
 struct IncrementalStats {
   bool incremental = false;     // false: this run compared every candidate pair
@@ -71,8 +63,7 @@ struct IncrementalStats {
   int64_t records_block_crossed = 0;  // clean, in a block that crossed max_block_size
   int64_t records_tf_changed = 0;     // clean, holding a tf value whose count changed
   int64_t records_compared = 0;       // dirty in all: their pairs were compared
-  int64_t pairs_carried = 0;          // clean pairs accepted before, judged again
-  int64_t pairs_carried_rejected = 0; // of those, no longer accepted (0 unless a bug)
+  int64_t pairs_carried = 0;          // pairs of two clean records accepted before, kept
 };
 
 // Hash of what decides the verdicts: the unification config and, in
@@ -83,21 +74,30 @@ uint64_t UnifyStateFingerprint(const UnifyConfig& config, const std::string& mod
 std::vector<uint64_t> FeatureHashes(const RecordSet& records, int threads);
 
 // The state of a run over `records`, whose blocking keys `slot_keys` (slot
-// major: slot_keys[s][r]) and tf features are those the matcher used.
+// major: slot_keys[s][r]) and tf features are those the matcher used and
+// whose accepted pairs are `pairs`.
 UnifyState MakeUnifyState(const RecordSet& records, uint64_t fingerprint, const std::vector<uint64_t>& features,
-                          const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features);
+                          const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
+                          std::vector<MatchPair> pairs);
+
+// The current record of each of the previous state's records (-1: gone).
+std::vector<int64_t> MapPreviousRecords(const UnifyState& previous, const RecordSet& records, int threads);
 
 // The records whose pairs must be compared (`compare`, one byte per current
-// record), given the previous state and this run's features, keys and tf
-// features. max_block_size as in UnifyConfig.
-void MarkRecordsToCompare(const UnifyState& previous, const RecordSet& records, const std::vector<uint64_t>& features,
+// record: 1 new or changed, 2 marked by a block or a tf value, 0 clean),
+// given the previous state, MapPreviousRecords and this run's features, keys
+// and tf features. max_block_size as in UnifyConfig.
+void MarkRecordsToCompare(const UnifyState& previous, const std::vector<int64_t>& now, const RecordSet& records,
+                          const std::vector<uint64_t>& features,
                           const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
                           int64_t max_block_size, std::vector<uint8_t>* compare, IncrementalStats* stats);
 
-// The state as a table (entity _unify/state; the fingerprint travels in the
-// entity's properties) and back. DataLoss naming the column for a table that
-// is not a state.
+// The state as two tables, the records (entity _unify/state; the fingerprint
+// travels in the entity's properties) and the pairs (_unify/pairs), and back.
+// DataLoss naming the column for a table that is not a state, or a pair
+// naming a record the state does not have.
 Table UnifyStateToTable(const UnifyState& state);
-StatusOr<UnifyState> UnifyStateFromTable(const Table& table, uint64_t fingerprint);
+Table UnifyStatePairsToTable(const UnifyState& state);
+StatusOr<UnifyState> UnifyStateFromTables(const Table& records, const Table& pairs, uint64_t fingerprint);
 
 }  // namespace cdp

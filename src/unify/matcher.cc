@@ -980,6 +980,10 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
   std::sort(stats_.skipped_blocks.begin(), stats_.skipped_blocks.end(),
             [](const SkippedBlock& a, const SkippedBlock& b) { return a.records > b.records; });
   stats_.seconds_blocking = SecondsSince(t0);
+  // Incremental runs compare only the pairs with a record the filter marks.
+  std::vector<uint8_t> compare_mask;
+  if (compare_filter_) compare_filter_(keys, &compare_mask);
+  auto masked = [&](RecordId a, RecordId b) { return !compare_mask.empty() && !compare_mask[a] && !compare_mask[b]; };
 
   // A pair is compared in the first slot (in slot order) that joins it; later
   // slots skip it. Sorted-neighbourhood slots cannot be looked up that way, so
@@ -1000,7 +1004,7 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
       for (uint64_t i = run.begin; i < run.end; ++i) {
         for (uint64_t j = i + 1; j < list.size() && j < i + static_cast<uint64_t>(slot.window); ++j) {
           RecordId a = std::min(list[i].second, list[j].second), b = std::max(list[i].second, list[j].second);
-          if (!im.Relevant(a, b) || seen_earlier(run.slot, a, b)) continue;
+          if (masked(a, b) || !im.Relevant(a, b) || seen_earlier(run.slot, a, b)) continue;
           visit(a, b);
         }
       }
@@ -1009,7 +1013,7 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
     for (uint64_t i = run.begin; i < run.end; ++i) {
       for (uint64_t j = i + 1; j < run.end; ++j) {
         RecordId a = std::min(list[i].second, list[j].second), b = std::max(list[i].second, list[j].second);
-        if (!im.Relevant(a, b) || seen_earlier(run.slot, a, b)) continue;
+        if (masked(a, b) || !im.Relevant(a, b) || seen_earlier(run.slot, a, b)) continue;
         visit(a, b);
       }
     }
@@ -1249,6 +1253,7 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
   stats_.reduction_ratio = possible > 0 ? 1.0 - static_cast<double>(stats_.candidate_pairs) / possible : 0;
   for (const auto& p : out) ++stats_.pairs_per_rule[static_cast<size_t>(p.rule)];
   for (size_t r = 0; r < im.rules.size(); ++r) stats_.guard_refusals_per_rule[r] = im.guard_refusals[r].load();
+  if (keep_slot_keys_) slot_keys_ = std::move(keys);
   return out;
 }
 
@@ -1376,6 +1381,46 @@ bool Matcher::HasGuards() const { return !impl_->global_guards.empty(); }
 int Matcher::RuleSource(int rule) const {
   if (rule < 0 || static_cast<size_t>(rule) >= impl_->rules.size()) return -1;
   return impl_->rules[static_cast<size_t>(rule)].source;
+}
+
+bool Matcher::HasSortedNeighbourhood() const {
+  for (const Slot& s : impl_->slots) {
+    if (s.method == BlockingMethod::kSortedNeighbourhood) return true;
+  }
+  return false;
+}
+
+std::vector<int> Matcher::TermFrequencyFeatures() const {
+  std::vector<int> out;
+  if (!impl_->probabilistic) return out;
+  for (const auto& c : impl_->comparisons) {
+    if (c.tf) out.push_back(c.feature);
+  }
+  return out;
+}
+
+std::optional<MatchPair> Matcher::Judge(RecordId a, RecordId b) const {
+  const Impl& im = *impl_;
+  const RecordSet& rs = *im.rs;
+  if (a > b) std::swap(a, b);
+  if (a == b || !im.Relevant(a, b)) return std::nullopt;
+  uint16_t sa = rs.source_of(a), sb = rs.source_of(b);
+  double score = 0;
+  int r = sa == sb ? im.JudgeWith(im.dedup_rules_of[sa], a, b, &score)
+                   : (im.probabilistic ? -1 : im.JudgeWith(im.match_rules, a, b, &score));
+  if (r >= 0) {
+    const CompiledRule& rule = im.rules[static_cast<size_t>(r)];
+    return MatchPair{a, b, r, static_cast<float>(score), static_cast<double>(rule.list_size - rule.order) + score};
+  }
+  if (!im.probabilistic || !model_) return std::nullopt;
+  const size_t nc = im.comparisons.size();
+  std::vector<uint8_t> lv(nc);
+  std::vector<double> tv(nc);
+  im.Vector(a, b, lv.data(), tv.data());
+  double weight = model_->MatchWeight(lv.data(), tv.data());
+  double p = FsModel::Probability(weight);
+  if (p < im.config->probabilistic.threshold) return std::nullopt;
+  return MatchPair{a, b, static_cast<int>(rule_names_.size()) - 2, static_cast<float>(p), weight};
 }
 
 }  // namespace cdp

@@ -147,6 +147,24 @@ class Matcher {
   // (closest to 0.5) first, at most probabilistic.review_limit. `rule` is the
   // "probabilistic" rule, `strength` the match weight. Rules mode: empty.
   const std::vector<MatchPair>& review_pairs() const { return review_pairs_; }
+
+  // Incremental matching (unify/incremental.h). The filter is called once per
+  // Run, after blocking, with every slot's key per record (slot major; 0: no
+  // key) and fills `compare` (one byte per record; left empty: all records).
+  // Run then compares only the pairs with at least one marked record.
+  using CompareFilter =
+      std::function<void(const std::vector<std::vector<uint64_t>>& slot_keys, std::vector<uint8_t>* compare)>;
+  void SetCompareFilter(CompareFilter filter) { compare_filter_ = std::move(filter); }
+  // Keep the slot keys of the next Run for TakeSlotKeys (the unification state).
+  void KeepSlotKeys(bool keep) { keep_slot_keys_ = keep; }
+  std::vector<std::vector<uint64_t>> TakeSlotKeys() { return std::move(slot_keys_); }
+  // Whether a blocking key sorts records into windows (no incremental form).
+  bool HasSortedNeighbourhood() const;
+  // Features whose values' frequencies adjust the model's weights.
+  std::vector<int> TermFrequencyFeatures() const;
+  // After Run: the verdict Run gives this pair when it is a candidate
+  // (nullopt: not accepted).
+  std::optional<MatchPair> Judge(RecordId a, RecordId b) const;
   // Uses `model` for Explain without running (explain-pair in probabilistic mode).
   void SetModel(const FsModel& model) { model_ = model; }
   // Whether a guard of unification.guards fails for the pair (both records
@@ -168,6 +186,9 @@ class Matcher {
   MatchStats stats_;
   std::optional<FsModel> model_;
   std::vector<MatchPair> review_pairs_;
+  CompareFilter compare_filter_;
+  bool keep_slot_keys_ = false;
+  std::vector<std::vector<uint64_t>> slot_keys_;
 };
 
 }  // namespace cdp

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/parallel.h"
+#include "unify/incremental.h"
 
 namespace cdp {
 namespace {
@@ -128,6 +129,15 @@ std::string UnifyStats::ToJson() const {
   Json secs = Json::object();
   for (const auto& [k, v] : seconds) secs[k] = v;
   j["seconds"] = secs;
+  j["incremental"] = {{"incremental", incremental.incremental},
+                      {"full_reason", incremental.full_reason},
+                      {"records_new", incremental.records_new},
+                      {"records_changed", incremental.records_changed},
+                      {"records_removed", incremental.records_removed},
+                      {"records_block_crossed", incremental.records_block_crossed},
+                      {"records_tf_changed", incremental.records_tf_changed},
+                      {"records_compared", incremental.records_compared},
+                      {"pairs_carried", incremental.pairs_carried}};
   j["warnings"] = warnings;
   return j.dump();
 }
@@ -162,8 +172,58 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
   progress("normalizing", rs->num_features(), rs->num_features());
   stats.seconds.emplace_back("map_and_normalize", Seconds(t));
 
-  // Match.
+  // Match: in full, or only the pairs of the records that changed since the
+  // previous run (unify/incremental.h).
   t = std::chrono::steady_clock::now();
+  IncrementalStats& inc = stats.incremental;
+  const bool want_state = options.make_state && !options.preview;
+  std::vector<uint64_t> feature_hashes;
+  double seconds_incremental = 0;  // hashing, marking and judging kept pairs again
+  auto t_inc = std::chrono::steady_clock::now();
+  if (want_state || options.incremental) feature_hashes = FeatureHashes(*rs, options.threads);
+  const std::vector<int> tf_features = matcher->TermFrequencyFeatures();
+  const FsModel* model = options.model;
+  std::vector<uint8_t> compared;
+  std::vector<int64_t> now;  // previous record -> current record
+  if (options.incremental && options.previous_state) {
+    const UnifyState& prev = *options.previous_state;
+    const bool probabilistic = config.mode == UnifyMode::kProbabilistic;
+    const FsModel* kept = probabilistic ? (options.model ? options.model : options.incremental_model) : nullptr;
+    const bool same = prev.fingerprint == UnifyStateFingerprint(config, kept ? kept->ToJson().dump() : "");
+    int64_t changed = 0;  // records new, changed or removed
+    if (same) {
+      now = MapPreviousRecords(prev, *rs, options.threads);
+      std::vector<uint8_t> seen(n, 0);
+      for (size_t p = 0; p < prev.size(); ++p) {
+        int64_t r = now[p];
+        if (r < 0 || prev.features[p] != feature_hashes[static_cast<size_t>(r)]) ++changed;
+        if (r >= 0) seen[static_cast<size_t>(r)] = 1;
+      }
+      for (uint8_t x : seen) changed += x ? 0 : 1;
+    }
+    if (!same) {
+      inc.full_reason = probabilistic && !kept ? "no trained model to keep"
+                                               : "the unification configuration or model changed";
+    } else if (matcher->HasSortedNeighbourhood()) {
+      inc.full_reason = "sorted_neighbourhood blocking has no incremental form";
+    } else if (static_cast<double>(changed) > options.incremental_max_share * static_cast<double>(std::max<size_t>(n, 1))) {
+      inc.full_reason = std::to_string(changed) + " of " + std::to_string(n) +
+                        " records are new, changed or removed (more than the incremental share)";
+    } else {
+      inc.incremental = true;
+      model = kept;
+      matcher->SetCompareFilter([&](const std::vector<std::vector<uint64_t>>& keys, std::vector<uint8_t>* compare) {
+        auto t_mark = std::chrono::steady_clock::now();
+        MarkRecordsToCompare(prev, now, *rs, feature_hashes, keys, tf_features, config.max_block_size, compare, &inc);
+        compared = *compare;
+        seconds_incremental += Seconds(t_mark);
+      });
+    }
+  } else if (options.incremental) {
+    inc.full_reason = "no state of a previous run";
+  }
+  seconds_incremental += Seconds(t_inc);
+  matcher->KeepSlotKeys(want_state);
   // Overrides are labelled pairs for the probabilistic model.
   std::vector<LabelledPair> labels;
   for (const MatchOverride& o : overrides) {
@@ -173,11 +233,36 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
   CDP_ASSIGN_OR_RETURN(std::vector<MatchPair> pairs,
                        matcher->Run(options.threads,
                                     [&](const MatcherProgress& p) { progress(p.step, p.done, p.total); },
-                                    options.model, &labels));
+                                    model, &labels));
+  t_inc = std::chrono::steady_clock::now();
+  if (inc.incremental) {
+    // Pairs of two unchanged records keep their verdict (the rejected ones
+    // stay rejected): the previous run's accepted pairs carry over.
+    for (const MatchPair& p : options.previous_state->pairs) {
+      int64_t a = now[p.a], b = now[p.b];
+      if (a < 0 || b < 0 || compared[static_cast<size_t>(a)] || compared[static_cast<size_t>(b)]) continue;
+      ++inc.pairs_carried;
+      pairs.push_back(MatchPair{static_cast<RecordId>(std::min(a, b)), static_cast<RecordId>(std::max(a, b)), p.rule,
+                                p.score, p.strength});
+    }
+    std::sort(pairs.begin(), pairs.end(), [](const MatchPair& x, const MatchPair& y) {
+      return x.a != y.a ? x.a < y.a : (x.b != y.b ? x.b < y.b : x.strength > y.strength);
+    });
+    pairs.erase(std::unique(pairs.begin(), pairs.end(),
+                            [](const MatchPair& x, const MatchPair& y) { return x.a == y.a && x.b == y.b; }),
+                pairs.end());
+  }
+  if (want_state) {
+    const std::optional<FsModel>& m = matcher->model();
+    result.state = MakeUnifyState(*rs, UnifyStateFingerprint(config, m ? m->ToJson().dump() : ""), feature_hashes,
+                                  matcher->TakeSlotKeys(), tf_features, pairs);
+  }
+  seconds_incremental += Seconds(t_inc);
   stats.matching = matcher->stats();
   stats.seconds.emplace_back("blocking", stats.matching.seconds_blocking);
   stats.seconds.emplace_back("comparing", stats.matching.seconds_comparing);
   if (config.mode == UnifyMode::kProbabilistic) stats.seconds.emplace_back("training", stats.matching.seconds_training);
+  if (want_state || options.incremental) stats.seconds.emplace_back("incremental_state", seconds_incremental);
   constexpr size_t kMaxBlockWarnings = 20;
   for (size_t i = 0; i < stats.matching.skipped_blocks.size() && i < kMaxBlockWarnings; ++i) {
     const SkippedBlock& b = stats.matching.skipped_blocks[i];

@@ -19,6 +19,7 @@
 #include "config/unify_config.h"
 #include "table/column.h"
 #include "unify/clustering.h"
+#include "unify/incremental.h"
 #include "unify/matcher.h"
 #include "unify/record_set.h"
 
@@ -71,6 +72,7 @@ struct UnifyStats {
   int64_t unions_too_large_to_check = 0;  // refused because the two clusters were too large to check guards
   int64_t kept_ids = 0, new_ids = 0;
   std::vector<std::pair<std::string, double>> seconds;  // per step
+  IncrementalStats incremental;
   std::vector<std::string> warnings;
   std::string ToJson() const;
 };
@@ -81,6 +83,20 @@ struct UnifyOptions {
   bool preview = false;
   // Probabilistic mode: score with this model instead of training.
   const FsModel* model = nullptr;
+  // Incremental matching from the previous run's state (unify/incremental.h);
+  // false: compare every candidate pair. The run still goes in full when the
+  // previous state was made under another configuration or model, the
+  // blocking has a sorted neighbourhood, or more than
+  // `incremental_max_share` of the records are new, changed or removed (in
+  // probabilistic mode the model is then trained again).
+  bool incremental = false;
+  const UnifyState* previous_state = nullptr;  // the last run's UnifyResult::state
+  // Probabilistic mode: the model the previous run used (and an incremental
+  // run keeps); ignored when the run goes in full.
+  const FsModel* incremental_model = nullptr;
+  double incremental_max_share = 0.1;
+  // Fill UnifyResult::state for the next run's incremental matching.
+  bool make_state = false;
   std::function<void(std::string_view step, int64_t done, int64_t total)> progress;
 };
 
@@ -102,6 +118,7 @@ struct UnifyResult {
   std::optional<FsModel> model;
   // Probabilistic mode: Matcher::review_pairs(), most uncertain first.
   std::vector<ReviewPair> review_pairs;
+  std::optional<UnifyState> state;  // options.make_state
 };
 
 // Errors: InvalidArgument naming the source, rule and field for a mapping or

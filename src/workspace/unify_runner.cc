@@ -1,6 +1,7 @@
 #include "workspace/unify_runner.h"
 
 #include <nlohmann/json.hpp>
+#include <charconv>
 #include <set>
 
 #include "common/entity_names.h"
@@ -34,6 +35,31 @@ StatusOr<PreviousLineage> LoadPreviousLineage(Workspace& workspace, const Snapsh
   }
   return prev;
 }
+
+// The state the last unify left (nullopt when there is none or it cannot be
+// read: the run then goes in full).
+StatusOr<std::optional<UnifyState>> LoadUnifyState(Workspace& workspace, const Snapshot& snap) {
+  auto it = snap.entities.find(std::string(kUnifyStateEntity));
+  if (it == snap.entities.end() || !snap.entities.count(std::string(kUnifyStatePairsEntity))) {
+    return std::optional<UnifyState>();
+  }
+  auto props = nlohmann::json::parse(it->second.properties_json, nullptr, false);
+  if (props.is_discarded() || !props.contains("fingerprint") || !props["fingerprint"].is_string()) {
+    return std::optional<UnifyState>();
+  }
+  uint64_t fingerprint = 0;
+  const std::string text = props["fingerprint"].get<std::string>();
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fingerprint);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::optional<UnifyState>();
+  CDP_ASSIGN_OR_RETURN(auto reader, workspace.data().OpenEntity(snap, std::string(kUnifyStateEntity)));
+  CDP_ASSIGN_OR_RETURN(Table records, reader->ReadAll());
+  CDP_ASSIGN_OR_RETURN(auto pairs_reader, workspace.data().OpenEntity(snap, std::string(kUnifyStatePairsEntity)));
+  CDP_ASSIGN_OR_RETURN(Table pairs, pairs_reader->ReadAll());
+  auto state = UnifyStateFromTables(records, pairs, fingerprint);
+  if (!state.ok()) return std::optional<UnifyState>();
+  return std::optional<UnifyState>(std::move(*state));
+}
+
 
 }  // namespace
 
@@ -73,9 +99,23 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
     CDP_ASSIGN_OR_RETURN(auto records, workspace.catalog().ListMatchOverrides());
     std::vector<MatchOverride> overrides;
     for (const auto& o : records) overrides.push_back(MatchOverride{o.source_a, o.key_a, o.source_b, o.key_b, o.always});
+    // The previous run's state, accepted pairs and model, for incremental matching.
+    std::optional<UnifyState> state;
+    std::optional<FsModel> kept_model;
+    if (!options.full) {
+      CDP_ASSIGN_OR_RETURN(state, LoadUnifyState(workspace, snap));
+      if (state && config.mode == UnifyMode::kProbabilistic) {
+        auto m = LoadUnifyModel(workspace);
+        if (m.ok()) kept_model = std::move(*m);
+      }
+    }
     UnifyOptions uo;
     uo.threads = options.threads;
     uo.preview = options.preview;
+    uo.make_state = true;
+    uo.incremental = !options.full;
+    if (state) uo.previous_state = &*state;
+    if (kept_model) uo.incremental_model = &*kept_model;
     uo.progress = options.on_progress;
     CDP_ASSIGN_OR_RETURN(UnifyResult result, Unify(config, tables, overrides, prev, uo));
     out.stats = result.stats;
@@ -91,6 +131,15 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
     CDP_RETURN_IF_ERROR(write(std::string(kSourceKeysEntity), *result.source_keys));
     CDP_RETURN_IF_ERROR(write(std::string(kMatchPairsEntity), *result.match_pairs));
     CDP_RETURN_IF_ERROR(write(std::string(kReviewPairsEntity), *ReviewPairsTable(ReviewPairsOf(result))));
+    if (result.state) {
+      nlohmann::json props = {{"stage", "unify"}, {"fingerprint", std::to_string(result.state->fingerprint)}};
+      Table records = UnifyStateToTable(*result.state), pairs = UnifyStatePairsToTable(*result.state);
+      CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w,
+                           gen->WriteEntity(std::string(kUnifyStateEntity), records.schema(), props.dump()));
+      CDP_RETURN_IF_ERROR(w->Append(records));
+      CDP_ASSIGN_OR_RETURN(w, gen->WriteEntity(std::string(kUnifyStatePairsEntity), pairs.schema(), props.dump()));
+      CDP_RETURN_IF_ERROR(w->Append(pairs));
+    }
     std::set<std::string> dedup_names;
     for (const auto& [name, t] : result.dedup) {
       CDP_RETURN_IF_ERROR(write(name, *t));

@@ -22,6 +22,10 @@ namespace cdp {
 struct UnifyRunOptions {
   int threads = 0;
   bool preview = false;  // matching only: report stats, write nothing
+  // Compare every candidate pair (and, in probabilistic mode, train the model
+  // again) instead of only the pairs of records that changed since the last
+  // run (unify/incremental.h; the default when the last run left its state).
+  bool full = false;
   // Non-zero: record the work as part of this open run (e.g. a refresh's)
   // instead of opening and finishing a run row of its own.
   int64_t run_id = 0;
