@@ -70,6 +70,7 @@ const char* kProject =
     "  - name: Contacts\n"
     "    kind: csv\n"
     "    path: contacts.csv\n"
+    "    max_bad_rows: 1\n"  // its one bad row of four (the default 5% would fail it)
     "    primary_key: ContactId\n"
     "    fields:\n"
     "      - {name: DateOfBirth, type: date, semantic: Person.DateOfBirth}\n"
@@ -153,9 +154,7 @@ TEST_F(CliTest, TooManyBadRowsFailsAndKeepsPreviousData) {
   ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
   WriteFile(dir_ / "contacts.csv", kContacts);
   WriteFile(dir_ / "survey.jsonl", "{\"Id\": 1}\n");
-  std::string project = kProject;
-  project.replace(project.find("    primary_key"), 0, "    max_bad_rows: 1\n");
-  ApplyProject(project);
+  ApplyProject(kProject);  // max_bad_rows: 1
   ASSERT_TRUE(RunJson("ingest -w " + ws_)["ok"].get<bool>());
 
   WriteFile(dir_ / "contacts.csv", std::string(kContacts) + "9,X,31/31/2020,1,no\n10,Y,2020-01-01,abc,no\n");
