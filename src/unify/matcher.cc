@@ -1399,28 +1399,4 @@ std::vector<int> Matcher::TermFrequencyFeatures() const {
   return out;
 }
 
-std::optional<MatchPair> Matcher::Judge(RecordId a, RecordId b) const {
-  const Impl& im = *impl_;
-  const RecordSet& rs = *im.rs;
-  if (a > b) std::swap(a, b);
-  if (a == b || !im.Relevant(a, b)) return std::nullopt;
-  uint16_t sa = rs.source_of(a), sb = rs.source_of(b);
-  double score = 0;
-  int r = sa == sb ? im.JudgeWith(im.dedup_rules_of[sa], a, b, &score)
-                   : (im.probabilistic ? -1 : im.JudgeWith(im.match_rules, a, b, &score));
-  if (r >= 0) {
-    const CompiledRule& rule = im.rules[static_cast<size_t>(r)];
-    return MatchPair{a, b, r, static_cast<float>(score), static_cast<double>(rule.list_size - rule.order) + score};
-  }
-  if (!im.probabilistic || !model_) return std::nullopt;
-  const size_t nc = im.comparisons.size();
-  std::vector<uint8_t> lv(nc);
-  std::vector<double> tv(nc);
-  im.Vector(a, b, lv.data(), tv.data());
-  double weight = model_->MatchWeight(lv.data(), tv.data());
-  double p = FsModel::Probability(weight);
-  if (p < im.config->probabilistic.threshold) return std::nullopt;
-  return MatchPair{a, b, static_cast<int>(rule_names_.size()) - 2, static_cast<float>(p), weight};
-}
-
 }  // namespace cdp

@@ -162,9 +162,6 @@ class Matcher {
   bool HasSortedNeighbourhood() const;
   // Features whose values' frequencies adjust the model's weights.
   std::vector<int> TermFrequencyFeatures() const;
-  // After Run: the verdict Run gives this pair when it is a candidate
-  // (nullopt: not accepted).
-  std::optional<MatchPair> Judge(RecordId a, RecordId b) const;
   // Uses `model` for Explain without running (explain-pair in probabilistic mode).
   void SetModel(const FsModel& model) { model_ = model; }
   // Whether a guard of unification.guards fails for the pair (both records
