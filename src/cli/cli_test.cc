@@ -443,9 +443,9 @@ TEST_F(CliTest, ProbabilisticModeStoresAndExplainsItsModel) {
     // The bench's probabilistic demo project, with fewer random pairs to keep the test quick.
     std::ifstream in(std::string(CDP_SOURCE_DIR) + "/bench/unify_accuracy/contoso_probabilistic.yaml");
     std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t at = yaml.find("    prior_recall:");
+    size_t at = yaml.find("\n  probabilistic:\n");
     ASSERT_NE(at, std::string::npos);
-    yaml.insert(at, "    random_pairs: 20000\n");
+    yaml.insert(at + std::string("\n  probabilistic:\n").size(), "    random_pairs: 20000\n");
     WriteFile(dir_ / "project.yaml", yaml);
   }
   ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
