@@ -92,11 +92,9 @@ UnifyState MakeUnifyState(const RecordSet& records, uint64_t fingerprint, const 
   return s;
 }
 
-void MarkRecordsToCompare(const UnifyState& prev, const std::vector<int64_t>& now, const RecordSet& records,
-                          const std::vector<uint64_t>& features,
-                          const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
-                          int64_t max_block_size, std::vector<uint8_t>* compare, IncrementalStats* stats) {
-  const size_t n = records.size();
+void MarkChangedRecords(const UnifyState& prev, const std::vector<int64_t>& now, const std::vector<uint64_t>& features,
+                        std::vector<uint8_t>* compare, IncrementalStats* stats) {
+  const size_t n = features.size();
   compare->assign(n, 0);
   std::vector<uint8_t> seen(n, 0);
   for (size_t p = 0; p < prev.size(); ++p) {
@@ -117,6 +115,12 @@ void MarkRecordsToCompare(const UnifyState& prev, const std::vector<int64_t>& no
       ++stats->records_new;
     }
   }
+}
+
+void MarkAffectedRecords(const UnifyState& prev, const std::vector<int64_t>& now, const RecordSet& records,
+                         const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
+                         int64_t max_block_size, std::vector<uint8_t>* compare, IncrementalStats* stats) {
+  const size_t n = records.size();
   // Previous records whose keys and values may differ now: removed or changed.
   auto gone_or_changed = [&](size_t p) { return now[p] < 0 || (*compare)[static_cast<size_t>(now[p])] == 1; };
 

@@ -83,14 +83,18 @@ UnifyState MakeUnifyState(const RecordSet& records, uint64_t fingerprint, const 
 // The current record of each of the previous state's records (-1: gone).
 std::vector<int64_t> MapPreviousRecords(const UnifyState& previous, const RecordSet& records, int threads);
 
-// The records whose pairs must be compared (`compare`, one byte per current
-// record: 1 new or changed, 2 marked by a block or a tf value, 0 clean),
-// given the previous state, MapPreviousRecords and this run's features, keys
-// and tf features. max_block_size as in UnifyConfig.
-void MarkRecordsToCompare(const UnifyState& previous, const std::vector<int64_t>& now, const RecordSet& records,
-                          const std::vector<uint64_t>& features,
-                          const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
-                          int64_t max_block_size, std::vector<uint8_t>* compare, IncrementalStats* stats);
+// The records whose pairs must be compared, in two steps. MarkChangedRecords
+// sets `compare` (one byte per current record) to 1 for the records that are
+// new or whose features changed, and counts new, changed and removed
+// records; it needs no blocking. MarkAffectedRecords then sets 2 on the clean
+// records of blocks that crossed max_block_size (this run's `slot_keys`) and
+// on the holders of tf values whose count changed, and counts the records to
+// compare. `now` is MapPreviousRecords.
+void MarkChangedRecords(const UnifyState& previous, const std::vector<int64_t>& now,
+                        const std::vector<uint64_t>& features, std::vector<uint8_t>* compare, IncrementalStats* stats);
+void MarkAffectedRecords(const UnifyState& previous, const std::vector<int64_t>& now, const RecordSet& records,
+                         const std::vector<std::vector<uint64_t>>& slot_keys, const std::vector<int>& tf_features,
+                         int64_t max_block_size, std::vector<uint8_t>* compare, IncrementalStats* stats);
 
 // The state as two tables, the records (entity _unify/state; the fingerprint
 // travels in the entity's properties) and the pairs (_unify/pairs), and back.

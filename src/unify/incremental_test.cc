@@ -293,7 +293,9 @@ TEST(IncrementalUnifyTest, MarksHoldersOfTermFrequencyValuesWhoseCountChanged) {
   prev.features[2] ^= 1;
   std::vector<uint8_t> compare;
   IncrementalStats stats;
-  MarkRecordsToCompare(prev, MapPreviousRecords(prev, **rs, 1), **rs, features, no_slots, {*email}, 1000, &compare, &stats);
+  std::vector<int64_t> now = MapPreviousRecords(prev, **rs, 1);
+  MarkChangedRecords(prev, now, features, &compare, &stats);
+  MarkAffectedRecords(prev, now, **rs, no_slots, {*email}, 1000, &compare, &stats);
   EXPECT_EQ(compare, (std::vector<uint8_t>{2, 2, 1, 2, 0}));
   EXPECT_EQ(stats.records_changed, 1);
   EXPECT_EQ(stats.records_tf_changed, 3);

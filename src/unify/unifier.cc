@@ -193,13 +193,8 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
     int64_t changed = 0;  // records new, changed or removed
     if (same) {
       now = MapPreviousRecords(prev, *rs, options.threads);
-      std::vector<uint8_t> seen(n, 0);
-      for (size_t p = 0; p < prev.size(); ++p) {
-        int64_t r = now[p];
-        if (r < 0 || prev.features[p] != feature_hashes[static_cast<size_t>(r)]) ++changed;
-        if (r >= 0) seen[static_cast<size_t>(r)] = 1;
-      }
-      for (uint8_t x : seen) changed += x ? 0 : 1;
+      MarkChangedRecords(prev, now, feature_hashes, &compared, &inc);
+      changed = inc.records_new + inc.records_changed + inc.records_removed;
     }
     if (!same) {
       inc.full_reason = probabilistic && !kept ? "no trained model to keep"
@@ -214,8 +209,8 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
       model = kept;
       matcher->SetCompareFilter([&](const std::vector<std::vector<uint64_t>>& keys, std::vector<uint8_t>* compare) {
         auto t_mark = std::chrono::steady_clock::now();
-        MarkRecordsToCompare(prev, now, *rs, feature_hashes, keys, tf_features, config.max_block_size, compare, &inc);
-        compared = *compare;
+        MarkAffectedRecords(prev, now, *rs, keys, tf_features, config.max_block_size, &compared, &inc);
+        *compare = compared;
         seconds_incremental += Seconds(t_mark);
       });
     }
