@@ -13,6 +13,7 @@ PACKAGES=(
   libutf8proc-dev libphonenumber-dev libroaring-dev
   libboost-dev libxapian-dev libssl-dev chromium
   clang libclang-rt-14-dev
+  libcurl4-openssl-dev zlib1g-dev libssh-dev openssh-server openssh-client clickhouse-server
 )
 
 missing=()
