@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/utf8.h"
+#include "connectors/postgres/postgres_common.h"
 
 namespace cdp {
 namespace {
@@ -20,111 +21,11 @@ constexpr Oid kBoolOid = 16;  // pg_type.oid of boolean (fixed in every release)
 constexpr char kCursorName[] = "cdp_source_cursor";
 constexpr size_t kQueryExcerptChars = 80;
 
-struct PgConnCloser {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-struct PgResultClearer {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using PgConnPtr = std::unique_ptr<PGconn, PgConnCloser>;
-using PgResultPtr = std::unique_ptr<PGresult, PgResultClearer>;
-
-// Replaces runs of whitespace (including libpq's "\n\t") by one space and trims.
-std::string OneLine(std::string_view text) {
-  std::string out;
-  bool pending_space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out += ' ';
-    pending_space = false;
-    out += c;
-  }
-  return out;
-}
-
 std::string Excerpt(std::string_view text) {
-  std::string line = OneLine(text);
+  std::string line = PgOneLine(text);
   if (line.size() <= kQueryExcerptChars) return line;
   return std::string(Utf8Prefix(line, kQueryExcerptChars)) + "...";
 }
-
-void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
-  for (size_t pos = text->find(from); pos != std::string::npos; pos = text->find(from, pos + to.size())) {
-    text->replace(pos, from.size(), to);
-  }
-}
-
-// Canonical code for a server error, from its SQLSTATE.
-StatusCode CodeForSqlState(std::string_view state) {
-  if (state.size() != 5) return StatusCode::kInternal;
-  const std::string_view cls = state.substr(0, 2);
-  if (state == "42P01" || state == "3F000" || state == "42703" || state == "42883" || state == "42704" ||
-      state == "3D000") {
-    return StatusCode::kNotFound;  // undefined table/schema/column/function/object, unknown database
-  }
-  if (state == "42501" || cls == "28") return StatusCode::kFailedPrecondition;  // privilege, authorization
-  if (cls == "08" || state == "57P01" || state == "57P02" || state == "57P03" || state == "40001" ||
-      state == "40P01") {
-    return StatusCode::kUnavailable;  // connection, shutdown, retryable conflicts
-  }
-  if (state == "57014") return StatusCode::kCancelled;
-  if (cls == "53" || cls == "54") return StatusCode::kResourceExhausted;
-  if (cls == "42" || cls == "0A" || cls == "22" || cls == "25" || cls == "21" || cls == "34" || cls == "2B" ||
-      cls == "2F" || cls == "38" || cls == "39" || cls == "P0") {
-    return StatusCode::kInvalidArgument;  // the statement or its data is at fault
-  }
-  return StatusCode::kInternal;
-}
-
-// What an error message says about where it happened. Passwords in `secrets`
-// are masked out of every message, whatever produced it.
-struct ErrorContext {
-  std::string source;  // table "crm.contacts" / query "SELECT ..."
-  std::string server;  // host=... port=... dbname=... user=...
-  std::vector<std::string> secrets;
-
-  Status Make(StatusCode code, std::string_view what) const {
-    std::string message = "PostgreSQL " + source + " (" + server + "): " + std::string(what);
-    for (const std::string& secret : secrets) ReplaceAll(&message, secret, "***");
-    return Status(code, std::move(message));
-  }
-
-  // A failed command. `query_offset` is where the user's query starts within the
-  // statement sent (for error positions), or -1 when the statement is ours.
-  Status FromServer(PGconn* conn, const PGresult* result, std::string_view action,
-                    long query_offset = -1) const {
-    const bool lost = PQstatus(conn) == CONNECTION_BAD;
-    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-    std::string what(action);
-    what += ": ";
-    if (primary != nullptr) {
-      what += primary;
-      if (const char* pos = PQresultErrorField(result, PG_DIAG_STATEMENT_POSITION);
-          pos != nullptr && query_offset >= 0) {
-        const long at = std::atol(pos) - query_offset;
-        if (at > 0) what += " at character " + std::to_string(at) + " of the query";
-      }
-      if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
-        what += "; detail: " + OneLine(detail);
-      }
-      if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) {
-        what += "; hint: " + OneLine(hint);
-      }
-      if (state != nullptr) what += std::string(" [SQLSTATE ") + state + "]";
-    } else {
-      what += OneLine(PQerrorMessage(conn));
-    }
-    if (lost) {
-      if (primary != nullptr) what += "; " + OneLine(PQerrorMessage(conn));
-      return Make(StatusCode::kUnavailable, "connection lost while " + what);
-    }
-    return Make(state != nullptr ? CodeForSqlState(state) : StatusCode::kInternal, what);
-  }
-};
 
 // Splits "schema.table" into its parts; a part may be "double ""quoted""".
 StatusOr<std::vector<std::string>> SplitTableName(std::string_view name) {
@@ -171,36 +72,6 @@ StatusOr<std::vector<std::string>> SplitTableName(std::string_view name) {
   return parts;
 }
 
-// "host=... port=... dbname=... user=..." from what libpq actually used.
-std::string DescribeServer(PGconn* conn) {
-  std::string host, hostaddr, port, dbname, user;
-  if (PQconninfoOption* options = PQconninfo(conn)) {
-    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-      if (o->val == nullptr) continue;
-      const std::string_view key = o->keyword;
-      if (key == "host") host = o->val;
-      if (key == "hostaddr") hostaddr = o->val;
-      if (key == "port") port = o->val;
-      if (key == "dbname") dbname = o->val;
-      if (key == "user") user = o->val;
-    }
-    PQconninfoFree(options);
-  }
-  auto fallback = [](std::string* value, const char* from_conn) {
-    if (value->empty() && from_conn != nullptr) *value = from_conn;
-  };
-  fallback(&host, PQhost(conn));
-  fallback(&port, PQport(conn));
-  fallback(&dbname, PQdb(conn));
-  fallback(&user, PQuser(conn));
-  if (host.empty()) host = hostaddr;
-  std::string out = "host=" + (host.empty() ? std::string("(default socket)") : host);
-  if (!hostaddr.empty() && hostaddr != host) out += " hostaddr=" + hostaddr;
-  out += " port=" + (port.empty() ? std::string("(default)") : port);
-  out += " dbname=" + dbname + " user=" + user;
-  return out;
-}
-
 bool MayContainPassword(std::string_view conninfo) {
   std::string lower(conninfo);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -219,7 +90,7 @@ StatusOr<std::vector<std::string>> ParseConnInfoSecrets(const std::string& conni
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options == nullptr) {
-    std::string why = error != nullptr ? OneLine(error) : "out of memory";
+    std::string why = error != nullptr ? PgOneLine(error) : "out of memory";
     if (error != nullptr) PQfreemem(error);
     if (MayContainPassword(conninfo)) why = "syntax error (details withheld: the string contains a password)";
     return InvalidArgumentError("invalid PostgreSQL connection string: " + why +
@@ -239,7 +110,7 @@ StatusOr<std::vector<std::string>> ParseConnInfoSecrets(const std::string& conni
 
 class PostgresRecordReader final : public RecordReader {
  public:
-  PostgresRecordReader(PgConnPtr conn, ErrorContext context, std::string location, int fetch_size,
+  PostgresRecordReader(PgConnPtr conn, PgErrorContext context, std::string location, int fetch_size,
                        bool validate_utf8)
       : conn_(std::move(conn)),
         context_(std::move(context)),
@@ -359,7 +230,7 @@ class PostgresRecordReader final : public RecordReader {
   }
 
   PgConnPtr conn_;  // null once the cursor is exhausted
-  const ErrorContext context_;
+  const PgErrorContext context_;
   const std::string location_;
   const std::string fetch_sql_;
   const int fetch_size_;
@@ -401,9 +272,9 @@ StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceO
     if (query.empty()) return InvalidArgumentError("PostgreSQL source query is empty");
   }
 
-  ErrorContext context;
+  PgErrorContext context;
   CDP_ASSIGN_OR_RETURN(context.secrets, ParseConnInfoSecrets(options.conninfo));
-  context.source =
+  context.subject =
       options.table.empty() ? "query \"" + Excerpt(options.query) + "\"" : "table \"" + options.table + "\"";
 
   // Defaults first: settings in the user's conninfo override them.
@@ -411,10 +282,10 @@ StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceO
   const char* values[] = {"30", "cdp", options.conninfo.c_str(), nullptr};
   PgConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr) return ResourceExhaustedError("cannot allocate a PostgreSQL connection");
-  context.server = DescribeServer(conn.get());
+  context.server = PgDescribeServer(conn.get());
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     const bool auth = PQconnectionNeedsPassword(conn.get()) || PQconnectionUsedPassword(conn.get());
-    std::string why = OneLine(PQerrorMessage(conn.get()));
+    std::string why = PgOneLine(PQerrorMessage(conn.get()));
     if (PQconnectionNeedsPassword(conn.get())) {
       why += " (give the password in the connection string or PGPASSWORD)";
     }
@@ -444,7 +315,7 @@ StatusOr<std::unique_ptr<RecordReader>> OpenPostgresSource(const PostgresSourceO
       char* quoted = PQescapeIdentifier(conn.get(), table_parts[i].data(), table_parts[i].size());
       if (quoted == nullptr) {
         return context.Make(StatusCode::kInvalidArgument,
-                            "cannot quote the table name: " + OneLine(PQerrorMessage(conn.get())));
+                            "cannot quote the table name: " + PgOneLine(PQerrorMessage(conn.get())));
       }
       if (i > 0) select += '.';
       select += quoted;
