@@ -40,9 +40,9 @@ StatusCode PgCodeForSqlState(std::string_view state) {
   }
   if (state == "57014") return StatusCode::kCancelled;
   if (cls == "53" || cls == "54") return StatusCode::kResourceExhausted;
-  if (cls == "42" || cls == "0A" || cls == "22" || cls == "25" || cls == "21" || cls == "34" || cls == "2B" ||
-      cls == "2F" || cls == "38" || cls == "39" || cls == "P0") {
-    return StatusCode::kInvalidArgument;  // the statement or its data is at fault
+  if (cls == "42" || cls == "0A" || cls == "22" || cls == "23" || cls == "25" || cls == "21" || cls == "34" ||
+      cls == "2B" || cls == "2F" || cls == "38" || cls == "39" || cls == "P0") {
+    return StatusCode::kInvalidArgument;  // the statement or its data is at fault (23: a constraint)
   }
   return StatusCode::kInternal;
 }

@@ -2,7 +2,8 @@
 // run opens one transaction, creates or checks the target table, COPYs the
 // run's batches into a temporary staging table and, at Commit, merges them
 // into the target (upsert by key; delete removed keys in delta mode, keys not
-// in the run in full mode) and commits. A failure, an Abort or a killed
+// in the run in full mode) and commits. A full run into an empty table (new
+// or emptied) COPYs straight into it, in the same transaction. A failure, an Abort or a killed
 // process leaves the table as it was before the attempt; repeating a run
 // gives exactly its result. Registration is thread-safe (the registry is); a
 // session is used by one thread at a time.

@@ -30,11 +30,12 @@ class PostgresDestinationTest : public ::testing::Test {
     auto started = PostgresTestServer::Start(options);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(*started).release();
-    ASSERT_TRUE(server_
-                    ->Exec(std::string("SET password_encryption = 'scram-sha-256'; CREATE ROLE secure_writer LOGIN "
-                                       "SUPERUSER PASSWORD '") +
-                           kPassword + "'")
-                    .ok());
+    ASSERT_TRUE(
+        server_
+            ->Exec(std::string("SET password_encryption = 'scram-sha-256'; CREATE ROLE secure_writer LOGIN "
+                               "SUPERUSER PASSWORD '") +
+                   kPassword + "'")
+            .ok());
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -68,21 +69,24 @@ class PostgresDestinationTest : public ::testing::Test {
     info.export_run_id = 1;
     info.delta = delta;
     info.target = table;
-    info.schema.fields = {{"Id", DataType::kString},    {"Name", DataType::kString}, {"Spend", DataType::kDouble},
-                          {"Visits", DataType::kInt64}, {"Active", DataType::kBool}, {"Born", DataType::kDate},
+    info.schema.fields = {{"Id", DataType::kString},     {"Name", DataType::kString},
+                          {"Spend", DataType::kDouble},  {"Visits", DataType::kInt64},
+                          {"Active", DataType::kBool},   {"Born", DataType::kDate},
                           {"Seen", DataType::kTimestamp}};
     info.schema.key_field = 0;
     return info;
   }
 
-  static ExportRow Row(RowChange change, std::vector<Value> values) { return ExportRow{change, std::move(values)}; }
+  static ExportRow Row(RowChange change, std::vector<Value> values) {
+    return ExportRow{change, std::move(values)};
+  }
   static ExportRow Customer(const std::string& id, const std::string& name, const std::string& spend,
                             RowChange change = RowChange::kAdded) {
     return Row(change, {id, name, spend, "3", "true", "1990-05-17", "2024-02-29T12:45:00.5Z"});
   }
   static ExportRow Removed(const std::string& id) {
-    return Row(RowChange::kRemoved, {id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                                     std::nullopt});
+    return Row(RowChange::kRemoved,
+               {id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
   }
 
   // Begin, Write in batches of `batch_size`, Commit (Abort on a failure).
@@ -127,7 +131,9 @@ TEST_F(PostgresDestinationTest, FullExportCreatesTheTypedTableWithAPrimaryKeyAnd
   ASSERT_TRUE((*session)->Write(batch).ok());
   EXPECT_EQ((*session)->rows_delivered(), 2);
   ASSERT_TRUE((*session)->Commit().ok());
-  EXPECT_THAT((*session)->response_samples(), ::testing::Contains(HasSubstr("created table \"public\".\"full_create\"")));
+  EXPECT_THAT((*session)->response_samples(),
+              ::testing::Contains(HasSubstr("created table \"public\".\"full_create\"")));
+  EXPECT_THAT((*session)->response_samples(), ::testing::Contains(HasSubstr("copied straight into it")));
 
   EXPECT_EQ(Select("full_create"), Expect({{"c1", "Ann", "437.66"}, {"c2", "Bob", "12.5"}}));
   auto types = server_->Query(
@@ -142,7 +148,8 @@ TEST_F(PostgresDestinationTest, FullExportCreatesTheTypedTableWithAPrimaryKeyAnd
                             {"Born", "date"},
                             {"Seen", "timestamp with time zone"}}));
   auto key = server_->Query(
-      "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+      "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
+      "i.indkey[0] "
       "WHERE i.indrelid = 'public.full_create'::regclass AND i.indisprimary");
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(*key, Expect({{"Id"}}));
@@ -150,9 +157,11 @@ TEST_F(PostgresDestinationTest, FullExportCreatesTheTypedTableWithAPrimaryKeyAnd
 
 TEST_F(PostgresDestinationTest, SecondFullRunLeavesExactlyTheNewSet) {
   ExportRunInfo info = Info("full_twice", false);
-  ASSERT_TRUE(Run(info, {Customer("a", "Ann", "1"), Customer("b", "Bob", "2"), Customer("c", "Cy", "3")}).ok());
+  ASSERT_TRUE(
+      Run(info, {Customer("a", "Ann", "1"), Customer("b", "Bob", "2"), Customer("c", "Cy", "3")}).ok());
   // b removed, c changed, d added, a unchanged.
-  ASSERT_TRUE(Run(info, {Customer("a", "Ann", "1"), Customer("c", "Cyrus", "30"), Customer("d", "Di", "4")}).ok());
+  ASSERT_TRUE(
+      Run(info, {Customer("a", "Ann", "1"), Customer("c", "Cyrus", "30"), Customer("d", "Di", "4")}).ok());
   EXPECT_EQ(Select("full_twice"), Expect({{"a", "Ann", "1"}, {"c", "Cyrus", "30"}, {"d", "Di", "4"}}));
   // An empty full run empties the table.
   ASSERT_TRUE(Run(info, {}).ok());
@@ -175,14 +184,14 @@ TEST_F(PostgresDestinationTest, RepeatingARunGivesExactlyItsResult) {
 }
 
 TEST_F(PostgresDestinationTest, DeltaAppliesAddedChangedAndRemovedRows) {
-  ASSERT_TRUE(
-      Run(Info("delta", false), {Customer("a", "Ann", "1"), Customer("b", "Bob", "2"), Customer("c", "Cy", "3")})
-          .ok());
+  ASSERT_TRUE(Run(Info("delta", false),
+                  {Customer("a", "Ann", "1"), Customer("b", "Bob", "2"), Customer("c", "Cy", "3")})
+                  .ok());
   // Changed b, removed c, added d; a removal of an absent key and a change of
   // a key the table lacks (it is inserted) are applied as well.
-  ASSERT_TRUE(Run(Info("delta", true), {Customer("b", "Bobby", "20", RowChange::kChanged), Removed("c"),
-                                        Customer("d", "Di", "4"), Removed("zz"),
-                                        Customer("e", "Eve", "5", RowChange::kChanged)})
+  ASSERT_TRUE(Run(Info("delta", true),
+                  {Customer("b", "Bobby", "20", RowChange::kChanged), Removed("c"), Customer("d", "Di", "4"),
+                   Removed("zz"), Customer("e", "Eve", "5", RowChange::kChanged)})
                   .ok());
   EXPECT_EQ(Select("delta"),
             Expect({{"a", "Ann", "1"}, {"b", "Bobby", "20"}, {"d", "Di", "4"}, {"e", "Eve", "5"}}));
@@ -191,36 +200,38 @@ TEST_F(PostgresDestinationTest, DeltaAppliesAddedChangedAndRemovedRows) {
 TEST_F(PostgresDestinationTest, ValuesRoundTripExactly) {
   ExportRunInfo info = Info("value_types", false);
   const std::vector<ExportRow> rows = {
-      Row(RowChange::kAdded, {"k1", "O'Brien \"quoted\"", "437.66", "9223372036854775807", "false", "2024-02-29",
-                              "2024-02-29T23:59:59.123456Z"}),
+      Row(RowChange::kAdded, {"k1", "O'Brien \"quoted\"", "437.66", "9223372036854775807", "false",
+                              "2024-02-29", "2024-02-29T23:59:59.123456Z"}),
       Row(RowChange::kAdded, {"k2", "tab\there\nnew line\r\nback\\slash \\N \\t", "-1.5e-300",
                               "-9223372036854775808", "true", "0001-01-01", "1970-01-01T00:00:00Z"}),
-      Row(RowChange::kAdded, {"k3", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                              std::nullopt}),
+      Row(RowChange::kAdded,
+          {"k3", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}),
       Row(RowChange::kAdded, {"k4", "", "0.1", "0", "true", "9999-12-31", "2026-12-07T08:00:00.000001Z"}),
       Row(RowChange::kAdded, {"k5 Zoë 北京 🙂", "Ünïcødé ✓ €", "1.7976931348623157e+308", "42", "false",
                               "2000-02-29", "2024-06-01T00:00:00Z"}),
-      Row(RowChange::kAdded, {"k6\\N", "\\N", "0.30000000000000004", "-1", "true", "1999-12-31",
-                              "1999-12-31T23:59:59.999999Z"}),
+      Row(RowChange::kAdded,
+          {"k6\\N", "\\N", "0.30000000000000004", "-1", "true", "1999-12-31", "1999-12-31T23:59:59.999999Z"}),
   };
   ASSERT_TRUE(Run(info, rows, 4).ok());
   auto got = server_->Query(
       "SET TimeZone = 'UTC'; SET extra_float_digits = 1; "
       "SELECT \"Id\", \"Name\", \"Spend\"::text, \"Visits\"::text, \"Active\"::text, \"Born\"::text, "
-      "to_char(\"Seen\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM public.value_types ORDER BY \"Id\"");
+      "to_char(\"Seen\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM public.value_types "
+      "ORDER BY \"Id\"");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_EQ(*got, Expect({
-                      {"k1", "O'Brien \"quoted\"", "437.66", "9223372036854775807", "false", "2024-02-29",
-                       "2024-02-29T23:59:59.123456Z"},
-                      {"k2", "tab\there\nnew line\r\nback\\slash \\N \\t", "-1.5e-300", "-9223372036854775808",
-                       "true", "0001-01-01", "1970-01-01T00:00:00.000000Z"},
-                      {"k3", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
-                      {"k4", "", "0.1", "0", "true", "9999-12-31", "2026-12-07T08:00:00.000001Z"},
-                      {"k5 Zoë 北京 🙂", "Ünïcødé ✓ €", "1.7976931348623157e+308", "42", "false", "2000-02-29",
-                       "2024-06-01T00:00:00.000000Z"},
-                      {"k6\\N", "\\N", "0.30000000000000004", "-1", "true", "1999-12-31",
-                       "1999-12-31T23:59:59.999999Z"},
-                  }));
+  EXPECT_EQ(
+      *got,
+      Expect({
+          {"k1", "O'Brien \"quoted\"", "437.66", "9223372036854775807", "false", "2024-02-29",
+           "2024-02-29T23:59:59.123456Z"},
+          {"k2", "tab\there\nnew line\r\nback\\slash \\N \\t", "-1.5e-300", "-9223372036854775808", "true",
+           "0001-01-01", "1970-01-01T00:00:00.000000Z"},
+          {"k3", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+          {"k4", "", "0.1", "0", "true", "9999-12-31", "2026-12-07T08:00:00.000001Z"},
+          {"k5 Zoë 北京 🙂", "Ünïcødé ✓ €", "1.7976931348623157e+308", "42", "false", "2000-02-29",
+           "2024-06-01T00:00:00.000000Z"},
+          {"k6\\N", "\\N", "0.30000000000000004", "-1", "true", "1999-12-31", "1999-12-31T23:59:59.999999Z"},
+      }));
 }
 
 TEST_F(PostgresDestinationTest, AFailingWriteLeavesTheTableAsBefore) {
@@ -240,9 +251,9 @@ TEST_F(PostgresDestinationTest, AFailingWriteLeavesTheTableAsBefore) {
   EXPECT_EQ(Select("write_failure"), before);
 
   // A row without its key fails the Write as well.
-  Status no_key = Run(info, {Customer("a", "Changed", "9"),
-                             Row(RowChange::kAdded, {std::nullopt, "x", "1", "1", "true", "2000-01-01",
-                                                     "2000-01-01T00:00:00Z"})});
+  Status no_key = Run(
+      info, {Customer("a", "Changed", "9"), Row(RowChange::kAdded, {std::nullopt, "x", "1", "1", "true",
+                                                                    "2000-01-01", "2000-01-01T00:00:00Z"})});
   EXPECT_EQ(no_key.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(no_key.message(), HasSubstr("no value for the key field \"Id\""));
   EXPECT_EQ(Select("write_failure"), before);
@@ -252,6 +263,29 @@ TEST_F(PostgresDestinationTest, AFailingWriteLeavesTheTableAsBefore) {
   EXPECT_FALSE(duplicate.ok());
   EXPECT_THAT(duplicate.message(), HasSubstr("upserting the rows"));
   EXPECT_EQ(Select("write_failure"), before);
+}
+
+TEST_F(PostgresDestinationTest, AFullRunIntoAnEmptyTableCopiesStraightIntoItAndStillRollsBack) {
+  ASSERT_TRUE(server_
+                  ->Exec("CREATE TABLE public.emptied (\"Id\" text PRIMARY KEY, \"Name\" text, "
+                         "\"Spend\" double precision)")
+                  .ok());
+  ExportRunInfo info = Info("emptied", false);
+  // Duplicate keys break the primary key at once: the Write fails.
+  Status duplicate = Run(info, {Customer("a", "Ann", "1"), Customer("a", "Again", "2")});
+  EXPECT_EQ(duplicate.code(), StatusCode::kInvalidArgument) << duplicate.ToString();
+  EXPECT_THAT(duplicate.message(), HasSubstr("into the table"));
+  EXPECT_EQ(Select("emptied"), Rows{});
+  // A new table whose run fails is not left behind either.
+  EXPECT_FALSE(Run(Info("dup_new", false), {Customer("a", "Ann", "1"), Customer("a", "Again", "2")}).ok());
+  auto gone = server_->Query("SELECT to_regclass('public.dup_new') IS NULL");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(*gone, Expect({{"t"}}));
+
+  ASSERT_TRUE(Run(info, {Customer("a", "Ann", "1"), Customer("b", "Bob", "2")}).ok());
+  EXPECT_EQ(Select("emptied"), Expect({{"a", "Ann", "1"}, {"b", "Bob", "2"}}));
+  ASSERT_TRUE(Run(info, {Customer("b", "Bob", "3")}).ok());  // not empty any more: merged
+  EXPECT_EQ(Select("emptied"), Expect({{"b", "Bob", "3"}}));
 }
 
 TEST_F(PostgresDestinationTest, AbortAfterWritesLeavesTheTableAsBeforeAndANewTableUncreated) {
@@ -298,7 +332,8 @@ TEST_F(PostgresDestinationTest, ATerminatedConnectionMidRunLeavesTheTableAsBefor
   EXPECT_EQ(outcome.code(), StatusCode::kUnavailable) << outcome.ToString();
   EXPECT_EQ(Select("terminated"), before);
 
-  ASSERT_TRUE(Run(info, {Customer("a", "Ann", "1"), Customer("c", "Cy", "3"), Customer("d", "Di", "4")}).ok());
+  ASSERT_TRUE(
+      Run(info, {Customer("a", "Ann", "1"), Customer("c", "Cy", "3"), Customer("d", "Di", "4")}).ok());
   EXPECT_EQ(Select("terminated"), Expect({{"a", "Ann", "1"}, {"c", "Cy", "3"}, {"d", "Di", "4"}}));
 }
 
@@ -340,12 +375,14 @@ TEST_F(PostgresDestinationTest, ExistingTableColumnsAreCheckedAndMissingOnesAdde
   EXPECT_THAT(narrow.message(), HasSubstr("no column \"Spend\""));
 
   // A column of the wrong type is an error naming the table and the column.
-  ASSERT_TRUE(server_->Exec("CREATE TABLE public.mistyped (\"Id\" text PRIMARY KEY, \"Spend\" integer)").ok());
+  ASSERT_TRUE(
+      server_->Exec("CREATE TABLE public.mistyped (\"Id\" text PRIMARY KEY, \"Spend\" integer)").ok());
   Status mistyped = Run(Info("mistyped", false), {Customer("a", "Ann", "1")});
   EXPECT_EQ(mistyped.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(mistyped.message(), HasSubstr("\"public\".\"mistyped\""));
   EXPECT_THAT(mistyped.message(), HasSubstr("column \"Spend\" is integer"));
-  auto unchanged = server_->Query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mistyped'");
+  auto unchanged =
+      server_->Query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mistyped'");
   ASSERT_TRUE(unchanged.ok());
   EXPECT_EQ(*unchanged, Expect({{"2"}}));  // the failed attempt added no column
 
@@ -375,7 +412,8 @@ TEST_F(PostgresDestinationTest, NamesAreQuotedExactlyAndTheTableOptionAndSchemaS
   info.options["table"] = "Weird \"Name\"; DROP TABLE x; --";
   info.schema.fields[1].name = "Full \"Name\"";
   ASSERT_TRUE(Run(info, {Customer("a", "Ann", "1")}, 2, connection).ok());
-  auto got = server_->Query("SELECT \"Id\", \"Full \"\"Name\"\"\" FROM \"Mar keting\".\"Weird \"\"Name\"\"; DROP TABLE x; --\"");
+  auto got = server_->Query(
+      "SELECT \"Id\", \"Full \"\"Name\"\"\" FROM \"Mar keting\".\"Weird \"\"Name\"\"; DROP TABLE x; --\"");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, Expect({{"a", "Ann"}}));
 
@@ -414,7 +452,8 @@ TEST_F(PostgresDestinationTest, ValidationNamesTheConnectionAndKey) {
 
   EXPECT_TRUE(kind_->validate_options(Connection(), {{"table", "t"}, {"create", "false"}}).ok());
   EXPECT_THAT(kind_->validate_options(Connection(), {{"create", "yes"}}).message(), HasSubstr("'create'"));
-  EXPECT_THAT(kind_->validate_options(Connection(), {{"format", "csv"}}).message(), HasSubstr("unknown option 'format'"));
+  EXPECT_THAT(kind_->validate_options(Connection(), {{"format", "csv"}}).message(),
+              HasSubstr("unknown option 'format'"));
   EXPECT_EQ(RegisterPostgresDestination(registry_).code(), StatusCode::kAlreadyExists);
 }
 
