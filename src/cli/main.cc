@@ -9,6 +9,7 @@
 #include "cli/serve_command.h"
 #include "connectors/postgres/postgres_connector.h"
 #include "connectors/postgres/postgres_destination.h"
+#include "connectors/webhook/webhook_destination.h"
 #include "workspace/source_registry.h"
 
 namespace cdp {
@@ -19,6 +20,7 @@ int Main(int argc, char** argv) {
   // knows only the file kinds.
   if (Status s = RegisterPostgresConnector(SourceRegistry::Global()); !s.ok()) return ReportStatus(s);
   if (Status s = RegisterPostgresDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
+  if (Status s = RegisterWebhookDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
   CommandLine cli;
