@@ -400,6 +400,27 @@ std::string BadRowLimit::ToString() const {
   return "unlimited";
 }
 
+const ConnectionConfig* ProjectConfig::FindConnection(std::string_view n) const {
+  for (const auto& c : connections) {
+    if (c.name == n) return &c;
+  }
+  return nullptr;
+}
+
+const ExportConfig* ProjectConfig::FindExport(std::string_view n) const {
+  for (const auto& e : exports) {
+    if (e.name == n) return &e;
+  }
+  return nullptr;
+}
+
+const TriggerConfig* ProjectConfig::FindTrigger(std::string_view n) const {
+  for (const auto& t : triggers) {
+    if (t.name == n) return &t;
+  }
+  return nullptr;
+}
+
 const SourceConfig* ProjectConfig::FindSource(std::string_view n) const {
   for (const auto& s : sources) {
     if (s.name == n) return &s;
@@ -484,6 +505,11 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
     CDP_RETURN_IF_ERROR(rr.CheckNoUnknownKeys({"schedule"}));
   }
   if (YAML::Node n = r.Get("search")) CDP_RETURN_IF_ERROR(ParseSearch(n, origin, &config.search));
+  if (YAML::Node n = r.Get("connections")) CDP_RETURN_IF_ERROR(ParseConnections(n, origin, &config.connections));
+  if (YAML::Node n = r.Get("exports")) CDP_RETURN_IF_ERROR(ParseExports(n, origin, &config.exports));
+  if (YAML::Node n = r.Get("consent")) CDP_RETURN_IF_ERROR(ParseConsent(n, origin, &config.consent));
+  if (YAML::Node n = r.Get("triggers")) CDP_RETURN_IF_ERROR(ParseTriggers(n, origin, &config.triggers));
+  CDP_RETURN_IF_ERROR(CheckConnectionReferences(config.connections, config.exports, config.triggers, origin));
   // Cross references (fields are checked against entity schemas when the stages run).
   // Sources, and the entities the pipeline writes that measures may read.
   auto known_entity = [&](const std::string& e) {
@@ -525,7 +551,8 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
     }
   }
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures",
-                                            "segments", "search", "refresh"}));
+                                            "segments", "search", "refresh", "connections", "exports", "consent",
+                                            "triggers"}));
   return config;
 }
 
@@ -559,6 +586,10 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   if (!config.measures.empty()) j["measures"] = Json::parse(MeasuresToJson(config.measures));
   if (!config.search.empty()) j["search"] = SearchToJson(config.search);
   if (!config.refresh_schedule.empty()) j["refresh"] = Json{{"schedule", config.refresh_schedule}};
+  if (!config.connections.empty()) j["connections"] = Json::parse(ConnectionsToJson(config.connections));
+  if (!config.exports.empty()) j["exports"] = Json::parse(ExportsToJson(config.exports));
+  if (!config.consent.empty()) j["consent"] = Json::parse(ConsentToJson(config.consent));
+  if (!config.triggers.empty()) j["triggers"] = Json::parse(TriggersToJson(config.triggers));
   YAML::Node root = JsonToYaml(j);
   if (!config.segments.empty()) {
     YAML::Node segs(YAML::NodeType::Sequence);

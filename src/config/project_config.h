@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/export_config.h"
 #include "config/model_config.h"
 #include "config/search_config.h"
 #include "config/unify_config.h"
@@ -107,9 +108,18 @@ struct ProjectConfig {
   std::vector<std::string> segments;
   SearchConfig search;                // customer search fields and filters
   std::string refresh_schedule;       // cron text (5 fields) for the whole refresh; "" = none
+  // Activation (config/export_config.h): destinations, exports, the consent
+  // entity, triggers.
+  std::vector<ConnectionConfig> connections;
+  std::vector<ExportConfig> exports;
+  ConsentConfig consent;
+  std::vector<TriggerConfig> triggers;
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;
+  const ConnectionConfig* FindConnection(std::string_view name) const;
+  const ExportConfig* FindExport(std::string_view name) const;
+  const TriggerConfig* FindTrigger(std::string_view name) const;
   // The key field of an entity: its unification key for a profile source,
   // else the source's primary_key; "" if it has none.
   std::string KeyOf(std::string_view entity) const;
