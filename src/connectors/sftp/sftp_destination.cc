@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,7 +19,7 @@
 #include <vector>
 
 #include "common/value_text.h"
-#include "table/table_json.h"
+#include "export/export_value.h"
 
 namespace cdp {
 namespace {
@@ -28,7 +30,7 @@ constexpr size_t kMaxTargetLength = 200;      // bytes of a file stem
 constexpr long kConnectTimeoutSeconds = 30;
 constexpr size_t kMaxSecretBytes = 64 * 1024;  // a private key is a few KiB
 constexpr size_t kMaxSamples = 10;
-constexpr char kCsvLineEnd[] = "\r\n";  // RFC 4180
+constexpr std::string_view kChangeColumn = "_change";
 
 const std::set<std::string, std::less<>> kSettings = {"host", "port", "user", "path", "known_hosts",
                                                       "host_key_sha256"};
@@ -42,112 +44,19 @@ std::string Prefix(const ResolvedConnection& connection) {
 
 enum class FileFormat { kCsv, kJsonl };
 
-void AppendCsvField(std::string& out, const std::optional<std::string>& value) {
-  if (!value) return;  // null: an empty unquoted field
-  const std::string& v = *value;
-  const bool quote = v.empty() || v.find_first_of(",\"\r\n") != std::string::npos || v.front() == ' ' ||
-                     v.back() == ' ' || v.front() == '\t' || v.back() == '\t';
-  if (!quote) {
-    out += v;
-    return;
-  }
-  out += '"';
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
+// The record layout is the files destination's (export/file_destination.h):
+// a delta file's first column is `_change`.
+std::vector<ExportField> FileFields(const ExportSchema& schema, bool delta) {
+  std::vector<ExportField> fields;
+  if (delta) fields.push_back(ExportField{std::string(kChangeColumn), DataType::kString});
+  fields.insert(fields.end(), schema.fields.begin(), schema.fields.end());
+  return fields;
 }
 
-// True when `s` is a number in JSON's grammar (so it can be written bare).
-bool IsJsonNumber(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  auto digit = [&](size_t k) { return k < n && s[k] >= '0' && s[k] <= '9'; };
-  if (i < n && s[i] == '-') ++i;
-  if (!digit(i)) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else {
-    while (digit(i)) ++i;
-  }
-  if (i < n && s[i] == '.') {
-    ++i;
-    if (!digit(i)) return false;
-    while (digit(i)) ++i;
-  }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digit(i)) return false;
-    while (digit(i)) ++i;
-  }
-  return i == n;
-}
-
-void AppendJsonValue(std::string& out, DataType type, const std::optional<std::string>& value) {
-  if (!value) {
-    out += "null";
-    return;
-  }
-  switch (type) {
-    case DataType::kInt64:
-    case DataType::kDouble:
-      if (IsJsonNumber(*value)) {
-        out += *value;
-        return;
-      }
-      break;  // NaN, Infinity: as text
-    case DataType::kBool:
-      if (*value == "true" || *value == "false") {
-        out += *value;
-        return;
-      }
-      break;
-    default:
-      break;
-  }
-  AppendJsonString(&out, *value);
-}
-
-std::string Header(const ExportSchema& schema, FileFormat format, bool delta) {
-  if (format != FileFormat::kCsv) return "";
+std::string Header(const std::vector<ExportField>& fields, FileFormat format) {
   std::string out;
-  if (delta) out += "_change,";
-  for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendCsvField(out, schema.fields[i].name);
-  }
-  return out + kCsvLineEnd;
-}
-
-void AppendRow(std::string& out, const ExportSchema& schema, FileFormat format, bool delta,
-               const ExportRow& row) {
-  if (format == FileFormat::kCsv) {
-    if (delta) {
-      out += RowChangeName(row.change);
-      out += ',';
-    }
-    for (size_t i = 0; i < row.values.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendCsvField(out, row.values[i]);
-    }
-    out += kCsvLineEnd;
-    return;
-  }
-  out += '{';
-  if (delta) {
-    out += "\"_change\":\"";
-    out += RowChangeName(row.change);
-    out += "\",";
-  }
-  for (size_t i = 0; i < row.values.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonString(&out, schema.fields[i].name);
-    out += ':';
-    AppendJsonValue(out, schema.fields[i].type, row.values[i]);
-  }
-  out += "}\n";
+  if (format == FileFormat::kCsv) AppendCsvHeader(&out, fields);
+  return out;
 }
 
 // Streaming gzip (RFC 1952) of everything passed to Add.
@@ -619,6 +528,7 @@ class SftpSession final : public DestinationSession {
   ExportRunInfo run_;
   FileOptions options_;
   std::unique_ptr<SftpConnection> conn_;
+  std::vector<ExportField> fields_;  // of the file: `_change` first in delta runs
   GzipStream gzip_;
   sftp_file file_ = nullptr;
   std::string directory_;
@@ -632,6 +542,13 @@ class SftpSession final : public DestinationSession {
 
 Status SftpSession::Open() {
   const std::string prefix = Prefix(connection_);
+  for (const ExportField& f : run_.schema.fields) {
+    if (run_.delta && f.name == kChangeColumn) {
+      return InvalidArgumentError("export '" + run_.export_name + "': field '_change' collides with the change "
+                                  "column of delta files; rename it (fields: ... as:)");
+    }
+  }
+  fields_ = FileFields(run_.schema, run_.delta);
   directory_ = RemoteDirectory(connection_);
   CDP_RETURN_IF_ERROR(MakeRemoteDirectories(*conn_, connection_, directory_));
   std::string name = run_.target;
@@ -663,7 +580,7 @@ Status SftpSession::Open() {
     return UnavailableError(prefix + ": cannot create remote file " + temp_path_ + ": " + conn_->Error());
   }
   if (options_.gzip) CDP_RETURN_IF_ERROR(gzip_.Init());
-  return Send(Header(run_.schema, options_.format, run_.delta), false);
+  return Send(Header(fields_, options_.format), false);
 }
 
 Status SftpSession::SendRaw(std::string_view bytes) {
@@ -692,6 +609,7 @@ Status SftpSession::Write(const ExportBatch& batch) {
     return FailedPreconditionError(Prefix(connection_) + ": Write after Commit or Abort");
   }
   std::string text;
+  std::vector<std::optional<std::string>> values;
   for (const ExportRow& row : batch.rows) {
     if (row.values.size() != run_.schema.fields.size()) {
       return InvalidArgumentError("export '" + run_.export_name + "': batch " + std::to_string(batch.sequence) +
@@ -702,7 +620,18 @@ Status SftpSession::Write(const ExportBatch& batch) {
       return InvalidArgumentError("export '" + run_.export_name + "': a full run sent a row marked '" +
                                   std::string(RowChangeName(row.change)) + "'");
     }
-    AppendRow(text, run_.schema, options_.format, run_.delta, row);
+    const std::vector<std::optional<std::string>>* out = &row.values;
+    if (run_.delta) {
+      values.clear();
+      values.emplace_back(std::string(RowChangeName(row.change)));
+      values.insert(values.end(), row.values.begin(), row.values.end());
+      out = &values;
+    }
+    if (options_.format == FileFormat::kCsv) {
+      AppendCsvRecord(&text, *out);
+    } else {
+      AppendJsonRecord(&text, fields_, *out);
+    }
   }
   if (Status s = Send(text, false); !s.ok()) return Fail(s);
   rows_ += static_cast<int64_t>(batch.rows.size());

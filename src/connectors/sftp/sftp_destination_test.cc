@@ -148,10 +148,10 @@ TEST_F(SftpDestinationTest, FullRunUploadsCsvWithHeaderAndLeavesNoTemporaryFile)
                   .ok());
   EXPECT_EQ(delivered_, 3);
   EXPECT_EQ(ReadLocal(ExportDir() + "/high_value.csv"),
-            "ContactId,Name,Spend,Visits,Vip,Since\r\n"
-            "C1,Ann,437.66,3,true,2024-01-31\r\n"
-            "C2,Bob,12,1,false,\r\n"
-            "C3,Cy,,,,2023-12-01\r\n");
+            "ContactId,Name,Spend,Visits,Vip,Since\n"
+            "C1,Ann,437.66,3,true,2024-01-31\n"
+            "C2,Bob,12,1,false,\n"
+            "C3,Cy,,,,2023-12-01\n");
   EXPECT_EQ(ListDir(ExportDir()), std::vector<std::string>{"high_value.csv"});
   ASSERT_FALSE(samples_.empty());
   EXPECT_NE(samples_.back().find("wrote 3 rows"), std::string::npos) << samples_.back();
@@ -163,7 +163,7 @@ TEST_F(SftpDestinationTest, SecondFullRunReplacesTheFile) {
                   .ok());
   ASSERT_TRUE(Export(Connection(), Run(2), {Batch(0, {Row({"C9", "Zed", "9", "9", "false", "2024-09-09"})})}).ok());
   EXPECT_EQ(ReadLocal(ExportDir() + "/high_value.csv"),
-            "ContactId,Name,Spend,Visits,Vip,Since\r\nC9,Zed,9,9,false,2024-09-09\r\n");
+            "ContactId,Name,Spend,Visits,Vip,Since\nC9,Zed,9,9,false,2024-09-09\n");
   EXPECT_EQ(ListDir(ExportDir()), std::vector<std::string>{"high_value.csv"});
 }
 
@@ -187,7 +187,7 @@ TEST_F(SftpDestinationTest, NothingIsVisibleBeforeCommitAndAbortKeepsThePrevious
 TEST_F(SftpDestinationTest, ANewAttemptRemovesTheTemporaryFileOfAnInterruptedOne) {
   // What a killed first attempt of run 5 leaves behind: its hidden temporary file.
   fs::create_directories(ExportDir());
-  std::ofstream(ExportDir() + "/.high_value.csv.cdp-tmp-5-1") << "ContactId,Name\r\nC1,half a ro";
+  std::ofstream(ExportDir() + "/.high_value.csv.cdp-tmp-5-1") << "ContactId,Name\nC1,half a ro";
   ExportRunInfo second = Run(5);
   second.attempt = 2;
   ASSERT_TRUE(Export(Connection(), second, {Batch(0, {Row({"C1", "Ann", "1", "1", "true", "2024-01-01"})})}).ok());
@@ -204,13 +204,13 @@ TEST_F(SftpDestinationTest, DeltaRunWritesADeltaFileWithAChangeColumn) {
                                 Row({"C3", "Cy", "3", "3", "false", "2024-03-03"}, RowChange::kAdded)})})
                   .ok());
   EXPECT_EQ(ReadLocal(ExportDir() + "/high_value.delta-42.csv"),
-            "_change,ContactId,Name,Spend,Visits,Vip,Since\r\n"
-            "changed,C1,Ann,5.5,2,true,2024-01-01\r\n"
-            "removed,C2,,,,,\r\n"
-            "added,C3,Cy,3,3,false,2024-03-03\r\n");
+            "_change,ContactId,Name,Spend,Visits,Vip,Since\n"
+            "changed,C1,Ann,5.5,2,true,2024-01-01\n"
+            "removed,C2,,,,,\n"
+            "added,C3,Cy,3,3,false,2024-03-03\n");
   // The full file of the earlier run is left as it was.
   EXPECT_EQ(ReadLocal(ExportDir() + "/high_value.csv"),
-            "ContactId,Name,Spend,Visits,Vip,Since\r\nC1,Ann,1,1,true,2024-01-01\r\n");
+            "ContactId,Name,Spend,Visits,Vip,Since\nC1,Ann,1,1,true,2024-01-01\n");
 }
 
 TEST_F(SftpDestinationTest, CsvValuesAreQuotedPerRfc4180) {
@@ -222,16 +222,16 @@ TEST_F(SftpDestinationTest, CsvValuesAreQuotedPerRfc4180) {
                                 Row({"7", std::nullopt}), Row({"8", " padded "}), Row({"9", "Zoë ☕"})})})
                   .ok());
   EXPECT_EQ(ReadLocal(ExportDir() + "/high_value.csv"),
-            "Id,Text\r\n"
-            "1,plain\r\n"
-            "2,\"comma, inside\"\r\n"
-            "3,\"say \"\"hi\"\"\"\r\n"
-            "4,\"two\nlines\"\r\n"
-            "5,\"cr\r\nlf\"\r\n"
-            "6,\"\"\r\n"
-            "7,\r\n"
-            "8,\" padded \"\r\n"
-            "9,Zoë ☕\r\n");
+            "Id,Text\n"
+            "1,plain\n"
+            "2,\"comma, inside\"\n"
+            "3,\"say \"\"hi\"\"\"\n"
+            "4,\"two\nlines\"\n"
+            "5,\"cr\r\nlf\"\n"
+            "6,\"\"\n"
+            "7,\n"
+            "8,\" padded \"\n"
+            "9,Zoë ☕\n");
 }
 
 TEST_F(SftpDestinationTest, JsonLinesWithGzipKeepTypes) {
@@ -239,13 +239,13 @@ TEST_F(SftpDestinationTest, JsonLinesWithGzipKeepTypes) {
   run.options = {{"format", "jsonl"}, {"gzip", "true"}};
   ASSERT_TRUE(Export(Connection(), run,
                      {Batch(0, {Row({"C1", "A \"q\"\n", "437.66", "3", "true", "2024-01-31"}),
-                                Row({"C2", std::nullopt, "NaN", std::nullopt, "false", std::nullopt})})})
+                                Row({"C2", std::nullopt, std::nullopt, std::nullopt, "false", std::nullopt})})})
                   .ok());
   EXPECT_EQ(ListDir(ExportDir()), std::vector<std::string>{"high_value.jsonl.gz"});
   EXPECT_EQ(Gunzip(ReadLocal(ExportDir() + "/high_value.jsonl.gz")),
             "{\"ContactId\":\"C1\",\"Name\":\"A \\\"q\\\"\\n\",\"Spend\":437.66,\"Visits\":3,\"Vip\":true,"
             "\"Since\":\"2024-01-31\"}\n"
-            "{\"ContactId\":\"C2\",\"Name\":null,\"Spend\":\"NaN\",\"Visits\":null,\"Vip\":false,"
+            "{\"ContactId\":\"C2\",\"Name\":null,\"Spend\":null,\"Visits\":null,\"Vip\":false,"
             "\"Since\":null}\n");
 }
 
