@@ -7,8 +7,10 @@
 
 #include "cli/command.h"
 #include "cli/serve_command.h"
+#include "connectors/clickhouse/clickhouse_destination.h"
 #include "connectors/postgres/postgres_connector.h"
 #include "connectors/postgres/postgres_destination.h"
+#include "connectors/sftp/sftp_destination.h"
 #include "connectors/webhook/webhook_destination.h"
 #include "workspace/source_registry.h"
 
@@ -21,6 +23,8 @@ int Main(int argc, char** argv) {
   if (Status s = RegisterPostgresConnector(SourceRegistry::Global()); !s.ok()) return ReportStatus(s);
   if (Status s = RegisterPostgresDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
   if (Status s = RegisterWebhookDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
+  if (Status s = RegisterSftpDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
+  if (Status s = RegisterClickHouseDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
   CommandLine cli;
