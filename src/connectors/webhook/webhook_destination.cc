@@ -147,7 +147,8 @@ class WebhookSession : public DestinationSession {
     head_ = "{\"export\":";
     AppendJsonString(head_, info_.export_name);
     head_ += ",\"run\":" + std::to_string(info_.export_run_id) + ",\"attempt\":" + std::to_string(info_.attempt) +
-             ",\"mode\":" + (info_.delta ? "\"delta\"" : "\"full\"") + ",\"target\":";
+             ",\"mode\":" + (info_.delta ? "\"delta\"" : "\"full\"") +
+             ",\"total_rows\":" + std::to_string(info_.total_rows) + ",\"target\":";
     AppendJsonString(head_, info_.target);
     head_ += ",\"key\":";
     AppendJsonString(head_, info_.schema.fields.empty() ? "" : info_.schema.fields[info_.schema.key_field].name);

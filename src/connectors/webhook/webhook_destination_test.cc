@@ -255,6 +255,32 @@ TEST_F(WebhookDestinationTest, DeltaRowsAreAppliedByKey) {
   EXPECT_EQ(state["C000010"], ExpectedJson(10));
 }
 
+TEST_F(WebhookDestinationTest, AFullRunCarriesItsTotalSoAReceiverCanReplaceItsSet) {
+  WebhookTestReceiver receiver;
+  ASSERT_TRUE(receiver.Start().ok());
+  ResolvedConnection c = Connection(receiver.url());
+  ASSERT_EQ(Export(c, "seg", 1, 100, 30).size(), 4u);  // rows 0..99 (total_rows unset: no replacement)
+  ExportRunInfo info = RunInfo("seg", 2);
+  info.total_rows = 100;
+  auto session = Begin(c, info);
+  ASSERT_TRUE(session.ok());
+  for (int seq = 0; seq < 4; ++seq) {  // rows 50..149
+    ExportBatch b;
+    b.sequence = seq;
+    b.idempotency_key = "seg:2:" + std::to_string(seq);
+    for (int i = 50 + seq * 25; i < 50 + (seq + 1) * 25; ++i) b.rows.push_back(CustomerRow(i));
+    ASSERT_TRUE((*session)->Write(b).ok());
+    // Run 1's rows 0..49 stay until the run's last row arrives.
+    if (seq < 3) EXPECT_EQ(receiver.State("seg").size(), std::vector<size_t>({100, 100, 125})[seq]);
+  }
+  auto state = receiver.State("seg");
+  ASSERT_EQ(state.size(), 100u);
+  EXPECT_EQ(state.begin()->first, "C000050");
+  EXPECT_EQ(state.rbegin()->first, "C000149");
+  EXPECT_EQ(receiver.stats().full_runs_completed, 1);
+  EXPECT_EQ(receiver.batches().back().total_rows, 100);
+}
+
 // The receiver answers 500s, 429s, late answers and dropped connections to a
 // share of the requests; every row must arrive, and after deduplication by
 // Idempotency-Key be held exactly once, batches in sequence.

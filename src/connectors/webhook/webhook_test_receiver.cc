@@ -201,6 +201,9 @@ TestHttpReply WebhookTestReceiver::Handle(const TestHttpRequest& req) {
     b.batch = doc["batch"].get<int64_t>();
     b.mode = doc.value("mode", std::string());
     b.target = doc.value("target", std::string());
+    b.total_rows = doc.contains("total_rows") && doc["total_rows"].is_number_integer()
+                       ? doc["total_rows"].get<int64_t>()
+                       : -1;
     const std::string key_field = doc["key"].get<std::string>();
     auto& state = state_[b.export_name];
     auto& events = events_[b.export_name];
@@ -221,7 +224,18 @@ TestHttpReply WebhookTestReceiver::Handle(const TestHttpRequest& req) {
       } else {
         state[key_value] = row.dump();
       }
+      if (b.mode == "full") full_run_keys_[{b.export_name, b.run}].insert(key_value);
       ++b.rows;
+    }
+    if (b.mode == "full") {
+      auto run_keys = full_run_keys_.find({b.export_name, b.run});
+      if (run_keys != full_run_keys_.end() && static_cast<int64_t>(run_keys->second.size()) == b.total_rows) {
+        for (auto it = state.begin(); it != state.end();) {
+          it = run_keys->second.count(it->first) ? std::next(it) : state.erase(it);
+        }
+        full_run_keys_.erase(run_keys);
+        ++stats_.full_runs_completed;
+      }
     }
     auto& next = next_batch_[{b.export_name, b.run}];
     if (b.batch != next) {

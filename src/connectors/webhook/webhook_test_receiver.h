@@ -46,6 +46,7 @@ struct WebhookReceiverStats {
   int64_t faults_500 = 0, faults_429 = 0, faults_delay = 0, faults_drop = 0;
   int64_t rejected = 0;            // 4xx answered on purpose (forced status, bad signature, bad body)
   int64_t bad_signatures = 0;
+  int64_t full_runs_completed = 0;  // full runs whose rows all arrived (the set was replaced)
   std::vector<std::string> order_violations;  // a batch applied out of sequence within its run
 };
 
@@ -58,6 +59,7 @@ struct WebhookReceivedBatch {
   std::string mode;    // "full" or "delta"
   std::string target;
   int64_t rows = 0;
+  int64_t total_rows = 0;  // of the whole run
 };
 
 class WebhookTestReceiver {
@@ -85,7 +87,9 @@ class WebhookTestReceiver {
   std::vector<WebhookReceivedBatch> batches() const;
   // The rows an export left after applying every accepted batch in order:
   // key value -> the row's fields as a compact JSON object (keys sorted,
-  // without "change"). "added" and "changed" set the row, "removed" erases it.
+  // without "change"). "added" and "changed" set the row, "removed" erases
+  // it; once a full run's batches brought its total_rows rows, keys that run
+  // did not send are erased (a full run replaces the set).
   std::map<std::string, std::string> State(const std::string& export_name) const;
   // Every row received for an export, in order, as compact JSON (with
   // "change"): for event streams such as triggers.
@@ -111,6 +115,8 @@ class WebhookTestReceiver {
   std::map<std::pair<std::string, int64_t>, int64_t> next_batch_;  // GUARDED_BY(mu_) (export, run) -> next seq
   std::map<std::string, std::map<std::string, std::string>> state_;  // GUARDED_BY(mu_)
   std::map<std::string, std::vector<std::string>> events_;          // GUARDED_BY(mu_)
+  // Keys sent so far by each full run, until it is complete.
+  std::map<std::pair<std::string, int64_t>, std::set<std::string>> full_run_keys_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace cdp
