@@ -377,6 +377,12 @@ Status CmdUnifyEvaluate(const Globals& g, const std::string& truth, int samples)
             << " profiled record(s) not in the truth ignored";
   if (e.truth_without_profile) std::cout << ", " << e.truth_without_profile << " truth record(s) without a profile";
   std::cout << ")\n";
+  if (e.truth_not_in_data) {
+    std::cout << e.truth_not_in_data << " truth record(s) name a key the stored sources do not hold (quarantined or "
+              << "filtered at ingest; scored as singletons), e.g.";
+    for (const std::string& x : e.truth_not_in_data_examples) std::cout << "\n  " << x;
+    std::cout << "\n";
+  }
   PrintTable({"measure", "precision", "recall", "F1"},
              {{"pairwise", Fixed(s.precision, 4), Fixed(s.recall, 4), Fixed(s.f1, 4)},
               {"B-cubed", Fixed(s.bcubed_precision, 4), Fixed(s.bcubed_recall, 4), Fixed(s.bcubed_f1, 4)},

@@ -305,10 +305,11 @@ Status RecordSet::ComputeFeature(int index) {
     f->numbers_.assign(n, 0);
     f->valid_.assign(n, 0);
   }
+  // Numeric features check each value's text against the placeholder list
+  // (the empty chain: a dummy date such as 1900-01-01 is no birth date), so a
+  // date_within guard or level never sees what an exact one blanks.
   const NormalizerChain* chain = nullptr;
-  if (!spec.numeric) {
-    CDP_ASSIGN_OR_RETURN(chain, Chain(spec.normalize));
-  }
+  CDP_ASSIGN_OR_RETURN(chain, Chain(spec.numeric ? std::vector<std::string>{} : spec.normalize));
   std::vector<AttributeSource> where;
   for (size_t s = 0; s < sources_.size(); ++s) where.push_back(Resolve(s, spec.attribute));
   // Morsels normalize into their own arenas; concatenated in order afterwards.
@@ -335,6 +336,13 @@ Status RecordSet::ComputeFeature(int index) {
         if (at.column < 0) continue;
         const Column& col = src.table->column(static_cast<size_t>(at.column));
         if (col.IsNull(row)) continue;
+        AttributeText(src, at, row, &text);
+        if (const NormalizeOutcome outcome = chain->Normalize(text, &norm); outcome.blank != BlankReason::kNone) {
+          morsel_blanks[m].push_back(BlankEntry{id, outcome.blank, outcome.step, -1});
+          (outcome.blank == BlankReason::kPlaceholder ? stats.blank_placeholder : stats.blank_invalid) += 1;
+          ++stats.values;
+          continue;
+        }
         f->numbers_[r] = CellNumber(col, row);
         f->valid_[r] = 1;
         ++stats.values;

@@ -114,6 +114,40 @@ TEST(RecordSetTest, BlankedValuesAreCountedByReasonAndExplainedPerRecord) {
   EXPECT_EQ(set.BlankNote(3, *email), "placeholder: 'N/A'");
 }
 
+// A dummy birth date is no birth date for a date comparison either: a
+// date_within guard or level must not see 1900-01-01 (issue 16: a guard on
+// DateOfBirth kept two records of one person apart on it).
+TEST(RecordSetTest, NumericFeaturesBlankListedPlaceholders) {
+  Schema schema;
+  schema.AddField(Field{"Id", DataType::kString, SemanticType()});
+  schema.AddField(Field{"DOB", DataType::kDate, SemanticType(std::string(SemanticType::kDateOfBirth))});
+  auto t = std::make_shared<Table>(schema);
+  const int32_t days[] = {-25567 /* 1900-01-01 */, 1000, 0};
+  for (int i = 0; i < 3; ++i) {
+    t->mutable_column(0).AppendString("r" + std::to_string(i));
+    if (i == 2) {
+      t->mutable_column(1).AppendNull();
+    } else {
+      t->mutable_column(1).AppendDate(days[i]);
+    }
+    t->FinishRow();
+  }
+  auto rs = RecordSet::Build({Source("S", "Id")}, {t}, {});
+  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  RecordSet& set = **rs;
+  auto dob = set.AddFeature(FeatureSpec{"DateOfBirth", {}, true});
+  ASSERT_TRUE(dob.ok()) << dob.status().ToString();
+  ASSERT_TRUE(set.ComputeFeatures().ok());
+  EXPECT_FALSE(set.feature(*dob).has_number(0));
+  EXPECT_TRUE(set.feature(*dob).has_number(1));
+  EXPECT_FALSE(set.feature(*dob).has_number(2));
+  const FeatureStats& st = set.feature_stats(*dob);
+  EXPECT_EQ(st.values, 2);
+  EXPECT_EQ(st.kept, 1);
+  EXPECT_EQ(st.blank_placeholder, 1);
+  EXPECT_EQ(set.BlankNote(0, *dob), "placeholder: '1900-01-01'");
+}
+
 // 60 records share one phone (a placeholder typed into a form), 4 share another (a household).
 std::shared_ptr<const Table> SharedPhones() {
   std::vector<std::vector<std::string>> rows;

@@ -195,6 +195,9 @@ StatusOr<UnifyEvaluation> EvaluateUnification(Workspace& workspace, const std::v
   std::unordered_map<std::string, int64_t> entity_id;
   std::vector<int64_t> entity_of(truth.size());
   std::vector<std::string> entity_names;
+  int64_t not_in_data = 0;
+  std::vector<std::string> not_in_data_examples;
+  std::string first_not_in_data;
   for (size_t i = 0; i < truth.size(); ++i) {
     const TruthRecord& t = truth[i];
     std::string where = options.truth_name + ":" + std::to_string(t.line);
@@ -203,7 +206,12 @@ StatusOr<UnifyEvaluation> EvaluateUnification(Workspace& workspace, const std::v
     }
     std::string rk = RecordKey(t.source, t.key);
     if (!known.count(rk)) {
-      return InvalidArgumentError(where + ": source '" + t.source + "' has no record with key '" + t.key + "'");
+      // A row quarantined or filtered at ingest: the truth still names it.
+      ++not_in_data;
+      if (not_in_data_examples.size() < 5) not_in_data_examples.push_back(RecordRef(t.source, t.key) + " (" + where + ")");
+      if (first_not_in_data.empty()) {
+        first_not_in_data = where + ": source '" + t.source + "' has no record with key '" + t.key + "'";
+      }
     }
     auto [it, fresh] = truth_index.emplace(rk, i);
     if (!fresh) {
@@ -215,6 +223,10 @@ StatusOr<UnifyEvaluation> EvaluateUnification(Workspace& workspace, const std::v
     entity_of[i] = e->second;
   }
 
+  if (!truth.empty() && not_in_data == static_cast<int64_t>(truth.size())) {
+    return InvalidArgumentError(first_not_in_data + ", and no truth record names a stored record: is it the truth of this data?");
+  }
+
   // The lineage: every profiled record's CustomerId.
   CDP_ASSIGN_OR_RETURN(Table keys, ReadEntity(workspace, snap, std::string(kSourceKeysEntity)));
   int ci = keys.schema().FieldIndex("CustomerId"), si = keys.schema().FieldIndex("Source"),
@@ -222,6 +234,8 @@ StatusOr<UnifyEvaluation> EvaluateUnification(Workspace& workspace, const std::v
   if (ci < 0 || si < 0 || ki < 0) return DataLossError("entity CustomerSourceKeys lacks CustomerId, Source or SourceKey");
   UnifyEvaluation out;
   out.truth_rows = static_cast<int64_t>(truth.size());
+  out.truth_not_in_data = not_in_data;
+  out.truth_not_in_data_examples = std::move(not_in_data_examples);
   std::unordered_map<std::string, int64_t> customer_of;  // every profiled record
   std::vector<int64_t> predicted(truth.size(), 0);
   std::vector<bool> has_profile(truth.size(), false);
@@ -503,6 +517,8 @@ nlohmann::ordered_json UnifyEvaluationToJson(const UnifyEvaluation& e) {
            {"truth_rows", e.truth_rows},
            {"records_not_in_truth", e.records_not_in_truth},
            {"truth_without_profile", e.truth_without_profile},
+           {"truth_not_in_data", e.truth_not_in_data},
+           {"truth_not_in_data_examples", e.truth_not_in_data_examples},
            {"largest_clusters", largest},
            {"false_merges", merges},
            {"misses", misses}};

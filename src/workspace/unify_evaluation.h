@@ -112,6 +112,11 @@ struct UnifyEvaluation {
   int64_t truth_rows = 0;
   int64_t records_not_in_truth = 0;   // profiled records the truth does not name (ignored)
   int64_t truth_without_profile = 0;  // truth records with no profile (dropped): scored as singletons
+  // Truth records naming a key the source's stored records do not hold
+  // (quarantined or filtered at ingest): scored as singletons too; the
+  // first few as SOURCE:KEY (file:line). Included in truth_without_profile.
+  int64_t truth_not_in_data = 0;
+  std::vector<std::string> truth_not_in_data_examples;
   std::vector<EvaluatedCluster> largest_clusters;
   std::vector<FalseMerge> false_merges;  // worst first (most false pairs)
   std::vector<Miss> misses;              // worst first (most missed pairs)
@@ -121,8 +126,10 @@ struct UnifyEvaluation {
 // against `truth`. FailedPrecondition before the first unification or without
 // a unification section; InvalidArgument naming options.truth_name and the
 // line for a source that is not a unification source, a key that is not a
-// record of it, or a (source,key) given twice (naming both lines). Truth
-// records without a profile count as singletons; profiled records the truth
+// record of it when no truth record is (a wrong file), or a (source,key)
+// given twice (naming both lines). Truth records whose key the stored source
+// does not hold (quarantined or filtered rows) and truth records without a
+// profile count as singletons (both counted); profiled records the truth
 // does not name are ignored (counted).
 StatusOr<UnifyEvaluation> EvaluateUnification(Workspace& workspace, const std::vector<TruthRecord>& truth,
                                               const EvaluationOptions& options);
@@ -137,7 +144,7 @@ StatusOr<UnifyEvaluation> EvaluateUnificationText(Workspace& workspace, const st
 // {pairwise: {precision, recall, f1, tp, fp, fn, predicted_pairs, true_pairs},
 //  bcubed: {precision, recall, f1}, clusters: {precision, recall, f1, exact,
 //  predicted, true}, records, truth_rows, records_not_in_truth,
-//  truth_without_profile, largest_clusters: [...], false_merges: [...],
+//  truth_without_profile, truth_not_in_data(_examples), largest_clusters: [...], false_merges: [...],
 //  misses: [...]} (docs/unification-evaluation.md).
 nlohmann::ordered_json UnifyEvaluationToJson(const UnifyEvaluation& e);
 

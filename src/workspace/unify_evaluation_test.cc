@@ -199,7 +199,8 @@ TEST_F(UnifyEvaluationTest, BadTruthFilesNameTheLine) {
     EXPECT_NE(e.status().message().find(text), std::string::npos) << e.status().message();
   };
   expect_error("source,key,entity\nShop,1,a\nShoop,2,b\n", "truth:3: 'Shoop' is not a unification source (Shop, Club)");
-  expect_error("source,key,entity\nShop,1,a\nShop,99,b\n", "truth:3: source 'Shop' has no record with key '99'");
+  expect_error("source,key,entity\nShop,98,a\nShop,99,b\n",
+               "truth:2: source 'Shop' has no record with key '98', and no truth record names a stored record");
   expect_error("source,key,entity\nShop,1,a\nClub,C1,a\nShop,1,b\n", "truth:4: record Shop:1 is given twice (also line 2)");
   expect_error("source,id,entity\nShop,1,a\n", "truth:1: the header must name the columns source, key and entity");
   expect_error("source,key,entity\nShop,1,a\nShop,2\n", "truth:3: expected 3 fields");
@@ -214,6 +215,19 @@ TEST_F(UnifyEvaluationTest, FileErrorsNameTheFile) {
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.status().message().find(path + ":2: source 'Shop' has no record with key '7'"), std::string::npos)
       << e.status().message();
+}
+
+// A truth that names a row the ingest quarantined still scores the rest:
+// the row counts as a singleton and is reported, not an error.
+TEST_F(UnifyEvaluationTest, TruthRecordsMissingFromTheDataAreSingletonsAndCounted) {
+  Unify();
+  auto e = Evaluate("source,key,entity\nShop,1,a\nShop,99,a\n");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->truth_not_in_data, 1);
+  ASSERT_EQ(e->truth_not_in_data_examples.size(), 1u);
+  EXPECT_NE(e->truth_not_in_data_examples[0].find("Shop:99 (truth:3)"), std::string::npos) << e->truth_not_in_data_examples[0];
+  EXPECT_EQ(e->truth_without_profile, 1);
+  EXPECT_EQ(e->score.fn, 1);  // Shop:1 and Shop:99 are one entity, never joined
 }
 
 TEST_F(UnifyEvaluationTest, BeforeUnifyIsAFailedPrecondition) {
