@@ -14,14 +14,21 @@
 // and for each, the rows the receiver holds after deduplication: every key
 // once, rows applied once (the duplicates it received are counted apart).
 // The sender and the receiver share the machine's cores, so the figures are
-// of both ends. Generating the rows is timed apart and subtracted.
+// of both ends; the CPU seconds of each end are printed too (the wall clock
+// depends on what else runs). Generating the rows is timed apart and
+// subtracted.
 //
 // Usage: bench_exports_webhook [--rows N] [--batch N] [--seed N]
+#include <sys/resource.h>
+#include <unistd.h>
+#include <time.h>
+
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +42,21 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double Sec(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// CPU seconds of this thread (the sender: body, signature, libcurl) and of
+// the whole process (sender and receiver), so the figures mean something on
+// a machine shared with other work.
+double ThreadCpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+double ProcessCpu() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
 
 const char* kFirst[] = {"James", "Mary", "Robert",  "Patricia", "John",  "Jennifer", "Michael", "Linda",
                         "David", "Zoë",  "William", "Barbara",  "Renée", "Susan",    "Joseph",  "Jessica"};
@@ -73,6 +95,14 @@ ExportRow Row(int64_t i) {
   return r;
 }
 
+std::string LoadAverage() {
+  double l[3] = {0, 0, 0};
+  if (getloadavg(l, 3) != 3) return "?";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.1f (on %ld cores)", l[0], sysconf(_SC_NPROCESSORS_ONLN));
+  return buf;
+}
+
 struct Scenario {
   const char* name;
   WebhookFaults faults;
@@ -108,8 +138,9 @@ void Run(const Scenario& sc, int64_t rows, int64_t batch_size, int64_t run_id) {
     std::fprintf(stderr, "begin: %s\n", session.status().message().c_str());
     std::exit(1);
   }
-  double gen_s = 0;
+  double gen_s = 0, sender_cpu = 0;
   int64_t failed_batches = 0;
+  const double process_cpu0 = ProcessCpu();
   auto t0 = Clock::now();
   for (int64_t seq = 0, start = 0; start < rows; ++seq, start += batch_size) {
     auto g0 = Clock::now();
@@ -119,13 +150,17 @@ void Run(const Scenario& sc, int64_t rows, int64_t batch_size, int64_t run_id) {
     b.rows.reserve(static_cast<size_t>(batch_size));
     for (int64_t i = start; i < std::min(rows, start + batch_size); ++i) b.rows.push_back(Row(i));
     gen_s += Sec(g0, Clock::now());
-    if (Status s = (*session)->Write(b); !s.ok()) {
+    const double c0 = ThreadCpu();
+    Status s = (*session)->Write(b);
+    sender_cpu += ThreadCpu() - c0;
+    if (!s.ok()) {
       ++failed_batches;
       std::fprintf(stderr, "batch %" PRId64 ": %s\n", seq, s.message().c_str());
     }
   }
   Status commit = (*session)->Commit();
   double total = Sec(t0, Clock::now()) - gen_s;
+  double process_cpu = ProcessCpu() - process_cpu0 - gen_s;  // generation is single-threaded CPU work
   WebhookReceiverStats st = receiver.stats();
   std::map<std::string, std::string> state = receiver.State("bench");
   // Exactly once after dedup: each generated key held once, with its row.
@@ -139,6 +174,9 @@ void Run(const Scenario& sc, int64_t rows, int64_t batch_size, int64_t run_id) {
   std::printf("%s\n", sc.name);
   std::printf("  %.2f s, %.0f events/s, %.1f batches/s (row generation %.2f s, subtracted)\n", total,
               static_cast<double>(rows) / total, static_cast<double>(batches) / total, gen_s);
+  std::printf("  CPU: sender %.2f s (%.0f events per sender CPU second), receiver and rest %.2f s, "
+              "load average at the end %s\n",
+              sender_cpu, static_cast<double>(rows) / sender_cpu, process_cpu - sender_cpu, LoadAverage().c_str());
   std::printf("  requests %" PRId64 " for %" PRId64 " batches: faults 500=%" PRId64 " 429=%" PRId64
               " dropped=%" PRId64 " late=%" PRId64 "; duplicates received %" PRId64 "\n",
               st.requests, batches, st.faults_500, st.faults_429, st.faults_drop, st.faults_delay,
