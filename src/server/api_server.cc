@@ -240,6 +240,7 @@ void ApiServerImpl::AddRoutes() {
   AddCustomerRoutes();
   AddModelRoutes();
   AddUnifyRoutes();
+  AddExportRoutes();
   AddAdminRoutes();
 }
 

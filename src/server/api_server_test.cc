@@ -18,6 +18,7 @@
 
 #include "access/api_key_store.h"
 #include "demo/demo_generator.h"
+#include "export/file_destination.h"
 #include "segment/segment_definition.h"
 #include "server/testing/contoso_workspace.h"
 #include "server/testing/http_client.h"
@@ -63,6 +64,17 @@ class ApiServerTest : public ::testing::Test {
       admin_ = new std::string(keys.Create("test-admin", Role::kAdmin, "test")->key);
       contributor_ = new std::string(keys.Create("test-contributor", Role::kContributor, "test")->key);
       viewer_ = new std::string(keys.Create("test-viewer", Role::kViewer, "test")->key);
+      // A files connection for the export routes (cdp registers the kind at startup).
+      Status reg = RegisterFileDestinations(DestinationRegistry::Global());
+      ASSERT_TRUE(reg.ok() || reg.code() == StatusCode::kAlreadyExists) << reg.ToString();
+      auto project = (*ws)->catalog().LoadProject();
+      ASSERT_TRUE(project.ok()) << project.status().ToString();
+      ConnectionConfig files;
+      files.name = "lab_files";
+      files.kind = "files";
+      files.settings["path"] = (*dir_ / "exports").string();
+      project->connections.push_back(files);
+      ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
     }
     gate_ = new StageGate();
     ApiServerOptions options;
@@ -946,6 +958,75 @@ TEST(ApiServerScheduleTest, SchedulesAreListedAndFireScopedRefreshes) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(call("GET", "/api/v1/schedules")["refresh"], "0 3 * * *");
   (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace cdp
+
+namespace cdp {
+namespace {
+
+// Exports through the API: a segment's members to a files connection, run
+// now (all members, then no change), history newest first; secrets are
+// write-only; bodies the schema refuses name the field.
+TEST_F(ApiServerTest, ExportRoutesCreateRunAndNeverEchoSecrets) {
+  Json connections = GetJson("/api/v1/connections");
+  ASSERT_EQ(connections["items"].size(), 1u) << connections.dump();
+  EXPECT_EQ(connections["items"][0]["kind"], "files");
+  EXPECT_TRUE(connections["items"][0]["kind_registered"].get<bool>());
+
+  EXPECT_EQ(Call("PUT", "/api/v1/secrets/crm_token", *contributor_, R"({"value":"hunter2-secret"})").status, 403);
+  HttpResult put = Call("PUT", "/api/v1/secrets/crm_token", *admin_, R"({"value":"hunter2-secret"})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  HttpResult secrets = Call("GET", "/api/v1/secrets", *admin_);
+  EXPECT_NE(secrets.body.find("crm_token"), std::string::npos) << secrets.body;
+  EXPECT_EQ(secrets.body.find("hunter2"), std::string::npos) << secrets.body;
+  EXPECT_EQ(put.body.find("hunter2"), std::string::npos) << put.body;
+
+  HttpResult bad = Call("POST", "/api/v1/exports", *admin_, R"({"name":"X","connection":5,"what":{"segment":"S"}})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("connection"), std::string::npos) << bad.body;
+  HttpResult unknown = Call("POST", "/api/v1/exports", *admin_,
+                            R"({"name":"X","connection":"lab_files","what":{"segment":"NoSuchSegment"}})");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_NE(unknown.body.find("NoSuchSegment"), std::string::npos) << unknown.body;
+
+  HttpResult created = Call("POST", "/api/v1/exports", *contributor_,
+                            R"({"name":"CaliFiles","connection":"lab_files","what":{"segment":"CustomersFromCalifornia"},)"
+                            R"("fields":["CustomerId",{"FirstName":"first_name"}],"mode":"full","when":"manual"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Call("POST", "/api/v1/exports/CaliFiles/run", *viewer_, "{}").status, 403);
+
+  const int64_t members = GetJson("/api/v1/segments/CustomersFromCalifornia")["members"].get<int64_t>();
+  ASSERT_GT(members, 0);
+  HttpResult run = Call("POST", "/api/v1/exports/CaliFiles/run", *contributor_, "{}");
+  ASSERT_EQ(run.status, 200) << run.body;
+  Json first = Json::parse(run.body);
+  EXPECT_EQ(first["status"], "succeeded") << run.body;
+  EXPECT_EQ(first["rows_sent"].get<int64_t>(), members);
+  EXPECT_EQ(first["trigger"], "api");
+  // The file holds a header and one line per member, with the renamed field.
+  std::ifstream in(*dir_ / "exports" / "CaliFiles.csv");
+  ASSERT_TRUE(in.good());
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header, "CustomerId,first_name");
+  int64_t lines = 0;
+  while (std::getline(in, line)) ++lines;
+  EXPECT_EQ(lines, members);
+
+  Json history = GetJson("/api/v1/exports/CaliFiles/history?limit=5");
+  ASSERT_EQ(history["items"].size(), 1u) << history.dump();
+  EXPECT_EQ(history["items"][0]["id"], first["id"]);
+  Json listed = GetJson("/api/v1/exports");
+  ASSERT_EQ(listed["items"].size(), 1u);
+  EXPECT_EQ(listed["items"][0]["last_run"]["status"], "succeeded");
+  EXPECT_EQ(GetJson("/api/v1/exports/CaliFiles")["state_rows"].get<int64_t>(), members);
+
+  EXPECT_EQ(Call("POST", "/api/v1/exports/NoSuchExport/run", *admin_, "{}").status, 404);
+  ASSERT_EQ(Call("DELETE", "/api/v1/exports/CaliFiles", *admin_).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/exports/CaliFiles", *admin_).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/secrets/crm_token", *admin_).status, 200);
 }
 
 }  // namespace

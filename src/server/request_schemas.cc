@@ -281,7 +281,54 @@ S ReviewDecisionSchema() {
       .Named("ReviewDecision");
 }
 
+S ExportSchema() {
+  auto name = [] { return S::String().MinLength(1).MaxLength(200); };
+  S field = S::OneOf({S::String().MinLength(1).MaxLength(200), S::MapOf(S::String().MinLength(1).MaxLength(200))},
+                     [](const J& v) { return v.is_string() ? 0 : v.is_object() ? 1 : -1; })
+                .Describe("a field name, or {Field: name_at_the_destination}");
+  S what = S::Object({S::Optional("segment", S::String().MinLength(1).MaxLength(200)),
+                      S::Optional("entity", S::String().MinLength(1).MaxLength(200))})
+               .Describe("exactly one of segment (its members) or entity (every row)");
+  return S::Object({S::Optional("name", name().Describe("an identifier; required, except in a PUT, which takes it from the path")),
+                    S::Required("connection", name()),
+                    S::Required("what", std::move(what)),
+                    S::Optional("fields", S::Array(std::move(field)).Nullable().Describe("default: every field")),
+                    S::Optional("key", Text().Describe("the field identifying a row (default CustomerId)")),
+                    S::Optional("mode", Text().Describe("delta (default) or full")),
+                    S::Optional("when", Text().Describe("refresh (default), manual, or a 5-field cron text")),
+                    S::Optional("purpose", Text().Describe("the consent purpose the export serves")),
+                    S::Optional("target", Text().Describe("table, file stem or event type (default: the name)")),
+                    S::Optional("batch_size", S::Integer().Describe("rows per batch (default 1000)")),
+                    S::Optional("options", S::MapOf(S::OneOf({S::String().MaxLength(4096), S::Number(), S::Boolean()},
+                                                             [](const J& v) { return v.is_string() ? 0 : v.is_number() ? 1 : v.is_boolean() ? 2 : -1; }))
+                                               .Describe("the destination kind's options (docs/destinations.md)"))})
+      .Named("Export")
+      .Describe("an export definition (docs/project-yaml.md, exports)");
+}
+
+S ExportRunSchema() {
+  return S::Object({S::Optional("full", Flag().Describe("send every row (replace) instead of the changes"))}).Named("ExportRun");
+}
+
+S SecretSchema() {
+  return S::Object({S::Required("value", S::String().MinLength(1).MaxLength(65536).Describe("stored; never returned"))})
+      .Named("Secret");
+}
+
 }  // namespace
+
+const BodySchema& ExportBody() {
+  static const BodySchema s = ExportSchema();
+  return s;
+}
+const BodySchema& ExportRunBody() {
+  static const BodySchema s = ExportRunSchema();
+  return s;
+}
+const BodySchema& SecretBody() {
+  static const BodySchema s = SecretSchema();
+  return s;
+}
 
 const BodySchema& UnifyEvaluateBody() {
   static const BodySchema s = UnifyEvaluateSchema();

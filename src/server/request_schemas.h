@@ -24,5 +24,12 @@ const BodySchema& ApiKeyRequestBody();
 const BodySchema& UnifyEvaluateBody();
 // POST /api/v1/unification/review/accept|reject: {a: SOURCE:KEY, b: SOURCE:KEY, note?}.
 const BodySchema& ReviewDecisionBody();
+// POST /api/v1/exports, PUT /api/v1/exports/{name}: an export definition
+// (docs/project-yaml.md, exports), checked again by ExportConfigFromJson.
+const BodySchema& ExportBody();
+// POST /api/v1/exports/{name}/run, /api/v1/triggers/{name}/run: {full?}.
+const BodySchema& ExportRunBody();
+// PUT /api/v1/secrets/{name}: {value}.
+const BodySchema& SecretBody();
 
 }  // namespace cdp

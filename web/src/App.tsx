@@ -10,6 +10,7 @@ import { ActivitiesPage } from './pages/Activities';
 import { MeasuresPage } from './pages/Measures';
 import { SegmentsPage } from './pages/Segments';
 import { CustomersPage } from './pages/Customers';
+import { ExportsPage } from './pages/Exports';
 import { AdminPage } from './pages/Admin';
 import { MeContext } from './me';
 
@@ -22,6 +23,7 @@ const NAV: { key: string; label: string }[] = [
   { key: 'measures', label: 'Measures' },
   { key: 'segments', label: 'Segments' },
   { key: 'customers', label: 'Customers' },
+  { key: 'exports', label: 'Exports' },
   { key: 'admin', label: 'Admin' },
 ];
 
@@ -155,6 +157,9 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       break;
     case 'customers':
       content = <CustomersPage rest={rest} />;
+      break;
+    case 'exports':
+      content = <ExportsPage rest={rest} />;
       break;
     case 'admin':
       content = <AdminPage rest={rest} />;

@@ -34,6 +34,39 @@ export type Error = {
   };
 };
 
+/** an export definition (docs/project-yaml.md, exports) */
+export type Export = {
+  /** an identifier; required, except in a PUT, which takes it from the path */
+  name?: string;
+  connection: string;
+  /** exactly one of segment (its members) or entity (every row) */
+  what: {
+    segment?: string;
+    entity?: string;
+  };
+  /** default: every field */
+  fields?: (string | Record<string, string>)[] | null;
+  /** the field identifying a row (default CustomerId) */
+  key?: string | null;
+  /** delta (default) or full */
+  mode?: string | null;
+  /** refresh (default), manual, or a 5-field cron text */
+  when?: string | null;
+  /** the consent purpose the export serves */
+  purpose?: string | null;
+  /** table, file stem or event type (default: the name) */
+  target?: string | null;
+  /** rows per batch (default 1000) */
+  batch_size?: number;
+  /** the destination kind's options (docs/destinations.md) */
+  options?: Record<string, string | number | boolean>;
+};
+
+export type ExportRun = {
+  /** send every row (replace) instead of the changes */
+  full?: boolean | null;
+};
+
 /** a field compared with values */
 export type FieldCondition = {
   /** the entity of `field`; empty: the rule's entity (else Customer or Customer_Measure) */
@@ -158,6 +191,11 @@ export type Schedules = {
   timezone?: string | null;
 };
 
+export type Secret = {
+  /** stored; never returned */
+  value: string;
+};
+
 /** a segment definition (src/segment/README.md); incomplete definitions are kept as drafts with their problems */
 export type SegmentDefinition = {
   /** the output entity's name: letters, digits and _, starting with a letter or _, no spaces, at most 128 characters (another name keeps the segment a draft) */
@@ -226,16 +264,21 @@ export type UnifySource = {
 /** The request body of each operation that takes one ("POST /api/v1/segments/quick"). */
 export interface RequestBodies {
   "POST /api/v1/apikeys": ApiKeyRequest;
+  "POST /api/v1/exports": Export;
+  "POST /api/v1/exports/{name}/run": ExportRun;
   "POST /api/v1/measures": Measure;
   "POST /api/v1/runs": RefreshRequest;
   "POST /api/v1/segments": SegmentDefinition;
   "POST /api/v1/segments/estimate": SegmentDefinition;
   "POST /api/v1/segments/quick": QuickSegment;
+  "POST /api/v1/triggers/{name}/run": ExportRun;
   "POST /api/v1/unification/evaluate": UnifyEvaluateRequest;
   "POST /api/v1/unification/review/accept": ReviewDecision;
   "POST /api/v1/unification/review/reject": ReviewDecision;
+  "PUT /api/v1/exports/{name}": Export;
   "PUT /api/v1/measures/{name}": Measure;
   "PUT /api/v1/schedules": Schedules;
+  "PUT /api/v1/secrets/{name}": Secret;
   "PUT /api/v1/segments/{name}": SegmentDefinition;
   "PUT /api/v1/unification": UnifyConfig;
 }

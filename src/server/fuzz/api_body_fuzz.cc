@@ -63,6 +63,12 @@ const BodyRoute kRoutes[] = {
     {"POST", "/api/v1/segments/quick"},
     {"POST", "/api/v1/segments/estimate"},
     {"PUT", "/api/v1/segments/CustomersFromCalifornia"},
+    {"POST", "/api/v1/unification/evaluate"},
+    {"POST", "/api/v1/unification/review/accept"},
+    {"POST", "/api/v1/unification/review/reject"},
+    {"POST", "/api/v1/exports"},
+    {"PUT", "/api/v1/exports/CaliforniaFiles"},
+    {"PUT", "/api/v1/secrets/fuzz_secret"},
 };
 constexpr size_t kNumRoutes = sizeof(kRoutes) / sizeof(kRoutes[0]);
 

@@ -109,6 +109,7 @@ class ApiServerImpl {
   void AddCustomerRoutes();
   void AddModelRoutes();     // measures and segments
   void AddUnifyRoutes();     // evaluation, review queue, trained model
+  void AddExportRoutes();    // connections, secrets, exports, triggers
   void AddAdminRoutes();     // runs, schedules, keys, audit
 
   std::shared_ptr<const ServingGeneration> generation() const;

@@ -274,6 +274,9 @@ function SegmentDetail({ name }: { name: string }) {
           <button type="button" disabled={act.busy} onClick={() => act.run(() => api.download(`segments/${enc(name)}/export`, { format: 'csv' }, `${name}.csv`))}>
             Download members (CSV)
           </button>
+          <a className="button" href={href('exports', 'new', name)}>
+            Export to a connection
+          </a>
           <button
             type="button"
             className="danger"
