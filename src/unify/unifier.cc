@@ -15,6 +15,15 @@
 namespace cdp {
 namespace {
 
+// The rule_names() index of the probabilistic model's pairs, or -1.
+int ModelRuleIndex(const Matcher& matcher) {
+  const auto& names = matcher.rule_names();
+  for (size_t r = 0; r < names.size(); ++r) {
+    if (names[r] == "probabilistic" && matcher.RuleSource(static_cast<int>(r)) < 0) return static_cast<int>(r);
+  }
+  return -1;
+}
+
 using Json = nlohmann::ordered_json;
 
 double Seconds(std::chrono::steady_clock::time_point t) {
@@ -329,7 +338,18 @@ StatusOr<UnifyResult> Unify(const UnifyConfig& config, const std::vector<std::sh
       if (i >= 0) constraints.limited[static_cast<size_t>(i)] = true;
     }
     constraints.source_of = [&](RecordId r) { return static_cast<int>(rs->source_of(r)); };
-    constraints.dedup_source = [&](const MatchPair& p) { return matcher->RuleSource(p.rule); };
+    // In probabilistic mode the model scores pairs within a source as well:
+    // a pair it accepted between two records of one source is that source's
+    // own dedup (one_record_per_source stops chains through other sources,
+    // not the model's direct verdict on two records of the same source).
+    const int model_rule = config.mode == UnifyMode::kProbabilistic ? ModelRuleIndex(*matcher) : -1;
+    constraints.dedup_source = [&, model_rule](const MatchPair& p) {
+      int s = matcher->RuleSource(p.rule);
+      if (s < 0 && model_rule >= 0 && p.rule == model_rule && rs->source_of(p.a) == rs->source_of(p.b)) {
+        s = static_cast<int>(rs->source_of(p.a));
+      }
+      return s;
+    };
   }
   Clustering clusters = ClusterRecords(n, pairs, constraints);
   stats.cluster_splits = clusters.splits;
