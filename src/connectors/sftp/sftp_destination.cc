@@ -277,13 +277,17 @@ StatusOr<std::unique_ptr<SftpConnection>> SftpConnection::Open(const ResolvedCon
   const unsigned int port_value = static_cast<unsigned int>(port);
   const long timeout = kConnectTimeoutSeconds;
   const int no = 0;
+  const int yes = 1;
   out->where_ = user + "@" + host + ":" + std::to_string(port);
   // No ~/.ssh/config or /etc/ssh/ssh_config: the connection's settings are all there is.
   if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK ||
       ssh_options_set(s, SSH_OPTIONS_HOST, host.c_str()) != SSH_OK ||
       ssh_options_set(s, SSH_OPTIONS_PORT, &port_value) != SSH_OK ||
       ssh_options_set(s, SSH_OPTIONS_USER, user.c_str()) != SSH_OK ||
-      ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) != SSH_OK) {
+      ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) != SSH_OK ||
+      // Without TCP_NODELAY each synchronous SFTP write waits out the
+      // peer's delayed ACK: 1.2 MB/s on loopback instead of tens.
+      ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes) != SSH_OK) {
     return InvalidArgumentError(prefix + ": invalid host, port or user: " + ssh_get_error(s));
   }
   const std::string known_hosts = connection.Setting("known_hosts");

@@ -72,6 +72,10 @@ class SftpDestinationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto server = SftpTestServer::Start();
+    if (!server.ok() && server.status().code() == StatusCode::kFailedPrecondition &&
+        server.status().message().find("account is locked") != std::string::npos) {
+      GTEST_SKIP() << server.status().message();  // an environment sshd cannot serve; CI runs as root
+    }
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
     ASSERT_TRUE(RegisterSftpDestination(registry_).ok());

@@ -260,7 +260,7 @@ Status SftpTestServer::Launch() {
     int exit_code = 0;
     // sshd binds within milliseconds; this bound only ends a hung start.
     for (int i = 0; i < 1500; ++i) {
-      if (Accepts(port_)) return Status::Ok();
+      if (Accepts(port_)) return ProbeLogin();
       int status = 0;
       const pid_t done = ::waitpid(pid_, &status, WNOHANG);
       if (done == pid_) {
@@ -283,6 +283,44 @@ Status SftpTestServer::Launch() {
                            "/sshd_config); log:\n" + new_log);
     }
   }
+}
+
+// Logs in once with the client key, so that a server that will refuse every
+// login says why now, once, instead of in each test.
+Status SftpTestServer::ProbeLogin() {
+  ssh_session s = ssh_new();
+  if (s == nullptr) return InternalError("ssh_new failed");
+  const unsigned int port = static_cast<unsigned int>(port_);
+  const int no = 0;
+  ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+  ssh_options_set(s, SSH_OPTIONS_HOST, host_.c_str());
+  ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+  ssh_options_set(s, SSH_OPTIONS_USER, user_.c_str());
+  ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts_path().c_str());
+  ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, known_hosts_path().c_str());
+  Status result;
+  ssh_key key = nullptr;
+  if (ssh_connect(s) != SSH_OK) {
+    result = InternalError(std::string("cannot connect to the test sshd: ") + ssh_get_error(s));
+  } else if (ssh_session_is_known_server(s) != SSH_KNOWN_HOSTS_OK) {
+    result = InternalError("the test sshd's host key is not the one in " + known_hosts_path());
+  } else if (ssh_pki_import_privkey_base64(client_private_key_.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK) {
+    result = InternalError("cannot read the generated client key");
+  } else if (ssh_userauth_publickey(s, nullptr, key) != SSH_AUTH_SUCCESS) {
+    const std::string log = LogTail(3000);
+    if (log.find("account is locked") != std::string::npos) {
+      result = FailedPreconditionError(
+          "sshd refuses user '" + user_ +
+          "' because its account is locked in /etc/shadow (sshd checks that when it runs without PAM, as the "
+          "test server does); run the tests as root or as a user with an unlocked account");
+    } else {
+      result = InternalError("the test sshd refused the generated client key; log:\n" + log);
+    }
+  }
+  if (key != nullptr) ssh_key_free(key);
+  ssh_disconnect(s);
+  ssh_free(s);
+  return result;
 }
 
 StatusOr<std::string> SftpTestServer::GenerateUnauthorizedKey() {

@@ -23,8 +23,11 @@ class SftpTestServer {
   // /run/sshd if it is missing (PermitRootLogin prohibit-password lets root
   // log in with the key). The server dies with the test process
   // (PR_SET_PDEATHSIG).
-  // Errors: FailedPrecondition when sshd or ssh-keygen is missing; Internal
-  // with the log's tail when it does not start.
+  // Before returning it logs in once with the client key.
+  // Errors: FailedPrecondition when sshd or ssh-keygen is missing, or when
+  // sshd refuses the user because it takes its account for locked (its own
+  // check when it runs without PAM; seen when running as `nobody`); Internal
+  // with the log's tail when it does not start or refuses the key.
   static StatusOr<std::unique_ptr<SftpTestServer>> Start();
 
   // Stops the server and removes the directory.
@@ -60,6 +63,7 @@ class SftpTestServer {
  private:
   SftpTestServer() = default;
   Status Launch();
+  Status ProbeLogin();
 
   std::string host_ = "127.0.0.1";
   int port_ = 0;
