@@ -501,11 +501,13 @@ class ClickHouseSession final : public DestinationSession {
 // staging, key and old tables that earlier attempts of any run left.
 Status ClickHouseSession::RecoverAndClean() {
   const std::string db = client_.endpoint().database;
-  CDP_ASSIGN_OR_RETURN(std::string answer,
-                       client_.Execute("SELECT name FROM system.tables WHERE database = " +
-                                           QuoteClickHouseString(db) + " FORMAT TabSeparated",
-                                       "listing the tables of database " + db));
   const std::string prefix = run_.target + kStagingInfix;
+  CDP_ASSIGN_OR_RETURN(std::string answer,
+                       client_.Execute("SELECT name FROM system.tables WHERE database = " + QuoteClickHouseString(db) +
+                                           " AND (name = " + QuoteClickHouseString(run_.target) +
+                                           " OR substring(name, 1, " + std::to_string(prefix.size()) +
+                                           ") = " + QuoteClickHouseString(prefix) + ") FORMAT TabSeparated",
+                                       "listing the tables of database " + db));
   std::vector<std::string> leftovers;
   bool target_exists = false;
   for (const auto& row : ParseTsv(answer)) {

@@ -248,6 +248,26 @@ TEST_F(ClickHouseDestinationTest, FailureMidRunLeavesThePreviousTable) {
   EXPECT_EQ(Tables(), (Rows{{"high_value"}}));
 }
 
+TEST_F(ClickHouseDestinationTest, CommitRefusesAStagingTableThatDoesNotHoldExactlyTheRowsSent) {
+  ASSERT_TRUE(Export(Connection(), Run(1), {Batch(0, {Row({"C1", "1", "1", "true", "2024-01-01", std::nullopt})})})
+                  .ok());
+  const Rows before = Content();
+  auto session = kind_->begin(Connection(), Run(2));
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  ASSERT_TRUE((*session)->Write(Batch(0, {Row({"C2", "2", "2", "true", "2024-01-02", std::nullopt})})).ok());
+  // A row the run did not send (as a repeated insert would leave).
+  ASSERT_TRUE(server_->Query(std::string("INSERT INTO ") + kDatabase +
+                             ".high_value__cdp_2 (ContactId) VALUES ('C2')")
+                  .ok());
+  Status s = (*session)->Commit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+  EXPECT_NE(s.message().find("holds 2 rows but 1 were inserted"), std::string::npos) << s.message();
+  (*session)->Abort();
+  EXPECT_EQ(Content(), before);
+  EXPECT_EQ(Tables(), (Rows{{"high_value"}}));
+}
+
 TEST_F(ClickHouseDestinationTest, AnInterruptedSwapIsRepairedByTheNextAttempt) {
   ASSERT_TRUE(Export(Connection(), Run(1), {Batch(0, {Row({"C1", "1", "1", "true", "2024-01-01", std::nullopt})})})
                   .ok());
