@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -162,7 +163,7 @@ class DataFileWriter {
   }
 
   static StatusOr<std::unique_ptr<DataFileWriter>> Open(Env* env, const std::string& path, bool gzip) {
-    std::unique_ptr<DataFileWriter> w(new DataFileWriter(path, gzip));
+    std::unique_ptr<DataFileWriter> w(new DataFileWriter(path));
     CDP_ASSIGN_OR_RETURN(w->file_, env->NewWritableFile(path));
     if (gzip) {
       // 15 + 16: a gzip header and trailer around the deflate stream.
@@ -192,10 +193,7 @@ class DataFileWriter {
   uint64_t bytes_in() const { return bytes_in_; }
 
  private:
-  DataFileWriter(std::string path, bool gzip) : path_(std::move(path)) {
-    (void)gzip;
-    z_ = z_stream{};
-  }
+  explicit DataFileWriter(std::string path) : path_(std::move(path)), z_{} {}
 
   Status Deflate(std::string_view data, int flush) {
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -216,7 +214,7 @@ class DataFileWriter {
   std::string path_;
   std::unique_ptr<WritableFile> file_;
   bool gzip_ = false;
-  z_stream z_;
+  z_stream z_;  // when gzip_
   uint64_t bytes_in_ = 0;
 };
 
@@ -453,7 +451,7 @@ class CdmSession : public DestinationSession {
     partition_name_ = run_.target + "-" + std::to_string(run_.export_run_id);
     data_name_ = partition_name_ + ".csv";
     CDP_RETURN_IF_ERROR(CreateDirectories(env_, entity_dir_));
-    RemoveStaleTemporaries(env_, entity_dir_, data_name_);
+    RemoveEntityTemporaries();
     tmp_path_ = entity_dir_ + "/." + data_name_ + ".tmp-" + std::to_string(run_.export_run_id) + "-" +
                 std::to_string(run_.attempt);
     if (run_.delta) CDP_RETURN_IF_ERROR(LoadPrevious());
@@ -511,6 +509,18 @@ class CdmSession : public DestinationSession {
 
  private:
   std::string ManifestPath() const { return root_ + "/model.json"; }
+
+  // The entity's folder is this export's alone: any temporary file in it was
+  // left by an earlier attempt that died.
+  void RemoveEntityTemporaries() {
+    auto children = env_->GetChildren(entity_dir_);
+    if (!children.ok()) return;
+    for (const auto& name : *children) {
+      if (!name.empty() && name[0] == '.' && name.find(".csv.tmp-") != std::string::npos) {
+        (void)env_->DeleteFile(entity_dir_ + "/" + name);
+      }
+    }
+  }
 
   Status Annotate(const Status& s) const {
     return Status(s.code(), "connection " + Quoted(connection_.name) + " (files, cdm): entity " + Quoted(run_.target) +

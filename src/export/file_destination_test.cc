@@ -353,6 +353,13 @@ TEST_F(FileDestinationTest, AFaultAtAnyWriteLeavesEitherThePreviousOrTheNewExpor
       again.attempt = 2;
       ASSERT_TRUE(Export(again, {Batch(0, kSecond)}, &kind).ok());
       EXPECT_EQ(snapshot(), after);
+      // No temporary file is left behind.
+      if (std::string(format) == "csv") {
+        EXPECT_EQ(DirNames(Out()), std::vector<std::string>{"Members.csv"});
+      } else {
+        EXPECT_EQ(DirNames(Out()), (std::vector<std::string>{".model.json.lock", "Members", "model.json"}));
+        for (const auto& name : DirNames(Out() / "Members")) EXPECT_NE(name[0], '.') << name;
+      }
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "common/entity_names.h"
 #include "workspace/activity_runner.h"
 #include "workspace/linked_entities.h"
+#include "workspace/row_export.h"
 
 namespace cdp {
 namespace {
@@ -263,21 +264,6 @@ StatusOr<SegmentInspection> InspectSegment(Workspace& workspace, const std::stri
 }
 
 namespace {
-void CsvField(std::ostream& out, const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos && (v.empty() || (v.front() != ' ' && v.back() != ' '))) {
-    out << v;
-    return;
-  }
-  out << '"';
-  for (char c : v) {
-    if (c == '"') out << '"';
-    out << c;
-  }
-  out << '"';
-}
-}  // namespace
-
-namespace {
 
 // Writes the Customer (and Customer_Measure) rows of `ids` (customer indexes).
 StatusOr<int64_t> WriteMembers(Workspace& workspace, const Snapshot& snap, const std::vector<uint32_t>& ids,
@@ -293,44 +279,22 @@ StatusOr<int64_t> WriteMembers(Workspace& workspace, const Snapshot& snap, const
   if (measures && measures->num_rows() == customer->num_rows()) {
     for (size_t k = 1; k < measures->num_columns(); ++k) cols.emplace_back(&measures->column(k), measures->schema().field(k).name);
   }
-  if (format == "csv") {
-    for (size_t k = 0; k < cols.size(); ++k) {
-      if (k) out << ',';
-      CsvField(out, cols[k].second);
-    }
-    out << '\n';
+  CDP_ASSIGN_OR_RETURN(RowTextFormat text_format, ParseRowTextFormat(format));
+  std::vector<ExportField> fields;
+  std::vector<const Column*> columns;
+  for (const auto& [col, fname] : cols) {
+    fields.push_back(ExportField{fname, col->type()});
+    columns.push_back(col);
   }
+  RowTextWriter writer(text_format, std::move(fields), out);
   int64_t written = 0;
   for (uint32_t row32 : ids) {
     size_t row = row32;
     if (row >= customer->num_rows()) continue;
-    if (format == "csv") {
-      for (size_t k = 0; k < cols.size(); ++k) {
-        if (k) out << ',';
-        if (!cols[k].first->IsNull(row)) CsvField(out, cols[k].first->ValueToString(row));
-      }
-      out << '\n';
-    } else {
-      nlohmann::ordered_json o;
-      for (const auto& [col, fname] : cols) {
-        if (col->IsNull(row)) {
-          o[fname] = nullptr;
-        } else if (col->type() == DataType::kInt64) {
-          o[fname] = col->Int64At(row);
-        } else if (col->type() == DataType::kDouble && std::isfinite(col->DoubleAt(row))) {
-          o[fname] = col->DoubleAt(row);
-        } else if (col->type() == DataType::kBool) {
-          o[fname] = col->BoolAt(row);
-        } else {
-          o[fname] = col->ValueToString(row);
-        }
-      }
-      out << o.dump() << '\n';
-    }
+    CDP_RETURN_IF_ERROR(writer.WriteRow(columns, row));
     ++written;
   }
-  out.flush();
-  if (!out) return UnavailableError("writing segment members failed");
+  CDP_RETURN_IF_ERROR(writer.Finish());
   return written;
 }
 
