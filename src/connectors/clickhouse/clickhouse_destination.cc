@@ -384,7 +384,7 @@ class ClickHouseClient {
   }
   // INSERT ... FORMAT TabSeparated with `data` as the rows.
   Status Insert(std::string_view insert_sql, std::string data, std::string_view what) {
-    return Send("?query=" + UrlEncode(insert_sql), std::move(data), what).status();
+    return Send("?query=" + PercentEncode(insert_sql), std::move(data), what).status();
   }
   const Endpoint& endpoint() const { return endpoint_; }
   std::string Table(std::string_view name) const {

@@ -301,7 +301,7 @@ std::string RedactUrl(std::string_view url) {
   return std::string(url.substr(0, scheme_end)) + "://" + std::string(authority) + std::string(path);
 }
 
-std::string UrlEncode(std::string_view text) {
+std::string PercentEncode(std::string_view text) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());

@@ -89,8 +89,9 @@ class HttpClient {
 // (for messages and logs).
 std::string RedactUrl(std::string_view url);
 // Percent-encodes everything but unreserved characters (RFC 3986), for
-// query parameters.
-std::string UrlEncode(std::string_view text);
+// query parameters. (Not UrlEncode: server/http_server.h has that name, and
+// cdp links both.)
+std::string PercentEncode(std::string_view text);
 // Checks that `url` is an absolute http:// or https:// URL with a host;
 // InvalidArgument naming `what` (e.g. "connection 'hooks' setting url").
 Status ValidateHttpUrl(std::string_view url, std::string_view what);

@@ -216,9 +216,9 @@ TEST(HttpUrlTest, RedactUrlDropsCredentialsQueryAndFragment) {
   EXPECT_EQ(RedactUrl("not a url"), "<invalid URL>");
 }
 
-TEST(HttpUrlTest, UrlEncodeKeepsOnlyUnreservedCharacters) {
-  EXPECT_EQ(UrlEncode("SELECT 1, 'a'&b=c~_.-"), "SELECT%201%2C%20%27a%27%26b%3Dc~_.-");
-  EXPECT_EQ(UrlEncode("é"), "%C3%A9");
+TEST(HttpUrlTest, PercentEncodeKeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("SELECT 1, 'a'&b=c~_.-"), "SELECT%201%2C%20%27a%27%26b%3Dc~_.-");
+  EXPECT_EQ(PercentEncode("é"), "%C3%A9");
 }
 
 TEST(HttpUrlTest, ValidateHttpUrlNamesWhatIsWrong) {
