@@ -128,6 +128,43 @@ ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
     R"sql(
 DELETE FROM project WHERE key = 'segments';
 )sql",
+    // 7: exports (issue 17): runs of exports and triggers with their progress,
+    // the state of each export's last successful run (a file in the workspace,
+    // pointed to from here), and the secret store of connections.
+    R"sql(
+CREATE TABLE export_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  export TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  definition_hash TEXT NOT NULL,
+  pending_path TEXT NOT NULL,
+  state_path TEXT NOT NULL,
+  delta INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  batches_total INTEGER NOT NULL,
+  batches_acknowledged INTEGER NOT NULL,
+  stats TEXT NOT NULL,
+  error TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL
+);
+CREATE INDEX export_runs_by_export ON export_runs(export, id);
+CREATE TABLE export_state (
+  export TEXT PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 
 // The migration that drops the project's copy of segment texts.
@@ -440,7 +477,11 @@ Status Catalog::ReplaceProjectLocked(const ProjectConfig& config) {
                                {"activities", ActivitiesToJson(config.activities)},
                                {"measures", MeasuresToJson(config.measures)},
                                {"refresh_schedule", config.refresh_schedule},
-                               {"search", SearchConfigToJson(config.search)}}) {
+                               {"search", SearchConfigToJson(config.search)},
+                               {"connections", ConnectionsToJson(config.connections)},
+                               {"exports", ExportsToJson(config.exports)},
+                               {"consent", ConsentToJson(config.consent)},
+                               {"triggers", TriggersToJson(config.triggers)}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -490,6 +531,26 @@ StatusOr<ProjectConfig> Catalog::LoadProjectLocked() const {
         config.measures = std::move(*v);
       }
       if (k == "refresh_schedule") config.refresh_schedule = st.Text(1);
+      if (k == "connections") {
+        auto v = ConnectionsFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog connections");
+        config.connections = std::move(*v);
+      }
+      if (k == "exports") {
+        auto v = ExportsFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog exports");
+        config.exports = std::move(*v);
+      }
+      if (k == "consent") {
+        auto v = ConsentFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog consent");
+        config.consent = std::move(*v);
+      }
+      if (k == "triggers") {
+        auto v = TriggersFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog triggers");
+        config.triggers = std::move(*v);
+      }
       if (k == "search") {
         auto v = SearchConfigFromJson(st.Text(1));
         if (!v.ok()) return v.status().WithContext("catalog search");
@@ -534,6 +595,194 @@ void Catalog::MarkInterruptedRunsLocked() {
     st.Bind(3, id);
     (void)st.Step();  // best effort: readers report it as interrupted anyway
   }
+}
+
+namespace {
+
+void BindExportRun(Statement& st, const ExportRunRecord& r, int first) {
+  st.Bind(first + 0, r.status);
+  st.Bind(first + 1, r.trigger);
+  st.Bind(first + 2, r.definition_hash);
+  st.Bind(first + 3, r.pending_path);
+  st.Bind(first + 4, r.state_path);
+  st.Bind(first + 5, static_cast<int64_t>(r.delta ? 1 : 0));
+  st.Bind(first + 6, static_cast<int64_t>(r.attempt));
+  st.Bind(first + 7, r.batches_total);
+  st.Bind(first + 8, r.batches_acknowledged);
+  st.Bind(first + 9, r.stats_json);
+  st.Bind(first + 10, r.error);
+  st.Bind(first + 11, r.finished_at);
+}
+
+}  // namespace
+
+StatusOr<int64_t> Catalog::BeginExportRun(const ExportRunRecord& run) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "INSERT INTO export_runs(status, trigger, definition_hash, pending_path, state_path, delta, attempt, "
+               "batches_total, batches_acknowledged, stats, error, finished_at, export, kind, owner, started_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BindExportRun(st, run, 1);
+  st.Bind(13, run.export_name);
+  st.Bind(14, run.kind);
+  st.Bind(15, ThisProcessOwner());
+  st.Bind(16, run.started_at ? run.started_at : NowMicros());
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "starting export run of '" + run.export_name + "'");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status Catalog::UpdateExportRun(const ExportRunRecord& run) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "UPDATE export_runs SET status = ?, trigger = ?, definition_hash = ?, pending_path = ?, state_path = ?, "
+               "delta = ?, attempt = ?, batches_total = ?, batches_acknowledged = ?, stats = ?, error = ?, "
+               "finished_at = ?, owner = CASE WHEN ? = 'running' THEN ? ELSE owner END WHERE id = ?");
+  BindExportRun(st, run, 1);
+  st.Bind(13, run.status);
+  st.Bind(14, ThisProcessOwner());
+  st.Bind(15, run.id);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "updating export run " + std::to_string(run.id));
+  return Status::Ok();
+}
+
+Status Catalog::RecordExportBatches(int64_t run_id, int64_t acknowledged) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "UPDATE export_runs SET batches_acknowledged = ? WHERE id = ?");
+  st.Bind(1, acknowledged);
+  st.Bind(2, run_id);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "recording the progress of export run " + std::to_string(run_id));
+  return Status::Ok();
+}
+
+StatusOr<std::vector<ExportRunRecord>> Catalog::ListExportRuns(const std::string& export_name, int limit) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "SELECT id, export, kind, status, trigger, definition_hash, pending_path, state_path, delta, attempt, "
+               "batches_total, batches_acknowledged, stats, error, started_at, finished_at, owner FROM export_runs "
+               "WHERE export = ? ORDER BY id DESC LIMIT ?");
+  st.Bind(1, export_name);
+  st.Bind(2, static_cast<int64_t>(limit));
+  std::vector<ExportRunRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    ExportRunRecord r;
+    r.id = st.Int(0);
+    r.export_name = st.Text(1);
+    r.kind = st.Text(2);
+    r.status = st.Text(3);
+    r.trigger = st.Text(4);
+    r.definition_hash = st.Text(5);
+    r.pending_path = st.Text(6);
+    r.state_path = st.Text(7);
+    r.delta = st.Int(8) != 0;
+    r.attempt = static_cast<int>(st.Int(9));
+    r.batches_total = st.Int(10);
+    r.batches_acknowledged = st.Int(11);
+    r.stats_json = st.Text(12);
+    r.error = st.Text(13);
+    r.started_at = st.Int(14);
+    r.finished_at = st.Int(15);
+    if (r.status == "running" && !OwnerIsAlive(st.Text(16))) {
+      r.status = "interrupted";
+      if (r.error.empty()) r.error = kInterruptedError;
+    }
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "reading export runs of '" + export_name + "'");
+  return out;
+}
+
+Status Catalog::FinishExportRunSucceeded(const ExportRunRecord& run, const ExportStateRecord& state) {
+  std::lock_guard<std::mutex> l(mu_);
+  CDP_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    Statement up(db_,
+                 "UPDATE export_runs SET status = ?, trigger = ?, definition_hash = ?, pending_path = ?, state_path = ?, "
+                 "delta = ?, attempt = ?, batches_total = ?, batches_acknowledged = ?, stats = ?, error = ?, "
+                 "finished_at = ? WHERE id = ?");
+    BindExportRun(up, run, 1);
+    up.Bind(13, run.id);
+    if (up.Step() != SQLITE_DONE) return SqlError(db_, "finishing export run " + std::to_string(run.id));
+    Statement ins(db_,
+                  "INSERT INTO export_state(export, run_id, path, rows, updated_at) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT(export) DO UPDATE SET run_id = excluded.run_id, path = excluded.path, "
+                  "rows = excluded.rows, updated_at = excluded.updated_at");
+    ins.Bind(1, state.export_name);
+    ins.Bind(2, state.run_id);
+    ins.Bind(3, state.path);
+    ins.Bind(4, state.rows);
+    ins.Bind(5, NowMicros());
+    if (ins.Step() != SQLITE_DONE) return SqlError(db_, "saving the state of export '" + state.export_name + "'");
+    return ExecLocked("COMMIT");
+  };
+  Status s = body();
+  if (!s.ok()) (void)ExecLocked("ROLLBACK");
+  return s;
+}
+
+StatusOr<std::optional<ExportStateRecord>> Catalog::GetExportState(const std::string& export_name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT run_id, path, rows, updated_at FROM export_state WHERE export = ?");
+  st.Bind(1, export_name);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<ExportStateRecord>();
+  if (rc != SQLITE_ROW) return SqlError(db_, "reading the state of export '" + export_name + "'");
+  ExportStateRecord r;
+  r.export_name = export_name;
+  r.run_id = st.Int(0);
+  r.path = st.Text(1);
+  r.rows = st.Int(2);
+  r.updated_at = st.Int(3);
+  return std::optional<ExportStateRecord>(std::move(r));
+}
+
+Status Catalog::DeleteExportState(const std::string& export_name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "DELETE FROM export_state WHERE export = ?");
+  st.Bind(1, export_name);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "dropping the state of export '" + export_name + "'");
+  return Status::Ok();
+}
+
+Status Catalog::PutSecret(const std::string& name, const std::string& value) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "INSERT INTO secrets(name, value, updated_at) VALUES (?, ?, ?) "
+               "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
+  st.Bind(1, name);
+  st.Bind(2, value);
+  st.Bind(3, NowMicros());
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "storing secret '" + name + "'");
+  return Status::Ok();
+}
+
+Status Catalog::DeleteSecret(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "DELETE FROM secrets WHERE name = ?");
+  st.Bind(1, name);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "deleting secret '" + name + "'");
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no secret named '" + name + "' is stored");
+  return Status::Ok();
+}
+
+StatusOr<std::optional<std::string>> Catalog::GetSecret(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT value FROM secrets WHERE name = ?");
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return SqlError(db_, "reading secret '" + name + "'");
+  return std::optional<std::string>(st.Text(0));
+}
+
+StatusOr<std::vector<std::string>> Catalog::ListSecretNames() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "SELECT name FROM secrets ORDER BY name");
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
+  if (rc != SQLITE_DONE) return SqlError(db_, "listing secrets");
+  return out;
 }
 
 Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::string& error,

@@ -106,6 +106,38 @@ struct AuditRecord {
   std::string detail_json;
 };
 
+// One run of an export or a trigger (workspace/export_runner.h) and its
+// progress. Paths are relative to the workspace directory.
+struct ExportRunRecord {
+  int64_t id = 0;
+  std::string export_name;
+  std::string kind = "export";  // "export" or "trigger"
+  // "running", "succeeded", "failed", "interrupted" (its process is gone) or
+  // "superseded" (replaced before it was resumed).
+  std::string status = "running";
+  std::string trigger;          // "cli", "api", "refresh", "schedule"
+  std::string definition_hash;  // of what the run sends (definition, fields, kind)
+  std::string pending_path;     // the run's rows, materialized before sending
+  std::string state_path;       // the state installed when the run succeeds
+  bool delta = false;
+  int attempt = 1;
+  int64_t batches_total = 0;
+  int64_t batches_acknowledged = 0;
+  std::string stats_json = "{}";
+  std::string error;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+};
+
+// The state an export's last successful run left: a file of key -> row hash.
+struct ExportStateRecord {
+  std::string export_name;
+  int64_t run_id = 0;
+  std::string path;  // relative to the workspace directory
+  int64_t rows = 0;
+  int64_t updated_at = 0;
+};
+
 class Catalog;
 
 // The definitions as seen inside one catalog transaction (see
@@ -216,6 +248,29 @@ class Catalog {
   Status RevokeApiKey(int64_t id);
   // Sets last_used_at; NotFound for an unknown id.
   Status TouchApiKey(int64_t id, int64_t used_at);
+
+  // Export runs. Begin inserts `run` (its id and started_at are assigned, the
+  // owner is this process) and returns the id. Update writes its status,
+  // attempt, progress, stats, error, paths and finished_at (a "running"
+  // update takes the run over for this process). List: newest first, at most
+  // `limit`; a "running" run whose process is gone reads "interrupted".
+  StatusOr<int64_t> BeginExportRun(const ExportRunRecord& run);
+  Status UpdateExportRun(const ExportRunRecord& run);
+  Status RecordExportBatches(int64_t run_id, int64_t acknowledged);
+  StatusOr<std::vector<ExportRunRecord>> ListExportRuns(const std::string& export_name, int limit) const;
+  // Marks the run succeeded and installs `state` as its export's state, in
+  // one transaction.
+  Status FinishExportRunSucceeded(const ExportRunRecord& run, const ExportStateRecord& state);
+  StatusOr<std::optional<ExportStateRecord>> GetExportState(const std::string& export_name) const;
+  // Drops an export's state (OK when it has none).
+  Status DeleteExportState(const std::string& export_name);
+
+  // The secret store. Values are read only to resolve connections; Delete:
+  // NotFound for an unknown name.
+  Status PutSecret(const std::string& name, const std::string& value);
+  Status DeleteSecret(const std::string& name);
+  StatusOr<std::optional<std::string>> GetSecret(const std::string& name) const;
+  StatusOr<std::vector<std::string>> ListSecretNames() const;
 
   // Audit log. Append returns the new entry's id (ids increase with time).
   // List: the newest `limit` entries with id < before_id (0: from the newest),

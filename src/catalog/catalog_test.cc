@@ -243,6 +243,7 @@ TEST_F(CatalogTest, UpgradesAVersion3CatalogKeepingItsData) {
   sqlite3* db;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "DROP TABLE api_keys; DROP TABLE audit_log; ALTER TABLE runs DROP COLUMN owner; "
+                         "DROP TABLE export_runs; DROP TABLE export_state; DROP TABLE secrets; "
                          "DELETE FROM schema_migrations WHERE version >= 4",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -499,6 +500,7 @@ TEST_F(CatalogTest, Migration6MovesProjectSegmentTextsIntoTheSegmentsTable) {
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "DELETE FROM schema_migrations WHERE version >= 6; DELETE FROM segments; "
+                           "DROP TABLE export_runs; DROP TABLE export_state; DROP TABLE secrets; "
                            "INSERT INTO segments VALUES ('Both', '{\"name\":\"Both\",\"kept\":1}', 'active', '[]', 1, 1); "
                            "INSERT OR REPLACE INTO project VALUES ('segments', '[\"name: Both\\n\", \"name: OnlyInProject\\n\"]')",
                            nullptr, nullptr, nullptr),
@@ -518,7 +520,7 @@ TEST_F(CatalogTest, Migration6MovesProjectSegmentTextsIntoTheSegmentsTable) {
   };
   auto c = Catalog::Open(path_, options);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ((*c)->schema_version(), 6);
+  EXPECT_EQ((*c)->schema_version(), Catalog::LatestSchemaVersion());
   auto segs = (*c)->ListSegments();
   ASSERT_EQ(segs->size(), 2u);
   EXPECT_EQ((*segs)[0].definition_json, "{\"name\":\"Both\",\"kept\":1}");  // the table's copy wins
@@ -532,6 +534,83 @@ TEST_F(CatalogTest, Migration6MovesProjectSegmentTextsIntoTheSegmentsTable) {
   EXPECT_EQ(sqlite3_column_int(st, 0), 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+// Migration 7: export runs with their progress, per-export state pointers
+// and the secret store.
+TEST_F(CatalogTest, ExportRunsRecordProgressAndInstallStateWithSuccess) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ExportRunRecord run;
+  run.export_name = "to_crm";
+  run.trigger = "cli";
+  run.definition_hash = "h1";
+  run.pending_path = "exports/to_crm/pending-1";
+  run.state_path = "exports/to_crm/state-1";
+  run.delta = true;
+  run.batches_total = 3;
+  auto id = (*c)->BeginExportRun(run);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  run.id = *id;
+  ASSERT_TRUE((*c)->RecordExportBatches(run.id, 2).ok());
+  auto runs = (*c)->ListExportRuns("to_crm", 10);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].status, "running");  // this process is alive
+  EXPECT_EQ((*runs)[0].batches_acknowledged, 2);
+  EXPECT_TRUE((*runs)[0].delta);
+  EXPECT_EQ((*runs)[0].pending_path, run.pending_path);
+  auto none = (*c)->GetExportState("to_crm");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  run.status = "succeeded";
+  run.batches_acknowledged = 3;
+  run.stats_json = "{\"added\":5}";
+  run.finished_at = NowMicros();
+  ASSERT_TRUE((*c)->FinishExportRunSucceeded(run, {"to_crm", run.id, run.state_path, 5, 0}).ok());
+  auto state = (*c)->GetExportState("to_crm");
+  ASSERT_TRUE(state.ok() && state->has_value());
+  EXPECT_EQ((*state)->path, "exports/to_crm/state-1");
+  EXPECT_EQ((*state)->rows, 5);
+  EXPECT_EQ((*state)->run_id, run.id);
+  runs = (*c)->ListExportRuns("to_crm", 10);
+  EXPECT_EQ((*runs)[0].status, "succeeded");
+  EXPECT_EQ((*runs)[0].stats_json, "{\"added\":5}");
+  EXPECT_TRUE((*c)->ListExportRuns("other", 10)->empty());
+  ASSERT_TRUE((*c)->DeleteExportState("to_crm").ok());
+  EXPECT_FALSE((*c)->GetExportState("to_crm")->has_value());
+}
+
+TEST_F(CatalogTest, ARunningExportRunOfADeadProcessReadsInterrupted) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  ExportRunRecord run;
+  run.export_name = "e";
+  auto id = (*c)->BeginExportRun(run);
+  ASSERT_TRUE(id.ok());
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE export_runs SET owner = 'another-boot:1:1'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto runs = (*c)->ListExportRuns("e", 5);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].status, "interrupted");
+  EXPECT_FALSE((*runs)[0].error.empty());
+}
+
+TEST_F(CatalogTest, SecretsAreStoredReplacedListedByNameAndDeleted) {
+  auto c = Catalog::Open(path_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->PutSecret("pg", "one").ok());
+  ASSERT_TRUE((*c)->PutSecret("pg", "two").ok());
+  ASSERT_TRUE((*c)->PutSecret("hook", "h").ok());
+  EXPECT_EQ(*(*c)->ListSecretNames(), (std::vector<std::string>{"hook", "pg"}));
+  EXPECT_EQ(**(*c)->GetSecret("pg"), "two");
+  EXPECT_FALSE((*c)->GetSecret("nope")->has_value());
+  ASSERT_TRUE((*c)->DeleteSecret("pg").ok());
+  EXPECT_EQ((*c)->DeleteSecret("pg").code(), StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "workspace/export_runner.h"
 #include "workspace/search_stage.h"
 
 namespace cdp {
@@ -47,7 +48,7 @@ const StageRegistry& StageRegistry::Default() {
   static const StageRegistry* registry = [] {
     auto* r = new StageRegistry();
     for (StageDescriptor d : {IngestStage(), UnifyStage(), ActivitiesStage(), MeasuresStage(), SegmentsStage(),
-                              IndexStage()}) {
+                              ExportsStage(), IndexStage()}) {
       Status s = r->Register(std::move(d));
       if (!s.ok()) std::abort();  // the built-in names are distinct
     }
