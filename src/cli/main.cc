@@ -12,6 +12,7 @@
 #include "connectors/postgres/postgres_destination.h"
 #include "connectors/sftp/sftp_destination.h"
 #include "connectors/webhook/webhook_destination.h"
+#include "export/file_destination.h"
 #include "workspace/source_registry.h"
 
 namespace cdp {
@@ -25,6 +26,7 @@ int Main(int argc, char** argv) {
   if (Status s = RegisterWebhookDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
   if (Status s = RegisterSftpDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
   if (Status s = RegisterClickHouseDestination(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
+  if (Status s = RegisterFileDestinations(DestinationRegistry::Global()); !s.ok()) return ReportStatus(s);
   CLI::App app{"cdp: an open-source Customer Data Platform"};
   app.require_subcommand(1);
   CommandLine cli;
@@ -37,6 +39,7 @@ int Main(int argc, char** argv) {
   AddSegmentCommands(cli, app);
   AddDemoCommands(cli, app);
   AddApiKeyCommands(cli, app);
+  AddExportCommands(cli, app);
   AddServeCommand(app, &cli.g.workspace, &cli.exit_code);
   try {
     app.parse(argc, argv);
