@@ -20,6 +20,7 @@ namespace {
 constexpr char kKind[] = "clickhouse";
 constexpr size_t kMaxTargetLength = 64;  // ClickHouse keeps a directory per table, named by it (escaped)
 constexpr size_t kMaxSamples = 10;
+constexpr size_t kInsertBytes = 8u << 20;  // rows buffered per INSERT
 constexpr int64_t kDefaultTimeoutSeconds = 300;
 constexpr size_t kMaxResponseBytes = 4u << 20;  // the answers we read are counts, names and types
 constexpr char kStagingInfix[] = "__cdp_";
@@ -475,6 +476,7 @@ class ClickHouseSession final : public DestinationSession {
   }
   const ColumnPlan& Key() const { return columns_[run_.schema.key_field]; }
   Status RecoverAndClean();
+  Status Flush();
   Status CheckTargetColumns();
   void Sample(std::string text) {
     if (samples_.size() < kMaxSamples) samples_.push_back(std::move(text));
@@ -492,7 +494,11 @@ class ClickHouseSession final : public DestinationSession {
   std::string staging_, keys_, old_;
   State state_ = State::kOpen;
   int64_t rows_ = 0;
-  int64_t staged_rows_ = 0;  // rows inserted into the staging table by Write
+  int64_t staged_rows_ = 0;  // rows inserted into the staging table
+  // Rows of Write calls not yet inserted (TabSeparated), see Flush.
+  std::string pending_rows_, pending_keys_;
+  int64_t pending_staged_ = 0, pending_count_ = 0;
+  int64_t pending_first_batch_ = -1, pending_last_batch_ = -1;
   std::vector<std::string> samples_;
 };
 
@@ -626,24 +632,48 @@ Status ClickHouseSession::Write(const ExportBatch& batch) {
     rows += '\n';
     ++staged;
   }
-  const std::string what = "inserting batch " + std::to_string(batch.sequence);
-  if (!rows.empty()) {
+  pending_rows_ += rows;
+  pending_keys_ += keys;
+  pending_staged_ += staged;
+  pending_count_ += static_cast<int64_t>(batch.rows.size());
+  if (pending_first_batch_ < 0) pending_first_batch_ = batch.sequence;
+  pending_last_batch_ = batch.sequence;
+  if (pending_rows_.size() + pending_keys_.size() >= kInsertBytes) return Flush();
+  return Status::Ok();
+}
+
+// One INSERT per few MB rather than per batch: each INSERT makes a MergeTree
+// part, and many small parts slow the server down (and, past
+// parts_to_throw_insert, fail inserts). The rows are not visible before
+// Commit anyway.
+Status ClickHouseSession::Flush() {
+  if (pending_count_ == 0) return Status::Ok();
+  const std::string what = pending_first_batch_ == pending_last_batch_
+                               ? "inserting batch " + std::to_string(pending_first_batch_)
+                               : "inserting batches " + std::to_string(pending_first_batch_) + " to " +
+                                     std::to_string(pending_last_batch_);
+  if (!pending_rows_.empty()) {
     if (Status s = client_.Insert("INSERT INTO " + client_.Table(staging_) + " (" + ColumnList() +
                                       ") FORMAT TabSeparated",
-                                  std::move(rows), what);
+                                  std::move(pending_rows_), what);
         !s.ok()) {
       return Fail(s);
     }
   }
-  if (!keys.empty()) {
-    if (Status s = client_.Insert("INSERT INTO " + client_.Table(keys_) + " FORMAT TabSeparated", std::move(keys),
-                                  what + " (keys)");
+  if (!pending_keys_.empty()) {
+    if (Status s = client_.Insert("INSERT INTO " + client_.Table(keys_) + " FORMAT TabSeparated",
+                                  std::move(pending_keys_), what + " (keys)");
         !s.ok()) {
       return Fail(s);
     }
   }
-  staged_rows_ += staged;
-  rows_ += static_cast<int64_t>(batch.rows.size());
+  staged_rows_ += pending_staged_;
+  rows_ += pending_count_;
+  pending_rows_.clear();
+  pending_keys_.clear();
+  pending_staged_ = 0;
+  pending_count_ = 0;
+  pending_first_batch_ = -1;
   return Status::Ok();
 }
 
@@ -651,6 +681,7 @@ Status ClickHouseSession::Commit() {
   if (state_ != State::kOpen) {
     return FailedPreconditionError(Prefix(connection_) + ": Commit after Commit or Abort");
   }
+  CDP_RETURN_IF_ERROR(Flush());
   const std::string db = client_.endpoint().database;
   // The staging table must hold every row sent, no more, no less.
   auto count = [&](const std::string& table) -> StatusOr<int64_t> {
