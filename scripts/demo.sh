@@ -12,7 +12,8 @@ HERE="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$DIR"
 echo "== Generating Contoso Coffee sources for $CUSTOMERS customers (seed $SEED) in $DIR/sources"
 "$CDP" demo generate --customers "$CUSTOMERS" --seed "$SEED" --out "$DIR/sources"
-cp "$HERE/examples/contoso/project.yaml" "$DIR/project.yaml"
+# The project, with the demo's exports (CSV files and a CDM folder under the workspace).
+cat "$HERE/examples/contoso/project.yaml" "$HERE/examples/contoso/exports.yaml" > "$DIR/project.yaml"
 if [ ! -f "$DIR/workspace/catalog.db" ]; then
   "$CDP" init "$DIR/workspace"
 fi
@@ -32,6 +33,9 @@ if [ -n "$FIRST_ID" ]; then
 fi
 echo "== The lab's segments"
 "$CDP" segment list -w "$DIR/workspace"
+echo "== Their exports (run by the refresh: whole the first time, only the changes after)"
+"$CDP" export list -w "$DIR/workspace"
+ls -R "$DIR/workspace/exports" | head -30
 echo "== Run history"
 "$CDP" runs -w "$DIR/workspace" --limit 5
 
