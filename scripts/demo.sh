@@ -35,7 +35,7 @@ echo "== The lab's segments"
 "$CDP" segment list -w "$DIR/workspace"
 echo "== Their exports (run by the refresh: whole the first time, only the changes after)"
 "$CDP" export list -w "$DIR/workspace"
-ls -R "$DIR/workspace/exports" | head -30
+find "$DIR/workspace/exports" -type f -not -name ".*" | sort | head -30 || true
 echo "== Run history"
 "$CDP" runs -w "$DIR/workspace" --limit 5
 
