@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "cli/testing/run_cdp.h"
@@ -730,6 +731,45 @@ TEST_F(CliTest, ApiKeysAreCreatedOnceListedWithoutSecretsAndRevoked) {
   ASSERT_EQ(audit.size(), 3u);
   EXPECT_EQ(audit[0], "cli|apikey.create|apikey:" + id);
   EXPECT_EQ(audit[2], "cli|apikey.revoke|apikey:" + id);
+}
+
+TEST_F(CliTest, ShowFormatStreamsEveryRowAsCsvOrJsonLines) {
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  std::string contacts = "ContactId,FirstName,DateOfBirth,Spend,Subscriber\n";
+  for (int i = 1; i <= 50; ++i) {
+    contacts += std::to_string(i) + ",\"Name, \"\"" + std::to_string(i) + "\"\"\",1990-04-01,437.66,yes\n";
+  }
+  WriteFile(dir_ / "contacts.csv", contacts);
+  WriteFile(dir_ / "survey.jsonl", "{\"Id\": 1}\n");
+  ApplyProject(kProject);
+  ASSERT_EQ(RunCdp("ingest -w " + ws_).exit_code, 0);
+
+  // Every row, not the 20 of the table view; RFC 4180 quoting; 437.66 as typed.
+  Result csv = cdp::testing::RunCdp("show -w " + ws_ + " Contacts --format csv", /*stdout_only=*/true);
+  ASSERT_EQ(csv.exit_code, 0) << csv.out;
+  std::vector<std::string> lines;
+  std::istringstream in(csv.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 51u) << csv.out;
+  EXPECT_NE(lines[0].find("ContactId"), std::string::npos);
+  EXPECT_NE(lines[1].find("\"Name, \"\"1\"\"\""), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find(",437.66,"), std::string::npos) << lines[1];
+
+  Result jsonl = cdp::testing::RunCdp("show -w " + ws_ + " Contacts --format jsonl --limit 3", /*stdout_only=*/true);
+  ASSERT_EQ(jsonl.exit_code, 0) << jsonl.out;
+  std::istringstream jin(jsonl.out);
+  int n = 0;
+  for (std::string line; std::getline(jin, line); ++n) {
+    Json j = Json::parse(line);
+    EXPECT_EQ(j["FirstName"], "Name, \"" + std::to_string(n + 1) + "\"");
+    EXPECT_EQ(j["Spend"], 437.66);
+  }
+  EXPECT_EQ(n, 3);
+
+  EXPECT_EQ(RunCdp("show -w " + ws_ + " Contacts --format xml").exit_code, 2);
+  Result missing = RunCdp("show -w " + ws_ + " Nope --format csv");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("no entity 'Nope'"), std::string::npos) << missing.out;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "common/entity_names.h"
 #include "table/table_json.h"
 #include "workspace/ingest_runner.h"
+#include "workspace/row_export.h"
 
 namespace cdp {
 namespace {
@@ -141,8 +142,16 @@ Status PrintEntityRows(const Globals& g, Workspace& ws, const Snapshot& snap, co
   return Status::Ok();
 }
 
-Status CmdShow(const Globals& g, const std::string& entity, int64_t limit) {
+// With --format: every row (or the first --limit when given) as CSV or JSON
+// Lines on stdout, streamed one row group at a time.
+Status CmdShow(const Globals& g, const std::string& entity, int64_t limit, const std::string& format, bool limit_given) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
+  if (!format.empty()) {
+    if (g.json) return InvalidArgumentError("--format and --json: give one of them");
+    auto n = StreamEntityRows(*ws, entity, format, std::cout, limit_given ? limit : -1);
+    if (n.status().code() == StatusCode::kNotFound) return NotFoundError(NoSuchEntity(entity));
+    return n.status();
+  }
   auto snap = ws->data().Current();
   if (!snap.ok()) return snap.status();
   return PrintEntityRows(g, *ws, *snap, entity, limit, NoSuchEntity(entity));
@@ -168,6 +177,7 @@ void AddDataCommands(CommandLine& cli, CLI::App& app) {
     int threads = 0;
     std::string entity;
     int64_t limit = 20;
+    std::string format;
   };
   auto o = std::make_shared<Options>();
   auto* ingest = app.add_subcommand("ingest", "ingest sources (all, or the ones named)");
@@ -184,8 +194,12 @@ void AddDataCommands(CommandLine& cli, CLI::App& app) {
   auto* show = app.add_subcommand("show", "print rows of an entity");
   cli.AddWorkspaceOptions(show);
   show->add_option("ENTITY", o->entity, "entity name")->required();
-  show->add_option("--limit", o->limit, "rows to print (-1 for all)")->capture_default_str();
-  cli.OnRun(show, [&cli, o] { return CmdShow(cli.g, o->entity, o->limit); });
+  auto* show_limit = show->add_option("--limit", o->limit, "rows to print (-1 for all)")->capture_default_str();
+  show->add_option("--format", o->format, "csv or jsonl: every row (or --limit rows), streamed to stdout")
+      ->check(CLI::IsMember({"csv", "jsonl"}));
+  cli.OnRun(show, [&cli, o, show_limit] {
+    return CmdShow(cli.g, o->entity, o->limit, o->format, show_limit->count() > 0);
+  });
 
   auto* quarantine = app.add_subcommand("quarantine", "list the quarantined rows of an entity");
   cli.AddWorkspaceOptions(quarantine);
