@@ -71,6 +71,17 @@ async function makeWorkspace(root) {
     else if (skipping && /^[A-Za-z]/.test(line)) skipping = false;
     if (!skipping) out.push(line);
   }
+  // The demo's connections (not its exports: they name segments the walk creates later).
+  const activation = fs.readFileSync(path.join(REPO, 'examples/contoso/exports.yaml'), 'utf8').split('\n');
+  const connections = [];
+  let inConnections = false;
+  for (const line of activation) {
+    if (/^connections:/.test(line)) inConnections = true;
+    else if (inConnections && /^[A-Za-z]/.test(line)) inConnections = false;
+    if (inConnections) connections.push(line);
+  }
+  assert.ok(connections.length > 1, 'examples/contoso/exports.yaml declares connections');
+  out.push(...connections);
   fs.writeFileSync(path.join(root, 'project.yaml'), out.join('\n'));
   await cdp(['init', ws]);
   await cdp(['apply', '-w', ws, path.join(root, 'project.yaml')]);
