@@ -293,7 +293,7 @@ class PostgresSession final : public DestinationSession {
     }
     const std::string table_oid = PQgetvalue(table_row.get(), 0, 0);
     // One export attempt at a time per table (this lock conflicts with
-    // itself); readers of the table are not blocked until the merge.
+    // itself and with other writers); readers are never blocked.
     CDP_RETURN_IF_ERROR(Run("LOCK TABLE " + target_ + " IN SHARE ROW EXCLUSIVE MODE", "locking the table"));
     CDP_RETURN_IF_ERROR(CheckColumns(table_oid, create));
     // A full run into an empty table (new, or emptied) has nothing to merge
