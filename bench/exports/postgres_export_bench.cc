@@ -177,6 +177,15 @@ std::string Query1(const PostgresTestServer& server, const std::string& sql) {
   return *rows->front()[0];
 }
 
+// The 1-minute load average: on a shared machine the wall clock depends on
+// what else runs, so the figures are printed with it.
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one.empty() ? "?" : one;
+}
+
 std::string PsqlPath() {
   for (const char* path : {"/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql", "/usr/local/bin/psql"}) {
     if (::access(path, X_OK) == 0) return path;
@@ -226,6 +235,7 @@ int main(int argc, char** argv) {
   std::printf("bench_exports_postgres: %" PRId64 " rows x 10 fields, batches of %" PRId64
               ", PostgreSQL on 127.0.0.1:%d (fsync off), session driven directly (no export runner)\n",
               rows, batch_size, server->port());
+  std::printf("load average (1 min) at the start: %s\n", LoadAverage().c_str());
 
   const double generate_full = GenerationSeconds(rows, batch_size, 0, false);
   std::printf("generating the rows alone:           %8.2f s (subtracted below)\n", generate_full);
@@ -307,5 +317,6 @@ int main(int argc, char** argv) {
   std::printf("full export after 1%% changed:        %8.2f s  %" PRId64 " rows sent\n",
               full_changed.seconds - generate_changed, full_changed.rows);
   std::printf("  rows in the table: %s\n", Query1(*server, "SELECT count(*) FROM customers").c_str());
+  std::printf("load average (1 min) at the end: %s\n", LoadAverage().c_str());
   return 0;
 }
