@@ -89,6 +89,13 @@ void WebhookTestReceiver::ForceStatus(const std::string& idempotency_key, int st
 void WebhookTestReceiver::ForceStatusForAll(int status) {
   std::lock_guard<std::mutex> l(mu_);
   forced_all_ = status;
+  force_after_ = -1;
+}
+
+void WebhookTestReceiver::ForceStatusAfterBatches(int64_t batches, int status) {
+  std::lock_guard<std::mutex> l(mu_);
+  force_after_ = stats_.accepted_batches + batches;
+  force_after_status_ = status;
 }
 
 WebhookReceiverStats WebhookTestReceiver::stats() const {
@@ -130,6 +137,10 @@ TestHttpReply WebhookTestReceiver::Handle(const TestHttpRequest& req) {
     return Reply(400, "Idempotency-Key missing\n");
   }
   int64_t nth = ++attempts_[key];
+  if (force_after_ >= 0 && stats_.accepted_batches >= force_after_) {
+    forced_all_ = force_after_status_;
+    force_after_ = -1;
+  }
 
   if (forced_all_ != 0 || forced_.count(key)) {
     int status = forced_all_ != 0 ? forced_all_ : forced_[key];

@@ -82,6 +82,9 @@ class WebhookTestReceiver {
   void ForceStatus(const std::string& idempotency_key, int status);
   // Answers every request with `status` (0: back to normal).
   void ForceStatusForAll(int status);
+  // Applies `batches` more batches, then answers every request with
+  // `status` (as ForceStatusForAll) until ForceStatusForAll(0).
+  void ForceStatusAfterBatches(int64_t batches, int status);
 
   WebhookReceiverStats stats() const;
   std::vector<WebhookReceivedBatch> batches() const;
@@ -107,6 +110,8 @@ class WebhookTestReceiver {
   WebhookFaults faults_;                                   // GUARDED_BY(mu_)
   std::map<std::string, int> forced_;                      // GUARDED_BY(mu_)
   int forced_all_ = 0;                                     // GUARDED_BY(mu_)
+  int64_t force_after_ = -1;                               // GUARDED_BY(mu_) accepted_batches that arms it
+  int force_after_status_ = 0;                             // GUARDED_BY(mu_)
   WebhookReceiverStats stats_;                             // GUARDED_BY(mu_)
   std::map<std::string, int64_t> attempts_;                // GUARDED_BY(mu_) key -> requests seen
   std::map<std::string, int> faults_by_key_;               // GUARDED_BY(mu_)
