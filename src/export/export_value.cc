@@ -18,14 +18,16 @@ namespace {
 size_t SignificantDigits(std::string_view text) {
   size_t end = text.find_first_of("eE");
   if (end == std::string_view::npos) end = text.size();
-  std::string digits;
+  size_t count = 0;       // digits from the first nonzero one
+  size_t significant = 0;  // ... up to the last nonzero one
   for (size_t i = 0; i < end; ++i) {
-    if (text[i] >= '0' && text[i] <= '9') digits.push_back(text[i]);
+    const char c = text[i];
+    if (c < '0' || c > '9') continue;
+    if (count == 0 && c == '0') continue;
+    ++count;
+    if (c != '0') significant = count;
   }
-  const size_t first = digits.find_first_not_of('0');
-  if (first == std::string::npos) return 0;
-  const size_t last = digits.find_last_not_of('0');
-  return last - first + 1;
+  return significant;
 }
 
 std::string Shortest(double v) {
@@ -84,21 +86,20 @@ bool IsJsonNumber(std::string_view s) {
 std::optional<std::string> FormatExportDouble(double v) {
   if (!std::isfinite(v)) return std::nullopt;
   if (v == 0) return std::string("0");  // also -0
-  std::string shortest = Shortest(v);
   // A double with a decimal of 15 significant digits or fewer is written as
   // that decimal already (15 digits always survive a trip through a double).
-  if (ShortestDigits(v) <= 15) return shortest;
+  if (ShortestDigits(v) <= 15) return Shortest(v);
   // Round to 14 significant digits: a double within 16 ulps (< 3.6e-15
   // relative) of a decimal of at most 12 digits rounds to that decimal, as
   // half a unit of the 14th digit is at least 5e-15 relative.
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific, 13);
   std::string_view rounded(buf, static_cast<size_t>(r.ptr - buf));
-  if (SignificantDigits(rounded) > kMaxSnappedDigits) return shortest;
+  if (SignificantDigits(rounded) > kMaxSnappedDigits) return Shortest(v);
   double candidate = 0;
   auto p = std::from_chars(rounded.data(), rounded.data() + rounded.size(), candidate);
-  if (p.ec != std::errc() || !std::isfinite(candidate) || (candidate < 0) != (v < 0)) return shortest;
-  if (UlpDistance(candidate, v) > kMaxNoiseUlps) return shortest;
+  if (p.ec != std::errc() || !std::isfinite(candidate) || (candidate < 0) != (v < 0)) return Shortest(v);
+  if (UlpDistance(candidate, v) > kMaxNoiseUlps) return Shortest(v);
   return Shortest(candidate);
 }
 
