@@ -130,9 +130,10 @@ DELETE FROM project WHERE key = 'segments';
 )sql",
     // 7: exports (issue 17): runs of exports and triggers with their progress,
     // the state of each export's last successful run (a file in the workspace,
-    // pointed to from here), and the secret store of connections.
+    // pointed to from here), and the secret store of connections. (IF NOT
+    // EXISTS: a catalog rolled back to an older version keeps these tables.)
     R"sql(
-CREATE TABLE export_runs (
+CREATE TABLE IF NOT EXISTS export_runs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   export TEXT NOT NULL,
   kind TEXT NOT NULL,
@@ -151,15 +152,15 @@ CREATE TABLE export_runs (
   started_at INTEGER NOT NULL,
   finished_at INTEGER NOT NULL
 );
-CREATE INDEX export_runs_by_export ON export_runs(export, id);
-CREATE TABLE export_state (
+CREATE INDEX IF NOT EXISTS export_runs_by_export ON export_runs(export, id);
+CREATE TABLE IF NOT EXISTS export_state (
   export TEXT PRIMARY KEY,
   run_id INTEGER NOT NULL,
   path TEXT NOT NULL,
   rows INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
-CREATE TABLE secrets (
+CREATE TABLE IF NOT EXISTS secrets (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL,
   updated_at INTEGER NOT NULL

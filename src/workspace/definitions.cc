@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/entity_names.h"
+#include "workspace/export_runner.h"
 #include "workspace/measure_runner.h"
 
 namespace cdp {
@@ -343,6 +344,12 @@ StatusOr<DefinitionChanges> ApplyProject(Workspace& workspace, const ProjectConf
   project.segments.clear();
   CDP_ASSIGN_OR_RETURN(Snapshot data, workspace.data().Current());
   CDP_RETURN_IF_ERROR(ValidateDefinitions(project, data));
+  {
+    // Exports and triggers name connections, segments, entities and fields.
+    std::vector<std::string> segment_names;
+    for (const auto& d : definitions) segment_names.push_back(d.name);
+    CDP_RETURN_IF_ERROR(ValidateActivation(project, segment_names, data));
+  }
   std::vector<SegmentSaveResult> prepared;
   for (const auto& d : definitions) {
     auto p = PrepareSegment(workspace, project, d);

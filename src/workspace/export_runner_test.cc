@@ -615,6 +615,28 @@ TEST_F(ExportRunnerTest, PutExportValidatesReferencesNamingTheExportAndField) {
   EXPECT_EQ(RunExport(*ws_, "new_one").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(ExportRunnerTest, ApplyRefusesAnExportOfAnUnknownSegmentOrKind) {
+  ProjectConfig p = project_;
+  p.exports.push_back(SegmentExport("lost", "tx", "NoSuchSegment"));
+  DefinitionOptions o;
+  o.run_date = kDefaultDemoToday;
+  auto applied = ApplyProject(*ws_, p, o);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(applied.status().message().find("export 'lost', what.segment: 'NoSuchSegment' is not a segment"),
+            std::string::npos)
+      << applied.status().ToString();
+  p = project_;
+  p.connections.push_back({"ftp", "carrier_pigeon", {}, {}});
+  applied = ApplyProject(*ws_, p, o);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_NE(applied.status().message().find("connection 'ftp', kind: 'carrier_pigeon' is not a destination kind"),
+            std::string::npos)
+      << applied.status().ToString();
+  // Nothing was applied.
+  EXPECT_EQ(ws_->catalog().LoadProject()->connections.size(), 2u);
+}
+
 TEST_F(ExportRunnerTest, TheRefreshRunsExportsAndAFailingOneIsOnlyAWarning) {
   Change([](ProjectConfig& p) {
     ExportConfig good = SegmentExport("good", "tx", "HighValueOnlineCustomers");
