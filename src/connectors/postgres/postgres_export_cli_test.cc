@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cli/testing/run_cdp.h"
@@ -140,6 +141,18 @@ class PostgresExportCliTest : public ::testing::Test {
         "]\n"
         "    when: manual\n"
         "    options: {table: california}\n"
+        "  - name: HighValuePg\n"
+        "    connection: Warehouse\n"
+        "    what: {segment: HighValueOnlineCustomers}\n"
+        "    fields: [CustomerId, FirstName, LastName, Email, AverageWebPurchase, TotalWebPurchases]\n"
+        "    when: manual\n"
+        "    options: {table: high_value}\n"
+        "  - name: SummerPromoPg\n"
+        "    connection: Warehouse\n"
+        "    what: {segment: SummerPromo}\n"
+        "    fields: [CustomerId, FirstName, LastName, Email, DateOfBirth, AverageStorePurchase]\n"
+        "    when: manual\n"
+        "    options: {table: summer_promo}\n"
         "  - name: EveryonePg\n"
         "    connection: Warehouse\n"
         "    what: {segment: Everyone}\n"
@@ -174,7 +187,7 @@ class PostgresExportCliTest : public ::testing::Test {
   }
 
   // The segment's members as `cdp segment members --format csv` writes them.
-  Table Members(const std::string& segment) {
+  Table Members(const std::string& segment, const std::vector<std::string>& fields = kFields) {
     const fs::path out = dir_ / (segment + ".members.csv");
     auto r = RunCdp("segment members " + segment + " --format csv --out " + out.string() + " -w " + ws_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
@@ -182,7 +195,7 @@ class PostgresExportCliTest : public ::testing::Test {
     Table table;
     if (records.empty()) return table;
     std::vector<int> column;
-    for (const std::string& f : kFields) {
+    for (const std::string& f : fields) {
       int found = -1;
       for (size_t i = 0; i < records[0].size(); ++i) {
         if (records[0][i] == f) found = static_cast<int>(i);
@@ -192,7 +205,7 @@ class PostgresExportCliTest : public ::testing::Test {
     }
     for (size_t r = 1; r < records.size(); ++r) {
       std::vector<std::optional<std::string>> values;
-      for (size_t f = 1; f < kFields.size(); ++f) {
+      for (size_t f = 1; f < fields.size(); ++f) {
         values.push_back(column[f] >= 0 && column[f] < static_cast<int>(records[r].size())
                              ? records[r][column[f]]
                              : std::nullopt);
@@ -205,12 +218,12 @@ class PostgresExportCliTest : public ::testing::Test {
   }
 
   // The PostgreSQL table's rows, or nullopt when it does not exist.
-  std::optional<Table> Held(const std::string& table) {
+  std::optional<Table> Held(const std::string& table, const std::vector<std::string>& fields = kFields) {
     auto exists = server_->Query("SELECT to_regclass('public." + table + "') IS NOT NULL");
     EXPECT_TRUE(exists.ok());
     if (!exists.ok() || (*exists)[0][0] != "t") return std::nullopt;
     std::string columns;
-    for (const std::string& f : kFields) columns += (columns.empty() ? "\"" : ", \"") + f + "\"";
+    for (const std::string& f : fields) columns += (columns.empty() ? "\"" : ", \"") + f + "\"";
     auto rows = server_->Query("SELECT " + columns + " FROM public." + table);
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     Table held;
@@ -227,7 +240,7 @@ class PostgresExportCliTest : public ::testing::Test {
   std::string ws_;
 };
 
-TEST_F(PostgresExportCliTest, ADemoSegmentIsExportedToPostgresAndFollowsItsMembers) {
+TEST_F(PostgresExportCliTest, TheLabSegmentsAreExportedToPostgresAndFollowTheirMembers) {
   Setup(600);
   const Table members = Members("CustomersFromCalifornia");
   ASSERT_FALSE(members.empty());
@@ -257,6 +270,33 @@ TEST_F(PostgresExportCliTest, ADemoSegmentIsExportedToPostgresAndFollowsItsMembe
   auto full = RunCdp("export run CaliforniaPg --full -w " + ws_);
   ASSERT_EQ(full.exit_code, 0) << full.out;
   EXPECT_EQ(Held("california"), members);
+
+  // The lab's two other segments, with measures (doubles) and dates: the
+  // Customer fields equal the members' and the keys are exactly the members.
+  for (const auto& [export_name, segment, table] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"HighValuePg", "HighValueOnlineCustomers", "high_value"},
+           {"SummerPromoPg", "SummerPromo", "summer_promo"}}) {
+    const std::vector<std::string> fields = {"CustomerId", "FirstName", "LastName", "Email"};
+    const Table expected = Members(segment, fields);
+    EXPECT_FALSE(expected.empty()) << segment;
+    auto ran = RunCdp("export run " + export_name + " -w " + ws_);
+    ASSERT_EQ(ran.exit_code, 0) << ran.out;
+    EXPECT_EQ(Held(table, fields), expected) << segment;
+  }
+  auto measures = server_->Query(
+      "SELECT count(*), count(\"AverageWebPurchase\") FROM public.high_value WHERE \"AverageWebPurchase\" > "
+      "138");
+  ASSERT_TRUE(measures.ok());
+  EXPECT_EQ((*measures)[0][0], (*measures)[0][1]);
+  auto all = server_->Query("SELECT count(*) FROM public.high_value");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((*measures)[0][0], (*all)[0][0]) << "every member's AverageWebPurchase is above 138";
+  auto born = server_->Query(
+      "SELECT count(*) FROM public.summer_promo WHERE \"DateOfBirth\" NOT BETWEEN '1981-01-01' AND "
+      "'1996-12-31'");
+  ASSERT_TRUE(born.ok());
+  EXPECT_EQ((*born)[0][0], "0");
 
   auto check = RunCdp("connection check Warehouse -w " + ws_);
   EXPECT_EQ(check.exit_code, 0) << check.out;
