@@ -19,7 +19,16 @@
 // work (reading the segment, formatting, hashing rows against the last
 // run's state). Generating the rows is timed apart and subtracted.
 //
-// Usage: bench_exports_postgres [--rows N] [--batch N]
+// With --cdp PATH (a Release `cdp`, e.g. build/release/cdp), the same rows
+// also go through the whole product: a workspace whose CSV source Contacts
+// holds them is ingested, then `cdp export run` (an entity export, batches
+// of 1,000) sends them to PostgreSQL: seconds and rows/s of the command
+// (process start, reading the entity, formatting, hashing, the pending
+// file, sending), against `psql \copy` of that CSV file; then 1% of the
+// rows change in the CSV, `cdp ingest` runs, and the delta `cdp export run`:
+// seconds and rows sent.
+//
+// Usage: bench_exports_postgres [--rows N] [--batch N] [--cdp PATH]
 #include <unistd.h>
 
 #include <chrono>
@@ -27,8 +36,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -193,18 +204,170 @@ std::string PsqlPath() {
   return "psql";
 }
 
+// Runs a shell command; its stdout, or exits on a failure.
+std::string Shell(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    std::fprintf(stderr, "cannot run %s\n", command.c_str());
+    std::exit(1);
+  }
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  if (pclose(pipe) != 0) {
+    std::fprintf(stderr, "failed: %s\n%s\n", command.c_str(), out.c_str());
+    std::exit(1);
+  }
+  return out;
+}
+
+// The rows as the CSV file of a source (header, ContactId as an int64).
+void WriteContactsCsv(const std::string& path, int64_t rows, int version) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::string csv =
+      "ContactId,FirstName,LastName,Email,City,LifetimeSpend,Orders,IsActive,BirthDate,LastSeen\n";
+  for (int64_t i = 0; i < rows; ++i) {
+    auto values = Customer(i, version);
+    values[0] = std::to_string(i);
+    for (size_t f = 0; f < values.size(); ++f) {
+      if (f > 0) csv.push_back(',');
+      AppendCsv(&csv, values[f]);
+    }
+    csv.push_back('\n');
+    if (csv.size() > (1 << 22)) {
+      out << csv;
+      csv.clear();
+    }
+  }
+  out << csv;
+  if (!out) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    std::exit(1);
+  }
+}
+
+// `cdp export run` of the rows as the entity of a CSV source.
+void RunThroughCdp(const PostgresTestServer& server, const std::string& cdp, int64_t rows,
+                   const std::string& psql) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/bench_exports_postgres_XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    std::fprintf(stderr, "mkdtemp failed\n");
+    std::exit(1);
+  }
+  const std::string dir = tmpl;
+  const std::string ws = dir + "/ws";
+  WriteContactsCsv(dir + "/contacts.csv", rows, 0);
+  {
+    std::ofstream yaml(dir + "/project.yaml");
+    yaml << "project: bench_exports\n"
+            "sources:\n"
+            "  - name: Contacts\n"
+            "    kind: csv\n"
+            "    path: contacts.csv\n"
+            "    primary_key: ContactId\n"
+            "    fields:\n"
+            "      - {name: ContactId, type: int64}\n"
+            "      - {name: LifetimeSpend, type: double}\n"
+            "      - {name: Orders, type: int64}\n"
+            "      - {name: IsActive, type: bool}\n"
+            "      - {name: BirthDate, type: date}\n"
+            "      - {name: LastSeen, type: timestamp}\n"
+            "connections:\n"
+            "  - name: Warehouse\n"
+            "    kind: postgres\n"
+            "    settings: {host: 127.0.0.1, port: "
+         << server.port()
+         << ", database: postgres, user: postgres}\n"
+            "exports:\n"
+            "  - name: ContactsPg\n"
+            "    connection: Warehouse\n"
+            "    what: {entity: Contacts}\n"
+            "    fields: [ContactId, FirstName, LastName, Email, City, LifetimeSpend, Orders, IsActive, "
+            "BirthDate, LastSeen]\n"
+            "    key: ContactId\n"
+            "    batch_size: 1000\n"
+            "    when: manual\n"
+            "    options: {table: contacts}\n";
+  }
+  Shell(cdp + " init " + ws + " 2>&1");
+  Shell(cdp + " apply -w " + ws + " " + dir + "/project.yaml 2>&1");
+  Clock::time_point t = Clock::now();
+  Shell(cdp + " ingest -w " + ws + " 2>&1");
+  std::printf("through cdp: ingest of the CSV source:      %8.2f s (not part of the export)\n",
+              Sec(t, Clock::now()));
+
+  auto run = [&](const char* what) {
+    const Clock::time_point start = Clock::now();
+    const std::string out = Shell(cdp + " export run ContactsPg --json -w " + ws + " 2>/dev/null");
+    const double seconds = Sec(start, Clock::now());
+    nlohmann::json report = nlohmann::json::parse(out, nullptr, false);
+    if (report.is_discarded() || report.value("status", "") != "succeeded") {
+      std::fprintf(stderr, "%s: %s\n", what, out.c_str());
+      std::exit(1);
+    }
+    return std::make_pair(seconds, report.value("rows_sent", int64_t{0}));
+  };
+  const auto [full_seconds, full_rows] = run("full run");
+  std::printf("through cdp: `cdp export run`, first (full): %8.2f s  %10.0f rows/s  (%" PRId64
+              " rows sent)\n",
+              full_seconds, full_rows / full_seconds, full_rows);
+
+  if (Status created =
+          server.Exec("CREATE TABLE ceiling_cdp (\"ContactId\" bigint PRIMARY KEY, \"FirstName\" text, "
+                      "\"LastName\" text, "
+                      "\"Email\" text, \"City\" text, \"LifetimeSpend\" double precision, \"Orders\" bigint, "
+                      "\"IsActive\" boolean, \"BirthDate\" date, \"LastSeen\" timestamp with time zone)");
+      !created.ok()) {
+    std::fprintf(stderr, "%s\n", created.ToString().c_str());
+    std::exit(1);
+  }
+  t = Clock::now();
+  Shell(psql + " -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(server.port()) +
+        " -U postgres -d postgres -c \"\\copy ceiling_cdp FROM '" + dir +
+        "/contacts.csv' WITH (FORMAT csv, HEADER true)\" 2>&1");
+  const double copy_seconds = Sec(t, Clock::now());
+  std::printf(
+      "through cdp: ceiling, psql \\copy of the CSV: %8.2f s  %10.0f rows/s  -> cdp export run reaches "
+      "%.0f%% of it\n",
+      copy_seconds, rows / copy_seconds, 100.0 * copy_seconds / full_seconds);
+  std::printf(
+      "  rows of the export that differ from the \\copy load: %s of %s\n",
+      Query1(server, "SELECT count(*) FROM (SELECT * FROM contacts EXCEPT SELECT * FROM ceiling_cdp) a")
+          .c_str(),
+      Query1(server, "SELECT count(*) FROM contacts").c_str());
+
+  WriteContactsCsv(dir + "/contacts.csv", rows, 1);
+  t = Clock::now();
+  Shell(cdp + " ingest -w " + ws + " 2>&1");
+  std::printf("through cdp: ingest after 1%% changed:       %8.2f s (not part of the export)\n",
+              Sec(t, Clock::now()));
+  const auto [delta_seconds, delta_rows] = run("delta run");
+  std::printf("through cdp: `cdp export run`, delta:       %8.3f s  %" PRId64 " rows sent\n", delta_seconds,
+              delta_rows);
+  std::printf("  rows holding the change: %s; rows in the table: %s\n",
+              Query1(server, "SELECT count(*) FROM contacts WHERE \"LastSeen\" >= '2026-12-01'").c_str(),
+              Query1(server, "SELECT count(*) FROM contacts").c_str());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int64_t rows = 1000000;
   int64_t batch_size = 1000;
+  std::string cdp;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
       rows = std::atoll(argv[++i]);
     } else if (std::strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
       batch_size = std::atoll(argv[++i]);
+    } else if (std::strcmp(argv[i], "--cdp") == 0 && i + 1 < argc) {
+      cdp = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--rows N] [--batch N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--rows N] [--batch N] [--cdp PATH]\n", argv[0]);
       return 2;
     }
   }
@@ -317,6 +480,7 @@ int main(int argc, char** argv) {
   std::printf("full export after 1%% changed:        %8.2f s  %" PRId64 " rows sent\n",
               full_changed.seconds - generate_changed, full_changed.rows);
   std::printf("  rows in the table: %s\n", Query1(*server, "SELECT count(*) FROM customers").c_str());
+  if (!cdp.empty()) RunThroughCdp(*server, cdp, rows, PsqlPath());
   std::printf("load average (1 min) at the end: %s\n", LoadAverage().c_str());
   return 0;
 }
