@@ -28,6 +28,7 @@ constexpr int64_t kMaxRetryAfterMs = 60000;   // a longer Retry-After ends the r
 constexpr size_t kMaxResponseBytes = 64 << 10;  // responses are only sampled
 constexpr size_t kMaxSamples = 20;
 constexpr size_t kMaxDeadLetterPath = 4096;
+constexpr size_t kMaxBodyBytes = 256u << 20;  // one request; a larger batch asks for a smaller batch_size
 
 const std::set<std::string, std::less<>> kSettingKeys = {"url",           "timeout_ms", "connect_timeout_ms",
                                                          "max_attempts",  "backoff_ms", "max_backoff_ms",
@@ -270,6 +271,12 @@ class WebhookSession : public DestinationSession {
         }
       }
       body += '}';
+      if (body.size() > kMaxBodyBytes) {
+        return InvalidArgumentError("webhook connection " + Quoted(connection_) + ": batch " +
+                                    std::to_string(batch.sequence) + " of export " + Quoted(info_.export_name) +
+                                    " is larger than " + std::to_string(kMaxBodyBytes >> 20) +
+                                    " MiB as JSON: lower the export's batch_size");
+      }
     }
     body += "]}";
     return Status::Ok();
