@@ -983,6 +983,7 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
   CDP_ASSIGN_OR_RETURN(auto state, ws.catalog().GetExportState(state_name));
   std::vector<std::string> keys;
   std::vector<uint64_t> hashes;
+  const int64_t prepare_start = NowMicros();
   CDP_ASSIGN_OR_RETURN(PendingRun pending, Prepare(ws, project, def, options.full, state, &keys, &hashes));
   ExportRunRecord rec;
   rec.export_name = history_name;
@@ -991,8 +992,9 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
   rec.definition_hash = hash;
   rec.delta = pending.delta;
   rec.batches_total = pending.batches();
-  rec.started_at = NowMicros();
+  rec.started_at = prepare_start;
   ExportRunReport counts;
+  counts.duration_micros = NowMicros() - prepare_start;  // reading, formatting, comparing; attempts add theirs
   counts.rows_total = static_cast<int64_t>(pending.rows.size());
   counts.added = pending.added;
   counts.changed = pending.changed;
@@ -1029,6 +1031,8 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
   rec.state_path = dir + "/state-" + std::to_string(rec.id);
   CDP_RETURN_IF_ERROR(ReplaceFileAtomically(ws.env(), ws.dir() + "/" + rec.state_path, EncodeState(keys, hashes)));
   CDP_RETURN_IF_ERROR(ReplaceFileAtomically(ws.env(), ws.dir() + "/" + rec.pending_path, EncodePending(pending)));
+  counts.duration_micros = NowMicros() - prepare_start;
+  rec.stats_json = StatsOf(counts);
   CDP_RETURN_IF_ERROR(ws.catalog().UpdateExportRun(rec));
   CDP_ASSIGN_OR_RETURN(ExportRunReport r, Attempt(ws, project, def, rec, options));
   if (r.status == "succeeded") CleanUp(ws, dir, rec.state_path);
