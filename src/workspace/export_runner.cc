@@ -617,6 +617,8 @@ ExportRunReport ReportOf(const ExportRunRecord& rec) {
   r.id = rec.id;
   r.export_name = rec.export_name;
   r.kind = rec.kind;
+  // Triggers' runs are recorded as "trigger:<name>" (their own namespace); reports name the trigger.
+  if (r.kind == "trigger" && r.export_name.rfind("trigger:", 0) == 0) r.export_name = r.export_name.substr(8);
   r.status = rec.status;
   r.trigger = rec.trigger;
   r.delta = rec.delta;

@@ -474,6 +474,8 @@ TEST_F(ExportRunnerTest, SegmentTriggerSendsEnteredAndExitedEventsInCustomerOrde
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->status, "succeeded") << first->error;
   EXPECT_EQ(first->added, static_cast<int64_t>(before.size()));
+  EXPECT_EQ(first->export_name, "hv_events");
+  EXPECT_EQ(first->kind, "trigger");
   ASSERT_EQ(FakeStore::Get().begins.size(), 1u);
   const ExportSchema& schema = FakeStore::Get().begins[0].schema;
   ASSERT_EQ(schema.fields.size(), 3u);
