@@ -38,6 +38,7 @@ StatusCode PgCodeForSqlState(std::string_view state) {
       state == "40P01") {
     return StatusCode::kUnavailable;  // connection, shutdown, retryable conflicts
   }
+  if (state == "55P03") return StatusCode::kUnavailable;  // lock_not_available: try again later
   if (state == "57014") return StatusCode::kCancelled;
   if (cls == "53" || cls == "54") return StatusCode::kResourceExhausted;
   if (cls == "42" || cls == "0A" || cls == "22" || cls == "23" || cls == "25" || cls == "21" || cls == "34" ||

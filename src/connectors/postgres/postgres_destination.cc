@@ -32,7 +32,7 @@ constexpr char kStage[] = "pg_temp.cdp_export_stage";
 
 const std::set<std::string, std::less<>>& KnownSettings() {
   static const auto* known = new std::set<std::string, std::less<>>{
-      "host", "port", "database", "user", "schema", "sslmode", "connect_timeout"};
+      "host", "port", "database", "user", "schema", "sslmode", "connect_timeout", "lock_timeout"};
   return *known;
 }
 
@@ -100,6 +100,13 @@ Status ValidateConnection(const ResolvedConnection& connection) {
     if (!AllDigits(timeout) || std::stoi(timeout) < 1 || std::stoi(timeout) > 3600) {
       return InvalidArgumentError(
           where + ": setting 'connect_timeout' must be seconds from 1 to 3600, not '" + timeout + "'");
+    }
+  }
+  if (connection.settings.count("lock_timeout")) {
+    const std::string timeout = connection.Setting("lock_timeout");
+    if (!AllDigits(timeout) || std::stoi(timeout) < 1 || std::stoi(timeout) > 86400) {
+      return InvalidArgumentError(where + ": setting 'lock_timeout' must be seconds from 1 to 86400, not '" +
+                                  timeout + "'");
     }
   }
   if (connection.settings.count("sslmode")) {
@@ -231,6 +238,7 @@ class PostgresSession final : public DestinationSession {
     const auto create_option = info_.options.find("create");
     const bool create = create_option == info_.options.end() || create_option->second != "false";
 
+    lock_timeout_ = connection.Setting("lock_timeout", "300");  // digits only (ValidateConnection)
     errors_.subject = "connection '" + connection_name_ + "'";
     const std::string password = connection.Secret("password");
     if (password.size() >= 4) errors_.secrets.push_back(password);
@@ -238,7 +246,8 @@ class PostgresSession final : public DestinationSession {
 
     CDP_RETURN_IF_ERROR(
         Run("SET client_encoding TO 'UTF8'; SET DateStyle TO 'ISO, MDY'; SET TimeZone TO 'UTC'; "
-            "SET extra_float_digits TO 3; SET temp_buffers TO '64MB'; BEGIN ISOLATION LEVEL READ COMMITTED",
+            "SET extra_float_digits TO 3; SET temp_buffers TO '64MB'; SET lock_timeout TO '" +
+                lock_timeout_ + "s'; BEGIN ISOLATION LEVEL READ COMMITTED",
             "setting up the session"));
 
     CDP_ASSIGN_OR_RETURN(const std::string quoted_schema, Quote(schema_name_));
@@ -294,7 +303,10 @@ class PostgresSession final : public DestinationSession {
     const std::string table_oid = PQgetvalue(table_row.get(), 0, 0);
     // One export attempt at a time per table (this lock conflicts with
     // itself and with other writers); readers are never blocked.
-    CDP_RETURN_IF_ERROR(Run("LOCK TABLE " + target_ + " IN SHARE ROW EXCLUSIVE MODE", "locking the table"));
+    CDP_RETURN_IF_ERROR(Run("LOCK TABLE " + target_ + " IN SHARE ROW EXCLUSIVE MODE",
+                            "locking the table (another export or transaction held it longer than the "
+                            "connection's lock_timeout of " +
+                                lock_timeout_ + " s)"));
     CDP_RETURN_IF_ERROR(CheckColumns(table_oid, create));
     // A full run into an empty table (new, or emptied) has nothing to merge
     // with: its rows are copied straight into the table, in the same
@@ -655,7 +667,8 @@ class PostgresSession final : public DestinationSession {
   const std::string connection_name_;
   const ExportRunInfo info_;
   PgErrorContext errors_;
-  PgConnPtr conn_;  // null before Connect and once the attempt ended
+  PgConnPtr conn_;            // null before Connect and once the attempt ended
+  std::string lock_timeout_;  // seconds
   std::string schema_name_;
   std::string table_;
   std::string target_;                      // "schema"."table", quoted

@@ -12,7 +12,8 @@
 //   settings host (required), port (default 5432), database (required),
 //            user (default: libpq's), schema (default public),
 //            sslmode (disable|allow|prefer|require|verify-ca|verify-full,
-//            default prefer), connect_timeout (seconds, default 30)
+//            default prefer), connect_timeout (seconds, default 30),
+//            lock_timeout (seconds to wait for the table's lock, default 300)
 //   secrets  password (optional)
 // Export options: table (default: the run's target), create (true|false,
 // default true: create a missing table and add missing columns; false: a
