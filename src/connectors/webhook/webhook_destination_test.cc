@@ -271,7 +271,9 @@ TEST_F(WebhookDestinationTest, AFullRunCarriesItsTotalSoAReceiverCanReplaceItsSe
     for (int i = 50 + seq * 25; i < 50 + (seq + 1) * 25; ++i) b.rows.push_back(CustomerRow(i));
     ASSERT_TRUE((*session)->Write(b).ok());
     // Run 1's rows 0..49 stay until the run's last row arrives.
-    if (seq < 3) EXPECT_EQ(receiver.State("seg").size(), std::vector<size_t>({100, 100, 125})[seq]);
+    if (seq < 3) {
+      EXPECT_EQ(receiver.State("seg").size(), std::vector<size_t>({100, 100, 125})[seq]);
+    }
   }
   auto state = receiver.State("seg");
   ASSERT_EQ(state.size(), 100u);
