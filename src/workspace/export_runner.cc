@@ -1033,6 +1033,11 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
   rec.state_path = dir + "/state-" + std::to_string(rec.id);
   CDP_RETURN_IF_ERROR(ReplaceFileAtomically(ws.env(), ws.dir() + "/" + rec.state_path, EncodeState(keys, hashes)));
   CDP_RETURN_IF_ERROR(ReplaceFileAtomically(ws.env(), ws.dir() + "/" + rec.pending_path, EncodePending(pending)));
+  // The attempt reads the rows back from the pending file (as a resumed one
+  // does): what is held here is no longer needed.
+  std::vector<std::string>().swap(keys);
+  std::vector<uint64_t>().swap(hashes);
+  std::vector<ExportRow>().swap(pending.rows);
   counts.duration_micros = NowMicros() - prepare_start;
   rec.stats_json = StatsOf(counts);
   CDP_RETURN_IF_ERROR(ws.catalog().UpdateExportRun(rec));
