@@ -158,8 +158,9 @@ Status ProblemsStatus(const std::vector<std::string>& problems) {
 // ---------------------------------------------------------------------------
 // Change summaries.
 
-constexpr const char* kKinds[] = {"sources",  "unification", "relationships", "activities",
-                                  "measures", "segments",    "search",        "refresh_schedule"};
+constexpr const char* kKinds[] = {"sources",  "unification", "relationships",    "activities",
+                                  "measures", "segments",    "search",           "refresh_schedule",
+                                  "connections", "exports",  "consent",          "triggers"};
 
 template <typename T>
 void DiffByName(const std::vector<T>& before, const std::vector<T>& after, DefinitionChanges::Names* out) {
@@ -199,6 +200,10 @@ void DiffProjects(const ProjectConfig& before, const ProjectConfig& after, Defin
   DiffSection("search", before.search, after.search, SearchConfig(), &out->kinds["search"]);
   DiffSection("refresh_schedule", before.refresh_schedule, after.refresh_schedule, std::string(),
               &out->kinds["refresh_schedule"]);
+  DiffByName(before.connections, after.connections, &out->kinds["connections"]);
+  DiffByName(before.exports, after.exports, &out->kinds["exports"]);
+  DiffSection("consent", before.consent, after.consent, ConsentConfig(), &out->kinds["consent"]);
+  DiffByName(before.triggers, after.triggers, &out->kinds["triggers"]);
 }
 
 // ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ struct DefinitionOptions {
 
 // What a change did to each kind of definition ("sources", "unification",
 // "relationships", "activities", "measures", "segments", "search",
-// "refresh_schedule"), by name.
+// "refresh_schedule", "connections", "exports", "consent", "triggers"), by name.
 struct DefinitionChanges {
   struct Names {
     std::vector<std::string> added, changed, removed;

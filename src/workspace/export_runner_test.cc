@@ -637,6 +637,14 @@ TEST_F(ExportRunnerTest, ApplyRefusesAnExportOfAnUnknownSegmentOrKind) {
       << applied.status().ToString();
   // Nothing was applied.
   EXPECT_EQ(ws_->catalog().LoadProject()->connections.size(), 2u);
+  // A valid one is, and the summary names it.
+  p = project_;
+  p.exports.push_back(SegmentExport("fine", "tx", "CustomersFromCalifornia"));
+  applied = ApplyProject(*ws_, p, o);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(applied->kinds["exports"].added, std::vector<std::string>{"fine"});
+  EXPECT_NE(applied->Summary().find("exports: 1 added, 0 changed, 0 removed"), std::string::npos) << applied->Summary();
+  EXPECT_TRUE(applied->kinds["connections"].added.empty());
 }
 
 TEST_F(ExportRunnerTest, TheRefreshRunsExportsAndAFailingOneIsOnlyAWarning) {
