@@ -957,6 +957,7 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
   const std::string state_name = def.kind + ":" + def.name;
   const std::string hash = DefinitionHash(def, project);
   std::optional<int64_t> resumed;
+  bool full = options.full;
 
   // 1. An unfinished earlier run: resume it, or mark it superseded.
   CDP_ASSIGN_OR_RETURN(auto last, ws.catalog().ListExportRuns(history_name, 1));
@@ -970,6 +971,12 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
                                  : "its definition changed before it was resumed";
         rec.finished_at = NowMicros();
         CDP_RETURN_IF_ERROR(ws.catalog().UpdateExportRun(rec));
+        // Batches it had delivered may stay at the destination (a webhook
+        // receiver keeps what it acknowledged), and the last successful
+        // state never saw them: only a full run leaves the destination
+        // exactly right. (A transactional kind rolled them back; a full run
+        // there only costs more rows.)
+        if (rec.batches_acknowledged > 0) full = true;
       } else {
         ExportRunReport before = ReportOf(rec);
         rec.attempt += 1;
@@ -986,7 +993,7 @@ StatusOr<ExportRunReport> RunRunnable(Workspace& ws, const ProjectConfig& projec
   std::vector<std::string> keys;
   std::vector<uint64_t> hashes;
   const int64_t prepare_start = NowMicros();
-  CDP_ASSIGN_OR_RETURN(PendingRun pending, Prepare(ws, project, def, options.full, state, &keys, &hashes));
+  CDP_ASSIGN_OR_RETURN(PendingRun pending, Prepare(ws, project, def, full, state, &keys, &hashes));
   ExportRunRecord rec;
   rec.export_name = history_name;
   rec.kind = def.kind;

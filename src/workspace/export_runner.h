@@ -15,7 +15,10 @@
 // catalog recorded success is the new state installed. A run interrupted
 // (kill -9, a destination failure) is resumed by the next RunExport of that
 // export or the next refresh: the same batches with the same idempotency
-// keys, skipping acknowledged ones for kinds with durable_batches.
+// keys, skipping acknowledged ones for kinds with durable_batches. A run
+// whose definition changed (or that a --full run replaced) before it was
+// resumed is superseded; when it had delivered batches, the next run is
+// full, since the destination may keep what they carried.
 //
 // Thread-safe as the catalog is; runs of one export serialize on a lock
 // file in the workspace (a second concurrent run of the same export is

@@ -329,14 +329,11 @@ TEST_F(WebhookExportCliTest, TriggerEventsReplayToTheMembershipAfterARefreshChan
 // connection changed before it was resumed) must not leave those batches'
 // changes behind: here they are members of a larger segment that the data
 // no longer has, and the next run must remove them from the receiver.
-// DISABLED: it fails today. The export runner marks the failed run
-// superseded and computes the next delta against the last successful state,
-// which never saw the superseded run's acknowledged batches, so the members
-// they added stay at the receiver. A fix in workspace/export_runner.cc: when
-// a run of a kind with durable_batches that acknowledged batches is
-// superseded, the next run is full (the body's mode "full" and total_rows
-// let the receiver replace its set). Enable this test with that fix.
-TEST_F(WebhookExportCliTest, DISABLED_ASupersededRunsDeliveredBatchesAreRepairedByTheNextRun) {
+// Regression: the runner computed the next delta against the last
+// successful state, which never saw the superseded run's acknowledged
+// batches, so the members they added stayed at the receiver. Now a
+// superseded run that had delivered batches makes the next run full.
+TEST_F(WebhookExportCliTest, ASupersededRunsDeliveredBatchesAreRepairedByTheNextRun) {
   ASSERT_TRUE(receiver_.Start(kSecret).ok());
   ASSERT_EQ(RunCdp("demo generate --customers 300 --seed 11 --out " + (dir_ / "sources").string()).exit_code, 0);
   ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
