@@ -13,6 +13,7 @@
 #include "common/json_scan.h"
 #include "segment/segment_definition.h"
 #include "server/internal/api_impl.h"
+#include "workspace/export_runner.h"
 #include "workspace/search_stage.h"
 
 namespace cdp {
@@ -664,6 +665,26 @@ void ApiServerImpl::ResetSchedules() {
     RefreshOptions o;
     o.segments = {seg.name};
     add("segment:" + seg.name, d->schedule, o);
+  }
+  // Exports with a cron `when`: each firing runs the export on the
+  // scheduler's worker thread (a failing destination is a failed run in
+  // the export's history, never an error of the scheduler).
+  for (const auto& e : project->exports) {
+    if (e.when.empty() || e.when == "refresh" || e.when == "manual") continue;
+    auto parsed = CronSchedule::Parse(e.when);
+    if (!parsed.ok()) {
+      fprintf(stderr, "schedule export:%s ignored: %s\n", e.name.c_str(), parsed.status().ToString().c_str());
+      continue;
+    }
+    const std::string name = e.name;
+    jobs.push_back(ScheduledJob{"export:" + name, *parsed, [this, name] {
+                                  ExportRunOptions o;
+                                  o.trigger = "schedule";
+                                  auto r = RunExport(*ws_, name, o);
+                                  if (!r.ok()) {
+                                    fprintf(stderr, "scheduled export %s: %s\n", name.c_str(), r.status().ToString().c_str());
+                                  }
+                                }});
   }
   std::lock_guard<std::mutex> l(schedule_mu_);
   if (!scheduler_) scheduler_ = std::make_unique<Scheduler>(options_.scheduler);

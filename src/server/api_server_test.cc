@@ -960,6 +960,53 @@ TEST(ApiServerScheduleTest, SchedulesAreListedAndFireScopedRefreshes) {
   (*server)->Stop();
 }
 
+// An export whose `when` is a cron text is scheduled by the server (as soon
+// as it is created through the API) and each firing runs it, recorded with
+// trigger "schedule".
+TEST(ApiServerScheduleTest, ExportsWithACronScheduleRunWhenDue) {
+  Status reg = RegisterFileDestinations(DestinationRegistry::Global());
+  ASSERT_TRUE(reg.ok() || reg.code() == StatusCode::kAlreadyExists) << reg.ToString();
+  SmallWorkspace small(100);
+  {
+    auto ws = Workspace::Open(small.ws_dir);
+    ASSERT_TRUE(ws.ok());
+    auto project = (*ws)->catalog().LoadProject();
+    ASSERT_TRUE(project.ok());
+    ConnectionConfig files;
+    files.name = "nightly_files";
+    files.kind = "files";
+    files.settings["path"] = (small.dir / "exports").string();
+    project->connections.push_back(files);
+    ASSERT_TRUE((*ws)->catalog().ReplaceProject(*project).ok());
+  }
+  const int64_t t0 = 1767225600LL * 1000000;  // 2026-01-01T00:00:00Z
+  ApiServerOptions options;
+  options.http.port = 0;
+  options.log_requests = false;
+  options.run_schedules = true;
+  options.run_date = kDefaultDemoToday;
+  options.scheduler.start_thread = false;
+  options.scheduler.now_micros = [t0] { return t0; };
+  auto server = ApiServer::Start(small.ws_dir, options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  HttpResult created = HttpCall((*server)->port(), "POST", "/api/v1/exports", small.admin,
+                                R"({"name":"NightlyCustomers","connection":"nightly_files","what":{"entity":"Customer"},)"
+                                R"("mode":"full","when":"30 2 * * *"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_TRUE((*server)->RunDueSchedulesForTest(t0 + 60LL * 1000000).empty());  // 00:01: not due
+  auto fired = (*server)->RunDueSchedulesForTest(t0 + (2 * 3600 + 30 * 60) * 1000000LL);
+  ASSERT_EQ(fired, std::vector<std::string>{"export:NightlyCustomers"});
+  HttpResult history = HttpCall((*server)->port(), "GET", "/api/v1/exports/NightlyCustomers/history", small.admin);
+  ASSERT_EQ(history.status, 200) << history.body;
+  Json runs = Json::parse(history.body);
+  ASSERT_EQ(runs["items"].size(), 1u) << history.body;
+  EXPECT_EQ(runs["items"][0]["trigger"], "schedule");
+  EXPECT_EQ(runs["items"][0]["status"], "succeeded") << history.body;
+  EXPECT_GT(runs["items"][0]["rows_sent"].get<int64_t>(), 0);
+  EXPECT_TRUE(fs::exists(small.dir / "exports" / "NightlyCustomers.csv"));
+  (*server)->Stop();
+}
+
 }  // namespace
 }  // namespace cdp
 

@@ -44,6 +44,7 @@ HttpResponse SaveExport(RouteContext& c, const ExportConfig& e, DefinitionWrite 
   Check(s);
   c.api.Audit(c, write == DefinitionWrite::kCreate ? "export.create" : "export.update", "export:" + e.name,
               Parsed(ExportConfigToJson(e)));
+  c.api.ResetSchedules();  // a cron `when` is scheduled at once
   return JsonResponse(ToJson(Unwrap(GetExport(c.api.workspace(), e.name))),
                       write == DefinitionWrite::kCreate ? 201 : 200);
 }
@@ -119,6 +120,7 @@ void ApiServerImpl::AddExportRoutes() {
                .permission = Permission::kWriteDefinitions,
                .handler = [](RouteContext& c) {
                  Check(DeleteExport(c.api.workspace(), c.param(0)));
+                 c.api.ResetSchedules();
                  c.api.Audit(c, "export.delete", "export:" + c.param(0), OJson::object());
                  return JsonResponse({{"deleted", c.param(0)}});
                }});
