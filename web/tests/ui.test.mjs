@@ -364,8 +364,11 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await goto('segments/CustomersFromCalifornia');
       await page.getByRole('link', { name: 'Export to a connection' }).click();
       await page.getByRole('heading', { name: 'New export' }).waitFor();
+      // The form names the segment once the segment list has loaded into the select.
+      await page.getByLabel('Segment').locator('option[value="CustomersFromCalifornia"]').waitFor({ state: 'attached' });
       assert.equal(await page.getByLabel('Segment').inputValue(), 'CustomersFromCalifornia');
       await page.getByLabel('Name').fill('CaliforniaToFiles');
+      await page.getByLabel('Connection').locator(`option[value="${files.name}"]`).waitFor({ state: 'attached' });
       await page.getByLabel('Connection').selectOption(files.name);
       await shot('16-export-new');
       await page.getByRole('button', { name: 'Create export' }).click();
