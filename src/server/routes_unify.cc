@@ -55,11 +55,13 @@ void ApiServerImpl::AddUnifyRoutes() {
                .summary = "read the review queue: uncertain pairs of the last unify without an override, most uncertain first",
                .permission = Permission::kRead,
                .query = {{.name = "limit", .type = "integer", .description = "pairs to return (default 50)"},
+                         {.name = "offset", .type = "integer", .description = "open pairs to skip (a page; default 0)"},
                          {.name = "explain", .type = "integer", .description = "1: add both records' values and each pair's explanation"}},
                .handler = [](RouteContext& c) {
                  size_t limit = static_cast<size_t>(QueryInt(c.req, "limit", 50, 0, 1000));
                  bool explain = QueryInt(c.req, "explain", 0, 0, 1) == 1;
-                 ReviewQueue q = Unwrap(ListReviewQueue(c.api.workspace(), limit));
+                 size_t offset = static_cast<size_t>(QueryInt(c.req, "offset", 0, 0, 100000000));
+                 ReviewQueue q = Unwrap(ListReviewQueue(c.api.workspace(), limit, offset));
                  std::vector<ReviewPairDetail> details;
                  if (explain) details = Unwrap(DescribeReviewPairs(c.api.workspace(), q.pairs));
                  OJson items = OJson::array();
@@ -77,7 +79,7 @@ void ApiServerImpl::AddUnifyRoutes() {
                    }
                    items.push_back(j);
                  }
-                 return JsonResponse({{"total", q.total}, {"decided", q.decided}, {"items", items}});
+                 return JsonResponse({{"total", q.total}, {"decided", q.decided}, {"offset", offset}, {"items", items}});
                }});
   router_.Add({.method = "POST", .pattern = "/api/v1/unification/review/accept", .tag = "unification",
                .summary = "accept a pair of the review queue: an always-match override (applied at the next unify)",

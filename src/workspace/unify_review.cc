@@ -1,6 +1,7 @@
 #include "workspace/unify_review.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -75,7 +76,7 @@ std::shared_ptr<Table> ReviewPairsTable(const std::vector<ReviewQueuePair>& pair
   return t;
 }
 
-StatusOr<ReviewQueue> ListReviewQueue(Workspace& workspace, size_t limit) {
+StatusOr<ReviewQueue> ListReviewQueue(Workspace& workspace, size_t limit, size_t offset) {
   CDP_ASSIGN_OR_RETURN(std::vector<ReviewQueuePair> pairs, ReadReviewPairs(workspace));
   CDP_ASSIGN_OR_RETURN(auto overrides, workspace.catalog().ListMatchOverrides());
   std::set<PairKey> decided;
@@ -90,8 +91,10 @@ StatusOr<ReviewQueue> ListReviewQueue(Workspace& workspace, size_t limit) {
     }
   }
   q.total = static_cast<int64_t>(open.size());
-  if (open.size() > limit) open.resize(limit);
-  q.pairs = std::move(open);
+  const size_t from = std::min(offset, open.size());
+  const size_t to = from + std::min(limit, open.size() - from);
+  q.pairs.assign(std::make_move_iterator(open.begin() + static_cast<std::ptrdiff_t>(from)),
+                 std::make_move_iterator(open.begin() + static_cast<std::ptrdiff_t>(to)));
   return q;
 }
 

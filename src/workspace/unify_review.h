@@ -40,12 +40,13 @@ std::shared_ptr<Table> ReviewPairsTable(const std::vector<ReviewQueuePair>& pair
 struct ReviewQueue {
   int64_t total = 0;       // pairs in the queue
   int64_t decided = 0;     // review pairs that already have an override (not in the queue)
-  std::vector<ReviewQueuePair> pairs;  // the first `limit` pairs, in unify's order (most uncertain first)
+  std::vector<ReviewQueuePair> pairs;  // `limit` pairs from `offset`, in unify's order (most uncertain first)
 };
 
 // The queue of the current generation. An empty queue (total 0) before the
-// first unify, in rules mode, or when no pair was uncertain.
-StatusOr<ReviewQueue> ListReviewQueue(Workspace& workspace, size_t limit);
+// first unify, in rules mode, or when no pair was uncertain. `offset` skips
+// that many open pairs (a page of the queue; past the end: no pairs).
+StatusOr<ReviewQueue> ListReviewQueue(Workspace& workspace, size_t limit, size_t offset = 0);
 
 // A pair as the review page shows it: both records' values (field, text; the
 // key field and empty values left out) and explain-pair's verdict

@@ -91,6 +91,13 @@ TEST_F(UnifyReviewTest, QueueListsPairsInUnifysOrderAndAcceptAddsAnAlwaysOverrid
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ(limited->total, 2);
   EXPECT_EQ(limited->pairs.size(), 1u);
+  // The second page holds the second pair; past the end, none.
+  auto second = ListReviewQueue(*ws_, 1, 1);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->total, 2);
+  ASSERT_EQ(second->pairs.size(), 1u);
+  EXPECT_EQ(second->pairs[0].key_a, "1");
+  EXPECT_TRUE(ListReviewQueue(*ws_, 10, 5)->pairs.empty());
 
   // Accepting names the records in either order.
   auto d = DecideReviewPair(*ws_, "Shop:4", "Shop:3", true, "");

@@ -531,6 +531,12 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await page.waitForFunction((n) => Number((document.querySelector('[data-testid=review-count]')?.textContent ?? '').replace(/\D/g, '')) === n, before - 1);
       const overrides = JSON.parse(await cdp(['override', 'list', '--json', '-w', ws]));
       assert.ok(overrides.some((o) => o.kind === 'always' && (o.a === a || o.b === a)), 'the accepted pair is an always override');
+      // The queue is paged, ten pairs at a time (it showed the first ten only).
+      assert.ok(before - 1 > 10, `the demo's review band leaves more than one page (${before - 1} pairs)`);
+      await page.getByRole('navigation', { name: 'Review queue pages' }).getByRole('button', { name: 'Next →' }).click();
+      await page.getByTestId('review-range').filter({ hasText: /^Pairs 11–/ }).waitFor();
+      const second = await api.get('unification/review?limit=10&offset=10');
+      assert.equal(await page.getByTestId('review-pair').first().getAttribute('aria-label'), `${second.items[0].a} and ${second.items[0].b}`);
 
       // The Unify page charts the trained model's weights.
       await goto('unify');

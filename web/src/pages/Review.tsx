@@ -2,9 +2,9 @@
 // (GET /api/v1/unification/review?explain=1), side by side with both records'
 // values and the explanation; Accept / Reject add an always / never override
 // (applied at the next refresh, and a label the model learns from).
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api';
-import { DataTable, ErrorBox, Loading, Notice, Tile } from '../components';
+import { DataTable, ErrorBox, Loading, Notice, Pager, Tile } from '../components';
 import { fmtNum, href, useAction, useLoad } from '../util';
 import { PairView, PairExplain } from './Unify';
 
@@ -21,16 +21,22 @@ interface QueuePair {
 interface Queue {
   total: number;
   decided: number;
+  offset?: number;
   items: QueuePair[];
 }
 
 const PAGE = 10;
 
 export function ReviewPage() {
-  const queue = useLoad(() => api.get<Queue>('unification/review', { limit: PAGE, explain: 1 }), []);
+  const [offset, setOffset] = useState(0);
+  const queue = useLoad(() => api.get<Queue>('unification/review', { limit: PAGE, offset, explain: 1 }), [offset]);
   const act = useAction();
   const [last, setLast] = useState<string>();
   const q = queue.data;
+  // Deciding the last pair of a later page leaves it empty: go back a page.
+  useEffect(() => {
+    if (q && q.items.length === 0 && offset > 0) setOffset(Math.max(0, offset - PAGE));
+  }, [q, offset]);
   const decide = (p: QueuePair, accept: boolean) =>
     act.run(async () => {
       const route = accept ? 'POST /api/v1/unification/review/accept' : 'POST /api/v1/unification/review/reject';
@@ -60,7 +66,11 @@ export function ReviewPage() {
           {q.items.length === 0 ? (
             <Notice>Nothing to review. The queue fills in probabilistic mode, with the pairs whose match probability lies between review_min_probability and the threshold.</Notice>
           ) : (
-            q.items.map((p) => (
+            <>
+            <p className="muted" data-testid="review-range">
+              Pairs {fmtNum(offset + 1, 0)}–{fmtNum(offset + q.items.length, 0)} of {fmtNum(q.total, 0)}, most uncertain first.
+            </p>
+            {q.items.map((p) => (
               <section key={`${p.a}|${p.b}`} className="card review-pair" data-testid="review-pair" aria-label={`${p.a} and ${p.b}`}>
                 <h2>
                   {p.a} · {p.b}
@@ -80,7 +90,15 @@ export function ReviewPage() {
                   </button>
                 </div>
               </section>
-            ))
+            ))}
+            <Pager
+              label="Review queue"
+              hasPrev={offset > 0}
+              hasNext={offset + q.items.length < q.total}
+              onPrev={() => setOffset(Math.max(0, offset - PAGE))}
+              onNext={() => setOffset(offset + PAGE)}
+            />
+            </>
           )}
         </>
       ) : queue.loading ? (
