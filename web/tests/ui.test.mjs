@@ -535,7 +535,9 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       assert.ok(before - 1 > 10, `the demo's review band leaves more than one page (${before - 1} pairs)`);
       await page.getByRole('navigation', { name: 'Review queue pages' }).getByRole('button', { name: 'Next →' }).click();
       await page.getByTestId('review-range').filter({ hasText: /^Pairs 11–/ }).waitFor();
+      // The range comes from the answer, so the pairs shown are the second page's.
       const second = await api.get('unification/review?limit=10&offset=10');
+      await page.getByRole('region', { name: `${second.items[0].a} and ${second.items[0].b}` }).waitFor();
       assert.equal(await page.getByTestId('review-pair').first().getAttribute('aria-label'), `${second.items[0].a} and ${second.items[0].b}`);
 
       // The Unify page charts the trained model's weights.

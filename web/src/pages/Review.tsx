@@ -68,7 +68,7 @@ export function ReviewPage() {
           ) : (
             <>
             <p className="muted" data-testid="review-range">
-              Pairs {fmtNum(offset + 1, 0)}–{fmtNum(offset + q.items.length, 0)} of {fmtNum(q.total, 0)}, most uncertain first.
+              Pairs {fmtNum((q.offset ?? 0) + 1, 0)}–{fmtNum((q.offset ?? 0) + q.items.length, 0)} of {fmtNum(q.total, 0)}, most uncertain first.
             </p>
             {q.items.map((p) => (
               <section key={`${p.a}|${p.b}`} className="card review-pair" data-testid="review-pair" aria-label={`${p.a} and ${p.b}`}>
@@ -94,7 +94,7 @@ export function ReviewPage() {
             <Pager
               label="Review queue"
               hasPrev={offset > 0}
-              hasNext={offset + q.items.length < q.total}
+              hasNext={(q.offset ?? 0) + q.items.length < q.total}
               onPrev={() => setOffset(Math.max(0, offset - PAGE))}
               onNext={() => setOffset(offset + PAGE)}
             />
