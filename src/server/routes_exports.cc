@@ -49,8 +49,16 @@ HttpResponse SaveExport(RouteContext& c, const ExportConfig& e, DefinitionWrite 
                       write == DefinitionWrite::kCreate ? 201 : 200);
 }
 
-bool FullRun(const RouteContext& c) {
-  return c.body.is_object() && c.body.contains("full") && c.body["full"].is_boolean() && c.body["full"].get<bool>();
+// POST .../{name}/run of an export or a trigger: runs it now (delta unless
+// the body says full), audits the run and answers its report.
+HttpResponse RunNow(RouteContext& c, const std::string& kind,
+                    StatusOr<ExportRunReport> (*run)(Workspace&, const std::string&, const ExportRunOptions&)) {
+  ExportRunOptions o;
+  o.full = c.body.is_object() && c.body.contains("full") && c.body["full"].is_boolean() && c.body["full"].get<bool>();
+  o.trigger = "api";
+  ExportRunReport r = Unwrap(run(c.api.workspace(), c.param(0), o));
+  c.api.Audit(c, kind + ".run", kind + ":" + c.param(0), {{"run", r.id}, {"status", r.status}});
+  return JsonResponse(ToJson(r));
 }
 
 }  // namespace
@@ -128,14 +136,7 @@ void ApiServerImpl::AddExportRoutes() {
                .summary = "run an export now (delta unless full is true); a failing destination is a report with status failed",
                .permission = Permission::kRunRefresh,
                .body = &ExportRunBody(),
-               .handler = [](RouteContext& c) {
-                 ExportRunOptions o;
-                 o.full = FullRun(c);
-                 o.trigger = "api";
-                 ExportRunReport r = Unwrap(RunExport(c.api.workspace(), c.param(0), o));
-                 c.api.Audit(c, "export.run", "export:" + c.param(0), {{"run", r.id}, {"status", r.status}});
-                 return JsonResponse(ToJson(r));
-               }});
+               .handler = [](RouteContext& c) { return RunNow(c, "export", &RunExport); }});
   router_.Add({.method = "GET", .pattern = "/api/v1/exports/{name}/history", .tag = "activation",
                .summary = "read an export's or trigger's runs, newest first",
                .permission = Permission::kRead,
@@ -154,14 +155,7 @@ void ApiServerImpl::AddExportRoutes() {
                .summary = "compute and deliver a trigger's events now",
                .permission = Permission::kRunRefresh,
                .body = &ExportRunBody(),
-               .handler = [](RouteContext& c) {
-                 ExportRunOptions o;
-                 o.full = FullRun(c);
-                 o.trigger = "api";
-                 ExportRunReport r = Unwrap(RunTrigger(c.api.workspace(), c.param(0), o));
-                 c.api.Audit(c, "trigger.run", "trigger:" + c.param(0), {{"run", r.id}, {"status", r.status}});
-                 return JsonResponse(ToJson(r));
-               }});
+               .handler = [](RouteContext& c) { return RunNow(c, "trigger", &RunTrigger); }});
 }
 
 }  // namespace cdp
