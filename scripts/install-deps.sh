@@ -14,6 +14,7 @@ PACKAGES=(
   libboost-dev libxapian-dev libssl-dev chromium
   clang libclang-rt-14-dev
   libcurl4-openssl-dev zlib1g-dev libssh-dev openssh-server openssh-client clickhouse-server
+  libxgboost-dev libnlopt-cxx-dev libeigen3-dev python3-xgboost python3-sklearn python3-scipy
 )
 
 missing=()
