@@ -19,9 +19,13 @@ using demo_internal::AppendCents;
 using demo_internal::AppendCsvField;
 using demo_internal::AppendDotDate;
 using demo_internal::AppendInt;
+using demo_internal::AppendIsoDate;
 using demo_internal::AppendIsoTimestamp;
 using demo_internal::AppendPadded;
 using demo_internal::AppendSqlTimestamp;
+using demo_internal::Behaviour;
+using demo_internal::ChurnCause;
+using demo_internal::Footprint;
 using demo_internal::kMaxActivitiesPerAccount;
 using demo_internal::Membership;
 using demo_internal::OutputFile;
@@ -33,6 +37,7 @@ using demo_internal::Purchase;
 using demo_internal::Review;
 using demo_internal::Rng;
 using demo_internal::Stream;
+using demo_internal::Subscription;
 using demo_internal::Traits;
 
 constexpr int64_t kMaxCustomers = 20000000;
@@ -45,7 +50,9 @@ constexpr std::string_view kOnlineFile = "online_purchases.csv";
 constexpr std::string_view kStoreFile = "pos_purchases.csv";
 constexpr std::string_view kReviewsFile = "website_reviews.csv";
 constexpr std::string_view kSurveyFile = "crm_survey.jsonl";
+constexpr std::string_view kSubscriptionsFile = "subscriptions.csv";
 constexpr std::string_view kTruthFile = "truth.csv";
+constexpr std::string_view kPredictionsTruthFile = "predictions_truth.csv";
 
 // One record of a profile source, ordered by creation time; the order gives the record's key.
 struct AccountKey {
@@ -65,9 +72,10 @@ class DemoWriter {
       : options_(options),
         population_(options.seed, options.customers, options.today, options.noise),
         renderer_(population_, options.seed, options.noise),
-        activities_(options.seed, options.today),
+        activities_(options.seed, options.today, options.plant_churn),
         purchases_(kMaxActivitiesPerAccount),
-        reviews_(kMaxActivitiesPerAccount) {
+        reviews_(kMaxActivitiesPerAccount),
+        subscriptions_(demo_internal::kMaxSubscriptionsPerPerson) {
     row_scratch_.reserve(1024);
   }
 
@@ -82,10 +90,11 @@ class DemoWriter {
     CDP_RETURN_IF_ERROR(WriteStorePurchases(summary));
     CDP_RETURN_IF_ERROR(WriteReviews(summary));
     CDP_RETURN_IF_ERROR(WriteSurvey(summary));
+    CDP_RETURN_IF_ERROR(WriteSubscriptions(summary));
     CDP_RETURN_IF_ERROR(truth_.Commit());
     summary->files.push_back({std::string(kTruthFile), truth_.path(), truth_.rows()});
     Report(kTruthFile, truth_.rows(), truth_.rows());
-    return Status::Ok();
+    return WritePredictionsTruth(summary);
   }
 
  private:
@@ -187,6 +196,24 @@ class DemoWriter {
     return population_.MembershipOf(person).duplicate[static_cast<int>(source)];
   }
 
+  // The person's first web account and loyalty card (where the planted behaviour can show).
+  Footprint FootprintOf(uint32_t person) const {
+    const Membership m = population_.MembershipOf(person);
+    Footprint f;
+    f.web = m.in[static_cast<int>(ProfileSource::kEcommerce)];
+    if (f.web) {
+      f.web_created_day = static_cast<int32_t>(CreatedSeconds(ProfileSource::kEcommerce, person, 0) / 86400);
+    }
+    f.card = m.in[static_cast<int>(ProfileSource::kLoyalty)];
+    if (f.card) {
+      f.card_created_day = static_cast<int32_t>(CreatedSeconds(ProfileSource::kLoyalty, person, 0) / 86400);
+    }
+    return f;
+  }
+  Behaviour BehaviourOf(uint32_t person, const Traits& traits) const {
+    return activities_.BehaviourOf(person_, traits, FootprintOf(person));
+  }
+
   Status WriteEcommerce(DemoSummary* summary) {
     OutputFile file;
     CDP_RETURN_IF_ERROR(OpenFile(kEcommerceFile,
@@ -222,9 +249,9 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count =
-          activities_.StorePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kLoyalty),
-                                     static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      const int count = activities_.StorePurchases(
+          person_, traits, BehaviourOf(k.person, traits), HasDuplicate(k.person, ProfileSource::kLoyalty),
+          static_cast<int>(k.copy), k.created_seconds, purchases_.data());
       int64_t earned = 0;
       for (int i = 0; i < count; ++i) earned += purchases_[static_cast<size_t>(i)].points;
       Rng rng(options_.seed, Stream::kLoyaltyRecord, k.person, 100 + k.copy);
@@ -263,9 +290,9 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count =
-          activities_.OnlinePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kEcommerce),
-                                      static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      const int count = activities_.OnlinePurchases(
+          person_, traits, BehaviourOf(k.person, traits), HasDuplicate(k.person, ProfileSource::kEcommerce),
+          static_cast<int>(k.copy), k.created_seconds, purchases_.data());
       for (int i = 0; i < count; ++i) {
         const Purchase& p = purchases_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -306,9 +333,9 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count =
-          activities_.StorePurchases(person_, traits, HasDuplicate(k.person, ProfileSource::kLoyalty),
-                                     static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      const int count = activities_.StorePurchases(
+          person_, traits, BehaviourOf(k.person, traits), HasDuplicate(k.person, ProfileSource::kLoyalty),
+          static_cast<int>(k.copy), k.created_seconds, purchases_.data());
       for (int i = 0; i < count; ++i) {
         const Purchase& p = purchases_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -348,8 +375,8 @@ class DemoWriter {
       const AccountKey& k = keys[rank];
       population_.Get(k.person, &person_);
       const Traits traits = population_.TraitsOf(person_);
-      const int count =
-          activities_.Reviews(person_, traits, static_cast<int>(k.copy), k.created_seconds, reviews_.data());
+      const int count = activities_.Reviews(person_, traits, BehaviourOf(k.person, traits),
+                                            static_cast<int>(k.copy), k.created_seconds, reviews_.data());
       for (int i = 0; i < count; ++i) {
         const Review& r = reviews_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -399,6 +426,88 @@ class DemoWriter {
     return Finish(kSurveyFile, &file, summary);
   }
 
+  // One chain of subscriptions per person, on the person's first web account, in ContactId order.
+  Status WriteSubscriptions(DemoSummary* summary) {
+    OutputFile file;
+    CDP_RETURN_IF_ERROR(
+        OpenFile(kSubscriptionsFile,
+                 "SubscriptionId,ContactId,StartDate,EndDate,IsRecurring,RecurrenceDays,Amount", &file));
+    const auto& keys = Keys(ProfileSource::kEcommerce);
+    const auto total = static_cast<int64_t>(keys.size());
+    Report(kSubscriptionsFile, 0, total);
+    int64_t next_id = 1;
+    for (size_t rank = 0; rank < keys.size(); ++rank) {
+      const AccountKey& k = keys[rank];
+      if (k.copy == 0) {
+        population_.Get(k.person, &person_);
+        const Traits traits = population_.TraitsOf(person_);
+        const Footprint footprint = FootprintOf(k.person);
+        const Behaviour behaviour = activities_.BehaviourOf(person_, traits, footprint);
+        bool churned = false;
+        const int count =
+            activities_.Subscriptions(person_, traits, behaviour, footprint, subscriptions_.data(), &churned);
+        for (int i = 0; i < count; ++i) {
+          const Subscription& sub = subscriptions_[static_cast<size_t>(i)];
+          std::string& row = file.row();
+          const size_t key_start = row.size();
+          AppendInt(row, next_id++);
+          key_.assign(row, key_start, std::string::npos);
+          row.push_back(',');
+          AppendInt(row, kFirstContactId + static_cast<int64_t>(rank));
+          row.push_back(',');
+          AppendIsoDate(row, sub.start_day);
+          row.push_back(',');
+          if (sub.end_day >= 0) AppendIsoDate(row, sub.end_day);
+          row.append(sub.recurring ? ",true," : ",false,");
+          AppendInt(row, sub.recurrence_days);
+          row.push_back(',');
+          AppendCents(row, sub.cents);
+          CDP_RETURN_IF_ERROR(file.EndRow());
+          if (options_.activity_truth) CDP_RETURN_IF_ERROR(AddTruth("subscriptions", key_, k.person));
+        }
+      }
+      if ((rank + 1) % kProgressEvery == 0) Report(kSubscriptionsFile, static_cast<int64_t>(rank + 1), total);
+    }
+    Report(kSubscriptionsFile, total, total);
+    return Finish(kSubscriptionsFile, &file, summary);
+  }
+
+  // The planted truth of the prediction models, one row per person.
+  Status WritePredictionsTruth(DemoSummary* summary) {
+    OutputFile file;
+    CDP_RETURN_IF_ERROR(OpenFile(kPredictionsTruthFile,
+                                 "person_id,churned,churn_day,cause,favourite_category,subscription_churned",
+                                 &file));
+    const int64_t total = options_.customers;
+    Report(kPredictionsTruthFile, 0, total);
+    for (int64_t p = 0; p < total; ++p) {
+      const auto person = static_cast<uint32_t>(p);
+      population_.Get(p, &person_);
+      const Traits traits = population_.TraitsOf(person_);
+      const Footprint footprint = FootprintOf(person);
+      const Behaviour b = activities_.BehaviourOf(person_, traits, footprint);
+      bool subscription_churned = false;
+      const int subscriptions = activities_.Subscriptions(person_, traits, b, footprint,
+                                                          subscriptions_.data(), &subscription_churned);
+      std::string& row = file.row();
+      AppendInt(row, p + 1);
+      if (b.churn_day >= 0) {
+        row.append(",1,");
+        AppendIsoDate(row, b.churn_day);
+        row.append(b.cause == ChurnCause::kBadReview ? ",bad_review," : ",none,");
+      } else {
+        row.append(",0,,,");
+      }
+      row.append(demo_internal::CategoryName(b.favourite));
+      row.push_back(',');
+      if (subscriptions > 0) row.push_back(subscription_churned ? '1' : '0');
+      CDP_RETURN_IF_ERROR(file.EndRow());
+      if ((p + 1) % kProgressEvery == 0) Report(kPredictionsTruthFile, p + 1, total);
+    }
+    Report(kPredictionsTruthFile, total, total);
+    return Finish(kPredictionsTruthFile, &file, summary);
+  }
+
   const DemoOptions& options_;
   Population population_;
   ProfileRenderer renderer_;
@@ -409,6 +518,7 @@ class DemoWriter {
   Person person_;
   std::vector<Purchase> purchases_;
   std::vector<Review> reviews_;
+  std::vector<Subscription> subscriptions_;
   std::string key_;
   std::string row_scratch_;
 };

@@ -1,5 +1,8 @@
 // Synthetic "Contoso Coffee" source data (the Customer Insights lab's data model) with a hidden
-// ground truth, for the demo and the unification benchmarks. Functions here are thread-compatible.
+// ground truth, for the demo, the unification benchmarks and the prediction models: who is whom
+// (truth.csv) and a planted behaviour (predictions_truth.csv: people who stop buying after a bad
+// review or without a visible cause, favourite product categories, subscriptions that are not
+// renewed). Functions here are thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +24,8 @@ struct DemoProgress {
   std::string_view stage;  // "population", or the file being written ("ecommerce_contacts.csv")
   int64_t done = 0;
   // Units of `stage`: people for "population"; records of the profile source for a profile file;
-  // accounts of the parent source (web accounts, loyalty cards) for an activity file; rows for
-  // truth.csv.
+  // accounts of the parent source (web accounts, loyalty cards) for an activity file and
+  // subscriptions.csv; rows for truth.csv; people for predictions_truth.csv.
   int64_t total = 0;
 };
 
@@ -38,8 +41,12 @@ struct DemoOptions {
   double noise = kDefaultDemoNoise;
   // Days since 1970-01-01 of the data's "today": purchases cover the 730 days before it.
   int32_t today = kDefaultDemoToday;
-  // Also list activity rows (purchases, reviews) in truth.csv.
+  // Also list activity rows (purchases, reviews, subscriptions) in truth.csv.
   bool activity_truth = true;
+  // Plant churners (people who stop buying, most after a bad review; see predictions_truth.csv).
+  // false: nobody stops buying and no bad experience is planted (favourite categories, product
+  // affinities, seasons and subscriptions stay).
+  bool plant_churn = true;
   // Called at the start and end of each stage and about every 64k units; may be empty.
   std::function<void(const DemoProgress&)> progress;
 };
@@ -111,6 +118,13 @@ struct DemoSummary {
 //    Spend is log-normal per person and purchase, with summer and December peaks; per person the
 //    average online purchase > 138 and the average store purchase >= 113 (the lab's segments)
 //    each hold a minority of buyers.
+//    Products (online and in store) follow the person: a favourite category (beans, espresso,
+//    brewing, cold_brew, cups_accessories; gifts are never a favourite) with a staple product of
+//    at most $40 bought again and again, and after equipment its complements (an espresso machine,
+//    then espresso roast beans, a milk frother, a descaling kit...), plus seasonal products in
+//    summer and November-December. A churner (predictions_truth.csv) buys nothing, online or in
+//    store, on or after the churn day; for 60% of churners purchases thin out over the 90 days
+//    before it.
 // 5. website_reviews.csv (Website Reviews), key ReviewId:
 //    ReviewId       "RV" + 8 digits
 //    UserId         FK to ecommerce_contacts.ContactId of the reviewer
@@ -118,6 +132,10 @@ struct DemoSummary {
 //    ActivityTypeDisplay  "Website Review"
 //    ReviewRating   integer 1..5 (follows the person's satisfaction)
 //    ReviewDate     D.M.YYYY
+//    A bad experience is a review rated 1 or 2 on the person's first web account (planted; more
+//    likely for unsatisfied people: 35% low, 15% medium, 6% high satisfaction, web customers with
+//    at least 30 days of history); 80% of those people stop buying 7 to 42 days after it (if that
+//    is before today). Other ratings of 1-2 are rare. No review is on or after a churn day.
 // 6. crm_survey.jsonl (CRM survey), one JSON object per line, key SurveyId:
 //    {"SurveyId":123,"SubmittedOn":"2025-06-04",
 //     "Name":{"First":"Bob","Last":"Smith"},"Email":"bob.smith@gmail.com"|null,
@@ -129,14 +147,45 @@ struct DemoSummary {
 //     "CustomerSatisfaction":"low"|"medium"|"high"}
 //    State is the 2-letter code here. Income, tier, subscription and occupation drive spend
 //    (LifetimeSpend); California, lower tiers, non-teachers, non-Floridians are less satisfied.
-// 7. truth.csv: source,source_key,person_id — never a pipeline input. One row per record of the
+// 7. subscriptions.csv (Coffee subscription), key SubscriptionId:
+//    SubscriptionId  integer 1.., in ContactId order, then StartDate order
+//    ContactId       FK to ecommerce_contacts.ContactId: the person's first web account
+//    StartDate       YYYY-MM-DD, after the account's creation, within the 730 days before today
+//    EndDate         YYYY-MM-DD (before today), or empty while running
+//    IsRecurring     true | false (false: one period; true: renews itself period after period)
+//    RecurrenceDays  30 | 90 | 365
+//    Amount          per period, 2 decimals (14.90, 19.90 or 24.90 a month; 5% off quarterly,
+//                    15% off yearly)
+//    17% of web customers subscribe (34% of those whose favourite is beans). A subscription that
+//    ends is renewed (a new one starting 0-30 days after the end) with chance 45% / 72% / 85% for
+//    low / medium / high satisfaction, 10% after a bad review in it or the 30 days before, and
+//    never by a churner whose churn day is within 30 days after the end. A bad review ends a
+//    recurring subscription at its next renewal date; a churner's ends at the first renewal date
+//    on or after the churn day.
+// 8. truth.csv: source,source_key,person_id — never a pipeline input. One row per record of the
 //    profile sources (source = ecommerce_contacts | loyalty_scheme | crm_survey, source_key =
 //    ContactId | LoyaltyId | SurveyId) and, if activity_truth, per activity row (online_purchases
-//    | pos_purchases | website_reviews with PurchaseId | ReviewId). person_id is 1..customers.
+//    | pos_purchases | website_reviews | subscriptions with PurchaseId | ReviewId |
+//    SubscriptionId). person_id is 1..customers.
+// 9. predictions_truth.csv — never a pipeline input: the planted truth of the prediction models,
+//    one row per person (person_id 1..customers, as in truth.csv):
+//    person_id             integer
+//    churned               1 when the person stops buying before today, else 0
+//    churn_day             YYYY-MM-DD: the first day without purchases (empty when churned = 0)
+//    cause                 bad_review (a 1-2 star review 7-42 days before churn_day) | none
+//                          (churn without a visible cause: 15% of the people without a planted
+//                          bad review, churn day uniform from 45 days after their first account
+//                          to the day before today) | empty when churned = 0
+//    favourite_category    beans | espresso | brewing | cold_brew | cups_accessories
+//    subscription_churned  1 when the person's last subscription ended and was not renewed, 0
+//                          when it runs or was renewed (a renewal starting after today counts),
+//                          empty for people without a subscription
+//    Churn days spread over the whole history, so every 90-day window has churners.
 //
-// Scale: a person is regenerated from (seed, index) in each pass, so memory stays ~50 bytes per
-// person; 1,000,000 people take ~10 s and ~1.3 GB of output. Phone numbers are unique between
-// people up to 4,000,000 people (beyond that a few repeat, as do some in households on purpose).
+// Scale: a person (and the planted behaviour) is regenerated from (seed, index) in each pass, so
+// memory stays ~50 bytes per person; 1,000,000 people take ~10 s and ~1.3 GB of output. Phone
+// numbers are unique between people up to 4,000,000 people (beyond that a few repeat, as do some
+// in households on purpose).
 //
 // Errors: InvalidArgument for customers outside 1..20,000,000, noise outside [0, 3], an empty
 // out_dir, a null summary or today outside 1990-01-01..2199-12-31; Unavailable if out_dir or a

@@ -153,13 +153,10 @@ DemoSummary Generate(const fs::path& dir, int64_t customers, uint64_t seed,
   return summary;
 }
 
-const std::vector<std::string> kAllFiles = {"ecommerce_contacts.csv",
-                                            "loyalty_scheme.csv",
-                                            "online_purchases.csv",
-                                            "pos_purchases.csv",
-                                            "website_reviews.csv",
-                                            "crm_survey.jsonl",
-                                            "truth.csv"};
+const std::vector<std::string> kAllFiles = {
+    "ecommerce_contacts.csv", "loyalty_scheme.csv",  "online_purchases.csv",
+    "pos_purchases.csv",      "website_reviews.csv", "crm_survey.jsonl",
+    "subscriptions.csv",      "truth.csv",           "predictions_truth.csv"};
 
 // One generated data set (N = 2000) shared by the read-only tests.
 class DemoDataTest : public testing::Test {
@@ -176,6 +173,8 @@ class DemoDataTest : public testing::Test {
     reviews_ = new std::vector<Row>(LoadCsv(*dir_ / "website_reviews.csv"));
     truth_ = new std::vector<Row>(LoadCsv(*dir_ / "truth.csv"));
     survey_ = new std::vector<nlohmann::json>(LoadJsonLines(*dir_ / "crm_survey.jsonl"));
+    subscriptions_ = new std::vector<Row>(LoadCsv(*dir_ / "subscriptions.csv"));
+    predictions_ = new std::vector<Row>(LoadCsv(*dir_ / "predictions_truth.csv"));
     person_of_ = new std::map<std::pair<std::string, std::string>, int64_t>();
     for (size_t i = 1; i < truth_->size(); ++i) {
       const Row& r = (*truth_)[i];
@@ -193,6 +192,8 @@ class DemoDataTest : public testing::Test {
     delete reviews_;
     delete truth_;
     delete survey_;
+    delete subscriptions_;
+    delete predictions_;
     delete person_of_;
   }
 
@@ -200,6 +201,13 @@ class DemoDataTest : public testing::Test {
     const auto it = person_of_->find({source, key});
     return it == person_of_->end() ? -1 : it->second;
   }
+
+  // Per person: (day, ProductId) of every purchase, online and in store, by day.
+  static std::map<int64_t, std::vector<std::pair<int32_t, int>>> PurchasesByPerson();
+  // Per person: days of the reviews rated 1 or 2.
+  static std::map<int64_t, std::vector<int32_t>> LowReviewDays();
+  // predictions_truth.csv by person_id.
+  static std::map<int64_t, Row> PlantedTruth();
 
   // Per source: number of records per person.
   static std::map<int64_t, int> RecordsPerPerson(const std::string& source) {
@@ -219,6 +227,8 @@ class DemoDataTest : public testing::Test {
   static std::vector<Row>* reviews_;
   static std::vector<Row>* truth_;
   static std::vector<nlohmann::json>* survey_;
+  static std::vector<Row>* subscriptions_;
+  static std::vector<Row>* predictions_;
   static std::map<std::pair<std::string, std::string>, int64_t>* person_of_;
 };
 
@@ -231,6 +241,8 @@ std::vector<Row>* DemoDataTest::store_ = nullptr;
 std::vector<Row>* DemoDataTest::reviews_ = nullptr;
 std::vector<Row>* DemoDataTest::truth_ = nullptr;
 std::vector<nlohmann::json>* DemoDataTest::survey_ = nullptr;
+std::vector<Row>* DemoDataTest::subscriptions_ = nullptr;
+std::vector<Row>* DemoDataTest::predictions_ = nullptr;
 std::map<std::pair<std::string, std::string>, int64_t>* DemoDataTest::person_of_ = nullptr;
 
 TEST(DemoGeneratorTest, DefaultTodayIsNovemberFirst2026) {
@@ -339,7 +351,9 @@ TEST_F(DemoDataTest, SummaryListsEveryFileWithItsRowCount) {
   EXPECT_EQ(summary_->files[3].rows, static_cast<int64_t>(store_->size()) - 1);
   EXPECT_EQ(summary_->files[4].rows, static_cast<int64_t>(reviews_->size()) - 1);
   EXPECT_EQ(summary_->files[5].rows, static_cast<int64_t>(survey_->size()));
-  EXPECT_EQ(summary_->files[6].rows, static_cast<int64_t>(truth_->size()) - 1);
+  EXPECT_EQ(summary_->files[6].rows, static_cast<int64_t>(subscriptions_->size()) - 1);
+  EXPECT_EQ(summary_->files[7].rows, static_cast<int64_t>(truth_->size()) - 1);
+  EXPECT_EQ(summary_->files[8].rows, kPeople);
 }
 
 TEST_F(DemoDataTest, EveryCsvHasItsHeaderAndColumnCountOnEveryRow) {
@@ -358,7 +372,11 @@ TEST_F(DemoDataTest, EveryCsvHasItsHeaderAndColumnCountOnEveryRow) {
         "ActivityTypeDisplay", "Subject"}},
       {"website_reviews.csv",
        {"ReviewId", "UserId", "ReviewText", "ActivityTypeDisplay", "ReviewRating", "ReviewDate"}},
+      {"subscriptions.csv",
+       {"SubscriptionId", "ContactId", "StartDate", "EndDate", "IsRecurring", "RecurrenceDays", "Amount"}},
       {"truth.csv", {"source", "source_key", "person_id"}},
+      {"predictions_truth.csv",
+       {"person_id", "churned", "churn_day", "cause", "favourite_category", "subscription_churned"}},
   };
   for (const auto& [name, header] : headers) {
     const std::string text = ReadFile(*dir_ / name);
@@ -428,6 +446,8 @@ TEST_F(DemoDataTest, TruthCoversEveryRecordExactlyOnceWithUniqueKeys) {
   for (size_t i = 1; i < store_->size(); ++i) keys_by_source["pos_purchases"].push_back((*store_)[i][0]);
   for (size_t i = 1; i < reviews_->size(); ++i)
     keys_by_source["website_reviews"].push_back((*reviews_)[i][0]);
+  for (size_t i = 1; i < subscriptions_->size(); ++i)
+    keys_by_source["subscriptions"].push_back((*subscriptions_)[i][0]);
 
   std::map<std::string, std::multiset<std::string>> truth_keys;
   std::set<int64_t> people_with_profile;
@@ -892,6 +912,327 @@ TEST(DemoGeneratorTest, MoreNoiseMakesLinkingHarder) {
   EXPECT_LT(recall, 0.97);
   EXPECT_GT(f1, 0.5);
   fs::remove_all(dir);
+}
+
+int32_t ParseDotDay(const std::string& s) {  // D.M.YYYY
+  const size_t a = s.find('.'), b = s.rfind('.');
+  return DaysFromCivil(std::stoi(s.substr(b + 1)),
+                       static_cast<unsigned>(std::stoi(s.substr(a + 1, b - a - 1))),
+                       static_cast<unsigned>(std::stoi(s.substr(0, a))));
+}
+
+std::map<int64_t, std::vector<std::pair<int32_t, int>>> DemoDataTest::PurchasesByPerson() {
+  std::map<int64_t, std::vector<std::pair<int32_t, int>>> out;
+  for (size_t i = 1; i < online_->size(); ++i) {
+    const Row& r = (*online_)[i];
+    out[PersonOf("online_purchases", r[0])].emplace_back(ParseIsoDay(r[3].substr(0, 10)), std::stoi(r[2]));
+  }
+  for (size_t i = 1; i < store_->size(); ++i) {
+    const Row& r = (*store_)[i];
+    out[PersonOf("pos_purchases", r[0])].emplace_back(ParseIsoDay(r[3].substr(0, 10)), std::stoi(r[2]));
+  }
+  for (auto& [person, purchases] : out) std::sort(purchases.begin(), purchases.end());
+  return out;
+}
+
+std::map<int64_t, std::vector<int32_t>> DemoDataTest::LowReviewDays() {
+  std::map<int64_t, std::vector<int32_t>> out;
+  for (size_t i = 1; i < reviews_->size(); ++i) {
+    const Row& r = (*reviews_)[i];
+    if (std::stoi(r[4]) <= 2) out[PersonOf("website_reviews", r[0])].push_back(ParseDotDay(r[5]));
+  }
+  return out;
+}
+
+std::map<int64_t, Row> DemoDataTest::PlantedTruth() {
+  std::map<int64_t, Row> out;
+  for (size_t i = 1; i < predictions_->size(); ++i)
+    out[std::stoll((*predictions_)[i][0])] = (*predictions_)[i];
+  return out;
+}
+
+TEST_F(DemoDataTest, PredictionsTruthHasOneDocumentedRowPerPerson) {
+  ASSERT_EQ(predictions_->size(), static_cast<size_t>(kPeople) + 1);
+  const std::set<std::string> categories = {"beans", "espresso", "brewing", "cold_brew", "cups_accessories"};
+  std::set<std::string> favourites, causes;
+  int churned = 0;
+  for (size_t i = 1; i < predictions_->size(); ++i) {
+    const Row& r = (*predictions_)[i];
+    EXPECT_EQ(r[0], std::to_string(i));
+    ASSERT_TRUE(r[1] == "0" || r[1] == "1") << r[1];
+    if (r[1] == "1") {
+      ++churned;
+      const int32_t day = ParseIsoDay(r[2]);
+      EXPECT_GE(day, kDefaultDemoToday - 730) << r[2];
+      EXPECT_LT(day, kDefaultDemoToday) << r[2];
+      EXPECT_TRUE(r[3] == "bad_review" || r[3] == "none") << r[3];
+      causes.insert(r[3]);
+    } else {
+      EXPECT_EQ(r[2], "");
+      EXPECT_EQ(r[3], "");
+    }
+    EXPECT_TRUE(categories.count(r[4])) << r[4];
+    favourites.insert(r[4]);
+    EXPECT_TRUE(r[5].empty() || r[5] == "0" || r[5] == "1") << r[5];
+  }
+  EXPECT_EQ(favourites, categories);
+  EXPECT_EQ(causes, (std::set<std::string>{"bad_review", "none"}));
+  const double share = static_cast<double>(churned) / kPeople;
+  EXPECT_GT(share, 0.10);
+  EXPECT_LT(share, 0.40);
+  std::printf("churners: %.1f%% of people\n", share * 100);
+}
+
+TEST_F(DemoDataTest, ChurnersStopBuyingAfterTheirChurnDay) {
+  const auto purchases = PurchasesByPerson();
+  const auto truth = PlantedTruth();
+  int churners = 0, bought_before = 0, after = 0;
+  for (const auto& [person, row] : truth) {
+    if (row[1] != "1") continue;
+    ++churners;
+    const int32_t churn_day = ParseIsoDay(row[2]);
+    const auto it = purchases.find(person);
+    if (it == purchases.end()) continue;
+    bought_before += !it->second.empty() && it->second.front().first < churn_day;
+    for (const auto& [day, product] : it->second) after += day >= churn_day;
+  }
+  for (size_t i = 1; i < reviews_->size(); ++i) {
+    const Row& row = truth.at(PersonOf("website_reviews", (*reviews_)[i][0]));
+    if (row[1] == "1") {
+      EXPECT_LT(ParseDotDay((*reviews_)[i][5]), ParseIsoDay(row[2])) << (*reviews_)[i][0];
+    }
+  }
+  EXPECT_EQ(after, 0) << "purchases on or after a churn day";
+  ASSERT_GT(churners, 0);
+  EXPECT_GT(bought_before, churners * 8 / 10) << "churners were customers before they stopped";
+}
+
+TEST_F(DemoDataTest, MostCauseChurnersWroteALowReviewShortlyBefore) {
+  const auto low = LowReviewDays();
+  const auto truth = PlantedTruth();
+  auto low_review_between = [&low](int64_t person, int32_t from, int32_t to) {
+    const auto it = low.find(person);
+    if (it == low.end()) return false;
+    return std::any_of(it->second.begin(), it->second.end(), [&](int32_t d) { return d >= from && d <= to; });
+  };
+  int cause = 0, cause_with_review = 0, plain = 0, plain_with_review = 0, low_not_churned = 0;
+  for (const auto& [person, row] : truth) {
+    if (row[1] == "1") {
+      const int32_t churn_day = ParseIsoDay(row[2]);
+      if (row[3] == "bad_review") {
+        ++cause;
+        cause_with_review += low_review_between(person, churn_day - 42, churn_day - 7);
+      } else {
+        ++plain;
+        plain_with_review += low_review_between(person, churn_day - 60, churn_day);
+      }
+    } else {
+      low_not_churned += low.count(person) > 0;
+    }
+  }
+  ASSERT_GT(cause, 20);
+  ASSERT_GT(plain, 20);
+  EXPECT_GE(cause_with_review, cause * 9 / 10);
+  EXPECT_LT(plain_with_review, plain / 10) << "churn without a cause shows no bad review";
+  EXPECT_GT(low_not_churned, 0) << "some people with a bad review stay";
+  EXPECT_LT(low_not_churned, cause_with_review) << "but they are rarer than those who leave";
+  std::printf(
+      "cause churners %d (%d with a low review 7-42 days before), plain churners %d, low reviewers "
+      "who stay %d\n",
+      cause, cause_with_review, plain, low_not_churned);
+}
+
+TEST_F(DemoDataTest, ChurnDaysSpreadOverTheHistory) {
+  std::vector<int> per_window(8);  // 90-day windows back from today
+  for (const auto& [person, row] : PlantedTruth()) {
+    if (row[1] != "1") continue;
+    const int32_t back = kDefaultDemoToday - 1 - ParseIsoDay(row[2]);
+    if (back / 90 < 8) ++per_window[static_cast<size_t>(back / 90)];
+  }
+  for (size_t w = 0; w < 4; ++w) EXPECT_GE(per_window[w], 10) << "window " << w << " before today";
+  for (size_t w = 4; w < 8; ++w) EXPECT_GT(per_window[w], 0) << "window " << w << " before today";
+}
+
+TEST_F(DemoDataTest, SubscriptionsHaveTheDocumentedFormatAndRenewals) {
+  ASSERT_GT(subscriptions_->size(), 50u);
+  std::map<std::string, std::vector<const Row*>> by_contact;
+  std::set<int64_t> subscribers;
+  for (size_t i = 1; i < subscriptions_->size(); ++i) {
+    const Row& r = (*subscriptions_)[i];
+    const int64_t person = PersonOf("subscriptions", r[0]);
+    ASSERT_GT(person, 0) << r[0];
+    EXPECT_EQ(PersonOf("ecommerce_contacts", r[1]), person) << "ContactId " << r[1];
+    subscribers.insert(person);
+    const int32_t start = ParseIsoDay(r[2]);
+    EXPECT_GE(start, kDefaultDemoToday - 730) << r[2];
+    EXPECT_LT(start, kDefaultDemoToday) << r[2];
+    if (!r[3].empty()) {
+      const int32_t end = ParseIsoDay(r[3]);
+      EXPECT_GT(end, start) << r[3];
+      EXPECT_LT(end, kDefaultDemoToday) << r[3];
+    }
+    EXPECT_TRUE(r[4] == "true" || r[4] == "false") << r[4];
+    EXPECT_TRUE(r[5] == "30" || r[5] == "90" || r[5] == "365") << r[5];
+    const size_t dot = r[6].find('.');
+    ASSERT_NE(dot, std::string::npos) << r[6];
+    EXPECT_EQ(r[6].size() - dot, 3u) << r[6];
+    EXPECT_GT(std::stod(r[6]), 0.0) << r[6];
+    by_contact[r[1]].push_back(&r);
+  }
+  int renewals = 0, running = 0, ended = 0;
+  for (const auto& [contact, subs] : by_contact) {
+    for (size_t i = 0; i + 1 < subs.size(); ++i) {
+      ASSERT_FALSE((*subs[i])[3].empty()) << "only the last of a chain runs";
+      const int32_t gap = ParseIsoDay((*subs[i + 1])[2]) - ParseIsoDay((*subs[i])[3]);
+      EXPECT_GE(gap, 0);
+      EXPECT_LE(gap, 30) << "a renewal starts within 30 days of the end";
+      ++renewals;
+    }
+    (*subs.back())[3].empty() ? ++running : ++ended;
+  }
+  EXPECT_GT(renewals, 10);
+  EXPECT_GT(running, 10);
+  EXPECT_GT(ended, 10);
+  // The truth: churned only when the last one ended; more often after a bad review.
+  const auto truth = PlantedTruth();
+  const auto low = LowReviewDays();
+  int churned[2] = {0, 0}, total[2] = {0, 0};
+  for (const auto& [person, row] : truth) {
+    EXPECT_EQ(row[5].empty(), subscribers.count(person) == 0) << person;
+    if (row[5].empty()) continue;
+    const int bad = low.count(person) > 0;
+    ++total[bad];
+    churned[bad] += row[5] == "1";
+  }
+  for (const auto& [contact, subs] : by_contact) {
+    if (truth.at(PersonOf("ecommerce_contacts", contact))[5] == "1") {
+      EXPECT_FALSE((*subs.back())[3].empty()) << "a churned subscription has ended";
+    }
+  }
+  ASSERT_GT(total[0], 20);
+  ASSERT_GT(total[1], 10);
+  const double rate_bad = static_cast<double>(churned[1]) / total[1];
+  const double rate_other = static_cast<double>(churned[0]) / total[0];
+  EXPECT_GT(rate_bad, rate_other + 0.15) << "not renewing is planted after bad reviews";
+  std::printf("subscription churn: %.2f after a low review, %.2f otherwise\n", rate_bad, rate_other);
+}
+
+constexpr int kEspressoBeans = 1008;  // Espresso Roast Beans 1kg
+
+TEST_F(DemoDataTest, PurchasesFollowFavouritesAndComplements) {
+  const auto products = demo_internal::Products();
+  auto category_of = [&products](int id) {
+    return std::string(
+        demo_internal::CategoryName(products[static_cast<size_t>(id - products[0].id)].category));
+  };
+  const auto purchases = PurchasesByPerson();
+  const auto truth = PlantedTruth();
+  // Favourite categories: a person's purchases concentrate in it.
+  std::map<std::string, int> per_category, favourites;
+  int in_favourite = 0, all = 0;
+  for (const auto& [person, list] : purchases) {
+    const std::string& favourite = truth.at(person)[4];
+    favourites[favourite] += static_cast<int>(list.size());
+    for (const auto& [day, id] : list) {
+      ++per_category[category_of(id)];
+      in_favourite += category_of(id) == favourite;
+      ++all;
+    }
+  }
+  double independent = 0;  // the share expected if purchases ignored favourites
+  for (const auto& [category, n] : favourites) {
+    independent += static_cast<double>(n) / all * per_category[category] / all;
+  }
+  const double share = static_cast<double>(in_favourite) / all;
+  EXPECT_GT(share, 0.5);
+  EXPECT_GT(share, 2 * independent);
+  // Complements: espresso machine owners buy espresso roast beans afterwards.
+  int owners = 0, owners_then_beans = 0, beans_buyers = 0;
+  for (const auto& [person, list] : purchases) {
+    beans_buyers +=
+        std::any_of(list.begin(), list.end(), [](const auto& p) { return p.second == kEspressoBeans; });
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].second != 1002 && list[i].second != 1040) continue;
+      ++owners;
+      owners_then_beans += std::any_of(list.begin() + static_cast<std::ptrdiff_t>(i) + 1, list.end(),
+                                       [](const auto& p) { return p.second == kEspressoBeans; });
+      break;
+    }
+  }
+  ASSERT_GT(owners, 20);
+  const double lift = (static_cast<double>(owners_then_beans) / owners) /
+                      (static_cast<double>(beans_buyers) / static_cast<double>(purchases.size()));
+  EXPECT_GT(lift, 1.5) << "espresso machine, then espresso beans";
+  // A personal recommender (the person's own most bought products, then the most purchased)
+  // beats the most purchased products on the last month (Success@10).
+  const int32_t cutoff = kDefaultDemoToday - 30;
+  std::map<int, int> popularity;
+  for (const auto& [person, list] : purchases) {
+    for (const auto& [day, id] : list) popularity[id] += day < cutoff;
+  }
+  auto top10 = [](const std::map<int, double>& scores) {
+    std::vector<std::pair<double, int>> ranked;
+    for (const auto& [id, score] : scores) ranked.emplace_back(-score, id);
+    std::sort(ranked.begin(), ranked.end());
+    std::set<int> out;
+    for (size_t i = 0; i < ranked.size() && i < 10; ++i) out.insert(ranked[i].second);
+    return out;
+  };
+  std::map<int, double> popular_scores;
+  for (const auto& [id, n] : popularity) popular_scores[id] = n;
+  const std::set<int> popular = top10(popular_scores);
+  int buyers = 0, popular_hits = 0, personal_hits = 0;
+  for (const auto& [person, list] : purchases) {
+    std::map<int, double> scores = popular_scores;
+    for (auto& [id, score] : scores) score *= 1e-6;
+    std::set<int> last_month;
+    bool history = false;
+    for (const auto& [day, id] : list) {
+      if (day < cutoff) {
+        scores[id] += 1;
+        history = true;
+      } else {
+        last_month.insert(id);
+      }
+    }
+    if (!history || last_month.empty()) continue;
+    ++buyers;
+    const std::set<int> personal = top10(scores);
+    popular_hits +=
+        std::any_of(last_month.begin(), last_month.end(), [&](int id) { return popular.count(id); });
+    personal_hits +=
+        std::any_of(last_month.begin(), last_month.end(), [&](int id) { return personal.count(id); });
+  }
+  ASSERT_GT(buyers, 50);
+  const double popular_success = static_cast<double>(popular_hits) / buyers;
+  const double personal_success = static_cast<double>(personal_hits) / buyers;
+  EXPECT_GT(personal_success, popular_success + 0.1);
+  std::printf(
+      "favourite share %.2f (independent %.2f), espresso beans lift %.2f, Success@10 personal %.3f "
+      "popular %.3f (%d buyers)\n",
+      share, independent, lift, personal_success, popular_success, buyers);
+}
+
+TEST(DemoGeneratorTest, WithoutPlantedChurnNobodyChurnsAndProfilesStay) {
+  const fs::path with = FreshDir("churn_on"), without = FreshDir("churn_off");
+  Generate(with, 500, 9);
+  DemoOptions options;
+  options.customers = 500;
+  options.seed = 9;
+  options.out_dir = without.string();
+  options.plant_churn = false;
+  DemoSummary summary;
+  ASSERT_TRUE(GenerateContosoDemo(options, &summary).ok());
+  for (const std::string name : {"ecommerce_contacts.csv", "crm_survey.jsonl"}) {
+    EXPECT_EQ(ReadFile(with / name), ReadFile(without / name)) << name;
+  }
+  const std::vector<Row> truth = LoadCsv(without / "predictions_truth.csv");
+  ASSERT_EQ(truth.size(), 501u);
+  for (size_t i = 1; i < truth.size(); ++i) EXPECT_EQ(truth[i][1], "0") << truth[i][0];
+  int churned_with = 0;
+  for (const Row& r : LoadCsv(with / "predictions_truth.csv")) churned_with += r[1] == "1";
+  EXPECT_GT(churned_with, 0);
+  for (const auto& dir : {with, without}) fs::remove_all(dir);
 }
 
 TEST(DemoFormatTest, CsvFieldsAreQuotedOnlyWhenNeeded) {

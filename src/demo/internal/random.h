@@ -33,6 +33,9 @@ enum class Stream : uint64_t {
   kReviews,
   kHousehold,
   kGlobal,
+  kBehaviour,
+  kProductChoice,
+  kSubscriptions,
 };
 
 // splitmix64 generator.

@@ -616,46 +616,46 @@ constexpr Occupation kOccupations[] = {
 };
 
 constexpr Product kProducts[] = {
-    {1001, "Cold Brew Kit", 49.00, Season::kSummer},
-    {1002, "Espresso Machine", 449.00, Season::kAllYear},
-    {1003, "French Press", 39.00, Season::kAllYear},
-    {1004, "Pour Over Set", 59.00, Season::kAllYear},
-    {1005, "Burr Coffee Grinder", 129.00, Season::kAllYear},
-    {1006, "Milk Frother", 79.00, Season::kAllYear},
-    {1007, "House Blend Beans 1kg", 32.00, Season::kAllYear},
-    {1008, "Espresso Roast Beans 1kg", 36.00, Season::kAllYear},
-    {1009, "Decaf Blend 500g", 18.00, Season::kAllYear},
-    {1010, "Ethiopia Yirgacheffe 500g", 24.00, Season::kAllYear},
-    {1011, "Colombia Supremo 500g", 21.00, Season::kAllYear},
-    {1012, "Sumatra Mandheling 500g", 22.00, Season::kAllYear},
-    {1013, "Kenya AA 500g", 26.00, Season::kAllYear},
-    {1014, "Guatemala Antigua 500g", 23.00, Season::kAllYear},
-    {1015, "Travel Mug", 25.00, Season::kAllYear},
-    {1016, "Ceramic Mug Set", 34.00, Season::kHoliday},
-    {1017, "Coffee Scale", 45.00, Season::kAllYear},
-    {1018, "Gooseneck Kettle", 69.00, Season::kAllYear},
-    {1019, "Cold Brew Concentrate", 16.00, Season::kSummer},
-    {1020, "Nitro Cold Brew, 12-Pack", 38.00, Season::kSummer},
-    {1021, "Iced Coffee Tumbler", 28.00, Season::kSummer},
-    {1022, "Chai Latte Mix", 14.00, Season::kAllYear},
-    {1023, "Vanilla Syrup", 12.00, Season::kAllYear},
-    {1024, "Caramel Syrup", 12.00, Season::kAllYear},
-    {1025, "Paper Filters, 200 ct", 8.00, Season::kAllYear},
-    {1026, "Reusable Metal Filter", 19.00, Season::kAllYear},
-    {1027, "Moka Pot", 42.00, Season::kAllYear},
-    {1028, "AeroPress", 39.00, Season::kAllYear},
-    {1029, "Chemex 8-Cup", 49.00, Season::kAllYear},
-    {1030, "Latte Art Pitcher", 22.00, Season::kAllYear},
-    {1031, "Coffee Canister", 29.00, Season::kAllYear},
-    {1032, "Descaling Kit", 17.00, Season::kAllYear},
-    {1033, "Holiday Gift Box", 89.00, Season::kHoliday},
-    {1034, "Gift Card", 100.00, Season::kHoliday},
-    {1035, "Advent Coffee Calendar", 65.00, Season::kHoliday},
-    {1036, "Coffee Subscription (3 months)", 120.00, Season::kAllYear},
-    {1037, "Barista Masterclass", 180.00, Season::kAllYear},
-    {1038, "Espresso Cups Set", 36.00, Season::kHoliday},
-    {1039, "Cold Brew Pitcher", 35.00, Season::kSummer},
-    {1040, "Super-Automatic Espresso Machine", 1299.00, Season::kAllYear},
+    {1001, "Cold Brew Kit", 49.00, Season::kSummer, ProductCategory::kColdBrew},
+    {1002, "Espresso Machine", 449.00, Season::kAllYear, ProductCategory::kEspresso},
+    {1003, "French Press", 39.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1004, "Pour Over Set", 59.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1005, "Burr Coffee Grinder", 129.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1006, "Milk Frother", 79.00, Season::kAllYear, ProductCategory::kEspresso},
+    {1007, "House Blend Beans 1kg", 32.00, Season::kAllYear, ProductCategory::kBeans},
+    {1008, "Espresso Roast Beans 1kg", 36.00, Season::kAllYear, ProductCategory::kBeans},
+    {1009, "Decaf Blend 500g", 18.00, Season::kAllYear, ProductCategory::kBeans},
+    {1010, "Ethiopia Yirgacheffe 500g", 24.00, Season::kAllYear, ProductCategory::kBeans},
+    {1011, "Colombia Supremo 500g", 21.00, Season::kAllYear, ProductCategory::kBeans},
+    {1012, "Sumatra Mandheling 500g", 22.00, Season::kAllYear, ProductCategory::kBeans},
+    {1013, "Kenya AA 500g", 26.00, Season::kAllYear, ProductCategory::kBeans},
+    {1014, "Guatemala Antigua 500g", 23.00, Season::kAllYear, ProductCategory::kBeans},
+    {1015, "Travel Mug", 25.00, Season::kAllYear, ProductCategory::kCupsAccessories},
+    {1016, "Ceramic Mug Set", 34.00, Season::kHoliday, ProductCategory::kCupsAccessories},
+    {1017, "Coffee Scale", 45.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1018, "Gooseneck Kettle", 69.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1019, "Cold Brew Concentrate", 16.00, Season::kSummer, ProductCategory::kColdBrew},
+    {1020, "Nitro Cold Brew, 12-Pack", 38.00, Season::kSummer, ProductCategory::kColdBrew},
+    {1021, "Iced Coffee Tumbler", 28.00, Season::kSummer, ProductCategory::kColdBrew},
+    {1022, "Chai Latte Mix", 14.00, Season::kAllYear, ProductCategory::kCupsAccessories},
+    {1023, "Vanilla Syrup", 12.00, Season::kAllYear, ProductCategory::kCupsAccessories},
+    {1024, "Caramel Syrup", 12.00, Season::kAllYear, ProductCategory::kCupsAccessories},
+    {1025, "Paper Filters, 200 ct", 8.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1026, "Reusable Metal Filter", 19.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1027, "Moka Pot", 42.00, Season::kAllYear, ProductCategory::kEspresso},
+    {1028, "AeroPress", 39.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1029, "Chemex 8-Cup", 49.00, Season::kAllYear, ProductCategory::kBrewing},
+    {1030, "Latte Art Pitcher", 22.00, Season::kAllYear, ProductCategory::kEspresso},
+    {1031, "Coffee Canister", 29.00, Season::kAllYear, ProductCategory::kCupsAccessories},
+    {1032, "Descaling Kit", 17.00, Season::kAllYear, ProductCategory::kEspresso},
+    {1033, "Holiday Gift Box", 89.00, Season::kHoliday, ProductCategory::kGifts},
+    {1034, "Gift Card", 100.00, Season::kHoliday, ProductCategory::kGifts},
+    {1035, "Advent Coffee Calendar", 65.00, Season::kHoliday, ProductCategory::kGifts},
+    {1036, "Coffee Subscription (3 months)", 120.00, Season::kAllYear, ProductCategory::kGifts},
+    {1037, "Barista Masterclass", 180.00, Season::kAllYear, ProductCategory::kGifts},
+    {1038, "Espresso Cups Set", 36.00, Season::kHoliday, ProductCategory::kCupsAccessories},
+    {1039, "Cold Brew Pitcher", 35.00, Season::kSummer, ProductCategory::kColdBrew},
+    {1040, "Super-Automatic Espresso Machine", 1299.00, Season::kAllYear, ProductCategory::kEspresso},
 };
 
 // Zipf-like weight for rank r (0-based): a few names are very common, most are rare. A larger
@@ -689,6 +689,46 @@ std::span<const WeightedName> EmailDomains() { return kEmailDomains; }
 std::span<const std::string_view> WorkDomains() { return kWorkDomains; }
 std::span<const Occupation> Occupations() { return kOccupations; }
 std::span<const Product> Products() { return kProducts; }
+
+std::string_view CategoryName(ProductCategory category) {
+  static constexpr std::string_view kNames[kProductCategoryCount] = {
+      "beans", "espresso", "brewing", "cold_brew", "cups_accessories", "gifts"};
+  return kNames[static_cast<int>(category)];
+}
+
+std::span<const int32_t> ComplementsOf(int32_t index) {
+  // By product id: the equipment, then what its owners buy afterwards.
+  struct Complements {
+    int32_t product;
+    int32_t then[5];
+  };
+  static constexpr Complements kById[] = {
+      {1002, {1008, 1006, 1032, 1030, 1038}},  // Espresso Machine: espresso beans, frother, descaling
+      {1040, {1008, 1006, 1032, 1038, 0}},     // Super-Automatic Espresso Machine
+      {1027, {1008, 1031, 0, 0, 0}},           // Moka Pot
+      {1003, {1007, 1011, 1012, 0, 0}},        // French Press: darker blends
+      {1004, {1025, 1010, 1018, 0, 0}},        // Pour Over Set: filters, light roasts, kettle
+      {1029, {1025, 1010, 1013, 0, 0}},        // Chemex
+      {1028, {1026, 1013, 1014, 0, 0}},        // AeroPress
+      {1005, {1010, 1013, 1014, 1012, 0}},     // Burr Coffee Grinder: single origins
+      {1001, {1011, 1014, 1039, 0, 0}},        // Cold Brew Kit
+      {1039, {1019, 1021, 0, 0, 0}},           // Cold Brew Pitcher
+      {1006, {1023, 1024, 1022, 0, 0}},        // Milk Frother: syrups
+      {1018, {1017, 1010, 0, 0, 0}},           // Gooseneck Kettle
+  };
+  static const std::vector<std::vector<int32_t>> kTable = [] {
+    std::vector<std::vector<int32_t>> table(std::size(kProducts));
+    auto index_of = [](int32_t id) { return id - kProducts[0].id; };
+    for (const Complements& c : kById) {
+      for (int32_t then : c.then) {
+        if (then != 0) table[static_cast<size_t>(index_of(c.product))].push_back(index_of(then));
+      }
+    }
+    return table;
+  }();
+  if (index < 0 || static_cast<size_t>(index) >= kTable.size()) return {};
+  return kTable[static_cast<size_t>(index)];
+}
 
 const WeightedPicker& FemaleFirstNamePicker() {
   static const WeightedPicker picker = RankedPicker(FemaleFirstNames(), 12);

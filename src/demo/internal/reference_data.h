@@ -1,5 +1,6 @@
 // Built-in reference tables for the Contoso Coffee demo population: first names with nicknames, last
-// names, US cities with state, ZIP range and area codes, streets, email domains, occupations, products.
+// names, US cities with state, ZIP range and area codes, streets, email domains, occupations, products
+// with their categories and complements (what an owner of a product buys afterwards).
 // Immutable after static initialisation; safe to read from any thread.
 #pragma once
 
@@ -57,11 +58,17 @@ struct Occupation {
 
 enum class Season : uint8_t { kAllYear, kSummer, kHoliday };
 
+// Product categories; the first kFavouriteCategoryCount can be a person's favourite.
+enum class ProductCategory : uint8_t { kBeans, kEspresso, kBrewing, kColdBrew, kCupsAccessories, kGifts };
+inline constexpr int kProductCategoryCount = 6;
+inline constexpr int kFavouriteCategoryCount = 5;
+
 struct Product {
   int32_t id;
   std::string_view name;
   double list_price;
   Season season;
+  ProductCategory category;
 };
 
 // Picks an index with probability weight / total weight.
@@ -94,6 +101,11 @@ std::span<const WeightedName> EmailDomains();
 std::span<const std::string_view> WorkDomains();
 std::span<const Occupation> Occupations();
 std::span<const Product> Products();
+// "beans", "espresso", "brewing", "cold_brew", "cups_accessories", "gifts".
+std::string_view CategoryName(ProductCategory category);
+// Products() indexes an owner of product `index` tends to buy afterwards (beans for a machine,
+// filters for a pour-over set); empty for most products.
+std::span<const int32_t> ComplementsOf(int32_t index);
 
 const WeightedPicker& FemaleFirstNamePicker();
 const WeightedPicker& MaleFirstNamePicker();
