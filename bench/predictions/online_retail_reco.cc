@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/predictions/reco_speed.h"
 #include "common/datetime.h"
 #include "predict/recommend.h"
 
@@ -51,6 +52,7 @@ Status RunOnlineRetailRecommendBench(const OnlineRetailData& data) {
   const RecommendAlgorithm algorithms[] = {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn,
                                            RecommendAlgorithm::kPopular};
   double success[3] = {0, 0, 0};
+  AlgorithmFigures knn;
   for (bool allow_repeat : {false, true}) {
     std::printf("\nrepeats %s:\n", allow_repeat ? "allowed (extra figures)" : "not allowed (the product's default)");
     std::printf("  %-9s %10s %10s %14s %8s %8s %6s\n", "algorithm", "customers", "Success@10", "precision@10",
@@ -70,6 +72,7 @@ Status RunOnlineRetailRecommendBench(const OnlineRetailData& data) {
                   static_cast<long long>(f.hits.customers), f.hits.success_at_k, f.hits.precision_at_k, f.fit_seconds,
                   f.score_seconds, a == 2 ? "(base)" : std::string(ModelGradeName(grade)).c_str());
       if (!allow_repeat) success[a] = f.hits.success_at_k;
+      if (!allow_repeat && algorithms[a] == RecommendAlgorithm::kItemKnn) knn = f;
     }
   }
   std::printf("\nALS: %d factors, regularization %.3g, alpha %.3g, %d iterations x %d CG steps; item-kNN: %d neighbours "
@@ -77,7 +80,18 @@ Status RunOnlineRetailRecommendBench(const OnlineRetailData& data) {
               RecommendOptions{}.factors, RecommendOptions{}.regularization, RecommendOptions{}.alpha,
               RecommendOptions{}.iterations, RecommendOptions{}.cg_steps, RecommendOptions{}.neighbours);
   std::printf("peer: the `implicit` Python package (ALS) is not installable here (PyPI is not reachable) and is not "
-              "imitated; no peer figures.\n");
+              "imitated; no ALS peer figures.\n");
+  StatusOr<KnnPeerResult> peer = RunKnnPeer(log, cutoff, as_of, k, RecommendOptions{}.neighbours);
+  if (!peer.ok()) {
+    std::printf("peer item-kNN (scikit-learn): not run: %s\n", peer.status().ToString().c_str());
+  } else {
+    std::printf("peer item-kNN (scikit-learn NearestNeighbors cosine + SciPy; same data, same task, repeats not "
+                "allowed): customers %lld, Success@10 %.4f, precision@10 %.4f, fit %.3f s, score %.3f s; cdp item_knn "
+                "/ peer Success@10 %.3f, peer / cdp time %.2fx\n",
+                static_cast<long long>(peer->customers), peer->success_at_k, peer->precision_at_k, peer->fit_seconds,
+                peer->score_seconds, peer->success_at_k > 0 ? knn.hits.success_at_k / peer->success_at_k : 0.0,
+                (peer->fit_seconds + peer->score_seconds) / (knn.fit_seconds + knn.score_seconds));
+  }
   std::printf("online-retail recommendations k=%d als=%.4f knn=%.4f popular=%.4f\n", k, success[0], success[1],
               success[2]);
   return Status::Ok();

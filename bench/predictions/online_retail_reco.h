@@ -6,7 +6,8 @@
 // (2011-11-10 .. 2011-12-09 inclusive; as_of = last day + 1 = 2011-12-10,
 // cut-off = as_of - 30). Prints Success@10 and precision@10 per algorithm,
 // fit and scoring seconds, the grade against popular, the same with repeats
-// allowed (extra figures), and the line
+// allowed (extra figures), the scikit-learn item-kNN peer (reco_speed.h
+// RunKnnPeer; same data, same task) with the ratios, and the line
 //   online-retail recommendations k=10 als=… knn=… popular=…
 // (Success@10 of each, repeats not allowed). Not thread-safe to run twice at
 // once (prints to stdout).

@@ -1,10 +1,14 @@
 #include "bench/predictions/reco_speed.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/datetime.h"
 #include "common/parallel.h"
@@ -35,9 +39,64 @@ double PeakRssMiBNow() {
   return -1;
 }
 
+// This source file's directory (the compiler sees an absolute path under CMake + Ninja).
+std::filesystem::path SourceDir() { return std::filesystem::path(__FILE__).parent_path(); }
+
 }  // namespace
 
-Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day) {
+StatusOr<KnnPeerResult> RunKnnPeer(const TransactionLog& log, int32_t cutoff, int32_t as_of_day, int k,
+                                   int neighbours) {
+  const std::filesystem::path script = SourceDir() / "knn_peer.py";
+  std::error_code ec;
+  if (!std::filesystem::exists(script, ec) || !std::filesystem::exists("/usr/bin/python3", ec))
+    return UnavailableError("knn peer: " + script.string() + " or /usr/bin/python3 missing");
+  if (std::system("/usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null") != 0)
+    return UnavailableError("knn peer: python3-sklearn / python3-scipy not installed");
+  const std::filesystem::path data =
+      std::filesystem::temp_directory_path() / ("cdp_knn_peer_" + std::to_string(getpid()) + ".bin");
+  {
+    std::ofstream out(data, std::ios::binary);
+    std::vector<int32_t> buf;
+    buf.reserve(3 * 65536);
+    for (int64_t c = 0; c < log.num_customers(); ++c) {
+      for (int64_t r = log.offsets[c]; r < log.offsets[c + 1]; ++r) {
+        if (log.product[r] < 0) continue;
+        buf.push_back(static_cast<int32_t>(c));
+        buf.push_back(log.product[r]);
+        buf.push_back(log.day[r]);
+        if (buf.size() >= 3 * 65536) {
+          out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size() * 4));
+          buf.clear();
+        }
+      }
+    }
+    out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size() * 4));
+    if (!out.flush()) return DataLossError("knn peer: cannot write " + data.string());
+  }
+  const std::string cmd = "/usr/bin/python3 " + script.string() + " " + data.string() + " " +
+                          std::to_string(log.num_customers()) + " " + std::to_string(log.num_products()) + " " +
+                          std::to_string(cutoff) + " " + std::to_string(as_of_day) + " " + std::to_string(k) + " " +
+                          std::to_string(neighbours);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string output;
+  if (pipe != nullptr) {
+    char line[512];
+    while (std::fgets(line, sizeof line, pipe) != nullptr) output += line;
+    pclose(pipe);
+  }
+  std::filesystem::remove(data, ec);
+  KnnPeerResult r;
+  long long customers = 0;
+  const size_t at = output.find("peer fit_s=");
+  if (at == std::string::npos ||
+      std::sscanf(output.c_str() + at, "peer fit_s=%lf score_s=%lf customers=%lld success=%lf precision=%lf",
+                  &r.fit_seconds, &r.score_seconds, &customers, &r.success_at_k, &r.precision_at_k) != 5)
+    return InternalError("knn peer: unexpected output: " + output.substr(0, 300));
+  r.customers = customers;
+  return r;
+}
+
+Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day, bool peer) {
   const int32_t holdout_days = 30;
   const int32_t cutoff = as_of_day - holdout_days;
   const int k = 10;
@@ -51,6 +110,7 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day) {
   const RecommendAlgorithm algorithms[] = {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn,
                                            RecommendAlgorithm::kPopular};
   double success[3] = {0, 0, 0};
+  double knn_fit = 0, knn_score = 0;
   for (int a = 0; a < 3; ++a) {
     RecommendOptions options;
     options.algorithm = algorithms[a];
@@ -65,6 +125,10 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day) {
     const double peak = PeakRssMiBNow();
     CDP_ASSIGN_OR_RETURN(HoldoutHits hits, MeasureHoldout(log, recs, cutoff, as_of_day, k));
     success[a] = hits.success_at_k;
+    if (algorithms[a] == RecommendAlgorithm::kItemKnn) {
+      knn_fit = fit_seconds;
+      knn_score = score_seconds;
+    }
     std::printf("  %-9s %8.2f %9.2f %12.0f%s %10lld %12.4f %10.4f\n",
                 std::string(RecommendAlgorithmName(algorithms[a])).c_str(), fit_seconds, score_seconds, peak,
                 reset ? " " : "*", static_cast<long long>(hits.customers), hits.success_at_k, hits.precision_at_k);
@@ -75,7 +139,23 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day) {
               std::string(ModelGradeName(GradeAgainstBaseline(success[0], success[2], 0.10))).c_str(),
               std::string(ModelGradeName(GradeAgainstBaseline(success[1], success[2], 0.10))).c_str());
   std::printf("  peer: the `implicit` Python package (ALS) is not installable here (PyPI is not reachable); not "
-              "imitated, no ratio printed.\n");
+              "imitated, no ALS ratio printed.\n");
+  if (peer) {
+    StatusOr<KnnPeerResult> p = RunKnnPeer(log, cutoff, as_of_day, k, RecommendOptions{}.neighbours);
+    if (!p.ok()) {
+      std::printf("  peer item-kNN (scikit-learn): not run: %s\n", p.status().ToString().c_str());
+    } else {
+      std::printf("  peer item-kNN (scikit-learn NearestNeighbors cosine + SciPy, same data, same task): fit %.2f s, "
+                  "score %.2f s, customers %lld, Success@10 %.4f, precision %.4f\n",
+                  p->fit_seconds, p->score_seconds, static_cast<long long>(p->customers), p->success_at_k,
+                  p->precision_at_k);
+      std::printf("  item_knn vs peer: time ratio (peer / cdp) fit %.2fx, score %.2fx, fit+score %.2fx; Success@10 "
+                  "ratio (cdp / peer) %.3f\n",
+                  p->fit_seconds / knn_fit, p->score_seconds / knn_score,
+                  (p->fit_seconds + p->score_seconds) / (knn_fit + knn_score),
+                  p->success_at_k > 0 ? success[1] / p->success_at_k : 0.0);
+    }
+  }
   return Status::Ok();
 }
 
