@@ -593,10 +593,10 @@ StatusOr<int64_t> GetInteger(const nlohmann::json& obj, const std::string& where
   if (!v.is_number_integer()) {
     return InvalidArgumentError("CLV model JSON: '" + where + "." + key + "' is not an integer");
   }
-  int64_t i = v.is_number_unsigned() ? (v.get<uint64_t>() > static_cast<uint64_t>(hi) ? hi + 1 : v.get<int64_t>())
-                                     : v.get<int64_t>();
-  if (i < lo || i > hi) {
-    return InvalidArgumentError("CLV model JSON: '" + where + "." + key + "' = " + std::to_string(i) +
+  const bool too_big = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi);
+  const int64_t i = too_big ? hi : v.get<int64_t>();
+  if (too_big || i < lo || i > hi) {
+    return InvalidArgumentError("CLV model JSON: '" + where + "." + key + "' = " + v.dump() +
                                 " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   return i;

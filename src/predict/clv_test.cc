@@ -432,6 +432,8 @@ TEST(ClvModelJsonTest, HostileOrBrokenModelsAreRefused) {
   refused(replace("\"r\":0.243", "\"r\":0.243,\"r\":0.5"), "twice");
   refused(replace("\"fitted_at_day\":10134", "\"fitted_at_day\":99999999999"), "fitted_at_day");
   refused(replace("\"evaluations\":42", "\"evaluations\":4.5"), "evaluations");
+  refused(replace("\"customers\":946", "\"customers\":18446744073709551615"), "gamma_gamma.customers");
+  refused(replace("\"customers\":946", "\"customers\":-1"), "gamma_gamma.customers");
   ClvModel m = SampleModel();
   m.bgnbd.r = 0;  // a model that cannot be scored
   TransactionLog log = SimulatedLog(10, 2);
