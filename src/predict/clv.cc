@@ -145,21 +145,43 @@ Status Minimize(Objective* obj, std::vector<double> theta, const std::vector<dou
 
 // ---------------------------------------------------------------------------
 // BG/NBD likelihood.
+// Customers with the same (x, t_x, T) contribute the same term: the fit
+// evaluates each distinct triple once, times its count (on 1M customers with
+// day-grained dates most customers share a triple with others).
 struct BgNbdData {
   std::vector<int32_t> x;
-  std::vector<double> tx, T;
+  std::vector<double> tx, T, weight;
   int64_t max_x = 0;
+  int64_t customers = 0;
 };
 
 BgNbdData CollectBgNbd(const RfmSummary& rfm) {
-  BgNbdData d;
+  struct Triple {
+    int32_t x;
+    double tx, T;
+  };
+  std::vector<Triple> all;
   for (size_t i = 0; i < rfm.size(); ++i) {
     if (!rfm.included[i]) continue;
-    int32_t x = static_cast<int32_t>(rfm.frequency[i]);
-    d.x.push_back(x);
-    d.tx.push_back(rfm.recency[i]);
-    d.T.push_back(rfm.age[i]);
-    d.max_x = std::max<int64_t>(d.max_x, x);
+    all.push_back({static_cast<int32_t>(rfm.frequency[i]), rfm.recency[i], rfm.age[i]});
+  }
+  std::sort(all.begin(), all.end(), [](const Triple& u, const Triple& v) {
+    if (u.x != v.x) return u.x < v.x;
+    if (u.tx != v.tx) return u.tx < v.tx;
+    return u.T < v.T;
+  });
+  BgNbdData d;
+  d.customers = static_cast<int64_t>(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i > 0 && all[i].x == all[i - 1].x && all[i].tx == all[i - 1].tx && all[i].T == all[i - 1].T) {
+      d.weight.back() += 1;
+      continue;
+    }
+    d.x.push_back(all[i].x);
+    d.tx.push_back(all[i].tx);
+    d.T.push_back(all[i].T);
+    d.weight.push_back(1);
+    d.max_x = std::max<int64_t>(d.max_x, all[i].x);
   }
   return d;
 }
@@ -195,11 +217,12 @@ double BgNbdLogLikelihoodSum(const BgNbdData& d, double r, double alpha, double 
       const double a2 = sb[x] - sab[x];
       const double log_aT = std::log(alpha + d.T[i]);
       const double a3 = -rx * log_aT;
+      const double w = d.weight[i];
       if (x == 0) {
-        ll += a1 + a2 + a3;
+        ll += w * (a1 + a2 + a3);
         if (want_grad) {
-          gr += log_alpha - log_aT;
-          gal += r / alpha - rx / (alpha + d.T[i]);
+          gr += w * (log_alpha - log_aT);
+          gal += w * (r / alpha - rx / (alpha + d.T[i]));
         }
         continue;
       }
@@ -208,13 +231,13 @@ double BgNbdLogLikelihoodSum(const BgNbdData& d, double r, double alpha, double 
       const double m = std::max(a3, a4);
       const double e3 = std::exp(a3 - m), e4 = std::exp(a4 - m);
       const double s = e3 + e4;
-      ll += a1 + a2 + m + std::log(s);
+      ll += w * (a1 + a2 + m + std::log(s));
       if (want_grad) {
         const double w3 = e3 / s, w4 = e4 / s;
-        gr += dr[x] + log_alpha - w3 * log_aT - w4 * log_atx;
-        gal += r / alpha - w3 * rx / (alpha + d.T[i]) - w4 * rx / (alpha + d.tx[i]);
-        ga += -dab[x] + w4 / a;
-        gb += db[x] - dab[x] - w4 / (b + x - 1);
+        gr += w * (dr[x] + log_alpha - w3 * log_aT - w4 * log_atx);
+        gal += w * (r / alpha - w3 * rx / (alpha + d.T[i]) - w4 * rx / (alpha + d.tx[i]));
+        ga += w * (-dab[x] + w4 / a);
+        gb += w * (db[x] - dab[x] - w4 / (b + x - 1));
       }
     }
     partial[begin / kMorsel] = {ll, gr, gal, ga, gb};
@@ -421,14 +444,14 @@ StatusOr<BgNbdParams> FitBgNbd(const RfmSummary& rfm) {
   int64_t max_x = 0;
   CDP_RETURN_IF_ERROR(CheckSummary(rfm, &max_x));
   BgNbdData d = CollectBgNbd(rfm);
-  if (d.x.empty()) return FailedPreconditionError("BG/NBD: no customer has a transaction in the fit period");
+  if (d.customers == 0) return FailedPreconditionError("BG/NBD: no customer has a transaction in the fit period");
   if (d.max_x == 0) {
     return FailedPreconditionError("BG/NBD: no customer has a repeat transaction (on a second day) in the fit "
                                    "period; the model needs repeat buyers");
   }
-  const double n = static_cast<double>(d.x.size());
+  const double n = static_cast<double>(d.customers);
   double mean_T = 0;
-  for (double T : d.T) mean_T += T;
+  for (size_t i = 0; i < d.T.size(); ++i) mean_T += d.T[i] * d.weight[i];
   mean_T = std::max(mean_T / n, 1e-3);
   Objective obj;
   obj.fn = [&](const double* th, double* grad) {
