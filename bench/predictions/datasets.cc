@@ -57,7 +57,8 @@ class CsvLines {
       if (pos_ < text_.size() && text_[pos_] == '"') {
         ++pos_;
         for (;;) {
-          if (pos_ >= text_.size()) return DataLossError("unterminated quote at line " + std::to_string(line_));
+          if (pos_ >= text_.size())
+            return DataLossError("unterminated quote at line " + std::to_string(line_));
           char c = text_[pos_++];
           if (c == '"') {
             if (pos_ < text_.size() && text_[pos_] == '"') {
@@ -75,7 +76,8 @@ class CsvLines {
           return DataLossError("text after a closing quote at line " + std::to_string(line_));
       } else {
         while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n' && text_[pos_] != '\r') {
-          if (text_[pos_] == '"') return DataLossError("quote inside an unquoted field at line " + std::to_string(line_));
+          if (text_[pos_] == '"')
+            return DataLossError("quote inside an unquoted field at line " + std::to_string(line_));
           field.push_back(text_[pos_++]);
         }
       }
@@ -107,7 +109,8 @@ bool ParseDouble(std::string_view s, double* v) {
 bool ParseDay(std::string_view s, int32_t* day) {
   if (s.size() < 10 || s[4] != '-' || s[7] != '-') return false;
   int64_t y, m, d;
-  if (!ParseInt(s.substr(0, 4), &y) || !ParseInt(s.substr(5, 2), &m) || !ParseInt(s.substr(8, 2), &d)) return false;
+  if (!ParseInt(s.substr(0, 4), &y) || !ParseInt(s.substr(5, 2), &m) || !ParseInt(s.substr(8, 2), &d))
+    return false;
   if (m < 1 || m > 12 || d < 1 || d > 31) return false;
   *day = DaysFromCivil(static_cast<int>(y), static_cast<unsigned>(m), static_cast<unsigned>(d));
   return true;
@@ -127,8 +130,8 @@ StatusOr<OnlineRetailData> LoadOnlineRetail(const std::string& shared_data_dir) 
   CsvLines csv(text);
   std::vector<std::string> f;
   CDP_ASSIGN_OR_RETURN(bool has_header, csv.Next(&f));
-  const std::vector<std::string> kHeader = {"InvoiceNo", "StockCode",  "Description", "Quantity",
-                                            "InvoiceDate", "UnitPrice", "CustomerID", "Country"};
+  const std::vector<std::string> kHeader = {"InvoiceNo",   "StockCode", "Description", "Quantity",
+                                            "InvoiceDate", "UnitPrice", "CustomerID",  "Country"};
   if (!has_header || f != kHeader) return DataLossError(path + ": unexpected header");
 
   struct Row {
@@ -149,8 +152,8 @@ StatusOr<OnlineRetailData> LoadOnlineRetail(const std::string& shared_data_dir) 
     if (!more.ok()) return more.status().WithContext(path);
     if (!*more) break;
     if (f.size() != kHeader.size())
-      return DataLossError(path + ": line " + std::to_string(csv.line()) + " has " + std::to_string(f.size()) +
-                           " fields, expected 8");
+      return DataLossError(path + ": line " + std::to_string(csv.line()) + " has " +
+                           std::to_string(f.size()) + " fields, expected 8");
     ++data.rows;
     const std::string& inv = f[0];
     const std::string& code = f[1];
@@ -162,7 +165,8 @@ StatusOr<OnlineRetailData> LoadOnlineRetail(const std::string& shared_data_dir) 
     double price = 0;
     int32_t day = 0;
     if (!ParseInt(f[3], &quantity) || !ParseDouble(f[5], &price) || !ParseDay(f[4], &day))
-      return DataLossError(path + ": line " + std::to_string(csv.line()) + ": bad Quantity, UnitPrice or InvoiceDate");
+      return DataLossError(path + ": line " + std::to_string(csv.line()) +
+                           ": bad Quantity, UnitPrice or InvoiceDate");
     bool cancelled = !inv.empty() && inv[0] == 'C';
     if (cancelled) ++data.cancellation_rows;
     if (quantity <= 0) ++data.nonpositive_quantity_rows;
@@ -200,7 +204,8 @@ StatusOr<OnlineRetailData> LoadOnlineRetail(const std::string& shared_data_dir) 
   CDP_RETURN_IF_ERROR(CheckFact("cancellation rows", 9288, data.cancellation_rows));
   CDP_RETURN_IF_ERROR(CheckFact("rows with Quantity <= 0", 10624, data.nonpositive_quantity_rows));
   CDP_RETURN_IF_ERROR(CheckFact("clean invoices", 18536, data.clean_invoices));
-  CDP_RETURN_IF_ERROR(CheckFact("clean distinct customer-item pairs", 266802, data.clean_customer_item_pairs));
+  CDP_RETURN_IF_ERROR(
+      CheckFact("clean distinct customer-item pairs", 266802, data.clean_customer_item_pairs));
   CDP_RETURN_IF_ERROR(CheckFact("clean revenue (rounded)", 8911408, std::llround(data.clean_revenue)));
 
   // Customers in ascending CustomerID order.

@@ -25,24 +25,24 @@ struct OnlineRetailData {
   // Rows of one invoice share a customer and a day.
   std::vector<int32_t> invoice;
   std::vector<std::string> invoice_numbers;  // clean invoices, in file order
-  int32_t first_day = 0;                     // first and last day of the clean subset (2010-12-01, 2011-12-09)
+  int32_t first_day = 0;  // first and last day of the clean subset (2010-12-01, 2011-12-09)
   int32_t last_day = -1;
 
   // Counts over the whole file (the README's facts).
-  int64_t rows = 0;                   // 541,909
-  int64_t invoices = 0;               // 25,900
-  int64_t stock_codes = 0;            // 4,070
-  int64_t countries = 0;              // 38
-  int64_t customers = 0;              // 4,372
-  int64_t rows_without_customer = 0;  // 135,080
-  int64_t cancellation_rows = 0;      // 9,288
+  int64_t rows = 0;                       // 541,909
+  int64_t invoices = 0;                   // 25,900
+  int64_t stock_codes = 0;                // 4,070
+  int64_t countries = 0;                  // 38
+  int64_t customers = 0;                  // 4,372
+  int64_t rows_without_customer = 0;      // 135,080
+  int64_t cancellation_rows = 0;          // 9,288
   int64_t nonpositive_quantity_rows = 0;  // 10,624
   // Counts over the clean subset.
   int64_t clean_rows = 0;
-  int64_t clean_invoices = 0;        // 18,536
-  int64_t clean_customers = 0;       // (4,339)
+  int64_t clean_invoices = 0;             // 18,536
+  int64_t clean_customers = 0;            // (4,339)
   int64_t clean_customer_item_pairs = 0;  // 266,802
-  double clean_revenue = 0;          // 8,911,408 (rounded)
+  double clean_revenue = 0;               // 8,911,408 (rounded)
 };
 
 // Reads <shared_data_dir>/online-retail/online-retail.csv.gz (gzip CSV, RFC

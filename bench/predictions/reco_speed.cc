@@ -74,9 +74,9 @@ StatusOr<KnnPeerResult> RunKnnPeer(const TransactionLog& log, int32_t cutoff, in
     if (!out.flush()) return DataLossError("knn peer: cannot write " + data.string());
   }
   const std::string cmd = "/usr/bin/python3 " + script.string() + " " + data.string() + " " +
-                          std::to_string(log.num_customers()) + " " + std::to_string(log.num_products()) + " " +
-                          std::to_string(cutoff) + " " + std::to_string(as_of_day) + " " + std::to_string(k) + " " +
-                          std::to_string(neighbours);
+                          std::to_string(log.num_customers()) + " " + std::to_string(log.num_products()) +
+                          " " + std::to_string(cutoff) + " " + std::to_string(as_of_day) + " " +
+                          std::to_string(k) + " " + std::to_string(neighbours);
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string output;
   if (pipe != nullptr) {
@@ -100,13 +100,14 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day, bool peer
   const int32_t holdout_days = 30;
   const int32_t cutoff = as_of_day - holdout_days;
   const int k = 10;
-  std::printf("\n-- recommendations: %lld customers, %lld transactions, %lld products; fit on rows before %s, every "
-              "customer scored as of it (k=%d, no repeats), hold-back %s .. %s; %d threads --\n",
-              static_cast<long long>(log.num_customers()), static_cast<long long>(log.num_transactions()),
-              static_cast<long long>(log.num_products()), FormatDate(cutoff).c_str(), k, FormatDate(cutoff).c_str(),
-              FormatDate(as_of_day - 1).c_str(), ResolveThreads(0));
-  std::printf("  %-9s %8s %9s %13s %10s %12s %10s\n", "algorithm", "fit s", "score s", "peak RSS MiB", "customers",
-              "Success@10", "precision");
+  std::printf(
+      "\n-- recommendations: %lld customers, %lld transactions, %lld products; fit on rows before %s, every "
+      "customer scored as of it (k=%d, no repeats), hold-back %s .. %s; %d threads --\n",
+      static_cast<long long>(log.num_customers()), static_cast<long long>(log.num_transactions()),
+      static_cast<long long>(log.num_products()), FormatDate(cutoff).c_str(), k, FormatDate(cutoff).c_str(),
+      FormatDate(as_of_day - 1).c_str(), ResolveThreads(0));
+  std::printf("  %-9s %8s %9s %13s %10s %12s %10s\n", "algorithm", "fit s", "score s", "peak RSS MiB",
+              "customers", "Success@10", "precision");
   const RecommendAlgorithm algorithms[] = {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn,
                                            RecommendAlgorithm::kPopular};
   double success[3] = {0, 0, 0};
@@ -131,29 +132,34 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day, bool peer
     }
     std::printf("  %-9s %8.2f %9.2f %12.0f%s %10lld %12.4f %10.4f\n",
                 std::string(RecommendAlgorithmName(algorithms[a])).c_str(), fit_seconds, score_seconds, peak,
-                reset ? " " : "*", static_cast<long long>(hits.customers), hits.success_at_k, hits.precision_at_k);
+                reset ? " " : "*", static_cast<long long>(hits.customers), hits.success_at_k,
+                hits.precision_at_k);
   }
-  std::printf("  (peak RSS: the process's high-water mark during fit + scoring, reset before each algorithm; "
-              "* = could not reset, includes everything before)\n");
+  std::printf(
+      "  (peak RSS: the process's high-water mark during fit + scoring, reset before each algorithm; "
+      "* = could not reset, includes everything before)\n");
   std::printf("  grade against popular: als %s, item_knn %s\n",
               std::string(ModelGradeName(GradeAgainstBaseline(success[0], success[2], 0.10))).c_str(),
               std::string(ModelGradeName(GradeAgainstBaseline(success[1], success[2], 0.10))).c_str());
-  std::printf("  peer: the `implicit` Python package (ALS) is not installable here (PyPI is not reachable); not "
-              "imitated, no ALS ratio printed.\n");
+  std::printf(
+      "  peer: the `implicit` Python package (ALS) is not installable here (PyPI is not reachable); not "
+      "imitated, no ALS ratio printed.\n");
   if (peer) {
     StatusOr<KnnPeerResult> p = RunKnnPeer(log, cutoff, as_of_day, k, RecommendOptions{}.neighbours);
     if (!p.ok()) {
       std::printf("  peer item-kNN (scikit-learn): not run: %s\n", p.status().ToString().c_str());
     } else {
-      std::printf("  peer item-kNN (scikit-learn NearestNeighbors cosine + SciPy, same data, same task): fit %.2f s, "
-                  "score %.2f s, customers %lld, Success@10 %.4f, precision %.4f\n",
-                  p->fit_seconds, p->score_seconds, static_cast<long long>(p->customers), p->success_at_k,
-                  p->precision_at_k);
-      std::printf("  item_knn vs peer: time ratio (peer / cdp) fit %.2fx, score %.2fx, fit+score %.2fx; Success@10 "
-                  "ratio (cdp / peer) %.3f\n",
-                  p->fit_seconds / knn_fit, p->score_seconds / knn_score,
-                  (p->fit_seconds + p->score_seconds) / (knn_fit + knn_score),
-                  p->success_at_k > 0 ? success[1] / p->success_at_k : 0.0);
+      std::printf(
+          "  peer item-kNN (scikit-learn NearestNeighbors cosine + SciPy, same data, same task): fit %.2f s, "
+          "score %.2f s, customers %lld, Success@10 %.4f, precision %.4f\n",
+          p->fit_seconds, p->score_seconds, static_cast<long long>(p->customers), p->success_at_k,
+          p->precision_at_k);
+      std::printf(
+          "  item_knn vs peer: time ratio (peer / cdp) fit %.2fx, score %.2fx, fit+score %.2fx; Success@10 "
+          "ratio (cdp / peer) %.3f\n",
+          p->fit_seconds / knn_fit, p->score_seconds / knn_score,
+          (p->fit_seconds + p->score_seconds) / (knn_fit + knn_score),
+          p->success_at_k > 0 ? success[1] / p->success_at_k : 0.0);
     }
   }
   return Status::Ok();

@@ -27,7 +27,8 @@ constexpr size_t kItemGrain = 64;
 
 // First day of the history window [lo, as_of_day).
 int64_t WindowStart(int32_t as_of_day, int32_t lookback_days) {
-  return lookback_days > 0 ? static_cast<int64_t>(as_of_day) - lookback_days : std::numeric_limits<int64_t>::min();
+  return lookback_days > 0 ? static_cast<int64_t>(as_of_day) - lookback_days
+                           : std::numeric_limits<int64_t>::min();
 }
 
 // Customer-product incidence of a window: users are the customers with at
@@ -95,38 +96,52 @@ Incidence BuildIncidence(const TransactionLog& log, int32_t as_of_day, int32_t l
   return inc;
 }
 
-// One row's least-squares system of implicit ALS, (YtY + lambda I + Y' (C - I) Y) x = Y' C p,
-// improved in place by `steps` conjugate-gradient steps from x (implicit's
-// least_squares_cg). `gram` holds YtY + lambda I.
-void CgStep(const RowMatrix& Y, const Eigen::MatrixXf& gram, const int32_t* idx, const float* count, int64_t n,
-            float alpha, int steps, Eigen::Ref<Eigen::VectorXf> x, Eigen::VectorXf& r, Eigen::VectorXf& p,
-            Eigen::VectorXf& ap) {
-  r.noalias() = -gram * x;
-  for (int64_t j = 0; j < n; ++j) {
-    const float c = 1.0f + alpha * count[j];
-    auto y = Y.row(idx[j]);
-    r += (c - (c - 1.0f) * y.dot(x)) * y.transpose();
-  }
-  p = r;
-  float rsold = r.squaredNorm();
-  if (rsold < 1e-20f) return;
-  for (int s = 0; s < steps; ++s) {
-    ap.noalias() = gram * p;
-    for (int64_t j = 0; j < n; ++j) {
-      const float c = 1.0f + alpha * count[j];
-      auto y = Y.row(idx[j]);
-      ap += ((c - 1.0f) * y.dot(p)) * y.transpose();
+// Each row's least-squares system of implicit ALS, (YtY + lambda I + Y' (C - I) Y) x = Y' C p,
+// improved in place by `steps` conjugate-gradient steps from its current
+// value (implicit's least_squares_cg), for every row of `target`. `gram`
+// holds YtY + lambda I. K is the number of factors when it is a common one
+// (fixed-size Eigen types, unrolled), else Eigen::Dynamic.
+template <int K>
+void SolveRowsCg(RowMatrix& target, const RowMatrix& Y, const Eigen::MatrixXf& gram_in,
+                 const std::vector<int64_t>& off, const std::vector<int32_t>& idx,
+                 const std::vector<float>& count, float alpha, int steps, int threads) {
+  using Vec = Eigen::Matrix<float, K, 1>;
+  using Mat = Eigen::Matrix<float, K, K>;
+  const int64_t k = Y.cols();
+  const Mat gram = gram_in;
+  ParallelFor(threads, static_cast<size_t>(target.rows()), kUserGrain, [&](size_t begin, size_t end, int) {
+    Vec x(k), r(k), p(k), ap(k);
+    for (size_t row = begin; row < end; ++row) {
+      float* xrow = target.data() + static_cast<int64_t>(row) * k;
+      x = Eigen::Map<const Vec>(xrow, k);
+      const int64_t b = off[row], e = off[row + 1];
+      r.noalias() = -gram * x;
+      for (int64_t j = b; j < e; ++j) {
+        const float c = 1.0f + alpha * count[j];
+        Eigen::Map<const Vec> y(Y.data() + static_cast<int64_t>(idx[j]) * k, k);
+        r += (c - (c - 1.0f) * y.dot(x)) * y;
+      }
+      p = r;
+      float rsold = r.squaredNorm();
+      for (int s = 0; s < steps && rsold >= 1e-20f; ++s) {
+        ap.noalias() = gram * p;
+        for (int64_t j = b; j < e; ++j) {
+          const float c = 1.0f + alpha * count[j];
+          Eigen::Map<const Vec> y(Y.data() + static_cast<int64_t>(idx[j]) * k, k);
+          ap += ((c - 1.0f) * y.dot(p)) * y;
+        }
+        const float denom = p.dot(ap);
+        if (!(denom > 0)) break;
+        const float a = rsold / denom;
+        x += a * p;
+        r -= a * ap;
+        const float rsnew = r.squaredNorm();
+        p = r + (rsnew / rsold) * p;
+        rsold = rsnew;
+      }
+      Eigen::Map<Vec>(xrow, k) = x;
     }
-    const float denom = p.dot(ap);
-    if (!(denom > 0)) return;
-    const float a = rsold / denom;
-    x += a * p;
-    r -= a * ap;
-    const float rsnew = r.squaredNorm();
-    if (rsnew < 1e-20f) return;
-    p = r + (rsnew / rsold) * p;
-    rsold = rsnew;
-  }
+  });
 }
 
 template <typename M>
@@ -152,15 +167,17 @@ void FitAls(const Incidence& inc, const RecommendOptions& o, RecommenderModel* m
   auto solve_rows = [&](RowMatrix& target, const RowMatrix& fixed, const std::vector<int64_t>& off,
                         const std::vector<int32_t>& idx, const std::vector<float>& count) {
     const Eigen::MatrixXf gram = Gram(fixed, o.regularization);
-    ParallelFor(o.threads, static_cast<size_t>(target.rows()), kUserGrain, [&](size_t begin, size_t end, int) {
-      Eigen::VectorXf x(k), r(k), p(k), ap(k);
-      for (size_t row = begin; row < end; ++row) {
-        x = target.row(static_cast<int64_t>(row)).transpose();
-        const int64_t b = off[row], e = off[row + 1];
-        CgStep(fixed, gram, idx.data() + b, count.data() + b, e - b, alpha, o.cg_steps, x, r, p, ap);
-        target.row(static_cast<int64_t>(row)) = x.transpose();
-      }
-    });
+    switch (k) {
+      case 16:
+        return SolveRowsCg<16>(target, fixed, gram, off, idx, count, alpha, o.cg_steps, o.threads);
+      case 32:
+        return SolveRowsCg<32>(target, fixed, gram, off, idx, count, alpha, o.cg_steps, o.threads);
+      case 64:
+        return SolveRowsCg<64>(target, fixed, gram, off, idx, count, alpha, o.cg_steps, o.threads);
+      default:
+        return SolveRowsCg<Eigen::Dynamic>(target, fixed, gram, off, idx, count, alpha, o.cg_steps,
+                                           o.threads);
+    }
   };
   for (int it = 0; it < o.iterations; ++it) {
     solve_rows(X, Y, inc.u_off, inc.u_item, inc.u_count);
@@ -302,17 +319,22 @@ Status ValidateRecommendOptions(const RecommendOptions& o) {
     return InvalidArgumentError(std::string(name) + ": " + value + " (" + std::string(rule) + ")");
   };
   if (o.count < 1 || o.count > 1000) return bad("count", std::to_string(o.count), "1..1000");
-  if (o.lookback_days < 0) return bad("lookback_days", std::to_string(o.lookback_days), "0 = all history, or > 0");
+  if (o.lookback_days < 0)
+    return bad("lookback_days", std::to_string(o.lookback_days), "0 = all history, or > 0");
   if (o.factors < 1 || o.factors > kMaxFactors) return bad("factors", std::to_string(o.factors), "1..1024");
   if (!std::isfinite(o.regularization) || o.regularization < 0)
     return bad("regularization", std::to_string(o.regularization), ">= 0");
-  if (!std::isfinite(o.alpha) || o.alpha <= 0 || o.alpha > 1e6) return bad("alpha", std::to_string(o.alpha), "(0, 1e6]");
-  if (o.iterations < 1 || o.iterations > 1000) return bad("iterations", std::to_string(o.iterations), "1..1000");
+  if (!std::isfinite(o.alpha) || o.alpha <= 0 || o.alpha > 1e6)
+    return bad("alpha", std::to_string(o.alpha), "(0, 1e6]");
+  if (o.iterations < 1 || o.iterations > 1000)
+    return bad("iterations", std::to_string(o.iterations), "1..1000");
   if (o.cg_steps < 1 || o.cg_steps > 100) return bad("cg_steps", std::to_string(o.cg_steps), "1..100");
-  if (o.neighbours < 1 || o.neighbours > 10000) return bad("neighbours", std::to_string(o.neighbours), "1..10000");
+  if (o.neighbours < 1 || o.neighbours > 10000)
+    return bad("neighbours", std::to_string(o.neighbours), "1..10000");
   if (o.threads < 0) return bad("threads", std::to_string(o.threads), "0 = one per core, or > 0");
   for (const std::string& p : o.products) {
-    if (p.empty() || p.size() > kMaxProductNameBytes) return bad("products", "'" + p.substr(0, 64) + "'", "a product name");
+    if (p.empty() || p.size() > kMaxProductNameBytes)
+      return bad("products", "'" + p.substr(0, 64) + "'", "a product name");
   }
   return Status::Ok();
 }
@@ -344,7 +366,8 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
                                                int32_t as_of_day, const RecommendOptions& options) {
   CDP_RETURN_IF_ERROR(ValidateRecommendOptions(options));
   const int64_t ni = static_cast<int64_t>(model.product_names.size());
-  if (static_cast<int64_t>(model.popularity.size()) != ni) return InvalidArgumentError("model: popularity size differs from products");
+  if (static_cast<int64_t>(model.popularity.size()) != ni)
+    return InvalidArgumentError("model: popularity size differs from products");
   const bool als = model.algorithm == RecommendAlgorithm::kAls;
   const bool knn = model.algorithm == RecommendAlgorithm::kItemKnn;
   const int k = model.factors;
@@ -382,7 +405,7 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
   const int64_t nc = log.num_customers();
   const int count = options.count;
   const int64_t lo = WindowStart(as_of_day, options.lookback_days);
-  const RecommendReason algo_reason = als ? RecommendReason::kSimilarCustomers
+  const RecommendReason algo_reason = als   ? RecommendReason::kSimilarCustomers
                                       : knn ? RecommendReason::kSimilarProducts
                                             : RecommendReason::kPopular;
   std::vector<Recommendation> slots(static_cast<size_t>(nc) * static_cast<size_t>(count));
@@ -407,7 +430,8 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
     Eigen::VectorXf b;
     if (als) X.setZero(static_cast<int64_t>(m), k);
 
-    // Per customer: history in the window (model items with counts) and the set of products bought before as_of_day.
+    // Per customer: history in the window (model items with counts) and the set of products bought before
+    // as_of_day.
     auto load = [&](size_t c) {
       hist.clear();
       bought_list.clear();
@@ -450,7 +474,8 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
         if (!usable(item)) continue;
         bool taken = false;
         for (int32_t s = 0; s < filled[c]; ++s)
-          if (slots[c * static_cast<size_t>(count) + static_cast<size_t>(s)].product == item_product[item]) taken = true;
+          if (slots[c * static_cast<size_t>(count) + static_cast<size_t>(s)].product == item_product[item])
+            taken = true;
         if (!taken) emit(c, item, static_cast<float>(model.popularity[item]), RecommendReason::kPopular, -1);
       }
     };
@@ -541,8 +566,8 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
   return list;
 }
 
-StatusOr<HoldoutHits> MeasureHoldout(const TransactionLog& log, const RecommendationList& recs, int32_t cutoff,
-                                     int32_t end_day, int k) {
+StatusOr<HoldoutHits> MeasureHoldout(const TransactionLog& log, const RecommendationList& recs,
+                                     int32_t cutoff, int32_t end_day, int k) {
   if (k < 1) return InvalidArgumentError("k: " + std::to_string(k) + " (>= 1)");
   if (static_cast<int64_t>(recs.offsets.size()) != log.num_customers() + 1)
     return InvalidArgumentError("recommendations: " + std::to_string(recs.offsets.size() - 1) +
@@ -557,8 +582,10 @@ StatusOr<HoldoutHits> MeasureHoldout(const TransactionLog& log, const Recommenda
     held.clear();
     for (int64_t r = log.offsets[c]; r < log.offsets[c + 1]; ++r) {
       if (log.product[r] < 0) continue;
-      if (log.day[r] < cutoff) before = true;
-      else if (log.day[r] < end_day) held.push_back(log.product[r]);
+      if (log.day[r] < cutoff)
+        before = true;
+      else if (log.day[r] < end_day)
+        held.push_back(log.product[r]);
     }
     if (!before || held.empty()) continue;
     std::sort(held.begin(), held.end());
@@ -597,9 +624,11 @@ nlohmann::ordered_json RecommendEvaluation::ToJson() const {
 StatusOr<RecommendEvaluation> EvaluateRecommender(const TransactionLog& log, int32_t as_of_day,
                                                   int32_t holdout_days, const RecommendOptions& options) {
   CDP_RETURN_IF_ERROR(ValidateRecommendOptions(options));
-  if (holdout_days < 1) return InvalidArgumentError("holdout_days: " + std::to_string(holdout_days) + " (>= 1)");
+  if (holdout_days < 1)
+    return InvalidArgumentError("holdout_days: " + std::to_string(holdout_days) + " (>= 1)");
   const int64_t cutoff64 = static_cast<int64_t>(as_of_day) - holdout_days;
-  if (cutoff64 < kMinCalendarDay) return InvalidArgumentError("holdout_days: " + std::to_string(holdout_days) + " (too large)");
+  if (cutoff64 < kMinCalendarDay)
+    return InvalidArgumentError("holdout_days: " + std::to_string(holdout_days) + " (too large)");
   const int32_t cutoff = static_cast<int32_t>(cutoff64);
   RecommendEvaluation ev;
   ev.algorithm = options.algorithm;
@@ -671,8 +700,9 @@ StatusOr<const nlohmann::json*> Member(const nlohmann::json& obj, const char* ke
 StatusOr<int64_t> IntMember(const nlohmann::json& obj, const char* key, int64_t lo, int64_t hi) {
   CDP_ASSIGN_OR_RETURN(const nlohmann::json* v, Member(obj, key));
   if (!v->is_number_integer()) return Bad(std::string("'") + key + "' is not an integer");
-  int64_t x = v->is_number_unsigned() ? (v->get<uint64_t>() > static_cast<uint64_t>(hi) ? hi + 1 : v->get<int64_t>())
-                                      : v->get<int64_t>();
+  int64_t x = v->is_number_unsigned()
+                  ? (v->get<uint64_t>() > static_cast<uint64_t>(hi) ? hi + 1 : v->get<int64_t>())
+                  : v->get<int64_t>();
   if (x < lo || x > hi)
     return Bad(std::string("'") + key + "' = " + v->dump() + " is outside [" + std::to_string(lo) + ", " +
                std::to_string(hi) + "]");
@@ -683,7 +713,9 @@ StatusOr<double> FiniteMember(const nlohmann::json& obj, const char* key, double
   CDP_ASSIGN_OR_RETURN(const nlohmann::json* v, Member(obj, key));
   if (!v->is_number()) return Bad(std::string("'") + key + "' is not a number");
   double x = v->get<double>();
-  if (!std::isfinite(x) || x < lo) return Bad(std::string("'") + key + "' = " + v->dump() + " is not a finite number >= " + std::to_string(lo));
+  if (!std::isfinite(x) || x < lo)
+    return Bad(std::string("'") + key + "' = " + v->dump() +
+               " is not a finite number >= " + std::to_string(lo));
   return x;
 }
 
@@ -692,15 +724,16 @@ Status FloatArray(const nlohmann::json& obj, const char* key, int64_t n, float l
   CDP_ASSIGN_OR_RETURN(const nlohmann::json* v, Member(obj, key));
   if (!v->is_array()) return Bad(std::string("'") + key + "' is not an array");
   if (static_cast<int64_t>(v->size()) != n)
-    return Bad(std::string("'") + key + "' has " + std::to_string(v->size()) + " values, expected " + std::to_string(n));
+    return Bad(std::string("'") + key + "' has " + std::to_string(v->size()) + " values, expected " +
+               std::to_string(n));
   out->resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const nlohmann::json& e = (*v)[static_cast<size_t>(i)];
     if (!e.is_number()) return Bad(std::string("'") + key + "'[" + std::to_string(i) + "] is not a number");
     const float x = static_cast<float>(e.get<double>());
     if (!std::isfinite(x) || x < lo)
-      return Bad(std::string("'") + key + "'[" + std::to_string(i) + "] = " + e.dump() + " is not a finite value >= " +
-                 std::to_string(lo));
+      return Bad(std::string("'") + key + "'[" + std::to_string(i) + "] = " + e.dump() +
+                 " is not a finite value >= " + std::to_string(lo));
     (*out)[i] = x;
   }
   return Status::Ok();
@@ -717,7 +750,8 @@ StatusOr<RecommenderModel> RecommenderModel::FromJson(std::string_view text) {
   if (j.is_discarded()) return Bad("not valid JSON");
   if (!j.is_object()) return Bad("not an object");
   CDP_ASSIGN_OR_RETURN(const nlohmann::json* format, Member(j, "format"));
-  if (!format->is_string() || format->get<std::string>() != "cdp-recommender") return Bad("'format' is not \"cdp-recommender\"");
+  if (!format->is_string() || format->get<std::string>() != "cdp-recommender")
+    return Bad("'format' is not \"cdp-recommender\"");
   CDP_ASSIGN_OR_RETURN(int64_t version, IntMember(j, "version", 1, 1000));
   if (version != 1) return Bad("version " + std::to_string(version) + " is not supported (1)");
   RecommenderModel m;
@@ -730,7 +764,8 @@ StatusOr<RecommenderModel> RecommenderModel::FromJson(std::string_view text) {
   }
   CDP_ASSIGN_OR_RETURN(int64_t as_of, IntMember(j, "as_of_day", kMinCalendarDay, kMaxCalendarDay));
   m.as_of_day = static_cast<int32_t>(as_of);
-  CDP_ASSIGN_OR_RETURN(int64_t lookback, IntMember(j, "lookback_days", 0, std::numeric_limits<int32_t>::max()));
+  CDP_ASSIGN_OR_RETURN(int64_t lookback,
+                       IntMember(j, "lookback_days", 0, std::numeric_limits<int32_t>::max()));
   m.lookback_days = static_cast<int32_t>(lookback);
   CDP_ASSIGN_OR_RETURN(const nlohmann::json* products, Member(j, "products"));
   if (!products->is_array()) return Bad("'products' is not an array");
@@ -764,7 +799,8 @@ StatusOr<RecommenderModel> RecommenderModel::FromJson(std::string_view text) {
     CDP_ASSIGN_OR_RETURN(m.regularization, FiniteMember(*a, "regularization", 0.0));
     CDP_ASSIGN_OR_RETURN(m.alpha, FiniteMember(*a, "alpha", 0.0));
     if (m.alpha <= 0) return Bad("'alpha' must be > 0");
-    CDP_RETURN_IF_ERROR(FloatArray(*a, "item_factors", n * factors, -std::numeric_limits<float>::max(), &m.item_factors));
+    CDP_RETURN_IF_ERROR(
+        FloatArray(*a, "item_factors", n * factors, -std::numeric_limits<float>::max(), &m.item_factors));
   } else if (m.algorithm == RecommendAlgorithm::kItemKnn) {
     CDP_ASSIGN_OR_RETURN(const nlohmann::json* a, Member(j, "item_knn"));
     if (!a->is_object()) return Bad("'item_knn' is not an object");
@@ -774,8 +810,11 @@ StatusOr<RecommenderModel> RecommenderModel::FromJson(std::string_view text) {
     m.neighbour_offsets.resize(static_cast<size_t>(n) + 1);
     for (int64_t i = 0; i <= n; ++i) {
       const nlohmann::json& e = (*offsets)[static_cast<size_t>(i)];
-      if (!e.is_number_integer()) return Bad("'item_knn.offsets'[" + std::to_string(i) + "] is not an integer");
-      const int64_t v = e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(kMaxValues) ? -1 : e.get<int64_t>();
+      if (!e.is_number_integer())
+        return Bad("'item_knn.offsets'[" + std::to_string(i) + "] is not an integer");
+      const int64_t v = e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(kMaxValues)
+                            ? -1
+                            : e.get<int64_t>();
       const int64_t prev = i == 0 ? 0 : m.neighbour_offsets[i - 1];
       if ((i == 0 && v != 0) || v < prev || v > kMaxValues)
         return Bad("'item_knn.offsets'[" + std::to_string(i) + "] = " + e.dump() +

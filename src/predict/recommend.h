@@ -48,11 +48,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "predict/grade.h"
@@ -78,7 +77,7 @@ struct RecommendOptions {
   int32_t lookback_days = 0;
   std::vector<std::string> products;  // only recommend these product names (empty = all)
   // ALS.
-  int factors = 32;             // 1..1024
+  int factors = 32;              // 1..1024
   double regularization = 0.05;  // lambda, >= 0
   double alpha = 10.0;           // > 0
   int iterations = 15;           // 1..1000
@@ -133,7 +132,8 @@ StatusOr<RecommenderModel> FitRecommender(const TransactionLog& log, int32_t as_
 
 struct Recommendation {
   int32_t product;  // index into the scored log's product_names
-  float score;      // the algorithm's score (ALS: predicted preference; kNN: summed similarity; popular: customers)
+  // The algorithm's score (ALS: predicted preference; kNN: summed similarity; popular: customers).
+  float score;
   RecommendReason reason;
   int32_t because = -1;  // item-kNN: the bought product (log index) that contributed most; else -1
 };
@@ -169,8 +169,8 @@ struct HoldoutHits {
   double success_at_k = 0;
   double precision_at_k = 0;
 };
-StatusOr<HoldoutHits> MeasureHoldout(const TransactionLog& log, const RecommendationList& recs, int32_t cutoff,
-                                     int32_t end_day, int k);
+StatusOr<HoldoutHits> MeasureHoldout(const TransactionLog& log, const RecommendationList& recs,
+                                     int32_t cutoff, int32_t end_day, int k);
 
 // Grade rule (grade.h GradeAgainstBaseline, a_margin 0.10): A when
 // Success@K is at least 10% above the popular baseline's, B when above, C
@@ -180,7 +180,7 @@ struct RecommendEvaluation {
   int k = 0;
   int32_t cutoff_day = 0;  // as_of_day - holdout_days
   int32_t as_of_day = 0;
-  int64_t customers = 0;   // evaluated customers
+  int64_t customers = 0;  // evaluated customers
   double success_at_k = 0, precision_at_k = 0;
   double baseline_success_at_k = 0, baseline_precision_at_k = 0;
   ModelGrade grade = ModelGrade::kC;

@@ -1,11 +1,11 @@
 #include "predict/recommend.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <random>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace cdp {
 namespace {
@@ -97,8 +97,10 @@ TEST(RecommendTest, MeasureHoldoutCountsHitsByHand) {
   ASSERT_EQ(log->product_names[y], "y");
   RecommendationList recs;
   recs.offsets = {0, 2, 4, 5};
-  recs.items = {{y, 1, RecommendReason::kPopular}, {z, 1, RecommendReason::kPopular},
-                {x, 1, RecommendReason::kPopular}, {y, 1, RecommendReason::kPopular},
+  recs.items = {{y, 1, RecommendReason::kPopular},
+                {z, 1, RecommendReason::kPopular},
+                {x, 1, RecommendReason::kPopular},
+                {y, 1, RecommendReason::kPopular},
                 {y, 1, RecommendReason::kPopular}};
   auto h = MeasureHoldout(*log, recs, 10, 20, 2);
   ASSERT_TRUE(h.ok());
@@ -116,7 +118,8 @@ TEST(RecommendTest, MeasureHoldoutCountsHitsByHand) {
 
 TEST(RecommendTest, NoRepeatNeverRecommendsAPurchasedProductAndCountIsKept) {
   TransactionLog log = Planted();
-  for (RecommendAlgorithm a : {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn, RecommendAlgorithm::kPopular}) {
+  for (RecommendAlgorithm a :
+       {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn, RecommendAlgorithm::kPopular}) {
     RecommendationList recs = Recommend(log, Options(a, 5));
     ASSERT_EQ(recs.offsets.size(), static_cast<size_t>(kCustomers) + 1);
     for (int64_t c = 0; c < kCustomers; ++c) {
@@ -247,21 +250,24 @@ TEST(RecommendTest, LookbackLimitsTheHistory) {
 
 TEST(RecommendTest, DeterministicForASeedAndAnyThreadCount) {
   TransactionLog log = Planted();
-  for (RecommendAlgorithm a : {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn}) {
-    RecommendOptions o = Options(a, 5);
-    auto m1 = FitRecommender(log, kCutoff, o);
-    o.threads = 2;
-    auto m2 = FitRecommender(log, kCutoff, o);
-    ASSERT_TRUE(m1.ok() && m2.ok());
-    EXPECT_EQ(m1->ToJson(), m2->ToJson());
-    auto r1 = RecommendProducts(*m1, log, kCutoff, o);
-    o.threads = 1;
-    auto r2 = RecommendProducts(*m1, log, kCutoff, o);
-    ASSERT_TRUE(r1.ok() && r2.ok());
-    ASSERT_EQ(r1->items.size(), r2->items.size());
-    for (size_t i = 0; i < r1->items.size(); ++i) {
-      EXPECT_EQ(r1->items[i].product, r2->items[i].product);
-      EXPECT_EQ(r1->items[i].score, r2->items[i].score);
+  for (int factors : {4, 16}) {  // 16: the fixed-size solver path
+    for (RecommendAlgorithm a : {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn}) {
+      RecommendOptions o = Options(a, 5);
+      o.factors = factors;
+      auto m1 = FitRecommender(log, kCutoff, o);
+      o.threads = 2;
+      auto m2 = FitRecommender(log, kCutoff, o);
+      ASSERT_TRUE(m1.ok() && m2.ok());
+      EXPECT_EQ(m1->ToJson(), m2->ToJson());
+      auto r1 = RecommendProducts(*m1, log, kCutoff, o);
+      o.threads = 1;
+      auto r2 = RecommendProducts(*m1, log, kCutoff, o);
+      ASSERT_TRUE(r1.ok() && r2.ok());
+      ASSERT_EQ(r1->items.size(), r2->items.size());
+      for (size_t i = 0; i < r1->items.size(); ++i) {
+        EXPECT_EQ(r1->items[i].product, r2->items[i].product);
+        EXPECT_EQ(r1->items[i].score, r2->items[i].score);
+      }
     }
   }
   RecommendOptions o = Options(RecommendAlgorithm::kAls);
@@ -274,7 +280,8 @@ TEST(RecommendTest, DeterministicForASeedAndAnyThreadCount) {
 
 TEST(RecommendTest, ModelJsonRoundTripGivesTheSameRecommendations) {
   TransactionLog log = Planted();
-  for (RecommendAlgorithm a : {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn, RecommendAlgorithm::kPopular}) {
+  for (RecommendAlgorithm a :
+       {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn, RecommendAlgorithm::kPopular}) {
     RecommendOptions o = Options(a, 3);
     auto m = FitRecommender(log, kCutoff, o);
     ASSERT_TRUE(m.ok());
@@ -326,16 +333,21 @@ TEST(RecommendTest, HostileModelJsonIsRefused) {
   refused("[1,2]", "not an object");
   refused(std::string(100, '[') + std::string(100, ']'), "nested deeper");
   refused(R"({"format":"x","format":"y"})", "twice");
-  const std::string head = R"({"format":"cdp-recommender","version":1,"algorithm":"als","as_of_day":1,"lookback_days":0,)"
-                           R"("products":["a","b"],"popularity":[1,2],)";
-  refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3]}})", "item_factors");
-  refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3,NaN]}})", "not valid JSON");
-  refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3,1e300]}})", "item_factors");
+  const std::string head =
+      R"({"format":"cdp-recommender","version":1,"algorithm":"als","as_of_day":1,"lookback_days":0,)"
+      R"("products":["a","b"],"popularity":[1,2],)";
+  refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3]}})",
+          "item_factors");
+  refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3,NaN]}})",
+          "not valid JSON");
+  refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3,1e300]}})",
+          "item_factors");
   refused(head + R"("als":{"factors":5000,"regularization":0.1,"alpha":1,"item_factors":[]}})", "factors");
-  refused(head + R"("als":{"factors":2,"regularization":-1,"alpha":1,"item_factors":[1,2,3,4]}})", "regularization");
+  refused(head + R"("als":{"factors":2,"regularization":-1,"alpha":1,"item_factors":[1,2,3,4]}})",
+          "regularization");
   refused(head + R"("als":{"factors":2,"regularization":0.1,"alpha":0,"item_factors":[1,2,3,4]}})", "alpha");
-  EXPECT_TRUE(RecommenderModel::FromJson(head +
-                                         R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3,4]}})")
+  EXPECT_TRUE(RecommenderModel::FromJson(
+                  head + R"("als":{"factors":2,"regularization":0.1,"alpha":1,"item_factors":[1,2,3,4]}})")
                   .ok());
   const std::string knn = R"({"format":"cdp-recommender","version":1,"algorithm":"item_knn","as_of_day":1,)"
                           R"("lookback_days":0,"products":["a","b"],"popularity":[1,2],)";
@@ -343,8 +355,9 @@ TEST(RecommendTest, HostileModelJsonIsRefused) {
   refused(knn + R"("item_knn":{"offsets":[0,1,2],"items":[1,0],"similarities":[0.5,-1]}})", "similarities");
   refused(knn + R"("item_knn":{"offsets":[0,2,1],"items":[1,0],"similarities":[0.5,0.5]}})", "offsets");
   refused(knn + R"("item_knn":{"offsets":[0,1,2,3],"items":[1,0],"similarities":[0.5,0.5]}})", "offsets");
-  EXPECT_TRUE(
-      RecommenderModel::FromJson(knn + R"("item_knn":{"offsets":[0,1,2],"items":[1,0],"similarities":[0.5,0.5]}})").ok());
+  EXPECT_TRUE(RecommenderModel::FromJson(
+                  knn + R"("item_knn":{"offsets":[0,1,2],"items":[1,0],"similarities":[0.5,0.5]}})")
+                  .ok());
   refused(R"({"format":"cdp-recommender","version":2})", "version");
   refused(R"({"format":"cdp-recommender","version":1,"algorithm":"svd"})", "svd");
   refused(R"({"format":"cdp-recommender","version":1,"algorithm":"popular","as_of_day":1,"lookback_days":0,)"
@@ -379,7 +392,8 @@ TEST(RecommendTest, BadOptionsNameTheParameter) {
   o.neighbours = 0;
   check(o, "neighbours");
   EXPECT_EQ(EvaluateRecommender(log, kAsOf, 0, {}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(FitRecommender(log, 5, {}).status().code(), StatusCode::kFailedPrecondition);  // nothing before day 5
+  EXPECT_EQ(FitRecommender(log, 5, {}).status().code(),
+            StatusCode::kFailedPrecondition);  // nothing before day 5
   EXPECT_EQ(ParseRecommendAlgorithm("item_knn").value(), RecommendAlgorithm::kItemKnn);
   EXPECT_EQ(ParseRecommendAlgorithm("als").value(), RecommendAlgorithm::kAls);
   EXPECT_EQ(ParseRecommendAlgorithm("popular").value(), RecommendAlgorithm::kPopular);
