@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -211,6 +213,12 @@ Status ValidateBoosterParams(const BoosterParams& p) {
   return Status::Ok();
 }
 
+int ResolveBoosterThreads(const BoosterParams& params, int64_t rows) {
+  if (params.threads > 0) return params.threads;
+  int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return static_cast<int>(std::clamp<int64_t>(rows / 20000, 1, hardware));
+}
+
 Booster::Booster(Booster&& other) noexcept
     : handle_(std::exchange(other.handle_, nullptr)),
       num_features_(other.num_features_),
@@ -256,8 +264,9 @@ StatusOr<Booster> Booster::Train(const FeatureMatrix& x, std::span<const float> 
     return InvalidArgumentError("training: " + std::to_string(labels.size()) + " labels for " + std::to_string(x.rows) +
                                 " rows");
   }
+  const int threads = ResolveBoosterThreads(params, x.rows);
   DMatrix m;
-  CDP_RETURN_IF_ERROR(MakeDMatrix(x, params.threads, &m));
+  CDP_RETURN_IF_ERROR(MakeDMatrix(x, threads, &m));
   CDP_XGB(XGDMatrixSetFloatInfo(m.get(), "label", labels.data(), static_cast<bst_ulong>(labels.size())),
           "setting the labels");
   DMatrixHandle dm = m.get();
@@ -276,7 +285,7 @@ StatusOr<Booster> Booster::Train(const FeatureMatrix& x, std::span<const float> 
       {"verbosity", "0"},
   };
   for (const auto& [key, value] : settings) CDP_XGB(XGBoosterSetParam(h, key, value.c_str()), key);
-  if (params.threads > 0) CDP_XGB(XGBoosterSetParam(h, "nthread", std::to_string(params.threads).c_str()), "nthread");
+  CDP_XGB(XGBoosterSetParam(h, "nthread", std::to_string(threads).c_str()), "nthread");
   for (int i = 0; i < params.rounds; ++i) CDP_XGB(XGBoosterUpdateOneIter(h, i, dm), "training");
   CDP_RETURN_IF_ERROR(b.ReadModelInfo());
   return b;

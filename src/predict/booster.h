@@ -42,7 +42,10 @@ struct BoosterParams {
   double colsample = 0.8;  // colsample_bytree
   double min_child_weight = 1;
   std::string objective = "binary:logistic";  // binary:logistic or reg:squarederror
-  int threads = 0;  // 0: XGBoost's default (all cores)
+  // 0: automatic, one thread per 20,000 rows up to the cores (OpenMP's
+  // per-round synchronisation costs more than it saves on small matrices,
+  // and its spinning threads starve on a busy machine); see ResolveBoosterThreads.
+  int threads = 0;
   uint64_t seed = 1;
 };
 
@@ -50,6 +53,10 @@ struct BoosterParams {
 // max_depth 1..20, eta (0, 1], subsample and colsample (0, 1],
 // min_child_weight >= 0, threads 0..256, objective one of the two above).
 Status ValidateBoosterParams(const BoosterParams& params);
+
+// The training threads for `rows` rows: params.threads when set, else
+// clamp(rows / 20000, 1, hardware threads).
+int ResolveBoosterThreads(const BoosterParams& params, int64_t rows);
 
 class Booster {
  public:

@@ -37,7 +37,7 @@ int64_t LowerBound(const std::vector<int32_t>& days, int64_t begin, int64_t end,
   return std::lower_bound(days.begin() + begin, days.begin() + end, value) - days.begin();
 }
 
-constexpr int kHistoryFeatures = 17;
+constexpr int kHistoryFeatures = 18;
 
 std::vector<std::string> HistoryFeatureNames(int32_t w) {
   std::string ws = std::to_string(w);
@@ -57,7 +57,8 @@ std::vector<std::string> HistoryFeatureNames(int32_t w) {
           "purchase days per 30 days",
           "distinct products",
           "top product share",
-          "P(alive) (BG/NBD)"};
+          "P(alive) (BG/NBD)",
+          "expected purchase days in the next " + ws + " days (BG/NBD)"};
 }
 
 }  // namespace
@@ -218,6 +219,8 @@ StatusOr<FeatureMatrix> BuildChurnFeatures(const TransactionLog& log, const Stat
         }
         if (bgnbd.ok() && rfm.included[c]) {
           out[16] = static_cast<float>(BgNbdProbabilityAlive(*bgnbd, rfm.frequency[c], rfm.recency[c], rfm.age[c]));
+          out[17] = static_cast<float>(
+              BgNbdExpectedTransactions(*bgnbd, w / 7.0, rfm.frequency[c], rfm.recency[c], rfm.age[c]));
         }
       }
       if (types > 0) {

@@ -14,9 +14,9 @@
 //   spend in the last window vs the window before), inter-purchase time
 //   (mean and std of the gaps between purchase days, days since last over
 //   the mean gap), purchase rate per 30 days, product mix (distinct products,
-//   share of the most bought product), BG/NBD P(alive) (clv.h, fitted in
-//   weeks on every customer's rows before C; missing if the fit fails), for
-//   each OTHER activity type of the
+//   share of the most bought product), BG/NBD P(alive) and expected
+//   purchase days in the next window (clv.h, fitted in weeks on every
+//   customer's rows before C; missing if the fit fails), for each OTHER activity type of the
 //   log (log.other_*) its count in the last window, its count overall and the
 //   days since its last occurrence, and the static profile features.
 //   "Purchase day" = a day with at least one transaction (invoice lines of

@@ -80,9 +80,10 @@ TEST(ChurnFeaturesTest, FeaturesReadOnlyRowsBeforeTheCutoff) {
   EXPECT_EQ(fa->at(0, 10), 30);  // mean gap
   EXPECT_EQ(fa->at(0, 14), 2);   // distinct products
   EXPECT_EQ(fa->names[16], "P(alive) (BG/NBD)");
-  EXPECT_EQ(fa->names[17], "Review in the last 30 days");
-  EXPECT_EQ(fa->at(0, 17), 1);
-  EXPECT_EQ(fa->at(0, 19), 5);   // days since last Review
+  EXPECT_EQ(fa->names[17], "expected purchase days in the next 30 days (BG/NBD)");
+  EXPECT_EQ(fa->names[18], "Review in the last 30 days");
+  EXPECT_EQ(fa->at(0, 18), 1);
+  EXPECT_EQ(fa->at(0, 20), 5);   // days since last Review
   auto labels = TransactionalChurnLabels(lb, rows, 50, 30);
   EXPECT_EQ(labels[0], 0);  // bought on day 50
   EXPECT_EQ(TransactionalChurnLabels(la, rows, 50, 30)[0], 1);
