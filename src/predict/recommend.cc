@@ -373,8 +373,17 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
   const int k = model.factors;
   if (als && (k < 1 || static_cast<int64_t>(model.item_factors.size()) != ni * k))
     return InvalidArgumentError("model: item_factors size differs from products x factors");
-  if (knn && static_cast<int64_t>(model.neighbour_offsets.size()) != ni + 1)
-    return InvalidArgumentError("model: neighbour offsets size differs from products + 1");
+  if (knn) {
+    if (static_cast<int64_t>(model.neighbour_offsets.size()) != ni + 1 || model.neighbour_offsets[0] != 0 ||
+        model.neighbour_offsets.back() != static_cast<int64_t>(model.neighbour_items.size()) ||
+        model.neighbour_items.size() != model.neighbour_similarity.size())
+      return InvalidArgumentError("model: neighbour lists do not match the products");
+    for (int64_t i = 0; i < ni; ++i)
+      if (model.neighbour_offsets[i + 1] < model.neighbour_offsets[i])
+        return InvalidArgumentError("model: neighbour offsets decrease");
+    for (int32_t j : model.neighbour_items)
+      if (j < 0 || j >= ni) return InvalidArgumentError("model: neighbour index out of range");
+  }
 
   std::vector<uint8_t> allowed;
   CDP_RETURN_IF_ERROR(ProductFilterMask(model, log, options, &allowed));
@@ -408,13 +417,15 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
   const RecommendReason algo_reason = als   ? RecommendReason::kSimilarCustomers
                                       : knn ? RecommendReason::kSimilarProducts
                                             : RecommendReason::kPopular;
-  std::vector<Recommendation> slots(static_cast<size_t>(nc) * static_cast<size_t>(count));
+  // Each morsel's recommendations, concatenated in customer order at the end.
+  std::vector<std::vector<Recommendation>> morsel_items((static_cast<size_t>(nc) + kUserGrain - 1) /
+                                                        kUserGrain);
   std::vector<int32_t> filled(static_cast<size_t>(nc), 0);
 
   ParallelFor(options.threads, static_cast<size_t>(nc), kUserGrain, [&](size_t begin, size_t end, int) {
     std::vector<uint8_t> bought(static_cast<size_t>(ni), 0);
-    std::vector<int32_t> bought_list, hist_items;
-    std::vector<float> hist_counts;
+    std::vector<int32_t> bought_list;
+    std::vector<Recommendation>& out_items = morsel_items[begin / kUserGrain];
     std::vector<std::pair<int32_t, float>> hist;
     TopK top(count);
     // kNN accumulators.
@@ -462,20 +473,17 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
     };
     auto usable = [&](int32_t item) { return allowed[item] && (options.allow_repeat || !bought[item]); };
     auto emit = [&](size_t c, int32_t item, float score, RecommendReason reason, int32_t because) {
-      Recommendation& out = slots[c * static_cast<size_t>(count) + static_cast<size_t>(filled[c]++)];
-      out.product = item_product[item];
-      out.score = score;
-      out.reason = bought[item] ? RecommendReason::kPastPurchases : reason;
-      out.because = because;
+      ++filled[c];
+      out_items.push_back(Recommendation{item_product[item], score,
+                                         bought[item] ? RecommendReason::kPastPurchases : reason, because});
     };
     auto fill_popular = [&](size_t c) {
       for (int32_t item : popular_order) {
         if (filled[c] >= count) break;
         if (!usable(item)) continue;
         bool taken = false;
-        for (int32_t s = 0; s < filled[c]; ++s)
-          if (slots[c * static_cast<size_t>(count) + static_cast<size_t>(s)].product == item_product[item])
-            taken = true;
+        for (size_t s = out_items.size() - static_cast<size_t>(filled[c]); s < out_items.size(); ++s)
+          if (out_items[s].product == item_product[item]) taken = true;
         if (!taken) emit(c, item, static_cast<float>(model.popularity[item]), RecommendReason::kPopular, -1);
       }
     };
@@ -559,9 +567,9 @@ StatusOr<RecommendationList> RecommendProducts(const RecommenderModel& model, co
   list.offsets.assign(static_cast<size_t>(nc) + 1, 0);
   for (int64_t c = 0; c < nc; ++c) list.offsets[c + 1] = list.offsets[c] + filled[c];
   list.items.reserve(static_cast<size_t>(list.offsets[nc]));
-  for (int64_t c = 0; c < nc; ++c) {
-    const Recommendation* from = slots.data() + static_cast<size_t>(c) * static_cast<size_t>(count);
-    list.items.insert(list.items.end(), from, from + filled[c]);
+  for (std::vector<Recommendation>& m : morsel_items) {
+    list.items.insert(list.items.end(), m.begin(), m.end());
+    std::vector<Recommendation>().swap(m);
   }
   return list;
 }

@@ -368,6 +368,25 @@ TEST(RecommendTest, HostileModelJsonIsRefused) {
           "popularity");
 }
 
+TEST(RecommendTest, InconsistentModelIsRefusedWhenScoring) {
+  TransactionLog log = Planted();
+  RecommendOptions o = Options(RecommendAlgorithm::kItemKnn);
+  auto m = FitRecommender(log, kCutoff, o);
+  ASSERT_TRUE(m.ok());
+  RecommenderModel bad = *m;
+  bad.neighbour_items[0] = 999;
+  EXPECT_EQ(RecommendProducts(bad, log, kCutoff, o).status().code(), StatusCode::kInvalidArgument);
+  bad = *m;
+  bad.popularity.pop_back();
+  EXPECT_EQ(RecommendProducts(bad, log, kCutoff, o).status().code(), StatusCode::kInvalidArgument);
+  o.algorithm = RecommendAlgorithm::kAls;
+  auto als = FitRecommender(log, kCutoff, o);
+  ASSERT_TRUE(als.ok());
+  bad = *als;
+  bad.item_factors.pop_back();
+  EXPECT_EQ(RecommendProducts(bad, log, kCutoff, o).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(RecommendTest, BadOptionsNameTheParameter) {
   TransactionLog log = Planted();
   auto check = [&](RecommendOptions o, const std::string& name) {
