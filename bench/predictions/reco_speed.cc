@@ -1,5 +1,6 @@
 #include "bench/predictions/reco_speed.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +20,22 @@ namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// User + system CPU seconds of this process (all threads) so far.
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The 1-minute load average (/proc/loadavg), or -1.
+double LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return load;
 }
 
 // Resets the process's peak RSS to its current RSS (Linux >= 4.0); false if not possible.
@@ -89,8 +106,11 @@ StatusOr<KnnPeerResult> RunKnnPeer(const TransactionLog& log, int32_t cutoff, in
   long long customers = 0;
   const size_t at = output.find("peer fit_s=");
   if (at == std::string::npos ||
-      std::sscanf(output.c_str() + at, "peer fit_s=%lf score_s=%lf customers=%lld success=%lf precision=%lf",
-                  &r.fit_seconds, &r.score_seconds, &customers, &r.success_at_k, &r.precision_at_k) != 5)
+      std::sscanf(
+          output.c_str() + at,
+          "peer fit_s=%lf score_s=%lf fit_cpu=%lf score_cpu=%lf customers=%lld success=%lf precision=%lf",
+          &r.fit_seconds, &r.score_seconds, &r.fit_cpu_seconds, &r.score_cpu_seconds, &customers,
+          &r.success_at_k, &r.precision_at_k) != 7)
     return InternalError("knn peer: unexpected output: " + output.substr(0, 300));
   r.customers = customers;
   return r;
@@ -106,34 +126,44 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day, bool peer
       static_cast<long long>(log.num_customers()), static_cast<long long>(log.num_transactions()),
       static_cast<long long>(log.num_products()), FormatDate(cutoff).c_str(), k, FormatDate(cutoff).c_str(),
       FormatDate(as_of_day - 1).c_str(), ResolveThreads(0));
-  std::printf("  %-9s %8s %9s %13s %10s %12s %10s\n", "algorithm", "fit s", "score s", "peak RSS MiB",
-              "customers", "Success@10", "precision");
+  std::printf(
+      "  (load average before: %.1f; wall seconds, and CPU seconds of all threads, which a busy machine "
+      "inflates less)\n",
+      LoadAverage());
+  std::printf("  %-9s %8s %9s %10s %11s %13s %10s %12s %10s\n", "algorithm", "fit s", "score s", "fit cpu s",
+              "score cpu s", "peak RSS MiB", "customers", "Success@10", "precision");
   const RecommendAlgorithm algorithms[] = {RecommendAlgorithm::kAls, RecommendAlgorithm::kItemKnn,
                                            RecommendAlgorithm::kPopular};
   double success[3] = {0, 0, 0};
-  double knn_fit = 0, knn_score = 0;
+  double knn_fit = 0, knn_score = 0, knn_fit_cpu = 0, knn_score_cpu = 0;
   for (int a = 0; a < 3; ++a) {
     RecommendOptions options;
     options.algorithm = algorithms[a];
     options.count = k;
     const bool reset = ResetPeakRss();
     auto t0 = std::chrono::steady_clock::now();
+    double c0 = CpuSeconds();
     CDP_ASSIGN_OR_RETURN(RecommenderModel model, FitRecommender(log, cutoff, options));
     const double fit_seconds = SecondsSince(t0);
+    const double fit_cpu = CpuSeconds() - c0;
     t0 = std::chrono::steady_clock::now();
+    c0 = CpuSeconds();
     CDP_ASSIGN_OR_RETURN(RecommendationList recs, RecommendProducts(model, log, cutoff, options));
     const double score_seconds = SecondsSince(t0);
+    const double score_cpu = CpuSeconds() - c0;
     const double peak = PeakRssMiBNow();
     CDP_ASSIGN_OR_RETURN(HoldoutHits hits, MeasureHoldout(log, recs, cutoff, as_of_day, k));
     success[a] = hits.success_at_k;
     if (algorithms[a] == RecommendAlgorithm::kItemKnn) {
       knn_fit = fit_seconds;
       knn_score = score_seconds;
+      knn_fit_cpu = fit_cpu;
+      knn_score_cpu = score_cpu;
     }
-    std::printf("  %-9s %8.2f %9.2f %12.0f%s %10lld %12.4f %10.4f\n",
-                std::string(RecommendAlgorithmName(algorithms[a])).c_str(), fit_seconds, score_seconds, peak,
-                reset ? " " : "*", static_cast<long long>(hits.customers), hits.success_at_k,
-                hits.precision_at_k);
+    std::printf("  %-9s %8.2f %9.2f %10.2f %11.2f %12.0f%s %10lld %12.4f %10.4f\n",
+                std::string(RecommendAlgorithmName(algorithms[a])).c_str(), fit_seconds, score_seconds,
+                fit_cpu, score_cpu, peak, reset ? " " : "*", static_cast<long long>(hits.customers),
+                hits.success_at_k, hits.precision_at_k);
   }
   std::printf(
       "  (peak RSS: the process's high-water mark during fit + scoring, reset before each algorithm; "
@@ -150,15 +180,16 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day, bool peer
       std::printf("  peer item-kNN (scikit-learn): not run: %s\n", p.status().ToString().c_str());
     } else {
       std::printf(
-          "  peer item-kNN (scikit-learn NearestNeighbors cosine + SciPy, same data, same task): fit %.2f s, "
-          "score %.2f s, customers %lld, Success@10 %.4f, precision %.4f\n",
-          p->fit_seconds, p->score_seconds, static_cast<long long>(p->customers), p->success_at_k,
-          p->precision_at_k);
+          "  peer item-kNN (scikit-learn NearestNeighbors cosine + SciPy, same data, same task): fit %.2f s "
+          "(cpu %.2f), score %.2f s (cpu %.2f), customers %lld, Success@10 %.4f, precision %.4f\n",
+          p->fit_seconds, p->fit_cpu_seconds, p->score_seconds, p->score_cpu_seconds,
+          static_cast<long long>(p->customers), p->success_at_k, p->precision_at_k);
       std::printf(
-          "  item_knn vs peer: time ratio (peer / cdp) fit %.2fx, score %.2fx, fit+score %.2fx; Success@10 "
-          "ratio (cdp / peer) %.3f\n",
+          "  item_knn vs peer: time ratio (peer / cdp) wall fit %.2fx, score %.2fx, fit+score %.2fx; cpu "
+          "fit+score %.2fx; Success@10 ratio (cdp / peer) %.3f\n",
           p->fit_seconds / knn_fit, p->score_seconds / knn_score,
           (p->fit_seconds + p->score_seconds) / (knn_fit + knn_score),
+          (p->fit_cpu_seconds + p->score_cpu_seconds) / (knn_fit_cpu + knn_score_cpu),
           p->success_at_k > 0 ? success[1] / p->success_at_k : 0.0);
     }
   }

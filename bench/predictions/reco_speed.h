@@ -3,7 +3,7 @@
 // most-purchased baseline (src/predict/recommend.h, default options: 10
 // products, no repeats, all history, threads = one per core) fitted on the
 // rows before cut-off = as_of - 30 days and scoring every customer as of the
-// cut-off; prints fit seconds, scoring seconds, the peak RSS of each part
+// cut-off; prints fit and scoring seconds (wall and CPU), the peak RSS of each part
 // (VmHWM reset before it where Linux allows) and Success@10 / precision@10 on
 // the 30-day hold-back [cut-off, as_of); then the scikit-learn item-kNN peer
 // (RunKnnPeer) with the ratios. The `implicit` Python package (the
@@ -29,8 +29,10 @@ Status RunRecommendSpeed(const TransactionLog& log, int32_t as_of_day, bool peer
 // `log` (customer, product, day) written to a temporary binary file.
 // Unavailable when python3-sklearn or the script is missing.
 struct KnnPeerResult {
-  double fit_seconds = 0;    // incidence + NearestNeighbors fit and kneighbors
-  double score_seconds = 0;  // every customer's top-k
+  double fit_seconds = 0;      // incidence + NearestNeighbors fit and kneighbors
+  double score_seconds = 0;    // every customer's top-k
+  double fit_cpu_seconds = 0;  // CPU seconds of the peer process (all threads) for the same two steps
+  double score_cpu_seconds = 0;
   int64_t customers = 0;
   double success_at_k = 0;
   double precision_at_k = 0;

@@ -39,7 +39,9 @@
 // "similar products" (with the bought product that contributed most), and
 // the popular ranking "popular". Customers with no purchase in the history
 // window (before as_of_day, within lookback_days) get the popular products
-// (reason popular), whatever the algorithm.
+// (reason popular), whatever the algorithm; item-kNN fills a list up with
+// popular products when the neighbours of a customer's products give fewer
+// than `count` candidates.
 //
 // Thread-safety: pure functions over immutable inputs; safe to call
 // concurrently. Work is split over `threads` workers; results do not depend
