@@ -54,6 +54,9 @@
 // colsample 0.8: the usual conservative XGBoost starting point for tabular
 // data of thousands of rows), threshold 0.5 (the product's IsChurn), 3 top
 // factors, the guard's 0.97 AUC. Nothing is tuned on the held-back period.
+// One feature came after a score was seen: BG/NBD's expected purchase days
+// was added after the first Online Retail run (held-back AUC 0.722 without
+// it, 0.723 with it); no hyper-parameter or threshold changed after any run.
 //
 // References: Chen & Guestrin 2016 (XGBoost); Lundberg et al. 2018
 // (TreeSHAP, the per-customer factors); Fader, Hardie & Lee 2005 (BG/NBD
