@@ -26,6 +26,10 @@
 // (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), whose numerator parameters do
 // not grow with x, and the division by (a - 1) is carried out inside the
 // series ((F - 1) / (a - 1) and expm1), so a = 1 is not a singular point.
+// When that series is ill-conditioned (parameters at the bounds of a
+// degenerate fit: terms that overflow, or alternate with a large r), the same
+// expectation is integrated over the dropout probability's Beta posterior
+// instead (tanh-sinh quadrature in log space).
 //
 // Optimizer: NLopt's LD_LBFGS with analytic gradients (digamma sums from the
 // same tables), on log parameters with bounds [1e-6, 1e8] (the parameters
@@ -229,5 +233,14 @@ struct ClvEvaluation {
 // InvalidArgument for bad options; FailedPrecondition when the cut-off leaves
 // no data to fit, or the hold-back period has no value.
 StatusOr<ClvEvaluation> EvaluateClv(const TransactionLog& log, int32_t as_of_day, const ClvOptions& options);
+
+// Internals exposed for tests: E[Y(t)] / P(alive) by the Euler-transformed
+// 2F1 series (z = t/(alpha+T+t); *ok false when ill-conditioned) and by
+// quadrature over the dropout probability (u = t/(alpha+T)). Public
+// functions use the series and fall back to the quadrature.
+namespace clv_internal {
+double ConditionalSeries(double r, double a, double b, double x, double z, double log_one_minus_z, bool* ok);
+double ConditionalQuadrature(double r, double a, double b, double x, double u);
+}  // namespace clv_internal
 
 }  // namespace cdp

@@ -107,6 +107,65 @@ TEST(BgNbdTest, ExpectationsMatchTheHypergeometricFormula) {
   }
 }
 
+// The quadrature over the dropout probability (the fallback) gives the same
+// reference values, and wherever the series says it is well conditioned the
+// two agree; where it is not, the public function still returns a finite
+// positive value (parameters at the bounds of degenerate fits).
+TEST(BgNbdTest, SeriesAndQuadratureAgree) {
+  const double published[][7] = {// t, x, T, E[Y]/P(alive) from the scipy values above
+                                 {39, 0, 38.86, 0.19509805201125396},
+                                 {39, 2, 38.86, 1.226028174767135 / 0.726578570080673},
+                                 {52, 26, 31, 25.758195936483034 / 0.968915649717525}};
+  for (const auto& c : published) {
+    double q = clv_internal::ConditionalQuadrature(0.243, 0.793, 2.426, c[1], c[0] / (4.414 + c[2]));
+    EXPECT_NEAR(q, c[3], 1e-10 * c[3]) << "t=" << c[0] << " x=" << c[1];
+  }
+  // An ill-conditioned case (r = 500, a = 1748: the series' terms overflow),
+  // against mpmath's hyp2f1 at 60 digits: 1.0013737836290784.
+  BgNbdParams hard;
+  hard.r = 500;
+  hard.alpha = 0.5;
+  hard.a = 1748;
+  hard.b = 2.4;
+  bool ok = true;
+  clv_internal::ConditionalSeries(500, 1748, 2.4, 0, 39 / (38.5 + 39), -std::log1p(39 / 38.5), &ok);
+  EXPECT_FALSE(ok);
+  EXPECT_NEAR(BgNbdExpectedTransactions(hard, 39, 0, 0, 38), 1.0013737836290784, 1e-10);
+
+  int series_used = 0, fallbacks = 0;
+  for (double r : {0.05, 0.243, 500.0}) {
+    for (double alpha : {0.5, 5000.0}) {
+      for (double a : {0.05, 0.793, 1.0, 1748.0}) {
+        for (double b : {0.0006, 2.4, 300.0}) {
+          for (double x : {0.0, 7.0, 100.0}) {
+            for (double t : {1.0, 520.0}) {
+              const double T = 38, base = alpha + T;
+              bool well = true;
+              double s = clv_internal::ConditionalSeries(r, a, b, x, t / (base + t), -std::log1p(t / base), &well);
+              double q = clv_internal::ConditionalQuadrature(r, a, b, x, t / base);
+              BgNbdParams p;
+              p.r = r;
+              p.alpha = alpha;
+              p.a = a;
+              p.b = b;
+              double e = BgNbdExpectedTransactions(p, t, x, x > 0 ? 30 : 0, T);
+              EXPECT_TRUE(std::isfinite(e) && e > 0) << r << " " << alpha << " " << a << " " << b << " " << x;
+              if (well) {
+                ++series_used;
+                EXPECT_NEAR(s, q, 1e-9 * q) << r << " " << alpha << " " << a << " " << b << " " << x << " " << t;
+              } else {
+                ++fallbacks;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(series_used, 300);
+  EXPECT_GT(fallbacks, 0);
+}
+
 TEST(BgNbdTest, ProbabilityAliveIsOneWithoutRepeatPurchases) {
   BgNbdParams p = Published();
   EXPECT_EQ(BgNbdProbabilityAlive(p, 0, 0, 38.86), 1.0);
@@ -337,6 +396,45 @@ TEST(ClvTest, FitPredictAndEvaluateOnASimulatedPopulation) {
   auto j = ev->ToJson();
   EXPECT_EQ(j["grade"], std::string(ModelGradeName(ev->grade)));
   EXPECT_EQ(j["deciles"].size(), 10u);
+}
+
+// Degenerate populations push parameters to their bounds; the fit still
+// returns finite parameters and predictions.
+TEST(ClvTest, DegeneratePopulationsGiveFiniteFits) {
+  // Nobody drops out: everyone buys every 7 days for a year (b grows without limit).
+  TransactionLogBuilder steady(200);
+  for (int c = 0; c < 200; ++c) {
+    for (int d = c % 7; d < 365; d += 7) steady.AddTransaction(c, 20000 + d, 10.0 + c % 5, "");
+  }
+  TransactionLog log = std::move(steady).Build().value();
+  auto model = FitClv(log, 20365, ClvOptions());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (double v : {model->bgnbd.r, model->bgnbd.alpha, model->bgnbd.a, model->bgnbd.b, model->gamma_gamma.p,
+                   model->gamma_gamma.q, model->gamma_gamma.gamma}) {
+    EXPECT_TRUE(std::isfinite(v));
+    EXPECT_GT(v, 0);
+  }
+  auto pred = PredictClv(*model, log, 20365, ClvOptions());
+  ASSERT_TRUE(pred.ok());
+  for (const auto& p : *pred) {
+    EXPECT_TRUE(std::isfinite(p.clv));
+    EXPECT_GT(p.probability_alive, 0.9);
+    EXPECT_NEAR(p.expected_transactions, 52, 6);  // a purchase a week for a year
+  }
+  auto back = ClvModel::FromJson(model->ToJson());
+  EXPECT_TRUE(back.ok()) << back.status().ToString();
+
+  // One repeat buyer among one-time buyers.
+  TransactionLogBuilder once(100);
+  for (int c = 0; c < 100; ++c) once.AddTransaction(c, 20000 + c, 5.0, "");
+  once.AddTransaction(0, 20050, 7.0, "");
+  once.AddTransaction(1, 20060, 9.0, "");
+  TransactionLog log2 = std::move(once).Build().value();
+  RfmSummary rfm = SummarizeRfm(log2, 20200);
+  auto bg = FitBgNbd(rfm);
+  ASSERT_TRUE(bg.ok()) << bg.status().ToString();
+  EXPECT_TRUE(std::isfinite(bg->log_likelihood));
+  EXPECT_TRUE(std::isfinite(BgNbdExpectedTransactions(*bg, 52, 1, 7, 28)));
 }
 
 TEST(ClvTest, OptionsOutOfRangeAreNamed) {
