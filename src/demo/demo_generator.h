@@ -135,7 +135,8 @@ struct DemoSummary {
 //    A bad experience is a review rated 1 or 2 on the person's first web account (planted; more
 //    likely for unsatisfied people: 35% low, 15% medium, 6% high satisfaction, web customers with
 //    at least 30 days of history); 80% of those people stop buying 7 to 42 days after it (if that
-//    is before today). Other ratings of 1-2 are rare. No review is on or after a churn day.
+//    is before today). Other reviews are rated 1-2 less often (25% / 8% / 3% of them for low /
+//    medium / high satisfaction). No review is on or after a churn day.
 // 6. crm_survey.jsonl (CRM survey), one JSON object per line, key SurveyId:
 //    {"SurveyId":123,"SubmittedOn":"2025-06-04",
 //     "Name":{"First":"Bob","Last":"Smith"},"Email":"bob.smith@gmail.com"|null,
@@ -156,7 +157,7 @@ struct DemoSummary {
 //    RecurrenceDays  30 | 90 | 365
 //    Amount          per period, 2 decimals (14.90, 19.90 or 24.90 a month; 5% off quarterly,
 //                    15% off yearly)
-//    17% of web customers subscribe (34% of those whose favourite is beans). A subscription that
+//    About 22% of web customers subscribe (34% of bean lovers, 17% of others). A subscription that
 //    ends is renewed (a new one starting 0-30 days after the end) with chance 45% / 72% / 85% for
 //    low / medium / high satisfaction, 10% after a bad review in it or the 30 days before, and
 //    never by a churner whose churn day is within 30 days after the end. A bad review ends a
@@ -173,9 +174,10 @@ struct DemoSummary {
 //    churned               1 when the person stops buying before today, else 0
 //    churn_day             YYYY-MM-DD: the first day without purchases (empty when churned = 0)
 //    cause                 bad_review (a 1-2 star review 7-42 days before churn_day) | none
-//                          (churn without a visible cause: 15% of the people without a planted
-//                          bad review, churn day uniform from 45 days after their first account
-//                          to the day before today) | empty when churned = 0
+//                          (churn without a visible cause: 15% of the people with a web
+//                          account or loyalty card and no planted bad review, churn day uniform
+//                          from 45 days after the first day they could buy (within the 730
+//                          days) to the day before today) | empty when churned = 0
 //    favourite_category    beans | espresso | brewing | cold_brew | cups_accessories
 //    subscription_churned  1 when the person's last subscription ended and was not renewed, 0
 //                          when it runs or was renewed (a renewal starting after today counts),
@@ -183,7 +185,7 @@ struct DemoSummary {
 //    Churn days spread over the whole history, so every 90-day window has churners.
 //
 // Scale: a person (and the planted behaviour) is regenerated from (seed, index) in each pass, so
-// memory stays ~50 bytes per person; 1,000,000 people take ~10 s and ~1.3 GB of output. Phone
+// memory stays ~50 bytes per person; 1,000,000 people take ~11 s and ~1.3 GB of output. Phone
 // numbers are unique between people up to 4,000,000 people (beyond that a few repeat, as do some
 // in households on purpose).
 //
