@@ -12,13 +12,13 @@ HERE="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$DIR"
 echo "== Generating Contoso Coffee sources for $CUSTOMERS customers (seed $SEED) in $DIR/sources"
 "$CDP" demo generate --customers "$CUSTOMERS" --seed "$SEED" --out "$DIR/sources"
-# The project, with the demo's exports (CSV files and a CDM folder under the workspace).
-cat "$HERE/examples/contoso/project.yaml" "$HERE/examples/contoso/exports.yaml" > "$DIR/project.yaml"
+# The project, with the demo's exports (CSV files and a CDM folder under the workspace) and predictions.
+cat "$HERE/examples/contoso/project.yaml" "$HERE/examples/contoso/exports.yaml" "$HERE/examples/contoso/predictions.yaml" > "$DIR/project.yaml"
 if [ ! -f "$DIR/workspace/catalog.db" ]; then
   "$CDP" init "$DIR/workspace"
 fi
 "$CDP" apply -w "$DIR/workspace" "$DIR/project.yaml"
-echo "== Running the pipeline (ingest, unify, activities, measures, segments)"
+echo "== Running the pipeline (ingest, unify, activities, measures, predictions, segments, exports, index)"
 "$CDP" run -w "$DIR/workspace"
 echo "== Entities"
 "$CDP" entities -w "$DIR/workspace"
@@ -31,6 +31,11 @@ if [ -n "$FIRST_ID" ]; then
   echo "== Their timeline"
   "$CDP" timeline "$FIRST_ID" -w "$DIR/workspace" --limit 10
 fi
+echo "== Predictions (trained by the refresh, graded against their baselines)"
+"$CDP" predict list -w "$DIR/workspace"
+"$CDP" predict evaluate Churn -w "$DIR/workspace" || true
+echo "== The customers most likely to churn, with the factors behind each score"
+"$CDP" predict scores Churn -w "$DIR/workspace" --limit 5 || true
 echo "== The lab's segments"
 "$CDP" segment list -w "$DIR/workspace"
 echo "== Their exports (run by the refresh: whole the first time, only the changes after)"

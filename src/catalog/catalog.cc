@@ -166,6 +166,22 @@ CREATE TABLE IF NOT EXISTS secrets (
   updated_at INTEGER NOT NULL
 );
 )sql",
+    // 8: predictions (issue 18): the trained model of each prediction, with
+    // the hash of the definition it was trained for, its evaluation and the
+    // readiness report of its data.
+    R"sql(
+CREATE TABLE IF NOT EXISTS prediction_models (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  definition_hash TEXT NOT NULL,
+  trained_at INTEGER NOT NULL,
+  as_of_day INTEGER NOT NULL,
+  grade TEXT NOT NULL,
+  model TEXT NOT NULL,
+  evaluation TEXT NOT NULL,
+  readiness TEXT NOT NULL
+);
+)sql",
 };
 
 // The migration that drops the project's copy of segment texts.
@@ -482,7 +498,8 @@ Status Catalog::ReplaceProjectLocked(const ProjectConfig& config) {
                                {"connections", ConnectionsToJson(config.connections)},
                                {"exports", ExportsToJson(config.exports)},
                                {"consent", ConsentToJson(config.consent)},
-                               {"triggers", TriggersToJson(config.triggers)}}) {
+                               {"triggers", TriggersToJson(config.triggers)},
+                               {"predictions", PredictionsToJson(config.predictions)}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -551,6 +568,11 @@ StatusOr<ProjectConfig> Catalog::LoadProjectLocked() const {
         auto v = TriggersFromJson(st.Text(1));
         if (!v.ok()) return v.status().WithContext("catalog triggers");
         config.triggers = std::move(*v);
+      }
+      if (k == "predictions") {
+        auto v = PredictionsFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog predictions");
+        config.predictions = std::move(*v);
       }
       if (k == "search") {
         auto v = SearchConfigFromJson(st.Text(1));
@@ -1013,6 +1035,54 @@ Status Catalog::SaveUnifyModel(int64_t run_id, const std::string& model_json) {
   st.Bind(2, model_json);
   st.Bind(3, NowMicros());
   if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving the unification model");
+  return Status::Ok();
+}
+
+Status Catalog::PutPredictionModel(const PredictionModelRecord& m) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "INSERT OR REPLACE INTO prediction_models(name, kind, definition_hash, trained_at, as_of_day, grade, "
+               "model, evaluation, readiness) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.Bind(1, m.name);
+  st.Bind(2, m.kind);
+  st.Bind(3, m.definition_hash);
+  st.Bind(4, m.trained_at);
+  st.Bind(5, static_cast<int64_t>(m.as_of_day));
+  st.Bind(6, m.grade);
+  st.Bind(7, m.model);
+  st.Bind(8, m.evaluation);
+  st.Bind(9, m.readiness);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "saving the model of prediction '" + m.name + "'");
+  return Status::Ok();
+}
+
+StatusOr<std::optional<PredictionModelRecord>> Catalog::GetPredictionModel(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_,
+               "SELECT name, kind, definition_hash, trained_at, as_of_day, grade, model, evaluation, readiness "
+               "FROM prediction_models WHERE name = ?");
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<PredictionModelRecord>();
+  if (rc != SQLITE_ROW) return SqlError(db_, "reading the model of prediction '" + name + "'");
+  PredictionModelRecord m;
+  m.name = st.Text(0);
+  m.kind = st.Text(1);
+  m.definition_hash = st.Text(2);
+  m.trained_at = st.Int(3);
+  m.as_of_day = static_cast<int32_t>(st.Int(4));
+  m.grade = st.Text(5);
+  m.model = st.Text(6);
+  m.evaluation = st.Text(7);
+  m.readiness = st.Text(8);
+  return std::optional<PredictionModelRecord>(std::move(m));
+}
+
+Status Catalog::DeletePredictionModel(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Statement st(db_, "DELETE FROM prediction_models WHERE name = ?");
+  st.Bind(1, name);
+  if (st.Step() != SQLITE_DONE) return SqlError(db_, "deleting the model of prediction '" + name + "'");
   return Status::Ok();
 }
 

@@ -130,6 +130,19 @@ struct ExportRunRecord {
 };
 
 // The state an export's last successful run left: a file of key -> row hash.
+// The trained model of a prediction (workspace/prediction_runner.h).
+struct PredictionModelRecord {
+  std::string name;
+  std::string kind;
+  std::string definition_hash;  // of the definition it was trained for
+  int64_t trained_at = 0;       // micros since the epoch
+  int32_t as_of_day = 0;        // the training's "today" (days since 1970-01-01)
+  std::string grade;            // "A", "B", "C" or ""
+  std::string model;            // the model's JSON (predict/)
+  std::string evaluation;       // JSON
+  std::string readiness;        // JSON
+};
+
 struct ExportStateRecord {
   std::string export_name;
   int64_t run_id = 0;
@@ -237,6 +250,10 @@ class Catalog {
 
   // The trained probabilistic model of a unification run (JSON), newest last.
   Status SaveUnifyModel(int64_t run_id, const std::string& model_json);
+  // Trained prediction models, one per prediction (a new one replaces it).
+  Status PutPredictionModel(const PredictionModelRecord& model);
+  StatusOr<std::optional<PredictionModelRecord>> GetPredictionModel(const std::string& name) const;
+  Status DeletePredictionModel(const std::string& name);
   StatusOr<std::optional<std::string>> LatestUnifyModel() const;
 
   // API keys. Add: stores `key` (id and created_at are assigned; returns the

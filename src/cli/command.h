@@ -67,6 +67,7 @@ void AddMeasureCommands(CommandLine& cli, CLI::App& app);   // measures
 void AddSegmentCommands(CommandLine& cli, CLI::App& app);   // segment create|update|delete|list|run|show|members
 void AddRunCommands(CommandLine& cli, CLI::App& app);       // run, runs
 void AddApiKeyCommands(CommandLine& cli, CLI::App& app);    // apikey create|list|revoke
+void AddPredictCommands(CommandLine& cli, CLI::App& app);   // predict list|readiness|train|run|show|evaluate|scores
 void AddExportCommands(CommandLine& cli, CLI::App& app);    // export list|run|history, trigger, connection, secret
 
 StatusOr<std::unique_ptr<Workspace>> OpenWorkspace(const Globals& g);

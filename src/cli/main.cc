@@ -40,6 +40,7 @@ int Main(int argc, char** argv) {
   AddDemoCommands(cli, app);
   AddApiKeyCommands(cli, app);
   AddExportCommands(cli, app);
+  AddPredictCommands(cli, app);
   AddServeCommand(app, &cli.g.workspace, &cli.exit_code);
   try {
     app.parse(argc, argv);

@@ -23,6 +23,7 @@ inline constexpr std::string_view kMeasurePrefix = "Measure_";                  
 inline constexpr std::string_view kBusinessMeasurePrefix = "BusinessMeasure_";  // + business measure
 inline constexpr std::string_view kSegmentPrefix = "Segment_";                  // + segment
 inline constexpr std::string_view kQuarantinePrefix = "_quarantine/";           // + source entity
+inline constexpr std::string_view kPredictionPrefix = "Prediction_";            // + prediction
 // What a unify run leaves for the next one's incremental matching (unify/incremental.h):
 // hashes only, no values.
 inline constexpr std::string_view kUnifyStateEntity = "_unify/state";
@@ -41,6 +42,10 @@ inline std::string BusinessMeasureEntityName(std::string_view measure) {
 // "Segment_<name>": a segment's members (CustomerId).
 inline std::string SegmentEntityName(std::string_view segment) {
   return std::string(kSegmentPrefix) + std::string(segment);
+}
+// "Prediction_<name>": a prediction's scores per customer (CustomerId).
+inline std::string PredictionEntityName(std::string_view prediction) {
+  return std::string(kPredictionPrefix) + std::string(prediction);
 }
 // "_quarantine/<entity>": a source entity's quarantined rows.
 inline std::string QuarantineEntityName(std::string_view entity) {
@@ -65,6 +70,7 @@ enum class EntityKind {
   kMeasure,          // Measure_<name>
   kBusinessMeasure,  // BusinessMeasure_<name>
   kSegment,          // Segment_<name>
+  kPrediction,       // Prediction_<name>
   kQuarantine,       // _quarantine/<entity>
   kInternal,         // any other name starting with '_'
 };
@@ -92,6 +98,7 @@ inline ParsedEntityName ParseEntityName(std::string_view name) {
   for (const Prefixed& p : {Prefixed{kDedupPrefix, EntityKind::kDedup}, Prefixed{kMeasurePrefix, EntityKind::kMeasure},
                             Prefixed{kBusinessMeasurePrefix, EntityKind::kBusinessMeasure},
                             Prefixed{kSegmentPrefix, EntityKind::kSegment},
+                            Prefixed{kPredictionPrefix, EntityKind::kPrediction},
                             Prefixed{kQuarantinePrefix, EntityKind::kQuarantine}}) {
     if (name.size() > p.prefix.size() && name.substr(0, p.prefix.size()) == p.prefix) {
       return {p.kind, name.substr(p.prefix.size())};

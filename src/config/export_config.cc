@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/json_scan.h"
+#include "config/internal/definition_list.h"
 #include "config/internal/yaml_reader.h"
 #include "schedule/cron.h"
 
@@ -116,25 +117,8 @@ Status ReadBatchSize(MapReader& r, const std::string& owner, int64_t* out) {
 template <typename T, typename F>
 Status ParseList(const YAML::Node& node, const std::string& origin, const std::string& key, std::vector<T>* out,
                  F parse) {
-  if (!node.IsSequence()) {
-    std::string loc = origin + (node.Mark().line >= 0 ? ":" + std::to_string(node.Mark().line + 1) : "");
-    return InvalidArgumentError(loc + ": " + key + ": expected a list");
-  }
-  std::set<std::string> names;
-  for (size_t i = 0; i < node.size(); ++i) {
-    std::string path = key + "[" + std::to_string(i) + "]";
-    MapReader r(node[i], path, origin);
-    CDP_RETURN_IF_ERROR(r.CheckIsMap());
-    T v;
-    CDP_RETURN_IF_ERROR(r.String("name", &v.name, true));
-    if (!IsName(v.name)) {
-      return r.KeyError("name", node[i]["name"], "'" + v.name + "' is not a usable name (1-200 characters, no '/', '\\', ':' or control characters)");
-    }
-    CDP_RETURN_IF_ERROR(parse(r, node[i], v));
-    if (!names.insert(v.name).second) return r.Error(node[i], "'" + v.name + "' is declared twice");
-    out->push_back(std::move(v));
-  }
-  return Status::Ok();
+  return config_internal::ParseNamedList<T>(node, origin, key, out, &IsName,
+                                            "1-200 characters, no '/', '\\', ':' or control characters", parse);
 }
 
 Json FieldsToJson(const std::vector<ExportFieldConfig>& fields) {
@@ -155,16 +139,7 @@ Json MapToJson(const std::map<std::string, std::string>& m) {
   return o;
 }
 
-template <typename T>
-StatusOr<T> FromJsonText(const std::string& json, const std::string& what,
-                         const std::function<Status(const YAML::Node&, T*)>& parse) {
-  CDP_RETURN_IF_ERROR(ScanJson(json).WithContext(what + " JSON"));
-  Json j = Json::parse(json, nullptr, false);
-  if (j.is_discarded()) return InvalidArgumentError(what + " is not valid JSON");
-  T out{};
-  CDP_RETURN_IF_ERROR(parse(JsonToYaml(j), &out));
-  return out;
-}
+using config_internal::FromJsonText;
 
 }  // namespace
 

@@ -40,6 +40,7 @@ struct SubscriptionFieldsConfig {
   std::string recurring;   // bool, optional
   std::string recurrence;  // days between renewals (number), optional
   std::string amount;      // number, optional
+  bool operator==(const SubscriptionFieldsConfig&) const = default;
 };
 
 // A feature of an external model: a per-customer value, in the model's
@@ -47,6 +48,7 @@ struct SubscriptionFieldsConfig {
 struct ExternalFeatureConfig {
   std::string entity;  // "Customer" or "Customer_Measure"
   std::string field;
+  bool operator==(const ExternalFeatureConfig&) const = default;
 };
 
 struct PredictionConfig {
@@ -99,6 +101,7 @@ struct PredictionConfig {
   // Retraining: cron text (5 fields) or empty = retrain only when the
   // definition changed or no model exists. Scoring runs on every refresh.
   std::string retrain;
+  bool operator==(const PredictionConfig&) const = default;
 };
 
 Status ParsePredictions(const YAML::Node& node, const std::string& origin, std::vector<PredictionConfig>* out);

@@ -421,6 +421,13 @@ const TriggerConfig* ProjectConfig::FindTrigger(std::string_view n) const {
   return nullptr;
 }
 
+const PredictionConfig* ProjectConfig::FindPrediction(std::string_view n) const {
+  for (const auto& p : predictions) {
+    if (p.name == n) return &p;
+  }
+  return nullptr;
+}
+
 const SourceConfig* ProjectConfig::FindSource(std::string_view n) const {
   for (const auto& s : sources) {
     if (s.name == n) return &s;
@@ -509,6 +516,7 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
   if (YAML::Node n = r.Get("exports")) CDP_RETURN_IF_ERROR(ParseExports(n, origin, &config.exports));
   if (YAML::Node n = r.Get("consent")) CDP_RETURN_IF_ERROR(ParseConsent(n, origin, &config.consent));
   if (YAML::Node n = r.Get("triggers")) CDP_RETURN_IF_ERROR(ParseTriggers(n, origin, &config.triggers));
+  if (YAML::Node n = r.Get("predictions")) CDP_RETURN_IF_ERROR(ParsePredictions(n, origin, &config.predictions));
   CDP_RETURN_IF_ERROR(CheckConnectionReferences(config.connections, config.exports, config.triggers, origin));
   // Cross references (fields are checked against entity schemas when the stages run).
   // Sources, and the entities the pipeline writes that measures may read.
@@ -552,7 +560,7 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
   }
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures",
                                             "segments", "search", "refresh", "connections", "exports", "consent",
-                                            "triggers"}));
+                                            "triggers", "predictions"}));
   return config;
 }
 
@@ -590,6 +598,7 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   if (!config.exports.empty()) j["exports"] = Json::parse(ExportsToJson(config.exports));
   if (!config.consent.empty()) j["consent"] = Json::parse(ConsentToJson(config.consent));
   if (!config.triggers.empty()) j["triggers"] = Json::parse(TriggersToJson(config.triggers));
+  if (!config.predictions.empty()) j["predictions"] = Json::parse(PredictionsToJson(config.predictions));
   YAML::Node root = JsonToYaml(j);
   if (!config.segments.empty()) {
     YAML::Node segs(YAML::NodeType::Sequence);

@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "config/export_config.h"
 #include "config/model_config.h"
+#include "config/prediction_config.h"
 #include "config/search_config.h"
 #include "config/unify_config.h"
 #include "table/types.h"
@@ -114,12 +115,16 @@ struct ProjectConfig {
   std::vector<ExportConfig> exports;
   ConsentConfig consent;
   std::vector<TriggerConfig> triggers;
+  // Predictions (config/prediction_config.h): models trained and scored by the
+  // predictions stage.
+  std::vector<PredictionConfig> predictions;
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;
   const ConnectionConfig* FindConnection(std::string_view name) const;
   const ExportConfig* FindExport(std::string_view name) const;
   const TriggerConfig* FindTrigger(std::string_view name) const;
+  const PredictionConfig* FindPrediction(std::string_view name) const;
   // The key field of an entity: its unification key for a profile source,
   // else the source's primary_key; "" if it has none.
   std::string KeyOf(std::string_view entity) const;

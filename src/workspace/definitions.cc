@@ -5,6 +5,7 @@
 
 #include "common/entity_names.h"
 #include "workspace/export_runner.h"
+#include "workspace/prediction_runner.h"
 #include "workspace/measure_runner.h"
 
 namespace cdp {
@@ -160,7 +161,8 @@ Status ProblemsStatus(const std::vector<std::string>& problems) {
 
 constexpr const char* kKinds[] = {"sources",  "unification", "relationships",    "activities",
                                   "measures", "segments",    "search",           "refresh_schedule",
-                                  "connections", "exports",  "consent",          "triggers"};
+                                  "connections", "exports",  "consent",          "triggers",
+                                  "predictions"};
 
 template <typename T>
 void DiffByName(const std::vector<T>& before, const std::vector<T>& after, DefinitionChanges::Names* out) {
@@ -204,6 +206,7 @@ void DiffProjects(const ProjectConfig& before, const ProjectConfig& after, Defin
   DiffByName(before.exports, after.exports, &out->kinds["exports"]);
   DiffSection("consent", before.consent, after.consent, ConsentConfig(), &out->kinds["consent"]);
   DiffByName(before.triggers, after.triggers, &out->kinds["triggers"]);
+  DiffByName(before.predictions, after.predictions, &out->kinds["predictions"]);
 }
 
 // ---------------------------------------------------------------------------
@@ -355,6 +358,7 @@ StatusOr<DefinitionChanges> ApplyProject(Workspace& workspace, const ProjectConf
     for (const auto& d : definitions) segment_names.push_back(d.name);
     CDP_RETURN_IF_ERROR(ValidateActivation(project, segment_names, data));
   }
+  CDP_RETURN_IF_ERROR(ValidatePredictions(project));
   std::vector<SegmentSaveResult> prepared;
   for (const auto& d : definitions) {
     auto p = PrepareSegment(workspace, project, d);

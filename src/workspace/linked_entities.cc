@@ -29,9 +29,12 @@ StatusOr<const EntityByCustomer*> LinkedEntities::Group(const std::string& entit
   std::vector<int64_t> of_row(table->num_rows(), -1);
   if (entity == kCustomerEntity) {
     for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = static_cast<int64_t>(r);
-  } else if (entity == kUnifiedActivityEntity) {
-    const Column& ids = table->column(0);
-    for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = customers_.IndexOf(ids.Int64At(r));
+  } else if (entity == kUnifiedActivityEntity || EntityKindOf(entity) == EntityKind::kPrediction) {
+    // Keyed by CustomerId (the first column of both).
+    int id_column = table->schema().FieldIndex("CustomerId");
+    if (id_column < 0) return DataLossError(entity + " has no CustomerId column");
+    const Column& ids = table->column(static_cast<size_t>(id_column));
+    for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = ids.IsNull(r) ? -1 : customers_.IndexOf(ids.Int64At(r));
   } else {
     CDP_ASSIGN_OR_RETURN(RelationshipPath path,
                          FindPathToCustomer(entity, project_.relationships, profile_sources_, path_names));
@@ -54,6 +57,9 @@ StatusOr<const EntityByCustomer*> LinkedEntities::Group(const std::string& entit
 std::vector<std::string> LinkedEntities::GroupableEntities() const {
   std::vector<std::string> out = {std::string(kCustomerEntity)};
   if (snapshot_.entities.count(std::string(kUnifiedActivityEntity))) out.push_back(std::string(kUnifiedActivityEntity));
+  for (const auto& [name, info] : snapshot_.entities) {
+    if (EntityKindOf(name) == EntityKind::kPrediction) out.push_back(name);
+  }
   for (const auto& s : project_.sources) {
     if (!snapshot_.entities.count(s.name)) continue;
     if (FindPathToCustomer(s.name, project_.relationships, profile_sources_, {}).ok()) out.push_back(s.name);
