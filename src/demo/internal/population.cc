@@ -345,7 +345,8 @@ Traits Population::TraitsOf(const Person& person) const {
   t.store_rate = 7.5 * DetExp(0.3 * value) * kTierVisits[static_cast<int>(t.tier)];
   t.online_buyer = rng.Chance(0.85);
   t.store_buyer = rng.Chance(0.9);
-  t.reviewer = rng.Chance(t.satisfaction == Satisfaction::kLow ? 0.3 : 0.2);
+  // Few people write reviews unprompted, so a review is news (the planted bad experiences add theirs).
+  t.reviewer = rng.Chance(t.satisfaction == Satisfaction::kLow ? 0.2 : 0.12);
   return t;
 }
 
