@@ -242,6 +242,7 @@ void ApiServerImpl::AddRoutes() {
   AddModelRoutes();
   AddUnifyRoutes();
   AddExportRoutes();
+  AddPredictionRoutes();
   AddAdminRoutes();
 }
 

@@ -5,6 +5,7 @@
 
 #include "access/role.h"
 #include "config/model_config.h"
+#include "config/prediction_config.h"
 #include "segment/segment_definition.h"
 #include "segment/segment_operators.h"
 #include "workspace/unify_evaluation.h"
@@ -315,6 +316,76 @@ S SecretSchema() {
       .Named("Secret");
 }
 
+
+// Types and the ranges config/prediction_config.cc checks (so a definition
+// it takes is never refused here); the parser checks the rest (names, which
+// keys a kind takes and needs) and names the key it refuses.
+S PredictionSchema() {
+  auto name = [] { return S::String().MinLength(1).MaxLength(200); };
+  auto names = [&](std::string what) { return S::Array(name()).MaxItems(10000).Nullable().Describe(std::move(what)); };
+  auto count = [](double lo, double hi, std::string what) { return S::Integer().Range(lo, hi).Nullable().Describe(std::move(what)); };
+  std::vector<std::string> kinds;
+  for (PredictionKind k : {PredictionKind::kTransactionalChurn, PredictionKind::kSubscriptionChurn, PredictionKind::kClv,
+                           PredictionKind::kRecommendations, PredictionKind::kImportedScores, PredictionKind::kExternalModel}) {
+    kinds.emplace_back(PredictionKindName(k));
+  }
+  S subscriptions = S::Object({S::Optional("entity", Text().Describe("an entity related to Customer")),
+                               S::Optional("start", Text().Describe("date or timestamp field (required)")),
+                               S::Optional("end", Text().Describe("date or timestamp field; empty = still running (required)")),
+                               S::Optional("recurring", Text().Describe("bool field")),
+                               S::Optional("recurrence", Text().Describe("days between renewals")),
+                               S::Optional("amount", Text())})
+                        .Named("PredictionSubscriptions")
+                        .Nullable()
+                        .Describe("subscription churn: the subscription entity and its fields");
+  S high_value = S::Object({S::Optional("share", S::Number().Range(0.01, 1).Nullable().Describe(
+                                                  "the customers making up this share of predicted value (default 0.8)")),
+                            S::Optional("top_percent", S::Number().Range(0.1, 100).Nullable().Describe("or the top N% of customers"))})
+                     .Named("PredictionHighValue")
+                     .Nullable()
+                     .Describe("CLV: which customers are high value: one of share and top_percent");
+  return S::Object(
+             {S::Optional("name", name().Describe("an identifier (letters, digits, _; at most 128); required, except in a PUT, which takes it from the path")),
+              S::Optional("display_name", Text()),
+              S::Optional("description", Text()),
+              S::Required("kind", S::String().Enum(kinds)),
+              S::Optional("activities", names("churn, CLV, recommendations: the activities that are transactions")),
+              S::Optional("product_field", Text().Describe("the transactions' product field (default ProductId)")),
+              S::Optional("other_activities", names("churn: other activities counted as features (default: all the others)")),
+              S::Optional("profile_fields", names("churn: Customer fields used as features")),
+              S::Optional("window_days", count(7, 730, "churn: the prediction window in days (default 90)")),
+              S::Optional("churn_days", count(0, 730, "churn: no transaction for N days is churn (0 = window_days, else at least 7)")),
+              S::Optional("threshold", S::Number().Range(0.01, 0.99).Nullable().Describe("churn: IsChurn = ChurnScore >= threshold (default 0.5)")),
+              S::Optional("subscriptions", std::move(subscriptions)),
+              S::Optional("renewal_days", count(0, 365, "subscription churn: an ended subscription not renewed within N days is churn")),
+              S::Optional("horizon_months", count(1, 60, "CLV: months ahead (default 12)")),
+              S::Optional("high_value", std::move(high_value)),
+              S::Optional("count", count(1, 100, "recommendations: products per customer (default 10)")),
+              S::Optional("repeat_purchases", Flag().Describe("recommendations: may recommend products the customer bought")),
+              S::Optional("lookback_days", count(0, 3650, "recommendations: 0 = all history")),
+              S::Optional("products", names("recommendations: only these product ids (empty = all)")),
+              S::Optional("algorithm", S::String().Enum({"als", "item_knn", "popular"}).Nullable().Describe("recommendations (default als)")),
+              S::Optional("entity", Text().Describe("imported scores: an entity related to Customer")),
+              S::Optional("fields", names("imported scores: the fields copied")),
+              S::Optional("time_field", Text().Describe("imported scores: the latest row per customer wins")),
+              S::Optional("model_file", Text().Describe("XGBoost model: its JSON file, relative to the project file")),
+              S::Optional("features", S::Array(S::String().MinLength(3).MaxLength(400).Describe("ENTITY.FIELD: Customer.X or Customer_Measure.X"))
+                                          .MaxItems(10000)
+                                          .Nullable()
+                                          .Describe("XGBoost model: its features in the model's order")),
+              S::Optional("retrain", Text().Describe("a 5-field cron text; empty = retrain when the definition changed or no model exists"))})
+      .Named("Prediction")
+      .Describe("a prediction definition (docs/project-yaml.md, predictions)");
+}
+
+S PredictionRunSchema() {
+  return S::Object({S::Optional("as_of", S::String()
+                                             .Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "a date as YYYY-MM-DD", IsIsoDateShape)
+                                             .Nullable()
+                                             .Describe("the day the model predicts from (default: the day after the last transaction)"))})
+      .Named("PredictionRun");
+}
+
 }  // namespace
 
 const BodySchema& ExportBody() {
@@ -327,6 +398,14 @@ const BodySchema& ExportRunBody() {
 }
 const BodySchema& SecretBody() {
   static const BodySchema s = SecretSchema();
+  return s;
+}
+const BodySchema& PredictionBody() {
+  static const BodySchema s = PredictionSchema();
+  return s;
+}
+const BodySchema& PredictionRunBody() {
+  static const BodySchema s = PredictionRunSchema();
   return s;
 }
 

@@ -31,5 +31,11 @@ const BodySchema& ExportBody();
 const BodySchema& ExportRunBody();
 // PUT /api/v1/secrets/{name}: {value}.
 const BodySchema& SecretBody();
+// POST /api/v1/predictions, PUT /api/v1/predictions/{name}: a prediction
+// definition (docs/project-yaml.md, predictions), checked again by
+// PredictionConfigFromJson and, against the project, by PutPrediction.
+const BodySchema& PredictionBody();
+// POST /api/v1/predictions/{name}/train|score: {as_of?: YYYY-MM-DD}.
+const BodySchema& PredictionRunBody();
 
 }  // namespace cdp

@@ -6,6 +6,7 @@
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
 #include "workspace/lineage.h"
+#include "workspace/prediction_runner.h"
 
 namespace cdp {
 namespace {
@@ -161,7 +162,8 @@ void ApiServerImpl::AddCustomerRoutes() {
                .permission = Permission::kRead,
                .handler = [](RouteContext& c) { return JsonResponse(Profile(*c.gen, CustomerIndexParam(c, 0))); }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/card", .tag = "customers",
-               .summary = "read a customer card: profile, measures, segments, recent activities, source records and lineage",
+               .summary = "read a customer card: profile, measures, segments, recent activities, source records and lineage, "
+                          "and the predictions' scores (churn and its top factors, CLV, recommended products)",
                .permission = Permission::kRead,
                .query = {{.name = "activities", .type = "integer", .description = "most recent activities to include (default 10)"}},
                .handler = [](RouteContext& c) {
@@ -246,7 +248,16 @@ void ApiServerImpl::AddCustomerRoutes() {
                      out += "]}";
                    }
                  }
-                 out += "]}";
+                 out += "],\"predictions\":";
+                 // The predictions' values for this customer (prediction_runner.h);
+                 // none without predictions, so the card's hot path is unchanged.
+                 // NotFound: the workspace's newest generation (a refresh just
+                 // committed) no longer has this served customer.
+                 auto predictions = g.project().predictions.empty() ? StatusOr<OJson>(OJson::array())
+                                                                    : CustomerPredictions(c.api.workspace(), id);
+                 if (!predictions.ok() && predictions.status().code() == StatusCode::kNotFound) predictions = OJson::array();
+                 out += Unwrap(std::move(predictions)).dump(-1, ' ', false, OJson::error_handler_t::replace);
+                 out += '}';
                  return HttpResponse::Json(200, std::move(out));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/explain", .tag = "customers",

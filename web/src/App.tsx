@@ -11,6 +11,7 @@ import { MeasuresPage } from './pages/Measures';
 import { SegmentsPage } from './pages/Segments';
 import { CustomersPage } from './pages/Customers';
 import { ExportsPage } from './pages/Exports';
+import { PredictionsPage } from './pages/Predictions';
 import { AdminPage } from './pages/Admin';
 import { MeContext } from './me';
 
@@ -23,6 +24,7 @@ const NAV: { key: string; label: string }[] = [
   { key: 'measures', label: 'Measures' },
   { key: 'segments', label: 'Segments' },
   { key: 'customers', label: 'Customers' },
+  { key: 'predictions', label: 'Predictions' },
   { key: 'exports', label: 'Exports' },
   { key: 'admin', label: 'Admin' },
 ];
@@ -160,6 +162,9 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       break;
     case 'exports':
       content = <ExportsPage rest={rest} />;
+      break;
+    case 'predictions':
+      content = <PredictionsPage rest={rest} />;
       break;
     case 'admin':
       content = <AdminPage rest={rest} />;

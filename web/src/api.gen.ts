@@ -137,6 +137,85 @@ export type Page = {
   total?: number;
 };
 
+/** a prediction definition (docs/project-yaml.md, predictions) */
+export type Prediction = {
+  /** an identifier (letters, digits, _; at most 128); required, except in a PUT, which takes it from the path */
+  name?: string;
+  display_name?: string | null;
+  description?: string | null;
+  kind: "transactional_churn" | "subscription_churn" | "clv" | "product_recommendations" | "imported_scores" | "xgboost_model";
+  /** churn, CLV, recommendations: the activities that are transactions */
+  activities?: string[] | null;
+  /** the transactions' product field (default ProductId) */
+  product_field?: string | null;
+  /** churn: other activities counted as features (default: all the others) */
+  other_activities?: string[] | null;
+  /** churn: Customer fields used as features */
+  profile_fields?: string[] | null;
+  /** churn: the prediction window in days (default 90) */
+  window_days?: number | null;
+  /** churn: no transaction for N days is churn (0 = window_days, else at least 7) */
+  churn_days?: number | null;
+  /** churn: IsChurn = ChurnScore >= threshold (default 0.5) */
+  threshold?: number | null;
+  subscriptions?: PredictionSubscriptions | null;
+  /** subscription churn: an ended subscription not renewed within N days is churn */
+  renewal_days?: number | null;
+  /** CLV: months ahead (default 12) */
+  horizon_months?: number | null;
+  high_value?: PredictionHighValue | null;
+  /** recommendations: products per customer (default 10) */
+  count?: number | null;
+  /** recommendations: may recommend products the customer bought */
+  repeat_purchases?: boolean | null;
+  /** recommendations: 0 = all history */
+  lookback_days?: number | null;
+  /** recommendations: only these product ids (empty = all) */
+  products?: string[] | null;
+  /** recommendations (default als) */
+  algorithm?: "als" | "item_knn" | "popular" | null;
+  /** imported scores: an entity related to Customer */
+  entity?: string | null;
+  /** imported scores: the fields copied */
+  fields?: string[] | null;
+  /** imported scores: the latest row per customer wins */
+  time_field?: string | null;
+  /** XGBoost model: its JSON file, relative to the project file */
+  model_file?: string | null;
+  /** XGBoost model: its features in the model's order */
+  features?: string[] | null;
+  /** a 5-field cron text; empty = retrain when the definition changed or no model exists */
+  retrain?: string | null;
+};
+
+/** CLV: which customers are high value: one of share and top_percent */
+export type PredictionHighValue = {
+  /** the customers making up this share of predicted value (default 0.8) */
+  share?: number | null;
+  /** or the top N% of customers */
+  top_percent?: number | null;
+};
+
+export type PredictionRun = {
+  /** the day the model predicts from (default: the day after the last transaction) */
+  as_of?: string | null;
+};
+
+/** subscription churn: the subscription entity and its fields */
+export type PredictionSubscriptions = {
+  /** an entity related to Customer */
+  entity?: string | null;
+  /** date or timestamp field (required) */
+  start?: string | null;
+  /** date or timestamp field; empty = still running (required) */
+  end?: string | null;
+  /** bool field */
+  recurring?: string | null;
+  /** days between renewals */
+  recurrence?: string | null;
+  amount?: string | null;
+};
+
 /** a segment of one condition on a profile field or a measure */
 export type QuickSegment = {
   /** the output entity's name */
@@ -267,6 +346,9 @@ export interface RequestBodies {
   "POST /api/v1/exports": Export;
   "POST /api/v1/exports/{name}/run": ExportRun;
   "POST /api/v1/measures": Measure;
+  "POST /api/v1/predictions": Prediction;
+  "POST /api/v1/predictions/{name}/score": PredictionRun;
+  "POST /api/v1/predictions/{name}/train": PredictionRun;
   "POST /api/v1/runs": RefreshRequest;
   "POST /api/v1/segments": SegmentDefinition;
   "POST /api/v1/segments/estimate": SegmentDefinition;
@@ -277,6 +359,7 @@ export interface RequestBodies {
   "POST /api/v1/unification/review/reject": ReviewDecision;
   "PUT /api/v1/exports/{name}": Export;
   "PUT /api/v1/measures/{name}": Measure;
+  "PUT /api/v1/predictions/{name}": Prediction;
   "PUT /api/v1/schedules": Schedules;
   "PUT /api/v1/secrets/{name}": Secret;
   "PUT /api/v1/segments/{name}": SegmentDefinition;

@@ -4,7 +4,7 @@
 // document (web/scripts/gen-api-types.mjs).
 import type { RequestBodies } from './api.gen';
 
-export type { ApiKeyRequest, Measure as MeasureBody, QuickSegment, RefreshRequest, Schedules as SchedulesBody, SegmentDefinition, UnifyConfig } from './api.gen';
+export type { ApiKeyRequest, Measure as MeasureBody, Prediction as PredictionBody, QuickSegment, RefreshRequest, Schedules as SchedulesBody, SegmentDefinition, UnifyConfig } from './api.gen';
 
 const KEY_STORAGE = 'cdp.apiKey';
 export const API_BASE = 'api/v1';

@@ -172,6 +172,95 @@ export function BarChart({ labels, values, label, height = 220, horizontal = fal
   );
 }
 
+/** One series of a ChartXY: points (x, y), drawn as bars (categorical x) or a line. */
+export interface Series {
+  label: string;
+  points: { x: number | string; y: number }[];
+  /** A reference line (a baseline, the diagonal): dashed, no fill. */
+  reference?: boolean;
+}
+
+const SERIES_COLORS = ['#2563eb', '#f97316', '#16a34a', '#9333ea', '#dc2626', '#0891b2'];
+
+/**
+ * Several series on one chart: bars over categories (`kind` bar, stacked if
+ * asked) or lines over a numeric x axis (`kind` line). The canvas's label
+ * lists every value, so the chart is readable without seeing it.
+ */
+export function ChartXY({
+  series,
+  label,
+  kind,
+  height = 240,
+  stacked = false,
+  xTitle,
+  yTitle,
+  testid,
+}: {
+  series: Series[];
+  label: string;
+  kind: 'bar' | 'line';
+  height?: number;
+  stacked?: boolean;
+  xTitle?: string;
+  yTitle?: string;
+  testid?: string;
+}) {
+  const round = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3));
+  const text = series.map((s) => `${s.label}: ${s.points.map((p) => `${typeof p.x === 'number' ? round(p.x) : p.x} ${round(p.y)}`).join(', ')}`).join('; ');
+  const title = (t?: string) => (t ? { display: true, text: t } : { display: false });
+  const config: ChartConfiguration =
+    kind === 'bar'
+      ? {
+          type: 'bar',
+          data: {
+            labels: series[0]?.points.map((p) => String(p.x)) ?? [],
+            datasets: series.map((s, i) => ({
+              label: s.label,
+              data: s.points.map((p) => p.y),
+              backgroundColor: SERIES_COLORS[i % SERIES_COLORS.length] + (s.reference ? '55' : 'aa'),
+              borderColor: SERIES_COLORS[i % SERIES_COLORS.length],
+              borderWidth: 1,
+            })),
+          },
+          options: {
+            responsive: true,
+            maintainAspectRatio: false,
+            animation: false,
+            plugins: { legend: { display: series.length > 1 } },
+            scales: { x: { stacked, title: title(xTitle) }, y: { stacked, beginAtZero: true, title: title(yTitle) } },
+          },
+        }
+      : {
+          type: 'line',
+          data: {
+            datasets: series.map((s, i) => ({
+              label: s.label,
+              data: s.points.map((p) => ({ x: Number(p.x), y: p.y })),
+              borderColor: SERIES_COLORS[i % SERIES_COLORS.length],
+              backgroundColor: SERIES_COLORS[i % SERIES_COLORS.length],
+              borderDash: s.reference ? [6, 4] : undefined,
+              pointRadius: s.reference ? 0 : 3,
+              borderWidth: 2,
+              fill: false,
+              tension: 0,
+            })),
+          },
+          options: {
+            responsive: true,
+            maintainAspectRatio: false,
+            animation: false,
+            plugins: { legend: { display: series.length > 1 } },
+            scales: { x: { type: 'linear', title: title(xTitle) }, y: { beginAtZero: true, title: title(yTitle) } },
+          },
+        };
+  return (
+    <div data-testid={testid}>
+      <ChartCanvas label={`${label}. ${text}`} height={height} config={config} />
+    </div>
+  );
+}
+
 function ChartCanvas({ config, label, height }: { config: ChartConfiguration; label: string; height: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const key = JSON.stringify(config.data);

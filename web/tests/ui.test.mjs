@@ -414,6 +414,69 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await shot('21-customer-card');
     });
 
+    await t.test('predictions: create a churn model from the form, train it, read its grade, charts and scores, open a card', async () => {
+      const activities = (await api.get('activities')).items.map((a) => a.name);
+      assert.ok(activities.includes('OnlinePurchase') && activities.includes('StorePurchase'), `the lab's purchases: ${activities}`);
+      await goto('predictions');
+      await page.getByRole('heading', { name: 'Predictions', exact: true }).waitFor();
+      await page.getByRole('link', { name: 'New prediction' }).click();
+      await page.getByRole('heading', { name: 'New prediction' }).waitFor();
+      await page.getByLabel('Name (output entity Prediction_name)').fill('WalkChurn');
+      await page.getByLabel('Kind', { exact: true }).selectOption('transactional_churn');
+      // The activities load into the form's checkboxes: wait for them before choosing.
+      const box = page.getByTestId('prediction-activities');
+      await box.getByLabel('OnlinePurchase', { exact: true }).waitFor();
+      await box.getByLabel('OnlinePurchase', { exact: true }).check();
+      await box.getByLabel('StorePurchase', { exact: true }).check();
+      await page.getByLabel('Prediction window (days)').fill('90');
+      await shot('70-prediction-new');
+      await page.getByRole('button', { name: 'Create prediction' }).click();
+      await page.getByRole('heading', { name: 'Prediction WalkChurn' }).waitFor();
+      const made = await api.get('predictions/WalkChurn');
+      assert.deepEqual(made.definition.activities, ['OnlinePurchase', 'StorePurchase']);
+      assert.equal(made.definition.window_days, 90);
+      // The readiness report, before training.
+      const readiness = await api.get('predictions/WalkChurn/readiness');
+      assert.ok(readiness.ready, `the lab's data are ready for churn: ${JSON.stringify(readiness.problems)}`);
+      await page.getByTestId('readiness-verdict').filter({ hasText: 'ready' }).waitFor();
+      await page.getByRole('button', { name: 'Train now' }).click();
+      await page.getByTestId('prediction-run-result').waitFor({ timeout: 300_000 });
+      const info = await api.get('predictions/WalkChurn');
+      assert.ok(info.trained, 'trained');
+      assert.match(info.grade, /^[ABC]$/);
+      await page.waitForFunction((g) => document.querySelector('[data-testid=prediction-grade]')?.textContent === g, info.grade);
+      await page.waitForFunction((g) => document.querySelector('[data-testid=evaluation-grade]')?.textContent === g, info.grade);
+      // A chart for each of the evaluation's charts, the metrics beside the baseline's.
+      const evaluation = await api.get('predictions/WalkChurn/evaluation');
+      // The chart data: under "charts", or the model's own arrays under "evaluation".
+      const chartData = evaluation.charts ?? evaluation.evaluation ?? {};
+      const charts = Object.entries(chartData).filter(([, v]) => Array.isArray(v) && v.length && typeof v[0] === 'object');
+      assert.ok(charts.length > 0, `the evaluation has charts: ${JSON.stringify(evaluation)}`);
+      for (const [key] of charts) await page.getByTestId(`prediction-chart-${key}`).locator('canvas').waitFor();
+      await page.getByTestId('evaluation-metrics').locator('tbody tr').first().waitFor();
+      // The scores, paged (the range comes from the answer: wait for the second page's).
+      const range = page.getByTestId('scores-range');
+      await range.filter({ hasText: /^Customers 1–20 of / }).waitFor();
+      assert.equal((await range.textContent()).replace(/.* of /, '').replace(/,/g, ''), String(info.scored_customers));
+      await shot('71-prediction');
+      await page.getByRole('navigation', { name: 'Scores pages' }).getByRole('button', { name: 'Next →' }).click();
+      await range.filter({ hasText: /^Customers 21–/ }).waitFor();
+      const second = await api.get('predictions/WalkChurn/scores?offset=20&limit=20');
+      const id = String(second.rows[0][second.columns.indexOf('CustomerId')]);
+      const link = page.getByTestId('prediction-scores').locator('tbody tr').first().getByRole('link', { name: `Customer ${id}`, exact: true });
+      await link.waitFor();
+      await link.click();
+      // The card's Predictions section shows the customer's churn score.
+      await page.getByTestId('card-title').waitFor();
+      const mine = page.getByTestId('card-predictions').getByTestId('card-prediction-WalkChurn');
+      await mine.waitFor();
+      const card = await api.get(`customers/${id}/card`);
+      const p = card.predictions.find((x) => x.name === 'WalkChurn');
+      assert.ok(p, `the card's predictions name WalkChurn: ${JSON.stringify(card.predictions)}`);
+      assert.equal(await mine.getByTestId('card-churn-score').textContent(), `${(p.values.ChurnScore * 100).toFixed(1)}%`);
+      await shot('72-customer-card-predictions');
+    });
+
     await t.test('explain a merge (customer card and unify page)', async () => {
       const pairs = await api.get('unification/pairs?limit=20');
       const pair = pairs.items.find((p) => p.customer_id !== null && p.customer_id !== undefined) ?? pairs.items[0];
@@ -446,6 +509,7 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
         ['activities', '42-activities', 'Entities and relationships'],
         ['measures', '43-measures', 'Measures'],
         ['measures/AverageWebPurchase', '44-measure', 'Distribution'],
+        ['predictions', '45-predictions', 'Predictions'],
         ['admin/runs', '50-admin-runs', 'Run history'],
         ['admin/schedules', '51-admin-schedules', 'Schedules'],
         ['admin/audit', '52-admin-audit', 'Audit log'],

@@ -51,7 +51,8 @@ struct BodyRoute {
 };
 
 // Every route with a request body (Route::body in routes_*.cc). The
-// {name} routes use a measure and a segment of the Contoso project.
+// {name} routes use a measure and a segment of the Contoso project, and the
+// prediction the corpus's predictions_post creates.
 const BodyRoute kRoutes[] = {
     {"POST", "/api/v1/runs"},
     {"PUT", "/api/v1/schedules"},
@@ -69,6 +70,11 @@ const BodyRoute kRoutes[] = {
     {"POST", "/api/v1/exports"},
     {"PUT", "/api/v1/exports/CaliforniaFiles"},
     {"PUT", "/api/v1/secrets/fuzz_secret"},
+    {"POST", "/api/v1/predictions"},
+    {"PUT", "/api/v1/predictions/FuzzChurn"},
+    // Score (not train: a model per input would make fuzzing crawl): the
+    // run body, then 404 or 409 (FuzzChurn, when a POST made it, is never trained).
+    {"POST", "/api/v1/predictions/FuzzChurn/score"},
 };
 constexpr size_t kNumRoutes = sizeof(kRoutes) / sizeof(kRoutes[0]);
 

@@ -110,6 +110,7 @@ class ApiServerImpl {
   void AddModelRoutes();     // measures and segments
   void AddUnifyRoutes();     // evaluation, review queue, trained model
   void AddExportRoutes();    // connections, secrets, exports, triggers
+  void AddPredictionRoutes();  // predictions: definitions, readiness, train, score, evaluation, scores
   void AddAdminRoutes();     // runs, schedules, keys, audit
 
   std::shared_ptr<const ServingGeneration> generation() const;

@@ -3,6 +3,7 @@ import { api, enc, Page, Row, SegmentSummary } from '../api';
 import { DataTable, ErrorBox, LabeledInput, LabeledSelect, Loading } from '../components';
 import { fmtCell, fmtNum, fmtTime, go, hashQuery, href, useId, useLoad } from '../util';
 import { ExplainView } from './Unify';
+import { CardPrediction, CardPredictions } from './Predictions';
 
 interface SearchResult {
   total: number;
@@ -123,6 +124,7 @@ interface Card {
   segments?: string[];
   activities?: Row[];
   source_records?: { source: string; key: string; record?: Row | null; matched?: { with: string; rule?: string; score?: number; status?: string }[] }[];
+  predictions?: CardPrediction[];
 }
 
 function CustomerCard({ id }: { id: string }) {
@@ -185,6 +187,7 @@ function CustomerCard({ id }: { id: string }) {
                 <p className="muted">In no segment.</p>
               )}
             </section>
+            {c.predictions ? <CardPredictions predictions={c.predictions} /> : null}
           </div>
           <section className="card" aria-labelledby="tl-h">
             <h2 id="tl-h">Activity timeline</h2>
