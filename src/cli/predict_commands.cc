@@ -30,7 +30,7 @@ std::string Num(const Json& v, int digits = 3) {
 void PrintHeadline(const Json& evaluation) {
   const Json& e = evaluation.contains("evaluation") ? evaluation["evaluation"] : evaluation;
   std::vector<std::vector<std::string>> rows;
-  for (const char* key : {"auc", "accuracy", "churn_accuracy", "baseline_accuracy", "baseline_churn_accuracy",
+  for (const char* key : {"auc", "accuracy", "churn_class_accuracy", "churn_class_accuracy_at_baseline_coverage",
                           "base_rate", "success_at_k", "baseline_success_at_k", "precision_at_k",
                           "model_high_value_found", "baseline_high_value_found", "correlation", "train_rows",
                           "eval_rows", "customers"}) {
@@ -45,8 +45,13 @@ void PrintHeadline(const Json& evaluation) {
     }
   }
   if (!rows.empty()) PrintTable({"figure", "value"}, rows);
-  if (e.contains("dropped_features") && e["dropped_features"].is_array()) {
-    for (const auto& d : e["dropped_features"]) std::cout << "left out: " << d.dump() << "\n";
+  for (const char* key : {"dropped", "dropped_features"}) {
+    if (e.contains(key) && e[key].is_array()) {
+      for (const auto& d : e[key]) std::cout << "left out: " << d.dump() << "\n";
+    }
+  }
+  if (e.contains("grade_reason") && e["grade_reason"].is_string()) {
+    std::cout << "grade: " << e["grade_reason"].get<std::string>() << "\n";
   }
 }
 

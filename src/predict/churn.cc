@@ -38,6 +38,8 @@ int64_t LowerBound(const std::vector<int32_t>& days, int64_t begin, int64_t end,
 }
 
 constexpr int kHistoryFeatures = 18;
+// Per other-activity type: count in the last window, all-time count, days since the last one, the last one's amount.
+constexpr int kOtherFeatures = 4;
 
 std::vector<std::string> HistoryFeatureNames(int32_t w) {
   std::string ws = std::to_string(w);
@@ -122,6 +124,7 @@ StatusOr<FeatureMatrix> BuildChurnFeatures(const TransactionLog& log, const Stat
     x.names.push_back(t + " in the last " + ws + " days");
     x.names.push_back(t + " (all time)");
     x.names.push_back("days since last " + t);
+    x.names.push_back("last " + t + " amount");
   }
   for (const std::string& n : profile.names) x.names.push_back(n);
   {
@@ -145,6 +148,8 @@ StatusOr<FeatureMatrix> BuildChurnFeatures(const TransactionLog& log, const Stat
     std::vector<int32_t> products;
     std::vector<int64_t> type_recent(types), type_all(types);
     std::vector<int32_t> type_last(types);
+    std::vector<float> type_last_amount(types);
+    const bool other_amounts = log.other_amount.size() == log.other_day.size();
     for (size_t r = begin; r < end; ++r) {
       const int64_t c = rows[r];
       float* out = &x.values[r * cols];
@@ -227,6 +232,7 @@ StatusOr<FeatureMatrix> BuildChurnFeatures(const TransactionLog& log, const Stat
         std::fill(type_recent.begin(), type_recent.end(), 0);
         std::fill(type_all.begin(), type_all.end(), 0);
         std::fill(type_last.begin(), type_last.end(), INT32_MIN);
+        std::fill(type_last_amount.begin(), type_last_amount.end(), NAN);
         const int64_t ob = log.other_offsets[c];
         const int64_t oe = LowerBound(log.other_day, ob, log.other_offsets[c + 1], cutoff);
         for (int64_t k = ob; k < oe; ++k) {
@@ -234,16 +240,24 @@ StatusOr<FeatureMatrix> BuildChurnFeatures(const TransactionLog& log, const Stat
           if (t < 0 || t >= types) continue;
           ++type_all[t];
           if (log.other_day[k] >= cutoff - w) ++type_recent[t];
-          type_last[t] = std::max(type_last[t], log.other_day[k]);
+          if (log.other_day[k] >= type_last[t]) {  // rows are by day: the latest wins
+            type_last[t] = log.other_day[k];
+            if (other_amounts && !std::isnan(log.other_amount[k])) {
+              type_last_amount[t] = static_cast<float>(log.other_amount[k]);
+            } else {
+              type_last_amount[t] = NAN;
+            }
+          }
         }
         for (int64_t t = 0; t < types; ++t) {
-          float* o = out + kHistoryFeatures + 3 * t;
+          float* o = out + kHistoryFeatures + kOtherFeatures * t;
           o[0] = static_cast<float>(type_recent[t]);
           o[1] = static_cast<float>(type_all[t]);
           o[2] = type_last[t] == INT32_MIN ? NAN : static_cast<float>(cutoff - type_last[t]);
+          o[3] = type_last_amount[t];
         }
       }
-      float* s = out + kHistoryFeatures + 3 * types;
+      float* s = out + kHistoryFeatures + kOtherFeatures * types;
       for (size_t i = 0; i < profile.columns.size(); ++i) s[i] = profile.columns[i][c];
     }
   });
@@ -323,6 +337,7 @@ StatusOr<ChurnModel> FitChurnWithHoldBack(const ChurnSplit& fit, const ChurnSpli
   FeatureMatrix eval_x = SelectFeatures(evaluation.x, model.feature_names);
   CDP_ASSIGN_OR_RETURN(Booster held_back, Booster::Train(fit_x, AsFloat(fit.y), params));
   CDP_ASSIGN_OR_RETURN(std::vector<float> p, held_back.Predict(eval_x));
+  model.held_back_scores = p;
   ev.training_rows = fit.x.rows;
   ev.evaluation_rows = evaluation.x.rows;
   ev.final_training_rows = evaluation.x.rows;
@@ -349,7 +364,7 @@ StatusOr<std::vector<ChurnScore>> ScoreChurnRows(const ChurnModel& model, const 
   for (const std::string& n : model.feature_names) {
     if (std::find(x.names.begin(), x.names.end(), n) != x.names.end()) continue;
     bool activity = n.find(" in the last ") != std::string::npos || n.ends_with(" (all time)") ||
-                    n.starts_with("days since last ");
+                    n.starts_with("days since last ") || (n.starts_with("last ") && n.ends_with(" amount"));
     if (!activity) return InvalidArgumentError("the profile has no feature '" + n + "' the model was trained on");
   }
   std::vector<ChurnScore> scores(static_cast<size_t>(num_customers));
@@ -452,10 +467,25 @@ StatusOr<ChurnModel> TrainTransactionalChurn(const TransactionLog& log, const St
     ev.grade = ModelGrade::kC;
     ev.grade_reason = "overall accuracy " + Fixed(ev.accuracy) + " is below 0.5";
   } else {
-    ev.grade = GradeAgainstBaseline(ev.churn_class_accuracy, ev.baseline_churn_class_accuracy, 0.10);
-    ev.grade_reason = "churn-class accuracy (share of the churners predicted to churn) " + Fixed(ev.churn_class_accuracy) +
-                      " vs the recency rule's " + Fixed(ev.baseline_churn_class_accuracy) +
-                      " (A: >= 10% above, B: above, C: not above); overall accuracy " + Fixed(ev.accuracy);
+    // The model's recall when it flags as many customers as the rule (header).
+    const int64_t flagged = std::max(base.true_positives + base.false_positives,
+                                     ev.confusion.true_positives + ev.confusion.false_positives);
+    const int64_t positives = base.true_positives + base.false_negatives;
+    const std::vector<float>& s = model.held_back_scores;
+    std::vector<size_t> order(s.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s[a] > s[b]; });
+    int64_t caught = 0;
+    for (int64_t i = 0; i < flagged && i < static_cast<int64_t>(order.size()); ++i) {
+      caught += evaluation.y[order[static_cast<size_t>(i)]];
+    }
+    ev.churn_class_accuracy_at_baseline_coverage = positives > 0 ? static_cast<double>(caught) / positives : 0.0;
+    ev.grade = GradeAgainstBaseline(ev.churn_class_accuracy_at_baseline_coverage, ev.baseline_churn_class_accuracy, 0.10);
+    ev.grade_reason = "churn-class accuracy (share of the churners predicted to churn) " +
+                      Fixed(ev.churn_class_accuracy_at_baseline_coverage) + " when flagging " + std::to_string(flagged) +
+                      " customers (the more of the threshold's and the recency rule's), vs the rule's " +
+                      Fixed(ev.baseline_churn_class_accuracy) + " (A: >= 10% above, B: above, C: not above); " +
+                      Fixed(ev.churn_class_accuracy) + " at the threshold; overall accuracy " + Fixed(ev.accuracy);
   }
   return model;
 }
@@ -492,6 +522,9 @@ nlohmann::ordered_json ChurnEvaluation::ToJson() const {
   j["auc"] = auc;
   j["accuracy"] = accuracy;
   j["churn_class_accuracy"] = churn_class_accuracy;
+  if (churn_class_accuracy_at_baseline_coverage >= 0) {
+    j["churn_class_accuracy_at_baseline_coverage"] = churn_class_accuracy_at_baseline_coverage;
+  }
   j["confusion"] = cdp::ToJson(confusion);
   j["baseline"] = {{"name", baseline_name},
                    {"days", baseline_days},
@@ -558,6 +591,10 @@ Status ReadEvaluation(const nlohmann::json& j, ChurnEvaluation* ev) {
   CDP_RETURN_IF_ERROR(Read(j, "auc", &ev->auc, w));
   CDP_RETURN_IF_ERROR(Read(j, "accuracy", &ev->accuracy, w));
   CDP_RETURN_IF_ERROR(Read(j, "churn_class_accuracy", &ev->churn_class_accuracy, w));
+  if (j.contains("churn_class_accuracy_at_baseline_coverage")) {
+    CDP_RETURN_IF_ERROR(Read(j, "churn_class_accuracy_at_baseline_coverage",
+                             &ev->churn_class_accuracy_at_baseline_coverage, w));
+  }
   if (auto c = j.find("confusion"); c != j.end() && c->is_object()) {
     CDP_RETURN_IF_ERROR(Read(*c, "true_positives", &ev->confusion.true_positives, w + ".confusion"));
     CDP_RETURN_IF_ERROR(Read(*c, "false_positives", &ev->confusion.false_positives, w + ".confusion"));

@@ -127,7 +127,7 @@ TEST(ChurnTest, InformationFromAfterTheCutoffNeverReachesTraining) {
       EXPECT_EQ(f.total_gain, 0.0) << f.feature;
     }
   }
-  EXPECT_EQ(leak_features, 3);
+  EXPECT_EQ(leak_features, 4);  // count in the window, all time, days since, last amount
   EXPECT_LT(ev.auc, 0.999);  // the evaluation did not see the leak either
   EXPECT_GT(std::count(churned_c0.begin(), churned_c0.end(), 1), 0);
 }

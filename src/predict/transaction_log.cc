@@ -28,9 +28,9 @@ void TransactionLogBuilder::AddTransaction(int64_t customer, int32_t day, double
   transactions_.push_back({customer, day, Intern(product, &product_names_, &product_index_), amount});
 }
 
-void TransactionLogBuilder::AddOther(int64_t customer, int32_t day, std::string_view type) {
+void TransactionLogBuilder::AddOther(int64_t customer, int32_t day, std::string_view type, double amount) {
   int32_t code = Intern(type, &type_names_, &type_index_);
-  others_.push_back({customer, day, code < 0 ? Intern("(none)", &type_names_, &type_index_) : code, 0.0});
+  others_.push_back({customer, day, code < 0 ? Intern("(none)", &type_names_, &type_index_) : code, amount});
 }
 
 StatusOr<TransactionLog> TransactionLogBuilder::Build() && {
@@ -62,9 +62,11 @@ StatusOr<TransactionLog> TransactionLogBuilder::Build() && {
   }
   log.other_day.reserve(others_.size());
   log.other_type.reserve(others_.size());
+  log.other_amount.reserve(others_.size());
   for (const Row& r : others_) {
     log.other_day.push_back(r.day);
     log.other_type.push_back(r.code);
+    log.other_amount.push_back(r.amount);
   }
   log.product_names = std::move(product_names_);
   log.other_type_names = std::move(type_names_);

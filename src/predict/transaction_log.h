@@ -36,6 +36,9 @@ struct TransactionLog {
   std::vector<int64_t> other_offsets{0};
   std::vector<int32_t> other_day;
   std::vector<int32_t> other_type;  // index into other_type_names
+  // The activity's amount (a review's rating, a visit's duration); NaN when
+  // none. Empty or of other_day's size.
+  std::vector<double> other_amount;
   std::vector<std::string> other_type_names;
 
   int64_t num_customers() const { return static_cast<int64_t>(offsets.size()) - 1; }
@@ -53,7 +56,8 @@ class TransactionLogBuilder {
   // `product` may be empty (none). Customers outside [0, num_customers) are an
   // InvalidArgument at Build naming the first such index.
   void AddTransaction(int64_t customer, int32_t day, double amount, std::string_view product);
-  void AddOther(int64_t customer, int32_t day, std::string_view type);
+  void AddOther(int64_t customer, int32_t day, std::string_view type,
+                double amount = std::numeric_limits<double>::quiet_NaN());
   // Sorts by customer, then day (stable: rows of one day keep their order).
   StatusOr<TransactionLog> Build() &&;
 

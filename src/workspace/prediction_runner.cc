@@ -133,7 +133,7 @@ StatusOr<TransactionLog> BuildLog(LinkedEntities& linked, const ProjectConfig& p
       std::string product = wants_product && !fields->IsNull(r) ? ProductOf(fields->StringAt(r), p.product_field) : "";
       builder.AddTransaction(c, day, value, product);
     } else if (others.count(name)) {
-      builder.AddOther(c, day, name);
+      builder.AddOther(c, day, name, amount->IsNull(r) ? std::nan("") : amount->DoubleAt(r));
     }
   }
   return std::move(builder).Build();
@@ -941,7 +941,7 @@ StatusOr<PredictionScoreReport> ScorePrediction(Workspace& workspace, const std:
   if (IsTrainable(p->kind)) {
     CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetPredictionModel(name));
     if (!rec || rec->definition_hash != DefinitionHash(*p)) {
-      return FailedPreconditionError("prediction '" + name + "' has no model for its current definition: train it first (cdp predict train " + name + ")");
+      return FailedPreconditionError("prediction '" + name + "' has no model for its current definition: train it first");
     }
     model = std::move(rec->model);
   }
@@ -964,7 +964,7 @@ StatusOr<Json> PredictionEvaluation(Workspace& workspace, const std::string& nam
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(const PredictionConfig* p, FindPrediction(project, name));
   CDP_ASSIGN_OR_RETURN(auto rec, workspace.catalog().GetPredictionModel(name));
-  if (!rec) return NotFoundError("prediction '" + name + "' is not trained yet (cdp predict train " + name + ")");
+  if (!rec) return NotFoundError("prediction '" + name + "' is not trained yet");
   Json j = Json::parse(rec->evaluation, nullptr, false);
   if (j.is_discarded()) return DataLossError("the stored evaluation of prediction '" + name + "' is not JSON");
   j["current"] = rec->definition_hash == DefinitionHash(*p);
@@ -1027,7 +1027,7 @@ StatusOr<Json> PredictionScores(Workspace& workspace, const std::string& name, i
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
   const std::string entity = PredictionEntityName(name);
   if (!snap.entities.count(entity)) {
-    return NotFoundError("prediction '" + name + "' has no scores yet (cdp predict train " + name + " or cdp run)");
+    return NotFoundError("prediction '" + name + "' has no scores yet: train it or run a refresh");
   }
   CDP_ASSIGN_OR_RETURN(auto table, LoadEntity(workspace, snap, entity));
   std::vector<size_t> order(table->num_rows());

@@ -83,6 +83,7 @@ struct PredictionTrainReport {
   nlohmann::ordered_json evaluation;  // model-specific, see EvaluationJson below
   int64_t duration_micros = 0;
 };
+// As the fields, with "duration_ms" for the duration.
 nlohmann::ordered_json ToJson(const PredictionTrainReport& report);
 
 // Trains the model now (readiness problems that make training impossible are
@@ -104,9 +105,12 @@ StatusOr<PredictionScoreReport> ScorePrediction(Workspace& workspace, const std:
                                                 const PredictionRunOptions& options = {});
 
 // The stored model's evaluation (NotFound when not trained):
-// {"name", "kind", "trained_at", "grade", "as_of", "cutoff", "metrics": {"auc", "accuracy", ...},
-//  "baseline": {...}, "charts": {"histogram": [...], "lift": [...], "calibration": [...],
-//  "importance": [{"feature", "importance"}]}, ...}; the keys under "metrics" and "charts" depend on the kind.
+// {"name", "kind", "as_of", "trained_at", "grade", "current" (trained for the current definition),
+//  "readiness": {...}, "evaluation": {...}} where "evaluation" is the model's own ToJson: churn
+// (predict/churn.h ChurnEvaluation: auc, accuracy, confusion, churn_class_accuracy[_at_baseline_coverage],
+// baseline {name, days, accuracy, churn_class_accuracy, auc}, grade_reason, histogram, lift, calibration,
+// importance, dropped), CLV (predict/clv.h ClvEvaluation: found counts, correlation, MAE, deciles, holdout),
+// recommendations (predict/recommend.h RecommendEvaluation: success_at_k, precision_at_k and the baseline's).
 StatusOr<nlohmann::ordered_json> PredictionEvaluation(Workspace& workspace, const std::string& name);
 
 // A page of the output entity's rows: {"total": N, "offset", "limit", "columns": [...], "rows": [[...], ...]}

@@ -54,7 +54,8 @@ class RefreshRunnerTest : public ::testing::Test {
       ASSERT_TRUE(SaveSegment(*ws_, *d, SegmentSaveMode::kUpsert, SegmentRunOptions()).ok());
     }
     for (StageDescriptor d : StageRegistry::Default().stages()) {
-      if (d.name == "exports") continue;  // tested in export_runner_test; a stand-in is registered below
+      // Tested in export_runner_test (a stand-in is registered below) and prediction_runner_test.
+      if (d.name == "exports" || d.name == "predictions") continue;
       if (d.name == RefreshStage::kIndex.name()) {
         d.run = [this, run = d.run](const StageContext& c, StageResult* r) -> Status {
           ++index_calls_;
