@@ -30,6 +30,12 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
+PredictionRunOptions AsOf(int32_t day) {
+  PredictionRunOptions o;
+  o.run_date = day;
+  return o;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -190,7 +196,9 @@ TEST_F(PredictionRunnerTest, CustomerCardAndSegmentsUseTheOutputs) {
   for (const auto& p : *card) names.insert(p["name"].get<std::string>());
   EXPECT_TRUE(names.count("Churn"));
   for (const auto& p : *card) {
-    if (p["name"] == "Churn") EXPECT_TRUE(p["values"].contains("ChurnScore"));
+    if (p["name"] == "Churn") {
+      EXPECT_TRUE(p["values"].contains("ChurnScore"));
+    }
   }
 
   // "Likely churners with a high lifetime value": rules on the outputs.
@@ -215,12 +223,14 @@ TEST_F(PredictionRunnerTest, SecondRefreshSkipsAndRetrainUsesTheStoredModel) {
   auto r = RunRefresh(*ws_, refresh);
   ASSERT_TRUE(r.ok() && r->ok());
   for (const auto& s : r->stages) {
-    if (s.stage.name() == "predictions") EXPECT_EQ(s.status, "skipped") << s.message;
+    if (s.stage.name() == "predictions") {
+      EXPECT_EQ(s.status, "skipped") << s.message;
+    }
   }
   auto before = GetPrediction(*ws_, "Churn");
   ASSERT_TRUE(before.ok());
   // Scoring by hand keeps the model.
-  auto scored = ScorePrediction(*ws_, "Churn", PredictionRunOptions{.run_date = kDefaultDemoToday});
+  auto scored = ScorePrediction(*ws_, "Churn", AsOf(kDefaultDemoToday));
   ASSERT_TRUE(scored.ok()) << scored.status().message();
   EXPECT_GT(scored->customers, 100);
   auto after = GetPrediction(*ws_, "Churn");
@@ -234,11 +244,11 @@ TEST_F(PredictionRunnerTest, ErrorsNameThePredictionAndWhatIsMissing) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("Churn"), std::string::npos);  // lists the predictions
   // Too little history: the readiness problem is the error.
-  auto early = TrainPrediction(*ws_, "Churn", PredictionRunOptions{.run_date = kDefaultDemoToday - 640});
+  auto early = TrainPrediction(*ws_, "Churn", AsOf(kDefaultDemoToday - 640));
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(early.status().message().find("history"), std::string::npos) << early.status().message();
-  auto ready = PredictionReadiness(*ws_, "Churn", PredictionRunOptions{.run_date = kDefaultDemoToday - 640});
+  auto ready = PredictionReadiness(*ws_, "Churn", AsOf(kDefaultDemoToday - 640));
   ASSERT_TRUE(ready.ok());
   EXPECT_FALSE((*ready)["ready"].get<bool>());
   auto bad_page = PredictionScores(*ws_, "Churn", 0, 501);
@@ -330,7 +340,7 @@ TEST_F(PredictionRunnerTest, ExternalModelAndImportedScores) {
       R"("features":["Customer_Measure.TotalWebPurchases"]})");
   ASSERT_TRUE(wrong.ok());
   ASSERT_TRUE(PutPrediction(*ws_, *wrong, DefinitionWrite::kUpdate).ok());
-  auto t = TrainPrediction(*ws_, "Own", PredictionRunOptions{.run_date = kDefaultDemoToday});
+  auto t = TrainPrediction(*ws_, "Own", AsOf(kDefaultDemoToday));
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("expects 2 features"), std::string::npos) << t.status().message();
   // Unknown measure: refused when saved.
