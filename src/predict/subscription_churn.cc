@@ -252,10 +252,26 @@ StatusOr<ChurnModel> TrainSubscriptionChurn(const SubscriptionLog& subs, const T
     ev.grade = ModelGrade::kC;
     ev.grade_reason = "overall accuracy " + Fixed(ev.accuracy) + " is below 0.5";
   } else {
-    ev.grade = GradeAgainstBaseline(ev.churn_class_accuracy, r, 0.10);
+    // As for transactional churn (churn.h): the model's recall at the larger
+    // of its own coverage and the baseline's (r of the rows, flagged at random).
+    const std::vector<float>& sc = model.held_back_scores;
+    const int64_t rows = static_cast<int64_t>(sc.size());
+    const int64_t flagged = std::max(static_cast<int64_t>(std::llround(r * static_cast<double>(rows))),
+                                     ev.confusion.true_positives + ev.confusion.false_positives);
+    const int64_t positives = ev.confusion.true_positives + ev.confusion.false_negatives;
+    std::vector<size_t> order(sc.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return sc[x] > sc[y]; });
+    int64_t caught = 0;
+    for (int64_t i = 0; i < flagged && i < rows; ++i) caught += evaluation.y[order[static_cast<size_t>(i)]];
+    ev.churn_class_accuracy_at_baseline_coverage = positives > 0 ? static_cast<double>(caught) / positives : 0.0;
+    ev.grade = GradeAgainstBaseline(ev.churn_class_accuracy_at_baseline_coverage, r, 0.10);
     ev.grade_reason = "churn-class accuracy (share of the churners predicted to churn) " +
-                      Fixed(ev.churn_class_accuracy) + " vs the historical churn rate " + Fixed(r) +
-                      " (A: >= 10% above, B: above, C: not above); overall accuracy " + Fixed(ev.accuracy);
+                      Fixed(ev.churn_class_accuracy_at_baseline_coverage) + " when flagging " +
+                      std::to_string(flagged) + " of " + std::to_string(rows) +
+                      " subscribers (the more of the threshold's and the historical rate's), vs the historical churn "
+                      "rate " + Fixed(r) + " (A: >= 10% above, B: above, C: not above); " +
+                      Fixed(ev.churn_class_accuracy) + " at the threshold; overall accuracy " + Fixed(ev.accuracy);
   }
   return model;
 }
