@@ -1,5 +1,7 @@
 #include "cli/command.h"
 
+#include "common/text.h"
+
 #include <cstdio>
 #include <iostream>
 
@@ -51,11 +53,7 @@ void PrintWarnings(const std::string& prefix, const std::vector<std::string>& wa
   }
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+std::string Fixed(double v, int digits) { return FormatFixed(v, digits); }
 
 void PrintTableRows(const Table& t, size_t limit) {
   std::vector<std::string> header;

@@ -10,6 +10,7 @@
 #include "common/datetime.h"
 #include "common/json_scan.h"
 #include "common/parallel.h"
+#include "common/text.h"
 #include "predict/clv.h"
 
 namespace cdp {
@@ -17,20 +18,6 @@ namespace {
 
 constexpr double kLeakageAuc = 0.97;
 
-std::string Fixed(double v, int digits = 3) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-std::string DayText(int32_t day) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(day, &y, &m, &d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
-  return buf;
-}
 
 // Index of the first row in [begin, end) of `days` with day >= value.
 int64_t LowerBound(const std::vector<int32_t>& days, int64_t begin, int64_t end, int32_t value) {
@@ -76,7 +63,7 @@ Status ValidateChurnOptions(const ChurnOptions& o) {
     return InvalidArgumentError("top_factors = " + std::to_string(o.top_factors) + ": must be 0..20");
   }
   if (!(o.threshold > 0 && o.threshold < 1)) {
-    return InvalidArgumentError("threshold = " + Fixed(o.threshold, 6) + ": must be in (0, 1)");
+    return InvalidArgumentError("threshold = " + FormatFixed(o.threshold, 6) + ": must be in (0, 1)");
   }
   return ValidateBoosterParams(o.booster);
 }
@@ -322,8 +309,8 @@ StatusOr<ChurnModel> FitChurnWithHoldBack(const ChurnSplit& fit, const ChurnSpli
     double auc_fit = ColumnAuc(fit.x, col, fit.y), auc_eval = ColumnAuc(evaluation.x, col, evaluation.y);
     for (auto [auc, where] : {std::pair{auc_fit, "training"}, std::pair{auc_eval, "evaluation"}}) {
       if (auc > kLeakageAuc || auc < 1 - kLeakageAuc) {
-        ev.dropped.push_back({name, "looks like the label: alone it has AUC " + Fixed(auc) + " on the " + where +
-                                        " cut-off's labels (limit " + Fixed(kLeakageAuc, 2) +
+        ev.dropped.push_back({name, "looks like the label: alone it has AUC " + FormatFixed(auc) + " on the " + where +
+                                        " cut-off's labels (limit " + FormatFixed(kLeakageAuc, 2) +
                                         "); a value known only after the outcome?"});
         dropped.insert(name);
         break;
@@ -427,8 +414,8 @@ StatusOr<ChurnModel> TrainTransactionalChurn(const TransactionLog& log, const St
   const int32_t c1 = as_of_day - h, c0 = as_of_day - 2 * h;
   if (log.num_transactions() == 0 || log.first_day() >= c0) {
     return FailedPreconditionError("transactional churn needs at least two windows of history: the first transaction (" +
-                                   (log.num_transactions() ? DayText(log.first_day()) : std::string("none")) +
-                                   ") must be before " + DayText(c0) + " (as of " + DayText(as_of_day) + " minus 2 x " +
+                                   (log.num_transactions() ? FormatDate(log.first_day()) : std::string("none")) +
+                                   ") must be before " + FormatDate(c0) + " (as of " + FormatDate(as_of_day) + " minus 2 x " +
                                    std::to_string(h) + " days)");
   }
   ChurnSplit fit, evaluation;
@@ -465,7 +452,7 @@ StatusOr<ChurnModel> TrainTransactionalChurn(const TransactionLog& log, const St
   ev.baseline_auc = Auc(Column(evaluation.x, 0), evaluation.y);
   if (ev.accuracy < 0.5) {
     ev.grade = ModelGrade::kC;
-    ev.grade_reason = "overall accuracy " + Fixed(ev.accuracy) + " is below 0.5";
+    ev.grade_reason = "overall accuracy " + FormatFixed(ev.accuracy) + " is below 0.5";
   } else {
     // The model's recall when it flags as many customers as the rule (header).
     const int64_t flagged = std::max(base.true_positives + base.false_positives,
@@ -482,10 +469,10 @@ StatusOr<ChurnModel> TrainTransactionalChurn(const TransactionLog& log, const St
     ev.churn_class_accuracy_at_baseline_coverage = positives > 0 ? static_cast<double>(caught) / positives : 0.0;
     ev.grade = GradeAgainstBaseline(ev.churn_class_accuracy_at_baseline_coverage, ev.baseline_churn_class_accuracy, 0.10);
     ev.grade_reason = "churn-class accuracy (share of the churners predicted to churn) " +
-                      Fixed(ev.churn_class_accuracy_at_baseline_coverage) + " when flagging " + std::to_string(flagged) +
+                      FormatFixed(ev.churn_class_accuracy_at_baseline_coverage) + " when flagging " + std::to_string(flagged) +
                       " customers (the more of the threshold's and the recency rule's), vs the rule's " +
-                      Fixed(ev.baseline_churn_class_accuracy) + " (A: >= 10% above, B: above, C: not above); " +
-                      Fixed(ev.churn_class_accuracy) + " at the threshold; overall accuracy " + Fixed(ev.accuracy);
+                      FormatFixed(ev.baseline_churn_class_accuracy) + " (A: >= 10% above, B: above, C: not above); " +
+                      FormatFixed(ev.churn_class_accuracy) + " at the threshold; overall accuracy " + FormatFixed(ev.accuracy);
   }
   return model;
 }
@@ -507,9 +494,9 @@ StatusOr<std::vector<ChurnScore>> ScoreTransactionalChurn(const ChurnModel& mode
 nlohmann::ordered_json ChurnEvaluation::ToJson() const {
   nlohmann::ordered_json j;
   j["kind"] = kind;
-  j["fit_cutoff"] = DayText(fit_cutoff);
-  j["evaluation_cutoff"] = DayText(evaluation_cutoff);
-  j["as_of"] = DayText(as_of);
+  j["fit_cutoff"] = FormatDate(fit_cutoff);
+  j["evaluation_cutoff"] = FormatDate(evaluation_cutoff);
+  j["as_of"] = FormatDate(as_of);
   j["fit_cutoff_day"] = fit_cutoff;
   j["evaluation_cutoff_day"] = evaluation_cutoff;
   j["as_of_day"] = as_of;

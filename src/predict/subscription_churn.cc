@@ -5,24 +5,10 @@
 #include <string>
 
 #include "common/datetime.h"
+#include "common/text.h"
 
 namespace cdp {
 namespace {
-
-std::string Fixed(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
-std::string DayText(int32_t day) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(day, &y, &m, &d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
-  return buf;
-}
 
 const std::vector<std::string>& SubscriptionFeatureNames() {
   static const std::vector<std::string> names = {
@@ -141,7 +127,7 @@ StatusOr<SubscriptionLog> SubscriptionLogBuilder::Build() && {
       return InvalidArgumentError(where + ": ends on day " + std::to_string(r.end) + ", before its start " +
                                   std::to_string(r.start));
     }
-    if (r.recurrence < 0) return InvalidArgumentError(where + ": negative recurrence " + Fixed(r.recurrence));
+    if (r.recurrence < 0) return InvalidArgumentError(where + ": negative recurrence " + FormatFixed(r.recurrence));
   }
   std::stable_sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
     return a.customer != b.customer ? a.customer < b.customer : a.start < b.start;
@@ -218,8 +204,8 @@ StatusOr<ChurnModel> TrainSubscriptionChurn(const SubscriptionLog& subs, const T
   if (first >= c0) {
     return FailedPreconditionError(
         "subscription churn needs at least two windows of history: the first subscription (" +
-        (subs.num_subscriptions() ? DayText(first) : std::string("none")) + ") must start before " + DayText(c0) +
-        " (as of " + DayText(as_of_day) + " minus 2 x (window " + std::to_string(options.window_days) + " + renewal " +
+        (subs.num_subscriptions() ? FormatDate(first) : std::string("none")) + ") must start before " + FormatDate(c0) +
+        " (as of " + FormatDate(as_of_day) + " minus 2 x (window " + std::to_string(options.window_days) + " + renewal " +
         std::to_string(options.renewal_days) + " days))");
   }
   ChurnSplit fit, evaluation;
@@ -243,14 +229,14 @@ StatusOr<ChurnModel> TrainSubscriptionChurn(const SubscriptionLog& subs, const T
   ev.as_of = as_of_day;
   ev.horizon_days = h;
   const double r = ev.training_base_rate, b = ev.base_rate;
-  ev.baseline_name = "historical churn rate " + Fixed(r) + " (churn flagged at random at that rate)";
+  ev.baseline_name = "historical churn rate " + FormatFixed(r) + " (churn flagged at random at that rate)";
   ev.baseline_days = 0;
   ev.baseline_accuracy = r * b + (1 - r) * (1 - b);
   ev.baseline_churn_class_accuracy = r;
   ev.baseline_auc = 0.5;
   if (ev.accuracy < 0.5) {
     ev.grade = ModelGrade::kC;
-    ev.grade_reason = "overall accuracy " + Fixed(ev.accuracy) + " is below 0.5";
+    ev.grade_reason = "overall accuracy " + FormatFixed(ev.accuracy) + " is below 0.5";
   } else {
     // As for transactional churn (churn.h): the model's recall at the larger
     // of its own coverage and the baseline's (r of the rows, flagged at random).
@@ -267,11 +253,11 @@ StatusOr<ChurnModel> TrainSubscriptionChurn(const SubscriptionLog& subs, const T
     ev.churn_class_accuracy_at_baseline_coverage = positives > 0 ? static_cast<double>(caught) / positives : 0.0;
     ev.grade = GradeAgainstBaseline(ev.churn_class_accuracy_at_baseline_coverage, r, 0.10);
     ev.grade_reason = "churn-class accuracy (share of the churners predicted to churn) " +
-                      Fixed(ev.churn_class_accuracy_at_baseline_coverage) + " when flagging " +
+                      FormatFixed(ev.churn_class_accuracy_at_baseline_coverage) + " when flagging " +
                       std::to_string(flagged) + " of " + std::to_string(rows) +
                       " subscribers (the more of the threshold's and the historical rate's), vs the historical churn "
-                      "rate " + Fixed(r) + " (A: >= 10% above, B: above, C: not above); " +
-                      Fixed(ev.churn_class_accuracy) + " at the threshold; overall accuracy " + Fixed(ev.accuracy);
+                      "rate " + FormatFixed(r) + " (A: >= 10% above, B: above, C: not above); " +
+                      FormatFixed(ev.churn_class_accuracy) + " at the threshold; overall accuracy " + FormatFixed(ev.accuracy);
   }
   return model;
 }

@@ -39,15 +39,9 @@ int64_t MicrosNow() {
       .count();
 }
 
+// Whole seconds, "" for none (0).
 std::string IsoTime(int64_t micros) {
-  if (micros <= 0) return "";
-  int32_t day = DayOfMicros(micros);
-  int64_t rest = micros - static_cast<int64_t>(day) * kMicrosPerDay;
-  int64_t s = rest / kMicrosPerSecond;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "T%02d:%02d:%02dZ", static_cast<int>(s / 3600), static_cast<int>(s / 60 % 60),
-                static_cast<int>(s % 60));
-  return FormatDate(day) + buf;
+  return micros <= 0 ? "" : FormatTimestamp(micros - micros % kMicrosPerSecond);
 }
 
 std::string DefinitionHash(const PredictionConfig& p) {
@@ -238,24 +232,22 @@ StatusOr<SubscriptionLog> BuildSubscriptions(LinkedEntities& linked, const Predi
   const SubscriptionFieldsConfig& f = p.subscriptions;
   CDP_ASSIGN_OR_RETURN(const EntityByCustomer* g, linked.Group(f.entity));
   CDP_ASSIGN_OR_RETURN(auto table, linked.Load(f.entity));
-  auto column = [&](const std::string& field, bool required) -> StatusOr<const Column*> {
+  // An optional field not configured is nullptr; a configured one must exist
+  // (start and end are required by the parser).
+  auto column = [&](const std::string& field) -> StatusOr<const Column*> {
     if (field.empty()) return static_cast<const Column*>(nullptr);
     const Column* c = table->ColumnByName(field);
-    if (!c && required) {
-      return InvalidArgumentError("prediction '" + p.name + "': subscriptions field '" + field + "' is not a field of " +
-                                  f.entity);
-    }
     if (!c) {
       return InvalidArgumentError("prediction '" + p.name + "': subscriptions field '" + field + "' is not a field of " +
                                   f.entity);
     }
     return c;
   };
-  CDP_ASSIGN_OR_RETURN(const Column* start, column(f.start, true));
-  CDP_ASSIGN_OR_RETURN(const Column* end, column(f.end, true));
-  CDP_ASSIGN_OR_RETURN(const Column* recurring, column(f.recurring, false));
-  CDP_ASSIGN_OR_RETURN(const Column* recurrence, column(f.recurrence, false));
-  CDP_ASSIGN_OR_RETURN(const Column* amount, column(f.amount, false));
+  CDP_ASSIGN_OR_RETURN(const Column* start, column(f.start));
+  CDP_ASSIGN_OR_RETURN(const Column* end, column(f.end));
+  CDP_ASSIGN_OR_RETURN(const Column* recurring, column(f.recurring));
+  CDP_ASSIGN_OR_RETURN(const Column* recurrence, column(f.recurrence));
+  CDP_ASSIGN_OR_RETURN(const Column* amount, column(f.amount));
   auto day_of = [&](const Column* c, size_t r, const std::string& field) -> StatusOr<int32_t> {
     if (c->type() == DataType::kDate) return c->DateAt(r);
     if (c->type() == DataType::kTimestamp) return DayOfMicros(c->Int64At(r));
@@ -709,8 +701,6 @@ bool NeedsTraining(const PredictionConfig& p, const std::optional<PredictionMode
   return cron.ok() && cron->Next(rec->trained_at) <= now;
 }
 
-int32_t RunDateOf(const PredictionRunOptions& o) { return o.run_date; }
-
 void Progress(const PredictionRunOptions& o, double f, const std::string& detail) {
   if (o.progress) o.progress(f, detail);
 }
@@ -737,6 +727,14 @@ Json ToJson(const PredictionInfo& info) {
 
 namespace {
 
+// Customers with at least one row (a recommendation has several per customer).
+int64_t DistinctCustomers(const Table& t) {
+  const Column* ids = t.ColumnByName("CustomerId");
+  std::set<int64_t> s;
+  for (size_t r = 0; ids && r < ids->size(); ++r) s.insert(ids->Int64At(r));
+  return static_cast<int64_t>(s.size());
+}
+
 StatusOr<PredictionInfo> InfoOf(Workspace& workspace, const Snapshot& snap, const PredictionConfig& p) {
   PredictionInfo info;
   info.config = p;
@@ -752,10 +750,7 @@ StatusOr<PredictionInfo> InfoOf(Workspace& workspace, const Snapshot& snap, cons
   auto it = snap.entities.find(info.output_entity);
   if (it != snap.entities.end()) {
     CDP_ASSIGN_OR_RETURN(auto table, LoadEntity(workspace, snap, info.output_entity));
-    const Column* ids = table->ColumnByName("CustomerId");
-    std::set<int64_t> distinct;
-    for (size_t r = 0; ids && r < ids->size(); ++r) distinct.insert(ids->Int64At(r));
-    info.scored_customers = static_cast<int64_t>(distinct.size());
+    info.scored_customers = DistinctCustomers(*table);
     info.scored_at = IsoTime(it->second.written_at_micros);
   }
   return info;
@@ -867,7 +862,7 @@ Status DeletePrediction(Workspace& workspace, const std::string& name) {
 StatusOr<Json> PredictionReadiness(Workspace& workspace, const std::string& name, const PredictionRunOptions& options) {
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(const PredictionConfig* p, FindPrediction(project, name));
-  CDP_ASSIGN_OR_RETURN(PredictionData d, LoadData(workspace, project, *p, RunDateOf(options)));
+  CDP_ASSIGN_OR_RETURN(PredictionData d, LoadData(workspace, project, *p, options.run_date));
   return ReadinessOf(*p, d);
 }
 
@@ -893,16 +888,6 @@ Json ToJson(const PredictionScoreReport& r) {
   return j;
 }
 
-namespace {
-
-int64_t DistinctCustomers(const Table& t) {
-  const Column* ids = t.ColumnByName("CustomerId");
-  std::set<int64_t> s;
-  for (size_t r = 0; ids && r < ids->size(); ++r) s.insert(ids->Int64At(r));
-  return static_cast<int64_t>(s.size());
-}
-
-}  // namespace
 
 StatusOr<PredictionTrainReport> TrainPrediction(Workspace& workspace, const std::string& name,
                                                 const PredictionRunOptions& options) {
@@ -913,7 +898,7 @@ StatusOr<PredictionTrainReport> TrainPrediction(Workspace& workspace, const std:
     return FailedPreconditionError("prediction '" + name + "' imports its scores: there is no model to train (use score)");
   }
   Progress(options, 0.05, "loading data");
-  CDP_ASSIGN_OR_RETURN(PredictionData d, LoadData(workspace, project, *p, RunDateOf(options)));
+  CDP_ASSIGN_OR_RETURN(PredictionData d, LoadData(workspace, project, *p, options.run_date));
   Progress(options, 0.2, "training");
   Json readiness;
   CDP_ASSIGN_OR_RETURN(PredictionModelRecord rec, TrainAndStore(workspace, project, *p, d, &readiness));
@@ -946,7 +931,7 @@ StatusOr<PredictionScoreReport> ScorePrediction(Workspace& workspace, const std:
     model = std::move(rec->model);
   }
   Progress(options, 0.1, "loading data");
-  CDP_ASSIGN_OR_RETURN(PredictionData d, LoadData(workspace, project, *p, RunDateOf(options)));
+  CDP_ASSIGN_OR_RETURN(PredictionData d, LoadData(workspace, project, *p, options.run_date));
   Progress(options, 0.5, "scoring");
   CDP_ASSIGN_OR_RETURN(Table t, Score(*p, model, d));
   PredictionScoreReport r;
