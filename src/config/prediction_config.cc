@@ -146,6 +146,11 @@ Status ParseOne(MapReader& r, const YAML::Node& n, PredictionConfig& p, const st
     CDP_RETURN_IF_ERROR(sr.String("recurrence", &p.subscriptions.recurrence));
     CDP_RETURN_IF_ERROR(sr.String("amount", &p.subscriptions.amount));
     CDP_RETURN_IF_ERROR(sr.CheckNoUnknownKeys({"entity", "start", "end", "recurring", "recurrence", "amount"}));
+    for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"entity", p.subscriptions.entity},
+                                     {"start", p.subscriptions.start},
+                                     {"end", p.subscriptions.end}}) {
+      if (value.empty()) return sr.KeyError(key, s[key], owner + ": must not be empty");
+    }
   }
   CDP_RETURN_IF_ERROR(IntInRange(r, "renewal_days", owner, 0, 365, &p.renewal_days));
   {

@@ -75,6 +75,8 @@ TEST(PredictionConfigTest, ErrorsNameTheLineAndKey) {
       {"  - name: C\n    kind: clv\n    activities: [P]\n  - name: C\n    kind: clv\n    activities: [P]\n",
        "'C' is declared twice"},
       {"  - name: C\n    kind: transactional_churn\n    activities: [P]\n    retrain: every day\n", "retrain"},
+      {"  - name: C\n    kind: subscription_churn\n    subscriptions: {entity: S, start: \"\", end: End}\n",
+       "predictions[0].subscriptions.start: prediction 'C': must not be empty"},
   };
   for (const auto& c : cases) {
     auto p = Parse(c.yaml);
