@@ -1,0 +1,77 @@
+// The `enrichments:` section of the project YAML (docs/project-yaml.md
+// "Enrichments"): profile enrichment computed by the enrichments stage
+// (workspace/enrichment_runner.h), each written to one entity
+// Enrichment_<name> (common/entity_names.h) keyed by CustomerId, usable in
+// measures, segments, search filters, exports and the customer card.
+// Parsing checks shape and ranges (errors name the file, line and key);
+// references to activities, entities and fields are checked with the rest of
+// the project (ValidateEnrichments). Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace cdp {
+
+enum class EnrichmentKind {
+  kAffinity,    // "affinity": brand / category / interest affinities from activities and product data
+  kEngagement,  // "engagement": a 0-100 score from recency-weighted activity counts
+  kThirdParty,  // "third_party": attributes of a third-party entity matched by e-mail, phone or address
+};
+std::string_view EnrichmentKindName(EnrichmentKind kind);
+StatusOr<EnrichmentKind> ParseEnrichmentKind(std::string_view name);
+
+// A third-party match key: the third-party entity's field, the Customer field
+// it is compared with, and how both are normalized ("email", "phone", "address").
+struct EnrichmentKeyConfig {
+  std::string field;
+  std::string customer_field;
+  std::string match;
+  bool operator==(const EnrichmentKeyConfig&) const = default;
+};
+
+struct EnrichmentConfig {
+  std::string name;  // identifier [A-Za-z_][A-Za-z0-9_]*, at most 128 characters
+  std::string display_name;
+  EnrichmentKind kind = EnrichmentKind::kAffinity;
+
+  // Affinity: the activities whose rows name a product (default: every
+  // activity whose source has `product_field`), the product entity, its key
+  // and the attribute whose values are the affinities (Brand, Category, ...).
+  std::vector<std::string> activities;
+  std::string product_field = "ProductId";
+  std::string products;          // entity of the product catalogue
+  std::string product_key = "ProductId";
+  std::string attribute;         // e.g. Brand
+  std::string weight = "count";  // count | amount
+  int top = 3;                   // values kept per customer, 1..20
+
+  // Engagement: weights per activity (name -> weight, default 1 for every
+  // activity) and the half-life of an event's weight in days.
+  std::map<std::string, double> weights;
+  int32_t half_life_days = 90;  // 1..3650
+
+  // Third party: an ingested source entity, its match keys in order and the
+  // fields copied to the enrichment entity (default: every other field).
+  std::string entity;
+  std::vector<EnrichmentKeyConfig> keys;
+  std::vector<std::string> fields;
+
+  bool operator==(const EnrichmentConfig&) const = default;
+};
+
+// Parses the `enrichments:` list. InvalidArgument naming file, line and key.
+StatusOr<std::vector<EnrichmentConfig>> ParseEnrichments(const YAML::Node& node, std::string_view file);
+// Block YAML of the list (for `cdp export-config`), read back equal by ParseEnrichments.
+std::string EnrichmentsToYaml(const std::vector<EnrichmentConfig>& enrichments, int indent);
+
+}  // namespace cdp
