@@ -15,7 +15,10 @@
 //   frequent values plus "(other)"; a string column whose distinct values
 //   exceed half of its non-null rows (names, e-mails, keys) is identifying,
 //   not an attribute, and is skipped and listed in `skipped`;
-// - CustomerId, and fields named in `exclude`, are skipped.
+// - CustomerId, and fields named in `exclude`, are skipped; so is a column
+//   with no value for any customer (listed in `skipped`: "E.F: no values");
+// - categories are ordered most frequent first (ties by value), "(other)"
+//   last; a name taken by an earlier source becomes "entity.field".
 // Thread-safety: immutable after construction; safe to read from many threads.
 #pragma once
 
@@ -26,7 +29,7 @@
 
 #include "common/status.h"
 #include "predict/booster.h"
-#include "table/table.h"
+#include "table/column.h"
 
 namespace cdp {
 
@@ -56,6 +59,7 @@ struct AttributeOptions {
   int32_t as_of_day = 0;       // days since 1970-01-01 for "years since"; 0 = today (UTC)
   int max_categories = 20;     // 2..1000
   std::vector<std::string> exclude;  // field names never used ("CustomerId" always)
+  int threads = 0;             // columns built in parallel; 0 = one per core, 1..256
 };
 
 // One entity's per-customer columns. `table` rows are either the customer
