@@ -83,6 +83,9 @@ uint64_t CustomerSet::Count() const { return roaring_bitmap_get_cardinality(bitm
 void CustomerSet::UnionWith(const CustomerSet& other) { roaring_bitmap_or_inplace(bitmap_, other.bitmap_); }
 void CustomerSet::IntersectWith(const CustomerSet& other) { roaring_bitmap_and_inplace(bitmap_, other.bitmap_); }
 void CustomerSet::Subtract(const CustomerSet& other) { roaring_bitmap_andnot_inplace(bitmap_, other.bitmap_); }
+uint64_t CustomerSet::IntersectionCount(const CustomerSet& other) const {
+  return roaring_bitmap_and_cardinality(bitmap_, other.bitmap_);
+}
 
 std::vector<uint32_t> CustomerSet::ToVector() const {
   std::vector<uint32_t> out(Count());

@@ -35,6 +35,8 @@ class CustomerSet {
   void UnionWith(const CustomerSet& other);
   void IntersectWith(const CustomerSet& other);
   void Subtract(const CustomerSet& other);
+  // |this AND other|, without building the intersection.
+  uint64_t IntersectionCount(const CustomerSet& other) const;
 
   // Ascending customer indexes.
   std::vector<uint32_t> ToVector() const;
