@@ -499,7 +499,8 @@ Status Catalog::ReplaceProjectLocked(const ProjectConfig& config) {
                                {"exports", ExportsToJson(config.exports)},
                                {"consent", ConsentToJson(config.consent)},
                                {"triggers", TriggersToJson(config.triggers)},
-                               {"predictions", PredictionsToJson(config.predictions)}}) {
+                               {"predictions", PredictionsToJson(config.predictions)},
+                               {"enrichments", EnrichmentsToJson(config.enrichments)}}) {
       Statement ins(db_, "INSERT INTO project(key, value) VALUES (?, ?)");
       ins.Bind(1, k);
       ins.Bind(2, v);
@@ -568,6 +569,11 @@ StatusOr<ProjectConfig> Catalog::LoadProjectLocked() const {
         auto v = TriggersFromJson(st.Text(1));
         if (!v.ok()) return v.status().WithContext("catalog triggers");
         config.triggers = std::move(*v);
+      }
+      if (k == "enrichments") {
+        auto v = EnrichmentsFromJson(st.Text(1));
+        if (!v.ok()) return v.status().WithContext("catalog enrichments");
+        config.enrichments = std::move(*v);
       }
       if (k == "predictions") {
         auto v = PredictionsFromJson(st.Text(1));

@@ -24,6 +24,7 @@ inline constexpr std::string_view kBusinessMeasurePrefix = "BusinessMeasure_";  
 inline constexpr std::string_view kSegmentPrefix = "Segment_";                  // + segment
 inline constexpr std::string_view kQuarantinePrefix = "_quarantine/";           // + source entity
 inline constexpr std::string_view kPredictionPrefix = "Prediction_";            // + prediction
+inline constexpr std::string_view kEnrichmentPrefix = "Enrichment_";            // + enrichment
 // What a unify run leaves for the next one's incremental matching (unify/incremental.h):
 // hashes only, no values.
 inline constexpr std::string_view kUnifyStateEntity = "_unify/state";
@@ -46,6 +47,10 @@ inline std::string SegmentEntityName(std::string_view segment) {
 // "Prediction_<name>": a prediction's scores per customer (CustomerId).
 inline std::string PredictionEntityName(std::string_view prediction) {
   return std::string(kPredictionPrefix) + std::string(prediction);
+}
+// "Enrichment_<name>": an enrichment's values per customer (CustomerId).
+inline std::string EnrichmentEntityName(std::string_view enrichment) {
+  return std::string(kEnrichmentPrefix) + std::string(enrichment);
 }
 // "_quarantine/<entity>": a source entity's quarantined rows.
 inline std::string QuarantineEntityName(std::string_view entity) {
@@ -71,6 +76,7 @@ enum class EntityKind {
   kBusinessMeasure,  // BusinessMeasure_<name>
   kSegment,          // Segment_<name>
   kPrediction,       // Prediction_<name>
+  kEnrichment,       // Enrichment_<name>
   kQuarantine,       // _quarantine/<entity>
   kInternal,         // any other name starting with '_'
 };
@@ -99,6 +105,7 @@ inline ParsedEntityName ParseEntityName(std::string_view name) {
                             Prefixed{kBusinessMeasurePrefix, EntityKind::kBusinessMeasure},
                             Prefixed{kSegmentPrefix, EntityKind::kSegment},
                             Prefixed{kPredictionPrefix, EntityKind::kPrediction},
+                            Prefixed{kEnrichmentPrefix, EntityKind::kEnrichment},
                             Prefixed{kQuarantinePrefix, EntityKind::kQuarantine}}) {
     if (name.size() > p.prefix.size() && name.substr(0, p.prefix.size()) == p.prefix) {
       return {p.kind, name.substr(p.prefix.size())};

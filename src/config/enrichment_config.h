@@ -69,9 +69,10 @@ struct EnrichmentConfig {
   bool operator==(const EnrichmentConfig&) const = default;
 };
 
-// Parses the `enrichments:` list. InvalidArgument naming file, line and key.
-StatusOr<std::vector<EnrichmentConfig>> ParseEnrichments(const YAML::Node& node, std::string_view file);
-// Block YAML of the list (for `cdp export-config`), read back equal by ParseEnrichments.
-std::string EnrichmentsToYaml(const std::vector<EnrichmentConfig>& enrichments, int indent);
+// Parses the `enrichments:` list. InvalidArgument naming file (origin), line and key.
+Status ParseEnrichments(const YAML::Node& node, const std::string& origin, std::vector<EnrichmentConfig>* out);
+// The JSON form (catalog, `cdp export-config`), read back equal by EnrichmentsFromJson.
+std::string EnrichmentsToJson(const std::vector<EnrichmentConfig>& enrichments);
+StatusOr<std::vector<EnrichmentConfig>> EnrichmentsFromJson(const std::string& json);
 
 }  // namespace cdp

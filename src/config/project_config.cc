@@ -517,6 +517,7 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
   if (YAML::Node n = r.Get("consent")) CDP_RETURN_IF_ERROR(ParseConsent(n, origin, &config.consent));
   if (YAML::Node n = r.Get("triggers")) CDP_RETURN_IF_ERROR(ParseTriggers(n, origin, &config.triggers));
   if (YAML::Node n = r.Get("predictions")) CDP_RETURN_IF_ERROR(ParsePredictions(n, origin, &config.predictions));
+  if (YAML::Node n = r.Get("enrichments")) CDP_RETURN_IF_ERROR(ParseEnrichments(n, origin, &config.enrichments));
   CDP_RETURN_IF_ERROR(CheckConnectionReferences(config.connections, config.exports, config.triggers, origin));
   // Cross references (fields are checked against entity schemas when the stages run).
   // Sources, and the entities the pipeline writes that measures may read.
@@ -560,7 +561,7 @@ StatusOr<ProjectConfig> ParseProjectYaml(const std::string& yaml_text, const std
   }
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"project", "sources", "unification", "relationships", "activities", "measures",
                                             "segments", "search", "refresh", "connections", "exports", "consent",
-                                            "triggers", "predictions"}));
+                                            "triggers", "predictions", "enrichments"}));
   return config;
 }
 
@@ -599,6 +600,7 @@ std::string EmitProjectYaml(const ProjectConfig& config) {
   if (!config.consent.empty()) j["consent"] = Json::parse(ConsentToJson(config.consent));
   if (!config.triggers.empty()) j["triggers"] = Json::parse(TriggersToJson(config.triggers));
   if (!config.predictions.empty()) j["predictions"] = Json::parse(PredictionsToJson(config.predictions));
+  if (!config.enrichments.empty()) j["enrichments"] = Json::parse(EnrichmentsToJson(config.enrichments));
   YAML::Node root = JsonToYaml(j);
   if (!config.segments.empty()) {
     YAML::Node segs(YAML::NodeType::Sequence);

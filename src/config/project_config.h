@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/enrichment_config.h"
 #include "config/export_config.h"
 #include "config/model_config.h"
 #include "config/prediction_config.h"
@@ -118,6 +119,8 @@ struct ProjectConfig {
   // Predictions (config/prediction_config.h): models trained and scored by the
   // predictions stage.
   std::vector<PredictionConfig> predictions;
+  // Enrichments (config/enrichment_config.h): computed by the enrichments stage.
+  std::vector<EnrichmentConfig> enrichments;
   bool operator==(const ProjectConfig&) const = default;
 
   const SourceConfig* FindSource(std::string_view name) const;

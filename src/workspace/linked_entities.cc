@@ -29,8 +29,9 @@ StatusOr<const EntityByCustomer*> LinkedEntities::Group(const std::string& entit
   std::vector<int64_t> of_row(table->num_rows(), -1);
   if (entity == kCustomerEntity) {
     for (size_t r = 0; r < of_row.size(); ++r) of_row[r] = static_cast<int64_t>(r);
-  } else if (entity == kUnifiedActivityEntity || EntityKindOf(entity) == EntityKind::kPrediction) {
-    // Keyed by CustomerId (the first column of both).
+  } else if (entity == kUnifiedActivityEntity || EntityKindOf(entity) == EntityKind::kPrediction ||
+             EntityKindOf(entity) == EntityKind::kEnrichment) {
+    // Keyed by CustomerId.
     int id_column = table->schema().FieldIndex("CustomerId");
     if (id_column < 0) return DataLossError(entity + " has no CustomerId column");
     const Column& ids = table->column(static_cast<size_t>(id_column));
@@ -58,7 +59,8 @@ std::vector<std::string> LinkedEntities::GroupableEntities() const {
   std::vector<std::string> out = {std::string(kCustomerEntity)};
   if (snapshot_.entities.count(std::string(kUnifiedActivityEntity))) out.push_back(std::string(kUnifiedActivityEntity));
   for (const auto& [name, info] : snapshot_.entities) {
-    if (EntityKindOf(name) == EntityKind::kPrediction) out.push_back(name);
+    EntityKind kind = EntityKindOf(name);
+    if (kind == EntityKind::kPrediction || kind == EntityKind::kEnrichment) out.push_back(name);
   }
   for (const auto& s : project_.sources) {
     if (!snapshot_.entities.count(s.name)) continue;
