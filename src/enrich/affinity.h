@@ -8,8 +8,9 @@
 // The statistic (chosen before any data was scored, from the level
 // definitions; see "Why these settings" below):
 //
-//   events      customer c has n_c events (CSR rows), event e on value v_e
-//               with weight w_e >= 0 (1 per purchase, or the amount).
+//   events      customer c has n_c events (CSR rows) of positive weight,
+//               event e on value v_e with weight w_e (1 per purchase, or
+//               the amount); events of weight 0 are ignored.
 //   share       s_cv = W_cv / W_c, c's weight on v over c's total weight.
 //   population  p_v  = sum_c W_cv / sum_c W_c (pooled share of v).
 //   evidence    x_cv = n_c * s_cv  (observed events on v; with weights, the
@@ -84,7 +85,7 @@ struct AffinityEvents {
   std::vector<std::string> value_names;  // code -> "Contoso", "Outdoor", ...
   std::vector<int64_t> offsets;          // customers + 1 entries, offsets[0] = 0, non-decreasing
   std::vector<int32_t> values;           // value code per event, in [0, value_names.size())
-  std::vector<double> weights;           // per event, finite and >= 0; empty = every event weighs 1
+  std::vector<double> weights;           // per event, finite and >= 0 (0 = ignored); empty = every event weighs 1
   int64_t customers() const { return offsets.empty() ? 0 : static_cast<int64_t>(offsets.size()) - 1; }
 };
 
