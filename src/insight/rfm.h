@@ -11,22 +11,25 @@
 //   R 5, F 4-5 Champions;       R 3-4, F 4-5 Loyal;      R 4-5, F 2-3 Potential loyalist;
 //   R 5, F 1 New;               R 4, F 1 Promising;       R 3, F 3 Need attention;
 //   R 3, F 1-2 About to sleep;  R 1-2, F 3-4 At risk;     R 1-2, F 5 Cannot lose them;
-//   R 1-2, F 1-2 Hibernating, of which R 1, F 1 is Lost (the one change: the
-//   grid has no Lost cell; its most extreme corner, the oldest and least
-//   frequent fifth, is split out of Hibernating under that name).
+//   R 2, F 1-2 Hibernating;     R 1, F 1-2 Lost (the one change: the grid's
+//   Hibernating cell is R 1-2, F 1-2 and it has no Lost; its oldest fifth by
+//   recency is split out under that name, so every group stays a rectangle).
 // The grid covers all 25 (R, F) cells, so every customer with a transaction is
 // in exactly one group; customers without one are the group "No transactions".
 // M is scored and averaged per group but not used to name groups: frequency and
 // spend are strongly correlated, and a two-attribute map is expressible as two
 // thresholds.
 //
-// Scores: customers with transactions ranked by the value (recency: fewer
-// days scores higher; frequency, monetary: more scores higher); tied values
-// share a score: a run of ties at ranks [a, b) (0-based, of n) scores
-// 1 + floor(5 * ((a + b - 1) / 2) / n), i.e. by its middle rank. So scores are
-// monotone in the value, ties never split, and a score range is a value
-// range: a group is "days since last <= X and transactions >= Y", a segment
-// condition on the measures (last date on_or_after as_of - X).
+// Scores: among the n customers with transactions, score = 1 + floor(5 * b /
+// n) where b = customers with a worse value (recency: more days; frequency,
+// monetary: less), i.e. the quintile of the share strictly below (the "min"
+// rank). Tied values share a score (ties never split, so the result does not
+// depend on any order), scores are monotone in the value, and a run of ties
+// at the bottom (the many one-time buyers) scores 1. A score range is
+// therefore a value range: a group is "last transaction at most X days ago and
+// at least Y transactions", a segment condition on the measures (last date
+// on_or_after as_of - X). The definition is a snapshot at as_of: its dates are
+// fixed, not relative to the day the segment runs.
 //
 // Thread-safety: pure functions over const inputs. Deterministic.
 #pragma once
