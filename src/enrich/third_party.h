@@ -45,6 +45,9 @@ namespace cdp {
 enum class ThirdPartyKeyKind : uint8_t { kEmail, kPhone, kAddress };
 // "email", "phone", "address".
 std::string_view ThirdPartyKeyKindName(ThirdPartyKeyKind kind);
+// The kind named "email", "phone" or "address" (the `match:` of a key in the
+// enrichments section); InvalidArgument naming the value otherwise.
+StatusOr<ThirdPartyKeyKind> ParseThirdPartyKeyKind(std::string_view name);
 // The normalizers the matcher uses for the kind by default (the example
 // project's match rules): {"EmailProvider"}, {"Phone"}, {"Address"}.
 std::vector<std::string> DefaultThirdPartyNormalizers(ThirdPartyKeyKind kind);
@@ -72,7 +75,9 @@ struct ThirdPartyKeyReport {
   std::vector<std::string> normalizers;   // the chain used
   // Over records still unmatched when this key was tried:
   int64_t tried = 0;                      // records tried with this key
-  int64_t blank = 0;                      // normalized key ""
+  int64_t blank = 0;                      // normalized key "": missing, invalid or placeholder
+  int64_t blank_invalid = 0;              //   of which rejected by the chain (malformed e-mail, short phone)
+  int64_t blank_placeholder = 0;          //   of which placeholders ("n/a", "000-000-0000", test@test.com)
   int64_t ambiguous_records = 0;          // key held by more than one record
   int64_t ambiguous_customers = 0;        // key unique among records but held by more than one customer
   int64_t unmatched = 0;                  // no customer holds the key
@@ -100,10 +105,10 @@ struct ThirdPartyMatch {
 };
 
 // Matches records to customers by `keys` in order (first match wins).
-// InvalidArgument, naming the parameter and the value: no keys; a key with
-// an empty name; keys whose customer_values (or record_values) sizes differ
-// from the first key's; a normalizer chain Create rejects (unknown name, bad
-// region); max_examples out of range.
+// InvalidArgument, naming the parameter and the value: no keys or more than
+// 16; a key with an empty name; keys whose customer_values (or
+// record_values) sizes differ from the first key's; a normalizer chain Create
+// rejects (unknown name, bad region); max_examples out of range.
 StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys, const ThirdPartyMatchOptions& options);
 
 // The first `chars` UTF-8 characters of `value` followed by "…" ("" stays
