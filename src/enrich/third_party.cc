@@ -116,6 +116,7 @@ StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys
   m.customer_of_record.assign(records, -1);
   m.key_of_record.assign(records, -1);
 
+  constexpr int64_t kNone = -1;
   constexpr int64_t kShared = -2;
   for (size_t k = 0; k < keys.size(); ++k) {
     const ThirdPartyKey& key = keys[k];
@@ -127,54 +128,62 @@ StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys
     Normalized cust = NormalizeAll(chains[k], key.customer_values, threads);
     Normalized rec = NormalizeAll(chains[k], key.record_values, threads);
 
-    // Normalized key -> its customer, or kShared when several hold it.
-    std::unordered_map<std::string_view, int64_t> by_key;
-    by_key.reserve(customers);
+    // Normalized key -> its customer (kNone, or kShared when several hold
+    // it) and how many records hold it (all records: a key two records share
+    // is ambiguous even when one of them matched earlier). One lookup per
+    // row; each record keeps a pointer to its slot (node addresses are stable).
+    struct Slot {
+      int64_t customer = kNone;
+      int64_t records = 0;
+    };
+    std::unordered_map<std::string_view, Slot> slots;
+    slots.reserve(customers + records);
     for (size_t c = 0; c < customers; ++c) {
       const std::string& v = cust.keys[c];
       if (v.empty()) continue;
       ++rep.customers_with_key;
-      auto [it, inserted] = by_key.emplace(v, static_cast<int64_t>(c));
-      if (!inserted && it->second != kShared) {
-        it->second = kShared;
+      Slot& s = slots[v];
+      if (s.customer == kNone) {
+        s.customer = static_cast<int64_t>(c);
+      } else if (s.customer != kShared) {
+        s.customer = kShared;
         ++rep.shared_customer_keys;
       }
     }
-    // Normalized key -> how many records hold it (all records: a key two
-    // records share is ambiguous even when one of them matched earlier).
-    std::unordered_map<std::string_view, int64_t> record_count;
-    record_count.reserve(records);
+    std::vector<Slot*> slot_of_record(records, nullptr);
     for (size_t r = 0; r < records; ++r) {
-      if (!rec.keys[r].empty()) ++record_count[rec.keys[r]];
+      if (rec.keys[r].empty()) continue;
+      Slot& s = slots[rec.keys[r]];
+      ++s.records;
+      slot_of_record[r] = &s;
     }
 
     for (size_t r = 0; r < records; ++r) {
       if (m.customer_of_record[r] >= 0) continue;
       ++rep.tried;
-      const std::string& v = rec.keys[r];
-      if (v.empty()) {
+      const Slot* s = slot_of_record[r];
+      if (s == nullptr) {
         ++rep.blank;
         if (rec.blank[r] == BlankReason::kInvalid) ++rep.blank_invalid;
         if (rec.blank[r] == BlankReason::kPlaceholder) ++rep.blank_placeholder;
         continue;
       }
-      if (record_count[v] > 1) {
+      if (s->records > 1) {
         ++rep.ambiguous_records;
         continue;
       }
-      auto it = by_key.find(v);
-      if (it == by_key.end()) {
+      if (s->customer == kNone) {
         ++rep.unmatched;
         if (static_cast<int>(rep.unmatched_examples.size()) < options.max_examples) {
-          rep.unmatched_examples.push_back(MaskKey(v));
+          rep.unmatched_examples.push_back(MaskKey(rec.keys[r]));
         }
         continue;
       }
-      if (it->second == kShared) {
+      if (s->customer == kShared) {
         ++rep.ambiguous_customers;
         continue;
       }
-      const size_t c = static_cast<size_t>(it->second);
+      const size_t c = static_cast<size_t>(s->customer);
       if (m.record_of_customer[c] >= 0) {
         ++rep.taken;
         continue;
