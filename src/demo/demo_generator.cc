@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -51,8 +52,14 @@ constexpr std::string_view kStoreFile = "pos_purchases.csv";
 constexpr std::string_view kReviewsFile = "website_reviews.csv";
 constexpr std::string_view kSurveyFile = "crm_survey.jsonl";
 constexpr std::string_view kSubscriptionsFile = "subscriptions.csv";
+constexpr std::string_view kProductsFile = "products.csv";
 constexpr std::string_view kTruthFile = "truth.csv";
 constexpr std::string_view kPredictionsTruthFile = "predictions_truth.csv";
+constexpr std::string_view kInsightsTruthFile = "insights_truth.csv";
+
+// Per-person purchase facts gathered while the purchase files are written (for insights_truth.csv).
+constexpr uint8_t kBoughtSomething = 1;
+constexpr uint8_t kBoughtEspressoMachine = 2;
 
 // One record of a profile source, ordered by creation time; the order gives the record's key.
 struct AccountKey {
@@ -91,10 +98,11 @@ class DemoWriter {
     CDP_RETURN_IF_ERROR(WriteReviews(summary));
     CDP_RETURN_IF_ERROR(WriteSurvey(summary));
     CDP_RETURN_IF_ERROR(WriteSubscriptions(summary));
+    CDP_RETURN_IF_ERROR(WriteProducts(summary));
     CDP_RETURN_IF_ERROR(truth_.Commit());
     summary->files.push_back({std::string(kTruthFile), truth_.path(), truth_.rows()});
     Report(kTruthFile, truth_.rows(), truth_.rows());
-    return WritePredictionsTruth(summary);
+    return WritePlantedTruth(summary);
   }
 
  private:
@@ -145,6 +153,7 @@ class DemoWriter {
     for (auto& keys : keys_) std::sort(keys.begin(), keys.end());
     // The loyalty scheme links to the first web account of the person.
     first_contact_.assign(static_cast<size_t>(n), -1);
+    bought_.assign(static_cast<size_t>(n), 0);
     const auto& web = keys_[static_cast<int>(ProfileSource::kEcommerce)];
     for (size_t rank = 0; rank < web.size(); ++rank) {
       if (web[rank].copy == 0) first_contact_[web[rank].person] = static_cast<int32_t>(rank);
@@ -271,6 +280,17 @@ class DemoWriter {
     return Finish(kLoyaltyFile, &file, summary);
   }
 
+  // Records the first `count` entries of purchases_ in bought_.
+  void NoteBought(uint32_t person, int count) {
+    uint8_t& flags = bought_[person];
+    if (count > 0) flags |= kBoughtSomething;
+    for (int i = 0; i < count; ++i) {
+      if (demo_internal::IsEspressoMachine(purchases_[static_cast<size_t>(i)].product)) {
+        flags |= kBoughtEspressoMachine;
+      }
+    }
+  }
+
   void AppendSubject(std::string& row, int32_t product) {
     row_scratch_.assign("Bought ");
     row_scratch_.append(demo_internal::Products()[static_cast<size_t>(product)].name);
@@ -293,6 +313,7 @@ class DemoWriter {
       const int count = activities_.OnlinePurchases(
           person_, traits, BehaviourOf(k.person, traits), HasDuplicate(k.person, ProfileSource::kEcommerce),
           static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      NoteBought(k.person, count);
       for (int i = 0; i < count; ++i) {
         const Purchase& p = purchases_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -336,6 +357,7 @@ class DemoWriter {
       const int count = activities_.StorePurchases(
           person_, traits, BehaviourOf(k.person, traits), HasDuplicate(k.person, ProfileSource::kLoyalty),
           static_cast<int>(k.copy), k.created_seconds, purchases_.data());
+      NoteBought(k.person, count);
       for (int i = 0; i < count; ++i) {
         const Purchase& p = purchases_[static_cast<size_t>(i)];
         std::string& row = file.row();
@@ -472,14 +494,44 @@ class DemoWriter {
     return Finish(kSubscriptionsFile, &file, summary);
   }
 
-  // The planted truth of the prediction models, one row per person.
-  Status WritePredictionsTruth(DemoSummary* summary) {
+  // The product catalogue the purchase files refer to by ProductId.
+  Status WriteProducts(DemoSummary* summary) {
     OutputFile file;
+    CDP_RETURN_IF_ERROR(OpenFile(kProductsFile, "ProductId,ProductName,Category,Brand,ListPrice", &file));
+    const auto products = demo_internal::Products();
+    const auto total = static_cast<int64_t>(products.size());
+    Report(kProductsFile, 0, total);
+    for (const demo_internal::Product& p : products) {
+      std::string& row = file.row();
+      AppendInt(row, p.id);
+      row.push_back(',');
+      AppendCsvField(row, p.name);
+      row.push_back(',');
+      row.append(demo_internal::CategoryName(p.category));
+      row.push_back(',');
+      AppendCsvField(row, demo_internal::BrandName(p.brand));
+      row.push_back(',');
+      AppendCents(row, std::llround(p.list_price * 100.0));
+      CDP_RETURN_IF_ERROR(file.EndRow());
+    }
+    Report(kProductsFile, total, total);
+    return Finish(kProductsFile, &file, summary);
+  }
+
+  // The planted truth of the prediction models (predictions_truth.csv) and of the segment insights
+  // and enrichment (insights_truth.csv), one row per person each, in one pass over the people.
+  Status WritePlantedTruth(DemoSummary* summary) {
+    OutputFile predictions, insights;
     CDP_RETURN_IF_ERROR(OpenFile(kPredictionsTruthFile,
                                  "person_id,churned,churn_day,cause,favourite_category,subscription_churned",
-                                 &file));
+                                 &predictions));
+    CDP_RETURN_IF_ERROR(OpenFile(kInsightsTruthFile,
+                                 "person_id,favourite_brand,in_high_spend_subgroup,lookalike_seed,"
+                                 "lookalike_planted,favourite_category,surveyed",
+                                 &insights));
     const int64_t total = options_.customers;
     Report(kPredictionsTruthFile, 0, total);
+    Report(kInsightsTruthFile, 0, total);
     for (int64_t p = 0; p < total; ++p) {
       const auto person = static_cast<uint32_t>(p);
       population_.Get(p, &person_);
@@ -489,7 +541,7 @@ class DemoWriter {
       bool subscription_churned = false;
       const int subscriptions = activities_.Subscriptions(person_, traits, b, footprint,
                                                           subscriptions_.data(), &subscription_churned);
-      std::string& row = file.row();
+      std::string& row = predictions.row();
       AppendInt(row, p + 1);
       if (b.churn_day >= 0) {
         row.append(",1,");
@@ -501,11 +553,29 @@ class DemoWriter {
       row.append(demo_internal::CategoryName(b.favourite));
       row.push_back(',');
       if (subscriptions > 0) row.push_back(subscription_churned ? '1' : '0');
-      CDP_RETURN_IF_ERROR(file.EndRow());
+      CDP_RETURN_IF_ERROR(predictions.EndRow());
+
+      const uint8_t bought = bought_[person];
+      const bool seed = (bought & kBoughtEspressoMachine) != 0;
+      const bool planted = !seed && (bought & kBoughtSomething) != 0 &&
+                           b.favourite == demo_internal::ProductCategory::kEspresso;
+      std::string& line = insights.row();
+      AppendInt(line, p + 1);
+      line.push_back(',');
+      if (b.brand >= 0)
+        AppendCsvField(line, demo_internal::BrandName(static_cast<demo_internal::ProductBrand>(b.brand)));
+      line.append(traits.high_spender ? ",1," : ",0,");
+      line.append(seed ? "1," : "0,");
+      line.append(planted ? "1," : "0,");
+      line.append(demo_internal::CategoryName(b.favourite));
+      line.append(population_.MembershipOf(p).in[static_cast<int>(ProfileSource::kSurvey)] ? ",1" : ",0");
+      CDP_RETURN_IF_ERROR(insights.EndRow());
       if ((p + 1) % kProgressEvery == 0) Report(kPredictionsTruthFile, p + 1, total);
     }
     Report(kPredictionsTruthFile, total, total);
-    return Finish(kPredictionsTruthFile, &file, summary);
+    CDP_RETURN_IF_ERROR(Finish(kPredictionsTruthFile, &predictions, summary));
+    Report(kInsightsTruthFile, total, total);
+    return Finish(kInsightsTruthFile, &insights, summary);
   }
 
   const DemoOptions& options_;
@@ -514,6 +584,7 @@ class DemoWriter {
   ActivityModel activities_;
   std::array<std::vector<AccountKey>, demo_internal::kProfileSourceCount> keys_;
   std::vector<int32_t> first_contact_;  // per person: rank of the first web account, or -1
+  std::vector<uint8_t> bought_;         // per person: kBoughtSomething | kBoughtEspressoMachine
   OutputFile truth_;
   Person person_;
   std::vector<Purchase> purchases_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -156,7 +157,8 @@ DemoSummary Generate(const fs::path& dir, int64_t customers, uint64_t seed,
 const std::vector<std::string> kAllFiles = {
     "ecommerce_contacts.csv", "loyalty_scheme.csv",  "online_purchases.csv",
     "pos_purchases.csv",      "website_reviews.csv", "crm_survey.jsonl",
-    "subscriptions.csv",      "truth.csv",           "predictions_truth.csv"};
+    "subscriptions.csv",      "products.csv",        "truth.csv",
+    "predictions_truth.csv",  "insights_truth.csv"};
 
 // One generated data set (N = 2000) shared by the read-only tests.
 class DemoDataTest : public testing::Test {
@@ -175,6 +177,8 @@ class DemoDataTest : public testing::Test {
     survey_ = new std::vector<nlohmann::json>(LoadJsonLines(*dir_ / "crm_survey.jsonl"));
     subscriptions_ = new std::vector<Row>(LoadCsv(*dir_ / "subscriptions.csv"));
     predictions_ = new std::vector<Row>(LoadCsv(*dir_ / "predictions_truth.csv"));
+    products_ = new std::vector<Row>(LoadCsv(*dir_ / "products.csv"));
+    insights_ = new std::vector<Row>(LoadCsv(*dir_ / "insights_truth.csv"));
     person_of_ = new std::map<std::pair<std::string, std::string>, int64_t>();
     for (size_t i = 1; i < truth_->size(); ++i) {
       const Row& r = (*truth_)[i];
@@ -194,6 +198,8 @@ class DemoDataTest : public testing::Test {
     delete survey_;
     delete subscriptions_;
     delete predictions_;
+    delete products_;
+    delete insights_;
     delete person_of_;
   }
 
@@ -229,6 +235,8 @@ class DemoDataTest : public testing::Test {
   static std::vector<nlohmann::json>* survey_;
   static std::vector<Row>* subscriptions_;
   static std::vector<Row>* predictions_;
+  static std::vector<Row>* products_;
+  static std::vector<Row>* insights_;
   static std::map<std::pair<std::string, std::string>, int64_t>* person_of_;
 };
 
@@ -243,6 +251,8 @@ std::vector<Row>* DemoDataTest::truth_ = nullptr;
 std::vector<nlohmann::json>* DemoDataTest::survey_ = nullptr;
 std::vector<Row>* DemoDataTest::subscriptions_ = nullptr;
 std::vector<Row>* DemoDataTest::predictions_ = nullptr;
+std::vector<Row>* DemoDataTest::products_ = nullptr;
+std::vector<Row>* DemoDataTest::insights_ = nullptr;
 std::map<std::pair<std::string, std::string>, int64_t>* DemoDataTest::person_of_ = nullptr;
 
 TEST(DemoGeneratorTest, DefaultTodayIsNovemberFirst2026) {
@@ -258,7 +268,11 @@ TEST(DemoGeneratorTest, SameOptionsGiveIdenticalBytesAndAnotherSeedDiffers) {
     const std::string bytes_a = ReadFile(a / name);
     ASSERT_FALSE(bytes_a.empty()) << name;
     EXPECT_EQ(Fnv1a(bytes_a), Fnv1a(ReadFile(b / name))) << name;
-    EXPECT_NE(Fnv1a(bytes_a), Fnv1a(ReadFile(c / name))) << name;
+    if (name == "products.csv") {
+      EXPECT_EQ(bytes_a, ReadFile(c / name)) << "the catalogue does not depend on the seed";
+    } else {
+      EXPECT_NE(Fnv1a(bytes_a), Fnv1a(ReadFile(c / name))) << name;
+    }
   }
   for (const auto& dir : {a, b, c}) fs::remove_all(dir);
 }
@@ -352,8 +366,10 @@ TEST_F(DemoDataTest, SummaryListsEveryFileWithItsRowCount) {
   EXPECT_EQ(summary_->files[4].rows, static_cast<int64_t>(reviews_->size()) - 1);
   EXPECT_EQ(summary_->files[5].rows, static_cast<int64_t>(survey_->size()));
   EXPECT_EQ(summary_->files[6].rows, static_cast<int64_t>(subscriptions_->size()) - 1);
-  EXPECT_EQ(summary_->files[7].rows, static_cast<int64_t>(truth_->size()) - 1);
-  EXPECT_EQ(summary_->files[8].rows, kPeople);
+  EXPECT_EQ(summary_->files[7].rows, 40);
+  EXPECT_EQ(summary_->files[8].rows, static_cast<int64_t>(truth_->size()) - 1);
+  EXPECT_EQ(summary_->files[9].rows, kPeople);
+  EXPECT_EQ(summary_->files[10].rows, kPeople);
 }
 
 TEST_F(DemoDataTest, EveryCsvHasItsHeaderAndColumnCountOnEveryRow) {
@@ -374,7 +390,11 @@ TEST_F(DemoDataTest, EveryCsvHasItsHeaderAndColumnCountOnEveryRow) {
        {"ReviewId", "UserId", "ReviewText", "ActivityTypeDisplay", "ReviewRating", "ReviewDate"}},
       {"subscriptions.csv",
        {"SubscriptionId", "ContactId", "StartDate", "EndDate", "IsRecurring", "RecurrenceDays", "Amount"}},
+      {"products.csv", {"ProductId", "ProductName", "Category", "Brand", "ListPrice"}},
       {"truth.csv", {"source", "source_key", "person_id"}},
+      {"insights_truth.csv",
+       {"person_id", "favourite_brand", "in_high_spend_subgroup", "lookalike_seed", "lookalike_planted",
+        "favourite_category", "surveyed"}},
       {"predictions_truth.csv",
        {"person_id", "churned", "churn_day", "cause", "favourite_category", "subscription_churned"}},
   };
@@ -1211,6 +1231,213 @@ TEST_F(DemoDataTest, PurchasesFollowFavouritesAndComplements) {
       "favourite share %.2f (independent %.2f), espresso beans lift %.2f, Success@10 personal %.3f "
       "popular %.3f (%d buyers)\n",
       share, independent, lift, personal_success, popular_success, buyers);
+}
+
+// products.csv by ProductId.
+std::map<int, Row> ProductsById(const std::vector<Row>& products) {
+  std::map<int, Row> out;
+  for (size_t i = 1; i < products.size(); ++i) out[std::stoi(products[i][0])] = products[i];
+  return out;
+}
+
+TEST_F(DemoDataTest, ProductCatalogueListsEveryPurchasedProduct) {
+  ASSERT_EQ(products_->size(), 41u);
+  const std::set<std::string> categories = {"beans",     "espresso",         "brewing",
+                                            "cold_brew", "cups_accessories", "gifts"};
+  std::set<int> ids;
+  std::map<std::string, std::set<std::string>> categories_of_brand;
+  std::set<std::string> listed_categories;
+  for (size_t i = 1; i < products_->size(); ++i) {
+    const Row& r = (*products_)[i];
+    EXPECT_TRUE(ids.insert(std::stoi(r[0])).second) << "duplicate ProductId " << r[0];
+    EXPECT_FALSE(r[1].empty()) << r[0];
+    EXPECT_TRUE(categories.count(r[2])) << r[2];
+    listed_categories.insert(r[2]);
+    EXPECT_FALSE(r[3].empty()) << r[0];
+    EXPECT_GT(std::stod(r[4]), 0.0) << r[4];
+    categories_of_brand[r[3]].insert(r[2]);
+  }
+  EXPECT_EQ(*ids.begin(), 1001);
+  EXPECT_EQ(*ids.rbegin(), 1040);
+  EXPECT_EQ(listed_categories, categories);
+  const std::map<int, Row> by_id = ProductsById(*products_);
+  EXPECT_EQ(by_id.at(1025)[1], "Paper Filters, 200 ct") << "a name with a comma is quoted";
+  EXPECT_EQ(by_id.at(1002)[2], "espresso");
+  // 6 to 8 brands, each spanning at least three categories.
+  EXPECT_GE(categories_of_brand.size(), 6u);
+  EXPECT_LE(categories_of_brand.size(), 8u);
+  for (const auto& [brand, in] : categories_of_brand) EXPECT_GE(in.size(), 3u) << brand;
+  // Every purchase refers to a listed product and names it in its Subject.
+  for (const auto& [rows, subject] : {std::pair{online_, 6}, std::pair{store_, 7}}) {
+    for (size_t i = 1; i < rows->size(); ++i) {
+      const Row& r = (*rows)[i];
+      const auto it = by_id.find(std::stoi(r[2]));
+      ASSERT_NE(it, by_id.end()) << "ProductId " << r[2] << " of purchase " << r[0]
+                                 << " is not in products.csv";
+      EXPECT_EQ(r[static_cast<size_t>(subject)], "Bought " + it->second[1]) << r[0];
+    }
+  }
+}
+
+std::map<int64_t, Row> ByPersonId(const std::vector<Row>& rows) {
+  std::map<int64_t, Row> out;
+  for (size_t i = 1; i < rows.size(); ++i) out[std::stoll(rows[i][0])] = rows[i];
+  return out;
+}
+
+TEST_F(DemoDataTest, InsightsTruthMatchesThePeopleAndTheirPurchases) {
+  ASSERT_EQ(insights_->size(), static_cast<size_t>(kPeople) + 1);
+  std::set<std::string> brands;
+  for (size_t i = 1; i < products_->size(); ++i) brands.insert((*products_)[i][3]);
+  std::set<int64_t> surveyed;
+  for (size_t i = 1; i < truth_->size(); ++i) {
+    if ((*truth_)[i][0] == "crm_survey") surveyed.insert(std::stoll((*truth_)[i][2]));
+  }
+  const auto planted = PlantedTruth();
+  const auto purchases = PurchasesByPerson();
+  int lovers = 0, seeds = 0, lookalikes = 0;
+  std::set<std::string> loved;
+  for (size_t i = 1; i < insights_->size(); ++i) {
+    const Row& r = (*insights_)[i];
+    const auto person = static_cast<int64_t>(i);
+    ASSERT_EQ(r[0], std::to_string(person));
+    if (!r[1].empty()) {
+      EXPECT_TRUE(brands.count(r[1])) << r[1];
+      ++lovers;
+      loved.insert(r[1]);
+    }
+    for (size_t c : {2u, 3u, 4u, 6u}) ASSERT_TRUE(r[c] == "0" || r[c] == "1") << r[c];
+    EXPECT_EQ(r[5], planted.at(person)[4]) << "favourite_category as in predictions_truth.csv";
+    EXPECT_EQ(r[6] == "1", surveyed.count(person) > 0) << person;
+    const auto it = purchases.find(person);
+    const bool bought = it != purchases.end() && !it->second.empty();
+    const bool machine = bought && std::any_of(it->second.begin(), it->second.end(), [](const auto& p) {
+                           return p.second == 1002 || p.second == 1040;
+                         });
+    EXPECT_EQ(r[3] == "1", machine) << person;
+    EXPECT_EQ(r[4] == "1", !machine && bought && r[5] == "espresso") << person;
+    if (machine) {
+      EXPECT_EQ(r[5], "espresso") << "only espresso lovers buy an espresso machine";
+    }
+    seeds += r[3] == "1";
+    lookalikes += r[4] == "1";
+  }
+  EXPECT_NEAR(static_cast<double>(lovers) / kPeople, 0.30, 0.04);
+  EXPECT_EQ(loved, brands) << "every brand has lovers";
+  EXPECT_GT(seeds, 30);
+  EXPECT_GT(lookalikes, seeds);
+  // The subgroup is exactly the survey's Income >= 100,000 with tier Gold or Platinum.
+  const auto insights = ByPersonId(*insights_);
+  int answers = 0, in_subgroup = 0;
+  for (const auto& j : *survey_) {
+    if (j["Income"].is_null()) continue;
+    const int64_t person = PersonOf("crm_survey", std::to_string(j["SurveyId"].get<int64_t>()));
+    const std::string tier = j["LoyaltyTier"].get<std::string>();
+    const bool rule = j["Income"].get<int64_t>() >= 100000 && (tier == "Gold" || tier == "Platinum");
+    EXPECT_EQ(insights.at(person)[2] == "1", rule) << "SurveyId " << j["SurveyId"];
+    ++answers;
+    in_subgroup += rule;
+  }
+  EXPECT_GT(answers, 500);
+  EXPECT_GT(in_subgroup, 20);
+  std::printf("brand lovers %d, look-alike seed %d, planted look-alikes %d, surveyed subgroup %d of %d\n",
+              lovers, seeds, lookalikes, in_subgroup, answers);
+}
+
+TEST_F(DemoDataTest, BrandLoversBuyTheirFavouriteBrandMuchMoreOften) {
+  const std::map<int, Row> products = ProductsById(*products_);
+  const auto insights = ByPersonId(*insights_);
+  // Per brand: purchases of the brand and all purchases, by its lovers and by people with no
+  // favourite brand.
+  std::map<std::string, std::array<int, 2>> lovers, others;
+  std::map<std::string, int> all_others;
+  int others_total = 0;
+  for (const auto& [person, list] : PurchasesByPerson()) {
+    const std::string& favourite = insights.at(person)[1];
+    for (const auto& [day, id] : list) {
+      const std::string& brand = products.at(id)[3];
+      if (favourite.empty()) {
+        ++all_others[brand];
+        ++others_total;
+      } else {
+        lovers[favourite][0] += brand == favourite;
+        ++lovers[favourite][1];
+      }
+    }
+  }
+  ASSERT_EQ(lovers.size(), 6u);
+  ASSERT_GT(others_total, 1000);
+  for (const auto& [brand, counts] : lovers) {
+    ASSERT_GT(counts[1], 100) << brand;
+    const double share = static_cast<double>(counts[0]) / counts[1];
+    const double baseline = static_cast<double>(all_others[brand]) / others_total;
+    EXPECT_GT(share, 0.4) << brand;
+    EXPECT_GT(share, 2 * baseline) << brand;
+    std::printf("%-20s lovers' share %.2f, others' %.2f\n", brand.c_str(), share, baseline);
+  }
+}
+
+TEST_F(DemoDataTest, HighSpendSubgroupSpendsMoreThanTwiceAsMuchPerPurchase) {
+  const auto insights = ByPersonId(*insights_);
+  // By the survey's answers (Income >= 100,000; tier Gold or Platinum), for surveyed people.
+  std::map<int64_t, std::pair<bool, bool>> answers;
+  for (const auto& j : *survey_) {
+    if (j["Income"].is_null()) continue;
+    const std::string tier = j["LoyaltyTier"].get<std::string>();
+    answers[PersonOf("crm_survey", std::to_string(j["SurveyId"].get<int64_t>()))] = {
+        j["Income"].get<int64_t>() >= 100000, tier == "Gold" || tier == "Platinum"};
+  }
+  double sum[2] = {0, 0};
+  int count[2] = {0, 0};
+  std::map<std::pair<bool, bool>, std::pair<double, int>> by_answers;
+  for (const auto& [rows, source] :
+       {std::pair{online_, "online_purchases"}, std::pair{store_, "pos_purchases"}}) {
+    for (size_t i = 1; i < rows->size(); ++i) {
+      const int64_t person = PersonOf(source, (*rows)[i][0]);
+      const double price = std::stod((*rows)[i][4]);
+      const int in = insights.at(person)[2] == "1";
+      sum[in] += price;
+      ++count[in];
+      const auto it = answers.find(person);
+      if (it != answers.end()) {
+        by_answers[it->second].first += price;
+        ++by_answers[it->second].second;
+      }
+    }
+  }
+  ASSERT_GT(count[1], 100);
+  const double subgroup = sum[1] / count[1], rest = sum[0] / count[0];
+  EXPECT_GE(subgroup, 2 * rest);
+  // The step is crisp: high income alone, or a high tier alone, is not enough.
+  ASSERT_EQ(by_answers.size(), 4u);
+  for (const auto& [cell, agg] : by_answers) ASSERT_GT(agg.second, 50);
+  const double both = by_answers[{true, true}].first / by_answers[{true, true}].second;
+  for (const auto& cell : {std::pair{true, false}, std::pair{false, true}, std::pair{false, false}}) {
+    EXPECT_GE(both, 2 * by_answers[cell].first / by_answers[cell].second) << cell.first << cell.second;
+  }
+  std::printf("average purchase: subgroup %.2f, rest %.2f\n", subgroup, rest);
+}
+
+TEST_F(DemoDataTest, LookalikesShareTheSeedsEspressoHabit) {
+  const std::map<int, Row> products = ProductsById(*products_);
+  const auto insights = ByPersonId(*insights_);
+  // Share of espresso products among the purchases of the seed, the planted look-alikes and the
+  // other buyers.
+  int espresso[3] = {0, 0, 0}, all[3] = {0, 0, 0};
+  for (const auto& [person, list] : PurchasesByPerson()) {
+    const Row& r = insights.at(person);
+    const int group = r[3] == "1" ? 0 : r[4] == "1" ? 1 : 2;
+    for (const auto& [day, id] : list) {
+      espresso[group] += products.at(id)[2] == "espresso";
+      ++all[group];
+    }
+  }
+  for (int g = 0; g < 3; ++g) ASSERT_GT(all[g], 100) << g;
+  double share[3];
+  for (int g = 0; g < 3; ++g) share[g] = static_cast<double>(espresso[g]) / all[g];
+  EXPECT_GT(share[1], 0.5 * share[0]) << "look-alikes buy espresso products like the seed";
+  EXPECT_GT(share[1], 4 * share[2]) << "and much more than other buyers";
+  std::printf("espresso share: seed %.3f, look-alikes %.3f, others %.3f\n", share[0], share[1], share[2]);
 }
 
 TEST(DemoGeneratorTest, WithoutPlantedChurnNobodyChurnsAndProfilesStay) {

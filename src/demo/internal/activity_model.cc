@@ -55,6 +55,28 @@ std::span<const int32_t> ProductsIn(ProductCategory category) {
   return kByCategory[static_cast<size_t>(category)];
 }
 
+// Products() indexes of `brand`'s non-equipment products in `category` (what a brand lover's pick
+// can become).
+std::span<const int32_t> BrandProductsIn(ProductBrand brand, ProductCategory category) {
+  static const std::vector<std::vector<int32_t>> kByBrandAndCategory = [] {
+    std::vector<std::vector<int32_t>> table(kProductBrandCount * kProductCategoryCount);
+    const auto products = Products();
+    for (size_t i = 0; i < products.size(); ++i) {
+      if (IsEquipment(static_cast<int32_t>(i))) continue;
+      const size_t cell = static_cast<size_t>(products[i].brand) * kProductCategoryCount +
+                          static_cast<size_t>(products[i].category);
+      table[cell].push_back(static_cast<int32_t>(i));
+    }
+    return table;
+  }();
+  return kByBrandAndCategory[static_cast<size_t>(brand) * kProductCategoryCount +
+                             static_cast<size_t>(category)];
+}
+
+// What non-espresso lovers get when their pick is an espresso machine (planted: only espresso lovers
+// buy one).
+constexpr int32_t kMilkFrother = 1006 - 1001;  // Products() index (ids are 1001.. in order)
+
 // The candidate whose list price is closest (as a ratio) to `cents`.
 template <typename NextCandidate>
 int32_t ClosestPrice(int64_t cents, int tries, NextCandidate next) {
@@ -144,6 +166,26 @@ Behaviour ActivityModel::BehaviourOf(const Person& person, const Traits& traits,
     }
   }
   b.staple = staples[rng.Below(staple_count)];
+  // Planted brand preference, from its own stream so that no other draw moves: a brand lover's
+  // staple is the favourite brand's (every candidate brand has one of at most $40).
+  Rng brand_rng(seed_, Stream::kBrandPreference, static_cast<uint64_t>(person.index));
+  if (brand_rng.Chance(kBrandLoverShare)) {
+    ProductBrand candidates[kProductBrandCount];
+    uint32_t candidate_count = 0;
+    for (int i = 0; i < kProductBrandCount; ++i) {
+      const auto brand = static_cast<ProductBrand>(i);
+      if (!BrandProductsIn(brand, b.favourite).empty()) candidates[candidate_count++] = brand;
+    }
+    const ProductBrand brand = candidates[brand_rng.Below(candidate_count)];
+    b.brand = static_cast<int8_t>(brand);
+    int32_t own[16];
+    uint32_t own_count = 0;
+    for (int32_t i : BrandProductsIn(brand, b.favourite)) {
+      if (products[static_cast<size_t>(i)].list_price <= 40.0 && own_count < std::size(own))
+        own[own_count++] = i;
+    }
+    if (own_count > 0) b.staple = own[brand_rng.Below(own_count)];
+  }
   // The same draws whether or not churn is planted, so the switch changes nothing else.
   const double u_bad = rng.Uniform(), u_bad_churns = rng.Uniform(), u_plain = rng.Uniform(),
                u_taper = rng.Uniform();
@@ -194,14 +236,15 @@ int32_t ActivityModel::PickDay(Rng& rng, int32_t first_day, int32_t last_day,
   return last_day;
 }
 
-int32_t ActivityModel::PickProduct(Rng& rng, int64_t cents, int32_t day, const Behaviour& behaviour,
-                                   int32_t* owned) const {
+int32_t ActivityModel::PickProduct(Rng& rng, Rng& brand_rng, int64_t cents, int32_t day,
+                                   const Behaviour& behaviour, int32_t* owned) const {
   const auto products = Products();
   const uint8_t month = month_[static_cast<size_t>(day - window_start_)];
   Season season = Season::kAllYear;
   if (month >= 6 && month <= 8) season = Season::kSummer;
   if (month >= 11) season = Season::kHoliday;
   int32_t pick = -1;
+  bool complement = false;
   if (season != Season::kAllYear && rng.Chance(0.3)) {
     int32_t count = 0;
     for (const Product& p : products) count += p.season == season;
@@ -217,6 +260,7 @@ int32_t ActivityModel::PickProduct(Rng& rng, int64_t cents, int32_t day, const B
       // complement, half of the time), filters...
       const auto then = ComplementsOf(*owned);
       pick = rng.Chance(0.5) ? then[0] : then[rng.Below(static_cast<uint32_t>(then.size()))];
+      complement = true;
     } else if (u < 0.8) {
       if (rng.Chance(0.45)) {
         pick = behaviour.staple;
@@ -228,6 +272,26 @@ int32_t ActivityModel::PickProduct(Rng& rng, int64_t cents, int32_t day, const B
     } else {
       pick = ClosestPrice(
           cents, 4, [&] { return static_cast<int32_t>(rng.Below(static_cast<uint32_t>(products.size()))); });
+    }
+  }
+  // Planted for the look-alikes: an espresso machine is bought by espresso lovers only.
+  if (behaviour.favourite != ProductCategory::kEspresso && IsEspressoMachine(pick)) pick = kMilkFrother;
+  // Planted brand preference: another brand's product becomes the favourite brand's of the closest
+  // list price in the same category (equipment and complements stay, so owners still follow up).
+  if (behaviour.brand >= 0 && !complement && !IsEquipment(pick)) {
+    const auto brand = static_cast<ProductBrand>(behaviour.brand);
+    const Product& picked = products[static_cast<size_t>(pick)];
+    const auto own = BrandProductsIn(brand, picked.category);
+    if (picked.brand != brand && !own.empty() && brand_rng.Chance(kBrandLoyalty)) {
+      double best_score = 1e300;
+      for (int32_t candidate : own) {
+        const double ratio = products[static_cast<size_t>(candidate)].list_price / picked.list_price;
+        const double score = ratio >= 1 ? ratio : 1 / ratio;
+        if (score < best_score) {
+          best_score = score;
+          pick = candidate;
+        }
+      }
     }
   }
   if (!ComplementsOf(pick).empty()) *owned = pick;
@@ -262,10 +326,12 @@ int ActivityModel::Purchases(Stream stream, const Person& person, const Behaviou
   // Products in time order, so that complements follow the equipment they go with.
   Rng choice(seed_, Stream::kProductChoice, static_cast<uint64_t>(person.index),
              static_cast<uint64_t>(copy) * 2 + (in_store ? 1 : 0));
+  Rng brand_choice(seed_, Stream::kBrandPreference, static_cast<uint64_t>(person.index),
+                   1 + static_cast<uint64_t>(copy) * 2 + (in_store ? 1 : 0));
   int32_t owned = -1;
   for (int i = 0; i < count; ++i) {
-    out[i].product =
-        PickProduct(choice, out[i].cents, static_cast<int32_t>(out[i].seconds / 86400), behaviour, &owned);
+    out[i].product = PickProduct(choice, brand_choice, out[i].cents,
+                                 static_cast<int32_t>(out[i].seconds / 86400), behaviour, &owned);
   }
   return count;
 }

@@ -3,9 +3,11 @@
 // peaks), prices are log-normal around the person's basket size; some people stop buying at a churn
 // day (most after a bad experience they write a 1-2 star review about a few weeks before), every
 // person has a favourite product category and a staple product, and owners of equipment buy its
-// complements afterwards (espresso beans after an espresso machine). Subscribers renew or not, less
-// often after a bad review or when unsatisfied. Everything is a pure function of (seed, person), so
-// each pass regenerates it. Const methods are safe to call concurrently.
+// complements afterwards (espresso beans after an espresso machine). Planted for the segment
+// insights and enrichment (insights_truth.csv): some people have a favourite brand whose products
+// they pick within a category, and espresso machines are bought by espresso lovers only.
+// Subscribers renew or not, less often after a bad review or when unsatisfied. Everything is a pure function
+// of (seed, person), so each pass regenerates it. Const methods are safe to call concurrently.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,11 @@ struct Subscription {
 inline constexpr int kMaxActivitiesPerAccount = 256;
 inline constexpr int kMaxSubscriptionsPerPerson = 40;
 inline constexpr int32_t kActivityWindowDays = 730;
+// Share of people with a favourite brand, and the chance that a brand lover's pick of another
+// brand's product (not equipment, not a complement of owned equipment) in a category where the
+// favourite brand has products becomes the favourite brand's product of the closest list price.
+inline constexpr double kBrandLoverShare = 0.30;
+inline constexpr double kBrandLoyalty = 0.85;
 
 enum class ChurnCause : uint8_t { kNone, kBadReview };
 
@@ -60,6 +67,9 @@ struct Behaviour {
   bool taper = false;           // purchases thin out over the 90 days before churn_day
   ProductCategory favourite = ProductCategory::kBeans;
   int32_t staple = 0;  // Products() index the person buys again and again
+  // Favourite brand (ProductBrand) or -1: for kBrandLoverShare of the people, uniform among the
+  // brands with non-equipment products in the favourite category; the staple is then that brand's.
+  int8_t brand = -1;
 };
 
 class ActivityModel {
@@ -92,7 +102,8 @@ class ActivityModel {
                 bool buyer, bool has_duplicate, int copy, int64_t created_seconds, bool in_store,
                 Purchase* out) const;
   int32_t PickDay(Rng& rng, int32_t first_day, int32_t last_day, const Behaviour& behaviour) const;
-  int32_t PickProduct(Rng& rng, int64_t cents, int32_t day, const Behaviour& behaviour, int32_t* owned) const;
+  int32_t PickProduct(Rng& rng, Rng& brand_rng, int64_t cents, int32_t day, const Behaviour& behaviour,
+                      int32_t* owned) const;
 
   uint64_t seed_;
   int32_t today_;

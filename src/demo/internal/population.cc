@@ -343,6 +343,13 @@ Traits Population::TraitsOf(const Person& person) const {
   static constexpr double kTierVisits[] = {1.0, 1.1, 1.25, 1.4};
   t.online_rate = 5.0 * DetExp(0.3 * value);
   t.store_rate = 7.5 * DetExp(0.3 * value) * kTierVisits[static_cast<int>(t.tier)];
+  // The planted high-spend subgroup: a crisp rule on two survey answers, on top of the smooth
+  // effect of income and tier through `value` (no draw, so nothing else moves).
+  t.high_spender = t.income >= kHighSpendIncome && high_tier;
+  if (t.high_spender) {
+    t.online_basket *= kHighSpendFactor;
+    t.store_basket *= kHighSpendFactor;
+  }
   t.online_buyer = rng.Chance(0.85);
   t.store_buyer = rng.Chance(0.9);
   // Few people write reviews unprompted, so a review is news (the planted bad experiences add theirs).

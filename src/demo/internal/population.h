@@ -84,7 +84,13 @@ struct Traits {
   bool online_buyer = false;
   bool store_buyer = false;
   bool reviewer = false;
+  // Planted subgroup (insights_truth.csv): income >= kHighSpendIncome and tier Gold or Platinum;
+  // both baskets are multiplied by kHighSpendFactor.
+  bool high_spender = false;
 };
+
+inline constexpr int32_t kHighSpendIncome = 100000;
+inline constexpr double kHighSpendFactor = 2.5;
 
 class Population {
  public:

@@ -36,6 +36,7 @@ enum class Stream : uint64_t {
   kBehaviour,
   kProductChoice,
   kSubscriptions,
+  kBrandPreference,
 };
 
 // splitmix64 generator.

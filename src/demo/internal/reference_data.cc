@@ -616,46 +616,66 @@ constexpr Occupation kOccupations[] = {
 };
 
 constexpr Product kProducts[] = {
-    {1001, "Cold Brew Kit", 49.00, Season::kSummer, ProductCategory::kColdBrew},
-    {1002, "Espresso Machine", 449.00, Season::kAllYear, ProductCategory::kEspresso},
-    {1003, "French Press", 39.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1004, "Pour Over Set", 59.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1005, "Burr Coffee Grinder", 129.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1006, "Milk Frother", 79.00, Season::kAllYear, ProductCategory::kEspresso},
-    {1007, "House Blend Beans 1kg", 32.00, Season::kAllYear, ProductCategory::kBeans},
-    {1008, "Espresso Roast Beans 1kg", 36.00, Season::kAllYear, ProductCategory::kBeans},
-    {1009, "Decaf Blend 500g", 18.00, Season::kAllYear, ProductCategory::kBeans},
-    {1010, "Ethiopia Yirgacheffe 500g", 24.00, Season::kAllYear, ProductCategory::kBeans},
-    {1011, "Colombia Supremo 500g", 21.00, Season::kAllYear, ProductCategory::kBeans},
-    {1012, "Sumatra Mandheling 500g", 22.00, Season::kAllYear, ProductCategory::kBeans},
-    {1013, "Kenya AA 500g", 26.00, Season::kAllYear, ProductCategory::kBeans},
-    {1014, "Guatemala Antigua 500g", 23.00, Season::kAllYear, ProductCategory::kBeans},
-    {1015, "Travel Mug", 25.00, Season::kAllYear, ProductCategory::kCupsAccessories},
-    {1016, "Ceramic Mug Set", 34.00, Season::kHoliday, ProductCategory::kCupsAccessories},
-    {1017, "Coffee Scale", 45.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1018, "Gooseneck Kettle", 69.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1019, "Cold Brew Concentrate", 16.00, Season::kSummer, ProductCategory::kColdBrew},
-    {1020, "Nitro Cold Brew, 12-Pack", 38.00, Season::kSummer, ProductCategory::kColdBrew},
-    {1021, "Iced Coffee Tumbler", 28.00, Season::kSummer, ProductCategory::kColdBrew},
-    {1022, "Chai Latte Mix", 14.00, Season::kAllYear, ProductCategory::kCupsAccessories},
-    {1023, "Vanilla Syrup", 12.00, Season::kAllYear, ProductCategory::kCupsAccessories},
-    {1024, "Caramel Syrup", 12.00, Season::kAllYear, ProductCategory::kCupsAccessories},
-    {1025, "Paper Filters, 200 ct", 8.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1026, "Reusable Metal Filter", 19.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1027, "Moka Pot", 42.00, Season::kAllYear, ProductCategory::kEspresso},
-    {1028, "AeroPress", 39.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1029, "Chemex 8-Cup", 49.00, Season::kAllYear, ProductCategory::kBrewing},
-    {1030, "Latte Art Pitcher", 22.00, Season::kAllYear, ProductCategory::kEspresso},
-    {1031, "Coffee Canister", 29.00, Season::kAllYear, ProductCategory::kCupsAccessories},
-    {1032, "Descaling Kit", 17.00, Season::kAllYear, ProductCategory::kEspresso},
-    {1033, "Holiday Gift Box", 89.00, Season::kHoliday, ProductCategory::kGifts},
-    {1034, "Gift Card", 100.00, Season::kHoliday, ProductCategory::kGifts},
-    {1035, "Advent Coffee Calendar", 65.00, Season::kHoliday, ProductCategory::kGifts},
-    {1036, "Coffee Subscription (3 months)", 120.00, Season::kAllYear, ProductCategory::kGifts},
-    {1037, "Barista Masterclass", 180.00, Season::kAllYear, ProductCategory::kGifts},
-    {1038, "Espresso Cups Set", 36.00, Season::kHoliday, ProductCategory::kCupsAccessories},
-    {1039, "Cold Brew Pitcher", 35.00, Season::kSummer, ProductCategory::kColdBrew},
-    {1040, "Super-Automatic Espresso Machine", 1299.00, Season::kAllYear, ProductCategory::kEspresso},
+    {1001, "Cold Brew Kit", 49.00, Season::kSummer, ProductCategory::kColdBrew, ProductBrand::kTailspin},
+    {1002, "Espresso Machine", 449.00, Season::kAllYear, ProductCategory::kEspresso, ProductBrand::kFabrikam},
+    {1003, "French Press", 39.00, Season::kAllYear, ProductCategory::kBrewing, ProductBrand::kWingtip},
+    {1004, "Pour Over Set", 59.00, Season::kAllYear, ProductCategory::kBrewing, ProductBrand::kNorthwind},
+    {1005, "Burr Coffee Grinder", 129.00, Season::kAllYear, ProductCategory::kBrewing,
+     ProductBrand::kWingtip},
+    {1006, "Milk Frother", 79.00, Season::kAllYear, ProductCategory::kEspresso, ProductBrand::kFabrikam},
+    {1007, "House Blend Beans 1kg", 32.00, Season::kAllYear, ProductCategory::kBeans, ProductBrand::kContoso},
+    {1008, "Espresso Roast Beans 1kg", 36.00, Season::kAllYear, ProductCategory::kBeans,
+     ProductBrand::kFabrikam},
+    {1009, "Decaf Blend 500g", 18.00, Season::kAllYear, ProductCategory::kBeans, ProductBrand::kContoso},
+    {1010, "Ethiopia Yirgacheffe 500g", 24.00, Season::kAllYear, ProductCategory::kBeans,
+     ProductBrand::kNorthwind},
+    {1011, "Colombia Supremo 500g", 21.00, Season::kAllYear, ProductCategory::kBeans,
+     ProductBrand::kTailspin},
+    {1012, "Sumatra Mandheling 500g", 22.00, Season::kAllYear, ProductCategory::kBeans,
+     ProductBrand::kWingtip},
+    {1013, "Kenya AA 500g", 26.00, Season::kAllYear, ProductCategory::kBeans, ProductBrand::kNorthwind},
+    {1014, "Guatemala Antigua 500g", 23.00, Season::kAllYear, ProductCategory::kBeans,
+     ProductBrand::kProseware},
+    {1015, "Travel Mug", 25.00, Season::kAllYear, ProductCategory::kCupsAccessories, ProductBrand::kTailspin},
+    {1016, "Ceramic Mug Set", 34.00, Season::kHoliday, ProductCategory::kCupsAccessories,
+     ProductBrand::kContoso},
+    {1017, "Coffee Scale", 45.00, Season::kAllYear, ProductCategory::kBrewing, ProductBrand::kWingtip},
+    {1018, "Gooseneck Kettle", 69.00, Season::kAllYear, ProductCategory::kBrewing, ProductBrand::kWingtip},
+    {1019, "Cold Brew Concentrate", 16.00, Season::kSummer, ProductCategory::kColdBrew,
+     ProductBrand::kNorthwind},
+    {1020, "Nitro Cold Brew, 12-Pack", 38.00, Season::kSummer, ProductCategory::kColdBrew,
+     ProductBrand::kTailspin},
+    {1021, "Iced Coffee Tumbler", 28.00, Season::kSummer, ProductCategory::kColdBrew,
+     ProductBrand::kTailspin},
+    {1022, "Chai Latte Mix", 14.00, Season::kAllYear, ProductCategory::kCupsAccessories,
+     ProductBrand::kWingtip},
+    {1023, "Vanilla Syrup", 12.00, Season::kAllYear, ProductCategory::kCupsAccessories,
+     ProductBrand::kProseware},
+    {1024, "Caramel Syrup", 12.00, Season::kAllYear, ProductCategory::kCupsAccessories,
+     ProductBrand::kProseware},
+    {1025, "Paper Filters, 200 ct", 8.00, Season::kAllYear, ProductCategory::kBrewing,
+     ProductBrand::kContoso},
+    {1026, "Reusable Metal Filter", 19.00, Season::kAllYear, ProductCategory::kBrewing,
+     ProductBrand::kWingtip},
+    {1027, "Moka Pot", 42.00, Season::kAllYear, ProductCategory::kEspresso, ProductBrand::kProseware},
+    {1028, "AeroPress", 39.00, Season::kAllYear, ProductCategory::kBrewing, ProductBrand::kProseware},
+    {1029, "Chemex 8-Cup", 49.00, Season::kAllYear, ProductCategory::kBrewing, ProductBrand::kNorthwind},
+    {1030, "Latte Art Pitcher", 22.00, Season::kAllYear, ProductCategory::kEspresso, ProductBrand::kFabrikam},
+    {1031, "Coffee Canister", 29.00, Season::kAllYear, ProductCategory::kCupsAccessories,
+     ProductBrand::kNorthwind},
+    {1032, "Descaling Kit", 17.00, Season::kAllYear, ProductCategory::kEspresso, ProductBrand::kProseware},
+    {1033, "Holiday Gift Box", 89.00, Season::kHoliday, ProductCategory::kGifts, ProductBrand::kContoso},
+    {1034, "Gift Card", 100.00, Season::kHoliday, ProductCategory::kGifts, ProductBrand::kContoso},
+    {1035, "Advent Coffee Calendar", 65.00, Season::kHoliday, ProductCategory::kGifts,
+     ProductBrand::kContoso},
+    {1036, "Coffee Subscription (3 months)", 120.00, Season::kAllYear, ProductCategory::kGifts,
+     ProductBrand::kContoso},
+    {1037, "Barista Masterclass", 180.00, Season::kAllYear, ProductCategory::kGifts, ProductBrand::kContoso},
+    {1038, "Espresso Cups Set", 36.00, Season::kHoliday, ProductCategory::kCupsAccessories,
+     ProductBrand::kFabrikam},
+    {1039, "Cold Brew Pitcher", 35.00, Season::kSummer, ProductCategory::kColdBrew, ProductBrand::kTailspin},
+    {1040, "Super-Automatic Espresso Machine", 1299.00, Season::kAllYear, ProductCategory::kEspresso,
+     ProductBrand::kProseware},
 };
 
 // Zipf-like weight for rank r (0-based): a few names are very common, most are rare. A larger
@@ -694,6 +714,19 @@ std::string_view CategoryName(ProductCategory category) {
   static constexpr std::string_view kNames[kProductCategoryCount] = {
       "beans", "espresso", "brewing", "cold_brew", "cups_accessories", "gifts"};
   return kNames[static_cast<int>(category)];
+}
+
+std::string_view BrandName(ProductBrand brand) {
+  static constexpr std::string_view kNames[kProductBrandCount] = {"Contoso Roasters",  "Fabrikam Espresso",
+                                                                  "Northwind Origins", "Tailspin Coffee Co.",
+                                                                  "Wingtip Home",      "Proseware Barista"};
+  return kNames[static_cast<int>(brand)];
+}
+
+bool IsEspressoMachine(int32_t index) {
+  if (index < 0 || static_cast<size_t>(index) >= std::size(kProducts)) return false;
+  const int32_t id = kProducts[static_cast<size_t>(index)].id;
+  return id == 1002 || id == 1040;
 }
 
 std::span<const int32_t> ComplementsOf(int32_t index) {

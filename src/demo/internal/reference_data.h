@@ -1,6 +1,6 @@
 // Built-in reference tables for the Contoso Coffee demo population: first names with nicknames, last
 // names, US cities with state, ZIP range and area codes, streets, email domains, occupations, products
-// with their categories and complements (what an owner of a product buys afterwards).
+// with their categories, brands and complements (what an owner of a product buys afterwards).
 // Immutable after static initialisation; safe to read from any thread.
 #pragma once
 
@@ -63,12 +63,19 @@ enum class ProductCategory : uint8_t { kBeans, kEspresso, kBrewing, kColdBrew, k
 inline constexpr int kProductCategoryCount = 6;
 inline constexpr int kFavouriteCategoryCount = 5;
 
+// Coffee brands of the catalogue (products.csv). Every brand makes beans and cups/accessories, and
+// one or two of espresso, brewing and cold brew, so brands span categories and every favourite
+// category has at least two brands. Contoso Roasters (the house brand) also makes all the gifts.
+enum class ProductBrand : uint8_t { kContoso, kFabrikam, kNorthwind, kTailspin, kWingtip, kProseware };
+inline constexpr int kProductBrandCount = 6;
+
 struct Product {
   int32_t id;
   std::string_view name;
   double list_price;
   Season season;
   ProductCategory category;
+  ProductBrand brand;
 };
 
 // Picks an index with probability weight / total weight.
@@ -103,9 +110,17 @@ std::span<const Occupation> Occupations();
 std::span<const Product> Products();
 // "beans", "espresso", "brewing", "cold_brew", "cups_accessories", "gifts".
 std::string_view CategoryName(ProductCategory category);
+// "Contoso Roasters", "Fabrikam Espresso", "Northwind Origins", "Tailspin Coffee Co.", "Wingtip Home",
+// "Proseware Barista".
+std::string_view BrandName(ProductBrand brand);
 // Products() indexes an owner of product `index` tends to buy afterwards (beans for a machine,
 // filters for a pour-over set); empty for most products.
 std::span<const int32_t> ComplementsOf(int32_t index);
+// Equipment: a product with complements (machines, brewers, grinders, kettles, frothers); the
+// planted brand preference never swaps equipment, so complements follow the same equipment.
+inline bool IsEquipment(int32_t index) { return !ComplementsOf(index).empty(); }
+// An espresso machine (1002 Espresso Machine, 1040 Super-Automatic Espresso Machine).
+bool IsEspressoMachine(int32_t index);
 
 const WeightedPicker& FemaleFirstNamePicker();
 const WeightedPicker& MaleFirstNamePicker();
