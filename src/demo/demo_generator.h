@@ -1,8 +1,10 @@
 // Synthetic "Contoso Coffee" source data (the Customer Insights lab's data model) with a hidden
 // ground truth, for the demo, the unification benchmarks and the prediction models: who is whom
-// (truth.csv) and a planted behaviour (predictions_truth.csv: people who stop buying after a bad
-// review or without a visible cause, favourite product categories, subscriptions that are not
-// renewed). Functions here are thread-compatible.
+// (truth.csv), a planted behaviour for the prediction models (predictions_truth.csv: people who stop
+// buying after a bad review or without a visible cause, favourite product categories, subscriptions
+// that are not renewed) and planted patterns for the segment insights and enrichment
+// (insights_truth.csv: favourite brands, a subgroup that spends much more, look-alikes of a seed
+// group). Functions here are thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,8 @@ struct DemoProgress {
   int64_t done = 0;
   // Units of `stage`: people for "population"; records of the profile source for a profile file;
   // accounts of the parent source (web accounts, loyalty cards) for an activity file and
-  // subscriptions.csv; rows for truth.csv; people for predictions_truth.csv.
+  // subscriptions.csv; products for products.csv; rows for truth.csv; people for
+  // predictions_truth.csv and insights_truth.csv.
   int64_t total = 0;
 };
 
@@ -125,6 +128,25 @@ struct DemoSummary {
 //    summer and November-December. A churner (predictions_truth.csv) buys nothing, online or in
 //    store, on or after the churn day; for 60% of churners purchases thin out over the 90 days
 //    before it.
+//    Planted for the segment insights and enrichment (truth in insights_truth.csv):
+//    - Favourite brands: 30% of people have one, drawn uniformly among the brands that make
+//      non-equipment products in their favourite category (products.csv). Their staple is that
+//      brand's (a product of at most $40 in the favourite category), and any other pick of a
+//      product that is not equipment (see products.csv) and not a complement of owned equipment
+//      becomes, with chance 0.85, the favourite brand's product of the closest list price in the
+//      same category, when the brand makes one there. So favourite categories, seasons, equipment
+//      and complements stay as above, and a brand lover's purchases are about 50-70% of the
+//      brand against 13-20% for people without a favourite brand.
+//    - The high-spend subgroup: Income >= 100,000 and LoyaltyTier Gold or Platinum (the true
+//      values, which crm_survey.jsonl shows for surveyed people; 8% of survey records withhold
+//      Income). Its online and store baskets are multiplied by 2.5 on top of the smooth effect of
+//      income and tier, so its average purchase is about 3.5x the rest's (and 2.8x that of the
+//      next income/tier cell of the survey, Gold/Platinum below 100,000, on seed 7).
+//    - Espresso machines (1002 Espresso Machine, 1040 Super-Automatic Espresso Machine) are bought
+//      by people whose favourite category is espresso only (anyone else's pick of one becomes a
+//      Milk Frother, 1006): the buyers are the look-alike seed ("espresso enthusiasts"), and the
+//      other espresso lovers with purchases are its planted look-alikes (about 45% of their
+//      purchases are espresso products, as for the seed, against about 3% for other buyers).
 // 5. website_reviews.csv (Website Reviews), key ReviewId:
 //    ReviewId       "RV" + 8 digits
 //    UserId         FK to ecommerce_contacts.ContactId of the reviewer
@@ -147,7 +169,9 @@ struct DemoSummary {
 //     "LoyaltyTier":"Bronze"|"Silver"|"Gold"|"Platinum","EmailSubscriber":true|false,
 //     "CustomerSatisfaction":"low"|"medium"|"high"}
 //    State is the 2-letter code here. Income, tier, subscription and occupation drive spend
-//    (LifetimeSpend); California, lower tiers, non-teachers, non-Floridians are less satisfied.
+//    (LifetimeSpend), and Income >= 100000 with LoyaltyTier Gold or Platinum is the planted
+//    high-spend subgroup (2.5x baskets, see 4.); California, lower tiers, non-teachers,
+//    non-Floridians are less satisfied.
 // 7. subscriptions.csv (Coffee subscription), key SubscriptionId:
 //    SubscriptionId  integer 1.., in ContactId order, then StartDate order
 //    ContactId       FK to ecommerce_contacts.ContactId: the person's first web account
@@ -163,12 +187,26 @@ struct DemoSummary {
 //    never by a churner whose churn day is within 30 days after the end. A bad review ends a
 //    recurring subscription at its next renewal date; a churner's ends at the first renewal date
 //    on or after the churn day.
-// 8. truth.csv: source,source_key,person_id — never a pipeline input. One row per record of the
+// 8. products.csv (Products), key ProductId: the catalogue, the same for every seed (40 rows)
+//    ProductId      integer 1001..1040, as in the purchase files
+//    ProductName    the name used in the purchases' Subject ("Bought <ProductName>"); some hold
+//                   commas and are quoted ("Paper Filters, 200 ct")
+//    Category       beans | espresso | brewing | cold_brew | cups_accessories | gifts
+//    Brand          Contoso Roasters | Fabrikam Espresso | Northwind Origins | Tailspin Coffee Co. |
+//                   Wingtip Home | Proseware Barista: every brand makes beans and cups/accessories
+//                   and one or two of espresso, brewing, cold brew; Contoso Roasters (the house
+//                   brand) also makes all the gifts
+//    ListPrice      decimal with 2 places (a purchase's TotalPrice varies around it)
+//    Equipment (products whose owners buy complements afterwards) are 1001 Cold Brew Kit, 1002
+//    Espresso Machine, 1003 French Press, 1004 Pour Over Set, 1005 Burr Coffee Grinder, 1006 Milk
+//    Frother, 1018 Gooseneck Kettle, 1027 Moka Pot, 1028 AeroPress, 1029 Chemex 8-Cup, 1039 Cold
+//    Brew Pitcher, 1040 Super-Automatic Espresso Machine.
+// 9. truth.csv: source,source_key,person_id — never a pipeline input. One row per record of the
 //    profile sources (source = ecommerce_contacts | loyalty_scheme | crm_survey, source_key =
 //    ContactId | LoyaltyId | SurveyId) and, if activity_truth, per activity row (online_purchases
 //    | pos_purchases | website_reviews | subscriptions with PurchaseId | ReviewId |
 //    SubscriptionId). person_id is 1..customers.
-// 9. predictions_truth.csv — never a pipeline input: the planted truth of the prediction models,
+// 10. predictions_truth.csv — never a pipeline input: the planted truth of the prediction models,
 //    one row per person (person_id 1..customers, as in truth.csv):
 //    person_id             integer
 //    churned               1 when the person stops buying before today, else 0
@@ -183,11 +221,26 @@ struct DemoSummary {
 //                          when it runs or was renewed (a renewal starting after today counts),
 //                          empty for people without a subscription
 //    Churn days spread over the whole history, so every 90-day window has churners.
+// 11. insights_truth.csv — never a pipeline input: the planted truth of the segment insights and
+//    enrichment (see 4. and 6.), one row per person (person_id as in truth.csv):
+//    person_id              integer
+//    favourite_brand        a Brand of products.csv, or empty (70% of people)
+//    in_high_spend_subgroup 1 when Income >= 100000 and LoyaltyTier is Gold or Platinum (true
+//                           values; visible in crm_survey.jsonl when surveyed = 1 and Income is
+//                           given), else 0
+//    lookalike_seed         1 when the person bought an espresso machine (1002 or 1040, online or
+//                           in store): exactly the customers a segment "bought ProductId 1002 or
+//                           1040" holds; all of them have favourite_category espresso
+//    lookalike_planted      1 when favourite_category is espresso, lookalike_seed is 0 and the
+//                           person bought something (people without purchases cannot be told apart)
+//    favourite_category     as in predictions_truth.csv
+//    surveyed               1 when the person has a crm_survey.jsonl record (Income and
+//                           LoyaltyTier are then visible), else 0
 //
 // Scale: a person (and the planted behaviour) is regenerated from (seed, index) in each pass, so
-// memory stays ~50 bytes per person; 1,000,000 people take ~11 s and ~1.3 GB of output. Phone
-// numbers are unique between people up to 4,000,000 people (beyond that a few repeat, as do some
-// in households on purpose).
+// memory stays ~50 bytes per person; 1,000,000 people take ~11 s of CPU and ~1.3 GB of output.
+// Phone numbers are unique between people up to 4,000,000 people (beyond that a few repeat, as do
+// some in households on purpose).
 //
 // Errors: InvalidArgument for customers outside 1..20,000,000, noise outside [0, 3], an empty
 // out_dir, a null summary or today outside 1990-01-01..2199-12-31; Unavailable if out_dir or a
