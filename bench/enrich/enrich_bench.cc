@@ -7,8 +7,8 @@
 // recovered, and the peak RSS. Usage: bench_enrich [customers]
 #include <sys/resource.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -80,16 +80,19 @@ void Affinity(int64_t n) {
       if (fav < 0) continue;
       ++planted_n;
       if (r->offsets[static_cast<size_t>(c) + 1] > r->offsets[static_cast<size_t>(c)]) {
-        const cdp::CustomerAffinity& a = r->affinities[static_cast<size_t>(r->offsets[static_cast<size_t>(c)])];
+        const cdp::CustomerAffinity& a =
+            r->affinities[static_cast<size_t>(r->offsets[static_cast<size_t>(c)])];
         if (a.value == fav) {
           ++top1;
           if (a.score >= 70) ++high;
         }
       }
     }
-    std::printf("  threads %d: %.2f s; %zu affinities kept; planted favourite is top 1 for %.3f, High+ top 1 for %.3f of %lld\n",
-                threads, s, r->affinities.size(), static_cast<double>(top1) / planted_n,
-                static_cast<double>(high) / planted_n, static_cast<long long>(planted_n));
+    std::printf(
+        "  threads %d: %.2f s; %zu affinities kept; planted favourite is top 1 for %.3f, High+ top 1 for "
+        "%.3f of %lld\n",
+        threads, s, r->affinities.size(), static_cast<double>(top1) / planted_n,
+        static_cast<double>(high) / planted_n, static_cast<long long>(planted_n));
   }
 }
 
@@ -118,18 +121,20 @@ void Engagement(int64_t n) {
     cdp::StatusOr<cdp::EngagementResult> r = cdp::InvalidArgumentError("not run");
     double s = Seconds([&] { r = cdp::ComputeEngagement(e, o); });
     if (!r.ok()) Die(r.status());
-    std::printf("  threads %d: %.2f s; active %lld; levels none/low/medium/high %lld/%lld/%lld/%lld; R_ref %.2f\n",
-                threads, s, static_cast<long long>(r->active_customers),
-                static_cast<long long>(r->customers_per_level[0]), static_cast<long long>(r->customers_per_level[1]),
-                static_cast<long long>(r->customers_per_level[2]), static_cast<long long>(r->customers_per_level[3]),
-                r->reference_raw);
+    std::printf(
+        "  threads %d: %.2f s; active %lld; levels none/low/medium/high %lld/%lld/%lld/%lld; R_ref %.2f\n",
+        threads, s, static_cast<long long>(r->active_customers),
+        static_cast<long long>(r->customers_per_level[0]), static_cast<long long>(r->customers_per_level[1]),
+        static_cast<long long>(r->customers_per_level[2]), static_cast<long long>(r->customers_per_level[3]),
+        r->reference_raw);
   }
 }
 
 // A distinct valid-looking NANP number per customer (exchange 200..9xx).
 std::string Phone(int64_t c, const char* format) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, format, static_cast<long long>(200 + c / 10000), static_cast<long long>(c % 10000));
+  std::snprintf(buf, sizeof buf, format, static_cast<long long>(200 + c / 10000),
+                static_cast<long long>(c % 10000));
   return buf;
 }
 
@@ -137,7 +142,8 @@ void ThirdParty(int64_t n) {
   std::mt19937_64 rng(3);
   std::vector<std::string> emails(static_cast<size_t>(n)), phones(static_cast<size_t>(n));
   for (int64_t c = 0; c < n; ++c) {
-    emails[static_cast<size_t>(c)] = "first.last" + std::to_string(c) + (c % 3 == 0 ? "@gmail.com" : "@mail.org");
+    emails[static_cast<size_t>(c)] =
+        "first.last" + std::to_string(c) + (c % 3 == 0 ? "@gmail.com" : "@mail.org");
     phones[static_cast<size_t>(c)] = Phone(c, "(206) %03lld-%04lld");
   }
   // 0.4 n records: three in four are distinct customers spelled differently
@@ -162,7 +168,8 @@ void ThirdParty(int64_t n) {
       last = c;
       last_by_phone = by_phone;
       ++planted;
-      rec_emails.push_back(by_phone ? "" : "First.Last" + std::to_string(c) + (c % 3 == 0 ? "+x@GMAIL.com" : "@Mail.org"));
+      rec_emails.push_back(
+          by_phone ? "" : "First.Last" + std::to_string(c) + (c % 3 == 0 ? "+x@GMAIL.com" : "@Mail.org"));
       rec_phones.push_back(Phone(c, "+1 206 %03lld %04lld"));
     } else {
       rec_emails.push_back("stranger" + std::to_string(r) + "@elsewhere.net");
@@ -183,20 +190,24 @@ void ThirdParty(int64_t n) {
   keys[0].record_values.assign(rec_emails.begin(), rec_emails.end());
   keys[1].customer_values.assign(phones.begin(), phones.end());
   keys[1].record_values.assign(rec_phones.begin(), rec_phones.end());
-  std::printf("third party: %lld customers, %lld records (%lld of customers, %lld of them a second row of one), keys Email, Phone\n",
-              static_cast<long long>(n), static_cast<long long>(records), static_cast<long long>(planted),
-              static_cast<long long>(duplicated));
+  std::printf(
+      "third party: %lld customers, %lld records (%lld of customers, %lld of them a second row of one), keys "
+      "Email, Phone\n",
+      static_cast<long long>(n), static_cast<long long>(records), static_cast<long long>(planted),
+      static_cast<long long>(duplicated));
   for (int threads : {1, 2}) {
     cdp::ThirdPartyMatchOptions o;
     o.threads = threads;
     cdp::StatusOr<cdp::ThirdPartyMatch> m = cdp::InvalidArgumentError("not run");
     double s = Seconds([&] { m = cdp::MatchThirdParty(keys, o); });
     if (!m.ok()) Die(m.status());
-    std::printf("  threads %d: %.2f s; match rate %.4f (truth %.4f); by email %lld, by phone %lld; ambiguous records %lld/%lld\n",
-                threads, s, m->match_rate, static_cast<double>(expected) / static_cast<double>(records),
-                static_cast<long long>(m->keys[0].matched),
-                static_cast<long long>(m->keys[1].matched), static_cast<long long>(m->keys[0].ambiguous_records),
-                static_cast<long long>(m->keys[1].ambiguous_records));
+    std::printf(
+        "  threads %d: %.2f s; match rate %.4f (truth %.4f); by email %lld, by phone %lld; ambiguous records "
+        "%lld/%lld\n",
+        threads, s, m->match_rate, static_cast<double>(expected) / static_cast<double>(records),
+        static_cast<long long>(m->keys[0].matched), static_cast<long long>(m->keys[1].matched),
+        static_cast<long long>(m->keys[0].ambiguous_records),
+        static_cast<long long>(m->keys[1].ambiguous_records));
   }
 }
 

@@ -11,11 +11,16 @@ namespace cdp {
 
 std::string_view AffinityLevelName(AffinityLevel level) {
   switch (level) {
-    case AffinityLevel::kNone: return "None";
-    case AffinityLevel::kLow: return "Low";
-    case AffinityLevel::kMedium: return "Medium";
-    case AffinityLevel::kHigh: return "High";
-    case AffinityLevel::kVeryHigh: return "Very high";
+    case AffinityLevel::kNone:
+      return "None";
+    case AffinityLevel::kLow:
+      return "Low";
+    case AffinityLevel::kMedium:
+      return "Medium";
+    case AffinityLevel::kHigh:
+      return "High";
+    case AffinityLevel::kVeryHigh:
+      return "Very high";
   }
   return "None";
 }
@@ -35,7 +40,8 @@ Status CheckOptions(const AffinityOptions& o) {
     return InvalidArgumentError("affinity option top_k must be in 1..1000, got " + std::to_string(o.top_k));
   }
   if (o.min_score < 1 || o.min_score > 100) {
-    return InvalidArgumentError("affinity option min_score must be in 1..100, got " + std::to_string(o.min_score));
+    return InvalidArgumentError("affinity option min_score must be in 1..100, got " +
+                                std::to_string(o.min_score));
   }
   if (!std::isfinite(o.prior_strength) || o.prior_strength <= 0 || o.prior_strength > 1e6) {
     return InvalidArgumentError("affinity option prior_strength must be in (0, 1e6], got " +
@@ -46,13 +52,15 @@ Status CheckOptions(const AffinityOptions& o) {
                                 std::to_string(o.full_score_lift));
   }
   if (o.high_score < 1 || o.high_score > 100) {
-    return InvalidArgumentError("affinity option high_score must be in 1..100, got " + std::to_string(o.high_score));
+    return InvalidArgumentError("affinity option high_score must be in 1..100, got " +
+                                std::to_string(o.high_score));
   }
   return Status::Ok();
 }
 
 Status CheckEvents(const AffinityEvents& e) {
-  if (e.offsets.empty()) return InvalidArgumentError("affinity events: offsets is empty (needs customers + 1 entries)");
+  if (e.offsets.empty())
+    return InvalidArgumentError("affinity events: offsets is empty (needs customers + 1 entries)");
   if (e.offsets[0] != 0) {
     return InvalidArgumentError("affinity events: offsets[0] must be 0, got " + std::to_string(e.offsets[0]));
   }
@@ -72,20 +80,21 @@ Status CheckEvents(const AffinityEvents& e) {
   const int32_t nv = static_cast<int32_t>(e.value_names.size());
   for (size_t i = 0; i < e.values.size(); ++i) {
     if (e.values[i] < 0 || e.values[i] >= nv) {
-      return InvalidArgumentError("affinity events: values[" + std::to_string(i) + "] = " +
-                                  std::to_string(e.values[i]) + " is not a code of value_names (size " +
-                                  std::to_string(nv) + ")");
+      return InvalidArgumentError("affinity events: values[" + std::to_string(i) +
+                                  "] = " + std::to_string(e.values[i]) +
+                                  " is not a code of value_names (size " + std::to_string(nv) + ")");
     }
   }
   if (!e.weights.empty()) {
     if (e.weights.size() != e.values.size()) {
-      return InvalidArgumentError("affinity events: weights has " + std::to_string(e.weights.size()) +
-                                  " entries, expected 0 or values.size() = " + std::to_string(e.values.size()));
+      return InvalidArgumentError(
+          "affinity events: weights has " + std::to_string(e.weights.size()) +
+          " entries, expected 0 or values.size() = " + std::to_string(e.values.size()));
     }
     for (size_t i = 0; i < e.weights.size(); ++i) {
       if (!std::isfinite(e.weights[i]) || e.weights[i] < 0) {
-        return InvalidArgumentError("affinity events: weights[" + std::to_string(i) + "] = " +
-                                    std::to_string(e.weights[i]) + " must be finite and >= 0");
+        return InvalidArgumentError("affinity events: weights[" + std::to_string(i) +
+                                    "] = " + std::to_string(e.weights[i]) + " must be finite and >= 0");
       }
     }
   }
@@ -95,8 +104,8 @@ Status CheckEvents(const AffinityEvents& e) {
 // Per-worker scratch: a dense accumulator over values with a touched list,
 // and the worker's per-value level counts.
 struct Worker {
-  std::vector<double> weight;     // per value, 0 outside a customer
-  std::vector<int64_t> events;    // per value
+  std::vector<double> weight;   // per value, 0 outside a customer
+  std::vector<int64_t> events;  // per value
   std::vector<int32_t> touched;
   std::vector<std::array<int64_t, 5>> per_level;  // per value
   std::vector<int64_t> high;                      // per value
@@ -212,7 +221,8 @@ StatusOr<AffinityResult> ComputeAffinities(const AffinityEvents& events, const A
 
   result.offsets.assign(static_cast<size_t>(n) + 1, 0);
   for (int64_t c = 0; c < n; ++c) {
-    result.offsets[static_cast<size_t>(c) + 1] = result.offsets[static_cast<size_t>(c)] + kept[static_cast<size_t>(c)];
+    result.offsets[static_cast<size_t>(c) + 1] =
+        result.offsets[static_cast<size_t>(c)] + kept[static_cast<size_t>(c)];
     result.customers_with_events += has_events[static_cast<size_t>(c)];
   }
   result.affinities.reserve(static_cast<size_t>(result.offsets.back()));

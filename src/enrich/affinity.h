@@ -85,37 +85,37 @@ struct AffinityEvents {
   std::vector<std::string> value_names;  // code -> "Contoso", "Outdoor", ...
   std::vector<int64_t> offsets;          // customers + 1 entries, offsets[0] = 0, non-decreasing
   std::vector<int32_t> values;           // value code per event, in [0, value_names.size())
-  std::vector<double> weights;           // per event, finite and >= 0 (0 = ignored); empty = every event weighs 1
+  std::vector<double> weights;  // per event, finite and >= 0 (0 = ignored); empty = every event weighs 1
   int64_t customers() const { return offsets.empty() ? 0 : static_cast<int64_t>(offsets.size()) - 1; }
 };
 
 struct AffinityOptions {
-  int top_k = 3;                  // values kept per customer, 1..1000
-  int min_score = 1;              // scores below are not output, 1..100
-  double prior_strength = 2.0;    // a, pseudo-events of "no preference", finite, 0 < a <= 1e6
-  double full_score_lift = 5.0;   // shrunk lift scored 100, finite, 1 < x <= 1e6
-  int high_score = 70;            // ValueAffinityStats::high_customers counts scores >= this, 1..100
-  int threads = 0;                // worker threads, <= 0 = one per core
+  int top_k = 3;                 // values kept per customer, 1..1000
+  int min_score = 1;             // scores below are not output, 1..100
+  double prior_strength = 2.0;   // a, pseudo-events of "no preference", finite, 0 < a <= 1e6
+  double full_score_lift = 5.0;  // shrunk lift scored 100, finite, 1 < x <= 1e6
+  int high_score = 70;           // ValueAffinityStats::high_customers counts scores >= this, 1..100
+  int threads = 0;               // worker threads, <= 0 = one per core
 };
 
 // One kept affinity of one customer.
 struct CustomerAffinity {
-  int32_t value = -1;        // code in value_names
-  int32_t score = 0;         // 1..100
+  int32_t value = -1;  // code in value_names
+  int32_t score = 0;   // 1..100
   AffinityLevel level = AffinityLevel::kNone;
-  double shrunk_lift = 0;    // L_cv
-  double lift = 0;           // raw s_cv / p_v
-  double share = 0;          // s_cv (of the customer's weight)
-  int64_t events = 0;        // the customer's events on the value
+  double shrunk_lift = 0;  // L_cv
+  double lift = 0;         // raw s_cv / p_v
+  double share = 0;        // s_cv (of the customer's weight)
+  int64_t events = 0;      // the customer's events on the value
 };
 
 // Population figures of one value.
 struct ValueAffinityStats {
-  double population_share = 0;   // p_v
-  double weight = 0;             // sum of weights on v
-  int64_t events = 0;            // events on v
-  int64_t customers = 0;         // customers with at least one event on v
-  int64_t high_customers = 0;    // customers whose score for v is >= options.high_score (kept or not)
+  double population_share = 0;  // p_v
+  double weight = 0;            // sum of weights on v
+  int64_t events = 0;           // events on v
+  int64_t customers = 0;        // customers with at least one event on v
+  int64_t high_customers = 0;   // customers whose score for v is >= options.high_score (kept or not)
   // Customers per level for v (index = AffinityLevel), whether or not the
   // value made their top K; [kNone] counts customers with events on v
   // whose score is 0.

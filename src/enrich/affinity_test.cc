@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -10,7 +12,8 @@ namespace cdp {
 namespace {
 
 // Builds AffinityEvents from per-customer lists of (value, weight).
-AffinityEvents MakeEvents(int values, const std::vector<std::vector<std::pair<int32_t, double>>>& per_customer,
+AffinityEvents MakeEvents(int values,
+                          const std::vector<std::vector<std::pair<int32_t, double>>>& per_customer,
                           bool weighted) {
   AffinityEvents e;
   for (int v = 0; v < values; ++v) e.value_names.push_back("v" + std::to_string(v));
@@ -27,10 +30,12 @@ AffinityEvents MakeEvents(int values, const std::vector<std::vector<std::pair<in
 
 // A market of 10 brands; brand b has share ~ (b + 1) / 55 from a background
 // population; `extra` customers are appended to it.
-std::vector<std::vector<std::pair<int32_t, double>>> Background(int customers, uint64_t seed, bool uniform = false) {
+std::vector<std::vector<std::pair<int32_t, double>>> Background(int customers, uint64_t seed,
+                                                                bool uniform = false) {
   std::mt19937_64 rng(seed);
-  std::discrete_distribution<int> brand = uniform ? std::discrete_distribution<int>({1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
-                                                  : std::discrete_distribution<int>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  std::discrete_distribution<int> brand =
+      uniform ? std::discrete_distribution<int>({1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
+              : std::discrete_distribution<int>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
   std::vector<std::vector<std::pair<int32_t, double>>> out(static_cast<size_t>(customers));
   for (auto& list : out) {
     int k = 1 + static_cast<int>(rng() % 8);
@@ -40,7 +45,8 @@ std::vector<std::vector<std::pair<int32_t, double>>> Background(int customers, u
 }
 
 const CustomerAffinity* Find(const AffinityResult& r, int64_t customer, int32_t value) {
-  for (int64_t i = r.offsets[static_cast<size_t>(customer)]; i < r.offsets[static_cast<size_t>(customer) + 1]; ++i) {
+  for (int64_t i = r.offsets[static_cast<size_t>(customer)]; i < r.offsets[static_cast<size_t>(customer) + 1];
+       ++i) {
     if (r.affinities[static_cast<size_t>(i)].value == value) return &r.affinities[static_cast<size_t>(i)];
   }
   return nullptr;
@@ -63,7 +69,8 @@ TEST(AffinityTest, LevelsOfScores) {
 TEST(AffinityTest, HandWorkedShrunkLiftAndScore) {
   // Customer 0: 3 events on v0, 1 on v1. Customer 1: 4 events on v1.
   // Population: v0 3/8, v1 5/8.
-  AffinityEvents e = MakeEvents(2, {{{0, 1}, {0, 1}, {0, 1}, {1, 1}}, {{1, 1}, {1, 1}, {1, 1}, {1, 1}}}, false);
+  AffinityEvents e =
+      MakeEvents(2, {{{0, 1}, {0, 1}, {0, 1}, {1, 1}}, {{1, 1}, {1, 1}, {1, 1}, {1, 1}}}, false);
   AffinityOptions o;
   auto r = ComputeAffinities(e, o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -114,7 +121,8 @@ TEST(AffinityTest, PlantedBrandPreferenceIsVeryHigh) {
   // none of them can reach Very high (8 of 8 on a 10% brand gives
   // L = 10 / 2.8 = 3.6, score 79).
   for (int v = 0; v < 10; ++v) {
-    int64_t very_high = r->values[static_cast<size_t>(v)].customers_per_level[static_cast<size_t>(AffinityLevel::kVeryHigh)];
+    int64_t very_high =
+        r->values[static_cast<size_t>(v)].customers_per_level[static_cast<size_t>(AffinityLevel::kVeryHigh)];
     EXPECT_EQ(very_high, v == 2 ? 1 : 0) << v;
   }
 }
@@ -153,8 +161,8 @@ TEST(AffinityTest, SmallCountsAreShrunk) {
   auto customers = Background(1000, 11);
   // Brand 10 is rare: bought only by the customers added here.
   const int64_t one = static_cast<int64_t>(customers.size());
-  customers.push_back({{10, 1}});                       // one purchase, only that brand
-  customers.push_back({{10, 1}, {10, 1}});              // two
+  customers.push_back({{10, 1}});           // one purchase, only that brand
+  customers.push_back({{10, 1}, {10, 1}});  // two
   customers.push_back({{10, 1}, {10, 1}, {10, 1}, {10, 1}, {10, 1}, {10, 1}, {10, 1}, {10, 1}});  // eight
   AffinityEvents e = MakeEvents(11, customers, false);
   auto r = ComputeAffinities(e, AffinityOptions{});
@@ -248,6 +256,90 @@ TEST(AffinityTest, DeterministicWhateverTheThreads) {
   for (size_t v = 0; v < 10; ++v) {
     EXPECT_EQ(r1->values[v].customers_per_level, r4->values[v].customers_per_level);
     EXPECT_EQ(r1->values[v].population_share, r4->values[v].population_share);
+  }
+}
+
+// Differential: every kept affinity, its order and the per-value level
+// counts against a naive computation straight from the definition.
+TEST(AffinityTest, MatchesANaiveComputation) {
+  std::mt19937_64 rng(21);
+  const int values = 7;
+  std::vector<std::vector<std::pair<int32_t, double>>> c(600);
+  for (auto& l : c) {
+    int k = static_cast<int>(rng() % 12);
+    int fav = static_cast<int>(rng() % values);
+    for (int i = 0; i < k; ++i) {
+      int32_t v = rng() % 3 == 0 ? fav : static_cast<int32_t>(rng() % values);
+      double w = rng() % 10 == 0 ? 0.0 : 1 + static_cast<double>(rng() % 50);
+      l.push_back({v, w});
+    }
+  }
+  AffinityEvents e = MakeEvents(values, c, true);
+  AffinityOptions o;
+  o.top_k = 2;
+  o.min_score = 20;
+  o.prior_strength = 1.5;
+  o.full_score_lift = 4;
+  o.threads = 3;
+  auto r = ComputeAffinities(e, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+
+  std::vector<double> pop(values, 0.0);
+  double total = 0;
+  for (const auto& l : c) {
+    for (const auto& [v, w] : l) {
+      pop[static_cast<size_t>(v)] += w;
+      total += w;
+    }
+  }
+  std::vector<std::array<int64_t, 5>> levels(values);
+  for (size_t i = 0; i < c.size(); ++i) {
+    std::vector<double> wv(values, 0.0);
+    std::vector<int64_t> nv(values, 0);
+    double wc = 0;
+    int64_t n = 0;
+    for (const auto& [v, w] : c[i]) {
+      if (w <= 0) continue;
+      wv[static_cast<size_t>(v)] += w;
+      nv[static_cast<size_t>(v)] += 1;
+      wc += w;
+      ++n;
+    }
+    struct Naive {
+      int32_t value;
+      int score;
+      double lift;
+    };
+    std::vector<Naive> all;
+    for (int32_t v = 0; v < values; ++v) {
+      if (nv[static_cast<size_t>(v)] == 0) continue;
+      double p = pop[static_cast<size_t>(v)] / total;
+      double s = wv[static_cast<size_t>(v)] / wc;
+      double lift = (n * s + 1.5) / (n * p + 1.5);
+      int score =
+          lift > 1 ? static_cast<int>(std::lround(std::min(100.0, 100 * std::log(lift) / std::log(4.0)))) : 0;
+      levels[static_cast<size_t>(v)][static_cast<size_t>(AffinityLevelOfScore(score))] += 1;
+      if (score >= 20) all.push_back({v, score, lift});
+    }
+    std::sort(all.begin(), all.end(), [](const Naive& a, const Naive& b) {
+      if (a.score != b.score) return a.score > b.score;
+      if (a.lift != b.lift) return a.lift > b.lift;
+      return a.value < b.value;
+    });
+    if (all.size() > 2) all.resize(2);
+    ASSERT_EQ(r->offsets[i + 1] - r->offsets[i], static_cast<int64_t>(all.size())) << i;
+    for (size_t j = 0; j < all.size(); ++j) {
+      const CustomerAffinity& a = r->affinities[static_cast<size_t>(r->offsets[i]) + j];
+      EXPECT_EQ(a.value, all[j].value) << i;
+      EXPECT_EQ(a.score, all[j].score) << i;
+      EXPECT_NEAR(a.shrunk_lift, all[j].lift, 1e-9) << i;
+      EXPECT_EQ(a.level, AffinityLevelOfScore(all[j].score));
+    }
+  }
+  for (int v = 0; v < values; ++v) {
+    EXPECT_EQ(r->values[static_cast<size_t>(v)].customers_per_level, levels[static_cast<size_t>(v)]) << v;
+    EXPECT_NEAR(r->values[static_cast<size_t>(v)].population_share, pop[static_cast<size_t>(v)] / total,
+                1e-12);
   }
 }
 

@@ -13,10 +13,14 @@ namespace cdp {
 
 std::string_view EngagementLevelName(EngagementLevel level) {
   switch (level) {
-    case EngagementLevel::kNone: return "None";
-    case EngagementLevel::kLow: return "Low";
-    case EngagementLevel::kMedium: return "Medium";
-    case EngagementLevel::kHigh: return "High";
+    case EngagementLevel::kNone:
+      return "None";
+    case EngagementLevel::kLow:
+      return "Low";
+    case EngagementLevel::kMedium:
+      return "Medium";
+    case EngagementLevel::kHigh:
+      return "High";
   }
   return "None";
 }
@@ -44,7 +48,8 @@ Status CheckOptions(const EngagementOptions& o, size_t types) {
   }
   if (!o.type_weights.empty()) {
     if (o.type_weights.size() != types) {
-      return InvalidArgumentError("engagement option type_weights has " + std::to_string(o.type_weights.size()) +
+      return InvalidArgumentError("engagement option type_weights has " +
+                                  std::to_string(o.type_weights.size()) +
                                   " entries, expected 0 or one per type (" + std::to_string(types) + ")");
     }
     bool any = false;
@@ -63,16 +68,19 @@ Status CheckOptions(const EngagementOptions& o, size_t types) {
                                 Num(o.reference_quantile));
   }
   if (!std::isfinite(o.reference_raw) || o.reference_raw < 0) {
-    return InvalidArgumentError("engagement option reference_raw must be finite and >= 0 (0 = the quantile), got " +
-                                Num(o.reference_raw));
+    return InvalidArgumentError(
+        "engagement option reference_raw must be finite and >= 0 (0 = the quantile), got " +
+        Num(o.reference_raw));
   }
   return Status::Ok();
 }
 
 Status CheckEvents(const EngagementEvents& e) {
-  if (e.offsets.empty()) return InvalidArgumentError("engagement events: offsets is empty (needs customers + 1 entries)");
+  if (e.offsets.empty())
+    return InvalidArgumentError("engagement events: offsets is empty (needs customers + 1 entries)");
   if (e.offsets[0] != 0) {
-    return InvalidArgumentError("engagement events: offsets[0] must be 0, got " + std::to_string(e.offsets[0]));
+    return InvalidArgumentError("engagement events: offsets[0] must be 0, got " +
+                                std::to_string(e.offsets[0]));
   }
   for (size_t i = 1; i < e.offsets.size(); ++i) {
     if (e.offsets[i] < e.offsets[i - 1]) {
@@ -94,9 +102,9 @@ Status CheckEvents(const EngagementEvents& e) {
   const int32_t nt = static_cast<int32_t>(e.type_names.size());
   for (size_t i = 0; i < e.types.size(); ++i) {
     if (e.types[i] < 0 || e.types[i] >= nt) {
-      return InvalidArgumentError("engagement events: types[" + std::to_string(i) + "] = " +
-                                  std::to_string(e.types[i]) + " is not a code of type_names (size " +
-                                  std::to_string(nt) + ")");
+      return InvalidArgumentError("engagement events: types[" + std::to_string(i) +
+                                  "] = " + std::to_string(e.types[i]) +
+                                  " is not a code of type_names (size " + std::to_string(nt) + ")");
     }
   }
   return Status::Ok();
@@ -115,8 +123,8 @@ double Quantile(std::vector<double>& x, double q) {
 }
 
 struct Worker {
-  std::vector<double> raw;       // per type, 0 outside a customer
-  std::vector<int64_t> events;   // per type
+  std::vector<double> raw;      // per type, 0 outside a customer
+  std::vector<int64_t> events;  // per type
   std::vector<int32_t> touched;
 };
 
@@ -124,7 +132,8 @@ constexpr size_t kGrain = 4096;
 
 }  // namespace
 
-StatusOr<EngagementResult> ComputeEngagement(const EngagementEvents& events, const EngagementOptions& options) {
+StatusOr<EngagementResult> ComputeEngagement(const EngagementEvents& events,
+                                             const EngagementOptions& options) {
   CDP_RETURN_IF_ERROR(CheckOptions(options, events.type_names.size()));
   CDP_RETURN_IF_ERROR(CheckEvents(events));
   const int64_t n = events.customers();

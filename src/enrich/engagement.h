@@ -72,40 +72,40 @@ struct EngagementOptions {
   // Required: the day the score is "as of" (days since 1970-01-01, a
   // supported run date 1900-01-01..9999-12-31). Events on or after it are ignored.
   std::optional<int32_t> as_of_day;
-  double half_life_days = 90;          // finite, 0.5 <= h <= 36500
+  double half_life_days = 90;  // finite, 0.5 <= h <= 36500
   // Weight per type code, finite, >= 0; empty = every type weighs 1. A type
   // of weight 0 is ignored (its events still count in `events`).
   std::vector<double> type_weights;
-  double reference_quantile = 0.99;    // 0.5 <= q <= 1
-  double reference_raw = 0;            // > 0: R_ref, instead of the quantile; finite
-  int threads = 0;                     // worker threads, <= 0 = one per core
+  double reference_quantile = 0.99;  // 0.5 <= q <= 1
+  double reference_raw = 0;          // > 0: R_ref, instead of the quantile; finite
+  int threads = 0;                   // worker threads, <= 0 = one per core
 };
 
 // One type's part of one customer's score.
 struct EngagementContribution {
-  int32_t type = -1;    // code in type_names
-  int64_t events = 0;   // events of this type before as_of_day
-  double raw = 0;       // this type's part of R_c (weighted, decayed)
-  double points = 0;    // score * raw / R_c: the score's share of this type (sums to the score)
+  int32_t type = -1;   // code in type_names
+  int64_t events = 0;  // events of this type before as_of_day
+  double raw = 0;      // this type's part of R_c (weighted, decayed)
+  double points = 0;   // score * raw / R_c: the score's share of this type (sums to the score)
 };
 
 struct EngagementResult {
   // Per customer (size customers()).
-  std::vector<double> raw;                 // R_c
-  std::vector<int32_t> score;              // S_c, 0..100
+  std::vector<double> raw;     // R_c
+  std::vector<int32_t> score;  // S_c, 0..100
   std::vector<EngagementLevel> level;
-  std::vector<int32_t> last_day;           // latest event day before as_of_day, INT32_MIN = none
-  std::vector<int64_t> events;             // events before as_of_day
+  std::vector<int32_t> last_day;  // latest event day before as_of_day, INT32_MIN = none
+  std::vector<int64_t> events;    // events before as_of_day
   // CSR of contributions: customer i's are [contribution_offsets[i],
   // contribution_offsets[i+1]) of `contributions`, one per type the customer
   // has events of (before as_of_day), largest raw first (then type code).
   std::vector<int64_t> contribution_offsets;
   std::vector<EngagementContribution> contributions;
 
-  double reference_raw = 0;                // R_ref used (0 when nobody is active)
-  int64_t active_customers = 0;            // R_c > 0
-  int64_t events_used = 0;                 // events before as_of_day
-  int64_t events_ignored = 0;              // events on or after as_of_day
+  double reference_raw = 0;                      // R_ref used (0 when nobody is active)
+  int64_t active_customers = 0;                  // R_c > 0
+  int64_t events_used = 0;                       // events before as_of_day
+  int64_t events_ignored = 0;                    // events on or after as_of_day
   std::array<int64_t, 4> customers_per_level{};  // index = EngagementLevel
 };
 
@@ -115,6 +115,7 @@ struct EngagementResult {
 // type_weights of a size other than 0 or type_names.size(), or a weight
 // negative or not finite, or all weights 0; offsets of the wrong shape; days
 // and types of different sizes; a type code out of range.
-StatusOr<EngagementResult> ComputeEngagement(const EngagementEvents& events, const EngagementOptions& options);
+StatusOr<EngagementResult> ComputeEngagement(const EngagementEvents& events,
+                                             const EngagementOptions& options);
 
 }  // namespace cdp

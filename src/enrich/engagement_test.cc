@@ -13,7 +13,8 @@ namespace cdp {
 namespace {
 
 // (day, type) lists per customer -> EngagementEvents over `types` types.
-EngagementEvents MakeEvents(int types, const std::vector<std::vector<std::pair<int32_t, int32_t>>>& per_customer) {
+EngagementEvents MakeEvents(int types,
+                            const std::vector<std::vector<std::pair<int32_t, int32_t>>>& per_customer) {
   EngagementEvents e;
   for (int t = 0; t < types; ++t) e.type_names.push_back("t" + std::to_string(t));
   e.offsets.push_back(0);
@@ -47,8 +48,8 @@ TEST(EngagementTest, LevelsOfScores) {
 TEST(EngagementTest, HandWorkedRawScoreAndContributions) {
   // Half-life 10 days, as of day 1000, type 1 weighs 2.
   EngagementEvents e = MakeEvents(2, {
-                                         {{990, 0}, {980, 1}},  // 1 * 2^-1 + 2 * 2^-2 = 1
-                                         {{999, 0}},            // 2^-0.1
+                                         {{990, 0}, {980, 1}},    // 1 * 2^-1 + 2 * 2^-2 = 1
+                                         {{999, 0}},              // 2^-0.1
                                          {{1000, 0}, {1001, 1}},  // on / after as_of: ignored
                                          {},
                                      });
@@ -101,8 +102,8 @@ TEST(EngagementTest, MoreAndMoreRecentActivityScoresHigher) {
     c.push_back(l);
   }
   const size_t recent = c.size();
-  c.push_back(std::vector<std::pair<int32_t, int32_t>>(5, {as_of - 10, 0}));   // 5 recent
-  c.push_back(std::vector<std::pair<int32_t, int32_t>>(5, {as_of - 200, 0}));  // 5 old
+  c.push_back(std::vector<std::pair<int32_t, int32_t>>(5, {as_of - 10, 0}));    // 5 recent
+  c.push_back(std::vector<std::pair<int32_t, int32_t>>(5, {as_of - 200, 0}));   // 5 old
   c.push_back(std::vector<std::pair<int32_t, int32_t>>(10, {as_of - 200, 0}));  // 10 old
   c.push_back(std::vector<std::pair<int32_t, int32_t>>(1, {as_of - 200, 0}));   // 1 old
   auto r = ComputeEngagement(MakeEvents(1, c), At(as_of));
@@ -211,7 +212,8 @@ TEST(EngagementTest, DeterministicWhateverTheThreads) {
   std::vector<std::vector<std::pair<int32_t, int32_t>>> c(9000);
   for (auto& l : c) {
     int k = static_cast<int>(rng() % 6);
-    for (int j = 0; j < k; ++j) l.push_back({20000 - static_cast<int32_t>(rng() % 500), static_cast<int32_t>(rng() % 3)});
+    for (int j = 0; j < k; ++j)
+      l.push_back({20000 - static_cast<int32_t>(rng() % 500), static_cast<int32_t>(rng() % 3)});
   }
   EngagementOptions o = At(19900);
   o.type_weights = {1, 2.5, 0.5};
@@ -239,6 +241,64 @@ TEST(EngagementTest, DeterministicWhateverTheThreads) {
       sum += r1->contributions[static_cast<size_t>(i)].points;
     }
     ASSERT_NEAR(sum, r1->score[cu], 1e-9) << cu;
+  }
+}
+
+// Differential: raw, score, last day and contributions against a naive
+// computation straight from the definition (sorted-order type-7 quantile).
+TEST(EngagementTest, MatchesANaiveComputation) {
+  std::mt19937_64 rng(33);
+  const int32_t as_of = 20000;
+  std::vector<std::vector<std::pair<int32_t, int32_t>>> c(700);
+  for (auto& l : c) {
+    int k = static_cast<int>(rng() % 9);
+    for (int j = 0; j < k; ++j)
+      l.push_back({as_of + 5 - static_cast<int32_t>(rng() % 700), static_cast<int32_t>(rng() % 4)});
+  }
+  EngagementOptions o = At(as_of);
+  o.half_life_days = 45;
+  o.type_weights = {1, 0.5, 4, 0};
+  o.reference_quantile = 0.9;
+  o.threads = 3;
+  auto r = ComputeEngagement(MakeEvents(4, c), o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<double> raw(c.size(), 0.0), positive;
+  std::vector<std::vector<double>> per_type(c.size(), std::vector<double>(4, 0.0));
+  for (size_t i = 0; i < c.size(); ++i) {
+    for (const auto& [day, type] : c[i]) {
+      if (day >= as_of) continue;
+      per_type[i][static_cast<size_t>(type)] +=
+          o.type_weights[static_cast<size_t>(type)] * std::pow(2.0, -(as_of - day) / 45.0);
+    }
+    for (double x : per_type[i]) raw[i] += x;
+    if (raw[i] > 0) positive.push_back(raw[i]);
+  }
+  std::sort(positive.begin(), positive.end());
+  const double h = (positive.size() - 1) * 0.9;
+  const size_t lo = static_cast<size_t>(h);
+  const double ref = positive[lo] + (h - lo) * (positive[lo + 1] - positive[lo]);
+  EXPECT_NEAR(r->reference_raw, ref, 1e-9);
+  for (size_t i = 0; i < c.size(); ++i) {
+    ASSERT_NEAR(r->raw[i], raw[i], 1e-9) << i;
+    int score = raw[i] > 0 ? std::clamp(static_cast<int>(std::lround(
+                                            std::min(100.0, 100 * std::log1p(raw[i]) / std::log1p(ref)))),
+                                        1, 100)
+                           : 0;
+    EXPECT_EQ(r->score[i], score) << i;
+    int64_t kinds = 0;
+    for (int t = 0; t < 4; ++t) {
+      bool has = false;
+      for (const auto& [day, type] : c[i]) has = has || (type == t && day < as_of);
+      kinds += has;
+    }
+    EXPECT_EQ(r->contribution_offsets[i + 1] - r->contribution_offsets[i], kinds) << i;
+    for (int64_t j = r->contribution_offsets[i]; j < r->contribution_offsets[i + 1]; ++j) {
+      const EngagementContribution& ec = r->contributions[static_cast<size_t>(j)];
+      EXPECT_NEAR(ec.raw, per_type[i][static_cast<size_t>(ec.type)], 1e-9);
+      if (j > r->contribution_offsets[i]) {
+        EXPECT_GE(r->contributions[static_cast<size_t>(j) - 1].raw, ec.raw);
+      }
+    }
   }
 }
 

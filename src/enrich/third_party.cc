@@ -11,15 +11,19 @@ namespace cdp {
 
 std::string_view ThirdPartyKeyKindName(ThirdPartyKeyKind kind) {
   switch (kind) {
-    case ThirdPartyKeyKind::kEmail: return "email";
-    case ThirdPartyKeyKind::kPhone: return "phone";
-    case ThirdPartyKeyKind::kAddress: return "address";
+    case ThirdPartyKeyKind::kEmail:
+      return "email";
+    case ThirdPartyKeyKind::kPhone:
+      return "phone";
+    case ThirdPartyKeyKind::kAddress:
+      return "address";
   }
   return "email";
 }
 
 StatusOr<ThirdPartyKeyKind> ParseThirdPartyKeyKind(std::string_view name) {
-  for (ThirdPartyKeyKind k : {ThirdPartyKeyKind::kEmail, ThirdPartyKeyKind::kPhone, ThirdPartyKeyKind::kAddress}) {
+  for (ThirdPartyKeyKind k :
+       {ThirdPartyKeyKind::kEmail, ThirdPartyKeyKind::kPhone, ThirdPartyKeyKind::kAddress}) {
     if (name == ThirdPartyKeyKindName(k)) return k;
   }
   return InvalidArgumentError("third-party match key kind '" + std::string(name.substr(0, 64)) +
@@ -28,9 +32,12 @@ StatusOr<ThirdPartyKeyKind> ParseThirdPartyKeyKind(std::string_view name) {
 
 std::vector<std::string> DefaultThirdPartyNormalizers(ThirdPartyKeyKind kind) {
   switch (kind) {
-    case ThirdPartyKeyKind::kEmail: return {"EmailProvider"};
-    case ThirdPartyKeyKind::kPhone: return {"Phone"};
-    case ThirdPartyKeyKind::kAddress: return {"Address"};
+    case ThirdPartyKeyKind::kEmail:
+      return {"EmailProvider"};
+    case ThirdPartyKeyKind::kPhone:
+      return {"Phone"};
+    case ThirdPartyKeyKind::kAddress:
+      return {"Address"};
   }
   return {};
 }
@@ -58,7 +65,8 @@ struct Normalized {
   std::vector<BlankReason> blank;
 };
 
-Normalized NormalizeAll(const NormalizerChain& chain, const std::vector<std::string_view>& values, int threads) {
+Normalized NormalizeAll(const NormalizerChain& chain, const std::vector<std::string_view>& values,
+                        int threads) {
   Normalized out;
   out.keys.resize(values.size());
   out.blank.assign(values.size(), BlankReason::kNone);
@@ -73,8 +81,10 @@ Normalized NormalizeAll(const NormalizerChain& chain, const std::vector<std::str
 
 }  // namespace
 
-StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys, const ThirdPartyMatchOptions& options) {
-  if (keys.empty()) return InvalidArgumentError("third-party match: keys is empty (give at least one match key)");
+StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys,
+                                          const ThirdPartyMatchOptions& options) {
+  if (keys.empty())
+    return InvalidArgumentError("third-party match: keys is empty (give at least one match key)");
   if (keys.size() > kMaxKeys) {
     return InvalidArgumentError("third-party match: " + std::to_string(keys.size()) + " keys, at most " +
                                 std::to_string(kMaxKeys));
@@ -88,22 +98,22 @@ StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys
   std::vector<NormalizerChain> chains;
   for (size_t k = 0; k < keys.size(); ++k) {
     const ThirdPartyKey& key = keys[k];
-    if (key.name.empty()) return InvalidArgumentError("third-party match: keys[" + std::to_string(k) + "] has no name");
+    if (key.name.empty())
+      return InvalidArgumentError("third-party match: keys[" + std::to_string(k) + "] has no name");
     if (key.customer_values.size() != customers) {
-      return InvalidArgumentError("third-party match key '" + key.name + "': " +
-                                  std::to_string(key.customer_values.size()) + " customer_values, expected " +
-                                  std::to_string(customers) + " as for key '" + keys[0].name + "'");
+      return InvalidArgumentError(
+          "third-party match key '" + key.name + "': " + std::to_string(key.customer_values.size()) +
+          " customer_values, expected " + std::to_string(customers) + " as for key '" + keys[0].name + "'");
     }
     if (key.record_values.size() != records) {
-      return InvalidArgumentError("third-party match key '" + key.name + "': " +
-                                  std::to_string(key.record_values.size()) + " record_values, expected " +
-                                  std::to_string(records) + " as for key '" + keys[0].name + "'");
+      return InvalidArgumentError(
+          "third-party match key '" + key.name + "': " + std::to_string(key.record_values.size()) +
+          " record_values, expected " + std::to_string(records) + " as for key '" + keys[0].name + "'");
     }
     NormalizeOptions no;
     no.default_region = options.default_region;
-    auto chain = NormalizerChain::Create(key.normalizers.empty() ? DefaultThirdPartyNormalizers(key.kind)
-                                                                 : key.normalizers,
-                                         no);
+    auto chain = NormalizerChain::Create(
+        key.normalizers.empty() ? DefaultThirdPartyNormalizers(key.kind) : key.normalizers, no);
     if (!chain.ok()) return chain.status().WithContext("third-party match key '" + key.name + "'");
     chains.push_back(std::move(chain).value());
   }
@@ -198,7 +208,8 @@ StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys
   }
   m.matched_customers = m.matched_records;
   m.unmatched_records = m.records - m.matched_records;
-  m.match_rate = m.records > 0 ? static_cast<double>(m.matched_records) / static_cast<double>(m.records) : 0.0;
+  m.match_rate =
+      m.records > 0 ? static_cast<double>(m.matched_records) / static_cast<double>(m.records) : 0.0;
   m.customer_coverage =
       m.customers > 0 ? static_cast<double>(m.matched_customers) / static_cast<double>(m.customers) : 0.0;
   return m;

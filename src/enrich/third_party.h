@@ -53,7 +53,7 @@ StatusOr<ThirdPartyKeyKind> ParseThirdPartyKeyKind(std::string_view name);
 std::vector<std::string> DefaultThirdPartyNormalizers(ThirdPartyKeyKind kind);
 
 struct ThirdPartyKey {
-  std::string name;                        // for the report, e.g. "Email"; non-empty
+  std::string name;  // for the report, e.g. "Email"; non-empty
   ThirdPartyKeyKind kind = ThirdPartyKeyKind::kEmail;
   // Normalizer chain (unify/normalize names); empty = DefaultThirdPartyNormalizers(kind).
   std::vector<std::string> normalizers;
@@ -72,17 +72,17 @@ struct ThirdPartyMatchOptions {
 struct ThirdPartyKeyReport {
   std::string name;
   ThirdPartyKeyKind kind = ThirdPartyKeyKind::kEmail;
-  std::vector<std::string> normalizers;   // the chain used
+  std::vector<std::string> normalizers;  // the chain used
   // Over records still unmatched when this key was tried:
-  int64_t tried = 0;                      // records tried with this key
-  int64_t blank = 0;                      // normalized key "": missing, invalid or placeholder
-  int64_t blank_invalid = 0;              //   of which rejected by the chain (malformed e-mail, short phone)
-  int64_t blank_placeholder = 0;          //   of which placeholders ("n/a", "000-000-0000", test@test.com)
-  int64_t ambiguous_records = 0;          // key held by more than one record
-  int64_t ambiguous_customers = 0;        // key unique among records but held by more than one customer
-  int64_t unmatched = 0;                  // no customer holds the key
-  int64_t taken = 0;                      // its customer was matched by an earlier key
-  int64_t matched = 0;                    // matched by this key
+  int64_t tried = 0;                // records tried with this key
+  int64_t blank = 0;                // normalized key "": missing, invalid or placeholder
+  int64_t blank_invalid = 0;        //   of which rejected by the chain (malformed e-mail, short phone)
+  int64_t blank_placeholder = 0;    //   of which placeholders ("n/a", "000-000-0000", test@test.com)
+  int64_t ambiguous_records = 0;    // key held by more than one record
+  int64_t ambiguous_customers = 0;  // key unique among records but held by more than one customer
+  int64_t unmatched = 0;            // no customer holds the key
+  int64_t taken = 0;                // its customer was matched by an earlier key
+  int64_t matched = 0;              // matched by this key
   // Over all rows: how many customers have a non-blank key, how many
   // distinct normalized keys are held by more than one customer.
   int64_t customers_with_key = 0;
@@ -91,17 +91,17 @@ struct ThirdPartyKeyReport {
 };
 
 struct ThirdPartyMatch {
-  std::vector<int64_t> record_of_customer;   // per customer: matched record row, -1 = none
-  std::vector<int64_t> customer_of_record;   // per record: matched customer row, -1 = none
-  std::vector<int32_t> key_of_record;        // per record: index of the key that matched it, -1 = none
+  std::vector<int64_t> record_of_customer;  // per customer: matched record row, -1 = none
+  std::vector<int64_t> customer_of_record;  // per record: matched customer row, -1 = none
+  std::vector<int32_t> key_of_record;       // per record: index of the key that matched it, -1 = none
   int64_t records = 0;
   int64_t customers = 0;
-  int64_t matched_records = 0;               // == matched customers (one-to-one)
+  int64_t matched_records = 0;  // == matched customers (one-to-one)
   int64_t matched_customers = 0;
-  int64_t unmatched_records = 0;             // records - matched_records
-  double match_rate = 0;                     // matched_records / records (0 when no records)
-  double customer_coverage = 0;              // matched_customers / customers (0 when no customers)
-  std::vector<ThirdPartyKeyReport> keys;     // in key order
+  int64_t unmatched_records = 0;          // records - matched_records
+  double match_rate = 0;                  // matched_records / records (0 when no records)
+  double customer_coverage = 0;           // matched_customers / customers (0 when no customers)
+  std::vector<ThirdPartyKeyReport> keys;  // in key order
 };
 
 // Matches records to customers by `keys` in order (first match wins).
@@ -109,7 +109,8 @@ struct ThirdPartyMatch {
 // 16; a key with an empty name; keys whose customer_values (or
 // record_values) sizes differ from the first key's; a normalizer chain Create
 // rejects (unknown name, bad region); max_examples out of range.
-StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys, const ThirdPartyMatchOptions& options);
+StatusOr<ThirdPartyMatch> MatchThirdParty(const std::vector<ThirdPartyKey>& keys,
+                                          const ThirdPartyMatchOptions& options);
 
 // The first `chars` UTF-8 characters of `value` followed by "…" ("" stays
 // ""; a value of at most `chars` characters is still followed by "…", so a

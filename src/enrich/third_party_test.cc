@@ -30,7 +30,8 @@ TEST(ThirdPartyTest, KindNamesAndDefaults) {
   auto bad = ParseThirdPartyKeyKind("fax");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("'fax'"), std::string::npos);
-  EXPECT_EQ(DefaultThirdPartyNormalizers(ThirdPartyKeyKind::kEmail), std::vector<std::string>{"EmailProvider"});
+  EXPECT_EQ(DefaultThirdPartyNormalizers(ThirdPartyKeyKind::kEmail),
+            std::vector<std::string>{"EmailProvider"});
   EXPECT_EQ(DefaultThirdPartyNormalizers(ThirdPartyKeyKind::kPhone), std::vector<std::string>{"Phone"});
   EXPECT_EQ(DefaultThirdPartyNormalizers(ThirdPartyKeyKind::kAddress), std::vector<std::string>{"Address"});
 }
@@ -39,12 +40,14 @@ TEST(ThirdPartyTest, MaskKeyShowsThreeCharactersAtMost) {
   EXPECT_EQ(MaskKey("bobsmith@gmail.com"), "bob\xE2\x80\xA6");
   EXPECT_EQ(MaskKey(""), "");
   EXPECT_EQ(MaskKey("ab"), "ab\xE2\x80\xA6");
-  EXPECT_EQ(MaskKey("\xC3\xA9\xC3\xA9\xE2\x82\xACxyz"), "\xC3\xA9\xC3\xA9\xE2\x82\xAC\xE2\x80\xA6");  // éé€xyz -> éé€…
+  EXPECT_EQ(MaskKey("\xC3\xA9\xC3\xA9\xE2\x82\xACxyz"),
+            "\xC3\xA9\xC3\xA9\xE2\x82\xAC\xE2\x80\xA6");  // éé€xyz -> éé€…
   EXPECT_EQ(MaskKey("+12065550142", 5), "+1206\xE2\x80\xA6");
 }
 
 TEST(ThirdPartyTest, NormalizedVariantsMatchAndRateIsExact) {
-  std::vector<std::string> cust = {"bob.smith@gmail.com", "alice@example.com", "carol@outlook.com", "erin@x.org"};
+  std::vector<std::string> cust = {"bob.smith@gmail.com", "alice@example.com", "carol@outlook.com",
+                                   "erin@x.org"};
   std::vector<std::string> rec = {"Bob.Smith+x@Gmail.com", "  ALICE@Example.com ", "carol+news@outlook.com",
                                   "dave@elsewhere.com"};
   auto m = MatchThirdParty({Key("Email", ThirdPartyKeyKind::kEmail, cust, rec)}, {});
@@ -146,7 +149,7 @@ TEST(ThirdPartyTest, BlankKeysAreCountedByReason) {
   EXPECT_EQ(k.blank_placeholder, 2);  // n/a, test@test.com
   EXPECT_EQ(k.matched, 1);
   EXPECT_EQ(k.unmatched, 0);
-  EXPECT_EQ(k.ambiguous_records, 0);  // blanks are never "shared"
+  EXPECT_EQ(k.ambiguous_records, 0);   // blanks are never "shared"
   EXPECT_EQ(k.customers_with_key, 1);  // "" and "n/a" hold no key
   EXPECT_EQ(k.shared_customer_keys, 0);
   EXPECT_EQ(m->match_rate, 1.0 / 6.0);
