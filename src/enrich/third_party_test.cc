@@ -195,6 +195,30 @@ TEST(ThirdPartyTest, ManyRowsMatchRateExactAndThreadsAgree) {
   for (size_t r = 0; r < 2500; ++r) EXPECT_EQ(m1->customer_of_record[r], static_cast<int64_t>(2 * r));
 }
 
+TEST(ThirdPartyTest, NoRecordsOrNoCustomers) {
+  std::vector<std::string> none, some = {"a@b.com", "c@d.com"};
+  auto m = MatchThirdParty({Key("Email", ThirdPartyKeyKind::kEmail, some, none)}, {});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->records, 0);
+  EXPECT_EQ(m->match_rate, 0.0);
+  EXPECT_EQ(m->record_of_customer, (std::vector<int64_t>{-1, -1}));
+  EXPECT_EQ(m->keys[0].customers_with_key, 2);
+  auto m2 = MatchThirdParty({Key("Email", ThirdPartyKeyKind::kEmail, none, some)}, {});
+  ASSERT_TRUE(m2.ok());
+  EXPECT_EQ(m2->customer_coverage, 0.0);
+  EXPECT_EQ(m2->keys[0].unmatched, 2);
+  EXPECT_EQ(m2->customer_of_record, (std::vector<int64_t>{-1, -1}));
+}
+
+TEST(ThirdPartyTest, ComposedAddressesMatchAcrossPunctuationAndAbbreviations) {
+  std::vector<std::string> cust = {"1234 North Oak Street Apt. 4B, Seattle, WA 98101",
+                                   "500 Pine Avenue, Portland"};
+  std::vector<std::string> rec = {"1234 N Oak St #4B Seattle WA 98101", "500 Pine Ave Apt 2, Portland"};
+  auto m = MatchThirdParty({Key("Address", ThirdPartyKeyKind::kAddress, cust, rec)}, {});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->customer_of_record, (std::vector<int64_t>{0, -1}));  // a different unit is another home
+}
+
 TEST(ThirdPartyTest, BadInputsNameTheParameter) {
   std::vector<std::string> c2 = {"a@b.com", "c@d.com"}, c1 = {"a@b.com"}, r1 = {"a@b.com"};
   auto expect_bad = [](const StatusOr<ThirdPartyMatch>& m, const std::string& what) {
