@@ -114,6 +114,12 @@ TEST(Differentiators, SummariesReadLikeSentences) {
   EXPECT_EQ(t.summary, "LoyaltyTier: Gold 40% vs 10%");
   EXPECT_NEAR(t.score, 0.3, 1e-12);  // total variation: (|0.4-0.1| + |0.6-0.9|) / 2
   EXPECT_EQ(r->attributes[0].attribute, "Income");
+  // Two categories always tie on the gap: the one the segment has more of is named.
+  attrs.attributes[1].categories = {"Silver", "Gold"};
+  for (auto& code : attrs.attributes[1].codes) code = 1 - code;
+  auto swapped = ComputeDifferentiators(attrs, CustomerSet::Range(0, 10), {});
+  ASSERT_TRUE(swapped.ok());
+  EXPECT_EQ(Named(*swapped, "LoyaltyTier").summary, "LoyaltyTier: Gold 40% vs 10%");
   const auto j = r->ToJson();
   EXPECT_EQ(j["attributes"][0]["kind"], "numeric");
   EXPECT_TRUE(j["attributes"][1].contains("chi_square_p_value"));
