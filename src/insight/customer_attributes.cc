@@ -108,18 +108,22 @@ ColumnResult BuildColumn(int64_t customers, const AttributeSource& src, const Fi
     }
     case DataType::kString: {
       a.kind = AttributeKind::kCategorical;
-      // Values per customer (views into the column's arena), then counts.
+      for (size_t c = 0; c < n; ++c) present += row(c) >= 0;
+      // Counts per value (views into the column's arena); stops as soon as
+      // the distinct values exceed half of the present ones (identifying),
+      // which halves the work on e-mails and names.
       std::unordered_map<std::string_view, int64_t> counts;
+      const size_t limit = static_cast<size_t>(present / 2);
       for (size_t c = 0; c < n; ++c) {
         const int64_t r = row(c);
         if (r < 0) continue;
         ++counts[col.StringAt(static_cast<size_t>(r))];
-        ++present;
-      }
-      if (present > 0 && static_cast<int64_t>(counts.size()) * 2 > present) {
-        out.skip_reason = src.entity + "." + field.name + ": identifying (" +
-                          WithThousands(static_cast<int64_t>(counts.size())) + " distinct values)";
-        return out;
+        if (counts.size() > limit) {
+          out.skip_reason = src.entity + "." + field.name + ": identifying (more than " +
+                            WithThousands(static_cast<int64_t>(limit)) + " distinct values in " +
+                            WithThousands(present) + " rows)";
+          return out;
+        }
       }
       // Most frequent first, ties by value, so codes do not depend on hashing.
       std::vector<std::pair<int64_t, std::string_view>> order;

@@ -62,7 +62,7 @@ TEST(CustomerAttributes, EncodesEachTypeAndSkipsIdentifyingAndEmptyColumns) {
   EXPECT_EQ(a.Find("CustomerId"), nullptr);
   EXPECT_EQ(a.Find("Email"), nullptr);
   ASSERT_EQ(a.skipped.size(), 2u);
-  EXPECT_EQ(a.skipped[0], "Customer.Email: identifying (6 distinct values)");
+  EXPECT_EQ(a.skipped[0], "Customer.Email: identifying (more than 3 distinct values in 6 rows)");
   EXPECT_EQ(a.skipped[1], "Customer.Nothing: no values");
 
   const CustomerAttribute* tier = a.Find("Tier");
