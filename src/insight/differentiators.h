@@ -4,7 +4,10 @@
 //   the pooled standard deviation; Cohen 1988), and the two-sample
 //   Kolmogorov-Smirnov statistic D with its asymptotic p-value (Kolmogorov's
 //   limiting distribution Q(sqrt(n m / (n + m)) D), as scipy.stats.kstwobign;
-//   Boost 1.74 has no KS distribution, so the alternating series is ours);
+//   Boost 1.74 has no KS distribution, so the alternating series is ours;
+//   scipy's ks_2samp(method="asymp") uses the finite-n kstwo at round(n m /
+//   (n + m)) instead; ours is slightly larger, i.e. conservative: 0.0430
+//   vs 0.0406 at n m / (n + m) = 300 and D = 0.08);
 // - categorical: the Jensen-Shannon divergence (log base 2, in [0, 1]; Lin
 //   1991) and Pearson's chi-square test of independence on the 2 x K table of
 //   counts (statistic, degrees of freedom, p-value from
