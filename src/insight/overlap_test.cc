@@ -73,6 +73,7 @@ TEST(Overlap, CategoricalBreakdownOfSharedMembers) {
   EXPECT_EQ(b[2].shared, 1u);
   EXPECT_DOUBLE_EQ(b[2].shared_share, 1.0 / 3);
   EXPECT_EQ(r->ToJson()["breakdown"]["buckets"][0]["label"], "Gold");
+  EXPECT_FALSE(r->ToJson()["breakdown"]["buckets"][0].contains("low"));
 }
 
 TEST(Overlap, NumericBreakdownQuantileBinsCoverEverySegmentValue) {
@@ -107,6 +108,11 @@ TEST(Overlap, NumericBreakdownQuantileBinsCoverEverySegmentValue) {
   EXPECT_EQ(in_b, 60u);
   EXPECT_EQ(k[0].shared, 5u);  // 40..44
   EXPECT_EQ(k[0].segment_count[0], 45u);  // 0..44
+  const auto j = r->ToJson();
+  EXPECT_EQ(j["breakdown"]["kind"], "numeric");
+  EXPECT_EQ(j["breakdown"]["buckets"][0]["low"], 0.0);
+  EXPECT_EQ(j["breakdown"]["buckets"][0]["high"], 44.75);
+  EXPECT_EQ(j["breakdown"]["buckets"][0]["segment_count"][0], 45);
 }
 
 TEST(Overlap, BadInputsAreInvalidArguments) {
