@@ -25,24 +25,38 @@
 //   four attributes), min_child_weight 5 (a leaf needs about 20 customers at
 //   p = 0.5, so a handful of customers cannot make a rule), subsample and
 //   colsample 0.8.
-// - similarity = the out-of-fold probability with the class prior corrected
-//   to balanced (Saerens, Latinne & Decaestecker 2002, "Adjusting the outputs
-//   of a classifier to new a priori probabilities"): logit(similarity) =
-//   margin + log(negatives / positives) of the model's training set. It reads
-//   as f_source(x) / (f_source(x) + f_pool(x)): 0.5 = as common in the pool
-//   as in the source, 0.85 = 5.7 times more typical of the source. It does not
-//   depend on the sizes of source and pool or on the sampling, so it is
-//   comparable across runs; a model that cannot tell source from pool gives
-//   about 0.5 to everyone and so (honestly) almost no one is "similar". (The
-//   alternative, a percentile among the source's held-out scores, would call
-//   the top 20% "similar" even when the model is useless.)
+// - similarity = a calibrated probability of "source" under a balanced prior:
+//   the out-of-fold margin, with the training sample's class ratio removed
+//   (margin + log(negatives / positives): Saerens, Latinne & Decaestecker
+//   2002, "Adjusting the outputs of a classifier to new a priori
+//   probabilities"), then Platt-scaled (Platt 1999): sigmoid(a * z + b) with
+//   (a, b) fit on the out-of-fold margins of every source and pool member,
+//   the two classes weighted to equal totals. Boosted trees' raw
+//   probabilities are badly calibrated and Platt scaling is the remedy
+//   Niculescu-Mizil & Caruana (2005, "Predicting good probabilities with
+//   supervised learning") found best for them; fit on out-of-fold margins it
+//   is cross-validated calibration, and with two parameters it cannot overfit.
+//   It matters most for a small source, where the trees overfit: on a random
+//   source (pure noise) the raw out-of-fold probabilities of the first
+//   version spread from 0.1 to 0.9 and put 9% of the pool in "similar" or
+//   above; the fitted slope goes to ~0 there and everyone gets ~0.5 (a
+//   negative slope, which cross-fitting on noise can produce, is set to 0:
+//   it would invert the ranking). Ties are ordered by the margin.
+//   The similarity reads as f_source(x) / (f_source(x) + f_pool(x)): 0.5 = as
+//   common in the pool as in the source, 0.85 = 5.7 times more typical of the
+//   source. It does not depend on the sizes of source and pool or on the
+//   sampling, so it is comparable across runs; a model that cannot tell
+//   source from pool gives about 0.5 to everyone, so (honestly) no one is
+//   "similar". (The alternative, a percentile among the source's held-out
+//   scores, would call the top 20% "similar" even when the model is useless.)
 // - bands (kMinSimilarity and the band edges below): below 0.4 left out;
 //   [0.4, 0.55) low; [0.55, 0.7) somewhat similar; [0.7, 0.85) similar;
 //   [0.85, 1] very similar. The product names only the last three: "low" is
 //   kept (only below 0.4 is left out) and labelled so a UI can hide it.
 // - output: the pool members with similarity >= min_similarity when it is
-//   set, else the top `share` of the pool (ties by customer index) among
-//   those >= 0.4; optionally the source's members (similarity 1, band source).
+//   set, else the top `share` of the pool among those >= 0.4 (ties by the
+//   margin, then the customer index); optionally the source's members
+//   (similarity 1, band source).
 // - quality: AUC (predict/metrics.h) of each fold's hold-back (its source
 //   members against its pool members), the mean over folds reported; the
 //   baseline is the best single attribute (chosen by its AUC on the training
@@ -141,12 +155,13 @@ struct LookalikeResult {
   // Every pool member (ascending customer index) and its out-of-fold similarity.
   std::vector<uint32_t> pool;
   std::vector<float> pool_similarity;
-  // The output: highest similarity first, ties by customer index; the source's
+  // The output: highest similarity first (ties by margin, then index); the source's
   // members (include_source) after the pool's.
   std::vector<LookalikeMember> members;
   std::vector<SimilarityBandCount> bands;  // low .. very similar (and source when included)
   std::vector<LookalikeDriver> drivers;    // most important first; attributes with no gain left out
   LookalikeQuality quality;
+  double calibration_slope = 1, calibration_intercept = 0;  // Platt's (a, b) on the out-of-fold margins
   std::vector<std::string> attributes_used;  // the model's attributes (after `exclude`)
 
   CustomerSet MemberSet() const;
@@ -164,6 +179,7 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
 // {"source_size", "pool_size", "output_size",
 //  "quality": {"auc", "fold_auc": [...], "baseline_auc", "baseline_attribute", "holdout_source",
 //              "holdout_pool", "verdict"},
+//  "calibration": {"slope", "intercept"},
 //  "bands": [{"band", "from", "to", "pool", "members"}],
 //  "drivers": [{"attribute", "entity", "field", "importance", "summary"}],
 //  "attributes_used": [...],
