@@ -204,6 +204,31 @@ TEST(CustomerAttributes, BadOptionsAndSourcesAreInvalidArguments) {
             std::string::npos);
 }
 
+TEST(CustomerAttributes, ResultDoesNotDependOnThreads) {
+  Table t = CustomerTable();
+  std::vector<AttributeSource> sources = {{"Customer", &t, {}}, {"Again", &t, {5, 4, 3, 2, 1, 0}}};
+  AttributeOptions one = Options(), four = Options();
+  one.threads = 1;
+  four.threads = 4;
+  auto a = BuildCustomerAttributes(6, sources, one);
+  auto b = BuildCustomerAttributes(6, sources, four);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->attributes.size(), b->attributes.size());
+  for (size_t i = 0; i < a->attributes.size(); ++i) {
+    EXPECT_EQ(a->attributes[i].name, b->attributes[i].name);
+    EXPECT_EQ(a->attributes[i].codes, b->attributes[i].codes);
+    ASSERT_EQ(a->attributes[i].numbers.size(), b->attributes[i].numbers.size());
+    for (size_t c = 0; c < a->attributes[i].numbers.size(); ++c) {
+      const double x = a->attributes[i].numbers[c], y = b->attributes[i].numbers[c];
+      EXPECT_TRUE(x == y || (std::isnan(x) && std::isnan(y)));
+    }
+  }
+  EXPECT_EQ(a->skipped, b->skipped);
+  // The second source's fields are renamed entity.field.
+  EXPECT_NE(a->Find("Again.Age"), nullptr);
+  EXPECT_EQ(a->Find("Again.Age")->numbers[5], 20);
+}
+
 TEST(CustomerAttributes, ExcludedFieldsAreNotAttributes) {
   Table t = CustomerTable();
   std::vector<AttributeSource> sources = {{"Customer", &t, {}}};

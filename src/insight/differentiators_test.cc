@@ -322,6 +322,29 @@ TEST(Differentiators, MatchesNaiveStatisticsOnRandomData) {
   }
 }
 
+TEST(Differentiators, ResultDoesNotDependOnThreads) {
+  std::mt19937 rng(31);
+  CustomerAttributes attrs;
+  attrs.customers = 500;
+  for (int k = 0; k < 5; ++k) {
+    std::vector<double> v(500);
+    for (auto& x : v) x = static_cast<double>(rng() % 40);  // ties make equal scores likely
+    attrs.attributes.push_back(NumericAttr("N" + std::to_string(k), v));
+    std::vector<int32_t> codes(500);
+    for (auto& x : codes) x = static_cast<int32_t>(rng() % 3);
+    attrs.attributes.push_back(CategoricalAttr("C" + std::to_string(k), {"p", "q", "r"}, codes));
+  }
+  const CustomerSet segment = CustomerSet::Range(100, 220);
+  DifferentiatorOptions one;
+  one.threads = 1;
+  DifferentiatorOptions four;
+  four.threads = 4;
+  auto a = ComputeDifferentiators(attrs, segment, one);
+  auto b = ComputeDifferentiators(attrs, segment, four);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->ToJson().dump(), b->ToJson().dump());
+}
+
 TEST(Differentiators, PlantedDifferenceRanksFirst) {
   for (uint32_t seed : {21u, 22u, 23u}) {
     std::mt19937 rng(seed);
