@@ -40,10 +40,19 @@
 //   group whose statistics were computed (search and polishing: `tests` in the
 //   result): a suggestion needs p * tests <= alpha. Conservative on purpose:
 //   on noise nothing survives; a real group of a few hundred customers does.
-// - kept: significant, size >= max(min_size, min_share * customers), lift >=
-//   min_lift (<= 1 / min_lift for kBelow); then greedily by quality, skipping
-//   a group whose members overlap an already kept one by more than
-//   max_overlap (|A and B| / min(|A|, |B|)), up to max_suggestions.
+// - productive (Webb 2007, "Discovering significant patterns"): each
+//   condition must matter: the customers it removes from the group of the
+//   other conditions must differ from the group in the wanted direction, by
+//   the same test at the same corrected level (the condition came out of the
+//   same search). Without it a noise condition can ride along: on a planted
+//   "Income >= 90,000 and Gold" the first version also suggested "Income >=
+//   120,000 and ChurnScore >= 0.46", a random ChurnScore cut that only served
+//   to slip under the overlap limit.
+// - kept: significant, productive, size >= max(min_size, min_share *
+//   customers), lift >= min_lift (<= 1 / min_lift for kBelow); then greedily
+//   by quality, skipping a group whose members overlap an already kept one
+//   by more than max_overlap (|A and B| / min(|A|, |B|)), up to
+//   max_suggestions.
 // - the population is the customers with a target value; the members of a
 //   suggestion are every customer its rules select (a missing target does not
 //   exclude a customer from the segment), and size counts them.
