@@ -8,7 +8,6 @@
 #include <set>
 
 #include <boost/math/distributions/students_t.hpp>
-#include <boost/math/special_functions/beta.hpp>
 
 #include "common/datetime.h"
 #include "common/entity_names.h"
@@ -24,6 +23,7 @@ constexpr double kDaysPerYear = 365.25;  // customer_attributes.cc's "years sinc
 constexpr uint16_t kMissingBucket = 0xFFFF;
 constexpr int kPolishQuantiles = 200;
 constexpr int kMaxInPrefix = 5;
+constexpr int kPerAttributeSet = 2;  // beam and result pool entries per set of attributes
 
 // `v` rounded to 2 significant digits.
 double RoundTwoDigits(double v) {
@@ -303,24 +303,55 @@ double WelchP(const Stats& g, const Stats& total) {
   }
 }
 
-// Exact binomial test, two-sided by doubling the smaller tail: k of n in the
-// group against the rest's share p.
-double BinomialP(int64_t k, int64_t n, double p) {
-  if (n <= 0) return 1;
-  if (p <= 0) return k > 0 ? 0 : 1;
-  if (p >= 1) return k < n ? 0 : 1;
-  try {
-    const double kd = static_cast<double>(k), nd = static_cast<double>(n);
-    double tail;
-    if (kd >= nd * p) {
-      tail = k == 0 ? 1 : boost::math::ibeta(kd, nd - kd + 1, p);  // P(X >= k)
-    } else {
-      tail = k == n ? 1 : boost::math::ibetac(kd + 1, nd - kd, p);  // P(X <= k)
+// Fisher's exact test, two-sided: the probability, given the margins, of the
+// 2x2 tables (successes / trials in group 1 and group 2) no more probable
+// than the observed one. Walks from the mode outward with the hypergeometric
+// ratio, so it costs O(distance from the mode + tail length), exact for any
+// counts (the group against a small removed part as well as against the
+// rest of a million customers).
+double FisherP(int64_t a, int64_t n1, int64_t c, int64_t n2) {
+  if (n1 <= 0 || n2 <= 0) return 1;
+  const int64_t big_n = n1 + n2, k = a + c;
+  const int64_t lo = std::max<int64_t>(0, k - n2), hi = std::min<int64_t>(k, n1);
+  if (lo >= hi) return 1;
+  auto lchoose = [](double nn, double kk) { return std::lgamma(nn + 1) - std::lgamma(kk + 1) - std::lgamma(nn - kk + 1); };
+  const double lnorm = lchoose(static_cast<double>(big_n), static_cast<double>(n1));
+  auto lp_at = [&](int64_t x) {
+    return lchoose(static_cast<double>(k), static_cast<double>(x)) +
+           lchoose(static_cast<double>(big_n - k), static_cast<double>(n1 - x)) - lnorm;
+  };
+  // log P(x+1) - log P(x).
+  auto step_up = [&](int64_t x) {
+    return std::log(static_cast<double>(k - x)) + std::log(static_cast<double>(n1 - x)) -
+           std::log(static_cast<double>(x + 1)) - std::log(static_cast<double>(big_n - k - n1 + x + 1));
+  };
+  const double lp_obs = lp_at(a) + 1e-7;  // relative tolerance for ties
+  int64_t mode = static_cast<int64_t>(std::floor(static_cast<double>(n1 + 1) * static_cast<double>(k + 1) /
+                                                 static_cast<double>(big_n + 2)));
+  mode = std::clamp(mode, lo, hi);
+  const double lp_mode = lp_at(mode);
+  double p = lp_mode <= lp_obs ? std::exp(lp_mode) : 0;
+  // Right of the mode.
+  double lp = lp_mode;
+  for (int64_t x = mode; x < hi; ++x) {
+    lp += step_up(x);
+    if (lp <= lp_obs) {
+      const double t = std::exp(lp);
+      p += t;
+      if (t < p * 1e-17 || lp < -745) break;
     }
-    return std::min(1.0, 2 * tail);
-  } catch (const std::exception&) {
-    return 1;
   }
+  // Left of the mode.
+  lp = lp_mode;
+  for (int64_t x = mode; x > lo; --x) {
+    lp -= step_up(x - 1);
+    if (lp <= lp_obs) {
+      const double t = std::exp(lp);
+      p += t;
+      if (t < p * 1e-17 || lp < -745) break;
+    }
+  }
+  return std::min(1.0, p);
 }
 
 struct Candidate {
@@ -337,6 +368,15 @@ struct Selector {
   // numeric: bucket range [lo, hi]; categorical: codes.
   int lo = 0, hi = 0;
 };
+
+// The attributes a candidate's conditions use, sorted (its diversity key).
+std::vector<int> AttrKey(const Candidate& c) {
+  std::vector<int> k;
+  for (const Cond& x : c.conds) k.push_back(x.attr);
+  std::sort(k.begin(), k.end());
+  k.erase(std::unique(k.begin(), k.end()), k.end());
+  return k;
+}
 
 }  // namespace
 
@@ -634,7 +674,17 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
             auto at = std::upper_bound(pool.begin(), pool.end(), cand.quality,
                                        [](double q, const Candidate& c) { return q > c.quality; });
             if (static_cast<size_t>(at - pool.begin()) < pool_cap) {
-              pool.insert(at, cand);
+              const std::vector<int> key = AttrKey(cand);
+              at = pool.insert(at, cand);
+              // At most kPerAttributeSet per set of attributes: drop the worst of them.
+              size_t same = 0;
+              for (auto it = pool.begin(); it != pool.end();) {
+                if (AttrKey(*it) == key && ++same > kPerAttributeSet) {
+                  it = pool.erase(it);
+                } else {
+                  ++it;
+                }
+              }
               if (pool.size() > pool_cap) pool.pop_back();
             }
           }
@@ -646,7 +696,16 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
     // The next beam: the best refinements, members filtered from their parent's.
     std::stable_sort(next.begin(), next.end(),
                      [](const auto& a, const auto& b) { return a.first.quality > b.first.quality; });
-    if (next.size() > static_cast<size_t>(options.beam_width)) next.resize(static_cast<size_t>(options.beam_width));
+    {
+      std::map<std::vector<int>, int> per_key;
+      std::vector<std::pair<Candidate, size_t>> chosen;
+      for (auto& e : next) {
+        if (chosen.size() >= static_cast<size_t>(options.beam_width)) break;
+        if (++per_key[AttrKey(e.first)] > kPerAttributeSet) continue;
+        chosen.push_back(std::move(e));
+      }
+      next = std::move(chosen);
+    }
     std::vector<BeamEntry> new_beam;
     for (auto& [cand, parent] : next) {
       BeamEntry e;
@@ -727,13 +786,14 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
   for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
     if (ctx.has_target[i]) total.Add(ctx.yc[i]);
   }
+  // A categorical target's count of the value in a set (y is 0/1, centred).
+  auto Successes = [&](const Stats& x) {
+    return static_cast<int64_t>(std::llround(static_cast<double>(x.with) * ctx.mean0 + x.sum));
+  };
   auto p_value = [&](const Stats& g) {
     if (target->kind == AttributeKind::kNumeric) return WelchP(g, total);
-    const double k = static_cast<double>(g.with) * ctx.mean0 + g.sum;        // successes in the group
-    const double kt = static_cast<double>(total.with) * ctx.mean0 + total.sum;  // in the population
-    const int64_t rest = total.with - g.with;
-    const double p_rest = rest > 0 ? (kt - k) / static_cast<double>(rest) : ctx.mean0;
-    return BinomialP(std::llround(k), g.with, std::clamp(p_rest, 0.0, 1.0));
+    const int64_t k = Successes(g), kt = Successes(total);
+    return FisherP(k, g.with, kt - k, total.with - g.with);
   };
   const double tests = static_cast<double>(std::max<int64_t>(ctx.tests, 1));
   std::vector<CustomerSet> kept_sets;
@@ -776,11 +836,7 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
         if (target->kind == AttributeKind::kNumeric) {
           pr = WelchP(g, both);
         } else {
-          const double k_g = static_cast<double>(g.with) * ctx.mean0 + g.sum;
-          const double k_r = static_cast<double>(removed.with) * ctx.mean0 + removed.sum;
-          pr = removed.with > 0 ? BinomialP(std::llround(k_g), g.with,
-                                            std::clamp(k_r / static_cast<double>(removed.with), 0.0, 1.0))
-                                : 1;
+          pr = FisherP(Successes(g), g.with, Successes(removed), removed.with);
         }
         productive = ctx.direction * (mg - mr) > 0 && pr * tests <= options.alpha;
       }
