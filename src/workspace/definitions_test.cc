@@ -91,7 +91,7 @@ class DefinitionsTest : public ::testing::Test {
 TEST_F(DefinitionsTest, ApplyIsDeclarativeAndIdempotent) {
   auto first = ApplyProject(*ws_, project_, Options());
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_EQ(first->kinds["sources"].added.size(), 7u);  // the demo's six sources and its Subscriptions
+  EXPECT_EQ(first->kinds["sources"].added.size(), 8u);  // the demo's six sources, Subscriptions, Products
   EXPECT_EQ(first->kinds["measures"].added.size(), 9u);
   EXPECT_EQ(first->kinds["segments"].added,
             (std::vector<std::string>{"CustomersFromCalifornia", "HighValueOnlineCustomers", "SummerPromo"}));

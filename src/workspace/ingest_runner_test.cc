@@ -59,14 +59,14 @@ TEST_F(IngestRunnerTest, DemoProjectIngestsEveryGeneratedRow) {
   Apply(yaml);
   auto run = IngestSources(*ws_, {}, IngestOptions());
   ASSERT_TRUE(run.ok()) << run.status().ToString();
-  ASSERT_EQ(run->sources.size(), 7u);
+  ASSERT_EQ(run->sources.size(), 8u);
   std::map<std::string, int64_t> expected;
   for (const auto& f : summary.files) expected[f.name] = f.rows;
   const std::map<std::string, std::string> files = {
       {"eCommerce Contacts", "ecommerce_contacts.csv"}, {"Loyalty Scheme", "loyalty_scheme.csv"},
       {"Online Purchases", "online_purchases.csv"},     {"PoS Purchases", "pos_purchases.csv"},
       {"Website Reviews", "website_reviews.csv"},       {"CRM Survey", "crm_survey.jsonl"},
-      {"Subscriptions", "subscriptions.csv"}};
+      {"Subscriptions", "subscriptions.csv"},           {"Products", "products.csv"}};
   for (const auto& s : run->sources) {
     EXPECT_EQ(s.record.status, "succeeded") << s.record.source << ": " << s.record.message;
     EXPECT_EQ(s.record.rows_quarantined, 0) << s.record.source;

@@ -230,7 +230,7 @@ TEST_F(RefreshRunnerTest, FirstRunRunsEveryStageInOrderAsOneRun) {
   EXPECT_EQ(recorded[3].rows_out, r.stages[3].rows_out);
   auto ingests = ws_->catalog().ListSourceIngests(r.run_id);
   ASSERT_TRUE(ingests.ok());
-  EXPECT_EQ(ingests->size(), 7u);
+  EXPECT_EQ(ingests->size(), 8u);
   auto history = ws_->catalog().SegmentHistory("CustomersFromCalifornia", 10);
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 1u);
