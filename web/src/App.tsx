@@ -12,6 +12,7 @@ import { SegmentsPage } from './pages/Segments';
 import { CustomersPage } from './pages/Customers';
 import { ExportsPage } from './pages/Exports';
 import { PredictionsPage } from './pages/Predictions';
+import { InsightsPage } from './pages/Insights';
 import { AdminPage } from './pages/Admin';
 import { MeContext } from './me';
 
@@ -23,6 +24,7 @@ const NAV: { key: string; label: string }[] = [
   { key: 'activities', label: 'Activities' },
   { key: 'measures', label: 'Measures' },
   { key: 'segments', label: 'Segments' },
+  { key: 'insights', label: 'Insights' },
   { key: 'customers', label: 'Customers' },
   { key: 'predictions', label: 'Predictions' },
   { key: 'exports', label: 'Exports' },
@@ -156,6 +158,9 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       break;
     case 'segments':
       content = <SegmentsPage rest={rest} />;
+      break;
+    case 'insights':
+      content = <InsightsPage rest={rest} />;
       break;
     case 'customers':
       content = <CustomersPage rest={rest} />;

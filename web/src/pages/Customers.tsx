@@ -4,6 +4,7 @@ import { DataTable, ErrorBox, LabeledInput, LabeledSelect, Loading } from '../co
 import { fmtCell, fmtNum, fmtTime, go, hashQuery, href, useId, useLoad } from '../util';
 import { ExplainView } from './Unify';
 import { CardPrediction, CardPredictions } from './Predictions';
+import { CardEnrichment, CardEnrichments } from './Insights';
 
 interface SearchResult {
   total: number;
@@ -125,6 +126,7 @@ interface Card {
   activities?: Row[];
   source_records?: { source: string; key: string; record?: Row | null; matched?: { with: string; rule?: string; score?: number; status?: string }[] }[];
   predictions?: CardPrediction[];
+  enrichments?: CardEnrichment[];
 }
 
 function CustomerCard({ id }: { id: string }) {
@@ -188,6 +190,7 @@ function CustomerCard({ id }: { id: string }) {
               )}
             </section>
             {c.predictions ? <CardPredictions predictions={c.predictions} /> : null}
+            {c.enrichments ? <CardEnrichments enrichments={c.enrichments} /> : null}
           </div>
           <section className="card" aria-labelledby="tl-h">
             <h2 id="tl-h">Activity timeline</h2>

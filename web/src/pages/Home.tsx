@@ -1,9 +1,12 @@
 import { api, Overview } from '../api';
 import { ErrorBox, LineChart, Loading, StatusBadge, Tile } from '../components';
 import { fmtDuration, fmtNum, fmtPct, fmtTime, href, useAction, useLoad } from '../util';
+import { GrowthItem, GrowthText } from './Insights';
 
 export function HomePage() {
   const ov = useLoad(() => api.get<Overview>('overview'), []);
+  // Growth since last week per segment (a failure leaves the tiles without it).
+  const growth = useLoad(() => api.get<{ items: GrowthItem[] }>('segment-growth').catch(() => ({ items: [] as GrowthItem[] })), []);
   const refresh = useAction();
   const o = ov.data;
   return (
@@ -11,7 +14,10 @@ export function HomePage() {
       <div className="page-head">
         <h1>Home</h1>
         <div className="actions">
-          <button type="button" onClick={ov.reload}>
+          <button type="button" onClick={() => {
+            ov.reload();
+            growth.reload();
+          }}>
             Reload
           </button>
           <button
@@ -68,7 +74,10 @@ export function HomePage() {
                     <div className="tile-value" data-testid="members">
                       {fmtNum(s.members)}
                     </div>
-                    <div className="muted small">members</div>
+                    <div className="muted small">
+                      members{' '}
+                      {growth.data ? <GrowthText change={growth.data.items.find((g) => g.name === s.name)?.change} testid={`growth-${s.name}`} /> : null}
+                    </div>
                     {hist.length >= 1 ? (
                       <LineChart small label={`${s.name} members over time`} labels={hist.map((h) => fmtTime(h.evaluated_at))} values={hist.map((h) => h.members)} />
                     ) : (

@@ -5,12 +5,14 @@ import { DataTable, ErrorBox, LabeledInput, LabeledSelect, LineChart, Loading, S
 import { arity, defFromResponse, inputTypeFor, kindOf, loadOperators, opsFor, problemText, schemaOf, typedValue } from '../segmodel';
 import { fmtNum, fmtTime, go, hashQuery, href, useAction, useDebounced, useId, useLoad } from '../util';
 import { SegmentBuilder } from './SegmentBuilder';
+import { FindSimilar, SegmentInsights } from './Insights';
 
 export function SegmentsPage({ rest }: { rest: string[] }) {
   if (rest[0] === 'new') return <SegmentBuilder />;
   if (rest[0] === 'quick') return <QuickSegment from={hashQuery().get('from') === 'measure' ? 'measure' : 'profile'} />;
   if (rest[0] && rest[1] === 'edit') return <SegmentBuilder editName={rest[0]} />;
-  if (rest[0]) return <SegmentDetail name={rest[0]} />;
+  if (rest[0] && rest[1] === 'similar') return <FindSimilar source={rest[0]} />;
+  if (rest[0]) return <SegmentDetail name={rest[0]} tab={rest[1] === 'insights' ? 'insights' : 'overview'} />;
   return <SegmentList />;
 }
 
@@ -31,6 +33,9 @@ function SegmentList() {
           </a>
           <a className="button" href={href('segments', 'quick') + '?from=measure'}>
             Create from measures
+          </a>
+          <a className="button" href={href('insights', 'suggested')}>
+            Suggested segments
           </a>
         </div>
       </div>
@@ -218,7 +223,7 @@ function asItems<T>(x: unknown, key?: string): T[] {
   return [];
 }
 
-function SegmentDetail({ name }: { name: string }) {
+function SegmentDetail({ name, tab }: { name: string; tab: 'overview' | 'insights' }) {
   const seg = useLoad(() => api.get<Record<string, unknown>>(`segments/${enc(name)}`), [name]);
   const history = useLoad(() => api.get<unknown>(`segments/${enc(name)}/history`), [name]);
   const inspect = useLoad(() => api.get<unknown>(`segments/${enc(name)}/inspect`), [name]);
@@ -327,6 +332,22 @@ function SegmentDetail({ name }: { name: string }) {
           ) : null}
         </>
       ) : null}
+      <nav className="tabs" aria-label="Segment views">
+        <a className="button" href={href('segments', name)} aria-current={tab === 'overview' ? 'page' : undefined}>
+          Overview
+        </a>
+        <a className="button" href={href('segments', name, 'insights')} aria-current={tab === 'insights' ? 'page' : undefined}>
+          Insights
+        </a>
+      </nav>
+      {tab === 'insights' ? <SegmentInsights name={name} segment={s} onChanged={reloadAll} /> : overview()}
+    </>
+  );
+
+  // The overview tab (called, not mounted as a component, so its charts keep their state).
+  function overview() {
+    return (
+    <>
       <div className="grid2">
         <section className="card" aria-labelledby="hist-h">
           <h2 id="hist-h">Members over time</h2>
@@ -365,5 +386,6 @@ function SegmentDetail({ name }: { name: string }) {
         />
       </section>
     </>
-  );
+    );
+  }
 }
