@@ -29,7 +29,8 @@
 //          [--febrl-dir DIR] [--tmp DIR] [--threads N] [--noise X] [--seed N] [--keep]
 // `all` runs every case but gen200k. For the gen cases MODE may name any
 // bench/unify_accuracy/gen_MODE.yaml (e.g. rules_v2).
-// --verbose prints a sample of false positives (accepted pairs of two people,
+// --verbose prints the trained model (probabilistic mode, as `cdp explain-model`),
+// then a sample of false positives (accepted pairs of two people,
 // with the rule and score) and false negatives (records of one person left in
 // different profiles), each with the records' values and the rules' verdicts.
 #include <algorithm>
@@ -51,6 +52,7 @@
 #include "demo/demo_generator.h"
 #include "demo/household_generator.h"
 #include "workspace/ingest_runner.h"
+#include "workspace/lineage.h"
 #include "workspace/unify_evaluation.h"
 #include "workspace/unify_runner.h"
 #include "workspace/workspace.h"
@@ -356,6 +358,14 @@ Row RunCase(const std::string& label, const std::string& yaml_path, const std::s
   row.records = score.records;
 
   if (opt.verbose) {
+    if (project->unification.mode == UnifyMode::kProbabilistic) {
+      auto model = LoadUnifyModel(ws);
+      if (model.ok()) {
+        std::printf("%s", ExplainFsModel(*model).c_str());
+      } else {
+        std::printf("    (model: %s)\n", model.status().ToString().c_str());
+      }
+    }
     RecordPrinter printer(ws, project->unification);
     // False positives: accepted pairs joining two people.
     auto mp = ReadEntity(ws, "ConflationMatchPairs");

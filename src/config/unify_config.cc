@@ -495,9 +495,12 @@ Status ParseProbabilistic(const YAML::Node& node, const std::string& origin, Pro
   CDP_RETURN_IF_ERROR(r.Int("random_pairs", &p->random_pairs));
   if (p->random_pairs < 1000) return r.KeyError("random_pairs", node["random_pairs"], "expected at least 1000");
   CDP_RETURN_IF_ERROR(r.Int("seed", &p->seed));
+  CDP_RETURN_IF_ERROR(r.Bool("rule_labels", &p->rule_labels));
+  CDP_RETURN_IF_ERROR(r.Bool("household_class", &p->household_class));
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"comparisons", "blocking", "training", "max_training_pairs",
                                             "prior_rules", "prior_recall", "threshold", "review_min_probability",
-                                            "review_limit", "random_pairs", "seed"}));
+                                            "review_limit", "random_pairs", "seed", "rule_labels",
+                                            "household_class"}));
   return Status::Ok();
 }
 
@@ -846,6 +849,8 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
     pj["review_limit"] = p.review_limit;
     pj["random_pairs"] = p.random_pairs;
     pj["seed"] = p.seed;
+    if (p.rule_labels) pj["rule_labels"] = true;
+    if (p.household_class) pj["household_class"] = true;
     j["probabilistic"] = pj;
   }
   if (!c.guards.empty()) j["guards"] = ConditionsToJson(c.guards);

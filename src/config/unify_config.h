@@ -170,6 +170,12 @@ struct ProbabilisticConfig {
   int64_t review_limit = 1000;
   int64_t random_pairs = 1000000;  // sampled for u-probabilities
   int64_t seed = 1;
+  // The pairs each prior rule accepts are labelled matches: m of the comparisons the rule does
+  // not use is also estimated from them and averaged with the EM sessions' estimates.
+  bool rule_labels = false;
+  // EM sessions have a third class for pairs that share the key but are different people (a
+  // household's phone, e-mail or address), so m learns the person, not the household.
+  bool household_class = false;
   bool operator==(const ProbabilisticConfig&) const = default;
 };
 

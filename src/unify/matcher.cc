@@ -637,8 +637,34 @@ struct Matcher::Impl {
   // Pairs accepted by the prior rules, over all pairs (each rule blocked by
   // its own exact conditions and keys): the number of distinct pairs, and
   // per rule how many it accepted.
-  int64_t CountPriorRuleMatches(int threads, int64_t max_block, std::vector<MatchStats::PriorRule>* per_rule) const {
+  // Per comparison: whether `rule` chose its pairs by the comparison's field (a condition's or
+  // guard's field or other, also through a level's `other`), so that its pairs say nothing
+  // about that comparison's m.
+  std::vector<bool> FixedByRule(const CompiledRule& rule) const {
+    std::set<std::string> fields;
+    for (const CompiledCondition& c : rule.conditions) {
+      fields.insert(c.field);
+      if (!c.other.empty()) fields.insert(c.other);
+    }
+    for (const CompiledGuard& g : rule.guards) {
+      fields.insert(g.direct.field);
+      if (g.has_other) fields.insert(g.crossed.other);
+    }
+    TrainingKey key;
+    key.fields = std::move(fields);
+    return FixedBy(key);
+  }
+
+  // Pairs accepted by the prior rules, over all pairs (each rule blocked by
+  // its own exact conditions and keys): the number of distinct pairs, and
+  // per rule how many it accepted. With `labelled` (probabilistic.rule_labels):
+  // per rule, the comparison vectors of its pairs, sampled to at most
+  // `max_pairs` (by a hash of the pair and `seed`, as the training sessions).
+  int64_t CountPriorRuleMatches(int threads, int64_t max_block, std::vector<MatchStats::PriorRule>* per_rule,
+                                std::vector<FsLabelledMatches>* labelled = nullptr, int64_t max_pairs = 0,
+                                uint64_t seed = 0) const {
     std::vector<std::pair<RecordId, RecordId>> all;
+    const size_t nc = comparisons.size();
     for (size_t i = 0; i < prior_rules.size(); ++i) {
       const CompiledRule& rule = rules[static_cast<size_t>(prior_rules[i])];
       BlockSet bs = BuildBlockSet(prior_rule_slots[i], threads, max_block);
@@ -654,6 +680,29 @@ struct Matcher::Impl {
         all.insert(all.end(), f.begin(), f.end());
       }
       per_rule->push_back(MatchStats::PriorRule{rule.name, count});
+      if (!labelled) continue;
+      FsLabelledMatches set;
+      set.name = rule.name;
+      set.fixed = FixedByRule(rule);
+      set.pairs.num_comparisons = nc;
+      std::vector<std::pair<RecordId, RecordId>> pairs;
+      for (const auto& f : found) pairs.insert(pairs.end(), f.begin(), f.end());
+      std::sort(pairs.begin(), pairs.end());
+      const double rate = count > max_pairs ? static_cast<double>(max_pairs) / static_cast<double>(count) : 1.0;
+      const uint64_t cut = rate >= 1 ? std::numeric_limits<uint64_t>::max()
+                                     : static_cast<uint64_t>(rate * 18446744073709551615.0);
+      std::vector<uint8_t> lv(nc);
+      std::vector<double> tv(nc);
+      for (const auto& [a, b] : pairs) {
+        uint64_t z = ((static_cast<uint64_t>(a) << 32) | b) + (seed + i) * 0x9e3779b97f4a7c15ULL + 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        if (z > cut) continue;
+        Vector(a, b, lv.data(), tv.data());
+        set.pairs.Add(lv.data());
+      }
+      labelled->push_back(std::move(set));
     }
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
@@ -1123,9 +1172,13 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
       // comparable pairs; with no rules, estimated from the data after EM.
       FsModel prior_info;
       prior_info.comparable_pairs = comparable;
+      std::vector<FsLabelledMatches> rule_labels;  // the prior rules' pairs (probabilistic.rule_labels)
       double prior = 0;
       if (!im.prior_rules.empty()) {
-        const int64_t hits = im.CountPriorRuleMatches(threads, config.max_block_size, &stats_.prior_rules);
+        const int64_t hits =
+            im.CountPriorRuleMatches(threads, config.max_block_size, &stats_.prior_rules,
+                                     pc.rule_labels ? &rule_labels : nullptr, pc.max_training_pairs,
+                                     static_cast<uint64_t>(pc.seed) + 1000);
         stats_.deterministic_prior_pairs = hits;
         if (hits == 0) {
           return FailedPreconditionError(
@@ -1173,7 +1226,9 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
                                               pc.max_training_pairs, static_cast<uint64_t>(pc.seed) + k, label_of));
         report("training", static_cast<int64_t>(k + 2), static_cast<int64_t>(steps));
       }
-      auto trained = TrainFsModel(specs, random, sessions, prior, prior_info);
+      FsTrainingOptions training_options;
+      training_options.household_class = pc.household_class;
+      auto trained = TrainFsModel(specs, random, sessions, prior, prior_info, training_options, rule_labels);
       if (!trained.ok()) return trained.status().WithContext("unification.probabilistic");
       if (prior == 0) {
         CDP_RETURN_IF_ERROR(

@@ -342,5 +342,163 @@ TEST(MatcherProbabilisticTest, UnifyReportsPriorRulesApartFromTheMatchRules) {
   }
 }
 
+// Households of 2-4 people sharing a surname, a home phone and a family e-mail address (and
+// nothing else: first names differ within a household, birth dates are drawn per person); 60%
+// of the people have a second record with a typo in a name (40%). Rows: Id, FirstName, Surname,
+// Dob, Phone, Email.
+Population MakeSharedPhoneHouseholds() {
+  static const char* kFirst[] = {"george", "james", "oliver", "harry", "jack", "noah", "charlie", "thomas",
+                                 "oscar", "william", "olivia", "amelia", "isla", "emily", "ava", "lily",
+                                 "mia", "sophia", "isabella", "grace", "daniel", "lucas", "ethan", "chloe"};
+  static const char* kSurname[] = {"davies", "smith", "jones", "taylor", "brown", "williams", "wilson",
+                                   "johnson", "roberts", "robinson", "thompson", "wright", "walker", "white",
+                                   "edwards", "hughes", "green", "hall", "lewis", "harris"};
+  Rng rng(77);
+  Schema schema;
+  for (const char* name : {"Id", "FirstName", "Surname", "Dob", "Phone", "Email"}) {
+    schema.AddField(Field{name, DataType::kString, SemanticType("")});
+  }
+  auto table = std::make_shared<Table>(schema);
+  Population population;
+  auto add = [&](int person, const std::vector<std::string>& v) {
+    const std::string id = "r" + std::to_string(table->num_rows());
+    table->mutable_column(0).AppendString(id);
+    for (size_t c = 0; c < v.size(); ++c) table->mutable_column(c + 1).AppendString(v[c]);
+    table->FinishRow();
+    population.row_of[id] = static_cast<int>(population.person_of.size());
+    population.person_of.push_back(person);
+  };
+  int person = 0;
+  for (int household = 0; household < 500; ++household) {
+    const std::string surname = kSurname[rng.Below(20)];
+    const std::string phone = "0161" + std::to_string(1000000 + household);
+    const std::string email = "the" + surname + std::to_string(household) + "@example.com";
+    const size_t size = 2 + rng.Below(3);
+    std::vector<std::string> firsts;
+    while (firsts.size() < size) {
+      std::string f = kFirst[rng.Below(24)];
+      if (std::find(firsts.begin(), firsts.end(), f) == firsts.end()) firsts.push_back(f);
+    }
+    for (const std::string& first : firsts) {
+      char dob[16];
+      std::snprintf(dob, sizeof dob, "%04d-%02d-%02d", 1940 + static_cast<int>(rng.Below(70)),
+                    1 + static_cast<int>(rng.Below(12)), 1 + static_cast<int>(rng.Below(28)));
+      add(person, {first, surname, dob, phone, email});
+      if (rng.Uniform() < 0.6) {
+        std::string f = first, s = surname;
+        const double typo = rng.Uniform();
+        if (typo < 0.2) {
+          f = Typo(f, rng);
+        } else if (typo < 0.4) {
+          s = Typo(s, rng);
+        }
+        add(person, {f, s, dob, phone, email});
+      }
+      ++person;
+    }
+  }
+  population.table = table;
+  return population;
+}
+
+constexpr const char* kSharedPhoneConfig = R"(
+sources:
+  - {source: People, key: Id}
+mode: probabilistic
+rules:
+  - name: SameNameAndBirthDate
+    conditions: [{field: FirstName}, {field: Surname}, {field: Dob}]
+probabilistic:
+  comparisons:
+    - {field: FirstName, levels: [exact, jaro_winkler 0.9]}
+    - {field: Surname, levels: [exact, jaro_winkler 0.9]}
+    - {field: Dob, levels: [exact]}
+    - {field: Phone, levels: [exact]}
+    - {field: Email, levels: [exact]}
+  blocking:
+    - {field: Phone}
+    - {field: Email}
+    - {field: Dob}
+  household_class: true
+  rule_labels: true
+)";
+
+// Two people of one household share the phone and the e-mail address but differ in first
+// name and birth date. Without the household class, the Phone and Email sessions learn "same
+// household" (m(FirstName else) near the household share) and such pairs score near 1.
+TEST(MatcherProbabilisticTest, HouseholdsSharingPhoneAndEmailAreNotMatches) {
+  const Population population = MakeSharedPhoneHouseholds();
+  std::unique_ptr<Matched> mp = Match(Config(kSharedPhoneConfig), population);
+  ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
+  const FsModel& model = *mp->matcher->model();
+  EXPECT_LT(Comparison(model, "FirstName").levels[2].m, 0.05);
+  EXPECT_LT(Comparison(model, "Dob").levels[1].m, 0.05);
+  const Table& t = *population.table;
+  auto probability = [&](size_t a, size_t b) {
+    return mp->matcher->Explain(static_cast<RecordId>(a), static_cast<RecordId>(b)).match_probability;
+  };
+  int household_pairs = 0, duplicates = 0;
+  for (size_t a = 0; a < t.num_rows(); ++a) {
+    for (size_t b = a + 1; b < t.num_rows() && t.column(4).StringAt(b) == t.column(4).StringAt(a); ++b) {
+      const bool same_first = t.column(1).StringAt(a) == t.column(1).StringAt(b);
+      if (population.person_of[a] == population.person_of[b]) {
+        ++duplicates;
+        EXPECT_GT(probability(a, b), 0.95) << t.column(1).StringAt(a) << " vs " << t.column(1).StringAt(b);
+      } else if (!same_first && t.column(3).StringAt(a) != t.column(3).StringAt(b)) {
+        ++household_pairs;
+        EXPECT_LT(probability(a, b), 0.5) << t.column(1).StringAt(a) << " vs " << t.column(1).StringAt(b);
+      }
+    }
+  }
+  EXPECT_GT(duplicates, 500);
+  EXPECT_GT(household_pairs, 1000);
+  // Switched off, the sessions learn the household.
+  UnifyConfig off = Config(kSharedPhoneConfig);
+  off.probabilistic.household_class = false;
+  off.probabilistic.rule_labels = false;
+  mp = Match(off, population);
+  ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
+  EXPECT_GT(Comparison(*mp->matcher->model(), "FirstName").levels[2].m, 0.2);
+}
+
+// probabilistic.rule_labels: the prior rules' pairs estimate m of the comparisons the rule does
+// not use (Phone, Email), not of those it does (FirstName, Surname, Dob).
+TEST(MatcherProbabilisticTest, PriorRulePairsAreLabelledMatchesForTheOtherComparisons) {
+  const Population population = MakeSharedPhoneHouseholds();
+  std::unique_ptr<Matched> mp = Match(Config(kSharedPhoneConfig), population);
+  ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
+  const FsModel& model = *mp->matcher->model();
+  const std::string labels = "labels(SameNameAndBirthDate)";
+  auto trained_by = [&](const std::string& name) {
+    const auto& t = Comparison(model, name).trained_by;
+    return std::find(t.begin(), t.end(), labels) != t.end();
+  };
+  EXPECT_TRUE(trained_by("Phone"));
+  EXPECT_TRUE(trained_by("Email"));
+  EXPECT_FALSE(trained_by("FirstName"));
+  EXPECT_FALSE(trained_by("Surname"));
+  EXPECT_FALSE(trained_by("Dob"));
+  const FsSessionInfo& session = model.sessions.back();
+  EXPECT_EQ(session.name, labels);
+  EXPECT_EQ(session.fixed, (std::vector<std::string>{"FirstName", "Surname", "Dob"}));
+  EXPECT_EQ(session.labelled_pairs, mp->matcher->stats().prior_rules[0].pairs);
+  // Every duplicate without a typo shares its phone: m(Phone exact) from the labels is 1.
+  EXPECT_GT(Comparison(model, "Phone").levels[0].m, 0.99);
+
+  std::string yaml = kSharedPhoneConfig;
+  yaml.replace(yaml.find("rule_labels: true"), 17, "rule_labels: false");
+  UnifyConfig config = Config(yaml);
+  EXPECT_FALSE(config.probabilistic.rule_labels);
+  mp = Match(config, population);
+  ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
+  for (const FsSessionInfo& s : mp->matcher->model()->sessions) EXPECT_NE(s.name, labels);
+  EXPECT_TRUE(Config(kSharedPhoneConfig).probabilistic.household_class);
+  yaml = kConfig;  // both are off by default
+  EXPECT_FALSE(Config(yaml).probabilistic.household_class);
+  EXPECT_FALSE(Config(yaml).probabilistic.rule_labels);
+  yaml += "  household_class: maybe\n";
+  EXPECT_FALSE(ParseUnifyConfig(YAML::Load(yaml), "test.yaml").ok());
+}
+
 }  // namespace
 }  // namespace cdp

@@ -215,6 +215,7 @@ nlohmann::json FsModel::ToJson() const {
                              {"lambda", session.lambda},
                              {"em_iterations", session.em_iterations},
                              {"converged", session.converged}});
+    if (session.household_lambda > 0) json_sessions.back()["household_lambda"] = session.household_lambda;
   }
   nlohmann::json json = {{"prior", prior},
                          {"prior_weight", PriorWeight()},
@@ -389,7 +390,8 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
       if (!js.is_object()) return error(where, "must be an object, got " + js.dump());
       CDP_RETURN_IF_ERROR(check_keys(js, where,
                                      {"name", "fixed", "blocked_pairs", "pairs", "labelled_pairs",
-                                      "distinct_vectors", "lambda", "em_iterations", "converged"}));
+                                      "distinct_vectors", "lambda", "household_lambda", "em_iterations",
+                                      "converged"}));
       FsSessionInfo session;
       auto name = js.find("name");
       if (name == js.end() || !name->is_string()) {
@@ -402,6 +404,7 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
       CDP_RETURN_IF_ERROR(count(js, where, "labelled_pairs", &session.labelled_pairs));
       CDP_RETURN_IF_ERROR(count(js, where, "distinct_vectors", &session.distinct_vectors));
       CDP_RETURN_IF_ERROR(non_negative(js, where, "lambda", &session.lambda));
+      CDP_RETURN_IF_ERROR(non_negative(js, where, "household_lambda", &session.household_lambda));
       CDP_RETURN_IF_ERROR(iterations(js, where, &session.em_iterations));
       CDP_RETURN_IF_ERROR(boolean(js, where, "converged", &session.converged));
       model.sessions.push_back(std::move(session));
@@ -416,6 +419,10 @@ Status ValidateOptions(const std::vector<FsComparisonSpec>& specs, const FsTrain
   if (options.max_iterations < 0) {
     return InvalidArgumentError("options.max_iterations must be >= 0, got " +
                                 std::to_string(options.max_iterations));
+  }
+  if (options.min_labelled_pairs < 1) {
+    return InvalidArgumentError("options.min_labelled_pairs must be >= 1, got " +
+                                std::to_string(options.min_labelled_pairs));
   }
   if (!(options.tolerance > 0)) {
     return InvalidArgumentError("options.tolerance must be > 0, got " +
@@ -491,51 +498,115 @@ StatusOr<SessionResult> RunSession(const std::vector<FsComparisonSpec>& specs,
   result.info.lambda = lambda;
   if (total == 0) return result;
 
-  std::vector<std::vector<double>> numerator(k);
-  std::vector<double> denominator(k);
+  // The household class (options.household_class): its level distribution h starts at half
+  // agreement (0.5 on level 0, the rest halving), between m's 0.9 and a random pair's u, and its
+  // share eta at min(0.1, (1 - lambda_s) / 2).
+  const bool household = options.household_class;
+  std::vector<std::vector<double>> h(k);
+  double eta = 0;
+  if (household) {
+    for (size_t c = 0; c < k; ++c) {
+      const size_t levels = specs[c].levels.size();
+      h[c].assign(levels, 0);
+      h[c][0] = 0.5;
+      double share = 0, half = 1;
+      for (size_t l = 1; l < levels; ++l) share += (half /= 2);
+      half = 1;
+      for (size_t l = 1; l < levels; ++l) h[c][l] = 0.5 * (half /= 2) / share;
+      FloorAndNormalize(h[c], options.min_probability);
+    }
+    eta = std::min(0.1, (1 - lambda) / 2);
+  }
+
+  std::vector<std::vector<double>> numerator(k), h_numerator(k);
+  std::vector<double> denominator(k), h_denominator(k);
   std::vector<std::vector<double>>& m = result.m;
-  auto log_ratio = [&](const uint8_t* levels) {
+  // Sum over the active, non-null comparisons of log(x[c][level]).
+  auto log_sum = [&](const std::vector<std::vector<double>>& x, const uint8_t* levels) {
     double sum = 0;
     for (size_t c = 0; c < k; ++c) {
-      if (active[c] && levels[c] != kFsNull) sum += std::log(m[c][levels[c]]) - std::log(u[c][levels[c]]);
+      if (active[c] && levels[c] != kFsNull) sum += std::log(x[c][levels[c]]);
     }
     return sum;
   };
-  auto add = [&](const uint8_t* levels, double weight) {
+  auto add = [&](std::vector<std::vector<double>>& num, std::vector<double>& den, const uint8_t* levels,
+                 double weight) {
     for (size_t c = 0; c < k; ++c) {
       if (!active[c] || levels[c] == kFsNull) continue;
-      numerator[c][levels[c]] += weight;
-      denominator[c] += weight;
+      num[c][levels[c]] += weight;
+      den[c] += weight;
+    }
+  };
+  // Posterior class probabilities of one vector: match, household (0 without the class).
+  auto posterior = [&](const uint8_t* levels, double* p_match, double* p_household) {
+    const double lm = std::log(lambda) + log_sum(m, levels);
+    const double lu = std::log(std::max(1 - lambda - eta, 1e-300)) + log_sum(u, levels);
+    if (!household) {
+      *p_match = Logistic(lm - lu);
+      *p_household = 0;
+      return;
+    }
+    const double lh = std::log(eta) + log_sum(h, levels);
+    const double top = std::max({lm, lh, lu});
+    const double em = std::exp(lm - top), eh = std::exp(lh - top), eu = std::exp(lu - top);
+    *p_match = em / (em + eh + eu);
+    *p_household = eh / (em + eh + eu);
+  };
+  auto update = [&](std::vector<std::vector<double>>& x, const std::vector<std::vector<double>>& num,
+                    const std::vector<double>& den, double* max_delta, bool mark_trained) {
+    for (size_t c = 0; c < k; ++c) {
+      if (!active[c] || den[c] <= 0) continue;
+      std::vector<double> next(num[c].size());
+      for (size_t l = 0; l < next.size(); ++l) next[l] = num[c][l] / den[c];
+      FloorAndNormalize(next, options.min_probability);
+      for (size_t l = 0; l < next.size(); ++l) *max_delta = std::max(*max_delta, std::abs(next[l] - x[c][l]));
+      x[c] = std::move(next);
+      if (mark_trained) result.trained[c] = true;
     }
   };
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
-    for (size_t c = 0; c < k; ++c) numerator[c].assign(specs[c].levels.size(), 0);
+    for (size_t c = 0; c < k; ++c) {
+      numerator[c].assign(specs[c].levels.size(), 0);
+      if (household) h_numerator[c].assign(specs[c].levels.size(), 0);
+    }
     std::fill(denominator.begin(), denominator.end(), 0);
-    const double log_prior_odds = std::log(lambda) - std::log1p(-lambda);
-    double expected_matches = 0;
+    std::fill(h_denominator.begin(), h_denominator.end(), 0);
+    double expected_matches = 0, expected_household = 0;
     for (const DistinctVector& v : vectors) {
-      const double weight = Logistic(log_prior_odds + log_ratio(v.levels)) * static_cast<double>(v.count);
-      expected_matches += weight;
-      add(v.levels, weight);
+      double p_match, p_household;
+      posterior(v.levels, &p_match, &p_household);
+      const double count = static_cast<double>(v.count);
+      expected_matches += p_match * count;
+      add(numerator, denominator, v.levels, p_match * count);
+      if (household) {
+        expected_household += p_household * count;
+        add(h_numerator, h_denominator, v.levels, p_household * count);
+      }
     }
     for (size_t i = 0; i < labelled.size(); ++i) {
-      if (!session.labels[i]) continue;
-      expected_matches += 1;
-      add(labelled.pair(i), 1);
+      if (session.labels[i]) {
+        expected_matches += 1;
+        add(numerator, denominator, labelled.pair(i), 1);
+      } else if (household) {
+        // A non-match: household or random pair, as their likelihoods say.
+        const double lh = std::log(eta) + log_sum(h, labelled.pair(i));
+        const double lu = std::log(std::max(1 - lambda - eta, 1e-300)) + log_sum(u, labelled.pair(i));
+        const double p_household = Logistic(lh - lu);
+        expected_household += p_household;
+        add(h_numerator, h_denominator, labelled.pair(i), p_household);
+      }
     }
     double max_delta = 0;
-    for (size_t c = 0; c < k; ++c) {
-      if (!active[c] || denominator[c] <= 0) continue;
-      std::vector<double> next(numerator[c].size());
-      for (size_t l = 0; l < next.size(); ++l) next[l] = numerator[c][l] / denominator[c];
-      FloorAndNormalize(next, options.min_probability);
-      for (size_t l = 0; l < next.size(); ++l) max_delta = std::max(max_delta, std::abs(next[l] - m[c][l]));
-      m[c] = std::move(next);
-      result.trained[c] = true;
-    }
+    update(m, numerator, denominator, &max_delta, true);
+    if (household) update(h, h_numerator, h_denominator, &max_delta, false);
     const double next_lambda = std::clamp(expected_matches / total, kMinPrior, kMaxPrior);
     max_delta = std::max(max_delta, std::abs(next_lambda - lambda));
     lambda = next_lambda;
+    if (household) {
+      const double next_eta = std::clamp(expected_household / total, kMinPrior, std::max(kMinPrior, 1 - lambda - kMinPrior));
+      max_delta = std::max(max_delta, std::abs(next_eta - eta));
+      eta = next_eta;
+    }
     result.info.em_iterations = iteration + 1;
     if (max_delta < options.tolerance) {
       result.info.converged = true;
@@ -543,6 +614,7 @@ StatusOr<SessionResult> RunSession(const std::vector<FsComparisonSpec>& specs,
     }
   }
   result.info.lambda = lambda;
+  result.info.household_lambda = eta;
   return result;
 }
 
@@ -550,7 +622,8 @@ StatusOr<SessionResult> RunSession(const std::vector<FsComparisonSpec>& specs,
 
 StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const FsPairs& random_pairs,
                                const std::vector<FsTrainingSession>& sessions, double prior,
-                               const FsModel& prior_info, const FsTrainingOptions& options) {
+                               const FsModel& prior_info, const FsTrainingOptions& options,
+                               const std::vector<FsLabelledMatches>& labelled_matches) {
   CDP_RETURN_IF_ERROR(ValidateSpecs(specs));
   if (!(prior >= 0 && prior < 1)) {
     return InvalidArgumentError("prior must be in [0, 1) (0: estimated afterwards), got " +
@@ -614,6 +687,45 @@ StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const
     model.candidate_pairs += result.info.pairs;
     model.distinct_vectors += result.info.distinct_vectors;
     model.sessions.push_back(std::move(result.info));
+  }
+  // Labelled matches: each set is one more estimate of m for the comparisons it does not fix.
+  for (size_t s = 0; s < labelled_matches.size(); ++s) {
+    const FsLabelledMatches& set = labelled_matches[s];
+    const std::string what = "labelled matches " + std::to_string(s) + " (\"" + set.name + "\")";
+    if (!set.fixed.empty() && set.fixed.size() != k) {
+      return InvalidArgumentError(what + ": fixed has " + std::to_string(set.fixed.size()) + " values for " +
+                                  std::to_string(k) + " comparisons");
+    }
+    FsSessionInfo info;
+    info.name = "labels(" + set.name + ")";
+    info.lambda = 1;
+    info.converged = true;
+    std::vector<DistinctVector> vectors;
+    if (!set.pairs.levels.empty() || set.pairs.num_comparisons != 0) {
+      CDP_ASSIGN_OR_RETURN(vectors, GroupPairs(specs, set.pairs, what));
+    }
+    info.blocked_pairs = info.labelled_pairs = static_cast<int64_t>(set.pairs.size());
+    info.distinct_vectors = static_cast<int64_t>(vectors.size());
+    for (size_t c = 0; c < k; ++c) {
+      const bool fixed = !set.fixed.empty() && set.fixed[c];
+      if (fixed) {
+        info.fixed.push_back(specs[c].name);
+        continue;
+      }
+      std::vector<double> counts(specs[c].levels.size(), 0);
+      int64_t present = 0;
+      for (const DistinctVector& v : vectors) {
+        if (v.levels[c] == kFsNull) continue;
+        counts[v.levels[c]] += static_cast<double>(v.count);
+        present += v.count;
+      }
+      if (present < std::max<int64_t>(options.min_labelled_pairs, 1)) continue;
+      for (double& x : counts) x /= static_cast<double>(present);
+      FloorAndNormalize(counts, options.min_probability);
+      for (size_t l = 0; l < m_sum[c].size(); ++l) m_sum[c][l] += counts[l];
+      trained_by[c].push_back(info.name);
+    }
+    model.sessions.push_back(std::move(info));
   }
 
   for (size_t c = 0; c < k; ++c) {
@@ -745,6 +857,15 @@ std::string ExplainFsModel(const FsModel& model) {
              Pad(FormatDouble("%.6g", s.lambda), 12) + "  " +
              Pad(std::to_string(s.em_iterations) + (s.converged ? "" : " (not converged)"), 10) + "  " +
              (fixed.empty() ? "-" : fixed) + "\n";
+    }
+    bool household = false;
+    for (const FsSessionInfo& s : model.sessions) household = household || s.household_lambda > 0;
+    if (household) {
+      out += "household class (pairs sharing the key, different people): share per session:";
+      for (const FsSessionInfo& s : model.sessions) {
+        if (s.household_lambda > 0) out += " " + s.name + " " + FormatDouble("%.4g", s.household_lambda) + ";";
+      }
+      out.back() = '\n';
     }
   }
   out += "\n" + Pad("comparison", name_width) + "  " + Pad("level", label_width) +

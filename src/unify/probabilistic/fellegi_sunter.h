@@ -2,6 +2,10 @@
 // compared attribute, m = P(level | match) and u = P(level | non-match); a pair's
 // match weight is the log2 prior odds plus the sum of log2(m/u) of its levels.
 // Only the model math lives here: the caller computes the comparison vectors.
+// References: Fellegi & Sunter (1969), Splink's training recipe (u from random
+// pairs, m by EM per blocking rule, m from labels), and Winkler (1988, 1993)
+// for the optional third latent class of pairs from one household
+// (unify/probabilistic/README.md says why each was chosen).
 // All types are thread-compatible values; const methods are thread-safe.
 #pragma once
 
@@ -85,6 +89,11 @@ struct FsSessionInfo {
   int64_t labelled_pairs = 0;      // of which labelled (posterior fixed to 1 or 0)
   int64_t distinct_vectors = 0;
   double lambda = 0;               // the match share among the session's pairs, estimated by EM
+  // With FsTrainingOptions::household_class: the share of the third class (pairs that share
+  // the key but are different people, e.g. a household's phone); 0 without it. A labelled-match
+  // set (FsLabelledMatches) is listed as a session named "labels(<name>)" with lambda 1, no EM
+  // iterations and its pairs as labelled_pairs.
+  double household_lambda = 0;
   int em_iterations = 0;
   bool converged = false;
 };
@@ -147,7 +156,7 @@ struct FsModel {
   //                     "levels": [{"label", "m", "u", "bayes_factor", "weight"}]}],
   //    "sessions": [{"name", "fixed": [comparison names], "blocked_pairs",
   //                  "pairs", "labelled_pairs", "distinct_vectors", "lambda",
-  //                  "em_iterations", "converged"}],
+  //                  "household_lambda" (optional), "em_iterations", "converged"}],
   //    "prior_weight", "em_iterations", "converged", "candidate_pairs",
   //    "distinct_vectors"}
   // "bayes_factor" (m/u), "weight" (log2 m/u, bits) and "prior_weight" are
@@ -167,6 +176,29 @@ struct FsTrainingOptions {
   int max_iterations = 100;
   double tolerance = 1e-6;        // stop when max |delta m| and |delta lambda| < tolerance
   double min_probability = 1e-6;  // floor for m and u (then renormalized) so no weight is +-inf
+  // A third latent class in every session's EM (Winkler 1988/1993: matches, non-matches of the
+  // same household, other non-matches): pairs that share the session's key but are different
+  // people, with their own level distribution h (free, like m) and share. Without it a phone or
+  // e-mail session has only "match" (m) and "random pair" (u) to explain its pairs, and household
+  // members sharing the phone, surname and address are far from random, so EM puts them in the
+  // match class and m learns "same household" (first name and birth date disagreeing often).
+  // h and its share are used in training only; scoring stays m/u. Off by default: a free third
+  // class can also take duplicates with a typo or a wrong value (see the README).
+  bool household_class = false;
+  // A labelled-match set estimates a comparison only when at least this many of its pairs have
+  // a value for it (fewer would give a noisy m).
+  int64_t min_labelled_pairs = 50;
+};
+
+// Pairs known to be matches, e.g. those a strict deterministic rule accepts (Splink's "estimate
+// m from labels"). For every comparison not in `fixed`, m is estimated as the distribution of its
+// levels among these pairs (nulls excluded) and averaged with the sessions' EM estimates. `fixed`
+// holds the comparisons whose fields the rule uses: the rule chose its pairs by them, so their
+// levels among these pairs say nothing about m.
+struct FsLabelledMatches {
+  std::string name;         // e.g. the rule's name
+  std::vector<bool> fixed;  // per comparison (specs order); empty: nothing fixed
+  FsPairs pairs;
 };
 
 // The pairs of one training blocking key.
@@ -188,7 +220,9 @@ struct FsTrainingSession {
 //    floored at min_probability and renormalized.
 //  - m: one expectation-maximisation per session, over the session's pairs,
 //    with u fixed, the session's own match share lambda_s free, and the
-//    session's fixed comparisons left out of both steps. A labelled pair's
+//    session's fixed comparisons left out of both steps (with
+//    options.household_class, a third class with its own free distribution h
+//    and share takes the pairs that share the key but are other people). A labelled pair's
 //    posterior is its label (1 or 0) in every iteration. Starting m: 0.9 on
 //    level 0, the remaining 0.1 halving level by level; starting lambda_s:
 //    prior * comparable_pairs / blocked_pairs clamped to [1e-4, 0.5] when
@@ -206,9 +240,15 @@ struct FsTrainingSession {
 // the labelled pairs, a comparison no session trains (naming it and the
 // sessions that fixed it, and telling the user to add a training key on
 // other fields), invalid options.
+//  - labelled matches (optional): each set with at least options.min_labelled_pairs non-null
+//    pairs on a comparison it does not fix is one more estimate of that comparison's m (the
+//    level distribution among its pairs), averaged with the sessions' on an equal footing; it is
+//    listed in `sessions` as "labels(<name>)" and in trained_by under that name. Errors: a set
+//    whose `fixed` has the wrong size or whose pairs do not fit the specs.
 StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const FsPairs& random_pairs,
                                const std::vector<FsTrainingSession>& sessions, double prior,
-                               const FsModel& prior_info = {}, const FsTrainingOptions& options = {});
+                               const FsModel& prior_info = {}, const FsTrainingOptions& options = {},
+                               const std::vector<FsLabelledMatches>& labelled_matches = {});
 
 // The prior from strict deterministic rules (Splink's
 // estimate_probability_two_random_records_match):

@@ -576,5 +576,105 @@ TEST(FellegiSunterTest, ExplainFsModelListsEveryLevel) {
   }
 }
 
+// A phone session: the pairs that share a phone are the same person (40%), members of one
+// household (55%: same surname and address, other first name and birth date) or random (5%).
+// With two classes, EM explains the household pairs as matches (they are far from random pairs)
+// and m learns "same household"; the household class takes them, and m is the person's.
+TEST(FellegiSunterTest, HouseholdClassLearnsThePersonFromASessionOfHouseholds) {
+  const std::vector<FsComparisonSpec> specs = {{"FirstName", {"exact", "else"}},
+                                               {"Dob", {"exact", "else"}},
+                                               {"Surname", {"exact", "else"}},
+                                               {"Address", {"exact", "else"}},
+                                               {"Email", {"exact", "else"}},
+                                               {"Gender", {"exact", "else"}}};
+  const std::vector<std::vector<double>> m = {{0.95, 0.05}, {0.95, 0.05}, {0.95, 0.05},
+                                              {0.9, 0.1},   {0.85, 0.15}, {0.98, 0.02}};
+  const std::vector<std::vector<double>> h = {{0.05, 0.95}, {0.02, 0.98}, {0.9, 0.1},
+                                              {0.9, 0.1},   {0.5, 0.5},   {0.5, 0.5}};
+  const std::vector<std::vector<double>> u = {{0.01, 0.99},     {0.001, 0.999}, {0.005, 0.995},
+                                              {0.0001, 0.9999}, {0.0001, 0.9999}, {0.5, 0.5}};
+  Rng rng(7);
+  auto draw = [&](const std::vector<std::vector<double>>& dist, FsPairs* pairs) {
+    for (const auto& d : dist) pairs->levels.push_back(rng.Draw(d));
+  };
+  FsPairs random, phone;
+  random.num_comparisons = phone.num_comparisons = specs.size();
+  for (int i = 0; i < 200000; ++i) draw(u, &random);
+  for (int i = 0; i < 20000; ++i) {
+    const double x = rng.Uniform();
+    draw(x < 0.40 ? m : (x < 0.95 ? h : u), &phone);
+  }
+  FsTrainingOptions options;
+  options.max_iterations = 500;
+  StatusOr<FsModel> two = TrainFsModel(specs, random, {OneSession(phone, "Phone")}, 1e-4, FsModel(), options);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_GT(two->comparisons[0].levels[1].m, 0.3);  // "same household": first names differ often
+  EXPECT_EQ(two->sessions[0].household_lambda, 0);
+  options.household_class = true;
+  StatusOr<FsModel> three = TrainFsModel(specs, random, {OneSession(phone, "Phone")}, 1e-4, FsModel(), options);
+  ASSERT_TRUE(three.ok()) << three.status().ToString();
+  for (size_t c = 0; c < specs.size(); ++c) {
+    for (size_t l = 0; l < 2; ++l) {
+      EXPECT_NEAR(three->comparisons[c].levels[l].m, m[c][l], 0.02) << specs[c].name << " level " << l;
+      EXPECT_EQ(three->comparisons[c].levels[l].u, two->comparisons[c].levels[l].u);  // u: random pairs only
+    }
+  }
+  EXPECT_NEAR(three->sessions[0].lambda, 0.40, 0.02);
+  EXPECT_NEAR(three->sessions[0].household_lambda, 0.55, 0.02);
+  // The household share is kept in the JSON form and shown by explain-model.
+  StatusOr<FsModel> back = FsModel::FromJson(nlohmann::json::parse(three->ToJson().dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->sessions[0].household_lambda, three->sessions[0].household_lambda);
+  EXPECT_NE(ExplainFsModel(*three).find("household class"), std::string::npos);
+  EXPECT_EQ(ExplainFsModel(*two).find("household class"), std::string::npos);
+}
+
+// Pairs a strict rule accepted estimate m of the comparisons the rule does not use: here B,
+// which the only session fixes, so its m is exactly B's level distribution among the pairs.
+TEST(FellegiSunterTest, LabelledMatchesEstimateTheComparisonsTheyDoNotFix) {
+  const std::vector<FsComparisonSpec> specs = {{"A", {"exact", "else"}}, {"B", {"exact", "else"}}};
+  FsPairs random;
+  random.num_comparisons = 2;
+  for (int i = 0; i < 100; ++i) random.Add({static_cast<uint8_t>(i % 10 == 0 ? 0 : 1), static_cast<uint8_t>(i % 20 == 0 ? 0 : 1)});
+  FsTrainingSession session;
+  session.name = "B";
+  session.fixed = {false, true};
+  session.pairs.num_comparisons = 2;
+  for (int i = 0; i < 50; ++i) session.pairs.Add({static_cast<uint8_t>(i % 5 == 0 ? 1 : 0), 0});
+  FsLabelledMatches rule;
+  rule.name = "SameA";
+  rule.fixed = {true, false};
+  rule.pairs.num_comparisons = 2;
+  for (int i = 0; i < 100; ++i) rule.pairs.Add({0, static_cast<uint8_t>(i < 60 ? 0 : 1)});
+  rule.pairs.Add({0, kFsNull});  // a null adds nothing
+  StatusOr<FsModel> model = TrainFsModel(specs, random, {session}, 0.01, FsModel(), {}, {rule});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model->comparisons[0].trained_by, std::vector<std::string>{"B"});
+  EXPECT_EQ(model->comparisons[1].trained_by, std::vector<std::string>{"labels(SameA)"});
+  EXPECT_NEAR(model->comparisons[1].levels[0].m, 0.6, 1e-5);
+  EXPECT_NEAR(model->comparisons[1].levels[1].m, 0.4, 1e-5);
+  ASSERT_EQ(model->sessions.size(), 2u);
+  EXPECT_EQ(model->sessions[1].name, "labels(SameA)");
+  EXPECT_EQ(model->sessions[1].fixed, std::vector<std::string>{"A"});
+  EXPECT_EQ(model->sessions[1].labelled_pairs, 101);
+  EXPECT_EQ(model->sessions[1].lambda, 1);
+
+  // Fewer non-null pairs than min_labelled_pairs: B is trained by nothing.
+  FsTrainingOptions options;
+  options.min_labelled_pairs = 101;
+  model = TrainFsModel(specs, random, {session}, 0.01, FsModel(), options, {rule});
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("comparison \"B\" is not trained"), std::string::npos)
+      << model.status().message();
+  options.min_labelled_pairs = 0;
+  EXPECT_FALSE(TrainFsModel(specs, random, {session}, 0.01, FsModel(), options, {rule}).ok());
+
+  rule.fixed = {true};
+  model = TrainFsModel(specs, random, {session}, 0.01, FsModel(), {}, {rule});
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("labelled matches 0 (\"SameA\"): fixed has 1 values"), std::string::npos)
+      << model.status().message();
+}
+
 }  // namespace
 }  // namespace cdp
