@@ -243,6 +243,7 @@ void ApiServerImpl::AddRoutes() {
   AddUnifyRoutes();
   AddExportRoutes();
   AddPredictionRoutes();
+  AddInsightRoutes();
   AddAdminRoutes();
 }
 

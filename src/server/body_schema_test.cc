@@ -120,6 +120,10 @@ TEST(SegmentSchemaTest, AgreesWithTheParser) {
       R"({"name":"","type":"","rules":[{"entity":"Customer","conditions":[{"field":"","op":"","values":[]}]}]})",
       R"({"name":"Draft","rules":[{"entity":"Customer","conditions":[{"field":"State"}]}]})",
       R"({"name":null,"display_name":null,"rules":null})",
+      // Issue 19: membership of another segment, a deactivated segment, an expansion.
+      R"({"name":"M","active":false,"rules":[{"segment":"Other"},{"combine":"except","segment":"Third"}]})",
+      R"({"name":"E","type":"expansion","expansion":{"source":"S","pool":"P","share":0.2,"min_similarity":0.7,"include_source":true,"seed":3}})",
+      R"({"name":"E","type":"expansion","expansion":{"source":"S"},"rules":null})",
       R"({"rules":[{"entity":"Customer","conditions":[{"field":"D","op":"this_period","unit":"quarter","aggregate":null}]},
                    {"combine":"exclude","entity":"Customer","conditions":null}]})",
       R"({"rules":[{"entity":"Customer","conditions":[{"aggregate":"sum","entity":"P","field":"T","window":"all_time","op":"greater","values":[1]},

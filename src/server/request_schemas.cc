@@ -142,7 +142,9 @@ S Term() {
 }
 
 S Rule() {
-  return S::Object({S::Optional("entity", Text().Describe("Customer, Customer_Measure or an entity related to Customer")),
+  return S::Object({S::Optional("segment", Text().Describe("membership of another segment: the rule's members are that "
+                                                          "segment's (then no entity, conditions or all_records)")),
+                    S::Optional("entity", Text().Describe("Customer, Customer_Measure or an entity related to Customer")),
                     S::Optional("all_records", Flag()),
                     S::Optional("combine", S::String().Enum({"union", "intersect", "except", "exclude", ""}).Nullable().Describe(
                                                "how this rule joins the rules before it (not on the first rule)")),
@@ -151,15 +153,31 @@ S Rule() {
       .Describe("customers with a row of `entity` on which every condition holds");
 }
 
+// The settings of an expansion segment (find similar customers); their
+// ranges are the definition's problems (segment_definition.h), not refusals.
+S ExpansionSpecSchema() {
+  return S::Object({S::Optional("source", Text().Describe("the source segment")),
+                    S::Optional("pool", Text().Describe("a segment; empty = every customer outside the source")),
+                    S::Optional("share", S::Number().Nullable().Describe("output size as a share of the pool, (0, 1]")),
+                    S::Optional("min_similarity", S::Number().Nullable().Describe("0, or a threshold from 0.4 to below 1")),
+                    S::Optional("include_source", Flag()),
+                    S::Optional("seed", S::Integer().Range(0, 9007199254740991.0).Nullable())})
+      .Named("ExpansionSpec")
+      .Nullable()
+      .Describe("type expansion: how its members were found (a lookalike of `source`)");
+}
+
 S SegmentDefinitionSchema() {
   return S::Object({S::Optional("name", Text().Describe(std::string("the output entity's name: ") +
                                                         std::string(kSegmentNameRule) +
                                                         " (another name keeps the segment a draft)")),
                     S::Optional("display_name", Text()),
                     S::Optional("description", Text()),
-                    S::Optional("type", S::String().Enum({"dynamic", "static", ""}).Nullable()),
+                    S::Optional("type", S::String().Enum({"dynamic", "static", "expansion", ""}).Nullable()),
                     S::Optional("schedule", Text().Describe("dynamic segments: a 5-field cron expression")),
-                    S::Optional("rules", S::Array(Rule()).Nullable())})
+                    S::Optional("active", Flag().Describe("dynamic segments: false = deactivated (kept, not evaluated, not exported)")),
+                    S::Optional("rules", S::Array(Rule()).Nullable()),
+                    S::Optional("expansion", ExpansionSpecSchema())})
       .Named("SegmentDefinition")
       .Describe("a segment definition (src/segment/README.md); incomplete definitions are kept as drafts with their problems");
 }
@@ -386,6 +404,70 @@ S PredictionRunSchema() {
       .Named("PredictionRun");
 }
 
+// Segment insights (workspace/insight_service.h) and enrichment runs
+// (workspace/enrichment_runner.h). Sizes are bounded here, before any work:
+// at most 200 segments in an overlap, names of at most 200 characters; the
+// service checks the rest (segments and attributes exist, the exclusive
+// bounds of share and similarity) and names the parameter it refuses.
+S SegmentName(std::string what) { return S::String().MinLength(1).MaxLength(200).Describe(std::move(what)); }
+
+S InsightOverlapSchema() {
+  return S::Object({S::Required("segments", S::Array(SegmentName("an evaluated segment")).MinItems(2).MaxItems(200)
+                                                .Describe("2 to 200 segment names")),
+                    S::Optional("breakdown", Text().Describe("an attribute (profile field or measure) that breaks the shared "
+                                                             "members down, e.g. LoyaltyTier"))})
+      .Named("InsightOverlap")
+      .Describe("overlap of segments: shared members, the rest of each, a matrix");
+}
+
+S InsightCompareSchema() {
+  return S::Object({S::Required("segment", SegmentName("the segment described")),
+                    S::Optional("base", Text().Describe("rest (default: the customers outside the segment), all (every customer) "
+                                                        "or another segment")),
+                    S::Optional("limit", S::Integer().Range(1, 1000).Nullable().Describe("attributes listed, highest score first (default 50)"))})
+      .Named("InsightCompare")
+      .Describe("what sets a segment apart: a difference score per attribute");
+}
+
+S InsightExpandSchema() {
+  return S::Object(
+             {S::Required("source", SegmentName("the segment whose look-alikes are wanted")),
+              S::Optional("pool", Text().Describe("the segment the look-alikes come from (default: every customer outside the source)")),
+              S::Optional("output", Text().Describe("the Expansion segment written (default <source>_Similar)")),
+              S::Optional("display_name", Text()),
+              S::Optional("share", S::Number().Range(0, 1).Nullable().Describe(
+                                       "output size as a share of the pool, above 0 (default 0.2); ignored with min_similarity")),
+              S::Optional("min_similarity", S::Number().Range(0, 1).Nullable().Describe(
+                                                "0 (use share) or a similarity threshold from 0.4 up to (not including) 1")),
+              S::Optional("include_source", Flag().Describe("also list the source's members (similarity 1)")),
+              S::Optional("save", Flag().Describe("write the segment (default true); false previews only")),
+              S::Optional("seed", S::Integer().Range(0, 9007199254740991.0).Nullable().Describe("the classifier's random seed (default 1)"))})
+      .Named("InsightExpand")
+      .Describe("find customers similar to a segment (a classifier on the source against the pool)");
+}
+
+S InsightSuggestSchema() {
+  return S::Object(
+             {S::Required("target", S::String().MinLength(1).MaxLength(400).Describe(
+                                        "a numeric attribute, or a categorical one with at most 10 values")),
+              S::Optional("value", Text().Describe("categorical target: the value whose share should be high")),
+              S::Optional("min_lift", S::Number().Range(1, 1000).Nullable().Describe("a group's target over the population's, at least (default 1.2)")),
+              S::Optional("min_share", S::Number().Range(0, 1).Nullable().Describe("the smallest group as a share of customers (default 0.01)")),
+              S::Optional("max_suggestions", S::Integer().Range(1, 100).Nullable().Describe("default 10"))})
+      .Named("InsightSuggest")
+      .Describe("suggested segments: groups of customers whose target differs from the population's");
+}
+
+S EnrichmentRunSchema() {
+  return S::Object({S::Optional("names", S::Array(SegmentName("an enrichment")).MaxItems(1000).Nullable().Describe(
+                                             "the enrichments to run (default: all)")),
+                    S::Optional("as_of", S::String()
+                                             .Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "a date as YYYY-MM-DD", IsIsoDateShape)
+                                             .Nullable()
+                                             .Describe("the day engagement is computed as of (default: today)"))})
+      .Named("EnrichmentRun");
+}
+
 }  // namespace
 
 const BodySchema& ExportBody() {
@@ -406,6 +488,27 @@ const BodySchema& PredictionBody() {
 }
 const BodySchema& PredictionRunBody() {
   static const BodySchema s = PredictionRunSchema();
+  return s;
+}
+
+const BodySchema& InsightOverlapBody() {
+  static const BodySchema s = InsightOverlapSchema();
+  return s;
+}
+const BodySchema& InsightCompareBody() {
+  static const BodySchema s = InsightCompareSchema();
+  return s;
+}
+const BodySchema& InsightExpandBody() {
+  static const BodySchema s = InsightExpandSchema();
+  return s;
+}
+const BodySchema& InsightSuggestBody() {
+  static const BodySchema s = InsightSuggestSchema();
+  return s;
+}
+const BodySchema& EnrichmentRunBody() {
+  static const BodySchema s = EnrichmentRunSchema();
   return s;
 }
 

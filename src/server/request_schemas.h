@@ -37,5 +37,16 @@ const BodySchema& SecretBody();
 const BodySchema& PredictionBody();
 // POST /api/v1/predictions/{name}/train|score: {as_of?: YYYY-MM-DD}.
 const BodySchema& PredictionRunBody();
+// POST /api/v1/insights/overlap: {segments: 2..200 names, breakdown?}.
+const BodySchema& InsightOverlapBody();
+// POST /api/v1/insights/compare: {segment, base?, limit?}.
+const BodySchema& InsightCompareBody();
+// POST /api/v1/insights/expand: {source, pool?, output?, display_name?, share?,
+// min_similarity?, include_source?, save?, seed?}.
+const BodySchema& InsightExpandBody();
+// POST /api/v1/insights/suggest: {target, value?, min_lift?, min_share?, max_suggestions?}.
+const BodySchema& InsightSuggestBody();
+// POST /api/v1/enrichments/run: {names?, as_of?}.
+const BodySchema& EnrichmentRunBody();
 
 }  // namespace cdp

@@ -5,6 +5,7 @@
 #include "ingest/value_parser.h"
 #include "server/internal/api_impl.h"
 #include "table/table_json.h"
+#include "workspace/enrichment_runner.h"
 #include "workspace/lineage.h"
 #include "workspace/prediction_runner.h"
 
@@ -163,7 +164,8 @@ void ApiServerImpl::AddCustomerRoutes() {
                .handler = [](RouteContext& c) { return JsonResponse(Profile(*c.gen, CustomerIndexParam(c, 0))); }});
   router_.Add({.method = "GET", .pattern = "/api/v1/customers/{id}/card", .tag = "customers",
                .summary = "read a customer card: profile, measures, segments, recent activities, source records and lineage, "
-                          "and the predictions' scores (churn and its top factors, CLV, recommended products)",
+                          "the predictions' scores (churn and its top factors, CLV, recommended products) and the enrichments' "
+                          "values (affinities, engagement, third-party fields)",
                .permission = Permission::kRead,
                .query = {{.name = "activities", .type = "integer", .description = "most recent activities to include (default 10)"}},
                .handler = [](RouteContext& c) {
@@ -257,6 +259,13 @@ void ApiServerImpl::AddCustomerRoutes() {
                                                                     : CustomerPredictions(c.api.workspace(), id);
                  if (!predictions.ok() && predictions.status().code() == StatusCode::kNotFound) predictions = OJson::array();
                  out += Unwrap(std::move(predictions)).dump(-1, ' ', false, OJson::error_handler_t::replace);
+                 // The enrichments' values (enrichment_runner.h): affinities,
+                 // engagement, third-party fields; none without enrichments.
+                 out += ",\"enrichments\":";
+                 auto enrichments = g.project().enrichments.empty() ? StatusOr<OJson>(OJson::array())
+                                                                    : CustomerEnrichments(c.api.workspace(), id);
+                 if (!enrichments.ok() && enrichments.status().code() == StatusCode::kNotFound) enrichments = OJson::array();
+                 out += Unwrap(std::move(enrichments)).dump(-1, ' ', false, OJson::error_handler_t::replace);
                  out += '}';
                  return HttpResponse::Json(200, std::move(out));
                }});

@@ -328,6 +328,16 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       assert.match(await page.getByTestId('home-seg-SummerPromo').textContent(), /Summer Promotion/);
       const ov = await api.get('overview');
       assert.equal((await page.getByTestId('tile-customers').locator('.tile-value').textContent()).replace(/,/g, ''), String(ov.customers));
+      // Each tile's growth since last week is the API's (segment-growth).
+      const growth = (await api.get('segment-growth')).items;
+      for (const name of ['CustomersFromCalifornia', 'HighValueOnlineCustomers', 'SummerPromo']) {
+        const g = growth.find((x) => x.name === name);
+        assert.ok(g, `segment-growth lists ${name}: ${JSON.stringify(growth)}`);
+        const want = g.change === null || g.change === undefined ? 'no count a week old' : `${g.change > 0 ? '▲' : g.change < 0 ? '▼' : '='} ${Math.abs(g.change).toLocaleString('en-US')}`;
+        const shown = page.getByTestId(`growth-${name}`);
+        await shown.waitFor();
+        assert.equal((await shown.textContent()).trim(), want, `${name} growth`);
+      }
       await shot('01-home');
     });
 
@@ -393,6 +403,163 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await page.getByTestId('export-run-result').waitFor();
       assert.match(await page.getByTestId('export-run-result').textContent(), /succeeded — 0 row\(s\) sent/);
       await shot('18-exports');
+    });
+
+    await t.test('segment insights: overlap, differentiators, trend, deactivate and activate', async () => {
+      const name = 'HighValueOnlineCustomers';
+      await goto(`segments/${name}/insights`);
+      await page.getByTestId('segment-insights').waitFor();
+      // Overlap with two other segments: the Venn, and every pair's shared count is the API's.
+      const pick = page.getByTestId('overlap-pick');
+      for (const other of ['CustomersFromCalifornia', 'SummerPromo']) {
+        await pick.getByLabel(other, { exact: true }).waitFor();
+        await pick.getByLabel(other, { exact: true }).check();
+      }
+      await page.getByRole('button', { name: 'Show overlap' }).click();
+      await page.getByTestId('overlap-venn').waitFor();
+      const o = await api.call('POST', 'insights/overlap', { segments: [name, 'CustomersFromCalifornia', 'SummerPromo'] });
+      assert.equal(o.status, 200, JSON.stringify(o.json));
+      const segName = (x) => (typeof x === 'number' ? o.json.segments[x].name : x);
+      assert.equal(o.json.pairs.length, 3);
+      for (const p of o.json.pairs) {
+        const a = p.a_name ?? segName(p.a);
+        const b = p.b_name ?? segName(p.b);
+        assert.equal((await page.getByTestId(`overlap-shared-${a}-${b}`).textContent()).replace(/,/g, ''), String(p.shared), `${a} and ${b} share`);
+      }
+      const all = o.json.all_shared ?? o.json.shared_by_all;
+      assert.equal((await page.getByTestId('overlap-all-shared').textContent()).replace(/,/g, ''), String(all));
+      const diagonal = await page.getByTestId('overlap-matrix').locator('tbody tr').first().locator('td').first().textContent();
+      assert.equal(diagonal.replace(/,/g, ''), String(o.json.matrix[0][0]), 'the matrix diagonal is the members');
+      await shot('19-segment-overlap');
+      // Differentiators against all customers: the ranking is the API's; a click shows both distributions.
+      const d = await api.get(`segments/${name}/differentiators?limit=30`);
+      assert.ok(d.attributes.length > 0, 'the segment has differentiators');
+      const first = d.attributes[0].attribute ?? d.attributes[0].name;
+      const items = page.getByTestId('differentiators').locator('.ranked-name');
+      await items.first().waitFor();
+      assert.equal(await items.count(), d.attributes.length);
+      assert.equal(await items.first().textContent(), first);
+      await page.getByTestId('diff-distribution').locator('canvas').waitFor();
+      if (d.attributes.length > 1) {
+        const second = d.attributes[1].attribute ?? d.attributes[1].name;
+        await items.nth(1).click();
+        await page.getByTestId('diff-distribution').getByRole('heading', { name: new RegExp(`^${second.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).waitFor();
+      }
+      await shot('19-segment-differentiators');
+      // The trend over a year: as many counts as the API has.
+      await page.getByLabel('Time scope').selectOption('365');
+      const trend = await api.get(`segments/${name}/trend?days=365`);
+      await page.waitForFunction((n) => (document.querySelector('[data-testid=trend-points]')?.textContent ?? '').startsWith(`${n} count`), trend.points.length);
+      if (trend.points.length) await page.getByTestId('trend-chart').locator('canvas').waitFor();
+      // Deactivate, then activate again (a dynamic segment).
+      const badge = page.getByTestId('segment-active');
+      await badge.filter({ hasText: /^active$/ }).waitFor();
+      await page.getByRole('button', { name: 'Deactivate', exact: true }).click();
+      await badge.filter({ hasText: 'deactivated' }).waitFor();
+      assert.equal((await api.get('segment-growth')).items.find((g) => g.name === name).active, false);
+      await shot('19-segment-deactivated');
+      await page.getByRole('button', { name: 'Activate', exact: true }).click();
+      await badge.filter({ hasText: /^active$/ }).waitFor();
+      assert.equal((await api.get('segment-growth')).items.find((g) => g.name === name).active, true);
+    });
+
+    await t.test('find similar customers: preview the model, save the expansion segment', async () => {
+      const source = 'HighValueOnlineCustomers';
+      await goto(`segments/${source}/insights`);
+      await page.getByRole('link', { name: 'Find similar customers' }).click();
+      await page.getByRole('heading', { name: `Find customers similar to ${source}` }).waitFor();
+      await page.getByLabel('Share of the pool (%)').fill('10');
+      await page.getByLabel('New segment name').fill('WalkSimilar');
+      await page.getByRole('button', { name: 'Preview' }).click();
+      await page.getByTestId('similar-preview').waitFor({ timeout: 300_000 });
+      // The same request previewed through the API (the model is seeded: the same answer).
+      const want = await api.call('POST', 'insights/expand', { source, output: 'WalkSimilar', include_source: false, save: false, share: 0.1 });
+      assert.equal(want.status, 200, JSON.stringify(want.json));
+      assert.equal((await page.getByTestId('similar-members').textContent()).replace(/,/g, ''), String(want.json.members));
+      assert.equal(await page.getByTestId('similar-auc').textContent(), Number(want.json.quality.auc).toFixed(3));
+      assert.match(await page.getByTestId('similar-verdict').textContent(), /AUC/);
+      await page.getByTestId('similar-bands').locator('canvas').waitFor();
+      await page.getByTestId('similar-drivers').locator('canvas').waitFor();
+      await shot('23-find-similar');
+      assert.equal((await api.call('GET', 'segments/WalkSimilar')).status, 404, 'a preview saves nothing');
+      await page.getByRole('button', { name: 'Save as segment' }).click();
+      await page.waitForURL(/#\/segments\/WalkSimilar$/, { timeout: 300_000 });
+      const seg = await api.get('segments/WalkSimilar');
+      assert.equal(seg.type, 'expansion');
+      await expectMembers('WalkSimilar', await api.members('WalkSimilar'));
+      assert.equal(await api.members('WalkSimilar'), want.json.members, 'the saved segment has the previewed size');
+    });
+
+    await t.test('suggested segments for a target, saved as a segment; RFM groups', async () => {
+      const attrs = await api.get('insights/attributes');
+      const list = Array.isArray(attrs) ? attrs : attrs.attributes ?? attrs.items;
+      const target = list.find((a) => /LifetimeSpend/.test(a.name) && a.kind === 'numeric');
+      assert.ok(target, `LifetimeSpend is a numeric attribute: ${JSON.stringify(list.map((a) => a.name))}`);
+      await goto('segments');
+      await page.getByRole('link', { name: 'Suggested segments' }).click();
+      await page.getByRole('heading', { name: 'Insights', exact: true }).waitFor();
+      await page.getByLabel('Target', { exact: true }).locator(`option[value="${target.name}"]`).waitFor({ state: 'attached' });
+      await page.getByLabel('Target', { exact: true }).selectOption(target.name);
+      await page.getByRole('button', { name: 'Suggest segments' }).click();
+      await page.getByTestId('suggest-count').waitFor({ timeout: 300_000 });
+      const want = await api.call('POST', 'insights/suggest', { target: target.name, min_lift: 1.2, min_share: 0.01, max_suggestions: 10 });
+      assert.equal(want.status, 200, JSON.stringify(want.json));
+      assert.equal(await page.getByTestId('suggest-count').textContent(), String(want.json.suggestions.length));
+      await shot('24-suggested-segments');
+      if (want.json.suggestions.length) {
+        const card = page.getByTestId('suggestion-0');
+        assert.equal(await card.getByTestId('suggestion-rules').textContent(), want.json.suggestions[0].rules_text);
+        assert.equal((await card.getByTestId('suggestion-size').textContent()).split(' ')[0].replace(/,/g, ''), String(want.json.suggestions[0].size));
+        await card.getByLabel('Segment name').fill('WalkSuggested');
+        await card.getByRole('button', { name: 'Save as segment' }).click();
+        await page.waitForURL(/#\/segments\/WalkSuggested$/);
+        assert.equal(await api.members('WalkSuggested'), want.json.suggestions[0].size, 'the saved rules select the suggested group');
+        await expectMembers('WalkSuggested', want.json.suggestions[0].size);
+      }
+      await goto('insights/rfm');
+      const rfm = await api.get('insights/rfm');
+      await page.getByTestId('rfm-groups').waitFor();
+      assert.equal(await page.getByTestId('rfm-groups').locator('section').count(), rfm.groups.length);
+      for (const g of rfm.groups) {
+        assert.equal((await page.getByTestId(`rfm-${g.key ?? g.name}`).getByTestId('rfm-size').textContent()).replace(/,/g, ''), String(g.size), g.name);
+      }
+      await shot('25-rfm');
+    });
+
+    await t.test('enrichments: run them, a card shows affinities and engagement', async () => {
+      const enrichments = (await api.get('enrichments')).items;
+      await goto('insights/enrichments');
+      await page.getByTestId('enrichments-table').or(page.getByText('The project has no enrichments')).first().waitFor();
+      if (!enrichments.length) {
+        await shot('26-enrichments');
+        return;
+      }
+      await page.getByRole('button', { name: 'Run enrichments now' }).click();
+      await page.getByRole('status').filter({ hasText: /^Ran / }).waitFor({ timeout: 300_000 });
+      await shot('26-enrichments');
+      // A customer with an engagement score (or any enrichment value): the card shows the API's values.
+      const members = await api.get('segments/HighValueOnlineCustomers/members?limit=20');
+      let shown = false;
+      for (const m of members.items) {
+        const card = await api.get(`customers/${m.CustomerId}/card`);
+        if (!card.enrichments?.length) continue;
+        await goto(`customers/${m.CustomerId}`);
+        await page.getByTestId('card-enrichments').waitFor();
+        for (const e of card.enrichments) {
+          const box = page.getByTestId(`card-enrichment-${e.name}`);
+          await box.waitFor();
+          if (Array.isArray(e.values)) {
+            assert.equal(await box.getByTestId('affinity').count(), e.values.length, `${e.name} affinities`);
+          } else if (e.values && 'EngagementScore' in e.values) {
+            assert.equal(await box.getByTestId('card-engagement-score').textContent(), Math.round(e.values.EngagementScore).toLocaleString('en-US'));
+            assert.equal(await box.getByTestId('card-engagement-level').textContent(), String(e.values.EngagementLevel));
+          }
+        }
+        await shot('27-customer-card-enrichments');
+        shown = true;
+        break;
+      }
+      assert.ok(shown, 'a customer of the segment has enrichment values');
     });
 
     let someone;

@@ -75,6 +75,13 @@ const BodyRoute kRoutes[] = {
     // Score (not train: a model per input would make fuzzing crawl): the
     // run body, then 404 or 409 (FuzzChurn, when a POST made it, is never trained).
     {"POST", "/api/v1/predictions/FuzzChurn/score"},
+    // Insights (read-only but for expand, which may save an expansion segment)
+    // and an enrichment run (the project's enrichments, if any).
+    {"POST", "/api/v1/insights/overlap"},
+    {"POST", "/api/v1/insights/compare"},
+    {"POST", "/api/v1/insights/expand"},
+    {"POST", "/api/v1/insights/suggest"},
+    {"POST", "/api/v1/enrichments/run"},
 };
 constexpr size_t kNumRoutes = sizeof(kRoutes) / sizeof(kRoutes[0]);
 

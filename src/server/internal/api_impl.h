@@ -111,6 +111,7 @@ class ApiServerImpl {
   void AddUnifyRoutes();     // evaluation, review queue, trained model
   void AddExportRoutes();    // connections, secrets, exports, triggers
   void AddPredictionRoutes();  // predictions: definitions, readiness, train, score, evaluation, scores
+  void AddInsightRoutes();     // segment insights, lifecycle (trend, growth, activate) and enrichments
   void AddAdminRoutes();     // runs, schedules, keys, audit
 
   std::shared_ptr<const ServingGeneration> generation() const;
