@@ -13,7 +13,7 @@ mkdir -p "$DIR"
 echo "== Generating Contoso Coffee sources for $CUSTOMERS customers (seed $SEED) in $DIR/sources"
 "$CDP" demo generate --customers "$CUSTOMERS" --seed "$SEED" --out "$DIR/sources"
 # The project, with the demo's exports (CSV files and a CDM folder under the workspace) and predictions.
-cat "$HERE/examples/contoso/project.yaml" "$HERE/examples/contoso/exports.yaml" "$HERE/examples/contoso/predictions.yaml" > "$DIR/project.yaml"
+cat "$HERE/examples/contoso/project.yaml" "$HERE/examples/contoso/exports.yaml" "$HERE/examples/contoso/predictions.yaml" "$HERE/examples/contoso/enrichments.yaml" > "$DIR/project.yaml"
 if [ ! -f "$DIR/workspace/catalog.db" ]; then
   "$CDP" init "$DIR/workspace"
 fi

@@ -65,6 +65,9 @@ void AddUnifyCommands(CommandLine& cli, CLI::App& app);     // unify (evaluate),
 void AddActivityCommands(CommandLine& cli, CLI::App& app);  // activities, timeline
 void AddMeasureCommands(CommandLine& cli, CLI::App& app);   // measures
 void AddSegmentCommands(CommandLine& cli, CLI::App& app);   // segment create|update|delete|list|run|show|members
+// segment overlap|compare|expand|suggest|rfm|trend|activate|deactivate (called by AddSegmentCommands)
+void AddSegmentInsightCommands(CommandLine& cli, CLI::App& segment);
+void AddEnrichCommands(CommandLine& cli, CLI::App& app);    // enrich [NAMES] [--list]
 void AddRunCommands(CommandLine& cli, CLI::App& app);       // run, runs
 void AddApiKeyCommands(CommandLine& cli, CLI::App& app);    // apikey create|list|revoke
 void AddPredictCommands(CommandLine& cli, CLI::App& app);   // predict list|readiness|train|run|show|evaluate|scores

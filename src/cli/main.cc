@@ -41,6 +41,7 @@ int Main(int argc, char** argv) {
   AddApiKeyCommands(cli, app);
   AddExportCommands(cli, app);
   AddPredictCommands(cli, app);
+  AddEnrichCommands(cli, app);
   AddServeCommand(app, &cli.g.workspace, &cli.exit_code);
   try {
     app.parse(argc, argv);

@@ -252,7 +252,7 @@ void AddSegmentCommands(CommandLine& cli, CLI::App& app) {
     int threads = 0;
   };
   auto o = std::make_shared<Options>();
-  auto* segment = app.add_subcommand("segment", "segments: create, update, delete, list, run, show, members");
+  auto* segment = app.add_subcommand("segment", "segments: create, update, delete, list, run, show, members, overlap, compare, expand, suggest, rfm, trend, activate, deactivate");
   segment->require_subcommand(1);
   for (auto [verb, mode] : {std::pair<const char*, SegmentSaveMode>{"create", SegmentSaveMode::kCreate},
                             {"update", SegmentSaveMode::kUpdate}}) {
@@ -294,6 +294,7 @@ void AddSegmentCommands(CommandLine& cli, CLI::App& app) {
   smem->add_option("--format", o->format, "csv or jsonl")->capture_default_str();
   smem->add_option("--out", o->out, "output file (default stdout)");
   cli.OnRun(smem, [&cli, o] { return CmdSegmentMembers(cli.g, o->name, o->file, o->format, o->out); });
+  AddSegmentInsightCommands(cli, *segment);
 }
 
 }  // namespace cdp

@@ -1,6 +1,7 @@
 // Civil calendar arithmetic (proleptic Gregorian, UTC). Pure functions.
 #pragma once
 
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -48,6 +49,13 @@ inline int32_t DayOfMicros(int64_t us) {
   if (us % kMicrosPerDay < 0) --d;
   return static_cast<int32_t>(d);  // |us| < 2^63 -> |d| < 2^27
 }
+
+// The system clock now, in microseconds since the epoch, and today's UTC day.
+inline int64_t MicrosNow() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+inline int32_t TodayUtc() { return DayOfMicros(MicrosNow()); }
 
 // Calendar arithmetic saturates at these days (about 2.9 million years either
 // side of 1970, far beyond any stored date), so a window of any length is a

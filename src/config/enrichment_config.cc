@@ -30,7 +30,7 @@ constexpr KindName kKinds[] = {
     {EnrichmentKind::kThirdParty, "third_party"},
 };
 
-constexpr std::string_view kMatchKinds[] = {"email", "phone", "address", "exact"};
+constexpr std::string_view kMatchKinds[] = {"email", "phone", "address"};
 
 bool IsIdentifier(const std::string& s) {
   if (s.empty() || s.size() > 128) return false;
@@ -149,7 +149,7 @@ Status ParseOne(MapReader& r, const YAML::Node& n, EnrichmentConfig& e, const st
         if (key.customer_field.empty()) key.customer_field = key.field;
         if (std::find(std::begin(kMatchKinds), std::end(kMatchKinds), key.match) == std::end(kMatchKinds)) {
           return kr.KeyError("match", keys[i]["match"],
-                             owner + ": unknown match '" + key.match + "' (email, phone, address or exact)");
+                             owner + ": unknown match '" + key.match + "' (email, phone or address)");
         }
         e.keys.push_back(std::move(key));
       }

@@ -31,7 +31,8 @@ std::string_view EnrichmentKindName(EnrichmentKind kind);
 StatusOr<EnrichmentKind> ParseEnrichmentKind(std::string_view name);
 
 // A third-party match key: the third-party entity's field, the Customer field
-// it is compared with, and how both are normalized ("email", "phone", "address").
+// it is compared with, and how both are normalized ("email", "phone", "address":
+// the unification normalizers, enrich/third_party.h).
 struct EnrichmentKeyConfig {
   std::string field;
   std::string customer_field;

@@ -92,6 +92,23 @@ class ObjectReader {
     *out = v->get<bool>();
     return Status::Ok();
   }
+  Status Number(const std::string& key, double* out) {
+    const Json* v = Get(key);
+    if (!v || v->is_null()) return Status::Ok();
+    if (!v->is_number()) return Error(key, "expected a number");
+    *out = v->get<double>();
+    if (!std::isfinite(*out)) return Error(key, "expected a finite number");
+    return Status::Ok();
+  }
+  Status Unsigned(const std::string& key, uint64_t* out) {
+    const Json* v = Get(key);
+    if (!v || v->is_null()) return Status::Ok();
+    if (!v->is_number_integer() || (v->is_number_integer() && !v->is_number_unsigned() && v->get<int64_t>() < 0)) {
+      return Error(key, "expected a whole number >= 0");
+    }
+    *out = v->get<uint64_t>();
+    return Status::Ok();
+  }
   Status CheckKeys() const {
     for (auto it = j_.begin(); it != j_.end(); ++it) {
       if (!seen_.count(it.key())) return Error(it.key(), "unknown key");
@@ -239,6 +256,7 @@ Status ParseCondition(const Json& j, const std::string& path, bool allow_aggrega
 Status ParseRule(const Json& j, const std::string& path, bool first, Rule* rule) {
   if (!j.is_object()) return InvalidArgumentError(path + ": expected a rule (an object)");
   ObjectReader r(j, path);
+  CDP_RETURN_IF_ERROR(r.String("segment", &rule->segment));
   CDP_RETURN_IF_ERROR(r.String("entity", &rule->entity));
   CDP_RETURN_IF_ERROR(r.Bool("all_records", &rule->all_records));
   std::string combine;
@@ -294,10 +312,24 @@ Status ParseDefinition(const Json& j, SegmentDefinition* d) {
     d->type = SegmentType::kStatic;
   } else if (type == "dynamic" || type.empty()) {
     d->type = SegmentType::kDynamic;
+  } else if (type == "expansion") {
+    d->type = SegmentType::kExpansion;
   } else {
-    return r.Error("type", "unknown segment type '" + type + "' (static, dynamic)");
+    return r.Error("type", "unknown segment type '" + type + "' (static, dynamic, expansion)");
   }
   CDP_RETURN_IF_ERROR(r.String("schedule", &d->schedule));
+  CDP_RETURN_IF_ERROR(r.Bool("active", &d->active));
+  if (const Json* e = r.Get("expansion"); e && !e->is_null()) {
+    if (!e->is_object()) return r.Error("expansion", "expected {source, pool, share, min_similarity, include_source}");
+    ObjectReader er(*e, "expansion");
+    CDP_RETURN_IF_ERROR(er.String("source", &d->expansion.source));
+    CDP_RETURN_IF_ERROR(er.String("pool", &d->expansion.pool));
+    CDP_RETURN_IF_ERROR(er.Number("share", &d->expansion.share));
+    CDP_RETURN_IF_ERROR(er.Number("min_similarity", &d->expansion.min_similarity));
+    CDP_RETURN_IF_ERROR(er.Bool("include_source", &d->expansion.include_source));
+    CDP_RETURN_IF_ERROR(er.Unsigned("seed", &d->expansion.seed));
+    CDP_RETURN_IF_ERROR(er.CheckKeys());
+  }
   if (const Json* rules = r.Get("rules"); rules && !rules->is_null()) {
     if (!rules->is_array()) return r.Error("rules", "expected a list of rules");
     for (size_t i = 0; i < rules->size(); ++i) {
@@ -477,8 +509,19 @@ std::string SegmentToJson(const SegmentDefinition& d, int indent) {
   o["name"] = d.name;
   if (!d.display_name.empty()) o["display_name"] = d.display_name;
   if (!d.description.empty()) o["description"] = d.description;
-  o["type"] = d.type == SegmentType::kStatic ? "static" : "dynamic";
+  o["type"] = SegmentTypeName(d.type);
   if (!d.schedule.empty()) o["schedule"] = d.schedule;
+  if (!d.active) o["active"] = false;
+  if (d.type == SegmentType::kExpansion) {
+    Json e = Json::object();
+    e["source"] = d.expansion.source;
+    if (!d.expansion.pool.empty()) e["pool"] = d.expansion.pool;
+    e["share"] = d.expansion.share;
+    if (d.expansion.min_similarity > 0) e["min_similarity"] = d.expansion.min_similarity;
+    if (d.expansion.include_source) e["include_source"] = true;
+    e["seed"] = d.expansion.seed;
+    o["expansion"] = std::move(e);
+  }
   Json rules = Json::array();
   for (size_t i = 0; i < d.rules.size(); ++i) {
     const Rule& r = d.rules[i];
@@ -488,6 +531,7 @@ std::string SegmentToJson(const SegmentDefinition& d, int indent) {
                       : r.combine == SetOperator::kIntersect ? "intersect"
                                                              : "except";
     }
+    if (!r.segment.empty()) rj["segment"] = r.segment;
     if (!r.entity.empty()) rj["entity"] = r.entity;
     if (r.all_records) rj["all_records"] = true;
     if (!r.conditions.empty()) {
@@ -822,6 +866,17 @@ class Validator {
   }
 
   void CheckRule(const std::string& path, const Rule& rule) {
+    if (!rule.segment.empty()) {
+      if (!rule.entity.empty() || !rule.conditions.empty() || rule.all_records) {
+        Add(path, "a rule on membership of segment '" + rule.segment + "' has no entity, conditions or all_records");
+      } else if (rule.segment == self_) {
+        Add(path, "a segment cannot take its own members");
+      } else if (!schema_.segments.count(rule.segment)) {
+        std::vector<std::string> names(schema_.segments.begin(), schema_.segments.end());
+        Add(path, "segment '" + rule.segment + "' does not exist or has no members yet" + Suggest(rule.segment, names));
+      }
+      return;
+    }
     bool known = false;
     if (rule.entity.empty()) {
       Add(path, "no entity chosen");
@@ -849,6 +904,7 @@ class Validator {
   }
 
   void CheckDefinition(const SegmentDefinition& d) {
+    self_ = d.name;
     if (d.name.empty()) {
       Add("name", "a segment needs a name");
     } else if (!IsValidSegmentName(d.name)) {
@@ -862,6 +918,29 @@ class Validator {
         Add("schedule", "'" + d.schedule + "' is not a cron schedule (5 fields: minute hour day month weekday, e.g. '0 */12 * * *')");
       }
     }
+    if (!d.active && d.type != SegmentType::kDynamic) {
+      Add("active", "only a dynamic segment is activated or deactivated");
+    }
+    if (d.type == SegmentType::kExpansion) {
+      const ExpansionSpec& e = d.expansion;
+      if (!d.schedule.empty()) Add("schedule", "an expansion segment is frozen when saved and has no schedule");
+      if (!d.rules.empty()) Add("rules", "an expansion segment has no rules: its members come from `expansion`");
+      if (e.source.empty()) {
+        Add("expansion.source", "choose the source segment");
+      } else if (e.source == d.name) {
+        Add("expansion.source", "an expansion segment cannot be its own source");
+      } else if (!schema_.segments.empty() && !schema_.segments.count(e.source)) {
+        Add("expansion.source", "segment '" + e.source + "' does not exist");
+      } else if (!e.pool.empty() && !schema_.segments.empty() && !schema_.segments.count(e.pool)) {
+        Add("expansion.pool", "segment '" + e.pool + "' does not exist");
+      }
+      if (!e.pool.empty() && e.pool == e.source) Add("expansion.pool", "the pool must differ from the source");
+      if (!(e.share > 0 && e.share <= 1)) Add("expansion.share", "a share of the pool in (0, 1]");
+      if (e.min_similarity != 0 && !(e.min_similarity >= 0.4 && e.min_similarity < 1)) {
+        Add("expansion.min_similarity", "0 (use share) or a similarity from 0.4 to below 1");
+      }
+      return;
+    }
     if (d.rules.empty()) Add("rules", "a segment needs at least one rule");
     for (size_t i = 0; i < d.rules.size(); ++i) CheckRule("rules[" + std::to_string(i) + "]", d.rules[i]);
   }
@@ -869,6 +948,7 @@ class Validator {
  private:
   const SegmentSchema& schema_;
   std::vector<SegmentProblem>* out_;
+  std::string self_;
 };
 
 }  // namespace
@@ -877,6 +957,15 @@ std::vector<SegmentProblem> Validate(const SegmentDefinition& d, const SegmentSc
   std::vector<SegmentProblem> problems;
   Validator(schema, &problems).CheckDefinition(d);
   return problems;
+}
+
+std::string_view SegmentTypeName(SegmentType type) {
+  switch (type) {
+    case SegmentType::kStatic: return "static";
+    case SegmentType::kDynamic: return "dynamic";
+    case SegmentType::kExpansion: return "expansion";
+  }
+  return "dynamic";
 }
 
 std::string_view SegmentStateName(SegmentState s) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,12 @@ namespace cdp {
 
 // The per-customer entities: row i is customer i.
 
-enum class SegmentType { kStatic, kDynamic };
+// static: members frozen when saved; dynamic: evaluated by every refresh;
+// expansion: members found by "find similar customers" (a lookalike model
+// trained on a source segment, workspace/insight_service.h), frozen when
+// saved, with a Similarity per member; it has no rules but `expansion`.
+enum class SegmentType { kStatic, kDynamic, kExpansion };
+std::string_view SegmentTypeName(SegmentType type);  // "static", "dynamic", "expansion"
 enum class SetOperator { kUnion, kIntersect, kExcept };
 
 enum class ConditionOp {
@@ -82,6 +88,10 @@ using RuleTerm = std::variant<Condition, OrGroup>;
 // customer). all_records adds no condition: it is how a rule with no
 // conditions says "every row".
 struct Rule {
+  // Membership of another segment: when set, the rule's members are that
+  // segment's members (evaluated first in the same run when it is dynamic);
+  // entity and conditions must then be empty.
+  std::string segment;
   std::string entity;
   bool all_records = false;
   std::vector<RuleTerm> conditions;  // ANDed
@@ -106,13 +116,28 @@ inline bool IsValidSegmentName(std::string_view s) {
   return true;
 }
 
+// The settings of an expansion segment ("find similar customers").
+struct ExpansionSpec {
+  std::string source;            // the source segment
+  std::string pool;              // "" = all customers outside the source; else a segment
+  double share = 0.2;            // output size as a share of the pool, (0, 1]
+  double min_similarity = 0;     // 0, or a threshold in [0.4, 1) that replaces `share`
+  bool include_source = false;   // the source's members are members too (similarity 1)
+  uint64_t seed = 1;
+  bool operator==(const ExpansionSpec&) const = default;
+};
+
 struct SegmentDefinition {
   std::string name;  // IsValidSegmentName (a definition with another name is kept as a draft)
   std::string display_name;
   std::string description;
   SegmentType type = SegmentType::kDynamic;
   std::string schedule;  // dynamic only: cron text (5 fields); empty = the workspace default
+  // A deactivated dynamic segment keeps its definition and last members but
+  // is not evaluated by refreshes and runs, and its exports are skipped.
+  bool active = true;
   std::vector<Rule> rules;
+  ExpansionSpec expansion;  // type expansion only
   bool operator==(const SegmentDefinition&) const = default;
 };
 
@@ -145,6 +170,8 @@ struct SegmentSchema {
   Schema customer;
   std::optional<Schema> customer_measure;
   std::map<std::string, Schema> related;  // entities related to Customer, by name
+  // Segments a rule may take the members of (`Rule::segment`), by name.
+  std::set<std::string> segments;
 };
 
 struct SegmentProblem {

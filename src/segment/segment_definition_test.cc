@@ -335,3 +335,62 @@ TEST(SegmentDefinition, OperatorNamesRoundTrip) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST(SegmentDefinition, MembershipRulesActiveAndExpansionRoundTrip) {
+  auto d = ParseSegmentJson(R"({"name": "Both", "active": false, "rules": [{"segment": "A"},
+      {"combine": "intersect", "segment": "B"}]})");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_FALSE(d->active);
+  EXPECT_EQ(d->rules[0].segment, "A");
+  EXPECT_EQ(d->rules[1].combine, SetOperator::kIntersect);
+  EXPECT_EQ(*ParseSegmentJson(SegmentToJson(*d)), *d);
+  EXPECT_EQ(*ParseSegmentYaml(SegmentToYaml(*d)), *d);
+  auto e = ParseSegmentJson(R"({"name": "Similar", "type": "expansion",
+      "expansion": {"source": "A", "pool": "B", "share": 0.3, "min_similarity": 0.7, "include_source": true, "seed": 9}})");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->type, SegmentType::kExpansion);
+  EXPECT_EQ(e->expansion.pool, "B");
+  EXPECT_DOUBLE_EQ(e->expansion.min_similarity, 0.7);
+  EXPECT_EQ(e->expansion.seed, 9u);
+  EXPECT_EQ(*ParseSegmentJson(SegmentToJson(*e)), *e);
+  EXPECT_EQ(*ParseSegmentYaml(SegmentToYaml(*e)), *e);
+  EXPECT_EQ(SegmentTypeName(e->type), "expansion");
+  auto bad = ParseSegmentJson(R"({"name": "X", "type": "expansion", "expansion": {"source": "A", "sauce": 1}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("expansion.sauce"), std::string::npos) << bad.status().message();
+}
+
+TEST(SegmentValidation, MembershipRulesAndExpansionsAreChecked) {
+  SegmentSchema schema = LabSchema();
+  schema.segments = {"CustomersFromCalifornia", "HighValue"};
+  auto problems = [&](const std::string& json) {
+    auto d = ParseSegmentJson(json);
+    EXPECT_TRUE(d.ok()) << d.status().message();
+    std::string out;
+    for (const auto& p : Validate(*d, schema)) out += p.ToString() + "\n";
+    return out;
+  };
+  EXPECT_EQ(problems(R"({"name": "Ok", "rules": [{"segment": "HighValue"}]})"), "");
+  EXPECT_NE(problems(R"({"name": "X", "rules": [{"segment": "HighValu"}]})").find("did you mean HighValue"),
+            std::string::npos);
+  EXPECT_NE(problems(R"({"name": "X", "rules": [{"segment": "X"}]})").find("its own members"), std::string::npos);
+  EXPECT_NE(problems(R"({"name": "X", "rules": [{"segment": "HighValue", "entity": "Customer"}]})")
+                .find("has no entity, conditions"),
+            std::string::npos);
+  EXPECT_NE(problems(R"({"name": "X", "type": "static", "active": false, "rules": [{"segment": "HighValue"}]})")
+                .find("only a dynamic segment"),
+            std::string::npos);
+  EXPECT_EQ(problems(R"({"name": "E", "type": "expansion", "expansion": {"source": "HighValue"}})"), "");
+  std::string e = problems(R"({"name": "E", "type": "expansion", "expansion": {"source": "E", "share": 2,
+      "min_similarity": 0.2}, "rules": [{"segment": "HighValue"}]})");
+  EXPECT_NE(e.find("own source"), std::string::npos) << e;
+  EXPECT_NE(e.find("expansion.share"), std::string::npos) << e;
+  EXPECT_NE(e.find("expansion.min_similarity"), std::string::npos) << e;
+  EXPECT_NE(e.find("has no rules"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace cdp

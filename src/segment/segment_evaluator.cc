@@ -318,6 +318,10 @@ class Evaluator {
       : data_(data), run_(options.run_date), threads_(options.threads), n_(data.customer->num_rows()) {}
 
   CustomerSet EvaluateRule(const Rule& rule) {
+    if (!rule.segment.empty()) {
+      auto it = data_.segments.find(rule.segment);
+      return it != data_.segments.end() && it->second ? *it->second : CustomerSet();
+    }
     Bits bits = RuleBits(rule);
     CustomerSet s = CustomerSet::FromBits(bits, static_cast<uint32_t>(n_));
     s.Optimize();
@@ -552,6 +556,9 @@ SegmentSchema SchemaOf(const SegmentData& data) {
   if (data.customer_measure) s.customer_measure = data.customer_measure->schema();
   for (const auto& [name, e] : data.related) {
     if (e && e->clustered) s.related[name] = e->clustered->schema();
+  }
+  for (const auto& [name, set] : data.segments) {
+    if (set) s.segments.insert(name);
   }
   return s;
 }

@@ -23,6 +23,8 @@ struct SegmentData {
   const Table* customer = nullptr;          // row i = customer i; required
   const Table* customer_measure = nullptr;  // row i = customer i; optional
   std::map<std::string, const EntityByCustomer*> related;  // entities related to Customer, by name
+  // Other segments' members, for rules on membership (Rule::segment), by name.
+  std::map<std::string, const CustomerSet*> segments;
 };
 
 // The schema Validate checks a definition against for `data`.

@@ -5,6 +5,7 @@
 
 #include "common/entity_names.h"
 #include "workspace/export_runner.h"
+#include "workspace/insight_service.h"
 #include "workspace/prediction_runner.h"
 #include "workspace/measure_runner.h"
 
@@ -239,6 +240,19 @@ StatusOr<Evaluation> AfterSegmentStored(Workspace& workspace, const ProjectConfi
   SegmentRunOptions run;
   run.run_date = options.run_date;
   run.threads = options.threads;
+  if (d.type == SegmentType::kExpansion) {
+    // Members come from the lookalike model; ExpandSegment saves without
+    // evaluating and writes them with its report.
+    if (status != SegmentStateName(SegmentState::kActive) || !options.evaluate) return Evaluation{};
+    auto members = WriteExpansionMembers(workspace, d);
+    if (members.ok()) {
+      *evaluation = SegmentEvaluation{d.name, *members, {}};
+      return Evaluation{"computed", ""};
+    }
+    if (existed) CDP_RETURN_IF_ERROR(RemoveSegmentMembers(workspace, d.name));
+    return Pending(members.status().message());
+  }
+  if (!d.active) return Pending("deactivated: its last members are kept until it is activated");
   if (status == SegmentStateName(SegmentState::kActive)) {
     if (d.type == SegmentType::kStatic) {
       auto f = FreezeSegment(workspace, project, d, run);

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "segment/segment_definition.h"
 #include "workspace/workspace.h"
 
 namespace cdp {
@@ -43,7 +44,7 @@ StatusOr<nlohmann::ordered_json> SegmentOverlap(Workspace& workspace, const Over
 // ---- Differentiators ----------------------------------------------------
 struct CompareRequest {
   std::string segment;
-  std::string base;  // "" = all customers; else another segment's name
+  std::string base;  // "" or "rest" = the customers outside the segment; "all" = all customers; else a segment
   int limit = 50;    // attributes listed, 1..1000
 };
 // {"segment", "base", "segment_members", "base_members",
@@ -72,6 +73,11 @@ struct ExpandRequest {
 // When saved: a segment of type expansion (its definition records source,
 // pool and options), Segment_<output> with CustomerId, Similarity, Band.
 StatusOr<nlohmann::ordered_json> ExpandSegment(Workspace& workspace, const ExpandRequest& request);
+// Trains the lookalike of an expansion segment's definition on the current
+// data and writes its Segment_<name> (CustomerId, Similarity, Band); returns
+// the member count. Called by the definitions service when an expansion
+// segment's definition is saved with evaluation (`cdp apply`).
+StatusOr<int64_t> WriteExpansionMembers(Workspace& workspace, const SegmentDefinition& definition);
 
 // ---- Suggested segments --------------------------------------------------
 struct SuggestRequest {
@@ -86,11 +92,18 @@ struct SuggestRequest {
 //                   "target_average"|"target_share", "lift", "p_value",
 //                   "definition": {segment definition JSON, a dynamic segment ready to save}}]}
 StatusOr<nlohmann::ordered_json> SuggestSegments(Workspace& workspace, const SuggestRequest& request);
-// RFM groups from the transactions (UnifiedActivity rows with an amount):
-// {"as_of", "customers_with_transactions",
-//  "groups": [{"name": "Champions", "description", "size", "share", "average_spend", "recency_days",
-//              "frequency", "definition": {...} (when the group is expressible as a segment)}]}
-StatusOr<nlohmann::ordered_json> RfmSuggestions(Workspace& workspace, int32_t run_date = 0);
+// RFM groups from the transactions (UnifiedActivity rows of `activities`,
+// default every activity of type SalesOrder with an amount): insight/rfm.h's
+// ToJson ({"as_of_day", "customers", "customers_with_transactions",
+// "groups": [{"name", "key", "description", "size", "share", "average_spend", ...,
+// "rules_text", "definition" (when the two measures are named)}]}) plus "activities".
+struct RfmRequest {
+  std::vector<std::string> activities;
+  std::string last_date_measure;  // a measure with each customer's last transaction (for definitions)
+  std::string frequency_measure;  // a measure with each customer's transaction count
+  int32_t run_date = 0;           // recency as of this day; 0 = the day after the last transaction
+};
+StatusOr<nlohmann::ordered_json> RfmSuggestions(Workspace& workspace, const RfmRequest& request);
 
 // ---- Segment lifecycle ---------------------------------------------------
 // Member counts over time: {"segment", "since" (ISO day), "points": [{"at" (ISO time), "members", "run_id"}],
@@ -107,7 +120,8 @@ StatusOr<nlohmann::ordered_json> SegmentGrowth(Workspace& workspace);
 Status SetSegmentActive(Workspace& workspace, const std::string& segment, bool active);
 
 // The attributes the insights can use (for the UI's pickers):
-// [{"name", "entity", "field", "kind", "categories": [...] (categorical, at most 50)}], "skipped": [...]
+// {"customers", "attributes": [{"name", "entity", "field", "kind", "is_date", "categories": [...]
+// (categorical, at most 50)}], "skipped": [...]}
 StatusOr<nlohmann::ordered_json> InsightAttributes(Workspace& workspace);
 
 }  // namespace cdp

@@ -18,7 +18,6 @@ namespace cdp {
 
 namespace {
 
-int32_t TodayUtc() { return static_cast<int32_t>(std::time(nullptr) / 86400); }
 
 // CustomerIndex -> CustomerId in a customer measure table.
 std::shared_ptr<Table> WithCustomerIds(const Table& t, const CustomerIndex& customers) {

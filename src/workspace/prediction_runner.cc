@@ -34,10 +34,6 @@ constexpr uintmax_t kMaxModelFileBytes = 64ull << 20;
 // Text and boolean profile fields are one-hot over their most frequent values.
 constexpr size_t kMaxCategories = 8;
 
-int64_t MicrosNow() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Whole seconds, "" for none (0).
 std::string IsoTime(int64_t micros) {
@@ -656,14 +652,7 @@ StatusOr<Table> Score(const PredictionConfig& p, const std::string& model_json, 
 // Writes the outputs (and removes those of `removed`) as one generation.
 Status CommitOutputs(Workspace& workspace, const std::vector<std::pair<std::string, Table>>& outputs,
                      const std::vector<std::string>& removed) {
-  if (outputs.empty() && removed.empty()) return Status::Ok();
-  CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
-  for (const auto& [name, table] : outputs) {
-    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(name, table.schema(), "{\"stage\":\"predictions\"}"));
-    CDP_RETURN_IF_ERROR(w->Append(table));
-  }
-  for (const auto& name : removed) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
-  return gen->Commit();
+  return CommitEntities(workspace, outputs, removed, "predictions");
 }
 
 StatusOr<PredictionModelRecord> TrainAndStore(Workspace& workspace, const ProjectConfig& project,

@@ -24,7 +24,6 @@ using Json = nlohmann::ordered_json;
 // for; beyond it every stage runs.
 constexpr int kRunHistoryScanned = 1000;
 
-int32_t TodayUtc() { return static_cast<int32_t>(std::time(nullptr) / 86400); }
 
 // ---------------------------------------------------------------------------
 // One refresh at a time per workspace directory in this process.

@@ -15,7 +15,7 @@
 namespace cdp {
 namespace {
 
-int32_t Today() { return static_cast<int32_t>(std::time(nullptr) / 86400); }
+
 
 
 // The data a segment may read, for validation and evaluation.
@@ -24,6 +24,9 @@ struct SegmentContext {
   std::shared_ptr<const Table> customer;
   std::shared_ptr<const Table> customer_measure;
   SegmentSchema schema;
+  // Members of segments that rules take (Rule::segment): evaluated in this
+  // run, or read from Segment_<name>.
+  std::map<std::string, CustomerSet> members;
 };
 
 StatusOr<SegmentContext> OpenContext(Workspace& workspace, const ProjectConfig& project) {
@@ -39,7 +42,27 @@ StatusOr<SegmentContext> OpenContext(Workspace& workspace, const ProjectConfig& 
     if (e == kCustomerEntity) continue;
     ctx.schema.related[e] = ctx.linked->snapshot().entities.at(e).schema;
   }
+  CDP_ASSIGN_OR_RETURN(std::vector<SegmentRecord> segments, workspace.catalog().ListSegments());
+  for (const auto& s : segments) ctx.schema.segments.insert(s.name);
   return ctx;
+}
+
+// The members of segment `name` for a rule on membership: this run's result,
+// else its stored Segment_<name>.
+StatusOr<const CustomerSet*> SegmentMembers(SegmentContext& ctx, const std::string& name) {
+  auto it = ctx.members.find(name);
+  if (it != ctx.members.end()) return &it->second;
+  if (!ctx.linked->snapshot().entities.count(SegmentEntityName(name))) {
+    return FailedPreconditionError("segment '" + name + "' has no members yet; run it first");
+  }
+  CDP_ASSIGN_OR_RETURN(auto table, ctx.linked->Load(SegmentEntityName(name)));
+  CustomerSet set;
+  for (int64_t id : SegmentMemberIds(*table)) {
+    int64_t index = ctx.linked->customers().IndexOf(id);
+    if (index >= 0) set.Add(static_cast<uint32_t>(index));
+  }
+  set.Optimize();
+  return &ctx.members.emplace(name, std::move(set)).first->second;
 }
 
 StatusOr<SegmentResult> Evaluate(SegmentContext& ctx, const SegmentDefinition& d, const SegmentRunOptions& options) {
@@ -51,6 +74,12 @@ StatusOr<SegmentResult> Evaluate(SegmentContext& ctx, const SegmentDefinition& d
     if (!c.entity.empty()) entities.insert(c.entity);
   };
   for (const auto& rule : d.rules) {
+    if (!rule.segment.empty()) {
+      if (ctx.schema.segments.count(rule.segment)) {
+        CDP_ASSIGN_OR_RETURN(data.segments[rule.segment], SegmentMembers(ctx, rule.segment));
+      }
+      continue;
+    }
     entities.insert(rule.entity);
     for (const auto& term : rule.conditions) {
       if (const Condition* c = std::get_if<Condition>(&term)) {
@@ -66,7 +95,7 @@ StatusOr<SegmentResult> Evaluate(SegmentContext& ctx, const SegmentDefinition& d
     data.related[e] = g;
   }
   SegmentEvalOptions eo;
-  eo.run_date = options.run_date ? options.run_date : Today();
+  eo.run_date = options.run_date ? options.run_date : TodayUtc();
   eo.threads = options.threads;
   return EvaluateSegment(d, data, eo);
 }
@@ -134,6 +163,88 @@ Status RemoveSegmentMembers(Workspace& workspace, const std::string& name) {
   return gen->Commit();
 }
 
+namespace {
+
+// The segments of `todo` ordered so that a segment whose rules take another
+// segment's members runs after it (Kahn's algorithm, ties in name order); a
+// named run also runs the dynamic segments its named ones depend on. A cycle
+// is InvalidArgument naming its segments.
+StatusOr<std::vector<SegmentRecord>> OrderByMembership(std::vector<SegmentRecord> todo,
+                                                       const std::vector<SegmentRecord>& all,
+                                                       const std::vector<std::string>& names) {
+  std::map<std::string, std::set<std::string>> uses;
+  std::map<std::string, const SegmentRecord*> by_name;
+  std::map<std::string, SegmentType> type;
+  for (const auto& r : all) {
+    by_name[r.name] = &r;
+    auto d = ParseStoredSegmentJson(r.definition_json);
+    if (!d.ok()) continue;
+    type[r.name] = d->type;
+    for (const auto& rule : d->rules) {
+      if (!rule.segment.empty()) uses[r.name].insert(rule.segment);
+    }
+  }
+  std::set<std::string> in_run;
+  for (const auto& r : todo) in_run.insert(r.name);
+  if (!names.empty()) {
+    // Dynamic segments the named ones take members from are evaluated too, first.
+    std::vector<std::string> stack(in_run.begin(), in_run.end());
+    while (!stack.empty()) {
+      std::string n = stack.back();
+      stack.pop_back();
+      for (const auto& u : uses[n]) {
+        if (by_name.count(u) && type[u] == SegmentType::kDynamic && in_run.insert(u).second) {
+          todo.push_back(*by_name[u]);
+          stack.push_back(u);
+        }
+      }
+    }
+  }
+  std::map<std::string, int> pending;
+  std::map<std::string, std::vector<std::string>> users;
+  for (const auto& n : in_run) {
+    pending[n] = 0;
+    for (const auto& u : uses[n]) {
+      if (in_run.count(u) && u != n) {
+        ++pending[n];
+        users[u].push_back(n);
+      }
+    }
+  }
+  std::set<std::string> ready;
+  for (const auto& [n, p] : pending) {
+    if (p == 0) ready.insert(n);
+  }
+  std::vector<std::string> order;
+  while (!ready.empty()) {
+    std::string n = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(n);
+    for (const auto& u : users[n]) {
+      if (--pending[u] == 0) ready.insert(u);
+    }
+  }
+  if (order.size() != in_run.size()) {
+    std::string cycle;
+    for (const auto& [n, p] : pending) {
+      if (p > 0) cycle += (cycle.empty() ? "" : ", ") + n;
+    }
+    return InvalidArgumentError("segments take each other's members in a cycle: " + cycle);
+  }
+  std::vector<SegmentRecord> out;
+  for (const auto& n : order) {
+    for (const auto& r : todo) {
+      if (r.name == n) {
+        out.push_back(r);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const std::vector<std::string>& names,
                                                      const SegmentRunOptions& options, std::vector<std::string>* skipped) {
   CDP_RETURN_IF_ERROR(CheckRunDate(options.run_date));
@@ -155,6 +266,7 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
     }
   }
   CDP_ASSIGN_OR_RETURN(SegmentContext ctx, OpenContext(workspace, project));
+  CDP_ASSIGN_OR_RETURN(todo, OrderByMembership(std::move(todo), all, names));
   const bool own_run = options.run_id == 0;
   int64_t run_id = options.run_id;
   if (own_run) {
@@ -167,7 +279,21 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
     CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
     for (const auto& rec : todo) {
       CDP_ASSIGN_OR_RETURN(SegmentDefinition d, ParseStoredSegmentJson(rec.definition_json));
-      bool explicit_name = !names.empty();
+      bool explicit_name = std::find(names.begin(), names.end(), d.name) != names.end();
+      if (d.type == SegmentType::kExpansion) {
+        if (explicit_name) {
+          return FailedPreconditionError("segment '" + d.name + "' is an expansion segment: its members were found "
+                                         "when it was saved; expand its source again to refresh them");
+        }
+        continue;
+      }
+      if (!d.active) {
+        if (explicit_name) {
+          return FailedPreconditionError("segment '" + d.name + "' is deactivated; activate it to evaluate it");
+        }
+        if (skipped) skipped->push_back(d.name + " (deactivated)");
+        continue;
+      }
       if (d.type == SegmentType::kStatic && snap.entities.count(SegmentEntityName(d.name))) {
         if (explicit_name) {
           return FailedPreconditionError("segment '" + d.name + "' is static: its members were frozen when it was saved; "
@@ -193,6 +319,7 @@ StatusOr<std::vector<SegmentEvaluation>> RunSegments(Workspace& workspace, const
       }
       CDP_ASSIGN_OR_RETURN(SegmentResult r, Evaluate(ctx, d, options));
       tables.emplace_back(SegmentEntityName(d.name), MembersTable(r, ctx.linked->customers()));
+      ctx.members[d.name] = r.members;  // later rules on membership read this run's members
       out.push_back(SegmentEvaluation{d.name, static_cast<int64_t>(r.members.Count()), r.rules});
     }
     if (!tables.empty()) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "workspace/enrichment_runner.h"
 #include "workspace/export_runner.h"
 #include "workspace/prediction_runner.h"
 #include "workspace/search_stage.h"
@@ -48,7 +49,7 @@ const StageDescriptor* StageRegistry::Find(std::string_view name) const {
 const StageRegistry& StageRegistry::Default() {
   static const StageRegistry* registry = [] {
     auto* r = new StageRegistry();
-    for (StageDescriptor d : {IngestStage(), UnifyStage(), ActivitiesStage(), MeasuresStage(), PredictionsStage(), SegmentsStage(),
+    for (StageDescriptor d : {IngestStage(), UnifyStage(), ActivitiesStage(), EnrichmentsStage(), MeasuresStage(), PredictionsStage(), SegmentsStage(),
                               ExportsStage(), IndexStage()}) {
       Status s = r->Register(std::move(d));
       if (!s.ok()) std::abort();  // the built-in names are distinct

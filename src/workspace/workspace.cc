@@ -58,4 +58,17 @@ StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir, Env
   return std::unique_ptr<Workspace>(new Workspace(root.string(), env, std::move(catalog), std::move(data)));
 }
 
+Status CommitEntities(Workspace& workspace, const std::vector<std::pair<std::string, Table>>& outputs,
+                      const std::vector<std::string>& removed, std::string_view stage) {
+  if (outputs.empty() && removed.empty()) return Status::Ok();
+  const std::string metadata = nlohmann::json{{"stage", stage}}.dump();
+  CDP_ASSIGN_OR_RETURN(auto gen, workspace.data().BeginGeneration());
+  for (const auto& [name, table] : outputs) {
+    CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w, gen->WriteEntity(name, table.schema(), metadata));
+    CDP_RETURN_IF_ERROR(w->Append(table));
+  }
+  for (const auto& name : removed) CDP_RETURN_IF_ERROR(gen->RemoveEntity(name));
+  return gen->Commit();
+}
+
 }  // namespace cdp

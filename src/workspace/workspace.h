@@ -5,11 +5,15 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "storage/data_store.h"
 #include "storage/env.h"
+#include "table/column.h"
 
 namespace cdp {
 
@@ -36,5 +40,11 @@ class Workspace {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<DataStore> data_;
 };
+
+// Writes `outputs` (entity name, rows) and removes `removed` in one new data
+// generation, each written entity tagged with `stage`; nothing when both are
+// empty. Nothing is visible to readers unless the commit succeeds.
+Status CommitEntities(Workspace& workspace, const std::vector<std::pair<std::string, Table>>& outputs,
+                      const std::vector<std::string>& removed, std::string_view stage);
 
 }  // namespace cdp
