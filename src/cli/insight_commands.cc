@@ -258,6 +258,8 @@ void AddSegmentInsightCommands(CommandLine& cli, CLI::App& segment) {
   suggest->add_option("--min-lift", o->suggest.min_lift, "group average >= this x the population's")->capture_default_str();
   suggest->add_option("--min-share", o->suggest.min_share, "smallest group, share of customers")->capture_default_str();
   suggest->add_option("--max", o->suggest.max_suggestions, "suggestions listed")->capture_default_str();
+  suggest->add_flag("--profile-only", o->suggest.profile_only, "rules on Customer fields only (not on measures)");
+  suggest->add_option("--exclude", o->suggest.exclude, "attributes never used in rules");
   cli.OnRun(suggest, [&cli, o] { return CmdSuggest(cli.g, o->suggest); });
 
   auto* rfm = segment.add_subcommand("rfm", "RFM groups (champions, at risk, lost, ...) from the transactions");

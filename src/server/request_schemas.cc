@@ -453,7 +453,11 @@ S InsightSuggestSchema() {
               S::Optional("value", Text().Describe("categorical target: the value whose share should be high")),
               S::Optional("min_lift", S::Number().Range(1, 1000).Nullable().Describe("a group's target over the population's, at least (default 1.2)")),
               S::Optional("min_share", S::Number().Range(0, 1).Nullable().Describe("the smallest group as a share of customers (default 0.01)")),
-              S::Optional("max_suggestions", S::Integer().Range(1, 100).Nullable().Describe("default 10"))})
+              S::Optional("max_suggestions", S::Integer().Range(1, 100).Nullable().Describe("default 10")),
+              S::Optional("profile_only", S::Boolean().Nullable().Describe(
+                                              "rules on Customer fields only, not on measures or other entities")),
+              S::Optional("exclude", S::Array(S::String().MaxLength(400)).MaxItems(1000).Nullable().Describe(
+                                         "attributes never used in rules"))})
       .Named("InsightSuggest")
       .Describe("suggested segments: groups of customers whose target differs from the population's");
 }

@@ -149,6 +149,10 @@ void ApiServerImpl::AddInsightRoutes() {
                  r.min_lift = BodyNumber(c.body, "min_lift", r.min_lift);
                  r.min_share = BodyNumber(c.body, "min_share", r.min_share);
                  r.max_suggestions = static_cast<int>(BodyInteger(c.body, "max_suggestions", r.max_suggestions));
+                 r.profile_only = BodyBool(c.body, "profile_only", false);
+                 if (c.body.contains("exclude") && c.body["exclude"].is_array()) {
+                   for (const auto& x : c.body["exclude"]) r.exclude.push_back(x.get<std::string>());
+                 }
                  return JsonResponse(Unwrap(SuggestSegments(c.api.workspace(), r)));
                }});
   router_.Add({.method = "GET", .pattern = "/api/v1/insights/rfm", .tag = "insights",

@@ -380,7 +380,8 @@ TEST_F(InsightRoutesTest, TrendGrowthAndActivation) {
   EXPECT_EQ(Call("POST", deactivate, *contributor_).status, 200) << "idempotent";
   Json seg = GetJson(std::string("/api/v1/segments/") + kSummer);
   EXPECT_FALSE(seg["definition"].value("active", true)) << seg.dump();
-  for (const auto& g : GetJson("/api/v1/segment-growth")["items"]) {
+  const Json growth_after = GetJson("/api/v1/segment-growth");  // kept: the loop reads into it
+  for (const auto& g : growth_after["items"]) {
     if (g["name"] == kSummer) {
       EXPECT_FALSE(g["active"].get<bool>()) << g.dump();
     }

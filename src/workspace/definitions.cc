@@ -266,9 +266,13 @@ StatusOr<Evaluation> AfterSegmentStored(Workspace& workspace, const ProjectConfi
     }
     if (options.evaluate) {
       auto r = RunSegments(workspace, {d.name}, run);
-      if (r.ok() && r->size() == 1) {
-        *evaluation = r->front();
-        return Evaluation{"computed", ""};
+      if (r.ok()) {
+        // The run also evaluates the segments this one takes members from.
+        for (const auto& e : *r) {
+          if (e.name != d.name) continue;
+          *evaluation = e;
+          return Evaluation{"computed", ""};
+        }
       }
       if (existed) CDP_RETURN_IF_ERROR(RemoveSegmentMembers(workspace, d.name));
       return Pending(r.ok() ? "not evaluated" : r.status().message());

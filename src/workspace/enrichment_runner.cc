@@ -13,6 +13,7 @@
 #include "enrich/engagement.h"
 #include "enrich/third_party.h"
 #include "workspace/activity_runner.h"
+#include "workspace/lineage.h"
 #include "workspace/linked_entities.h"
 
 namespace cdp {
@@ -447,12 +448,7 @@ StatusOr<Json> ListEnrichments(Workspace& workspace) {
 StatusOr<Json> CustomerEnrichments(Workspace& workspace, int64_t customer_id) {
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
-  if (!snap.entities.count(std::string(kCustomerEntity))) return NotFoundError("there are no customers yet");
-  CDP_ASSIGN_OR_RETURN(auto customer, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
-  const Column* ids = customer->ColumnByName("CustomerId");
-  bool known = false;
-  for (size_t r = 0; ids && r < ids->size() && !known; ++r) known = !ids->IsNull(r) && ids->Int64At(r) == customer_id;
-  if (!known) return NotFoundError("there is no customer with CustomerId " + std::to_string(customer_id));
+  CDP_RETURN_IF_ERROR(CheckCustomerExists(workspace, customer_id));
   Json out = Json::array();
   for (const auto& e : project.enrichments) {
     const std::string entity = EnrichmentEntityName(e.name);

@@ -425,6 +425,17 @@ StatusOr<Json> SuggestSegments(Workspace& workspace, const SuggestRequest& reque
   for (const auto& p : d.pivoted) {
     if (p != request.target) options.exclude.push_back(p);  // no segment condition can express them
   }
+  for (const auto& name : request.exclude) {
+    if (!FindAttribute(d, name)) return UnknownAttribute(d, "exclude", name);
+    options.exclude.push_back(name);
+  }
+  if (request.profile_only) {
+    for (const auto& a : d.attributes.attributes) {
+      if (a.entity != kCustomerEntity && a.name != request.target) options.exclude.push_back(a.name);
+    }
+  }
+  std::sort(options.exclude.begin(), options.exclude.end());
+  options.exclude.erase(std::unique(options.exclude.begin(), options.exclude.end()), options.exclude.end());
   CDP_RETURN_IF_ERROR(ValidateSuggestOptions(options));
   CDP_ASSIGN_OR_RETURN(SuggestResult result, FindSuggestedSegments(d.attributes, options));
   return ToJson(result);

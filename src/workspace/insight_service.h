@@ -86,6 +86,10 @@ struct SuggestRequest {
   double min_lift = 1.2;   // numeric: group average >= min_lift x population average
   double min_share = 0.01; // smallest group as a share of customers
   int max_suggestions = 10;
+  // Rules only on Customer fields ("which profiles spend more"), not on
+  // measures, predictions or enrichments; and attributes never used.
+  bool profile_only = false;
+  std::vector<std::string> exclude;
 };
 // {"target", "kind", "population": {"customers", "average"|"share"},
 //  "suggestions": [{"rules_text": "Income >= 100,000 and LoyaltyTier is Gold", "size", "share",

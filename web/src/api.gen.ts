@@ -27,11 +27,32 @@ export type ApiKeyRequest = {
 /** a field condition, or an aggregate condition (with `aggregate`) */
 export type Condition = FieldCondition | AggregateCondition;
 
+export type EnrichmentRun = {
+  /** the enrichments to run (default: all) */
+  names?: string[] | null;
+  /** the day engagement is computed as of (default: today) */
+  as_of?: string | null;
+};
+
 export type Error = {
   error: {
     code: string;
     message: string;
   };
+};
+
+/** type expansion: how its members were found (a lookalike of `source`) */
+export type ExpansionSpec = {
+  /** the source segment */
+  source?: string | null;
+  /** a segment; empty = every customer outside the source */
+  pool?: string | null;
+  /** output size as a share of the pool, (0, 1] */
+  share?: number | null;
+  /** 0, or a threshold from 0.4 to below 1 */
+  min_similarity?: number | null;
+  include_source?: boolean | null;
+  seed?: number | null;
 };
 
 /** an export definition (docs/project-yaml.md, exports) */
@@ -79,6 +100,63 @@ export type FieldCondition = {
   unit?: "day" | "days" | "week" | "weeks" | "month" | "months" | "quarter" | "quarters" | "year" | "years" | null;
   case_insensitive?: boolean | null;
   aggregate?: null;
+};
+
+/** what sets a segment apart: a difference score per attribute */
+export type InsightCompare = {
+  /** the segment described */
+  segment: string;
+  /** rest (default: the customers outside the segment), all (every customer) or another segment */
+  base?: string | null;
+  /** attributes listed, highest score first (default 50) */
+  limit?: number | null;
+};
+
+/** find customers similar to a segment (a classifier on the source against the pool) */
+export type InsightExpand = {
+  /** the segment whose look-alikes are wanted */
+  source: string;
+  /** the segment the look-alikes come from (default: every customer outside the source) */
+  pool?: string | null;
+  /** the Expansion segment written (default <source>_Similar) */
+  output?: string | null;
+  display_name?: string | null;
+  /** output size as a share of the pool, above 0 (default 0.2); ignored with min_similarity */
+  share?: number | null;
+  /** 0 (use share) or a similarity threshold from 0.4 up to (not including) 1 */
+  min_similarity?: number | null;
+  /** also list the source's members (similarity 1) */
+  include_source?: boolean | null;
+  /** write the segment (default true); false previews only */
+  save?: boolean | null;
+  /** the classifier's random seed (default 1) */
+  seed?: number | null;
+};
+
+/** overlap of segments: shared members, the rest of each, a matrix */
+export type InsightOverlap = {
+  /** 2 to 200 segment names */
+  segments: string[];
+  /** an attribute (profile field or measure) that breaks the shared members down, e.g. LoyaltyTier */
+  breakdown?: string | null;
+};
+
+/** suggested segments: groups of customers whose target differs from the population's */
+export type InsightSuggest = {
+  /** a numeric attribute, or a categorical one with at most 10 values */
+  target: string;
+  /** categorical target: the value whose share should be high */
+  value?: string | null;
+  /** a group's target over the population's, at least (default 1.2) */
+  min_lift?: number | null;
+  /** the smallest group as a share of customers (default 0.01) */
+  min_share?: number | null;
+  /** default 10 */
+  max_suggestions?: number | null;
+  /** rules on Customer fields only, not on measures or other entities */
+  profile_only?: boolean | null;
+  /** attributes never used in rules */
+  exclude?: string[] | null;
 };
 
 export type MatchRule = {
@@ -250,6 +328,8 @@ export type ReviewDecision = {
 
 /** customers with a row of `entity` on which every condition holds */
 export type Rule = {
+  /** membership of another segment: the rule's members are that segment's (then no entity, conditions or all_records) */
+  segment?: string | null;
   /** Customer, Customer_Measure or an entity related to Customer */
   entity?: string | null;
   all_records?: boolean | null;
@@ -281,10 +361,13 @@ export type SegmentDefinition = {
   name?: string | null;
   display_name?: string | null;
   description?: string | null;
-  type?: "dynamic" | "static" | "" | null;
+  type?: "dynamic" | "static" | "expansion" | "" | null;
   /** dynamic segments: a 5-field cron expression */
   schedule?: string | null;
+  /** dynamic segments: false = deactivated (kept, not evaluated, not exported) */
+  active?: boolean | null;
   rules?: Rule[] | null;
+  expansion?: ExpansionSpec | null;
 };
 
 /** a time window */
@@ -343,8 +426,13 @@ export type UnifySource = {
 /** The request body of each operation that takes one ("POST /api/v1/segments/quick"). */
 export interface RequestBodies {
   "POST /api/v1/apikeys": ApiKeyRequest;
+  "POST /api/v1/enrichments/run": EnrichmentRun;
   "POST /api/v1/exports": Export;
   "POST /api/v1/exports/{name}/run": ExportRun;
+  "POST /api/v1/insights/compare": InsightCompare;
+  "POST /api/v1/insights/expand": InsightExpand;
+  "POST /api/v1/insights/overlap": InsightOverlap;
+  "POST /api/v1/insights/suggest": InsightSuggest;
   "POST /api/v1/measures": Measure;
   "POST /api/v1/predictions": Prediction;
   "POST /api/v1/predictions/{name}/score": PredictionRun;
