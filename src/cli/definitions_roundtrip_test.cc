@@ -198,7 +198,7 @@ TEST_F(DefinitionsRoundTripTest, ApplyPrintsChangesAndRefusesARelationshipOfTwoT
   ASSERT_EQ(Cdp("init " + ws).exit_code, 0);
   Result first = Cdp("apply -w " + ws + " " + file);
   ASSERT_EQ(first.exit_code, 0) << first.out;
-  EXPECT_NE(first.out.find("sources: 7 added, 0 changed, 0 removed"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("sources: 8 added, 0 changed, 0 removed"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("segments: 3 added, 0 changed, 0 removed"), std::string::npos) << first.out;
   Result second = Cdp("apply -w " + ws + " " + file);
   EXPECT_NE(second.out.find("no changes"), std::string::npos) << second.out;

@@ -54,8 +54,9 @@ class RefreshRunnerTest : public ::testing::Test {
       ASSERT_TRUE(SaveSegment(*ws_, *d, SegmentSaveMode::kUpsert, SegmentRunOptions()).ok());
     }
     for (StageDescriptor d : StageRegistry::Default().stages()) {
-      // Tested in export_runner_test (a stand-in is registered below) and prediction_runner_test.
-      if (d.name == "exports" || d.name == "predictions") continue;
+      // Tested in export_runner_test (a stand-in is registered below), prediction_runner_test
+      // and insight_service_test (enrichments).
+      if (d.name == "exports" || d.name == "predictions" || d.name == "enrichments") continue;
       if (d.name == RefreshStage::kIndex.name()) {
         d.run = [this, run = d.run](const StageContext& c, StageResult* r) -> Status {
           ++index_calls_;
