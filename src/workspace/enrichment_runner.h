@@ -60,8 +60,9 @@ nlohmann::ordered_json ToJson(const EnrichmentReport& report);
 StatusOr<std::vector<EnrichmentReport>> RunEnrichments(Workspace& workspace, const std::vector<std::string>& names,
                                                        const EnrichmentRunOptions& options = {});
 
-// The project's enrichments with the last run's report when known:
-// [{"name", "display_name", "kind", "output_entity", "rows", "customers", "details", "computed_at"}].
+// The project's enrichments and their outputs in the current generation:
+// [{"name", "display_name", "kind", "output_entity", "rows" (null until computed), "computed"}].
+// The match report and counts of a run are RunEnrichments' (and the refresh's stage message).
 StatusOr<nlohmann::ordered_json> ListEnrichments(Workspace& workspace);
 
 // One customer's enrichment values for the card:
