@@ -113,11 +113,15 @@ Status CmdSuggest(const Globals& g, const SuggestRequest& request) {
   std::vector<std::vector<std::string>> rows;
   int rank = 0;
   for (const auto& s : j["suggestions"]) {
+    const Json& target = s.contains("target_average") ? s["target_average"] : s["target_share"];
     rows.push_back({std::to_string(++rank), s["rules_text"].get<std::string>(), Num(s["size"]), Pct(s["share"]),
-                    Num(s["target_average"], 2), Num(s["lift"], 2), Num(s["adjusted_p_value"], 4)});
+                    Num(target, 2), Num(s["lift"], 2), Num(s["adjusted_p_value"], 4)});
   }
-  std::cout << "target " << request.target << (request.value.empty() ? "" : " = " + request.value)
-            << ": population " << Num(j["population_average"], 2) << "\n";
+  const Json& population = j["population"];
+  std::cout << "target " << request.target << (request.value.empty() ? "" : " = " + request.value) << ": "
+            << (population.contains("average") ? "population average " + Num(population["average"], 2)
+                                               : "population share " + Pct(population["share"]))
+            << " over " << Num(population["customers"]) << " customers with a value\n";
   if (rows.empty()) {
     std::cout << "no group is both large enough and significantly different\n";
   } else {

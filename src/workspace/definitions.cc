@@ -163,7 +163,7 @@ Status ProblemsStatus(const std::vector<std::string>& problems) {
 constexpr const char* kKinds[] = {"sources",  "unification", "relationships",    "activities",
                                   "measures", "segments",    "search",           "refresh_schedule",
                                   "connections", "exports",  "consent",          "triggers",
-                                  "predictions"};
+                                  "predictions", "enrichments"};
 
 template <typename T>
 void DiffByName(const std::vector<T>& before, const std::vector<T>& after, DefinitionChanges::Names* out) {
@@ -208,6 +208,7 @@ void DiffProjects(const ProjectConfig& before, const ProjectConfig& after, Defin
   DiffSection("consent", before.consent, after.consent, ConsentConfig(), &out->kinds["consent"]);
   DiffByName(before.triggers, after.triggers, &out->kinds["triggers"]);
   DiffByName(before.predictions, after.predictions, &out->kinds["predictions"]);
+  DiffByName(before.enrichments, after.enrichments, &out->kinds["enrichments"]);
 }
 
 // ---------------------------------------------------------------------------
