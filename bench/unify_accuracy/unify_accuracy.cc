@@ -28,7 +28,8 @@
 //          [--mode rules|probabilistic|both|MODE] [--verbose] [--samples N]
 //          [--febrl-dir DIR] [--tmp DIR] [--threads N] [--noise X] [--seed N] [--keep]
 // `all` runs every case but gen200k. For the gen cases MODE may name any
-// bench/unify_accuracy/gen_MODE.yaml (e.g. rules_v2).
+// bench/unify_accuracy/gen_MODE.yaml (e.g. rules_v2), for febrl3/febrl4 any
+// febrlN_MODE.yaml (e.g. probabilistic_household).
 // --verbose prints the trained model (probabilistic mode, as `cdp explain-model`),
 // then a sample of false positives (accepted pairs of two people,
 // with the rule and score) and false negatives (records of one person left in
@@ -452,7 +453,8 @@ int Usage() {
                "usage: bench_unify_accuracy [--case demo5k|demo100k|febrl3|febrl4|gen20k|gen200k|all]\n"
                "       [--mode rules|probabilistic|both|MODE] [--verbose] [--samples N] [--febrl-dir DIR] [--tmp DIR]\n"
                "       [--threads N] [--noise X] [--seed N] [--keep]\n"
-               "  all: every case but gen200k; MODE (gen cases): bench/unify_accuracy/gen_MODE.yaml\n");
+               "  all: every case but gen200k; MODE (gen and febrl cases): bench/unify_accuracy/gen_MODE.yaml,\n"
+               "  febrlN_MODE.yaml\n");
   return 2;
 }
 
@@ -484,7 +486,9 @@ int main(int argc, char** argv) {
   else return Usage();
   std::vector<std::string> modes;
   if (opt.mode == "both") modes = {"rules", "probabilistic"};
-  else if (opt.mode == "rules" || opt.mode == "probabilistic" || opt.which.rfind("gen", 0) == 0) modes = {opt.mode};
+  else if (opt.mode == "rules" || opt.mode == "probabilistic" || opt.which.rfind("gen", 0) == 0 ||
+           opt.which.rfind("febrl", 0) == 0)
+    modes = {opt.mode};
   else return Usage();
 
   const std::string src = CDP_SOURCE_DIR;
@@ -541,8 +545,7 @@ int main(int argc, char** argv) {
             !AddFebrlTruth(base_dir + "/dataset4b.csv", "Febrl4B", &truth))
           return 1;
       }
-      yaml["rules"] = here + "/" + c + "_rules.yaml";
-      yaml["probabilistic"] = here + "/" + c + "_probabilistic.yaml";
+      for (const auto& m : modes) yaml[m] = here + "/" + c + "_" + m + ".yaml";
     }
     for (const auto& m : modes) {
       std::printf("[%s/%s] %s\n", c.c_str(), m.c_str(), yaml[m].c_str());

@@ -497,10 +497,23 @@ Status ParseProbabilistic(const YAML::Node& node, const std::string& origin, Pro
   CDP_RETURN_IF_ERROR(r.Int("seed", &p->seed));
   CDP_RETURN_IF_ERROR(r.Bool("rule_labels", &p->rule_labels));
   CDP_RETURN_IF_ERROR(r.Bool("household_class", &p->household_class));
+  CDP_RETURN_IF_ERROR(r.StringList("household_keys", &p->household_keys));
+  for (const auto& key : r.Get("household_keys") ? p->household_keys : std::vector<std::string>{}) {
+    bool compared = false;
+    for (const auto& c : p->comparisons) compared = compared || c.field == key;
+    if (!compared) {
+      return r.KeyError("household_keys", node["household_keys"],
+                        "'" + key + "' is not the field of a comparison");
+    }
+  }
+  if (r.Get("household_keys") && p->household_keys.size() == 1) {
+    return r.KeyError("household_keys", node["household_keys"],
+                      "needs at least two comparisons (or [] for none): one field alone carries no correlation");
+  }
   CDP_RETURN_IF_ERROR(r.CheckNoUnknownKeys({"comparisons", "blocking", "training", "max_training_pairs",
                                             "prior_rules", "prior_recall", "threshold", "review_min_probability",
                                             "review_limit", "random_pairs", "seed", "rule_labels",
-                                            "household_class"}));
+                                            "household_class", "household_keys"}));
   return Status::Ok();
 }
 
@@ -851,6 +864,7 @@ std::string UnifyConfigToJson(const UnifyConfig& c) {
     pj["seed"] = p.seed;
     if (p.rule_labels) pj["rule_labels"] = true;
     if (p.household_class) pj["household_class"] = true;
+    if (p.household_keys != ProbabilisticConfig::DefaultHouseholdKeys()) pj["household_keys"] = p.household_keys;
     j["probabilistic"] = pj;
   }
   if (!c.guards.empty()) j["guards"] = ConditionsToJson(c.guards);

@@ -176,6 +176,14 @@ struct ProbabilisticConfig {
   // EM sessions have a third class for pairs that share the key but are different people (a
   // household's phone, e-mail or address), so m learns the person, not the household.
   bool household_class = false;
+  // Comparisons (by field) that members of one household share. Their agreement is scored once,
+  // through a household component of the non-match class fitted on the random pairs (see
+  // unify/probabilistic/README.md), instead of once per field. The default names the attributes a
+  // household shares; the ones not compared are skipped. [] turns the component off.
+  std::vector<std::string> household_keys = DefaultHouseholdKeys();
+  static std::vector<std::string> DefaultHouseholdKeys() {
+    return {"LastName", "Phone", "Email", "Address", "PostalCode"};
+  }
   bool operator==(const ProbabilisticConfig&) const = default;
 };
 

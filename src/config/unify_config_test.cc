@@ -248,5 +248,32 @@ TEST(UnifyConfigTest, TokenSetAndPlaceholderDetectionParseAndRoundTrip) {
               "a token_set comparison needs a 'threshold'");
 }
 
+TEST(UnifyConfigTest, HouseholdKeysDefaultParseRoundTripAndErrors) {
+  const std::string head =
+      "sources:\n  - {name: A, kind: csv, path: a.csv, primary_key: Id}\nunification:\n  sources: [A]\n"
+      "  mode: probabilistic\n  probabilistic:\n    comparisons:\n"
+      "      - {field: LastName, levels: [exact]}\n      - {field: Phone, levels: [exact]}\n"
+      "      - {field: FirstName, levels: [exact]}\n    blocking: [{field: Phone}]\n";
+  auto def = ParseProjectYaml(head, "p.yaml", "/tmp");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(def->unification.probabilistic.household_keys, ProbabilisticConfig::DefaultHouseholdKeys());
+  for (const char* keys : {"[]", "[Phone, LastName]"}) {
+    auto p = ParseProjectYaml(head + "    household_keys: " + keys + "\n", "p.yaml", "/tmp");
+    ASSERT_TRUE(p.ok()) << keys << ": " << p.status().ToString();
+    EXPECT_EQ(p->unification.probabilistic.household_keys.size(), std::string(keys) == "[]" ? 0u : 2u);
+    auto back = UnifyConfigFromJson(UnifyConfigToJson(p->unification));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->probabilistic.household_keys, p->unification.probabilistic.household_keys) << keys;
+  }
+  auto bad = ParseProjectYaml(head + "    household_keys: [Phone, Address]\n", "p.yaml", "/tmp");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("household_keys: 'Address' is not the field of a comparison"),
+            std::string::npos)
+      << bad.status().message();
+  auto one = ParseProjectYaml(head + "    household_keys: [Phone]\n", "p.yaml", "/tmp");
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(one.status().message().find("needs at least two comparisons"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cdp

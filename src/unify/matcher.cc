@@ -1237,6 +1237,41 @@ StatusOr<std::vector<MatchPair>> Matcher::Run(int threads, const std::function<v
       for (size_t c = 0; c < nc; ++c) {
         if (im.comparisons[c].tf) trained->comparisons[c].tf_records = im.tf_records[c];
       }
+      // The household component of the non-matches (probabilistic.household_keys): the
+      // comparisons a household shares agree together, so their joint agreement is scored once.
+      std::vector<size_t> household;
+      for (size_t c = 0; c < nc; ++c) {
+        const auto& keys = pc.household_keys;
+        if (std::find(keys.begin(), keys.end(), im.comparisons[c].field) != keys.end()) household.push_back(c);
+      }
+      if (household.size() >= 2) {
+        // Households are about (k-1)/n of all pairs (k people per household), so a fixed number
+        // of random pairs holds fewer of them as n grows (1M pairs: ~80 at 36k records, ~8 at
+        // 360k, too few for the fit). The fit therefore draws 25 pairs per record (with k-1 ~ 2,
+        // ~50 household pairs at any n), at least random_pairs and at most 20M: the u pairs
+        // plus more from their own seed, drawn in order and compared in parallel.
+        const int64_t fit_target = std::min<int64_t>(
+            std::max<int64_t>(pc.random_pairs, 25 * static_cast<int64_t>(n)), std::min<int64_t>(20000000, comparable));
+        FsPairs fit_pairs = random;
+        const int64_t have = static_cast<int64_t>(random.size());
+        if (fit_target > have) {
+          std::mt19937_64 fit_rng(static_cast<uint64_t>(pc.seed) + 7919);
+          std::vector<std::pair<RecordId, RecordId>> extra;
+          extra.reserve(static_cast<size_t>(fit_target - have));
+          for (int64_t i = have; i < fit_target; ++i) {
+            RecordId a = static_cast<RecordId>(pick(fit_rng)), b = static_cast<RecordId>(pick(fit_rng));
+            if (a != b) extra.emplace_back(a, b);
+          }
+          fit_pairs.levels.resize((random.size() + extra.size()) * nc);
+          uint8_t* out = fit_pairs.levels.data() + random.size() * nc;
+          ParallelFor(threads, extra.size(), 4096, [&](size_t begin, size_t end, int) {
+            std::vector<double> tv2(nc);
+            for (size_t i = begin; i < end; ++i) im.Vector(extra[i].first, extra[i].second, out + i * nc, tv2.data());
+          });
+        }
+        CDP_RETURN_IF_ERROR(FitHouseholdComponent(fit_pairs, household, &*trained)
+                                .WithContext("unification.probabilistic.household_keys"));
+      }
       model_ = std::move(*trained);
       report("training", static_cast<int64_t>(steps), static_cast<int64_t>(steps));
     }

@@ -421,6 +421,7 @@ probabilistic:
     - {field: Dob}
   household_class: true
   rule_labels: true
+  household_keys: []
 )";
 
 // Two people of one household share the phone and the e-mail address but differ in first
@@ -459,6 +460,57 @@ TEST(MatcherProbabilisticTest, HouseholdsSharingPhoneAndEmailAreNotMatches) {
   mp = Match(off, population);
   ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
   EXPECT_GT(Comparison(*mp->matcher->model(), "FirstName").levels[2].m, 0.2);
+}
+
+// The default: no training option, the household component of the non-matches fitted on the
+// random pairs for the household keys (here Phone and Email, and Surname, which the households
+// share too). Counted once, the shared phone and e-mail no longer outweigh a different first
+// name and birth date, although the sessions still learn m(FirstName else) from the households.
+TEST(MatcherProbabilisticTest, HouseholdKeysScoreTheSharedPhoneAndEmailOnce) {
+  const Population population = MakeSharedPhoneHouseholds();
+  std::string yaml = kSharedPhoneConfig;
+  yaml = yaml.substr(0, yaml.find("  household_class: true")) + "  household_keys: [Surname, Phone, Email]\n";
+  std::unique_ptr<Matched> mp = Match(Config(yaml), population);
+  ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
+  const FsModel& model = *mp->matcher->model();
+  EXPECT_TRUE(model.household.active());
+  EXPECT_GT(Comparison(model, "FirstName").levels[2].m, 0.2);  // the sessions still learn households
+  const Table& t = *population.table;
+  auto probability = [&](size_t a, size_t b) {
+    return mp->matcher->Explain(static_cast<RecordId>(a), static_cast<RecordId>(b)).match_probability;
+  };
+  int household_pairs = 0, duplicates = 0, duplicates_found = 0;
+  for (size_t a = 0; a < t.num_rows(); ++a) {
+    for (size_t b = a + 1; b < t.num_rows() && t.column(4).StringAt(b) == t.column(4).StringAt(a); ++b) {
+      const bool same_first = t.column(1).StringAt(a) == t.column(1).StringAt(b);
+      if (population.person_of[a] == population.person_of[b]) {
+        ++duplicates;
+        duplicates_found += probability(a, b) >= 0.95 ? 1 : 0;
+      } else if (!same_first && t.column(3).StringAt(a) != t.column(3).StringAt(b)) {
+        ++household_pairs;
+        EXPECT_LT(probability(a, b), 0.5) << t.column(1).StringAt(a) << " vs " << t.column(1).StringAt(b);
+      }
+    }
+  }
+  EXPECT_GT(household_pairs, 1000);
+  EXPECT_GT(duplicates, 500);
+  EXPECT_GT(duplicates_found, duplicates * 97 / 100);
+  // Without the component (as before it existed) the same configuration merges households.
+  UnifyConfig off = Config(yaml);
+  off.probabilistic.household_keys.clear();
+  mp = Match(off, population);
+  ASSERT_TRUE(mp->status.ok()) << mp->status.ToString();
+  EXPECT_FALSE(mp->matcher->model()->household.active());
+  int merged = 0;
+  for (size_t a = 0; a < t.num_rows(); ++a) {
+    for (size_t b = a + 1; b < t.num_rows() && t.column(4).StringAt(b) == t.column(4).StringAt(a); ++b) {
+      if (population.person_of[a] != population.person_of[b] &&
+          t.column(1).StringAt(a) != t.column(1).StringAt(b) && t.column(3).StringAt(a) != t.column(3).StringAt(b)) {
+        merged += mp->matcher->Explain(static_cast<RecordId>(a), static_cast<RecordId>(b)).match_probability >= 0.5;
+      }
+    }
+  }
+  EXPECT_GT(merged, household_pairs / 2);
 }
 
 // probabilistic.rule_labels: the prior rules' pairs estimate m of the comparisons the rule does

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/entity_names.h"
+#include "workspace/enrichment_runner.h"
 #include "workspace/lineage.h"
 #include "workspace/unify_review.h"
 
@@ -66,6 +67,8 @@ StatusOr<std::optional<UnifyState>> LoadUnifyState(Workspace& workspace, const S
 StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace& workspace,
                                                                         const UnifyConfig& config) {
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  // Enrichments before unification add columns to their sources' records.
+  CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   std::vector<std::shared_ptr<const Table>> tables;
   for (const auto& s : config.sources) {
     if (!snap.entities.count(s.source)) {
@@ -73,7 +76,9 @@ StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace
     }
     CDP_ASSIGN_OR_RETURN(auto reader, workspace.data().OpenEntity(snap, s.source));
     CDP_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
-    tables.push_back(std::make_shared<const Table>(std::move(t)));
+    CDP_ASSIGN_OR_RETURN(auto joined,
+                         JoinSourceEnrichments(workspace, snap, project, s.source, std::make_shared<const Table>(std::move(t))));
+    tables.push_back(std::move(joined));
   }
   return tables;
 }

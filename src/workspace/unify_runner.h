@@ -44,7 +44,9 @@ struct UnifyRunResult {
 StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& options,
                                   const std::string& run_kind = "unify");
 
-// The profile sources' tables from the current generation, in unification order.
+// The profile sources' tables from the current generation, in unification order, with the
+// columns of the applied project's enrichments before unification joined
+// (JoinSourceEnrichments, enrichment_runner.h).
 StatusOr<std::vector<std::shared_ptr<const Table>>> LoadProfileSources(Workspace& workspace,
                                                                         const UnifyConfig& config);
 

@@ -149,7 +149,31 @@ double FsModel::MatchWeight(const uint8_t* levels, const double* tf) const {
       weight += std::log2(params.u) - std::log2(std::max(tf[c], comparison.tf_min_u));
     }
   }
-  return weight;
+  return weight + HouseholdWeight(levels, tf);
+}
+
+double FsModel::HouseholdWeight(const uint8_t* levels, const double* tf) const {
+  if (household.empty() || !(household.share > 0)) return 0;
+  double log2_ratio = 0;  // log2 prod h/u over the non-null household comparisons
+  bool any = false;
+  for (size_t i = 0; i < household.comparisons.size(); ++i) {
+    const size_t c = household.comparisons[i];
+    if (c >= comparisons.size() || i >= household.h.size()) continue;
+    const FsComparisonParams& comparison = comparisons[c];
+    const uint8_t level = levels[c];
+    if (level == kFsNull || level >= comparison.levels.size() || level >= household.h[i].size()) continue;
+    double u = comparison.levels[level].u;
+    if (comparison.tf_exact && level == 0 && tf != nullptr && std::isfinite(tf[c]) && tf[c] > 0) {
+      u = std::max(tf[c], comparison.tf_min_u);
+    }
+    log2_ratio += std::log2(household.h[i][level]) - std::log2(u);
+    any = true;
+  }
+  if (!any) return 0;
+  // -log2(1 - share + share * 2^log2_ratio), without overflow for a large ratio.
+  const double log2_share = std::log2(household.share) + log2_ratio;
+  if (log2_share > 0) return -(log2_share + std::log2(1 + (1 - household.share) * std::exp2(-log2_share)));
+  return -std::log2(1 - household.share + std::exp2(log2_share));
 }
 
 double FsModel::Probability(double weight) {
@@ -180,6 +204,18 @@ std::vector<FsModel::Contribution> FsModel::Explain(const uint8_t* levels, const
         contribution.weight += std::log2(params.u) - std::log2(std::max(tf[c], comparison.tf_min_u));
       }
     }
+    out.push_back(std::move(contribution));
+  }
+  if (household.active()) {
+    Contribution contribution;
+    contribution.comparison = "household(";
+    for (size_t i = 0; i < household.comparisons.size(); ++i) {
+      if (household.comparisons[i] >= comparisons.size()) continue;
+      contribution.comparison += (i == 0 ? "" : "+") + comparisons[household.comparisons[i]].name;
+    }
+    contribution.comparison += ")";
+    contribution.level = "correction";
+    contribution.weight = HouseholdWeight(levels, tf);
     out.push_back(std::move(contribution));
   }
   return out;
@@ -225,6 +261,20 @@ nlohmann::json FsModel::ToJson() const {
                          {"converged", converged},
                          {"candidate_pairs", candidate_pairs},
                          {"distinct_vectors", distinct_vectors}};
+  if (!household.empty()) {
+    nlohmann::json jh = nlohmann::json::array();
+    for (size_t i = 0; i < household.comparisons.size(); ++i) {
+      jh.push_back({{"name", comparisons.at(household.comparisons[i]).name}, {"h", household.h.at(i)}});
+    }
+    json["household"] = {{"comparisons", std::move(jh)},
+                         {"share", household.share},
+                         {"pairs", household.pairs},
+                         {"expected_pairs", household.expected_pairs},
+                         {"em_iterations", household.em_iterations},
+                         {"converged", household.converged},
+                         {"log_likelihood_gain", household.log_likelihood_gain},
+                         {"bic_penalty", household.bic_penalty}};
+  }
   if (!prior_method.empty()) json["prior_method"] = prior_method;
   if (comparable_pairs > 0) json["comparable_pairs"] = comparable_pairs;
   if (prior_matches > 0) json["prior_matches"] = prior_matches;
@@ -314,7 +364,7 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
   CDP_RETURN_IF_ERROR(check_keys(json, "",
                                  {"prior", "prior_weight", "prior_method", "comparable_pairs", "prior_matches",
                                   "prior_recall", "comparisons", "sessions", "em_iterations", "converged",
-                                  "candidate_pairs", "distinct_vectors"}));
+                                  "candidate_pairs", "distinct_vectors", "household"}));
   FsModel model;
   CDP_ASSIGN_OR_RETURN(model.prior, probability(json, "", "prior", /*allow_one=*/false));
   CDP_RETURN_IF_ERROR(iterations(json, "", &model.em_iterations));
@@ -408,6 +458,73 @@ StatusOr<FsModel> FsModel::FromJson(const nlohmann::json& json) {
       CDP_RETURN_IF_ERROR(iterations(js, where, &session.em_iterations));
       CDP_RETURN_IF_ERROR(boolean(js, where, "converged", &session.converged));
       model.sessions.push_back(std::move(session));
+    }
+  }
+
+  if (auto jh = json.find("household"); jh != json.end()) {
+    const std::string where = "household";
+    if (!jh->is_object()) return error(where, "must be an object, got " + jh->dump());
+    CDP_RETURN_IF_ERROR(check_keys(*jh, where,
+                                   {"comparisons", "share", "pairs", "expected_pairs", "em_iterations", "converged",
+                                    "log_likelihood_gain", "bic_penalty"}));
+    FsHouseholdComponent& household = model.household;
+    auto share = jh->find("share");
+    if (share == jh->end() || !share->is_number() || !(share->get<double>() >= 0) ||
+        !(share->get<double>() < 1)) {
+      return error(where + ".share",
+                   "must be a number in [0, 1), got " + (share == jh->end() ? "nothing" : share->dump()));
+    }
+    household.share = share->get<double>();
+    CDP_RETURN_IF_ERROR(count(*jh, where, "pairs", &household.pairs));
+    CDP_RETURN_IF_ERROR(non_negative(*jh, where, "expected_pairs", &household.expected_pairs));
+    CDP_RETURN_IF_ERROR(iterations(*jh, where, &household.em_iterations));
+    CDP_RETURN_IF_ERROR(boolean(*jh, where, "converged", &household.converged));
+    if (auto g = jh->find("log_likelihood_gain"); g != jh->end()) {
+      if (!g->is_number() || !std::isfinite(g->get<double>())) {
+        return error(where + ".log_likelihood_gain", "must be a finite number, got " + g->dump());
+      }
+      household.log_likelihood_gain = g->get<double>();
+    }
+    CDP_RETURN_IF_ERROR(non_negative(*jh, where, "bic_penalty", &household.bic_penalty));
+    auto list = jh->find("comparisons");
+    if (list == jh->end() || !list->is_array() || list->size() < 2) {
+      return error(where + ".comparisons", "must be an array of at least two comparisons, got " +
+                                               (list == jh->end() ? "nothing" : list->dump()));
+    }
+    for (size_t i = 0; i < list->size(); ++i) {
+      const nlohmann::json& jc = (*list)[i];
+      const std::string cwhere = where + ".comparisons[" + std::to_string(i) + "]";
+      if (!jc.is_object()) return error(cwhere, "must be an object, got " + jc.dump());
+      CDP_RETURN_IF_ERROR(check_keys(jc, cwhere, {"name", "h"}));
+      auto name = jc.find("name");
+      size_t c = model.comparisons.size();
+      if (name != jc.end() && name->is_string()) {
+        for (size_t k = 0; k < model.comparisons.size(); ++k) {
+          if (model.comparisons[k].name == name->get<std::string>()) c = k;
+        }
+      }
+      if (c == model.comparisons.size()) {
+        return error(cwhere + ".name", "must name a comparison of the model, got " +
+                                           (name == jc.end() ? std::string("nothing") : name->dump()));
+      }
+      if (!household.comparisons.empty() && c <= household.comparisons.back()) {
+        return error(cwhere + ".name", "comparisons must be listed once each, in model order");
+      }
+      auto h = jc.find("h");
+      const size_t levels = model.comparisons[c].levels.size();
+      if (h == jc.end() || !h->is_array() || h->size() != levels) {
+        return error(cwhere + ".h", "must be an array of " + std::to_string(levels) + " probabilities, got " +
+                                        (h == jc.end() ? "nothing" : h->dump()));
+      }
+      std::vector<double> values;
+      for (const auto& v : *h) {
+        if (!v.is_number() || !IsProbability(v.get<double>())) {
+          return error(cwhere + ".h", "must hold numbers in (0, 1], got " + v.dump());
+        }
+        values.push_back(v.get<double>());
+      }
+      household.comparisons.push_back(c);
+      household.h.push_back(std::move(values));
     }
   }
   return model;
@@ -618,6 +735,19 @@ StatusOr<SessionResult> RunSession(const std::vector<FsComparisonSpec>& specs,
   return result;
 }
 
+// The comparisons and level labels of a fitted model, as the specs the pair
+// grouping and option checks take.
+std::vector<FsComparisonSpec> SpecsOf(const FsModel& model) {
+  std::vector<FsComparisonSpec> specs;
+  for (const FsComparisonParams& c : model.comparisons) {
+    FsComparisonSpec spec;
+    spec.name = c.name;
+    for (const FsLevelParams& l : c.levels) spec.levels.push_back(l.label);
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
 }  // namespace
 
 StatusOr<FsModel> TrainFsModel(const std::vector<FsComparisonSpec>& specs, const FsPairs& random_pairs,
@@ -769,13 +899,7 @@ double EstimatePrior(int64_t deterministic_matches, int64_t comparable_pairs, do
 }
 
 Status EstimatePriorFromPairs(const FsPairs& candidate_pairs, int64_t comparable_pairs, FsModel* model) {
-  std::vector<FsComparisonSpec> specs;
-  for (const FsComparisonParams& c : model->comparisons) {
-    FsComparisonSpec spec;
-    spec.name = c.name;
-    for (const FsLevelParams& l : c.levels) spec.levels.push_back(l.label);
-    specs.push_back(std::move(spec));
-  }
+  std::vector<FsComparisonSpec> specs = SpecsOf(*model);
   CDP_RETURN_IF_ERROR(ValidateSpecs(specs));
   CDP_ASSIGN_OR_RETURN(std::vector<DistinctVector> vectors, GroupPairs(specs, candidate_pairs, "candidate_pairs"));
   const double total = static_cast<double>(candidate_pairs.size());
@@ -811,6 +935,146 @@ Status EstimatePriorFromPairs(const FsPairs& candidate_pairs, int64_t comparable
   model->prior_matches = share * total;
   model->prior_recall = 0;
   model->prior = std::clamp(model->prior_matches / static_cast<double>(comparable_pairs), kMinPrior, kMaxPrior);
+  return Status::Ok();
+}
+
+Status FitHouseholdComponent(const FsPairs& random_pairs, const std::vector<size_t>& household, FsModel* model,
+                             const FsTrainingOptions& options) {
+  if (model == nullptr) return InvalidArgumentError("FitHouseholdComponent: model is null");
+  const size_t k = model->comparisons.size();
+  if (household.size() < 2) {
+    return InvalidArgumentError("household: needs at least two comparisons, got " + std::to_string(household.size()));
+  }
+  std::vector<bool> in_household(k, false);
+  for (size_t c : household) {
+    if (c >= k) {
+      return InvalidArgumentError("household: comparison index " + std::to_string(c) + " is out of range (" +
+                                  std::to_string(k) + " comparisons)");
+    }
+    if (in_household[c]) {
+      return InvalidArgumentError("household: comparison \"" + model->comparisons[c].name + "\" is listed twice");
+    }
+    in_household[c] = true;
+  }
+  if (!(model->prior > 0 && model->prior < 1)) {
+    return InvalidArgumentError("household: the model's prior must be in (0, 1), got " +
+                                FormatDouble("%g", model->prior));
+  }
+  std::vector<FsComparisonSpec> specs = SpecsOf(*model);
+  CDP_RETURN_IF_ERROR(ValidateSpecs(specs));
+  CDP_RETURN_IF_ERROR(ValidateOptions(specs, options));
+  CDP_ASSIGN_OR_RETURN(std::vector<DistinctVector> vectors, GroupPairs(specs, random_pairs, "random_pairs"));
+  if (random_pairs.size() == 0) return InvalidArgumentError("household: no random pairs to fit the component on");
+  std::vector<size_t> group = household;
+  std::sort(group.begin(), group.end());
+
+  // Per distinct vector with a value on some household comparison: the log likelihoods of the
+  // fixed parts (the match class with its prior; u over the other comparisons; u over all).
+  struct Row {
+    const uint8_t* levels;
+    double count, log_match, log_u_rest, log_u_all;
+  };
+  std::vector<Row> rows;
+  for (const DistinctVector& v : vectors) {
+    bool informative = false;
+    for (size_t c : group) informative = informative || v.levels[c] != kFsNull;
+    if (!informative) continue;
+    Row row{v.levels, static_cast<double>(v.count), std::log(model->prior), 0, 0};
+    for (size_t c = 0; c < k; ++c) {
+      const uint8_t l = v.levels[c];
+      if (l == kFsNull) continue;
+      row.log_match += std::log(model->comparisons[c].levels[l].m);
+      const double log_u = std::log(model->comparisons[c].levels[l].u);
+      row.log_u_all += log_u;
+      if (!in_household[c]) row.log_u_rest += log_u;
+    }
+    rows.push_back(row);
+  }
+  FsHouseholdComponent fit;
+  fit.comparisons = group;
+  for (size_t c : group) fit.h.push_back(StartingM(model->comparisons[c].levels.size()));
+  fit.share = 1e-3;
+  fit.pairs = static_cast<int64_t>(random_pairs.size());
+  const double log_non_match = std::log1p(-model->prior);
+  const int max_iterations = options.max_iterations * 10;
+  std::vector<std::vector<double>> numerator(group.size());
+  std::vector<double> denominator(group.size());
+  for (int iteration = 0; iteration < max_iterations; ++iteration) {
+    std::vector<std::vector<double>> log_h(group.size());
+    for (size_t g = 0; g < group.size(); ++g) {
+      log_h[g].resize(fit.h[g].size());
+      for (size_t l = 0; l < fit.h[g].size(); ++l) log_h[g][l] = std::log(fit.h[g][l]);
+      numerator[g].assign(fit.h[g].size(), 0);
+      denominator[g] = 0;
+    }
+    const double log_household = log_non_match + std::log(fit.share);
+    const double log_random = log_non_match + std::log1p(-fit.share);
+    double household_sum = 0, non_match_sum = 0;
+    for (const Row& row : rows) {
+      double lh = log_household + row.log_u_rest;
+      for (size_t g = 0; g < group.size(); ++g) {
+        const uint8_t l = row.levels[group[g]];
+        if (l != kFsNull) lh += log_h[g][l];
+      }
+      const double lr = log_random + row.log_u_all;
+      const double top = std::max({row.log_match, lh, lr});
+      const double em = std::exp(row.log_match - top), eh = std::exp(lh - top), er = std::exp(lr - top);
+      const double p_household = eh / (em + eh + er) * row.count;
+      household_sum += p_household;
+      non_match_sum += (eh + er) / (em + eh + er) * row.count;
+      for (size_t g = 0; g < group.size(); ++g) {
+        const uint8_t l = row.levels[group[g]];
+        if (l == kFsNull) continue;
+        numerator[g][l] += p_household;
+        denominator[g] += p_household;
+      }
+    }
+    double delta = 0;
+    for (size_t g = 0; g < group.size(); ++g) {
+      if (!(denominator[g] > 0)) continue;
+      std::vector<double> next(numerator[g].size());
+      for (size_t l = 0; l < next.size(); ++l) next[l] = numerator[g][l] / denominator[g];
+      FloorAndNormalize(next, options.min_probability);
+      for (size_t l = 0; l < next.size(); ++l) delta = std::max(delta, std::abs(next[l] - fit.h[g][l]));
+      fit.h[g] = std::move(next);
+    }
+    const double share = non_match_sum > 0 ? std::clamp(household_sum / non_match_sum, 1e-12, 0.5) : 1e-12;
+    const bool share_done = std::abs(share - fit.share) < options.tolerance * fit.share;
+    fit.share = share;
+    fit.expected_pairs = household_sum;
+    fit.em_iterations = iteration + 1;
+    if (delta < options.tolerance && share_done) {
+      fit.converged = true;
+      break;
+    }
+  }
+  // Model selection (BIC, Schwarz 1978): keep the component only when the random pairs'
+  // log likelihood gains more than 0.5 * parameters * ln(pairs) over the model without it (share
+  // 0). Otherwise a handful of odd pairs (duplicates with two wrong personal fields) would make a
+  // tiny class with h concentrated on agreement, which discounts every agreement by bits.
+  double gain = 0;
+  {
+    const double log_household = log_non_match + std::log(fit.share);
+    const double log_random = log_non_match + std::log1p(-fit.share);
+    for (const Row& row : rows) {
+      double lh = log_household + row.log_u_rest;
+      for (size_t g = 0; g < group.size(); ++g) {
+        const uint8_t l = row.levels[group[g]];
+        if (l != kFsNull) lh += std::log(fit.h[g][l]);
+      }
+      const double lr = log_random + row.log_u_all, l0 = log_non_match + row.log_u_all;
+      const double top = std::max({row.log_match, lh, lr, l0});
+      const double with = std::log(std::exp(row.log_match - top) + std::exp(lh - top) + std::exp(lr - top));
+      const double without = std::log(std::exp(row.log_match - top) + std::exp(l0 - top));
+      gain += row.count * (with - without);
+    }
+  }
+  double parameters = 1;
+  for (const auto& h : fit.h) parameters += static_cast<double>(h.size() - 1);
+  fit.log_likelihood_gain = gain;
+  fit.bic_penalty = 0.5 * parameters * std::log(static_cast<double>(random_pairs.size()));
+  if (!(gain > fit.bic_penalty)) fit.share = 0;
+  model->household = std::move(fit);
   return Status::Ok();
 }
 
@@ -864,6 +1128,31 @@ std::string ExplainFsModel(const FsModel& model) {
       out += "household class (pairs sharing the key, different people): share per session:";
       for (const FsSessionInfo& s : model.sessions) {
         if (s.household_lambda > 0) out += " " + s.name + " " + FormatDouble("%.4g", s.household_lambda) + ";";
+      }
+      out.back() = '\n';
+    }
+  }
+ if (!model.household.empty() && !model.household.active()) {
+    out += "\nhousehold component of the non-matches: not used (on " + std::to_string(model.household.pairs) +
+           " random pairs it gains " + FormatDouble("%.1f", model.household.log_likelihood_gain) +
+           " in log likelihood, not more than the BIC penalty " + FormatDouble("%.1f", model.household.bic_penalty) +
+           ": no households, or too few household pairs among the random pairs; households are about 1/n of "
+           "all pairs, so with many records raise random_pairs)\n";
+  }
+  if (model.household.active()) {
+    out += "\nhousehold component of the non-matches (fitted on " + std::to_string(model.household.pairs) +
+           " random pairs, " + FormatDouble("%.1f", model.household.expected_pairs) + " of them household pairs, " +
+           std::to_string(model.household.em_iterations) + " EM iterations" +
+           (model.household.converged ? "" : ", not converged") + "): share " +
+           FormatDouble("%.4g", model.household.share) + " of non-matches, log likelihood gain " +
+           FormatDouble("%.1f", model.household.log_likelihood_gain) + " > BIC penalty " +
+           FormatDouble("%.1f", model.household.bic_penalty) +
+           "); these comparisons' joint agreement counts once:\n";
+    for (size_t i = 0; i < model.household.comparisons.size(); ++i) {
+      const FsComparisonParams& comparison = model.comparisons.at(model.household.comparisons[i]);
+      out += "  " + Pad(comparison.name, name_width) + "  h:";
+      for (size_t l = 0; l < comparison.levels.size() && l < model.household.h[i].size(); ++l) {
+        out += " " + comparison.levels[l].label + " " + FormatDouble("%.4g", model.household.h[i][l]) + ";";
       }
       out.back() = '\n';
     }

@@ -98,6 +98,30 @@ struct FsSessionInfo {
   bool converged = false;
 };
 
+// The household component of the non-match class (FitHouseholdComponent): among non-matches, a
+// share `share` of pairs are two people of one household, whose comparisons in `comparisons`
+// (e.g. surname, phone, address, postcode) follow `h` instead of u; every other comparison
+// follows u in both parts. Such comparisons agree together, so with u alone (independence) a
+// household pair collects each field's full weight; with the component their joint agreement
+// counts about once (see MatchWeight).
+struct FsHouseholdComponent {
+  std::vector<size_t> comparisons;    // indexes into FsModel::comparisons, ascending; empty: none
+  std::vector<std::vector<double>> h;  // per entry of `comparisons`: P(level | household non-match)
+  double share = 0;                    // P(household | non-match) over all comparable pairs
+  int64_t pairs = 0;                   // random pairs the component was fitted on
+  double expected_pairs = 0;           // of which household pairs (sum of posteriors)
+  int em_iterations = 0;
+  bool converged = false;
+  // Model selection: the random pairs' log likelihood (nats) with the component minus without it,
+  // and the BIC penalty 0.5 * parameters * ln(pairs). When the gain is not above the penalty the
+  // share is 0 and the component changes no score (h is kept for explain-model).
+  double log_likelihood_gain = 0;
+  double bic_penalty = 0;
+
+  bool empty() const { return comparisons.empty(); }
+  bool active() const { return !comparisons.empty() && share > 0; }
+};
+
 struct FsModel {
   // lambda: the probability that two records drawn from ALL comparable pairs
   // (n(n-1)/2 for n records) are a match. Blocking evidence is therefore
@@ -113,6 +137,7 @@ struct FsModel {
   double prior_recall = 0;       // rules: the assumed recall of the rules
   std::vector<FsComparisonParams> comparisons;
   std::vector<FsSessionInfo> sessions;  // training sessions, in configuration order
+  FsHouseholdComponent household;       // empty: non-matches are u alone (independence)
   // Training diagnostics (kept in the JSON form): totals over the sessions;
   // converged = every session converged.
   int em_iterations = 0;
@@ -129,12 +154,22 @@ struct FsModel {
   // value > 0 (the relative frequency of the shared value among records; NaN or
   // <= 0 means unknown), log2(u_0 / max(tf[c], tf_min_u)) is added on top, i.e.
   // the level's u is replaced by the value's frequency (Splink's tf adjustment).
+  // With a household component, the non-match likelihood is (1 - share) * prod u + share *
+  // prod h * (u of the other comparisons), so HouseholdWeight(levels, tf) is added on top.
   // `levels` holds comparisons.size() values, each a level index or kFsNull; an
   // out-of-range index is a caller bug (asserted) and counts as null.
   double MatchWeight(const uint8_t* levels, const double* tf = nullptr) const;
 
   // 2^w / (1 + 2^w), finite (0 or 1 at the extremes) for any finite w.
   static double Probability(double weight);
+
+  // The household correction in bits, -log2(1 - share + share * prod over the pair's non-null
+  // household comparisons of h / u), where u of an exact level 0 with a term frequency is that
+  // frequency (as in MatchWeight). 0 without a component or when those comparisons are all null;
+  // about -log2(share * prod h/u) for a pair that agrees like a household: the fields' joint
+  // agreement then weighs about log2(prod m / (share * prod h)), once, instead of the sum of
+  // their weights. Never above -log2(1 - share).
+  double HouseholdWeight(const uint8_t* levels, const double* tf = nullptr) const;
 
   // One comparison's share of a pair's match weight.
   struct Contribution {
@@ -144,8 +179,10 @@ struct FsModel {
     double weight = 0;          // bits added, including the tf adjustment
     double term_frequency = 0;  // > 0 when the tf adjustment applied
   };
-  // One Contribution per comparison, in model order. PriorWeight() plus the sum
-  // of the weights equals MatchWeight(levels, tf).
+  // One Contribution per comparison, in model order, then with an active household component one more,
+  // comparison "household(<names joined by +>)", level "correction", m and u 0, weight
+  // HouseholdWeight(levels, tf). PriorWeight() plus the sum of the weights equals
+  // MatchWeight(levels, tf).
   std::vector<Contribution> Explain(const uint8_t* levels, const double* tf = nullptr) const;
 
   // The JSON form (stored with each run, printed by `cdp explain-model --json`):
@@ -157,6 +194,9 @@ struct FsModel {
   //    "sessions": [{"name", "fixed": [comparison names], "blocked_pairs",
   //                  "pairs", "labelled_pairs", "distinct_vectors", "lambda",
   //                  "household_lambda" (optional), "em_iterations", "converged"}],
+  //    "household" (optional): {"comparisons": [{"name", "h": [per level]}], "share", "pairs",
+  //                             "expected_pairs", "em_iterations", "converged",
+  //                             "log_likelihood_gain", "bic_penalty"},
   //    "prior_weight", "em_iterations", "converged", "candidate_pairs",
   //    "distinct_vectors"}
   // "bayes_factor" (m/u), "weight" (log2 m/u, bits) and "prior_weight" are
@@ -267,6 +307,25 @@ double EstimatePrior(int64_t deterministic_matches, int64_t comparable_pairs, do
 // prior_matches. InvalidArgument when the pairs do not fit the model or there
 // are none, or comparable_pairs < candidate pairs.
 Status EstimatePriorFromPairs(const FsPairs& candidate_pairs, int64_t comparable_pairs, FsModel* model);
+
+// Fits the household component of the non-match class (model->household) on `random_pairs`
+// (the pairs u was estimated from), for the comparisons `household` (indexes into
+// model->comparisons, at least two, no duplicates). A latent class model with three classes over
+// every comparison (Winkler 1988/1993's household class; Thibaudeau 1993 on dependence among
+// non-matches): matches with share model->prior and distribution m (both fixed), household
+// non-matches with share (1 - prior) * share and h on the household comparisons, u on the others
+// (share and h free), and other non-matches with u (fixed). Random pairs hold the households at
+// their true rate, so unlike blocked pairs they identify the share over all comparable pairs;
+// the fixed match class keeps the matches among them (same household keys AND same person) out
+// of h. Start: share 1e-3, h = 0.9 on level 0 halving over the other levels; EM until max |delta
+// h| < options.tolerance and |delta share| < options.tolerance * share, at most
+// options.max_iterations (x10: the class is small and moves slowly); h is floored at
+// options.min_probability; the share is kept in [1e-12, 0.5]. Then BIC model selection: unless
+// the log likelihood gain over share 0 exceeds 0.5 * (1 + sum of (levels - 1)) * ln(pairs), the
+// share is set to 0 (no correction). Deterministic (distinct vectors in sorted order). The model needs prior in (0, 1) and its m and u. InvalidArgument: fewer than two
+// comparisons or an index out of range or repeated, pairs that do not fit the model, no pairs.
+Status FitHouseholdComponent(const FsPairs& random_pairs, const std::vector<size_t>& household, FsModel* model,
+                             const FsTrainingOptions& options = {});
 
 // A human-readable table: the prior (value, weight, how estimated), the
 // training sessions (pairs, lambda, EM iterations, fixed comparisons) and per
