@@ -12,16 +12,19 @@
 // pass/fail. A part whose header is not in the tree is skipped with a line.
 //
 // Usage: bench_predictions [--data DIR] [--skip-speed] [--no-peer]
-//                          [--skip-data] [--customers N] [--transactions N]
-// --skip-data skips the CDNOW and Online Retail parts (speed only).
+//                          [--skip-data] [--churn-only] [--customers N] [--transactions N]
+// --skip-data skips the CDNOW and Online Retail parts (speed only);
+// --churn-only runs only churn in the speed part (no CLV, no recommendations).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "bench/predictions/clv_compare.h"
 #include "bench/predictions/datasets.h"
 #include "bench/predictions/online_retail_churn.h"
 #include "bench/predictions/speed.h"
+#include "common/datetime.h"
 #include "common/status.h"
 #if __has_include("bench/predictions/cdnow.h")
 #include "bench/predictions/cdnow.h"
@@ -46,7 +49,7 @@ namespace {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: bench_predictions [--data DIR (default ../shared/data)] [--skip-speed] [--skip-data] [--no-peer]\n"
+               "usage: bench_predictions [--data DIR (default ../shared/data)] [--skip-speed] [--skip-data] [--churn-only] [--no-peer]\n"
                "                         [--customers N (default 1000000)] [--transactions N (default 20000000)]\n");
   return 2;
 }
@@ -59,7 +62,7 @@ void Report(const char* part, const Status& s) {
 
 int main(int argc, char** argv) {
   std::string data_dir = std::string(CDP_SOURCE_DIR) + "/../shared/data";  // ../shared/data from the repository root
-  bool speed = true, peer = true, data_parts = true;
+  bool speed = true, peer = true, data_parts = true, churn_only = false;
   long long customers = 1'000'000, transactions = 20'000'000;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -79,6 +82,8 @@ int main(int argc, char** argv) {
       speed = false;
     } else if (a == "--skip-data") {
       data_parts = false;
+    } else if (a == "--churn-only") {
+      churn_only = true;
     } else if (a == "--no-peer") {
       peer = false;
     } else if (a == "--customers") {
@@ -110,6 +115,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(retail->clean_rows), static_cast<long long>(retail->clean_customers),
                 std::chrono::duration<double>(t1 - t0).count());
     Report("online-retail churn", RunOnlineRetailChurnBench(*retail, peer_script));
+    // CLV over the churn bench's hold-back (2011-09-08 to the end): the boosted
+    // model trains at 2011-06-07 as churn does.
+    Report("online-retail clv-compare",
+           RunClvComparison("online-retail", retail->log, retail->last_day + 1,
+                            retail->last_day + 1 - DaysFromCivil(2011, 9, 8)));
 #ifdef CDP_HAVE_RECO
     Report("online-retail recommendations", RunOnlineRetailRecommendBench(*retail));
 #else
@@ -132,6 +142,10 @@ int main(int argc, char** argv) {
                 static_cast<long long>(data->other_activities), std::chrono::duration<double>(g1 - g0).count(),
                 PeakRssMiB());
     Report("speed churn", RunChurnSpeed(*data, peer_script));
+    if (churn_only) {
+      std::printf("peak RSS at the end: %.0f MiB (--churn-only)\n", PeakRssMiB());
+      return 0;
+    }
 #ifdef CDP_HAVE_CLV_SPEED
     Report("speed clv", RunClvSpeed(data->log, data->as_of_day));
 #else

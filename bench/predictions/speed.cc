@@ -18,6 +18,7 @@
 
 #include "common/datetime.h"
 #include "predict/metrics.h"
+#include "predict/tree_shap.h"
 
 namespace cdp {
 namespace {
@@ -254,6 +255,38 @@ Status RunChurnSpeed(const SpeedData& data, const std::string& peer_script) {
               static_cast<long long>(scored.size()), Seconds(t3, t4), Seconds(t4, t5), Seconds(t3, t5),
               static_cast<long long>(churners));
   std::printf("peak RSS after churn: %.0f MiB\n", PeakRssMiB());
+  {
+    // Before/after of the factors: XGBoost's own pred_contribs (libxgboost's
+    // recursive TreeSHAP, what scoring used before tree_shap.h) against the
+    // per-leaf tables, on the same rows; they must agree.
+    // CPU seconds too: on a loaded machine wall time says little.
+    auto cpu = [] {
+      struct rusage u {};
+      getrusage(RUSAGE_SELF, &u);
+      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    };
+    FeatureMatrix m = SelectFeatures(x, model.feature_names);
+    const double u0 = cpu();
+    auto c0 = Clock::now();
+    CDP_ASSIGN_OR_RETURN(TreeShap shap, TreeShap::Build(model.booster));
+    auto c1 = Clock::now();
+    CDP_ASSIGN_OR_RETURN(std::vector<float> ours, shap.Contributions(m));
+    auto c2 = Clock::now();
+    const double u2 = cpu();
+    CDP_ASSIGN_OR_RETURN(std::vector<float> theirs, model.booster.Contributions(m));
+    auto c3 = Clock::now();
+    const double u3 = cpu();
+    double worst = 0;
+    for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, static_cast<double>(std::fabs(ours[i] - theirs[i])));
+    std::printf("churn factors on %lld rows x %lld features: tables (tree_shap.h) build %.3f s + contributions %.2f s "
+                "(%.2f CPU s); XGBoost pred_contribs %.2f s (%.2f CPU s); ratio %.1f wall, %.1f CPU; largest "
+                "difference %.2g\n",
+                static_cast<long long>(m.rows), static_cast<long long>(m.cols()), Seconds(c0, c1), Seconds(c1, c2),
+                u2 - u0, Seconds(c2, c3), u3 - u2, Seconds(c2, c3) / std::max(1e-9, Seconds(c0, c2)),
+                (u3 - u2) / std::max(1e-9, u2 - u0), worst);
+    std::printf("peak RSS after the factor comparison: %.0f MiB\n", PeakRssMiB());
+  }
   if (!peer_script.empty()) {
     Status peer = ComparePeer("speed churn", fit, evaluation, options.booster, peer_script);
     if (!peer.ok()) std::printf("python3-xgboost peer not run: %s\n", peer.ToString().c_str());

@@ -12,6 +12,7 @@
 #include "common/parallel.h"
 #include "common/text.h"
 #include "predict/clv.h"
+#include "predict/tree_shap.h"
 
 namespace cdp {
 namespace {
@@ -361,7 +362,16 @@ StatusOr<std::vector<ChurnScore>> ScoreChurnRows(const ChurnModel& model, const 
   std::vector<float> contrib;
   const int64_t k = model.options.top_factors;
   if (k > 0) {
-    CDP_ASSIGN_OR_RETURN(contrib, model.booster.Contributions(m));
+    // Exact TreeSHAP from per-leaf tables (tree_shap.h), XGBoost's own walk
+    // only for models the tables do not cover (deep paths).
+    StatusOr<TreeShap> shap = TreeShap::Build(model.booster);
+    if (shap.ok()) {
+      CDP_ASSIGN_OR_RETURN(contrib, shap->Contributions(m, model.options.booster.threads));
+    } else if (shap.status().code() == StatusCode::kFailedPrecondition) {
+      CDP_ASSIGN_OR_RETURN(contrib, model.booster.Contributions(m));
+    } else {
+      return shap.status();
+    }
   }
   const int64_t width = m.cols() + 1;
   std::vector<int64_t> order;

@@ -2,7 +2,9 @@
 // next N days? Features from each customer's history before a cut-off, a
 // gradient-boosted model (booster.h, XGBoost) trained on a time-based split,
 // an evaluation on a held-back period graded against the best recency rule,
-// and per-customer top factors (TreeSHAP contributions). Pure functions over
+// and per-customer top factors (exact TreeSHAP contributions for every scored
+// customer, from tree_shap.h's per-leaf tables; XGBoost's pred_contribs only
+// for a model too deep for them). Pure functions over
 // a TransactionLog; thread-safe (a ChurnModel is read-only while scoring;
 // one ChurnModel must not be scored from two threads at once, see
 // booster.h).

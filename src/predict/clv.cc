@@ -953,6 +953,12 @@ std::vector<size_t> TopK(const std::vector<double>& values, size_t k) {
 
 }  // namespace
 
+int64_t HighValueFound(const std::vector<double>& predicted, const std::vector<uint8_t>& actual_high_value, size_t k) {
+  int64_t found = 0;
+  for (size_t i : TopK(predicted, std::min(k, predicted.size()))) found += actual_high_value[i];
+  return found;
+}
+
 StatusOr<ClvEvaluation> EvaluateClv(const TransactionLog& log, int32_t as_of_day, const ClvOptions& options) {
   CDP_RETURN_IF_ERROR(ValidateClvOptions(options));
   ClvEvaluation ev;
@@ -1053,8 +1059,8 @@ StatusOr<ClvEvaluation> EvaluateClv(const TransactionLog& log, int32_t as_of_day
   size_t k = 0;
   for (uint8_t f : actual_hv) k += f;
   ev.actual_high_value = static_cast<int64_t>(k);
-  for (size_t i : TopK(predicted, k)) ev.model_found += actual_hv[i];
-  for (size_t i : TopK(baseline, k)) ev.baseline_found += actual_hv[i];
+  ev.model_found = HighValueFound(predicted, actual_hv, k);
+  ev.baseline_found = HighValueFound(baseline, actual_hv, k);
   if (k > 0) {
     ev.model_found_share = static_cast<double>(ev.model_found) / static_cast<double>(k);
     ev.baseline_found_share = static_cast<double>(ev.baseline_found) / static_cast<double>(k);
@@ -1106,6 +1112,10 @@ StatusOr<ClvEvaluation> EvaluateClv(const TransactionLog& log, int32_t as_of_day
   for (size_t s = 0; s < step_units.size(); ++s) {
     ev.holdout.push_back({step_units[s], forecast[s], actual_curve[s]});
   }
+  ev.customer_index.assign(customer.begin(), customer.end());
+  ev.predicted_values = std::move(predicted);
+  ev.actual_values = std::move(actual);
+  ev.baseline_values = std::move(baseline);
   return ev;
 }
 

@@ -216,6 +216,11 @@ struct ClvEvaluation {
   double baseline_correlation = 0, baseline_mae = 0;
   std::vector<ClvDecile> deciles;
   std::vector<ClvHoldoutPoint> holdout;  // one point per unit up to the horizon (the last may be partial)
+  // Per evaluated customer (not in ToJson): the log's customer index, the
+  // model's predicted CLV, the actual value in the hold-back period and the
+  // baseline's value; boosted_clv.h compares its model on the same customers.
+  std::vector<int64_t> customer_index;
+  std::vector<double> predicted_values, actual_values, baseline_values;
 
   nlohmann::ordered_json ToJson() const;
 };
@@ -233,6 +238,10 @@ struct ClvEvaluation {
 // InvalidArgument for bad options; FailedPrecondition when the cut-off leaves
 // no data to fit, or the hold-back period has no value.
 StatusOr<ClvEvaluation> EvaluateClv(const TransactionLog& log, int32_t as_of_day, const ClvOptions& options);
+
+// How many of the flagged `actual_high_value` customers are among the k
+// largest `predicted` values (ties by index): the CLV grade's count.
+int64_t HighValueFound(const std::vector<double>& predicted, const std::vector<uint8_t>& actual_high_value, size_t k);
 
 // Internals exposed for tests: E[Y(t)] / P(alive) by the Euler-transformed
 // 2F1 series (z = t/(alpha+T+t); *ok false when ill-conditioned) and by

@@ -54,6 +54,39 @@ double Auc(std::span<const float> score, std::span<const uint8_t> label) {
   return u / (static_cast<double>(positives) * static_cast<double>(negatives));
 }
 
+namespace {
+// 1-based ranks, ties averaged.
+std::vector<double> AverageRanks(std::span<const double> v) {
+  std::vector<size_t> order(v.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
+  std::vector<double> rank(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    const double r = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+    for (size_t k = i; k <= j; ++k) rank[order[k]] = r;
+    i = j + 1;
+  }
+  return rank;
+}
+}  // namespace
+
+double Spearman(std::span<const double> a, std::span<const double> b) {
+  const size_t n = std::min(a.size(), b.size());
+  if (n < 2) return 0;
+  std::vector<double> ra = AverageRanks(a.first(n)), rb = AverageRanks(b.first(n));
+  const double mean = (static_cast<double>(n) + 1) / 2;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sab += (ra[i] - mean) * (rb[i] - mean);
+    saa += (ra[i] - mean) * (ra[i] - mean);
+    sbb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  if (saa <= 0 || sbb <= 0) return 0;
+  return sab / std::sqrt(saa * sbb);
+}
+
 double Confusion::Accuracy() const {
   int64_t n = true_positives + false_positives + true_negatives + false_negatives;
   return n == 0 ? 0.0 : static_cast<double>(true_positives + true_negatives) / static_cast<double>(n);

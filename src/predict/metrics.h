@@ -27,6 +27,11 @@ namespace cdp {
 // empty (no ranking to judge).
 double Auc(std::span<const float> score, std::span<const uint8_t> label);
 
+// Spearman's rank correlation: Pearson's correlation of the two ranks, tied
+// values sharing their average rank, over the first min(a.size(), b.size())
+// pairs. 0 for fewer than two pairs or a constant side.
+double Spearman(std::span<const double> a, std::span<const double> b);
+
 // Share of rows where (score >= threshold) == label. 0 for no rows.
 double Accuracy(std::span<const float> score, std::span<const uint8_t> label, double threshold);
 

@@ -100,3 +100,19 @@ TEST(MetricsTest, JsonShapes) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST(MetricsTest, SpearmanAveragesTiedRanks) {
+  const std::vector<double> a{1, 2, 3, 4, 5};
+  EXPECT_NEAR(Spearman(a, std::vector<double>{10, 20, 30, 40, 50}), 1.0, 1e-12);
+  EXPECT_NEAR(Spearman(a, std::vector<double>{5, 4, 3, 2, 1}), -1.0, 1e-12);
+  // Ties: ranks of b are 1.5, 1.5, 3, 4, 5 -> Pearson of the ranks.
+  EXPECT_NEAR(Spearman(a, std::vector<double>{0, 0, 1, 2, 3}), 0.9746794344808963, 1e-12);
+  EXPECT_EQ(Spearman(a, std::vector<double>{7, 7, 7, 7, 7}), 0.0);
+  EXPECT_EQ(Spearman(std::vector<double>{1}, std::vector<double>{2}), 0.0);
+}
+
+}  // namespace
+}  // namespace cdp

@@ -14,6 +14,7 @@
 
 #include "common/datetime.h"
 #include "common/entity_names.h"
+#include "predict/boosted_clv.h"
 #include "predict/churn.h"
 #include "predict/clv.h"
 #include "predict/readiness.h"
@@ -22,6 +23,7 @@
 #include "predict/transaction_log.h"
 #include "schedule/cron.h"
 #include "workspace/activity_runner.h"
+#include "workspace/customer_rows.h"
 #include "workspace/linked_entities.h"
 
 namespace cdp {
@@ -72,7 +74,8 @@ bool IsTrainable(PredictionKind k) { return k != PredictionKind::kImportedScores
 // Inputs: transactions from UnifiedActivity, profile features from Customer.
 
 struct PredictionData {
-  std::unique_ptr<LinkedEntities> linked;
+  std::unique_ptr<LinkedEntities> owned;  // set when LoadData opened the entities itself
+  LinkedEntities* linked = nullptr;       // owned.get() or the stage run's shared one
   TransactionLog log;
   StaticFeatures profile;
   int32_t as_of = 0;
@@ -208,10 +211,17 @@ int32_t AsOfDay(const TransactionLog& log, int32_t run_date) {
   return std::min(today, log.last_day() + 1);
 }
 
+// `shared`, when given, is the stage run's LinkedEntities: its entity cache
+// (UnifiedActivity, Customer) is loaded once for all the run's predictions.
 StatusOr<PredictionData> LoadData(Workspace& workspace, const ProjectConfig& project, const PredictionConfig& p,
-                                  int32_t run_date) {
+                                  int32_t run_date, LinkedEntities* shared = nullptr) {
   PredictionData d;
-  CDP_ASSIGN_OR_RETURN(d.linked, LinkedEntities::Open(workspace, project));
+  if (shared) {
+    d.linked = shared;
+  } else {
+    CDP_ASSIGN_OR_RETURN(d.owned, LinkedEntities::Open(workspace, project));
+    d.linked = d.owned.get();
+  }
   if (UsesTransactions(p.kind)) {
     CDP_ASSIGN_OR_RETURN(d.log, BuildLog(*d.linked, project, p));
   } else {
@@ -579,12 +589,37 @@ StatusOr<Trained> Train(const ProjectConfig& project, const PredictionConfig& p,
       break;
     }
     case PredictionKind::kClv: {
+      // BG/NBD + Gamma-Gamma, or the boosted model where the data support it
+      // and it does better on the hold-back (boosted_clv.h's rule, fixed a priori).
       ClvOptions o = ClvOptionsOf(p);
       CDP_ASSIGN_OR_RETURN(ClvEvaluation e, EvaluateClv(d.log, d.as_of, o));
+      CDP_ASSIGN_OR_RETURN(ClvComparison c, CompareClvModels(d.log, d.as_of, o, e));
       CDP_ASSIGN_OR_RETURN(ClvModel m, FitClv(d.log, d.as_of, o));
-      t.model = m.ToJson();
-      t.grade = std::string(ModelGradeName(e.grade));
-      eval["evaluation"] = e.ToJson();
+      Json ej = e.ToJson();
+      if (c.use_boosted) {
+        CDP_ASSIGN_OR_RETURN(BoostedClvModel b, FitBoostedClv(d.log, d.as_of - o.horizon_days, o, m));
+        CDP_ASSIGN_OR_RETURN(t.model, b.ToJson());
+        ModelGrade g =
+            GradeAgainstBaseline(static_cast<double>(c.boosted.found), static_cast<double>(c.baseline.found), 0.05);
+        t.grade = std::string(ModelGradeName(g));
+        ej["grade"] = t.grade;
+        ej["model_found"] = c.boosted.found;
+        ej["relative_to_baseline"] =
+            c.baseline.found > 0 ? static_cast<double>(c.boosted.found) / static_cast<double>(c.baseline.found) - 1 : 0.0;
+        ej["model_found_share"] =
+            c.actual_high_value > 0 ? static_cast<double>(c.boosted.found) / static_cast<double>(c.actual_high_value) : 0.0;
+        ej["mae"] = c.boosted.mae;
+        ej["bgnbd_grade"] = std::string(ModelGradeName(e.grade));
+        ej["figures_of"] = "grade, model_found, model_found_share, relative_to_baseline and mae are the boosted model's; "
+                           "correlation, total_predicted, deciles and holdout are BG/NBD + Gamma-Gamma's "
+                           "(model_comparison has both)";
+      } else {
+        t.model = m.ToJson();
+        t.grade = std::string(ModelGradeName(e.grade));
+      }
+      ej["model_used"] = c.use_boosted ? "boosted" : "bgnbd_gamma_gamma";
+      ej["model_comparison"] = c.ToJson();
+      eval["evaluation"] = std::move(ej);
       break;
     }
     case PredictionKind::kRecommendations: {
@@ -627,6 +662,11 @@ StatusOr<Table> Score(const PredictionConfig& p, const std::string& model_json, 
       return ChurnTable(scores, customers, SubscriptionOptionsOf(p).top_factors);
     }
     case PredictionKind::kClv: {
+      if (model_json.starts_with(kBoostedClvJsonPrefix)) {
+        CDP_ASSIGN_OR_RETURN(BoostedClvModel m, BoostedClvModel::FromJson(model_json));
+        CDP_ASSIGN_OR_RETURN(auto v, PredictClvBoosted(m, d.log, d.as_of, ClvOptionsOf(p)));
+        return ClvTable(v, customers);
+      }
       CDP_ASSIGN_OR_RETURN(ClvModel m, ClvModel::FromJson(model_json));
       CDP_ASSIGN_OR_RETURN(auto v, PredictClv(m, d.log, d.as_of, ClvOptionsOf(p)));
       return ClvTable(v, customers);
@@ -1031,13 +1071,20 @@ StatusOr<Json> PredictionScores(Workspace& workspace, const std::string& name, i
 StatusOr<Json> CustomerPredictions(Workspace& workspace, int64_t customer_id) {
   CDP_ASSIGN_OR_RETURN(ProjectConfig project, workspace.catalog().LoadProject());
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
+  return CustomerPredictions(workspace, project, snap, customer_id);
+}
+
+StatusOr<Json> CustomerPredictions(Workspace& workspace, const ProjectConfig& project, const Snapshot& snap,
+                                   int64_t customer_id) {
   Json out = Json::array();
   for (const auto& p : project.predictions) {
     const std::string entity = PredictionEntityName(p.name);
     if (!snap.entities.count(entity)) continue;
-    CDP_ASSIGN_OR_RETURN(auto table, LoadEntity(workspace, snap, entity));
-    const Column* ids = table->ColumnByName("CustomerId");
-    if (!ids) continue;
+    auto indexed = LoadCustomerRows(workspace, snap, entity);
+    if (!indexed.ok() && indexed.status().code() == StatusCode::kFailedPrecondition) continue;  // no CustomerId
+    CDP_RETURN_IF_ERROR(indexed.status());
+    const Table* table = (*indexed)->table.get();
+    const std::vector<uint32_t> rows = (*indexed)->Of(customer_id);
     Json item;
     item["name"] = p.name;
     item["display_name"] = p.display_name.empty() ? p.name : p.display_name;
@@ -1045,8 +1092,7 @@ StatusOr<Json> CustomerPredictions(Workspace& workspace, int64_t customer_id) {
     bool found = false;
     if (p.kind == PredictionKind::kRecommendations) {
       Json products = Json::array();
-      for (size_t r = 0; r < table->num_rows(); ++r) {
-        if (ids->Int64At(r) != customer_id) continue;
+      for (uint32_t r : rows) {
         products.push_back(Json{{"ProductId", CellJson(*table->ColumnByName("ProductId"), r)},
                                 {"Score", CellJson(*table->ColumnByName("Score"), r)},
                                 {"Reason", CellJson(*table->ColumnByName("Reason"), r)}});
@@ -1054,8 +1100,7 @@ StatusOr<Json> CustomerPredictions(Workspace& workspace, int64_t customer_id) {
       }
       item["products"] = std::move(products);
     } else {
-      for (size_t r = 0; r < table->num_rows(); ++r) {
-        if (ids->Int64At(r) != customer_id) continue;
+      for (uint32_t r : rows) {
         Json values;
         for (size_t i = 0; i < table->num_columns(); ++i) {
           if (table->schema().field(i).name == "CustomerId") continue;
@@ -1116,6 +1161,14 @@ StageDescriptor PredictionsStage() {
     const int64_t now = MicrosNow();
     int trained = 0;
     const size_t n = c.project.predictions.size();
+    // One LinkedEntities (and so one load of UnifiedActivity and Customer)
+    // for all the run's predictions. If it cannot be opened, each prediction
+    // tries itself and reports the failure as its warning, as before.
+    std::unique_ptr<LinkedEntities> linked;
+    if (n > 0) {
+      auto opened = LinkedEntities::Open(c.workspace, c.project);
+      if (opened.ok()) linked = std::move(opened).value();
+    }
     for (size_t i = 0; i < n; ++i) {
       if (c.cancelled && c.cancelled()) {
         r->status = "cancelled";
@@ -1125,7 +1178,7 @@ StageDescriptor PredictionsStage() {
       if (c.progress) c.progress(static_cast<double>(i) / static_cast<double>(n), p.name);
       auto one = [&]() -> Status {
         CDP_ASSIGN_OR_RETURN(auto rec, c.workspace.catalog().GetPredictionModel(p.name));
-        CDP_ASSIGN_OR_RETURN(PredictionData data, LoadData(c.workspace, c.project, p, c.run_date));
+        CDP_ASSIGN_OR_RETURN(PredictionData data, LoadData(c.workspace, c.project, p, c.run_date, linked.get()));
         std::string model;
         if (NeedsTraining(p, rec, now)) {
           Json readiness;

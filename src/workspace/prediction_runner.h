@@ -122,6 +122,10 @@ StatusOr<nlohmann::ordered_json> PredictionScores(Workspace& workspace, const st
 // [{"name", "display_name", "kind", "values": {"ChurnScore": 0.83, "IsChurn": true, "TopFactors": "..."}} or, for
 // recommendations, "products": [{"ProductId", "Score", "Reason"}]]. NotFound for an unknown CustomerId.
 StatusOr<nlohmann::ordered_json> CustomerPredictions(Workspace& workspace, int64_t customer_id);
+// The same for a project and snapshot the caller holds (the server's served
+// generation): no catalog read.
+StatusOr<nlohmann::ordered_json> CustomerPredictions(Workspace& workspace, const ProjectConfig& project,
+                                                     const Snapshot& snapshot, int64_t customer_id);
 
 // The stage: after measures, before segments (segments can use
 // Prediction_<name>). Not applicable without predictions.
