@@ -17,9 +17,12 @@
 namespace cdp {
 
 // Lookalike with `source` (e.g. 50,000 customers) against every other
-// customer as the pool, default options (5 folds, top 20% of the pool).
+// customer as the pool, default options (5 folds, top 20% of the pool)
+// except fold_threads (0 = the default, folds in parallel; 1 = one fold at a
+// time, which also prints the per-fold phases: features, train, predict ...).
 // Errors from FindLookalikes pass through.
-Status RunLookalikeBench(const CustomerAttributes& attributes, const CustomerSet& source, std::ostream& out);
+Status RunLookalikeBench(const CustomerAttributes& attributes, const CustomerSet& source, int fold_threads,
+                         std::ostream& out);
 
 // Suggested segments for the numeric attribute `target` (e.g.
 // "LifetimeSpend"), default options (min lift 1.2, min share 1%).

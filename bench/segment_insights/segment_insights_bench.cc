@@ -6,18 +6,18 @@
 // segment over every attribute and measure, and H-models' lookalike (50,000
 // source, every other customer as the pool) and suggested segments
 // (numeric target LifetimeSpend) when models_bench.cc is built.
-// Prints wall and CPU seconds and the process's peak RSS (getrusage) per part.
+// Prints wall and CPU seconds and the process's peak RSS (getrusage) per part
+// (bench/common/stopwatch.h), and per phase inside the lookalike and suggest.
 //
 //   bench_segment_insights [--customers N] [--seed S] [--threads T] [--skip-models]
+//                          [--models-only] [--skip-lookalike] [--skip-suggest]
+//                          [--lookalike-fold-threads F]   (1: folds one at a time, per-fold phases)
 //
 // The generated data: a latent "value" per customer drives income, credit
 // score, loyalty tier, VIP flag and the measures, so segments defined on it
 // overlap and differ from the rest as real ones do; identifying fields
 // (names, e-mails, phones) are there to be skipped. Deterministic per seed.
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/stopwatch.h"
 #include "common/datetime.h"
 #include "common/parallel.h"
 #include "insight/customer_attributes.h"
@@ -44,33 +45,8 @@
 namespace cdp {
 namespace {
 
-// Wall and CPU time since construction, and the peak RSS so far.
-class Meter {
- public:
-  Meter() : wall0_(std::chrono::steady_clock::now()), cpu0_(CpuSeconds()) {}
-  std::string Figures() const {
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%.3f s wall, %.3f s cpu, peak RSS %ld MB", wall, CpuSeconds() - cpu0_,
-                  PeakRssMb());
-    return buf;
-  }
-  static long PeakRssMb() {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024;
-  }
-
- private:
-  static double CpuSeconds() {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  }
-  std::chrono::steady_clock::time_point wall0_;
-  double cpu0_;
-};
+using bench::PeakRssMb;
+using Meter = bench::Stopwatch;
 
 Schema MakeSchema(std::vector<std::pair<std::string, DataType>> fields) {
   std::vector<Field> out;
@@ -270,18 +246,87 @@ Generated Generate(int64_t n, uint64_t seed) {
   return g;
 }
 
+// Parts 2 and 3: overlap and differentiators. 0, or 1 after printing an error.
+int RunOverlapAndDifferentiators(const Generated& g, const CustomerAttributes& attrs, int threads) {
+  // 2. Overlap of the 100 segments: the matrix, then with a breakdown of the
+  // customers shared by two large segments.
+  uint64_t total_members = 0;
+  for (const auto& s : g.segments) total_members += s.members.Count();
+  OverlapOptions oo;
+  oo.threads = threads;
+  Meter ov;
+  auto overlap = ComputeOverlap(g.segments, oo);
+  if (!overlap.ok()) {
+    std::fprintf(stderr, "ComputeOverlap: %s\n", overlap.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("overlap matrix: %zu segments (%" PRIu64 " memberships), %zu pairs, in any %" PRIu64
+              ", shared by all %" PRIu64 ": %s\n",
+              g.segments.size(), total_members, overlap->pairs.size(), overlap->in_any, overlap->shared_by_all,
+              ov.Figures().c_str());
+  {
+    const std::string json = overlap->ToJson().dump();
+    std::printf("  overlap JSON: %zu bytes\n", json.size());
+  }
+  std::vector<SegmentMembers> two = {g.segments[0], g.segments[1]};
+  for (const char* attr : {"LoyaltyTier", "Income"}) {
+    oo.breakdown = attrs.Find(attr);
+    Meter ob;
+    auto r = ComputeOverlap(two, oo);
+    if (!r.ok()) {
+      std::fprintf(stderr, "ComputeOverlap with breakdown: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("overlap of the %" PRIu64 " and %" PRIu64 " segments by %s: shared %" PRIu64 ", %zu buckets: %s\n",
+                g.segments[0].members.Count(), g.segments[1].members.Count(), attr, r->shared_by_all, r->breakdown->buckets.size(), ob.Figures().c_str());
+  }
+  oo.breakdown = attrs.Find("LoyaltyTier");
+  {
+    Meter ob;
+    auto r = ComputeOverlap(g.segments, oo);
+    if (!r.ok()) return 1;
+    std::printf("overlap of 100 segments with a LoyaltyTier breakdown: %s\n", ob.Figures().c_str());
+  }
+
+  // 3. Differentiators of the 100k segment over every attribute and measure.
+  for (DifferentiatorBase base : {DifferentiatorBase::kRestOfCustomers, DifferentiatorBase::kAllCustomers}) {
+    DifferentiatorOptions d;
+    d.base = base;
+    d.threads = threads;
+    Meter dm;
+    auto r = ComputeDifferentiators(attrs, g.segments[0].members, d);
+    if (!r.ok()) {
+      std::fprintf(stderr, "ComputeDifferentiators: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("differentiators of the %" PRIu64 "-member segment vs %s: %zu attributes: %s\n",
+                r->segment_members, r->base.c_str(), r->attributes.size(), dm.Figures().c_str());
+    for (size_t k = 0; k < std::min<size_t>(5, r->attributes.size()); ++k) {
+      std::printf("  %zu. score %.3f  %s\n", k + 1, r->attributes[k].score, r->attributes[k].summary.c_str());
+    }
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   int64_t customers = 1000000;
   uint64_t seed = 19;
   int threads = 0;
-  bool skip_models = false;
+  int fold_threads = 0;
+  bool skip_models = false, models_only = false, skip_lookalike = false, skip_suggest = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--customers") && i + 1 < argc) customers = std::strtoll(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--skip-models")) skip_models = true;
+    else if (!std::strcmp(argv[i], "--models-only")) models_only = true;
+    else if (!std::strcmp(argv[i], "--lookalike-fold-threads") && i + 1 < argc) fold_threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--skip-lookalike")) skip_lookalike = true;
+    else if (!std::strcmp(argv[i], "--skip-suggest")) skip_suggest = true;
     else {
-      std::fprintf(stderr, "usage: bench_segment_insights [--customers N] [--seed S] [--threads T] [--skip-models]\n");
+      std::fprintf(stderr,
+                   "usage: bench_segment_insights [--customers N] [--seed S] [--threads T] [--skip-models]"
+                   " [--models-only] [--skip-lookalike] [--skip-suggest] [--lookalike-fold-threads F]\n");
       return 2;
     }
   }
@@ -316,62 +361,10 @@ int Main(int argc, char** argv) {
               build.Figures().c_str());
   for (const auto& s : attrs->skipped) std::printf("  skipped %s\n", s.c_str());
 
-  // 2. Overlap of the 100 segments: the matrix, then with a breakdown of the
-  // customers shared by two large segments.
-  uint64_t total_members = 0;
-  for (const auto& s : g.segments) total_members += s.members.Count();
-  OverlapOptions oo;
-  oo.threads = threads;
-  Meter ov;
-  auto overlap = ComputeOverlap(g.segments, oo);
-  if (!overlap.ok()) {
-    std::fprintf(stderr, "ComputeOverlap: %s\n", overlap.status().ToString().c_str());
-    return 1;
-  }
-  std::printf("overlap matrix: %zu segments (%" PRIu64 " memberships), %zu pairs, in any %" PRIu64
-              ", shared by all %" PRIu64 ": %s\n",
-              g.segments.size(), total_members, overlap->pairs.size(), overlap->in_any, overlap->shared_by_all,
-              ov.Figures().c_str());
-  {
-    const std::string json = overlap->ToJson().dump();
-    std::printf("  overlap JSON: %zu bytes\n", json.size());
-  }
-  std::vector<SegmentMembers> two = {g.segments[0], g.segments[1]};
-  for (const char* attr : {"LoyaltyTier", "Income"}) {
-    oo.breakdown = attrs->Find(attr);
-    Meter ob;
-    auto r = ComputeOverlap(two, oo);
-    if (!r.ok()) {
-      std::fprintf(stderr, "ComputeOverlap with breakdown: %s\n", r.status().ToString().c_str());
-      return 1;
-    }
-    std::printf("overlap of the %" PRIu64 " and %" PRIu64 " segments by %s: shared %" PRIu64 ", %zu buckets: %s\n",
-                g.segments[0].members.Count(), g.segments[1].members.Count(), attr, r->shared_by_all, r->breakdown->buckets.size(), ob.Figures().c_str());
-  }
-  oo.breakdown = attrs->Find("LoyaltyTier");
-  {
-    Meter ob;
-    auto r = ComputeOverlap(g.segments, oo);
-    if (!r.ok()) return 1;
-    std::printf("overlap of 100 segments with a LoyaltyTier breakdown: %s\n", ob.Figures().c_str());
-  }
-
-  // 3. Differentiators of the 100k segment over every attribute and measure.
-  for (DifferentiatorBase base : {DifferentiatorBase::kRestOfCustomers, DifferentiatorBase::kAllCustomers}) {
-    DifferentiatorOptions d;
-    d.base = base;
-    d.threads = threads;
-    Meter dm;
-    auto r = ComputeDifferentiators(*attrs, g.segments[0].members, d);
-    if (!r.ok()) {
-      std::fprintf(stderr, "ComputeDifferentiators: %s\n", r.status().ToString().c_str());
-      return 1;
-    }
-    std::printf("differentiators of the %" PRIu64 "-member segment vs %s: %zu attributes: %s\n",
-                r->segment_members, r->base.c_str(), r->attributes.size(), dm.Figures().c_str());
-    for (size_t k = 0; k < std::min<size_t>(5, r->attributes.size()); ++k) {
-      std::printf("  %zu. score %.3f  %s\n", k + 1, r->attributes[k].score, r->attributes[k].summary.c_str());
-    }
+  if (models_only) {
+    std::printf("overlap and differentiators: skipped (--models-only)\n");
+  } else if (int rc = RunOverlapAndDifferentiators(g, *attrs, threads); rc != 0) {
+    return rc;
   }
 
   // 4. H-models' parts: lookalike (50k source, the rest as pool) and
@@ -381,22 +374,26 @@ int Main(int argc, char** argv) {
   } else {
 #ifdef CDP_HAVE_MODELS_BENCH
     std::fflush(stdout);
-    Status s = RunLookalikeBench(*attrs, g.segments[1].members, std::cout);
-    if (!s.ok()) {
-      std::fprintf(stderr, "lookalike: %s\n", s.ToString().c_str());
-      return 1;
+    if (!skip_lookalike) {
+      Status s = RunLookalikeBench(*attrs, g.segments[1].members, fold_threads, std::cout);
+      if (!s.ok()) {
+        std::fprintf(stderr, "lookalike: %s\n", s.ToString().c_str());
+        return 1;
+      }
     }
-    s = RunSuggestBench(*attrs, "LifetimeSpend", std::cout);
-    if (!s.ok()) {
-      std::fprintf(stderr, "suggest: %s\n", s.ToString().c_str());
-      return 1;
+    if (!skip_suggest) {
+      Status s = RunSuggestBench(*attrs, "LifetimeSpend", std::cout);
+      if (!s.ok()) {
+        std::fprintf(stderr, "suggest: %s\n", s.ToString().c_str());
+        return 1;
+      }
     }
     std::cout.flush();
 #else
     std::printf("models: not built (bench/segment_insights/models_bench.cc absent)\n");
 #endif
   }
-  std::printf("peak RSS at exit: %ld MB\n", Meter::PeakRssMb());
+  std::printf("peak RSS at exit: %ld MB\n", PeakRssMb());
   return 0;
 }
 

@@ -438,6 +438,61 @@ activities:
 namespace cdp {
 namespace {
 
+// RFM groups need two measures to be saved: the command says so, adds them
+// when asked, and saves a group whose rules select exactly its members; a
+// suggestion is saved by its rank.
+TEST_F(CliTest, RfmAndSuggestedGroupsAreSavedAsSegments) {
+  ASSERT_EQ(RunCdp("demo generate --customers 600 --seed 7 --out " + (dir_ / "sources").string()).exit_code, 0);
+  {
+    std::ifstream in(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml");
+    std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    WriteFile(dir_ / "project.yaml", yaml);
+  }
+  ASSERT_EQ(RunCdp("init " + ws_).exit_code, 0);
+  ASSERT_EQ(RunCdp("apply -w " + ws_ + " " + (dir_ / "project.yaml").string()).exit_code, 0);
+  ASSERT_EQ(RunCdp("run -w " + ws_).exit_code, 0);
+
+  Result listed = RunCdp("segment rfm -w " + ws_);
+  ASSERT_EQ(listed.exit_code, 0) << listed.out;
+  EXPECT_NE(listed.out.find("--add-measures"), std::string::npos) << listed.out;
+  Result refused = RunCdp("segment rfm -w " + ws_ + " --save Champions");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("run with --add-measures"), std::string::npos) << refused.out;
+  Result unknown = RunCdp("segment rfm -w " + ws_ + " --save Nope");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("there is no RFM group 'Nope'"), std::string::npos) << unknown.out;
+
+  Json rfm = RunJson("segment rfm -w " + ws_ + " --add-measures");
+  EXPECT_EQ(rfm["measures_added"], Json::array({"RfmLastTransaction", "RfmTransactions"})) << rfm.dump();
+  std::string group;
+  int64_t size = 0;
+  for (const auto& g : rfm["groups"]) {
+    if (!g["definition"].is_null() && g["size"].get<int64_t>() > 0) {
+      group = g["key"].get<std::string>();
+      size = g["size"].get<int64_t>();
+      break;
+    }
+  }
+  ASSERT_FALSE(group.empty()) << rfm.dump();
+  Result saved = RunCdp("segment rfm -w " + ws_ + " --save " + group + " --as RfmPick");
+  ASSERT_EQ(saved.exit_code, 0) << saved.out;
+  EXPECT_NE(saved.out.find("saved dynamic segment RfmPick: " + std::to_string(size) + " members"), std::string::npos)
+      << saved.out;
+
+  Json suggestions = RunJson("segment suggest -w " + ws_ + " --target LifetimeSpend");
+  if (!suggestions["suggestions"].empty()) {
+    const int64_t want = suggestions["suggestions"][0]["size"].get<int64_t>();
+    Result top = RunCdp("segment suggest -w " + ws_ + " --target LifetimeSpend --save 1 --as TopSuggestion");
+    ASSERT_EQ(top.exit_code, 0) << top.out;
+    EXPECT_NE(top.out.find("saved dynamic segment TopSuggestion: " + std::to_string(want) + " members"),
+              std::string::npos)
+        << top.out;
+  }
+  Result rank = RunCdp("segment suggest -w " + ws_ + " --target LifetimeSpend --save 999");
+  EXPECT_EQ(rank.exit_code, 1);
+  EXPECT_NE(rank.out.find("is not a suggestion's rank"), std::string::npos) << rank.out;
+}
+
 TEST_F(CliTest, ProbabilisticModeStoresAndExplainsItsModel) {
   ASSERT_EQ(RunCdp("demo generate --customers 400 --seed 7 --out " + (dir_ / "sources").string()).exit_code, 0);
   {

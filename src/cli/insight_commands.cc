@@ -6,6 +6,9 @@
 
 #include "cli/command.h"
 #include "cli/output.h"
+#include "common/value_text.h"
+#include "segment/segment_definition.h"
+#include "workspace/definitions.h"
 #include "workspace/enrichment_runner.h"
 #include "workspace/insight_service.h"
 
@@ -103,9 +106,36 @@ Status CmdExpand(const Globals& g, const ExpandRequest& request) {
   return Status::Ok();
 }
 
-Status CmdSuggest(const Globals& g, const SuggestRequest& request) {
+// What `--save` names: the suggestion or group to save, and the segment name.
+struct SaveChoice {
+  std::string which;  // suggest: rank 1..N; rfm: group key or name
+  std::string as;     // segment name (default: the definition's)
+};
+
+// Saves a suggested definition (its JSON from the insight service) as a
+// dynamic segment through the definitions service; returns the line to print.
+StatusOr<std::string> SaveSuggested(Workspace& ws, const Json& definition, const std::string& as) {
+  CDP_ASSIGN_OR_RETURN(SegmentDefinition def, ParseSegmentJson(definition.dump()));
+  if (!as.empty()) def.name = as;
+  auto saved = SaveSegmentDefinition(ws, def, SegmentSaveMode::kCreate);
+  if (!saved.ok()) return Status(saved.status().code(), "--save: segment '" + def.name + "': " + saved.status().message());
+  std::string line = "saved dynamic segment " + def.name;
+  if (saved->saved.evaluation) line += ": " + Num(Json(saved->saved.evaluation->members)) + " members";
+  return line + "\n";
+}
+
+Status CmdSuggest(const Globals& g, const SuggestRequest& request, const SaveChoice& save) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
   CDP_ASSIGN_OR_RETURN(Json j, SuggestSegments(*ws, request));
+  std::string saved_line;
+  if (!save.which.empty()) {
+    int64_t rank = 0;
+    if (!ParseInteger(save.which, &rank) || rank < 1 || static_cast<size_t>(rank) > j["suggestions"].size()) {
+      return InvalidArgumentError("--save: '" + save.which + "' is not a suggestion's rank (1.." +
+                                  std::to_string(j["suggestions"].size()) + ")");
+    }
+    CDP_ASSIGN_OR_RETURN(saved_line, SaveSuggested(*ws, j["suggestions"][rank - 1]["definition"], save.as));
+  }
   if (g.json) {
     PrintJson(j);
     return Status::Ok();
@@ -126,14 +156,32 @@ Status CmdSuggest(const Globals& g, const SuggestRequest& request) {
     std::cout << "no group is both large enough and significantly different\n";
   } else {
     PrintTable({"#", "rules", "customers", "share", "target", "lift", "p (adjusted)"}, rows);
-    std::cout << "save one with --json and `cdp segment create --file` (its \"definition\")\n";
+    if (save.which.empty()) std::cout << "save one as a dynamic segment with --save RANK [--as NAME]\n";
   }
+  std::cout << saved_line;
   return Status::Ok();
 }
 
-Status CmdRfm(const Globals& g, const RfmRequest& request) {
+Status CmdRfm(const Globals& g, const RfmRequest& request, const SaveChoice& save) {
   CDP_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g));
   CDP_ASSIGN_OR_RETURN(Json j, RfmSuggestions(*ws, request));
+  std::string saved_line;
+  if (!save.which.empty()) {
+    const Json* group = nullptr;
+    std::string known;
+    for (const auto& grp : j["groups"]) {
+      const std::string key = grp.value("key", ""), name = grp.value("name", "");
+      if (save.which == key || save.which == name) group = &grp;
+      known += (known.empty() ? "" : ", ") + key;
+    }
+    if (!group) return InvalidArgumentError("--save: there is no RFM group '" + save.which + "' (groups: " + known + ")");
+    if ((*group)["definition"].is_null()) {
+      return FailedPreconditionError("--save: group '" + save.which + "' has no definition: " +
+                                     (j.contains("measures_to_add") ? std::string("run with --add-measures")
+                                                                    : std::string("it has no members")));
+    }
+    CDP_ASSIGN_OR_RETURN(saved_line, SaveSuggested(*ws, (*group)["definition"], save.as));
+  }
   if (g.json) {
     PrintJson(j);
     return Status::Ok();
@@ -144,6 +192,22 @@ Status CmdRfm(const Globals& g, const RfmRequest& request) {
                     grp.value("rules_text", "")});
   }
   PrintTable({"group", "customers", "share", "average spend", "rules"}, rows);
+  if (j.contains("measures_added")) {
+    std::cout << "\nadded and computed the measures " << j["measures_added"][0].get<std::string>() << " and "
+              << j["measures_added"][1].get<std::string>() << "\n";
+  }
+  if (j.contains("measures_to_add")) {
+    std::cout << "\nto save these groups as segments, the project needs a last-transaction and a transaction-count "
+                 "measure over these activities: run again with --add-measures (or name yours with "
+                 "--last-date-measure and --frequency-measure)\n";
+  } else if (!j.value("last_date_measure", std::string()).empty()) {
+    if (save.which.empty()) {
+      std::cout << "\nsave a group as a dynamic segment with --save GROUP [--as NAME] (its rules use "
+                << j["last_date_measure"].get<std::string>() << " and " << j["frequency_measure"].get<std::string>()
+                << ")\n";
+    }
+  }
+  if (!saved_line.empty()) std::cout << "\n" << saved_line;
   return Status::Ok();
 }
 
@@ -206,10 +270,13 @@ Status CmdEnrichList(const Globals& g) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : j) {
-    rows.push_back({e["name"].get<std::string>(), e["kind"].get<std::string>(), e["output_entity"].get<std::string>(),
-                    Num(e["rows"])});
+    std::string when = e.value("when", "");
+    if (e.contains("source")) when += " of " + e["source"].get<std::string>();
+    rows.push_back({e["name"].get<std::string>(), e["kind"].get<std::string>(), when,
+                    e["output_entity"].get<std::string>(), Num(e["rows"]),
+                    e.contains("match_rate") ? Pct(e["match_rate"]) : ""});
   }
-  PrintTable({"enrichment", "kind", "output", "rows"}, rows);
+  PrintTable({"enrichment", "kind", "when", "output", "rows", "match rate"}, rows);
   return Status::Ok();
 }
 
@@ -224,6 +291,7 @@ void AddSegmentInsightCommands(CommandLine& cli, CLI::App& segment) {
     ExpandRequest expand;
     SuggestRequest suggest;
     RfmRequest rfm;
+    SaveChoice save;
     bool preview = false;
   };
   auto o = std::make_shared<Options>();
@@ -264,18 +332,25 @@ void AddSegmentInsightCommands(CommandLine& cli, CLI::App& segment) {
   suggest->add_option("--max", o->suggest.max_suggestions, "suggestions listed")->capture_default_str();
   suggest->add_flag("--profile-only", o->suggest.profile_only, "rules on Customer fields only (not on measures)");
   suggest->add_option("--exclude", o->suggest.exclude, "attributes never used in rules");
-  cli.OnRun(suggest, [&cli, o] { return CmdSuggest(cli.g, o->suggest); });
+  suggest->add_option("--save", o->save.which, "save the suggestion of this rank as a dynamic segment");
+  suggest->add_option("--as", o->save.as, "name of the saved segment (default: the suggestion's)");
+  cli.OnRun(suggest, [&cli, o] { return CmdSuggest(cli.g, o->suggest, o->save); });
 
   auto* rfm = segment.add_subcommand("rfm", "RFM groups (champions, at risk, lost, ...) from the transactions");
   cli.AddWorkspaceOptions(rfm);
   rfm->add_option("--activity", o->rfm.activities, "activities that are transactions (default: type SalesOrder)");
   rfm->add_option("--last-date-measure", o->rfm.last_date_measure, "measure with the last transaction's date");
   rfm->add_option("--frequency-measure", o->rfm.frequency_measure, "measure with the transaction count");
+  rfm->add_option("--save", o->save.which, "save this group (Champions, AtRisk, ...) as a dynamic segment");
+  rfm->add_option("--as", o->save.as, "name of the saved segment (default: Rfm_<group>)");
+  rfm->add_flag("--add-measures", o->rfm.add_measures,
+                "add and compute the measures RFM segments need when the project has none (RfmLastTransaction, "
+                "RfmTransactions)");
   rfm->add_option("--as-of", o->as_of, "recency as of YYYY-MM-DD (default: the day after the last transaction)");
   cli.OnRun(rfm, [&cli, o] {
     CDP_ASSIGN_OR_RETURN(o->rfm.run_date, ParseAsOf(o->as_of));
     if (o->as_of.empty()) o->rfm.run_date = 0;
-    return CmdRfm(cli.g, o->rfm);
+    return CmdRfm(cli.g, o->rfm, o->save);
   });
 
   auto* trend = segment.add_subcommand("trend", "member counts over time and growth since last week");

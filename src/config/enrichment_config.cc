@@ -5,16 +5,22 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "config/internal/definition_list.h"
 #include "config/internal/yaml_reader.h"
+#include "table/types.h"
 
 namespace cdp {
 namespace {
 
+using config_internal::CheckKindKeys;
 using config_internal::FromJsonText;
+using config_internal::IsDefinitionName;
+using config_internal::kDefinitionNameRule;
+using config_internal::NameList;
 using config_internal::MapReader;
 using Json = nlohmann::ordered_json;
 
@@ -32,16 +38,6 @@ constexpr KindName kKinds[] = {
 
 constexpr std::string_view kMatchKinds[] = {"email", "phone", "address"};
 
-bool IsIdentifier(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::vector<std::string> KindKeys(EnrichmentKind kind) {
   switch (kind) {
     case EnrichmentKind::kAffinity:
@@ -49,18 +45,51 @@ std::vector<std::string> KindKeys(EnrichmentKind kind) {
     case EnrichmentKind::kEngagement:
       return {"weights", "half_life_days"};
     case EnrichmentKind::kThirdParty:
-      return {"entity", "keys", "fields"};
+      return {"when", "source", "entity", "keys", "fields"};
   }
   return {};
 }
 
-Status ListOf(MapReader& r, const std::string& key, const std::string& owner, std::vector<std::string>* out) {
-  CDP_RETURN_IF_ERROR(r.StringList(key, out));
-  if (out->size() > kMaxListItems) {
-    return r.KeyError(key, r.node()[key], owner + ": at most " + std::to_string(kMaxListItems) + " items");
+constexpr std::string_view kTimings[] = {"after_unification", "before_unification"};
+
+// `fields:` of a third-party enrichment: names or {name, as, semantic}.
+Status ParseFields(MapReader& r, const std::string& owner, const std::string& origin,
+                   std::vector<EnrichmentFieldConfig>* out) {
+  YAML::Node list = r.Get("fields");
+  if (!list) return Status::Ok();
+  if (!list.IsSequence()) return r.KeyError("fields", list, owner + ": expected a list of names or {name, as, semantic}");
+  if (list.size() > kMaxListItems) {
+    return r.KeyError("fields", list, owner + ": at most " + std::to_string(kMaxListItems) + " items");
   }
-  for (const auto& s : *out) {
-    if (s.empty()) return r.KeyError(key, r.node()[key], owner + ": an empty name");
+  std::set<std::string> outputs;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = r.path() + ".fields[" + std::to_string(i) + "]";
+    EnrichmentFieldConfig f;
+    if (list[i].IsScalar()) {
+      f.name = list[i].Scalar();
+      if (f.name.empty()) return r.KeyError("fields", list[i], owner + ": an empty name");
+    } else {
+      MapReader fr(list[i], path, origin);
+      CDP_RETURN_IF_ERROR(fr.CheckIsMap());
+      CDP_RETURN_IF_ERROR(fr.String("name", &f.name, true));
+      CDP_RETURN_IF_ERROR(fr.String("as", &f.as));
+      CDP_RETURN_IF_ERROR(fr.String("semantic", &f.semantic));
+      CDP_RETURN_IF_ERROR(fr.CheckNoUnknownKeys({"name", "as", "semantic"}));
+      if (f.name.empty()) return fr.KeyError("name", list[i]["name"], owner + ": must not be empty");
+      if (list[i]["as"] && f.as.empty()) return fr.KeyError("as", list[i]["as"], owner + ": must not be empty");
+      if (list[i]["semantic"] && !IsValidSemanticTypeName(f.semantic)) {
+        return fr.KeyError("semantic", list[i]["semantic"],
+                           owner + ": '" + f.semantic + "' is not a semantic type (e.g. Email, Phone, Location.City)");
+      }
+      if (f.as == f.name) f.as.clear();
+    }
+    if (f.output() == "CustomerId" || f.output() == "MatchedBy") {
+      return r.KeyError("fields", list[i], owner + ": '" + f.output() + "' is a column the enrichment writes itself");
+    }
+    if (!outputs.insert(f.output()).second) {
+      return r.KeyError("fields", list[i], owner + ": the column '" + f.output() + "' is written twice");
+    }
+    out->push_back(std::move(f));
   }
   return Status::Ok();
 }
@@ -75,17 +104,10 @@ Status ParseOne(MapReader& r, const YAML::Node& n, EnrichmentConfig& e, const st
   e.kind = *k;
   std::vector<std::string> allowed = {"name", "display_name", "kind"};
   for (auto& key : KindKeys(e.kind)) allowed.push_back(key);
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string list;
-      for (const auto& x : allowed) list += (list.empty() ? "" : ", ") + x;
-      return r.KeyError(key, it->first, "unknown key for kind " + kind + " (allowed: " + list + ")");
-    }
-  }
+  CDP_RETURN_IF_ERROR(CheckKindKeys(r, n, kind, allowed));
   switch (e.kind) {
     case EnrichmentKind::kAffinity: {
-      CDP_RETURN_IF_ERROR(ListOf(r, "activities", owner, &e.activities));
+      CDP_RETURN_IF_ERROR(NameList(r, "activities", owner, &e.activities));
       CDP_RETURN_IF_ERROR(r.String("product_field", &e.product_field));
       CDP_RETURN_IF_ERROR(r.String("products", &e.products, true));
       CDP_RETURN_IF_ERROR(r.String("product_key", &e.product_key));
@@ -131,29 +153,59 @@ Status ParseOne(MapReader& r, const YAML::Node& n, EnrichmentConfig& e, const st
       break;
     }
     case EnrichmentKind::kThirdParty: {
+      std::string when = std::string(kTimings[0]);
+      CDP_RETURN_IF_ERROR(r.String("when", &when));
+      if (when == kTimings[1]) {
+        e.when = EnrichmentTiming::kBeforeUnification;
+      } else if (when != kTimings[0]) {
+        return r.KeyError("when", n["when"],
+                          owner + ": unknown value '" + when + "' (after_unification or before_unification)");
+      }
+      CDP_RETURN_IF_ERROR(r.String("source", &e.source));
+      if (e.before_unification() && e.source.empty()) {
+        return r.KeyError(n["source"] ? "source" : "when", n["source"] ? n["source"] : n["when"],
+                          owner + ": before_unification needs 'source': the unification source whose records it enriches");
+      }
+      if (!e.before_unification() && n["source"]) {
+        return r.KeyError("source", n["source"],
+                          owner + ": 'source' is for when: before_unification (after unification it enriches Customer)");
+      }
       CDP_RETURN_IF_ERROR(r.String("entity", &e.entity, true));
       if (e.entity.empty()) return r.KeyError("entity", n["entity"], owner + ": must not be empty");
+      if (e.before_unification() && e.entity == e.source) {
+        return r.KeyError("entity", n["entity"], owner + ": the third-party entity is the enriched source itself");
+      }
+      const std::string side = e.before_unification() ? "source_field" : "customer_field";
+      const std::string other_side = e.before_unification() ? "customer_field" : "source_field";
       YAML::Node keys = r.Get("keys");
       if (!keys || !keys.IsSequence() || keys.size() == 0 || keys.size() > 10) {
-        return r.Error(n, owner + ": third_party needs 'keys': a list of 1 to 10 {field, customer_field, match}");
+        return r.Error(n, owner + ": third_party needs 'keys': a list of 1 to 10 {field, " + side + ", match}");
       }
       for (size_t i = 0; i < keys.size(); ++i) {
         MapReader kr(keys[i], r.path() + ".keys[" + std::to_string(i) + "]", origin);
         CDP_RETURN_IF_ERROR(kr.CheckIsMap());
+        if (keys[i][other_side]) {
+          return kr.KeyError(other_side, keys[i][other_side],
+                             owner + ": " + (e.before_unification()
+                                                 ? "before unification a key names the source's field: source_field"
+                                                 : "after unification a key names the Customer field: customer_field"));
+        }
         EnrichmentKeyConfig key;
+        std::string compared;
         CDP_RETURN_IF_ERROR(kr.String("field", &key.field, true));
-        CDP_RETURN_IF_ERROR(kr.String("customer_field", &key.customer_field));
+        CDP_RETURN_IF_ERROR(kr.String(side, &compared));
         CDP_RETURN_IF_ERROR(kr.String("match", &key.match, true));
-        CDP_RETURN_IF_ERROR(kr.CheckNoUnknownKeys({"field", "customer_field", "match"}));
+        CDP_RETURN_IF_ERROR(kr.CheckNoUnknownKeys({"field", side, "match"}));
         if (key.field.empty()) return kr.KeyError("field", keys[i]["field"], owner + ": must not be empty");
-        if (key.customer_field.empty()) key.customer_field = key.field;
+        if (compared.empty()) compared = key.field;
+        (e.before_unification() ? key.source_field : key.customer_field) = compared;
         if (std::find(std::begin(kMatchKinds), std::end(kMatchKinds), key.match) == std::end(kMatchKinds)) {
           return kr.KeyError("match", keys[i]["match"],
                              owner + ": unknown match '" + key.match + "' (email, phone or address)");
         }
         e.keys.push_back(std::move(key));
       }
-      CDP_RETURN_IF_ERROR(ListOf(r, "fields", owner, &e.fields));
+      CDP_RETURN_IF_ERROR(ParseFields(r, owner, origin, &e.fields));
       break;
     }
   }
@@ -185,11 +237,34 @@ Json ToJsonValue(const EnrichmentConfig& e) {
       break;
     }
     case EnrichmentKind::kThirdParty: {
+      if (e.before_unification()) {
+        j["when"] = EnrichmentTimingName(e.when);
+        j["source"] = e.source;
+      }
       j["entity"] = e.entity;
       Json keys = Json::array();
-      for (const auto& k : e.keys) keys.push_back(Json{{"field", k.field}, {"customer_field", k.customer_field}, {"match", k.match}});
+      for (const auto& k : e.keys) {
+        if (e.before_unification()) {
+          keys.push_back(Json{{"field", k.field}, {"source_field", k.source_field}, {"match", k.match}});
+        } else {
+          keys.push_back(Json{{"field", k.field}, {"customer_field", k.customer_field}, {"match", k.match}});
+        }
+      }
       j["keys"] = keys;
-      if (!e.fields.empty()) j["fields"] = e.fields;
+      if (!e.fields.empty()) {
+        Json fields = Json::array();
+        for (const auto& f : e.fields) {
+          if (f.as.empty() && f.semantic.empty()) {
+            fields.push_back(f.name);
+            continue;
+          }
+          Json o{{"name", f.name}};
+          if (!f.as.empty()) o["as"] = f.as;
+          if (!f.semantic.empty()) o["semantic"] = f.semantic;
+          fields.push_back(std::move(o));
+        }
+        j["fields"] = fields;
+      }
       break;
     }
   }
@@ -197,6 +272,10 @@ Json ToJsonValue(const EnrichmentConfig& e) {
 }
 
 }  // namespace
+
+std::string_view EnrichmentTimingName(EnrichmentTiming timing) {
+  return timing == EnrichmentTiming::kBeforeUnification ? kTimings[1] : kTimings[0];
+}
 
 std::string_view EnrichmentKindName(EnrichmentKind kind) {
   for (const auto& k : kKinds) {
@@ -216,8 +295,7 @@ StatusOr<EnrichmentKind> ParseEnrichmentKind(std::string_view name) {
 
 Status ParseEnrichments(const YAML::Node& node, const std::string& origin, std::vector<EnrichmentConfig>* out) {
   return config_internal::ParseNamedList<EnrichmentConfig>(
-      node, origin, "enrichments", out, &IsIdentifier,
-      "letters, digits and _, not starting with a digit, at most 128 characters",
+      node, origin, "enrichments", out, &IsDefinitionName, kDefinitionNameRule,
       [&](MapReader& r, const YAML::Node& n, EnrichmentConfig& e) { return ParseOne(r, n, e, origin); });
 }
 

@@ -2,7 +2,11 @@
 // "Enrichments"): profile enrichment computed by the enrichments stage
 // (workspace/enrichment_runner.h), each written to one entity
 // Enrichment_<name> (common/entity_names.h) keyed by CustomerId, usable in
-// measures, segments, search filters, exports and the customer card.
+// measures, segments, search filters, exports and the customer card. A
+// third-party enrichment may instead run before unification
+// (`when: before_unification`): it enriches one unification source's records
+// (Enrichment_<name> keyed by the source's primary key) and unification reads
+// the source with those columns joined, so match rules and merge can use them.
 // Parsing checks shape and ranges (errors name the file, line and key);
 // references to activities, entities and fields are checked with the rest of
 // the project (ValidateEnrichments). Pure; thread-safe.
@@ -30,14 +34,40 @@ enum class EnrichmentKind {
 std::string_view EnrichmentKindName(EnrichmentKind kind);
 StatusOr<EnrichmentKind> ParseEnrichmentKind(std::string_view name);
 
-// A third-party match key: the third-party entity's field, the Customer field
-// it is compared with, and how both are normalized ("email", "phone", "address":
-// the unification normalizers, enrich/third_party.h).
+// When a third-party enrichment runs: after unification (the default: it
+// matches Customer profiles) or before it (it matches one source's records).
+enum class EnrichmentTiming {
+  kAfterUnification,   // "after_unification"
+  kBeforeUnification,  // "before_unification"
+};
+std::string_view EnrichmentTimingName(EnrichmentTiming timing);
+
+// A third-party match key: the third-party entity's field, the field it is
+// compared with (a Customer field after unification, a field of `source`
+// before it; default: the same name) and how both are normalized ("email",
+// "phone", "address": the unification normalizers, enrich/third_party.h).
+// Exactly one of customer_field / source_field is set, as `when` says.
 struct EnrichmentKeyConfig {
   std::string field;
-  std::string customer_field;
+  std::string customer_field;  // after unification
+  std::string source_field;    // before unification
   std::string match;
   bool operator==(const EnrichmentKeyConfig&) const = default;
+};
+
+// A field copied from the third-party entity: written as a name, or as
+// {name, as, semantic}. `as` is the output column (default: name); before
+// unification, when the source has a field of that name the enrichment fills
+// only its blank values (the source's own value wins), otherwise the column
+// is added to the source's records. `semantic` is the column's semantic type
+// (default: the third-party field's), e.g. Phone, so unification maps it to
+// the attribute Phone like a source field (UnifySourceConfig::fields).
+struct EnrichmentFieldConfig {
+  std::string name;
+  std::string as;
+  std::string semantic;
+  const std::string& output() const { return as.empty() ? name : as; }
+  bool operator==(const EnrichmentFieldConfig&) const = default;
 };
 
 struct EnrichmentConfig {
@@ -63,9 +93,15 @@ struct EnrichmentConfig {
 
   // Third party: an ingested source entity, its match keys in order and the
   // fields copied to the enrichment entity (default: every other field).
+  // Before unification, `source` is the unification source whose records
+  // are matched and enriched.
+  EnrichmentTiming when = EnrichmentTiming::kAfterUnification;
+  std::string source;
   std::string entity;
   std::vector<EnrichmentKeyConfig> keys;
-  std::vector<std::string> fields;
+  std::vector<EnrichmentFieldConfig> fields;
+
+  bool before_unification() const { return when == EnrichmentTiming::kBeforeUnification; }
 
   bool operator==(const EnrichmentConfig&) const = default;
 };

@@ -69,5 +69,80 @@ TEST(EnrichmentConfigTest, ErrorsNameTheLineAndKey) {
   }
 }
 
+TEST(EnrichmentConfigTest, BeforeUnificationReadsSourceKeysAndTypedFieldsAndRoundTrips) {
+  auto p = Parse(
+      "  - name: LoyaltyPhones\n    kind: third_party\n    when: before_unification\n    source: Loyalty\n"
+      "    entity: S\n"
+      "    keys: [{field: Email, match: email}, {field: Mail2, source_field: AltEmail, match: email}]\n"
+      "    fields: [HouseholdSize, {name: Phone, as: AppendedPhone, semantic: Phone}, {name: City, as: City}]\n");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const auto& e = p->enrichments[0];
+  EXPECT_TRUE(e.before_unification());
+  EXPECT_EQ(e.source, "Loyalty");
+  ASSERT_EQ(e.keys.size(), 2u);
+  EXPECT_EQ(e.keys[0].source_field, "Email");  // default: the third-party field's name
+  EXPECT_EQ(e.keys[1].source_field, "AltEmail");
+  EXPECT_TRUE(e.keys[0].customer_field.empty());
+  ASSERT_EQ(e.fields.size(), 3u);
+  EXPECT_EQ(e.fields[0].output(), "HouseholdSize");
+  EXPECT_EQ(e.fields[1].output(), "AppendedPhone");
+  EXPECT_EQ(e.fields[1].semantic, "Phone");
+  EXPECT_TRUE(e.fields[2].as.empty());  // `as` equal to the name is the name
+  const std::string json = EnrichmentsToJson(p->enrichments);
+  EXPECT_NE(json.find("\"when\":\"before_unification\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"source_field\":\"AltEmail\""), std::string::npos) << json;
+  auto back = EnrichmentsFromJson(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, p->enrichments);
+  auto again = ParseProjectYaml(EmitProjectYaml(*p), "export.yaml", "/tmp");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->enrichments, p->enrichments);
+
+  // The default stays after unification, and its JSON has no `when`.
+  auto after = Parse("  - name: A\n    kind: third_party\n    entity: S\n    keys: [{field: Email, match: email}]\n");
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_FALSE(after->enrichments[0].before_unification());
+  EXPECT_EQ(after->enrichments[0].keys[0].customer_field, "Email");
+  EXPECT_EQ(EnrichmentsToJson(after->enrichments).find("when"), std::string::npos);
+}
+
+TEST(EnrichmentConfigTest, BeforeUnificationErrorsNameTheLineAndKey) {
+  const std::string tp = "  - name: A\n    kind: third_party\n";
+  const std::string keys = "    keys: [{field: Email, match: email}]\n";
+  struct Case {
+    std::string yaml;
+    std::string expected;
+    std::string line;
+  } cases[] = {
+      {tp + "    when: before_unification\n    entity: S\n" + keys, "before_unification needs 'source'",
+       "project.yaml:6: enrichments[0].when"},
+      {tp + "    when: sometimes\n    entity: S\n" + keys, "unknown value 'sometimes'", "project.yaml:6"},
+      {tp + "    source: L\n    entity: S\n" + keys, "'source' is for when: before_unification",
+       "project.yaml:6: enrichments[0].source"},
+      {tp + "    when: before_unification\n    source: S\n    entity: S\n" + keys,
+       "the third-party entity is the enriched source itself", "project.yaml:8"},
+      {tp + "    when: before_unification\n    source: L\n    entity: S\n"
+            "    keys: [{field: Email, customer_field: Email, match: email}]\n",
+       "before unification a key names the source's field: source_field", "project.yaml:9"},
+      {tp + "    entity: S\n    keys: [{field: Email, source_field: Email, match: email}]\n",
+       "after unification a key names the Customer field: customer_field", "project.yaml:7"},
+      {tp + "    entity: S\n" + keys + "    fields: [{name: P, semantic: 'not a type'}]\n",
+       "'not a type' is not a semantic type", "project.yaml:8"},
+      {tp + "    entity: S\n" + keys + "    fields: [P, {name: Q, as: P}]\n", "the column 'P' is written twice",
+       "project.yaml:8"},
+      {tp + "    entity: S\n" + keys + "    fields: [{name: P, colour: red}]\n", "unknown key", "project.yaml:8"},
+      {tp + "    entity: S\n" + keys + "    fields: [{name: P, as: MatchedBy}]\n",
+       "'MatchedBy' is a column the enrichment writes itself", "project.yaml:8"},
+      {"  - name: A\n    kind: engagement\n    when: before_unification\n", "unknown key for kind engagement",
+       "project.yaml:6"},
+  };
+  for (const auto& c : cases) {
+    auto p = Parse(c.yaml);
+    ASSERT_FALSE(p.ok()) << c.yaml;
+    EXPECT_NE(p.status().message().find(c.expected), std::string::npos) << p.status().message();
+    EXPECT_NE(p.status().message().find(c.line), std::string::npos) << p.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace cdp

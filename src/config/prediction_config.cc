@@ -16,10 +16,11 @@ namespace cdp {
 namespace {
 
 using config_internal::FromJsonText;
+using config_internal::IsDefinitionName;
+using config_internal::kDefinitionNameRule;
+using config_internal::NameList;
 using config_internal::MapReader;
 using Json = nlohmann::ordered_json;
-
-constexpr size_t kMaxListItems = 1000;
 
 struct KindName {
   PredictionKind kind;
@@ -33,17 +34,6 @@ constexpr KindName kKinds[] = {
     {PredictionKind::kImportedScores, "imported_scores"},
     {PredictionKind::kExternalModel, "xgboost_model"},
 };
-
-// An identifier: it names the output entity Prediction_<name> and URLs.
-bool IsIdentifier(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // The keys each kind reads besides name, display_name, description, kind, retrain.
 std::vector<std::string> KindKeys(PredictionKind kind) {
@@ -89,17 +79,6 @@ Status FractionInRange(MapReader& r, const std::string& key, const std::string& 
   return Status::Ok();
 }
 
-Status ListOf(MapReader& r, const std::string& key, const std::string& owner, std::vector<std::string>* out) {
-  CDP_RETURN_IF_ERROR(r.StringList(key, out));
-  if (out->size() > kMaxListItems) {
-    return r.KeyError(key, r.node()[key], owner + ": at most " + std::to_string(kMaxListItems) + " items");
-  }
-  for (const auto& s : *out) {
-    if (s.empty()) return r.KeyError(key, r.node()[key], owner + ": an empty name");
-  }
-  return Status::Ok();
-}
-
 Status ParseOne(MapReader& r, const YAML::Node& n, PredictionConfig& p, const std::string& origin) {
   const std::string owner = "prediction '" + p.name + "'";
   CDP_RETURN_IF_ERROR(r.String("display_name", &p.display_name));
@@ -118,21 +97,14 @@ Status ParseOne(MapReader& r, const YAML::Node& n, PredictionConfig& p, const st
   std::vector<std::string> allowed = {"name", "display_name", "description", "kind", "retrain"};
   for (auto& key : KindKeys(p.kind)) allowed.push_back(key);
   // Keys of another kind are reported as unknown for this one, with the list.
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string list;
-      for (const auto& x : allowed) list += (list.empty() ? "" : ", ") + x;
-      return r.KeyError(key, it->first, "unknown key for kind " + kind + " (allowed: " + list + ")");
-    }
-  }
-  CDP_RETURN_IF_ERROR(ListOf(r, "activities", owner, &p.activities));
+  CDP_RETURN_IF_ERROR(config_internal::CheckKindKeys(r, n, kind, allowed));
+  CDP_RETURN_IF_ERROR(NameList(r, "activities", owner, &p.activities));
   CDP_RETURN_IF_ERROR(r.String("product_field", &p.product_field));
   if (r.node()["other_activities"]) {
-    CDP_RETURN_IF_ERROR(ListOf(r, "other_activities", owner, &p.other_activities));
+    CDP_RETURN_IF_ERROR(NameList(r, "other_activities", owner, &p.other_activities));
     p.other_activities_set = true;
   }
-  CDP_RETURN_IF_ERROR(ListOf(r, "profile_fields", owner, &p.profile_fields));
+  CDP_RETURN_IF_ERROR(NameList(r, "profile_fields", owner, &p.profile_fields));
   CDP_RETURN_IF_ERROR(IntInRange(r, "window_days", owner, 7, 730, &p.window_days));
   CDP_RETURN_IF_ERROR(IntInRange(r, "churn_days", owner, 0, 730, &p.churn_days));
   CDP_RETURN_IF_ERROR(FractionInRange(r, "threshold", owner, 0.01, 0.99, &p.threshold));
@@ -174,19 +146,19 @@ Status ParseOne(MapReader& r, const YAML::Node& n, PredictionConfig& p, const st
   CDP_RETURN_IF_ERROR(IntInRange(r, "count", owner, 1, 100, &p.count));
   CDP_RETURN_IF_ERROR(r.Bool("repeat_purchases", &p.repeat_purchases));
   CDP_RETURN_IF_ERROR(IntInRange(r, "lookback_days", owner, 0, 3650, &p.lookback_days));
-  CDP_RETURN_IF_ERROR(ListOf(r, "products", owner, &p.products));
+  CDP_RETURN_IF_ERROR(NameList(r, "products", owner, &p.products));
   CDP_RETURN_IF_ERROR(r.String("algorithm", &p.algorithm));
   if (p.algorithm != "als" && p.algorithm != "item_knn" && p.algorithm != "popular") {
     return r.KeyError("algorithm", n["algorithm"], owner + ": unknown algorithm '" + p.algorithm +
                                                        "' (als, item_knn or popular)");
   }
   CDP_RETURN_IF_ERROR(r.String("entity", &p.entity));
-  CDP_RETURN_IF_ERROR(ListOf(r, "fields", owner, &p.fields));
+  CDP_RETURN_IF_ERROR(NameList(r, "fields", owner, &p.fields));
   CDP_RETURN_IF_ERROR(r.String("time_field", &p.time_field));
   CDP_RETURN_IF_ERROR(r.String("model_file", &p.model_file));
   if (YAML::Node f = r.Get("features")) {
     std::vector<std::string> refs;
-    CDP_RETURN_IF_ERROR(ListOf(r, "features", owner, &refs));
+    CDP_RETURN_IF_ERROR(NameList(r, "features", owner, &refs));
     for (const auto& ref : refs) {
       size_t dot = ref.find('.');
       if (dot == std::string::npos || dot == 0 || dot + 1 == ref.size()) {
@@ -314,8 +286,7 @@ StatusOr<PredictionKind> ParsePredictionKind(std::string_view name) {
 
 Status ParsePredictions(const YAML::Node& node, const std::string& origin, std::vector<PredictionConfig>* out) {
   return config_internal::ParseNamedList<PredictionConfig>(
-      node, origin, "predictions", out, &IsIdentifier,
-      "letters, digits and _, not starting with a digit, at most 128 characters",
+      node, origin, "predictions", out, &IsDefinitionName, kDefinitionNameRule,
       [&](MapReader& r, const YAML::Node& n, PredictionConfig& p) { return ParseOne(r, n, p, origin); });
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 
+#include "common/parallel.h"
 #include "common/text.h"
 #include "insight/internal/insight_text.h"
 #include "predict/metrics.h"
@@ -35,31 +36,75 @@ void Shuffle(std::vector<T>* v, Rng* rng) {
   for (size_t i = v->size(); i > 1; --i) std::swap((*v)[i - 1], (*v)[rng->Below(i)]);
 }
 
-// The feature matrix of `rows` restricted to the used attributes' columns.
-FeatureMatrix UsedMatrix(const CustomerAttributes& a, std::span<const int64_t> rows, const std::vector<char>& used,
-                         std::vector<int32_t>* column_attribute) {
-  std::vector<int32_t> owner;
-  FeatureMatrix m = ToFeatureMatrix(a, rows, &owner);
-  std::vector<size_t> keep;
-  for (size_t c = 0; c < owner.size(); ++c) {
-    if (used[static_cast<size_t>(owner[c])]) keep.push_back(c);
+// Pseudo-rows at the sample's source rate added to each category's counts
+// before ranking (chosen a priori: a category seen a handful of times ranks
+// near the middle instead of at an end).
+constexpr double kCategoryPriorRows = 20;
+
+// One fold's model encoding (see lookalike.h): one column per used
+// attribute; a number as it is; a category as its rank among the
+// attribute's categories ordered by their smoothed source rate on the fold's
+// training rows (ties by code); missing as NaN.
+struct FoldEncoding {
+  std::vector<size_t> attrs;             // the used attributes, in column order
+  std::vector<std::vector<float>> rank;  // per column: category code -> rank (empty for a number)
+};
+
+FoldEncoding MakeEncoding(const CustomerAttributes& a, const std::vector<size_t>& attrs,
+                          const std::vector<int64_t>& rows, const std::vector<float>& labels) {
+  FoldEncoding e;
+  e.attrs = attrs;
+  e.rank.resize(attrs.size());
+  double positives = 0;
+  for (float l : labels) positives += l > 0.5f ? 1 : 0;
+  const double prior = rows.empty() ? 0.5 : positives / static_cast<double>(rows.size());
+  for (size_t k = 0; k < attrs.size(); ++k) {
+    const CustomerAttribute& attr = a.attributes[attrs[k]];
+    if (attr.kind != AttributeKind::kCategorical) continue;
+    const size_t cats = attr.categories.size();
+    std::vector<double> pos(cats, 0), all(cats, 0);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int32_t code = attr.codes[static_cast<size_t>(rows[i])];
+      if (code < 0) continue;
+      all[static_cast<size_t>(code)] += 1;
+      if (labels[i] > 0.5f) pos[static_cast<size_t>(code)] += 1;
+    }
+    std::vector<size_t> order(cats);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::vector<double> rate(cats);
+    for (size_t c = 0; c < cats; ++c) rate[c] = (pos[c] + kCategoryPriorRows * prior) / (all[c] + kCategoryPriorRows);
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return rate[x] < rate[y]; });
+    e.rank[k].resize(cats);
+    for (size_t r = 0; r < cats; ++r) e.rank[k][order[r]] = static_cast<float>(r);
   }
-  if (keep.size() == owner.size()) {
-    *column_attribute = std::move(owner);
-    return m;
+  return e;
+}
+
+// The encoded feature matrix of `rows` (column names = attribute names).
+FeatureMatrix Encode(const CustomerAttributes& a, const FoldEncoding& e, std::span<const int64_t> rows) {
+  FeatureMatrix m;
+  for (size_t attr : e.attrs) m.names.push_back(a.attributes[attr].name);
+  const size_t cols = e.attrs.size();
+  m.rows = static_cast<int64_t>(rows.size());
+  m.values.resize(rows.size() * cols);
+  constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+  // Column by column: each attribute's array is read in one pass.
+  for (size_t k = 0; k < cols; ++k) {
+    const CustomerAttribute& attr = a.attributes[e.attrs[k]];
+    float* out = m.values.data() + k;
+    if (attr.kind == AttributeKind::kNumeric) {
+      const double* v = attr.numbers.data();
+      for (size_t i = 0; i < rows.size(); ++i) out[i * cols] = static_cast<float>(v[static_cast<size_t>(rows[i])]);
+    } else {
+      const int32_t* codes = attr.codes.data();
+      const float* rank = e.rank[k].data();
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const int32_t code = codes[static_cast<size_t>(rows[i])];
+        out[i * cols] = code < 0 ? kNan : rank[code];
+      }
+    }
   }
-  const size_t from = owner.size(), to = keep.size();
-  FeatureMatrix out;
-  out.rows = m.rows;
-  for (size_t c : keep) {
-    out.names.push_back(m.names[c]);
-    column_attribute->push_back(owner[c]);
-  }
-  out.values.resize(static_cast<size_t>(m.rows) * to);
-  for (size_t r = 0; r < static_cast<size_t>(m.rows); ++r) {
-    for (size_t k = 0; k < to; ++k) out.values[r * to + k] = m.values[r * from + keep[k]];
-  }
-  return out;
+  return m;
 }
 
 // The baseline's bins of one attribute: numbers in (at most) 10 quantile bins
@@ -275,6 +320,13 @@ Status ValidateLookalikeOptions(const LookalikeOptions& o) {
     return InvalidArgumentError("lookalike: negatives_per_positive " + FormatFixed(o.negatives_per_positive, 3) +
                                 " must be in [1, 100]");
   }
+  if (o.fold_threads < 0 || o.fold_threads > 64) {
+    return InvalidArgumentError("lookalike: fold_threads " + std::to_string(o.fold_threads) + " must be in 0..64");
+  }
+  if (o.max_training_positives != 0 && o.max_training_positives < 100) {
+    return InvalidArgumentError("lookalike: max_training_positives " + std::to_string(o.max_training_positives) +
+                                " must be 0 (all) or at least 100");
+  }
   if (o.booster.objective != "binary:logistic") {
     return InvalidArgumentError("lookalike: booster objective '" + o.booster.objective +
                                 "' must be binary:logistic");
@@ -297,6 +349,10 @@ CustomerSet LookalikeResult::MemberSet() const {
 StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, const CustomerSet& source_set,
                                          const CustomerSet* pool_set, const LookalikeOptions& options) {
   CDP_RETURN_IF_ERROR(ValidateLookalikeOptions(options));
+  auto phase = [&](std::string_view name) {
+    if (options.on_phase) options.on_phase(name);
+  };
+  phase("folds");
   const int64_t n = attributes.customers;
   if (n < 0 || n > static_cast<int64_t>(UINT32_MAX)) {
     return InvalidArgumentError("lookalike: customers " + std::to_string(n) + " is outside [0, 2^32)");
@@ -316,8 +372,12 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
     used[static_cast<size_t>(a - attributes.attributes.data())] = 0;
   }
   LookalikeResult r;
+  std::vector<size_t> used_attrs;
   for (size_t i = 0; i < used.size(); ++i) {
-    if (used[i]) r.attributes_used.push_back(attributes.attributes[i].name);
+    if (used[i]) {
+      r.attributes_used.push_back(attributes.attributes[i].name);
+      used_attrs.push_back(i);
+    }
   }
   if (r.attributes_used.empty()) return InvalidArgumentError("lookalike: no attribute left to learn from");
 
@@ -383,14 +443,41 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
   std::vector<int> baseline_votes(attributes.attributes.size(), 0);
   double baseline_sum = 0;
   int64_t min_hold_source = INT64_MAX, min_hold_pool = INT64_MAX;
-  size_t expected_cols = 0;
 
-  for (int k = 0; k < folds; ++k) {
+  // What one fold contributes; folds run in parallel (fold_threads), each
+  // writing its own FoldOutput and its own pool members' margins, combined
+  // in fold order afterwards (so the result does not depend on scheduling).
+  struct FoldOutput {
+    Status status;
+    std::vector<double> gain;           // per attribute
+    std::vector<double> source_margin;  // fold k's source members, in source order
+    double auc = 0.5, baseline_auc = 0.5;
+    size_t baseline_attr = SIZE_MAX;
+    int64_t hold_source = 0, hold_pool = 0;
+  };
+  const int fold_workers = std::min(folds, ResolveThreads(options.fold_threads));
+  BoosterParams booster_params = options.booster;
+  if (booster_params.threads == 0 && fold_workers > 1) {
+    booster_params.threads = std::max(1, ResolveThreads(0) / fold_workers);
+  }
+  // Phases are reported only when the folds run one at a time (on the calling thread).
+  auto fold_phase = [&](std::string_view name) {
+    if (fold_workers == 1) phase(name);
+  };
+  std::vector<FoldOutput> fold_out(static_cast<size_t>(folds));
+  auto run_fold = [&](int k, FoldOutput& out) -> Status {
+    out.gain.assign(attributes.attributes.size(), 0.0);
+    fold_phase("train features");
     // Training rows: the source outside fold k, and a sample of the pool outside it.
+    // At most max_training_positives of them: the first outside fold k in
+    // the source's shuffled order (a seeded sample).
     std::vector<int64_t> rows;
     std::vector<float> labels;
-    for (size_t i = 0; i < source.size(); ++i) {
-      if (source_fold[i] != k) rows.push_back(source[i]);
+    const size_t positive_cap = options.max_training_positives > 0
+                                    ? static_cast<size_t>(options.max_training_positives)
+                                    : source_order.size();
+    for (size_t i = 0; i < source_order.size() && rows.size() < positive_cap; ++i) {
+      if (static_cast<int>(i % static_cast<size_t>(folds)) != k) rows.push_back(source_order[i]);
     }
     const size_t positives = rows.size();
     const auto want_neg = static_cast<size_t>(std::ceil(options.negatives_per_positive * static_cast<double>(positives)));
@@ -411,18 +498,19 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
       rows.push_back(c);
       labels.push_back(l);
     }
-    std::vector<int32_t> column_attribute;
-    FeatureMatrix train = UsedMatrix(attributes, rows, used, &column_attribute);
-    if (k == 0) expected_cols = train.names.size();
-    CDP_ASSIGN_OR_RETURN(Booster booster, Booster::Train(train, labels, options.booster));
+    const FoldEncoding encoding = MakeEncoding(attributes, used_attrs, rows, labels);
+    FeatureMatrix train = Encode(attributes, encoding, rows);
+    fold_phase("train");
+    CDP_ASSIGN_OR_RETURN(Booster booster, Booster::Train(train, labels, booster_params));
     train = FeatureMatrix();  // free before scoring
     // The balanced prior: logit(similarity) = margin + log(negatives / positives).
     const double offset = std::log(static_cast<double>(negatives.size()) / static_cast<double>(positives));
     CDP_ASSIGN_OR_RETURN(std::vector<double> importance, booster.Importance());
-    for (size_t c = 0; c < importance.size() && c < column_attribute.size(); ++c) {
-      gain[static_cast<size_t>(column_attribute[c])] += importance[c];
+    for (size_t c = 0; c < importance.size() && c < used_attrs.size(); ++c) {
+      out.gain[used_attrs[c]] += importance[c];
     }
 
+    fold_phase("baseline");
     // Baseline: per attribute, bin counts on the training rows -> bin score
     // (smoothed source rate) -> training AUC; the best attribute is then
     // judged on the hold-back.
@@ -449,6 +537,7 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
     }
 
     // Hold-back: fold k of source and pool.
+    fold_phase("score");
     std::vector<int64_t> hold;
     std::vector<size_t> hold_pool_index;
     for (size_t i = 0; i < source.size(); ++i) {
@@ -461,30 +550,31 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
         hold_pool_index.push_back(i);
       }
     }
-    min_hold_source = std::min<int64_t>(min_hold_source, static_cast<int64_t>(hold_source));
-    min_hold_pool = std::min<int64_t>(min_hold_pool, static_cast<int64_t>(hold_pool_index.size()));
+    out.hold_source = static_cast<int64_t>(hold_source);
+    out.hold_pool = static_cast<int64_t>(hold_pool_index.size());
     std::vector<float> hold_score(hold.size());  // the raw balanced probability (for the AUC)
     std::vector<uint8_t> hold_label(hold.size());
     // Scored in chunks, so a large pool never becomes one huge matrix.
     constexpr size_t kChunk = 65536;
     for (size_t begin = 0; begin < hold.size(); begin += kChunk) {
       const size_t end = std::min(hold.size(), begin + kChunk);
-      std::vector<int32_t> ca;
-      FeatureMatrix x = UsedMatrix(attributes, std::span<const int64_t>(hold).subspan(begin, end - begin), used, &ca);
-      if (x.names.size() != expected_cols) return InternalError("lookalike: feature columns changed between folds");
+      fold_phase("score features");
+      FeatureMatrix x = Encode(attributes, encoding, std::span<const int64_t>(hold).subspan(begin, end - begin));
+      fold_phase("predict");
       CDP_ASSIGN_OR_RETURN(std::vector<float> margin, booster.PredictMargin(x));
       for (size_t i = begin; i < end; ++i) {
         const double z = static_cast<double>(margin[i - begin]) + offset;
         hold_score[i] = static_cast<float>(1.0 / (1.0 + std::exp(-z)));
         if (i < hold_source) {
-          source_margin.push_back(z);
+          out.source_margin.push_back(z);
         } else {
           pool_margin[hold_pool_index[i - hold_source]] = z;
         }
       }
     }
+    fold_phase("quality");
     for (size_t i = 0; i < hold.size(); ++i) hold_label[i] = i < hold_source ? 1 : 0;
-    r.quality.fold_auc.push_back(Auc(hold_score, hold_label));
+    out.auc = Auc(hold_score, hold_label);
 
     if (best_attr != SIZE_MAX) {
       const CustomerAttribute& attr = attributes.attributes[best_attr];
@@ -492,14 +582,28 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
       for (size_t i = 0; i < hold.size(); ++i) {
         base[i] = static_cast<float>(best_score[static_cast<size_t>(binning[best_attr].Bin(attr, hold[i]))]);
       }
-      baseline_sum += Auc(base, hold_label);
-      ++baseline_votes[best_attr];
-    } else {
-      baseline_sum += 0.5;
+      out.baseline_auc = Auc(base, hold_label);
+      out.baseline_attr = best_attr;
     }
+    return Status::Ok();
+  };
+  if (fold_workers > 1) phase("folds in parallel");
+  ParallelFor(fold_workers, static_cast<size_t>(folds), 1, [&](size_t begin, size_t end, int) {
+    for (size_t k = begin; k < end; ++k) fold_out[k].status = run_fold(static_cast<int>(k), fold_out[k]);
+  });
+  for (const FoldOutput& f : fold_out) {
+    CDP_RETURN_IF_ERROR(f.status);
+    for (size_t a = 0; a < gain.size(); ++a) gain[a] += f.gain[a];
+    source_margin.insert(source_margin.end(), f.source_margin.begin(), f.source_margin.end());
+    r.quality.fold_auc.push_back(f.auc);
+    baseline_sum += f.baseline_auc;
+    if (f.baseline_attr != SIZE_MAX) ++baseline_votes[f.baseline_attr];
+    min_hold_source = std::min(min_hold_source, f.hold_source);
+    min_hold_pool = std::min(min_hold_pool, f.hold_pool);
   }
 
   // Similarity: the out-of-fold margins Platt-scaled (see lookalike.h).
+  phase("calibrate");
   const PlattScale platt = FitPlatt(source_margin, pool_margin);
   r.calibration_slope = platt.a;
   r.calibration_intercept = platt.b;
@@ -524,6 +628,7 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
   r.quality.verdict = Verdict(r.quality.auc, r.quality.baseline_auc, r.quality.baseline_attribute);
 
   // Drivers.
+  phase("drivers");
   const double total_gain = std::accumulate(gain.begin(), gain.end(), 0.0);
   if (total_gain > 0) {
     for (size_t a = 0; a < gain.size(); ++a) {
@@ -540,6 +645,7 @@ StatusOr<LookalikeResult> FindLookalikes(const CustomerAttributes& attributes, c
   }
 
   // Output.
+  phase("output");
   const double floor = options.min_similarity > 0 ? options.min_similarity : kMinSimilarity;
   std::vector<size_t> order;
   for (size_t i = 0; i < r.pool.size(); ++i) {

@@ -130,6 +130,48 @@ TEST(LookalikeTest, DeterministicPerSeed) {
   EXPECT_NE(a->pool_similarity, c->pool_similarity);  // other folds, other samples
 }
 
+// A capped training sample (max_training_positives) still learns the pattern,
+// and every pool member is still scored out of fold: with the cap at 100 of
+// the 400 source members, each fold model trains on 100 positives, yet the
+// hold-backs keep every fold's full share of source and pool.
+TEST(LookalikeTest, CappedTrainingSampleStillRanksPlantedLookalikes) {
+  Planted p = MakePlanted(4000, 15);
+  CustomerSet source = Draw(p.pattern, true, 400, 9);
+  LookalikeOptions o;
+  o.max_training_positives = 100;
+  auto r = FindLookalikes(p.attributes, source, nullptr, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->quality.holdout_source, 80);
+  EXPECT_EQ(r->quality.holdout_pool, 720);
+  EXPECT_EQ(r->pool.size(), 3600u);
+  EXPECT_GT(TruthAuc(*r, p.pattern), 0.85);
+  EXPECT_GT(r->quality.auc, 0.75) << r->quality.verdict;
+  // The cap changes the samples, so the scores differ from the uncapped run's.
+  o.max_training_positives = 0;
+  auto all = FindLookalikes(p.attributes, source, nullptr, o);
+  ASSERT_TRUE(all.ok());
+  EXPECT_NE(all->pool_similarity, r->pool_similarity);
+  EXPECT_GT(TruthAuc(*all, p.pattern), 0.85);
+}
+
+// A category is ranked by its source rate in each fold's training sample, so
+// a pattern carried by a category in the middle of the code order (Silver,
+// code 1) is found as well as one at an end.
+TEST(LookalikeTest, MiddleCategoryPatternIsFound) {
+  Planted p = MakePlanted(3000, 16);
+  std::vector<uint8_t> silver(3000, 0);
+  const CustomerAttribute& tier = p.attributes.attributes[1];
+  for (size_t i = 0; i < silver.size(); ++i) silver[i] = tier.codes[i] == 1;
+  CustomerSet source = Draw(silver, true, 200, 11);
+  LookalikeOptions o;
+  o.exclude = {"Income"};
+  auto r = FindLookalikes(p.attributes, source, nullptr, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(TruthAuc(*r, silver), 0.9);
+  ASSERT_FALSE(r->drivers.empty());
+  EXPECT_EQ(r->drivers[0].attribute, "LoyaltyTier");
+}
+
 TEST(LookalikeTest, OutputByShareThresholdAndSource) {
   Planted p = MakePlanted(2000, 10);
   CustomerSet source = Draw(p.pattern, true, 120, 4);
@@ -224,6 +266,9 @@ TEST(LookalikeTest, BadOptionsAndInputsAreRefused) {
   o = {};
   o.negatives_per_positive = 0.5;
   refused(o, "negatives_per_positive");
+  o = {};
+  o.max_training_positives = 50;
+  refused(o, "max_training_positives");
   o = {};
   o.booster.rounds = 0;
   refused(o, "rounds");

@@ -11,6 +11,7 @@
 
 #include "common/datetime.h"
 #include "common/entity_names.h"
+#include "common/parallel.h"
 #include "common/text.h"
 #include "insight/internal/insight_text.h"
 
@@ -134,21 +135,75 @@ const AttrColumn& ColumnOf(const Context& ctx, int attr) {
 }
 
 // Customers matching every condition in `conds` except index `skip`.
-std::vector<uint32_t> MembersOf(const Context& ctx, const std::vector<Cond>& conds, size_t skip = SIZE_MAX) {
-  std::vector<uint32_t> out;
-  const auto n = static_cast<uint32_t>(ctx.attributes->customers);
-  std::vector<const AttrColumn*> cols;
-  for (const Cond& c : conds) cols.push_back(&ColumnOf(ctx, c.attr));
-  for (uint32_t i = 0; i < n; ++i) {
-    bool ok = true;
-    for (size_t k = 0; k < conds.size() && ok; ++k) {
-      if (k != skip) ok = Matches(*cols[k], conds[k], i);
+// One bit per customer (customer c is bit c % 64 of word c / 64).
+using Bits = std::vector<uint64_t>;
+
+// The customers matching `c`, in one pass over its column.
+Bits CondBits(const Context& ctx, const Cond& c) {
+  const auto n = static_cast<size_t>(ctx.attributes->customers);
+  const AttrColumn& col = ColumnOf(ctx, c.attr);
+  Bits bits((n + 63) / 64, 0);
+  if (c.kind == Cond::kIn) {
+    std::vector<uint8_t> in(ctx.attributes->attributes[static_cast<size_t>(c.attr)].categories.size() + 1, 0);
+    for (int32_t code : c.codes) in[static_cast<size_t>(code)] = 1;
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t code = col.code[i];
+      if (code >= 0 && in[static_cast<size_t>(code)]) bits[i >> 6] |= uint64_t{1} << (i & 63);
     }
-    if (ok) out.push_back(i);
+    return bits;
+  }
+  const double* v = col.value;
+  const double cut = c.cut;
+  // NaN compares false both ways: a missing value fails either selector.
+  if (c.kind == Cond::kGe) {
+    for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(v[i] >= cut) << (i & 63);
+  } else {
+    for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(v[i] < cut) << (i & 63);
+  }
+  return bits;
+}
+
+// Calls fn(customer) in ascending order for the customers in [0, n) in every
+// bit set of `sets` except index `skip` (all of [0, n) when that leaves
+// none), and (when `minus` is given) not in `minus`.
+template <typename Fn>
+void ForEachIn(size_t n, const std::vector<Bits>& sets, size_t skip, const Bits* minus, Fn&& fn) {
+  const size_t words = (n + 63) / 64;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t x = w + 1 < words || n % 64 == 0 ? ~uint64_t{0} : (uint64_t{1} << (n % 64)) - 1;
+    for (size_t k = 0; k < sets.size(); ++k) {
+      if (k != skip) x &= sets[k][w];
+    }
+    if (minus) x &= ~(*minus)[w];
+    while (x) {
+      const int b = __builtin_ctzll(x);
+      fn(static_cast<uint32_t>(w * 64 + static_cast<size_t>(b)));
+      x &= x - 1;
+    }
+  }
+}
+
+// The intersection of `sets` (every customer when empty is not allowed: a
+// candidate has at least one condition).
+Bits AndOf(const std::vector<Bits>& sets) {
+  Bits out = sets.front();
+  for (size_t k = 1; k < sets.size(); ++k) {
+    for (size_t w = 0; w < out.size(); ++w) out[w] &= sets[k][w];
   }
   return out;
 }
 
+std::vector<uint32_t> MembersOfBits(const Bits& bits) {
+  std::vector<uint32_t> out;
+  for (size_t w = 0; w < bits.size(); ++w) {
+    uint64_t x = bits[w];
+    while (x) {
+      out.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(x))));
+      x &= x - 1;
+    }
+  }
+  return out;
+}
 
 // The cut points of `sorted` (ascending search values of customers with a
 // value) at `k` interior quantiles, rounded to 2 significant digits in the
@@ -398,6 +453,7 @@ Status ValidateSuggestOptions(const SuggestOptions& o) {
   if (!(o.max_overlap > 0 && o.max_overlap <= 1)) {
     return bad("max_overlap " + FormatFixed(o.max_overlap, 3) + " must be in (0, 1]");
   }
+  if (o.threads < 0 || o.threads > 256) return bad("threads " + std::to_string(o.threads) + " must be in 0..256");
   if (o.as_of_day != 0 && !IsSupportedRunDate(o.as_of_day)) {
     return bad("as_of_day " + std::to_string(o.as_of_day) + " is outside 1900-01-01 .. 9999-12-31");
   }
@@ -406,6 +462,10 @@ Status ValidateSuggestOptions(const SuggestOptions& o) {
 
 StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attributes, const SuggestOptions& options) {
   CDP_RETURN_IF_ERROR(ValidateSuggestOptions(options));
+  auto phase = [&](std::string_view name) {
+    if (options.on_phase) options.on_phase(name);
+  };
+  phase("target");
   const int64_t n = attributes.customers;
   if (n < 0 || n > static_cast<int64_t>(UINT32_MAX)) {
     return InvalidArgumentError("suggest: customers " + std::to_string(n) + " is outside [0, 2^32)");
@@ -487,24 +547,25 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
                                     static_cast<int64_t>(std::ceil(options.min_share * static_cast<double>(n) - 1e-9)));
 
   // Selectable attributes.
+  phase("columns");
   std::set<int> excluded;
   for (const std::string& name : options.exclude) {
     const CustomerAttribute* a = attributes.Find(name);
     if (a == nullptr) return InvalidArgumentError("suggest: exclude: '" + name + "' is not an attribute");
     excluded.insert(static_cast<int>(a - attributes.attributes.data()));
   }
-  for (size_t ai = 0; ai < attributes.attributes.size(); ++ai) {
+  // Each attribute's column (search values, grid, buckets) on its own, in
+  // parallel; kept in attribute order.
+  auto build_column = [&](size_t ai, AttrColumn& col, std::string* why) -> bool {
     const CustomerAttribute& a = attributes.attributes[ai];
     const int attr = static_cast<int>(ai);
-    if (attr == target_index || excluded.count(attr)) continue;
-    AttrColumn col;
     col.attr = attr;
     if (a.kind == AttributeKind::kNumeric) {
       col.is_date = a.is_date;
       if (a.is_date) {
         if (options.as_of_day == 0) {
-          result.not_used.push_back(a.name + ": a date attribute, and no as_of_day to write its rule as a date");
-          continue;
+          *why = a.name + ": a date attribute, and no as_of_day to write its rule as a date";
+          return false;
         }
         col.own.resize(static_cast<size_t>(n));
         for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
@@ -520,8 +581,8 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
       std::vector<double> sorted = SortedValues(col, n);
       col.grid = MakeGrid(ctx, col, sorted, options.cut_points);
       if (col.grid.empty()) {
-        result.not_used.push_back(a.name + ": fewer than two distinct values");
-        continue;
+        *why = a.name + ": fewer than two distinct values";
+        return false;
       }
       col.buckets = static_cast<int>(col.grid.size()) + 1;
       col.bucket.resize(static_cast<size_t>(n));
@@ -540,15 +601,15 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
       col.code = a.codes.data();
       col.buckets = static_cast<int>(a.categories.size());
       if (col.buckets > 0xFFFE) {
-        result.not_used.push_back(a.name + ": too many categories");
-        continue;
+        *why = a.name + ": too many categories";
+        return false;
       }
       for (size_t k = 0; k < a.categories.size(); ++k) {
         if (a.categories[k] != "(other)" && !a.categories[k].empty()) col.usable.push_back(static_cast<int32_t>(k));
       }
       if (col.usable.empty()) {
-        result.not_used.push_back(a.name + ": no value usable in a rule");
-        continue;
+        *why = a.name + ": no value usable in a rule";
+        return false;
       }
       col.bucket.resize(static_cast<size_t>(n));
       for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
@@ -574,10 +635,31 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
         }
       }
     }
-    ctx.columns.push_back(std::move(col));
+    return true;
+  };
+  {
+    std::vector<size_t> todo;
+    for (size_t ai = 0; ai < attributes.attributes.size(); ++ai) {
+      const int attr = static_cast<int>(ai);
+      if (attr != target_index && !excluded.count(attr)) todo.push_back(ai);
+    }
+    std::vector<AttrColumn> built(todo.size());
+    std::vector<std::string> why(todo.size());
+    std::vector<char> keep(todo.size(), 0);
+    ParallelFor(options.threads, todo.size(), 1, [&](size_t begin, size_t end, int) {
+      for (size_t i = begin; i < end; ++i) keep[i] = build_column(todo[i], built[i], &why[i]);
+    });
+    for (size_t i = 0; i < todo.size(); ++i) {
+      if (keep[i]) {
+        ctx.columns.push_back(std::move(built[i]));
+      } else {
+        result.not_used.push_back(std::move(why[i]));
+      }
+    }
   }
 
   // Search selectors.
+  phase("search");
   std::vector<Selector> selectors;
   for (size_t ci = 0; ci < ctx.columns.size(); ++ci) {
     const AttrColumn& col = ctx.columns[ci];
@@ -624,9 +706,26 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
   std::vector<Candidate> pool;  // kept sorted by quality, best first, at most pool_cap
   std::set<std::vector<int>> seen;
   for (int depth = 0; depth < options.max_conditions && !beam.empty(); ++depth) {
+    phase("search");
     std::vector<std::pair<Candidate, size_t>> next;  // refinement and its parent's beam index
     for (size_t bi = 0; bi < beam.size(); ++bi) {
       const BeamEntry& entry = beam[bi];
+      // Bucket statistics of the entry's members per column, in parallel.
+      std::vector<std::vector<Stats>> per_column(ctx.columns.size());
+      ParallelFor(options.threads, ctx.columns.size(), 1, [&](size_t begin, size_t end, int) {
+        for (size_t ci = begin; ci < end; ++ci) {
+          const AttrColumn& col = ctx.columns[ci];
+          std::vector<Stats>& per = per_column[ci];
+          per.resize(static_cast<size_t>(col.buckets));
+          for (uint32_t c : entry.members) {
+            const uint16_t b = col.bucket[c];
+            if (b == kMissingBucket) continue;
+            Stats& st = per[b];
+            ++st.all;
+            if (ctx.has_target[c]) st.Add(ctx.yc[c]);
+          }
+        }
+      });
       for (size_t ci = 0; ci < ctx.columns.size(); ++ci) {
         const AttrColumn& col = ctx.columns[ci];
         // What the entry already says about this attribute.
@@ -638,15 +737,7 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
           has_in |= c.kind == Cond::kIn;
         }
         if (has_in || (has_ge && has_lt)) continue;
-        // Bucket statistics of the entry's members.
-        std::vector<Stats> per(static_cast<size_t>(col.buckets));
-        for (uint32_t c : entry.members) {
-          const uint16_t b = col.bucket[c];
-          if (b == kMissingBucket) continue;
-          Stats& s = per[b];
-          ++s.all;
-          if (ctx.has_target[c]) s.Add(ctx.yc[c]);
-        }
+        const std::vector<Stats>& per = per_column[ci];
         for (int si : column_selectors[ci]) {
           const Selector& sel = selectors[static_cast<size_t>(si)];
           if ((sel.cond.kind == Cond::kGe && has_ge) || (sel.cond.kind == Cond::kLt && has_lt)) continue;
@@ -706,6 +797,7 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
       }
       next = std::move(chosen);
     }
+    phase("beam");
     std::vector<BeamEntry> new_beam;
     for (auto& [cand, parent] : next) {
       BeamEntry e;
@@ -722,66 +814,131 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
   beam.clear();
 
   // Polish the numeric thresholds of the pool's candidates on a finer grid.
-  std::map<int, std::vector<Cond>> fine_grid;
-  for (Candidate& cand : pool) {
-    for (size_t k = 0; k < cand.conds.size(); ++k) {
-      Cond& cond = cand.conds[k];
-      if (cond.kind == Cond::kIn) continue;
-      const AttrColumn& col = ColumnOf(ctx, cond.attr);
-      auto it = fine_grid.find(cond.attr);
-      if (it == fine_grid.end()) {
-        it = fine_grid.emplace(cond.attr, MakeGrid(ctx, col, SortedValues(col, n), kPolishQuantiles)).first;
-      }
-      const std::vector<Cond>& grid = it->second;
-      // Customers matching the other conditions, by value.
-      std::vector<uint32_t> others = MembersOf(ctx, cand.conds, k);
-      std::vector<std::pair<double, uint32_t>> byv;
-      for (uint32_t c : others) {
-        if (!std::isnan(col.value[c])) byv.emplace_back(col.value[c], c);
-      }
-      std::sort(byv.begin(), byv.end());
-      // Prefix statistics over the sorted values.
-      std::vector<Stats> prefix(byv.size() + 1);
-      for (size_t i = 0; i < byv.size(); ++i) {
-        prefix[i + 1] = prefix[i];
-        ++prefix[i + 1].all;
-        if (ctx.has_target[byv[i].second]) prefix[i + 1].Add(ctx.yc[byv[i].second]);
-      }
-      Cond best = cond;
-      double best_quality = cand.quality;
-      for (const Cond& g : grid) {
-        if (g.cut == cond.cut) continue;
-        const size_t below = static_cast<size_t>(
-            std::lower_bound(byv.begin(), byv.end(), std::make_pair(g.cut, uint32_t{0})) - byv.begin());
-        Stats s;
-        if (cond.kind == Cond::kGe) {
-          s = prefix.back();
-          s.all -= prefix[below].all;
-          s.with -= prefix[below].with;
-          s.sum -= prefix[below].sum;
-          s.sumsq -= prefix[below].sumsq;
-        } else {
-          s = prefix[below];
-        }
-        if (s.all < ctx.min_group || s.with < 2) continue;
-        ++ctx.tests;
-        const double q = ctx.Quality(s);
-        if (q > best_quality && ctx.LiftOk(s)) {
-          best_quality = q;
-          best = g;
-          best.kind = cond.kind;
-        }
-      }
-      cond = best;
-      cand.quality = best_quality;
+  // The fine grid of every numeric attribute in the pool, once.
+  phase("polish");
+  // Per customer its fine bucket (bucket j: values in [cut j-1, cut j); a
+  // missing value kMissingBucket), so values < cut j are buckets 0..j.
+  struct FineGrid {
+    std::vector<Cond> grid;
+    std::vector<uint16_t> bucket;
+  };
+  std::map<int, FineGrid> fine_grid;
+  for (const Candidate& cand : pool) {
+    for (const Cond& cond : cand.conds) {
+      if (cond.kind != Cond::kIn) fine_grid.emplace(cond.attr, FineGrid());
     }
-    cand.stats = ctx.StatsOf(MembersOf(ctx, cand.conds));
-    cand.quality = ctx.Quality(cand.stats);
   }
-  std::stable_sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) { return a.quality > b.quality; });
+  {
+    std::vector<std::pair<const int, FineGrid>*> grids;
+    for (auto& e : fine_grid) grids.push_back(&e);
+    ParallelFor(options.threads, grids.size(), 1, [&](size_t begin, size_t end, int) {
+      for (size_t i = begin; i < end; ++i) {
+        const AttrColumn& col = ColumnOf(ctx, grids[i]->first);
+        FineGrid& f = grids[i]->second;
+        f.grid = MakeGrid(ctx, col, SortedValues(col, n), kPolishQuantiles);
+        f.bucket.resize(static_cast<size_t>(n));
+        for (size_t c = 0; c < static_cast<size_t>(n); ++c) {
+          const double v = col.value[c];
+          f.bucket[c] = std::isnan(v) ? kMissingBucket
+                                      : static_cast<uint16_t>(std::upper_bound(f.grid.begin(), f.grid.end(), v,
+                                                                               [](double x, const Cond& g) {
+                                                                                 return x < g.cut;
+                                                                               }) -
+                                                              f.grid.begin());
+        }
+      }
+    });
+  }
+  // Each candidate on its own (in parallel; each counts its tests): a
+  // condition's cut is re-chosen with the others fixed, in order, each
+  // condition seeing the ones polished before it.
+  std::vector<Bits> candidate_bits(pool.size());  // members after polishing
+  {
+    std::vector<int64_t> polish_tests(pool.size(), 0);
+    ParallelFor(options.threads, pool.size(), 1, [&](size_t begin, size_t end, int) {
+      for (size_t pi = begin; pi < end; ++pi) {
+        Candidate& cand = pool[pi];
+        std::vector<Bits> bits;
+        for (const Cond& c : cand.conds) bits.push_back(CondBits(ctx, c));
+        for (size_t k = 0; k < cand.conds.size(); ++k) {
+          Cond& cond = cand.conds[k];
+          if (cond.kind == Cond::kIn) continue;
+          const FineGrid& fine = fine_grid.at(cond.attr);
+          const std::vector<Cond>& grid = fine.grid;
+          // Statistics per fine bucket of the customers matching the other conditions.
+          std::vector<Stats> per(grid.size() + 1);
+          ForEachIn(static_cast<size_t>(n), bits, k, nullptr, [&](uint32_t c) {
+            const uint16_t j = fine.bucket[c];
+            if (j == kMissingBucket) return;
+            Stats& st = per[j];
+            ++st.all;
+            if (ctx.has_target[c]) st.Add(ctx.yc[c]);
+          });
+          Stats with_value;
+          for (const Stats& st : per) with_value.Merge(st);
+          Cond best = cond;
+          double best_quality = cand.quality;
+          Stats below;  // values < grid[j].cut
+          for (size_t j = 0; j < grid.size(); ++j) {
+            below.Merge(per[j]);
+            const Cond& g = grid[j];
+            if (g.cut == cond.cut) continue;
+            Stats st;
+            if (cond.kind == Cond::kGe) {
+              st = with_value;
+              st.all -= below.all;
+              st.with -= below.with;
+              st.sum -= below.sum;
+              st.sumsq -= below.sumsq;
+            } else {
+              st = below;
+            }
+            if (st.all < ctx.min_group || st.with < 2) continue;
+            ++polish_tests[pi];
+            const double q = ctx.Quality(st);
+            if (q > best_quality && ctx.LiftOk(st)) {
+              best_quality = q;
+              best = g;
+              best.kind = cond.kind;
+            }
+          }
+          if (!(best == cond)) {
+            cond = best;
+            bits[k] = CondBits(ctx, cond);
+          }
+          cand.quality = best_quality;
+        }
+        candidate_bits[pi] = AndOf(bits);
+        Stats st;
+        ForEachIn(static_cast<size_t>(n), std::vector<Bits>{candidate_bits[pi]}, SIZE_MAX, nullptr, [&](uint32_t c) {
+          ++st.all;
+          if (ctx.has_target[c]) st.Add(ctx.yc[c]);
+        });
+        cand.stats = st;
+        cand.quality = ctx.Quality(cand.stats);
+      }
+    });
+    for (int64_t t : polish_tests) ctx.tests += t;
+  }
+  {
+    // Best quality first (stable), the members' bits along.
+    std::vector<size_t> order(pool.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t x, size_t y) { return pool[x].quality > pool[y].quality; });
+    std::vector<Candidate> sorted;
+    std::vector<Bits> sorted_bits;
+    for (size_t i : order) {
+      sorted.push_back(std::move(pool[i]));
+      sorted_bits.push_back(std::move(candidate_bits[i]));
+    }
+    pool = std::move(sorted);
+    candidate_bits = std::move(sorted_bits);
+  }
   result.tests = ctx.tests;
 
   // Significance, size, lift, productivity, overlap.
+  phase("significance");
   Stats total;
   for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
     if (ctx.has_target[i]) total.Add(ctx.yc[i]);
@@ -806,28 +963,48 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
     }
     return s.substr(0, 100);
   }();
-  for (const Candidate& cand : pool) {
+  // The candidates that pass size, lift and significance, and (in parallel)
+  // for each of their conditions the statistics of the customers it removes
+  // from the group of the other conditions (for the productivity test).
+  std::vector<double> cand_p(pool.size(), 1);
+  std::vector<char> eligible(pool.size(), 0);
+  for (size_t pi = 0; pi < pool.size(); ++pi) {
+    const Stats& g = pool[pi].stats;
+    if (g.all < ctx.min_group || g.with < 2 || !(pool[pi].quality > 0) || !ctx.LiftOk(g)) continue;
+    cand_p[pi] = p_value(g);
+    eligible[pi] = cand_p[pi] * tests <= options.alpha;
+  }
+  std::vector<std::vector<Stats>> removed_stats(pool.size());
+  ParallelFor(options.threads, pool.size(), 1, [&](size_t begin, size_t end, int) {
+    for (size_t pi = begin; pi < end; ++pi) {
+      const Candidate& cand = pool[pi];
+      if (!eligible[pi] || cand.conds.size() < 2) continue;
+      std::vector<Bits> bits;
+      for (const Cond& c : cand.conds) bits.push_back(CondBits(ctx, c));
+      for (size_t k = 0; k < cand.conds.size(); ++k) {
+        Stats removed;
+        ForEachIn(static_cast<size_t>(n), bits, k, &candidate_bits[pi], [&](uint32_t c) {
+          ++removed.all;
+          if (ctx.has_target[c]) removed.Add(ctx.yc[c]);
+        });
+        removed_stats[pi].push_back(removed);
+      }
+    }
+  });
+  for (size_t pi = 0; pi < pool.size(); ++pi) {
+    const Candidate& cand = pool[pi];
     if (static_cast<int>(result.suggestions.size()) >= options.max_suggestions) break;
+    if (!eligible[pi]) continue;
     const Stats& g = cand.stats;
-    if (g.all < ctx.min_group || g.with < 2 || !(cand.quality > 0) || !ctx.LiftOk(g)) continue;
-    const double p = p_value(g);
-    if (!(p * tests <= options.alpha)) continue;
+    const double p = cand_p[pi];
     // Productive (Webb 2007): every condition must matter: the customers it
     // removes from the group of the other conditions differ in the wanted
     // direction, significantly at the same corrected level (the condition was
     // chosen by the same search, so the same correction applies).
     bool productive = true;
     if (cand.conds.size() > 1) {
-      const std::vector<uint32_t> all = MembersOf(ctx, cand.conds);
-      std::vector<uint8_t> in(static_cast<size_t>(n), 0);
-      for (uint32_t c : all) in[c] = 1;
       for (size_t k = 0; k < cand.conds.size() && productive; ++k) {
-        Stats removed;
-        for (uint32_t c : MembersOf(ctx, cand.conds, k)) {
-          if (in[c]) continue;
-          ++removed.all;
-          if (ctx.has_target[c]) removed.Add(ctx.yc[c]);
-        }
+        const Stats& removed = removed_stats[pi][k];
         Stats both = g;
         both.Merge(removed);
         const double mg = g.sum / static_cast<double>(g.with);
@@ -842,7 +1019,7 @@ StatusOr<SuggestResult> FindSuggestedSegments(const CustomerAttributes& attribut
       }
     }
     if (!productive) continue;
-    std::vector<uint32_t> members = MembersOf(ctx, cand.conds);
+    std::vector<uint32_t> members = MembersOfBits(candidate_bits[pi]);
     CustomerSet set = CustomerSet::Of(members);
     set.Optimize();
     bool overlaps = false;

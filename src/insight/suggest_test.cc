@@ -337,6 +337,15 @@ TEST(SuggestTest, DeterministicAndNonOverlapping) {
   auto b = FindSuggestedSegments(ToAttributes(d), o);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(ToJson(*a), ToJson(*b));
+  // The same result on 1 thread and on 3 (columns, polishing and the tests
+  // run in parallel; each candidate is computed on its own).
+  for (int threads : {1, 3}) {
+    o.threads = threads;
+    auto c = FindSuggestedSegments(ToAttributes(d), o);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(ToJson(*a), ToJson(*c)) << threads << " threads";
+  }
+  o.threads = 0;
   for (size_t i = 0; i < a->suggestions.size(); ++i) {
     for (size_t k = 0; k < i; ++k) {
       const auto& x = a->suggestions[i].members;
@@ -384,6 +393,10 @@ TEST(SuggestTest, BadOptionsAndTargetsAreRefused) {
   o.target = "LifetimeSpend";
   o.alpha = 0;
   refused(o, "alpha");
+  o = {};
+  o.target = "LifetimeSpend";
+  o.threads = -1;
+  refused(o, "threads");
   o = {};
   o.target = "LifetimeSpend";
   o.exclude = {"Nope"};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 
 #include "search/search_index.h"
 
@@ -71,7 +72,16 @@ StatusOr<SearchFieldKind> ParseKind(const SearchFieldConfig& f) {
 
 }  // namespace
 
-StatusOr<ResolvedSearchConfig> ResolveSearchConfig(const SearchConfig& config, const Schema& customer) {
+bool SplitRelatedFilter(std::string_view name, std::string* entity, std::string* field) {
+  size_t dot = name.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size()) return false;
+  *entity = std::string(name.substr(0, dot));
+  *field = std::string(name.substr(dot + 1));
+  return true;
+}
+
+StatusOr<ResolvedSearchConfig> ResolveSearchConfig(const SearchConfig& config, const Schema& customer,
+                                                   const std::map<std::string, RelatedFilterSource>& related) {
   ResolvedSearchConfig r;
   if (config.fields.empty()) {
     for (const Field& f : customer.fields()) {
@@ -103,6 +113,30 @@ StatusOr<ResolvedSearchConfig> ResolveSearchConfig(const SearchConfig& config, c
   auto add_filter = [&](const std::string& name) {
     if (std::find(r.filters.begin(), r.filters.end(), name) == r.filters.end()) r.filters.push_back(name);
   };
+  auto add_related = [&](const std::string& entity, const std::string& field) -> Status {
+    auto src = related.find(entity);
+    const std::string name = entity + "." + field;
+    if (src == related.end() || !src->second.table) {
+      std::string known;
+      for (const auto& [e, s] : related) known += (known.empty() ? "" : ", ") + e;
+      return InvalidArgumentError("search filter '" + name + "': '" + entity +
+                                  "' is neither a Customer field nor an entity with rows per customer (" +
+                                  (known.empty() ? std::string("there are none") : "entities: " + known) + ")");
+    }
+    const Schema& schema = src->second.table->schema();
+    if (field == "CustomerId" || schema.FieldIndex(field) < 0) {
+      std::string known;
+      for (const Field& f : schema.fields()) {
+        if (f.name != "CustomerId") known += (known.empty() ? "" : ", ") + f.name;
+      }
+      return InvalidArgumentError("search filter '" + name + "': '" + field + "' is not a field of " + entity +
+                                  " (fields: " + known + ")");
+    }
+    auto dup = std::find_if(r.related_filters.begin(), r.related_filters.end(),
+                            [&](const RelatedFilter& x) { return x.name == name; });
+    if (dup == r.related_filters.end()) r.related_filters.push_back({name, entity, field});
+    return Status::Ok();
+  };
   if (config.filters.empty()) {
     const Field* state = nullptr;
     const Field* gender = nullptr;
@@ -123,13 +157,23 @@ StatusOr<ResolvedSearchConfig> ResolveSearchConfig(const SearchConfig& config, c
     } else if (loyalty) {
       add_filter(loyalty->name);
     }
+    for (const auto& [entity, src] : related) {
+      for (const std::string& field : src.default_filters) CDP_RETURN_IF_ERROR(add_related(entity, field));
+    }
   } else {
     for (const std::string& name : config.filters) {
       if (name == kSegmentFilter) continue;
-      if (customer.FieldIndex(name) < 0) {
-        return InvalidArgumentError("search filter '" + name + "' is not a field of the Customer entity");
+      if (customer.FieldIndex(name) >= 0) {
+        add_filter(name);
+        continue;
       }
-      add_filter(name);
+      std::string entity, field;
+      if (!SplitRelatedFilter(name, &entity, &field)) {
+        return InvalidArgumentError("search filter '" + name +
+                                    "' is not a field of the Customer entity (a related entity's field is "
+                                    "written ENTITY.FIELD, e.g. Enrichment_Engagement.EngagementLevel)");
+      }
+      CDP_RETURN_IF_ERROR(add_related(entity, field));
     }
   }
   r.filters.emplace_back(kSegmentFilter);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <unordered_map>
 
@@ -49,7 +50,33 @@ struct IndexPlan {
   Csr keys_of_row;                            // source-key rows of each customer row
   std::vector<std::string> segments;          // segment names (sorted)
   Csr segments_of_row;                        // segment ids of each customer row (ascending)
+  // Per related filter (parallel to config.related_filters): its column and
+  // the related entity's rows of each customer row.
+  struct Related {
+    const Column* column = nullptr;
+    const Csr* rows_of_customer = nullptr;
+  };
+  std::vector<Related> related;
+  std::map<std::string, Csr> related_rows;    // entity -> rows of each customer row
   uint64_t seed = 0;                          // hash of the configuration
+
+  // The distinct non-empty values of related filter `f` for customer `row`,
+  // sorted (a value's list separator is read as a space).
+  void RelatedValues(size_t f, size_t row, std::vector<std::string>* out) const {
+    out->clear();
+    const Related& r = related[f];
+    std::string buf;
+    for (uint32_t k = r.rows_of_customer->offsets[row]; k < r.rows_of_customer->offsets[row + 1]; ++k) {
+      uint32_t rr = r.rows_of_customer->items[k];
+      if (r.column->IsNull(rr)) continue;
+      std::string v(ValueOf(*r.column, rr, &buf));
+      if (v.empty()) continue;
+      std::replace(v.begin(), v.end(), search_internal::kListSeparator, ' ');
+      out->push_back(std::move(v));
+    }
+    std::sort(out->begin(), out->end());
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+  }
 
   // The canonical content of `row`, hashed to detect changes.
   void Serialize(size_t row, std::string* out) const {
@@ -77,6 +104,12 @@ struct IndexPlan {
     out->push_back('\x1d');
     for (uint32_t k = segments_of_row.offsets[row]; k < segments_of_row.offsets[row + 1]; ++k) {
       put(segments[segments_of_row.items[k]]);
+    }
+    std::vector<std::string> values;
+    for (size_t f = 0; f < related.size(); ++f) {
+      out->push_back('\x1d');
+      RelatedValues(f, row, &values);
+      for (const auto& v : values) put(v);
     }
   }
 
@@ -142,6 +175,18 @@ struct IndexPlan {
       seg_value += name;
     }
     if (!seg_value.empty()) doc.add_value(search_internal::kSegmentSlot, seg_value);
+    std::vector<std::string> values;
+    for (size_t f = 0; f < related.size(); ++f) {
+      RelatedValues(f, row, &values);
+      if (values.empty()) continue;
+      std::string joined;
+      for (const auto& v : values) {
+        doc.add_boolean_term(search_internal::FilterTerm(config.related_filters[f].name, v));
+        if (!joined.empty()) joined.push_back(search_internal::kListSeparator);
+        joined += v;
+      }
+      doc.add_value(search_internal::kFirstFilterSlot + static_cast<Xapian::valueno>(filter_columns.size() + f), joined);
+    }
     return doc;
   }
 };
@@ -164,7 +209,7 @@ StatusOr<IndexPlan> MakePlan(const SearchConfig& config, const SearchIndexInput&
   if (t.num_rows() >= UINT32_MAX) return InvalidArgumentError("search index: too many customers");
   IndexPlan plan;
   plan.customers = &t;
-  CDP_ASSIGN_OR_RETURN(plan.config, ResolveSearchConfig(config, t.schema()));
+  CDP_ASSIGN_OR_RETURN(plan.config, ResolveSearchConfig(config, t.schema(), input.related));
   plan.ids = t.ColumnByName("CustomerId");
   if (!plan.ids || plan.ids->type() != DataType::kInt64) {
     return InvalidArgumentError("search index: the Customer table has no int64 field 'CustomerId'");
@@ -218,12 +263,34 @@ StatusOr<IndexPlan> MakePlan(const SearchConfig& config, const SearchIndexInput&
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   plan.segments_of_row = BuildCsr(t.num_rows(), pairs);
 
+  for (const RelatedFilter& rf : plan.config.related_filters) {
+    const Table& rt = *input.related.at(rf.entity).table;
+    auto [csr, fresh] = plan.related_rows.try_emplace(rf.entity);
+    if (fresh) {
+      const Column* rid = rt.ColumnByName("CustomerId");
+      if (!rid || rid->type() != DataType::kInt64) {
+        return InvalidArgumentError("search filter '" + rf.name + "': " + rf.entity +
+                                    " has no int64 field 'CustomerId' (it is not kept per customer)");
+      }
+      if (rt.num_rows() >= UINT32_MAX) return InvalidArgumentError("search index: too many rows in " + rf.entity);
+      pairs.clear();
+      for (size_t r = 0; r < rt.num_rows(); ++r) {
+        if (rid->IsNull(r)) continue;
+        auto it = row_of->find(rid->Int64At(r));
+        if (it != row_of->end()) pairs.emplace_back(it->second, static_cast<uint32_t>(r));
+      }
+      csr->second = BuildCsr(t.num_rows(), pairs);
+    }
+    plan.related.push_back({rt.ColumnByName(rf.field), &csr->second});
+  }
+
   std::string fp(search_internal::kFormatVersion);
   for (const auto& f : plan.config.fields) {
     fp += "|f:" + f.field + ":" + std::to_string(static_cast<int>(f.kind)) + ":" + std::to_string(f.weight);
   }
   fp += plan.config.source_keys ? "|keys" : "|nokeys";
   for (const auto& f : plan.config.filters) fp += "|x:" + f;
+  for (const auto& f : plan.config.related_filters) fp += "|r:" + f.name;
   plan.seed = XXH3_64bits(fp.data(), fp.size());
   return plan;
 }
@@ -268,6 +335,12 @@ StatusOr<IndexUpdateStats> SearchIndex::Update(const std::string& dir, const Sea
       filters += f;
     }
     db.set_metadata(std::string(search_internal::kMetaFilters), filters);
+    std::string related;
+    for (const auto& f : plan.config.related_filters) {
+      if (!related.empty()) related.push_back('\n');
+      related += f.name;
+    }
+    db.set_metadata(std::string(search_internal::kMetaRelatedFilters), related);
     db.set_metadata(std::string(search_internal::kMetaFormat), std::string(search_internal::kFormatVersion));
 
     // Per chunk: hash and build documents in parallel, write them in order.

@@ -21,11 +21,22 @@
 
 namespace cdp {
 
+// An entity with rows per customer whose fields can be filters, e.g. an
+// enrichment ("Enrichment_BrandAffinity": CustomerId, Value, Level, ...).
+// A customer may have several rows: the filter's values for that customer
+// are the distinct values of the field over its rows (multi-valued, like
+// segment membership).
+struct RelatedFilterSource {
+  std::shared_ptr<const Table> table;        // CustomerId (int64) + fields
+  std::vector<std::string> default_filters;  // its fields offered when `search.filters` is empty
+};
+
 // Input of an index update: the serving tables already loaded in memory.
 struct SearchIndexInput {
   std::shared_ptr<const Table> customers;    // Customer: CustomerId (int64) + profile fields
   std::shared_ptr<const Table> source_keys;  // CustomerSourceKeys: CustomerId, Source, SourceKey (may be null)
   std::map<std::string, std::vector<int64_t>> segment_members;  // segment name -> CustomerIds
+  std::map<std::string, RelatedFilterSource> related;           // entity name -> its rows
 };
 
 // How a free-text field's values are normalized before indexing (and how a
@@ -43,16 +54,30 @@ struct ResolvedSearchField {
   bool operator==(const ResolvedSearchField&) const = default;
 };
 
+// A multi-valued filter on a field of a related entity; its name is
+// "<entity>.<field>", e.g. "Enrichment_BrandAffinity.Value".
+struct RelatedFilter {
+  std::string name;
+  std::string entity;
+  std::string field;
+  bool operator==(const RelatedFilter&) const = default;
+};
+
 // A SearchConfig checked against the Customer schema, with defaults applied.
 struct ResolvedSearchConfig {
   std::vector<ResolvedSearchField> fields;
   bool source_keys = false;          // index CustomerSourceKeys.SourceKey
   std::vector<std::string> filters;  // Customer field names; "segment" is always last
+  std::vector<RelatedFilter> related_filters;  // in the order configured
   bool operator==(const ResolvedSearchConfig&) const = default;
 };
 
 // The name of the segment-membership filter.
 inline constexpr std::string_view kSegmentFilter = "segment";
+
+// "<entity>.<field>" for a related entity's filter, split at the first '.'
+// (false when `name` has none).
+bool SplitRelatedFilter(std::string_view name, std::string* entity, std::string* field);
 
 // Applies the defaults of an empty SearchConfig and checks a configured one.
 // Defaults (names matched case-insensitively, semantic types too): text fields
@@ -60,16 +85,22 @@ inline constexpr std::string_view kSegmentFilter = "segment";
 // (Email*, EMail*), phones (Phone*, Telephone*, Mobile*, Cell*), City, Address*,
 // Street*; plus the source keys. Filters: State, Gender and one loyalty/tier
 // field (a name containing "tier", else "loyalty" not ending in "id"), plus
-// "segment". A configured field named "SourceKey"/"SourceKeys" that is not a
-// Customer field means the source keys.
+// "segment", plus each related entity's default_filters. A configured field
+// named "SourceKey"/"SourceKeys" that is not a Customer field means the
+// source keys. A configured filter "<entity>.<field>" names a field of a
+// related entity (`related`).
 // Errors (InvalidArgument, naming the field): a configured field or filter
-// that is not in `customer`, an unknown normalize, a weight <= 0.
-StatusOr<ResolvedSearchConfig> ResolveSearchConfig(const SearchConfig& config, const Schema& customer);
+// that is not in `customer` (or in the related entity it names), an unknown
+// normalize, a weight <= 0.
+StatusOr<ResolvedSearchConfig> ResolveSearchConfig(const SearchConfig& config, const Schema& customer,
+                                                   const std::map<std::string, RelatedFilterSource>& related = {});
 
 struct SearchQuery {
   std::string text;  // free text; empty = filters only
   // (field, value): several values of one field = OR, different fields = AND;
-  // field "segment" = membership of the named segment. Values match exactly.
+  // field "segment" = membership of the named segment; a related filter
+  // ("Enrichment_X.Level") matches a customer with a row of that value.
+  // Values match exactly.
   std::vector<std::pair<std::string, std::string>> filters;
   size_t offset = 0;
   size_t limit = 20;
@@ -91,8 +122,9 @@ struct FacetValue {
 struct SearchResult {
   int64_t total = 0;  // exact number of matching customers
   std::vector<SearchHit> hits;
-  // Per filter field (incl. "segment"), counts over the matching set, sorted
-  // by count desc then value; values with a zero count are left out.
+  // Per filter field (incl. "segment" and related filters), counts over the
+  // matching set (customers, not rows), sorted by count desc then value;
+  // values with a zero count are left out.
   std::map<std::string, std::vector<FacetValue>> facets;
 };
 
@@ -135,7 +167,8 @@ class SearchIndex {
   // searches running meanwhile finish on the previous snapshot.
   Status Reopen();
 
-  // The filter fields of the open snapshot ("segment" last).
+  // The filter fields of the open snapshot: Customer fields, related
+  // filters, "segment" last.
   std::vector<std::string> filter_fields() const;
   // Number of indexed customers in the open snapshot.
   int64_t size() const;

@@ -399,10 +399,30 @@ TEST(SearchIndexFacetTest, CountsEqualBruteForce) {
       }
     }
   }
+  // A related entity with 0-3 rows per customer, a brand sometimes twice.
+  const char* brands[] = {"Aroma", "Bold", "Crema"};
+  std::map<int64_t, std::set<std::string>> brands_of;
+  auto brand_rows = std::make_shared<Table>(Schema({{"CustomerId", DataType::kInt64, {}},
+                                                    {"Value", DataType::kString, {}},
+                                                    {"Level", DataType::kString, {}}}));
+  for (const auto& p : people) {
+    for (unsigned k = rng() % 4; k > 0; --k) {
+      const char* b = brands[rng() % 3];
+      brand_rows->mutable_column(0).AppendInt64(p.id);
+      brand_rows->mutable_column(1).AppendString(b);
+      brand_rows->mutable_column(2).AppendString("High");
+      brand_rows->FinishRow();
+      brands_of[p.id].insert(b);
+    }
+  }
+  in.related["Enrichment_Brand"] = {brand_rows, {"Value"}};
+  const std::string kBrand = "Enrichment_Brand.Value";
   TempDir dir;
   ASSERT_TRUE(SearchIndex::Update(dir.path(), {}, in).ok());
   auto index = SearchIndex::Open(dir.path());
   ASSERT_TRUE(index.ok());
+  EXPECT_EQ(index.value()->filter_fields(),
+            (std::vector<std::string>{"State", "Gender", "LoyaltyTier", kBrand, "segment"}));
 
   auto value = [&](const Person& p, const std::string& f) -> const char* {
     if (f == "State") return p.state;
@@ -417,6 +437,9 @@ TEST(SearchIndexFacetTest, CountsEqualBruteForce) {
       {{"segment", "A"}},
       {{"segment", "A"}, {"segment", "C"}, {"State", "WA"}},
       {{"State", "OR"}, {"Gender", "M"}, {"Gender", "X"}, {"LoyaltyTier", "Silver"}, {"segment", "B"}},
+      {{kBrand, "Bold"}},
+      {{kBrand, "Aroma"}, {kBrand, "Crema"}, {"segment", "B"}},
+      {{kBrand, "Crema"}, {"Gender", "F"}},
   };
   for (const std::string text : {"", "ann", "carla doe"}) {
     for (const auto& filters : filter_sets) {
@@ -437,6 +460,8 @@ TEST(SearchIndexFacetTest, CountsEqualBruteForce) {
         for (const auto& [f, vs] : wanted) {
           if (f == "segment") {
             ok = ok && std::any_of(vs.begin(), vs.end(), [&](const std::string& s) { return member_of[p.id].count(s); });
+          } else if (f == kBrand) {
+            ok = ok && std::any_of(vs.begin(), vs.end(), [&](const std::string& s) { return brands_of[p.id].count(s); });
           } else {
             const char* v = value(p, f);
             ok = ok && v && vs.count(v);
@@ -448,10 +473,11 @@ TEST(SearchIndexFacetTest, CountsEqualBruteForce) {
           if (const char* v = value(p, f)) ++expect_counts[f][v];
         }
         for (const auto& s : member_of[p.id]) ++expect_counts["segment"][s];
+        for (const auto& b : brands_of[p.id]) ++expect_counts[kBrand][b];  // customers, not rows
       }
       EXPECT_EQ(IdSet(*r), expect_ids) << text;
       EXPECT_EQ(r->total, static_cast<int64_t>(expect_ids.size()));
-      for (const char* f : {"State", "Gender", "LoyaltyTier", "segment"}) {
+      for (const std::string& f : {"State", "Gender", "LoyaltyTier", "segment", kBrand.c_str()}) {
         std::map<std::string, int64_t> got;
         for (const auto& fv : r->facets[f]) got[fv.value] = fv.count;
         EXPECT_EQ(got, expect_counts[f]) << "facet " << f << " text '" << text << "'";
@@ -460,6 +486,100 @@ TEST(SearchIndexFacetTest, CountsEqualBruteForce) {
       }
     }
   }
+}
+
+// --- related filters (enrichments) --------------------------------------------------
+
+std::shared_ptr<Table> Engagement(const std::vector<std::pair<int64_t, const char*>>& rows) {
+  auto t = std::make_shared<Table>(Schema({{"CustomerId", DataType::kInt64, {}},
+                                           {"EngagementScore", DataType::kInt64, {}},
+                                           {"EngagementLevel", DataType::kString, {}}}));
+  for (const auto& [id, level] : rows) {
+    t->mutable_column(0).AppendInt64(id);
+    t->mutable_column(1).AppendInt64(50);
+    if (level) t->mutable_column(2).AppendString(level); else t->mutable_column(2).AppendNull();
+    t->FinishRow();
+  }
+  return t;
+}
+
+TEST(ResolveSearchConfigTest, RelatedFiltersAreCheckedAgainstTheirEntity) {
+  std::map<std::string, RelatedFilterSource> related;
+  related["Enrichment_Engagement"] = {Engagement({}), {"EngagementLevel"}};
+  auto d = ResolveSearchConfig(SearchConfig{}, CustomerSchema(), related);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->related_filters.size(), 1u);
+  EXPECT_EQ(d->related_filters[0], (RelatedFilter{"Enrichment_Engagement.EngagementLevel", "Enrichment_Engagement",
+                                                  "EngagementLevel"}));
+  EXPECT_EQ(d->filters.back(), "segment");
+
+  SearchConfig c;
+  c.filters = {"State", "Enrichment_Engagement.EngagementScore"};
+  auto r = ResolveSearchConfig(c, CustomerSchema(), related);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->filters, (std::vector<std::string>{"State", "segment"}));
+  ASSERT_EQ(r->related_filters.size(), 1u);  // configured: the defaults are not added
+  EXPECT_EQ(r->related_filters[0].field, "EngagementScore");
+
+  c.filters = {"Enrichment_Engagement.Mood"};
+  r = ResolveSearchConfig(c, CustomerSchema(), related);
+  ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("'Mood' is not a field of Enrichment_Engagement"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("EngagementLevel"), std::string::npos);  // lists the fields
+
+  c.filters = {"Enrichment_Brand.Value"};
+  r = ResolveSearchConfig(c, CustomerSchema(), related);
+  ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("Enrichment_Engagement"), std::string::npos) << r.status().message();
+
+  c.filters = {"Enrichment_Engagement.CustomerId"};
+  EXPECT_EQ(ResolveSearchConfig(c, CustomerSchema(), related).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(SearchIndexRelatedTest, FiltersByEnrichmentValuesAndUpdatesWhenTheyChange) {
+  TempDir dir;
+  SearchIndexInput in = LabInput();
+  in.related["Enrichment_Engagement"] = {Engagement({{1, "High"}, {2, "Low"}, {3, "High"}, {6, nullptr}, {99, "High"}}),
+                                         {"EngagementLevel"}};
+  const std::string kLevel = "Enrichment_Engagement.EngagementLevel";
+  auto first = SearchIndex::Update(dir.path(), {}, in);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto index = SearchIndex::Open(dir.path());
+  ASSERT_TRUE(index.ok());
+  SearchQuery q;
+  q.filters = {{kLevel, "High"}};
+  auto r = index.value()->Search(q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(IdSet(*r), (std::set<int64_t>{1, 3}));  // 99 is not a customer: ignored
+  q.text = "smith";
+  q.filters.emplace_back("State", "OR");
+  r = index.value()->Search(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(IdSet(*r), (std::set<int64_t>{3}));
+  ASSERT_EQ(r->facets[kLevel].size(), 1u);
+  EXPECT_EQ(r->facets[kLevel][0], (FacetValue{"High", 1}));
+
+  // Customer 2 becomes High: only that document changes.
+  in.related["Enrichment_Engagement"].table = Engagement({{1, "High"}, {2, "High"}, {3, "High"}, {6, nullptr}});
+  auto second = SearchIndex::Update(dir.path(), {}, in);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->updated, 1);
+  EXPECT_EQ(second->unchanged, static_cast<int64_t>(Lab().size()) - 1);
+  ASSERT_TRUE(index.value()->Reopen().ok());
+  SearchQuery high;
+  high.filters = {{kLevel, "High"}};
+  r = index.value()->Search(high);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(IdSet(*r), (std::set<int64_t>{1, 2, 3}));
+
+  // An entity without CustomerId cannot be a filter source.
+  auto keyed_by_source = std::make_shared<Table>(Schema({{"MemberId", DataType::kString, {}},
+                                                          {"EngagementLevel", DataType::kString, {}}}));
+  in.related["Enrichment_Engagement"].table = keyed_by_source;
+  auto bad = SearchIndex::Update(dir.path(), {}, in);
+  ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("CustomerId"), std::string::npos) << bad.status().message();
 }
 
 // --- incremental update ----------------------------------------------------------------

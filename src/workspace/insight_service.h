@@ -3,9 +3,11 @@
 // /api/v1/segments/{name}/...) and the web UI's insights tab, "Find similar
 // customers" and "Suggested segments". It reads the current generation
 // (Customer, Customer_Measure, Prediction_*, Enrichment_*, Segment_*,
-// UnifiedActivity), builds the customer attributes once per call
-// (insight/customer_attributes.h) and runs the pure algorithms of insight/
-// (overlap.h, differentiators.h, lookalike.h, suggest.h, rfm.h).
+// UnifiedActivity), builds the customer attributes (insight/customer_attributes.h;
+// predictions' explanation columns Factor<i>[Impact] left out) once per
+// generation and as-of day, kept for the next call (one entry, process-wide),
+// and runs the pure algorithms of insight/ (overlap.h, differentiators.h,
+// lookalike.h, suggest.h, rfm.h).
 //
 // Errors: NotFound naming an unknown segment or attribute; FailedPrecondition
 // when there is no Customer yet or a segment has never been evaluated
@@ -105,6 +107,12 @@ struct RfmRequest {
   std::vector<std::string> activities;
   std::string last_date_measure;  // a measure with each customer's last transaction (for definitions)
   std::string frequency_measure;  // a measure with each customer's transaction count
+  // Neither named: measures over exactly these activities are looked for in
+  // the project (a max of the timestamp, a count), so the groups can be saved
+  // as segments; missing ones are listed in "measures_to_add" (their JSON
+  // form), or created and computed when add_measures is set
+  // (RfmLastTransaction, RfmTransactions).
+  bool add_measures = false;
   int32_t run_date = 0;           // recency as of this day; 0 = the day after the last transaction
 };
 StatusOr<nlohmann::ordered_json> RfmSuggestions(Workspace& workspace, const RfmRequest& request);

@@ -25,6 +25,7 @@
 #include "demo/demo_generator.h"
 #include "workspace/activity_runner.h"
 #include "workspace/definitions.h"
+#include "workspace/demo_test_workspace.h"
 #include "workspace/enrichment_runner.h"
 #include "workspace/refresh_runner.h"
 #include "workspace/segment_runner.h"
@@ -34,11 +35,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
   std::vector<std::vector<std::string>> rows;
@@ -91,30 +87,16 @@ class InsightServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / ("cdp_insight_" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    DemoOptions demo;
+    DemoWorkspaceOptions options;
+    options.examples_dir = std::string(CDP_SOURCE_DIR) + "/examples/contoso";
+    options.yaml_files = {"project.yaml", "enrichments.yaml"};
     // 6,000 people: about 2.4% are surveyed members of the planted subgroup,
     // enough for a Bonferroni-corrected test over ~15,000 candidate groups.
-    demo.customers = 6000;
-    demo.seed = 7;
-    demo.out_dir = (*dir_ / "sources").string();
-    DemoSummary summary;
-    ASSERT_TRUE(GenerateContosoDemo(demo, &summary).ok());
-    auto ws = Workspace::Init((*dir_ / "ws").string());
-    ASSERT_TRUE(ws.ok()) << ws.status().message();
-    std::string yaml = ReadFile(std::string(CDP_SOURCE_DIR) + "/examples/contoso/project.yaml") +
-                       ReadFile(std::string(CDP_SOURCE_DIR) + "/examples/contoso/enrichments.yaml");
-    auto project = ParseProjectYaml(yaml, "project.yaml", dir_->string());
-    ASSERT_TRUE(project.ok()) << project.status().message();
-    auto applied = ApplyProject(**ws, *project);
-    ASSERT_TRUE(applied.ok()) << applied.status().message();
-    RefreshOptions refresh;
-    refresh.threads = 2;
-    refresh.run_date = kDefaultDemoToday;
-    auto r = RunRefresh(**ws, refresh);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    ASSERT_TRUE(r->ok()) << r->error;
-    ws_ = ws->release();
+    options.customers = 6000;
+    options.seed = 7;
+    auto demo = MakeDemoWorkspace(dir_->string(), options);
+    ASSERT_TRUE(demo.ok()) << demo.status().message();
+    ws_ = demo->workspace.release();
     LoadTruth();
   }
   static void TearDownTestSuite() {
@@ -429,6 +411,83 @@ TEST_F(InsightServiceTest, RfmGroupsCoverEveryCustomer) {
   RfmRequest bad;
   bad.activities = {"Nope"};
   EXPECT_EQ(RfmSuggestions(*ws_, bad).status().code(), StatusCode::kNotFound);
+
+  // The demo has no transaction count over both purchase activities: the
+  // measures needed to save the groups are listed, and added when asked.
+  ASSERT_FALSE(j->contains("measures_added"));
+  ASSERT_TRUE(j->contains("measures_to_add")) << j->dump(1).substr(0, 2000);
+  EXPECT_EQ((*j)["measures_to_add"].size(), 2u);
+  for (const auto& g : (*j)["groups"]) EXPECT_TRUE(g["definition"].is_null());
+  RfmRequest add;
+  add.add_measures = true;
+  auto added = RfmSuggestions(*ws_, add);
+  ASSERT_TRUE(added.ok()) << added.status().message();
+  EXPECT_EQ((*added)["measures_added"], Json::array({"RfmLastTransaction", "RfmTransactions"}));
+  EXPECT_FALSE(added->contains("measures_to_add"));
+  // Asked again, the project's measures are found by what they compute.
+  auto found = RfmSuggestions(*ws_, add);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_FALSE(found->contains("measures_added"));
+  EXPECT_EQ((*found)["frequency_measure"], "RfmTransactions");
+  // Every non-empty group can be saved and its rules select exactly its members.
+  int saved_groups = 0;
+  for (const auto& g : (*found)["groups"]) {
+    if (g["definition"].is_null()) continue;
+    auto def = ParseSegmentJson(g["definition"].dump());
+    ASSERT_TRUE(def.ok()) << def.status().message();
+    auto saved = SaveSegmentDefinition(*ws_, *def, SegmentSaveMode::kUpsert, DefinitionOptions{});
+    ASSERT_TRUE(saved.ok()) << saved.status().message();
+    ASSERT_TRUE(saved->saved.evaluation.has_value()) << saved->members.reason;
+    EXPECT_EQ(saved->saved.evaluation->members, g["size"].get<int64_t>()) << g.dump(1);
+    ++saved_groups;
+  }
+  EXPECT_GE(saved_groups, 5);
+}
+
+// The attributes are kept for the next call on the same generation; a new
+// generation is seen at once, and a prediction's explanation columns are not
+// attributes.
+TEST_F(InsightServiceTest, AttributesFollowTheGenerationAndLeaveOutExplanations) {
+  auto names = [](const Json& j) {
+    std::set<std::string> out;
+    for (const auto& a : j["attributes"]) out.insert(a["entity"].get<std::string>() + "." + a["field"].get<std::string>());
+    return out;
+  };
+  auto before = InsightAttributes(*ws_);
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  auto again = InsightAttributes(*ws_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*before, *again);
+  EXPECT_FALSE(names(*before).count("Prediction_Spend.Score"));
+
+  auto customers = Entity(*ws_, std::string(kCustomerEntity));
+  ASSERT_NE(customers, nullptr);
+  const Column* id = customers->ColumnByName("CustomerId");
+  Table prediction(Schema({Field{"CustomerId", DataType::kInt64, {}}, Field{"Score", DataType::kDouble, {}},
+                           Field{"Factor1", DataType::kString, {}}, Field{"Factor1Impact", DataType::kDouble, {}},
+                           Field{"Factors", DataType::kString, {}}}));
+  for (size_t r = 0; r < customers->num_rows(); ++r) {
+    prediction.mutable_column(0).AppendInt64(id->Int64At(r));
+    prediction.mutable_column(1).AppendDouble(static_cast<double>(r % 100) / 100.0);
+    prediction.mutable_column(2).AppendString(r % 2 ? "spend in the last 90 days" : "days since the last purchase");
+    prediction.mutable_column(3).AppendDouble(0.1);
+    prediction.mutable_column(4).AppendString(r % 3 ? "few" : "many");
+    prediction.FinishRow();
+  }
+  Status committed = CommitEntities(*ws_, {{"Prediction_Spend", std::move(prediction)}}, {}, "test");
+  ASSERT_TRUE(committed.ok()) << committed.message();
+  auto after = InsightAttributes(*ws_);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  const auto seen = names(*after);
+  EXPECT_TRUE(seen.count("Prediction_Spend.Score"));
+  EXPECT_TRUE(seen.count("Prediction_Spend.Factors"));  // only Factor<i> and Factor<i>Impact are explanations
+  EXPECT_FALSE(seen.count("Prediction_Spend.Factor1"));
+  EXPECT_FALSE(seen.count("Prediction_Spend.Factor1Impact"));
+
+  ASSERT_TRUE(CommitEntities(*ws_, {}, {"Prediction_Spend"}, "test").ok());
+  auto removed = InsightAttributes(*ws_);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(names(*removed), names(*before));
 }
 
 }  // namespace

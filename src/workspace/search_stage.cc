@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/entity_names.h"
@@ -17,14 +18,42 @@ constexpr char kMarkerFile[] = "cdp-served-generation.json";
 
 std::string MarkerPath(const Workspace& workspace) { return SearchIndexDir(workspace) + "/" + kMarkerFile; }
 
+// The entities with rows per customer whose fields are filters, with the
+// fields each offers by default: the configured "ENTITY.FIELD" filters'
+// entities, or with no filters configured the affinity enrichments' values
+// (brands, categories) and the engagement enrichments' levels.
+std::map<std::string, std::vector<std::string>> RelatedEntities(const ProjectConfig& project, const Snapshot& snap) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (project.search.filters.empty()) {
+    for (const EnrichmentConfig& e : project.enrichments) {
+      if (e.before_unification()) continue;
+      std::string entity = EnrichmentEntityName(e.name);
+      if (!snap.entities.count(entity)) continue;
+      if (e.kind == EnrichmentKind::kAffinity) out[entity].push_back("Value");
+      if (e.kind == EnrichmentKind::kEngagement) out[entity].push_back("EngagementLevel");
+    }
+    return out;
+  }
+  for (const std::string& f : project.search.filters) {
+    std::string entity, field;
+    if (!SplitRelatedFilter(f, &entity, &field)) continue;
+    if (entity != kCustomerEntity && snap.entities.count(entity)) out[entity];
+  }
+  return out;
+}
+
 // What the index is built from: Customer, the source keys, the segments'
-// members and the search configuration.
+// members, the related entities and the search configuration.
 StageInputs IndexInputs(const ProjectConfig& project, const Snapshot& snap) {
   StageInputs in;
   in.AddEntity(snap, std::string(kCustomerEntity));
   in.AddEntity(snap, std::string(kSourceKeysEntity));
   for (const auto& [name, info] : snap.entities) {
     if (EntityKindOf(name) == EntityKind::kSegment) in.AddEntity(snap, name);
+  }
+  for (const auto& [entity, defaults] : RelatedEntities(project, snap)) {
+    in.AddEntity(snap, entity);
+    for (const auto& f : defaults) in.AddDefinition("default search filter", entity + "." + f);
   }
   for (const auto& f : project.search.fields) {
     char weight[32];
@@ -46,7 +75,7 @@ std::string MarkedInputs(Workspace& workspace) {
   return j["inputs"].get<std::string>();
 }
 
-StatusOr<SearchIndexInput> LoadIndexInput(Workspace& workspace, const Snapshot& snap) {
+StatusOr<SearchIndexInput> LoadIndexInput(Workspace& workspace, const Snapshot& snap, const ProjectConfig& project) {
   SearchIndexInput input;
   CDP_ASSIGN_OR_RETURN(input.customers, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
   if (snap.entities.count(std::string(kSourceKeysEntity))) {
@@ -57,6 +86,25 @@ StatusOr<SearchIndexInput> LoadIndexInput(Workspace& workspace, const Snapshot& 
     if (parsed.kind != EntityKind::kSegment) continue;
     CDP_ASSIGN_OR_RETURN(auto table, LoadEntity(workspace, snap, name));
     input.segment_members[std::string(parsed.subject)] = SegmentMemberIds(*table);
+  }
+  // A configured ENTITY.FIELD filter whose entity this generation lacks.
+  for (const std::string& f : project.search.filters) {
+    std::string entity, field;
+    if (input.customers->schema().FieldIndex(f) >= 0 || !SplitRelatedFilter(f, &entity, &field)) continue;
+    if (snap.entities.count(entity) && entity != kCustomerEntity) continue;
+    std::string known;
+    for (const auto& [name, info] : snap.entities) {
+      EntityKind kind = EntityKindOf(name);
+      if (kind == EntityKind::kEnrichment || kind == EntityKind::kPrediction) known += (known.empty() ? "" : ", ") + name;
+    }
+    return InvalidArgumentError("search filter '" + f + "': there is no entity '" + entity + "' in generation " +
+                                std::to_string(snap.generation) + " (enrichments and predictions: " +
+                                (known.empty() ? std::string("none") : known) + ")");
+  }
+  for (auto& [entity, defaults] : RelatedEntities(project, snap)) {
+    RelatedFilterSource& src = input.related[entity];
+    CDP_ASSIGN_OR_RETURN(src.table, LoadEntity(workspace, snap, entity));
+    src.default_filters = std::move(defaults);
   }
   return input;
 }
@@ -73,7 +121,7 @@ StatusOr<SearchIndexUpdate> UpdateSearchIndex(Workspace& workspace, const Snapsh
   out.customers = static_cast<int64_t>(customer->second.num_rows);
   const std::string inputs = IndexInputs(project, snapshot).Fingerprint();
   if (!force && MarkedInputs(workspace) == inputs) return out;
-  CDP_ASSIGN_OR_RETURN(SearchIndexInput input, LoadIndexInput(workspace, snapshot));
+  CDP_ASSIGN_OR_RETURN(SearchIndexInput input, LoadIndexInput(workspace, snapshot, project));
   CDP_ASSIGN_OR_RETURN(IndexUpdateStats stats, SearchIndex::Update(SearchIndexDir(workspace), project.search, input));
   out.updated = true;
   out.added = stats.added;

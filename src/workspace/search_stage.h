@@ -19,8 +19,11 @@ namespace cdp {
 // <workspace>/index
 std::string SearchIndexDir(const Workspace& workspace);
 
-// The index stage: reads Customer, CustomerSourceKeys and the Segment_*
-// members; skipped while there is no Customer.
+// The index stage: reads Customer, CustomerSourceKeys, the Segment_*
+// members and the entities of related filters (Enrichment_*: the configured
+// "ENTITY.FIELD" filters, or by default the affinity enrichments' Value and
+// the engagement enrichments' EngagementLevel); skipped while there is no
+// Customer.
 StageDescriptor IndexStage();
 
 struct SearchIndexUpdate {

@@ -82,6 +82,8 @@ async function makeWorkspace(root) {
   }
   assert.ok(connections.length > 1, 'examples/contoso/exports.yaml declares connections');
   out.push(...connections);
+  // The demo's enrichments (brand and category affinities, engagement).
+  out.push(...fs.readFileSync(path.join(REPO, 'examples/contoso/enrichments.yaml'), 'utf8').split('\n'));
   fs.writeFileSync(path.join(root, 'project.yaml'), out.join('\n'));
   await cdp(['init', ws]);
   await cdp(['apply', '-w', ws, path.join(root, 'project.yaml')]);
@@ -524,6 +526,22 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
         assert.equal((await page.getByTestId(`rfm-${g.key ?? g.name}`).getByTestId('rfm-size').textContent()).replace(/,/g, ''), String(g.size), g.name);
       }
       await shot('25-rfm');
+      // The demo project has no transaction count over both purchase activities.
+      assert.ok(rfm.measures_to_add, 'the RFM groups list the measures their rules need');
+      {
+        // Adding the measures RFM segments need makes every non-empty group savable, and a saved group's rules select it.
+        await page.getByTestId('rfm-measures-to-add').getByRole('button', { name: 'Add these measures' }).click();
+        await page.getByTestId('rfm-measures').waitFor();
+        const after = await api.get('insights/rfm');
+        assert.equal(after.measures_to_add, undefined);
+        const group = after.groups.find((g) => g.definition && g.size > 0);
+        assert.ok(group, 'a group with a definition');
+        const card = page.getByTestId(`rfm-${group.key ?? group.name}`);
+        await card.getByLabel('Segment name').fill('WalkRfm');
+        await card.getByRole('button', { name: 'Save as segment' }).click();
+        await page.waitForURL(/#\/segments\/WalkRfm$/);
+        assert.equal(await api.members('WalkRfm'), group.size, 'the saved RFM rules select the group');
+      }
     });
 
     await t.test('enrichments: run them, a card shows affinities and engagement', async () => {
@@ -579,6 +597,27 @@ test('web UI walks the Contoso Coffee lab', { timeout: 900_000 }, async (t) => {
       await page.getByRole('heading', { name: 'Activity timeline' }).waitFor();
       await page.getByRole('heading', { name: 'Source records' }).waitFor();
       await shot('21-customer-card');
+    });
+
+    await t.test('customers: filter by an enrichment (brand affinity), counts as the API gives them', async () => {
+      const field = 'Enrichment_BrandAffinity.Value';
+      const all = await api.get('customers/search?limit=1');
+      const brands = all.facets[field];
+      assert.ok(brands?.length, `the brand affinities are a search filter: ${Object.keys(all.facets)}`);
+      const brand = brands[0];
+      await goto('customers');
+      const facet = page.getByTestId(`facet-${field}`);
+      await facet.waitFor();
+      assert.equal((await facet.locator('legend').textContent()).trim(), 'Brand Affinity');
+      await facet.getByLabel(`${brand.value} (${brand.count.toLocaleString('en-US')})`).check();
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid=search-total]')?.textContent?.startsWith(n),
+        brand.count.toLocaleString('en-US') + ' customer',
+      );
+      const filtered = await api.get(`customers/search?limit=1&filter=${encodeURIComponent(`${field}:${brand.value}`)}`);
+      assert.equal(filtered.total, brand.count);
+      await page.getByRole('button', { name: `Remove filter ${field}:${brand.value}` }).waitFor();
+      await shot('22-customer-search-enrichment-filter');
     });
 
     await t.test('predictions: create a churn model from the form, train it, read its grade, charts and scores, open a card', async () => {

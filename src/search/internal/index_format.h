@@ -15,9 +15,12 @@ namespace cdp::search_internal {
 
 inline constexpr Xapian::valueno kKeySlot = 0;          // EncodeKey(customer id, content hash)
 inline constexpr Xapian::valueno kSegmentSlot = 1;      // segment names joined by kListSeparator
-inline constexpr Xapian::valueno kFirstFilterSlot = 2;  // filter i's value in slot 2 + i
+// Filter i's value in slot 2 + i: the Customer fields' filters, then the
+// related filters' values (joined by kListSeparator).
+inline constexpr Xapian::valueno kFirstFilterSlot = 2;
 inline constexpr char kListSeparator = '\x1f';
 inline constexpr std::string_view kMetaFilters = "cdp.search.filters";  // filter fields joined by '\n'
+inline constexpr std::string_view kMetaRelatedFilters = "cdp.search.related_filters";  // related filters joined by '\n'
 inline constexpr std::string_view kMetaFormat = "cdp.search.format";
 inline constexpr std::string_view kFormatVersion = "1";
 // A term's wdf is weight * kWdfPerWeight (at least 1), so field weights count

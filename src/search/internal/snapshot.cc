@@ -116,16 +116,23 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
     }
   }
 
-  std::string filters = db->get_metadata(std::string(kMetaFilters));
-  size_t pos = 0;
-  while (pos < filters.size()) {
-    size_t nl = filters.find('\n', pos);
-    if (nl == std::string::npos) nl = filters.size();
-    if (nl > pos) s->facets_.emplace_back().field = filters.substr(pos, nl - pos);
-    pos = nl + 1;
-  }
-  for (size_t f = 0; f < s->facets_.size(); ++f) {
-    FacetValues& fv = s->facets_[f];
+  auto names = [&](std::string_view key) {
+    std::vector<std::string> out;
+    std::string list = db->get_metadata(std::string(key));
+    size_t pos = 0;
+    while (pos < list.size()) {
+      size_t nl = list.find('\n', pos);
+      if (nl == std::string::npos) nl = list.size();
+      if (nl > pos) out.push_back(list.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    return out;
+  };
+  const std::vector<std::string> singles_names = names(kMetaFilters);
+  const std::vector<std::string> related_names = names(kMetaRelatedFilters);
+  for (size_t f = 0; f < singles_names.size(); ++f) {
+    FacetValues& fv = s->facets_.emplace_back();
+    fv.field = singles_names[f];
     fv.of_doc.assign(static_cast<size_t>(last) + 1, 0);
     Xapian::valueno slot = kFirstFilterSlot + static_cast<Xapian::valueno>(f);
     for (auto it = db->valuestream_begin(slot); it != db->valuestream_end(slot); ++it) {
@@ -134,30 +141,38 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
       ++fv.all_counts[id];
     }
   }
-  FacetValues seg;
-  seg.field = kSegmentFilter;
-  seg.offsets.assign(static_cast<size_t>(last) + 2, 0);
-  Xapian::docid next = 0;  // offsets[0..next] are filled
-  for (auto it = db->valuestream_begin(kSegmentSlot); it != db->valuestream_end(kSegmentSlot); ++it) {
-    Xapian::docid did = it.get_docid();
-    while (next < did) seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
-    const std::string v = *it;
-    size_t p = 0;
-    while (p <= v.size()) {
-      size_t e = v.find(kListSeparator, p);
-      if (e == std::string::npos) e = v.size();
-      if (e > p) {
-        uint32_t id = seg.Intern(v.substr(p, e - p));
-        seg.multi.push_back(id);
-        ++seg.all_counts[id];
+  // A multi-valued facet from a slot of values joined by kListSeparator.
+  auto load_multi = [&](const std::string& field, Xapian::valueno slot) {
+    FacetValues fv;
+    fv.field = field;
+    fv.offsets.assign(static_cast<size_t>(last) + 2, 0);
+    Xapian::docid next = 0;  // offsets[0..next] are filled
+    for (auto it = db->valuestream_begin(slot); it != db->valuestream_end(slot); ++it) {
+      Xapian::docid did = it.get_docid();
+      while (next < did) fv.offsets[++next] = static_cast<uint32_t>(fv.multi.size());
+      const std::string v = *it;
+      size_t p = 0;
+      while (p <= v.size()) {
+        size_t e = v.find(kListSeparator, p);
+        if (e == std::string::npos) e = v.size();
+        if (e > p) {
+          uint32_t id = fv.Intern(v.substr(p, e - p));
+          fv.multi.push_back(id);
+          ++fv.all_counts[id];
+        }
+        p = e + 1;
       }
-      p = e + 1;
+      fv.offsets[++next] = static_cast<uint32_t>(fv.multi.size());
     }
-    seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
+    while (next + 1 < fv.offsets.size()) fv.offsets[++next] = static_cast<uint32_t>(fv.multi.size());
+    s->facets_.push_back(std::move(fv));
+  };
+  for (size_t f = 0; f < related_names.size(); ++f) {
+    load_multi(related_names[f], kFirstFilterSlot + static_cast<Xapian::valueno>(singles_names.size() + f));
   }
-  while (next + 1 < seg.offsets.size()) seg.offsets[++next] = static_cast<uint32_t>(seg.multi.size());
-  s->facets_.push_back(std::move(seg));
-  const size_t singles = s->facets_.size() - 1;
+  load_multi(std::string(kSegmentFilter), kSegmentSlot);
+  const size_t singles = singles_names.size();
+  s->singles_ = singles;
   s->segment_mask_ = s->facets_.back().values.size() <= 64;
   s->stride_ = singles + (s->segment_mask_ ? 2 : 0);
   s->packed_.assign(s->stride_ * (static_cast<size_t>(last) + 1), 0);
@@ -203,35 +218,36 @@ StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& dir,
 void Snapshot::CountDoc(Xapian::docid d, std::vector<std::vector<int64_t>>* counts) const {
   if (static_cast<size_t>(d) * stride_ >= packed_.size() && stride_ > 0) return;
   const uint32_t* rec = packed_.data() + static_cast<size_t>(d) * stride_;
-  const size_t singles = facets_.size() - 1;
-  for (size_t f = 0; f < singles; ++f) {
+  for (size_t f = 0; f < singles_; ++f) {
     if (rec[f]) ++(*counts)[f][rec[f] - 1];
   }
-  std::vector<int64_t>& seg = (*counts)[singles];
-  if (segment_mask_) {
-    uint64_t mask = rec[singles] | (uint64_t{rec[singles + 1]} << 32);
-    for (; mask; mask &= mask - 1) ++seg[static_cast<size_t>(__builtin_ctzll(mask))];
-  } else {
-    const FacetValues& sg = facets_.back();
-    if (static_cast<size_t>(d) + 1 >= sg.offsets.size()) return;
-    for (uint32_t k = sg.offsets[d]; k < sg.offsets[d + 1]; ++k) ++seg[sg.multi[k]];
+  const size_t seg = facets_.size() - 1;
+  for (size_t f = singles_; f < facets_.size(); ++f) {
+    std::vector<int64_t>& c = (*counts)[f];
+    if (f == seg && segment_mask_) {
+      uint64_t mask = rec[singles_] | (uint64_t{rec[singles_ + 1]} << 32);
+      for (; mask; mask &= mask - 1) ++c[static_cast<size_t>(__builtin_ctzll(mask))];
+      continue;
+    }
+    const FacetValues& fv = facets_[f];
+    if (static_cast<size_t>(d) + 1 >= fv.offsets.size()) continue;
+    for (uint32_t k = fv.offsets[d]; k < fv.offsets[d + 1]; ++k) ++c[fv.multi[k]];
   }
 }
 
 bool Snapshot::Holds(size_t f, const std::vector<uint8_t>& ok, Xapian::docid d) const {
   const uint32_t* rec = packed_.data() + static_cast<size_t>(d) * stride_;
-  const size_t singles = facets_.size() - 1;
-  if (f < singles) return rec[f] != 0 && ok[rec[f] - 1] != 0;
-  if (segment_mask_) {
-    uint64_t mask = rec[singles] | (uint64_t{rec[singles + 1]} << 32);
+  if (f < singles_) return rec[f] != 0 && ok[rec[f] - 1] != 0;
+  if (f + 1 == facets_.size() && segment_mask_) {
+    uint64_t mask = rec[singles_] | (uint64_t{rec[singles_ + 1]} << 32);
     for (; mask; mask &= mask - 1) {
       if (ok[static_cast<size_t>(__builtin_ctzll(mask))]) return true;
     }
     return false;
   }
-  const FacetValues& sg = facets_.back();
-  for (uint32_t k = sg.offsets[d]; k < sg.offsets[d + 1]; ++k) {
-    if (ok[sg.multi[k]]) return true;
+  const FacetValues& fv = facets_[f];
+  for (uint32_t k = fv.offsets[d]; k < fv.offsets[d + 1]; ++k) {
+    if (ok[fv.multi[k]]) return true;
   }
   return false;
 }

@@ -28,7 +28,7 @@ struct FacetValues {
   std::unordered_map<std::string, uint32_t> ids;
   // Single-valued fields: of_doc[docid] = value id + 1 (0: no value).
   std::vector<uint32_t> of_doc;
-  // Multi-valued ("segment"): value ids of docid are ids[offsets[docid] .. offsets[docid + 1]).
+  // Multi-valued ("segment", related filters): value ids of docid are ids[offsets[docid] .. offsets[docid + 1]).
   std::vector<uint32_t> offsets;
   std::vector<uint32_t> multi;
   std::vector<int64_t> all_counts;  // counts over every document
@@ -84,7 +84,8 @@ class Snapshot {
   int64_t doc_count_ = 0;
   std::vector<int64_t> customer_of_doc_;  // docid -> CustomerId
   std::vector<Xapian::docid> docs_;       // every docid, ascending
-  std::vector<FacetValues> facets_;       // filter fields, then "segment"
+  std::vector<FacetValues> facets_;       // filter fields, related filters, then "segment"
+  size_t singles_ = 0;                    // facets_[0, singles_) are single-valued
   // The filter values of each document side by side (one cache line per
   // document when counting or checking): record d is packed_[d * stride_ ...]:
   // the single-valued facets' value id + 1, then, when there are at most 64

@@ -19,6 +19,16 @@ export function CustomersPage({ rest }: { rest: string[] }) {
 
 const PAGE = 25;
 
+/** "LoyaltyTier" -> "Loyalty Tier". */
+const words = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/_/g, ' ');
+
+/** A filter's heading: an enrichment's field ("Enrichment_BrandAffinity.Value") by the enrichment's name. */
+export function facetLabel(field: string): string {
+  const m = /^(?:Enrichment|Prediction)_([^.]+)\.(.+)$/.exec(field);
+  if (m) return m[2] === 'Value' ? words(m[1]) : m[2].startsWith(m[1]) ? words(m[2]) : `${words(m[1])}: ${words(m[2])}`;
+  return field === 'segment' ? 'Segment' : words(field);
+}
+
 function CustomerSearch() {
   const qs = hashQuery();
   const q = qs.get('q') ?? '';
@@ -58,7 +68,7 @@ function CustomerSearch() {
         <div className="chips" aria-label="Active filters">
           {filters.map((f) => (
             <button key={f} type="button" className="chip" onClick={() => toggle(f)} aria-label={`Remove filter ${f}`}>
-              {f} ✕
+              {facetLabel(f.slice(0, f.indexOf(':')))}: {f.slice(f.indexOf(':') + 1)} ✕
             </button>
           ))}
         </div>
@@ -67,8 +77,8 @@ function CustomerSearch() {
       <div className="search-layout">
         <aside className="facets" aria-label="Filters">
           {Object.entries(data?.facets ?? {}).map(([field, vals]) => (
-            <fieldset key={field}>
-              <legend>{field}</legend>
+            <fieldset key={field} data-testid={`facet-${field}`}>
+              <legend title={field}>{facetLabel(field)}</legend>
               {vals.slice(0, 12).map((v) => (
                 <FacetBox key={v.value} label={`${v.value || '(empty)'} (${fmtNum(v.count)})`} checked={filters.includes(`${field}:${v.value}`)} onChange={() => toggle(`${field}:${v.value}`)} />
               ))}

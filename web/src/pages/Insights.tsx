@@ -169,6 +169,9 @@ interface Rfm {
   customers?: number;
   customers_with_transactions?: number;
   groups: RfmGroup[];
+  last_date_measure?: string;
+  frequency_measure?: string;
+  measures_to_add?: (Json & { name: string })[];
 }
 export interface CardEnrichment {
   name: string;
@@ -901,12 +904,40 @@ function RfmTab() {
   const rfm = useLoad(() => api.get<Rfm>('insights/rfm', { last_date_measure: lastDate, frequency_measure: frequency }), [lastDate, frequency]);
   const r = rfm.data;
   const names = (measures.data?.items ?? []).map((m) => m.name);
+  const act = useAction();
+  // The measures a saved group's rules need, added through the measures API.
+  const addMeasures = async () => {
+    const done = await act.run(async () => {
+      for (const m of r?.measures_to_add ?? []) await api.post('measures', m);
+      return true;
+    });
+    if (done) {
+      measures.reload();
+      rfm.reload();
+    }
+  };
   return (
     <>
       <div className="row">
-        <LabeledSelect label="Last purchase measure (for saving groups)" value={lastDate} placeholder="None" onChange={setLastDate} options={names} />
-        <LabeledSelect label="Purchase count measure (for saving groups)" value={frequency} placeholder="None" onChange={setFrequency} options={names} />
+        <LabeledSelect label="Last purchase measure (for saving groups)" value={lastDate} placeholder="Found by what it computes" onChange={setLastDate} options={names} />
+        <LabeledSelect label="Purchase count measure (for saving groups)" value={frequency} placeholder="Found by what it computes" onChange={setFrequency} options={names} />
       </div>
+      {r?.measures_to_add?.length ? (
+        <div className="card" data-testid="rfm-measures-to-add">
+          <p className="small">
+            To save these groups as segments, the project needs measures of each customer&apos;s last transaction and number of
+            transactions over these activities: {r.measures_to_add.map((m) => m.name).join(' and ')}.
+          </p>
+          <button type="button" onClick={addMeasures} disabled={act.busy}>
+            {act.busy ? 'Adding and computing…' : 'Add these measures'}
+          </button>
+          <ErrorBox error={act.error} />
+        </div>
+      ) : r?.last_date_measure ? (
+        <p className="muted small" data-testid="rfm-measures">
+          Saved groups use the measures {r.last_date_measure} and {r.frequency_measure}.
+        </p>
+      ) : null}
       <ErrorBox error={rfm.error} />
       {rfm.loading && !r ? <Loading what="RFM groups" /> : null}
       {r ? (
