@@ -21,7 +21,7 @@ build: deps
 	bash scripts/build-ui.sh
 
 build-test: deps
-	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1 -gz" \
 	  -DCDP_SANITIZE=ON -DCDP_BUILD_TESTS=ON -DCDP_BUILD_BENCH=OFF
 	cmake --build $(TEST_DIR) -j $(JOBS)
 	bash scripts/build-ui.sh

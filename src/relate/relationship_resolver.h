@@ -50,10 +50,15 @@ using EntityLoader = std::function<StatusOr<std::shared_ptr<const Table>>(const 
 // Customer index of each row of `table` (the rows of `entity`, where the path starts),
 // or -1. `profile_key` gives a profile source's key field (for the lineage).
 // InvalidArgument naming both fields when a relationship's two fields have
-// different types or a field is missing.
+// different types or a field is missing. Each row of an entity further down
+// the path (and of the profile source) is looked up once however many rows
+// point at it; the first relationship's keys and the lineage are looked up on
+// `threads` workers (<= 0: one per core); `load` and `profile_key` are called
+// on the calling thread only. The result and stats do not depend on `threads`.
 StatusOr<std::vector<int64_t>> ResolveCustomers(const std::string& entity, const Table& table,
                                                 const RelationshipPath& path, const EntityLoader& load,
                                                 const std::function<std::string(const std::string&)>& profile_key,
-                                                const CustomerIndex& customers, RelationshipStats* stats);
+                                                const CustomerIndex& customers, RelationshipStats* stats,
+                                                int threads = 1);
 
 }  // namespace cdp

@@ -72,7 +72,7 @@ void ApiServerImpl::AddCustomerRoutes() {
                .summary = "search customers by name, email, phone, city or source key, with filters and counts",
                .permission = Permission::kRead,
                .query = {{.name = "q", .description = "free text; typos and phone/email formatting are tolerated"},
-                         {.name = "filter", .description = "FIELD:VALUE, e.g. State:CA or segment:NAME", .repeated = true},
+                         {.name = "filter", .description = "FIELD:VALUE, e.g. State:CA, segment:NAME or Enrichment_BrandAffinity.Value:BRAND", .repeated = true},
                          {.name = "limit", .type = "integer"},
                          {.name = "offset", .type = "integer"},
                          {.name = "facets", .type = "boolean", .description = "include counts per filter value (default true)"}},
@@ -194,12 +194,14 @@ void ApiServerImpl::AddCustomerRoutes() {
                    AppendJsonString(&out, name);
                  }
                  out += "],\"activities\":[";
-                 if (g.activities()) {
-                   auto [b, e] = g.activities_by_customer().rows(idx);
-                   size_t n = 0;
-                   for (auto it = e; it != b && n < n_act; ++n) {
+                 {
+                   // The newest n_act rows (stored oldest first), read by row group.
+                   const size_t count = g.ActivityCount(idx);
+                   std::vector<RowRef> recent = Unwrap(g.ActivityRows(idx, count - std::min(count, n_act), count));
+                   for (size_t n = 0; n < recent.size(); ++n) {
                      if (n > 0) out += ',';
-                     AppendActivityJson(&out, *g.activities(), *--it);
+                     const RowRef& a = recent[recent.size() - 1 - n];
+                     AppendActivityJson(&out, *a.table, a.row);
                    }
                  }
                  out += "],\"source_records\":[";
@@ -208,62 +210,69 @@ void ApiServerImpl::AddCustomerRoutes() {
                    const Column* src = k.ColumnByName("Source");
                    const Column* key = k.ColumnByName("SourceKey");
                    const Table* pairs = g.match_pairs().get();
-                   auto [pb, pe] = g.match_pairs_by_customer().rows(idx);
-                   auto [b, e] = g.source_keys_by_customer().rows(idx);
-                   for (auto it = b; it != e; ++it) {
-                     std::string_view s = src->StringAt(*it), kk = key->StringAt(*it);
-                     if (it != b) out += ',';
+                   const RowsByCustomer::Span pair_rows = g.match_pairs_by_customer().rows(idx);
+                   const RowsByCustomer::Span key_rows = g.source_keys_by_customer().rows(idx);
+                   for (size_t i = 0; i < key_rows.size(); ++i) {
+                     std::string_view s = src->StringAt(key_rows[i]), kk = key->StringAt(key_rows[i]);
+                     if (i > 0) out += ',';
                      out += "{\"source\":";
                      AppendJsonString(&out, s);
                      out += ",\"key\":";
                      AppendJsonString(&out, kk);
                      out += ",\"record\":";
-                     auto row = g.SourceRow(std::string(s), std::string(kk));
-                     auto table = row.ok() && row->has_value() ? g.Entity(std::string(s)) : StatusOr<std::shared_ptr<const Table>>(nullptr);
-                     if (table.ok() && *table) {
-                       AppendRowJson(&out, **table, **row);
+                     // null when the source or the record is gone; a file
+                     // that cannot be read is an error naming it.
+                     auto record = g.SourceRecord(std::string(s), std::string(kk));
+                     if (!record.ok() && record.status().code() == StatusCode::kNotFound) record = std::optional<RowRef>();
+                     if (const std::optional<RowRef>& ref = Unwrap(std::move(record)); ref.has_value()) {
+                       AppendRowJson(&out, *ref->table, ref->row);
                      } else {
                        out += "null";
                      }
                      out += ",\"matched\":[";
                      bool first_pair = true;
-                     for (auto p = pb; pairs != nullptr && p != pe; ++p) {
+                     for (size_t j = 0; pairs != nullptr && j < pair_rows.size(); ++j) {
+                       const uint32_t p = pair_rows[j];
                        // Columns: CustomerId, SourceA, KeyA, SourceB, KeyB, Rule, Score, Status.
                        auto is = [&](int sc, int kc) {
-                         return pairs->column(sc).StringAt(*p) == s && pairs->column(kc).StringAt(*p) == kk;
+                         return pairs->column(sc).StringAt(p) == s && pairs->column(kc).StringAt(p) == kk;
                        };
                        int other = is(1, 2) ? 3 : is(3, 4) ? 1 : 0;
                        if (other == 0) continue;
                        if (!first_pair) out += ',';
                        first_pair = false;
                        out += "{\"with\":";
-                       AppendJsonString(&out, std::string(pairs->column(other).StringAt(*p)) + ":" +
-                                                  std::string(pairs->column(other + 1).StringAt(*p)));
+                       AppendJsonString(&out, std::string(pairs->column(other).StringAt(p)) + ":" +
+                                                  std::string(pairs->column(other + 1).StringAt(p)));
                        out += ",\"rule\":";
-                       AppendValueJson(&out, pairs->column(5), *p);
+                       AppendValueJson(&out, pairs->column(5), p);
                        out += ",\"score\":";
-                       AppendValueJson(&out, pairs->column(6), *p);
+                       AppendValueJson(&out, pairs->column(6), p);
                        out += ",\"status\":";
-                       AppendValueJson(&out, pairs->column(7), *p);
+                       AppendValueJson(&out, pairs->column(7), p);
                        out += '}';
                      }
                      out += "]}";
                    }
                  }
                  out += "],\"predictions\":";
-                 // The predictions' values for this customer (prediction_runner.h);
-                 // none without predictions, so the card's hot path is unchanged.
-                 // NotFound: the workspace's newest generation (a refresh just
-                 // committed) no longer has this served customer.
-                 auto predictions = g.project().predictions.empty() ? StatusOr<OJson>(OJson::array())
-                                                                    : CustomerPredictions(c.api.workspace(), id);
+                 // The predictions' values for this customer (prediction_runner.h)
+                 // in the served generation; none without predictions.
+                 auto predictions = g.project().predictions.empty()
+                                        ? StatusOr<OJson>(OJson::array())
+                                        : CustomerPredictions(c.api.workspace(), g.project(), g.snapshot(), id);
+                 // A generation dropped meanwhile by refreshes of another
+                 // process: read the newest one, where the customer may be gone.
+                 if (!predictions.ok()) predictions = CustomerPredictions(c.api.workspace(), id);
                  if (!predictions.ok() && predictions.status().code() == StatusCode::kNotFound) predictions = OJson::array();
                  out += Unwrap(std::move(predictions)).dump(-1, ' ', false, OJson::error_handler_t::replace);
                  // The enrichments' values (enrichment_runner.h): affinities,
                  // engagement, third-party fields; none without enrichments.
                  out += ",\"enrichments\":";
-                 auto enrichments = g.project().enrichments.empty() ? StatusOr<OJson>(OJson::array())
-                                                                    : CustomerEnrichments(c.api.workspace(), id);
+                 auto enrichments = g.project().enrichments.empty()
+                                        ? StatusOr<OJson>(OJson::array())
+                                        : CustomerEnrichments(c.api.workspace(), g.project(), g.snapshot(), id);
+                 if (!enrichments.ok()) enrichments = CustomerEnrichments(c.api.workspace(), id);
                  if (!enrichments.ok() && enrichments.status().code() == StatusCode::kNotFound) enrichments = OJson::array();
                  out += Unwrap(std::move(enrichments)).dump(-1, ' ', false, OJson::error_handler_t::replace);
                  out += '}';
@@ -300,22 +309,27 @@ void ApiServerImpl::AddCustomerRoutes() {
                  PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
                  std::string type = c.req.Query("type");
                  int64_t from = ParseTimeParam(c.req, "from", INT64_MIN), to = ParseTimeParam(c.req, "to", INT64_MAX);
-                 std::vector<uint32_t> rows;
-                 if (g.activities()) {
-                   const Table& t = *g.activities();
-                   const Column* at = t.ColumnByName("ActivityType");
-                   const Column* an = t.ColumnByName("Activity");
-                   const Column* ts = t.ColumnByName("Timestamp");
-                   auto [b, e] = g.activities_by_customer().rows(idx);
-                   for (auto it = e; it != b;) {
-                     uint32_t r = *--it;
-                     if (!type.empty() && at->StringAt(r) != type && an->StringAt(r) != type) continue;
-                     if (!ts->IsNull(r) && (ts->TimestampAt(r) < from || ts->TimestampAt(r) >= to)) continue;
-                     rows.push_back(r);
+                 // The customer's rows, newest first, read by row group.
+                 std::vector<RowRef> all = Unwrap(g.ActivityRows(idx, 0, g.ActivityCount(idx)));
+                 std::vector<const RowRef*> rows;
+                 const Table* t = nullptr;
+                 const Column *at = nullptr, *an = nullptr, *ts = nullptr;
+                 for (auto it = all.rbegin(); it != all.rend(); ++it) {
+                   if (it->table.get() != t) {
+                     t = it->table.get();
+                     at = t->ColumnByName("ActivityType");
+                     an = t->ColumnByName("Activity");
+                     ts = t->ColumnByName("Timestamp");
                    }
+                   const uint32_t r = it->row;
+                   if (!type.empty() && at->StringAt(r) != type && an->StringAt(r) != type) continue;
+                   if (!ts->IsNull(r) && (ts->TimestampAt(r) < from || ts->TimestampAt(r) >= to)) continue;
+                   rows.push_back(&*it);
                  }
                  OJson items = OJson::array();
-                 for (size_t i = page.offset; i < rows.size() && items.size() < page.limit; ++i) items.push_back(ActivityJson(*g.activities(), rows[i]));
+                 for (size_t i = page.offset; i < rows.size() && items.size() < page.limit; ++i) {
+                   items.push_back(ActivityJson(*rows[i]->table, rows[i]->row));
+                 }
                  return JsonResponse(PageJson(std::move(items), page, rows.size()));
                }});
 }

@@ -28,10 +28,11 @@ OJson SchemaJson(const Schema& s) {
 
 HttpResponse RowsPage(RouteContext& c, const std::string& entity) {
   PageRequest page = ParsePage(c.req, c.api.options().default_page_size, c.api.options().max_page_size);
-  auto table = Unwrap(c.gen->Entity(entity));
+  // Only the row groups of the page are read (through the generation's cache).
+  const uint64_t total = Unwrap(c.gen->EntityShape(entity)).second;
   OJson items = OJson::array();
-  for (size_t r = page.offset; r < table->num_rows() && items.size() < page.limit; ++r) items.push_back(RowToJson(*table, r));
-  return JsonResponse(PageJson(std::move(items), page, table->num_rows()));
+  for (const RowRef& r : Unwrap(c.gen->EntityRows(entity, page.offset, page.limit))) items.push_back(RowToJson(*r.table, r.row));
+  return JsonResponse(PageJson(std::move(items), page, total));
 }
 
 // "Source:Key" with Source one of the unification sources (names may hold ':').
@@ -218,12 +219,12 @@ void ApiServerImpl::AddDataRoutes() {
                .permission = Permission::kRead,
                .handler = [](RouteContext& c) {
                  OJson items = OJson::parse(ActivitiesToJson(c.gen->project().activities));
-                 std::map<std::string, int64_t> counts;
-                 if (c.gen->activities()) {
-                   const Column* an = c.gen->activities()->ColumnByName("Activity");
-                   for (size_t r = 0; an && r < an->size(); ++r) ++counts[std::string(an->StringAt(r))];
+                 // Counted once per generation from the Activity column alone.
+                 auto counts = Unwrap(c.gen->ActivityNameCounts());
+                 for (auto& a : items) {
+                   auto n = counts->find(a.value("name", ""));
+                   a["rows"] = n == counts->end() ? int64_t{0} : n->second;
                  }
-                 for (auto& a : items) a["rows"] = counts[a.value("name", "")];
                  return JsonResponse({{"items", items}});
                }});
 }

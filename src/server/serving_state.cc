@@ -1,10 +1,11 @@
 #include "server/serving_state.h"
 
-#include <thread>
-
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
+#include <functional>
+#include <string_view>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "common/entity_names.h"
@@ -14,11 +15,23 @@
 namespace cdp {
 namespace {
 
-std::string RecordKey(std::string_view source, std::string_view key) {
+uint64_t HashText(std::string_view text) { return std::hash<std::string_view>()(text); }
+
+// A source record's hash: source and key with a separator no name holds.
+uint64_t RecordHash(std::string_view source, std::string_view key) {
   std::string k(source);
   k.push_back('\x1f');
   k.append(key);
-  return k;
+  return HashText(k);
+}
+
+// A key value as text (as the card's source_records name it).
+std::string KeyText(const Column& c, size_t row) {
+  return c.type() == DataType::kString ? std::string(c.StringAt(row)) : c.ValueToString(row);
+}
+
+uint64_t KeyHash(const Column& c, size_t row) {
+  return c.type() == DataType::kString ? HashText(c.StringAt(row)) : HashText(c.ValueToString(row));
 }
 
 }  // namespace
@@ -48,43 +61,181 @@ std::string FoldLookupValue(std::string_view value) {
   return out;
 }
 
-void RowsByCustomer::Build(const Table& table, const std::string& id_field,
-                           const std::unordered_map<int64_t, uint32_t>& index_of) {
-  offsets_.assign(index_of.size() + 1, 0);
+Status RowsByCustomer::Build(size_t customers, const RowScan& scan) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  offsets_.assign(customers + 1, 0);
+  first_.assign(customers, kNone);
   rows_.clear();
-  const Column* ids = table.ColumnByName(id_field);
-  if (ids == nullptr || ids->type() != DataType::kInt64) return;
-  std::vector<int64_t> owner(table.num_rows(), -1);
-  for (size_t r = 0; r < table.num_rows(); ++r) {
-    if (ids->IsNull(r)) continue;
-    auto it = index_of.find(ids->Int64At(r));
-    if (it == index_of.end()) continue;
-    owner[r] = it->second;
-    ++offsets_[it->second + 1];
+  // Pass 1: counts per customer, first rows, and whether each customer's
+  // rows are one run.
+  bool contiguous = true;
+  int64_t last = -1;
+  uint64_t visited = 0;
+  bool bad_index = false;
+  CDP_RETURN_IF_ERROR(scan([&](uint32_t row, int64_t c) {
+    ++visited;
+    if (c < 0 || bad_index) {
+      last = -1;
+      return;
+    }
+    if (static_cast<uint64_t>(c) >= customers) {
+      bad_index = true;
+      return;
+    }
+    if (c != last) {
+      if (first_[c] != kNone) contiguous = false;
+      else first_[c] = row;
+      last = c;
+    }
+    ++offsets_[c + 1];
+  }));
+  if (visited >= kNone) {
+    return InvalidArgumentError("rows by customer: " + std::to_string(visited) + " rows, at most " +
+                                std::to_string(kNone - 1));
   }
+  if (bad_index) return InvalidArgumentError("rows by customer: a customer index out of range");
   for (size_t i = 1; i < offsets_.size(); ++i) offsets_[i] += offsets_[i - 1];
+  if (contiguous) {
+    first_.shrink_to_fit();
+    return Status::Ok();
+  }
+  // Pass 2: a row list per customer.
+  first_.clear();
+  first_.shrink_to_fit();
   rows_.resize(offsets_.back());
   std::vector<uint32_t> fill(offsets_.begin(), offsets_.end() - 1);
-  for (size_t r = 0; r < table.num_rows(); ++r) {
-    if (owner[r] >= 0) rows_[fill[static_cast<size_t>(owner[r])]++] = static_cast<uint32_t>(r);
+  CDP_RETURN_IF_ERROR(scan([&](uint32_t row, int64_t c) {
+    if (c >= 0 && static_cast<uint64_t>(c) < customers) rows_[fill[static_cast<size_t>(c)]++] = row;
+  }));
+  if (rows_.empty()) rows_.push_back(0);  // keep the list mode (rows_ non-empty) even with no rows
+  return Status::Ok();
+}
+
+void RowsByCustomer::Build(const Table& table, const std::string& id_field, size_t customers,
+                           const std::function<std::optional<uint32_t>(int64_t)>& index_of) {
+  const Column* ids = table.ColumnByName(id_field);
+  Status st = Build(customers, [&](const RowVisitor& visit) -> Status {
+    for (size_t r = 0; ids != nullptr && ids->type() == DataType::kInt64 && r < table.num_rows(); ++r) {
+      std::optional<uint32_t> c = ids->IsNull(r) ? std::nullopt : index_of(ids->Int64At(r));
+      visit(static_cast<uint32_t>(r), c ? static_cast<int64_t>(*c) : -1);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) {  // more rows than the row numbers hold: group none
+    offsets_.assign(customers + 1, 0);
+    first_.assign(customers, 0);
+    rows_.clear();
   }
 }
 
-std::pair<const uint32_t*, const uint32_t*> RowsByCustomer::rows(uint32_t index) const {
-  if (index + 1 >= offsets_.size()) return {nullptr, nullptr};
-  return {rows_.data() + offsets_[index], rows_.data() + offsets_[index + 1]};
+RowsByCustomer::Span RowsByCustomer::rows(uint32_t index) const {
+  if (static_cast<size_t>(index) + 1 >= offsets_.size()) return {};
+  Span s;
+  s.count = offsets_[index + 1] - offsets_[index];
+  if (s.count == 0) return s;
+  if (rows_.empty()) {
+    s.first = first_[index];
+  } else {
+    s.list = rows_.data() + offsets_[index];
+  }
+  return s;
+}
+
+StatusOr<std::shared_ptr<const Table>> RowGroupCache::Get(const ColumnFileReader& reader, size_t group) const {
+  const Key key(&reader, group);
+  std::promise<Loaded> promise;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second.table;
+    }
+    auto pending = loading_.find(key);
+    if (pending != loading_.end()) {
+      std::shared_future<Loaded> f = pending->second;
+      l.unlock();
+      return f.get();
+    }
+    loading_.emplace(key, promise.get_future().share());
+    ++decodes_;
+  }
+  // Waiters get this decode's result; an exception (out of memory) becomes an
+  // error so that none of them waits for ever.
+  Loaded loaded = [&]() -> Loaded {
+    try {
+      CDP_ASSIGN_OR_RETURN(Table t, reader.ReadRowGroup(group));
+      return std::make_shared<const Table>(std::move(t));
+    } catch (const std::exception& e) {
+      return ResourceExhaustedError("reading row group " + std::to_string(group) + " of " + reader.path() + ": " +
+                                    e.what());
+    }
+  }();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    loading_.erase(key);
+    if (loaded.ok()) {
+      const size_t bytes = (*loaded)->MemoryUsage();
+      if (bytes <= budget_) {
+        while (bytes_ + bytes > budget_ && !lru_.empty()) {
+          auto victim = entries_.find(lru_.back());
+          bytes_ -= victim->second.bytes;
+          entries_.erase(victim);
+          lru_.pop_back();
+        }
+        lru_.push_front(key);
+        entries_.emplace(key, Entry{*loaded, bytes, lru_.begin()});
+        bytes_ += bytes;
+      }
+    }
+  }
+  promise.set_value(loaded);
+  return loaded;
+}
+
+size_t RowGroupCache::bytes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return bytes_;
+}
+
+size_t RowGroupCache::entries() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return entries_.size();
+}
+
+uint64_t RowGroupCache::decodes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return decodes_;
+}
+
+std::pair<const std::pair<uint64_t, uint32_t>*, const std::pair<uint64_t, uint32_t>*> ServingGeneration::HashIndex::Find(
+    uint64_t hash) const {
+  auto lo = std::lower_bound(entries.begin(), entries.end(), std::make_pair(hash, uint32_t{0}));
+  auto hi = lo;
+  while (hi != entries.end() && hi->first == hash) ++hi;
+  return {entries.data() + (lo - entries.begin()), entries.data() + (hi - entries.begin())};
 }
 
 StatusOr<std::shared_ptr<const ServingGeneration>> ServingGeneration::Load(Workspace& workspace,
                                                                           const Snapshot& snapshot,
-                                                                          const ProjectConfig& project) {
-  std::shared_ptr<ServingGeneration> g(new ServingGeneration());
+                                                                          const ProjectConfig& project,
+                                                                          const ServingOptions& options) {
+  std::shared_ptr<ServingGeneration> g(new ServingGeneration(options));
   g->workspace_ = &workspace;
   g->snapshot_ = snapshot;
   g->project_ = project;
   g->loaded_at_ = NowMicros();
   for (const auto& [name, info] : snapshot.entities) {
     CDP_ASSIGN_OR_RETURN(auto reader, workspace.data().OpenEntity(snapshot, name));
+    std::vector<uint64_t> starts;
+    starts.reserve(reader->num_row_groups() + 1);
+    uint64_t row = 0;
+    for (size_t i = 0; i < reader->num_row_groups(); ++i) {
+      starts.push_back(row);
+      row += reader->row_group_num_rows(i);
+    }
+    starts.push_back(row);
+    g->group_starts_[name] = std::move(starts);
     g->readers_[name] = std::shared_ptr<ColumnFileReader>(std::move(reader));
   }
   auto load = [&](const std::string& name) -> StatusOr<std::shared_ptr<const Table>> {
@@ -92,43 +243,93 @@ StatusOr<std::shared_ptr<const ServingGeneration>> ServingGeneration::Load(Works
     return g->Entity(name);
   };
   CDP_ASSIGN_OR_RETURN(g->customers_, load(std::string(kCustomerEntity)));
+  size_t customers = 0;
   if (g->customers_) {
     const Column* ids = g->customers_->ColumnByName("CustomerId");
     if (ids == nullptr || ids->type() != DataType::kInt64) {
       return DataLossError("entity Customer lacks an integer CustomerId field");
     }
     g->customer_ids_ = ids;
-    g->index_of_.reserve(ids->size());
-    for (size_t r = 0; r < ids->size(); ++r) g->index_of_.emplace(ids->Int64At(r), static_cast<uint32_t>(r));
+    customers = ids->size();
+    bool ascending = true;
+    for (size_t r = 0; r < customers && ascending; ++r) {
+      ascending = !ids->IsNull(r) && (r == 0 || ids->Int64At(r - 1) < ids->Int64At(r));
+    }
+    if (!ascending) {
+      g->id_order_.resize(customers);
+      for (size_t r = 0; r < customers; ++r) g->id_order_[r] = static_cast<uint32_t>(r);
+      // Nulls first, as IndexOf's search takes them.
+      std::stable_sort(g->id_order_.begin(), g->id_order_.end(), [ids](uint32_t a, uint32_t b) {
+        if (ids->IsNull(a) || ids->IsNull(b)) return ids->IsNull(a) && !ids->IsNull(b);
+        return ids->Int64At(a) < ids->Int64At(b);
+      });
+    }
   }
+  auto index_of = [&g](int64_t id) { return g->IndexOf(id); };
   CDP_ASSIGN_OR_RETURN(g->measures_, load(std::string(kCustomerMeasureEntity)));
-  g->measure_row_.assign(g->index_of_.size(), -1);
+  g->measure_row_.assign(customers, -1);
   if (g->measures_) {
     const Column* ids = g->measures_->ColumnByName("CustomerId");
     for (size_t r = 0; ids != nullptr && r < ids->size(); ++r) {
       if (ids->IsNull(r)) continue;
-      auto it = g->index_of_.find(ids->Int64At(r));
-      if (it != g->index_of_.end()) g->measure_row_[it->second] = static_cast<int32_t>(r);
+      auto c = g->IndexOf(ids->Int64At(r));
+      if (c) g->measure_row_[*c] = static_cast<int32_t>(r);
     }
   }
   CDP_ASSIGN_OR_RETURN(g->source_keys_, load(std::string(kSourceKeysEntity)));
   if (g->source_keys_) {
-    g->source_keys_by_customer_.Build(*g->source_keys_, "CustomerId", g->index_of_);
+    g->source_keys_by_customer_.Build(*g->source_keys_, "CustomerId", customers, index_of);
     const Column* ids = g->source_keys_->ColumnByName("CustomerId");
     const Column* src = g->source_keys_->ColumnByName("Source");
     const Column* key = g->source_keys_->ColumnByName("SourceKey");
-    if (ids && src && key) {
-      g->record_owner_.reserve(ids->size());
+    if (ids && src && key && ids->type() == DataType::kInt64 && src->type() == DataType::kString &&
+        key->type() == DataType::kString) {
+      auto& e = g->record_owner_.entries;
+      e.reserve(ids->size());
       for (size_t r = 0; r < ids->size(); ++r) {
-        auto it = g->index_of_.find(ids->Int64At(r));
-        if (it != g->index_of_.end()) g->record_owner_.emplace(RecordKey(src->StringAt(r), key->StringAt(r)), it->second);
+        if (ids->IsNull(r) || src->IsNull(r) || key->IsNull(r) || !g->IndexOf(ids->Int64At(r))) continue;
+        e.emplace_back(RecordHash(src->StringAt(r), key->StringAt(r)), static_cast<uint32_t>(r));
       }
+      std::sort(e.begin(), e.end());
     }
   }
   CDP_ASSIGN_OR_RETURN(g->match_pairs_, load(std::string(kMatchPairsEntity)));
-  if (g->match_pairs_) g->match_pairs_by_customer_.Build(*g->match_pairs_, "CustomerId", g->index_of_);
-  CDP_ASSIGN_OR_RETURN(g->activities_, load(std::string(kUnifiedActivityEntity)));
-  if (g->activities_) g->activities_by_customer_.Build(*g->activities_, "CustomerId", g->index_of_);
+  if (g->match_pairs_) g->match_pairs_by_customer_.Build(*g->match_pairs_, "CustomerId", customers, index_of);
+  if (auto it = g->readers_.find(std::string(kUnifiedActivityEntity)); it != g->readers_.end()) {
+    // Grouped from the CustomerId column alone, one row group at a time.
+    const ColumnFileReader& reader = *it->second;
+    const int id_column = reader.schema().FieldIndex("CustomerId");
+    if (id_column < 0 || reader.schema().field(static_cast<size_t>(id_column)).type != DataType::kInt64) {
+      return DataLossError("entity UnifiedActivity lacks an integer CustomerId field (" + reader.path() + ")");
+    }
+    const std::vector<int> columns = {id_column};
+    CDP_RETURN_IF_ERROR(g->activities_by_customer_.Build(customers, [&](const RowsByCustomer::RowVisitor& visit) -> Status {
+      uint32_t row = 0;
+      for (size_t group = 0; group < reader.num_row_groups(); ++group) {
+        CDP_ASSIGN_OR_RETURN(Table t, reader.ReadRowGroup(group, &columns));
+        const Column& ids = t.column(0);
+        int64_t last_id = 0;
+        int64_t last_index = -1;
+        bool have_last = false;
+        for (size_t r = 0; r < ids.size(); ++r, ++row) {
+          if (ids.IsNull(r)) {
+            visit(row, -1);
+            continue;
+          }
+          const int64_t id = ids.Int64At(r);
+          if (!have_last || id != last_id) {  // rows come grouped by CustomerId: one lookup per run
+            auto c = g->IndexOf(id);
+            last_index = c ? static_cast<int64_t>(*c) : -1;
+            last_id = id;
+            have_last = true;
+          }
+          visit(row, last_index);
+        }
+      }
+      return Status::Ok();
+    }));
+    g->activity_reader_ = it->second.get();
+  }
   for (const auto& [name, reader] : g->readers_) {
     ParsedEntityName parsed = ParseEntityName(name);
     if (parsed.kind != EntityKind::kSegment) continue;
@@ -139,7 +340,7 @@ StatusOr<std::shared_ptr<const ServingGeneration>> ServingGeneration::Load(Works
   // the caches and reported to the requests that need them.
   std::vector<std::thread> warm;
   for (const auto& source : project.unification.sources) {
-    warm.emplace_back([&g, name = source.source] { (void)g->SourceRow(name, ""); });
+    warm.emplace_back([&g, name = source.source] { (void)g->SourceRecord(name, ""); });
   }
   if (g->customers_) {
     for (const Field& f : g->customers_->schema().fields()) {
@@ -175,9 +376,22 @@ std::vector<std::string> ServingGeneration::EntityNames() const {
 }
 
 std::optional<uint32_t> ServingGeneration::IndexOf(int64_t customer_id) const {
-  auto it = index_of_.find(customer_id);
-  if (it == index_of_.end()) return std::nullopt;
-  return it->second;
+  if (customer_ids_ == nullptr) return std::nullopt;
+  const Column& ids = *customer_ids_;
+  size_t lo = 0, hi = ids.size();  // first position whose CustomerId >= customer_id
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const uint32_t row = id_order_.empty() ? static_cast<uint32_t>(mid) : id_order_[mid];
+    if (ids.IsNull(row) || ids.Int64At(row) < customer_id) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == ids.size()) return std::nullopt;
+  const uint32_t row = id_order_.empty() ? static_cast<uint32_t>(lo) : id_order_[lo];
+  if (ids.IsNull(row) || ids.Int64At(row) != customer_id) return std::nullopt;
+  return row;
 }
 
 int64_t ServingGeneration::CustomerIdAt(uint32_t index) const {
@@ -190,30 +404,159 @@ std::optional<uint32_t> ServingGeneration::MeasureRowOf(uint32_t customer_index)
 }
 
 std::optional<uint32_t> ServingGeneration::CustomerOfRecord(const std::string& source, const std::string& key) const {
-  auto it = record_owner_.find(RecordKey(source, key));
-  if (it == record_owner_.end()) return std::nullopt;
-  return it->second;
+  if (!source_keys_) return std::nullopt;
+  const Column* ids = source_keys_->ColumnByName("CustomerId");
+  const Column* src = source_keys_->ColumnByName("Source");
+  const Column* keys = source_keys_->ColumnByName("SourceKey");
+  auto [b, e] = record_owner_.Find(RecordHash(source, key));
+  for (auto it = b; it != e; ++it) {
+    const uint32_t r = it->second;
+    if (src->StringAt(r) == source && keys->StringAt(r) == key) return IndexOf(ids->Int64At(r));
+  }
+  return std::nullopt;
 }
 
-StatusOr<std::optional<uint32_t>> ServingGeneration::SourceRow(const std::string& source, const std::string& key) const {
-  using KeyRows = std::unordered_map<std::string, uint32_t>;
-  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const KeyRows> rows,
-                       source_key_rows_.Get(source, [&]() -> StatusOr<std::shared_ptr<const KeyRows>> {
-                         CDP_ASSIGN_OR_RETURN(auto table, Entity(source));
-                         std::string key_field = project_.KeyOf(source);
-                         const Column* keys = key_field.empty() ? nullptr : table->ColumnByName(key_field);
-                         auto m = std::make_shared<KeyRows>();
-                         if (keys != nullptr) {
-                           m->reserve(table->num_rows());
-                           for (size_t r = 0; r < table->num_rows(); ++r) {
-                             if (!keys->IsNull(r)) m->emplace(keys->ValueToString(r), static_cast<uint32_t>(r));
+const std::vector<uint64_t>& ServingGeneration::GroupStarts(const std::string& entity) const {
+  static const std::vector<uint64_t> kNone = {0};
+  auto it = group_starts_.find(entity);
+  return it == group_starts_.end() ? kNone : it->second;
+}
+
+StatusOr<RowRef> ServingGeneration::ReadRow(const ColumnFileReader& reader, const std::vector<uint64_t>& group_starts,
+                                            uint64_t row) const {
+  // group_starts: first row of each group, then the row count.
+  auto next = std::upper_bound(group_starts.begin(), group_starts.end(), row);
+  if (row >= group_starts.back() || next == group_starts.begin()) {
+    return InvalidArgumentError("row " + std::to_string(row) + " out of range (" + reader.path() + " has " +
+                                std::to_string(group_starts.back()) + " rows)");
+  }
+  const size_t group = static_cast<size_t>(next - group_starts.begin()) - 1;
+  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const Table> t, cache_.Get(reader, group));
+  const uint64_t in_group = row - group_starts[group];
+  if (in_group >= t->num_rows()) {
+    return DataLossError("column file " + reader.path() + ": row group " + std::to_string(group) + " holds " +
+                         std::to_string(t->num_rows()) + " rows, its footer says more");
+  }
+  return RowRef{std::move(t), static_cast<uint32_t>(in_group)};
+}
+
+StatusOr<std::vector<RowRef>> ServingGeneration::EntityRows(const std::string& name, uint64_t offset,
+                                                            uint64_t limit) const {
+  auto r = readers_.find(name);
+  if (r == readers_.end()) return NotFoundError("there is no entity '" + name + "'");
+  const uint64_t n = r->second->num_rows();
+  const uint64_t end = offset >= n ? offset : offset + std::min(limit, n - offset);
+  std::vector<RowRef> out;
+  if (name == kCustomerEntity && customers_) {
+    for (uint64_t row = offset; row < end; ++row) out.push_back(RowRef{customers_, static_cast<uint32_t>(row)});
+    return out;
+  }
+  const std::vector<uint64_t>& starts = GroupStarts(name);
+  for (uint64_t row = offset; row < end; ++row) {
+    if (!out.empty() && out.back().row + 1 < out.back().table->num_rows()) {  // same row group as the last row
+      out.push_back(RowRef{out.back().table, out.back().row + 1});
+      continue;
+    }
+    CDP_ASSIGN_OR_RETURN(RowRef ref, ReadRow(*r->second, starts, row));
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+size_t ServingGeneration::ActivityCount(uint32_t customer_index) const {
+  return activity_reader_ == nullptr ? 0 : activities_by_customer_.rows(customer_index).size();
+}
+
+StatusOr<std::vector<RowRef>> ServingGeneration::ActivityRows(uint32_t customer_index, size_t from, size_t to) const {
+  std::vector<RowRef> out;
+  if (activity_reader_ == nullptr) return out;
+  RowsByCustomer::Span span = activities_by_customer_.rows(customer_index);
+  to = std::min(to, span.size());
+  const std::vector<uint64_t>& starts = GroupStarts(std::string(kUnifiedActivityEntity));
+  for (size_t i = from; i < to; ++i) {
+    const uint32_t row = span[i];
+    // Consecutive rows of one row group share its table.
+    if (!out.empty() && span[i - 1] + 1 == row && out.back().row + 1 < out.back().table->num_rows()) {
+      out.push_back(RowRef{out.back().table, out.back().row + 1});
+      continue;
+    }
+    CDP_ASSIGN_OR_RETURN(RowRef ref, ReadRow(*activity_reader_, starts, row));
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+StatusOr<std::shared_ptr<const std::map<std::string, int64_t>>> ServingGeneration::ActivityNameCounts() const {
+  using Counts = std::map<std::string, int64_t>;
+  return activity_name_counts_.Get("", [&]() -> StatusOr<std::shared_ptr<const Counts>> {
+    auto counts = std::make_shared<Counts>();
+    if (activity_reader_ == nullptr) return std::shared_ptr<const Counts>(std::move(counts));
+    const int column = activity_reader_->schema().FieldIndex("Activity");
+    if (column < 0 || activity_reader_->schema().field(static_cast<size_t>(column)).type != DataType::kString) {
+      return DataLossError("entity UnifiedActivity lacks a text Activity field (" + activity_reader_->path() + ")");
+    }
+    const std::vector<int> columns = {column};
+    for (size_t group = 0; group < activity_reader_->num_row_groups(); ++group) {
+      CDP_ASSIGN_OR_RETURN(Table t, activity_reader_->ReadRowGroup(group, &columns));
+      const Column& names = t.column(0);
+      // Rows come grouped by customer, so a name repeats in runs: count runs.
+      std::string_view run;
+      int64_t run_rows = 0;
+      for (size_t r = 0; r < names.size(); ++r) {
+        std::string_view name = names.StringAt(r);
+        if (run_rows > 0 && name == run) {
+          ++run_rows;
+          continue;
+        }
+        if (run_rows > 0) (*counts)[std::string(run)] += run_rows;
+        run = name;
+        run_rows = 1;
+      }
+      if (run_rows > 0) (*counts)[std::string(run)] += run_rows;
+    }
+    return std::shared_ptr<const Counts>(std::move(counts));
+  });
+}
+
+StatusOr<std::optional<RowRef>> ServingGeneration::SourceRecord(const std::string& source, const std::string& key) const {
+  auto r = readers_.find(source);
+  if (r == readers_.end()) return NotFoundError("there is no entity '" + source + "'");
+  const ColumnFileReader& reader = *r->second;
+  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const SourceKeys> keys,
+                       source_keys_index_.Get(source, [&]() -> StatusOr<std::shared_ptr<const SourceKeys>> {
+                         auto k = std::make_shared<SourceKeys>();
+                         const std::string key_field = project_.KeyOf(source);
+                         k->key_column = key_field.empty() ? -1 : reader.schema().FieldIndex(key_field);
+                         if (k->key_column < 0) return std::shared_ptr<const SourceKeys>(std::move(k));
+                         if (reader.num_rows() >= UINT32_MAX) {
+                           return FailedPreconditionError("profile source '" + source + "' has " +
+                                                          std::to_string(reader.num_rows()) +
+                                                          " rows, more than a card's key index holds");
+                         }
+                         // The key column alone, one row group at a time.
+                         const std::vector<int> columns = {k->key_column};
+                         auto& e = k->index.entries;
+                         e.reserve(reader.num_rows());
+                         uint32_t row = 0;
+                         for (size_t group = 0; group < reader.num_row_groups(); ++group) {
+                           CDP_ASSIGN_OR_RETURN(Table t, reader.ReadRowGroup(group, &columns));
+                           const Column& c = t.column(0);
+                           for (size_t i = 0; i < c.size(); ++i, ++row) {
+                             if (!c.IsNull(i)) e.emplace_back(KeyHash(c, i), row);
                            }
                          }
-                         return std::shared_ptr<const KeyRows>(std::move(m));
+                         std::sort(e.begin(), e.end());
+                         return std::shared_ptr<const SourceKeys>(std::move(k));
                        }));
-  auto it = rows->find(key);
-  if (it == rows->end()) return std::optional<uint32_t>();
-  return std::optional<uint32_t>(it->second);
+  if (keys->key_column < 0) return std::optional<RowRef>();
+  const std::vector<uint64_t>& starts = GroupStarts(source);
+  auto [b, e] = keys->index.Find(HashText(key));
+  for (auto it = b; it != e; ++it) {  // in row order: the first row with the key, as before
+    CDP_ASSIGN_OR_RETURN(RowRef ref, ReadRow(reader, starts, it->second));
+    const Column& c = ref.table->column(static_cast<size_t>(keys->key_column));
+    if (!c.IsNull(ref.row) && KeyText(c, ref.row) == key) return std::optional<RowRef>(std::move(ref));
+  }
+  return std::optional<RowRef>();
 }
 
 std::vector<std::string> ServingGeneration::SegmentsOf(int64_t customer_id) const {
@@ -229,19 +572,24 @@ StatusOr<std::vector<uint32_t>> ServingGeneration::LookupByField(const std::stri
   if (!customers_) return FailedPreconditionError("there are no customers yet: run a refresh first");
   const Column* col = customers_->ColumnByName(field);
   if (col == nullptr) return InvalidArgumentError("field: the Customer entity has no field '" + field + "'");
-  using ValueRows = std::unordered_multimap<std::string, uint32_t>;
-  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const ValueRows> index,
-                       field_values_.Get(field, [&]() -> StatusOr<std::shared_ptr<const ValueRows>> {
-                         auto m = std::make_shared<ValueRows>();
-                         m->reserve(col->size());
+  CDP_ASSIGN_OR_RETURN(std::shared_ptr<const HashIndex> index,
+                       field_values_.Get(field, [&]() -> StatusOr<std::shared_ptr<const HashIndex>> {
+                         auto m = std::make_shared<HashIndex>();
+                         m->entries.reserve(col->size() - col->null_count());
                          for (size_t r = 0; r < col->size(); ++r) {
-                           if (!col->IsNull(r)) m->emplace(FoldLookupValue(col->ValueToString(r)), static_cast<uint32_t>(r));
+                           if (!col->IsNull(r)) {
+                             m->entries.emplace_back(HashText(FoldLookupValue(col->ValueToString(r))), static_cast<uint32_t>(r));
+                           }
                          }
-                         return std::shared_ptr<const ValueRows>(std::move(m));
+                         std::sort(m->entries.begin(), m->entries.end());
+                         return std::shared_ptr<const HashIndex>(std::move(m));
                        }));
+  const std::string folded = FoldLookupValue(value);
   std::vector<uint32_t> out;
-  auto [b, e] = index->equal_range(FoldLookupValue(value));
-  for (auto it = b; it != e; ++it) out.push_back(it->second);
+  auto [b, e] = index->Find(HashText(folded));
+  for (auto it = b; it != e; ++it) {
+    if (FoldLookupValue(col->ValueToString(it->second)) == folded) out.push_back(it->second);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -38,8 +38,16 @@ struct ActivityRunOptions {
 StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const ActivityRunOptions& options);
 StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const std::string& run_kind = "activities");
 
-// Loads Customer + CustomerSourceKeys of the current generation.
+// The CustomerIndex of `snapshot` (Customer + CustomerSourceKeys). The last
+// one built in the process is kept and shared (copies are cheap) while those
+// two files are unchanged, so the stages of a refresh build it once.
 StatusOr<CustomerIndex> LoadCustomerIndex(Workspace& workspace, const Snapshot& snapshot);
+
+// Only `fields` of an entity (in the entity's field order; names it does not
+// have are left out), read from its file by column. Caching nothing; the
+// errors of LoadEntity.
+StatusOr<std::shared_ptr<const Table>> LoadEntityFields(Workspace& workspace, const Snapshot& snapshot,
+                                                        const std::string& entity, const std::vector<std::string>& fields);
 
 // Loads an entity of a snapshot, caching nothing.
 StatusOr<std::shared_ptr<const Table>> LoadEntity(Workspace& workspace, const Snapshot& snapshot,

@@ -6,6 +6,7 @@
 #include "common/entity_names.h"
 #include "workspace/export_runner.h"
 #include "workspace/insight_service.h"
+#include "workspace/enrichment_runner.h"
 #include "workspace/prediction_runner.h"
 #include "workspace/measure_runner.h"
 
@@ -378,6 +379,7 @@ StatusOr<DefinitionChanges> ApplyProject(Workspace& workspace, const ProjectConf
     CDP_RETURN_IF_ERROR(ValidateActivation(project, segment_names, data));
   }
   CDP_RETURN_IF_ERROR(ValidatePredictions(project));
+  CDP_RETURN_IF_ERROR(ValidateEnrichments(project));
   std::vector<SegmentSaveResult> prepared;
   for (const auto& d : definitions) {
     auto p = PrepareSegment(workspace, project, d);

@@ -4,6 +4,7 @@
 #include "table/table_json.h"
 #include "unify/unifier.h"
 #include "workspace/activity_runner.h"
+#include "workspace/customer_rows.h"
 #include "workspace/unify_runner.h"
 
 namespace cdp {
@@ -83,9 +84,8 @@ StatusOr<LineageTables> LoadLineageTables(Workspace& workspace) {
 Status CheckCustomerExists(Workspace& workspace, int64_t customer_id) {
   CDP_ASSIGN_OR_RETURN(Snapshot snap, workspace.data().Current());
   if (!snap.entities.count(std::string(kCustomerEntity))) return CustomerNotFound(workspace, customer_id, true);
-  CDP_ASSIGN_OR_RETURN(auto customers, LoadEntity(workspace, snap, std::string(kCustomerEntity)));
-  CDP_ASSIGN_OR_RETURN(std::vector<size_t> rows, RowsOf(*customers, kCustomerEntity, customer_id));
-  if (rows.empty()) return CustomerNotFound(workspace, customer_id);
+  CDP_ASSIGN_OR_RETURN(auto customers, LoadCustomerRows(workspace, snap, std::string(kCustomerEntity)));
+  if (customers->Of(customer_id).empty()) return CustomerNotFound(workspace, customer_id);
   return Status::Ok();
 }
 

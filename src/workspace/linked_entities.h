@@ -30,7 +30,11 @@ class LinkedEntities {
   // `entity`'s rows grouped by customer: Customer (row = index), UnifiedActivity
   // (by its CustomerId), or any entity with a relationship path to Customer
   // (`path` chooses among several). Orphans are counted into warnings().
-  StatusOr<const EntityByCustomer*> Group(const std::string& entity, const std::vector<std::string>& path = {});
+  // `columns` non-empty: the group's table holds only those of the entity's
+  // fields (names it does not have are left out, for the caller to report),
+  // read from the file by column; empty: every field.
+  StatusOr<const EntityByCustomer*> Group(const std::string& entity, const std::vector<std::string>& path = {},
+                                          const std::vector<std::string>& columns = {});
   // Entities Group() can serve: Customer, UnifiedActivity if present, and
   // every source with a path to Customer.
   std::vector<std::string> GroupableEntities() const;
@@ -44,7 +48,8 @@ class LinkedEntities {
   Snapshot snapshot_;
   CustomerIndex customers_;
   std::vector<std::string> profile_sources_;
-  std::map<std::string, std::shared_ptr<const Table>> tables_;
+  std::map<std::string, std::shared_ptr<const Table>> tables_;  // whole entities
+  std::map<std::string, std::shared_ptr<const Table>> projected_;  // entity + columns
   std::map<std::string, std::unique_ptr<EntityByCustomer>> groups_;
   std::vector<std::string> warnings_;
   int64_t rows_grouped_ = 0;

@@ -52,7 +52,38 @@ StatusOr<MeasureRunResult> RunMeasures(Workspace& workspace, const MeasureRunOpt
     CDP_ASSIGN_OR_RETURN(std::unique_ptr<LinkedEntities> linked, LinkedEntities::Open(workspace, project));
     const CustomerIndex& customers = linked->customers();
     out.customers = static_cast<int64_t>(customers.size());
-    auto group = [&](const std::string& entity, const std::vector<std::string>& path) { return linked->Group(entity, path); };
+    // The fields the measures read of each entity (the rest is not loaded).
+    std::map<std::string, std::set<std::string>> fields_of;
+    for (const auto& m : project.measures) {
+      std::string entity = m.entity;
+      std::string time = m.time_field;
+      if (!m.activity.empty()) {
+        for (const auto& a : project.activities) {
+          if (a.name != m.activity) continue;
+          entity = a.entity;
+          if (time.empty()) time = a.timestamp;
+        }
+      }
+      if (entity.empty()) continue;
+      std::set<std::string>& f = fields_of[entity];
+      for (const std::string& name : {m.field, m.order_by, time}) {
+        if (!name.empty()) f.insert(name);
+      }
+      if (entity == kUnifiedActivityEntity) f.insert("Timestamp");
+      for (const auto& flt : m.filters) f.insert(flt.field);
+      for (const auto& d : m.dimensions) f.insert(d);
+    }
+    auto group = [&](const std::string& entity, const std::vector<std::string>& path) {
+      const std::set<std::string>& f = fields_of[entity];
+      std::vector<std::string> columns(f.begin(), f.end());
+      if (columns.empty()) columns.push_back("CustomerId");  // counts only: no field of the rows
+      // A name the entity lacks: every field, so the measure's error lists them all.
+      auto info = linked->snapshot().entities.find(entity);
+      for (const auto& c : f) {
+        if (info == linked->snapshot().entities.end() || info->second.schema.FieldIndex(c) < 0) columns.clear();
+      }
+      return linked->Group(entity, path, columns);
+    };
     MeasureInputs in;
     in.num_customers = customers.size();
     in.run_date = out.run_date;

@@ -16,6 +16,7 @@
 #include "search/search_index.h"
 #include "segment/segment_definition.h"
 #include "workspace/activity_runner.h"
+#include "workspace/linked_entities.h"
 #include "workspace/lineage.h"
 #include "workspace/measure_runner.h"
 #include "workspace/search_stage.h"
@@ -56,7 +57,7 @@ class RefreshRunnerTest : public ::testing::Test {
     for (StageDescriptor d : StageRegistry::Default().stages()) {
       // Tested in export_runner_test (a stand-in is registered below), prediction_runner_test
       // and insight_service_test (enrichments).
-      if (d.name == "exports" || d.name == "predictions" || d.name == "enrichments") continue;
+      if (d.name == "exports" || d.name == "predictions" || d.name == "enrichments" || d.name == "source_enrichments") continue;
       if (d.name == RefreshStage::kIndex.name()) {
         d.run = [this, run = d.run](const StageContext& c, StageResult* r) -> Status {
           ++index_calls_;
@@ -687,6 +688,44 @@ TEST_F(RefreshRunnerTest, RefreshLeavesTheSearchIndexCurrent) {
   found = (*index)->Search(q);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->total, 1);
+}
+
+}  // namespace
+}  // namespace cdp
+
+namespace cdp {
+namespace {
+
+// The measures stage groups only the fields its measures read: a projected
+// group has the same customers and rows as the whole one, and its values.
+TEST_F(RefreshRunnerTest, ProjectedGroupHoldsTheSameRowsAsTheWholeEntity) {
+  Refresh(Options());
+  auto project = ws_->catalog().LoadProject();
+  ASSERT_TRUE(project.ok());
+  auto linked = LinkedEntities::Open(*ws_, *project);
+  ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+  const std::string entity = "Online Purchases";
+  // The projection first (once the whole entity is loaded, groups reuse it).
+  auto part = (*linked)->Group(entity, {"OnlinePurchaseContact"}, {"TotalPrice", "NoSuchField"});
+  auto whole = (*linked)->Group(entity, {"OnlinePurchaseContact"});
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  ASSERT_NE(*whole, *part);
+  EXPECT_EQ((*part)->offsets, (*whole)->offsets);
+  EXPECT_EQ((*part)->rows, (*whole)->rows);
+  const Table& p = *(*part)->clustered;
+  const Table& w = *(*whole)->clustered;
+  EXPECT_EQ(p.num_columns(), 2u);  // TotalPrice and the relationship's ContactId
+  ASSERT_NE(p.ColumnByName("TotalPrice"), nullptr);
+  EXPECT_EQ(p.ColumnByName("ProductId"), nullptr);
+  ASSERT_GT(p.num_rows(), 100u);
+  for (size_t r = 0; r < p.num_rows(); ++r) {
+    ASSERT_EQ(p.ColumnByName("TotalPrice")->ValueToString(r), w.ColumnByName("TotalPrice")->ValueToString(r)) << r;
+  }
+  // Asked again with the same fields: the same group.
+  auto again = (*linked)->Group(entity, {"OnlinePurchaseContact"}, {"NoSuchField", "TotalPrice"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *part);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ const StageDescriptor* StageRegistry::Find(std::string_view name) const {
 const StageRegistry& StageRegistry::Default() {
   static const StageRegistry* registry = [] {
     auto* r = new StageRegistry();
-    for (StageDescriptor d : {IngestStage(), UnifyStage(), ActivitiesStage(), EnrichmentsStage(), MeasuresStage(), PredictionsStage(), SegmentsStage(),
+    for (StageDescriptor d : {IngestStage(), SourceEnrichmentsStage(), UnifyStage(), ActivitiesStage(), EnrichmentsStage(), MeasuresStage(), PredictionsStage(), SegmentsStage(),
                               ExportsStage(), IndexStage()}) {
       Status s = r->Register(std::move(d));
       if (!s.ok()) std::abort();  // the built-in names are distinct

@@ -9,6 +9,7 @@
 #include "common/entity_names.h"
 #include "engine/run_date.h"
 #include "workspace/activity_runner.h"
+#include "workspace/enrichment_runner.h"
 #include "workspace/ingest_runner.h"
 #include "workspace/measure_runner.h"
 #include "workspace/refresh_runner.h"
@@ -153,6 +154,7 @@ StageDescriptor UnifyStage() {
       in.AddEntity(snap, s.source);
       in.AddDefinition("key " + s.source, c.project.KeyOf(s.source));
     }
+    AddSourceEnrichmentInputs(c.project, snap, &in);  // columns joined to the sources' records
     for (const auto& o : overrides) {
       in.AddDefinition("override", o.source_a + "\x1f" + o.key_a + "\x1f" + o.source_b + "\x1f" + o.key_b + "\x1f" +
                                        (o.always ? "always" : "never"));
