@@ -50,8 +50,15 @@ done
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive integer, got '$CONNECTIONS'"
 [[ "$INTERVAL" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--interval must be a number of seconds, got '$INTERVAL'"
 case "$PROJECT" in full|core) ;; *) die "--project must be full or core, got '$PROJECT'" ;; esac
-[ -x /usr/bin/time ] || die "needs GNU time (/usr/bin/time; Debian package 'time')"
-command -v wrk >/dev/null || die "needs wrk (Debian package 'wrk') for the card load"
+# The bench's own tools (Debian), installed when missing as bench/api does.
+missing=()
+[ -x /usr/bin/time ] || missing+=(time)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench-scale: installing ${missing[*]} (Debian)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "could not install ${missing[*]}"
+fi
 command -v curl >/dev/null || die "needs curl"
 [ -d "$TMP_PARENT" ] || die "--tmp directory '$TMP_PARENT' does not exist"
 

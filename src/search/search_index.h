@@ -37,6 +37,7 @@ struct SearchIndexInput {
   std::shared_ptr<const Table> source_keys;  // CustomerSourceKeys: CustomerId, Source, SourceKey (may be null)
   std::map<std::string, std::vector<int64_t>> segment_members;  // segment name -> CustomerIds
   std::map<std::string, RelatedFilterSource> related;           // entity name -> its rows
+  int threads = 0;  // threads building documents (and a first build's shards); 0 = one per core
 };
 
 // How a free-text field's values are normalized before indexing (and how a
@@ -145,7 +146,10 @@ class SearchIndex {
   // Builds or incrementally updates the index in `dir` (created if missing) so
   // it matches `input`: customers whose content is unchanged are left alone,
   // changed ones replaced, missing ones deleted, all in one commit at the end
-  // (readers see the old index until then). `progress` receives fractions in
+  // (readers see the old index until then). A first build (no index in `dir`)
+  // indexes `input.threads` shards of the customers in parallel and compacts
+  // them into one index, which appears in `dir` only when complete; it uses
+  // dir/.build and dir/.build.lock while it runs. `progress` receives fractions in
   // [0, 1]. Errors: InvalidArgument naming the field for a configured field not
   // in the Customer table, a Customer table without an int64 CustomerId, a null
   // or duplicate CustomerId, a source-keys table without its columns;

@@ -1,10 +1,15 @@
 #include "search/search_index.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -646,6 +651,154 @@ TEST(SearchIndexUpdateTest, IncrementalUpdateTouchesOnlyChangedCustomers) {
   EXPECT_TRUE(idx.Search(q)->hits.empty());
   q.text = "quinn";
   EXPECT_EQ(Ids(*idx.Search(q)), std::vector<int64_t>{9});
+}
+
+// A population of `n` people with repeated names, e-mails, phones, states,
+// segments and 0-2 brand rows each; the strings live in `store`.
+SearchIndexInput Population(int n, uint32_t seed, std::deque<std::string>* store) {
+  const char* firsts[] = {"Ann", "Bob", "Carla", "Dan", "Eve", "Frank", "Gina", "Hugo", "Iris", "Jon"};
+  const char* lasts[] = {"Smith", "Smyth", "Garcia", "Jackson", "Lee", "Nguyen", "Okafor", "Brown"};
+  const char* states[] = {"CA", "WA", "OR", "TX", nullptr};
+  const char* tiers[] = {"Gold", "Silver", "Bronze", nullptr};
+  const char* brands[] = {"Aroma", "Bold", "Crema"};
+  std::mt19937 rng(seed);
+  std::vector<Person> people;
+  auto keep = [&](std::string v) { return store->emplace_back(std::move(v)).c_str(); };
+  for (int i = 0; i < n; ++i) {
+    const char* first = firsts[rng() % 10];
+    const char* last = lasts[rng() % 8];
+    const char* email = rng() % 4 == 0 ? nullptr : keep(std::string(first) + "." + last + std::to_string(i) + "@example.com");
+    const char* phone = rng() % 3 == 0 ? nullptr : keep("(555) " + std::to_string(100 + rng() % 900) + "-" + std::to_string(1000 + i));
+    people.push_back({10000 + i, first, last, email, phone, "Springfield", states[rng() % 5], rng() % 2 ? "F" : "M",
+                      tiers[rng() % 4]});
+  }
+  SearchIndexInput in;
+  in.customers = Customers(people);
+  for (const char* seg : {"A", "B"}) {
+    for (const auto& p : people) {
+      if (rng() % 3 == 0) in.segment_members[seg].push_back(p.id);
+    }
+  }
+  auto brand_rows = std::make_shared<Table>(Schema({{"CustomerId", DataType::kInt64, {}}, {"Value", DataType::kString, {}}}));
+  for (const auto& p : people) {
+    for (unsigned k = rng() % 3; k > 0; --k) {
+      brand_rows->mutable_column(0).AppendInt64(p.id);
+      brand_rows->mutable_column(1).AppendString(brands[rng() % 3]);
+      brand_rows->FinishRow();
+    }
+  }
+  in.related["Enrichment_Brand"] = {brand_rows, {"Value"}};
+  return in;
+}
+
+// Every query's hits (ids and scores, in order), total and facets.
+std::string Answers(const SearchIndex& index) {
+  std::vector<SearchQuery> queries;
+  for (const char* text : {"ann smith", "smyth", "garcia", "jon", "okafor 555", "carla.lee", "brwn", "hugo ng", ""}) {
+    SearchQuery q;
+    q.text = text;
+    q.limit = 50;
+    queries.push_back(q);
+    q.filters = {{"State", "WA"}, {"segment", "A"}};
+    queries.push_back(q);
+    q.filters = {{"Enrichment_Brand.Value", "Bold"}, {"LoyaltyTier", "Gold"}};
+    queries.push_back(q);
+  }
+  std::string out;
+  for (const SearchQuery& q : queries) {
+    auto r = index.Search(q);
+    if (!r.ok()) return r.status().ToString();
+    out += "[" + q.text + "] total " + std::to_string(r->total) + ":";
+    for (const auto& h : r->hits) out += " " + std::to_string(h.customer_id) + "/" + std::to_string(h.score);
+    for (const auto& [field, values] : r->facets) {
+      out += " | " + field;
+      for (const auto& v : values) out += " " + v.value + "=" + std::to_string(v.count);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// A first build in shards (threads > 1, compacted into one index) answers
+// every query exactly as one writer's index does, and both update alike.
+TEST(SearchIndexUpdateTest, FirstBuildInShardsAnswersAsOneWriter) {
+  std::deque<std::string> store;
+  SearchIndexInput in = Population(5000, 3, &store);
+  TempDir one, sharded;
+  in.threads = 1;
+  auto a = SearchIndex::Update(one.path(), {}, in);
+  in.threads = 4;  // 5,000 rows: 4 shards
+  std::vector<double> progress;
+  auto b = SearchIndex::Update(sharded.path(), {}, in, [&](double f) { progress.push_back(f); });
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(a->added, 5000);
+  EXPECT_EQ(b->added, 5000);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  ASSERT_FALSE(progress.empty());
+  EXPECT_DOUBLE_EQ(progress.back(), 1.0);
+  EXPECT_FALSE(fs::exists(fs::path(sharded.path()) / ".build"));  // the shards are gone
+  auto ia = SearchIndex::Open(one.path());
+  auto ib = SearchIndex::Open(sharded.path());
+  ASSERT_TRUE(ia.ok() && ib.ok());
+  EXPECT_EQ((*ib)->size(), 5000);
+  const std::string answers = Answers(**ia);
+  EXPECT_NE(answers.find("total"), std::string::npos);
+  EXPECT_EQ(Answers(**ib), answers);
+
+  // An update of the compacted index: another population of overlapping ids.
+  std::deque<std::string> store2;
+  SearchIndexInput next = Population(4500, 4, &store2);
+  next.threads = 2;
+  auto ua = SearchIndex::Update(one.path(), {}, next);
+  auto ub = SearchIndex::Update(sharded.path(), {}, next);
+  ASSERT_TRUE(ua.ok() && ub.ok());
+  EXPECT_EQ(ub->removed, 500);
+  EXPECT_EQ(ua->added + ua->updated + ua->removed + ua->unchanged, ub->added + ub->updated + ub->removed + ub->unchanged);
+  EXPECT_EQ(ua->updated, ub->updated);
+  ASSERT_TRUE((*ia)->Reopen().ok());
+  ASSERT_TRUE((*ib)->Reopen().ok());
+  EXPECT_EQ((*ib)->size(), 4500);
+  EXPECT_EQ(Answers(**ib), Answers(**ia));
+}
+
+// A first build killed midway leaves shards under .build and may leave table
+// files without the version file: there is no index, and the next update
+// builds a whole one.
+TEST(SearchIndexUpdateTest, AKilledFirstBuildLeavesNoIndexAndTheNextBuildsAWholeOne) {
+  TempDir dir;
+  fs::create_directories(fs::path(dir.path()) / ".build" / "shard-0");
+  for (const char* junk : {".build/shard-0/postlist.glass", "postlist.glass", "termlist.glass"}) {
+    std::ofstream(fs::path(dir.path()) / junk) << "half-written";
+  }
+  EXPECT_EQ(SearchIndex::Open(dir.path()).status().code(), StatusCode::kNotFound);
+  std::deque<std::string> store;
+  SearchIndexInput in = Population(3000, 5, &store);
+  in.threads = 2;
+  auto r = SearchIndex::Update(dir.path(), {}, in);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->added, 3000);
+  auto index = SearchIndex::Open(dir.path());
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  EXPECT_EQ((*index)->size(), 3000);
+  SearchQuery q;
+  q.text = "";
+  q.filters = {{"segment", "A"}};
+  EXPECT_EQ((*index)->Search(q)->total, static_cast<int64_t>(in.segment_members["A"].size()));
+}
+
+// While one first build runs, another writer of the same index is refused.
+TEST(SearchIndexUpdateTest, ASecondFirstBuildIsRefusedWhileOneRuns) {
+  TempDir dir;
+  fs::create_directories(dir.path());
+  int fd = ::open((fs::path(dir.path()) / ".build.lock").c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto r = SearchIndex::Update(dir.path(), {}, LabInput());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("another index update is running"), std::string::npos);
+  ::close(fd);
+  EXPECT_TRUE(SearchIndex::Update(dir.path(), {}, LabInput()).ok());
 }
 
 TEST(SearchIndexUpdateTest, ProgressIsReportedUpToOne) {

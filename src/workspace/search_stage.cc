@@ -114,7 +114,7 @@ StatusOr<SearchIndexInput> LoadIndexInput(Workspace& workspace, const Snapshot& 
 std::string SearchIndexDir(const Workspace& workspace) { return workspace.dir() + "/index"; }
 
 StatusOr<SearchIndexUpdate> UpdateSearchIndex(Workspace& workspace, const Snapshot& snapshot,
-                                              const ProjectConfig& project, bool force) {
+                                              const ProjectConfig& project, bool force, int threads) {
   SearchIndexUpdate out;
   auto customer = snapshot.entities.find(std::string(kCustomerEntity));
   if (customer == snapshot.entities.end()) return out;
@@ -122,6 +122,7 @@ StatusOr<SearchIndexUpdate> UpdateSearchIndex(Workspace& workspace, const Snapsh
   const std::string inputs = IndexInputs(project, snapshot).Fingerprint();
   if (!force && MarkedInputs(workspace) == inputs) return out;
   CDP_ASSIGN_OR_RETURN(SearchIndexInput input, LoadIndexInput(workspace, snapshot, project));
+  input.threads = threads;
   CDP_ASSIGN_OR_RETURN(IndexUpdateStats stats, SearchIndex::Update(SearchIndexDir(workspace), project.search, input));
   out.updated = true;
   out.added = stats.added;
@@ -153,7 +154,8 @@ StageDescriptor IndexStage() {
   };
   d.run = [](const StageContext& c, StageResult* r) -> Status {
     CDP_ASSIGN_OR_RETURN(Snapshot snap, c.workspace.data().Current());
-    CDP_ASSIGN_OR_RETURN(SearchIndexUpdate u, UpdateSearchIndex(c.workspace, snap, c.project, c.options.force));
+    CDP_ASSIGN_OR_RETURN(SearchIndexUpdate u, UpdateSearchIndex(c.workspace, snap, c.project, c.options.force,
+                                                                      static_cast<int>(c.options.threads)));
     r->rows_in = u.customers;
     r->rows_out = u.added + u.changed + u.removed;
     r->message = "indexed generation " + std::to_string(snap.generation);

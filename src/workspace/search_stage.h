@@ -37,7 +37,8 @@ struct SearchIndexUpdate {
 // marker through the workspace's Env (atomically). A snapshot without
 // Customer changes nothing. Errors: those of SearchIndex::Update (e.g.
 // InvalidArgument for a configured field not in Customer), storage errors.
+// `threads`: threads building the index (0 = one per core).
 StatusOr<SearchIndexUpdate> UpdateSearchIndex(Workspace& workspace, const Snapshot& snapshot,
-                                              const ProjectConfig& project, bool force = false);
+                                              const ProjectConfig& project, bool force = false, int threads = 0);
 
 }  // namespace cdp
