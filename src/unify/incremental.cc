@@ -59,10 +59,19 @@ std::vector<uint64_t> FeatureHashes(const RecordSet& records, int threads) {
   return out;
 }
 
+void UnifyState::AddRecord(std::string_view source, std::string_view key) {
+  size_t i = 0;
+  while (i < source_names.size() && source_names[i] != source) ++i;
+  if (i == source_names.size()) source_names.emplace_back(source);
+  source_of.push_back(static_cast<uint16_t>(i));
+  key_chars.append(key);
+  key_offsets.push_back(key_chars.size());
+}
+
 std::vector<int64_t> MapPreviousRecords(const UnifyState& previous, const RecordSet& records, int threads) {
   std::vector<int64_t> now(previous.size(), -1);
   ParallelFor(threads, previous.size(), 16384, [&](size_t begin, size_t end, int) {
-    for (size_t p = begin; p < end; ++p) now[p] = records.Find(previous.source[p], previous.key[p]);
+    for (size_t p = begin; p < end; ++p) now[p] = records.Find(previous.source(p), previous.key(p));
   });
   return now;
 }
@@ -76,14 +85,16 @@ UnifyState MakeUnifyState(const RecordSet& records, uint64_t fingerprint, const 
   s.num_slots = slot_keys.size();
   s.num_tf = tf_features.size();
   const size_t n = records.size();
-  s.source.reserve(n);
-  s.key.reserve(n);
+  s.source_of.reserve(n);
+  s.key_offsets.reserve(n + 1);
+  size_t chars = 0;
+  for (RecordId r = 0; r < n; ++r) chars += records.key(r).size();
+  s.key_chars.reserve(chars);
   s.features = features;
   s.slot_keys.resize(n * s.num_slots);
   s.tf_values.resize(n * s.num_tf);
   for (RecordId r = 0; r < n; ++r) {
-    s.source.emplace_back(records.source(records.source_of(r)).name);
-    s.key.emplace_back(records.key(r));
+    s.AddRecord(records.source(records.source_of(r)).name, records.key(r));
     for (size_t k = 0; k < s.num_slots; ++k) s.slot_keys[r * s.num_slots + k] = slot_keys[k][r];
     for (size_t t = 0; t < s.num_tf; ++t) {
       s.tf_values[r * s.num_tf + t] = HashText(records.feature(tf_features[t]).value(r));
@@ -187,10 +198,12 @@ Table UnifyStateToTable(const UnifyState& state) {
     schema.AddField(Field{"Tf" + std::to_string(t), DataType::kInt64, SemanticType("")});
   }
   Table table(schema);
+  for (size_t c = 0; c < schema.num_fields(); ++c) table.mutable_column(c).Reserve(state.size());
+  table.mutable_column(1).ReserveChars(state.key_chars.size());
   for (size_t r = 0; r < state.size(); ++r) {
     size_t c = 0;
-    table.mutable_column(c++).AppendString(state.source[r]);
-    table.mutable_column(c++).AppendString(state.key[r]);
+    table.mutable_column(c++).AppendString(state.source(r));
+    table.mutable_column(c++).AppendString(state.key(r));
     table.mutable_column(c++).AppendInt64(static_cast<int64_t>(state.features[r]));
     for (size_t s = 0; s < state.num_slots; ++s) {
       table.mutable_column(c++).AppendInt64(static_cast<int64_t>(state.slot_keys[r * state.num_slots + s]));
@@ -247,8 +260,9 @@ StatusOr<UnifyState> UnifyStateFromTables(const Table& table, const Table& pairs
   s.num_slots = slots.size();
   s.num_tf = tfs.size();
   const size_t n = table.num_rows();
-  s.source.reserve(n);
-  s.key.reserve(n);
+  s.source_of.reserve(n);
+  s.key_offsets.reserve(n + 1);
+  s.key_chars.reserve(key->string_chars().size());
   s.features.resize(n);
   s.slot_keys.resize(n * s.num_slots);
   s.tf_values.resize(n * s.num_tf);
@@ -256,8 +270,10 @@ StatusOr<UnifyState> UnifyStateFromTables(const Table& table, const Table& pairs
     if (source->IsNull(r) || key->IsNull(r) || features->IsNull(r)) {
       return DataLossError("unification state: row " + std::to_string(r) + " has a null source, key or hash");
     }
-    s.source.emplace_back(source->StringAt(r));
-    s.key.emplace_back(key->StringAt(r));
+    s.AddRecord(source->StringAt(r), key->StringAt(r));
+    if (s.source_names.size() > 1024) {  // profile sources are few; this is not a state
+      return DataLossError("unification state: more than 1024 distinct sources (row " + std::to_string(r) + ")");
+    }
     s.features[r] = static_cast<uint64_t>(features->Int64At(r));
     for (size_t k = 0; k < s.num_slots; ++k) s.slot_keys[r * s.num_slots + k] = static_cast<uint64_t>(slots[k]->Int64At(r));
     for (size_t t = 0; t < s.num_tf; ++t) s.tf_values[r * s.num_tf + t] = static_cast<uint64_t>(tfs[t]->Int64At(r));

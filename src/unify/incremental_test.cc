@@ -320,8 +320,12 @@ TEST(IncrementalUnifyTest, StateSurvivesItsTableForm) {
   ASSERT_GT(pairs.num_rows(), 0u);
   auto back = UnifyStateFromTables(t, pairs, r->state->fingerprint);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->key, r->state->key);
-  EXPECT_EQ(back->source, r->state->source);
+  ASSERT_EQ(back->size(), r->state->size());
+  for (size_t i = 0; i < back->size(); ++i) {
+    EXPECT_EQ(back->key(i), r->state->key(i));
+    EXPECT_EQ(back->source(i), r->state->source(i));
+  }
+  EXPECT_EQ(back->key_chars, r->state->key_chars);
   EXPECT_EQ(back->features, r->state->features);
   EXPECT_EQ(back->slot_keys, r->state->slot_keys);
   EXPECT_EQ(back->num_slots, r->state->num_slots);

@@ -123,6 +123,11 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
     if (kept_model) uo.incremental_model = &*kept_model;
     uo.progress = options.on_progress;
     CDP_ASSIGN_OR_RETURN(UnifyResult result, Unify(config, tables, overrides, prev, uo));
+    // The result holds copies of what it needs: the sources (the whole
+    // profile tables) and the previous lineage go before writing, and each
+    // output goes once written, so that the writing adds little to the peak.
+    tables.clear();
+    prev = PreviousLineage();
     out.stats = result.stats;
     out.id_changes = result.id_changes;
     if (options.preview) return Status::Ok();
@@ -133,16 +138,24 @@ StatusOr<UnifyRunResult> RunUnify(Workspace& workspace, const UnifyRunOptions& o
       return w->Append(t);
     };
     CDP_RETURN_IF_ERROR(write(std::string(kCustomerEntity), *result.customers));
+    result.customers.reset();
     CDP_RETURN_IF_ERROR(write(std::string(kSourceKeysEntity), *result.source_keys));
+    result.source_keys.reset();
     CDP_RETURN_IF_ERROR(write(std::string(kMatchPairsEntity), *result.match_pairs));
+    result.match_pairs.reset();
     CDP_RETURN_IF_ERROR(write(std::string(kReviewPairsEntity), *ReviewPairsTable(ReviewPairsOf(result))));
     if (result.state) {
       nlohmann::json props = {{"stage", "unify"}, {"fingerprint", std::to_string(result.state->fingerprint)}};
-      Table records = UnifyStateToTable(*result.state), pairs = UnifyStatePairsToTable(*result.state);
+      {
+        Table records = UnifyStateToTable(*result.state);
+        CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w,
+                             gen->WriteEntity(std::string(kUnifyStateEntity), records.schema(), props.dump()));
+        CDP_RETURN_IF_ERROR(w->Append(records));
+      }
+      Table pairs = UnifyStatePairsToTable(*result.state);
+      result.state.reset();
       CDP_ASSIGN_OR_RETURN(ColumnFileWriter * w,
-                           gen->WriteEntity(std::string(kUnifyStateEntity), records.schema(), props.dump()));
-      CDP_RETURN_IF_ERROR(w->Append(records));
-      CDP_ASSIGN_OR_RETURN(w, gen->WriteEntity(std::string(kUnifyStatePairsEntity), pairs.schema(), props.dump()));
+                           gen->WriteEntity(std::string(kUnifyStatePairsEntity), pairs.schema(), props.dump()));
       CDP_RETURN_IF_ERROR(w->Append(pairs));
     }
     std::set<std::string> dedup_names;
