@@ -482,7 +482,7 @@ TEST(SearchIndexFacetTest, CountsEqualBruteForce) {
       }
       EXPECT_EQ(IdSet(*r), expect_ids) << text;
       EXPECT_EQ(r->total, static_cast<int64_t>(expect_ids.size()));
-      for (const std::string& f : {"State", "Gender", "LoyaltyTier", "segment", kBrand.c_str()}) {
+      for (const std::string f : {"State", "Gender", "LoyaltyTier", "segment", kBrand.c_str()}) {
         std::map<std::string, int64_t> got;
         for (const auto& fv : r->facets[f]) got[fv.value] = fv.count;
         EXPECT_EQ(got, expect_counts[f]) << "facet " << f << " text '" << text << "'";

@@ -251,19 +251,7 @@ StatusOr<std::shared_ptr<const ServingGeneration>> ServingGeneration::Load(Works
     }
     g->customer_ids_ = ids;
     customers = ids->size();
-    bool ascending = true;
-    for (size_t r = 0; r < customers && ascending; ++r) {
-      ascending = !ids->IsNull(r) && (r == 0 || ids->Int64At(r - 1) < ids->Int64At(r));
-    }
-    if (!ascending) {
-      g->id_order_.resize(customers);
-      for (size_t r = 0; r < customers; ++r) g->id_order_[r] = static_cast<uint32_t>(r);
-      // Nulls first, as IndexOf's search takes them.
-      std::stable_sort(g->id_order_.begin(), g->id_order_.end(), [ids](uint32_t a, uint32_t b) {
-        if (ids->IsNull(a) || ids->IsNull(b)) return ids->IsNull(a) && !ids->IsNull(b);
-        return ids->Int64At(a) < ids->Int64At(b);
-      });
-    }
+    g->id_lookup_.Build(ids);
   }
   auto index_of = [&g](int64_t id) { return g->IndexOf(id); };
   CDP_ASSIGN_OR_RETURN(g->measures_, load(std::string(kCustomerMeasureEntity)));
@@ -375,13 +363,59 @@ std::vector<std::string> ServingGeneration::EntityNames() const {
   return names;
 }
 
-std::optional<uint32_t> ServingGeneration::IndexOf(int64_t customer_id) const {
-  if (customer_ids_ == nullptr) return std::nullopt;
-  const Column& ids = *customer_ids_;
+void CustomerIdLookup::Build(const Column* ids) {
+  ids_ = ids;
+  order_.clear();
+  direct_.clear();
+  const size_t n = ids->size();
+  bool ascending = true;
+  int64_t lo = 0, hi = 0;
+  size_t present = 0;
+  for (size_t r = 0; r < n; ++r) {
+    if (ids->IsNull(r)) {
+      ascending = false;
+      continue;
+    }
+    const int64_t id = ids->Int64At(r);
+    if (r > 0 && (ids->IsNull(r - 1) || ids->Int64At(r - 1) >= id)) ascending = false;
+    lo = present == 0 ? id : std::min(lo, id);
+    hi = present == 0 ? id : std::max(hi, id);
+    ++present;
+  }
+  // hi - lo + 1 in unsigned arithmetic is the span even across the int64 range.
+  const uint64_t span = present == 0 ? 0 : static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) + 1;
+  if (present > 0 && span != 0 && span <= 2 * static_cast<uint64_t>(present) + 1024) {
+    min_ = lo;
+    direct_.assign(static_cast<size_t>(span), kNone);
+    for (size_t r = 0; r < n; ++r) {
+      if (ids->IsNull(r)) continue;
+      uint32_t& slot = direct_[static_cast<uint64_t>(ids->Int64At(r)) - static_cast<uint64_t>(lo)];
+      if (slot == kNone) slot = static_cast<uint32_t>(r);
+    }
+    return;
+  }
+  if (ascending) return;
+  order_.resize(n);
+  for (size_t r = 0; r < n; ++r) order_[r] = static_cast<uint32_t>(r);
+  // Nulls first, as IndexOf's search takes them.
+  std::stable_sort(order_.begin(), order_.end(), [ids](uint32_t a, uint32_t b) {
+    if (ids->IsNull(a) || ids->IsNull(b)) return ids->IsNull(a) && !ids->IsNull(b);
+    return ids->Int64At(a) < ids->Int64At(b);
+  });
+}
+
+std::optional<uint32_t> CustomerIdLookup::IndexOf(int64_t customer_id) const {
+  if (ids_ == nullptr) return std::nullopt;
+  if (!direct_.empty()) {
+    const uint64_t at = static_cast<uint64_t>(customer_id) - static_cast<uint64_t>(min_);
+    if (at >= direct_.size() || direct_[at] == kNone) return std::nullopt;
+    return direct_[at];
+  }
+  const Column& ids = *ids_;
   size_t lo = 0, hi = ids.size();  // first position whose CustomerId >= customer_id
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    const uint32_t row = id_order_.empty() ? static_cast<uint32_t>(mid) : id_order_[mid];
+    const uint32_t row = order_.empty() ? static_cast<uint32_t>(mid) : order_[mid];
     if (ids.IsNull(row) || ids.Int64At(row) < customer_id) {
       lo = mid + 1;
     } else {
@@ -389,10 +423,12 @@ std::optional<uint32_t> ServingGeneration::IndexOf(int64_t customer_id) const {
     }
   }
   if (lo == ids.size()) return std::nullopt;
-  const uint32_t row = id_order_.empty() ? static_cast<uint32_t>(lo) : id_order_[lo];
+  const uint32_t row = order_.empty() ? static_cast<uint32_t>(lo) : order_[lo];
   if (ids.IsNull(row) || ids.Int64At(row) != customer_id) return std::nullopt;
   return row;
 }
+
+std::optional<uint32_t> ServingGeneration::IndexOf(int64_t customer_id) const { return id_lookup_.IndexOf(customer_id); }
 
 int64_t ServingGeneration::CustomerIdAt(uint32_t index) const {
   return customer_ids_->Int64At(index);

@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <optional>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -129,6 +133,62 @@ TEST(RowGroupCacheTest, ConcurrentReadersGetTheSameRowsWithinTheBudget) {
   for (int t = 0; t < 8; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
   EXPECT_LE(cache.bytes(), cache.budget());
   EXPECT_LE(cache.entries(), 4u);
+}
+
+// Every lookup equals a reference map's (lowest row of an id; nulls never
+// found), on dense and sparse ids, in order and shuffled, with nulls,
+// duplicates and ids at the ends of the int64 range.
+TEST(CustomerIdLookupTest, FindsTheLowestRowOfEachIdWhetherDirectOrSearched) {
+  std::mt19937_64 rng(11);
+  struct Case {
+    const char* name;
+    std::vector<std::optional<int64_t>> ids;
+    bool direct;
+  };
+  std::vector<Case> cases;
+  {
+    Case dense{"dense ascending", {}, true};
+    for (int64_t i = 1; i <= 5000; ++i) dense.ids.push_back(i);
+    cases.push_back(dense);
+    Case shuffled = dense;
+    shuffled.name = "dense shuffled, nulls, duplicates, gaps";
+    std::shuffle(shuffled.ids.begin(), shuffled.ids.end(), rng);
+    for (int k = 0; k < 50; ++k) shuffled.ids[rng() % shuffled.ids.size()] = std::nullopt;
+    for (int k = 0; k < 50; ++k) shuffled.ids[rng() % shuffled.ids.size()] = shuffled.ids[rng() % shuffled.ids.size()];
+    cases.push_back(shuffled);
+    Case sparse{"sparse ascending", {}, false};
+    for (int64_t i = 0; i < 5000; ++i) sparse.ids.push_back(i * 1000 - 7);
+    cases.push_back(sparse);
+    Case wild{"sparse shuffled with the int64 ends", sparse.ids, false};
+    wild.ids.push_back(std::numeric_limits<int64_t>::max());
+    wild.ids.push_back(std::numeric_limits<int64_t>::min());
+    wild.ids.push_back(std::nullopt);
+    wild.ids.push_back(wild.ids[17]);
+    std::shuffle(wild.ids.begin(), wild.ids.end(), rng);
+    cases.push_back(wild);
+    cases.push_back(Case{"the two ends only", {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}, false});
+    cases.push_back(Case{"empty", {}, false});
+  }
+  for (const Case& c : cases) {
+    Column col(DataType::kInt64);
+    std::map<int64_t, uint32_t> reference;
+    for (size_t r = 0; r < c.ids.size(); ++r) {
+      if (!c.ids[r]) {
+        col.AppendNull();
+        continue;
+      }
+      col.AppendInt64(*c.ids[r]);
+      reference.emplace(*c.ids[r], static_cast<uint32_t>(r));  // keeps the lowest row
+    }
+    CustomerIdLookup lookup;
+    lookup.Build(&col);
+    EXPECT_EQ(lookup.direct(), c.direct) << c.name;
+    for (const auto& [id, row] : reference) EXPECT_EQ(lookup.IndexOf(id), std::optional<uint32_t>(row)) << c.name << " " << id;
+    for (int64_t probe : {int64_t{0}, int64_t{-8}, int64_t{5001}, int64_t{999}, std::numeric_limits<int64_t>::max() - 1,
+                          std::numeric_limits<int64_t>::min() + 1}) {
+      if (!reference.count(probe)) EXPECT_FALSE(lookup.IndexOf(probe).has_value()) << c.name << " " << probe;
+    }
+  }
 }
 
 TEST(RowsByCustomerTest, KeepsRangesForContiguousRowsAndListsOtherwise) {

@@ -315,7 +315,9 @@ TEST(MatcherProbabilisticTest, LabelsAreScoredAndUncertainPairsListedForReview) 
   for (size_t i = 0; i < review.size(); ++i) {
     EXPECT_GE(review[i].score, 0.01f);
     EXPECT_LT(review[i].score, 0.95f);
-    if (i > 0) EXPECT_LE(std::abs(review[i - 1].strength), std::abs(review[i].strength));  // most uncertain first
+    if (i > 0) {
+      EXPECT_LE(std::abs(review[i - 1].strength), std::abs(review[i].strength));  // most uncertain first
+    }
   }
   config.probabilistic.review_limit = 3;
   mp = Match(config, population, &labels);
