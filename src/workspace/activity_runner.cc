@@ -209,6 +209,7 @@ StatusOr<ActivityRunResult> RunActivities(Workspace& workspace, const ActivityRu
       return Status::Ok();
     };
     ActivityBuildOptions build;
+    build.threads = options.threads;
     build.chunk_rows = file_options.row_group_rows;
     CDP_ASSIGN_OR_RETURN(out.rows, BuildUnifiedActivity(in, build, sink, &out.activities));
     CDP_RETURN_IF_ERROR(gen->Commit());

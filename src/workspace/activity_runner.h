@@ -31,6 +31,7 @@ struct ActivityRunOptions {
   std::string run_kind = "activities";
   // Non-zero: part of this open run (e.g. a refresh's): no run row of its own.
   int64_t run_id = 0;
+  int threads = 0;  // workers resolving and building the rows (0 = one per core)
 };
 
 // FailedPrecondition when there is no Customer yet (run `cdp unify`) or an

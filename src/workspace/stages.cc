@@ -202,6 +202,7 @@ StageDescriptor ActivitiesStage() {
   d.run = [](const StageContext& c, StageResult* r) -> Status {
     ActivityRunOptions ao;
     ao.run_id = c.run_id;
+    ao.threads = static_cast<int>(c.options.threads);
     CDP_ASSIGN_OR_RETURN(ActivityRunResult a, RunActivities(c.workspace, ao));
     for (const auto& s : a.activities) {
       r->rows_in += s.relation.rows;
