@@ -1,7 +1,6 @@
 #include "search/search_index.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <xapian.h>
 #include <xxhash.h>
@@ -19,6 +18,7 @@
 #include "search/internal/analyzer.h"
 #include "search/internal/index_format.h"
 #include "search/internal/snapshot.h"
+#include "storage/env.h"
 
 namespace cdp {
 
@@ -330,31 +330,16 @@ bool HasDatabase(const std::filesystem::path& dir) {
   return std::filesystem::exists(dir / kVersionFile, ec);
 }
 
-Status SyncPath(const std::filesystem::path& p, bool directory) {
-  int fd = ::open(p.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+// fsync of an existing file (the compacted tables Xapian wrote without our
+// Env; Env::SyncDir syncs the directory).
+Status SyncFile(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InternalError("search index: cannot open " + p.string() + " to sync it");
   int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) return InternalError("search index: cannot sync " + p.string());
   return Status::Ok();
 }
-
-// An exclusive advisory lock on a file, released when destroyed.
-class BuildLock {
- public:
-  ~BuildLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  // False when another process or thread holds it.
-  StatusOr<bool> TryLock(const std::filesystem::path& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) return InternalError("search index: cannot open " + path.string());
-    return ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // A first build, when `dir` holds no database: the rows are split into
 // `shards` contiguous ranges, each indexed by its own thread into its own
@@ -426,7 +411,7 @@ Status BuildFresh(const std::filesystem::path& dir, const IndexPlan& plan, size_
     }
     for (const auto& entry : fs::directory_iterator(out, ec)) {
       if (!entry.is_regular_file()) continue;
-      Status st = SyncPath(entry.path(), false);
+      Status st = SyncFile(entry.path());
       if (!st.ok()) {
         cleanup();
         return st;
@@ -452,7 +437,7 @@ Status BuildFresh(const std::filesystem::path& dir, const IndexPlan& plan, size_
       return InternalError("search index: cannot move " + f.string() + " into " + dir.string() + ": " + ec.message());
     }
   }
-  CDP_RETURN_IF_ERROR(SyncPath(dir, true));
+  CDP_RETURN_IF_ERROR(Env::Default()->SyncDir(dir.string()));
   cleanup();
   stats->added = static_cast<int64_t>(n);
   return Status::Ok();
@@ -475,9 +460,12 @@ StatusOr<IndexUpdateStats> SearchIndex::Update(const std::string& dir, const Sea
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError("search index: cannot create " + dir + ": " + ec.message());
   if (!HasDatabase(dir)) {
-    BuildLock lock;
-    CDP_ASSIGN_OR_RETURN(bool locked, lock.TryLock(std::filesystem::path(dir) / kBuildLock));
-    if (!locked) return FailedPreconditionError("search index " + dir + ": another index update is running");
+    StatusOr<std::unique_ptr<FileLock>> lock =
+        Env::Default()->LockFile((std::filesystem::path(dir) / kBuildLock).string());
+    if (lock.status().code() == StatusCode::kFailedPrecondition) {
+      return FailedPreconditionError("search index " + dir + ": another index update is running");
+    }
+    if (!lock.ok()) return lock.status();
     // Another writer may have finished a first build before the lock was ours.
     if (!HasDatabase(dir)) {
       const size_t shards = std::clamp<size_t>(n / kMinRowsPerShard, 1, static_cast<size_t>(ResolveThreads(input.threads)));

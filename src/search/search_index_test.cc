@@ -1,8 +1,6 @@
 #include "search/search_index.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +11,8 @@
 #include <random>
 #include <set>
 #include <thread>
+
+#include "storage/env.h"
 
 namespace cdp {
 namespace {
@@ -791,13 +791,12 @@ TEST(SearchIndexUpdateTest, AKilledFirstBuildLeavesNoIndexAndTheNextBuildsAWhole
 TEST(SearchIndexUpdateTest, ASecondFirstBuildIsRefusedWhileOneRuns) {
   TempDir dir;
   fs::create_directories(dir.path());
-  int fd = ::open((fs::path(dir.path()) / ".build.lock").c_str(), O_RDWR | O_CREAT, 0600);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto held = Env::Default()->LockFile((fs::path(dir.path()) / ".build.lock").string());
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
   auto r = SearchIndex::Update(dir.path(), {}, LabInput());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
   EXPECT_NE(r.status().message().find("another index update is running"), std::string::npos);
-  ::close(fd);
+  held->reset();
   EXPECT_TRUE(SearchIndex::Update(dir.path(), {}, LabInput()).ok());
 }
 
